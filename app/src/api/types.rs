@@ -1,0 +1,186 @@
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// What a band member may do. Unknown roles never deserialise: a token with
+/// `"role": "admin"` is refused, not treated as some default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Drummer,
+    Manager,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Drummer => "drummer",
+            Role::Manager => "manager",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "drummer" => Some(Role::Drummer),
+            "manager" => Some(Role::Manager),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// The answer to a login or a refresh.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+    pub user: User,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password: String,
+}
+
+/// One row of the setlists overview.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetlistSummary {
+    pub id: String,
+    pub name: String,
+    pub venue: String,
+    pub show_date: String,
+    pub song_count: i64,
+    pub total_duration_secs: i64,
+    pub version: i64,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Setlist {
+    pub id: String,
+    pub name: String,
+    pub venue: String,
+    pub show_date: String,
+    pub notes: String,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub songs: Vec<Song>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Song {
+    pub id: String,
+    pub title: String,
+    pub artist: String,
+    pub duration_secs: i64,
+    pub bpm: Option<i64>,
+    pub key: String,
+    pub notes: String,
+}
+
+/// The body of `POST /api/setlists` and `PUT /api/setlists/{id}`.
+/// Numbers are `i64` so that out-of-range values reach validation and get a
+/// 422 naming the field, instead of a bare deserialisation error.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetlistInput {
+    pub name: String,
+    #[serde(default)]
+    pub venue: String,
+    pub show_date: String,
+    #[serde(default)]
+    pub notes: String,
+    /// Required by `PUT` (or `If-Match`), ignored by `POST`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(default)]
+    pub songs: Vec<SongInput>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SongInput {
+    /// Present for a song that already exists: it keeps its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub artist: String,
+    #[serde(default)]
+    pub duration_secs: i64,
+    #[serde(default)]
+    pub bpm: Option<i64>,
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl From<&Song> for SongInput {
+    fn from(song: &Song) -> Self {
+        SongInput {
+            id: Some(song.id.clone()),
+            title: song.title.clone(),
+            artist: song.artist.clone(),
+            duration_secs: song.duration_secs,
+            bpm: song.bpm,
+            key: song.key.clone(),
+            notes: song.notes.clone(),
+        }
+    }
+}
+
+/// The drummer's edit: `PATCH /api/setlists/{id}/songs/{song_id}`.
+/// `bpm` absent leaves it alone, `null` clears it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SongPatch {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bpm: Option<Option<i64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Every error of the API has this body.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<BTreeMap<String, String>>,
+}

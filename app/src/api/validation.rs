@@ -1,0 +1,221 @@
+//! The limits of `API.md`, checked in one place. The server enforces them;
+//! the browser uses the same functions to explain a problem before sending.
+
+use std::collections::BTreeMap;
+
+use super::{SetlistInput, SongPatch};
+
+pub const NAME_MAX: usize = 120;
+pub const VENUE_MAX: usize = 120;
+pub const TITLE_MAX: usize = 200;
+pub const ARTIST_MAX: usize = 200;
+pub const KEY_MAX: usize = 16;
+pub const NOTES_MAX: usize = 2000;
+pub const DURATION_MAX: i64 = 3600;
+pub const BPM_MIN: i64 = 20;
+pub const BPM_MAX: i64 = 400;
+pub const SONGS_MAX: usize = 200;
+pub const USERNAME_MAX: usize = 64;
+pub const DISPLAY_NAME_MAX: usize = 120;
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 256;
+
+/// Field name → what is wrong with it. Empty means valid.
+pub type FieldErrors = BTreeMap<String, String>;
+
+/// Collects field errors; `check` records a message when a rule fails.
+#[derive(Default)]
+struct Checker(FieldErrors);
+
+impl Checker {
+    fn check(&mut self, field: impl Into<String>, ok: bool, message: impl Into<String>) {
+        if !ok {
+            self.0.entry(field.into()).or_insert_with(|| message.into());
+        }
+    }
+
+    fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
+        let len = value.chars().count();
+        let message = if min > 0 && len == 0 {
+            "must not be empty".to_string()
+        } else {
+            format!("must be at most {max} characters")
+        };
+        self.check(field, len >= min && len <= max, message);
+    }
+
+    fn bpm(&mut self, field: impl Into<String>, bpm: Option<i64>) {
+        let ok = bpm.is_none_or(|bpm| (BPM_MIN..=BPM_MAX).contains(&bpm));
+        self.check(field, ok, format!("must be between {BPM_MIN} and {BPM_MAX}"));
+    }
+}
+
+pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
+    let mut c = Checker::default();
+    c.text("name", &input.name, 1, NAME_MAX);
+    c.text("venue", &input.venue, 0, VENUE_MAX);
+    c.check(
+        "show_date",
+        is_calendar_date(&input.show_date),
+        "must be a date as YYYY-MM-DD",
+    );
+    c.text("notes", &input.notes, 0, NOTES_MAX);
+    c.check(
+        "songs",
+        input.songs.len() <= SONGS_MAX,
+        format!("at most {SONGS_MAX} songs"),
+    );
+    for (i, song) in input.songs.iter().enumerate() {
+        let field = |name: &str| format!("songs[{i}].{name}");
+        c.text(field("title"), &song.title, 1, TITLE_MAX);
+        c.text(field("artist"), &song.artist, 0, ARTIST_MAX);
+        c.text(field("key"), &song.key, 0, KEY_MAX);
+        c.text(field("notes"), &song.notes, 0, NOTES_MAX);
+        c.check(
+            field("duration_secs"),
+            (0..=DURATION_MAX).contains(&song.duration_secs),
+            format!("must be between 0 and {DURATION_MAX} seconds"),
+        );
+        c.bpm(field("bpm"), song.bpm);
+    }
+    c.0
+}
+
+pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
+    let mut c = Checker::default();
+    if let Some(bpm) = patch.bpm {
+        c.bpm("bpm", bpm);
+    }
+    if let Some(notes) = &patch.notes {
+        c.text("notes", notes, 0, NOTES_MAX);
+    }
+    c.0
+}
+
+pub fn validate_new_user(username: &str, display_name: &str, role: &str, password: &str) -> FieldErrors {
+    let mut c = Checker::default();
+    c.text("username", username, 1, USERNAME_MAX);
+    c.check(
+        "username",
+        username
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')),
+        "may only contain letters, digits, '-', '_' and '.'",
+    );
+    c.text("display_name", display_name, 1, DISPLAY_NAME_MAX);
+    c.check(
+        "role",
+        super::Role::parse(role).is_some(),
+        "must be drummer or manager",
+    );
+    let len = password.chars().count();
+    c.check(
+        "password",
+        (PASSWORD_MIN..=PASSWORD_MAX).contains(&len),
+        format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+    );
+    c.0
+}
+
+/// `YYYY-MM-DD` naming a real day of the Gregorian calendar.
+pub fn is_calendar_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = &text[range];
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days_in_month).contains(&day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::SongInput;
+
+    fn song(title: &str) -> SongInput {
+        SongInput {
+            id: None,
+            title: title.into(),
+            artist: String::new(),
+            duration_secs: 0,
+            bpm: None,
+            key: String::new(),
+            notes: String::new(),
+        }
+    }
+
+    fn setlist(name: &str) -> SetlistInput {
+        SetlistInput {
+            name: name.into(),
+            venue: String::new(),
+            show_date: "2026-12-04".into(),
+            notes: String::new(),
+            version: None,
+            songs: vec![],
+        }
+    }
+
+    #[test]
+    fn names_are_checked_at_and_past_their_edges() {
+        assert!(validate_setlist(&setlist(&"x".repeat(NAME_MAX))).is_empty());
+        let errors = validate_setlist(&setlist(&"x".repeat(NAME_MAX + 1)));
+        assert_eq!(errors["name"], "must be at most 120 characters");
+        assert_eq!(validate_setlist(&setlist(""))["name"], "must not be empty");
+    }
+
+    #[test]
+    fn lengths_count_characters_not_bytes() {
+        assert!(validate_setlist(&setlist(&"é".repeat(NAME_MAX))).is_empty());
+    }
+
+    #[test]
+    fn song_numbers_are_checked_at_and_past_their_edges() {
+        let mut input = setlist("Show");
+        let mut ok = song("A");
+        ok.duration_secs = DURATION_MAX;
+        ok.bpm = Some(BPM_MAX);
+        let mut bad = song("B");
+        bad.duration_secs = DURATION_MAX + 1;
+        bad.bpm = Some(BPM_MIN - 1);
+        input.songs = vec![ok, bad];
+        let errors = validate_setlist(&input);
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            ["songs[1].bpm", "songs[1].duration_secs"]
+        );
+    }
+
+    #[test]
+    fn dates_must_exist() {
+        assert!(is_calendar_date("2028-02-29"));
+        assert!(!is_calendar_date("2027-02-29"));
+        assert!(!is_calendar_date("2026-13-01"));
+        assert!(!is_calendar_date("2026-1-01x"));
+        assert!(!is_calendar_date("+026-01-01"));
+    }
+
+    #[test]
+    fn patch_may_clear_bpm_but_not_set_it_out_of_range() {
+        let clear = SongPatch { bpm: Some(None), notes: None };
+        assert!(validate_song_patch(&clear).is_empty());
+        let fast = SongPatch { bpm: Some(Some(BPM_MAX + 1)), notes: None };
+        assert!(validate_song_patch(&fast).contains_key("bpm"));
+    }
+}

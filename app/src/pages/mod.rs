@@ -1,0 +1,3 @@
+mod home;
+
+pub use home::Home;

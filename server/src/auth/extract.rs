@@ -1,0 +1,63 @@
+//! Extractors that authenticate a request, so that a handler's signature
+//! states who may call it: `AuthUser` for any band member, `Manager` for
+//! managers only. A handler without one of them is public.
+//!
+//! The token is read from `Authorization: Bearer` only, never from a query
+//! string (it would end up in logs and browser history) or a cookie (that
+//! would make every API route open to CSRF).
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use super::tokens::{self, Verified};
+use crate::{clock::now, error::ApiError, state::AppState};
+
+/// Any authenticated band member.
+pub struct AuthUser(pub Verified);
+
+/// A band member with the manager role.
+pub struct Manager(pub Verified);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?;
+        let keys = state.keys.current();
+        let verified = tokens::verify(&keys, &state.validation, token, now())?;
+        if state
+            .revocations
+            .is_revoked(&verified.user_id, verified.issued_at)
+        {
+            return Err(ApiError::InvalidToken);
+        }
+        Ok(AuthUser(verified))
+    }
+}
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
+        match user.role {
+            app::api::Role::Manager => Ok(Manager(user)),
+            app::api::Role::Drummer => Err(ApiError::Forbidden),
+        }
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or(ApiError::MissingToken)?;
+    let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::MissingToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::MissingToken);
+    }
+    match token.trim() {
+        "" => Err(ApiError::InvalidToken),
+        token => Ok(token),
+    }
+}

@@ -1,0 +1,70 @@
+//! Password hashing with argon2id at OWASP's parameters (m = 19456 KiB, t = 2,
+//! p = 1: argon2 0.5's defaults). Hashing costs ~20 ms of CPU on purpose, so it
+//! runs on the blocking pool: a login never stalls other requests.
+
+use std::sync::LazyLock;
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{SaltString, rand_core::OsRng},
+};
+
+use crate::error::ApiError;
+
+/// Verified against when the username is unknown, so that an unknown user and
+/// a wrong password cost the same time (stops user enumeration by timing).
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_now("not-a-real-password").expect("argon2 with default parameters"));
+
+fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
+pub async fn hash(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+/// Checks `password` against `stored`, or against the dummy hash when there
+/// is no such user; either way the same work is done.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    tokio::task::spawn_blocking(move || {
+        let phc = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
+        let parsed = PasswordHash::new(phc).map_err(ApiError::internal)?;
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        Ok(matches && stored.is_some())
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Builds the dummy hash now rather than during the first login.
+pub fn warm_up() {
+    LazyLock::force(&DUMMY_HASH);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let phc = hash("correct horse".into()).await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(verify("correct horse".into(), Some(phc.clone())).await.unwrap());
+        assert!(!verify("wrong horse".into(), Some(phc)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies_even_with_the_dummy_password() {
+        assert!(!verify("not-a-real-password".into(), None).await.unwrap());
+    }
+}

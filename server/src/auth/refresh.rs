@@ -1,0 +1,135 @@
+//! Refresh tokens: 256 random bits, opaque, sent only in an HttpOnly cookie
+//! (JavaScript, and so an XSS payload, cannot read it), stored only as a
+//! SHA-256 hash (a database leak yields no usable token).
+//!
+//! Tokens come in families: one login on one device starts a family with an
+//! absolute lifetime, and every refresh spends the presented token and adds its
+//! successor. A spent token presented again means two parties hold the same
+//! token — one of them stole it — so the whole family is revoked (reuse
+//! detection). One exception: two tabs of the same browser may refresh at the
+//! same moment with the same cookie; within `GRACE_SECS` of the spend, the
+//! loser is given a fresh token in the same family instead of a revocation.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, Pool, refresh::FamilyRow};
+
+/// How long after a spend a second refresh with the same token is forgiven.
+pub const GRACE_SECS: i64 = 5;
+
+/// A token for the cookie, and who it belongs to.
+pub struct Issued {
+    pub token: String,
+    pub family_id: String,
+    pub user_id: String,
+}
+
+#[derive(Debug)]
+pub enum RefreshError {
+    /// Unknown, expired or revoked.
+    Invalid,
+    /// A spent token came back: the family has just been revoked.
+    Reused { family_id: String, user_id: String },
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for RefreshError {
+    fn from(error: sqlx::Error) -> Self {
+        RefreshError::Database(error)
+    }
+}
+
+/// Where a session was started from, shown on the sessions page.
+pub struct Device<'a> {
+    pub user_agent: &'a str,
+    pub ip: &'a str,
+}
+
+/// Starts a family for a fresh login.
+pub async fn start(
+    pool: &Pool,
+    user_id: &str,
+    lifetime_secs: i64,
+    device: Device<'_>,
+    now: i64,
+) -> Result<Issued, sqlx::Error> {
+    let (token, hash) = new_token();
+    let family = FamilyRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        user_id: user_id.to_string(),
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + lifetime_secs,
+        revoked_at: None,
+        // Bounded: a header is attacker-controlled text we store.
+        user_agent: device.user_agent.chars().take(256).collect(),
+        ip: device.ip.to_string(),
+    };
+    db::refresh::create_family(pool, &family, &hash).await?;
+    Ok(Issued {
+        token,
+        family_id: family.id,
+        user_id: family.user_id,
+    })
+}
+
+/// Spends `presented` and returns its successor.
+pub async fn rotate(pool: &Pool, presented: &str, now: i64) -> Result<Issued, RefreshError> {
+    let presented_hash = hash(presented);
+    let found = db::refresh::find_token(pool, &presented_hash)
+        .await?
+        .ok_or(RefreshError::Invalid)?;
+    if found.revoked_at.is_some() || found.expires_at <= now {
+        return Err(RefreshError::Invalid);
+    }
+    let (token, new_hash) = new_token();
+    let issued = Issued {
+        token,
+        family_id: found.family_id.clone(),
+        user_id: found.user_id.clone(),
+    };
+    if found.spent_at.is_none()
+        && db::refresh::rotate(pool, &found.family_id, &presented_hash, &new_hash, now).await?
+    {
+        return Ok(issued);
+    }
+    // Spent already (maybe a split second ago by a concurrent request): re-read when.
+    let spent_at = db::refresh::find_token(pool, &presented_hash)
+        .await?
+        .and_then(|row| row.spent_at)
+        .unwrap_or(now);
+    if now - spent_at <= GRACE_SECS {
+        db::refresh::add_token(pool, &found.family_id, &new_hash, now).await?;
+        return Ok(issued);
+    }
+    db::refresh::revoke_family(pool, &found.family_id, now).await?;
+    Err(RefreshError::Reused {
+        family_id: found.family_id,
+        user_id: found.user_id,
+    })
+}
+
+/// Logout: revokes the presented token's family. Unknown tokens are ignored.
+pub async fn end(pool: &Pool, presented: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
+    let Some(found) = db::refresh::find_token(pool, &hash(presented)).await? else {
+        return Ok(None);
+    };
+    db::refresh::revoke_family(pool, &found.family_id, now).await?;
+    Ok(Some(found.family_id))
+}
+
+fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random number generator");
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let hashed = hash(&token);
+    (token, hashed)
+}
+
+fn hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,109 @@
+//! Access tokens: short-lived JWTs signed with Ed25519 (`EdDSA`).
+//!
+//! Verification is strict on purpose. It pins the algorithm (stops `alg: none`
+//! and the RS/HS key-confusion attack), looks the `kid` up in our own key set
+//! only (header fields such as `jku`, `x5u` and `jwk` are never followed, so an
+//! attacker cannot supply the key that verifies their forgery), requires every
+//! claim, and checks `iss`, `aud`, `exp`, `nbf` and `iat` with a small leeway.
+
+use app::api::Role;
+use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode};
+use serde::{Deserialize, Serialize};
+
+use super::keys::KeySet;
+use crate::error::ApiError;
+
+/// Clock skew we tolerate between instances, in seconds.
+pub const LEEWAY_SECS: u64 = 5;
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The user's id.
+    pub sub: String,
+    pub name: String,
+    pub role: String,
+    /// The session (refresh family) the token was issued for.
+    pub sid: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+/// Who a verified token speaks for.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub user_id: String,
+    pub name: String,
+    pub role: Role,
+    pub session_id: String,
+    pub issued_at: i64,
+}
+
+/// The checks every token must pass, built once at start-up.
+pub fn validation(issuer: &str) -> Validation {
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[issuer]);
+    validation.set_audience(&[issuer]);
+    validation.leeway = LEEWAY_SECS;
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.set_required_spec_claims(&["iss", "aud", "sub", "iat", "nbf", "exp"]);
+    validation
+}
+
+pub struct NewToken<'a> {
+    pub issuer: &'a str,
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub session_id: &'a str,
+    pub now: i64,
+    pub ttl_secs: i64,
+}
+
+pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(keys.signer.kid.clone());
+    let claims = Claims {
+        iss: token.issuer.to_string(),
+        aud: token.issuer.to_string(),
+        sub: token.user_id.to_string(),
+        name: token.name.to_string(),
+        role: token.role.as_str().to_string(),
+        sid: token.session_id.to_string(),
+        iat: token.now,
+        nbf: token.now,
+        exp: token.now + token.ttl_secs,
+        jti: uuid::Uuid::new_v4().to_string(),
+    };
+    encode(&header, &claims, &keys.signer.key).map_err(ApiError::internal)
+}
+
+/// Verifies a compact JWT. Any failure is `invalid_token`; a well-signed token
+/// with a role we do not know is `forbidden` (never a default role).
+pub fn verify(keys: &KeySet, validation: &Validation, token: &str, now: i64) -> Result<Verified, ApiError> {
+    let header = decode_header(token).map_err(|_| ApiError::InvalidToken)?;
+    let key = header
+        .kid
+        .as_deref()
+        .and_then(|kid| keys.verifiers.get(kid))
+        .ok_or(ApiError::InvalidToken)?;
+    let claims = decode::<Claims>(token, key, validation)
+        .map_err(|_| ApiError::InvalidToken)?
+        .claims;
+    // jsonwebtoken does not check iat; revocation compares it, so it must not lie ahead.
+    if claims.iat > now + LEEWAY_SECS as i64 {
+        return Err(ApiError::InvalidToken);
+    }
+    let role = Role::parse(&claims.role).ok_or(ApiError::Forbidden)?;
+    Ok(Verified {
+        user_id: claims.sub,
+        name: claims.name,
+        role,
+        session_id: claims.sid,
+        issued_at: claims.iat,
+    })
+}

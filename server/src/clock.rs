@@ -1,0 +1,15 @@
+//! Wall-clock time as the database stores it: unix seconds.
+
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+pub fn now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// RFC 3339 in UTC, as the API shows times.
+pub fn rfc3339(unix_seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}

@@ -1,0 +1,170 @@
+//! Typed settings, read from the environment once at start-up and validated
+//! there: a bad value stops the server with one line naming the variable.
+
+use std::{fmt, net::SocketAddr, time::Duration};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen_addr: SocketAddr,
+    pub database_url: String,
+    pub environment: Environment,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// The origin browsers use (`scheme://host:port`): checked against `Origin`
+    /// on cookie-authenticated routes, and it decides whether cookies are `Secure`.
+    pub public_origin: String,
+    /// The JWT `iss` and `aud`.
+    pub issuer: String,
+    /// Where cargo-leptos put the built site (`/pkg`, the stylesheet).
+    pub site_root: String,
+}
+
+/// A setting that could not be used, with the variable that holds it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads the process environment (after `.env`, which `main` loads).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &'static str, default: &str| {
+            lookup(name)
+                .filter(|value| !value.trim().is_empty())
+                .unwrap_or_else(|| default.to_string())
+        };
+        let invalid = |variable, problem: String| ConfigError { variable, problem };
+
+        let listen_addr: SocketAddr = get("LEPTOS_SITE_ADDR", "127.0.0.1:3000")
+            .parse()
+            .map_err(|e| invalid("LEPTOS_SITE_ADDR", format!("{e} (expected host:port)")))?;
+        let environment = match get("BACKSTAGE_ENV", "development").as_str() {
+            "development" => Environment::Development,
+            "production" => Environment::Production,
+            other => {
+                return Err(invalid(
+                    "BACKSTAGE_ENV",
+                    format!("{other:?} (expected development or production)"),
+                ));
+            }
+        };
+        let seconds = |variable: &'static str, default: &str, max: u64| {
+            let text = get(variable, default);
+            match text.parse::<u64>() {
+                Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
+                _ => Err(invalid(
+                    variable,
+                    format!("{text:?} (expected whole seconds between 1 and {max})"),
+                )),
+            }
+        };
+        let access_ttl = seconds("BACKSTAGE_ACCESS_TTL_SECS", "300", 24 * 3600)?;
+        let refresh_ttl = seconds("BACKSTAGE_REFRESH_TTL_SECS", "2592000", 365 * 24 * 3600)?;
+        let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
+        let public_origin = public_origin.trim_end_matches('/').to_string();
+        let scheme_ok = public_origin.starts_with("http://") || public_origin.starts_with("https://");
+        if !scheme_ok || public_origin.matches('/').count() != 2 {
+            return Err(invalid(
+                "BACKSTAGE_PUBLIC_ORIGIN",
+                format!("{public_origin:?} (expected scheme://host[:port] with no path)"),
+            ));
+        }
+        let database_url = get("DATABASE_URL", "sqlite:data/backstage.db");
+        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
+            return Err(invalid(
+                "DATABASE_URL",
+                "expected a sqlite: or postgres:// URL".to_string(),
+            ));
+        }
+        let config = Config {
+            listen_addr,
+            database_url,
+            environment,
+            access_ttl,
+            refresh_ttl,
+            issuer: get("BACKSTAGE_ISSUER", &public_origin),
+            public_origin,
+            site_root: get("LEPTOS_SITE_ROOT", "target/site"),
+        };
+        // Plain-http cookies can be read and replayed by anyone on the network.
+        if config.environment == Environment::Production && !config.secure_cookies() {
+            return Err(invalid(
+                "BACKSTAGE_PUBLIC_ORIGIN",
+                "production requires an https:// origin (Secure cookies)".to_string(),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// `Secure` is dropped only when the browser reaches us over plain http.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_origin.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_plain_http_on_loopback() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.public_origin, "http://127.0.0.1:3000");
+        assert_eq!(config.database_url, "sqlite:data/backstage.db");
+        assert_eq!(config.access_ttl, Duration::from_secs(300));
+        assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let error = config(&[("BACKSTAGE_ACCESS_TTL_SECS", "soon")]).unwrap_err();
+        assert_eq!(error.variable, "BACKSTAGE_ACCESS_TTL_SECS");
+        let error = config(&[("LEPTOS_SITE_ADDR", "nowhere")]).unwrap_err();
+        assert_eq!(error.variable, "LEPTOS_SITE_ADDR");
+        let error = config(&[("BACKSTAGE_ENV", "staging")]).unwrap_err();
+        assert_eq!(error.variable, "BACKSTAGE_ENV");
+    }
+
+    #[test]
+    fn production_refuses_insecure_cookies() {
+        let error = config(&[("BACKSTAGE_ENV", "production")]).unwrap_err();
+        assert_eq!(error.variable, "BACKSTAGE_PUBLIC_ORIGIN");
+        let ok = config(&[
+            ("BACKSTAGE_ENV", "production"),
+            ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example/"),
+        ])
+        .unwrap();
+        assert!(ok.secure_cookies());
+        assert_eq!(ok.public_origin, "https://backstage.example");
+    }
+}

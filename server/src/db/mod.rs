@@ -1,0 +1,77 @@
+//! The database: one connection pool for SQLite or PostgreSQL (chosen by the
+//! URL's scheme), migrations embedded in the binary, and one module of queries
+//! per table group. Handlers never write SQL; they call these functions.
+//!
+//! The SQL is written once for both databases: `$n` placeholders, TEXT ids,
+//! BIGINT unix-second timestamps.
+
+pub mod keys;
+pub mod refresh;
+pub mod setlists;
+pub mod users;
+
+use std::{path::Path, time::Duration};
+
+use sqlx::{
+    AnyPool, Executor,
+    any::{AnyPoolOptions, install_default_drivers},
+};
+
+pub type Pool = AnyPool;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Connects, creating a missing SQLite file (and its folder), and migrates.
+pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
+    install_default_drivers();
+    let sqlite = url.starts_with("sqlite:");
+    let url = if sqlite {
+        prepare_sqlite_file(url)?
+    } else {
+        url.to_string()
+    };
+    let pool = AnyPoolOptions::new()
+        .max_connections(if sqlite { 8 } else { 16 })
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if sqlite {
+                    // WAL lets readers run while one writer commits; NORMAL is
+                    // durable across crashes of the process in WAL mode.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// Makes sure the folder exists and asks SQLite to create the file (`mode=rwc`).
+fn prepare_sqlite_file(url: &str) -> Result<String, sqlx::Error> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if !path.is_empty() && path != ":memory:" {
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+/// `GET /readyz`: one round trip.
+pub async fn ping(pool: &Pool) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+}

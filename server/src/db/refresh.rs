@@ -1,0 +1,139 @@
+//! Refresh-token families and their tokens (stored as hashes only).
+
+use sqlx::FromRow;
+
+use super::Pool;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct FamilyRow {
+    pub id: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub user_agent: String,
+    pub ip: String,
+}
+
+/// A presented token, joined with its family.
+#[derive(Clone, Debug, FromRow)]
+pub struct TokenRow {
+    pub family_id: String,
+    pub user_id: String,
+    pub spent_at: Option<i64>,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// Starts a family (a login) with its first token.
+pub async fn create_family(pool: &Pool, family: &FamilyRow, token_hash: &str) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&family.id)
+    .bind(&family.user_id)
+    .bind(family.created_at)
+    .bind(family.last_used_at)
+    .bind(family.expires_at)
+    .bind(&family.user_agent)
+    .bind(&family.ip)
+    .execute(&mut *tx)
+    .await?;
+    insert_token(&mut tx, &family.id, token_hash, family.created_at).await?;
+    tx.commit().await
+}
+
+async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    family_id: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
+        .bind(token_hash)
+        .bind(family_id)
+        .bind(now)
+        .execute(&mut **tx)
+        .await
+        .map(|_| ())
+}
+
+pub async fn find_token(pool: &Pool, token_hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT t.family_id, f.user_id, t.spent_at, f.expires_at, f.revoked_at \
+         FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+         WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Spends `old_hash` and adds `new_hash` to the family in one transaction.
+/// Returns false when the token was already spent: exactly one concurrent
+/// refresh can win, because the conditional UPDATE is the race's arbiter.
+pub async fn rotate(
+    pool: &Pool,
+    family_id: &str,
+    old_hash: &str,
+    new_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let spent = sqlx::query(
+        "UPDATE refresh_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL",
+    )
+    .bind(now)
+    .bind(old_hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if spent != 1 {
+        return Ok(false);
+    }
+    add_to_family(&mut tx, family_id, new_hash, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Adds a token to a live family without spending one (the grace-window answer).
+pub async fn add_token(pool: &Pool, family_id: &str, new_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    add_to_family(&mut tx, family_id, new_hash, now).await?;
+    tx.commit().await
+}
+
+async fn add_to_family(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    family_id: &str,
+    new_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refresh_families SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(family_id)
+        .execute(&mut **tx)
+        .await?;
+    insert_token(tx, family_id, new_hash, now).await
+}
+
+pub async fn revoke_family(pool: &Pool, family_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(family_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn revoke_all_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

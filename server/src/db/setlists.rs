@@ -1,0 +1,292 @@
+//! Setlists and their ordered songs. Every write runs in one transaction and
+//! starts with the conditional UPDATE of the setlist row: that statement is
+//! the optimistic-concurrency check (`WHERE version = expected`) and, on
+//! SQLite, takes the write lock first, so concurrent writers queue instead of
+//! deadlocking.
+
+use app::api::{Setlist, SetlistInput, SetlistSummary, Song, SongInput, SongPatch};
+use sqlx::{Any, FromRow, Transaction};
+
+use super::Pool;
+use crate::clock::rfc3339;
+
+#[derive(FromRow)]
+struct SetlistRow {
+    id: String,
+    name: String,
+    venue: String,
+    show_date: String,
+    notes: String,
+    version: i64,
+    song_count: i64,
+    total_duration_secs: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(FromRow)]
+struct SongRow {
+    id: String,
+    title: String,
+    artist: String,
+    duration_secs: i64,
+    bpm: Option<i64>,
+    song_key: String,
+    notes: String,
+}
+
+/// Why a write did not happen.
+#[derive(Debug)]
+pub enum WriteError {
+    NotFound,
+    Conflict { current_version: i64 },
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for WriteError {
+    fn from(error: sqlx::Error) -> Self {
+        WriteError::Database(error)
+    }
+}
+
+pub async fn list(pool: &Pool) -> Result<Vec<SetlistSummary>, sqlx::Error> {
+    let rows: Vec<SetlistRow> = sqlx::query_as(
+        "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
+         created_at, updated_at FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| SetlistSummary {
+            updated_at: rfc3339(row.updated_at),
+            id: row.id,
+            name: row.name,
+            venue: row.venue,
+            show_date: row.show_date,
+            song_count: row.song_count,
+            total_duration_secs: row.total_duration_secs,
+            version: row.version,
+        })
+        .collect())
+}
+
+pub async fn get(pool: &Pool, id: &str) -> Result<Option<Setlist>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let setlist = read(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(setlist)
+}
+
+pub async fn insert(pool: &Pool, id: &str, input: &SetlistInput, now: i64) -> Result<Setlist, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let (song_count, total) = totals(&input.songs);
+    sqlx::query(
+        "INSERT INTO setlists (id, name, venue, show_date, notes, version, song_count, \
+         total_duration_secs, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8)",
+    )
+    .bind(id)
+    .bind(&input.name)
+    .bind(&input.venue)
+    .bind(&input.show_date)
+    .bind(&input.notes)
+    .bind(song_count)
+    .bind(total)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    insert_songs(&mut tx, id, &input.songs, &[]).await?;
+    let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    tx.commit().await?;
+    Ok(setlist)
+}
+
+/// Replaces everything but the id, if the stored version is `expected`.
+pub async fn replace(
+    pool: &Pool,
+    id: &str,
+    expected: i64,
+    input: &SetlistInput,
+    now: i64,
+) -> Result<Setlist, WriteError> {
+    let mut tx = pool.begin().await?;
+    let (song_count, total) = totals(&input.songs);
+    let updated = sqlx::query(
+        "UPDATE setlists SET name = $1, venue = $2, show_date = $3, notes = $4, \
+         song_count = $5, total_duration_secs = $6, updated_at = $7, version = version + 1 \
+         WHERE id = $8 AND version = $9",
+    )
+    .bind(&input.name)
+    .bind(&input.venue)
+    .bind(&input.show_date)
+    .bind(&input.notes)
+    .bind(song_count)
+    .bind(total)
+    .bind(now)
+    .bind(id)
+    .bind(expected)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        return Err(why_not_written(&mut tx, id).await);
+    }
+    let existing: Vec<String> = sqlx::query_scalar("SELECT id FROM songs WHERE setlist_id = $1")
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM songs WHERE setlist_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    insert_songs(&mut tx, id, &input.songs, &existing).await?;
+    let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    tx.commit().await?;
+    Ok(setlist)
+}
+
+/// The drummer's edit of one song's tempo and notes; bumps the version.
+pub async fn patch_song(
+    pool: &Pool,
+    id: &str,
+    song_id: &str,
+    patch: &SongPatch,
+    now: i64,
+) -> Result<Setlist, WriteError> {
+    let mut tx = pool.begin().await?;
+    let bumped = sqlx::query("UPDATE setlists SET version = version + 1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    let (set_bpm, bpm) = match patch.bpm {
+        Some(bpm) => (1i64, bpm),
+        None => (0, None),
+    };
+    let changed = sqlx::query(
+        "UPDATE songs SET bpm = CASE WHEN $1 = 1 THEN $2 ELSE bpm END, \
+         notes = COALESCE($3, notes) WHERE id = $4 AND setlist_id = $5",
+    )
+    .bind(set_bpm)
+    .bind(bpm)
+    .bind(patch.notes.as_deref())
+    .bind(song_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if bumped == 0 || changed == 0 {
+        return Err(WriteError::NotFound);
+    }
+    let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    tx.commit().await?;
+    Ok(setlist)
+}
+
+pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+    let deleted = sqlx::query("DELETE FROM setlists WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+async fn why_not_written(tx: &mut Transaction<'_, Any>, id: &str) -> WriteError {
+    let current: Result<Option<i64>, _> = sqlx::query_scalar("SELECT version FROM setlists WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await;
+    match current {
+        Ok(Some(current_version)) => WriteError::Conflict { current_version },
+        Ok(None) => WriteError::NotFound,
+        Err(e) => WriteError::Database(e),
+    }
+}
+
+fn totals(songs: &[SongInput]) -> (i64, i64) {
+    (
+        songs.len() as i64,
+        songs.iter().map(|song| song.duration_secs).sum(),
+    )
+}
+
+/// Inserts `songs` in order. A song keeps the id it was sent with when that id
+/// was one of this setlist's (`existing`); any other id is replaced, so a
+/// client cannot move or overwrite another setlist's songs.
+async fn insert_songs(
+    tx: &mut Transaction<'_, Any>,
+    setlist_id: &str,
+    songs: &[SongInput],
+    existing: &[String],
+) -> Result<(), sqlx::Error> {
+    let mut used: Vec<&str> = Vec::with_capacity(songs.len());
+    for (position, song) in songs.iter().enumerate() {
+        let kept = song
+            .id
+            .as_deref()
+            .and_then(|id| uuid::Uuid::try_parse(id).ok())
+            .map(|id| id.hyphenated().to_string())
+            .filter(|id| existing.contains(id) && !used.contains(&id.as_str()));
+        let id = kept.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        sqlx::query(
+            "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, notes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(setlist_id)
+        .bind(position as i64)
+        .bind(&song.title)
+        .bind(&song.artist)
+        .bind(song.duration_secs)
+        .bind(song.bpm)
+        .bind(&song.key)
+        .bind(&song.notes)
+        .execute(&mut **tx)
+        .await?;
+        if let Some(slot) = existing.iter().find(|e| **e == id) {
+            used.push(slot.as_str());
+        }
+    }
+    Ok(())
+}
+
+async fn read(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Option<Setlist>, sqlx::Error> {
+    let row: Option<SetlistRow> = sqlx::query_as(
+        "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
+         created_at, updated_at FROM setlists WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let songs: Vec<SongRow> = sqlx::query_as(
+        "SELECT id, title, artist, duration_secs, bpm, song_key, notes FROM songs \
+         WHERE setlist_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(Some(Setlist {
+        id: row.id,
+        name: row.name,
+        venue: row.venue,
+        show_date: row.show_date,
+        notes: row.notes,
+        version: row.version,
+        created_at: rfc3339(row.created_at),
+        updated_at: rfc3339(row.updated_at),
+        songs: songs
+            .into_iter()
+            .map(|song| Song {
+                id: song.id,
+                title: song.title,
+                artist: song.artist,
+                duration_secs: song.duration_secs,
+                bpm: song.bpm,
+                key: song.song_key,
+                notes: song.notes,
+            })
+            .collect(),
+    }))
+}

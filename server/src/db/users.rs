@@ -1,0 +1,82 @@
+//! Band members.
+
+use sqlx::FromRow;
+
+use super::Pool;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub tokens_valid_after: i64,
+}
+
+const COLUMNS: &str = "id, username, display_name, role, password_hash, tokens_valid_after";
+
+pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+}
+
+/// Inserts a member; `Ok(false)` when the username is taken (case-insensitively).
+pub async fn insert(pool: &Pool, user: &UserRow, now: i64) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "INSERT INTO users (id, username, display_name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&user.id)
+    .bind(&user.username)
+    .bind(&user.display_name)
+    .bind(&user.role)
+    .bind(&user.password_hash)
+    .bind(now)
+    .execute(pool)
+    .await;
+    match result {
+        Ok(_) => Ok(true),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn find_by_username(pool: &Pool, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users WHERE lower(username) = lower($1)"
+    ))
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY lower(username)"))
+        .fetch_all(pool)
+        .await
+}
+
+/// Access tokens of `id` issued at or before `cutoff` stop verifying.
+pub async fn set_tokens_valid_after(pool: &Pool, id: &str, cutoff: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE id = $2")
+        .bind(cutoff)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Cut-offs that can still refuse a live token (newer than `since`).
+pub async fn cutoffs_after(pool: &Pool, since: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, tokens_valid_after FROM users WHERE tokens_valid_after > $1")
+        .bind(since)
+        .fetch_all(pool)
+        .await
+}

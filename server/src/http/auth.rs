@@ -1,0 +1,232 @@
+//! `/api/auth/*`, `/api/me` and the JWKS: logging in, trading the refresh
+//! cookie for access tokens, logging out.
+
+use std::time::Duration;
+
+use app::api::{LoginRequest, Role, TokenResponse, User};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use tower_cookies::{
+    Cookie, Cookies,
+    cookie::{SameSite, time::Duration as CookieDuration},
+};
+
+use super::extract::{ApiJson, ClientAddress};
+use crate::{
+    auth::{
+        extract::AuthUser,
+        password,
+        refresh::{self, Device, RefreshError},
+        throttle::Subjects,
+        tokens::{self, NewToken},
+    },
+    clock::now,
+    db::{self, users::UserRow},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+pub const REFRESH_COOKIE: &str = "backstage_refresh";
+/// The refresh cookie is sent to these routes only, never to the rest of the API.
+const REFRESH_COOKIE_PATH: &str = "/api/auth";
+/// How long a login may wait for a free password-hashing slot before shedding.
+const HASHING_WAIT: Duration = Duration::from_secs(2);
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh_session))
+        .route("/auth/logout", post(logout))
+        .route("/me", get(me))
+}
+
+pub fn jwks_router() -> Router<AppState> {
+    Router::new().route("/.well-known/jwks.json", get(jwks))
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    cookies: Cookies,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let now = now();
+    let subjects = Subjects::new(&request.username, &address.to_string());
+    state
+        .throttle
+        .check(&subjects, now)
+        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+
+    let _permit = tokio::time::timeout(HASHING_WAIT, state.hashing.acquire())
+        .await
+        .map_err(|_| ApiError::Unavailable)?
+        .map_err(ApiError::internal)?;
+    let user = db::users::find_by_username(&state.db, &request.username).await?;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    // Unknown user or wrong password: the same work, the same answer (no enumeration).
+    if !password::verify(request.password, stored_hash).await? {
+        state.throttle.record_failure(&subjects, now);
+        return Err(ApiError::InvalidCredentials);
+    }
+    let user = user.ok_or(ApiError::InvalidCredentials)?;
+    state.throttle.record_success(&subjects);
+
+    let device = Device {
+        user_agent: user_agent(&headers),
+        ip: &address.to_string(),
+    };
+    let lifetime = state.config.refresh_ttl.as_secs() as i64;
+    let issued = refresh::start(&state.db, &user.id, lifetime, device, now).await?;
+    set_refresh_cookie(&state, &cookies, issued.token);
+    token_response(&state, &user, &issued.family_id, now).map(Json)
+}
+
+async fn refresh_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    cookies: Cookies,
+) -> ApiResult<Json<TokenResponse>> {
+    refuse_cross_site(&state, &headers)?;
+    let presented = cookies
+        .get(REFRESH_COOKIE)
+        .ok_or(ApiError::MissingToken)?
+        .value()
+        .to_string();
+    let now = now();
+    let issued = match refresh::rotate(&state.db, &presented, now).await {
+        Ok(issued) => issued,
+        Err(RefreshError::Database(e)) => return Err(e.into()),
+        Err(RefreshError::Invalid) => {
+            clear_refresh_cookie(&state, &cookies);
+            return Err(ApiError::InvalidToken);
+        }
+        Err(RefreshError::Reused { family_id, .. }) => {
+            tracing::warn!(%family_id, "refresh token reuse detected; family revoked");
+            clear_refresh_cookie(&state, &cookies);
+            return Err(ApiError::InvalidToken);
+        }
+    };
+    let user = db::users::find_by_id(&state.db, &issued.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    set_refresh_cookie(&state, &cookies, issued.token);
+    token_response(&state, &user, &issued.family_id, now).map(Json)
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    cookies: Cookies,
+) -> ApiResult<StatusCode> {
+    refuse_cross_site(&state, &headers)?;
+    if let Some(cookie) = cookies.get(REFRESH_COOKIE) {
+        refresh::end(&state.db, cookie.value(), now()).await?;
+    }
+    clear_refresh_cookie(&state, &cookies);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> ApiResult<Json<User>> {
+    let user = db::users::find_by_id(&state.db, &caller.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(Json(public_user(&user)?))
+}
+
+async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
+    let keys = state.keys.current();
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // Short, so that clients pick up a rotated key within a minute.
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        keys.jwks.to_string(),
+    )
+}
+
+/// The part of a user row that may leave the server.
+pub fn public_user(row: &UserRow) -> ApiResult<User> {
+    Ok(User {
+        id: row.id.clone(),
+        username: row.username.clone(),
+        display_name: row.display_name.clone(),
+        role: Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role in database"))?,
+    })
+}
+
+fn token_response(state: &AppState, user: &UserRow, session_id: &str, now: i64) -> ApiResult<TokenResponse> {
+    let public = public_user(user)?;
+    let ttl = state.config.access_ttl.as_secs();
+    let access_token = tokens::issue(
+        &state.keys.current(),
+        NewToken {
+            issuer: &state.config.issuer,
+            user_id: &user.id,
+            name: &user.display_name,
+            role: public.role,
+            session_id,
+            now,
+            ttl_secs: ttl as i64,
+        },
+    )?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer".to_string(),
+        expires_in: ttl,
+        user: public,
+    })
+}
+
+/// Stops CSRF against the cookie-authenticated routes: a browser always sends
+/// `Origin` on a cross-site POST, and it must be ours (a `null` origin is not).
+fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let origin_ok = headers
+        .get(header::ORIGIN)
+        .is_none_or(|origin| origin.as_bytes() == state.config.public_origin.as_bytes());
+    let fetch_site_ok = headers
+        .get("sec-fetch-site")
+        .is_none_or(|site| site.as_bytes() != b"cross-site");
+    if origin_ok && fetch_site_ok {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((REFRESH_COOKIE, value))
+        // HttpOnly: script (and so XSS) cannot read the refresh token.
+        .http_only(true)
+        // Strict: the browser never attaches it to a request another site starts (CSRF).
+        .same_site(SameSite::Strict)
+        .path(REFRESH_COOKIE_PATH)
+        // Secure: never sent over plain http, except in local development.
+        .secure(state.config.secure_cookies())
+        .build()
+}
+
+fn set_refresh_cookie(state: &AppState, cookies: &Cookies, token: String) {
+    let mut cookie = refresh_cookie(state, token);
+    cookie.set_max_age(CookieDuration::seconds(state.config.refresh_ttl.as_secs() as i64));
+    cookies.add(cookie);
+}
+
+fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {
+    let mut cookie = refresh_cookie(state, String::new());
+    cookie.set_max_age(CookieDuration::ZERO);
+    cookies.add(cookie);
+}
+
+fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("")
+}

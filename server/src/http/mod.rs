@@ -1,0 +1,30 @@
+//! The HTTP layer: one module per resource, each owning its routes. Handlers
+//! extract, call one domain function, and map the result.
+
+mod auth;
+mod extract;
+mod ops;
+mod setlists;
+pub mod users;
+
+use axum::{Router, extract::DefaultBodyLimit};
+
+use crate::{error::ApiError, state::AppState};
+
+pub use extract::ClientAddress;
+
+/// Request bodies larger than this are refused with 413 before being read.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Everything under `/api`, plus the operational routes at the root.
+pub fn router() -> Router<AppState> {
+    let api = Router::new()
+        .merge(auth::router())
+        .merge(setlists::router())
+        .merge(users::router())
+        // No HTML or plain-text answers under /api: unknown routes get the contract's body.
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    Router::new().nest("/api", api).merge(ops::router())
+}

@@ -1,0 +1,130 @@
+//! `/api/setlists`: any band member reads; managers write; drummers may set a
+//! song's tempo and notes.
+
+use app::api::{
+    Setlist, SetlistInput, SetlistSummary, SongPatch,
+    validation::{validate_setlist, validate_song_patch},
+};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, patch},
+};
+
+use super::extract::{ApiJson, parse_id};
+use crate::{
+    auth::extract::{AuthUser, Manager},
+    clock::now,
+    db::{self, setlists::WriteError},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/setlists", get(list).post(create))
+        .route("/setlists/{id}", get(read).put(replace).delete(remove))
+        .route("/setlists/{id}/songs/{song_id}", patch(patch_song))
+}
+
+async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Json<Vec<SetlistSummary>>> {
+    Ok(Json(db::setlists::list(&state.db).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    _: Manager,
+    ApiJson(input): ApiJson<SetlistInput>,
+) -> ApiResult<Response> {
+    validated(validate_setlist(&input))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let setlist = db::setlists::insert(&state.db, &id, &input, now()).await?;
+    let location = HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], with_etag(setlist)).into_response())
+}
+
+async fn read(State(state): State<AppState>, _: AuthUser, Path(id): Path<String>) -> ApiResult<Response> {
+    let setlist = db::setlists::get(&state.db, &parse_id(&id)?)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(setlist))
+}
+
+async fn replace(
+    State(state): State<AppState>,
+    _: Manager,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<SetlistInput>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let mut errors = validate_setlist(&input);
+    let expected = input.version.or_else(|| if_match_version(&headers));
+    if expected.is_none() {
+        errors.insert(
+            "version".into(),
+            "is required: send the version you edited (or If-Match)".into(),
+        );
+    }
+    validated(errors)?;
+    let expected = expected.unwrap_or_default();
+    let setlist = db::setlists::replace(&state.db, &id, expected, &input, now())
+        .await
+        .map_err(write_error)?;
+    Ok(with_etag(setlist))
+}
+
+async fn patch_song(
+    State(state): State<AppState>,
+    _: AuthUser,
+    Path((id, song_id)): Path<(String, String)>,
+    ApiJson(patch): ApiJson<SongPatch>,
+) -> ApiResult<Response> {
+    let (id, song_id) = (parse_id(&id)?, parse_id(&song_id)?);
+    validated(validate_song_patch(&patch))?;
+    let setlist = db::setlists::patch_song(&state.db, &id, &song_id, &patch, now())
+        .await
+        .map_err(write_error)?;
+    Ok(with_etag(setlist))
+}
+
+async fn remove(State(state): State<AppState>, _: Manager, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    if db::setlists::delete(&state.db, &parse_id(&id)?).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn validated(errors: app::api::validation::FieldErrors) -> ApiResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+fn write_error(error: WriteError) -> ApiError {
+    match error {
+        WriteError::NotFound => ApiError::NotFound,
+        WriteError::Conflict { current_version } => ApiError::VersionConflict { current_version },
+        WriteError::Database(e) => e.into(),
+    }
+}
+
+/// `If-Match: "3"` (or `W/"3"`) → 3.
+fn if_match_version(headers: &HeaderMap) -> Option<i64> {
+    let value = headers.get(header::IF_MATCH)?.to_str().ok()?;
+    value.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
+}
+
+fn with_etag(setlist: Setlist) -> Response {
+    let etag = HeaderValue::try_from(format!("\"{}\"", setlist.version)).ok();
+    let mut response = Json(setlist).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}

@@ -1,0 +1,79 @@
+//! `/api/users`: band members, managed by managers.
+
+use app::api::{NewUser, User, validation::validate_new_user};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{get, post},
+};
+
+use super::{
+    auth::public_user,
+    extract::{ApiJson, parse_id},
+};
+use crate::{
+    auth::{extract::Manager, password},
+    clock::now,
+    db::{self, users::UserRow},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list).post(create))
+        .route("/users/{id}/revoke", post(revoke))
+}
+
+async fn list(State(state): State<AppState>, _: Manager) -> ApiResult<Json<Vec<User>>> {
+    let rows = db::users::list(&state.db).await?;
+    rows.iter().map(public_user).collect::<ApiResult<_>>().map(Json)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    _: Manager,
+    ApiJson(new): ApiJson<NewUser>,
+) -> ApiResult<(StatusCode, Json<User>)> {
+    let errors = validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let row = create_user(&state.db, new).await?;
+    Ok((StatusCode::CREATED, Json(public_user(&row)?)))
+}
+
+/// Creates a member (also used by the `create-user` command and the demo seed).
+/// A taken username is a validation error on `username`.
+pub async fn create_user(pool: &db::Pool, new: NewUser) -> ApiResult<UserRow> {
+    let row = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: new.username,
+        display_name: new.display_name,
+        role: new.role,
+        password_hash: password::hash(new.password).await?,
+        tokens_valid_after: 0,
+    };
+    if db::users::insert(pool, &row, now()).await? {
+        Ok(row)
+    } else {
+        let mut fields = app::api::validation::FieldErrors::new();
+        fields.insert("username".into(), "is already taken".into());
+        Err(ApiError::Validation(fields))
+    }
+}
+
+/// Strikes a member's passes off the list: every session ends and every access
+/// token issued until now is refused, on every instance within a second.
+async fn revoke(State(state): State<AppState>, _: Manager, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    let id = parse_id(&id)?;
+    db::users::find_by_id(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let now = now();
+    db::refresh::revoke_all_of_user(&state.db, &id, now).await?;
+    db::users::set_tokens_valid_after(&state.db, &id, now).await?;
+    state.revocations.record(&id, now);
+    Ok(StatusCode::NO_CONTENT)
+}

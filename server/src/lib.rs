@@ -1,0 +1,12 @@
+//! The Backstage server: the JSON API, authentication, the database and the
+//! server-side rendering of the Leptos app. `main.rs` is a thin command line
+//! over this library, so the integration tests can start the real thing.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,177 @@
+//! Building the application from a `Config`: state, background sync, router,
+//! listener. `main` and the integration tests both start the server this way.
+
+use std::{future::Future, net::SocketAddr};
+
+use app::{App, api::NewUser, shell};
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::{net::TcpListener, sync::Semaphore};
+use tower_cookies::CookieManagerLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    auth::{keys, password, revocation::REVOCATION_POLL, throttle::LoginThrottle, tokens},
+    clock::now,
+    config::{Config, Environment},
+    db,
+    http::{self, users::create_user},
+    state::{AppState, Inner},
+};
+
+/// The password of the demo members created in development.
+pub const DEMO_PASSWORD: &str = "backstage-pass-1";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    pub state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
+        let state = build_state(config).await?;
+        let listener = TcpListener::bind(state.config.listen_addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", state.config.listen_addr))?;
+        spawn_sync_tasks(&state);
+        Ok(Application {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error::Error>> {
+    let pool = db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let keys = keys::KeyStore::load(&pool, config.access_ttl).await?;
+    if config.environment == Environment::Development {
+        seed_demo_members(&pool).await?;
+    }
+    password::warm_up();
+    let leptos = LeptosOptions::builder()
+        .output_name("backstage")
+        .site_root(config.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen_addr)
+        .build();
+    let state = AppState::new(Inner {
+        validation: tokens::validation(&config.issuer),
+        db: pool,
+        keys,
+        revocations: Default::default(),
+        throttle: LoginThrottle::default(),
+        hashing: Semaphore::new(hashing_slots()),
+        leptos,
+        config,
+    });
+    sync_revocations(&state).await?;
+    Ok(state)
+}
+
+/// One password hash per core at a time; the rest of the logins queue briefly
+/// or are shed, and token-authenticated requests keep a core's worth of room.
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Error>> {
+    if db::users::count(pool).await? > 0 {
+        return Ok(());
+    }
+    for (username, display_name) in [("drummer", "Dee the Drummer"), ("manager", "Max the Manager")] {
+        let member = NewUser {
+            username: username.into(),
+            display_name: display_name.into(),
+            role: username.into(),
+            password: DEMO_PASSWORD.into(),
+        };
+        create_user(pool, member)
+            .await
+            .map_err(|e| format!("cannot create demo member {username}: {e:?}"))?;
+    }
+    tracing::info!("created demo members drummer and manager (development only)");
+    Ok(())
+}
+
+async fn sync_revocations(state: &AppState) -> Result<(), sqlx::Error> {
+    let oldest_live = now() - state.config.access_ttl.as_secs() as i64 - 60;
+    state.revocations.sync(&state.db, oldest_live).await
+}
+
+/// Keeps this instance's in-memory copies (keys, revocations) in step with the
+/// database, which other instances may change.
+fn spawn_sync_tasks(state: &AppState) {
+    let revocations = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(REVOCATION_POLL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = sync_revocations(&revocations).await {
+                tracing::warn!(error = %e, "revocation sync failed");
+            }
+        }
+    });
+    let keys = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(keys::KEY_POLL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = keys.keys.sync(&keys.db).await {
+                tracing::warn!(error = %e, "signing key sync failed");
+            }
+        }
+    });
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos.clone();
+    Router::new()
+        .merge(http::router())
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(CookieManagerLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+

@@ -1,0 +1,49 @@
+//! What every handler can reach. Cloning is one reference-count increment.
+
+use std::{ops::Deref, sync::Arc};
+
+use axum::extract::FromRef;
+use jsonwebtoken::Validation;
+use leptos::config::LeptosOptions;
+use tokio::sync::Semaphore;
+
+use crate::{
+    auth::{keys::KeyStore, revocation::Revocations, throttle::LoginThrottle},
+    config::Config,
+    db::Pool,
+};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub db: Pool,
+    pub keys: KeyStore,
+    pub validation: Validation,
+    pub revocations: Revocations,
+    pub throttle: LoginThrottle,
+    /// Bounds concurrent argon2 work: a login flood cannot take every core.
+    pub hashing: Semaphore,
+    pub leptos: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(inner: Inner) -> AppState {
+        AppState(Arc::new(inner))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.leptos.clone()
+    }
+}
