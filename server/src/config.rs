@@ -16,6 +16,9 @@ pub struct Config {
     pub environment: Environment,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
+    /// How long after a refresh the same refresh token is still honoured
+    /// (two tabs refreshing at once) instead of counting as reuse.
+    pub refresh_grace: Duration,
     /// The origin browsers use (`scheme://host:port`): checked against `Origin`
     /// on cookie-authenticated routes, and it decides whether cookies are `Secure`.
     pub public_origin: String,
@@ -80,6 +83,10 @@ impl Config {
         };
         let access_ttl = seconds("BACKSTAGE_ACCESS_TTL_SECS", "300", 24 * 3600)?;
         let refresh_ttl = seconds("BACKSTAGE_REFRESH_TTL_SECS", "2592000", 365 * 24 * 3600)?;
+        let refresh_grace = match get("BACKSTAGE_REFRESH_GRACE_SECS", "5").as_str() {
+            "0" => Duration::ZERO,
+            _ => seconds("BACKSTAGE_REFRESH_GRACE_SECS", "5", 60)?,
+        };
         let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
         let public_origin = public_origin.trim_end_matches('/').to_string();
         let scheme_ok = public_origin.starts_with("http://") || public_origin.starts_with("https://");
@@ -102,6 +109,7 @@ impl Config {
             environment,
             access_ttl,
             refresh_ttl,
+            refresh_grace,
             issuer: get("BACKSTAGE_ISSUER", &public_origin),
             public_origin,
             site_root: get("LEPTOS_SITE_ROOT", "target/site"),

@@ -7,16 +7,14 @@
 //! successor. A spent token presented again means two parties hold the same
 //! token — one of them stole it — so the whole family is revoked (reuse
 //! detection). One exception: two tabs of the same browser may refresh at the
-//! same moment with the same cookie; within `GRACE_SECS` of the spend, the
-//! loser is given a fresh token in the same family instead of a revocation.
+//! same moment with the same cookie; within a grace window of a few seconds
+//! (`Config::refresh_grace`) of the spend, the loser is given a fresh token in
+//! the same family instead of a revocation.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
 use crate::db::{self, Pool, refresh::FamilyRow};
-
-/// How long after a spend a second refresh with the same token is forgiven.
-pub const GRACE_SECS: i64 = 5;
 
 /// A token for the cookie, and who it belongs to.
 pub struct Issued {
@@ -75,7 +73,7 @@ pub async fn start(
 }
 
 /// Spends `presented` and returns its successor.
-pub async fn rotate(pool: &Pool, presented: &str, now: i64) -> Result<Issued, RefreshError> {
+pub async fn rotate(pool: &Pool, presented: &str, grace_secs: i64, now: i64) -> Result<Issued, RefreshError> {
     let presented_hash = hash(presented);
     let found = db::refresh::find_token(pool, &presented_hash)
         .await?
@@ -99,7 +97,7 @@ pub async fn rotate(pool: &Pool, presented: &str, now: i64) -> Result<Issued, Re
         .await?
         .and_then(|row| row.spent_at)
         .unwrap_or(now);
-    if now - spent_at <= GRACE_SECS {
+    if now - spent_at < grace_secs {
         db::refresh::add_token(pool, &found.family_id, &new_hash, now).await?;
         return Ok(issued);
     }

@@ -99,7 +99,8 @@ async fn refresh_session(
         .value()
         .to_string();
     let now = now();
-    let issued = match refresh::rotate(&state.db, &presented, now).await {
+    let grace = state.config.refresh_grace.as_secs() as i64;
+    let issued = match refresh::rotate(&state.db, &presented, grace, now).await {
         Ok(issued) => issued,
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {

@@ -1,0 +1,72 @@
+import { defineConfig, devices } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The config is evaluated in the runner and again in every worker: decide the
+// port and the database once, in the runner, and hand them down through the
+// environment that the workers inherit.
+process.env.E2E_PORT ??= execFileSync('python3', [
+  '-c',
+  'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])',
+])
+  .toString()
+  .trim();
+process.env.E2E_DATA ??= mkdtempSync(join(tmpdir(), 'backstage-e2e-'));
+
+const port = process.env.E2E_PORT;
+// Cookies are per host: use 127.0.0.1 everywhere, never localhost.
+const origin = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: origin,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: {
+          // Debian's Chromium: Playwright's own browser download is not reachable here.
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-quic',
+            '--no-first-run',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    // The release server, built by `cargo leptos build --release`, on a free
+    // port with a fresh database in a temporary folder.
+    command: '../target/release/server',
+    url: `${origin}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    env: {
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: '../target/site',
+      DATABASE_URL: `sqlite:${process.env.E2E_DATA}/backstage.db`,
+      BACKSTAGE_ENV: 'development',
+      RUST_LOG: 'warn',
+    },
+  },
+});

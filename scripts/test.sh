@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up, then runs every test: the cargo tests of all crates, then the
+# Playwright suite against the release build. Both use the release profile, so
+# the server's dependencies are compiled once for both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+scripts/setup.sh
+source scripts/env.sh
+
+echo "== cargo leptos build --release"
+cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"
+
+echo "== cargo test --workspace --release"
+cargo test --workspace --release
+
+echo "== playwright"
+(cd end2end && npx playwright test)
+
+echo "== all tests passed in $((SECONDS - started)) s"

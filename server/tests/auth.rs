@@ -1,0 +1,429 @@
+//! Logging in, refreshing, logging out, and what a forged token meets.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use common::*;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use server::startup::DEMO_PASSWORD;
+
+#[tokio::test]
+async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
+    let app = spawn_app().await;
+
+    let response = app.login_response("drummer", DEMO_PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = set_cookie(&response).unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/auth", "Max-Age=2592000"] {
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    }
+    // Plain-http development origin: Secure is dropped, and only then.
+    assert!(!cookie.contains("Secure"));
+    let body = body(response).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(body["user"]["username"], "drummer");
+    assert_eq!(body["user"]["role"], "drummer");
+    assert!(body["user"].get("password_hash").is_none());
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_when_served_over_https() {
+    let app = spawn_app_with(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).await;
+    let response = app.login_response("drummer", DEMO_PASSWORD).await;
+    assert!(set_cookie(&response).unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn usernames_are_case_insensitive() {
+    let app = spawn_app().await;
+    let response = app.login_response("DRUMMER", DEMO_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+
+    let wrong_password = app.login_response("drummer", "not-the-password").await;
+    let unknown_user = app.login_response("nobody", "not-the-password").await;
+
+    let a = expect_error(wrong_password, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let b = expect_error(unknown_user, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let response = app.login_response("manager", "guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    let response = app.login_response("manager", DEMO_PASSWORD).await;
+
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after));
+    expect_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another member is not locked out by someone guessing the manager's password.
+    assert_eq!(app.login_response("drummer", DEMO_PASSWORD).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn malformed_login_bodies_are_bad_requests() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+}
+
+#[tokio::test]
+async fn me_answers_the_user_of_the_token() {
+    let app = spawn_app().await;
+    let session = app.login("manager").await;
+
+    let response = app.authed(Method::GET, "/api/me", &session.access_token).send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let me = body(response).await;
+    assert_eq!(me["username"], "manager");
+    assert_eq!(me["role"], "manager");
+    assert_eq!(me["id"], session.user_id.as_str());
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let response = app
+        .request(Method::GET, "/api/me")
+        .header(header::AUTHORIZATION, format!("bEaReR {}", session.access_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_told_to_bring_one() {
+    let app = spawn_app().await;
+    let response = app.request(Method::GET, "/api/me").send().await.unwrap();
+    assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_ignored() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let path = format!("/api/me?access_token={}", session.access_token);
+    let response = app.request(Method::GET, &path).send().await.unwrap();
+    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
+}
+
+/// Claims of a valid drummer token, to tamper with.
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+fn header_of(token: &str) -> Value {
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+fn unsigned(header: &Value, claims: &Value) -> String {
+    let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
+    format!("{}.{}.", part(header), part(claims))
+}
+
+/// A fresh Ed25519 key that the server has never seen, as PKCS#8.
+fn foreign_key() -> EncodingKey {
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+    ];
+    der.extend_from_slice(&[7u8; 32]);
+    EncodingKey::from_ed_der(&der)
+}
+
+async fn assert_refused(app: &TestApp, token: &str, why: &str) {
+    let response = app.authed(Method::GET, "/api/setlists", token).send().await.unwrap();
+    assert_eq!(
+        response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap()),
+        Some(r#"Bearer error="invalid_token""#),
+        "{why}"
+    );
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn forged_and_tampered_tokens_are_refused() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let genuine_header = header_of(&session.access_token);
+    let claims = claims_of(&session.access_token);
+    let now = claims["iat"].as_i64().unwrap();
+
+    let mut none_header = genuine_header.clone();
+    none_header["alg"] = json!("none");
+    assert_refused(&app, &unsigned(&none_header, &claims), "alg none").await;
+
+    let mut promoted = claims.clone();
+    promoted["role"] = json!("manager");
+    let (head, _, signature) = {
+        let mut parts = session.access_token.split('.');
+        (parts.next().unwrap(), parts.next(), parts.next().unwrap())
+    };
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&promoted).unwrap());
+    assert_refused(&app, &format!("{head}.{payload}.{signature}"), "tampered payload").await;
+
+    let sign = |header: &Header, claims: &Value| jsonwebtoken::encode(header, claims, &foreign_key()).unwrap();
+    let mut same_kid = Header::new(Algorithm::EdDSA);
+    same_kid.kid = genuine_header["kid"].as_str().map(String::from);
+    assert_refused(&app, &sign(&same_kid, &claims), "foreign key, known kid").await;
+
+    let mut unknown_kid = same_kid.clone();
+    unknown_kid.kid = Some("attacker".into());
+    assert_refused(&app, &sign(&unknown_kid, &claims), "unknown kid").await;
+
+    let mut with_jwk = same_kid.clone();
+    with_jwk.jku = Some("http://attacker.example/jwks.json".into());
+    assert_refused(&app, &sign(&with_jwk, &claims), "jku header").await;
+
+    let hs = jsonwebtoken::encode(
+        &Header { kid: same_kid.kid.clone(), ..Header::new(Algorithm::HS256) },
+        &claims,
+        &EncodingKey::from_secret(b"public key bytes"),
+    )
+    .unwrap();
+    assert_refused(&app, &hs, "HS256 instead of EdDSA").await;
+
+    assert_refused(&app, "not.a.jwt", "garbage").await;
+    assert_refused(&app, &session.access_token[..session.access_token.len() - 2], "truncated").await;
+
+    // Genuinely signed tokens with bad claims need the server's own key.
+    let keys = app.state.keys.current();
+    let mut own = Header::new(Algorithm::EdDSA);
+    own.kid = Some(keys.signer.kid.clone());
+    let own_sign = |claims: &Value| jsonwebtoken::encode(&own, claims, &keys.signer.key).unwrap();
+    assert_eq!(
+        app.authed(Method::GET, "/api/setlists", &own_sign(&claims)).send().await.unwrap().status(),
+        StatusCode::OK,
+        "the control: a re-signed copy of the genuine claims passes"
+    );
+    for (claim, value, why) in [
+        ("exp", json!(now - 60), "expired"),
+        ("nbf", json!(now + 600), "not yet valid"),
+        ("iat", json!(now + 600), "issued in the future"),
+        ("aud", json!("someone-else"), "wrong audience"),
+        ("iss", json!("https://evil.example"), "wrong issuer"),
+        ("exp", json!("9999999999"), "exp as a string"),
+    ] {
+        let mut bad = claims.clone();
+        bad[claim] = value;
+        assert_refused(&app, &own_sign(&bad), why).await;
+    }
+    for claim in ["exp", "nbf", "iat", "iss", "aud", "sub", "sid", "jti", "role"] {
+        let mut missing = claims.clone();
+        missing.as_object_mut().unwrap().remove(claim);
+        assert_refused(&app, &own_sign(&missing), &format!("missing {claim}")).await;
+    }
+    let mut admin = claims.clone();
+    admin["role"] = json!("admin");
+    let response = app.authed(Method::GET, "/api/setlists", &own_sign(&admin)).send().await.unwrap();
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_cookie_and_spends_the_old_one() {
+    let app = spawn_app().await;
+    let first = app.login("drummer").await;
+
+    let response = app.refresh_response(&first.refresh_cookie).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let second = session_from(response).await;
+    assert_ne!(second.refresh_cookie, first.refresh_cookie);
+    assert_eq!(claims_of(&second.access_token)["sid"], claims_of(&first.access_token)["sid"]);
+    let me = app.authed(Method::GET, "/api/me", &second.access_token).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn reusing_a_spent_refresh_token_revokes_the_whole_family() {
+    let app = spawn_app_with(&[("BACKSTAGE_REFRESH_GRACE_SECS", "0")]).await;
+    let stolen = app.login("drummer").await;
+    let legitimate = session_from(app.refresh_response(&stolen.refresh_cookie).await).await;
+
+    let replay = app.refresh_response(&stolen.refresh_cookie).await;
+
+    expect_error(replay, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let after = app.refresh_response(&legitimate.refresh_cookie).await;
+    expect_error(after, StatusCode::UNAUTHORIZED, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn two_tabs_refreshing_at_once_both_succeed_within_the_grace_window() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+
+    let (a, b) = tokio::join!(
+        app.refresh_response(&session.refresh_cookie),
+        app.refresh_response(&session.refresh_cookie)
+    );
+
+    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
+    let (a, b) = (session_from(a).await, session_from(b).await);
+    assert_ne!(a.refresh_cookie, b.refresh_cookie);
+    assert_eq!(app.refresh_response(&a.refresh_cookie).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refresh_without_a_cookie_or_with_an_unknown_one_fails() {
+    let app = spawn_app().await;
+    let response = app.request(Method::POST, "/api/auth/refresh").send().await.unwrap();
+    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
+    let response = app.refresh_response("made-up").await;
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn cross_site_refresh_is_forbidden_and_spends_nothing() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+
+    for origin in ["https://evil.example", "null"] {
+        let response = app
+            .request(Method::POST, "/api/auth/refresh")
+            .header(header::COOKIE, format!("backstage_refresh={}", session.refresh_cookie))
+            .header(header::ORIGIN, origin)
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let same_site = app
+        .request(Method::POST, "/api/auth/refresh")
+        .header(header::COOKIE, format!("backstage_refresh={}", session.refresh_cookie))
+        .header(header::ORIGIN, app.address.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_site.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_session_and_clears_the_cookie() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+
+    let response = app
+        .request(Method::POST, "/api/auth/logout")
+        .header(header::COOKIE, format!("backstage_refresh={}", session.refresh_cookie))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let cleared = set_cookie(&response).unwrap();
+    assert!(cleared.starts_with("backstage_refresh=;") && cleared.contains("Max-Age=0"));
+    assert!(cleared.contains("Path=/api/auth"));
+    let replay = app.refresh_response(&session.refresh_cookie).await;
+    expect_error(replay, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    // Logging out again, or without a cookie, is still fine.
+    let again = app.request(Method::POST, "/api/auth/logout").send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn jwks_publishes_the_public_key_only() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+
+    let response = app.request(Method::GET, "/.well-known/jwks.json").send().await.unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let cache = response.headers()[header::CACHE_CONTROL].to_str().unwrap().to_string();
+    assert!(cache.starts_with("public, max-age="));
+    let jwks = body(response).await;
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["kid"], header_of(&session.access_token)["kid"]);
+    assert_eq!((keys[0]["alg"].as_str(), keys[0]["use"].as_str()), (Some("EdDSA"), Some("sig")));
+    assert!(keys[0].get("d").is_none(), "the private key must never be served");
+}
+
+#[tokio::test]
+async fn rotated_keys_sign_new_tokens_while_old_tokens_keep_working() {
+    let app = spawn_app().await;
+    let before = app.login("drummer").await;
+    let old_kid = header_of(&before.access_token)["kid"].clone();
+
+    let new_kid = server::auth::keys::rotate(&app.state.db).await.unwrap();
+    app.state.keys.sync(&app.state.db).await.unwrap();
+
+    let after = app.login("drummer").await;
+    assert_eq!(header_of(&after.access_token)["kid"], new_kid.as_str());
+    for token in [&before.access_token, &after.access_token] {
+        let response = app.authed(Method::GET, "/api/me", token).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let jwks = body(app.request(Method::GET, "/.well-known/jwks.json").send().await.unwrap()).await;
+    let kids: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().map(|k| &k["kid"]).collect();
+    assert!(kids.contains(&&old_kid) && kids.contains(&&json!(new_kid)));
+}
+
+#[tokio::test]
+async fn keys_survive_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}/keys.db", data.path().display());
+    // Same database and issuer; a new process on a new port.
+    let settings = [("DATABASE_URL", url.as_str()), ("BACKSTAGE_ISSUER", "backstage-test")];
+    let first = spawn_app_with(&settings).await;
+    let token = first.login("drummer").await.access_token;
+
+    let second = spawn_app_with(&settings).await;
+
+    let response = second.authed(Method::GET, "/api/me", &token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_revoked_member_is_refused_within_a_second() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+
+    let response = app
+        .authed(Method::POST, &format!("/api/users/{}/revoke", drummer.user_id), &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_refused(&app, &drummer.access_token, "revoked member").await;
+    let refresh = app.refresh_response(&drummer.refresh_cookie).await;
+    expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let other = app.authed(Method::GET, "/api/me", &manager.access_token).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK, "other members are untouched");
+}

@@ -1,0 +1,155 @@
+//! `spawn_app`: the real server on a free port with a fresh SQLite database,
+//! driven over HTTP like any other client.
+#![allow(dead_code)] // each test file uses its own part of the harness
+
+use std::{collections::HashMap, net::TcpListener};
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
+use serde_json::{Value, json};
+use server::{
+    config::Config,
+    startup::{Application, DEMO_PASSWORD},
+    state::AppState,
+};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    _data: tempfile::TempDir,
+}
+
+/// Starts the server with the given extra settings.
+pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
+    let data = tempfile::tempdir().expect("a temporary folder");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
+        (
+            "DATABASE_URL".into(),
+            format!("sqlite:{}/backstage.db", data.path().display()),
+        ),
+    ]);
+    for (name, value) in settings {
+        env.insert(name.to_string(), value.to_string());
+    }
+    let config = Config::from_lookup(|name| env.get(name).cloned()).expect("a valid test config");
+    let app = Application::build(config).await.expect("the app builds");
+    let address = format!("http://{}", app.local_addr());
+    let state = app.state.clone();
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        state,
+        _data: data,
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// What a login gives a client: the access token and the refresh cookie.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_cookie: String,
+    pub user_id: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    /// A request carrying `token` as a bearer token.
+    pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    pub async fn login_response(&self, username: &str, password: &str) -> Response {
+        self.request(Method::POST, "/api/auth/login")
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, username: &str) -> Session {
+        let response = self.login_response(username, DEMO_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "login as {username}");
+        session_from(response).await
+    }
+
+    pub async fn refresh_response(&self, refresh_cookie: &str) -> Response {
+        self.request(Method::POST, "/api/auth/refresh")
+            .header(header::COOKIE, format!("backstage_refresh={refresh_cookie}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates a member through the API as `manager` and returns its id.
+    pub async fn create_member(&self, manager: &Session, username: &str, role: &str, password: &str) -> String {
+        let response = self
+            .authed(Method::POST, "/api/users", &manager.access_token)
+            .json(&json!({ "username": username, "display_name": username, "role": role, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        body(response).await["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// Reads the session out of a successful login or refresh.
+pub async fn session_from(response: Response) -> Session {
+    let refresh_cookie = set_cookie(&response)
+        .and_then(|cookie| cookie_value(&cookie))
+        .expect("a refresh cookie");
+    let body = body(response).await;
+    Session {
+        access_token: body["access_token"].as_str().unwrap().to_string(),
+        refresh_cookie,
+        user_id: body["user"]["id"].as_str().unwrap().to_string(),
+    }
+}
+
+pub fn set_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get(header::SET_COOKIE)
+        .map(|value| value.to_str().unwrap().to_string())
+}
+
+fn cookie_value(set_cookie: &str) -> Option<String> {
+    let pair = set_cookie.split(';').next()?;
+    let (name, value) = pair.split_once('=')?;
+    (name == "backstage_refresh").then(|| value.to_string())
+}
+
+pub async fn body(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+/// Asserts the contract's error shape and returns the body.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status for {code}");
+    let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("application/json"), "content type {content_type}");
+    let body = body(response).await;
+    assert_eq!(body["error"]["code"], code, "body {body}");
+    assert!(body["error"]["message"].is_string());
+    body
+}
