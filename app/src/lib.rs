@@ -1,15 +1,22 @@
 //! Backstage's user interface: the HTML shell rendered by the server and the
 //! components that hydrate in the browser.
 
+// The editor's view type is deep; the default limit of 128 is not enough.
+#![recursion_limit = "256"]
+
 pub mod api;
+mod components;
 mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
 };
+
+use crate::{components::TopBar, session::Session};
 
 /// The document the server sends; `HydrationScripts` loads the wasm.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -33,13 +40,19 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    Session::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/backstage.css"/>
         <Title text="Backstage"/>
         <Router>
+            <TopBar/>
             <main>
-                <Routes fallback=|| view! { <p>"Page not found."</p> }>
+                <Routes fallback=|| view! { <p class="card">"Page not found. "<a href="/">"Back to the stage"</a></p> }>
                     <Route path=StaticSegment("") view=pages::Home/>
+                    <Route path=StaticSegment("login") view=pages::Login/>
+                    <Route path=StaticSegment("setlists") view=pages::Setlists/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
+                    <Route path=StaticSegment("members") view=pages::Members/>
                 </Routes>
             </main>
         </Router>

@@ -1,6 +1,7 @@
 //! The JSON contract of `API.md`, shared by the server (which serialises it)
 //! and the browser (which deserialises it): one definition, no drift.
 
+pub mod client;
 mod types;
 pub mod validation;
 

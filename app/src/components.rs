@@ -1,0 +1,139 @@
+//! Small pieces the pages share.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+
+use crate::session::{Status, use_session};
+
+/// Shows `children` to a signed-in member; sends anyone else to the login
+/// page, remembering where they wanted to go.
+#[component]
+pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.status() == Status::SignedOut {
+            let wanted = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+            navigate(&format!("/login?next={}", percent_encode(&wanted)), Default::default());
+        }
+    });
+    move || match session.status() {
+        Status::SignedIn => children().into_any(),
+        _ => view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any(),
+    }
+}
+
+/// The top bar: the band's way around, and who is signed in.
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ = session.logout().await;
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"🥁 Backstage"</a>
+            <nav aria-label="Main">
+                <Show
+                    when=move || session.status() == Status::SignedIn
+                    fallback=|| view! { <a href="/login">"Log in"</a> }
+                >
+                    <a href="/setlists">"Setlists"</a>
+                    <Show when=move || session.is_manager()>
+                        <a href="/members">"Members"</a>
+                    </Show>
+                    <span class="muted" data-testid="signed-in-as">
+                        {move || session.user().map(|u| format!("{} · {}", u.display_name, u.role.as_str()))}
+                    </span>
+                    <button type="button" class="secondary" on:click=logout.clone()>
+                        "Log out"
+                    </button>
+                </Show>
+            </nav>
+        </header>
+    }
+}
+
+/// A failure, announced to screen readers as it appears.
+#[component]
+pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.with(Option::is_some)>
+            <p class="error" role="alert" style="white-space: pre-line">
+                {move || message.get().unwrap_or_default()}
+            </p>
+        </Show>
+    }
+}
+
+/// `250` → `4:10`.
+pub fn minutes_seconds(total_secs: i64) -> String {
+    format!("{}:{:02}", total_secs / 60, total_secs % 60)
+}
+
+/// `4:10` or `250` → `250`; anything else is `None`.
+pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
+    let text = text.trim();
+    match text.split_once(':') {
+        Some((minutes, seconds)) if seconds.len() == 2 => {
+            let seconds: i64 = seconds.parse().ok().filter(|s| *s < 60)?;
+            Some(minutes.parse::<i64>().ok().filter(|m| *m >= 0)? * 60 + seconds)
+        }
+        Some(_) => None,
+        None => text.parse().ok(),
+    }
+}
+
+/// `4230` → `1 h 10 min`, `600` → `10 min`.
+pub fn show_length(total_secs: i64) -> String {
+    let minutes = (total_secs + 30) / 60;
+    match minutes / 60 {
+        0 => format!("{minutes} min"),
+        hours => format!("{hours} h {:02} min", minutes % 60),
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only same-site paths may be returned to after login (stops open redirects).
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+        .unwrap_or_else(|| "/setlists".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_and_print_as_minutes_and_seconds() {
+        assert_eq!(minutes_seconds(250), "4:10");
+        assert_eq!(parse_minutes_seconds("4:10"), Some(250));
+        assert_eq!(parse_minutes_seconds("250"), Some(250));
+        assert_eq!(parse_minutes_seconds("4:7"), None);
+        assert_eq!(parse_minutes_seconds("4:75"), None);
+        assert_eq!(show_length(4230), "1 h 11 min");
+        assert_eq!(show_length(600), "10 min");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/setlists/abc".into())), "/setlists/abc");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/setlists");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/setlists");
+        assert_eq!(safe_next(None), "/setlists");
+    }
+}

@@ -1,0 +1,214 @@
+//! The browser's session: who is signed in and their access token, held in
+//! memory only — never in localStorage, sessionStorage or a readable cookie,
+//! where any injected script could steal it. The refresh token is an HttpOnly
+//! cookie the browser attaches to `/api/auth/*` by itself.
+//!
+//! - On page load the session is restored with one silent refresh.
+//! - Shortly before the access token expires it is refreshed again.
+//! - Refreshes are single-flight: concurrent callers share the one request in
+//!   flight, because two refreshes with the same cookie would look like a
+//!   stolen token being replayed.
+//! - The server renders every page as `Restoring`, and so does the first
+//!   client render: the HTML matches and hydration stays clean.
+
+use leptos::prelude::*;
+
+use crate::api::{
+    LoginRequest, Role, TokenResponse, User,
+    client::{self, ApiFailure, Method},
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Not yet known: the silent refresh is under way (and always during SSR).
+    Restoring,
+    SignedOut,
+    SignedIn,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct AccessToken {
+    value: String,
+    /// Milliseconds since the epoch, by the browser's clock.
+    expires_at_ms: f64,
+}
+
+/// A handle to the session, provided as context; cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Session {
+    status: RwSignal<Status>,
+    user: RwSignal<Option<User>>,
+    token: RwSignal<Option<AccessToken>>,
+}
+
+/// Refresh this long before the token expires.
+const REFRESH_AHEAD_MS: f64 = 30_000.0;
+
+impl Session {
+    /// Creates the session, provides it to the app and, in the browser, starts
+    /// the silent restore.
+    pub fn provide() -> Session {
+        let session = Session {
+            status: RwSignal::new(Status::Restoring),
+            user: RwSignal::new(None),
+            token: RwSignal::new(None),
+        };
+        provide_context(session);
+        Effect::new(move |_| {
+            leptos::task::spawn_local(async move {
+                let _ = session.refresh_now().await;
+            });
+        });
+        session
+    }
+
+    pub fn status(&self) -> Status {
+        self.status.get()
+    }
+
+    pub fn user(&self) -> Option<User> {
+        self.user.get()
+    }
+
+    pub fn is_manager(&self) -> bool {
+        self.user.with(|user| user.as_ref().is_some_and(|u| u.role == Role::Manager))
+    }
+
+    pub async fn login(&self, username: String, password: String) -> Result<(), ApiFailure> {
+        let request = LoginRequest { username, password };
+        let answer = client::send(Method::Post, "/api/auth/login", None, Some(&request)).await?;
+        self.accept(answer);
+        Ok(())
+    }
+
+    /// Ends the session on the server (revoking the refresh family) and here.
+    pub async fn logout(&self) -> Result<(), ApiFailure> {
+        let result = client::send::<(), ()>(Method::Post, "/api/auth/logout", None, None).await;
+        self.forget();
+        result
+    }
+
+    /// A token good for at least a few more seconds, refreshing if needed.
+    pub async fn access_token(&self) -> Result<String, ApiFailure> {
+        let fresh = self.token.with_untracked(|token| {
+            token
+                .as_ref()
+                .filter(|t| t.expires_at_ms - now_ms() > 5_000.0)
+                .map(|t| t.value.clone())
+        });
+        match fresh {
+            Some(token) => Ok(token),
+            None => self.refresh_now().await,
+        }
+    }
+
+    /// Trades the refresh cookie for a new access token (single-flight).
+    /// A refusal signs the user out; a network error does not.
+    pub async fn refresh_now(&self) -> Result<String, ApiFailure> {
+        match single_flight_refresh().await {
+            Ok(answer) => {
+                let token = answer.access_token.clone();
+                self.accept(answer);
+                Ok(token)
+            }
+            Err(failure) => {
+                if failure.status != 0 {
+                    self.forget();
+                }
+                Err(failure)
+            }
+        }
+    }
+
+    fn accept(&self, answer: TokenResponse) {
+        let expires_at_ms = now_ms() + answer.expires_in as f64 * 1000.0;
+        self.token.set(Some(AccessToken {
+            value: answer.access_token,
+            expires_at_ms,
+        }));
+        self.user.set(Some(answer.user));
+        self.status.set(Status::SignedIn);
+        self.schedule_refresh(expires_at_ms, answer.expires_in as f64 * 1000.0);
+    }
+
+    fn forget(&self) {
+        self.token.set(None);
+        self.user.set(None);
+        self.status.set(Status::SignedOut);
+    }
+
+    /// Refreshes ahead of expiry, unless a newer token has arrived meanwhile.
+    fn schedule_refresh(&self, expires_at_ms: f64, lifetime_ms: f64) {
+        let delay_ms = (lifetime_ms - REFRESH_AHEAD_MS).max(lifetime_ms * 0.8).max(1_000.0);
+        let session = *self;
+        let due = move || {
+            let current = session
+                .token
+                .with_untracked(|t| t.as_ref().map(|t| t.expires_at_ms));
+            if current == Some(expires_at_ms) {
+                leptos::task::spawn_local(async move {
+                    let _ = session.refresh_now().await;
+                });
+            }
+        };
+        #[cfg(feature = "hydrate")]
+        set_timeout(due, std::time::Duration::from_millis(delay_ms as u64));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (due, delay_ms);
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[cfg(feature = "hydrate")]
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn now_ms() -> f64 {
+    0.0
+}
+
+#[cfg(feature = "hydrate")]
+mod flight {
+    use std::cell::RefCell;
+
+    use futures::future::{FutureExt, LocalBoxFuture, Shared};
+
+    use super::*;
+
+    type Refresh = Shared<LocalBoxFuture<'static, Result<TokenResponse, ApiFailure>>>;
+
+    thread_local! {
+        /// The refresh in flight, shared by everyone who asks meanwhile.
+        static IN_FLIGHT: RefCell<Option<Refresh>> = const { RefCell::new(None) };
+    }
+
+    pub async fn single_flight_refresh() -> Result<TokenResponse, ApiFailure> {
+        let refresh = IN_FLIGHT.with(|slot| {
+            slot.borrow_mut()
+                .get_or_insert_with(|| {
+                    async {
+                        let answer = client::send::<TokenResponse, ()>(Method::Post, "/api/auth/refresh", None, None).await;
+                        IN_FLIGHT.with(|slot| slot.borrow_mut().take());
+                        answer
+                    }
+                    .boxed_local()
+                    .shared()
+                })
+                .clone()
+        });
+        refresh.await
+    }
+}
+
+#[cfg(feature = "hydrate")]
+use flight::single_flight_refresh;
+
+#[cfg(not(feature = "hydrate"))]
+async fn single_flight_refresh() -> Result<TokenResponse, ApiFailure> {
+    client::send(Method::Post, "/api/auth/refresh", None, None::<&()>).await
+}
