@@ -5,4 +5,4 @@ LEPTOS_LIB_ARGS=()
 # shellcheck source=/dev/null
 [ -f "$ROOT/target/toolchain.env" ] && source "$ROOT/target/toolchain.env"
 export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-[ -n "${RUSTC_BOOTSTRAP:-}" ] && export PATH="/usr/bin:$PATH"
+if [ -n "${RUSTC_BOOTSTRAP:-}" ]; then export PATH="/usr/bin:$PATH"; fi

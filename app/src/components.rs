@@ -14,13 +14,22 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if session.status() == Status::SignedOut {
-            let wanted = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-            navigate(&format!("/login?next={}", percent_encode(&wanted)), Default::default());
+            let wanted = format!(
+                "{}{}",
+                location.pathname.get_untracked(),
+                location.search.get_untracked()
+            );
+            navigate(
+                &format!("/login?next={}", percent_encode(&wanted)),
+                Default::default(),
+            );
         }
     });
     move || match session.status() {
         Status::SignedIn => children().into_any(),
-        _ => view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any(),
+        _ => {
+            view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any()
+        }
     }
 }
 
@@ -102,7 +111,9 @@ pub fn show_length(total_secs: i64) -> String {
 fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -20,12 +20,15 @@ use crate::{components::TopBar, session::Session};
 
 /// The document the server sends; `HydrationScripts` loads the wasm.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let hint = use_context::<session::SessionHint>().unwrap_or_default();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name=session::SESSION_HINT_META content=if hint.0 { "1" } else { "0" }/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

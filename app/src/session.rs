@@ -18,6 +18,18 @@ use crate::api::{
     client::{self, ApiFailure, Method},
 };
 
+/// Whether the request that rendered the page carried the session-hint
+/// cookie: a flag (no secret) set and cleared together with the refresh
+/// cookie. The refresh cookie itself is confined to `/api/auth`, so pages
+/// never see it; the hint lets the browser skip the silent refresh, and the
+/// 401 it would log, for visitors who have no session at all.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionHint(pub bool);
+
+pub const SESSION_HINT_COOKIE: &str = "backstage_session";
+/// The `<meta>` through which the shell hands the hint to the browser.
+pub const SESSION_HINT_META: &str = "backstage-session";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Status {
     /// Not yet known: the silent refresh is under way (and always during SSR).
@@ -55,9 +67,13 @@ impl Session {
         };
         provide_context(session);
         Effect::new(move |_| {
-            leptos::task::spawn_local(async move {
-                let _ = session.refresh_now().await;
-            });
+            if page_hints_a_session() {
+                leptos::task::spawn_local(async move {
+                    let _ = session.refresh_now().await;
+                });
+            } else {
+                session.status.set(Status::SignedOut);
+            }
         });
         session
     }
@@ -71,7 +87,8 @@ impl Session {
     }
 
     pub fn is_manager(&self) -> bool {
-        self.user.with(|user| user.as_ref().is_some_and(|u| u.role == Role::Manager))
+        self.user
+            .with(|user| user.as_ref().is_some_and(|u| u.role == Role::Manager))
     }
 
     pub async fn login(&self, username: String, password: String) -> Result<(), ApiFailure> {
@@ -139,7 +156,9 @@ impl Session {
 
     /// Refreshes ahead of expiry, unless a newer token has arrived meanwhile.
     fn schedule_refresh(&self, expires_at_ms: f64, lifetime_ms: f64) {
-        let delay_ms = (lifetime_ms - REFRESH_AHEAD_MS).max(lifetime_ms * 0.8).max(1_000.0);
+        let delay_ms = (lifetime_ms - REFRESH_AHEAD_MS)
+            .max(lifetime_ms * 0.8)
+            .max(1_000.0);
         let session = *self;
         let due = move || {
             let current = session
@@ -160,6 +179,21 @@ impl Session {
 
 pub fn use_session() -> Session {
     expect_context::<Session>()
+}
+
+#[cfg(feature = "hydrate")]
+fn page_hints_a_session() -> bool {
+    leptos::prelude::document()
+        .query_selector(&format!("meta[name={SESSION_HINT_META}]"))
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"))
+        .is_some_and(|content| content == "1")
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn page_hints_a_session() -> bool {
+    false
 }
 
 #[cfg(feature = "hydrate")]
@@ -192,7 +226,13 @@ mod flight {
             slot.borrow_mut()
                 .get_or_insert_with(|| {
                     async {
-                        let answer = client::send::<TokenResponse, ()>(Method::Post, "/api/auth/refresh", None, None).await;
+                        let answer = client::send::<TokenResponse, ()>(
+                            Method::Post,
+                            "/api/auth/refresh",
+                            None,
+                            None,
+                        )
+                        .await;
                         IN_FLIGHT.with(|slot| slot.borrow_mut().take());
                         answer
                     }

@@ -6,4 +6,10 @@
 pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
+    // Lets end-to-end tests wait for the page to be live instead of guessing.
+    let _ = js_sys::Reflect::set(
+        &js_sys::global(),
+        &"__backstage_hydrated".into(),
+        &true.into(),
+    );
 }

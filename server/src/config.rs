@@ -89,7 +89,8 @@ impl Config {
         };
         let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
         let public_origin = public_origin.trim_end_matches('/').to_string();
-        let scheme_ok = public_origin.starts_with("http://") || public_origin.starts_with("https://");
+        let scheme_ok =
+            public_origin.starts_with("http://") || public_origin.starts_with("https://");
         if !scheme_ok || public_origin.matches('/').count() != 2 {
             return Err(invalid(
                 "BACKSTAGE_PUBLIC_ORIGIN",

@@ -74,20 +74,33 @@ async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
             .cloned()
             .ok_or_else(|| format!("missing {name}\n{USAGE}"))
     };
-    let (username, display_name, role) = (flag("--username")?, flag("--display-name")?, flag("--role")?);
+    let (username, display_name, role) = (
+        flag("--username")?,
+        flag("--display-name")?,
+        flag("--role")?,
+    );
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
-    let errors = app::api::validation::validate_new_user(&username, &display_name, &role, &password);
+    let errors =
+        app::api::validation::validate_new_user(&username, &display_name, &role, &password);
     if let Some((field, problem)) = errors.iter().next() {
         return Err(format!("{field} {problem}").into());
     }
     let pool = db::connect(&config.database_url).await?;
-    let new = NewUser { username, display_name, role, password };
+    let new = NewUser {
+        username,
+        display_name,
+        role,
+        password,
+    };
     let user = create_user(&pool, new)
         .await
         .map_err(|e| format!("could not create the user: {e:?}"))?;
-    println!("created {} ({}) with id {}", user.username, user.role, user.id);
+    println!(
+        "created {} ({}) with id {}",
+        user.username, user.role, user.id
+    );
     Ok(())
 }
 
@@ -95,6 +108,9 @@ async fn rotate_keys_command(config: Config) -> CommandResult {
     let pool = db::connect(&config.database_url).await?;
     keys::KeyStore::load(&pool, config.access_ttl).await?;
     let kid = keys::rotate(&pool).await?;
-    println!("new signing key {kid}; running servers pick it up within {:?}", keys::KEY_POLL);
+    println!(
+        "new signing key {kid}; running servers pick it up within {:?}",
+        keys::KEY_POLL
+    );
     Ok(())
 }

@@ -3,7 +3,12 @@
 
 use std::{future::Future, net::SocketAddr};
 
-use app::{App, api::NewUser, shell};
+use app::{
+    App,
+    api::NewUser,
+    session::{SESSION_HINT_COOKIE, SessionHint},
+    shell,
+};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -44,12 +49,19 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
@@ -95,7 +107,10 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
     if db::users::count(pool).await? > 0 {
         return Ok(());
     }
-    for (username, display_name) in [("drummer", "Dee the Drummer"), ("manager", "Max the Manager")] {
+    for (username, display_name) in [
+        ("drummer", "Dee the Drummer"),
+        ("manager", "Max the Manager"),
+    ] {
         let member = NewUser {
             username: username.into(),
             display_name: display_name.into(),
@@ -145,11 +160,28 @@ fn router(state: AppState) -> Router {
     let options = state.leptos.clone();
     Router::new()
         .merge(http::router())
-        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .leptos_routes_with_context(&state, routes, provide_session_hint, move || {
+            shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(CookieManagerLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Tells the page being rendered whether the browser holds a session.
+fn provide_session_hint() {
+    let has_hint =
+        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get_all(axum::http::header::COOKIE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(|value| value.split(';'))
+                .any(|pair| pair.trim() == format!("{SESSION_HINT_COOKIE}=1"))
+        });
+    leptos::prelude::provide_context(SessionHint(has_hint));
 }
 
 /// Completes on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
@@ -174,4 +206,3 @@ pub async fn shutdown_signal() {
     }
     tracing::info!("shutting down: finishing requests in flight");
 }
-

@@ -19,11 +19,25 @@ async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
 
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = set_cookie(&response).unwrap();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/api/auth", "Max-Age=2592000"] {
-        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/auth",
+        "Max-Age=2592000",
+    ] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
     }
     // Plain-http development origin: Secure is dropped, and only then.
     assert!(!cookie.contains("Secure"));
+    let hint = set_cookie_named(&response, "backstage_session").unwrap();
+    assert!(
+        hint.starts_with("backstage_session=1;")
+            && hint.contains("HttpOnly")
+            && hint.contains("Path=/;")
+    );
     let body = body(response).await;
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 300);
@@ -53,8 +67,18 @@ async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let wrong_password = app.login_response("drummer", "not-the-password").await;
     let unknown_user = app.login_response("nobody", "not-the-password").await;
 
-    let a = expect_error(wrong_password, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
-    let b = expect_error(unknown_user, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let a = expect_error(
+        wrong_password,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let b = expect_error(
+        unknown_user,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
     assert_eq!(a, b);
 }
 
@@ -68,11 +92,18 @@ async fn repeated_failures_are_throttled_with_retry_after() {
 
     let response = app.login_response("manager", DEMO_PASSWORD).await;
 
-    let retry_after: u64 = response.headers()[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=900).contains(&retry_after));
     expect_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
     // Another member is not locked out by someone guessing the manager's password.
-    assert_eq!(app.login_response("drummer", DEMO_PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login_response("drummer", DEMO_PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -93,7 +124,12 @@ async fn malformed_login_bodies_are_bad_requests() {
         .send()
         .await
         .unwrap();
-    expect_error(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    expect_error(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -101,7 +137,11 @@ async fn me_answers_the_user_of_the_token() {
     let app = spawn_app().await;
     let session = app.login("manager").await;
 
-    let response = app.authed(Method::GET, "/api/me", &session.access_token).send().await.unwrap();
+    let response = app
+        .authed(Method::GET, "/api/me", &session.access_token)
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), StatusCode::OK);
     let me = body(response).await;
@@ -116,7 +156,10 @@ async fn the_bearer_scheme_is_case_insensitive() {
     let session = app.login("drummer").await;
     let response = app
         .request(Method::GET, "/api/me")
-        .header(header::AUTHORIZATION, format!("bEaReR {}", session.access_token))
+        .header(
+            header::AUTHORIZATION,
+            format!("bEaReR {}", session.access_token),
+        )
         .send()
         .await
         .unwrap();
@@ -159,16 +202,24 @@ fn unsigned(header: &Value, claims: &Value) -> String {
 /// A fresh Ed25519 key that the server has never seen, as PKCS#8.
 fn foreign_key() -> EncodingKey {
     let mut der = vec![
-        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
     ];
     der.extend_from_slice(&[7u8; 32]);
     EncodingKey::from_ed_der(&der)
 }
 
 async fn assert_refused(app: &TestApp, token: &str, why: &str) {
-    let response = app.authed(Method::GET, "/api/setlists", token).send().await.unwrap();
+    let response = app
+        .authed(Method::GET, "/api/setlists", token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        response.headers().get(header::WWW_AUTHENTICATE).map(|v| v.to_str().unwrap()),
+        response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap()),
         Some(r#"Bearer error="invalid_token""#),
         "{why}"
     );
@@ -194,9 +245,16 @@ async fn forged_and_tampered_tokens_are_refused() {
         (parts.next().unwrap(), parts.next(), parts.next().unwrap())
     };
     let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&promoted).unwrap());
-    assert_refused(&app, &format!("{head}.{payload}.{signature}"), "tampered payload").await;
+    assert_refused(
+        &app,
+        &format!("{head}.{payload}.{signature}"),
+        "tampered payload",
+    )
+    .await;
 
-    let sign = |header: &Header, claims: &Value| jsonwebtoken::encode(header, claims, &foreign_key()).unwrap();
+    let sign = |header: &Header, claims: &Value| {
+        jsonwebtoken::encode(header, claims, &foreign_key()).unwrap()
+    };
     let mut same_kid = Header::new(Algorithm::EdDSA);
     same_kid.kid = genuine_header["kid"].as_str().map(String::from);
     assert_refused(&app, &sign(&same_kid, &claims), "foreign key, known kid").await;
@@ -210,7 +268,10 @@ async fn forged_and_tampered_tokens_are_refused() {
     assert_refused(&app, &sign(&with_jwk, &claims), "jku header").await;
 
     let hs = jsonwebtoken::encode(
-        &Header { kid: same_kid.kid.clone(), ..Header::new(Algorithm::HS256) },
+        &Header {
+            kid: same_kid.kid.clone(),
+            ..Header::new(Algorithm::HS256)
+        },
         &claims,
         &EncodingKey::from_secret(b"public key bytes"),
     )
@@ -218,7 +279,12 @@ async fn forged_and_tampered_tokens_are_refused() {
     assert_refused(&app, &hs, "HS256 instead of EdDSA").await;
 
     assert_refused(&app, "not.a.jwt", "garbage").await;
-    assert_refused(&app, &session.access_token[..session.access_token.len() - 2], "truncated").await;
+    assert_refused(
+        &app,
+        &session.access_token[..session.access_token.len() - 2],
+        "truncated",
+    )
+    .await;
 
     // Genuinely signed tokens with bad claims need the server's own key.
     let keys = app.state.keys.current();
@@ -226,7 +292,11 @@ async fn forged_and_tampered_tokens_are_refused() {
     own.kid = Some(keys.signer.kid.clone());
     let own_sign = |claims: &Value| jsonwebtoken::encode(&own, claims, &keys.signer.key).unwrap();
     assert_eq!(
-        app.authed(Method::GET, "/api/setlists", &own_sign(&claims)).send().await.unwrap().status(),
+        app.authed(Method::GET, "/api/setlists", &own_sign(&claims))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::OK,
         "the control: a re-signed copy of the genuine claims passes"
     );
@@ -242,14 +312,20 @@ async fn forged_and_tampered_tokens_are_refused() {
         bad[claim] = value;
         assert_refused(&app, &own_sign(&bad), why).await;
     }
-    for claim in ["exp", "nbf", "iat", "iss", "aud", "sub", "sid", "jti", "role"] {
+    for claim in [
+        "exp", "nbf", "iat", "iss", "aud", "sub", "sid", "jti", "role",
+    ] {
         let mut missing = claims.clone();
         missing.as_object_mut().unwrap().remove(claim);
         assert_refused(&app, &own_sign(&missing), &format!("missing {claim}")).await;
     }
     let mut admin = claims.clone();
     admin["role"] = json!("admin");
-    let response = app.authed(Method::GET, "/api/setlists", &own_sign(&admin)).send().await.unwrap();
+    let response = app
+        .authed(Method::GET, "/api/setlists", &own_sign(&admin))
+        .send()
+        .await
+        .unwrap();
     expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
 }
 
@@ -263,8 +339,15 @@ async fn refresh_rotates_the_cookie_and_spends_the_old_one() {
     assert_eq!(response.status(), StatusCode::OK);
     let second = session_from(response).await;
     assert_ne!(second.refresh_cookie, first.refresh_cookie);
-    assert_eq!(claims_of(&second.access_token)["sid"], claims_of(&first.access_token)["sid"]);
-    let me = app.authed(Method::GET, "/api/me", &second.access_token).send().await.unwrap();
+    assert_eq!(
+        claims_of(&second.access_token)["sid"],
+        claims_of(&first.access_token)["sid"]
+    );
+    let me = app
+        .authed(Method::GET, "/api/me", &second.access_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
 }
 
@@ -294,13 +377,20 @@ async fn two_tabs_refreshing_at_once_both_succeed_within_the_grace_window() {
     assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
     let (a, b) = (session_from(a).await, session_from(b).await);
     assert_ne!(a.refresh_cookie, b.refresh_cookie);
-    assert_eq!(app.refresh_response(&a.refresh_cookie).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.refresh_response(&a.refresh_cookie).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn refresh_without_a_cookie_or_with_an_unknown_one_fails() {
     let app = spawn_app().await;
-    let response = app.request(Method::POST, "/api/auth/refresh").send().await.unwrap();
+    let response = app
+        .request(Method::POST, "/api/auth/refresh")
+        .send()
+        .await
+        .unwrap();
     expect_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
     let response = app.refresh_response("made-up").await;
     expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
@@ -314,7 +404,10 @@ async fn cross_site_refresh_is_forbidden_and_spends_nothing() {
     for origin in ["https://evil.example", "null"] {
         let response = app
             .request(Method::POST, "/api/auth/refresh")
-            .header(header::COOKIE, format!("backstage_refresh={}", session.refresh_cookie))
+            .header(
+                header::COOKIE,
+                format!("backstage_refresh={}", session.refresh_cookie),
+            )
             .header(header::ORIGIN, origin)
             .send()
             .await
@@ -323,7 +416,10 @@ async fn cross_site_refresh_is_forbidden_and_spends_nothing() {
     }
     let same_site = app
         .request(Method::POST, "/api/auth/refresh")
-        .header(header::COOKIE, format!("backstage_refresh={}", session.refresh_cookie))
+        .header(
+            header::COOKIE,
+            format!("backstage_refresh={}", session.refresh_cookie),
+        )
         .header(header::ORIGIN, app.address.as_str())
         .send()
         .await
@@ -338,7 +434,10 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
 
     let response = app
         .request(Method::POST, "/api/auth/logout")
-        .header(header::COOKIE, format!("backstage_refresh={}", session.refresh_cookie))
+        .header(
+            header::COOKIE,
+            format!("backstage_refresh={}", session.refresh_cookie),
+        )
         .send()
         .await
         .unwrap();
@@ -350,7 +449,11 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
     let replay = app.refresh_response(&session.refresh_cookie).await;
     expect_error(replay, StatusCode::UNAUTHORIZED, "invalid_token").await;
     // Logging out again, or without a cookie, is still fine.
-    let again = app.request(Method::POST, "/api/auth/logout").send().await.unwrap();
+    let again = app
+        .request(Method::POST, "/api/auth/logout")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), StatusCode::NO_CONTENT);
 }
 
@@ -359,17 +462,30 @@ async fn jwks_publishes_the_public_key_only() {
     let app = spawn_app().await;
     let session = app.login("drummer").await;
 
-    let response = app.request(Method::GET, "/.well-known/jwks.json").send().await.unwrap();
+    let response = app
+        .request(Method::GET, "/.well-known/jwks.json")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), StatusCode::OK);
-    let cache = response.headers()[header::CACHE_CONTROL].to_str().unwrap().to_string();
+    let cache = response.headers()[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(cache.starts_with("public, max-age="));
     let jwks = body(response).await;
     let keys = jwks["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["kid"], header_of(&session.access_token)["kid"]);
-    assert_eq!((keys[0]["alg"].as_str(), keys[0]["use"].as_str()), (Some("EdDSA"), Some("sig")));
-    assert!(keys[0].get("d").is_none(), "the private key must never be served");
+    assert_eq!(
+        (keys[0]["alg"].as_str(), keys[0]["use"].as_str()),
+        (Some("EdDSA"), Some("sig"))
+    );
+    assert!(
+        keys[0].get("d").is_none(),
+        "the private key must never be served"
+    );
 }
 
 #[tokio::test]
@@ -384,11 +500,26 @@ async fn rotated_keys_sign_new_tokens_while_old_tokens_keep_working() {
     let after = app.login("drummer").await;
     assert_eq!(header_of(&after.access_token)["kid"], new_kid.as_str());
     for token in [&before.access_token, &after.access_token] {
-        let response = app.authed(Method::GET, "/api/me", token).send().await.unwrap();
+        let response = app
+            .authed(Method::GET, "/api/me", token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
-    let jwks = body(app.request(Method::GET, "/.well-known/jwks.json").send().await.unwrap()).await;
-    let kids: Vec<&Value> = jwks["keys"].as_array().unwrap().iter().map(|k| &k["kid"]).collect();
+    let jwks = body(
+        app.request(Method::GET, "/.well-known/jwks.json")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let kids: Vec<&Value> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| &k["kid"])
+        .collect();
     assert!(kids.contains(&&old_kid) && kids.contains(&&json!(new_kid)));
 }
 
@@ -397,13 +528,20 @@ async fn keys_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}/keys.db", data.path().display());
     // Same database and issuer; a new process on a new port.
-    let settings = [("DATABASE_URL", url.as_str()), ("BACKSTAGE_ISSUER", "backstage-test")];
+    let settings = [
+        ("DATABASE_URL", url.as_str()),
+        ("BACKSTAGE_ISSUER", "backstage-test"),
+    ];
     let first = spawn_app_with(&settings).await;
     let token = first.login("drummer").await.access_token;
 
     let second = spawn_app_with(&settings).await;
 
-    let response = second.authed(Method::GET, "/api/me", &token).send().await.unwrap();
+    let response = second
+        .authed(Method::GET, "/api/me", &token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -414,7 +552,11 @@ async fn a_revoked_member_is_refused_within_a_second() {
     let drummer = app.login("drummer").await;
 
     let response = app
-        .authed(Method::POST, &format!("/api/users/{}/revoke", drummer.user_id), &manager.access_token)
+        .authed(
+            Method::POST,
+            &format!("/api/users/{}/revoke", drummer.user_id),
+            &manager.access_token,
+        )
         .send()
         .await
         .unwrap();
@@ -424,6 +566,14 @@ async fn a_revoked_member_is_refused_within_a_second() {
     assert_refused(&app, &drummer.access_token, "revoked member").await;
     let refresh = app.refresh_response(&drummer.refresh_cookie).await;
     expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_token").await;
-    let other = app.authed(Method::GET, "/api/me", &manager.access_token).send().await.unwrap();
-    assert_eq!(other.status(), StatusCode::OK, "other members are untouched");
+    let other = app
+        .authed(Method::GET, "/api/me", &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "other members are untouched"
+    );
 }

@@ -25,9 +25,15 @@ async fn create(app: &TestApp, manager: &Session, body: &Value) -> Value {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
-    let location = response.headers()[header::LOCATION].to_str().unwrap().to_string();
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
     let created = common::body(response).await;
-    assert_eq!(location, format!("/api/setlists/{}", created["id"].as_str().unwrap()));
+    assert_eq!(
+        location,
+        format!("/api/setlists/{}", created["id"].as_str().unwrap())
+    );
     created
 }
 
@@ -62,15 +68,47 @@ async fn every_route_checks_the_role_it_names() {
     // (method, path, body, status without token, as drummer, as manager)
     let routes: Vec<(Method, String, Option<Value>, u16, u16, u16)> = vec![
         (Method::GET, "/api/setlists".into(), None, 401, 200, 200),
-        (Method::POST, "/api/setlists".into(), Some(setlist("New")), 401, 403, 201),
-        (Method::GET, format!("/api/setlists/{id}"), None, 401, 200, 200),
-        (Method::PATCH, format!("/api/setlists/{id}/songs/{song_id}"), Some(patch_body), 401, 200, 200),
+        (
+            Method::POST,
+            "/api/setlists".into(),
+            Some(setlist("New")),
+            401,
+            403,
+            201,
+        ),
+        (
+            Method::GET,
+            format!("/api/setlists/{id}"),
+            None,
+            401,
+            200,
+            200,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/setlists/{id}/songs/{song_id}"),
+            Some(patch_body),
+            401,
+            200,
+            200,
+        ),
         (Method::GET, "/api/users".into(), None, 401, 403, 200),
-        (Method::POST, "/api/users".into(), Some(member_body), 401, 403, 201),
+        (
+            Method::POST,
+            "/api/users".into(),
+            Some(member_body),
+            401,
+            403,
+            201,
+        ),
         (Method::GET, "/api/me".into(), None, 401, 200, 200),
     ];
     for (method, path, body, anonymous, as_drummer, as_manager) in routes {
-        for (token, expected) in [(None, anonymous), (Some(&drummer), as_drummer), (Some(&manager), as_manager)] {
+        for (token, expected) in [
+            (None, anonymous),
+            (Some(&drummer), as_drummer),
+            (Some(&manager), as_manager),
+        ] {
             let mut request = app.request(method.clone(), &path);
             if let Some(session) = token {
                 request = request.bearer_auth(&session.access_token);
@@ -79,18 +117,47 @@ async fn every_route_checks_the_role_it_names() {
                 request = request.json(body);
             }
             let status = request.send().await.unwrap().status().as_u16();
-            assert_eq!(status, expected, "{method} {path} as {:?}", token.map(|_| "member"));
+            assert_eq!(
+                status,
+                expected,
+                "{method} {path} as {:?}",
+                token.map(|_| "member")
+            );
         }
     }
     // The destructive routes, last: the drummer and the anonymous are refused first.
-    let current = common::body(app.authed(Method::GET, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap()).await;
+    let current = common::body(
+        app.authed(
+            Method::GET,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     let put_body = json!({ "name": "Renamed", "show_date": "2026-12-05", "version": current["version"], "songs": [] });
     for (method, path, body, success) in [
-        (Method::PUT, format!("/api/setlists/{id}"), Some(put_body), 200),
+        (
+            Method::PUT,
+            format!("/api/setlists/{id}"),
+            Some(put_body),
+            200,
+        ),
         (Method::DELETE, format!("/api/setlists/{id}"), None, 204),
-        (Method::POST, format!("/api/users/{}/revoke", drummer.user_id), None, 204),
+        (
+            Method::POST,
+            format!("/api/users/{}/revoke", drummer.user_id),
+            None,
+            204,
+        ),
     ] {
-        for (token, expected) in [(None, 401), (Some(&drummer), 403), (Some(&manager), success)] {
+        for (token, expected) in [
+            (None, 401),
+            (Some(&drummer), 403),
+            (Some(&manager), success),
+        ] {
             let mut request = app.request(method.clone(), &path);
             if let Some(session) = token {
                 request = request.bearer_auth(&session.access_token);
@@ -98,7 +165,11 @@ async fn every_route_checks_the_role_it_names() {
             if let Some(body) = &body {
                 request = request.json(body);
             }
-            assert_eq!(request.send().await.unwrap().status().as_u16(), expected, "{method} {path}");
+            assert_eq!(
+                request.send().await.unwrap().status().as_u16(),
+                expected,
+                "{method} {path}"
+            );
         }
     }
 }
@@ -112,7 +183,15 @@ async fn a_manager_creates_reads_reorders_and_deletes_a_setlist() {
     assert_eq!(created["version"], 1);
     let [opener, ballad, closer] = <[String; 3]>::try_from(ids(&created)).unwrap();
 
-    let response = app.authed(Method::GET, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap();
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()[header::ETAG], "\"1\"");
     assert_eq!(common::body(response).await, created);
 
@@ -128,19 +207,53 @@ async fn a_manager_creates_reads_reorders_and_deletes_a_setlist() {
     assert_eq!(saved["version"], 2);
     assert_eq!(saved["name"], "Friday at the Roxy (late)");
     let saved_ids = ids(&saved);
-    assert_eq!(&saved_ids[..2], &[closer.clone(), opener.clone()], "songs keep their ids");
-    assert!(![&opener, &ballad, &closer].contains(&&saved_ids[2]), "the encore is new");
-    let titles: Vec<&str> = saved["songs"].as_array().unwrap().iter().map(|s| s["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        &saved_ids[..2],
+        &[closer.clone(), opener.clone()],
+        "songs keep their ids"
+    );
+    assert!(
+        ![&opener, &ballad, &closer].contains(&&saved_ids[2]),
+        "the encore is new"
+    );
+    let titles: Vec<&str> = saved["songs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["Closer", "Opener", "Encore"]);
 
-    let list = common::body(app.authed(Method::GET, "/api/setlists", &manager.access_token).send().await.unwrap()).await;
+    let list = common::body(
+        app.authed(Method::GET, "/api/setlists", &manager.access_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(list[0]["song_count"], 3);
     assert_eq!(list[0]["total_duration_secs"], 250 + 200 + 180);
     assert_eq!(list[0]["version"], 2);
 
-    let response = app.authed(Method::DELETE, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap();
+    let response = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    let gone = app.authed(Method::GET, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap();
+    let gone = app
+        .authed(
+            Method::GET,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
     expect_error(gone, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -148,13 +261,28 @@ async fn a_manager_creates_reads_reorders_and_deletes_a_setlist() {
 async fn the_overview_lists_the_newest_show_first() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
-    for (name, date) in [("Old", "2025-01-01"), ("Next", "2027-03-01"), ("Soon", "2026-12-24")] {
+    for (name, date) in [
+        ("Old", "2025-01-01"),
+        ("Next", "2027-03-01"),
+        ("Soon", "2026-12-24"),
+    ] {
         let mut body = setlist(name);
         body["show_date"] = json!(date);
         create(&app, &manager, &body).await;
     }
-    let list = common::body(app.authed(Method::GET, "/api/setlists", &manager.access_token).send().await.unwrap()).await;
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let list = common::body(
+        app.authed(Method::GET, "/api/setlists", &manager.access_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["Next", "Soon", "Old"]);
 }
 
@@ -183,16 +311,39 @@ async fn a_drummer_sets_tempo_and_notes_only() {
     assert_eq!(patched["songs"][1]["title"], "Ballad");
     assert_eq!(patched["songs"][0], created["songs"][0]);
 
-    let cleared = app.authed(Method::PATCH, &path, &drummer.access_token).json(&json!({ "bpm": null })).send().await.unwrap();
+    let cleared = app
+        .authed(Method::PATCH, &path, &drummer.access_token)
+        .json(&json!({ "bpm": null }))
+        .send()
+        .await
+        .unwrap();
     let cleared = common::body(cleared).await;
     assert_eq!(cleared["songs"][1]["bpm"], Value::Null);
-    assert_eq!(cleared["songs"][1]["notes"], "double time on the bridge", "absent notes stay");
+    assert_eq!(
+        cleared["songs"][1]["notes"], "double time on the bridge",
+        "absent notes stay"
+    );
 
-    let too_fast = app.authed(Method::PATCH, &path, &drummer.access_token).json(&json!({ "bpm": 401 })).send().await.unwrap();
-    let body = expect_error(too_fast, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let too_fast = app
+        .authed(Method::PATCH, &path, &drummer.access_token)
+        .json(&json!({ "bpm": 401 }))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(
+        too_fast,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert!(body["error"]["fields"]["bpm"].is_string());
     let elsewhere = format!("/api/setlists/{id}/songs/{}", uuid::Uuid::new_v4());
-    let missing = app.authed(Method::PATCH, &elsewhere, &drummer.access_token).json(&json!({ "bpm": 100 })).send().await.unwrap();
+    let missing = app
+        .authed(Method::PATCH, &elsewhere, &drummer.access_token)
+        .json(&json!({ "bpm": 100 }))
+        .send()
+        .await
+        .unwrap();
     expect_error(missing, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -204,7 +355,10 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     let id = created["id"].as_str().unwrap();
     let mut first = created.clone();
     first["name"] = json!("First edit");
-    assert_eq!(put(&app, &manager.access_token, id, &first).await.status(), StatusCode::OK);
+    assert_eq!(
+        put(&app, &manager.access_token, id, &first).await.status(),
+        StatusCode::OK
+    );
 
     let mut stale = created.clone();
     stale["name"] = json!("Stale edit");
@@ -212,7 +366,17 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
 
     let body = expect_error(response, StatusCode::CONFLICT, "version_conflict").await;
     assert_eq!(body["current_version"], 2);
-    let stored = common::body(app.authed(Method::GET, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap()).await;
+    let stored = common::body(
+        app.authed(
+            Method::GET,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(stored["name"], "First edit");
 
     // If-Match works in place of the body's version.
@@ -220,7 +384,11 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     by_header.as_object_mut().unwrap().remove("version");
     by_header["name"] = json!("Via If-Match");
     let response = app
-        .authed(Method::PUT, &format!("/api/setlists/{id}"), &manager.access_token)
+        .authed(
+            Method::PUT,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
         .header(header::IF_MATCH, "\"1\"")
         .json(&by_header)
         .send()
@@ -228,7 +396,11 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
         .unwrap();
     expect_error(response, StatusCode::CONFLICT, "version_conflict").await;
     let response = app
-        .authed(Method::PUT, &format!("/api/setlists/{id}"), &manager.access_token)
+        .authed(
+            Method::PUT,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
         .header(header::IF_MATCH, "\"2\"")
         .json(&by_header)
         .send()
@@ -250,16 +422,43 @@ async fn two_concurrent_puts_on_one_version_give_one_winner_stored_whole() {
     b["name"] = json!("Edit B");
     b["songs"] = json!([song("B1", 100), song("B2", 100), song("B3", 100)]);
 
-    let (ra, rb) = tokio::join!(put(&app, &manager.access_token, id, &a), put(&app, &manager.access_token, id, &b));
+    let (ra, rb) = tokio::join!(
+        put(&app, &manager.access_token, id, &a),
+        put(&app, &manager.access_token, id, &b)
+    );
 
     let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 409]);
-    let winner = if ra.status() == StatusCode::OK { &a } else { &b };
-    let stored = common::body(app.authed(Method::GET, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap()).await;
+    let winner = if ra.status() == StatusCode::OK {
+        &a
+    } else {
+        &b
+    };
+    let stored = common::body(
+        app.authed(
+            Method::GET,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(stored["name"], winner["name"]);
-    let titles: Vec<&Value> = stored["songs"].as_array().unwrap().iter().map(|s| &s["title"]).collect();
-    let expected: Vec<&Value> = winner["songs"].as_array().unwrap().iter().map(|s| &s["title"]).collect();
+    let titles: Vec<&Value> = stored["songs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["title"])
+        .collect();
+    let expected: Vec<&Value> = winner["songs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["title"])
+        .collect();
     assert_eq!(titles, expected);
 }
 
@@ -268,20 +467,57 @@ async fn every_limit_is_checked_at_and_past_its_edge() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
     let cases: Vec<(&str, Value, Value, &str)> = vec![
-        ("name", json!("x".repeat(120)), json!("x".repeat(121)), "name"),
+        (
+            "name",
+            json!("x".repeat(120)),
+            json!("x".repeat(121)),
+            "name",
+        ),
         ("name", json!("x"), json!(""), "name"),
-        ("notes", json!("n".repeat(2000)), json!("n".repeat(2001)), "notes"),
-        ("show_date", json!("2028-02-29"), json!("2027-02-29"), "show_date"),
+        (
+            "notes",
+            json!("n".repeat(2000)),
+            json!("n".repeat(2001)),
+            "notes",
+        ),
+        (
+            "show_date",
+            json!("2028-02-29"),
+            json!("2027-02-29"),
+            "show_date",
+        ),
     ];
     for (field, ok, bad, error_field) in cases {
         let mut body = setlist("Limits");
         body[field] = ok;
-        let response = app.authed(Method::POST, "/api/setlists", &manager.access_token).json(&body).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED, "{field} at its edge");
+        let response = app
+            .authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "{field} at its edge"
+        );
         body[field] = bad;
-        let response = app.authed(Method::POST, "/api/setlists", &manager.access_token).json(&body).send().await.unwrap();
-        let error = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert!(error["error"]["fields"][error_field].is_string(), "{field} past its edge: {error}");
+        let response = app
+            .authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            error["error"]["fields"][error_field].is_string(),
+            "{field} past its edge: {error}"
+        );
     }
     let song_cases: Vec<(&str, Value, Value)> = vec![
         ("title", json!("t".repeat(200)), json!("t".repeat(201))),
@@ -295,20 +531,57 @@ async fn every_limit_is_checked_at_and_past_its_edge() {
     for (field, ok, bad) in song_cases {
         let mut body = setlist("Song limits");
         body["songs"][0][field] = ok;
-        let response = app.authed(Method::POST, "/api/setlists", &manager.access_token).json(&body).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED, "song {field} at its edge");
+        let response = app
+            .authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "song {field} at its edge"
+        );
         body["songs"][0][field] = bad;
-        let response = app.authed(Method::POST, "/api/setlists", &manager.access_token).json(&body).send().await.unwrap();
-        let error = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        assert!(error["error"]["fields"][format!("songs[0].{field}")].is_string(), "song {field}: {error}");
+        let response = app
+            .authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            error["error"]["fields"][format!("songs[0].{field}")].is_string(),
+            "song {field}: {error}"
+        );
     }
     let mut body = setlist("Many songs");
     body["songs"] = json!(vec![song("S", 60); 200]);
-    let response = app.authed(Method::POST, "/api/setlists", &manager.access_token).json(&body).send().await.unwrap();
+    let response = app
+        .authed(Method::POST, "/api/setlists", &manager.access_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED, "200 songs");
     body["songs"] = json!(vec![song("S", 60); 201]);
-    let response = app.authed(Method::POST, "/api/setlists", &manager.access_token).json(&body).send().await.unwrap();
-    let error = expect_error(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let response = app
+        .authed(Method::POST, "/api/setlists", &manager.access_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let error = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert!(error["error"]["fields"]["songs"].is_string());
 }
 
@@ -324,30 +597,110 @@ async fn bad_input_gets_its_status_and_error_code() {
             .send()
     };
 
-    let malformed = send(Method::POST, "/api/setlists", "application/json", b"{\"name\":".to_vec()).await.unwrap();
+    let malformed = send(
+        Method::POST,
+        "/api/setlists",
+        "application/json",
+        b"{\"name\":".to_vec(),
+    )
+    .await
+    .unwrap();
     expect_error(malformed, StatusCode::BAD_REQUEST, "bad_request").await;
-    let not_utf8 = send(Method::POST, "/api/setlists", "application/json", vec![b'"', 0xff, 0xfe, b'"']).await.unwrap();
+    let not_utf8 = send(
+        Method::POST,
+        "/api/setlists",
+        "application/json",
+        vec![b'"', 0xff, 0xfe, b'"'],
+    )
+    .await
+    .unwrap();
     expect_error(not_utf8, StatusCode::BAD_REQUEST, "bad_request").await;
-    let wrong_type = send(Method::POST, "/api/setlists", "application/json", br#"{"name": 5}"#.to_vec()).await.unwrap();
+    let wrong_type = send(
+        Method::POST,
+        "/api/setlists",
+        "application/json",
+        br#"{"name": 5}"#.to_vec(),
+    )
+    .await
+    .unwrap();
     expect_error(wrong_type, StatusCode::BAD_REQUEST, "bad_request").await;
-    let text = send(Method::POST, "/api/setlists", "text/plain", b"{}".to_vec()).await.unwrap();
-    expect_error(text, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
-    let huge = serde_json::to_vec(&json!({ "name": "x".repeat(1024 * 1024 + 1), "show_date": "2026-01-01" })).unwrap();
-    let too_large = send(Method::POST, "/api/setlists", "application/json", huge).await.unwrap();
-    expect_error(too_large, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    let text = send(Method::POST, "/api/setlists", "text/plain", b"{}".to_vec())
+        .await
+        .unwrap();
+    expect_error(
+        text,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let huge = serde_json::to_vec(
+        &json!({ "name": "x".repeat(1024 * 1024 + 1), "show_date": "2026-01-01" }),
+    )
+    .unwrap();
+    let too_large = send(Method::POST, "/api/setlists", "application/json", huge)
+        .await
+        .unwrap();
+    expect_error(
+        too_large,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
 
-    let not_uuid = app.authed(Method::GET, "/api/setlists/not-a-uuid", token).send().await.unwrap();
+    let not_uuid = app
+        .authed(Method::GET, "/api/setlists/not-a-uuid", token)
+        .send()
+        .await
+        .unwrap();
     expect_error(not_uuid, StatusCode::NOT_FOUND, "not_found").await;
-    let unknown = app.authed(Method::GET, &format!("/api/setlists/{}", uuid::Uuid::new_v4()), token).send().await.unwrap();
+    let unknown = app
+        .authed(
+            Method::GET,
+            &format!("/api/setlists/{}", uuid::Uuid::new_v4()),
+            token,
+        )
+        .send()
+        .await
+        .unwrap();
     expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
-    let put_unknown = put(&app, token, &uuid::Uuid::new_v4().to_string(), &json!({ "name": "x", "show_date": "2026-01-01", "version": 1 })).await;
+    let put_unknown = put(
+        &app,
+        token,
+        &uuid::Uuid::new_v4().to_string(),
+        &json!({ "name": "x", "show_date": "2026-01-01", "version": 1 }),
+    )
+    .await;
     expect_error(put_unknown, StatusCode::NOT_FOUND, "not_found").await;
-    let no_route = app.authed(Method::GET, "/api/nothing-here", token).send().await.unwrap();
+    let no_route = app
+        .authed(Method::GET, "/api/nothing-here", token)
+        .send()
+        .await
+        .unwrap();
     expect_error(no_route, StatusCode::NOT_FOUND, "not_found").await;
-    let wrong_method = app.authed(Method::PATCH, "/api/setlists", token).send().await.unwrap();
-    expect_error(wrong_method, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
-    let no_version = put(&app, token, &uuid::Uuid::new_v4().to_string(), &json!({ "name": "x", "show_date": "2026-01-01" })).await;
-    let error = expect_error(no_version, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let wrong_method = app
+        .authed(Method::PATCH, "/api/setlists", token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+    let no_version = put(
+        &app,
+        token,
+        &uuid::Uuid::new_v4().to_string(),
+        &json!({ "name": "x", "show_date": "2026-01-01" }),
+    )
+    .await;
+    let error = expect_error(
+        no_version,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert!(error["error"]["fields"]["version"].is_string());
 }
 
@@ -362,7 +715,17 @@ async fn text_round_trips_verbatim() {
     let created = create(&app, &manager, &body).await;
 
     let id = created["id"].as_str().unwrap();
-    let stored = common::body(app.authed(Method::GET, &format!("/api/setlists/{id}"), &manager.access_token).send().await.unwrap()).await;
+    let stored = common::body(
+        app.authed(
+            Method::GET,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
     assert_eq!(stored["name"], "<script>alert(1)</script>");
     assert_eq!(stored["songs"][0]["title"], body["songs"][0]["title"]);
     assert_eq!(stored["notes"], body["notes"]);
@@ -373,11 +736,26 @@ async fn managers_add_members_who_can_then_log_in() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
 
-    app.create_member(&manager, "keys", "drummer", "long-enough-1").await;
+    app.create_member(&manager, "keys", "drummer", "long-enough-1")
+        .await;
 
-    assert_eq!(app.login_response("keys", "long-enough-1").await.status(), StatusCode::OK);
-    let list = common::body(app.authed(Method::GET, "/api/users", &manager.access_token).send().await.unwrap()).await;
-    let names: Vec<&str> = list.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
+    assert_eq!(
+        app.login_response("keys", "long-enough-1").await.status(),
+        StatusCode::OK
+    );
+    let list = common::body(
+        app.authed(Method::GET, "/api/users", &manager.access_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["drummer", "keys", "manager"]);
     let duplicate = app
         .authed(Method::POST, "/api/users", &manager.access_token)
@@ -385,14 +763,29 @@ async fn managers_add_members_who_can_then_log_in() {
         .send()
         .await
         .unwrap();
-    let error = expect_error(duplicate, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let error = expect_error(
+        duplicate,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert!(error["error"]["fields"]["username"].is_string());
     let bad_role = app
         .authed(Method::POST, "/api/users", &manager.access_token)
-        .json(&json!({ "username": "x", "display_name": "X", "role": "admin", "password": "short" }))
+        .json(
+            &json!({ "username": "x", "display_name": "X", "role": "admin", "password": "short" }),
+        )
         .send()
         .await
         .unwrap();
-    let error = expect_error(bad_role, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert!(error["error"]["fields"]["role"].is_string() && error["error"]["fields"]["password"].is_string());
+    let error = expect_error(
+        bad_role,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        error["error"]["fields"]["role"].is_string()
+            && error["error"]["fields"]["password"].is_string()
+    );
 }

@@ -26,7 +26,9 @@ impl ApiFailure {
         ApiFailure {
             status: 0,
             code: "network".into(),
-            message: format!("Could not reach the server ({detail}). Check your connection and try again."),
+            message: format!(
+                "Could not reach the server ({detail}). Check your connection and try again."
+            ),
             fields: BTreeMap::new(),
             current_version: None,
             retry_after_secs: None,
@@ -34,7 +36,11 @@ impl ApiFailure {
     }
 
     #[cfg(feature = "hydrate")]
-    fn from_body(status: u16, body: Option<super::ErrorBody>, retry_after_secs: Option<u64>) -> ApiFailure {
+    fn from_body(
+        status: u16,
+        body: Option<super::ErrorBody>,
+        retry_after_secs: Option<u64>,
+    ) -> ApiFailure {
         match body {
             Some(body) => ApiFailure {
                 status,
@@ -75,7 +81,12 @@ pub enum Method {
 }
 
 /// Calls the API as the signed-in member and decodes the answer (`()` for 204).
-pub async fn call<T, B>(session: Session, method: Method, path: &str, body: Option<&B>) -> Result<T, ApiFailure>
+pub async fn call<T, B>(
+    session: Session,
+    method: Method,
+    path: &str,
+    body: Option<&B>,
+) -> Result<T, ApiFailure>
 where
     T: DeserializeOwned,
     B: Serialize,
@@ -96,7 +107,12 @@ pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T,
 }
 
 #[cfg(feature = "hydrate")]
-pub async fn send<T, B>(method: Method, path: &str, token: Option<&str>, body: Option<&B>) -> Result<T, ApiFailure>
+pub async fn send<T, B>(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&B>,
+) -> Result<T, ApiFailure>
 where
     T: DeserializeOwned,
     B: Serialize,
@@ -123,7 +139,11 @@ where
     if response.ok() {
         let text = response.text().await.map_err(ApiFailure::network)?;
         // 204 has no body; `()` decodes from `null`.
-        let text = if text.is_empty() { "null" } else { text.as_str() };
+        let text = if text.is_empty() {
+            "null"
+        } else {
+            text.as_str()
+        };
         return serde_json::from_str(text).map_err(ApiFailure::network);
     }
     let retry_after = response
@@ -140,5 +160,7 @@ where
     T: DeserializeOwned,
     B: Serialize,
 {
-    Err(ApiFailure::network("the API is called from the browser only"))
+    Err(ApiFailure::network(
+        "the API is called from the browser only",
+    ))
 }

@@ -46,7 +46,11 @@ impl Checker {
 
     fn bpm(&mut self, field: impl Into<String>, bpm: Option<i64>) {
         let ok = bpm.is_none_or(|bpm| (BPM_MIN..=BPM_MAX).contains(&bpm));
-        self.check(field, ok, format!("must be between {BPM_MIN} and {BPM_MAX}"));
+        self.check(
+            field,
+            ok,
+            format!("must be between {BPM_MIN} and {BPM_MAX}"),
+        );
     }
 }
 
@@ -92,7 +96,12 @@ pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
     c.0
 }
 
-pub fn validate_new_user(username: &str, display_name: &str, role: &str, password: &str) -> FieldErrors {
+pub fn validate_new_user(
+    username: &str,
+    display_name: &str,
+    role: &str,
+    password: &str,
+) -> FieldErrors {
     let mut c = Checker::default();
     c.text("username", username, 1, USERNAME_MAX);
     c.check(
@@ -213,9 +222,15 @@ mod tests {
 
     #[test]
     fn patch_may_clear_bpm_but_not_set_it_out_of_range() {
-        let clear = SongPatch { bpm: Some(None), notes: None };
+        let clear = SongPatch {
+            bpm: Some(None),
+            notes: None,
+        };
         assert!(validate_song_patch(&clear).is_empty());
-        let fast = SongPatch { bpm: Some(Some(BPM_MAX + 1)), notes: None };
+        let fast = SongPatch {
+            bpm: Some(Some(BPM_MAX + 1)),
+            notes: None,
+        };
         assert!(validate_song_patch(&fast).contains_key("bpm"));
     }
 }

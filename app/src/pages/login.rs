@@ -30,18 +30,22 @@ pub fn Login() -> impl IntoView {
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let result = session.login(username.get_untracked(), password.get_untracked()).await;
+            let result = session
+                .login(username.get_untracked(), password.get_untracked())
+                .await;
             busy.set(false);
             if let Err(failure) = result {
                 password.set(String::new());
-                error.set(Some(match (failure.code.as_str(), failure.retry_after_secs) {
-                    ("rate_limited", Some(secs)) => format!(
-                        "Too many failed attempts. Try again in {} minute(s).",
-                        secs.div_ceil(60)
-                    ),
-                    ("invalid_credentials", _) => "Wrong username or password.".to_string(),
-                    _ => failure.describe(),
-                }));
+                error.set(Some(
+                    match (failure.code.as_str(), failure.retry_after_secs) {
+                        ("rate_limited", Some(secs)) => format!(
+                            "Too many failed attempts. Try again in {} minute(s).",
+                            secs.div_ceil(60)
+                        ),
+                        ("invalid_credentials", _) => "Wrong username or password.".to_string(),
+                        _ => failure.describe(),
+                    },
+                ));
             }
         });
     };
@@ -50,7 +54,7 @@ pub fn Login() -> impl IntoView {
         <section class="card" style="max-width: 26rem; margin: 2rem auto">
             <h1>"Log in"</h1>
             <p class="muted">"Your backstage pass for the band's setlists."</p>
-            <form on:submit=submit>
+            <form method="post" on:submit=submit>
                 <label for="username">"Username"</label>
                 <input id="username" name="username" autocomplete="username" required bind:value=username/>
                 <label for="password">"Password"</label>

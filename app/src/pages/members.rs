@@ -111,16 +111,24 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             role: role.get_untracked(),
             password: password.get_untracked(),
         };
-        let problems = validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
+        let problems =
+            validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
         if !problems.is_empty() {
-            let lines: Vec<String> = problems.iter().map(|(f, p)| format!("• {} {p}", f.replace('_', " "))).collect();
+            let lines: Vec<String> = problems
+                .iter()
+                .map(|(f, p)| format!("• {} {p}", f.replace('_', " ")))
+                .collect();
             error.set(Some(lines.join("\n")));
             return;
         }
         leptos::task::spawn_local(async move {
             match client::call::<User, _>(session, Method::Post, "/api/users", Some(&new)).await {
                 Ok(user) => {
-                    added.set(Some(format!("Added {} as {}.", user.display_name, user.role.as_str())));
+                    added.set(Some(format!(
+                        "Added {} as {}.",
+                        user.display_name,
+                        user.role.as_str()
+                    )));
                     username.set(String::new());
                     display_name.set(String::new());
                     password.set(String::new());
@@ -134,7 +142,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     view! {
         <section class="card">
             <h2>"Add a member"</h2>
-            <form on:submit=submit>
+            <form method="post" on:submit=submit>
                 <div class="row">
                     <div>
                         <label for="member-username">"Username"</label>

@@ -34,7 +34,9 @@ fn SetlistLoader() -> impl IntoView {
             if id == "new" {
                 Ok(None)
             } else {
-                client::get::<Setlist>(session, &format!("/api/setlists/{id}")).await.map(Some)
+                client::get::<Setlist>(session, &format!("/api/setlists/{id}"))
+                    .await
+                    .map(Some)
             }
         }
     });
@@ -79,7 +81,11 @@ impl SongDraft {
             title: RwSignal::new(song.map(|s| s.title.clone()).unwrap_or_default()),
             artist: RwSignal::new(song.map(|s| s.artist.clone()).unwrap_or_default()),
             length: RwSignal::new(song.map_or("3:00".into(), |s| minutes_seconds(s.duration_secs))),
-            bpm: RwSignal::new(song.and_then(|s| s.bpm).map(|b| b.to_string()).unwrap_or_default()),
+            bpm: RwSignal::new(
+                song.and_then(|s| s.bpm)
+                    .map(|b| b.to_string())
+                    .unwrap_or_default(),
+            ),
             key: RwSignal::new(song.map(|s| s.key.clone()).unwrap_or_default()),
             notes: RwSignal::new(song.map(|s| s.notes.clone()).unwrap_or_default()),
         }
@@ -91,14 +97,20 @@ impl SongDraft {
 
     fn to_input(self, position: usize, errors: &mut FieldErrors) -> SongInput {
         let duration_secs = self.seconds().unwrap_or_else(|| {
-            errors.insert(format!("songs[{position}].duration_secs"), "must look like 3:45".into());
+            errors.insert(
+                format!("songs[{position}].duration_secs"),
+                "must look like 3:45".into(),
+            );
             0
         });
         let bpm_text = self.bpm.get();
         let bpm = match bpm_text.trim() {
             "" => None,
             text => text.parse().map(Some).unwrap_or_else(|_| {
-                errors.insert(format!("songs[{position}].bpm"), "must be a whole number".into());
+                errors.insert(
+                    format!("songs[{position}].bpm"),
+                    "must be a whole number".into(),
+                );
                 None
             }),
         };
@@ -165,7 +177,12 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let input = move || -> Result<SetlistInput, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let song_inputs = songs.get().into_iter().enumerate().map(|(i, s)| s.to_input(i, &mut errors)).collect();
+        let song_inputs = songs
+            .get()
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| s.to_input(i, &mut errors))
+            .collect();
         let input = SetlistInput {
             name: name.get(),
             venue: venue.get(),
@@ -175,7 +192,11 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
             songs: song_inputs,
         };
         errors.extend(validate_setlist(&input));
-        if errors.is_empty() { Ok(input) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(errors)
+        }
     };
 
     let save_navigate = navigate.clone();
@@ -194,7 +215,15 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result: Result<Setlist, ApiFailure> = match id.get_untracked() {
                 None => client::call(session, Method::Post, "/api/setlists", Some(&input)).await,
-                Some(id) => client::call(session, Method::Put, &format!("/api/setlists/{id}"), Some(&input)).await,
+                Some(id) => {
+                    client::call(
+                        session,
+                        Method::Put,
+                        &format!("/api/setlists/{id}"),
+                        Some(&input),
+                    )
+                    .await
+                }
             };
             busy.set(false);
             match result {
@@ -207,20 +236,26 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         saved.set(Some(format!("Saved (version {}).", setlist.version)));
                     }
                 }
-                Err(failure) if failure.code == "version_conflict" => conflict.set(failure.current_version),
+                Err(failure) if failure.code == "version_conflict" => {
+                    conflict.set(failure.current_version)
+                }
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
     };
 
     let reload = move |_| {
-        let Some(current_id) = id.get_untracked() else { return };
+        let Some(current_id) = id.get_untracked() else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             match client::get::<Setlist>(session, &format!("/api/setlists/{current_id}")).await {
                 Ok(setlist) => {
                     load(&setlist);
                     conflict.set(None);
-                    saved.set(Some("Loaded the latest version; your edits were discarded.".into()));
+                    saved.set(Some(
+                        "Loaded the latest version; your edits were discarded.".into(),
+                    ));
                 }
                 Err(failure) => error.set(Some(failure.describe())),
             }
@@ -235,7 +270,9 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
     let delete_navigate = navigate.clone();
     let delete = Callback::new(move |()| {
-        let Some(current_id) = id.get_untracked() else { return };
+        let Some(current_id) = id.get_untracked() else {
+            return;
+        };
         let navigate = delete_navigate.clone();
         leptos::task::spawn_local(async move {
             let path = format!("/api/setlists/{current_id}");
@@ -427,12 +464,17 @@ fn TempoEditor(session: Session, setlist_id: String, song: Song) -> impl IntoVie
             text => match text.parse::<i64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
-                    error.set(Some("The tempo must be a whole number of beats per minute.".into()));
+                    error.set(Some(
+                        "The tempo must be a whole number of beats per minute.".into(),
+                    ));
                     return;
                 }
             },
         };
-        let patch = SongPatch { bpm: Some(bpm_value), notes: Some(notes.get_untracked()) };
+        let patch = SongPatch {
+            bpm: Some(bpm_value),
+            notes: Some(notes.get_untracked()),
+        };
         let path = path.clone();
         leptos::task::spawn_local(async move {
             match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
@@ -479,7 +521,10 @@ fn describe_fields(fields: &FieldErrors) -> String {
 
 /// `songs[2].title` → `Song 3 title`.
 fn friendly_field(field: &str) -> String {
-    match field.strip_prefix("songs[").and_then(|rest| rest.split_once("].")) {
+    match field
+        .strip_prefix("songs[")
+        .and_then(|rest| rest.split_once("]."))
+    {
         Some((index, name)) => {
             let number = index.parse::<usize>().map_or(0, |i| i + 1);
             format!("Song {number} {}", name.replace('_', " "))

@@ -18,7 +18,8 @@ pub fn Setlists() -> impl IntoView {
 #[component]
 fn SetlistsOverview() -> impl IntoView {
     let session = use_session();
-    let setlists = LocalResource::new(move || client::get::<Vec<SetlistSummary>>(session, "/api/setlists"));
+    let setlists =
+        LocalResource::new(move || client::get::<Vec<SetlistSummary>>(session, "/api/setlists"));
     view! {
         <section class="card">
             <div class="row" style="align-items: center">

@@ -59,7 +59,11 @@ mod tests {
     async fn a_hash_verifies_its_password_only() {
         let phc = hash("correct horse".into()).await.unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(verify("correct horse".into(), Some(phc.clone())).await.unwrap());
+        assert!(
+            verify("correct horse".into(), Some(phc.clone()))
+                .await
+                .unwrap()
+        );
         assert!(!verify("wrong horse".into(), Some(phc)).await.unwrap());
     }
 

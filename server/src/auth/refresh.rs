@@ -28,7 +28,10 @@ pub enum RefreshError {
     /// Unknown, expired or revoked.
     Invalid,
     /// A spent token came back: the family has just been revoked.
-    Reused { family_id: String, user_id: String },
+    Reused {
+        family_id: String,
+        user_id: String,
+    },
     Database(sqlx::Error),
 }
 
@@ -73,7 +76,12 @@ pub async fn start(
 }
 
 /// Spends `presented` and returns its successor.
-pub async fn rotate(pool: &Pool, presented: &str, grace_secs: i64, now: i64) -> Result<Issued, RefreshError> {
+pub async fn rotate(
+    pool: &Pool,
+    presented: &str,
+    grace_secs: i64,
+    now: i64,
+) -> Result<Issued, RefreshError> {
     let presented_hash = hash(presented);
     let found = db::refresh::find_token(pool, &presented_hash)
         .await?

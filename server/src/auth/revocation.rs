@@ -34,7 +34,9 @@ impl Revocations {
     /// True when the token was issued at or before its user's cut-off.
     pub fn is_revoked(&self, user_id: &str, issued_at: i64) -> bool {
         let cutoffs = self.cutoffs.read().expect("revocation lock poisoned");
-        cutoffs.get(user_id).is_some_and(|&cutoff| issued_at <= cutoff)
+        cutoffs
+            .get(user_id)
+            .is_some_and(|&cutoff| issued_at <= cutoff)
     }
 
     /// Applies a revoke made by this instance at once.

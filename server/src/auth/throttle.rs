@@ -74,9 +74,15 @@ impl LoginThrottle {
             failures.retain(|_, window| now < window.started + WINDOW_SECS);
         }
         for (key, _) in subjects.each() {
-            let window = failures.entry(key.to_string()).or_insert(Window { started: now, count: 0 });
+            let window = failures.entry(key.to_string()).or_insert(Window {
+                started: now,
+                count: 0,
+            });
             if now >= window.started + WINDOW_SECS {
-                *window = Window { started: now, count: 0 };
+                *window = Window {
+                    started: now,
+                    count: 0,
+                };
             }
             window.count += 1;
         }
@@ -115,7 +121,15 @@ mod tests {
         for i in 0..ADDRESS_LIMIT {
             throttle.record_failure(&Subjects::new(&format!("user{i}"), "10.0.0.9"), 5);
         }
-        assert!(throttle.check(&Subjects::new("fresh", "10.0.0.9"), 6).is_err());
-        assert!(throttle.check(&Subjects::new("fresh", "10.0.0.8"), 6).is_ok());
+        assert!(
+            throttle
+                .check(&Subjects::new("fresh", "10.0.0.9"), 6)
+                .is_err()
+        );
+        assert!(
+            throttle
+                .check(&Subjects::new("fresh", "10.0.0.8"), 6)
+                .is_ok()
+        );
     }
 }

@@ -84,7 +84,12 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
 
 /// Verifies a compact JWT. Any failure is `invalid_token`; a well-signed token
 /// with a role we do not know is `forbidden` (never a default role).
-pub fn verify(keys: &KeySet, validation: &Validation, token: &str, now: i64) -> Result<Verified, ApiError> {
+pub fn verify(
+    keys: &KeySet,
+    validation: &Validation,
+    token: &str,
+    now: i64,
+) -> Result<Verified, ApiError> {
     let header = decode_header(token).map_err(|_| ApiError::InvalidToken)?;
     let key = header
         .kid

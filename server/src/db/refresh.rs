@@ -27,7 +27,11 @@ pub struct TokenRow {
 }
 
 /// Starts a family (a login) with its first token.
-pub async fn create_family(pool: &Pool, family: &FamilyRow, token_hash: &str) -> Result<(), sqlx::Error> {
+pub async fn create_family(
+    pool: &Pool,
+    family: &FamilyRow,
+    token_hash: &str,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
@@ -100,7 +104,12 @@ pub async fn rotate(
 }
 
 /// Adds a token to a live family without spending one (the grace-window answer).
-pub async fn add_token(pool: &Pool, family_id: &str, new_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn add_token(
+    pool: &Pool,
+    family_id: &str,
+    new_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     add_to_family(&mut tx, family_id, new_hash, now).await?;
     tx.commit().await
@@ -130,10 +139,12 @@ pub async fn revoke_family(pool: &Pool, family_id: &str, now: i64) -> Result<(),
 }
 
 pub async fn revoke_all_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+    sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }

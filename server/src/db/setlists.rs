@@ -78,7 +78,12 @@ pub async fn get(pool: &Pool, id: &str) -> Result<Option<Setlist>, sqlx::Error> 
     Ok(setlist)
 }
 
-pub async fn insert(pool: &Pool, id: &str, input: &SetlistInput, now: i64) -> Result<Setlist, sqlx::Error> {
+pub async fn insert(
+    pool: &Pool,
+    id: &str,
+    input: &SetlistInput,
+    now: i64,
+) -> Result<Setlist, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let (song_count, total) = totals(&input.songs);
     sqlx::query(
@@ -154,12 +159,13 @@ pub async fn patch_song(
     now: i64,
 ) -> Result<Setlist, WriteError> {
     let mut tx = pool.begin().await?;
-    let bumped = sqlx::query("UPDATE setlists SET version = version + 1, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let bumped =
+        sqlx::query("UPDATE setlists SET version = version + 1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
     let (set_bpm, bpm) = match patch.bpm {
         Some(bpm) => (1i64, bpm),
         None => (0, None),
@@ -193,10 +199,11 @@ pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
 }
 
 async fn why_not_written(tx: &mut Transaction<'_, Any>, id: &str) -> WriteError {
-    let current: Result<Option<i64>, _> = sqlx::query_scalar("SELECT version FROM setlists WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await;
+    let current: Result<Option<i64>, _> =
+        sqlx::query_scalar("SELECT version FROM setlists WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await;
     match current {
         Ok(Some(current_version)) => WriteError::Conflict { current_version },
         Ok(None) => WriteError::NotFound,

@@ -17,7 +17,9 @@ pub struct UserRow {
 const COLUMNS: &str = "id, username, display_name, role, password_hash, tokens_valid_after";
 
 pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await
 }
 
 /// Inserts a member; `Ok(false)` when the username is taken (case-insensitively).
@@ -58,9 +60,11 @@ pub async fn find_by_id(pool: &Pool, id: &str) -> Result<Option<UserRow>, sqlx::
 }
 
 pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users ORDER BY lower(username)"))
-        .fetch_all(pool)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM users ORDER BY lower(username)"
+    ))
+    .fetch_all(pool)
+    .await
 }
 
 /// Access tokens of `id` issued at or before `cutoff` stop verifying.

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use app::api::{LoginRequest, Role, TokenResponse, User};
+use app::{
+    api::{LoginRequest, Role, TokenResponse, User},
+    session::SESSION_HINT_COOKIE,
+};
 use axum::{
     Json, Router,
     extract::State,
@@ -158,11 +161,17 @@ pub fn public_user(row: &UserRow) -> ApiResult<User> {
         id: row.id.clone(),
         username: row.username.clone(),
         display_name: row.display_name.clone(),
-        role: Role::parse(&row.role).ok_or_else(|| ApiError::internal("unknown role in database"))?,
+        role: Role::parse(&row.role)
+            .ok_or_else(|| ApiError::internal("unknown role in database"))?,
     })
 }
 
-fn token_response(state: &AppState, user: &UserRow, session_id: &str, now: i64) -> ApiResult<TokenResponse> {
+fn token_response(
+    state: &AppState,
+    user: &UserRow,
+    session_id: &str,
+    now: i64,
+) -> ApiResult<TokenResponse> {
     let public = public_user(user)?;
     let ttl = state.config.access_ttl.as_secs();
     let access_token = tokens::issue(
@@ -202,27 +211,46 @@ fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 }
 
 fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build((REFRESH_COOKIE, value))
+    session_cookie(state, REFRESH_COOKIE, value)
+        .path(REFRESH_COOKIE_PATH)
+        .build()
+}
+
+/// The hint cookie: "this browser has a session", no secret in it. Pages read
+/// it (server-side) to decide whether a silent refresh is worth trying.
+fn hint_cookie(state: &AppState, value: &'static str) -> Cookie<'static> {
+    session_cookie(state, SESSION_HINT_COOKIE, value.to_string())
+        .path("/")
+        .build()
+}
+
+fn session_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+) -> tower_cookies::cookie::CookieBuilder<'static> {
+    Cookie::build((name, value))
         // HttpOnly: script (and so XSS) cannot read the refresh token.
         .http_only(true)
         // Strict: the browser never attaches it to a request another site starts (CSRF).
         .same_site(SameSite::Strict)
-        .path(REFRESH_COOKIE_PATH)
         // Secure: never sent over plain http, except in local development.
         .secure(state.config.secure_cookies())
-        .build()
 }
 
 fn set_refresh_cookie(state: &AppState, cookies: &Cookies, token: String) {
-    let mut cookie = refresh_cookie(state, token);
-    cookie.set_max_age(CookieDuration::seconds(state.config.refresh_ttl.as_secs() as i64));
-    cookies.add(cookie);
+    let max_age = CookieDuration::seconds(state.config.refresh_ttl.as_secs() as i64);
+    for mut cookie in [refresh_cookie(state, token), hint_cookie(state, "1")] {
+        cookie.set_max_age(max_age);
+        cookies.add(cookie);
+    }
 }
 
 fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {
-    let mut cookie = refresh_cookie(state, String::new());
-    cookie.set_max_age(CookieDuration::ZERO);
-    cookies.add(cookie);
+    for mut cookie in [refresh_cookie(state, String::new()), hint_cookie(state, "")] {
+        cookie.set_max_age(CookieDuration::ZERO);
+        cookies.add(cookie);
+    }
 }
 
 fn user_agent(headers: &HeaderMap) -> &str {

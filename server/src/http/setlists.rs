@@ -41,11 +41,21 @@ async fn create(
     validated(validate_setlist(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
     let setlist = db::setlists::insert(&state.db, &id, &input, now()).await?;
-    let location = HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], with_etag(setlist)).into_response())
+    let location =
+        HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        with_etag(setlist),
+    )
+        .into_response())
 }
 
-async fn read(State(state): State<AppState>, _: AuthUser, Path(id): Path<String>) -> ApiResult<Response> {
+async fn read(
+    State(state): State<AppState>,
+    _: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let setlist = db::setlists::get(&state.db, &parse_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -90,7 +100,11 @@ async fn patch_song(
     Ok(with_etag(setlist))
 }
 
-async fn remove(State(state): State<AppState>, _: Manager, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn remove(
+    State(state): State<AppState>,
+    _: Manager,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     if db::setlists::delete(&state.db, &parse_id(&id)?).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -117,7 +131,12 @@ fn write_error(error: WriteError) -> ApiError {
 /// `If-Match: "3"` (or `W/"3"`) → 3.
 fn if_match_version(headers: &HeaderMap) -> Option<i64> {
     let value = headers.get(header::IF_MATCH)?.to_str().ok()?;
-    value.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
+    value
+        .trim()
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .parse()
+        .ok()
 }
 
 fn with_etag(setlist: Setlist) -> Response {

@@ -28,7 +28,10 @@ pub fn router() -> Router<AppState> {
 
 async fn list(State(state): State<AppState>, _: Manager) -> ApiResult<Json<Vec<User>>> {
     let rows = db::users::list(&state.db).await?;
-    rows.iter().map(public_user).collect::<ApiResult<_>>().map(Json)
+    rows.iter()
+        .map(public_user)
+        .collect::<ApiResult<_>>()
+        .map(Json)
 }
 
 async fn create(
@@ -66,7 +69,11 @@ pub async fn create_user(pool: &db::Pool, new: NewUser) -> ApiResult<UserRow> {
 
 /// Strikes a member's passes off the list: every session ends and every access
 /// token issued until now is refused, on every instance within a second.
-async fn revoke(State(state): State<AppState>, _: Manager, Path(id): Path<String>) -> ApiResult<StatusCode> {
+async fn revoke(
+    State(state): State<AppState>,
+    _: Manager,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
     db::users::find_by_id(&state.db, &id)
         .await?

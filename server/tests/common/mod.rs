@@ -94,14 +94,23 @@ impl TestApp {
 
     pub async fn refresh_response(&self, refresh_cookie: &str) -> Response {
         self.request(Method::POST, "/api/auth/refresh")
-            .header(header::COOKIE, format!("backstage_refresh={refresh_cookie}"))
+            .header(
+                header::COOKIE,
+                format!("backstage_refresh={refresh_cookie}"),
+            )
             .send()
             .await
             .unwrap()
     }
 
     /// Creates a member through the API as `manager` and returns its id.
-    pub async fn create_member(&self, manager: &Session, username: &str, role: &str, password: &str) -> String {
+    pub async fn create_member(
+        &self,
+        manager: &Session,
+        username: &str,
+        role: &str,
+        password: &str,
+    ) -> String {
         let response = self
             .authed(Method::POST, "/api/users", &manager.access_token)
             .json(&json!({ "username": username, "display_name": username, "role": role, "password": password }))
@@ -126,11 +135,18 @@ pub async fn session_from(response: Response) -> Session {
     }
 }
 
+/// The `Set-Cookie` header of the refresh cookie.
 pub fn set_cookie(response: &Response) -> Option<String> {
+    set_cookie_named(response, "backstage_refresh")
+}
+
+pub fn set_cookie_named(response: &Response, name: &str) -> Option<String> {
     response
         .headers()
-        .get(header::SET_COOKIE)
+        .get_all(header::SET_COOKIE)
+        .iter()
         .map(|value| value.to_str().unwrap().to_string())
+        .find(|cookie| cookie.starts_with(&format!("{name}=")))
 }
 
 fn cookie_value(set_cookie: &str) -> Option<String> {
@@ -146,8 +162,14 @@ pub async fn body(response: Response) -> Value {
 /// Asserts the contract's error shape and returns the body.
 pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status, "status for {code}");
-    let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_string();
-    assert!(content_type.starts_with("application/json"), "content type {content_type}");
+    let content_type = response.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
     let body = body(response).await;
     assert_eq!(body["error"]["code"], code, "body {body}");
     assert!(body["error"]["message"].is_string());

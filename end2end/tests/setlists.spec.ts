@@ -1,0 +1,59 @@
+import { test, expect } from './fixtures';
+import { logIn } from './helpers';
+
+test('a manager creates a setlist, reorders songs, saves and sees the total', async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.getByRole('link', { name: 'New setlist' }).click();
+  await page.getByLabel('Name').fill('Friday at the <Roxy>');
+  await page.getByLabel('Venue').fill('The Roxy');
+  await page.getByLabel('Show date').fill('2026-12-04');
+
+  for (const [title, length] of [['Everlong', '4:10'], ['Learn to Fly', '3:55'], ['My Hero', '4:20']]) {
+    await page.getByRole('button', { name: 'Add song' }).click();
+    const song = page.getByTestId('song').last();
+    await song.getByLabel('Title', { exact: true }).fill(title);
+    await song.getByLabel('Length (m:ss)').fill(length);
+  }
+  await page.getByRole('button', { name: 'Move My Hero up' }).click();
+  await page.getByRole('button', { name: 'Move My Hero up' }).click();
+  await expect(page.getByTestId('total-duration')).toContainText('3 songs · total 12:25');
+
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+  const titles = page.getByTestId('song').getByLabel('Title', { exact: true });
+  await expect(titles).toHaveCount(3);
+  await expect(titles.nth(0)).toHaveValue('My Hero');
+  await expect(titles.nth(1)).toHaveValue('Everlong');
+
+  await page.getByRole('link', { name: '← All setlists' }).click();
+  const row = page.getByTestId('setlist-row').filter({ hasText: 'Friday at the <Roxy>' });
+  await expect(row).toContainText('12 min');
+  await expect(row).toContainText('3');
+});
+
+test('a drummer sees no manager controls but can set a tempo', async ({ page, request }) => {
+  // Arrange: a setlist made through the API as the manager.
+  const login = await request.post('/api/auth/login', { data: { username: 'manager', password: 'backstage-pass-1' } });
+  const { access_token } = await login.json();
+  const created = await request.post('/api/setlists', {
+    headers: { Authorization: `Bearer ${access_token}` },
+    data: { name: 'Drummer check', show_date: '2026-12-31', songs: [{ title: 'Monkey Wrench', duration_secs: 231, bpm: 175 }] },
+  });
+  expect(created.status()).toBe(201);
+  const { id } = await created.json();
+
+  await logIn(page, 'drummer');
+  await expect(page.getByRole('link', { name: 'New setlist' })).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Members' })).toHaveCount(0);
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByRole('heading', { name: 'Drummer check' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Save setlist' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Delete setlist' })).toHaveCount(0);
+
+  await page.getByLabel('Tempo (BPM)').fill('180');
+  await page.getByLabel("Drummer's notes").fill('push the chorus');
+  await page.getByRole('button', { name: 'Save tempo and notes for Monkey Wrench' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel('Tempo (BPM)')).toHaveValue('180');
+});
