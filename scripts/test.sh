@@ -8,6 +8,10 @@ started=$SECONDS
 scripts/setup.sh
 source scripts/env.sh
 
+echo "== formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --release -- -D warnings
+
 echo "== cargo leptos build --release"
 cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"
 

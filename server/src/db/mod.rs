@@ -57,13 +57,11 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
 fn prepare_sqlite_file(url: &str) -> Result<String, sqlx::Error> {
     let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = rest.split('?').next().unwrap_or_default();
-    if !path.is_empty() && path != ":memory:" {
-        if let Some(dir) = Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)?;
-        }
+    let folder = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = folder.filter(|_| path != ":memory:") {
+        std::fs::create_dir_all(dir)?;
     }
     Ok(if url.contains("mode=") {
         url.to_string()
