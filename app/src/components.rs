@@ -74,7 +74,7 @@ pub fn TopBar() -> impl IntoView {
 pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <Show when=move || message.with(Option::is_some)>
-            <p class="error" role="alert" style="white-space: pre-line">
+            <p class="error multiline" role="alert">
                 {move || message.get().unwrap_or_default()}
             </p>
         </Show>

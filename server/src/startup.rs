@@ -160,17 +160,33 @@ fn router(state: AppState) -> Router {
     let options = state.leptos.clone();
     Router::new()
         .merge(http::router())
-        .leptos_routes_with_context(&state, routes, provide_session_hint, move || {
+        .leptos_routes_with_context(&state, routes, provide_page_context, move || {
             shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_page_context, shell))
         .layer(CookieManagerLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Tells the page being rendered whether the browser holds a session.
-fn provide_session_hint() {
+/// Runs before a page renders: sets its nonce-based CSP and tells it whether
+/// the browser holds a session.
+fn provide_page_context() {
+    use leptos::prelude::{provide_context, use_context};
+    let page = leptos::nonce::use_nonce().zip(use_context::<leptos_axum::ResponseOptions>());
+    if let Some((nonce, response)) = page {
+        let policy = http::headers::page_csp(&nonce.to_string());
+        if let Ok(value) = axum::http::HeaderValue::try_from(policy) {
+            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
     let has_hint =
         leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
             parts
@@ -181,7 +197,7 @@ fn provide_session_hint() {
                 .flat_map(|value| value.split(';'))
                 .any(|pair| pair.trim() == format!("{SESSION_HINT_COOKIE}=1"))
         });
-    leptos::prelude::provide_context(SessionHint(has_hint));
+    provide_context(SessionHint(has_hint));
 }
 
 /// Completes on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

@@ -51,7 +51,7 @@ pub fn Login() -> impl IntoView {
     };
 
     view! {
-        <section class="card" style="max-width: 26rem; margin: 2rem auto">
+        <section class="card narrow">
             <h1>"Log in"</h1>
             <p class="muted">"Your backstage pass for the band's setlists."</p>
             <form method="post" on:submit=submit>

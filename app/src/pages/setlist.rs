@@ -338,14 +338,14 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </div>
                 </Show>
                 <p role="status">{move || saved.get()}</p>
-                <div class="row" style="align-items: center">
+                <div class="row centered">
                     <p>
                         <button type="submit" disabled=move || busy.get()>
                             {move || if busy.get() { "Saving…" } else { "Save setlist" }}
                         </button>
                     </p>
                     <Show when=move || id.get().is_some()>
-                        <p style="text-align: right">
+                        <p class="end">
                             <Show
                                 when=move || confirm_delete.get()
                                 fallback=move || view! {
@@ -432,7 +432,7 @@ fn DrummerView(setlist: Setlist) -> impl IntoView {
             <h1>{setlist.name.clone()}</h1>
             <p class="muted">{format!("{} · {}", setlist.venue, setlist.show_date)}</p>
             {(!setlist.notes.is_empty()).then(|| view! {
-                <p style="white-space: pre-line">{setlist.notes.clone()}</p>
+                <p class="multiline">{setlist.notes.clone()}</p>
             })}
             <p data-testid="total-duration">
                 {format!("{} songs · total {} ({})", setlist.songs.len(), minutes_seconds(total), show_length(total))}
@@ -496,11 +496,11 @@ fn TempoEditor(session: Session, setlist_id: String, song: Song) -> impl IntoVie
                         <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
                         <input id=format!("bpm-{uid}") type="number" min="20" max="400" bind:value=bpm/>
                     </div>
-                    <div style="flex: 3 1 14rem">
+                    <div class="wide">
                         <label for=format!("notes-{uid}")>"Drummer's notes"</label>
                         <input id=format!("notes-{uid}") maxlength="2000" bind:value=notes/>
                     </div>
-                    <div style="flex: 0 0 auto">
+                    <div class="fit">
                         <button type="submit" aria-label=format!("Save tempo and notes for {title}")>"Save"</button>
                     </div>
                 </form>

@@ -22,10 +22,10 @@ fn SetlistsOverview() -> impl IntoView {
         LocalResource::new(move || client::get::<Vec<SetlistSummary>>(session, "/api/setlists"));
     view! {
         <section class="card">
-            <div class="row" style="align-items: center">
+            <div class="row centered">
                 <h1>"Setlists"</h1>
                 <Show when=move || session.is_manager()>
-                    <p style="flex: 0 0 auto">
+                    <p class="fit">
                         <a class="button" href="/setlists/new">"New setlist"</a>
                     </p>
                 </Show>

@@ -3,6 +3,7 @@
 
 mod auth;
 mod extract;
+pub mod headers;
 mod ops;
 mod setlists;
 pub mod users;
