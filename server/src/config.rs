@@ -22,6 +22,8 @@ pub struct Config {
     /// The origin browsers use (`scheme://host:port`): checked against `Origin`
     /// on cookie-authenticated routes, and it decides whether cookies are `Secure`.
     pub public_origin: String,
+    /// Audit events older than this are deleted.
+    pub audit_retention: Duration,
     /// The JWT `iss` and `aud`.
     pub issuer: String,
     /// Where cargo-leptos put the built site (`/pkg`, the stylesheet).
@@ -71,13 +73,14 @@ impl Config {
                 ));
             }
         };
+        // A whole number of seconds (or of days, for the retention), at least 1.
         let seconds = |variable: &'static str, default: &str, max: u64| {
             let text = get(variable, default);
             match text.parse::<u64>() {
                 Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
                 _ => Err(invalid(
                     variable,
-                    format!("{text:?} (expected whole seconds between 1 and {max})"),
+                    format!("{text:?} (expected a whole number from 1 to {max})"),
                 )),
             }
         };
@@ -87,6 +90,8 @@ impl Config {
             "0" => Duration::ZERO,
             _ => seconds("BACKSTAGE_REFRESH_GRACE_SECS", "5", 60)?,
         };
+        let retention_days = seconds("BACKSTAGE_AUDIT_RETENTION_DAYS", "90", 36_500)?;
+        let audit_retention = retention_days * 24 * 3600;
         let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
         let public_origin = public_origin.trim_end_matches('/').to_string();
         let scheme_ok =
@@ -111,6 +116,7 @@ impl Config {
             access_ttl,
             refresh_ttl,
             refresh_grace,
+            audit_retention,
             issuer: get("BACKSTAGE_ISSUER", &public_origin),
             public_origin,
             site_root: get("LEPTOS_SITE_ROOT", "target/site"),

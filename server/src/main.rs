@@ -94,7 +94,7 @@ async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
         role,
         password,
     };
-    let user = create_user(&pool, new)
+    let user = create_user(&pool, new, &db::audit::Origin::system())
         .await
         .map_err(|e| format!("could not create the user: {e:?}"))?;
     println!(
@@ -107,7 +107,7 @@ async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
 async fn rotate_keys_command(config: Config) -> CommandResult {
     let pool = db::connect(&config.database_url).await?;
     keys::KeyStore::load(&pool, config.access_ttl).await?;
-    let kid = keys::rotate(&pool).await?;
+    let kid = keys::rotate(&pool, &db::audit::Origin::system()).await?;
     println!(
         "new signing key {kid}; running servers pick it up within {:?}",
         keys::KEY_POLL

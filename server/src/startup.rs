@@ -25,6 +25,9 @@ use crate::{
     state::{AppState, Inner},
 };
 
+/// How often audit events past their retention are deleted.
+const AUDIT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The password of the demo members created in development.
 pub const DEMO_PASSWORD: &str = "backstage-pass-1";
 
@@ -117,7 +120,7 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
             role: username.into(),
             password: DEMO_PASSWORD.into(),
         };
-        create_user(pool, member)
+        create_user(pool, member, &db::audit::Origin::system())
             .await
             .map_err(|e| format!("cannot create demo member {username}: {e:?}"))?;
     }
@@ -140,6 +143,19 @@ fn spawn_sync_tasks(state: &AppState) {
             tick.tick().await;
             if let Err(e) = sync_revocations(&revocations).await {
                 tracing::warn!(error = %e, "revocation sync failed");
+            }
+        }
+    });
+    let audit = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(AUDIT_PRUNE_EVERY);
+        loop {
+            tick.tick().await;
+            let cutoff = now() - audit.config.audit_retention.as_secs() as i64;
+            match db::audit::prune(&audit.db, cutoff).await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "pruned audit events past retention"),
+                Err(e) => tracing::warn!(error = %e, "audit pruning failed"),
             }
         }
     });

@@ -494,7 +494,9 @@ async fn rotated_keys_sign_new_tokens_while_old_tokens_keep_working() {
     let before = app.login("drummer").await;
     let old_kid = header_of(&before.access_token)["kid"].clone();
 
-    let new_kid = server::auth::keys::rotate(&app.state.db).await.unwrap();
+    let new_kid = server::auth::keys::rotate(&app.state.db, &server::db::audit::Origin::system())
+        .await
+        .unwrap();
     app.state.keys.sync(&app.state.db).await.unwrap();
 
     let after = app.login("drummer").await;

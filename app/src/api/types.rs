@@ -184,3 +184,36 @@ pub struct ErrorDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,
 }
+
+/// One session: a login on one device (a refresh-token family).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub expires_at: String,
+    pub user_agent: String,
+    pub ip: String,
+    /// The session of the access token that asked.
+    pub current: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub actor_id: Option<String>,
+    pub subject_id: Option<String>,
+    pub ip: String,
+    pub user_agent: String,
+    pub detail: serde_json::Value,
+}
+
+/// A page of the audit log, newest first; pass `next_before` as `before` for the next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub next_before: Option<String>,
+}

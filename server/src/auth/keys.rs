@@ -19,7 +19,11 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     clock::now,
-    db::{self, Pool, keys::KeyRow},
+    db::{
+        self, Pool,
+        audit::{Event, EventKind, Origin},
+        keys::KeyRow,
+    },
 };
 
 /// How often an instance looks for keys rotated by another instance.
@@ -54,7 +58,7 @@ impl KeyStore {
     /// Loads the keys, creating the first signer if the database has none.
     pub async fn load(pool: &Pool, access_ttl: Duration) -> Result<KeyStore, sqlx::Error> {
         if db::keys::generation(pool).await?.0 == 0 {
-            db::keys::install_signer(pool, &generate_key()).await?;
+            rotate(pool, &Origin::system()).await?;
         }
         let set = read_key_set(pool, access_ttl).await?;
         Ok(KeyStore {
@@ -79,9 +83,15 @@ impl KeyStore {
 }
 
 /// Makes a new key the signer; the old ones keep verifying until their tokens expire.
-pub async fn rotate(pool: &Pool) -> Result<String, sqlx::Error> {
+pub async fn rotate(pool: &Pool, origin: &Origin) -> Result<String, sqlx::Error> {
     let key = generate_key();
-    db::keys::install_signer(pool, &key).await?;
+    let event = Event {
+        kind: EventKind::SigningKeyRotated,
+        origin,
+        subject_id: None,
+        detail: serde_json::json!({ "kid": key.kid }),
+    };
+    db::keys::install_signer(pool, &key, &event).await?;
     Ok(key.kid)
 }
 

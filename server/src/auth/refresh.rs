@@ -12,9 +12,14 @@
 //! the same family instead of a revocation.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, Pool, refresh::FamilyRow};
+use crate::db::{
+    self, Pool,
+    audit::{Event, EventKind, Origin},
+    refresh::FamilyRow,
+};
 
 /// A token for the cookie, and who it belongs to.
 pub struct Issued {
@@ -30,7 +35,6 @@ pub enum RefreshError {
     /// A spent token came back: the family has just been revoked.
     Reused {
         family_id: String,
-        user_id: String,
     },
     Database(sqlx::Error),
 }
@@ -41,18 +45,12 @@ impl From<sqlx::Error> for RefreshError {
     }
 }
 
-/// Where a session was started from, shown on the sessions page.
-pub struct Device<'a> {
-    pub user_agent: &'a str,
-    pub ip: &'a str,
-}
-
-/// Starts a family for a fresh login.
+/// Starts a family for a fresh login from `origin`'s device.
 pub async fn start(
     pool: &Pool,
     user_id: &str,
     lifetime_secs: i64,
-    device: Device<'_>,
+    origin: &Origin,
     now: i64,
 ) -> Result<Issued, sqlx::Error> {
     let (token, hash) = new_token();
@@ -64,10 +62,12 @@ pub async fn start(
         expires_at: now + lifetime_secs,
         revoked_at: None,
         // Bounded: a header is attacker-controlled text we store.
-        user_agent: device.user_agent.chars().take(256).collect(),
-        ip: device.ip.to_string(),
+        user_agent: origin.user_agent.chars().take(256).collect(),
+        ip: origin.ip.clone(),
     };
-    db::refresh::create_family(pool, &family, &hash).await?;
+    let origin = origin.by(user_id);
+    let event = session_event(EventKind::LoginSucceeded, &origin, user_id, &family.id);
+    db::refresh::create_family(pool, &family, &hash, &event).await?;
     Ok(Issued {
         token,
         family_id: family.id,
@@ -80,6 +80,7 @@ pub async fn rotate(
     pool: &Pool,
     presented: &str,
     grace_secs: i64,
+    origin: &Origin,
     now: i64,
 ) -> Result<Issued, RefreshError> {
     let presented_hash = hash(presented);
@@ -89,16 +90,26 @@ pub async fn rotate(
     if found.revoked_at.is_some() || found.expires_at <= now {
         return Err(RefreshError::Invalid);
     }
+    let origin = origin.by(&found.user_id);
     let (token, new_hash) = new_token();
-    let issued = Issued {
-        token,
-        family_id: found.family_id.clone(),
-        user_id: found.user_id.clone(),
-    };
+    let refreshed = session_event(
+        EventKind::Refreshed,
+        &origin,
+        &found.user_id,
+        &found.family_id,
+    );
     if found.spent_at.is_none()
-        && db::refresh::rotate(pool, &found.family_id, &presented_hash, &new_hash, now).await?
+        && db::refresh::rotate(
+            pool,
+            &found.family_id,
+            &presented_hash,
+            &new_hash,
+            now,
+            &refreshed,
+        )
+        .await?
     {
-        return Ok(issued);
+        return Ok(issued(token, found.family_id, found.user_id));
     }
     // Spent already (maybe a split second ago by a concurrent request): re-read when.
     let spent_at = db::refresh::find_token(pool, &presented_hash)
@@ -106,23 +117,77 @@ pub async fn rotate(
         .and_then(|row| row.spent_at)
         .unwrap_or(now);
     if now - spent_at < grace_secs {
-        db::refresh::add_token(pool, &found.family_id, &new_hash, now).await?;
-        return Ok(issued);
+        db::refresh::add_token(pool, &found.family_id, &new_hash, now, &refreshed).await?;
+        return Ok(issued(token, found.family_id, found.user_id));
     }
-    db::refresh::revoke_family(pool, &found.family_id, now).await?;
+    let reuse = session_event(
+        EventKind::RefreshReuseDetected,
+        &origin,
+        &found.user_id,
+        &found.family_id,
+    );
+    db::refresh::revoke_family(pool, &found.family_id, now, &reuse).await?;
     Err(RefreshError::Reused {
         family_id: found.family_id,
-        user_id: found.user_id,
     })
 }
 
 /// Logout: revokes the presented token's family. Unknown tokens are ignored.
-pub async fn end(pool: &Pool, presented: &str, now: i64) -> Result<Option<String>, sqlx::Error> {
+pub async fn end(
+    pool: &Pool,
+    presented: &str,
+    origin: &Origin,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     let Some(found) = db::refresh::find_token(pool, &hash(presented)).await? else {
-        return Ok(None);
+        return Ok(());
     };
-    db::refresh::revoke_family(pool, &found.family_id, now).await?;
-    Ok(Some(found.family_id))
+    let origin = origin.by(&found.user_id);
+    let event = session_event(
+        EventKind::LoggedOut,
+        &origin,
+        &found.user_id,
+        &found.family_id,
+    );
+    db::refresh::revoke_family(pool, &found.family_id, now, &event).await
+}
+
+/// Ends one session from the sessions page: its next refresh fails.
+pub async fn revoke(
+    pool: &Pool,
+    family: &FamilyRow,
+    origin: &Origin,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let event = session_event(
+        EventKind::SessionRevoked,
+        origin,
+        &family.user_id,
+        &family.id,
+    );
+    db::refresh::revoke_family(pool, &family.id, now, &event).await
+}
+
+fn session_event<'a>(
+    kind: EventKind,
+    origin: &'a Origin,
+    user_id: &'a str,
+    family_id: &str,
+) -> Event<'a> {
+    Event {
+        kind,
+        origin,
+        subject_id: Some(user_id),
+        detail: json!({ "session_id": family_id }),
+    }
+}
+
+fn issued(token: String, family_id: String, user_id: String) -> Issued {
+    Issued {
+        token,
+        family_id,
+        user_id,
+    }
 }
 
 fn new_token() -> (String, String) {

@@ -2,7 +2,10 @@
 
 use sqlx::FromRow;
 
-use super::Pool;
+use super::{
+    Pool,
+    audit::{self, Event},
+};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct KeyRow {
@@ -25,7 +28,11 @@ pub async fn verifying(pool: &Pool, since: i64) -> Result<Vec<KeyRow>, sqlx::Err
 }
 
 /// Makes `key` the signer and retires every other key, atomically.
-pub async fn install_signer(pool: &Pool, key: &KeyRow) -> Result<(), sqlx::Error> {
+pub async fn install_signer(
+    pool: &Pool,
+    key: &KeyRow,
+    event: &Event<'_>,
+) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
         .bind(key.created_at)
@@ -40,6 +47,7 @@ pub async fn install_signer(pool: &Pool, key: &KeyRow) -> Result<(), sqlx::Error
     .bind(key.created_at)
     .execute(&mut *tx)
     .await?;
+    audit::record(&mut tx, event, key.created_at).await?;
     tx.commit().await
 }
 

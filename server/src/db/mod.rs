@@ -5,6 +5,7 @@
 //! The SQL is written once for both databases: `$n` placeholders, TEXT ids,
 //! BIGINT unix-second timestamps.
 
+pub mod audit;
 pub mod keys;
 pub mod refresh;
 pub mod setlists;

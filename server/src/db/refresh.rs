@@ -1,8 +1,11 @@
 //! Refresh-token families and their tokens (stored as hashes only).
 
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
-use super::Pool;
+use super::{
+    Pool,
+    audit::{self, Event},
+};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct FamilyRow {
@@ -31,6 +34,7 @@ pub async fn create_family(
     pool: &Pool,
     family: &FamilyRow,
     token_hash: &str,
+    event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -47,11 +51,12 @@ pub async fn create_family(
     .execute(&mut *tx)
     .await?;
     insert_token(&mut tx, &family.id, token_hash, family.created_at).await?;
+    audit::record(&mut tx, event, family.created_at).await?;
     tx.commit().await
 }
 
 async fn insert_token(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut AnyConnection,
     family_id: &str,
     token_hash: &str,
     now: i64,
@@ -60,7 +65,7 @@ async fn insert_token(
         .bind(token_hash)
         .bind(family_id)
         .bind(now)
-        .execute(&mut **tx)
+        .execute(tx)
         .await
         .map(|_| ())
 }
@@ -85,6 +90,7 @@ pub async fn rotate(
     old_hash: &str,
     new_hash: &str,
     now: i64,
+    event: &Event<'_>,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let spent = sqlx::query(
@@ -99,6 +105,7 @@ pub async fn rotate(
         return Ok(false);
     }
     add_to_family(&mut tx, family_id, new_hash, now).await?;
+    audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -109,14 +116,16 @@ pub async fn add_token(
     family_id: &str,
     new_hash: &str,
     now: i64,
+    event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     add_to_family(&mut tx, family_id, new_hash, now).await?;
+    audit::record(&mut tx, event, now).await?;
     tx.commit().await
 }
 
 async fn add_to_family(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut AnyConnection,
     family_id: &str,
     new_hash: &str,
     now: i64,
@@ -124,27 +133,68 @@ async fn add_to_family(
     sqlx::query("UPDATE refresh_families SET last_used_at = $1 WHERE id = $2")
         .bind(now)
         .bind(family_id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     insert_token(tx, family_id, new_hash, now).await
 }
 
-pub async fn revoke_family(pool: &Pool, family_id: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn revoke_family(
+    pool: &Pool,
+    family_id: &str,
+    now: i64,
+    event: &Event<'_>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     sqlx::query("UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(family_id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await
 }
 
-pub async fn revoke_all_of_user(pool: &Pool, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+/// Revokes every family of a user; part of a member revoke's transaction.
+pub async fn revoke_all_of_user(
+    tx: &mut AnyConnection,
+    user_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(user_id)
-    .execute(pool)
+    .execute(tx)
     .await
     .map(|_| ())
+}
+
+const FAMILY_COLUMNS: &str =
+    "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip";
+
+/// A user's sessions that can still refresh, most recently used first.
+pub async fn live_families(
+    pool: &Pool,
+    user_id: &str,
+    now: i64,
+) -> Result<Vec<FamilyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {FAMILY_COLUMNS} FROM refresh_families \
+         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+         ORDER BY last_used_at DESC, id"
+    ))
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn find_family(pool: &Pool, id: &str) -> Result<Option<FamilyRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "SELECT {FAMILY_COLUMNS} FROM refresh_families WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }

@@ -2,7 +2,10 @@
 
 use sqlx::FromRow;
 
-use super::Pool;
+use super::{
+    Pool,
+    audit::{self, Event},
+};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct UserRow {
@@ -23,7 +26,13 @@ pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
 }
 
 /// Inserts a member; `Ok(false)` when the username is taken (case-insensitively).
-pub async fn insert(pool: &Pool, user: &UserRow, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn insert(
+    pool: &Pool,
+    user: &UserRow,
+    now: i64,
+    event: &Event<'_>,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let result = sqlx::query(
         "INSERT INTO users (id, username, display_name, role, password_hash, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -34,10 +43,14 @@ pub async fn insert(pool: &Pool, user: &UserRow, now: i64) -> Result<bool, sqlx:
     .bind(&user.role)
     .bind(&user.password_hash)
     .bind(now)
-    .execute(pool)
+    .execute(&mut *tx)
     .await;
     match result {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            audit::record(&mut tx, event, now).await?;
+            tx.commit().await?;
+            Ok(true)
+        }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
         Err(e) => Err(e),
     }
@@ -67,14 +80,23 @@ pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
     .await
 }
 
-/// Access tokens of `id` issued at or before `cutoff` stop verifying.
-pub async fn set_tokens_valid_after(pool: &Pool, id: &str, cutoff: i64) -> Result<(), sqlx::Error> {
+/// Strikes a member's passes off the list, in one transaction: every session
+/// is revoked, and access tokens issued at or before `now` stop verifying.
+pub async fn revoke_member(
+    pool: &Pool,
+    id: &str,
+    now: i64,
+    event: &Event<'_>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
     sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE id = $2")
-        .bind(cutoff)
+        .bind(now)
         .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+    super::refresh::revoke_all_of_user(&mut tx, id, now).await?;
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await
 }
 
 /// Cut-offs that can still refuse a live token (newer than `since`).

@@ -19,17 +19,21 @@ use tower_cookies::{
     cookie::{SameSite, time::Duration as CookieDuration},
 };
 
-use super::extract::{ApiJson, ClientAddress};
+use super::extract::{ApiJson, ClientOrigin};
 use crate::{
     auth::{
         extract::AuthUser,
         password,
-        refresh::{self, Device, RefreshError},
+        refresh::{self, RefreshError},
         throttle::Subjects,
         tokens::{self, NewToken},
     },
     clock::now,
-    db::{self, users::UserRow},
+    db::{
+        self,
+        audit::{Event, EventKind, Origin},
+        users::UserRow,
+    },
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -54,17 +58,17 @@ pub fn jwks_router() -> Router<AppState> {
 
 async fn login(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    headers: HeaderMap,
+    ClientOrigin(origin): ClientOrigin,
     cookies: Cookies,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     let now = now();
-    let subjects = Subjects::new(&request.username, &address.to_string());
-    state
-        .throttle
-        .check(&subjects, now)
-        .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+    let subjects = Subjects::new(&request.username, &origin.ip);
+    if let Err(retry_after_secs) = state.throttle.check(&subjects, now) {
+        let event = login_event(EventKind::LoginThrottled, &origin, None, &request.username);
+        db::audit::record_alone(&state.db, &event, now).await?;
+        return Err(ApiError::RateLimited { retry_after_secs });
+    }
 
     let _permit = tokio::time::timeout(HASHING_WAIT, state.hashing.acquire())
         .await
@@ -75,23 +79,23 @@ async fn login(
     // Unknown user or wrong password: the same work, the same answer (no enumeration).
     if !password::verify(request.password, stored_hash).await? {
         state.throttle.record_failure(&subjects, now);
+        let subject = user.as_ref().map(|u| u.id.as_str());
+        let event = login_event(EventKind::LoginFailed, &origin, subject, &request.username);
+        db::audit::record_alone(&state.db, &event, now).await?;
         return Err(ApiError::InvalidCredentials);
     }
     let user = user.ok_or(ApiError::InvalidCredentials)?;
     state.throttle.record_success(&subjects);
 
-    let device = Device {
-        user_agent: user_agent(&headers),
-        ip: &address.to_string(),
-    };
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
-    let issued = refresh::start(&state.db, &user.id, lifetime, device, now).await?;
+    let issued = refresh::start(&state.db, &user.id, lifetime, &origin, now).await?;
     set_refresh_cookie(&state, &cookies, issued.token);
     token_response(&state, &user, &issued.family_id, now).map(Json)
 }
 
 async fn refresh_session(
     State(state): State<AppState>,
+    ClientOrigin(origin): ClientOrigin,
     headers: HeaderMap,
     cookies: Cookies,
 ) -> ApiResult<Json<TokenResponse>> {
@@ -103,14 +107,14 @@ async fn refresh_session(
         .to_string();
     let now = now();
     let grace = state.config.refresh_grace.as_secs() as i64;
-    let issued = match refresh::rotate(&state.db, &presented, grace, now).await {
+    let issued = match refresh::rotate(&state.db, &presented, grace, &origin, now).await {
         Ok(issued) => issued,
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {
             clear_refresh_cookie(&state, &cookies);
             return Err(ApiError::InvalidToken);
         }
-        Err(RefreshError::Reused { family_id, .. }) => {
+        Err(RefreshError::Reused { family_id }) => {
             tracing::warn!(%family_id, "refresh token reuse detected; family revoked");
             clear_refresh_cookie(&state, &cookies);
             return Err(ApiError::InvalidToken);
@@ -125,12 +129,13 @@ async fn refresh_session(
 
 async fn logout(
     State(state): State<AppState>,
+    ClientOrigin(origin): ClientOrigin,
     headers: HeaderMap,
     cookies: Cookies,
 ) -> ApiResult<StatusCode> {
     refuse_cross_site(&state, &headers)?;
     if let Some(cookie) = cookies.get(REFRESH_COOKIE) {
-        refresh::end(&state.db, cookie.value(), now()).await?;
+        refresh::end(&state.db, cookie.value(), &origin, now()).await?;
     }
     clear_refresh_cookie(&state, &cookies);
     Ok(StatusCode::NO_CONTENT)
@@ -253,9 +258,18 @@ fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {
     }
 }
 
-fn user_agent(headers: &HeaderMap) -> &str {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("")
+/// A login attempt for the audit trail: the username tried, never the password.
+fn login_event<'a>(
+    kind: EventKind,
+    origin: &'a Origin,
+    subject_id: Option<&'a str>,
+    username: &str,
+) -> Event<'a> {
+    let username: String = username.chars().take(64).collect();
+    Event {
+        kind,
+        origin,
+        subject_id,
+        detail: serde_json::json!({ "username": username }),
+    }
 }

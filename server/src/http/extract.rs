@@ -2,15 +2,17 @@
 //! the contract's errors instead of axum's plain-text rejections, and the
 //! client's address.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::{
-    extract::{ConnectInfo, FromRequest, FromRequestParts, Request, rejection::JsonRejection},
-    http::{StatusCode, request::Parts},
+    extract::{
+        ConnectInfo, FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection,
+    },
+    http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 
-use crate::{error::ApiError, state::AppState};
+use crate::{db::audit::Origin, error::ApiError, state::AppState};
 
 /// `axum::Json`, with rejections mapped to 400 / 413 / 415.
 pub struct ApiJson<T>(pub T);
@@ -42,10 +44,25 @@ pub fn parse_id(text: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::NotFound)
 }
 
-/// The address of the client, as the socket saw it.
-pub struct ClientAddress(pub IpAddr);
+/// `axum::Query`, with rejections mapped to 400 `bad_request`.
+pub struct ApiQuery<T>(pub T);
 
-impl FromRequestParts<AppState> for ClientAddress {
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
+    }
+}
+
+/// Where a request comes from (the socket's address and the user agent), for
+/// login throttling, the sessions page and the audit trail.
+pub struct ClientOrigin(pub Origin);
+
+impl FromRequestParts<AppState> for ClientOrigin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
@@ -54,6 +71,15 @@ impl FromRequestParts<AppState> for ClientAddress {
             .get::<ConnectInfo<SocketAddr>>()
             .copied()
             .ok_or_else(|| ApiError::internal("server started without connect info"))?;
-        Ok(ClientAddress(peer.ip()))
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        Ok(ClientOrigin(Origin {
+            actor_id: None,
+            ip: peer.ip().to_string(),
+            user_agent: user_agent.to_string(),
+        }))
     }
 }

@@ -1,18 +1,18 @@
 //! The HTTP layer: one module per resource, each owning its routes. Handlers
 //! extract, call one domain function, and map the result.
 
+mod audit;
 mod auth;
 mod extract;
 pub mod headers;
 mod ops;
+mod sessions;
 mod setlists;
 pub mod users;
 
 use axum::{Router, extract::DefaultBodyLimit};
 
 use crate::{error::ApiError, state::AppState};
-
-pub use extract::ClientAddress;
 
 /// Request bodies larger than this are refused with 413 before being read.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -23,6 +23,8 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(setlists::router())
         .merge(users::router())
+        .merge(sessions::router())
+        .merge(audit::router())
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -10,12 +10,16 @@ use axum::{
 
 use super::{
     auth::public_user,
-    extract::{ApiJson, parse_id},
+    extract::{ApiJson, ClientOrigin, parse_id},
 };
 use crate::{
     auth::{extract::Manager, password},
     clock::now,
-    db::{self, users::UserRow},
+    db::{
+        self,
+        audit::{Event, EventKind, Origin},
+        users::UserRow,
+    },
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -36,20 +40,21 @@ async fn list(State(state): State<AppState>, _: Manager) -> ApiResult<Json<Vec<U
 
 async fn create(
     State(state): State<AppState>,
-    _: Manager,
+    Manager(manager): Manager,
+    ClientOrigin(origin): ClientOrigin,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     let errors = validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let row = create_user(&state.db, new).await?;
+    let row = create_user(&state.db, new, &origin.by(&manager.user_id)).await?;
     Ok((StatusCode::CREATED, Json(public_user(&row)?)))
 }
 
 /// Creates a member (also used by the `create-user` command and the demo seed).
 /// A taken username is a validation error on `username`.
-pub async fn create_user(pool: &db::Pool, new: NewUser) -> ApiResult<UserRow> {
+pub async fn create_user(pool: &db::Pool, new: NewUser, origin: &Origin) -> ApiResult<UserRow> {
     let row = UserRow {
         id: uuid::Uuid::new_v4().to_string(),
         username: new.username,
@@ -58,7 +63,13 @@ pub async fn create_user(pool: &db::Pool, new: NewUser) -> ApiResult<UserRow> {
         password_hash: password::hash(new.password).await?,
         tokens_valid_after: 0,
     };
-    if db::users::insert(pool, &row, now()).await? {
+    let event = Event {
+        kind: EventKind::MemberCreated,
+        origin,
+        subject_id: Some(&row.id),
+        detail: serde_json::json!({ "username": row.username, "role": row.role }),
+    };
+    if db::users::insert(pool, &row, now(), &event).await? {
         Ok(row)
     } else {
         let mut fields = app::api::validation::FieldErrors::new();
@@ -71,16 +82,23 @@ pub async fn create_user(pool: &db::Pool, new: NewUser) -> ApiResult<UserRow> {
 /// token issued until now is refused, on every instance within a second.
 async fn revoke(
     State(state): State<AppState>,
-    _: Manager,
+    Manager(manager): Manager,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
-    db::users::find_by_id(&state.db, &id)
+    let member = db::users::find_by_id(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let now = now();
-    db::refresh::revoke_all_of_user(&state.db, &id, now).await?;
-    db::users::set_tokens_valid_after(&state.db, &id, now).await?;
+    let origin = origin.by(&manager.user_id);
+    let event = Event {
+        kind: EventKind::MemberRevoked,
+        origin: &origin,
+        subject_id: Some(&id),
+        detail: serde_json::json!({ "username": member.username }),
+    };
+    db::users::revoke_member(&state.db, &id, now, &event).await?;
     state.revocations.record(&id, now);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,0 +1,84 @@
+//! `GET /api/audit`: the audit trail for managers, newest first, paged by
+//! event id (`before` = the previous page's `next_before`).
+
+use app::api::{AuditEvent, AuditPage};
+use axum::{Json, Router, extract::State, routing::get};
+use serde::Deserialize;
+
+use super::extract::{ApiQuery, parse_id};
+use crate::{
+    auth::extract::Manager,
+    clock::rfc3339,
+    db::{self, audit::EventKind},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/audit", get(list))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    user: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: Manager,
+    ApiQuery(query): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
+    let bad = |what: &str| ApiError::BadRequest(format!("invalid {what} parameter"));
+    let present = |value: Option<String>| value.filter(|v| !v.is_empty());
+    let user = present(query.user)
+        .map(|id| parse_id(&id).map_err(|_| bad("user")))
+        .transpose()?;
+    let kind = present(query.kind)
+        .map(|kind| EventKind::parse(&kind).ok_or_else(|| bad("type")))
+        .transpose()?;
+    let before = present(query.before)
+        .map(|id| parse_id(&id).map_err(|_| bad("before")))
+        .transpose()?;
+    let limit = match present(query.limit) {
+        None => DEFAULT_LIMIT,
+        Some(text) => text
+            .parse()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| bad("limit (1 to 200)"))?,
+    };
+    let filter = db::audit::Filter {
+        user_id: user.as_deref(),
+        kind,
+        before: before.as_deref(),
+        limit,
+    };
+    let rows = db::audit::list(&state.db, &filter).await?;
+    let next_before = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|row| row.id.clone()))
+        .flatten();
+    let events = rows
+        .into_iter()
+        .map(|row| AuditEvent {
+            at: rfc3339(row.at),
+            detail: serde_json::from_str(&row.detail).unwrap_or_default(),
+            id: row.id,
+            kind: row.kind,
+            actor_id: row.actor_id,
+            subject_id: row.subject_id,
+            ip: row.ip,
+            user_agent: row.user_agent,
+        })
+        .collect();
+    Ok(Json(AuditPage {
+        events,
+        next_before,
+    }))
+}

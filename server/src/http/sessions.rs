@@ -1,0 +1,92 @@
+//! `/api/me/sessions` and `/api/users/{id}/sessions`: where a member is signed
+//! in (one session per refresh family), and ending one of them.
+
+use app::api::SessionInfo;
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::StatusCode,
+    routing::{delete, get},
+};
+
+use super::extract::{ClientOrigin, parse_id};
+use crate::{
+    auth::{
+        extract::{AuthUser, Manager},
+        refresh,
+    },
+    clock::{now, rfc3339},
+    db,
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/me/sessions", get(own_sessions))
+        .route("/me/sessions/{id}", delete(end_own_session))
+        .route("/users/{id}/sessions", get(member_sessions))
+}
+
+async fn own_sessions(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+) -> ApiResult<Json<Vec<SessionInfo>>> {
+    list(&state, &caller.user_id, &caller.session_id)
+        .await
+        .map(Json)
+}
+
+async fn member_sessions(
+    State(state): State<AppState>,
+    Manager(manager): Manager,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<SessionInfo>>> {
+    let id = parse_id(&id)?;
+    db::users::find_by_id(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    list(&state, &id, &manager.session_id).await.map(Json)
+}
+
+/// Only the caller's own sessions: anyone else's id is answered as not found,
+/// so ids cannot be probed.
+async fn end_own_session(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id)?;
+    let now = now();
+    let family = db::refresh::find_family(&state.db, &id)
+        .await?
+        .filter(|family| {
+            family.user_id == caller.user_id
+                && family.revoked_at.is_none()
+                && family.expires_at > now
+        })
+        .ok_or(ApiError::NotFound)?;
+    refresh::revoke(&state.db, &family, &origin.by(&caller.user_id), now).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list(
+    state: &AppState,
+    user_id: &str,
+    current_session: &str,
+) -> ApiResult<Vec<SessionInfo>> {
+    let families = db::refresh::live_families(&state.db, user_id, now()).await?;
+    Ok(families
+        .into_iter()
+        .map(|family| SessionInfo {
+            current: family.id == current_session,
+            created_at: rfc3339(family.created_at),
+            last_used_at: rfc3339(family.last_used_at),
+            expires_at: rfc3339(family.expires_at),
+            id: family.id,
+            user_agent: family.user_agent,
+            ip: family.ip,
+        })
+        .collect())
+}

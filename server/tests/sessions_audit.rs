@@ -1,0 +1,318 @@
+//! Sessions (refresh families) and the audit trail.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode, header};
+use serde_json::Value;
+use server::startup::DEMO_PASSWORD;
+
+async fn sessions(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
+    let response = app.authed(Method::GET, path, token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    body(response).await.as_array().unwrap().clone()
+}
+
+async fn audit(app: &TestApp, manager: &Session, query: &str) -> Value {
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/audit{query}"),
+            &manager.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "/api/audit{query}");
+    body(response).await
+}
+
+#[tokio::test]
+async fn a_member_sees_their_own_sessions_with_the_current_one_marked() {
+    let app = spawn_app().await;
+    let laptop = app.login("drummer").await;
+    let phone = app.login("drummer").await;
+    app.login("manager").await;
+
+    let list = sessions(&app, &phone.access_token, "/api/me/sessions").await;
+
+    assert_eq!(list.len(), 2, "only the drummer's own sessions: {list:?}");
+    let current: Vec<&Value> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    for field in [
+        "id",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "user_agent",
+        "ip",
+    ] {
+        assert!(current[0][field].is_string(), "{field}");
+    }
+    assert_eq!(current[0]["ip"], "127.0.0.1");
+    let _ = laptop;
+}
+
+#[tokio::test]
+async fn revoking_a_session_makes_its_next_refresh_fail() {
+    let app = spawn_app().await;
+    let laptop = app.login("drummer").await;
+    let phone = app.login("drummer").await;
+    let list = sessions(&app, &phone.access_token, "/api/me/sessions").await;
+    let laptop_session = list.iter().find(|s| s["current"] == false).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let response = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/me/sessions/{laptop_session}"),
+            &phone.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let refresh = app.refresh_response(&laptop.refresh_cookie).await;
+    expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    assert_eq!(
+        app.refresh_response(&phone.refresh_cookie).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        sessions(&app, &phone.access_token, "/api/me/sessions")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn nobody_can_end_someone_elses_session() {
+    let app = spawn_app().await;
+    let drummer = app.login("drummer").await;
+    let manager = app.login("manager").await;
+    let managers_session = sessions(&app, &manager.access_token, "/api/me/sessions").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let response = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/me/sessions/{managers_session}"),
+            &drummer.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+
+    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(
+        app.refresh_response(&manager.refresh_cookie).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_manager_reads_a_members_sessions_and_a_drummer_cannot() {
+    let app = spawn_app().await;
+    let drummer = app.login("drummer").await;
+    let manager = app.login("manager").await;
+    let path = format!("/api/users/{}/sessions", drummer.user_id);
+
+    let list = sessions(&app, &manager.access_token, &path).await;
+
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["current"], false);
+    let refused = app
+        .authed(Method::GET, &path, &drummer.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    let unknown = format!("/api/users/{}/sessions", uuid::Uuid::new_v4());
+    let missing = app
+        .authed(Method::GET, &unknown, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(missing, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn every_event_type_is_recorded_without_secrets() {
+    let app = spawn_app_with(&[("BACKSTAGE_REFRESH_GRACE_SECS", "0")]).await;
+    let manager = app.login("manager").await; // login_succeeded
+    app.login_response("drummer", "wrong-password").await; // login_failed
+    for _ in 0..5 {
+        app.login_response("ghost", "guess").await;
+    }
+    app.login_response("ghost", "guess").await; // login_throttled
+    let drummer = app.login("drummer").await;
+    let rotated = session_from(app.refresh_response(&drummer.refresh_cookie).await).await; // refreshed
+    app.refresh_response(&drummer.refresh_cookie).await; // refresh_reuse_detected
+    let second = app.login("drummer").await;
+    app.request(Method::POST, "/api/auth/logout")
+        .header(
+            header::COOKIE,
+            format!("backstage_refresh={}", second.refresh_cookie),
+        )
+        .send()
+        .await
+        .unwrap(); // logged_out
+    let third = app.login("drummer").await;
+    let own = sessions(&app, &third.access_token, "/api/me/sessions").await;
+    app.authed(
+        Method::DELETE,
+        &format!("/api/me/sessions/{}", own[0]["id"].as_str().unwrap()),
+        &third.access_token,
+    )
+    .send()
+    .await
+    .unwrap(); // session_revoked
+    let member = app
+        .create_member(&manager, "keys", "drummer", "long-enough-1")
+        .await; // member_created
+    app.authed(
+        Method::POST,
+        &format!("/api/users/{member}/revoke"),
+        &manager.access_token,
+    )
+    .send()
+    .await
+    .unwrap(); // member_revoked
+    server::auth::keys::rotate(&app.state.db, &server::db::audit::Origin::system())
+        .await
+        .unwrap(); // signing_key_rotated
+
+    let page = audit(&app, &manager, "?limit=200").await;
+
+    let events = page["events"].as_array().unwrap();
+    let text = page.to_string();
+    for kind in [
+        "login_succeeded",
+        "login_failed",
+        "login_throttled",
+        "refreshed",
+        "refresh_reuse_detected",
+        "logged_out",
+        "session_revoked",
+        "member_created",
+        "member_revoked",
+        "signing_key_rotated",
+    ] {
+        assert!(events.iter().any(|e| e["type"] == kind), "{kind} missing");
+    }
+    for secret in [
+        DEMO_PASSWORD,
+        "wrong-password",
+        "long-enough-1",
+        &manager.access_token,
+        &drummer.refresh_cookie,
+        &rotated.refresh_cookie,
+        &second.refresh_cookie,
+    ] {
+        assert!(!text.contains(secret), "an audit event holds a secret");
+    }
+    let reuse = events
+        .iter()
+        .find(|e| e["type"] == "refresh_reuse_detected")
+        .unwrap();
+    assert_eq!(reuse["subject_id"], drummer.user_id.as_str());
+    assert_eq!(reuse["ip"], "127.0.0.1");
+    let revoked = events
+        .iter()
+        .find(|e| e["type"] == "member_revoked")
+        .unwrap();
+    assert_eq!(revoked["actor_id"], manager.user_id.as_str());
+    assert_eq!(revoked["subject_id"], member.as_str());
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_newest_first_and_filters() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for _ in 0..3 {
+        app.login("drummer").await;
+    }
+    let drummer_id = app.login("drummer").await.user_id;
+
+    let first = audit(&app, &manager, "?type=login_succeeded&limit=2").await;
+    let next = first["next_before"].as_str().unwrap().to_string();
+    let second = audit(
+        &app,
+        &manager,
+        &format!("?type=login_succeeded&limit=2&before={next}"),
+    )
+    .await;
+    let third = audit(
+        &app,
+        &manager,
+        &format!(
+            "?type=login_succeeded&limit=2&before={}",
+            second["next_before"].as_str().unwrap()
+        ),
+    )
+    .await;
+
+    let ids: Vec<String> = [&first, &second, &third]
+        .iter()
+        .flat_map(|page| {
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    assert_eq!(ids.len(), 5, "five logins in all");
+    let mut sorted = ids.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids, sorted, "newest first, no overlap");
+    assert_eq!(third["next_before"], Value::Null);
+
+    let by_user = audit(&app, &manager, &format!("?user={drummer_id}")).await;
+    let kinds: Vec<&str> = by_user["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["login_succeeded"; 4]
+            .iter()
+            .copied()
+            .chain(["member_created"])
+            .collect::<Vec<_>>()
+    );
+    for query in [
+        "?type=nonsense",
+        "?limit=0",
+        "?limit=201",
+        "?limit=many",
+        "?user=not-a-uuid",
+        "?before=x",
+    ] {
+        let response = app
+            .authed(
+                Method::GET,
+                &format!("/api/audit{query}"),
+                &manager.access_token,
+            )
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    }
+    let drummer = app.login("drummer").await;
+    let refused = app
+        .authed(Method::GET, "/api/audit", &drummer.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
+}
