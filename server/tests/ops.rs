@@ -73,3 +73,91 @@ async fn hsts_is_sent_when_served_over_tls() {
         .unwrap();
     assert!(hsts.starts_with("max-age="));
 }
+
+#[tokio::test]
+async fn openapi_describes_every_route_with_its_security_and_errors() {
+    let app = spawn_app().await;
+
+    let response = app
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let spec = body(response).await;
+    assert!(spec["openapi"].as_str().unwrap().starts_with("3.1"));
+    let routes = [
+        ("post", "/api/auth/login", false),
+        ("post", "/api/auth/refresh", false),
+        ("post", "/api/auth/logout", false),
+        ("get", "/api/me", true),
+        ("get", "/.well-known/jwks.json", false),
+        ("get", "/api/setlists", true),
+        ("post", "/api/setlists", true),
+        ("get", "/api/setlists/{id}", true),
+        ("put", "/api/setlists/{id}", true),
+        ("delete", "/api/setlists/{id}", true),
+        ("patch", "/api/setlists/{id}/songs/{song_id}", true),
+        ("get", "/api/users", true),
+        ("post", "/api/users", true),
+        ("post", "/api/users/{id}/revoke", true),
+        ("get", "/api/me/sessions", true),
+        ("delete", "/api/me/sessions/{id}", true),
+        ("get", "/api/users/{id}/sessions", true),
+        ("get", "/api/audit", true),
+        ("get", "/healthz", false),
+        ("get", "/readyz", false),
+        ("get", "/api/openapi.json", false),
+    ];
+    let documented: usize = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|item| item.as_object().unwrap().len())
+        .sum();
+    assert_eq!(
+        documented,
+        routes.len(),
+        "no undocumented or extra operations"
+    );
+    for (method, path, bearer) in routes {
+        let operation = &spec["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is documented");
+        assert!(
+            operation["responses"]["500"].is_object(),
+            "{method} {path} documents 500"
+        );
+        if bearer {
+            assert_eq!(
+                operation["security"][0]["bearer"],
+                serde_json::json!([]),
+                "{method} {path}"
+            );
+            assert!(
+                operation["responses"]["401"].is_object()
+                    && operation["responses"]["403"].is_object()
+            );
+        }
+    }
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for schema in [
+        "Setlist",
+        "SetlistInput",
+        "SongPatch",
+        "ErrorBody",
+        "TokenResponse",
+        "AuditPage",
+        "SessionInfo",
+    ] {
+        assert!(
+            spec["components"]["schemas"][schema].is_object(),
+            "{schema}"
+        );
+    }
+    let conflict = &spec["paths"]["/api/setlists/{id}"]["put"]["responses"]["409"];
+    assert!(conflict.is_object());
+}

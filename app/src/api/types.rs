@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// What a band member may do. Unknown roles never deserialise: a token with
 /// `"role": "admin"` is refused, not treated as some default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Drummer,
@@ -29,6 +30,7 @@ impl Role {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -37,6 +39,7 @@ pub struct User {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
@@ -44,6 +47,7 @@ pub struct LoginRequest {
 
 /// The answer to a login or a refresh.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: String,
@@ -52,6 +56,7 @@ pub struct TokenResponse {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -61,6 +66,7 @@ pub struct NewUser {
 
 /// One row of the setlists overview.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetlistSummary {
     pub id: String,
     pub name: String,
@@ -73,6 +79,7 @@ pub struct SetlistSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Setlist {
     pub id: String,
     pub name: String,
@@ -86,6 +93,7 @@ pub struct Setlist {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Song {
     pub id: String,
     pub title: String,
@@ -100,6 +108,7 @@ pub struct Song {
 /// Numbers are `i64` so that out-of-range values reach validation and get a
 /// 422 naming the field, instead of a bare deserialisation error.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetlistInput {
     pub name: String,
     #[serde(default)]
@@ -115,6 +124,7 @@ pub struct SetlistInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SongInput {
     /// Present for a song that already exists: it keeps its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -149,12 +159,14 @@ impl From<&Song> for SongInput {
 /// The drummer's edit: `PATCH /api/setlists/{id}/songs/{song_id}`.
 /// `bpm` absent leaves it alone, `null` clears it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SongPatch {
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub bpm: Option<Option<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -171,6 +183,7 @@ where
 
 /// Every error of the API has this body.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -178,6 +191,7 @@ pub struct ErrorBody {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -187,6 +201,7 @@ pub struct ErrorDetail {
 
 /// One session: a login on one device (a refresh-token family).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub id: String,
     pub created_at: String,
@@ -199,6 +214,7 @@ pub struct SessionInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEvent {
     pub id: String,
     pub at: String,
@@ -208,11 +224,13 @@ pub struct AuditEvent {
     pub subject_id: Option<String>,
     pub ip: String,
     pub user_agent: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub detail: serde_json::Value,
 }
 
 /// A page of the audit log, newest first; pass `next_before` as `before` for the next.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     pub next_before: Option<String>,

@@ -30,6 +30,12 @@ struct AuditQuery {
     limit: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/audit", tag = "audit", security(("bearer" = [])),
+    params(("user" = Option<String>, Query, description = "Events this member caused or was the subject of"),
+           ("type" = Option<String>, Query, description = "One event type"),
+           ("before" = Option<String>, Query, description = "The previous page's `next_before`"),
+           ("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, description = "Events, newest first (manager only)", body = AuditPage)))]
 async fn list(
     State(state): State<AppState>,
     _: Manager,

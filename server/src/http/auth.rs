@@ -56,6 +56,8 @@ pub fn jwks_router() -> Router<AppState> {
     Router::new().route("/.well-known/jwks.json", get(jwks))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse)))]
 async fn login(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -93,6 +95,8 @@ async fn login(
     token_response(&state, &user, &issued.family_id, now).map(Json)
 }
 
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(("refresh_cookie" = [])),
+    responses((status = 200, description = "A new access token; rotates the refresh cookie", body = TokenResponse)))]
 async fn refresh_session(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -127,6 +131,8 @@ async fn refresh_session(
     token_response(&state, &user, &issued.family_id, now).map(Json)
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("refresh_cookie" = [])),
+    responses((status = 204, description = "Session revoked, cookie cleared")))]
 async fn logout(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -141,6 +147,8 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in member", body = User)))]
 async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> ApiResult<Json<User>> {
     let user = db::users::find_by_id(&state.db, &caller.user_id)
         .await?
@@ -148,6 +156,8 @@ async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> ApiRes
     Ok(Json(public_user(&user)?))
 }
 
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
+    responses((status = 200, description = "The public keys that verify access tokens (RFC 7517)", content_type = "application/json")))]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
     let keys = state.keys.current();
     (

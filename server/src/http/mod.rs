@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod extract;
 pub mod headers;
+mod openapi;
 mod ops;
 mod sessions;
 mod setlists;
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(sessions::router())
         .merge(audit::router())
+        .merge(ops::api_router())
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

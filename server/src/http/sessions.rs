@@ -28,6 +28,8 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/sessions", get(member_sessions))
 }
 
+#[utoipa::path(get, path = "/api/me/sessions", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, description = "The caller's live sessions; `current` marks this one", body = [SessionInfo])))]
 async fn own_sessions(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
@@ -37,6 +39,9 @@ async fn own_sessions(
         .map(Json)
 }
 
+#[utoipa::path(get, path = "/api/users/{id}/sessions", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Member id")),
+    responses((status = 200, description = "A member's live sessions (manager only)", body = [SessionInfo])))]
 async fn member_sessions(
     State(state): State<AppState>,
     Manager(manager): Manager,
@@ -51,6 +56,9 @@ async fn member_sessions(
 
 /// Only the caller's own sessions: anyone else's id is answered as not found,
 /// so ids cannot be probed.
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Session id")),
+    responses((status = 204, description = "Revoked: that device's next refresh fails")))]
 async fn end_own_session(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,

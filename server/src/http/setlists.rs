@@ -2,7 +2,7 @@
 //! song's tempo and notes.
 
 use app::api::{
-    Setlist, SetlistInput, SetlistSummary, SongPatch,
+    ErrorBody, Setlist, SetlistInput, SetlistSummary, SongPatch,
     validation::{validate_setlist, validate_song_patch},
 };
 use axum::{
@@ -29,10 +29,14 @@ pub fn router() -> Router<AppState> {
         .route("/setlists/{id}/songs/{song_id}", patch(patch_song))
 }
 
+#[utoipa::path(get, path = "/api/setlists", tag = "setlists", security(("bearer" = [])),
+    responses((status = 200, description = "Every setlist, newest show first", body = [SetlistSummary])))]
 async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Json<Vec<SetlistSummary>>> {
     Ok(Json(db::setlists::list(&state.db).await?))
 }
 
+#[utoipa::path(post, path = "/api/setlists", tag = "setlists", security(("bearer" = [])), request_body = SetlistInput,
+    responses((status = 201, description = "Created (manager only); `Location` names it", body = Setlist)))]
 async fn create(
     State(state): State<AppState>,
     _: Manager,
@@ -51,6 +55,9 @@ async fn create(
         .into_response())
 }
 
+#[utoipa::path(get, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Setlist id (UUID)")),
+    responses((status = 200, description = "The setlist; `ETag` carries its version", body = Setlist)))]
 async fn read(
     State(state): State<AppState>,
     _: AuthUser,
@@ -62,6 +69,11 @@ async fn read(
     Ok(with_etag(setlist))
 }
 
+#[utoipa::path(put, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])), request_body = SetlistInput,
+    params(("id" = String, Path, description = "Setlist id (UUID)"),
+           ("If-Match" = Option<String>, Header, description = "The version edited, when not in the body")),
+    responses((status = 200, description = "Replaced (manager only); version bumped", body = Setlist),
+              (status = 409, description = "Stale version: nothing changed; `current_version` tells the new one", body = ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
     _: Manager,
@@ -86,6 +98,9 @@ async fn replace(
     Ok(with_etag(setlist))
 }
 
+#[utoipa::path(patch, path = "/api/setlists/{id}/songs/{song_id}", tag = "setlists", security(("bearer" = [])), request_body = SongPatch,
+    params(("id" = String, Path, description = "Setlist id"), ("song_id" = String, Path, description = "Song id")),
+    responses((status = 200, description = "Tempo and notes set; version bumped", body = Setlist)))]
 async fn patch_song(
     State(state): State<AppState>,
     _: AuthUser,
@@ -100,6 +115,9 @@ async fn patch_song(
     Ok(with_etag(setlist))
 }
 
+#[utoipa::path(delete, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Setlist id")),
+    responses((status = 204, description = "Deleted (manager only)")))]
 async fn remove(
     State(state): State<AppState>,
     _: Manager,

@@ -30,6 +30,8 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/revoke", post(revoke))
 }
 
+#[utoipa::path(get, path = "/api/users", tag = "members", security(("bearer" = [])),
+    responses((status = 200, description = "Band members (manager only)", body = [User])))]
 async fn list(State(state): State<AppState>, _: Manager) -> ApiResult<Json<Vec<User>>> {
     let rows = db::users::list(&state.db).await?;
     rows.iter()
@@ -38,6 +40,8 @@ async fn list(State(state): State<AppState>, _: Manager) -> ApiResult<Json<Vec<U
         .map(Json)
 }
 
+#[utoipa::path(post, path = "/api/users", tag = "members", security(("bearer" = [])), request_body = NewUser,
+    responses((status = 201, description = "Member added (manager only)", body = User)))]
 async fn create(
     State(state): State<AppState>,
     Manager(manager): Manager,
@@ -80,6 +84,9 @@ pub async fn create_user(pool: &db::Pool, new: NewUser, origin: &Origin) -> ApiR
 
 /// Strikes a member's passes off the list: every session ends and every access
 /// token issued until now is refused, on every instance within a second.
+#[utoipa::path(post, path = "/api/users/{id}/revoke", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Member id")),
+    responses((status = 204, description = "Every session revoked; older access tokens refused within a second")))]
 async fn revoke(
     State(state): State<AppState>,
     Manager(manager): Manager,

@@ -1,0 +1,132 @@
+//! The OpenAPI 3.1 document, generated from the `#[utoipa::path]` annotation
+//! on each handler and the `ToSchema` derives on the shared API types. The
+//! error answers every route shares are added here once, by rule, instead of
+//! being repeated on every handler.
+
+use app::api::{
+    AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, NewUser, Role, SessionInfo,
+    Setlist, SetlistInput, SetlistSummary, Song, SongInput, SongPatch, TokenResponse, User,
+};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::{
+        self, Content, PathItem, Ref, ResponseBuilder,
+        path::Operation,
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use super::{audit, auth, ops, sessions, setlists, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Backstage",
+        description = "The band setlist manager: JWT access tokens, rotating refresh cookies, drummer and manager roles."
+    ),
+    paths(
+        auth::login, auth::refresh_session, auth::logout, auth::me, auth::jwks,
+        setlists::list, setlists::create, setlists::read, setlists::replace, setlists::patch_song, setlists::remove,
+        users::list, users::create, users::revoke,
+        sessions::own_sessions, sessions::end_own_session, sessions::member_sessions,
+        audit::list,
+        ops::healthz, ops::readyz, ops::openapi,
+    ),
+    components(schemas(
+        AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, NewUser, Role, SessionInfo, Setlist,
+        SetlistInput, SetlistSummary, Song, SongInput, SongPatch, TokenResponse, User,
+    )),
+    modifiers(&SecurityAndErrors),
+)]
+struct ApiDoc;
+
+pub fn document() -> openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+struct SecurityAndErrors;
+
+impl Modify for SecurityAndErrors {
+    fn modify(&self, doc: &mut openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "refresh_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("backstage_refresh"))),
+        );
+        for (path, item) in doc.paths.paths.iter_mut() {
+            for operation in operations(item) {
+                add_error_responses(path, operation);
+            }
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// The contract's error answers, by what the operation does.
+fn add_error_responses(path: &str, operation: &mut Operation) {
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let mut errors: Vec<(&str, &str)> = vec![("500", "internal: something went wrong on our side")];
+    if path.starts_with("/api/") {
+        errors.push(("405", "method_not_allowed"));
+    }
+    if path == "/api/auth/login" {
+        errors.push(("401", "invalid_credentials"));
+        errors.push(("429", "rate_limited, with Retry-After"));
+        errors.push(("503", "unavailable: too many logins at once"));
+    } else if secured {
+        errors.push((
+            "401",
+            "missing_token or invalid_token, with WWW-Authenticate",
+        ));
+        errors.push((
+            "403",
+            "forbidden: the role may not do this, or a cross-site request",
+        ));
+    }
+    if operation.request_body.is_some() {
+        errors.push(("400", "bad_request: malformed JSON"));
+        errors.push(("413", "payload_too_large: over 1 MiB"));
+        errors.push(("415", "unsupported_media_type: not application/json"));
+        errors.push(("422", "validation_failed, with a `fields` map"));
+    }
+    if path.contains('{') {
+        errors.push(("404", "not_found"));
+    }
+    if path == "/api/audit" {
+        errors.push(("400", "bad_request: an invalid query parameter"));
+    }
+    for (status, description) in errors {
+        let response = ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build();
+        operation
+            .responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| response.into());
+    }
+}
