@@ -15,8 +15,11 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 echo "== cargo leptos build --release"
 cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"
 
-echo "== cargo test --workspace --release"
+echo "== cargo test --workspace --release (SQLite)"
 cargo test --workspace --release
+
+echo "== the server's tests again, on a private PostgreSQL"
+scripts/with-postgres.sh cargo test --workspace --release --tests
 
 echo "== playwright"
 (cd end2end && npx playwright test)

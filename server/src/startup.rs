@@ -21,6 +21,7 @@ use crate::{
     clock::now,
     config::{Config, Environment},
     db,
+    error::ApiError,
     http::{self, users::create_user},
     state::{AppState, Inner},
 };
@@ -120,9 +121,11 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
             role: username.into(),
             password: DEMO_PASSWORD.into(),
         };
-        create_user(pool, member, &db::audit::Origin::system())
-            .await
-            .map_err(|e| format!("cannot create demo member {username}: {e:?}"))?;
+        match create_user(pool, member, &db::audit::Origin::system()).await {
+            // Another instance starting at the same moment created it first.
+            Ok(_) | Err(ApiError::Validation(_)) => {}
+            Err(e) => return Err(format!("cannot create demo member {username}: {e:?}").into()),
+        }
     }
     tracing::info!("created demo members drummer and manager (development only)");
     Ok(())

@@ -528,7 +528,7 @@ async fn rotated_keys_sign_new_tokens_while_old_tokens_keep_working() {
 #[tokio::test]
 async fn keys_survive_a_restart() {
     let data = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}/keys.db", data.path().display());
+    let url = fresh_database_url(data.path()).await;
     // Same database and issuer; a new process on a new port.
     let settings = [
         ("DATABASE_URL", url.as_str()),

@@ -19,19 +19,41 @@ pub struct TestApp {
     _data: tempfile::TempDir,
 }
 
+/// A new, empty database: a PostgreSQL database on the server named by
+/// `BACKSTAGE_TEST_POSTGRES_URL` (see `scripts/with-postgres.sh`) when it is
+/// set, a SQLite file in `folder` otherwise.
+pub async fn fresh_database_url(folder: &std::path::Path) -> String {
+    let Ok(admin_url) = std::env::var("BACKSTAGE_TEST_POSTGRES_URL") else {
+        return format!("sqlite:{}/backstage.db", folder.display());
+    };
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let name = format!("backstage_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        .await
+        .expect("the test PostgreSQL server");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    let (server, _) = admin_url.rsplit_once('/').unwrap();
+    format!("{server}/{name}")
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 /// Starts the server with the given extra settings.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let data = tempfile::tempdir().expect("a temporary folder");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = free_port();
     let mut env: HashMap<String, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
-        (
-            "DATABASE_URL".into(),
-            format!("sqlite:{}/backstage.db", data.path().display()),
-        ),
+        ("DATABASE_URL".into(), fresh_database_url(data.path()).await),
     ]);
     for (name, value) in settings {
         env.insert(name.to_string(), value.to_string());

@@ -1,0 +1,196 @@
+//! Two server processes on one database: tokens are verified by any instance
+//! without a shared session store, and what one instance changes (refresh
+//! rotation, revocations, signing keys) takes effect on the other within a
+//! bounded time. Runs on PostgreSQL under `scripts/with-postgres.sh`, on a
+//! shared SQLite file otherwise.
+
+mod common;
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use common::*;
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use server::startup::DEMO_PASSWORD;
+
+/// One `server` process; killed when dropped.
+struct Instance {
+    child: Child,
+    address: String,
+    client: reqwest::Client,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn server_command(database_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .env("DATABASE_URL", database_url)
+        .env("BACKSTAGE_ISSUER", "backstage-multi-instance")
+        .env("BACKSTAGE_REFRESH_GRACE_SECS", "0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+async fn start(database_url: &str) -> Instance {
+    let port = free_port();
+    let child = server_command(database_url)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .spawn()
+        .expect("the server binary starts");
+    let instance = Instance {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let ready = instance
+            .client
+            .get(format!("{}/readyz", instance.address))
+            .send()
+            .await;
+        if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+            return instance;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("instance on port {port} did not become ready");
+}
+
+impl Instance {
+    async fn login(&self, username: &str) -> Session {
+        let response = self
+            .client
+            .post(format!("{}/api/auth/login", self.address))
+            .json(&json!({ "username": username, "password": DEMO_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        session_from(response).await
+    }
+
+    async fn status(&self, method: Method, path: &str, token: &str) -> StatusCode {
+        let request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        request.send().await.unwrap().status()
+    }
+
+    async fn refresh(&self, cookie: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/auth/refresh", self.address))
+            .header(header::COOKIE, format!("backstage_refresh={cookie}"))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+fn kid_of(token: &str) -> String {
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    header["kid"].as_str().unwrap().to_string()
+}
+
+/// Polls `check` until it holds or `within` has passed; returns how long it took.
+async fn eventually<F, Fut>(within: Duration, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < within, "not within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_sessions_revocations_and_keys_through_the_database() {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(folder.path()).await;
+    let a = start(&database_url).await;
+    let b = start(&database_url).await;
+
+    // A token issued by A is good on B: verification needs no shared session store.
+    let drummer = a.login("drummer").await;
+    assert_eq!(
+        b.status(Method::GET, "/api/setlists", &drummer.access_token)
+            .await,
+        StatusCode::OK
+    );
+
+    // Rotate the refresh token on B; replaying the old one on A is reuse, and
+    // revokes the family everywhere.
+    let rotated = session_from(b.refresh(&drummer.refresh_cookie).await).await;
+    assert_eq!(
+        a.refresh(&drummer.refresh_cookie).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        b.refresh(&rotated.refresh_cookie).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A manager revokes the drummer on A; B refuses the drummer's token within a second.
+    let manager = a.login("manager").await;
+    let victim = b.login("drummer").await;
+    assert_eq!(
+        b.status(Method::GET, "/api/me", &victim.access_token).await,
+        StatusCode::OK
+    );
+    let revoke = format!("/api/users/{}/revoke", victim.user_id);
+    assert_eq!(
+        a.status(Method::POST, &revoke, &manager.access_token).await,
+        StatusCode::NO_CONTENT
+    );
+    let took = eventually(Duration::from_secs(1), || async {
+        b.status(Method::GET, "/api/me", &victim.access_token).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    println!("revocation reached the other instance after {took:?}");
+
+    // Rotate the signing keys from the command line; both instances sign with
+    // the new key soon after, and tokens signed before keep working.
+    let old_kid = kid_of(&manager.access_token);
+    let rotated_keys = server_command(&database_url)
+        .arg("rotate-keys")
+        .status()
+        .unwrap();
+    assert!(rotated_keys.success());
+    for instance in [&a, &b] {
+        let took = eventually(Duration::from_secs(3), || async {
+            kid_of(&instance.login("manager").await.access_token) != old_kid
+        })
+        .await;
+        println!("{} signs with the new key after {took:?}", instance.address);
+    }
+    let fresh = a.login("manager").await;
+    assert_eq!(
+        kid_of(&fresh.access_token),
+        kid_of(&b.login("manager").await.access_token)
+    );
+    for instance in [&a, &b] {
+        for token in [&manager.access_token, &fresh.access_token] {
+            assert_eq!(
+                instance.status(Method::GET, "/api/me", token).await,
+                StatusCode::OK
+            );
+        }
+    }
+}
