@@ -57,6 +57,8 @@ async fn a_page_allows_only_the_script_carrying_its_nonce() {
         html.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script carries the nonce"
     );
+    // cargo-leptos writes pkg/backstage.wasm; a build without LEPTOS_OUTPUT_NAME asks for backstage_bg.wasm.
+    assert!(html.contains("/pkg/backstage.wasm"), "the page loads the wasm cargo-leptos writes");
     let again = app.request(Method::GET, "/login").send().await.unwrap();
     let csp_again = again.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
