@@ -22,6 +22,9 @@ pub struct Config {
     /// The origin browsers use (`scheme://host:port`): checked against `Origin`
     /// on cookie-authenticated routes, and it decides whether cookies are `Secure`.
     pub public_origin: String,
+    /// A request that takes longer (a slow client trickling its body, say) is
+    /// answered 408 and dropped, so it cannot hold a connection forever.
+    pub request_timeout: Duration,
     /// Audit events older than this are deleted.
     pub audit_retention: Duration,
     /// The JWT `iss` and `aud`.
@@ -90,6 +93,7 @@ impl Config {
             "0" => Duration::ZERO,
             _ => seconds("BACKSTAGE_REFRESH_GRACE_SECS", "5", 60)?,
         };
+        let request_timeout = seconds("BACKSTAGE_REQUEST_TIMEOUT_SECS", "30", 3600)?;
         let retention_days = seconds("BACKSTAGE_AUDIT_RETENTION_DAYS", "90", 36_500)?;
         let audit_retention = retention_days * 24 * 3600;
         let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
@@ -117,6 +121,7 @@ impl Config {
             refresh_ttl,
             refresh_grace,
             audit_retention,
+            request_timeout,
             issuer: get("BACKSTAGE_ISSUER", &public_origin),
             public_origin,
             site_root: get("LEPTOS_SITE_ROOT", "target/site"),

@@ -20,6 +20,7 @@ pub enum ApiError {
     MethodNotAllowed,
     VersionConflict { current_version: i64 },
     PayloadTooLarge,
+    RequestTimeout,
     UnsupportedMediaType,
     RateLimited { retry_after_secs: u64 },
     Unavailable,
@@ -77,6 +78,11 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 "the request body is larger than 1 MiB",
+            ),
+            RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the request took too long",
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -189,6 +189,10 @@ fn router(state: AppState) -> Router {
         .layer(CookieManagerLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            http::headers::time_limit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             http::headers::security_headers,
         ))
         .layer(TraceLayer::new_for_http())

@@ -58,7 +58,10 @@ async fn a_page_allows_only_the_script_carrying_its_nonce() {
         "the hydration script carries the nonce"
     );
     // cargo-leptos writes pkg/backstage.wasm; a build without LEPTOS_OUTPUT_NAME asks for backstage_bg.wasm.
-    assert!(html.contains("/pkg/backstage.wasm"), "the page loads the wasm cargo-leptos writes");
+    assert!(
+        html.contains("/pkg/backstage.wasm"),
+        "the page loads the wasm cargo-leptos writes"
+    );
     let again = app.request(Method::GET, "/login").send().await.unwrap();
     let csp_again = again.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
@@ -162,4 +165,32 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
     }
     let conflict = &spec["paths"]["/api/setlists/{id}"]["put"]["responses"]["409"];
     assert!(conflict.is_object());
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_body_is_cut_off_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("BACKSTAGE_REQUEST_TIMEOUT_SECS", "1")]).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+
+    // Promise 100 bytes of body, send 10, then go quiet.
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"username"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+
+    assert!(
+        read.is_ok(),
+        "the server answered instead of waiting forever"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"));
 }

@@ -1,4 +1,4 @@
-//! Security headers on every response.
+//! Security headers on every response, and the time limit of a request.
 //!
 //! HTML pages get a Content-Security-Policy built around a per-response nonce
 //! (set while rendering, see `startup::provide_page_context`): only our own
@@ -10,7 +10,7 @@ use axum::{
     extract::{Request, State},
     http::{HeaderValue, header},
     middleware::Next,
-    response::Response,
+    response::{IntoResponse, Response},
 };
 
 use crate::state::AppState;
@@ -26,6 +26,14 @@ pub fn page_csp(nonce: &str) -> String {
          style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// Answers 408 when the request (reading its body included) takes too long.
+pub async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => crate::error::ApiError::RequestTimeout.into_response(),
+    }
 }
 
 pub async fn security_headers(
