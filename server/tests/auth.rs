@@ -579,3 +579,19 @@ async fn a_revoked_member_is_refused_within_a_second() {
         "other members are untouched"
     );
 }
+
+#[tokio::test]
+async fn the_database_holds_only_hashes_of_refresh_tokens() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM refresh_tokens")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], session.refresh_cookie);
+    assert!(!stored[0].contains(&session.refresh_cookie));
+    assert_eq!(stored[0].len(), 64, "a SHA-256 in hex");
+}
