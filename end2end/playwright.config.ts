@@ -13,11 +13,40 @@ process.env.E2E_PORT ??= execFileSync('python3', [
 ])
   .toString()
   .trim();
+process.env.E2E_SHORT_PORT ??= execFileSync('python3', [
+  '-c',
+  'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])',
+])
+  .toString()
+  .trim();
 process.env.E2E_DATA ??= mkdtempSync(join(tmpdir(), 'backstage-e2e-'));
 
 const port = process.env.E2E_PORT;
 // Cookies are per host: use 127.0.0.1 everywhere, never localhost.
 const origin = `http://127.0.0.1:${port}`;
+/** A second server whose access tokens live 6 seconds: refreshes happen while a test watches. */
+export const shortLivedOrigin = `http://127.0.0.1:${process.env.E2E_SHORT_PORT}`;
+
+function server(address: string, database: string, extra: Record<string, string> = {}) {
+  return {
+    // The release server, built by `cargo leptos build --release`, on a free
+    // port with a fresh database in a temporary folder.
+    command: '../target/release/server',
+    url: `${address}/readyz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      LEPTOS_SITE_ADDR: address.replace('http://', ''),
+      LEPTOS_SITE_ROOT: '../target/site',
+      DATABASE_URL: `sqlite:${process.env.E2E_DATA}/${database}`,
+      BACKSTAGE_ENV: 'development',
+      RUST_LOG: 'warn',
+      ...extra,
+    },
+  };
+}
 
 export default defineConfig({
   testDir: './tests',
@@ -52,21 +81,8 @@ export default defineConfig({
       },
     },
   ],
-  webServer: {
-    // The release server, built by `cargo leptos build --release`, on a free
-    // port with a fresh database in a temporary folder.
-    command: '../target/release/server',
-    url: `${origin}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    env: {
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: '../target/site',
-      DATABASE_URL: `sqlite:${process.env.E2E_DATA}/backstage.db`,
-      BACKSTAGE_ENV: 'development',
-      RUST_LOG: 'warn',
-    },
-  },
+  webServer: [
+    server(origin, 'backstage.db'),
+    server(shortLivedOrigin, 'short-lived.db', { BACKSTAGE_ACCESS_TTL_SECS: '6' }),
+  ],
 });

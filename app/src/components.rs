@@ -57,6 +57,8 @@ pub fn TopBar() -> impl IntoView {
                     <Show when=move || session.is_manager()>
                         <a href="/members">"Members"</a>
                     </Show>
+                    <a href="/pass">"Your pass"</a>
+                    <a href="/sessions">"Sessions"</a>
                     <span class="muted" data-testid="signed-in-as">
                         {move || session.user().map(|u| format!("{} · {}", u.display_name, u.role.as_str()))}
                     </span>

@@ -56,6 +56,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("setlists") view=pages::Setlists/>
                     <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
                     <Route path=StaticSegment("members") view=pages::Members/>
+                    <Route path=StaticSegment("pass") view=pages::Pass/>
+                    <Route path=StaticSegment("sessions") view=pages::Sessions/>
                 </Routes>
             </main>
         </Router>

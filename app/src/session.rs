@@ -43,6 +43,18 @@ struct AccessToken {
     value: String,
     /// Milliseconds since the epoch, by the browser's clock.
     expires_at_ms: f64,
+    /// When the silent refresh is due.
+    refresh_at_ms: f64,
+}
+
+/// What the "Your pass" page shows of the current token: its decoded parts
+/// and its timing, never the token itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassView {
+    pub header: serde_json::Value,
+    pub claims: serde_json::Value,
+    pub expires_at_ms: f64,
+    pub refresh_at_ms: f64,
 }
 
 /// A handle to the session, provided as context; cheap to copy.
@@ -84,6 +96,20 @@ impl Session {
 
     pub fn user(&self) -> Option<User> {
         self.user.get()
+    }
+
+    /// The current token, decoded for display (tracked: changes on refresh).
+    pub fn pass(&self) -> Option<PassView> {
+        self.token.with(|token| {
+            let token = token.as_ref()?;
+            let mut parts = token.value.split('.');
+            Some(PassView {
+                header: decode_segment(parts.next()?)?,
+                claims: decode_segment(parts.next()?)?,
+                expires_at_ms: token.expires_at_ms,
+                refresh_at_ms: token.refresh_at_ms,
+            })
+        })
     }
 
     pub fn is_manager(&self) -> bool {
@@ -138,14 +164,17 @@ impl Session {
     }
 
     fn accept(&self, answer: TokenResponse) {
-        let expires_at_ms = now_ms() + answer.expires_in as f64 * 1000.0;
+        let lifetime_ms = answer.expires_in as f64 * 1000.0;
+        let expires_at_ms = now_ms() + lifetime_ms;
+        let refresh_at_ms = now_ms() + refresh_delay_ms(lifetime_ms);
         self.token.set(Some(AccessToken {
             value: answer.access_token,
             expires_at_ms,
+            refresh_at_ms,
         }));
         self.user.set(Some(answer.user));
         self.status.set(Status::SignedIn);
-        self.schedule_refresh(expires_at_ms, answer.expires_in as f64 * 1000.0);
+        self.schedule_refresh(expires_at_ms, refresh_at_ms - now_ms());
     }
 
     fn forget(&self) {
@@ -155,10 +184,7 @@ impl Session {
     }
 
     /// Refreshes ahead of expiry, unless a newer token has arrived meanwhile.
-    fn schedule_refresh(&self, expires_at_ms: f64, lifetime_ms: f64) {
-        let delay_ms = (lifetime_ms - REFRESH_AHEAD_MS)
-            .max(lifetime_ms * 0.8)
-            .max(1_000.0);
+    fn schedule_refresh(&self, expires_at_ms: f64, delay_ms: f64) {
         let session = *self;
         let due = move || {
             let current = session
@@ -175,6 +201,45 @@ impl Session {
         #[cfg(not(feature = "hydrate"))]
         let _ = (due, delay_ms);
     }
+}
+
+/// Refresh `REFRESH_AHEAD_MS` before expiry, but never in the first 80% of
+/// a (short) lifetime, and never sooner than a second from now.
+fn refresh_delay_ms(lifetime_ms: f64) -> f64 {
+    (lifetime_ms - REFRESH_AHEAD_MS)
+        .max(lifetime_ms * 0.8)
+        .max(1_000.0)
+}
+
+/// A JWT segment (base64url JSON) as JSON, for display.
+fn decode_segment(segment: &str) -> Option<serde_json::Value> {
+    let bytes = base64url_decode(segment)?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0);
+    for c in text.bytes() {
+        buffer = (buffer << 6) | value(c)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 pub fn use_session() -> Session {
@@ -197,13 +262,34 @@ fn page_hints_a_session() -> bool {
 }
 
 #[cfg(feature = "hydrate")]
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
 #[cfg(not(feature = "hydrate"))]
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     0.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jwt_segment_decodes_to_its_json() {
+        // {"alg":"EdDSA","kid":"k1"} in base64url, unpadded.
+        let header = decode_segment("eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0").unwrap();
+        assert_eq!(header["alg"], "EdDSA");
+        assert_eq!(header["kid"], "k1");
+        assert!(decode_segment("not base64!").is_none());
+    }
+
+    #[test]
+    fn refreshes_are_due_before_expiry_but_not_too_early() {
+        assert_eq!(refresh_delay_ms(300_000.0), 270_000.0);
+        assert_eq!(refresh_delay_ms(10_000.0), 8_000.0);
+        assert_eq!(refresh_delay_ms(500.0), 1_000.0);
+    }
 }
 
 #[cfg(feature = "hydrate")]

@@ -1,11 +1,15 @@
 mod home;
 mod login;
 mod members;
+mod pass;
+mod sessions;
 mod setlist;
 mod setlists;
 
 pub use home::Home;
 pub use login::Login;
 pub use members::Members;
+pub use pass::Pass;
+pub use sessions::Sessions;
 pub use setlist::SetlistPage;
 pub use setlists::Setlists;

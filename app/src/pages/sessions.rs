@@ -1,0 +1,88 @@
+//! Where you are signed in: one row per device (refresh family), with the
+//! current one marked and a revoke button for each.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{
+        SessionInfo,
+        client::{self, Method},
+    },
+    components::{ErrorNotice, RequireAuth},
+    session::use_session,
+};
+
+#[component]
+pub fn Sessions() -> impl IntoView {
+    view! {
+        <RequireAuth>
+            <SessionsPage/>
+        </RequireAuth>
+    }
+}
+
+#[component]
+fn SessionsPage() -> impl IntoView {
+    let session = use_session();
+    let sessions =
+        LocalResource::new(move || client::get::<Vec<SessionInfo>>(session, "/api/me/sessions"));
+    let error = RwSignal::new(None::<String>);
+    let revoke = move |id: String| {
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/me/sessions/{id}");
+            match client::call::<(), ()>(session, Method::Delete, &path, None).await {
+                Ok(()) => sessions.refetch(),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h1>"Sessions"</h1>
+            <p class="muted">"Every device where you are logged in. Revoking one signs that device out at its next refresh."</p>
+            <ErrorNotice message=error/>
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
+                {move || sessions.get().map(|result| match result {
+                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                    Ok(list) => view! {
+                        <table>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Device"</th>
+                                    <th scope="col" class="optional">"Address"</th>
+                                    <th scope="col">"Last used"</th>
+                                    <th scope="col"><span class="muted">"Action"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|row| {
+                                    let id = row.id.clone();
+                                    let label = if row.current {
+                                        "Revoke this session (you will be signed out)".to_string()
+                                    } else {
+                                        format!("Revoke the session started {}", row.created_at)
+                                    };
+                                    view! {
+                                        <tr data-testid="session-row">
+                                            <td>
+                                                {if row.user_agent.is_empty() { "Unknown device".to_string() } else { row.user_agent.clone() }}
+                                                {row.current.then(|| view! { <strong>" (this device)"</strong> })}
+                                            </td>
+                                            <td class="optional">{row.ip.clone()}</td>
+                                            <td>{row.last_used_at.clone()}</td>
+                                            <td>
+                                                <button type="button" class="secondary" aria-label=label
+                                                    on:click=move |_| revoke(id.clone())>"Revoke"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}

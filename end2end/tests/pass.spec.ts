@@ -1,0 +1,75 @@
+import { test, expect } from './fixtures';
+import { logIn } from './helpers';
+import { shortLivedOrigin } from '../playwright.config';
+
+test('the pass page shows claims that agree with /api/me and a moving countdown', async ({ page }) => {
+  await logIn(page, 'drummer');
+  await page.getByRole('link', { name: 'Your pass' }).click();
+  const claims = JSON.parse((await page.getByTestId('pass-claims').textContent()) ?? '{}');
+  const header = JSON.parse((await page.getByTestId('pass-header').textContent()) ?? '{}');
+
+  const me = await page.evaluate(async () => {
+    // The page's own client is not reachable from here; log in through the API for a token.
+    const login = await fetch('/api/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ username: 'drummer', password: 'backstage-pass-1' }),
+    });
+    const { access_token } = await login.json();
+    return (await fetch('/api/me', { headers: { Authorization: `Bearer ${access_token}` } })).json();
+  });
+  expect(claims.sub).toBe(me.id);
+  expect(claims.role).toBe(me.role);
+  expect(claims.name).toBe(me.display_name);
+  expect(header.alg).toBe('EdDSA');
+  await expect(page.getByTestId('kid-check')).toContainText(`✓ Signed by key ${header.kid}`);
+  await expect(page.getByText('Last rotated')).toBeVisible();
+
+  const before = await page.getByTestId('expires-in').textContent();
+  await expect(page.getByTestId('expires-in')).not.toHaveText(before ?? '', { timeout: 3_000 });
+  // The raw token is never on the page.
+  expect(await page.content()).not.toMatch(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/);
+});
+
+test.describe('with 6-second access tokens', () => {
+  test.use({ baseURL: shortLivedOrigin });
+
+  test('the token is replaced by a silent refresh, without a reload', async ({ page }) => {
+    await logIn(page, 'manager');
+    await page.getByRole('link', { name: 'Your pass' }).click();
+    const firstJti = JSON.parse((await page.getByTestId('pass-claims').textContent()) ?? '{}').jti;
+    await expect
+      .poll(async () => JSON.parse((await page.getByTestId('pass-claims').textContent()) ?? '{}').jti, {
+        timeout: 12_000,
+      })
+      .not.toBe(firstJti);
+    await expect(page.getByTestId('signed-in-as')).toContainText('manager');
+  });
+});
+
+test('two devices make two sessions, and revoking one sends it to the login page', async ({ browser }) => {
+  const laptop = await browser.newContext();
+  const phone = await browser.newContext();
+  const laptopPage = await laptop.newPage();
+  const phonePage = await phone.newPage();
+  await logIn(laptopPage, 'drummer');
+  await logIn(phonePage, 'drummer');
+
+  await laptopPage.getByRole('link', { name: 'Sessions' }).click();
+  const rows = laptopPage.getByTestId('session-row');
+  await expect(rows.filter({ hasText: '(this device)' })).toHaveCount(1);
+  const others = rows.filter({ hasNotText: '(this device)' });
+  expect(await others.count()).toBeGreaterThanOrEqual(1);
+  // Revoke every other device of this member (the phone among them).
+  while ((await others.count()) > 0) {
+    const remaining = await others.count();
+    await others.first().getByRole('button', { name: /Revoke the session/ }).click();
+    await expect(others).toHaveCount(remaining - 1);
+  }
+
+  // The phone's next refresh fails: a reload (which refreshes) lands on the login page.
+  await phonePage.goto('/setlists');
+  await expect(phonePage).toHaveURL(/\/login\?next=/);
+  await laptop.close();
+  await phone.close();
+});
