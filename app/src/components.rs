@@ -56,6 +56,7 @@ pub fn TopBar() -> impl IntoView {
                     <a href="/setlists">"Setlists"</a>
                     <Show when=move || session.is_manager()>
                         <a href="/members">"Members"</a>
+                        <a href="/audit">"Audit"</a>
                     </Show>
                     <a href="/pass">"Your pass"</a>
                     <a href="/sessions">"Sessions"</a>

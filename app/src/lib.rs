@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("members") view=pages::Members/>
                     <Route path=StaticSegment("pass") view=pages::Pass/>
                     <Route path=StaticSegment("sessions") view=pages::Sessions/>
+                    <Route path=StaticSegment("audit") view=pages::Audit/>
                 </Routes>
             </main>
         </Router>

@@ -271,27 +271,6 @@ pub fn now_ms() -> f64 {
     0.0
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_jwt_segment_decodes_to_its_json() {
-        // {"alg":"EdDSA","kid":"k1"} in base64url, unpadded.
-        let header = decode_segment("eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0").unwrap();
-        assert_eq!(header["alg"], "EdDSA");
-        assert_eq!(header["kid"], "k1");
-        assert!(decode_segment("not base64!").is_none());
-    }
-
-    #[test]
-    fn refreshes_are_due_before_expiry_but_not_too_early() {
-        assert_eq!(refresh_delay_ms(300_000.0), 270_000.0);
-        assert_eq!(refresh_delay_ms(10_000.0), 8_000.0);
-        assert_eq!(refresh_delay_ms(500.0), 1_000.0);
-    }
-}
-
 #[cfg(feature = "hydrate")]
 mod flight {
     use std::cell::RefCell;
@@ -337,4 +316,25 @@ use flight::single_flight_refresh;
 #[cfg(not(feature = "hydrate"))]
 async fn single_flight_refresh() -> Result<TokenResponse, ApiFailure> {
     client::send(Method::Post, "/api/auth/refresh", None, None::<&()>).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_jwt_segment_decodes_to_its_json() {
+        // {"alg":"EdDSA","kid":"k1"} in base64url, unpadded.
+        let header = decode_segment("eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0").unwrap();
+        assert_eq!(header["alg"], "EdDSA");
+        assert_eq!(header["kid"], "k1");
+        assert!(decode_segment("not base64!").is_none());
+    }
+
+    #[test]
+    fn refreshes_are_due_before_expiry_but_not_too_early() {
+        assert_eq!(refresh_delay_ms(300_000.0), 270_000.0);
+        assert_eq!(refresh_delay_ms(10_000.0), 8_000.0);
+        assert_eq!(refresh_delay_ms(500.0), 1_000.0);
+    }
 }

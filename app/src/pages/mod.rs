@@ -1,3 +1,4 @@
+mod audit;
 mod home;
 mod login;
 mod members;
@@ -6,6 +7,7 @@ mod sessions;
 mod setlist;
 mod setlists;
 
+pub use audit::Audit;
 pub use home::Home;
 pub use login::Login;
 pub use members::Members;

@@ -1,0 +1,116 @@
+//! The audit trail for managers: newest first, filtered by event type, paged.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{AuditEvent, AuditPage, client},
+    components::{ErrorNotice, RequireAuth},
+    session::use_session,
+};
+
+const EVENT_TYPES: [&str; 10] = [
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "refreshed",
+    "refresh_reuse_detected",
+    "logged_out",
+    "session_revoked",
+    "member_revoked",
+    "member_created",
+    "signing_key_rotated",
+];
+
+#[component]
+pub fn Audit() -> impl IntoView {
+    view! {
+        <RequireAuth>
+            <AuditLog/>
+        </RequireAuth>
+    }
+}
+
+#[component]
+fn AuditLog() -> impl IntoView {
+    let session = use_session();
+    let kind = RwSignal::new(String::new());
+    // The cursors of the pages seen so far: going back pops one.
+    let cursors = RwSignal::new(Vec::<String>::new());
+    let page = LocalResource::new(move || {
+        let mut path = format!("/api/audit?limit=25&type={}", kind.get());
+        if let Some(before) = cursors.get().last() {
+            path.push_str(&format!("&before={before}"));
+        }
+        async move { client::get::<AuditPage>(session, &path).await }
+    });
+    view! {
+        <Show
+            when=move || session.is_manager()
+            fallback=|| view! { <p class="error" role="alert">"Only managers can read the audit log."</p> }
+        >
+            <section class="card">
+                <h1>"Audit log"</h1>
+                <label for="audit-type">"Event type"</label>
+                <select id="audit-type" on:change:target=move |ev| {
+                    kind.set(ev.target().value());
+                    cursors.set(Vec::new());
+                }>
+                    <option value="">"All events"</option>
+                    {EVENT_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                </select>
+                <Suspense fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
+                    {move || page.get().map(|result| match result {
+                        Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                        Ok(page) => {
+                            let next = page.next_before.clone();
+                            view! {
+                                <EventTable events=page.events/>
+                                <p>
+                                    <button type="button" class="secondary" disabled=move || cursors.with(Vec::is_empty)
+                                        on:click=move |_| cursors.update(|c| { c.pop(); })>"Newer"</button>
+                                    " "
+                                    <button type="button" class="secondary" disabled=next.is_none()
+                                        on:click=move |_| if let Some(next) = next.clone() { cursors.update(|c| c.push(next)) }>"Older"</button>
+                                </p>
+                            }.into_any()
+                        }
+                    })}
+                </Suspense>
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn EventTable(events: Vec<AuditEvent>) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <p class="notice">"No events."</p> }.into_any();
+    }
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">"Event"</th>
+                    <th scope="col" class="optional">"Actor"</th>
+                    <th scope="col" class="optional">"Subject"</th>
+                    <th scope="col" class="optional">"Address"</th>
+                    <th scope="col">"Detail"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {events.into_iter().map(|event| view! {
+                    <tr data-testid="audit-row">
+                        <td>{event.at}</td>
+                        <td>{event.kind}</td>
+                        <td class="optional">{event.actor_id.unwrap_or_default()}</td>
+                        <td class="optional">{event.subject_id.unwrap_or_default()}</td>
+                        <td class="optional">{event.ip}</td>
+                        <td><code>{event.detail.to_string()}</code></td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

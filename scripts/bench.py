@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Load benchmark of the release server, on 127.0.0.1 only.
+
+Starts target/release/server on a free port with a fresh SQLite database,
+seeds 20 setlists of 15 songs, then drives each case for a bounded time and
+reports requests per second, p50/p99 latency, the server's CPU time per request
+(from /proc/PID/stat before and after the case), non-2xx answers, and the
+server's peak memory (VmHWM) over the whole run: as a table and one JSON line.
+
+Read-only cases (list, get, healthz, login) use wrk. Refresh and PUT change
+state with every answer (a new cookie, a new version), so each of their
+client threads runs its own session sequentially with Python's http.client;
+their throughput is bounded by that client, their CPU per request is not.
+
+Usage: scripts/bench.sh [seconds per case]   (builds the release first)
+"""
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVER = os.path.join(ROOT, "target", "release", "server")
+PASSWORD = "backstage-pass-1"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Client:
+    """One keep-alive connection."""
+
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def call(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        payload = response.read()
+        return response.status, response.getheaders(), payload
+
+
+def refresh_cookie(headers):
+    for name, value in headers:
+        if name.lower() == "set-cookie" and value.startswith("backstage_refresh="):
+            return value.split(";")[0].split("=", 1)[1]
+    return None
+
+
+def login(port, username="manager"):
+    status, headers, body = Client(port).call("POST", "/api/auth/login", {"username": username, "password": PASSWORD})
+    assert status == 200, (status, body)
+    return json.loads(body)["access_token"], refresh_cookie(headers)
+
+
+def seed(port, token):
+    client = Client(port)
+    auth = {"Authorization": f"Bearer {token}"}
+    ids = []
+    for n in range(20):
+        songs = [
+            {"title": f"Song {n}-{i}", "artist": "The Band", "duration_secs": 180 + i, "bpm": 100 + i, "key": "E"}
+            for i in range(15)
+        ]
+        body = {"name": f"Show {n}", "venue": "The Roxy", "show_date": f"2027-01-{n + 1:02d}", "songs": songs}
+        status, _, payload = client.call("POST", "/api/setlists", body, auth)
+        assert status == 201, (status, payload)
+        ids.append(json.loads(payload)["id"])
+    return ids
+
+
+def cpu_seconds(pid):
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def peak_rss_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def to_ms(text):
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def run_wrk(port, path, seconds, headers=(), lua=None, connections=32):
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    if lua:
+        command += ["-s", lua]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests": requests,
+        "p50_ms": to_ms(re.search(r"50%\s+(\S+)", out).group(1)),
+        "p99_ms": to_ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
+def run_sessions(seconds, threads, make_session, step):
+    """`threads` sequential clients, each with its own state, for `seconds`."""
+    latencies, failures, lock = [], [0], threading.Lock()
+
+    def worker():
+        state = make_session()
+        mine, bad = [], 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            ok = step(state)
+            mine.append((time.perf_counter() - started) * 1000)
+            bad += 0 if ok else 1
+        with lock:
+            latencies.extend(mine)
+            failures[0] += bad
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0.0
+    return {"requests": len(latencies), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "non_2xx": failures[0]}
+
+
+def main():
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="backstage-bench-")
+    env = dict(
+        os.environ,
+        LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
+        DATABASE_URL=f"sqlite:{data}/bench.db",
+        BACKSTAGE_ENV="development",
+        RUST_LOG="warn",
+    )
+    server = subprocess.Popen([SERVER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                if Client(port).call("GET", "/readyz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        token, _ = login(port)
+        ids = seed(port, token)
+        auth = f"Authorization: Bearer {token}"
+
+        login_lua = os.path.join(data, "login.lua")
+        with open(login_lua, "w") as f:
+            f.write(
+                'wrk.method = "POST"\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+                f'wrk.body = \'{{"username":"drummer","password":"{PASSWORD}"}}\'\n'
+            )
+
+        def refresh_session():
+            return {"client": Client(port), "cookie": login(port, "drummer")[1]}
+
+        def refresh_step(state):
+            status, headers, _ = state["client"].call(
+                "POST", "/api/auth/refresh", headers={"Cookie": f"backstage_refresh={state['cookie']}"}
+            )
+            state["cookie"] = refresh_cookie(headers) or state["cookie"]
+            return status == 200
+
+        def put_session():
+            client = Client(port)
+            auth_header = {"Authorization": f"Bearer {token}"}
+            body = {"name": f"Put {uuid.uuid4()}", "show_date": "2027-02-01", "songs": []}
+            status, _, payload = client.call("POST", "/api/setlists", body, auth_header)
+            assert status == 201
+            setlist = json.loads(payload)
+            return {"client": client, "setlist": setlist, "auth": auth_header}
+
+        def put_step(state):
+            setlist = state["setlist"]
+            status, _, payload = state["client"].call("PUT", f"/api/setlists/{setlist['id']}", setlist, state["auth"])
+            if status == 200:
+                state["setlist"] = json.loads(payload)
+            return status == 200
+
+        cases = [
+            ("healthz", lambda: run_wrk(port, "/healthz", seconds)),
+            ("list", lambda: run_wrk(port, "/api/setlists", seconds, [auth])),
+            ("get", lambda: run_wrk(port, f"/api/setlists/{ids[0]}", seconds, [auth])),
+            ("login", lambda: run_wrk(port, "/api/auth/login", seconds, lua=login_lua, connections=4)),
+            ("refresh", lambda: run_sessions(seconds, 4, refresh_session, refresh_step)),
+            ("put", lambda: run_sessions(seconds, 4, put_session, put_step)),
+        ]
+        results = {}
+        for name, run in cases:
+            before = cpu_seconds(server.pid)
+            started = time.monotonic()
+            result = run()
+            elapsed = time.monotonic() - started
+            cpu = cpu_seconds(server.pid) - before
+            result["rps"] = result["requests"] / elapsed
+            result["cpu_ms_per_request"] = cpu * 1000 / max(result["requests"], 1)
+            results[name] = result
+        peak = peak_rss_mib(server.pid)
+    finally:
+        server.terminate()
+        server.wait()
+
+    print(f"{'case':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8}")
+    for name, r in results.items():
+        print(
+            f"{name:<8} {r['rps']:>9.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+            f"{r['cpu_ms_per_request']:>11.4f} {r['non_2xx']:>8}"
+        )
+    print(f"peak server memory (VmHWM): {peak:.1f} MiB")
+    print(json.dumps({"seconds_per_case": seconds, "peak_rss_mib": round(peak, 1), "cases": results}))
+
+
+if __name__ == "__main__":
+    main()
