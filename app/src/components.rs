@@ -25,9 +25,12 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
             );
         }
     });
-    move || match session.status() {
-        Status::SignedIn => children().into_any(),
-        _ => {
+    // A memo notifies only on change, so the page is not rebuilt on every refresh.
+    let signed_in = Memo::new(move |_| session.status() == Status::SignedIn);
+    move || {
+        if signed_in.get() {
+            children().into_any()
+        } else {
             view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any()
         }
     }

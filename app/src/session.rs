@@ -136,7 +136,7 @@ impl Session {
         let fresh = self.token.with_untracked(|token| {
             token
                 .as_ref()
-                .filter(|t| t.expires_at_ms - now_ms() > 5_000.0)
+                .filter(|t| t.expires_at_ms - now_ms() > 2_000.0)
                 .map(|t| t.value.clone())
         });
         match fresh {
@@ -172,8 +172,17 @@ impl Session {
             expires_at_ms,
             refresh_at_ms,
         }));
-        self.user.set(Some(answer.user));
-        self.status.set(Status::SignedIn);
+        // Set only what changed: a refresh must not re-render the signed-in
+        // page (and dispose the work in flight on it) when nothing changed.
+        if self
+            .user
+            .with_untracked(|user| user.as_ref() != Some(&answer.user))
+        {
+            self.user.set(Some(answer.user));
+        }
+        if self.status.get_untracked() != Status::SignedIn {
+            self.status.set(Status::SignedIn);
+        }
         self.schedule_refresh(expires_at_ms, refresh_at_ms - now_ms());
     }
 

@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page } from '@playwright/test';
 
 export const PASSWORD = 'backstage-pass-1';
 
@@ -16,4 +16,23 @@ export async function fillLogin(page: Page, username: string, password: string) 
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** An access token for API calls made by the test itself (arranging data). */
+export async function apiToken(request: APIRequestContext, username: string): Promise<{ token: string; id: string }> {
+  const login = await request.post('/api/auth/login', { data: { username, password: PASSWORD } });
+  expect(login.status()).toBe(200);
+  const body = await login.json();
+  return { token: body.access_token, id: body.user.id };
+}
+
+/** A setlist made through the API as the manager; returns its id. */
+export async function createSetlist(request: APIRequestContext, name: string, songs: object[]): Promise<string> {
+  const { token } = await apiToken(request, 'manager');
+  const created = await request.post('/api/setlists', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name, show_date: '2026-12-31', venue: 'The Roxy', songs },
+  });
+  expect(created.status()).toBe(201);
+  return (await created.json()).id;
 }

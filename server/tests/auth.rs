@@ -278,6 +278,21 @@ async fn forged_and_tampered_tokens_are_refused() {
     .unwrap();
     assert_refused(&app, &hs, "HS256 instead of EdDSA").await;
 
+    let (signed_part, signature) = session.access_token.rsplit_once('.').unwrap();
+    assert_refused(&app, &format!("{signed_part}."), "signature stripped").await;
+    assert_refused(&app, signed_part, "signature segment missing").await;
+    let zeros = URL_SAFE_NO_PAD.encode([0u8; 64]);
+    assert_refused(
+        &app,
+        &format!("{signed_part}.{zeros}"),
+        "all-zero signature",
+    )
+    .await;
+    assert_eq!(
+        URL_SAFE_NO_PAD.decode(signature).unwrap().len(),
+        64,
+        "the control: an Ed25519 signature"
+    );
     assert_refused(&app, "not.a.jwt", "garbage").await;
     assert_refused(
         &app,

@@ -1,0 +1,86 @@
+import { test, expect } from './fixtures';
+import { apiToken, createSetlist, logIn } from './helpers';
+import { shortLivedOrigin } from '../playwright.config';
+
+test("a drummer's direct API write is refused with 403", async ({ request }) => {
+  const { token } = await apiToken(request, 'drummer');
+  const write = await request.post('/api/setlists', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name: 'Sneaky', show_date: '2026-12-31', songs: [] },
+  });
+  expect(write.status()).toBe(403);
+  expect((await write.json()).error.code).toBe('forbidden');
+});
+
+test('two managers editing one setlist: the second sees the conflict and keeps their input', async ({ browser, request }) => {
+  const id = await createSetlist(request, 'Conflict night', [{ title: 'Opener', duration_secs: 200 }]);
+  const first = await (await browser.newContext()).newPage();
+  const second = await (await browser.newContext()).newPage();
+  for (const page of [first, second]) {
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Conflict night');
+  }
+
+  await first.getByLabel('Name', { exact: true }).fill('First edit');
+  await first.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(first.getByText('Saved (version 2).')).toBeVisible();
+
+  await second.getByLabel('Name', { exact: true }).fill('Second edit, typed with care');
+  await second.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(second.getByText(/Someone else changed this setlist/)).toBeVisible();
+  await expect(second.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
+
+  await second.getByRole('button', { name: 'Save mine over theirs' }).click();
+  await expect(second.getByText('Saved (version 3).')).toBeVisible();
+  await first.reload();
+  await expect(first.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
+});
+
+test.describe('a revoked member', () => {
+  test.use({ expectedHttpErrors: [401] });
+
+  test('is sent back to login, and the audit page lists the revoke', async ({ page, browser, request }) => {
+    await logIn(page, 'drummer');
+    const { id: drummerId } = await apiToken(request, 'drummer');
+    const manager = await (await browser.newContext()).newPage();
+    await logIn(manager, 'manager');
+    await manager.getByRole('link', { name: 'Members' }).click();
+    await manager.getByRole('button', { name: 'Revoke sessions of Dee the Drummer' }).click();
+    await expect(manager.getByText('Dee the Drummer is signed out everywhere')).toBeVisible();
+
+    // The drummer's next API call is refused, the refresh too: back to login.
+    await page.getByRole('link', { name: 'Sessions' }).click();
+    await expect(page).toHaveURL(/\/login\?next=/);
+
+    await manager.getByRole('link', { name: 'Audit' }).click();
+    await manager.getByLabel('Event type').selectOption('member_revoked');
+    await expect(manager.getByTestId('audit-row').filter({ hasText: drummerId })).not.toHaveCount(0);
+  });
+});
+
+test('after logout, Back does not show the setlists', async ({ page, request }) => {
+  await createSetlist(request, 'Private plans', []);
+  await logIn(page, 'manager');
+  await expect(page.getByTestId('setlist-row').first()).toBeVisible();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goBack();
+  await expect(page).toHaveURL(/\/login/);
+  await expect(page.getByTestId('setlist-row')).toHaveCount(0);
+});
+
+test.describe('with 6-second access tokens', () => {
+  test.use({ baseURL: shortLivedOrigin });
+
+  test('work continues across token expiry without a visible re-login', async ({ page }) => {
+    await logIn(page, 'manager');
+    await page.waitForTimeout(8_000); // past the first token's expiry
+    await page.getByRole('link', { name: 'New setlist' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Made after expiry');
+    await page.getByLabel('Show date').fill('2027-03-01');
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+    await expect(page.getByRole('heading', { name: 'Log in' })).toHaveCount(0);
+  });
+});
