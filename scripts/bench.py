@@ -91,9 +91,10 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-def peak_rss_mib(pid):
+def memory_mib(pid, field="VmHWM"):
+    """VmHWM is the peak resident set so far; VmRSS the current one."""
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return 0.0
 
@@ -222,17 +223,18 @@ def main():
             cpu = cpu_seconds(server.pid) - before
             result["rps"] = result["requests"] / elapsed
             result["cpu_ms_per_request"] = cpu * 1000 / max(result["requests"], 1)
+            result["peak_rss_mib_so_far"] = memory_mib(server.pid)
             results[name] = result
-        peak = peak_rss_mib(server.pid)
+        peak = memory_mib(server.pid)
     finally:
         server.terminate()
         server.wait()
 
-    print(f"{'case':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8}")
+    print(f"{'case':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8} {'peak MiB':>9}")
     for name, r in results.items():
         print(
             f"{name:<8} {r['rps']:>9.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
-            f"{r['cpu_ms_per_request']:>11.4f} {r['non_2xx']:>8}"
+            f"{r['cpu_ms_per_request']:>11.4f} {r['non_2xx']:>8} {r['peak_rss_mib_so_far']:>9.1f}"
         )
     print(f"peak server memory (VmHWM): {peak:.1f} MiB")
     print(json.dumps({"seconds_per_case": seconds, "peak_rss_mib": round(peak, 1), "cases": results}))

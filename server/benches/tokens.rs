@@ -2,7 +2,7 @@
 //! every API request pays before its query — verifying the token, checking
 //! the revocation cut-offs and the role.
 //!
-//! `cargo bench -p server --bench tokens`
+//! `cargo bench -p server --bench tokens` (also: the argon2id floor of a login)
 
 use app::api::Role;
 use server::{
@@ -90,5 +90,25 @@ fn verify_and_authorize(bencher: divan::Bencher) {
                 .is_revoked(&verified.user_id, verified.issued_at)
         );
         verified.role == Role::Manager
+    });
+}
+
+/// The floor for a login's CPU: one bare argon2id verification at the same
+/// parameters, on this thread.
+#[divan::bench]
+fn argon2id_verify_floor(bencher: divan::Bencher) {
+    use argon2::{
+        Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString,
+    };
+    let salt = SaltString::from_b64("c29tZXNhbHRzb21lc2FsdA").unwrap();
+    let phc = Argon2::default()
+        .hash_password(b"backstage-pass-1", &salt)
+        .unwrap()
+        .to_string();
+    let parsed = PasswordHash::new(&phc).unwrap();
+    bencher.bench(|| {
+        Argon2::default()
+            .verify_password(b"backstage-pass-1", &parsed)
+            .is_ok()
     });
 }

@@ -1,8 +1,14 @@
 //! Password hashing with argon2id at OWASP's parameters (m = 19456 KiB, t = 2,
-//! p = 1: argon2 0.5's defaults). Hashing costs ~20 ms of CPU on purpose, so it
-//! runs on the blocking pool: a login never stalls other requests.
+//! p = 1: argon2 0.5's defaults). Hashing costs ~20 ms of CPU and 19 MiB of
+//! memory on purpose, so it runs off the async runtime, on a few dedicated
+//! threads (one per core): a login never stalls other requests, and only
+//! those threads ever hold argon2's 19 MiB (on tokio's blocking pool, every
+//! thread that ever hashed would keep an allocator arena that size).
 
-use std::sync::LazyLock;
+use std::{
+    sync::{LazyLock, Mutex, mpsc},
+    thread,
+};
 
 use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
@@ -23,18 +29,54 @@ fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
         .to_string())
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads, fed through one queue.
+static WORKERS: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
+    let (sender, receiver) = mpsc::channel::<Job>();
+    let receiver = std::sync::Arc::new(Mutex::new(receiver));
+    for n in 0..thread::available_parallelism().map_or(1, |n| n.get()) {
+        let receiver = receiver.clone();
+        thread::Builder::new()
+            .name(format!("argon2-{n}"))
+            .spawn(move || {
+                loop {
+                    let job = receiver.lock().expect("hashing queue lock").recv();
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            })
+            .expect("a hashing thread");
+    }
+    sender
+});
+
+/// Runs `work` on a hashing thread and awaits its result.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    WORKERS
+        .send(Box::new(move || {
+            let _ = done.send(work());
+        }))
+        .map_err(ApiError::internal)?;
+    result.await.map_err(ApiError::internal)
+}
+
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
 pub async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || hash_now(&password))
-        .await
-        .map_err(ApiError::internal)?
+    off_runtime(move || hash_now(&password))
+        .await?
         .map_err(ApiError::internal)
 }
 
 /// Checks `password` against `stored`, or against the dummy hash when there
 /// is no such user; either way the same work is done.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    off_runtime(move || {
         let phc = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
         let parsed = PasswordHash::new(phc).map_err(ApiError::internal)?;
         let matches = Argon2::default()
@@ -42,8 +84,7 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
             .is_ok();
         Ok(matches && stored.is_some())
     })
-    .await
-    .map_err(ApiError::internal)?
+    .await?
 }
 
 /// Builds the dummy hash now rather than during the first login.
