@@ -213,6 +213,20 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
+/// The event types of the audit trail, as the API names them.
+pub const AUDIT_EVENT_TYPES: [&str; 10] = [
+    "login_succeeded",
+    "login_failed",
+    "login_throttled",
+    "refreshed",
+    "refresh_reuse_detected",
+    "logged_out",
+    "session_revoked",
+    "member_revoked",
+    "member_created",
+    "signing_key_rotated",
+];
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct AuditEvent {

@@ -3,23 +3,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::{AuditEvent, AuditPage, client},
+    api::{AUDIT_EVENT_TYPES, AuditEvent, AuditPage, client},
     components::{ErrorNotice, RequireAuth},
     session::use_session,
 };
-
-const EVENT_TYPES: [&str; 10] = [
-    "login_succeeded",
-    "login_failed",
-    "login_throttled",
-    "refreshed",
-    "refresh_reuse_detected",
-    "logged_out",
-    "session_revoked",
-    "member_revoked",
-    "member_created",
-    "signing_key_rotated",
-];
 
 #[component]
 pub fn Audit() -> impl IntoView {
@@ -56,7 +43,7 @@ fn AuditLog() -> impl IntoView {
                     cursors.set(Vec::new());
                 }>
                     <option value="">"All events"</option>
-                    {EVENT_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                    {AUDIT_EVENT_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
                 </select>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
                     {move || page.get().map(|result| match result {

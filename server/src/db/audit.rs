@@ -1,6 +1,7 @@
 //! The audit trail: who did what, from where. `record` takes the transaction
 //! of the change being recorded, so an event exists exactly when its change does.
 
+use app::api::AUDIT_EVENT_TYPES;
 use sqlx::{AnyConnection, FromRow};
 
 use super::Pool;
@@ -34,19 +35,9 @@ impl EventKind {
         EventKind::SigningKeyRotated,
     ];
 
+    /// The name of API.md (and of `app::api::AUDIT_EVENT_TYPES`, in the same order).
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::LoginSucceeded => "login_succeeded",
-            EventKind::LoginFailed => "login_failed",
-            EventKind::LoginThrottled => "login_throttled",
-            EventKind::Refreshed => "refreshed",
-            EventKind::RefreshReuseDetected => "refresh_reuse_detected",
-            EventKind::LoggedOut => "logged_out",
-            EventKind::SessionRevoked => "session_revoked",
-            EventKind::MemberRevoked => "member_revoked",
-            EventKind::MemberCreated => "member_created",
-            EventKind::SigningKeyRotated => "signing_key_rotated",
-        }
+        AUDIT_EVENT_TYPES[self as usize]
     }
 
     pub fn parse(text: &str) -> Option<EventKind> {
@@ -171,4 +162,20 @@ pub async fn prune(pool: &Pool, cutoff: i64) -> Result<u64, sqlx::Error> {
         .execute(pool)
         .await
         .map(|done| done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_name_and_parses_back() {
+        for (i, kind) in EventKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i, "ALL is in declaration order");
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(EventKind::LoginSucceeded.as_str(), "login_succeeded");
+        assert_eq!(EventKind::SigningKeyRotated.as_str(), "signing_key_rotated");
+        assert_eq!(EventKind::parse("nonsense"), None);
+    }
 }
