@@ -47,7 +47,7 @@ test.describe('with 6-second access tokens', () => {
   });
 });
 
-test('two devices make two sessions, and revoking one sends it to the login page', async ({ browser }) => {
+test('two devices make two sessions; revoking one sends it to login, and managers see it', async ({ browser }) => {
   const laptop = await browser.newContext();
   const phone = await browser.newContext();
   const laptopPage = await laptop.newPage();
@@ -70,6 +70,17 @@ test('two devices make two sessions, and revoking one sends it to the login page
   // The phone's next refresh fails: a reload (which refreshes) lands on the login page.
   await phonePage.goto('/setlists');
   await expect(phonePage).toHaveURL(/\/login\?next=/);
+
+  // A manager sees the drummer's remaining session, and the revoke in the audit log.
+  const manager = await (await browser.newContext()).newPage();
+  await logIn(manager, 'manager');
+  await manager.getByRole('link', { name: 'Members' }).click();
+  await manager.getByRole('button', { name: 'Show sessions of Dee the Drummer' }).click();
+  await expect(manager.getByRole('heading', { name: 'Sessions of Dee the Drummer' })).toBeVisible();
+  await expect(manager.getByTestId('session-row')).toHaveCount(1);
+  await manager.getByRole('link', { name: 'Audit' }).click();
+  await manager.getByLabel('Event type').selectOption('session_revoked');
+  await expect(manager.getByTestId('audit-row').first()).toContainText('session_revoked');
   await laptop.close();
   await phone.close();
 });

@@ -4,11 +4,12 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        NewUser, User,
+        NewUser, SessionInfo, User,
         client::{self, Method},
         validation::validate_new_user,
     },
     components::{ErrorNotice, RequireAuth},
+    pages::sessions::SessionTable,
     session::use_session,
 };
 
@@ -26,6 +27,8 @@ fn MembersPage() -> impl IntoView {
     let session = use_session();
     let members = LocalResource::new(move || client::get::<Vec<User>>(session, "/api/users"));
     let notice = RwSignal::new(None::<String>);
+    // The member whose sessions are shown: (id, display name).
+    let shown = RwSignal::new(None::<(String, String)>);
     let error = RwSignal::new(None::<String>);
 
     let revoke = move |member: User| {
@@ -68,12 +71,17 @@ fn MembersPage() -> impl IntoView {
                                 <tbody>
                                     {list.into_iter().map(|member| {
                                         let label = format!("Revoke sessions of {}", member.display_name);
+                                        let show_label = format!("Show sessions of {}", member.display_name);
+                                        let shown_member = (member.id.clone(), member.display_name.clone());
                                         view! {
                                             <tr>
                                                 <td>{member.display_name.clone()}</td>
                                                 <td>{member.username.clone()}</td>
                                                 <td>{member.role.as_str()}</td>
                                                 <td>
+                                                    <button type="button" class="secondary" aria-label=show_label
+                                                        on:click=move |_| shown.set(Some(shown_member.clone()))>"Sessions"</button>
+                                                    " "
                                                     <button type="button" class="secondary" aria-label=label
                                                         on:click=move |_| revoke(member.clone())>"Revoke sessions"</button>
                                                 </td>
@@ -86,8 +94,30 @@ fn MembersPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            {move || shown.get().map(|(id, name)| view! { <MemberSessions id name/> })}
             <AddMember on_added=move || members.refetch()/>
         </Show>
+    }
+}
+
+#[component]
+fn MemberSessions(id: String, name: String) -> impl IntoView {
+    let session = use_session();
+    let path = format!("/api/users/{id}/sessions");
+    let sessions = LocalResource::new(move || {
+        let path = path.clone();
+        async move { client::get::<Vec<SessionInfo>>(session, &path).await }
+    });
+    view! {
+        <section class="card">
+            <h2>{format!("Sessions of {name}")}</h2>
+            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
+                {move || sessions.get().map(|result| match result {
+                    Ok(list) => view! { <SessionTable sessions=list/> }.into_any(),
+                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                })}
+            </Suspense>
+        </section>
     }
 }
 

@@ -3,7 +3,7 @@ mod home;
 mod login;
 mod members;
 mod pass;
-mod sessions;
+pub(crate) mod sessions;
 mod setlist;
 mod setlists;
 

@@ -45,44 +45,61 @@ fn SessionsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
                     Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
-                    Ok(list) => view! {
-                        <table>
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Device"</th>
-                                    <th scope="col" class="optional">"Address"</th>
-                                    <th scope="col">"Last used"</th>
-                                    <th scope="col"><span class="muted">"Action"</span></th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.into_iter().map(|row| {
-                                    let id = row.id.clone();
-                                    let label = if row.current {
-                                        "Revoke this session (you will be signed out)".to_string()
-                                    } else {
-                                        format!("Revoke the session started {}", row.created_at)
-                                    };
-                                    view! {
-                                        <tr data-testid="session-row">
-                                            <td>
-                                                {if row.user_agent.is_empty() { "Unknown device".to_string() } else { row.user_agent.clone() }}
-                                                {row.current.then(|| view! { <strong>" (this device)"</strong> })}
-                                            </td>
-                                            <td class="optional">{row.ip.clone()}</td>
-                                            <td>{row.last_used_at.clone()}</td>
-                                            <td>
-                                                <button type="button" class="secondary" aria-label=label
-                                                    on:click=move |_| revoke(id.clone())>"Revoke"</button>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
+                    Ok(list) => view! { <SessionTable sessions=list on_revoke=Callback::new(revoke)/> }.into_any(),
                 })}
             </Suspense>
         </section>
     }
+}
+
+/// Sessions as a table; with `on_revoke`, each row gets a revoke button.
+#[component]
+pub fn SessionTable(
+    sessions: Vec<SessionInfo>,
+    #[prop(optional)] on_revoke: Option<Callback<String>>,
+) -> impl IntoView {
+    if sessions.is_empty() {
+        return view! { <p class="notice">"No live sessions."</p> }.into_any();
+    }
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Device"</th>
+                    <th scope="col" class="optional">"Address"</th>
+                    <th scope="col">"Last used"</th>
+                    <th scope="col" class="optional">"Ends"</th>
+                    {on_revoke.is_some().then(|| view! { <th scope="col"><span class="muted">"Action"</span></th> })}
+                </tr>
+            </thead>
+            <tbody>
+                {sessions.into_iter().map(|row| {
+                    let id = row.id.clone();
+                    let label = if row.current {
+                        "Revoke this session (you will be signed out)".to_string()
+                    } else {
+                        format!("Revoke the session started {}", row.created_at)
+                    };
+                    view! {
+                        <tr data-testid="session-row">
+                            <td>
+                                {if row.user_agent.is_empty() { "Unknown device".to_string() } else { row.user_agent.clone() }}
+                                {row.current.then(|| view! { <strong>" (this device)"</strong> })}
+                            </td>
+                            <td class="optional">{row.ip.clone()}</td>
+                            <td>{row.last_used_at.clone()}</td>
+                            <td class="optional">{row.expires_at.clone()}</td>
+                            {on_revoke.map(|revoke| view! {
+                                <td>
+                                    <button type="button" class="secondary" aria-label=label
+                                        on:click=move |_| revoke.run(id.clone())>"Revoke"</button>
+                                </td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
