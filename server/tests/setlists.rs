@@ -193,13 +193,7 @@ async fn a_manager_creates_reads_reorders_and_deletes_a_setlist() {
         .collect();
     assert_eq!(titles, ["Closer", "Opener", "Encore"]);
 
-    let list = common::body(
-        app.authed(Method::GET, "/api/setlists", &manager.access_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list = app.get_json("/api/setlists", &manager.access_token).await;
     assert_eq!(list[0]["song_count"], 3);
     assert_eq!(list[0]["total_duration_secs"], 250 + 200 + 180);
     assert_eq!(list[0]["version"], 2);
@@ -239,13 +233,7 @@ async fn the_overview_lists_the_newest_show_first() {
         body["show_date"] = json!(date);
         create(&app, &manager, &body).await;
     }
-    let list = common::body(
-        app.authed(Method::GET, "/api/setlists", &manager.access_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list = app.get_json("/api/setlists", &manager.access_token).await;
     let names: Vec<&str> = list
         .as_array()
         .unwrap()
@@ -335,17 +323,9 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
 
     let body = expect_error(response, StatusCode::CONFLICT, "version_conflict").await;
     assert_eq!(body["current_version"], 2);
-    let stored = common::body(
-        app.authed(
-            Method::GET,
-            &format!("/api/setlists/{id}"),
-            &manager.access_token,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let stored = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
     assert_eq!(stored["name"], "First edit");
 
     // If-Match works in place of the body's version.
@@ -404,17 +384,9 @@ async fn two_concurrent_puts_on_one_version_give_one_winner_stored_whole() {
     } else {
         &b
     };
-    let stored = common::body(
-        app.authed(
-            Method::GET,
-            &format!("/api/setlists/{id}"),
-            &manager.access_token,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let stored = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
     assert_eq!(stored["name"], winner["name"]);
     let titles: Vec<&Value> = stored["songs"]
         .as_array()
@@ -431,62 +403,47 @@ async fn two_concurrent_puts_on_one_version_give_one_winner_stored_whole() {
     assert_eq!(titles, expected);
 }
 
+/// `ok` is accepted (201); `bad` is refused with 422 naming `field`.
+async fn assert_edge(app: &TestApp, manager: &Session, ok: &Value, bad: &Value, field: &str) {
+    let post = |body: &Value| {
+        app.authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(body)
+            .send()
+    };
+    let accepted = post(ok).await.unwrap();
+    assert_eq!(
+        accepted.status(),
+        StatusCode::CREATED,
+        "{field} at its edge"
+    );
+    let refused = post(bad).await.unwrap();
+    let error = expect_error(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        error["error"]["fields"][field].is_string(),
+        "{field} past its edge: {error}"
+    );
+}
+
 #[tokio::test]
 async fn every_limit_is_checked_at_and_past_its_edge() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
-    let cases: Vec<(&str, Value, Value, &str)> = vec![
-        (
-            "name",
-            json!("x".repeat(120)),
-            json!("x".repeat(121)),
-            "name",
-        ),
-        ("name", json!("x"), json!(""), "name"),
-        (
-            "notes",
-            json!("n".repeat(2000)),
-            json!("n".repeat(2001)),
-            "notes",
-        ),
-        (
-            "show_date",
-            json!("2028-02-29"),
-            json!("2027-02-29"),
-            "show_date",
-        ),
+    let setlist_cases: Vec<(&str, Value, Value)> = vec![
+        ("name", json!("x".repeat(120)), json!("x".repeat(121))),
+        ("name", json!("x"), json!("")),
+        ("notes", json!("n".repeat(2000)), json!("n".repeat(2001))),
+        ("show_date", json!("2028-02-29"), json!("2027-02-29")),
     ];
-    for (field, ok, bad, error_field) in cases {
-        let mut body = setlist("Limits");
-        body[field] = ok;
-        let response = app
-            .authed(Method::POST, "/api/setlists", &manager.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "{field} at its edge"
-        );
-        body[field] = bad;
-        let response = app
-            .authed(Method::POST, "/api/setlists", &manager.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let error = expect_error(
-            response,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
-        assert!(
-            error["error"]["fields"][error_field].is_string(),
-            "{field} past its edge: {error}"
-        );
+    for (field, ok, bad) in setlist_cases {
+        let (mut accepted, mut refused) = (setlist("Limits"), setlist("Limits"));
+        accepted[field] = ok;
+        refused[field] = bad;
+        assert_edge(&app, &manager, &accepted, &refused, field).await;
     }
     let song_cases: Vec<(&str, Value, Value)> = vec![
         ("title", json!("t".repeat(200)), json!("t".repeat(201))),
@@ -498,60 +455,22 @@ async fn every_limit_is_checked_at_and_past_its_edge() {
         ("bpm", json!(20), json!(19)),
     ];
     for (field, ok, bad) in song_cases {
-        let mut body = setlist("Song limits");
-        body["songs"][0][field] = ok;
-        let response = app
-            .authed(Method::POST, "/api/setlists", &manager.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "song {field} at its edge"
-        );
-        body["songs"][0][field] = bad;
-        let response = app
-            .authed(Method::POST, "/api/setlists", &manager.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let error = expect_error(
-            response,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
+        let (mut accepted, mut refused) = (setlist("Song limits"), setlist("Song limits"));
+        accepted["songs"][0][field] = ok;
+        refused["songs"][0][field] = bad;
+        assert_edge(
+            &app,
+            &manager,
+            &accepted,
+            &refused,
+            &format!("songs[0].{field}"),
         )
         .await;
-        assert!(
-            error["error"]["fields"][format!("songs[0].{field}")].is_string(),
-            "song {field}: {error}"
-        );
     }
-    let mut body = setlist("Many songs");
-    body["songs"] = json!(vec![song("S", 60); 200]);
-    let response = app
-        .authed(Method::POST, "/api/setlists", &manager.access_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED, "200 songs");
-    body["songs"] = json!(vec![song("S", 60); 201]);
-    let response = app
-        .authed(Method::POST, "/api/setlists", &manager.access_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let error = expect_error(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert!(error["error"]["fields"]["songs"].is_string());
+    let (mut accepted, mut refused) = (setlist("Many songs"), setlist("Many songs"));
+    accepted["songs"] = json!(vec![song("S", 60); 200]);
+    refused["songs"] = json!(vec![song("S", 60); 201]);
+    assert_edge(&app, &manager, &accepted, &refused, "songs").await;
 }
 
 #[tokio::test]
@@ -684,17 +603,9 @@ async fn text_round_trips_verbatim() {
     let created = create(&app, &manager, &body).await;
 
     let id = created["id"].as_str().unwrap();
-    let stored = common::body(
-        app.authed(
-            Method::GET,
-            &format!("/api/setlists/{id}"),
-            &manager.access_token,
-        )
-        .send()
-        .await
-        .unwrap(),
-    )
-    .await;
+    let stored = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
     assert_eq!(stored["name"], "<script>alert(1)</script>");
     assert_eq!(stored["songs"][0]["title"], body["songs"][0]["title"]);
     assert_eq!(stored["notes"], body["notes"]);
@@ -712,13 +623,7 @@ async fn managers_add_members_who_can_then_log_in() {
         app.login_response("keys", "long-enough-1").await.status(),
         StatusCode::OK
     );
-    let list = common::body(
-        app.authed(Method::GET, "/api/users", &manager.access_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let list = app.get_json("/api/users", &manager.access_token).await;
     let names: Vec<&str> = list
         .as_array()
         .unwrap()

@@ -100,6 +100,13 @@ impl TestApp {
         self.request(method, path).bearer_auth(token)
     }
 
+    /// GETs `path` with `token`, expects 200 and returns the JSON body.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        let response = self.authed(Method::GET, path, token).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        body(response).await
+    }
+
     pub async fn login_response(&self, username: &str, password: &str) -> Response {
         self.request(Method::POST, "/api/auth/login")
             .json(&json!({ "username": username, "password": password }))
