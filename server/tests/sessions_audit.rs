@@ -8,23 +8,12 @@ use serde_json::Value;
 use server::startup::DEMO_PASSWORD;
 
 async fn sessions(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
-    let response = app.authed(Method::GET, path, token).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    body(response).await.as_array().unwrap().clone()
+    app.get_json(path, token).await.as_array().unwrap().clone()
 }
 
 async fn audit(app: &TestApp, manager: &Session, query: &str) -> Value {
-    let response = app
-        .authed(
-            Method::GET,
-            &format!("/api/audit{query}"),
-            &manager.access_token,
-        )
-        .send()
+    app.get_json(&format!("/api/audit{query}"), &manager.access_token)
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "/api/audit{query}");
-    body(response).await
 }
 
 #[tokio::test]

@@ -332,29 +332,19 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     let mut by_header = stored.clone();
     by_header.as_object_mut().unwrap().remove("version");
     by_header["name"] = json!("Via If-Match");
-    let response = app
-        .authed(
+    let put_if_match = |version: &'static str| {
+        app.authed(
             Method::PUT,
             &format!("/api/setlists/{id}"),
             &manager.access_token,
         )
-        .header(header::IF_MATCH, "\"1\"")
+        .header(header::IF_MATCH, version)
         .json(&by_header)
         .send()
-        .await
-        .unwrap();
-    expect_error(response, StatusCode::CONFLICT, "version_conflict").await;
-    let response = app
-        .authed(
-            Method::PUT,
-            &format!("/api/setlists/{id}"),
-            &manager.access_token,
-        )
-        .header(header::IF_MATCH, "\"2\"")
-        .json(&by_header)
-        .send()
-        .await
-        .unwrap();
+    };
+    let stale = put_if_match("\"1\"").await.unwrap();
+    expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    let response = put_if_match("\"2\"").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
 
