@@ -40,10 +40,20 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> Result<Application, Box<dyn std::error::Error>> {
+        let listener = std::net::TcpListener::bind(config.listen_addr)
+            .map_err(|e| format!("cannot listen on {}: {e}", config.listen_addr))?;
+        Self::build_on(config, listener).await
+    }
+
+    /// Builds the application on a socket that is already bound: the tests
+    /// bind port 0 first, so no other process can take the port in between.
+    pub async fn build_on(
+        config: Config,
+        listener: std::net::TcpListener,
+    ) -> Result<Application, Box<dyn std::error::Error>> {
+        listener.set_nonblocking(true)?;
+        let listener = TcpListener::from_std(listener)?;
         let state = build_state(config).await?;
-        let listener = TcpListener::bind(state.config.listen_addr)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", state.config.listen_addr))?;
         spawn_sync_tasks(&state);
         Ok(Application {
             router: router(state.clone()),

@@ -43,33 +43,49 @@ fn server_command(database_url: &str) -> Command {
     command
 }
 
+/// Starts an instance on a free port. The port is chosen here and bound by
+/// the child, so another process may take it in between: an instance that
+/// exits before it is ready is started again on another port.
 async fn start(database_url: &str) -> Instance {
-    let port = free_port();
-    let child = server_command(database_url)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .spawn()
-        .expect("the server binary starts");
-    let instance = Instance {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::new(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let ready = instance
-            .client
-            .get(format!("{}/readyz", instance.address))
-            .send()
-            .await;
-        if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+    for _attempt in 0..5 {
+        let port = free_port();
+        let child = server_command(database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .spawn()
+            .expect("the server binary starts");
+        let mut instance = Instance {
+            child,
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+        };
+        if instance.became_ready().await {
             return instance;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("instance on port {port} did not become ready");
+    panic!("no instance became ready in five attempts");
 }
 
 impl Instance {
+    /// Waits for `/readyz`; false if the process exited first (port taken).
+    async fn became_ready(&mut self) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.child.try_wait().expect("the child's status").is_some() {
+                return false;
+            }
+            let ready = self
+                .client
+                .get(format!("{}/readyz", self.address))
+                .send()
+                .await;
+            if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the instance at {} did not become ready", self.address);
+    }
+
     async fn login(&self, username: &str) -> Session {
         let response = self
             .client

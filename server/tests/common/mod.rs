@@ -50,16 +50,20 @@ pub fn free_port() -> u16 {
 /// Starts the server with the given extra settings.
 pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let data = tempfile::tempdir().expect("a temporary folder");
-    let port = free_port();
+    // Bound here and handed over, so a parallel test cannot take the port.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let site_addr = listener.local_addr().unwrap().to_string();
     let mut env: HashMap<String, String> = HashMap::from([
-        ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
+        ("LEPTOS_SITE_ADDR".into(), site_addr),
         ("DATABASE_URL".into(), fresh_database_url(data.path()).await),
     ]);
     for (name, value) in settings {
         env.insert(name.to_string(), value.to_string());
     }
     let config = Config::from_lookup(|name| env.get(name).cloned()).expect("a valid test config");
-    let app = Application::build(config).await.expect("the app builds");
+    let app = Application::build_on(config, listener)
+        .await
+        .expect("the app builds");
     let address = format!("http://{}", app.local_addr());
     let state = app.state.clone();
     tokio::spawn(app.run_until(std::future::pending()));
