@@ -3,6 +3,8 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
+use crate::http::forwarded::TrustedProxies;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
     Development,
@@ -31,6 +33,8 @@ pub struct Config {
     pub issuer: String,
     /// Where cargo-leptos put the built site (`/pkg`, the stylesheet).
     pub site_root: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// A setting that could not be used, with the variable that holds it.
@@ -113,6 +117,8 @@ impl Config {
                 "expected a sqlite: or postgres:// URL".to_string(),
             ));
         }
+        let trusted_proxies = TrustedProxies::parse(&get("BACKSTAGE_TRUSTED_PROXIES", ""))
+            .map_err(|problem| invalid("BACKSTAGE_TRUSTED_PROXIES", problem))?;
         let config = Config {
             listen_addr,
             database_url,
@@ -125,6 +131,7 @@ impl Config {
             issuer: get("BACKSTAGE_ISSUER", &public_origin),
             public_origin,
             site_root: get("LEPTOS_SITE_ROOT", "target/site"),
+            trusted_proxies,
         };
         // Plain-http cookies can be read and replayed by anyone on the network.
         if config.environment == Environment::Production && !config.secure_cookies() {
@@ -173,6 +180,9 @@ mod tests {
         assert_eq!(error.variable, "LEPTOS_SITE_ADDR");
         let error = config(&[("BACKSTAGE_ENV", "staging")]).unwrap_err();
         assert_eq!(error.variable, "BACKSTAGE_ENV");
+        let error = config(&[("BACKSTAGE_TRUSTED_PROXIES", "10.0.0.1, lb")]).unwrap_err();
+        assert_eq!(error.variable, "BACKSTAGE_TRUSTED_PROXIES");
+        assert!(error.to_string().contains("\"lb\""), "{error}");
     }
 
     #[test]

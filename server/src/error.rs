@@ -21,6 +21,7 @@ pub enum ApiError {
     VersionConflict { current_version: i64 },
     PayloadTooLarge,
     RequestTimeout,
+    HeadersTooLarge,
     UnsupportedMediaType,
     RateLimited { retry_after_secs: u64 },
     Unavailable,
@@ -83,6 +84,11 @@ impl ApiError {
                 StatusCode::REQUEST_TIMEOUT,
                 "request_timeout",
                 "the request took too long",
+            ),
+            HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+                "the request's headers are larger than 16 KiB",
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -87,8 +87,9 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let keys = keys::KeyStore::load(&pool, config.access_ttl).await?;
-    if config.environment == Environment::Development {
-        seed_demo_members(&pool).await?;
+    match config.environment {
+        Environment::Development => seed_demo_members(&pool).await?,
+        Environment::Production => refuse_demo_members(&pool).await?,
     }
     password::warm_up();
     let leptos = LeptosOptions::builder()
@@ -117,14 +118,17 @@ fn hashing_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// The members created in development, with the role named by their username.
+const DEMO_MEMBERS: [(&str, &str); 2] = [
+    ("drummer", "Dee the Drummer"),
+    ("manager", "Max the Manager"),
+];
+
 async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Error>> {
     if db::users::count(pool).await? > 0 {
         return Ok(());
     }
-    for (username, display_name) in [
-        ("drummer", "Dee the Drummer"),
-        ("manager", "Max the Manager"),
-    ] {
+    for (username, display_name) in DEMO_MEMBERS {
         let member = NewUser {
             username: username.into(),
             display_name: display_name.into(),
@@ -138,6 +142,26 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
         }
     }
     tracing::info!("created demo members drummer and manager (development only)");
+    Ok(())
+}
+
+/// A database carried over from development would let anyone log in with
+/// the published demo password: production refuses to serve it.
+async fn refuse_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Error>> {
+    for (username, _) in DEMO_MEMBERS {
+        let Some(member) = db::users::find_by_username(pool, username).await? else {
+            continue;
+        };
+        let has_demo_password = password::verify(DEMO_PASSWORD.into(), Some(member.password_hash))
+            .await
+            .map_err(|e| format!("cannot check {username:?}'s password: {e:?}"))?;
+        if has_demo_password {
+            return Err(format!(
+                "production refuses a database where member {username:?} has the demo password"
+            )
+            .into());
+        }
+    }
     Ok(())
 }
 
@@ -201,6 +225,7 @@ fn router(state: AppState) -> Router {
             state.clone(),
             http::headers::time_limit,
         ))
+        .layer(axum::middleware::from_fn(http::headers::header_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::headers::security_headers,

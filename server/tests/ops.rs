@@ -194,3 +194,67 @@ async fn a_client_trickling_its_body_is_cut_off_with_408() {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("request_timeout"));
 }
+
+#[tokio::test]
+async fn headers_past_16_kib_are_refused_with_431() {
+    let app = spawn_app().await;
+    let within = "x".repeat(15 * 1024);
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("x-padding", &within)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    for path in ["/healthz", "/api/setlists", "/login"] {
+        let response = app
+            .request(Method::GET, path)
+            .header(header::COOKIE, format!("junk={}", "x".repeat(17 * 1024)))
+            .send()
+            .await
+            .unwrap();
+        expect_error(
+            response,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn production_refuses_a_database_holding_the_demo_members() {
+    use server::{config::Config, startup::build_state};
+    let data = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(data.path()).await;
+    let config = |environment: &str| {
+        let settings = [
+            ("DATABASE_URL", database_url.as_str()),
+            ("BACKSTAGE_ENV", environment),
+            ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example"),
+        ];
+        Config::from_lookup(|name| {
+            settings
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+        .unwrap()
+    };
+
+    // An empty database: production starts and creates nobody.
+    let state = build_state(config("production"))
+        .await
+        .expect("production starts");
+    assert_eq!(server::db::users::count(&state.db).await.unwrap(), 0);
+
+    // The same database after a development run created the demo members.
+    build_state(config("development"))
+        .await
+        .expect("development seeds");
+    let Err(error) = build_state(config("production")).await else {
+        panic!("production started on a database with the demo members");
+    };
+    assert!(error.to_string().contains("demo password"), "{error}");
+}

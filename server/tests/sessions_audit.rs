@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use reqwest::{Method, StatusCode, header};
-use serde_json::Value;
+use serde_json::{Value, json};
 use server::startup::DEMO_PASSWORD;
 
 async fn sessions(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
@@ -304,4 +304,42 @@ async fn the_audit_log_pages_newest_first_and_filters() {
         .await
         .unwrap();
     expect_error(refused, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+/// Logs in with `X-Forwarded-For` and reads back the address the session got.
+async fn session_ip_with_forwarded_for(app: &TestApp, forwarded_for: &str) -> String {
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({ "username": "drummer", "password": DEMO_PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let session = session_from(response).await;
+    let sessions = app
+        .get_json("/api/me/sessions", &session.access_token)
+        .await;
+    let current = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true);
+    current.expect("the current session")["ip"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
+    // Nobody configured: a client cannot choose its own address.
+    let direct = spawn_app().await;
+    let ip = session_ip_with_forwarded_for(&direct, "203.0.113.7").await;
+    assert_eq!(ip, "127.0.0.1");
+
+    // Behind our proxy (the test client plays it): the rightmost hop it appended
+    // is the client, and what the client wrote to the left of it is ignored.
+    let proxied = spawn_app_with(&[("BACKSTAGE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let ip = session_ip_with_forwarded_for(&proxied, "198.51.100.1, 203.0.113.7").await;
+    assert_eq!(ip, "203.0.113.7");
 }

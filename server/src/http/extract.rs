@@ -58,14 +58,14 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
     }
 }
 
-/// Where a request comes from (the socket's address and the user agent), for
-/// login throttling, the sessions page and the audit trail.
+/// Where a request comes from (the client's address, see `forwarded`, and the
+/// user agent), for login throttling, the sessions page and the audit trail.
 pub struct ClientOrigin(pub Origin);
 
 impl FromRequestParts<AppState> for ClientOrigin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let ConnectInfo(peer) = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -76,9 +76,18 @@ impl FromRequestParts<AppState> for ClientOrigin {
             .get(header::USER_AGENT)
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default();
+        let forwarded_for = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        let ip = state
+            .config
+            .trusted_proxies
+            .client_ip(peer.ip(), forwarded_for);
         Ok(ClientOrigin(Origin {
             actor_id: None,
-            ip: peer.ip().to_string(),
+            ip: ip.to_string(),
             user_agent: user_agent.to_string(),
         }))
     }

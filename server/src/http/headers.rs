@@ -1,4 +1,5 @@
-//! Security headers on every response, and the time limit of a request.
+//! Security headers on every response, and the limits of a request: its
+//! headers' size and its time.
 //!
 //! HTML pages get a Content-Security-Policy built around a per-response nonce
 //! (set while rendering, see `startup::provide_page_context`): only our own
@@ -26,6 +27,25 @@ pub fn page_csp(nonce: &str) -> String {
          style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
+}
+
+/// Headers a browser sends are a few KiB; more is an attack on our memory
+/// (hyper alone would buffer about 400 KiB per connection).
+pub const HEADER_LIMIT: usize = 16 * 1024;
+
+/// Answers 431 when the request line and headers together exceed `HEADER_LIMIT`.
+pub async fn header_limit(request: Request, next: Next) -> Response {
+    let target = request.uri().path_and_query();
+    let size = target.map_or(0, |target| target.as_str().len())
+        + request
+            .headers()
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len())
+            .sum::<usize>();
+    if size > HEADER_LIMIT {
+        return crate::error::ApiError::HeadersTooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 /// Answers 408 when the request (reading its body included) takes too long.

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod extract;
+pub mod forwarded;
 pub mod headers;
 mod openapi;
 mod ops;

@@ -1,0 +1,183 @@
+//! Property tests of the validation rules: for generated inputs around every
+//! limit, the fields reported are exactly the fields that break a rule, and
+//! no input, however strange, makes validation panic.
+
+use std::collections::BTreeSet;
+
+use app::api::{
+    SetlistInput, SongInput, SongPatch,
+    validation::{
+        self as v, is_calendar_date, validate_new_user, validate_setlist, validate_song_patch,
+    },
+};
+use proptest::prelude::*;
+
+/// Text of 0 to `max + 2` characters, any of them possibly multi-byte.
+fn text_near(max: usize) -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::collection::vec(any::<char>(), 0..=max + 2),
+        // Lengths right at the edges are the interesting ones.
+        (max.saturating_sub(1)..=max + 1).prop_map(|n| vec!['é'; n]),
+    ]
+    .prop_map(|chars| chars.into_iter().collect())
+}
+
+fn number_near(min: i64, max: i64) -> impl Strategy<Value = i64> {
+    prop_oneof![min - 2..=min + 1, max - 1..=max + 2, any::<i64>()]
+}
+
+fn song() -> impl Strategy<Value = SongInput> {
+    (
+        text_near(v::TITLE_MAX),
+        text_near(v::ARTIST_MAX),
+        number_near(0, v::DURATION_MAX),
+        prop::option::of(number_near(v::BPM_MIN, v::BPM_MAX)),
+        text_near(v::KEY_MAX),
+        text_near(v::NOTES_MAX),
+    )
+        .prop_map(
+            |(title, artist, duration_secs, bpm, key, notes)| SongInput {
+                id: None,
+                title,
+                artist,
+                duration_secs,
+                bpm,
+                key,
+                notes,
+            },
+        )
+}
+
+fn setlist() -> impl Strategy<Value = SetlistInput> {
+    (
+        text_near(v::NAME_MAX),
+        text_near(v::VENUE_MAX),
+        prop_oneof!["[0-9]{4}-[0-9]{2}-[0-9]{2}", ".{0,12}"],
+        text_near(v::NOTES_MAX),
+        prop::collection::vec(song(), 0..4),
+    )
+        .prop_map(|(name, venue, show_date, notes, songs)| SetlistInput {
+            name,
+            venue,
+            show_date,
+            notes,
+            version: None,
+            songs,
+        })
+}
+
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// The fields a setlist should be blamed for, computed from the limits alone.
+fn broken_fields(input: &SetlistInput) -> BTreeSet<String> {
+    let mut broken = BTreeSet::new();
+    let mut blame = |field: String, broken_rule: bool| {
+        if broken_rule {
+            broken.insert(field);
+        }
+    };
+    blame(
+        "name".into(),
+        !(1..=v::NAME_MAX).contains(&chars(&input.name)),
+    );
+    blame("venue".into(), chars(&input.venue) > v::VENUE_MAX);
+    blame("show_date".into(), !is_calendar_date(&input.show_date));
+    blame("notes".into(), chars(&input.notes) > v::NOTES_MAX);
+    for (i, song) in input.songs.iter().enumerate() {
+        let field = |name: &str| format!("songs[{i}].{name}");
+        blame(
+            field("title"),
+            !(1..=v::TITLE_MAX).contains(&chars(&song.title)),
+        );
+        blame(field("artist"), chars(&song.artist) > v::ARTIST_MAX);
+        blame(field("key"), chars(&song.key) > v::KEY_MAX);
+        blame(field("notes"), chars(&song.notes) > v::NOTES_MAX);
+        blame(
+            field("duration_secs"),
+            !(0..=v::DURATION_MAX).contains(&song.duration_secs),
+        );
+        blame(
+            field("bpm"),
+            song.bpm
+                .is_some_and(|bpm| !(v::BPM_MIN..=v::BPM_MAX).contains(&bpm)),
+        );
+    }
+    broken
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn a_setlist_is_blamed_for_exactly_the_fields_that_break_a_rule(input in setlist()) {
+        let errors = validate_setlist(&input);
+        let reported: BTreeSet<String> = errors.keys().cloned().collect();
+        prop_assert_eq!(reported, broken_fields(&input));
+        prop_assert!(errors.values().all(|message| !message.is_empty()));
+    }
+
+    #[test]
+    fn what_passes_validation_survives_a_json_round_trip(input in setlist()) {
+        let json = serde_json::to_string(&input).unwrap();
+        let back: SetlistInput = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &input);
+        prop_assert_eq!(validate_setlist(&back), validate_setlist(&input));
+    }
+
+    #[test]
+    fn a_patch_is_blamed_only_for_a_bpm_out_of_range_or_long_notes(
+        bpm in prop::option::of(prop::option::of(number_near(v::BPM_MIN, v::BPM_MAX))),
+        notes in prop::option::of(text_near(v::NOTES_MAX)),
+    ) {
+        let expected: BTreeSet<&str> = [
+            ("bpm", bpm.flatten().is_some_and(|bpm| !(v::BPM_MIN..=v::BPM_MAX).contains(&bpm))),
+            ("notes", notes.as_deref().is_some_and(|notes| chars(notes) > v::NOTES_MAX)),
+        ]
+        .into_iter()
+        .filter_map(|(field, broken)| broken.then_some(field))
+        .collect();
+        let errors = validate_song_patch(&SongPatch { bpm, notes });
+        prop_assert_eq!(errors.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected);
+    }
+
+    #[test]
+    fn usernames_are_short_and_plain(username in prop_oneof!["[a-zA-Z0-9._-]{0,66}", ".{0,70}"]) {
+        let plain = username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let ok = plain && (1..=v::USERNAME_MAX).contains(&chars(&username));
+        let errors = validate_new_user(&username, "Someone", "drummer", "long enough pass");
+        prop_assert_eq!(errors.is_empty(), ok, "{:?}", errors);
+    }
+
+    #[test]
+    fn every_real_day_is_a_date(year in 0u32..=9999, month in 1u32..=12, day in 1u32..=28) {
+        let date = format!("{year:04}-{month:02}-{day:02}");
+        prop_assert!(is_calendar_date(&date), "{}", date);
+    }
+
+    #[test]
+    fn months_and_days_out_of_range_are_not(
+        year in 0u32..=9999,
+        month in prop_oneof![Just(0u32), 13u32..=99],
+        day in prop_oneof![Just(0u32), 32u32..=99],
+    ) {
+        let bad_month = format!("{year:04}-{month:02}-15");
+        let bad_day = format!("{year:04}-06-{day:02}");
+        prop_assert!(!is_calendar_date(&bad_month), "{}", bad_month);
+        prop_assert!(!is_calendar_date(&bad_day), "{}", bad_day);
+    }
+
+    #[test]
+    fn only_the_date_shape_can_pass(text in ".{0,12}") {
+        // Never panics, whatever the bytes; and anything accepted has the shape.
+        if is_calendar_date(&text) {
+            let shape = text.len() == 10
+                && text.bytes().enumerate().all(|(i, b)| match i {
+                    4 | 7 => b == b'-',
+                    _ => b.is_ascii_digit(),
+                });
+            prop_assert!(shape, "{:?}", text);
+        }
+    }
+}

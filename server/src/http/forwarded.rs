@@ -1,0 +1,188 @@
+//! The client's address behind reverse proxies.
+//!
+//! `X-Forwarded-For` is written by whoever sends the request, so believing it
+//! blindly lets any client pick the address its failed logins are counted
+//! against (and the one the audit log records). It is read only when the
+//! socket's peer is a configured proxy (`BACKSTAGE_TRUSTED_PROXIES`), and then
+//! from the right: each trusted proxy appends the address it saw, so the
+//! rightmost entry that is not one of our proxies is the client. Entries left
+//! of it were written by the client and are ignored.
+
+use std::net::IpAddr;
+
+/// The proxies whose `X-Forwarded-For` entries we believe: addresses or
+/// CIDR ranges, `127.0.0.1, 10.0.0.0/8, fd00::/8`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<Network>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Network {
+    address: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    fn contains(&self, ip: IpAddr) -> bool {
+        match (self.address, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl TrustedProxies {
+    /// Parses a comma-separated list; the error names the entry that is wrong.
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                parse_network(entry)
+                    .ok_or_else(|| format!("{entry:?} is not an IP address or CIDR range"))
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|network| network.contains(ip))
+    }
+
+    /// The client's address, given the socket's peer and the request's
+    /// `X-Forwarded-For` header values in the order they arrived.
+    pub fn client_ip<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded_for: impl DoubleEndedIterator<Item = &'a str>,
+    ) -> IpAddr {
+        let peer = peer.to_canonical();
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let mut client = peer;
+        let hops = forwarded_for.rev().flat_map(|value| value.rsplit(','));
+        for hop in hops {
+            // Garbage from a hop we cannot trust ends the walk at the last good one.
+            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            client = ip.to_canonical();
+            if !self.trusts(client) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+fn parse_network(entry: &str) -> Option<Network> {
+    let (address, prefix) = match entry.split_once('/') {
+        Some((address, prefix)) => (
+            address.parse::<IpAddr>().ok()?,
+            Some(prefix.parse::<u8>().ok()?),
+        ),
+        None => (entry.parse::<IpAddr>().ok()?, None),
+    };
+    let bits = if address.is_ipv4() { 32 } else { 128 };
+    let prefix = prefix.unwrap_or(bits);
+    (prefix <= bits).then_some(Network { address, prefix })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(trusted: &str, peer: &str, headers: &[&str]) -> String {
+        TrustedProxies::parse(trusted)
+            .unwrap()
+            .client_ip(peer.parse().unwrap(), headers.iter().copied())
+            .to_string()
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+        assert_eq!(client("", "198.51.100.9", &["203.0.113.7"]), "198.51.100.9");
+        assert_eq!(
+            client("10.0.0.0/8", "198.51.100.9", &["203.0.113.7"]),
+            "198.51.100.9"
+        );
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        assert_eq!(
+            client("10.0.0.1", "10.0.0.1", &["203.0.113.7"]),
+            "203.0.113.7"
+        );
+        // The client wrote "1.2.3.4" itself; our proxy appended what it saw.
+        assert_eq!(
+            client("10.0.0.1", "10.0.0.1", &["1.2.3.4, 203.0.113.7"]),
+            "203.0.113.7"
+        );
+        // Two proxies of ours, and the header split over two lines.
+        assert_eq!(
+            client(
+                "10.0.0.0/8",
+                "10.0.0.2",
+                &["1.2.3.4, 203.0.113.7", "10.0.0.1"]
+            ),
+            "203.0.113.7"
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_without_the_header_or_with_garbage_is_the_client() {
+        assert_eq!(client("127.0.0.1", "127.0.0.1", &[]), "127.0.0.1");
+        assert_eq!(
+            client("127.0.0.1", "127.0.0.1", &["not-an-ip"]),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            client("10.0.0.0/8", "10.0.0.2", &["evil, 10.0.0.1"]),
+            "10.0.0.1"
+        );
+    }
+
+    #[test]
+    fn ranges_match_by_prefix_in_both_families() {
+        assert_eq!(
+            client("fd00::/8", "fd12::1", &["2001:db8::5"]),
+            "2001:db8::5"
+        );
+        assert_eq!(client("fd00::/8", "fe80::1", &["2001:db8::5"]), "fe80::1");
+        // IPv4 peers seen through an IPv6 socket are still IPv4.
+        assert_eq!(
+            client("192.168.0.0/16", "::ffff:192.168.1.1", &["203.0.113.7"]),
+            "203.0.113.7"
+        );
+        assert_eq!(
+            client("0.0.0.0/0", "192.0.2.1", &["203.0.113.7"]),
+            "203.0.113.7"
+        );
+    }
+
+    #[test]
+    fn bad_entries_are_named() {
+        assert!(
+            TrustedProxies::parse("10.0.0.1, proxy.local")
+                .unwrap_err()
+                .contains("proxy.local")
+        );
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert_eq!(
+            TrustedProxies::parse(" ").unwrap(),
+            TrustedProxies::default()
+        );
+    }
+}
