@@ -208,7 +208,9 @@ fn spawn_sync_tasks(state: &AppState) {
     });
 }
 
-fn router(state: AppState) -> Router {
+/// The whole application as a tower service: the API, the pages and the
+/// static site, under every middleware. The fuzz targets call it directly.
+pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos.clone();
     Router::new()
