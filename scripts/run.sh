@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"
+cargo leptos build --release --precompress "${LEPTOS_LIB_ARGS[@]}"
 export BACKSTAGE_ENV=${BACKSTAGE_ENV:-development}
 exec target/release/server

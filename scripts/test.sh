@@ -12,8 +12,8 @@ echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 
-echo "== cargo leptos build --release"
-cargo leptos build --release "${LEPTOS_LIB_ARGS[@]}"
+echo "== cargo leptos build --release --precompress"
+cargo leptos build --release --precompress "${LEPTOS_LIB_ARGS[@]}"
 
 echo "== cargo test --workspace --release (SQLite)"
 cargo test --workspace --release

@@ -10,7 +10,7 @@ mod pages;
 pub mod session;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, StaticSegment,
     components::{Route, Router, Routes},
@@ -29,6 +29,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name=session::SESSION_HINT_META content=if hint.0 { "1" } else { "0" }/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
+                // The server versions the pkg folder by content (server/src/http/assets.rs).
+                <link rel="stylesheet" href=format!("/{}/backstage.css", options.site_pkg_dir)/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -45,7 +47,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Session::provide();
     view! {
-        <Stylesheet id="leptos" href="/pkg/backstage.css"/>
         <Title text="Backstage"/>
         <Router>
             <TopBar/>

@@ -92,10 +92,11 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         Environment::Production => refuse_demo_members(&pool).await?,
     }
     password::warm_up();
+    let pkg_dir = std::path::Path::new(&config.site_root).join("pkg");
     let leptos = LeptosOptions::builder()
         .output_name("backstage")
         .site_root(config.site_root.as_str())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(format!("pkg/{}", http::assets::version(&pkg_dir)))
         .site_addr(config.listen_addr)
         .build();
     let state = AppState::new(Inner {
@@ -215,6 +216,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos.clone();
     Router::new()
         .merge(http::router())
+        .merge(http::assets::router(&state))
         .leptos_routes_with_context(&state, routes, provide_page_context, move || {
             shell(options.clone())
         })

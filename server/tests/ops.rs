@@ -57,11 +57,6 @@ async fn a_page_allows_only_the_script_carrying_its_nonce() {
         html.contains(&format!("nonce=\"{nonce}\"")),
         "the hydration script carries the nonce"
     );
-    // cargo-leptos writes pkg/backstage.wasm; a build without LEPTOS_OUTPUT_NAME asks for backstage_bg.wasm.
-    assert!(
-        html.contains("/pkg/backstage.wasm"),
-        "the page loads the wasm cargo-leptos writes"
-    );
     let again = app.request(Method::GET, "/login").send().await.unwrap();
     let csp_again = again.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
@@ -257,4 +252,95 @@ async fn production_refuses_a_database_holding_the_demo_members() {
         panic!("production started on a database with the demo members");
     };
     assert!(error.to_string().contains("demo password"), "{error}");
+}
+
+/// The version path a page links its built files under: `/pkg/{12 hex}`.
+fn pkg_path_in(html: &str) -> String {
+    let start = html.find("/pkg/").expect("a link to /pkg");
+    let version: String = html[start + 5..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(version.len(), 12, "a content version in {html}");
+    format!("/pkg/{version}")
+}
+
+#[tokio::test]
+async fn built_files_are_served_by_content_version_and_cached_forever() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (name, content) in [
+        ("backstage.js", "export default 1"),
+        ("backstage.wasm", "\0asm wasm"),
+        ("backstage.wasm.br", "brotli bytes"),
+        ("backstage.css", "body {}"),
+    ] {
+        std::fs::write(pkg.join(name), content).unwrap();
+    }
+    let site_root = site.path().to_str().unwrap();
+    let app = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;
+    let html = app
+        .request(Method::GET, "/login")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let pkg_path = pkg_path_in(&html);
+    // cargo-leptos writes backstage.wasm; a build without LEPTOS_OUTPUT_NAME would ask for backstage_bg.wasm.
+    for file in ["backstage.js", "backstage.wasm", "backstage.css"] {
+        assert!(
+            html.contains(&format!("{pkg_path}/{file}")),
+            "the page links {file}"
+        );
+    }
+
+    let wasm = app
+        .request(Method::GET, &format!("{pkg_path}/backstage.wasm"))
+        .header(header::ACCEPT_ENCODING, "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(wasm.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(
+        wasm.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(wasm.text().await.unwrap(), "brotli bytes");
+    let css = app
+        .request(Method::GET, &format!("{pkg_path}/backstage.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        css.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    assert_eq!(css.text().await.unwrap(), "body {}");
+    let missing = app
+        .request(Method::GET, &format!("{pkg_path}/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(
+        missing.headers().get(header::CACHE_CONTROL).is_none(),
+        "a 404 is never cached forever"
+    );
+
+    // A new build is a new URL.
+    std::fs::write(pkg.join("backstage.css"), "body { color: red }").unwrap();
+    let rebuilt = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;
+    let html = rebuilt
+        .request(Method::GET, "/login")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_ne!(pkg_path_in(&html), pkg_path);
 }

@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, each owning its routes. Handlers
 //! extract, call one domain function, and map the result.
 
+pub mod assets;
 mod audit;
 mod auth;
 mod extract;

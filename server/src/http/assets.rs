@@ -1,0 +1,61 @@
+//! The built front end (`/pkg`: the wasm, its JavaScript glue, the
+//! stylesheet), served under a path that names its content.
+//!
+//! At start-up the server hashes the files cargo-leptos built and serves them
+//! at `/pkg/{version}/…`; pages link to that path. A URL therefore never
+//! changes meaning, so browsers may keep the files for a year without asking
+//! again (`Cache-Control: immutable`), and a new build is a new URL: nobody
+//! runs a stale wasm against a newer server. `cargo leptos build --release
+//! --precompress` writes `.br` and `.gz` next to each file, which are sent to
+//! browsers that accept them, with no compression work per request.
+
+use std::path::Path;
+
+use axum::{
+    Router,
+    http::{HeaderValue, header},
+    response::Response,
+};
+use sha2::{Digest, Sha256};
+use tower_http::services::ServeDir;
+
+use crate::state::AppState;
+
+/// The files whose content makes up the version.
+const BUILT_FILES: [&str; 3] = ["backstage.js", "backstage.wasm", "backstage.css"];
+
+/// Twelve hex digits of SHA-256 over the built files (missing files count as
+/// empty, as in the integration tests, which do not build the front end).
+pub fn version(pkg_dir: &Path) -> String {
+    let mut hasher = Sha256::new();
+    for name in BUILT_FILES {
+        hasher.update(name.as_bytes());
+        hasher.update(std::fs::read(pkg_dir.join(name)).unwrap_or_default());
+    }
+    hasher.finalize()[..6]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// `/{site_pkg_dir}/…` (that is, `/pkg/{version}/…`) from the `pkg` folder.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let pkg_dir = Path::new(state.leptos.site_root.as_ref()).join("pkg");
+    let files = ServeDir::new(pkg_dir)
+        .precompressed_br()
+        .precompressed_gzip();
+    Router::new()
+        .nest_service(&format!("/{}", state.leptos.site_pkg_dir), files)
+        .layer(axum::middleware::map_response(cache_forever))
+}
+
+/// Only a file that was found may be cached; a 404 must be asked again.
+async fn cache_forever(mut response: Response) -> Response {
+    if response.status().is_success() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    response
+}
