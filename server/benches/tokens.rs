@@ -8,6 +8,7 @@ use app::api::Role;
 use server::{
     auth::{
         keys::KeyStore,
+        recent,
         revocation::Revocations,
         tokens::{self, NewToken},
     },
@@ -72,25 +73,42 @@ fn sign(bencher: divan::Bencher) {
     bencher.bench(|| tokens::issue(&keys, new_token(divan::black_box(now()))).unwrap());
 }
 
+/// What every authenticated request pays on its first use of a token: the
+/// signature and claims, then the revocation cut-offs and the role.
 #[divan::bench]
 fn verify_and_authorize(bencher: divan::Bencher) {
     let fixture = fixture();
     bencher.bench(|| {
         let keys = fixture.keys.current();
-        let verified = tokens::verify(
-            &keys,
-            &fixture.validation,
-            divan::black_box(&fixture.token),
-            now(),
+        let token = divan::black_box(&fixture.token);
+        authorize(
+            &fixture,
+            &tokens::verify(&keys, &fixture.validation, token, now()).unwrap(),
         )
-        .unwrap();
-        assert!(
-            !fixture
-                .revocations
-                .is_revoked(&verified.user_id, verified.issued_at)
-        );
-        verified.role == Role::Manager
     });
+}
+
+/// The same for a token this thread verified before (`auth::recent`).
+#[divan::bench]
+fn verify_and_authorize_remembered(bencher: divan::Bencher) {
+    let fixture = fixture();
+    bencher.bench(|| {
+        let keys = fixture.keys.current();
+        let token = divan::black_box(&fixture.token);
+        authorize(
+            &fixture,
+            &recent::verify(&keys, &fixture.validation, token, now()).unwrap(),
+        )
+    });
+}
+
+fn authorize(fixture: &Fixture, verified: &tokens::Verified) -> bool {
+    assert!(
+        !fixture
+            .revocations
+            .is_revoked(&verified.user_id, verified.issued_at)
+    );
+    verified.role == Role::Manager
 }
 
 /// The floor for a login's CPU: one bare argon2id verification at the same

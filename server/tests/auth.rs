@@ -596,6 +596,19 @@ async fn a_revoked_member_is_refused_within_a_second() {
 }
 
 #[tokio::test]
+async fn a_token_remembered_as_verified_is_still_refused_once_it_expires() {
+    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "1")]).await;
+    let drummer = app.login("drummer").await;
+    // Verified once, then answered from the thread's recent tokens.
+    for _ in 0..2 {
+        app.get_json("/api/setlists", &drummer.access_token).await;
+    }
+    // Past `exp` plus the 5 s leeway.
+    tokio::time::sleep(Duration::from_millis(7_500)).await;
+    assert_refused(&app, &drummer.access_token, "expired").await;
+}
+
+#[tokio::test]
 async fn the_database_holds_only_hashes_of_refresh_tokens() {
     let app = spawn_app().await;
     let session = app.login("drummer").await;

@@ -6,16 +6,18 @@
 //! string (it would end up in logs and browser history) or a cookie (that
 //! would make every API route open to CSRF).
 
+use std::sync::Arc;
+
 use axum::{extract::FromRequestParts, http::request::Parts};
 
-use super::tokens::{self, Verified};
+use super::{recent, tokens::Verified};
 use crate::{clock::now, error::ApiError, state::AppState};
 
 /// Any authenticated band member.
-pub struct AuthUser(pub Verified);
+pub struct AuthUser(pub Arc<Verified>);
 
 /// A band member with the manager role.
-pub struct Manager(pub Verified);
+pub struct Manager(pub Arc<Verified>);
 
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
@@ -23,7 +25,7 @@ impl FromRequestParts<AppState> for AuthUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(parts)?;
         let keys = state.keys.current();
-        let verified = tokens::verify(&keys, &state.validation, token, now())?;
+        let verified = recent::verify(&keys, &state.validation, token, now())?;
         if state
             .revocations
             .is_revoked(&verified.user_id, verified.issued_at)

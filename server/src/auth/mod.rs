@@ -9,12 +9,14 @@
 //!    the active Ed25519 key and published as a JWKS.
 //! 5. [`extract`]: every API request proves itself with `Authorization: Bearer`,
 //!    verified without a database round trip...
+//!    A token verified once is remembered per thread ([`recent`]).
 //! 6. [`revocation`]: ...except for a small in-memory list of users whose
 //!    older tokens were struck off.
 
 pub mod extract;
 pub mod keys;
 pub mod password;
+pub mod recent;
 pub mod refresh;
 pub mod revocation;
 pub mod throttle;

@@ -40,6 +40,7 @@ pub struct Verified {
     pub role: Role,
     pub session_id: String,
     pub issued_at: i64,
+    pub expires_at: i64,
 }
 
 /// The checks every token must pass, built once at start-up.
@@ -110,5 +111,6 @@ pub fn verify(
         role,
         session_id: claims.sid,
         issued_at: claims.iat,
+        expires_at: claims.exp,
     })
 }
