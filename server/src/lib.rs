@@ -8,5 +8,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod read_cache;
 pub mod startup;
 pub mod state;

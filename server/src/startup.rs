@@ -23,6 +23,7 @@ use crate::{
     db,
     error::ApiError,
     http::{self, users::create_user},
+    read_cache,
     state::{AppState, Inner},
 };
 
@@ -105,6 +106,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         keys,
         revocations: Default::default(),
         throttle: LoginThrottle::default(),
+        reads: Default::default(),
         hashing: Semaphore::new(hashing_slots()),
         leptos,
         config,
@@ -197,6 +199,8 @@ fn spawn_sync_tasks(state: &AppState) {
             }
         }
     });
+    let reads = state.clone();
+    tokio::spawn(async move { read_cache::follow_changes(&reads.reads, &reads.db).await });
     let keys = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(keys::KEY_POLL);

@@ -11,6 +11,7 @@ use crate::{
     auth::{keys::KeyStore, revocation::Revocations, throttle::LoginThrottle},
     config::Config,
     db::Pool,
+    read_cache::ReadCache,
 };
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct Inner {
     pub validation: Validation,
     pub revocations: Revocations,
     pub throttle: LoginThrottle,
+    /// The setlist reads, answered from memory while nothing changed.
+    pub reads: ReadCache,
     /// Bounds concurrent argon2 work: a login flood cannot take every core.
     pub hashing: Semaphore,
     pub leptos: LeptosOptions,

@@ -106,6 +106,25 @@ impl Instance {
         request.send().await.unwrap().status()
     }
 
+    async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     async fn refresh(&self, cookie: &str) -> reqwest::Response {
         self.client
             .post(format!("{}/api/auth/refresh", self.address))
@@ -163,8 +182,46 @@ async fn two_instances_share_sessions_revocations_and_keys_through_the_database(
         StatusCode::UNAUTHORIZED
     );
 
-    // A manager revokes the drummer on A; B refuses the drummer's token within a second.
+    // B answers setlist reads from memory; a change made through A shows on B
+    // within the change poll (250 ms), and never reverts.
     let manager = a.login("manager").await;
+    let token = manager.access_token.as_str();
+    let new = json!({ "name": "Cached", "show_date": "2026-12-04" });
+    let (status, created) = a
+        .send_json(Method::POST, "/api/setlists", token, Some(new))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/api/setlists/{}", created["id"].as_str().unwrap());
+    let name_on_b =
+        || async { b.send_json(Method::GET, &path, token, None).await.1["name"].clone() };
+    eventually(Duration::from_secs(1), || async {
+        name_on_b().await == "Cached"
+    })
+    .await;
+    let renamed = json!({ "name": "Renamed", "show_date": "2026-12-04", "version": 1 });
+    let (status, _) = a.send_json(Method::PUT, &path, token, Some(renamed)).await;
+    assert_eq!(status, StatusCode::OK);
+    let took = eventually(Duration::from_secs(1), || async {
+        name_on_b().await == "Renamed"
+    })
+    .await;
+    println!("a setlist change reached the other instance's reads after {took:?}");
+    eventually(Duration::from_secs(1), || async {
+        let (_, list) = b.send_json(Method::GET, "/api/setlists", token, None).await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|setlist| setlist["name"] == "Renamed")
+    })
+    .await;
+    let (status, _) = a.send_json(Method::DELETE, &path, token, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    eventually(Duration::from_secs(1), || async {
+        b.send_json(Method::GET, &path, token, None).await.0 == StatusCode::NOT_FOUND
+    })
+    .await;
+
+    // A manager revokes the drummer on A; B refuses the drummer's token within a second.
     let victim = b.login("drummer").await;
     assert_eq!(
         b.status(Method::GET, "/api/me", &victim.access_token).await,

@@ -102,6 +102,7 @@ pub async fn insert(
     .await?;
     insert_songs(&mut tx, id, &input.songs, &[]).await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+    bump_change_counter(&mut tx).await?;
     tx.commit().await?;
     Ok(setlist)
 }
@@ -146,6 +147,7 @@ pub async fn replace(
         .await?;
     insert_songs(&mut tx, id, &input.songs, &existing).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    bump_change_counter(&mut tx).await?;
     tx.commit().await?;
     Ok(setlist)
 }
@@ -186,16 +188,36 @@ pub async fn patch_song(
         return Err(WriteError::NotFound);
     }
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    bump_change_counter(&mut tx).await?;
     tx.commit().await?;
     Ok(setlist)
 }
 
 pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let deleted = sqlx::query("DELETE FROM setlists WHERE id = $1")
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    bump_change_counter(&mut tx).await?;
+    tx.commit().await?;
+    Ok(deleted == 1)
+}
+
+/// Counts every committed change to setlists, so that each instance's read
+/// cache notices changes made by other instances (`crate::read_cache`).
+async fn bump_change_counter(tx: &mut Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE change_counters SET value = value + 1 WHERE name = 'setlists'")
+        .execute(&mut **tx)
         .await?;
-    Ok(deleted.rows_affected() == 1)
+    Ok(())
+}
+
+pub async fn change_counter(pool: &Pool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'setlists'")
+        .fetch_one(pool)
+        .await
 }
 
 async fn why_not_written(tx: &mut Transaction<'_, Any>, id: &str) -> WriteError {

@@ -7,6 +7,7 @@ use app::api::{
 };
 use axum::{
     Json, Router,
+    body::Bytes,
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -31,8 +32,8 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/setlists", tag = "setlists", security(("bearer" = [])),
     responses((status = 200, description = "Every setlist, newest show first", body = [SetlistSummary])))]
-async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Json<Vec<SetlistSummary>>> {
-    Ok(Json(db::setlists::list(&state.db).await?))
+async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Response> {
+    Ok(json_body(state.reads.list(&state.db).await?))
 }
 
 #[utoipa::path(post, path = "/api/setlists", tag = "setlists", security(("bearer" = [])), request_body = SetlistInput,
@@ -45,6 +46,7 @@ async fn create(
     validated(validate_setlist(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
     let setlist = db::setlists::insert(&state.db, &id, &input, now()).await?;
+    state.reads.invalidate();
     let location =
         HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
     Ok((
@@ -63,10 +65,12 @@ async fn read(
     _: AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let setlist = db::setlists::get(&state.db, &parse_id(&id)?)
+    let setlist = state
+        .reads
+        .setlist(&state.db, &parse_id(&id)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(with_etag(setlist))
+    Ok(with_version(json_body(setlist.body), setlist.version))
 }
 
 #[utoipa::path(put, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])), request_body = SetlistInput,
@@ -95,6 +99,7 @@ async fn replace(
     let setlist = db::setlists::replace(&state.db, &id, expected, &input, now())
         .await
         .map_err(write_error)?;
+    state.reads.invalidate();
     Ok(with_etag(setlist))
 }
 
@@ -112,6 +117,7 @@ async fn patch_song(
     let setlist = db::setlists::patch_song(&state.db, &id, &song_id, &patch, now())
         .await
         .map_err(write_error)?;
+    state.reads.invalidate();
     Ok(with_etag(setlist))
 }
 
@@ -124,6 +130,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     if db::setlists::delete(&state.db, &parse_id(&id)?).await? {
+        state.reads.invalidate();
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)
@@ -158,10 +165,20 @@ fn if_match_version(headers: &HeaderMap) -> Option<i64> {
 }
 
 fn with_etag(setlist: Setlist) -> Response {
-    let etag = HeaderValue::try_from(format!("\"{}\"", setlist.version)).ok();
-    let mut response = Json(setlist).into_response();
-    if let Some(etag) = etag {
+    let version = setlist.version;
+    with_version(Json(setlist).into_response(), version)
+}
+
+/// The setlist's version as its `ETag`, for `If-Match` on the next `PUT`.
+fn with_version(mut response: Response, version: i64) -> Response {
+    if let Ok(etag) = HeaderValue::try_from(format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, etag);
     }
     response
+}
+
+/// JSON that is already serialised (by the read cache).
+fn json_body(body: Bytes) -> Response {
+    let json = HeaderValue::from_static("application/json");
+    ([(header::CONTENT_TYPE, json)], body).into_response()
 }

@@ -1,0 +1,148 @@
+//! The two reads every band member's screen makes — the overview and one
+//! setlist — kept in memory as the JSON they are answered with, so that a
+//! repeated read costs no database round trip.
+//!
+//! Correctness rests on one number, the cache's generation:
+//!
+//! - A write made through this instance bumps it before the write's response
+//!   is sent, so a client never reads older data after its own write, nor
+//!   after any write whose answer it has seen.
+//! - A write made through another instance bumps the `change_counters` row in
+//!   its transaction. Every instance reads that counter every `CHANGE_POLL`
+//!   and bumps its generation when the counter moved: other instances' writes
+//!   show here within that bound (the same bound as revocations).
+//! - An answer is stored only if the generation did not move while it was
+//!   read from the database, and is served only under the generation it was
+//!   stored with. A read racing a write can therefore never keep stale data.
+//!
+//! Writes never trust the cache: the optimistic-concurrency check is the
+//! database's `WHERE version = expected`, so a stale read can at worst lead to
+//! a 409, never to a lost update.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::body::Bytes;
+
+use crate::db::{self, Pool};
+
+/// The bound on how long a change made through another instance takes to show.
+pub const CHANGE_POLL: Duration = Duration::from_millis(250);
+
+#[derive(Default)]
+pub struct ReadCache {
+    generation: AtomicU64,
+    answers: RwLock<Answers>,
+}
+
+#[derive(Default)]
+struct Answers {
+    /// The generation these answers were read under.
+    generation: u64,
+    list: Option<Bytes>,
+    setlists: HashMap<String, CachedSetlist>,
+}
+
+/// One setlist's JSON and its version (for the `ETag`).
+#[derive(Clone)]
+pub struct CachedSetlist {
+    pub body: Bytes,
+    pub version: i64,
+}
+
+impl ReadCache {
+    /// Forgets every answer: something changed.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// `GET /api/setlists` as JSON.
+    pub async fn list(&self, pool: &Pool) -> Result<Bytes, sqlx::Error> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(body) = self.lookup(generation, |answers| answers.list.clone()) {
+            return Ok(body);
+        }
+        let body = to_json(&db::setlists::list(pool).await?);
+        self.store(generation, |answers| answers.list = Some(body.clone()));
+        Ok(body)
+    }
+
+    /// `GET /api/setlists/{id}` as JSON; `None` when there is no such setlist.
+    pub async fn setlist(
+        &self,
+        pool: &Pool,
+        id: &str,
+    ) -> Result<Option<CachedSetlist>, sqlx::Error> {
+        let generation = self.generation.load(Ordering::Acquire);
+        if let Some(hit) = self.lookup(generation, |answers| answers.setlists.get(id).cloned()) {
+            return Ok(Some(hit));
+        }
+        let Some(setlist) = db::setlists::get(pool, id).await? else {
+            return Ok(None);
+        };
+        let cached = CachedSetlist {
+            body: to_json(&setlist),
+            version: setlist.version,
+        };
+        self.store(generation, |answers| {
+            answers.setlists.insert(id.to_string(), cached.clone());
+        });
+        Ok(Some(cached))
+    }
+
+    fn lookup<T>(&self, generation: u64, read: impl FnOnce(&Answers) -> Option<T>) -> Option<T> {
+        let answers = self.answers.read().expect("read cache lock poisoned");
+        (answers.generation == generation)
+            .then(|| read(&answers))
+            .flatten()
+    }
+
+    /// Keeps an answer read under `generation`, unless a change came since.
+    fn store(&self, generation: u64, write: impl FnOnce(&mut Answers)) {
+        let mut answers = self.answers.write().expect("read cache lock poisoned");
+        if self.generation.load(Ordering::Acquire) != generation {
+            return;
+        }
+        if answers.generation != generation {
+            *answers = Answers {
+                generation,
+                ..Answers::default()
+            };
+        }
+        write(&mut answers);
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Bytes {
+    serde_json::to_vec(value)
+        .expect("API types serialise to JSON")
+        .into()
+}
+
+/// Polls the database's change counter; any move (or a failed read: we can
+/// no longer tell) forgets every answer. Runs for the life of the server.
+pub async fn follow_changes(cache: &ReadCache, pool: &Pool) {
+    let mut seen = None;
+    let mut tick = tokio::time::interval(CHANGE_POLL);
+    loop {
+        tick.tick().await;
+        match db::setlists::change_counter(pool).await {
+            Ok(counter) if seen == Some(counter) => {}
+            Ok(counter) => {
+                seen = Some(counter);
+                cache.invalidate();
+            }
+            Err(e) => {
+                seen = None;
+                cache.invalidate();
+                tracing::warn!(error = %e, "change counter poll failed");
+            }
+        }
+    }
+}
