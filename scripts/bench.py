@@ -100,7 +100,10 @@ def memory_mib(pid, field="VmHWM"):
 
 
 def to_ms(text):
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    match = re.match(r"([\d.]+)(\w+)", text)
+    if not match:
+        raise ValueError(f"unexpected latency from wrk: {text!r}")
+    value, unit = match.groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -112,6 +115,8 @@ def run_wrk(port, path, seconds, headers=(), lua=None, connections=32):
         command += ["-s", lua]
     command.append(f"http://127.0.0.1:{port}{path}")
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "50%" not in out:
+        raise RuntimeError(f"wrk gave no latencies for {path}:\n{out}")
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
