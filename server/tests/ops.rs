@@ -254,6 +254,27 @@ async fn production_refuses_a_database_holding_the_demo_members() {
     assert!(error.to_string().contains("demo password"), "{error}");
 }
 
+/// GETs a built file, expecting it found and cacheable for a year.
+async fn fetch_cached_forever(
+    app: &TestApp,
+    path: &str,
+    accept_encoding: &str,
+) -> reqwest::Response {
+    let response = app
+        .request(Method::GET, path)
+        .header(header::ACCEPT_ENCODING, accept_encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let cache_control = &response.headers()[header::CACHE_CONTROL];
+    assert_eq!(
+        cache_control, "public, max-age=31536000, immutable",
+        "{path}"
+    );
+    response
+}
+
 /// The version path a page links its built files under: `/pkg/{12 hex}`.
 fn pkg_path_in(html: &str) -> String {
     let start = html.find("/pkg/").expect("a link to /pkg");
@@ -297,28 +318,10 @@ async fn built_files_are_served_by_content_version_and_cached_forever() {
         );
     }
 
-    let wasm = app
-        .request(Method::GET, &format!("{pkg_path}/backstage.wasm"))
-        .header(header::ACCEPT_ENCODING, "br, gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wasm.status(), StatusCode::OK);
+    let wasm = fetch_cached_forever(&app, &format!("{pkg_path}/backstage.wasm"), "br, gzip").await;
     assert_eq!(wasm.headers()[header::CONTENT_ENCODING], "br");
-    assert_eq!(
-        wasm.headers()[header::CACHE_CONTROL],
-        "public, max-age=31536000, immutable"
-    );
     assert_eq!(wasm.text().await.unwrap(), "brotli bytes");
-    let css = app
-        .request(Method::GET, &format!("{pkg_path}/backstage.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        css.headers()[header::CACHE_CONTROL],
-        "public, max-age=31536000, immutable"
-    );
+    let css = fetch_cached_forever(&app, &format!("{pkg_path}/backstage.css"), "identity").await;
     assert_eq!(css.text().await.unwrap(), "body {}");
     let missing = app
         .request(Method::GET, &format!("{pkg_path}/nothing.js"))
