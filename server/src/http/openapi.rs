@@ -88,6 +88,11 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
     let mut errors: Vec<(&str, &str)> = vec![("500", "internal: something went wrong on our side")];
     if path.starts_with("/api/") {
         errors.push(("405", "method_not_allowed"));
+        errors.push(("408", "request_timeout: the request took too long"));
+        errors.push((
+            "431",
+            "headers_too_large: request line and headers over 16 KiB",
+        ));
     }
     if path == "/api/auth/login" {
         errors.push(("401", "invalid_credentials"));
