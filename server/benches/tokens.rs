@@ -4,6 +4,8 @@
 //!
 //! `cargo bench -p server --bench tokens` (also: the argon2id floor of a login)
 
+use std::borrow::Borrow;
+
 use app::api::Role;
 use server::{
     auth::{
@@ -77,28 +79,27 @@ fn sign(bencher: divan::Bencher) {
 /// signature and claims, then the revocation cut-offs and the role.
 #[divan::bench]
 fn verify_and_authorize(bencher: divan::Bencher) {
-    let fixture = fixture();
-    bencher.bench(|| {
-        let keys = fixture.keys.current();
-        let token = divan::black_box(&fixture.token);
-        authorize(
-            &fixture,
-            &tokens::verify(&keys, &fixture.validation, token, now()).unwrap(),
-        )
+    verify_then_authorize(bencher, |f, token| {
+        tokens::verify(&f.keys.current(), &f.validation, token, now()).unwrap()
     });
 }
 
 /// The same for a token this thread verified before (`auth::recent`).
 #[divan::bench]
 fn verify_and_authorize_remembered(bencher: divan::Bencher) {
+    verify_then_authorize(bencher, |f, token| {
+        recent::verify(&f.keys.current(), &f.validation, token, now()).unwrap()
+    });
+}
+
+fn verify_then_authorize<V: Borrow<tokens::Verified>>(
+    bencher: divan::Bencher,
+    verify: impl Fn(&Fixture, &str) -> V + Sync,
+) {
     let fixture = fixture();
     bencher.bench(|| {
-        let keys = fixture.keys.current();
-        let token = divan::black_box(&fixture.token);
-        authorize(
-            &fixture,
-            &recent::verify(&keys, &fixture.validation, token, now()).unwrap(),
-        )
+        let verified = verify(&fixture, divan::black_box(&fixture.token));
+        authorize(&fixture, verified.borrow())
     });
 }
 

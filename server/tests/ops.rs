@@ -307,14 +307,7 @@ async fn built_files_are_served_by_content_version_and_cached_forever() {
     }
     let site_root = site.path().to_str().unwrap();
     let app = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;
-    let html = app
-        .request(Method::GET, "/login")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page("/login").await;
     let pkg_path = pkg_path_in(&html);
     // cargo-leptos writes backstage.wasm; a build without LEPTOS_OUTPUT_NAME would ask for backstage_bg.wasm.
     for file in ["backstage.js", "backstage.wasm", "backstage.css"] {
@@ -343,13 +336,5 @@ async fn built_files_are_served_by_content_version_and_cached_forever() {
     // A new build is a new URL.
     std::fs::write(pkg.join("backstage.css"), "body { color: red }").unwrap();
     let rebuilt = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;
-    let html = rebuilt
-        .request(Method::GET, "/login")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_ne!(pkg_path_in(&html), pkg_path);
+    assert_ne!(pkg_path_in(&rebuilt.page("/login").await), pkg_path);
 }

@@ -104,6 +104,13 @@ impl TestApp {
         self.request(method, path).bearer_auth(token)
     }
 
+    /// The HTML of a page.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.request(Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.unwrap()
+    }
+
     /// GETs `path` with `token`, expects 200 and returns the JSON body.
     pub async fn get_json(&self, path: &str, token: &str) -> Value {
         let response = self.authed(Method::GET, path, token).send().await.unwrap();
