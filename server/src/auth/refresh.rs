@@ -19,13 +19,13 @@ use crate::db::{
     self, Pool,
     audit::{Event, EventKind, Origin},
     refresh::FamilyRow,
+    users::UserRow,
 };
 
-/// A token for the cookie, and who it belongs to.
+/// A token for the cookie, and the session (family) it belongs to.
 pub struct Issued {
     pub token: String,
     pub family_id: String,
-    pub user_id: String,
 }
 
 #[derive(Debug)]
@@ -71,36 +71,38 @@ pub async fn start(
     Ok(Issued {
         token,
         family_id: family.id,
-        user_id: family.user_id,
     })
 }
 
-/// Spends `presented` and returns its successor.
+/// Spends `presented` and returns its successor, with the member it belongs to.
 pub async fn rotate(
     pool: &Pool,
     presented: &str,
     grace_secs: i64,
     origin: &Origin,
     now: i64,
-) -> Result<Issued, RefreshError> {
+) -> Result<(Issued, UserRow), RefreshError> {
     let presented_hash = hash(presented);
-    let found = db::refresh::find_token(pool, &presented_hash)
+    // One connection for the whole exchange: every pool checkout and return
+    // is a hand-over between threads, and this is the hottest write path.
+    let mut conn = pool.acquire().await?;
+    let found = db::refresh::find_token(&mut *conn, &presented_hash)
         .await?
         .ok_or(RefreshError::Invalid)?;
     if found.revoked_at.is_some() || found.expires_at <= now {
         return Err(RefreshError::Invalid);
     }
-    let origin = origin.by(&found.user_id);
+    let user_id = found.user.id.as_str();
+    let origin = origin.by(user_id);
     let (token, new_hash) = new_token();
-    let refreshed = session_event(
-        EventKind::Refreshed,
-        &origin,
-        &found.user_id,
-        &found.family_id,
-    );
+    let refreshed = session_event(EventKind::Refreshed, &origin, user_id, &found.family_id);
+    let issued = |token| Issued {
+        token,
+        family_id: found.family_id.clone(),
+    };
     if found.spent_at.is_none()
         && db::refresh::rotate(
-            pool,
+            &mut *conn,
             &found.family_id,
             &presented_hash,
             &new_hash,
@@ -109,24 +111,24 @@ pub async fn rotate(
         )
         .await?
     {
-        return Ok(issued(token, found.family_id, found.user_id));
+        return Ok((issued(token), found.user));
     }
     // Spent already (maybe a split second ago by a concurrent request): re-read when.
-    let spent_at = db::refresh::find_token(pool, &presented_hash)
+    let spent_at = db::refresh::find_token(&mut *conn, &presented_hash)
         .await?
         .and_then(|row| row.spent_at)
         .unwrap_or(now);
     if now - spent_at < grace_secs {
-        db::refresh::add_token(pool, &found.family_id, &new_hash, now, &refreshed).await?;
-        return Ok(issued(token, found.family_id, found.user_id));
+        db::refresh::add_token(&mut *conn, &found.family_id, &new_hash, now, &refreshed).await?;
+        return Ok((issued(token), found.user));
     }
     let reuse = session_event(
         EventKind::RefreshReuseDetected,
         &origin,
-        &found.user_id,
+        user_id,
         &found.family_id,
     );
-    db::refresh::revoke_family(pool, &found.family_id, now, &reuse).await?;
+    db::refresh::revoke_family(&mut *conn, &found.family_id, now, &reuse).await?;
     Err(RefreshError::Reused {
         family_id: found.family_id,
     })
@@ -142,11 +144,11 @@ pub async fn end(
     let Some(found) = db::refresh::find_token(pool, &hash(presented)).await? else {
         return Ok(());
     };
-    let origin = origin.by(&found.user_id);
+    let origin = origin.by(&found.user.id);
     let event = session_event(
         EventKind::LoggedOut,
         &origin,
-        &found.user_id,
+        &found.user.id,
         &found.family_id,
     );
     db::refresh::revoke_family(pool, &found.family_id, now, &event).await
@@ -179,14 +181,6 @@ fn session_event<'a>(
         origin,
         subject_id: Some(user_id),
         detail: json!({ "session_id": family_id }),
-    }
-}
-
-fn issued(token: String, family_id: String, user_id: String) -> Issued {
-    Issued {
-        token,
-        family_id,
-        user_id,
     }
 }
 

@@ -34,6 +34,10 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
     let pool = AnyPoolOptions::new()
         .max_connections(if sqlite { 8 } else { 16 })
         .acquire_timeout(Duration::from_secs(5))
+        // A pooled PostgreSQL connection can die with the network, so it is
+        // pinged before use; an embedded SQLite connection cannot, and the
+        // ping would cost a round trip to its worker thread on every query.
+        .test_before_acquire(!sqlite)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if sqlite {

@@ -1,10 +1,11 @@
 //! Refresh-token families and their tokens (stored as hashes only).
 
-use sqlx::{AnyConnection, FromRow};
+use sqlx::{Acquire, Any, AnyConnection, AnyExecutor, FromRow};
 
 use super::{
     Pool,
     audit::{self, Event},
+    users::UserRow,
 };
 
 #[derive(Clone, Debug, FromRow)]
@@ -19,14 +20,16 @@ pub struct FamilyRow {
     pub ip: String,
 }
 
-/// A presented token, joined with its family.
+/// A presented token, joined with its family and the member it belongs to
+/// (one query: the refresh answer needs all three).
 #[derive(Clone, Debug, FromRow)]
 pub struct TokenRow {
     pub family_id: String,
-    pub user_id: String,
     pub spent_at: Option<i64>,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    #[sqlx(flatten)]
+    pub user: UserRow,
 }
 
 /// Starts a family (a login) with its first token.
@@ -70,29 +73,35 @@ async fn insert_token(
         .map(|_| ())
 }
 
-pub async fn find_token(pool: &Pool, token_hash: &str) -> Result<Option<TokenRow>, sqlx::Error> {
+pub async fn find_token(
+    db: impl AnyExecutor<'_>,
+    token_hash: &str,
+) -> Result<Option<TokenRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT t.family_id, f.user_id, t.spent_at, f.expires_at, f.revoked_at \
-         FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+        "SELECT t.family_id, t.spent_at, f.expires_at, f.revoked_at, \
+                u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after \
+         FROM refresh_tokens t \
+         JOIN refresh_families f ON f.id = t.family_id \
+         JOIN users u ON u.id = f.user_id \
          WHERE t.token_hash = $1",
     )
     .bind(token_hash)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await
 }
 
 /// Spends `old_hash` and adds `new_hash` to the family in one transaction.
 /// Returns false when the token was already spent: exactly one concurrent
 /// refresh can win, because the conditional UPDATE is the race's arbiter.
-pub async fn rotate(
-    pool: &Pool,
+pub async fn rotate<'c>(
+    db: impl Acquire<'c, Database = Any>,
     family_id: &str,
     old_hash: &str,
     new_hash: &str,
     now: i64,
     event: &Event<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
     let spent = sqlx::query(
         "UPDATE refresh_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL",
     )
@@ -111,14 +120,14 @@ pub async fn rotate(
 }
 
 /// Adds a token to a live family without spending one (the grace-window answer).
-pub async fn add_token(
-    pool: &Pool,
+pub async fn add_token<'c>(
+    db: impl Acquire<'c, Database = Any>,
     family_id: &str,
     new_hash: &str,
     now: i64,
     event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
     add_to_family(&mut tx, family_id, new_hash, now).await?;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await
@@ -138,13 +147,13 @@ async fn add_to_family(
     insert_token(tx, family_id, new_hash, now).await
 }
 
-pub async fn revoke_family(
-    pool: &Pool,
+pub async fn revoke_family<'c>(
+    db: impl Acquire<'c, Database = Any>,
     family_id: &str,
     now: i64,
     event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(family_id)

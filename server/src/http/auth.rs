@@ -111,7 +111,7 @@ async fn refresh_session(
         .to_string();
     let now = now();
     let grace = state.config.refresh_grace.as_secs() as i64;
-    let issued = match refresh::rotate(&state.db, &presented, grace, &origin, now).await {
+    let (issued, user) = match refresh::rotate(&state.db, &presented, grace, &origin, now).await {
         Ok(issued) => issued,
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {
@@ -124,9 +124,6 @@ async fn refresh_session(
             return Err(ApiError::InvalidToken);
         }
     };
-    let user = db::users::find_by_id(&state.db, &issued.user_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
     set_refresh_cookie(&state, &cookies, issued.token);
     token_response(&state, &user, &issued.family_id, now).map(Json)
 }
