@@ -32,7 +32,15 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
         url.to_string()
     };
     let pool = AnyPoolOptions::new()
-        .max_connections(if sqlite { 8 } else { 16 })
+        // SQLite lets one connection write at a time; others that try spin
+        // in its busy handler, sleeping 1, 2, 5, 10… ms. One connection turns
+        // that into an orderly queue of async waiters and keeps one warm page
+        // cache. Reads queue too, but the hot ones are served from memory
+        // (`read_cache`, remembered tokens). Measured: refresh 0.59 → 0.40 ms
+        // of CPU, p99 34 → 8 ms. So never ask the pool for a second connection
+        // while holding one (pass the transaction down instead): it would
+        // wait for itself until `acquire_timeout` fails the request.
+        .max_connections(if sqlite { 1 } else { 16 })
         .acquire_timeout(Duration::from_secs(5))
         // A pooled PostgreSQL connection can die with the network, so it is
         // pinged before use; an embedded SQLite connection cannot, and the
