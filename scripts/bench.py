@@ -104,7 +104,7 @@ def to_ms(text):
     if not match:
         raise ValueError(f"unexpected latency from wrk: {text!r}")
     value, unit = match.groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
 def run_wrk(port, path, seconds, headers=(), lua=None, connections=32):
@@ -115,14 +115,16 @@ def run_wrk(port, path, seconds, headers=(), lua=None, connections=32):
         command += ["-s", lua]
     command.append(f"http://127.0.0.1:{port}{path}")
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    if "50%" not in out:
-        raise RuntimeError(f"wrk gave no latencies for {path}:\n{out}")
-    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    try:
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        p50, p99 = (to_ms(re.search(rf"{q}%\s+(\S+)", out).group(1)) for q in (50, 99))
+    except (AttributeError, ValueError) as error:
+        raise RuntimeError(f"unexpected output from wrk for {path} ({error}):\n{out}") from None
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "requests": requests,
-        "p50_ms": to_ms(re.search(r"50%\s+(\S+)", out).group(1)),
-        "p99_ms": to_ms(re.search(r"99%\s+(\S+)", out).group(1)),
+        "p50_ms": p50,
+        "p99_ms": p99,
         "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
     }
 
