@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
+# A build from scratch needs about 3 GB under target/ (plus the tools setup.sh
+# installs); a disk that fills up midway fails with a less obvious message.
+free_gb=$(df -Pk . | awk 'NR == 2 { print int($4 / 1048576) }')
+if [ "$free_gb" -lt 5 ]; then
+  echo "test.sh: only ${free_gb} GB free on this disk; building and testing needs about 5 GB" >&2
+  exit 1
+fi
 scripts/setup.sh
 source scripts/env.sh
 
