@@ -7,5 +7,5 @@ command -v wrk >/dev/null || {
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 }
 source scripts/env.sh
-cargo leptos build --release --precompress "${LEPTOS_LIB_ARGS[@]}" >/dev/null
+build_site >/dev/null
 exec python3 scripts/bench.py "${1:-10}"

@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release --precompress "${LEPTOS_LIB_ARGS[@]}"
+build_site
 export BACKSTAGE_ENV=${BACKSTAGE_ENV:-development}
 exec target/release/server

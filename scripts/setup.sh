@@ -37,30 +37,34 @@ apt_install() {
 
 # 1. System packages: a browser for Playwright, Node.js for it, PostgreSQL for the second backend.
 have node && have npm || apt_install nodejs npm
+# zopfli writes the .gz of the site: about 6 % smaller than gzip -9.
+have zopfli || apt_install zopfli
 if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then apt_install chromium; fi
 if [ "$WITH_POSTGRES" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt_install postgresql
 fi
 
-# 2. The wasm32 standard library: rustup's when its server answers, Debian's otherwise.
+# 2. The wasm32 standard library and its source (the browser's wasm rebuilds
+#    std with size options, see scripts/env.sh): rustup's when its server
+#    answers, Debian's otherwise.
 mkdir -p target
 route_file=target/toolchain.env
-if have rustup && { rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
-  timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; }; then
-  log "wasm32 target: rustup"
+rustup_route() {
+  have rustup || return 1
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
+    timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || return 1
+  rustup component list --installed 2>/dev/null | grep -q '^rust-src' ||
+    timeout 120 rustup component add rust-src >/dev/null 2>&1
+}
+if rustup_route; then
+  log "wasm32 target and std source: rustup"
   : >"$route_file"
 else
-  log "wasm32 target: rustup unavailable, using Debian's rustc-web with build-std"
+  log "wasm32 target: rustup unavailable, using Debian's rustc-web"
   apt_install rustc-web cargo-web rust-web-src rust-web-llvm lld-22
   [ -e /usr/bin/rust-lld ] || as_root ln -s "$(command -v ld.lld-22 || echo /usr/lib/llvm-22/bin/ld.lld)" /usr/bin/rust-lld
-  cat >"$route_file" <<'ROUTE'
-export PATH="/usr/bin:$PATH"
-export RUSTC_BOOTSTRAP=1
-LEPTOS_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
-ROUTE
+  echo 'DEBIAN_RUST=1' >"$route_file"
 fi
-# shellcheck source=/dev/null
-source "$route_file"
 
 # 3. cargo-leptos, built without its web downloads (they are unreachable here).
 if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
@@ -83,4 +87,6 @@ if ! [ -x end2end/node_modules/.bin/playwright ] || ! [ -x end2end/node_modules/
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
 
+# shellcheck source=/dev/null
+source scripts/env.sh
 log "ready: $(cargo leptos --version), $(wasm-bindgen --version), $(end2end/node_modules/.bin/wasm-opt --version | head -1)"

@@ -19,8 +19,8 @@ echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 
-echo "== cargo leptos build --release --precompress"
-cargo leptos build --release --precompress "${LEPTOS_LIB_ARGS[@]}"
+echo "== build_site (cargo leptos build --release --precompress, zopfli)"
+build_site
 
 echo "== cargo test --workspace --release (SQLite)"
 cargo test --workspace --release

@@ -4,7 +4,8 @@
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    // No panic hook: the release wasm is built to trap on a panic without
+    // formatting a message (scripts/env.sh), so a hook would never run.
     leptos::mount::hydrate_body(app::App);
     // Lets end-to-end tests wait for the page to be live instead of guessing.
     let _ = js_sys::Reflect::set(
