@@ -305,7 +305,7 @@ async fn forged_and_tampered_tokens_are_refused() {
     let keys = app.state.keys.current();
     let mut own = Header::new(Algorithm::EdDSA);
     own.kid = Some(keys.signer.kid.clone());
-    let own_sign = |claims: &Value| jsonwebtoken::encode(&own, claims, &keys.signer.key).unwrap();
+    let own_sign = |claims: &Value| keys.signer.sign(&own, claims).unwrap();
     assert_eq!(
         app.authed(Method::GET, "/api/setlists", &own_sign(&claims))
             .send()
@@ -377,6 +377,69 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family() {
     expect_error(replay, StatusCode::UNAUTHORIZED, "invalid_token").await;
     let after = app.refresh_response(&legitimate.refresh_cookie).await;
     expect_error(after, StatusCode::UNAUTHORIZED, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn on_sqlite_a_live_token_is_rotated_in_one_batch() {
+    // The refresh handler falls back to the portable path whenever the batch
+    // does not rotate, so the HTTP tests alone would not notice a batch that
+    // never does: call it directly.
+    use server::db::{audit::Origin, refresh};
+    use sha2::{Digest, Sha256};
+
+    let app = spawn_app().await;
+    if app.state.db.acquire().await.unwrap().backend_name() != "SQLite" {
+        return;
+    }
+    let drummer = app.login("drummer").await;
+    // SQLite has one pooled connection: everything below goes through it.
+    let conn = app.state.db.acquire().await.unwrap();
+    let hash_of = |token: &str| {
+        Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let presented = hash_of(&drummer.refresh_cookie);
+    let now = server::clock::now();
+    let origin = Origin::system();
+    let rotate = |conn, presented: &str, successor: &str| {
+        refresh::rotate_if_live_sqlite(
+            conn,
+            presented.to_owned(),
+            successor.to_owned(),
+            now,
+            &origin,
+        )
+    };
+
+    let (mut conn, first) = rotate(conn, &presented, "successor-1").await.unwrap();
+    let refresh::Rotation::Done(token) = first else {
+        panic!("a live token was not rotated");
+    };
+    assert_eq!(token.user.username, "drummer");
+    assert_eq!(token.spent_at, Some(now));
+    let successor = refresh::find_token(&mut *conn, "successor-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        successor.map(|t| (t.family_id, t.spent_at)),
+        Some((token.family_id, None))
+    );
+
+    // Spent, and unknown: nothing changes, and the caller learns which.
+    let (conn, again) = rotate(conn, &presented, "successor-2").await.unwrap();
+    assert!(matches!(again, refresh::Rotation::NotLive(Some(ref t)) if t.spent_at == Some(now)));
+    let (mut conn, unknown) = rotate(conn, "no-such-hash", "successor-3").await.unwrap();
+    assert!(matches!(unknown, refresh::Rotation::NotLive(None)));
+    for hash in ["successor-2", "successor-3"] {
+        assert!(
+            refresh::find_token(&mut *conn, hash)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
 }
 
 #[tokio::test]

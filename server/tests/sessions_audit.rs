@@ -343,3 +343,42 @@ async fn forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
     let ip = session_ip_with_forwarded_for(&proxied, "198.51.100.1, 203.0.113.7").await;
     assert_eq!(ip, "203.0.113.7");
 }
+
+#[tokio::test]
+async fn a_refresh_is_audited_with_its_session() {
+    // On SQLite a plain refresh is one SQL batch and a refresh inside the grace
+    // window takes the portable path: both must record the same event.
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let refresh_from_the_bus = || {
+        app.request(Method::POST, "/api/auth/refresh")
+            .header(
+                header::COOKIE,
+                format!("backstage_refresh={}", drummer.refresh_cookie),
+            )
+            .header(header::USER_AGENT, "Tour bus laptop")
+            .send()
+    };
+    assert_eq!(
+        refresh_from_the_bus().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        refresh_from_the_bus().await.unwrap().status(),
+        StatusCode::OK
+    );
+    let own = sessions(&app, &drummer.access_token, "/api/me/sessions").await;
+    let session_id = own[0]["id"].as_str().unwrap();
+
+    let page = audit(&app, &manager, "?type=refreshed").await;
+    let events = page["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{page}");
+    for event in events {
+        assert_eq!(event["actor_id"], drummer.user_id.as_str());
+        assert_eq!(event["subject_id"], drummer.user_id.as_str());
+        assert_eq!(event["ip"], "127.0.0.1");
+        assert_eq!(event["user_agent"], "Tour bus laptop");
+        assert_eq!(event["detail"], json!({ "session_id": session_id }));
+    }
+}

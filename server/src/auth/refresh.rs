@@ -11,6 +11,8 @@
 //! (`Config::refresh_grace`) of the spend, the loser is given a fresh token in
 //! the same family instead of a revocation.
 
+use std::fmt::Write;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -18,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::db::{
     self, Pool,
     audit::{Event, EventKind, Origin},
-    refresh::FamilyRow,
+    refresh::{FamilyRow, Rotation},
     users::UserRow,
 };
 
@@ -61,8 +63,7 @@ pub async fn start(
         last_used_at: now,
         expires_at: now + lifetime_secs,
         revoked_at: None,
-        // Bounded: a header is attacker-controlled text we store.
-        user_agent: origin.user_agent.chars().take(256).collect(),
+        user_agent: origin.user_agent.clone(),
         ip: origin.ip.clone(),
     };
     let origin = origin.by(user_id);
@@ -83,23 +84,38 @@ pub async fn rotate(
     now: i64,
 ) -> Result<(Issued, UserRow), RefreshError> {
     let presented_hash = hash(presented);
+    let (token, new_hash) = new_token();
+    let issued = |token, family_id: &str| Issued {
+        token,
+        family_id: family_id.to_string(),
+    };
     // One connection for the whole exchange: every pool checkout and return
     // is a hand-over between threads, and this is the hottest write path.
     let mut conn = pool.acquire().await?;
-    let found = db::refresh::find_token(&mut *conn, &presented_hash)
-        .await?
-        .ok_or(RefreshError::Invalid)?;
+    let found = if conn.backend_name() == "SQLite" {
+        let rotation;
+        (conn, rotation) = db::refresh::rotate_if_live_sqlite(
+            conn,
+            presented_hash.clone(),
+            new_hash.clone(),
+            now,
+            origin,
+        )
+        .await?;
+        match rotation {
+            Rotation::Done(found) => return Ok((issued(token, &found.family_id), found.user)),
+            Rotation::NotLive(found) => found,
+        }
+    } else {
+        db::refresh::find_token(&mut *conn, &presented_hash).await?
+    };
+    let found = found.ok_or(RefreshError::Invalid)?;
     if found.revoked_at.is_some() || found.expires_at <= now {
         return Err(RefreshError::Invalid);
     }
     let user_id = found.user.id.as_str();
     let origin = origin.by(user_id);
-    let (token, new_hash) = new_token();
     let refreshed = session_event(EventKind::Refreshed, &origin, user_id, &found.family_id);
-    let issued = |token| Issued {
-        token,
-        family_id: found.family_id.clone(),
-    };
     if found.spent_at.is_none()
         && db::refresh::rotate(
             &mut *conn,
@@ -111,7 +127,7 @@ pub async fn rotate(
         )
         .await?
     {
-        return Ok((issued(token), found.user));
+        return Ok((issued(token, &found.family_id), found.user));
     }
     // Spent already (maybe a split second ago by a concurrent request): re-read when.
     let spent_at = db::refresh::find_token(&mut *conn, &presented_hash)
@@ -120,7 +136,7 @@ pub async fn rotate(
         .unwrap_or(now);
     if now - spent_at < grace_secs {
         db::refresh::add_token(&mut *conn, &found.family_id, &new_hash, now, &refreshed).await?;
-        return Ok((issued(token), found.user));
+        return Ok((issued(token, &found.family_id), found.user));
     }
     let reuse = session_event(
         EventKind::RefreshReuseDetected,
@@ -193,8 +209,9 @@ fn new_token() -> (String, String) {
 }
 
 fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let mut hex = String::with_capacity(64);
+    for byte in Sha256::digest(token.as_bytes()) {
+        write!(hex, "{byte:02x}").expect("writing to a String cannot fail");
+    }
+    hex
 }

@@ -7,7 +7,7 @@
 //! claim, and checks `iss`, `aud`, `exp`, `nbf` and `iat` with a small leeway.
 
 use app::api::Role;
-use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header, encode};
+use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 
 use super::keys::KeySet;
@@ -80,7 +80,9 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
         exp: token.now + token.ttl_secs,
         jti: uuid::Uuid::new_v4().to_string(),
     };
-    encode(&header, &claims, &keys.signer.key).map_err(ApiError::internal)
+    keys.signer
+        .sign(&header, &claims)
+        .map_err(ApiError::internal)
 }
 
 /// Verifies a compact JWT. Any failure is `invalid_token`; a well-signed token

@@ -47,7 +47,8 @@ impl EventKind {
     }
 }
 
-/// Who caused an event and from where. Never holds a secret.
+/// Who caused an event and from where. Never holds a secret; the user agent
+/// arrives bounded (`http::extract`).
 #[derive(Clone, Debug, Default)]
 pub struct Origin {
     pub actor_id: Option<String>,
@@ -108,15 +109,7 @@ pub async fn record(
     .bind(event.origin.actor_id.as_deref())
     .bind(event.subject_id)
     .bind(&event.origin.ip)
-    // Bounded: a header is attacker-controlled text we store.
-    .bind(
-        event
-            .origin
-            .user_agent
-            .chars()
-            .take(256)
-            .collect::<String>(),
-    )
+    .bind(&event.origin.user_agent)
     .bind(event.detail.to_string())
     .execute(conn)
     .await

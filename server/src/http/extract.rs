@@ -88,7 +88,8 @@ impl FromRequestParts<AppState> for ClientOrigin {
         Ok(ClientOrigin(Origin {
             actor_id: None,
             ip: ip.to_string(),
-            user_agent: user_agent.to_string(),
+            // Bounded once, here: a header is attacker-controlled text we store.
+            user_agent: user_agent.chars().take(256).collect(),
         }))
     }
 }
