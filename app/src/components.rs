@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::session::{Status, use_session};
+use crate::{
+    api::client::ApiFailure,
+    session::{Status, use_session},
+};
 
 /// Shows `children` to a signed-in member; sends anyone else to the login
 /// page, remembering where they wanted to go.
@@ -85,6 +88,12 @@ pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
             </p>
         </Show>
     }
+}
+
+/// A page's data that could not be loaded.
+#[component]
+pub fn LoadFailure(failure: ApiFailure) -> impl IntoView {
+    view! { <p class="error multiline" role="alert">{failure.describe()}</p> }
 }
 
 /// `250` → `4:10`.

@@ -14,7 +14,7 @@
 use leptos::prelude::*;
 
 use crate::api::{
-    LoginRequest, Role, TokenResponse, User,
+    KeyId, LoginRequest, Role, TokenResponse, User,
     client::{self, ApiFailure, Method},
 };
 
@@ -51,8 +51,11 @@ struct AccessToken {
 /// and its timing, never the token itself.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PassView {
-    pub header: serde_json::Value,
-    pub claims: serde_json::Value,
+    /// The JSON of the token's header and claims, indented for reading.
+    pub header: String,
+    pub claims: String,
+    /// The signing key's id, from the header.
+    pub kid: String,
     pub expires_at_ms: f64,
     pub refresh_at_ms: f64,
 }
@@ -103,9 +106,12 @@ impl Session {
         self.token.with(|token| {
             let token = token.as_ref()?;
             let mut parts = token.value.split('.');
+            let header = decode_segment(parts.next()?)?;
+            let claims = decode_segment(parts.next()?)?;
             Some(PassView {
-                header: decode_segment(parts.next()?)?,
-                claims: decode_segment(parts.next()?)?,
+                kid: serde_json::from_str::<KeyId>(&header).ok()?.kid,
+                header: indented(&header)?,
+                claims: indented(&claims)?,
                 expires_at_ms: token.expires_at_ms,
                 refresh_at_ms: token.refresh_at_ms,
             })
@@ -220,10 +226,27 @@ fn refresh_delay_ms(lifetime_ms: f64) -> f64 {
         .max(1_000.0)
 }
 
-/// A JWT segment (base64url JSON) as JSON, for display.
-fn decode_segment(segment: &str) -> Option<serde_json::Value> {
-    let bytes = base64url_decode(segment)?;
-    serde_json::from_slice(&bytes).ok()
+/// A JWT segment (base64url JSON) as its JSON text.
+fn decode_segment(segment: &str) -> Option<String> {
+    String::from_utf8(base64url_decode(segment)?).ok()
+}
+
+/// JSON re-indented by the browser's own `JSON`, so the wasm carries no JSON
+/// tree or pretty-printer of its own.
+#[cfg(feature = "hydrate")]
+fn indented(json: &str) -> Option<String> {
+    use leptos::wasm_bindgen::JsValue;
+
+    let value = js_sys::JSON::parse(json).ok()?;
+    js_sys::JSON::stringify_with_replacer_and_space(&value, &JsValue::NULL, &JsValue::from(2))
+        .ok()?
+        .as_string()
+}
+
+/// The server renders no pass (the token lives only in the browser).
+#[cfg(not(feature = "hydrate"))]
+fn indented(json: &str) -> Option<String> {
+    Some(json.to_owned())
 }
 
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
@@ -335,8 +358,8 @@ mod tests {
     fn a_jwt_segment_decodes_to_its_json() {
         // {"alg":"EdDSA","kid":"k1"} in base64url, unpadded.
         let header = decode_segment("eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0").unwrap();
-        assert_eq!(header["alg"], "EdDSA");
-        assert_eq!(header["kid"], "k1");
+        assert_eq!(header, r#"{"alg":"EdDSA","kid":"k1"}"#);
+        assert_eq!(serde_json::from_str::<KeyId>(&header).unwrap().kid, "k1");
         assert!(decode_segment("not base64!").is_none());
     }
 

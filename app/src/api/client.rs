@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use leptos::prelude::{Get, LocalResource, Signal};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::session::Session;
@@ -91,22 +92,32 @@ where
     T: DeserializeOwned,
     B: Serialize,
 {
-    let token = session.access_token().await?;
-    match send(method, path, Some(&token), body).await {
-        Err(failure) if failure.status == 401 => {
-            // The token expired or was revoked: refresh once, then retry once.
-            let token = session.refresh_now().await?;
-            send(method, path, Some(&token), body).await
-        }
-        other => other,
-    }
+    let body = encode(body)?;
+    decode(&call_json(session, method, path, body.as_deref()).await?)
 }
 
 pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T, ApiFailure> {
     call::<T, ()>(session, Method::Get, path, None).await
 }
 
-#[cfg(feature = "hydrate")]
+/// `GET path` as a resource: fetched in the browser (where the access token
+/// lives), again whenever `path` changes. Every page's list goes through here,
+/// so the wasm holds one copy of the resource code per answer type, not one
+/// per page.
+pub fn get_resource<T>(
+    session: Session,
+    path: Signal<String>,
+) -> LocalResource<Result<T, ApiFailure>>
+where
+    T: DeserializeOwned + 'static,
+{
+    LocalResource::new(move || {
+        let path = path.get();
+        async move { get::<T>(session, &path).await }
+    })
+}
+
+/// Sends one request, with `token` if given, and decodes the answer.
 pub async fn send<T, B>(
     method: Method,
     path: &str,
@@ -117,6 +128,49 @@ where
     T: DeserializeOwned,
     B: Serialize,
 {
+    let body = encode(body)?;
+    decode(&exchange(method, path, token, body.as_deref()).await?)
+}
+
+// The generic functions above only encode and decode; the requests are made
+// by the two below, which take and give JSON text. One copy of them serves
+// every type, instead of one per answer type in the wasm.
+
+fn encode<B: Serialize>(body: Option<&B>) -> Result<Option<String>, ApiFailure> {
+    body.map(|body| serde_json::to_string(body).map_err(ApiFailure::network))
+        .transpose()
+}
+
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
+    // 204 has no body; `()` decodes from `null`.
+    let text = if text.is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(ApiFailure::network)
+}
+
+async fn call_json(
+    session: Session,
+    method: Method,
+    path: &str,
+    body: Option<&str>,
+) -> Result<String, ApiFailure> {
+    let token = session.access_token().await?;
+    match exchange(method, path, Some(&token), body).await {
+        Err(failure) if failure.status == 401 => {
+            // The token expired or was revoked: refresh once, then retry once.
+            let token = session.refresh_now().await?;
+            exchange(method, path, Some(&token), body).await
+        }
+        other => other,
+    }
+}
+
+#[cfg(feature = "hydrate")]
+async fn exchange(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<String, ApiFailure> {
     use gloo_net::http::{Method as HttpMethod, RequestBuilder};
 
     let http_method = match method {
@@ -131,35 +185,33 @@ where
         builder = builder.header("Authorization", &format!("Bearer {token}"));
     }
     let request = match body {
-        Some(body) => builder.json(body).map_err(ApiFailure::network)?,
-        None => builder.build().map_err(ApiFailure::network)?,
-    };
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body.to_string()),
+        None => builder.build(),
+    }
+    .map_err(ApiFailure::network)?;
     let response = request.send().await.map_err(ApiFailure::network)?;
     let status = response.status();
+    let text = response.text().await.map_err(ApiFailure::network)?;
     if response.ok() {
-        let text = response.text().await.map_err(ApiFailure::network)?;
-        // 204 has no body; `()` decodes from `null`.
-        let text = if text.is_empty() {
-            "null"
-        } else {
-            text.as_str()
-        };
-        return serde_json::from_str(text).map_err(ApiFailure::network);
+        return Ok(text);
     }
     let retry_after = response
         .headers()
         .get("retry-after")
         .and_then(|value| value.parse().ok());
-    let body = response.json::<super::ErrorBody>().await.ok();
+    let body = serde_json::from_str::<super::ErrorBody>(&text).ok();
     Err(ApiFailure::from_body(status, body, retry_after))
 }
 
 #[cfg(not(feature = "hydrate"))]
-pub async fn send<T, B>(_: Method, _: &str, _: Option<&str>, _: Option<&B>) -> Result<T, ApiFailure>
-where
-    T: DeserializeOwned,
-    B: Serialize,
-{
+async fn exchange(
+    _: Method,
+    _: &str,
+    _: Option<&str>,
+    _: Option<&str>,
+) -> Result<String, ApiFailure> {
     Err(ApiFailure::network(
         "the API is called from the browser only",
     ))

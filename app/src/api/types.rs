@@ -239,7 +239,48 @@ pub struct AuditEvent {
     pub ip: String,
     pub user_agent: String,
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
-    pub detail: serde_json::Value,
+    pub detail: Detail,
+}
+
+/// An event's detail, a small JSON object (ids and names), kept as the text
+/// the database holds: the browser only shows it, so it is never parsed into
+/// a tree.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Detail(Box<serde_json::value::RawValue>);
+
+impl Detail {
+    /// Takes JSON text; anything else (which the server never writes) becomes `{}`.
+    pub fn from_json(json: String) -> Detail {
+        use serde_json::value::RawValue;
+        Detail(
+            RawValue::from_string(json)
+                .unwrap_or_else(|_| RawValue::from_string("{}".to_owned()).expect("{} is JSON")),
+        )
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Detail) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// A signing key named by its id: the `kid` of a JWT header, or one entry of
+/// the published JWK Set (whose other members the browser does not need).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct KeyId {
+    pub kid: String,
+}
+
+/// `GET /.well-known/jwks.json`, as far as the browser reads it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct PublishedKeys {
+    pub keys: Vec<KeyId>,
 }
 
 /// A page of the audit log, newest first; pass `next_before` as `before` for the next.

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{AUDIT_EVENT_TYPES, AuditEvent, AuditPage, client},
-    components::{ErrorNotice, RequireAuth},
+    components::{LoadFailure, RequireAuth},
     session::use_session,
 };
 
@@ -23,13 +23,14 @@ fn AuditLog() -> impl IntoView {
     let kind = RwSignal::new(String::new());
     // The cursors of the pages seen so far: going back pops one.
     let cursors = RwSignal::new(Vec::<String>::new());
-    let page = LocalResource::new(move || {
+    let path = Signal::derive(move || {
         let mut path = format!("/api/audit?limit=25&type={}", kind.get());
         if let Some(before) = cursors.get().last() {
             path.push_str(&format!("&before={before}"));
         }
-        async move { client::get::<AuditPage>(session, &path).await }
+        path
     });
+    let page = client::get_resource::<AuditPage>(session, path);
     view! {
         <Show
             when=move || session.is_manager()
@@ -47,7 +48,7 @@ fn AuditLog() -> impl IntoView {
                 </select>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
                     {move || page.get().map(|result| match result {
-                        Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                        Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                         Ok(page) => {
                             let next = page.next_before.clone();
                             view! {
@@ -93,7 +94,7 @@ fn EventTable(events: Vec<AuditEvent>) -> impl IntoView {
                         <td class="optional">{event.actor_id.unwrap_or_default()}</td>
                         <td class="optional">{event.subject_id.unwrap_or_default()}</td>
                         <td class="optional">{event.ip}</td>
-                        <td><code>{event.detail.to_string()}</code></td>
+                        <td><code>{event.detail.as_str().to_owned()}</code></td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -8,7 +8,7 @@ use crate::{
         client::{self, Method},
         validation::validate_new_user,
     },
-    components::{ErrorNotice, RequireAuth},
+    components::{ErrorNotice, LoadFailure, RequireAuth},
     pages::sessions::SessionTable,
     session::use_session,
 };
@@ -25,7 +25,7 @@ pub fn Members() -> impl IntoView {
 #[component]
 fn MembersPage() -> impl IntoView {
     let session = use_session();
-    let members = LocalResource::new(move || client::get::<Vec<User>>(session, "/api/users"));
+    let members = client::get_resource::<Vec<User>>(session, Signal::from("/api/users".to_owned()));
     let notice = RwSignal::new(None::<String>);
     // The member whose sessions are shown: (id, display name).
     let shown = RwSignal::new(None::<(String, String)>);
@@ -57,7 +57,7 @@ fn MembersPage() -> impl IntoView {
                 <p role="status">{move || notice.get()}</p>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
                     {move || members.get().map(|result| match result {
-                        Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                        Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                         Ok(list) => view! {
                             <table>
                                 <thead>
@@ -103,18 +103,17 @@ fn MembersPage() -> impl IntoView {
 #[component]
 fn MemberSessions(id: String, name: String) -> impl IntoView {
     let session = use_session();
-    let path = format!("/api/users/{id}/sessions");
-    let sessions = LocalResource::new(move || {
-        let path = path.clone();
-        async move { client::get::<Vec<SessionInfo>>(session, &path).await }
-    });
+    let sessions = client::get_resource::<Vec<SessionInfo>>(
+        session,
+        Signal::from(format!("/api/users/{id}/sessions")),
+    );
     view! {
         <section class="card">
             <h2>{format!("Sessions of {name}")}</h2>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
                     Ok(list) => view! { <SessionTable sessions=list/> }.into_any(),
-                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                 })}
             </Suspense>
         </section>

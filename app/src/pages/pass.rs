@@ -6,10 +6,10 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        SessionInfo,
+        PublishedKeys, SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, RequireAuth},
+    components::{LoadFailure, RequireAuth},
     session::{now_ms, use_session},
 };
 
@@ -32,17 +32,15 @@ fn PassPage() -> impl IntoView {
             set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1));
     });
     let jwks = LocalResource::new(|| {
-        client::send::<serde_json::Value, ()>(Method::Get, "/.well-known/jwks.json", None, None)
+        client::send::<PublishedKeys, ()>(Method::Get, "/.well-known/jwks.json", None, None)
     });
-    let sessions =
-        LocalResource::new(move || client::get::<Vec<SessionInfo>>(session, "/api/me/sessions"));
+    let sessions = client::get_resource::<Vec<SessionInfo>>(
+        session,
+        Signal::from("/api/me/sessions".to_owned()),
+    );
     let pass = move || session.pass();
     let seconds_until = move |at_ms: f64| ((at_ms - now.get()) / 1000.0).max(0.0).round() as i64;
-    let kid = move || {
-        pass()
-            .and_then(|p| p.header["kid"].as_str().map(String::from))
-            .unwrap_or_default()
-    };
+    let kid = move || pass().map(|p| p.kid).unwrap_or_default();
 
     view! {
         <section class="card">
@@ -63,16 +61,16 @@ fn PassPage() -> impl IntoView {
                     </p>
                 </div>
                 <h2>"Header"</h2>
-                <pre data-testid="pass-header">{serde_json::to_string_pretty(&pass.header).unwrap_or_default()}</pre>
+                <pre data-testid="pass-header">{pass.header}</pre>
                 <h2>"Claims"</h2>
-                <pre data-testid="pass-claims">{serde_json::to_string_pretty(&pass.claims).unwrap_or_default()}</pre>
+                <pre data-testid="pass-claims">{pass.claims}</pre>
             })}
             <h2>"Signing key"</h2>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Checking the published keys…"</p> }>
                 {move || jwks.get().map(|result| match result {
                     Ok(set) => {
                         let kid = kid();
-                        let published = set["keys"].as_array().is_some_and(|keys| keys.iter().any(|k| k["kid"] == kid.as_str()));
+                        let published = set.keys.iter().any(|key| key.kid == kid);
                         view! {
                             <p data-testid="kid-check">
                                 {if published {
@@ -83,7 +81,7 @@ fn PassPage() -> impl IntoView {
                             </p>
                         }.into_any()
                     }
-                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                 })}
             </Suspense>
             <h2>"Session"</h2>
@@ -101,7 +99,7 @@ fn PassPage() -> impl IntoView {
                         }.into_any(),
                         None => view! { <p class="muted">"This session is no longer live."</p> }.into_any(),
                     },
-                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                 })}
             </Suspense>
         </section>

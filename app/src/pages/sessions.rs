@@ -8,7 +8,7 @@ use crate::{
         SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, RequireAuth},
+    components::{ErrorNotice, LoadFailure, RequireAuth},
     session::use_session,
 };
 
@@ -24,8 +24,10 @@ pub fn Sessions() -> impl IntoView {
 #[component]
 fn SessionsPage() -> impl IntoView {
     let session = use_session();
-    let sessions =
-        LocalResource::new(move || client::get::<Vec<SessionInfo>>(session, "/api/me/sessions"));
+    let sessions = client::get_resource::<Vec<SessionInfo>>(
+        session,
+        Signal::from("/api/me/sessions".to_owned()),
+    );
     let error = RwSignal::new(None::<String>);
     let revoke = move |id: String| {
         error.set(None);
@@ -44,7 +46,7 @@ fn SessionsPage() -> impl IntoView {
             <ErrorNotice message=error/>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
-                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) => view! { <SessionTable sessions=list on_revoke=Callback::new(revoke)/> }.into_any(),
                 })}
             </Suspense>

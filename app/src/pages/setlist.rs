@@ -10,7 +10,9 @@ use crate::{
         client::{self, ApiFailure, Method},
         validation::{FieldErrors, validate_setlist},
     },
-    components::{ErrorNotice, RequireAuth, minutes_seconds, parse_minutes_seconds, show_length},
+    components::{
+        ErrorNotice, LoadFailure, RequireAuth, minutes_seconds, parse_minutes_seconds, show_length,
+    },
     session::{Session, use_session},
 };
 
@@ -45,7 +47,7 @@ fn SetlistLoader() -> impl IntoView {
             {move || setlist.get().map(|result| match result {
                 Err(failure) => view! {
                     <section class="card">
-                        <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/>
+                        <LoadFailure failure/>
                         <a href="/setlists">"Back to the setlists"</a>
                     </section>
                 }.into_any(),

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{ErrorNotice, RequireAuth, show_length},
+    components::{LoadFailure, RequireAuth, show_length},
     session::use_session,
 };
 
@@ -18,8 +18,10 @@ pub fn Setlists() -> impl IntoView {
 #[component]
 fn SetlistsOverview() -> impl IntoView {
     let session = use_session();
-    let setlists =
-        LocalResource::new(move || client::get::<Vec<SetlistSummary>>(session, "/api/setlists"));
+    let setlists = client::get_resource::<Vec<SetlistSummary>>(
+        session,
+        Signal::from("/api/setlists".to_owned()),
+    );
     view! {
         <section class="card">
             <div class="row centered">
@@ -32,7 +34,7 @@ fn SetlistsOverview() -> impl IntoView {
             </div>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading setlists…"</p> }>
                 {move || setlists.get().map(|result| match result {
-                    Err(failure) => view! { <ErrorNotice message=Signal::derive(move || Some(failure.describe()))/> }.into_any(),
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="notice">"No setlists yet. "
                             {move || if session.is_manager() { "Start one with “New setlist”." } else { "Your manager hasn't planned a show yet." }}

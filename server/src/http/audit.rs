@@ -1,7 +1,7 @@
 //! `GET /api/audit`: the audit trail for managers, newest first, paged by
 //! event id (`before` = the previous page's `next_before`).
 
-use app::api::{AuditEvent, AuditPage};
+use app::api::{AuditEvent, AuditPage, Detail};
 use axum::{Json, Router, extract::State, routing::get};
 use serde::Deserialize;
 
@@ -74,7 +74,7 @@ async fn list(
         .into_iter()
         .map(|row| AuditEvent {
             at: rfc3339(row.at),
-            detail: serde_json::from_str(&row.detail).unwrap_or_default(),
+            detail: Detail::from_json(row.detail),
             id: row.id,
             kind: row.kind,
             actor_id: row.actor_id,
