@@ -138,8 +138,8 @@ pub async fn rotate_if_live_sqlite(
         format!(
             "BEGIN IMMEDIATE; \
              UPDATE refresh_tokens SET spent_at = $2 \
-              WHERE token_hash = $1 AND spent_at IS NULL AND family_id IN \
-              (SELECT id FROM refresh_families WHERE revoked_at IS NULL AND expires_at > $2); \
+              WHERE token_hash = $1 AND spent_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families f \
+              WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL AND f.expires_at > $2); \
              INSERT INTO refresh_tokens (token_hash, family_id, issued_at) \
               SELECT $3, family_id, $2 FROM refresh_tokens WHERE changes() = 1 AND token_hash = $1; \
              UPDATE refresh_families SET last_used_at = $2 WHERE changes() = 1 \
