@@ -290,3 +290,20 @@ pub struct AuditPage {
     pub events: Vec<AuditEvent>,
     pub next_before: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audit_detail_passes_through_as_written_and_never_as_invalid_json() {
+        let detail = Detail::from_json(r#"{"session_id":"s-1"}"#.to_owned());
+        assert_eq!(detail.as_str(), r#"{"session_id":"s-1"}"#);
+        assert_eq!(
+            serde_json::to_string(&detail).unwrap(),
+            r#"{"session_id":"s-1"}"#,
+            "serialised as the object itself, not as a string"
+        );
+        assert_eq!(Detail::from_json("not json".to_owned()).as_str(), "{}");
+    }
+}
