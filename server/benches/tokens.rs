@@ -107,7 +107,7 @@ fn authorize(fixture: &Fixture, verified: &tokens::Verified) -> bool {
     assert!(
         !fixture
             .revocations
-            .is_revoked(&verified.user_id, verified.issued_at)
+            .is_revoked(&verified.user_id, verified.issued_at_ms)
     );
     verified.role == Role::Manager
 }

@@ -1,9 +1,14 @@
-//! Wall-clock time as the database stores it: unix seconds.
+//! Wall-clock time as the database stores it: unix seconds (milliseconds
+//! where a second is too coarse: revocation cut-offs).
 
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 pub fn now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
+}
+
+pub fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// RFC 3339 in UTC, as the API shows times.

@@ -18,7 +18,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::{
     auth::{keys, password, revocation::REVOCATION_POLL, throttle::LoginThrottle, tokens},
-    clock::now,
+    clock::{now, now_ms},
     config::{Config, Environment},
     db,
     error::ApiError,
@@ -169,8 +169,8 @@ async fn refuse_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::
 }
 
 async fn sync_revocations(state: &AppState) -> Result<(), sqlx::Error> {
-    let oldest_live = now() - state.config.access_ttl.as_secs() as i64 - 60;
-    state.revocations.sync(&state.db, oldest_live).await
+    let oldest_live_ms = now_ms() - state.config.access_ttl.as_millis() as i64 - 60_000;
+    state.revocations.sync(&state.db, oldest_live_ms).await
 }
 
 /// Keeps this instance's in-memory copies (keys, revocations) in step with the

@@ -28,7 +28,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let verified = recent::verify(&keys, &state.validation, token, now())?;
         if state
             .revocations
-            .is_revoked(&verified.user_id, verified.issued_at)
+            .is_revoked(&verified.user_id, verified.issued_at_ms)
         {
             return Err(ApiError::InvalidToken);
         }

@@ -1,8 +1,10 @@
 //! Revoking access tokens that are already out there.
 //!
 //! A JWT is valid until it expires; to strike a member's passes off the list
-//! anyway, each user has a cut-off time (`users.tokens_valid_after`): tokens
-//! issued at or before it are refused. Checking the database on every request
+//! anyway, each user has a cut-off time (`users.tokens_valid_after_ms`): tokens
+//! issued at or before it are refused. The comparison is to the millisecond
+//! (`Verified::issued_at_ms`), so that a member who logs in again right after
+//! a revoke, within the same second, gets a token that works. Checking the database on every request
 //! would undo the point of stateless tokens, so every instance keeps the
 //! cut-offs that can still matter (those younger than the access-token
 //! lifetime) in a small in-memory map, read without a database round trip.
@@ -32,22 +34,22 @@ pub struct Revocations {
 
 impl Revocations {
     /// True when the token was issued at or before its user's cut-off.
-    pub fn is_revoked(&self, user_id: &str, issued_at: i64) -> bool {
+    pub fn is_revoked(&self, user_id: &str, issued_at_ms: i64) -> bool {
         let cutoffs = self.cutoffs.read().expect("revocation lock poisoned");
         cutoffs
             .get(user_id)
-            .is_some_and(|&cutoff| issued_at <= cutoff)
+            .is_some_and(|&cutoff_ms| issued_at_ms <= cutoff_ms)
     }
 
     /// Applies a revoke made by this instance at once.
-    pub fn record(&self, user_id: &str, cutoff: i64) {
+    pub fn record(&self, user_id: &str, cutoff_ms: i64) {
         let mut cutoffs = self.cutoffs.write().expect("revocation lock poisoned");
-        Arc::make_mut(&mut cutoffs).insert(user_id.to_string(), cutoff);
+        Arc::make_mut(&mut cutoffs).insert(user_id.to_string(), cutoff_ms);
     }
 
-    /// Replaces the map with the database's cut-offs younger than `since`.
-    pub async fn sync(&self, pool: &Pool, since: i64) -> Result<(), sqlx::Error> {
-        let fresh: HashMap<String, i64> = db::users::cutoffs_after(pool, since)
+    /// Replaces the map with the database's cut-offs younger than `since_ms`.
+    pub async fn sync(&self, pool: &Pool, since_ms: i64) -> Result<(), sqlx::Error> {
+        let fresh: HashMap<String, i64> = db::users::cutoffs_after(pool, since_ms)
             .await?
             .into_iter()
             .collect();

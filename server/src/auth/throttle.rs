@@ -1,8 +1,15 @@
 //! Failed-login throttling: stops online password guessing (brute force and
-//! credential stuffing). Failures are counted per username (one account
-//! attacked from many addresses) and per client address (one address trying
-//! many accounts) in fixed windows; past the limit, logins answer 429 with
-//! `Retry-After` before any password is checked.
+//! credential stuffing). Failures are counted in fixed windows against three
+//! subjects; past any one's limit, logins answer 429 with `Retry-After` before
+//! any password is checked:
+//! - one address guessing one account: the tight limit;
+//! - one account guessed at from many addresses (a distributed attack);
+//! - one address trying many accounts (password spraying).
+//!
+//! The account-wide and address-wide limits are looser on purpose: a stranger
+//! must not be able to lock a member out with a handful of wrong guesses from
+//! elsewhere, and a band sharing one office address must not lock each other
+//! out with a few typos.
 //!
 //! The counts live in this instance's memory. With several instances behind a
 //! load balancer each counts on its own, so an attacker gets at most
@@ -11,8 +18,9 @@
 
 use std::{collections::HashMap, sync::Mutex};
 
-pub const USERNAME_LIMIT: u32 = 5;
-pub const ADDRESS_LIMIT: u32 = 20;
+pub const PAIR_LIMIT: u32 = 5;
+pub const USERNAME_LIMIT: u32 = 50;
+pub const ADDRESS_LIMIT: u32 = 100;
 pub const WINDOW_SECS: i64 = 15 * 60;
 /// Bounds the memory an attacker can make us spend on counters.
 const MAX_ENTRIES: usize = 100_000;
@@ -29,20 +37,24 @@ struct Window {
 
 /// What a login attempt is counted against.
 pub struct Subjects {
+    pair: String,
     username: String,
     address: String,
 }
 
 impl Subjects {
     pub fn new(username: &str, address: &str) -> Subjects {
+        let username = username.to_lowercase();
         Subjects {
-            username: format!("user:{}", username.to_lowercase()),
+            pair: format!("pair:{address} {username}"),
+            username: format!("user:{username}"),
             address: format!("addr:{address}"),
         }
     }
 
-    fn each(&self) -> [(&str, u32); 2] {
+    fn each(&self) -> [(&str, u32); 3] {
         [
+            (&self.pair, PAIR_LIMIT),
             (&self.username, USERNAME_LIMIT),
             (&self.address, ADDRESS_LIMIT),
         ]
@@ -88,10 +100,11 @@ impl LoginThrottle {
         }
     }
 
-    /// A correct password clears the username's count (not the address's:
+    /// A correct password clears the account's counts (not the address's:
     /// an attacker who owns one account must not reset their budget with it).
     pub fn record_success(&self, subjects: &Subjects) {
         let mut failures = self.failures.lock().expect("throttle lock poisoned");
+        failures.remove(&subjects.pair);
         failures.remove(&subjects.username);
     }
 }
@@ -101,18 +114,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_sixth_guess_at_one_username_waits_for_the_window() {
+    fn the_sixth_guess_from_one_address_at_one_account_waits_for_the_window() {
         let throttle = LoginThrottle::default();
         let subjects = Subjects::new("Drummer", "10.0.0.1");
-        for _ in 0..USERNAME_LIMIT {
+        for _ in 0..PAIR_LIMIT {
             assert!(throttle.check(&subjects, 100).is_ok());
             throttle.record_failure(&subjects, 100);
         }
         assert_eq!(throttle.check(&subjects, 100), Err(WINDOW_SECS as u64));
-        // Another address guessing the same (case-folded) username is throttled too.
-        let elsewhere = Subjects::new("drummer", "10.0.0.2");
-        assert!(throttle.check(&elsewhere, 101).is_err());
+        // The username is case-folded.
+        assert!(
+            throttle
+                .check(&Subjects::new("drummer", "10.0.0.1"), 101)
+                .is_err()
+        );
+        // The member, elsewhere, is not locked out by someone else's guesses.
+        assert!(
+            throttle
+                .check(&Subjects::new("drummer", "10.0.0.2"), 101)
+                .is_ok()
+        );
         assert!(throttle.check(&subjects, 100 + WINDOW_SECS).is_ok());
+    }
+
+    #[test]
+    fn an_account_guessed_at_from_many_addresses_is_throttled() {
+        let throttle = LoginThrottle::default();
+        for i in 0..USERNAME_LIMIT {
+            throttle.record_failure(&Subjects::new("manager", &format!("10.1.0.{i}")), 5);
+        }
+        assert!(
+            throttle
+                .check(&Subjects::new("manager", "10.2.0.1"), 6)
+                .is_err()
+        );
+        assert!(
+            throttle
+                .check(&Subjects::new("drummer", "10.2.0.1"), 6)
+                .is_ok()
+        );
     }
 
     #[test]
@@ -131,5 +171,22 @@ mod tests {
                 .check(&Subjects::new("fresh", "10.0.0.8"), 6)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_correct_password_clears_the_accounts_counts_but_not_the_addresss() {
+        let throttle = LoginThrottle::default();
+        let subjects = Subjects::new("drummer", "10.0.0.1");
+        for _ in 0..PAIR_LIMIT - 1 {
+            throttle.record_failure(&subjects, 5);
+        }
+        throttle.record_success(&subjects);
+        throttle.record_failure(&subjects, 5);
+        assert!(
+            throttle.check(&subjects, 6).is_ok(),
+            "the count started again"
+        );
+        let failures = throttle.failures.lock().unwrap();
+        assert_eq!(failures["addr:10.0.0.1"].count, PAIR_LIMIT);
     }
 }

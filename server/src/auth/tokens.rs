@@ -39,7 +39,9 @@ pub struct Verified {
     pub name: String,
     pub role: Role,
     pub session_id: String,
-    pub issued_at: i64,
+    /// From `jti`, a UUIDv7: `iat` counts whole seconds, too coarse to tell a
+    /// token issued just before a revoke from one issued just after it.
+    pub issued_at_ms: i64,
     pub expires_at: i64,
 }
 
@@ -78,7 +80,8 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
         iat: token.now,
         nbf: token.now,
         exp: token.now + token.ttl_secs,
-        jti: uuid::Uuid::new_v4().to_string(),
+        // A UUIDv7 begins with the issue time in milliseconds (see `Verified`).
+        jti: uuid::Uuid::now_v7().to_string(),
     };
     keys.signer
         .sign(&header, &claims)
@@ -106,13 +109,24 @@ pub fn verify(
     if claims.iat > now + LEEWAY_SECS as i64 {
         return Err(ApiError::InvalidToken);
     }
+    let issued_at_ms = issued_at_ms(&claims.jti).ok_or(ApiError::InvalidToken)?;
     let role = Role::parse(&claims.role).ok_or(ApiError::Forbidden)?;
     Ok(Verified {
         user_id: claims.sub,
         name: claims.name,
         role,
         session_id: claims.sid,
-        issued_at: claims.iat,
+        issued_at_ms,
         expires_at: claims.exp,
     })
+}
+
+/// The milliseconds a UUIDv7 `jti` begins with; `None` for any other id.
+fn issued_at_ms(jti: &str) -> Option<i64> {
+    let jti = uuid::Uuid::try_parse(jti).ok()?;
+    if jti.get_version() != Some(uuid::Version::SortRand) {
+        return None;
+    }
+    let (seconds, nanos) = jti.get_timestamp()?.to_unix();
+    Some(seconds as i64 * 1000 + i64::from(nanos / 1_000_000))
 }

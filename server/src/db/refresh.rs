@@ -77,7 +77,7 @@ async fn insert_token(
 
 /// The presented token (`$1`) with its family and member, as `TokenRow`.
 const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f.revoked_at, \
-     u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after";
+     u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after_ms";
 const TOKEN_SOURCE: &str = "FROM refresh_tokens t \
      JOIN refresh_families f ON f.id = t.family_id \
      JOIN users u ON u.id = f.user_id \

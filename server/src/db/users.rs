@@ -14,10 +14,11 @@ pub struct UserRow {
     pub display_name: String,
     pub role: String,
     pub password_hash: String,
-    pub tokens_valid_after: i64,
+    /// Access tokens issued at or before this instant (unix milliseconds) are refused.
+    pub tokens_valid_after_ms: i64,
 }
 
-const COLUMNS: &str = "id, username, display_name, role, password_hash, tokens_valid_after";
+const COLUMNS: &str = "id, username, display_name, role, password_hash, tokens_valid_after_ms";
 
 pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users")
@@ -81,16 +82,17 @@ pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
 }
 
 /// Strikes a member's passes off the list, in one transaction: every session
-/// is revoked, and access tokens issued at or before `now` stop verifying.
+/// is revoked, and access tokens issued at or before `cutoff_ms` stop verifying.
 pub async fn revoke_member(
     pool: &Pool,
     id: &str,
     now: i64,
+    cutoff_ms: i64,
     event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET tokens_valid_after = $1 WHERE id = $2")
-        .bind(now)
+    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
+        .bind(cutoff_ms)
         .bind(id)
         .execute(&mut *tx)
         .await?;
@@ -99,10 +101,10 @@ pub async fn revoke_member(
     tx.commit().await
 }
 
-/// Cut-offs that can still refuse a live token (newer than `since`).
-pub async fn cutoffs_after(pool: &Pool, since: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, tokens_valid_after FROM users WHERE tokens_valid_after > $1")
-        .bind(since)
+/// Cut-offs that can still refuse a live token (newer than `since_ms`).
+pub async fn cutoffs_after(pool: &Pool, since_ms: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, tokens_valid_after_ms FROM users WHERE tokens_valid_after_ms > $1")
+        .bind(since_ms)
         .fetch_all(pool)
         .await
 }

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     auth::{extract::Manager, password},
-    clock::now,
+    clock::{now, now_ms},
     db::{
         self,
         audit::{Event, EventKind, Origin},
@@ -65,7 +65,7 @@ pub async fn create_user(pool: &db::Pool, new: NewUser, origin: &Origin) -> ApiR
         display_name: new.display_name,
         role: new.role,
         password_hash: password::hash(new.password).await?,
-        tokens_valid_after: 0,
+        tokens_valid_after_ms: 0,
     };
     let event = Event {
         kind: EventKind::MemberCreated,
@@ -105,7 +105,8 @@ async fn revoke(
         subject_id: Some(&id),
         detail: serde_json::json!({ "username": member.username }),
     };
-    db::users::revoke_member(&state.db, &id, now, &event).await?;
-    state.revocations.record(&id, now);
+    let cutoff_ms = now_ms();
+    db::users::revoke_member(&state.db, &id, now, cutoff_ms, &event).await?;
+    state.revocations.record(&id, cutoff_ms);
     Ok(StatusCode::NO_CONTENT)
 }
