@@ -322,6 +322,11 @@ async fn forged_and_tampered_tokens_are_refused() {
         ("aud", json!("someone-else"), "wrong audience"),
         ("iss", json!("https://evil.example"), "wrong issuer"),
         ("exp", json!("9999999999"), "exp as a string"),
+        (
+            "jti",
+            json!(uuid::Uuid::new_v4().to_string()),
+            "jti not a UUIDv7",
+        ),
     ] {
         let mut bad = claims.clone();
         bad[claim] = value;
@@ -352,6 +357,16 @@ async fn refresh_rotates_the_cookie_and_spends_the_old_one() {
     let response = app.refresh_response(&first.refresh_cookie).await;
 
     assert_eq!(response.status(), StatusCode::OK);
+    let set_cookies: Vec<_> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .collect();
+    assert_eq!(
+        set_cookies.len(),
+        1,
+        "only the token changes: {set_cookies:?}"
+    );
     let second = session_from(response).await;
     assert_ne!(second.refresh_cookie, first.refresh_cookie);
     assert_eq!(
@@ -656,6 +671,56 @@ async fn a_revoked_member_is_refused_within_a_second() {
         StatusCode::OK,
         "other members are untouched"
     );
+}
+
+#[tokio::test]
+async fn a_member_who_logs_in_again_in_the_second_of_a_revoke_gets_a_working_token() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+    };
+    // The case is a login within the same whole second as the revoke (`iat`
+    // cannot tell them apart): start each attempt early in a second.
+    let mut same_second = false;
+    for _ in 0..3 {
+        let wait = 1000 - unix_now().subsec_millis() as u64;
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let second = unix_now().as_secs() as i64;
+        let revoke = app
+            .authed(
+                Method::POST,
+                &format!("/api/users/{}/revoke", drummer.user_id),
+                &manager.access_token,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+        let again = app.login("drummer").await;
+        let me = app
+            .authed(Method::GET, "/api/me", &again.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            me.status(),
+            StatusCode::OK,
+            "the login after the revoke works"
+        );
+        if claims_of(&again.access_token)["iat"] == second {
+            same_second = true;
+            break;
+        }
+    }
+    assert!(
+        same_second,
+        "never managed a login within the revoke's second"
+    );
+    assert_refused(&app, &drummer.access_token, "the token from before").await;
 }
 
 #[tokio::test]

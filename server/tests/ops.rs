@@ -15,6 +15,15 @@ async fn health_and_readiness_answer() {
 }
 
 #[tokio::test]
+async fn unknown_api_paths_get_the_json_error_body() {
+    let app = spawn_app().await;
+    for path in ["/api", "/api/", "/api/nope", "/api/setlists/x/y/z"] {
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    }
+}
+
+#[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let app = spawn_app().await;
     for path in ["/healthz", "/api/setlists", "/", "/login", "/no-such-page"] {

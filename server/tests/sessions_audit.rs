@@ -262,6 +262,13 @@ async fn the_audit_log_pages_newest_first_and_filters() {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(ids, sorted, "newest first, no overlap");
     assert_eq!(third["next_before"], Value::Null);
+    let exactly_one_page = audit(&app, &manager, "?type=login_succeeded&limit=5").await;
+    assert_eq!(exactly_one_page["events"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        exactly_one_page["next_before"],
+        Value::Null,
+        "a full page that is the last one has no next page"
+    );
 
     let by_user = audit(&app, &manager, &format!("?user={drummer_id}")).await;
     let kinds: Vec<&str> = by_user["events"]

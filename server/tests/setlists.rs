@@ -302,6 +302,32 @@ async fn a_drummer_sets_tempo_and_notes_only() {
         .await
         .unwrap();
     expect_error(missing, StatusCode::NOT_FOUND, "not_found").await;
+
+    // A PATCH that names the version it edited (If-Match or `version`) loses
+    // a race with a 409 instead of landing on a setlist it has not seen.
+    let stale = app
+        .authed(Method::PATCH, &path, &drummer.access_token)
+        .header(header::IF_MATCH, "\"1\"")
+        .json(&json!({ "bpm": 90 }))
+        .send()
+        .await
+        .unwrap();
+    let conflict = expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    assert_eq!(conflict["current_version"], 3);
+    let current = app
+        .authed(Method::PATCH, &path, &drummer.access_token)
+        .json(&json!({ "bpm": 90, "version": 3 }))
+        .send()
+        .await
+        .unwrap();
+    let current = common::body(current).await;
+    assert_eq!(
+        (
+            current["version"].as_i64(),
+            current["songs"][1]["bpm"].as_i64()
+        ),
+        (Some(4), Some(90))
+    );
 }
 
 #[tokio::test]
@@ -493,15 +519,55 @@ async fn bad_input_gets_its_status_and_error_code() {
     .await
     .unwrap();
     expect_error(not_utf8, StatusCode::BAD_REQUEST, "bad_request").await;
-    let wrong_type = send(
+    let not_an_object = send(
         Method::POST,
         "/api/setlists",
         "application/json",
-        br#"{"name": 5}"#.to_vec(),
+        b"[]".to_vec(),
     )
     .await
     .unwrap();
-    expect_error(wrong_type, StatusCode::BAD_REQUEST, "bad_request").await;
+    expect_error(not_an_object, StatusCode::BAD_REQUEST, "bad_request").await;
+    // Well-formed JSON that does not fit: 422, naming the field like any
+    // other validation error, and nothing is stored.
+    for (body, field, message) in [
+        (
+            json!({ "name": 5, "show_date": "2026-01-01" }),
+            "name",
+            "invalid type",
+        ),
+        (json!({ "show_date": "2026-01-01" }), "name", "is required"),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01",
+                    "songs": [{ "title": "T" }, { "title": "U", "bpm": "fast" }] }),
+            "songs[1].bpm",
+            "invalid type",
+        ),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": [{ "artist": "A" }] }),
+            "songs[0].title",
+            "is required",
+        ),
+    ] {
+        let response = send(
+            Method::POST,
+            "/api/setlists",
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await
+        .unwrap();
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let said = error["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(said.starts_with(message), "{body} → {error}");
+        assert!(!said.contains("line"), "no parser positions: {said}");
+    }
+    assert_eq!(app.get_json("/api/setlists", token).await, json!([]));
     let text = send(Method::POST, "/api/setlists", "text/plain", b"{}".to_vec())
         .await
         .unwrap();

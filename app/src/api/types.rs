@@ -157,7 +157,10 @@ impl From<&Song> for SongInput {
 }
 
 /// The drummer's edit: `PATCH /api/setlists/{id}/songs/{song_id}`.
-/// `bpm` absent leaves it alone, `null` clears it.
+/// `bpm` absent leaves it alone, `null` clears it. With a `version` (or
+/// `If-Match`), the edit applies only to that version of the setlist (409
+/// otherwise); without, it applies to whatever is current, since it sets only
+/// these two fields of one song.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SongPatch {
@@ -170,6 +173,8 @@ pub struct SongPatch {
     pub bpm: Option<Option<i64>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).

@@ -153,21 +153,29 @@ pub async fn replace(
 }
 
 /// The drummer's edit of one song's tempo and notes; bumps the version.
+/// With `expected`, only if the stored version is that one.
 pub async fn patch_song(
     pool: &Pool,
     id: &str,
     song_id: &str,
+    expected: Option<i64>,
     patch: &SongPatch,
     now: i64,
 ) -> Result<Setlist, WriteError> {
     let mut tx = pool.begin().await?;
-    let bumped =
-        sqlx::query("UPDATE setlists SET version = version + 1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+    let bumped = sqlx::query(
+        "UPDATE setlists SET version = version + 1, updated_at = $1 \
+         WHERE id = $2 AND ($3 IS NULL OR version = $3)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(expected)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if bumped == 0 {
+        return Err(why_not_written(&mut tx, id).await);
+    }
     let (set_bpm, bpm) = match patch.bpm {
         Some(bpm) => (1i64, bpm),
         None => (0, None),
@@ -184,7 +192,7 @@ pub async fn patch_song(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if bumped == 0 || changed == 0 {
+    if changed == 0 {
         return Err(WriteError::NotFound);
     }
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;

@@ -64,11 +64,15 @@ async fn list(
         user_id: user.as_deref(),
         kind,
         before: before.as_deref(),
-        limit,
+        // One more than the page: whether it exists says if there is a next page.
+        limit: limit + 1,
     };
-    let rows = db::audit::list(&state.db, &filter).await?;
-    let next_before = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|row| row.id.clone()))
+    let mut rows = db::audit::list(&state.db, &filter).await?;
+    let next_before = (rows.len() as i64 > limit)
+        .then(|| {
+            rows.truncate(limit as usize);
+            rows.last().map(|row| row.id.clone())
+        })
         .flatten();
     let events = rows
         .into_iter()

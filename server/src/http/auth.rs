@@ -91,7 +91,7 @@ async fn login(
 
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
     let issued = refresh::start(&state.db, &user.id, lifetime, &origin, now).await?;
-    set_refresh_cookie(&state, &cookies, issued.token);
+    set_session_cookies(&state, &cookies, issued.token);
     token_response(&state, &user, &issued.family_id, now).map(Json)
 }
 
@@ -124,7 +124,8 @@ async fn refresh_session(
             return Err(ApiError::InvalidToken);
         }
     };
-    set_refresh_cookie(&state, &cookies, issued.token);
+    // Only the token changes: the hint set at login lives as long as the session.
+    cookies.add(with_lifetime(&state, refresh_cookie(&state, issued.token)));
     token_response(&state, &user, &issued.family_id, now).map(Json)
 }
 
@@ -250,12 +251,18 @@ fn session_cookie(
         .secure(state.config.secure_cookies())
 }
 
-fn set_refresh_cookie(state: &AppState, cookies: &Cookies, token: String) {
-    let max_age = CookieDuration::seconds(state.config.refresh_ttl.as_secs() as i64);
-    for mut cookie in [refresh_cookie(state, token), hint_cookie(state, "1")] {
-        cookie.set_max_age(max_age);
-        cookies.add(cookie);
+/// A login's cookies: the refresh token and the hint that a session exists.
+fn set_session_cookies(state: &AppState, cookies: &Cookies, token: String) {
+    for cookie in [refresh_cookie(state, token), hint_cookie(state, "1")] {
+        cookies.add(with_lifetime(state, cookie));
     }
+}
+
+fn with_lifetime(state: &AppState, mut cookie: Cookie<'static>) -> Cookie<'static> {
+    cookie.set_max_age(CookieDuration::seconds(
+        state.config.refresh_ttl.as_secs() as i64
+    ));
+    cookie
 }
 
 fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {

@@ -4,9 +4,11 @@
 
 use std::net::SocketAddr;
 
+use app::api::validation::FieldErrors;
 use axum::{
     extract::{
-        ConnectInfo, FromRequest, FromRequestParts, Query, Request, rejection::JsonRejection,
+        ConnectInfo, FromRequest, FromRequestParts, Query, Request,
+        rejection::{JsonDataError, JsonRejection},
     },
     http::{StatusCode, header, request::Parts},
 };
@@ -14,7 +16,9 @@ use serde::de::DeserializeOwned;
 
 use crate::{db::audit::Origin, error::ApiError, state::AppState};
 
-/// `axum::Json`, with rejections mapped to 400 / 413 / 415.
+/// `axum::Json`, with rejections mapped to 400 / 413 / 415, and well-formed
+/// JSON that does not fit the request (a field missing or of the wrong type)
+/// to 422 with the field named, like any other validation error.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
@@ -29,11 +33,46 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if let JsonRejection::JsonDataError(error) = &rejection
+        && let Some(fields) = field_errors(error)
+    {
+        return ApiError::Validation(fields);
+    }
     match rejection.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
         _ => ApiError::BadRequest(rejection.body_text()),
     }
+}
+
+/// The field a data error is about, keyed like `validate_setlist`'s errors
+/// (`songs[0].bpm`). axum finds the path with serde_path_to_error and keeps
+/// that error in the rejection's source chain.
+fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
+    type PathError = serde_path_to_error::Error<serde_json::Error>;
+    let mut source = std::error::Error::source(rejection);
+    let error = loop {
+        let error = source?;
+        if let Some(error) = error.downcast_ref::<PathError>() {
+            break error;
+        }
+        source = error.source();
+    };
+    let path = error.path().to_string();
+    // serde_json appends " at line 1 column 9": no use to a client.
+    let message = error.inner().to_string();
+    let message = message.split(" at line ").next().unwrap_or_default();
+    let (field, message) = match message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        Some(missing) if path == "." => (missing.to_string(), "is required".to_string()),
+        Some(missing) => (format!("{path}.{missing}"), "is required".to_string()),
+        // The body itself is not an object: malformed, not a field's fault.
+        None if path == "." => return None,
+        None => (path, message.to_string()),
+    };
+    Some(FieldErrors::from([(field, message)]))
 }
 
 /// A path id that must be a UUID; anything else cannot exist, so it is 404.

@@ -13,7 +13,7 @@ mod sessions;
 mod setlists;
 pub mod users;
 
-use axum::{Router, extract::DefaultBodyLimit};
+use axum::{Router, extract::DefaultBodyLimit, routing::any};
 
 use crate::{error::ApiError, state::AppState};
 
@@ -33,5 +33,9 @@ pub fn router() -> Router<AppState> {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
-    Router::new().nest("/api", api).merge(ops::router())
+    Router::new()
+        .nest("/api", api)
+        // `nest` leaves the bare prefix with a trailing slash to the pages.
+        .route("/api/", any(|| async { ApiError::NotFound }))
+        .merge(ops::router())
 }

@@ -109,10 +109,16 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
         ));
     }
     if operation.request_body.is_some() {
-        errors.push(("400", "bad_request: malformed JSON"));
+        errors.push((
+            "400",
+            "bad_request: malformed JSON, or JSON that is not an object",
+        ));
         errors.push(("413", "payload_too_large: over 1 MiB"));
         errors.push(("415", "unsupported_media_type: not application/json"));
-        errors.push(("422", "validation_failed, with a `fields` map"));
+        errors.push((
+            "422",
+            "validation_failed, with a `fields` map: a rule broken, a field missing or of the wrong type",
+        ));
     }
     if path.contains('{') {
         errors.push(("404", "not_found"));

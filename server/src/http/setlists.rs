@@ -105,16 +105,19 @@ async fn replace(
 
 #[utoipa::path(patch, path = "/api/setlists/{id}/songs/{song_id}", tag = "setlists", security(("bearer" = [])), request_body = SongPatch,
     params(("id" = String, Path, description = "Setlist id"), ("song_id" = String, Path, description = "Song id")),
-    responses((status = 200, description = "Tempo and notes set; version bumped", body = Setlist)))]
+    responses((status = 200, description = "Tempo and notes set; version bumped", body = Setlist),
+              (status = 409, description = "A `version` or `If-Match` was sent and is stale: nothing changed", body = ErrorBody)))]
 async fn patch_song(
     State(state): State<AppState>,
     _: AuthUser,
     Path((id, song_id)): Path<(String, String)>,
+    headers: HeaderMap,
     ApiJson(patch): ApiJson<SongPatch>,
 ) -> ApiResult<Response> {
     let (id, song_id) = (parse_id(&id)?, parse_id(&song_id)?);
     validated(validate_song_patch(&patch))?;
-    let setlist = db::setlists::patch_song(&state.db, &id, &song_id, &patch, now())
+    let expected = patch.version.or_else(|| if_match_version(&headers));
+    let setlist = db::setlists::patch_song(&state.db, &id, &song_id, expected, &patch, now())
         .await
         .map_err(write_error)?;
     state.reads.invalidate();
