@@ -16,7 +16,8 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
     let navigate = use_navigate();
     Effect::new(move |_| {
-        if session.status() == Status::SignedOut {
+        // Already on the login page (after "Log out"): nothing to come back to.
+        if session.status() == Status::SignedOut && location.pathname.get_untracked() != "/login" {
             let wanted = format!(
                 "{}{}",
                 location.pathname.get_untracked(),
@@ -96,6 +97,14 @@ pub fn LoadFailure(failure: ApiFailure) -> impl IntoView {
     view! { <p class="error multiline" role="alert">{failure.describe()}</p> }
 }
 
+/// `1` → `1 song`, `3` → `3 songs`.
+pub fn songs_count(count: usize) -> String {
+    match count {
+        1 => "1 song".to_string(),
+        n => format!("{n} songs"),
+    }
+}
+
 /// `250` → `4:10`.
 pub fn minutes_seconds(total_secs: i64) -> String {
     format!("{}:{:02}", total_secs / 60, total_secs % 60)
@@ -153,6 +162,8 @@ mod tests {
         assert_eq!(parse_minutes_seconds("4:75"), None);
         assert_eq!(show_length(4230), "1 h 11 min");
         assert_eq!(show_length(600), "10 min");
+        assert_eq!(songs_count(1), "1 song");
+        assert_eq!(songs_count(0), "0 songs");
     }
 
     #[test]

@@ -51,7 +51,12 @@ pub fn App() -> impl IntoView {
         <Router>
             <TopBar/>
             <main>
-                <Routes fallback=|| view! { <p class="card">"Page not found. "<a href="/">"Back to the stage"</a></p> }>
+                <Routes fallback=|| view! {
+                    <section class="card">
+                        <h1>"Page not found"</h1>
+                        <p><a href="/">"Back to the stage"</a></p>
+                    </section>
+                }>
                     <Route path=StaticSegment("") view=pages::Home/>
                     <Route path=StaticSegment("login") view=pages::Login/>
                     <Route path=StaticSegment("setlists") view=pages::Setlists/>

@@ -55,7 +55,8 @@ test('a signed-out visitor is sent to login and brought back afterwards', async 
 test('logout ends the session for good', async ({ page }) => {
   await logIn(page, 'drummer');
   await page.getByRole('button', { name: 'Log out' }).click();
-  await expect(page).toHaveURL(/\/login/);
+  // Exactly the login page: nothing to come back to after a deliberate logout.
+  await expect(page).toHaveURL(/\/login$/);
   await page.goto('/setlists');
   await expect(page).toHaveURL(/\/login\?next=/);
 });

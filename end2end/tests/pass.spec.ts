@@ -84,3 +84,11 @@ test('two devices make two sessions; revoking one sends it to login, and manager
   await laptop.close();
   await phone.close();
 });
+
+test("revoking this device's own session signs it out at once", async ({ page }) => {
+  await logIn(page, 'drummer');
+  await page.getByRole('link', { name: 'Sessions' }).click();
+  await page.getByRole('button', { name: 'Revoke this session (you will be signed out)' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('button', { name: 'Log out' })).toHaveCount(0);
+});

@@ -25,7 +25,7 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
   await expect(titles.nth(0)).toHaveValue('My Hero');
   await expect(titles.nth(1)).toHaveValue('Everlong');
 
-  await page.getByRole('link', { name: '← All setlists' }).click();
+  await page.getByRole('link', { name: '← Back to the list' }).click();
   const row = page.getByTestId('setlist-row').filter({ hasText: 'Friday at the <Roxy>' });
   await expect(row).toContainText('12 min');
   await expect(row).toContainText('3');
@@ -56,4 +56,47 @@ test('a drummer sees no manager controls but can set a tempo', async ({ page, re
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await page.reload();
   await expect(page.getByLabel('Tempo (BPM)')).toHaveValue('180');
+});
+
+test('songs are told apart by their place, moved from the keyboard, and bad input is announced', async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.getByRole('link', { name: 'New setlist' }).click();
+  await page.getByRole('button', { name: 'Add song' }).click();
+  // One untitled song: its Title field is the only one (no button's name says "title").
+  await page.getByLabel('Title').fill('A');
+  for (const [place, title] of [[2, 'B'], [3, 'C']]) {
+    await page.getByRole('button', { name: 'Add song' }).click();
+    await page.getByRole('group', { name: `Song ${place}` }).getByLabel('Title').fill(`${title}`);
+  }
+  await expect(page.getByRole('group', { name: 'Song 2' }).getByLabel('Title')).toHaveValue('B');
+
+  // Keyboard: Enter twice on "Move C up" moves it twice (the focus stays on the button).
+  await page.getByRole('button', { name: 'Move C up' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('group', { name: 'Song 2' }).getByLabel('Title')).toHaveValue('C');
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('Title')).toHaveValue('C');
+
+  // Nothing typed for the name or the date: the app says so (the browser does not block it).
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  const alert = page.getByRole('alert');
+  await expect(alert).toContainText('name must not be empty');
+  await expect(alert).toContainText('show date must be a date');
+  await expect(page).toHaveURL(/\/setlists\/new$/);
+  await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('Title')).toHaveValue('C');
+
+  await page.getByLabel('Name', { exact: true }).fill('Keyboard night');
+  await page.getByLabel('Show date').fill('2027-01-15');
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('heading', { name: 'Keyboard night' })).toBeVisible();
+  await expect(page.getByTestId('total-duration')).toContainText('3 songs');
+});
+
+test('a drummer opening a manager page is told so, without a refused request', async ({ page }) => {
+  await logIn(page, 'drummer');
+  for (const path of ['/members', '/audit']) {
+    await page.goto(path);
+    await expect(page.getByRole('alert')).toContainText('Only managers can');
+  }
+  // The fixture fails the test on any console error, such as a 403 from a fetch.
 });

@@ -66,7 +66,10 @@ impl ApiFailure {
     pub fn describe(&self) -> String {
         let mut text = self.message.clone();
         for (field, problem) in &self.fields {
-            text.push_str(&format!("\n• {field} {problem}"));
+            text.push_str(&format!(
+                "\n• {} {problem}",
+                super::validation::field_label(field)
+            ));
         }
         text
     }
@@ -101,9 +104,9 @@ pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T,
 }
 
 /// `GET path` as a resource: fetched in the browser (where the access token
-/// lives), again whenever `path` changes. Every page's list goes through here,
-/// so the wasm holds one copy of the resource code per answer type, not one
-/// per page.
+/// lives), again whenever `path` changes; an empty path fetches nothing and
+/// stays loading. Every page's list goes through here, so the wasm holds one
+/// copy of the resource code per answer type, not one per page.
 pub fn get_resource<T>(
     session: Session,
     path: Signal<String>,
@@ -113,7 +116,12 @@ where
 {
     LocalResource::new(move || {
         let path = path.get();
-        async move { get::<T>(session, &path).await }
+        async move {
+            if path.is_empty() {
+                std::future::pending::<()>().await;
+            }
+            get::<T>(session, &path).await
+        }
     })
 }
 

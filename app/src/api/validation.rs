@@ -54,6 +54,28 @@ impl Checker {
     }
 }
 
+/// A field as the forms label it: `songs[2].duration_secs` → `Song 3 length`.
+pub fn field_label(field: &str) -> String {
+    let (song, name) = match field
+        .strip_prefix("songs[")
+        .and_then(|rest| rest.split_once("]."))
+    {
+        Some((index, name)) => (index.parse::<usize>().ok().map(|i| i + 1), name),
+        None => (None, field),
+    };
+    let label = match name {
+        "duration_secs" => "length",
+        "show_date" => "show date",
+        "display_name" => "display name",
+        "bpm" => "BPM",
+        other => other,
+    };
+    match song {
+        Some(number) => format!("Song {number} {label}"),
+        None => label.to_string(),
+    }
+}
+
 pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
     let mut c = Checker::default();
     c.text("name", &input.name, 1, NAME_MAX);
@@ -158,6 +180,14 @@ mod tests {
     use super::*;
     use crate::api::SongInput;
 
+    #[test]
+    fn fields_are_named_as_the_forms_label_them() {
+        assert_eq!(field_label("songs[2].duration_secs"), "Song 3 length");
+        assert_eq!(field_label("songs[0].title"), "Song 1 title");
+        assert_eq!(field_label("show_date"), "show date");
+        assert_eq!(field_label("name"), "name");
+    }
+
     fn song(title: &str) -> SongInput {
         SongInput {
             id: None,
@@ -224,12 +254,12 @@ mod tests {
     fn patch_may_clear_bpm_but_not_set_it_out_of_range() {
         let clear = SongPatch {
             bpm: Some(None),
-            notes: None,
+            ..SongPatch::default()
         };
         assert!(validate_song_patch(&clear).is_empty());
         let fast = SongPatch {
             bpm: Some(Some(BPM_MAX + 1)),
-            notes: None,
+            ..SongPatch::default()
         };
         assert!(validate_song_patch(&fast).contains_key("bpm"));
     }

@@ -24,6 +24,10 @@ fn AuditLog() -> impl IntoView {
     // The cursors of the pages seen so far: going back pops one.
     let cursors = RwSignal::new(Vec::<String>::new());
     let path = Signal::derive(move || {
+        // No path, no request, for a drummer (the page only says it is for managers).
+        if !session.is_manager() {
+            return String::new();
+        }
         let mut path = format!("/api/audit?limit=25&type={}", kind.get());
         if let Some(before) = cursors.get().last() {
             path.push_str(&format!("&before={before}"));

@@ -27,6 +27,10 @@ pub fn Login() -> impl IntoView {
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if username.with_untracked(String::is_empty) || password.with_untracked(String::is_empty) {
+            error.set(Some("Enter your username and password.".into()));
+            return;
+        }
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
@@ -54,7 +58,8 @@ pub fn Login() -> impl IntoView {
         <section class="card narrow">
             <h1>"Log in"</h1>
             <p class="muted">"Your backstage pass for the band's setlists."</p>
-            <form method="post" on:submit=submit>
+            // novalidate: the app's own checks run and are announced (role=alert).
+            <form method="post" novalidate on:submit=submit>
                 <label for="username">"Username"</label>
                 <input id="username" name="username" autocomplete="username" required bind:value=username/>
                 <label for="password">"Password"</label>

@@ -6,7 +6,7 @@ use crate::{
     api::{
         NewUser, SessionInfo, User,
         client::{self, Method},
-        validation::validate_new_user,
+        validation::{field_label, validate_new_user},
     },
     components::{ErrorNotice, LoadFailure, RequireAuth},
     pages::sessions::SessionTable,
@@ -25,7 +25,16 @@ pub fn Members() -> impl IntoView {
 #[component]
 fn MembersPage() -> impl IntoView {
     let session = use_session();
-    let members = client::get_resource::<Vec<User>>(session, Signal::from("/api/users".to_owned()));
+    // No path, no request, for a drummer (the page only says it is for managers).
+    let path = Signal::derive(move || {
+        let path = if session.is_manager() {
+            "/api/users"
+        } else {
+            ""
+        };
+        path.to_owned()
+    });
+    let members = client::get_resource::<Vec<User>>(session, path);
     let notice = RwSignal::new(None::<String>);
     // The member whose sessions are shown: (id, display name).
     let shown = RwSignal::new(None::<(String, String)>);
@@ -145,7 +154,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         if !problems.is_empty() {
             let lines: Vec<String> = problems
                 .iter()
-                .map(|(f, p)| format!("• {} {p}", f.replace('_', " ")))
+                .map(|(f, p)| format!("• {} {p}", field_label(f)))
                 .collect();
             error.set(Some(lines.join("\n")));
             return;
@@ -171,7 +180,8 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     view! {
         <section class="card">
             <h2>"Add a member"</h2>
-            <form method="post" on:submit=submit>
+            // novalidate: the app's own checks run and are announced (role=alert).
+            <form method="post" novalidate on:submit=submit>
                 <div class="row">
                     <div>
                         <label for="member-username">"Username"</label>

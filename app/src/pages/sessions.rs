@@ -2,6 +2,7 @@
 //! current one marked and a revoke button for each.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 
 use crate::{
     api::{
@@ -29,16 +30,23 @@ fn SessionsPage() -> impl IntoView {
         Signal::from("/api/me/sessions".to_owned()),
     );
     let error = RwSignal::new(None::<String>);
-    let revoke = move |id: String| {
+    let navigate = use_navigate();
+    let revoke = Callback::new(move |(id, current): (String, bool)| {
         error.set(None);
+        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let path = format!("/api/me/sessions/{id}");
             match client::call::<(), ()>(session, Method::Delete, &path, None).await {
+                // This device's session is over: sign out here too, at once.
+                Ok(()) if current => {
+                    let _ = session.logout().await;
+                    navigate("/login", Default::default());
+                }
                 Ok(()) => sessions.refetch(),
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
-    };
+    });
     view! {
         <section class="card">
             <h1>"Sessions"</h1>
@@ -47,7 +55,7 @@ fn SessionsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
-                    Ok(list) => view! { <SessionTable sessions=list on_revoke=Callback::new(revoke)/> }.into_any(),
+                    Ok(list) => view! { <SessionTable sessions=list on_revoke=revoke/> }.into_any(),
                 })}
             </Suspense>
         </section>
@@ -58,7 +66,9 @@ fn SessionsPage() -> impl IntoView {
 #[component]
 pub fn SessionTable(
     sessions: Vec<SessionInfo>,
-    #[prop(optional)] on_revoke: Option<Callback<String>>,
+    /// Called with the session's id and whether it is this device's.
+    #[prop(optional)]
+    on_revoke: Option<Callback<(String, bool)>>,
 ) -> impl IntoView {
     if sessions.is_empty() {
         return view! { <p class="notice">"No live sessions."</p> }.into_any();
@@ -77,6 +87,7 @@ pub fn SessionTable(
             <tbody>
                 {sessions.into_iter().map(|row| {
                     let id = row.id.clone();
+                    let current = row.current;
                     let label = if row.current {
                         "Revoke this session (you will be signed out)".to_string()
                     } else {
@@ -94,7 +105,7 @@ pub fn SessionTable(
                             {on_revoke.map(|revoke| view! {
                                 <td>
                                     <button type="button" class="secondary" aria-label=label
-                                        on:click=move |_| revoke.run(id.clone())>"Revoke"</button>
+                                        on:click=move |_| revoke.run((id.clone(), current))>"Revoke"</button>
                                 </td>
                             })}
                         </tr>

@@ -8,10 +8,11 @@ use crate::{
     api::{
         Setlist, SetlistInput, Song, SongInput, SongPatch,
         client::{self, ApiFailure, Method},
-        validation::{FieldErrors, validate_setlist},
+        validation::{FieldErrors, field_label, validate_setlist},
     },
     components::{
         ErrorNotice, LoadFailure, RequireAuth, minutes_seconds, parse_minutes_seconds, show_length,
+        songs_count,
     },
     session::{Session, use_session},
 };
@@ -48,7 +49,7 @@ fn SetlistLoader() -> impl IntoView {
                 Err(failure) => view! {
                     <section class="card">
                         <LoadFailure failure/>
-                        <a href="/setlists">"Back to the setlists"</a>
+                        <a href="/setlists">"Back to the list"</a>
                     </section>
                 }.into_any(),
                 Ok(existing) if session.is_manager() => view! { <Editor existing/> }.into_any(),
@@ -142,12 +143,15 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let id = RwSignal::new(existing.as_ref().map(|s| s.id.clone()));
     let version = RwSignal::new(existing.as_ref().map(|s| s.version));
+    // The heading shows the name as saved, not as being typed.
+    let saved_name = RwSignal::new(String::from("New setlist"));
     let name = RwSignal::new(String::new());
     let venue = RwSignal::new(String::new());
     let show_date = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
     let songs = RwSignal::new(Vec::<SongDraft>::new());
     let load = move |setlist: &Setlist| {
+        saved_name.set(setlist.name.clone());
         version.set(Some(setlist.version));
         name.set(setlist.name.clone());
         venue.set(setlist.venue.clone());
@@ -288,9 +292,10 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     view! {
         <section class="card">
-            <p><a href="/setlists">"← All setlists"</a></p>
-            <h1>{move || if id.get().is_some() { "Edit setlist" } else { "New setlist" }}</h1>
-            <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_save(); }>
+            <p><a href="/setlists">"← Back to the list"</a></p>
+            <h1>{move || saved_name.get()}</h1>
+            // novalidate: the app's own checks run and are announced (role=alert).
+            <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_save(); }>
                 <div class="row">
                     <div>
                         <label for="setlist-name">"Name"</label>
@@ -310,14 +315,19 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
                 <h2>"Songs"</h2>
                 <p data-testid="total-duration">
-                    {move || format!("{} songs · total {} ({})", songs.with(Vec::len), minutes_seconds(total()), show_length(total()))}
+                    {move || format!("{} · total {} ({})", songs_count(songs.with(Vec::len)), minutes_seconds(total()), show_length(total()))}
                 </p>
                 <Show when=move || songs.with(Vec::is_empty)>
                     <p class="notice">"No songs yet: add the opener."</p>
                 </Show>
                 <ol class="songs">
                     <For each=move || songs.get() key=|song| song.uid let:song>
-                        <SongEditor song move_song remove=move |uid| songs.update(|list| list.retain(|s| s.uid != uid))/>
+                        <SongEditor
+                            song
+                            number=Signal::derive(move || songs.with(|list| list.iter().position(|s| s.uid == song.uid).map_or(0, |i| i + 1)))
+                            move_song
+                            remove=move |uid| songs.update(|list| list.retain(|s| s.uid != uid))
+                        />
                     </For>
                 </ol>
                 <p>
@@ -367,20 +377,44 @@ fn Editor(existing: Option<Setlist>) -> impl IntoView {
     }
 }
 
+/// One song of the editor, a group named by its place and title ("Song 2:
+/// Everlong"), so that its fields can be told apart from the other songs'.
 #[component]
 fn SongEditor(
     song: SongDraft,
+    /// 1-based place in the running order.
+    number: Signal<usize>,
     move_song: impl Fn(u64, isize) + Copy + Send + Sync + 'static,
     remove: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let field = move |name: &str| format!("song-{}-{name}", song.uid);
+    // Buttons say which song they act on; an untitled one by its place.
     let title = move || match song.title.get() {
-        t if t.trim().is_empty() => "untitled song".to_string(),
+        t if t.trim().is_empty() => format!("song {}", number.get()),
         t => t,
+    };
+    // Moving re-inserts the song's element, which drops the focus: give it
+    // back to the button, so that pressing it again moves the song again.
+    let move_and_keep_focus = move |ev: leptos::ev::MouseEvent, delta: isize| {
+        let button = event_target::<leptos::web_sys::HtmlElement>(&ev);
+        move_song(song.uid, delta);
+        // After the list has moved the element (effects run before timers).
+        set_timeout(
+            move || {
+                let _ = button.focus();
+            },
+            std::time::Duration::ZERO,
+        );
     };
     view! {
         <li data-testid="song">
-            <div>
+            <fieldset>
+                <legend class="visually-hidden">
+                    {move || match song.title.get() {
+                        t if t.trim().is_empty() => format!("Song {}", number.get()),
+                        t => format!("Song {}: {t}", number.get()),
+                    }}
+                </legend>
                 <div class="row">
                     <div>
                         <label for=field("title")>"Title"</label>
@@ -405,19 +439,19 @@ fn SongEditor(
                         <input id=field("key") maxlength="16" bind:value=song.key/>
                     </div>
                 </div>
-                <label for=field("notes")>"Notes"</label>
+                <label for=field("notes")>"Song notes"</label>
                 <textarea id=field("notes") maxlength="2000" bind:value=song.notes></textarea>
                 <p>
                     <button type="button" class="secondary icon" aria-label=move || format!("Move {} up", title())
-                        on:click=move |_| move_song(song.uid, -1)>"↑"</button>
+                        on:click=move |ev| move_and_keep_focus(ev, -1)>"↑"</button>
                     " "
                     <button type="button" class="secondary icon" aria-label=move || format!("Move {} down", title())
-                        on:click=move |_| move_song(song.uid, 1)>"↓"</button>
+                        on:click=move |ev| move_and_keep_focus(ev, 1)>"↓"</button>
                     " "
                     <button type="button" class="secondary" aria-label=move || format!("Remove {}", title())
                         on:click=move |_| remove(song.uid)>"Remove"</button>
                 </p>
-            </div>
+            </fieldset>
         </li>
     }
 }
@@ -430,14 +464,14 @@ fn DrummerView(setlist: Setlist) -> impl IntoView {
     let setlist_id = setlist.id.clone();
     view! {
         <section class="card">
-            <p><a href="/setlists">"← All setlists"</a></p>
+            <p><a href="/setlists">"← Back to the list"</a></p>
             <h1>{setlist.name.clone()}</h1>
             <p class="muted">{format!("{} · {}", setlist.venue, setlist.show_date)}</p>
             {(!setlist.notes.is_empty()).then(|| view! {
                 <p class="multiline">{setlist.notes.clone()}</p>
             })}
             <p data-testid="total-duration">
-                {format!("{} songs · total {} ({})", setlist.songs.len(), minutes_seconds(total), show_length(total))}
+                {format!("{} · total {} ({})", songs_count(setlist.songs.len()), minutes_seconds(total), show_length(total))}
             </p>
             <ol class="songs">
                 {setlist.songs.into_iter().map(|song| view! {
@@ -476,6 +510,7 @@ fn TempoEditor(session: Session, setlist_id: String, song: Song) -> impl IntoVie
         let patch = SongPatch {
             bpm: Some(bpm_value),
             notes: Some(notes.get_untracked()),
+            version: None,
         };
         let path = path.clone();
         leptos::task::spawn_local(async move {
@@ -490,10 +525,14 @@ fn TempoEditor(session: Session, setlist_id: String, song: Song) -> impl IntoVie
             <div>
                 <strong>{song.title.clone()}</strong>
                 <span class="muted">
-                    {format!(" {} · {}{}", song.artist, minutes_seconds(song.duration_secs),
-                        if song.key.is_empty() { String::new() } else { format!(" · {}", song.key) })}
+                    {
+                        let length = minutes_seconds(song.duration_secs);
+                        let details = [song.artist.as_str(), length.as_str(), song.key.as_str()];
+                        let details: Vec<&str> = details.into_iter().filter(|d| !d.is_empty()).collect();
+                        format!(" {}", details.join(" · "))
+                    }
                 </span>
-                <form class="row" on:submit=save>
+                <form class="row" novalidate aria-label=title.clone() on:submit=save>
                     <div>
                         <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
                         <input id=format!("bpm-{uid}") type="number" min="20" max="400" bind:value=bpm/>
@@ -516,21 +555,7 @@ fn TempoEditor(session: Session, setlist_id: String, song: Song) -> impl IntoVie
 fn describe_fields(fields: &FieldErrors) -> String {
     let mut text = String::from("Please fix these before saving:");
     for (field, problem) in fields {
-        text.push_str(&format!("\n• {} {problem}", friendly_field(field)));
+        text.push_str(&format!("\n• {} {problem}", field_label(field)));
     }
     text
-}
-
-/// `songs[2].title` → `Song 3 title`.
-fn friendly_field(field: &str) -> String {
-    match field
-        .strip_prefix("songs[")
-        .and_then(|rest| rest.split_once("]."))
-    {
-        Some((index, name)) => {
-            let number = index.parse::<usize>().map_or(0, |i| i + 1);
-            format!("Song {number} {}", name.replace('_', " "))
-        }
-        None => field.replace('_', " "),
-    }
 }
