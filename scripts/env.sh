@@ -17,7 +17,7 @@ if [ -n "$DEBIAN_RUST" ]; then export PATH="/usr/bin:$PATH"; fi
 # erase_components (see .cargo/config.toml) is repeated here.
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
-LEPTOS_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+LEPTOS_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size)
 
 # Builds the release server and wasm, with .br and .gz beside each file for
 # the server to send. zopfli rewrites the .gz files: cargo-leptos writes them
