@@ -9,8 +9,11 @@ server's peak memory (VmHWM) over the whole run: as a table and one JSON line.
 
 Read-only cases (list, get, healthz, login) use wrk. Refresh and PUT change
 state with every answer (a new cookie, a new version), so each of their
-client threads runs its own session sequentially with Python's http.client;
-their throughput is bounded by that client, their CPU per request is not.
+client threads runs its own session sequentially with Python's http.client.
+Their throughput is bounded by that client, and since each of their requests
+finds the server idle, their CPU per request includes the threads' wake-ups,
+which wrk's 32 busy connections spread thin. The two `-seq` cases drive
+/healthz and /readyz the same way: the floor those wake-ups set.
 
 Usage: scripts/bench.sh [seconds per case]   (builds the release first)
 """
@@ -117,7 +120,9 @@ def run_wrk(port, path, seconds, headers=(), lua=None, connections=32):
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     try:
         requests = int(re.search(r"(\d+) requests in", out).group(1))
-        p50, p99 = (to_ms(re.search(rf"{q}%\s+(\S+)", out).group(1)) for q in (50, 99))
+        # Anchored to the "Latency Distribution" lines: a stdev column such
+        # as "89.99%" would otherwise match "99%".
+        p50, p99 = (to_ms(re.search(rf"^\s+{q}%\s+(\S+)", out, re.M).group(1)) for q in (50, 99))
     except (AttributeError, ValueError) as error:
         raise RuntimeError(f"unexpected output from wrk for {path} ({error}):\n{out}") from None
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -213,8 +218,19 @@ def main():
                 state["setlist"] = json.loads(payload)
             return status == 200
 
+        def get_session(path):
+            return lambda: {"client": Client(port), "path": path}
+
+        def get_step(state):
+            return state["client"].call("GET", state["path"])[0] == 200
+
         cases = [
             ("healthz", lambda: run_wrk(port, "/healthz", seconds)),
+            # Floors for refresh and PUT, driven the same way (one request at a
+            # time per client, so every request wakes an idle server): the
+            # HTTP exchange alone, then one SQLite round trip besides.
+            ("healthz-seq", lambda: run_sessions(seconds, 4, get_session("/healthz"), get_step)),
+            ("readyz-seq", lambda: run_sessions(seconds, 4, get_session("/readyz"), get_step)),
             ("list", lambda: run_wrk(port, "/api/setlists", seconds, [auth])),
             ("get", lambda: run_wrk(port, f"/api/setlists/{ids[0]}", seconds, [auth])),
             ("login", lambda: run_wrk(port, "/api/auth/login", seconds, lua=login_lua, connections=4)),
@@ -237,10 +253,10 @@ def main():
         server.terminate()
         server.wait()
 
-    print(f"{'case':<8} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8} {'peak MiB':>9}")
+    print(f"{'case':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8} {'peak MiB':>9}")
     for name, r in results.items():
         print(
-            f"{name:<8} {r['rps']:>9.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
+            f"{name:<11} {r['rps']:>9.0f} {r['p50_ms']:>8.3f} {r['p99_ms']:>8.3f} "
             f"{r['cpu_ms_per_request']:>11.4f} {r['non_2xx']:>8} {r['peak_rss_mib_so_far']:>9.1f}"
         )
     print(f"peak server memory (VmHWM): {peak:.1f} MiB")
