@@ -640,22 +640,22 @@ async fn keys_survive_a_restart() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+async fn revoke_member(app: &TestApp, manager: &Session, member_id: &str) -> StatusCode {
+    let path = format!("/api/users/{member_id}/revoke");
+    let response = app.authed(Method::POST, &path, &manager.access_token);
+    response.send().await.unwrap().status()
+}
+
 #[tokio::test]
 async fn a_revoked_member_is_refused_within_a_second() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
     let drummer = app.login("drummer").await;
 
-    let response = app
-        .authed(
-            Method::POST,
-            &format!("/api/users/{}/revoke", drummer.user_id),
-            &manager.access_token,
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        revoke_member(&app, &manager, &drummer.user_id).await,
+        StatusCode::NO_CONTENT
+    );
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_refused(&app, &drummer.access_token, "revoked member").await;
@@ -690,16 +690,10 @@ async fn a_member_who_logs_in_again_in_the_second_of_a_revoke_gets_a_working_tok
         let wait = 1000 - unix_now().subsec_millis() as u64;
         tokio::time::sleep(Duration::from_millis(wait)).await;
         let second = unix_now().as_secs() as i64;
-        let revoke = app
-            .authed(
-                Method::POST,
-                &format!("/api/users/{}/revoke", drummer.user_id),
-                &manager.access_token,
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+        assert_eq!(
+            revoke_member(&app, &manager, &drummer.user_id).await,
+            StatusCode::NO_CONTENT
+        );
         let again = app.login("drummer").await;
         let me = app
             .authed(Method::GET, "/api/me", &again.access_token)
