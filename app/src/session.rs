@@ -19,8 +19,8 @@ use crate::api::{
 };
 
 /// Whether the request that rendered the page carried the session-hint
-/// cookie: a flag (no secret) set and cleared together with the refresh
-/// cookie. The refresh cookie itself is confined to `/api/auth`, so pages
+/// cookie: a flag (no secret) set at login, for as long as the session lasts,
+/// and cleared with the refresh cookie. The refresh cookie itself is confined to `/api/auth`, so pages
 /// never see it; the hint lets the browser skip the silent refresh, and the
 /// 401 it would log, for visitors who have no session at all.
 #[derive(Clone, Copy, Debug, Default)]

@@ -11,6 +11,17 @@ async fn sessions(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
     app.get_json(path, token).await.as_array().unwrap().clone()
 }
 
+async fn logout(app: &TestApp, refresh_cookie: &str) {
+    let cookie = format!("backstage_refresh={refresh_cookie}");
+    let response = app.request(Method::POST, "/api/auth/logout");
+    let response = response
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+}
+
 async fn audit(app: &TestApp, manager: &Session, query: &str) -> Value {
     app.get_json(&format!("/api/audit{query}"), &manager.access_token)
         .await
@@ -144,14 +155,7 @@ async fn every_event_type_is_recorded_without_secrets() {
     let rotated = session_from(app.refresh_response(&drummer.refresh_cookie).await).await; // refreshed
     app.refresh_response(&drummer.refresh_cookie).await; // refresh_reuse_detected
     let second = app.login("drummer").await;
-    app.request(Method::POST, "/api/auth/logout")
-        .header(
-            header::COOKIE,
-            format!("backstage_refresh={}", second.refresh_cookie),
-        )
-        .send()
-        .await
-        .unwrap(); // logged_out
+    logout(&app, &second.refresh_cookie).await; // logged_out
     let third = app.login("drummer").await;
     let own = sessions(&app, &third.access_token, "/api/me/sessions").await;
     app.authed(
@@ -162,6 +166,8 @@ async fn every_event_type_is_recorded_without_secrets() {
     .send()
     .await
     .unwrap(); // session_revoked
+    // Logging out of a session already revoked changes nothing: no event.
+    logout(&app, &third.refresh_cookie).await;
     let member = app
         .create_member(&manager, "keys", "drummer", "long-enough-1")
         .await; // member_created
@@ -195,6 +201,8 @@ async fn every_event_type_is_recorded_without_secrets() {
     ] {
         assert!(events.iter().any(|e| e["type"] == kind), "{kind} missing");
     }
+    let logouts = events.iter().filter(|e| e["type"] == "logged_out");
+    assert_eq!(logouts.count(), 1, "only the logout that ended a session");
     for secret in [
         DEMO_PASSWORD,
         "wrong-password",

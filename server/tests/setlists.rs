@@ -370,6 +370,11 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     };
     let stale = put_if_match("\"1\"").await.unwrap();
     expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    // An If-Match that is not one version is refused, not ignored.
+    for unreadable in ["*", "\"abc\"", "\"1\", \"2\""] {
+        let response = put_if_match(unreadable).await.unwrap();
+        expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    }
     let response = put_if_match("\"2\"").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
@@ -541,12 +546,17 @@ async fn bad_input_gets_its_status_and_error_code() {
             json!({ "name": "N", "show_date": "2026-01-01",
                     "songs": [{ "title": "T" }, { "title": "U", "bpm": "fast" }] }),
             "songs[1].bpm",
-            "invalid type",
+            "invalid type: string \"fast\", expected a whole number",
         ),
         (
             json!({ "name": "N", "show_date": "2026-01-01", "songs": [{ "artist": "A" }] }),
             "songs[0].title",
             "is required",
+        ),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": ["Everlong"] }),
+            "songs[0]",
+            "invalid type: string \"Everlong\", expected an object",
         ),
     ] {
         let response = send(

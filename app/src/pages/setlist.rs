@@ -393,6 +393,8 @@ fn SongEditor(
         t if t.trim().is_empty() => format!("song {}", number.get()),
         t => t,
     };
+    // Tempo fields are text, not type=number: a number field reads "12e" as
+    // empty, and saving would silently clear the tempo instead of saying so.
     // Moving re-inserts the song's element, which drops the focus: give it
     // back to the button, so that pressing it again moves the song again.
     let move_and_keep_focus = move |ev: leptos::ev::MouseEvent, delta: isize| {
@@ -432,7 +434,7 @@ fn SongEditor(
                     </div>
                     <div>
                         <label for=field("bpm")>"BPM"</label>
-                        <input id=field("bpm") type="number" min="20" max="400" bind:value=song.bpm/>
+                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm/>
                     </div>
                     <div>
                         <label for=field("key")>"Key"</label>
@@ -535,7 +537,7 @@ fn TempoEditor(session: Session, setlist_id: String, song: Song) -> impl IntoVie
                 <form class="row" novalidate aria-label=title.clone() on:submit=save>
                     <div>
                         <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
-                        <input id=format!("bpm-{uid}") type="number" min="20" max="400" bind:value=bpm/>
+                        <input id=format!("bpm-{uid}") inputmode="numeric" bind:value=bpm/>
                     </div>
                     <div class="wide">
                         <label for=format!("notes-{uid}")>"Drummer's notes"</label>

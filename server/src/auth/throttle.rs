@@ -16,7 +16,7 @@
 //! `instances × limit` guesses per window: still a small, bounded number, and
 //! it needs no shared store on the login path.
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{collections::HashMap, net::IpAddr, sync::Mutex};
 
 pub const PAIR_LIMIT: u32 = 5;
 pub const USERNAME_LIMIT: u32 = 50;
@@ -45,6 +45,7 @@ pub struct Subjects {
 impl Subjects {
     pub fn new(username: &str, address: &str) -> Subjects {
         let username = username.to_lowercase();
+        let address = address_block(address);
         Subjects {
             pair: format!("pair:{address} {username}"),
             username: format!("user:{username}"),
@@ -58,6 +59,18 @@ impl Subjects {
             (&self.username, USERNAME_LIMIT),
             (&self.address, ADDRESS_LIMIT),
         ]
+    }
+}
+
+/// An IPv6 client usually holds a whole /64, so its addresses count as one:
+/// otherwise every guess could come from a fresh address.
+fn address_block(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        _ => address.to_string(),
     }
 }
 
@@ -187,6 +200,23 @@ mod tests {
             "the count started again"
         );
         let failures = throttle.failures.lock().unwrap();
-        assert_eq!(failures["addr:10.0.0.1"].count, PAIR_LIMIT);
+        let before_and_after_the_success = (PAIR_LIMIT - 1) + 1;
+        assert_eq!(
+            failures["addr:10.0.0.1"].count,
+            before_and_after_the_success
+        );
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_block_count_as_one() {
+        let throttle = LoginThrottle::default();
+        for i in 0..ADDRESS_LIMIT {
+            let address = format!("2001:db8:1:2::{i:x}");
+            throttle.record_failure(&Subjects::new(&format!("user{i}"), &address), 5);
+        }
+        let same_block = Subjects::new("fresh", "2001:db8:1:2:ffff::1");
+        assert!(throttle.check(&same_block, 6).is_err());
+        let next_block = Subjects::new("fresh", "2001:db8:1:3::1");
+        assert!(throttle.check(&next_block, 6).is_ok());
     }
 }

@@ -63,13 +63,17 @@ pub struct NewToken<'a> {
     pub name: &'a str,
     pub role: Role,
     pub session_id: &'a str,
-    pub now: i64,
+    /// When the request began, in unix milliseconds: before it checked that
+    /// the member may have the token, so that a revoke committed after that
+    /// check dates every token the check let through before its cut-off.
+    pub issued_at_ms: i64,
     pub ttl_secs: i64,
 }
 
 pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(keys.signer.kid.clone());
+    let now = token.issued_at_ms.div_euclid(1000);
     let claims = Claims {
         iss: token.issuer.to_string(),
         aud: token.issuer.to_string(),
@@ -77,11 +81,11 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
         name: token.name.to_string(),
         role: token.role.as_str().to_string(),
         sid: token.session_id.to_string(),
-        iat: token.now,
-        nbf: token.now,
-        exp: token.now + token.ttl_secs,
+        iat: now,
+        nbf: now,
+        exp: now + token.ttl_secs,
         // A UUIDv7 begins with the issue time in milliseconds (see `Verified`).
-        jti: uuid::Uuid::now_v7().to_string(),
+        jti: uuidv7_at(token.issued_at_ms).to_string(),
     };
     keys.signer
         .sign(&header, &claims)
@@ -119,6 +123,12 @@ pub fn verify(
         issued_at_ms,
         expires_at: claims.exp,
     })
+}
+
+fn uuidv7_at(unix_ms: i64) -> uuid::Uuid {
+    let (seconds, millis) = (unix_ms.div_euclid(1000), unix_ms.rem_euclid(1000));
+    let at = uuid::Timestamp::from_unix(uuid::NoContext, seconds as u64, millis as u32 * 1_000_000);
+    uuid::Uuid::new_v7(at)
 }
 
 /// The milliseconds a UUIDv7 `jti` begins with; `None` for any other id.

@@ -244,6 +244,8 @@ async fn add_to_family(
     insert_token(tx, family_id, new_hash, now).await
 }
 
+/// Revokes a live family and records `event`; a family that is already
+/// revoked stays as it is, and nothing is recorded.
 pub async fn revoke_family<'c>(
     db: impl Acquire<'c, Database = Any>,
     family_id: &str,
@@ -251,12 +253,18 @@ pub async fn revoke_family<'c>(
     event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(&mut tx, event, now).await?;
+    let revoked = sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(family_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // Already over (a logout after the session was revoked): nothing happened.
+    if revoked == 1 {
+        audit::record(&mut tx, event, now).await?;
+    }
     tx.commit().await
 }
 

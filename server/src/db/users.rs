@@ -81,24 +81,28 @@ pub async fn list(pool: &Pool) -> Result<Vec<UserRow>, sqlx::Error> {
     .await
 }
 
-/// Strikes a member's passes off the list, in one transaction: every session
-/// is revoked, and access tokens issued at or before `cutoff_ms` stop verifying.
-pub async fn revoke_member(
+/// The first half of a member revoke: every session of the member is
+/// revoked and the revoke recorded, in one transaction.
+pub async fn revoke_sessions(
     pool: &Pool,
     id: &str,
     now: i64,
-    cutoff_ms: i64,
     event: &Event<'_>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
-        .bind(cutoff_ms)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
     super::refresh::revoke_all_of_user(&mut tx, id, now).await?;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await
+}
+
+/// The second half: access tokens issued at or before `cutoff_ms` stop verifying.
+pub async fn set_token_cutoff(pool: &Pool, id: &str, cutoff_ms: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
+        .bind(cutoff_ms)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Cut-offs that can still refuse a live token (newer than `since_ms`).

@@ -28,7 +28,7 @@ use crate::{
         throttle::Subjects,
         tokens::{self, NewToken},
     },
-    clock::now,
+    clock::{now, now_ms},
     db::{
         self,
         audit::{Event, EventKind, Origin},
@@ -64,7 +64,8 @@ async fn login(
     cookies: Cookies,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let now = now();
+    let started_ms = now_ms();
+    let now = started_ms.div_euclid(1000);
     let subjects = Subjects::new(&request.username, &origin.ip);
     if let Err(retry_after_secs) = state.throttle.check(&subjects, now) {
         let event = login_event(EventKind::LoginThrottled, &origin, None, &request.username);
@@ -92,7 +93,7 @@ async fn login(
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
     let issued = refresh::start(&state.db, &user.id, lifetime, &origin, now).await?;
     set_session_cookies(&state, &cookies, issued.token);
-    token_response(&state, &user, &issued.family_id, now).map(Json)
+    token_response(&state, &user, &issued.family_id, started_ms).map(Json)
 }
 
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(("refresh_cookie" = [])),
@@ -109,7 +110,8 @@ async fn refresh_session(
         .ok_or(ApiError::MissingToken)?
         .value()
         .to_string();
-    let now = now();
+    let started_ms = now_ms();
+    let now = started_ms.div_euclid(1000);
     let grace = state.config.refresh_grace.as_secs() as i64;
     let (issued, user) = match refresh::rotate(&state.db, &presented, grace, &origin, now).await {
         Ok(issued) => issued,
@@ -126,7 +128,7 @@ async fn refresh_session(
     };
     // Only the token changes: the hint set at login lives as long as the session.
     cookies.add(with_lifetime(&state, refresh_cookie(&state, issued.token)));
-    token_response(&state, &user, &issued.family_id, now).map(Json)
+    token_response(&state, &user, &issued.family_id, started_ms).map(Json)
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("refresh_cookie" = [])),
@@ -183,7 +185,7 @@ fn token_response(
     state: &AppState,
     user: &UserRow,
     session_id: &str,
-    now: i64,
+    started_ms: i64,
 ) -> ApiResult<TokenResponse> {
     let public = public_user(user)?;
     let ttl = state.config.access_ttl.as_secs();
@@ -195,7 +197,7 @@ fn token_response(
             name: &user.display_name,
             role: public.role,
             session_id,
-            now,
+            issued_at_ms: started_ms,
             ttl_secs: ttl as i64,
         },
     )?;

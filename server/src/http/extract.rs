@@ -70,9 +70,17 @@ fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
         Some(missing) => (format!("{path}.{missing}"), "is required".to_string()),
         // The body itself is not an object: malformed, not a field's fault.
         None if path == "." => return None,
-        None => (path, message.to_string()),
+        None => (path, without_rust_types(message)),
     };
     Some(FieldErrors::from([(field, message)]))
+}
+
+/// serde names what it expected in Rust's words; a client needs JSON's.
+fn without_rust_types(message: &str) -> String {
+    match message.split_once(", expected struct ") {
+        Some((found, _)) => format!("{found}, expected an object"),
+        None => message.replace("expected i64", "expected a whole number"),
+    }
 }
 
 /// A path id that must be a UUID; anything else cannot exist, so it is 404.

@@ -86,8 +86,8 @@ async fn replace(
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
+    let expected = expected_version(input.version, &headers)?;
     let mut errors = validate_setlist(&input);
-    let expected = input.version.or_else(|| if_match_version(&headers));
     if expected.is_none() {
         errors.insert(
             "version".into(),
@@ -116,7 +116,7 @@ async fn patch_song(
 ) -> ApiResult<Response> {
     let (id, song_id) = (parse_id(&id)?, parse_id(&song_id)?);
     validated(validate_song_patch(&patch))?;
-    let expected = patch.version.or_else(|| if_match_version(&headers));
+    let expected = expected_version(patch.version, &headers)?;
     let setlist = db::setlists::patch_song(&state.db, &id, &song_id, expected, &patch, now())
         .await
         .map_err(write_error)?;
@@ -156,15 +156,31 @@ fn write_error(error: WriteError) -> ApiError {
     }
 }
 
-/// `If-Match: "3"` (or `W/"3"`) → 3.
-fn if_match_version(headers: &HeaderMap) -> Option<i64> {
-    let value = headers.get(header::IF_MATCH)?.to_str().ok()?;
-    value
-        .trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
+/// The version a write was made against: the body's `version`, or
+/// `If-Match: "3"` (or `W/"3"`). An `If-Match` that is not one version, or
+/// that disagrees with the body, is refused: ignoring it would turn a
+/// conditional write into an unconditional one.
+fn expected_version(body: Option<i64>, headers: &HeaderMap) -> ApiResult<Option<i64>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(body);
+    };
+    let header = value
+        .to_str()
         .ok()
+        .and_then(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| ApiError::BadRequest("If-Match must be one version, like \"3\"".into()))?;
+    match body {
+        Some(body) if body != header => Err(ApiError::BadRequest(
+            "the body's version and If-Match disagree".into(),
+        )),
+        _ => Ok(Some(header)),
+    }
 }
 
 fn with_etag(setlist: Setlist) -> Response {

@@ -105,8 +105,16 @@ async fn revoke(
         subject_id: Some(&id),
         detail: serde_json::json!({ "username": member.username }),
     };
+    db::users::revoke_sessions(&state.db, &id, now, &event).await?;
+    // The cut-off is read after the sessions are revoked: a refresh or login
+    // that passed its check before that commit began earlier still, and the
+    // tokens it issues are dated from its start (`NewToken::issued_at_ms`).
     let cutoff_ms = now_ms();
-    db::users::revoke_member(&state.db, &id, now, cutoff_ms, &event).await?;
+    db::users::set_token_cutoff(&state.db, &id, cutoff_ms).await?;
     state.revocations.record(&id, cutoff_ms);
+    // Tokens of the cut-off's own millisecond are refused (they may come from
+    // a check made just before the commit). Answering once it has passed
+    // means a login made after this answer is never caught by it.
+    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     Ok(StatusCode::NO_CONTENT)
 }
