@@ -375,6 +375,21 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
         let response = put_if_match(unreadable).await.unwrap();
         expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     }
+    // Two versions that disagree: refused, not settled silently either way.
+    let mut both = by_header.clone();
+    both["version"] = json!(2);
+    let disagreeing = app
+        .authed(
+            Method::PUT,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .header(header::IF_MATCH, "\"1\"")
+        .json(&both)
+        .send()
+        .await
+        .unwrap();
+    expect_error(disagreeing, StatusCode::BAD_REQUEST, "bad_request").await;
     let response = put_if_match("\"2\"").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
