@@ -7,21 +7,25 @@ reports requests per second, p50/p99 latency, the server's CPU time per request
 (from /proc/PID/stat before and after the case), non-2xx answers, and the
 server's peak memory (VmHWM) over the whole run: as a table and one JSON line.
 
-Read-only cases (list, get, healthz, login) use wrk. Refresh and PUT change
-state with every answer (a new cookie, a new version), so each of their
-client threads runs its own session sequentially with Python's http.client.
-Their throughput is bounded by that client, and since each of their requests
-finds the server idle, their CPU per request includes the threads' wake-ups,
-which wrk's 32 busy connections spread thin. The two `-seq` cases drive
-/healthz and /readyz the same way: the floor those wake-ups set.
+Every case but the `-seq` ones uses wrk: 2 threads, 32 connections (4 for
+login). Refresh and PUT change state with every answer (a new cookie, a new
+version), so their wrk script (scripts/wrk/stateful.lua) gives each request
+an item (a refresh token, a setlist's version) that is used exactly once, and
+feeds the answer's successor back into its thread's pool.
 
-Usage: scripts/bench.sh [seconds per case]   (builds the release first)
+The `-seq` cases run four Python clients that each send one request at a
+time, so every request finds the server idle and pays the threads' wake-ups,
+which busy connections spread thin: /healthz (the HTTP exchange alone),
+/readyz (plus one SQLite round trip) and a refresh.
+
+Usage: scripts/bench.sh [seconds per case] [case …]   (builds the release first)
 """
 
 import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER = os.path.join(ROOT, "target", "release", "server")
 PASSWORD = "backstage-pass-1"
 TICKS = os.sysconf("SC_CLK_TCK")
+WRK_THREADS = 2
+WRK_SCRIPTS = os.path.join(ROOT, "scripts", "wrk")
 
 
 def free_port():
@@ -110,13 +116,15 @@ def to_ms(text):
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def run_wrk(port, path, seconds, headers=(), lua=None, connections=32):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def run_wrk(port, path, seconds, headers=(), lua=None, lua_args=(), connections=32):
+    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         command += ["-H", header]
     if lua:
         command += ["-s", lua]
     command.append(f"http://127.0.0.1:{port}{path}")
+    if lua_args:
+        command += ["--", *lua_args]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     try:
         requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -202,46 +210,63 @@ def main():
             state["cookie"] = refresh_cookie(headers) or state["cookie"]
             return status == 200
 
-        def put_session():
-            client = Client(port)
-            auth_header = {"Authorization": f"Bearer {token}"}
-            body = {"name": f"Put {uuid.uuid4()}", "show_date": "2027-02-01", "songs": []}
-            status, _, payload = client.call("POST", "/api/setlists", body, auth_header)
-            assert status == 201
-            setlist = json.loads(payload)
-            return {"client": client, "setlist": setlist, "auth": auth_header}
-
-        def put_step(state):
-            setlist = state["setlist"]
-            status, _, payload = state["client"].call("PUT", f"/api/setlists/{setlist['id']}", setlist, state["auth"])
-            if status == 200:
-                state["setlist"] = json.loads(payload)
-            return status == 200
-
         def get_session(path):
             return lambda: {"client": Client(port), "path": path}
 
         def get_step(state):
             return state["client"].call("GET", state["path"])[0] == 200
 
+        def wrk_stateful(kind, items_file, headers=()):
+            script = os.path.join(WRK_SCRIPTS, "stateful.lua")
+            return lambda: run_wrk(
+                port, "/", seconds, headers, lua=script, lua_args=(kind, items_file, str(WRK_THREADS))
+            )
+
+        def refresh_tokens():
+            """Two sessions per wrk connection, one refresh token each."""
+            path = os.path.join(data, "refresh-tokens")
+            with open(path, "w") as f:
+                f.writelines(login(port, "drummer")[1] + "\n" for _ in range(64))
+            return path
+
+        def put_setlists():
+            """Two setlists per wrk connection, made just before the PUT case
+            so that the list case sees only the 20 seeded ones."""
+            path = os.path.join(data, "put-setlists")
+            client = Client(port)
+            with open(path, "w") as f:
+                for _ in range(64):
+                    body = {"name": f"Put {uuid.uuid4()}", "show_date": "2027-02-01", "songs": []}
+                    status, _, payload = client.call("POST", "/api/setlists", body, {"Authorization": f"Bearer {token}"})
+                    assert status == 201, (status, payload)
+                    setlist = json.loads(payload)
+                    f.write(f"{setlist['id']} {setlist['version']}\n")
+            return path
+
+        # (name, preparation run before the CPU clock starts, the case)
         cases = [
-            ("healthz", lambda: run_wrk(port, "/healthz", seconds)),
-            # Floors for refresh and PUT, driven the same way (one request at a
-            # time per client, so every request wakes an idle server): the
-            # HTTP exchange alone, then one SQLite round trip besides.
-            ("healthz-seq", lambda: run_sessions(seconds, 4, get_session("/healthz"), get_step)),
-            ("readyz-seq", lambda: run_sessions(seconds, 4, get_session("/readyz"), get_step)),
-            ("list", lambda: run_wrk(port, "/api/setlists", seconds, [auth])),
-            ("get", lambda: run_wrk(port, f"/api/setlists/{ids[0]}", seconds, [auth])),
-            ("login", lambda: run_wrk(port, "/api/auth/login", seconds, lua=login_lua, connections=4)),
-            ("refresh", lambda: run_sessions(seconds, 4, refresh_session, refresh_step)),
-            ("put", lambda: run_sessions(seconds, 4, put_session, put_step)),
+            ("healthz", None, lambda _: run_wrk(port, "/healthz", seconds)),
+            # One request at a time per client, so every request wakes an idle
+            # server: the HTTP exchange alone, then with one SQLite round trip,
+            # then a whole refresh.
+            ("healthz-seq", None, lambda _: run_sessions(seconds, 4, get_session("/healthz"), get_step)),
+            ("readyz-seq", None, lambda _: run_sessions(seconds, 4, get_session("/readyz"), get_step)),
+            ("refresh-seq", None, lambda _: run_sessions(seconds, 4, refresh_session, refresh_step)),
+            ("list", None, lambda _: run_wrk(port, "/api/setlists", seconds, [auth])),
+            ("get", None, lambda _: run_wrk(port, f"/api/setlists/{ids[0]}", seconds, [auth])),
+            ("login", None, lambda _: run_wrk(port, "/api/auth/login", seconds, lua=login_lua, connections=4)),
+            ("refresh", refresh_tokens, lambda tokens: wrk_stateful("refresh", tokens)()),
+            ("put", put_setlists, lambda setlists: wrk_stateful("put", setlists, [auth])()),
         ]
         results = {}
-        for name, run in cases:
+        only = set(sys.argv[2:])
+        for name, prepare, run in cases:
+            if only and name not in only:
+                continue
+            prepared = prepare() if prepare else None
             before = cpu_seconds(server.pid)
             started = time.monotonic()
-            result = run()
+            result = run(prepared)
             elapsed = time.monotonic() - started
             cpu = cpu_seconds(server.pid) - before
             result["rps"] = result["requests"] / elapsed
@@ -252,6 +277,7 @@ def main():
     finally:
         server.terminate()
         server.wait()
+        shutil.rmtree(data, ignore_errors=True)
 
     print(f"{'case':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8} {'peak MiB':>9}")
     for name, r in results.items():

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load benchmark: builds (or reuses) the release server, then scripts/bench.py.
-# Usage: scripts/bench.sh [seconds per case, default 10]
+# Usage: scripts/bench.sh [seconds per case, default 10] [case …]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || {
@@ -8,4 +8,4 @@ command -v wrk >/dev/null || {
 }
 source scripts/env.sh
 build_site >/dev/null
-exec python3 scripts/bench.py "${1:-10}"
+exec python3 scripts/bench.py "${1:-10}" "${@:2}"

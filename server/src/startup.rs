@@ -20,7 +20,7 @@ use crate::{
     auth::{keys, password, revocation::REVOCATION_POLL, throttle::LoginThrottle, tokens},
     clock::{now, now_ms},
     config::{Config, Environment},
-    db,
+    db::{self, group_commit::RefreshBatcher},
     error::ApiError,
     http::{self, users::create_user},
     read_cache,
@@ -102,6 +102,10 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         .build();
     let state = AppState::new(Inner {
         validation: tokens::validation(&config.issuer),
+        refresh_batcher: config
+            .database_url
+            .starts_with("sqlite:")
+            .then(|| RefreshBatcher::start(pool.clone())),
         db: pool,
         keys,
         revocations: Default::default(),

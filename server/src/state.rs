@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 use crate::{
     auth::{keys::KeyStore, revocation::Revocations, throttle::LoginThrottle},
     config::Config,
-    db::Pool,
+    db::{Pool, group_commit::RefreshBatcher},
     read_cache::ReadCache,
 };
 
@@ -20,6 +20,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub db: Pool,
+    /// SQLite only: refreshes of live tokens, committed in groups.
+    pub refresh_batcher: Option<RefreshBatcher>,
     pub keys: KeyStore,
     pub validation: Validation,
     pub revocations: Revocations,

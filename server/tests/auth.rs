@@ -395,65 +395,64 @@ async fn reusing_a_spent_refresh_token_revokes_the_whole_family() {
 }
 
 #[tokio::test]
-async fn on_sqlite_a_live_token_is_rotated_in_one_batch() {
+async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
     // The refresh handler falls back to the portable path whenever the batch
     // does not rotate, so the HTTP tests alone would not notice a batch that
-    // never does: call it directly.
-    use server::db::{audit::Origin, refresh};
-    use sha2::{Digest, Sha256};
+    // never does, or that mixes up its answers: call it directly.
+    use server::{
+        auth::refresh::storage_key,
+        db::{group_commit::RotationRequest, refresh::Rotation, refresh::find_token},
+    };
 
     let app = spawn_app().await;
-    if app.state.db.acquire().await.unwrap().backend_name() != "SQLite" {
-        return;
-    }
-    let drummer = app.login("drummer").await;
-    // SQLite has one pooled connection: everything below goes through it.
-    let conn = app.state.db.acquire().await.unwrap();
-    let hash_of = |token: &str| {
-        Sha256::digest(token.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
+    let Some(batcher) = app.state.refresh_batcher.as_ref() else {
+        return; // PostgreSQL: no group commit
     };
-    let presented = hash_of(&drummer.refresh_cookie);
+    let (drummer, manager) = (app.login("drummer").await, app.login("manager").await);
     let now = server::clock::now();
-    let origin = Origin::system();
-    let rotate = |conn, presented: &str, successor: &str| {
-        refresh::rotate_if_live_sqlite(
-            conn,
-            presented.to_owned(),
-            successor.to_owned(),
-            now,
-            &origin,
-        )
+    let request = |presented: &str, successor: &str| RotationRequest {
+        old_hash: storage_key(presented),
+        new_hash: successor.to_owned(),
+        now,
+        ip: "203.0.113.7".to_owned(),
+        user_agent: "test".to_owned(),
     };
-
-    let (mut conn, first) = rotate(conn, &presented, "successor-1").await.unwrap();
-    let refresh::Rotation::Done(token) = first else {
-        panic!("a live token was not rotated");
+    // While the test holds SQLite's one connection, the four queue up; then
+    // they run as one batch.
+    let held = app.state.db.acquire().await.unwrap();
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(held);
     };
-    assert_eq!(token.user.username, "drummer");
-    assert_eq!(token.spent_at, Some(now));
-    let successor = refresh::find_token(&mut *conn, "successor-1")
-        .await
-        .unwrap();
-    assert_eq!(
-        successor.map(|t| (t.family_id, t.spent_at)),
-        Some((token.family_id, None))
+    let ((first, twin, unknown, other), ()) = tokio::join!(
+        async {
+            tokio::join!(
+                batcher.rotate_if_live(request(&drummer.refresh_cookie, "successor-1")),
+                batcher.rotate_if_live(request(&drummer.refresh_cookie, "successor-2")),
+                batcher.rotate_if_live(request("never-issued", "successor-3")),
+                batcher.rotate_if_live(request(&manager.refresh_cookie, "successor-4")),
+            )
+        },
+        release
     );
 
-    // Spent, and unknown: nothing changes, and the caller learns which.
-    let (conn, again) = rotate(conn, &presented, "successor-2").await.unwrap();
-    assert!(matches!(again, refresh::Rotation::NotLive(Some(ref t)) if t.spent_at == Some(now)));
-    let (mut conn, unknown) = rotate(conn, "no-such-hash", "successor-3").await.unwrap();
-    assert!(matches!(unknown, refresh::Rotation::NotLive(None)));
-    for hash in ["successor-2", "successor-3"] {
-        assert!(
-            refresh::find_token(&mut *conn, hash)
-                .await
-                .unwrap()
-                .is_none()
-        );
+    let Rotation::Done(first) = first.unwrap() else {
+        panic!("a live token was not rotated");
+    };
+    assert_eq!(
+        (first.user.username.as_str(), first.spent_at),
+        ("drummer", Some(now))
+    );
+    // The same token twice: the first spends it, the second finds it spent.
+    assert!(matches!(twin.unwrap(), Rotation::NotLive(Some(t)) if t.spent_at == Some(now)));
+    assert!(matches!(unknown.unwrap(), Rotation::NotLive(None)));
+    assert!(matches!(other.unwrap(), Rotation::Done(t) if t.user.username == "manager"));
+    let successor = |hash| find_token(&app.state.db, hash);
+    let live = successor("successor-1").await.unwrap().unwrap();
+    assert_eq!((live.family_id, live.spent_at), (first.family_id, None));
+    assert!(successor("successor-4").await.unwrap().is_some());
+    for never in ["successor-2", "successor-3"] {
+        assert!(successor(never).await.unwrap().is_none(), "{never}");
     }
 }
 
@@ -743,5 +742,9 @@ async fn the_database_holds_only_hashes_of_refresh_tokens() {
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], session.refresh_cookie);
     assert!(!stored[0].contains(&session.refresh_cookie));
-    assert_eq!(stored[0].len(), 64, "a SHA-256 in hex");
+    assert_eq!(
+        stored[0].len(),
+        16 + 64,
+        "the issue time and a SHA-256 of the token, in hex"
+    );
 }

@@ -6,6 +6,7 @@
 //! BIGINT unix-second timestamps.
 
 pub mod audit;
+pub mod group_commit;
 pub mod keys;
 pub mod refresh;
 pub mod setlists;
@@ -53,7 +54,7 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
                     // durable across crashes of the process in WAL mode.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                 }

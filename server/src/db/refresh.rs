@@ -2,11 +2,11 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Acquire, Any, AnyConnection, AnyExecutor, FromRow, pool::PoolConnection};
+use sqlx::{Acquire, Any, AnyConnection, AnyExecutor, FromRow};
 
 use super::{
     Pool,
-    audit::{self, Event, EventKind, Origin},
+    audit::{self, Event},
     users::UserRow,
 };
 
@@ -75,116 +75,33 @@ async fn insert_token(
         .map(|_| ())
 }
 
-/// The presented token (`$1`) with its family and member, as `TokenRow`.
-const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f.revoked_at, \
+/// A token `t` with its family and member, as `TokenRow`.
+pub(super) const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f.revoked_at, \
      u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after_ms";
-const TOKEN_SOURCE: &str = "FROM refresh_tokens t \
-     JOIN refresh_families f ON f.id = t.family_id \
-     JOIN users u ON u.id = f.user_id \
-     WHERE t.token_hash = $1";
+pub(super) const TOKEN_JOINS: &str =
+    "JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id";
 
 pub async fn find_token(
     db: impl AnyExecutor<'_>,
     token_hash: &str,
 ) -> Result<Option<TokenRow>, sqlx::Error> {
-    static FIND: LazyLock<String> =
-        LazyLock::new(|| format!("SELECT {TOKEN_COLUMNS} {TOKEN_SOURCE}"));
+    static FIND: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {TOKEN_COLUMNS} FROM refresh_tokens t {TOKEN_JOINS} WHERE t.token_hash = $1"
+        )
+    });
     sqlx::query_as(&FIND)
         .bind(token_hash)
         .fetch_optional(db)
         .await
 }
 
-/// What `rotate_if_live_sqlite` did.
+/// What a batched rotation (`group_commit`) did.
 pub enum Rotation {
     /// The token was live: it is spent, its successor added, the event recorded.
     Done(TokenRow),
     /// Nothing changed: the token is unknown, spent, or its family dead.
     NotLive(Option<TokenRow>),
-}
-
-#[derive(FromRow)]
-struct RotationRow {
-    /// 1 when this call spent the token and did everything that goes with it.
-    rotated: i64,
-    #[sqlx(flatten)]
-    token: TokenRow,
-}
-
-/// SQLite's fast path for the common refresh: if `old_hash` is live (unspent,
-/// its family neither revoked nor expired), spend it, add `new_hash` to its
-/// family, touch the family and record `refreshed` — in one transaction.
-/// Any other case (unknown, spent, dead family) changes nothing and is left
-/// to the portable code in `auth::refresh`. Takes and gives back the
-/// connection, because the batch runs in a task of its own (below).
-///
-/// Why one batch: every statement sent to SQLite is a round trip to the
-/// connection's own thread (two context switches, ~0.05 ms of CPU here), and
-/// the portable version of this exchange takes seven. SQLite runs several
-/// statements sent as one query, `$n` naming the same value in all of them,
-/// and each step runs only if the previous one changed a row (`changes()`).
-/// PostgreSQL cannot prepare several statements at once; it keeps the
-/// portable path. The audit row must match what `audit::record` writes for
-/// `auth::refresh`'s event (the test `a_refresh_is_audited_with_its_session`
-/// compares them on both backends).
-pub async fn rotate_if_live_sqlite(
-    mut conn: PoolConnection<Any>,
-    old_hash: String,
-    new_hash: String,
-    now: i64,
-    origin: &Origin,
-) -> Result<(PoolConnection<Any>, Rotation), sqlx::Error> {
-    static ROTATE: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "BEGIN IMMEDIATE; \
-             UPDATE refresh_tokens SET spent_at = $2 \
-              WHERE token_hash = $1 AND spent_at IS NULL AND EXISTS (SELECT 1 FROM refresh_families f \
-              WHERE f.id = refresh_tokens.family_id AND f.revoked_at IS NULL AND f.expires_at > $2); \
-             INSERT INTO refresh_tokens (token_hash, family_id, issued_at) \
-              SELECT $3, family_id, $2 FROM refresh_tokens WHERE changes() = 1 AND token_hash = $1; \
-             UPDATE refresh_families SET last_used_at = $2 WHERE changes() = 1 \
-              AND id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1); \
-             INSERT INTO audit_events (id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
-              SELECT $4, $2, $5, user_id, user_id, $6, $7, json_object('session_id', id) \
-              FROM refresh_families WHERE changes() = 1 \
-              AND id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1); \
-             SELECT changes() AS rotated, {TOKEN_COLUMNS} {TOKEN_SOURCE}; \
-             COMMIT;"
-        )
-    });
-    let query = sqlx::query_as::<_, RotationRow>(&ROTATE)
-        .bind(old_hash)
-        .bind(now)
-        .bind(new_hash)
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(EventKind::Refreshed.as_str())
-        .bind(origin.ip.clone())
-        .bind(origin.user_agent.clone());
-    // Spawned, so that a client hanging up cannot stop the batch between its
-    // BEGIN and COMMIT (sqlx stops sending statements once nobody awaits them).
-    // (fetch_all, not fetch_optional: sqlx stops a query at the row limit,
-    // and the COMMIT comes after the row.)
-    let (mut conn, answer) = tokio::spawn(async move {
-        let answer = query.fetch_all(&mut *conn).await;
-        (conn, answer)
-    })
-    .await
-    .map_err(|error| sqlx::Error::Io(std::io::Error::other(error)))?;
-    match answer {
-        Ok(rows) => Ok((
-            conn,
-            match rows.into_iter().next() {
-                Some(row) if row.rotated == 1 => Rotation::Done(row.token),
-                row => Rotation::NotLive(row.map(|row| row.token)),
-            },
-        )),
-        Err(error) => {
-            // A batch that failed part-way may have left its transaction
-            // open: drop the connection rather than reason about its state.
-            conn.close_on_drop();
-            Err(error)
-        }
-    }
 }
 
 /// Spends `old_hash` and adds `new_hash` to the family in one transaction.

@@ -113,7 +113,9 @@ async fn refresh_session(
     let started_ms = now_ms();
     let now = started_ms.div_euclid(1000);
     let grace = state.config.refresh_grace.as_secs() as i64;
-    let (issued, user) = match refresh::rotate(&state.db, &presented, grace, &origin, now).await {
+    let batcher = state.refresh_batcher.as_ref();
+    let rotated = refresh::rotate(&state.db, batcher, &presented, grace, &origin, now).await;
+    let (issued, user) = match rotated {
         Ok(issued) => issued,
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {
