@@ -1,6 +1,7 @@
-//! Refresh tokens: 256 random bits, opaque, sent only in an HttpOnly cookie
-//! (JavaScript, and so an XSS payload, cannot read it), stored only as a
-//! SHA-256 hash (a database leak yields no usable token).
+//! Refresh tokens: 256 random bits after their issue time, opaque to the
+//! client, sent only in an HttpOnly cookie (JavaScript, and so an XSS payload,
+//! cannot read it), stored only as a SHA-256 hash (a database leak yields no
+//! usable token).
 //!
 //! Tokens come in families: one login on one device starts a family with an
 //! absolute lifetime, and every refresh spends the presented token and adds its

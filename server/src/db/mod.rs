@@ -52,9 +52,12 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
                 if sqlite {
                     // WAL lets readers run while one writer commits; NORMAL is
                     // durable across crashes of the process in WAL mode.
+                    // Temporary tables (the refresh batch) live in memory, not
+                    // in files opened and closed for every batch.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                         PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                 }
