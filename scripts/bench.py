@@ -8,10 +8,12 @@ reports requests per second, p50/p99 latency, the server's CPU time per request
 server's peak memory (VmHWM) over the whole run: as a table and one JSON line.
 
 Every case but the `-seq` ones uses wrk: 2 threads, 32 connections (4 for
-login). Refresh and PUT change state with every answer (a new cookie, a new
-version), so their wrk script (scripts/wrk/stateful.lua) gives each request
-an item (a refresh token, a setlist's version) that is used exactly once, and
-feeds the answer's successor back into its thread's pool.
+login; its floor, one bare argon2id verification, is measured by
+`cargo bench -p server --bench tokens`). Refresh and PUT change state with
+every answer (a new cookie, a new version), so their wrk script
+(scripts/wrk/stateful.lua) gives each request an item (a refresh token, a
+setlist's version) that is used exactly once, and feeds the answer's
+successor back into its thread's pool.
 
 The `-seq` cases run four Python clients that each send one request at a
 time, so every request finds the server idle and pays the threads' wake-ups,
@@ -117,7 +119,7 @@ def to_ms(text):
 
 
 def run_wrk(port, path, seconds, headers=(), lua=None, lua_args=(), connections=32):
-    command = ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    command = ["wrk", f"-t{min(WRK_THREADS, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         command += ["-H", header]
     if lua:
