@@ -202,8 +202,12 @@ def main():
                 f'wrk.body = \'{{"username":"drummer","password":"{PASSWORD}"}}\'\n'
             )
 
-        def refresh_session():
-            return {"client": Client(port), "cookie": login(port, "drummer")[1]}
+        def sequential_sessions():
+            """One logged-in session per sequential client."""
+            return [login(port, "drummer")[1] for _ in range(4)]
+
+        def refresh_session(cookies):
+            return lambda: {"client": Client(port), "cookie": cookies.pop()}
 
         def refresh_step(state):
             status, headers, _ = state["client"].call(
@@ -253,7 +257,11 @@ def main():
             # then a whole refresh.
             ("healthz-seq", None, lambda _: run_sessions(seconds, 4, get_session("/healthz"), get_step)),
             ("readyz-seq", None, lambda _: run_sessions(seconds, 4, get_session("/readyz"), get_step)),
-            ("refresh-seq", None, lambda _: run_sessions(seconds, 4, refresh_session, refresh_step)),
+            (
+                "refresh-seq",
+                sequential_sessions,
+                lambda cookies: run_sessions(seconds, 4, refresh_session(cookies), refresh_step),
+            ),
             ("list", None, lambda _: run_wrk(port, "/api/setlists", seconds, [auth])),
             ("get", None, lambda _: run_wrk(port, f"/api/setlists/{ids[0]}", seconds, [auth])),
             ("login", None, lambda _: run_wrk(port, "/api/auth/login", seconds, lua=login_lua, connections=4)),

@@ -410,11 +410,12 @@ async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
     };
     let (drummer, manager) = (app.login("drummer").await, app.login("manager").await);
     let now = server::clock::now();
+    // Each from its own address, to check whose event each audit row is.
     let request = |presented: &str, successor: &str| RotationRequest {
         old_hash: storage_key(presented),
         new_hash: successor.to_owned(),
         now,
-        ip: "203.0.113.7".to_owned(),
+        ip: format!("ip of {successor}"),
         user_agent: "test".to_owned(),
     };
     // While the test holds SQLite's one connection, the four queue up; then
@@ -446,7 +447,10 @@ async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
     // The same token twice: the first spends it, the second finds it spent.
     assert!(matches!(twin.unwrap(), Rotation::NotLive(Some(t)) if t.spent_at == Some(now)));
     assert!(matches!(unknown.unwrap(), Rotation::NotLive(None)));
-    assert!(matches!(other.unwrap(), Rotation::Done(t) if t.user.username == "manager"));
+    let Rotation::Done(other) = other.unwrap() else {
+        panic!("another member's live token was not rotated");
+    };
+    assert_eq!(other.user.username, "manager");
     let successor = |hash| find_token(&app.state.db, hash);
     let live = successor("successor-1").await.unwrap().unwrap();
     assert_eq!((live.family_id, live.spent_at), (first.family_id, None));
@@ -454,6 +458,19 @@ async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
     for never in ["successor-2", "successor-3"] {
         assert!(successor(never).await.unwrap().is_none(), "{never}");
     }
+    let audited: Vec<(String, String)> = sqlx::query_as(
+        "SELECT subject_id, ip FROM audit_events WHERE kind = 'refreshed' ORDER BY ip",
+    )
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        audited,
+        [
+            (first.user.id, "ip of successor-1".to_owned()),
+            (other.user.id, "ip of successor-4".to_owned()),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -227,8 +227,9 @@ const TOKEN_BYTES: usize = 8 + 32;
 /// What the database stores for a token: its issue time in hex, then the
 /// SHA-256 of the whole token; never the token (a database leak yields no
 /// usable token). Keys of new tokens sort by time, so each lands on the last
-/// page of the index instead of a random one (the reason UUIDv7 beats UUIDv4
-/// as a key): a group commit writes one page of it, not one per refresh.
+/// page of the primary-key index instead of a random one (the reason UUIDv7
+/// beats UUIDv4 as a key): a group commit writes one page of that index, not
+/// one per refresh.
 /// A token from before the time prefix (32 bytes) is stored as its hash alone.
 pub fn storage_key(token: &str) -> String {
     let mut bytes = [0u8; TOKEN_BYTES];

@@ -19,7 +19,7 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Any, FromRow, pool::PoolConnection};
+use sqlx::{Any, FromRow, Row, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
@@ -88,6 +88,12 @@ async fn run_batches(pool: Pool, mut queue: mpsc::Receiver<Job>) {
             let Ok(job) = queue.try_recv() else { break };
             batch.push(job);
         }
+        // A client that hung up (or timed out) would never get its successor,
+        // and its next refresh, with the spent token, could look like reuse.
+        batch.retain(|job| !job.reply.is_closed());
+        if batch.is_empty() {
+            continue;
+        }
         let outcome = match conn {
             Ok(conn) => run_batch(conn, &batch).await,
             Err(error) => Err(error),
@@ -96,7 +102,7 @@ async fn run_batches(pool: Pool, mut queue: mpsc::Receiver<Job>) {
         match outcome {
             Ok(rotations) => {
                 for (job, rotation) in batch.drain(..).zip(rotations) {
-                    let _ = job.reply.send(Ok(rotation));
+                    let _ = job.reply.send(rotation);
                 }
             }
             Err(error) => {
@@ -111,20 +117,20 @@ async fn run_batches(pool: Pool, mut queue: mpsc::Receiver<Job>) {
     }
 }
 
+/// The answer to one refresh of the batch (its place in the batch: `job`).
 #[derive(FromRow)]
 struct RotationRow {
-    /// Which refresh of the batch this row answers.
-    job: i64,
     /// 1 when that refresh spent its token and did everything that goes with it.
     rotated: i64,
     #[sqlx(flatten)]
     token: TokenRow,
 }
 
+/// Each refresh's answer, once the batch is committed; an error when it was not.
 async fn run_batch(
     mut conn: PoolConnection<Any>,
     batch: &[Job],
-) -> Result<Vec<Rotation>, sqlx::Error> {
+) -> Result<Vec<Result<Rotation, sqlx::Error>>, sqlx::Error> {
     // The batch travels as one JSON array, one row per refresh: one bound
     // value and one prepared statement whatever the batch's size.
     let jobs: Vec<_> = batch
@@ -141,7 +147,7 @@ async fn run_batch(
         })
         .collect();
     let jobs = serde_json::to_string(&jobs).map_err(|error| sqlx::Error::Encode(error.into()))?;
-    let query = sqlx::query_as::<_, RotationRow>(&BATCH)
+    let query = sqlx::query(&BATCH)
         .bind(jobs)
         .bind(EventKind::Refreshed.as_str());
     // fetch_all, not fetch_optional: sqlx stops a query at the row limit,
@@ -155,17 +161,19 @@ async fn run_batch(
             return Err(error);
         }
     };
+    // Committed by now: a row that cannot be read fails its own refresh only.
     // A token nobody issued has no row: it stays NotLive(None).
-    let mut rotations: Vec<Rotation> = batch.iter().map(|_| Rotation::NotLive(None)).collect();
+    let mut rotations: Vec<_> = batch.iter().map(|_| Ok(Rotation::NotLive(None))).collect();
     for row in rows {
-        let slot = usize::try_from(row.job)
+        let job: i64 = row.try_get("job")?;
+        let slot = usize::try_from(job)
             .ok()
             .and_then(|job| rotations.get_mut(job))
             .ok_or_else(|| sqlx::Error::Protocol("a batch row for no refresh".into()))?;
-        *slot = match row.rotated {
+        *slot = RotationRow::from_row(&row).map(|row| match row.rotated {
             1 => Rotation::Done(row.token),
             _ => Rotation::NotLive(Some(row.token)),
-        };
+        });
     }
     Ok(rotations)
 }
@@ -174,9 +182,11 @@ async fn run_batch(
 /// copied from `$1` into a table of its own (in memory: `temp_store`), and
 /// five statements each work on every refresh at once. `$2` is the event kind.
 ///
-/// A refresh rotated if and only if its successor exists: the first
-/// statement adds successors for live tokens only (and for one of two
-/// refreshes that present the same token), and the others follow it.
+/// A refresh rotated if and only if its successor exists: the successors
+/// are inserted first, for live tokens only (and for the first of two
+/// refreshes that present the same token: `BEGIN IMMEDIATE` holds the write
+/// lock, so nothing else changes the tokens meanwhile), and the statements
+/// after it follow it.
 /// The audit row must match what `audit::record` writes for `auth::refresh`'s
 /// event (the test `a_refresh_is_audited_with_its_session` compares them on
 /// both backends). `CROSS JOIN` keeps `jobs` the outer loop, so each refresh
@@ -197,9 +207,10 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
          UPDATE refresh_tokens SET spent_at = jobs.now FROM refresh_batch jobs \
           WHERE refresh_tokens.token_hash = jobs.old \
           AND EXISTS (SELECT 1 FROM refresh_tokens s WHERE s.token_hash = jobs.new); \
-         UPDATE refresh_families SET last_used_at = (SELECT max(now) FROM refresh_batch) \
-          WHERE id IN (SELECT s.family_id FROM refresh_batch jobs \
-          CROSS JOIN refresh_tokens s ON s.token_hash = jobs.new); \
+         UPDATE refresh_families SET last_used_at = rotated.now \
+          FROM (SELECT s.family_id, max(jobs.now) AS now FROM refresh_batch jobs \
+          CROSS JOIN refresh_tokens s ON s.token_hash = jobs.new GROUP BY s.family_id) AS rotated \
+          WHERE refresh_families.id = rotated.family_id; \
          INSERT INTO audit_events (id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
           SELECT jobs.event_id, jobs.now, $2, f.user_id, f.user_id, jobs.ip, jobs.user_agent, \
           json_object('session_id', f.id) FROM refresh_batch jobs \
