@@ -67,6 +67,7 @@ pub fn TopBar() -> impl IntoView {
                     </Show>
                     <a href="/pass">"Your pass"</a>
                     <a href="/sessions">"Sessions"</a>
+                    <a href="/password">"Password"</a>
                     <span class="muted" data-testid="signed-in-as">
                         {move || session.user().map(|u| format!("{} · {}", u.display_name, u.role.as_str()))}
                     </span>

@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
                     <Route path=StaticSegment("members") view=pages::Members/>
                     <Route path=StaticSegment("pass") view=pages::Pass/>
+                    <Route path=StaticSegment("password") view=pages::ChangePassword/>
                     <Route path=StaticSegment("sessions") view=pages::Sessions/>
                     <Route path=StaticSegment("audit") view=pages::Audit/>
                 </Routes>

@@ -12,6 +12,7 @@ use server::{
         keys::KeyStore,
         recent,
         revocation::Revocations,
+        sealing::Kek,
         tokens::{self, NewToken},
     },
     clock::{now, now_ms},
@@ -24,7 +25,7 @@ fn main() {
 
 struct Fixture {
     keys: KeyStore,
-    validation: jsonwebtoken::Validation,
+    verification: tokens::Verification,
     revocations: Revocations,
     token: String,
 }
@@ -38,19 +39,24 @@ fn fixture() -> Fixture {
     let url = format!("sqlite:{}/bench.db", folder.path().display());
     let keys = runtime.block_on(async {
         let pool = db::connect(&url).await.unwrap();
-        KeyStore::load(&pool, std::time::Duration::from_secs(300))
+        let kek = std::sync::Arc::new(Kek::generate());
+        KeyStore::load(&pool, std::time::Duration::from_secs(300), kek)
             .await
             .unwrap()
     });
     let token = tokens::issue(&keys.current(), new_token(now_ms())).unwrap();
     let revocations = Revocations::default();
-    // A realistic map: some other members were revoked recently.
+    // Realistic lists: some other members and sessions were revoked recently.
     for i in 0..50 {
-        revocations.record(&format!("someone-else-{i}"), now_ms());
+        revocations.record_member(&format!("someone-else-{i}"), now_ms());
+        revocations.record_sessions([format!("session-{i}").as_str()], now_ms());
     }
     Fixture {
         keys,
-        validation: tokens::validation("https://backstage.example"),
+        verification: tokens::Verification::new(
+            "https://backstage.example",
+            std::time::Duration::from_secs(300),
+        ),
         revocations,
         token,
     }
@@ -65,6 +71,7 @@ fn new_token(now_ms: i64) -> NewToken<'static> {
         session_id: "6f1d2c3b-8a9e-4f70-b1c2-d3e4f5a6b7c8",
         issued_at_ms: now_ms,
         ttl_secs: 300,
+        session_expires_at: now_ms / 1000 + 30 * 24 * 3600,
     }
 }
 
@@ -80,7 +87,7 @@ fn sign(bencher: divan::Bencher) {
 #[divan::bench]
 fn verify_and_authorize(bencher: divan::Bencher) {
     verify_then_authorize(bencher, |f, token| {
-        tokens::verify(&f.keys.current(), &f.validation, token, now()).unwrap()
+        tokens::verify(&f.keys.current(), &f.verification, token, now()).unwrap()
     });
 }
 
@@ -88,7 +95,7 @@ fn verify_and_authorize(bencher: divan::Bencher) {
 #[divan::bench]
 fn verify_and_authorize_remembered(bencher: divan::Bencher) {
     verify_then_authorize(bencher, |f, token| {
-        recent::verify(&f.keys.current(), &f.validation, token, now()).unwrap()
+        recent::verify(&f.keys.current(), &f.verification, token, now()).unwrap()
     });
 }
 
@@ -104,11 +111,7 @@ fn verify_then_authorize<V: Borrow<tokens::Verified>>(
 }
 
 fn authorize(fixture: &Fixture, verified: &tokens::Verified) -> bool {
-    assert!(
-        !fixture
-            .revocations
-            .is_revoked(&verified.user_id, verified.issued_at_ms)
-    );
+    assert!(!fixture.revocations.is_revoked(verified));
     verified.role == Role::Manager
 }
 

@@ -3,7 +3,7 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
-use crate::http::forwarded::TrustedProxies;
+use crate::{auth::sealing::KekSource, http::forwarded::TrustedProxies};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {
@@ -35,6 +35,12 @@ pub struct Config {
     pub site_root: String,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// Where the key-encryption key comes from (`auth::sealing`).
+    pub kek: KekSource,
+    /// Create the demo members in an empty database: development only, and
+    /// only on a loopback address unless `BACKSTAGE_DEMO_MEMBERS=1` (their
+    /// password is published, so on a public address anyone could log in).
+    pub demo_members: bool,
 }
 
 /// A setting that could not be used, with the variable that holds it.
@@ -119,7 +125,22 @@ impl Config {
         }
         let trusted_proxies = TrustedProxies::parse(&get("BACKSTAGE_TRUSTED_PROXIES", ""))
             .map_err(|problem| invalid("BACKSTAGE_TRUSTED_PROXIES", problem))?;
+        let kek = match (lookup("BACKSTAGE_KEK"), lookup("BACKSTAGE_KEK_FILE")) {
+            (Some(key), _) if !key.trim().is_empty() => KekSource::Inline(key),
+            (_, Some(file)) if !file.trim().is_empty() => KekSource::File(file.into()),
+            _ if environment == Environment::Production => {
+                return Err(invalid(
+                    "BACKSTAGE_KEK_FILE",
+                    "production needs a key-encryption key (BACKSTAGE_KEK_FILE or BACKSTAGE_KEK; see README, Operations)".to_string(),
+                ));
+            }
+            _ => KekSource::CreateIfMissing(default_kek_file(&database_url)),
+        };
+        let demo_members = environment == Environment::Development
+            && (listen_addr.ip().is_loopback() || get("BACKSTAGE_DEMO_MEMBERS", "0") == "1");
         let config = Config {
+            kek,
+            demo_members,
             listen_addr,
             database_url,
             environment,
@@ -147,6 +168,45 @@ impl Config {
     pub fn secure_cookies(&self) -> bool {
         self.public_origin.starts_with("https://")
     }
+
+    /// The refresh cookie's name. On https it carries the `__Secure-` prefix:
+    /// browsers then refuse it unless it was set Secure over https, so a
+    /// sibling subdomain on plain http cannot plant one (cookie tossing).
+    pub fn refresh_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Secure-backstage_refresh"
+        } else {
+            "backstage_refresh"
+        }
+    }
+
+    /// The session hint's name: `__Host-` on https (Secure, `Path=/`, and no
+    /// `Domain`, so no other host can set or overwrite it).
+    pub fn session_hint_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-backstage_session"
+        } else {
+            app::session::SESSION_HINT_COOKIE
+        }
+    }
+}
+
+/// Development's key-encryption key: next to the SQLite file, or under `data/`.
+fn default_kek_file(database_url: &str) -> std::path::PathBuf {
+    let sqlite_file = database_url
+        .strip_prefix("sqlite:")
+        .map(|rest| {
+            rest.trim_start_matches("//")
+                .split('?')
+                .next()
+                .unwrap_or_default()
+        })
+        .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+    let folder = sqlite_file
+        .and_then(|path| std::path::Path::new(path).parent())
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("data"));
+    folder.join("backstage.kek")
 }
 
 #[cfg(test)]
@@ -186,12 +246,58 @@ mod tests {
     }
 
     #[test]
+    fn development_keeps_its_kek_next_to_the_database_and_production_needs_one() {
+        let dev = config(&[("DATABASE_URL", "sqlite:/srv/band/backstage.db")]).unwrap();
+        assert_eq!(
+            dev.kek,
+            KekSource::CreateIfMissing("/srv/band/backstage.kek".into())
+        );
+        let error = config(&[
+            ("BACKSTAGE_ENV", "production"),
+            ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example"),
+        ])
+        .unwrap_err();
+        assert_eq!(error.variable, "BACKSTAGE_KEK_FILE");
+        let prod = config(&[
+            ("BACKSTAGE_ENV", "production"),
+            ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example"),
+            ("BACKSTAGE_KEK_FILE", "/etc/backstage/kek"),
+        ])
+        .unwrap();
+        assert_eq!(prod.kek, KekSource::File("/etc/backstage/kek".into()));
+        assert!(!prod.demo_members);
+    }
+
+    #[test]
+    fn demo_members_only_on_loopback_unless_asked_for() {
+        assert!(config(&[]).unwrap().demo_members);
+        assert!(
+            !config(&[("LEPTOS_SITE_ADDR", "0.0.0.0:3000")])
+                .unwrap()
+                .demo_members
+        );
+        let opted_in = config(&[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:3000"),
+            ("BACKSTAGE_DEMO_MEMBERS", "1"),
+        ]);
+        assert!(opted_in.unwrap().demo_members);
+    }
+
+    #[test]
     fn production_refuses_insecure_cookies() {
-        let error = config(&[("BACKSTAGE_ENV", "production")]).unwrap_err();
+        let error = config(&[
+            ("BACKSTAGE_ENV", "production"),
+            ("BACKSTAGE_KEK_FILE", "/etc/backstage/kek"),
+        ])
+        .unwrap_err();
         assert_eq!(error.variable, "BACKSTAGE_PUBLIC_ORIGIN");
         let ok = config(&[
             ("BACKSTAGE_ENV", "production"),
             ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example/"),
+            (
+                "BACKSTAGE_KEK",
+                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            ),
         ])
         .unwrap();
         assert!(ok.secure_cookies());

@@ -16,14 +16,22 @@ pub enum ApiError {
     InvalidToken,
     MissingToken,
     Forbidden,
+    /// The right password for a disabled account.
+    AccountDisabled,
     NotFound,
     MethodNotAllowed,
-    VersionConflict { current_version: i64 },
+    VersionConflict {
+        current_version: i64,
+    },
+    /// The change would leave the band without an enabled manager.
+    LastManager,
     PayloadTooLarge,
     RequestTimeout,
     HeadersTooLarge,
     UnsupportedMediaType,
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     Unavailable,
     Internal(String),
 }
@@ -64,6 +72,11 @@ impl ApiError {
                 "forbidden",
                 "you are not allowed to do this",
             ),
+            AccountDisabled => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this account is disabled; ask a manager to enable it",
+            ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource"),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -74,6 +87,11 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 "version_conflict",
                 "someone else changed this setlist; reload it or save on top of the new version",
+            ),
+            LastManager => (
+                StatusCode::CONFLICT,
+                "last_manager",
+                "the band needs at least one enabled manager",
             ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -4,14 +4,21 @@
 //! server                      serve on LEPTOS_SITE_ADDR
 //! server create-user --username U --display-name D --role drummer|manager
 //!                             (the password is read from standard input)
-//! server rotate-keys          make a new signing key the signer
+//! server rotate-keys          publish a new signing key; it signs in 75 s
+//! server rotate-keys --emergency
+//!                             a new key signs now; every older key is revoked
+//! server rewrap-keys --new-kek-file PATH
+//!                             re-seal the private keys under a new KEK
 //! ```
 
-use std::{io::BufRead, process::ExitCode};
+use std::{io::BufRead, process::ExitCode, sync::Arc};
 
 use app::api::NewUser;
 use server::{
-    auth::keys,
+    auth::{
+        keys,
+        sealing::{Kek, KekSource},
+    },
     config::Config,
     db,
     http::users::create_user,
@@ -37,7 +44,8 @@ async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(config).await,
         Some("create-user") => create_user_command(config, &args[1..]).await,
-        Some("rotate-keys") => rotate_keys_command(config).await,
+        Some("rotate-keys") => rotate_keys_command(config, &args[1..]).await,
+        Some("rewrap-keys") => rewrap_keys_command(config, &args[1..]).await,
         Some("-h" | "--help" | "help") => {
             println!("{}", USAGE);
             Ok(())
@@ -50,7 +58,7 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: server [serve | create-user --username U --display-name D --role drummer|manager | rotate-keys]";
+const USAGE: &str = "usage: server [serve | create-user --username U --display-name D --role drummer|manager | rotate-keys [--emergency] | rewrap-keys --new-kek-file PATH]";
 
 /// argon2 allocates 19 MiB per hash. glibc would serve those from its heaps
 /// after the first free and keep them resident; above 1 MiB, allocate with
@@ -116,13 +124,54 @@ async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
     Ok(())
 }
 
-async fn rotate_keys_command(config: Config) -> CommandResult {
+async fn rotate_keys_command(config: Config, args: &[String]) -> CommandResult {
+    let rotation = match args {
+        [] => keys::Rotation::Scheduled,
+        [flag] if flag == "--emergency" => keys::Rotation::Emergency,
+        _ => return Err(format!("rotate-keys takes only --emergency\n{USAGE}").into()),
+    };
     let pool = db::connect(&config.database_url).await?;
-    keys::KeyStore::load(&pool, config.access_ttl).await?;
-    let kid = keys::rotate(&pool, &db::audit::Origin::system()).await?;
+    let kek = Arc::new(Kek::load(&config.kek)?);
+    let store = keys::KeyStore::load(&pool, config.access_ttl, kek).await?;
+    let kid = store
+        .rotate(&pool, &db::audit::Origin::system(), rotation)
+        .await?;
+    match rotation {
+        keys::Rotation::Scheduled => println!(
+            "new signing key {kid}: published now, signs in {} s; older keys verify until their tokens expire",
+            keys::PUBLISH_AHEAD_SECS
+        ),
+        keys::Rotation::Emergency => println!(
+            "new signing key {kid} signs now; every older key is revoked: running servers refuse their tokens within {:?}, and browsers sign in again silently",
+            keys::KEY_POLL
+        ),
+    }
+    Ok(())
+}
+
+/// Re-seals every stored private key under a new key-encryption key (a
+/// new file is created when PATH does not exist). All keys or none.
+async fn rewrap_keys_command(config: Config, args: &[String]) -> CommandResult {
+    let [flag, path] = args else {
+        return Err(format!("rewrap-keys needs --new-kek-file PATH\n{USAGE}").into());
+    };
+    if flag != "--new-kek-file" {
+        return Err(format!("unknown flag {flag:?}\n{USAGE}").into());
+    }
+    let path = std::path::PathBuf::from(path);
+    let new = if path.exists() {
+        Kek::load(&KekSource::File(path.clone()))?
+    } else {
+        let new = Kek::generate();
+        new.write_new_file(&path)?;
+        new
+    };
+    let old = Kek::load(&config.kek)?;
+    let pool = db::connect(&config.database_url).await?;
+    let count = keys::rewrap(&pool, &old, &new).await?;
     println!(
-        "new signing key {kid}; running servers pick it up within {:?}",
-        keys::KEY_POLL
+        "re-sealed {count} signing key(s) under {}; set BACKSTAGE_KEK_FILE to it and restart every instance",
+        path.display()
     );
     Ok(())
 }

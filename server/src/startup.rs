@@ -3,12 +3,7 @@
 
 use std::{future::Future, net::SocketAddr};
 
-use app::{
-    App,
-    api::NewUser,
-    session::{SESSION_HINT_COOKIE, SessionHint},
-    shell,
-};
+use app::{App, api::NewUser, session::SessionHint, shell};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -17,7 +12,13 @@ use tower_cookies::CookieManagerLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::{
-    auth::{keys, password, revocation::REVOCATION_POLL, throttle::LoginThrottle, tokens},
+    auth::{
+        keys, password,
+        revocation::REVOCATION_POLL,
+        sealing::Kek,
+        throttle::{self, LoginThrottle},
+        tokens,
+    },
     clock::{now, now_ms},
     config::{Config, Environment},
     db::{self, group_commit::RefreshBatcher},
@@ -87,9 +88,14 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
     let pool = db::connect(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let keys = keys::KeyStore::load(&pool, config.access_ttl).await?;
+    let kek = std::sync::Arc::new(Kek::load(&config.kek)?);
+    let keys = keys::KeyStore::load(&pool, config.access_ttl, kek.clone()).await?;
     match config.environment {
-        Environment::Development => seed_demo_members(&pool).await?,
+        Environment::Development if config.demo_members => seed_demo_members(&pool).await?,
+        Environment::Development => tracing::warn!(
+            address = %config.listen_addr,
+            "not creating the demo members: their password is public and this address is not loopback (BACKSTAGE_DEMO_MEMBERS=1 overrides)"
+        ),
         Environment::Production => refuse_demo_members(&pool).await?,
     }
     password::warm_up();
@@ -100,16 +106,21 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         .site_pkg_dir(format!("pkg/{}", http::assets::version(&pkg_dir)))
         .site_addr(config.listen_addr)
         .build();
+    let sqlite = config.database_url.starts_with("sqlite:");
     let state = AppState::new(Inner {
-        validation: tokens::validation(&config.issuer),
-        refresh_batcher: config
-            .database_url
-            .starts_with("sqlite:")
-            .then(|| RefreshBatcher::start(pool.clone())),
+        verification: tokens::Verification::new(&config.issuer, config.access_ttl),
+        successor_secret: kek.successor_secret(),
+        // One instance on SQLite counts in memory; PostgreSQL deployments
+        // share the counts, so the limits hold across instances.
+        throttle: if sqlite {
+            LoginThrottle::in_memory()
+        } else {
+            LoginThrottle::Shared(pool.clone())
+        },
+        refresh_batcher: sqlite.then(|| RefreshBatcher::start(pool.clone())),
         db: pool,
         keys,
         revocations: Default::default(),
-        throttle: LoginThrottle::default(),
         reads: Default::default(),
         hashing: Semaphore::new(hashing_slots()),
         leptos,
@@ -201,6 +212,9 @@ fn spawn_sync_tasks(state: &AppState) {
                 Ok(pruned) => tracing::info!(pruned, "pruned audit events past retention"),
                 Err(e) => tracing::warn!(error = %e, "audit pruning failed"),
             }
+            if let Err(e) = db::throttle::prune(&audit.db, throttle::WINDOW_SECS, now()).await {
+                tracing::warn!(error = %e, "throttle pruning failed");
+            }
         }
     });
     let reads = state.clone();
@@ -222,16 +236,16 @@ fn spawn_sync_tasks(state: &AppState) {
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos.clone();
+    let hint_cookie = state.config.session_hint_cookie_name();
+    let page_context = move || provide_page_context(hint_cookie);
     Router::new()
         .merge(http::router())
         .merge(http::assets::router(&state))
-        .leptos_routes_with_context(&state, routes, provide_page_context, move || {
-            shell(options.clone())
-        })
+        .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(provide_page_context, shell))
+        >(page_context, shell))
         .layer(CookieManagerLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -247,8 +261,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Runs before a page renders: sets its nonce-based CSP and tells it whether
-/// the browser holds a session.
-fn provide_page_context() {
+/// the browser holds a session (the cookie `hint_cookie`).
+fn provide_page_context(hint_cookie: &'static str) {
     use leptos::prelude::{provide_context, use_context};
     let page = leptos::nonce::use_nonce().zip(use_context::<leptos_axum::ResponseOptions>());
     if let Some((nonce, response)) = page {
@@ -265,7 +279,7 @@ fn provide_page_context() {
                 .iter()
                 .filter_map(|value| value.to_str().ok())
                 .flat_map(|value| value.split(';'))
-                .any(|pair| pair.trim() == format!("{SESSION_HINT_COOKIE}=1"))
+                .any(|pair| pair.trim().strip_prefix(hint_cookie) == Some("=1"))
         });
     provide_context(SessionHint(has_hint));
 }

@@ -3,12 +3,14 @@
 use std::{ops::Deref, sync::Arc};
 
 use axum::extract::FromRef;
-use jsonwebtoken::Validation;
 use leptos::config::LeptosOptions;
 use tokio::sync::Semaphore;
 
 use crate::{
-    auth::{keys::KeyStore, revocation::Revocations, throttle::LoginThrottle},
+    auth::{
+        keys::KeyStore, refresh::SuccessorSecret, revocation::Revocations, throttle::LoginThrottle,
+        tokens::Verification,
+    },
     config::Config,
     db::{Pool, group_commit::RefreshBatcher},
     read_cache::ReadCache,
@@ -23,7 +25,9 @@ pub struct Inner {
     /// SQLite only: refreshes of live tokens, committed in groups.
     pub refresh_batcher: Option<RefreshBatcher>,
     pub keys: KeyStore,
-    pub validation: Validation,
+    pub verification: Verification,
+    /// Derives refresh-token successors (`auth::refresh::successor_of`).
+    pub successor_secret: zeroize::Zeroizing<SuccessorSecret>,
     pub revocations: Revocations,
     pub throttle: LoginThrottle,
     /// The setlist reads, answered from memory while nothing changed.

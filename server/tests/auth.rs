@@ -10,6 +10,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use server::startup::DEMO_PASSWORD;
+use server::{auth::keys::Rotation, db::audit::Origin};
 
 #[tokio::test]
 async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
@@ -47,10 +48,34 @@ async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
 }
 
 #[tokio::test]
-async fn the_cookie_is_secure_when_served_over_https() {
+async fn on_https_the_cookies_are_secure_and_prefixed_so_no_sibling_can_plant_one() {
     let app = spawn_app_with(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).await;
     let response = app.login_response("drummer", DEMO_PASSWORD).await;
-    assert!(set_cookie(&response).unwrap().contains("Secure"));
+
+    let refresh = set_cookie_named(&response, "__Secure-backstage_refresh").unwrap();
+    assert!(refresh.contains("Secure") && refresh.contains("Path=/api/auth"));
+    let hint = set_cookie_named(&response, "__Host-backstage_session").unwrap();
+    assert!(hint.contains("Secure") && hint.contains("Path=/;") && !hint.contains("Domain"));
+    // The unprefixed name means nothing there: a planted cookie is ignored.
+    let value = refresh
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1;
+    let planted = app.refresh_response(value).await;
+    expect_error(planted, StatusCode::UNAUTHORIZED, "missing_token").await;
+    let genuine = app
+        .request(Method::POST, "/api/auth/refresh")
+        .header(
+            header::COOKIE,
+            format!("__Secure-backstage_refresh={value}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(genuine.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -209,6 +234,11 @@ fn foreign_key() -> EncodingKey {
     EncodingKey::from_ed_der(&der)
 }
 
+fn uuidv7_at_secs(seconds: i64) -> String {
+    let at = uuid::Timestamp::from_unix(uuid::NoContext, seconds as u64, 0);
+    uuid::Uuid::new_v7(at).to_string()
+}
+
 async fn assert_refused(app: &TestApp, token: &str, why: &str) {
     let response = app
         .authed(Method::GET, "/api/setlists", token)
@@ -327,6 +357,14 @@ async fn forged_and_tampered_tokens_are_refused() {
             json!(uuid::Uuid::new_v4().to_string()),
             "jti not a UUIDv7",
         ),
+        // A forger dating jti after a member's cut-off to dodge it.
+        ("jti", json!(uuidv7_at_secs(now + 2)), "jti later than iat"),
+        (
+            "jti",
+            json!(uuidv7_at_secs(now - 60)),
+            "jti earlier than iat",
+        ),
+        ("exp", json!(now + 300 + 60), "a lifetime longer than ours"),
     ] {
         let mut bad = claims.clone();
         bad[claim] = value;
@@ -473,23 +511,83 @@ async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
     );
 }
 
+/// The refresh cookie a response sets, if any.
+fn new_refresh_cookie(response: &reqwest::Response) -> Option<String> {
+    let cookie = set_cookie(response)?;
+    let value = cookie.split(';').next()?.split_once('=')?.1.to_string();
+    (!value.is_empty()).then_some(value)
+}
+
+/// How many unspent refresh tokens the session has (a chain has one).
+async fn unspent_tokens(app: &TestApp, access_token: &str) -> i64 {
+    let session_id = claims_of(access_token)["sid"].as_str().unwrap().to_string();
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = $1 AND spent_at IS NULL",
+    )
+    .bind(session_id)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
-async fn two_tabs_refreshing_at_once_both_succeed_within_the_grace_window() {
+async fn tabs_refreshing_at_once_all_succeed_and_the_session_stays_one_chain() {
     let app = spawn_app().await;
     let session = app.login("drummer").await;
 
-    let (a, b) = tokio::join!(
-        app.refresh_response(&session.refresh_cookie),
-        app.refresh_response(&session.refresh_cookie)
-    );
+    let answers =
+        futures::future::join_all((0..6).map(|_| app.refresh_response(&session.refresh_cookie)))
+            .await;
 
-    assert_eq!((a.status(), b.status()), (StatusCode::OK, StatusCode::OK));
-    let (a, b) = (session_from(a).await, session_from(b).await);
-    assert_ne!(a.refresh_cookie, b.refresh_cookie);
+    let mut successors = std::collections::BTreeSet::new();
+    let mut access_token = String::new();
+    for answer in answers {
+        assert_eq!(answer.status(), StatusCode::OK);
+        // The same successor for everyone, or no cookie at all: never a second chain.
+        successors.extend(new_refresh_cookie(&answer));
+        access_token = body(answer).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    }
+    assert_eq!(successors.len(), 1, "one successor: {successors:?}");
+    assert_eq!(unspent_tokens(&app, &access_token).await, 1);
+    let successor = successors.pop_first().unwrap();
     assert_eq!(
-        app.refresh_response(&a.refresh_cookie).await.status(),
+        app.refresh_response(&successor).await.status(),
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn a_retry_whose_answer_was_lost_gets_the_same_successor_and_keeps_its_session() {
+    let app = spawn_app().await; // the default grace window
+    let session = app.login("drummer").await;
+    let first = app.refresh_response(&session.refresh_cookie).await;
+    let lost = new_refresh_cookie(&first).unwrap(); // never reached the client
+
+    let retry = app.refresh_response(&session.refresh_cookie).await;
+
+    assert_eq!(retry.status(), StatusCode::OK);
+    assert_eq!(new_refresh_cookie(&retry).as_deref(), Some(lost.as_str()));
+    let next = app.refresh_response(&lost).await;
+    assert_eq!(next.status(), StatusCode::OK, "the session lives on");
+}
+
+#[tokio::test]
+async fn reuse_after_the_default_grace_window_revokes_the_family_and_its_passes() {
+    let app = spawn_app().await; // the default grace window: 5 s
+    let stolen = app.login("drummer").await;
+    let legitimate = session_from(app.refresh_response(&stolen.refresh_cookie).await).await;
+    tokio::time::sleep(Duration::from_millis(5_500)).await;
+
+    let replay = app.refresh_response(&stolen.refresh_cookie).await;
+
+    expect_error(replay, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let after = app.refresh_response(&legitimate.refresh_cookie).await;
+    expect_error(after, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    // Every access token of the session dies with it, not in five minutes.
+    assert_refused(&app, &legitimate.access_token, "revoked family").await;
 }
 
 #[tokio::test]
@@ -597,41 +695,149 @@ async fn jwks_publishes_the_public_key_only() {
     );
 }
 
-#[tokio::test]
-async fn rotated_keys_sign_new_tokens_while_old_tokens_keep_working() {
-    let app = spawn_app().await;
-    let before = app.login("drummer").await;
-    let old_kid = header_of(&before.access_token)["kid"].clone();
-
-    let new_kid = server::auth::keys::rotate(&app.state.db, &server::db::audit::Origin::system())
+async fn jwks_kids(app: &TestApp) -> Vec<String> {
+    let response = app
+        .request(Method::GET, "/.well-known/jwks.json")
+        .send()
         .await
         .unwrap();
+    body(response).await["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|key| key["kid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn rotate(app: &TestApp, rotation: Rotation) -> String {
+    let kid = app
+        .state
+        .keys
+        .rotate(&app.state.db, &Origin::system(), rotation)
+        .await
+        .unwrap();
+    app.state.keys.sync(&app.state.db).await.unwrap();
+    kid
+}
+
+async fn me_status(app: &TestApp, token: &str) -> StatusCode {
+    app.authed(Method::GET, "/api/me", token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_new_key_is_published_before_it_signs_then_signs_while_old_tokens_keep_working() {
+    let app = spawn_app().await;
+    let before = app.login("drummer").await;
+    let old_kid = header_of(&before.access_token)["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let new_kid = rotate(&app, Rotation::Scheduled).await;
+
+    // Published (verifiers with a cached JWKS must know it first), not signing yet.
+    assert!(jwks_kids(&app).await.contains(&new_kid));
+    let during = app.login("drummer").await;
+    assert_eq!(header_of(&during.access_token)["kid"], old_kid.as_str());
+
+    // Its time comes (the schedule moved instead of waiting 75 s).
+    sqlx::query(
+        "UPDATE signing_keys SET activates_at = activates_at - 100, retired_at = retired_at - 100",
+    )
+    .execute(&app.state.db)
+    .await
+    .unwrap();
     app.state.keys.sync(&app.state.db).await.unwrap();
 
     let after = app.login("drummer").await;
     assert_eq!(header_of(&after.access_token)["kid"], new_kid.as_str());
     for token in [&before.access_token, &after.access_token] {
-        let response = app
-            .authed(Method::GET, "/api/me", token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(me_status(&app, token).await, StatusCode::OK);
     }
-    let jwks = body(
-        app.request(Method::GET, "/.well-known/jwks.json")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let kids: Vec<&Value> = jwks["keys"]
-        .as_array()
+    assert!(jwks_kids(&app).await.contains(&old_kid));
+    // The retired key's private half is erased from the database.
+    let private: String = sqlx::query_scalar("SELECT private_key FROM signing_keys WHERE kid = $1")
+        .bind(&old_kid)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        private, "",
+        "a key that stopped signing keeps no private half"
+    );
+}
+
+#[tokio::test]
+async fn an_emergency_rotation_refuses_the_old_keys_tokens_and_a_silent_refresh_recovers() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let old_kid = header_of(&session.access_token)["kid"]
+        .as_str()
         .unwrap()
-        .iter()
-        .map(|k| &k["kid"])
-        .collect();
-    assert!(kids.contains(&&old_kid) && kids.contains(&&json!(new_kid)));
+        .to_string();
+
+    let new_kid = rotate(&app, Rotation::Emergency).await;
+
+    assert_eq!(
+        me_status(&app, &session.access_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(!jwks_kids(&app).await.contains(&old_kid));
+    let refreshed = session_from(app.refresh_response(&session.refresh_cookie).await).await;
+    assert_eq!(header_of(&refreshed.access_token)["kid"], new_kid.as_str());
+    assert_eq!(
+        me_status(&app, &refreshed.access_token).await,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_token_of_a_key_another_instance_just_made_is_accepted_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let settings = [
+        ("DATABASE_URL", url.as_str()),
+        ("BACKSTAGE_ISSUER", "backstage-test"),
+    ];
+    let first = spawn_app_with(&settings).await;
+    let second = spawn_app_with(&settings).await;
+
+    rotate(&first, Rotation::Emergency).await;
+    let token = first.login("drummer").await.access_token;
+
+    // The second instance has not polled yet; the unknown kid makes it look.
+    assert_eq!(me_status(&second, &token).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_database_dump_holds_no_usable_signing_key() {
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let app = spawn_app_with(&[("DATABASE_URL", url.as_str())]).await;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT kid, private_key FROM signing_keys")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+
+    for (kid, private) in &rows {
+        assert!(private.starts_with("v1."), "sealed: {kid}");
+        // A PKCS#8 Ed25519 key in base64 begins with this.
+        assert!(!private.contains("MC4CAQAwBQYDK2Vw"), "no plain PKCS#8");
+    }
+    // Another KEK (a thief's guess) opens nothing: the server will not start.
+    let other_kek = "b3RoZXIta2V5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=";
+    let config = server::config::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "BACKSTAGE_KEK" => Some(other_kek.into()),
+        _ => None,
+    })
+    .unwrap();
+    let refused = server::startup::build_state(config).await;
+    assert!(refused.is_err(), "a wrong KEK must not open the keys");
 }
 
 #[tokio::test]
@@ -764,4 +970,270 @@ async fn the_database_holds_only_hashes_of_refresh_tokens() {
         16 + 64,
         "the issue time and a SHA-256 of the token, in hex"
     );
+}
+
+async fn logout(app: &TestApp, refresh_cookie: &str) -> StatusCode {
+    app.request(Method::POST, "/api/auth/logout")
+        .header(
+            header::COOKIE,
+            format!("backstage_refresh={refresh_cookie}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn logging_out_refuses_the_sessions_access_tokens_at_once() {
+    let app = spawn_app().await;
+    let phone = app.login("drummer").await;
+    let laptop = app.login("drummer").await;
+
+    assert_eq!(
+        logout(&app, &phone.refresh_cookie).await,
+        StatusCode::NO_CONTENT
+    );
+
+    assert_refused(&app, &phone.access_token, "logged-out session").await;
+    assert_eq!(
+        me_status(&app, &laptop.access_token).await,
+        StatusCode::OK,
+        "other sessions live on"
+    );
+}
+
+#[tokio::test]
+async fn ending_a_session_refuses_its_access_tokens_whoever_ends_it() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let phone = app.login("drummer").await;
+    let laptop = app.login("drummer").await;
+    let tablet = app.login("drummer").await;
+    let sid = |session: &Session| {
+        claims_of(&session.access_token)["sid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // The drummer ends their phone's session from the laptop.
+    let own = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/me/sessions/{}", sid(&phone)),
+            &laptop.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    // A manager ends the tablet's.
+    let path = format!("/api/users/{}/sessions/{}", tablet.user_id, sid(&tablet));
+    let by_manager = app
+        .authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (own.status(), by_manager.status()),
+        (StatusCode::NO_CONTENT, StatusCode::NO_CONTENT)
+    );
+    assert_refused(&app, &phone.access_token, "session ended by its member").await;
+    assert_refused(&app, &tablet.access_token, "session ended by a manager").await;
+    assert_eq!(me_status(&app, &laptop.access_token).await, StatusCode::OK);
+    // A drummer cannot end someone else's session through the manager route.
+    let path = format!("/api/users/{}/sessions/{}", laptop.user_id, sid(&laptop));
+    let forbidden = app
+        .authed(Method::DELETE, &path, &laptop.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn no_access_token_outlives_its_session() {
+    let app = spawn_app_with(&[("BACKSTAGE_REFRESH_TTL_SECS", "7")]).await;
+    let session = app.login("drummer").await;
+    let claims = claims_of(&session.access_token);
+    assert!(claims["exp"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap() + 7);
+    assert_eq!(me_status(&app, &session.access_token).await, StatusCode::OK);
+
+    tokio::time::sleep(Duration::from_millis(8_200)).await;
+
+    assert_refused(&app, &session.access_token, "the session expired").await;
+}
+
+#[tokio::test]
+async fn a_refresh_racing_a_logout_never_leaves_a_working_pass() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        let session = app.login("drummer").await;
+        let (refreshed, _) = tokio::join!(
+            app.refresh_response(&session.refresh_cookie),
+            logout(&app, &session.refresh_cookie)
+        );
+        if refreshed.status() == StatusCode::OK {
+            let successor = new_refresh_cookie(&refreshed);
+            let access = body(refreshed).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_refused(&app, &access, "a pass from a session that was logged out").await;
+            if let Some(successor) = successor {
+                assert_eq!(
+                    app.refresh_response(&successor).await.status(),
+                    StatusCode::UNAUTHORIZED
+                );
+            }
+        }
+        assert_refused(&app, &session.access_token, "the logged-out session").await;
+    }
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() {
+    let app = spawn_app().await;
+
+    let answers =
+        futures::future::join_all((0..40).map(|_| app.login_response("manager", "a-wrong-guess")))
+            .await;
+
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status()).collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= 5, "{checked} password checks for a limit of 5");
+    assert_eq!(checked + throttled, 40, "{statuses:?}");
+    // One audit event for the throttled window, not one per refused attempt.
+    let throttled_events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(throttled_events, 1);
+}
+
+#[tokio::test]
+async fn on_postgresql_the_throttle_holds_across_instances() {
+    if std::env::var("BACKSTAGE_TEST_POSTGRES_URL").is_err() {
+        println!("skipped: SQLite runs one instance, whose throttle is in memory");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let settings = [("DATABASE_URL", url.as_str())];
+    let (first, second) = (
+        spawn_app_with(&settings).await,
+        spawn_app_with(&settings).await,
+    );
+
+    let answers = futures::future::join_all((0..30).map(|i| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        app.login_response("manager", "a-wrong-guess")
+    }))
+    .await;
+
+    let checked = answers
+        .iter()
+        .filter(|a| a.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        checked <= 5,
+        "{checked} password checks on two instances for a limit of 5"
+    );
+}
+
+#[tokio::test]
+async fn oversized_credentials_are_refused_before_any_hashing_or_bookkeeping() {
+    let app = spawn_app().await;
+    let huge = "u".repeat(512 * 1024);
+
+    for _ in 0..30 {
+        let response = app.login_response(&huge, "whatever-password").await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(body["error"]["fields"]["username"].is_string());
+    }
+    let response = app.login_response("drummer", &"p".repeat(10_000)).await;
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_failed'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 0, "nothing was recorded for them");
+    assert_eq!(
+        app.login_response("drummer", DEMO_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn answers_with_tokens_or_personal_data_are_never_stored_by_caches() {
+    let app = spawn_app().await;
+    let login = app.login_response("manager", DEMO_PASSWORD).await;
+    let no_store = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(no_store(&login).as_deref(), Some("no-store"), "login");
+    let manager = session_from(login).await;
+    let refresh = app.refresh_response(&manager.refresh_cookie).await;
+    assert_eq!(no_store(&refresh).as_deref(), Some("no-store"), "refresh");
+    let token = session_from(refresh).await.access_token;
+    for path in [
+        "/api/me",
+        "/api/me/sessions",
+        "/api/users",
+        "/api/audit",
+        "/api/setlists",
+    ] {
+        let response = app.authed(Method::GET, path, &token).send().await.unwrap();
+        assert_eq!(no_store(&response).as_deref(), Some("no-store"), "{path}");
+    }
+    let jwks = app
+        .request(Method::GET, "/.well-known/jwks.json")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        no_store(&jwks).unwrap().starts_with("public"),
+        "public keys may be cached"
+    );
+}
+
+#[tokio::test]
+async fn demo_members_are_created_only_on_a_loopback_address() {
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let config = server::config::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("0.0.0.0:0".into()),
+        "BACKSTAGE_KEK" => Some(TEST_KEK.into()),
+        _ => None,
+    })
+    .unwrap();
+
+    let state = server::startup::build_state(config).await.unwrap();
+
+    assert_eq!(server::db::users::count(&state.db).await.unwrap(), 0);
 }

@@ -111,6 +111,10 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
         ("get", "/api/users", true),
         ("post", "/api/users", true),
         ("post", "/api/users/{id}/revoke", true),
+        ("patch", "/api/users/{id}", true),
+        ("post", "/api/users/{id}/password", true),
+        ("post", "/api/me/password", true),
+        ("delete", "/api/users/{id}/sessions/{session_id}", true),
         ("get", "/api/me/sessions", true),
         ("delete", "/api/me/sessions/{id}", true),
         ("get", "/api/users/{id}/sessions", true),
@@ -243,6 +247,7 @@ async fn production_refuses_a_database_holding_the_demo_members() {
             ("DATABASE_URL", database_url.as_str()),
             ("BACKSTAGE_ENV", environment),
             ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example"),
+            ("BACKSTAGE_KEK", TEST_KEK),
         ];
         Config::from_lookup(|name| {
             settings

@@ -179,7 +179,11 @@ async fn every_event_type_is_recorded_without_secrets() {
     .send()
     .await
     .unwrap(); // member_revoked
-    server::auth::keys::rotate(&app.state.db, &server::db::audit::Origin::system())
+    let origin = server::db::audit::Origin::system();
+    let scheduled = server::auth::keys::Rotation::Scheduled;
+    app.state
+        .keys
+        .rotate(&app.state.db, &origin, scheduled)
         .await
         .unwrap(); // signing_key_rotated
 

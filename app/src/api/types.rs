@@ -36,6 +36,9 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// A disabled member can neither log in nor refresh.
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -62,6 +65,35 @@ pub struct NewUser {
     pub display_name: String,
     pub role: String,
     pub password: String,
+}
+
+/// `PATCH /api/users/{id}`: what a manager changes about a member; absent
+/// fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+}
+
+/// `POST /api/users/{id}/password`: a manager sets a member's new password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordReset {
+    pub password: String,
+}
+
+/// `POST /api/me/password`: a member changes their own password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 /// One row of the setlists overview.
@@ -219,7 +251,7 @@ pub struct SessionInfo {
 }
 
 /// The event types of the audit trail, as the API names them.
-pub const AUDIT_EVENT_TYPES: [&str; 10] = [
+pub const AUDIT_EVENT_TYPES: [&str; 16] = [
     "login_succeeded",
     "login_failed",
     "login_throttled",
@@ -230,6 +262,12 @@ pub const AUDIT_EVENT_TYPES: [&str; 10] = [
     "member_revoked",
     "member_created",
     "signing_key_rotated",
+    "member_disabled",
+    "member_enabled",
+    "member_role_changed",
+    "member_renamed",
+    "password_reset",
+    "password_changed",
 ];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -44,6 +44,15 @@ impl Checker {
         self.check(field, len >= min && len <= max, message);
     }
 
+    fn password(&mut self, field: impl Into<String>, password: &str) {
+        let len = password.chars().count();
+        self.check(
+            field,
+            (PASSWORD_MIN..=PASSWORD_MAX).contains(&len),
+            format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+        );
+    }
+
     fn bpm(&mut self, field: impl Into<String>, bpm: Option<i64>) {
         let ok = bpm.is_none_or(|bpm| (BPM_MIN..=BPM_MAX).contains(&bpm));
         self.check(
@@ -139,12 +148,30 @@ pub fn validate_new_user(
         super::Role::parse(role).is_some(),
         "must be drummer or manager",
     );
-    let len = password.chars().count();
-    c.check(
-        "password",
-        (PASSWORD_MIN..=PASSWORD_MAX).contains(&len),
-        format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
-    );
+    c.password("password", password);
+    c.0
+}
+
+/// A manager's change to a member: only the fields present are checked.
+pub fn validate_member_patch(patch: &super::MemberPatch) -> FieldErrors {
+    let mut c = Checker::default();
+    if let Some(display_name) = &patch.display_name {
+        c.text("display_name", display_name, 1, DISPLAY_NAME_MAX);
+    }
+    if let Some(role) = &patch.role {
+        c.check(
+            "role",
+            super::Role::parse(role).is_some(),
+            "must be drummer or manager",
+        );
+    }
+    c.0
+}
+
+/// A new password, under `field`'s name.
+pub fn validate_new_password(field: &str, password: &str) -> FieldErrors {
+    let mut c = Checker::default();
+    c.password(field, password);
     c.0
 }
 

@@ -1,12 +1,13 @@
-//! Band members, for managers: add a member, revoke a member's sessions.
+//! Band members, for managers: add a member; change a member's role; disable
+//! and enable an account; reset a password; revoke a member's sessions.
 
 use leptos::prelude::*;
 
 use crate::{
     api::{
-        NewUser, SessionInfo, User,
+        MemberPatch, NewUser, PasswordReset, SessionInfo, User,
         client::{self, Method},
-        validation::{field_label, validate_new_user},
+        validation::{field_label, validate_new_password, validate_new_user},
     },
     components::{ErrorNotice, LoadFailure, RequireAuth},
     pages::sessions::SessionTable,
@@ -55,6 +56,22 @@ fn MembersPage() -> impl IntoView {
         });
     };
 
+    // Every change answers with the member as changed; the list is read again.
+    let change = move |member: User, patch: MemberPatch, done: String| {
+        error.set(None);
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/users/{}", member.id);
+            match client::call::<User, _>(session, Method::Patch, &path, Some(&patch)).await {
+                Ok(_) => notice.set(Some(done)),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+            members.refetch();
+        });
+    };
+    // The member whose password is being reset: (id, display name).
+    let resetting = RwSignal::new(None::<(String, String)>);
+
     view! {
         <Show
             when=move || session.is_manager()
@@ -74,6 +91,7 @@ fn MembersPage() -> impl IntoView {
                                         <th scope="col">"Name"</th>
                                         <th scope="col">"Username"</th>
                                         <th scope="col">"Role"</th>
+                                        <th scope="col">"Account"</th>
                                         <th scope="col"><span class="muted">"Sessions"</span></th>
                                     </tr>
                                 </thead>
@@ -82,11 +100,50 @@ fn MembersPage() -> impl IntoView {
                                         let label = format!("Revoke sessions of {}", member.display_name);
                                         let show_label = format!("Show sessions of {}", member.display_name);
                                         let shown_member = (member.id.clone(), member.display_name.clone());
+                                        let reset_member = shown_member.clone();
+                                        let name = member.display_name.clone();
+                                        let role_label = format!("Role of {name}");
+                                        let (toggle_text, toggle_label) = if member.disabled {
+                                            ("Enable", format!("Enable {name}"))
+                                        } else {
+                                            ("Disable", format!("Disable {name}"))
+                                        };
+                                        let reset_label = format!("Reset the password of {name}");
+                                        let (role_member, toggle_member) = (member.clone(), member.clone());
+                                        let on_role = move |ev: leptos::ev::Event| {
+                                            let role = event_target_value(&ev);
+                                            let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
+                                            change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
+                                        };
+                                        let on_toggle = move |_| {
+                                            let disabled = !toggle_member.disabled;
+                                            let done = if disabled {
+                                                format!("{} is disabled and signed out everywhere.", toggle_member.display_name)
+                                            } else {
+                                                format!("{} can sign in again.", toggle_member.display_name)
+                                            };
+                                            change(toggle_member.clone(), MemberPatch { disabled: Some(disabled), ..Default::default() }, done);
+                                        };
+                                        let is_manager = member.role == crate::api::Role::Manager;
                                         view! {
                                             <tr>
                                                 <td>{member.display_name.clone()}</td>
                                                 <td>{member.username.clone()}</td>
-                                                <td>{member.role.as_str()}</td>
+                                                <td>
+                                                    <select aria-label=role_label on:change=on_role>
+                                                        <option value="drummer" selected=!is_manager>"Drummer"</option>
+                                                        <option value="manager" selected=is_manager>"Manager"</option>
+                                                    </select>
+                                                </td>
+                                                <td>
+                                                    {if member.disabled { "Disabled" } else { "Active" }}
+                                                    " "
+                                                    <button type="button" class="secondary" aria-label=toggle_label
+                                                        on:click=on_toggle>{toggle_text}</button>
+                                                    " "
+                                                    <button type="button" class="secondary" aria-label=reset_label
+                                                        on:click=move |_| resetting.set(Some(reset_member.clone()))>"Reset password"</button>
+                                                </td>
                                                 <td>
                                                     <button type="button" class="secondary" aria-label=show_label
                                                         on:click=move |_| shown.set(Some(shown_member.clone()))>"Sessions"</button>
@@ -103,6 +160,7 @@ fn MembersPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name/> })}
             {move || shown.get().map(|(id, name)| view! { <MemberSessions id name/> })}
             <AddMember on_added=move || members.refetch()/>
         </Show>
@@ -125,6 +183,52 @@ fn MemberSessions(id: String, name: String) -> impl IntoView {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// A manager sets a member's new password; all the member's sessions end.
+#[component]
+fn ResetPassword(id: String, name: String) -> impl IntoView {
+    let session = use_session();
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let heading = format!("New password for {name}");
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        done.set(None);
+        let reset = PasswordReset {
+            password: password.get_untracked(),
+        };
+        if let Some((_, problem)) = validate_new_password("password", &reset.password).pop_first() {
+            error.set(Some(format!("• The password {problem}")));
+            return;
+        }
+        let (path, name) = (format!("/api/users/{id}/password"), name.clone());
+        leptos::task::spawn_local(async move {
+            match client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await {
+                Ok(()) => {
+                    password.set(String::new());
+                    done.set(Some(format!(
+                        "{name}'s password is set; they were signed out everywhere."
+                    )));
+                }
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>{heading}</h2>
+            <form method="post" novalidate on:submit=submit>
+                <label for="reset-password">"New password (10+ characters)"</label>
+                <input id="reset-password" type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
+                <ErrorNotice message=error/>
+                <p role="status">{move || done.get()}</p>
+                <p><button type="submit">"Set password"</button></p>
+            </form>
         </section>
     }
 }

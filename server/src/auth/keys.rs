@@ -1,26 +1,40 @@
 //! The signing key set: one active Ed25519 key signs new access tokens; every
 //! key that may still have live tokens verifies them and is published in the
 //! JWKS. Keys live in the database, so they survive restarts and are shared by
-//! every instance; each instance polls a cheap fingerprint of the key table
-//! (every `KEY_POLL`) and reloads when a rotation happened elsewhere.
+//! every instance; each instance re-reads them every `KEY_POLL`.
+//!
+//! A key's life:
+//! 1. **Published** (`rotate`): it is in the JWKS and verifies, but does not
+//!    sign yet, for `PUBLISH_AHEAD`: longer than a verifier may cache our
+//!    JWKS plus our own sync interval, so nobody meets a token of a key they
+//!    have not heard of.
+//! 2. **Signing** from `activates_at`. Its private half is stored sealed
+//!    (`sealing`): a database dump alone cannot sign.
+//! 3. **Retired** when the next key activates: its private half is erased
+//!    from the database, and it keeps verifying until its last token expires.
+//!
+//! An emergency rotation skips step 1 and **revokes** every older key at
+//! once: their tokens are refused (browsers recover by a silent refresh).
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicI64, Ordering},
+    },
     time::Duration,
 };
 
-use base64::{
-    Engine,
-    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
-};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signer as _, SigningKey};
 use jsonwebtoken::{DecodingKey, Header};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
 
+use super::sealing::{self, Kek, SealError};
 use crate::{
-    clock::now,
+    clock::{now, now_ms},
     db::{
         self, Pool,
         audit::{Event, EventKind, Origin},
@@ -28,8 +42,18 @@ use crate::{
     },
 };
 
-/// How often an instance looks for keys rotated by another instance.
+/// How often an instance re-reads the keys (rotations made elsewhere, a key
+/// whose time to sign has come).
 pub const KEY_POLL: Duration = Duration::from_secs(1);
+
+/// How long verifiers may cache our JWKS (its `Cache-Control: max-age`).
+pub const JWKS_MAX_AGE_SECS: i64 = 60;
+/// The JWKS answer's `Cache-Control`; must say `JWKS_MAX_AGE_SECS` (tested).
+pub const JWKS_CACHE_CONTROL: &str = "public, max-age=60";
+
+/// A new key is published this long before it signs: the JWKS cache
+/// lifetime, the sync interval, and a margin for clock skew.
+pub const PUBLISH_AHEAD_SECS: i64 = JWKS_MAX_AGE_SECS + 15;
 
 /// PKCS#8 v1 wrapping of an Ed25519 seed (RFC 8410): this prefix, then 32 bytes.
 const PKCS8_ED25519_PREFIX: [u8; 16] = [
@@ -58,31 +82,93 @@ impl Signer {
     }
 }
 
-/// An immutable snapshot; rotation swaps in a new one.
+/// An immutable snapshot; a change of keys swaps in a new one.
 pub struct KeySet {
     pub signer: Signer,
     pub verifiers: HashMap<String, DecodingKey>,
     /// The public JWK Set, serialised once.
     pub jwks: Arc<str>,
-    generation: (i64, i64),
+    /// The signer's kid and every verifier's: a sync that reads the same
+    /// keeps the current snapshot (and the tokens remembered under it).
+    fingerprint: Vec<String>,
 }
 
 pub struct KeyStore {
     current: RwLock<Arc<KeySet>>,
+    kek: Arc<Kek>,
     /// Keys retired longer ago than this have no live tokens left.
     access_ttl: Duration,
+    /// When a token with an unknown kid last made us re-read the keys.
+    last_unknown_kid_reload_ms: AtomicI64,
+}
+
+/// Why the keys could not be loaded.
+#[derive(Debug)]
+pub enum KeyError {
+    Database(sqlx::Error),
+    Sealing(SealError),
+    Invalid(String),
+}
+
+impl std::fmt::Display for KeyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyError::Database(e) => write!(f, "signing keys: {e}"),
+            KeyError::Sealing(e) => write!(f, "signing keys: {e}"),
+            KeyError::Invalid(why) => write!(f, "signing keys: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+impl From<sqlx::Error> for KeyError {
+    fn from(error: sqlx::Error) -> Self {
+        KeyError::Database(error)
+    }
+}
+
+impl From<SealError> for KeyError {
+    fn from(error: SealError) -> Self {
+        KeyError::Sealing(error)
+    }
+}
+
+/// When a rotation's new key starts to sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// After `PUBLISH_AHEAD_SECS`; older keys verify until their tokens expire.
+    Scheduled,
+    /// At once, and every older key is revoked: for a key that leaked.
+    Emergency,
 }
 
 impl KeyStore {
-    /// Loads the keys, creating the first signer if the database has none.
-    pub async fn load(pool: &Pool, access_ttl: Duration) -> Result<KeyStore, sqlx::Error> {
-        if db::keys::generation(pool).await?.0 == 0 {
-            rotate(pool, &Origin::system()).await?;
+    /// Loads the keys, sealing any stored before sealing existed and creating
+    /// the first signer if the database has none.
+    pub async fn load(
+        pool: &Pool,
+        access_ttl: Duration,
+        kek: Arc<Kek>,
+    ) -> Result<KeyStore, KeyError> {
+        for (kid, plain) in db::keys::unsealed(pool).await? {
+            let pkcs8 = Zeroizing::new(
+                base64::engine::general_purpose::STANDARD
+                    .decode(&plain)
+                    .map_err(|_| KeyError::Invalid(format!("key {kid} is not base64")))?,
+            );
+            db::keys::replace_private(pool, &kid, &plain, &kek.seal(&kid, &pkcs8)).await?;
+            tracing::info!(%kid, "sealed a signing key stored in the clear");
         }
-        let set = read_key_set(pool, access_ttl).await?;
+        if db::keys::count(pool).await? == 0 {
+            install(pool, &kek, &Origin::system(), Rotation::Emergency).await?;
+        }
+        let set = read_key_set(pool, &kek, access_ttl).await?;
         Ok(KeyStore {
             current: RwLock::new(Arc::new(set)),
+            kek,
             access_ttl,
+            last_unknown_kid_reload_ms: AtomicI64::new(0),
         })
     }
 
@@ -90,85 +176,188 @@ impl KeyStore {
         self.current.read().expect("key lock poisoned").clone()
     }
 
-    /// Reloads when the key table changed, or when a retired key aged out.
-    pub async fn sync(&self, pool: &Pool) -> Result<(), sqlx::Error> {
-        let set = read_key_set(pool, self.access_ttl).await?;
-        let current = self.current();
-        if set.generation != current.generation || set.verifiers.len() != current.verifiers.len() {
+    /// Re-reads the keys; swaps the snapshot only when something changed.
+    pub async fn sync(&self, pool: &Pool) -> Result<(), KeyError> {
+        let set = read_key_set(pool, &self.kek, self.access_ttl).await?;
+        if set.fingerprint != self.current().fingerprint {
             *self.current.write().expect("key lock poisoned") = Arc::new(set);
         }
         Ok(())
     }
+
+    /// A token names a kid we do not know: perhaps a key rotated elsewhere a
+    /// moment ago. Re-reads the keys at most once a second (a flood of made-up
+    /// kids costs one query a second); true when it did.
+    pub async fn reload_for_unknown_kid(&self, pool: &Pool) -> bool {
+        let now = now_ms();
+        let last = self.last_unknown_kid_reload_ms.load(Ordering::Relaxed);
+        if now - last < 1000
+            || self
+                .last_unknown_kid_reload_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return false;
+        }
+        match self.sync(pool).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "key reload for an unknown kid failed");
+                false
+            }
+        }
+    }
+
+    /// Adds a new signing key (see `Rotation`) and returns its kid.
+    pub async fn rotate(
+        &self,
+        pool: &Pool,
+        origin: &Origin,
+        rotation: Rotation,
+    ) -> Result<String, KeyError> {
+        install(pool, &self.kek, origin, rotation).await
+    }
 }
 
-/// Makes a new key the signer; the old ones keep verifying until their tokens expire.
-pub async fn rotate(pool: &Pool, origin: &Origin) -> Result<String, sqlx::Error> {
-    let key = generate_key();
+async fn install(
+    pool: &Pool,
+    kek: &Kek,
+    origin: &Origin,
+    rotation: Rotation,
+) -> Result<String, KeyError> {
+    let created_at = now();
+    let activates_at = match rotation {
+        Rotation::Scheduled => created_at + PUBLISH_AHEAD_SECS,
+        Rotation::Emergency => created_at,
+    };
+    let key = generate_key(kek, created_at, activates_at);
     let event = Event {
         kind: EventKind::SigningKeyRotated,
         origin,
         subject_id: None,
-        detail: serde_json::json!({ "kid": key.kid }),
+        detail: serde_json::json!({
+            "kid": key.kid,
+            "activates_at": activates_at,
+            "emergency": rotation == Rotation::Emergency,
+        }),
     };
-    db::keys::install_signer(pool, &key, &event).await?;
+    db::keys::install(pool, &key, rotation == Rotation::Emergency, &event).await?;
     Ok(key.kid)
 }
 
-async fn read_key_set(pool: &Pool, access_ttl: Duration) -> Result<KeySet, sqlx::Error> {
-    let generation = db::keys::generation(pool).await?;
+async fn read_key_set(pool: &Pool, kek: &Kek, access_ttl: Duration) -> Result<KeySet, KeyError> {
+    let now = now();
     // A small margin covers the verification leeway.
-    let oldest_live = now() - access_ttl.as_secs() as i64 - 60;
+    let oldest_live = now - access_ttl.as_secs() as i64 - 60;
     let rows = db::keys::verifying(pool, oldest_live).await?;
-    let bad_key = |e: jsonwebtoken::errors::Error| sqlx::Error::Decode(Box::new(e));
+    let can_sign = |row: &&KeyRow| !row.private_key.is_empty();
+    let signing = |row: &&KeyRow| {
+        row.activates_at <= now && row.retired_at.is_none_or(|retired| retired > now)
+    };
+    // The newest key whose time has come; failing that (a clock behind the
+    // others'), the newest that can sign at all.
     let active = rows
         .iter()
-        .find(|row| row.retired_at.is_none())
-        .ok_or_else(|| sqlx::Error::Protocol("no active signing key".into()))?;
-    let private = STANDARD
-        .decode(&active.private_key)
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let seed = private
+        .filter(can_sign)
+        .filter(signing)
+        .max_by_key(|row| row.activates_at)
+        .or_else(|| {
+            rows.iter()
+                .filter(can_sign)
+                .max_by_key(|row| row.activates_at)
+        })
+        .ok_or_else(|| {
+            KeyError::Invalid("no key can sign; run `server rotate-keys --emergency`".into())
+        })?;
+    let pkcs8 = kek.open(&active.kid, &active.private_key)?;
+    let seed = pkcs8
         .strip_prefix(&PKCS8_ED25519_PREFIX[..])
         .and_then(|seed| <[u8; 32]>::try_from(seed).ok())
-        .ok_or_else(|| sqlx::Error::Protocol("a signing key is not PKCS#8 Ed25519".into()))?;
+        .map(Zeroizing::new)
+        .ok_or_else(|| KeyError::Invalid(format!("key {} is not PKCS#8 Ed25519", active.kid)))?;
     let signer = Signer {
         kid: active.kid.clone(),
         key: SigningKey::from_bytes(&seed),
     };
+    // A key that stopped signing loses its private half: a later dump of the
+    // database (with the KEK) cannot sign with it.
+    let stopped: Vec<&str> = rows
+        .iter()
+        .filter(can_sign)
+        .filter(|row| row.kid != active.kid && row.retired_at.is_some_and(|r| r <= now))
+        .map(|row| row.kid.as_str())
+        .collect();
+    if !stopped.is_empty() {
+        db::keys::erase_private(pool, &stopped).await?;
+    }
     let mut verifiers = HashMap::new();
     let mut jwks = Vec::new();
+    let mut fingerprint = vec![active.kid.clone()];
     for row in &rows {
-        verifiers.insert(
-            row.kid.clone(),
-            DecodingKey::from_ed_components(&row.public_key).map_err(bad_key)?,
-        );
+        let key = DecodingKey::from_ed_components(&row.public_key)
+            .map_err(|e| KeyError::Invalid(format!("key {}: {e}", row.kid)))?;
+        verifiers.insert(row.kid.clone(), key);
         jwks.push(serde_json::json!({
             "kty": "OKP", "crv": "Ed25519", "x": row.public_key,
             "kid": row.kid, "alg": "EdDSA", "use": "sig",
         }));
+        fingerprint.push(row.kid.clone());
     }
     Ok(KeySet {
         signer,
         verifiers,
         jwks: serde_json::json!({ "keys": jwks }).to_string().into(),
-        generation,
+        fingerprint,
     })
 }
 
-/// A fresh Ed25519 key from the OS's randomness; its kid is the RFC 7638 thumbprint.
-fn generate_key() -> KeyRow {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).expect("the OS random number generator");
+/// A fresh Ed25519 key from the OS's randomness, its private half sealed;
+/// its kid is the RFC 7638 thumbprint.
+fn generate_key(kek: &Kek, created_at: i64, activates_at: i64) -> KeyRow {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut()).expect("the OS random number generator");
     let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
-    let mut pkcs8 = PKCS8_ED25519_PREFIX.to_vec();
-    pkcs8.extend_from_slice(&seed);
+    let mut pkcs8 = Zeroizing::new(PKCS8_ED25519_PREFIX.to_vec());
+    pkcs8.extend_from_slice(seed.as_slice());
     let x = URL_SAFE_NO_PAD.encode(public);
     let thumbprint_input = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes()));
     KeyRow {
-        kid: URL_SAFE_NO_PAD.encode(Sha256::digest(thumbprint_input.as_bytes())),
-        private_key: STANDARD.encode(&pkcs8),
+        private_key: kek.seal(&kid, &pkcs8),
+        kid,
         public_key: x,
-        created_at: now(),
+        created_at,
+        activates_at,
         retired_at: None,
+    }
+}
+
+/// Re-seals every private key still stored under `new`; one transaction.
+pub async fn rewrap(pool: &Pool, old: &Kek, new: &Kek) -> Result<usize, KeyError> {
+    let mut rewrapped = Vec::new();
+    for (kid, sealed) in db::keys::sealed(pool).await? {
+        let plain = old.open(&kid, &sealed)?;
+        rewrapped.push((kid.clone(), sealed, new.seal(&kid, &plain)));
+    }
+    db::keys::replace_all_private(pool, &rewrapped).await?;
+    Ok(rewrapped.len())
+}
+
+/// True for a value stored before sealing existed (see `KeyStore::load`).
+pub fn is_plain(private_key: &str) -> bool {
+    !private_key.is_empty() && !sealing::is_sealed(private_key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_jwks_cache_lifetime_is_the_one_the_schedule_is_built_on() {
+        assert_eq!(
+            JWKS_CACHE_CONTROL,
+            format!("public, max-age={JWKS_MAX_AGE_SECS}")
+        );
+        assert!(PUBLISH_AHEAD_SECS > JWKS_MAX_AGE_SECS + KEY_POLL.as_secs() as i64);
     }
 }

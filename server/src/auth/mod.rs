@@ -10,8 +10,10 @@
 //! 5. [`extract`]: every API request proves itself with `Authorization: Bearer`,
 //!    verified without a database round trip...
 //!    A token verified once is remembered per thread ([`recent`]).
-//! 6. [`revocation`]: ...except for a small in-memory list of users whose
-//!    older tokens were struck off.
+//! 6. [`revocation`]: ...except for small in-memory lists of members whose
+//!    older tokens were struck off and of sessions that have ended.
+//! 7. [`sealing`]: the one secret outside the database (the key-encryption
+//!    key), which seals the private signing keys at rest.
 
 pub mod extract;
 pub mod keys;
@@ -19,5 +21,6 @@ pub mod password;
 pub mod recent;
 pub mod refresh;
 pub mod revocation;
+pub mod sealing;
 pub mod throttle;
 pub mod tokens;

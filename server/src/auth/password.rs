@@ -16,6 +16,8 @@ use argon2::{
     password_hash::{Output, SaltString, rand_core::OsRng},
 };
 
+use zeroize::{Zeroize, Zeroizing};
+
 use crate::error::ApiError;
 
 /// Verified against when the username is unknown, so that an unknown user and
@@ -57,7 +59,12 @@ fn verify_now(password: &[u8], phc: &str) -> Result<bool, argon2::password_hash:
     let computed = &mut computed[..expected.len()];
     MEMORY.with_borrow_mut(|memory| {
         memory.resize(params.block_count(), Block::default());
-        argon2.hash_password_into_with_memory(password, salt, computed, &mut memory[..])
+        let hashed =
+            argon2.hash_password_into_with_memory(password, salt, computed, &mut memory[..]);
+        // The blocks are derived from the password: wiped, not left for the
+        // next reader of this memory (a core dump, a swap file).
+        memory.iter_mut().for_each(Zeroize::zeroize);
+        hashed
     })?;
     Ok(Output::new(computed)? == expected)
 }
@@ -101,6 +108,7 @@ async fn off_runtime<T: Send + 'static>(
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
 pub async fn hash(password: String) -> Result<String, ApiError> {
+    let password = Zeroizing::new(password);
     off_runtime(move || hash_now(&password))
         .await?
         .map_err(ApiError::internal)
@@ -109,6 +117,7 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
 /// Checks `password` against `stored`, or against the dummy hash when there
 /// is no such user; either way the same work is done.
 pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+    let password = Zeroizing::new(password);
     off_runtime(move || {
         let phc = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
         let matches = verify_now(password.as_bytes(), phc).map_err(ApiError::internal)?;

@@ -15,12 +15,11 @@
 
 use std::{cell::RefCell, sync::Arc};
 
-use jsonwebtoken::Validation;
 use subtle::ConstantTimeEq;
 
 use super::{
     keys::KeySet,
-    tokens::{self, LEEWAY_SECS, Verified},
+    tokens::{self, LEEWAY_SECS, Verification, Verified},
 };
 use crate::error::ApiError;
 
@@ -40,7 +39,7 @@ thread_local! {
 /// `tokens::verify`, answered from this thread's recent tokens when possible.
 pub fn verify(
     keys: &Arc<KeySet>,
-    validation: &Validation,
+    rules: &Verification,
     token: &str,
     now: i64,
 ) -> Result<Arc<Verified>, ApiError> {
@@ -62,7 +61,7 @@ pub fn verify(
         }
         return Ok(verified);
     }
-    let verified = Arc::new(tokens::verify(keys, validation, token, now)?);
+    let verified = Arc::new(tokens::verify(keys, rules, token, now)?);
     RECENT.with_borrow_mut(|recent| {
         recent[slot] = Some(Entry {
             token: token.into(),

@@ -8,13 +8,18 @@
 //! successor. A spent token presented again means two parties hold the same
 //! token — one of them stole it — so the whole family is revoked (reuse
 //! detection). One exception: two tabs of the same browser may refresh at the
-//! same moment with the same cookie; within a grace window of a few seconds
-//! (`Config::refresh_grace`) of the spend, the loser is given a fresh token in
-//! the same family instead of a revocation.
+//! same moment with the same cookie, and a client may retry a refresh whose
+//! answer the network lost; within a grace window of a few seconds
+//! (`Config::refresh_grace`) of the spend, such a late request gets an access
+//! token for the same session and the *same* successor the first request got
+//! (`successor_of`), never a second one: a family is one chain, so a thief
+//! replaying a token at the right moment cannot start a chain of their own
+//! that reuse detection would never see.
 
 use std::fmt::Write;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -24,7 +29,7 @@ use crate::{
         self, Pool,
         audit::{Event, EventKind, Origin},
         group_commit::{RefreshBatcher, RotationRequest},
-        refresh::{FamilyRow, Rotation},
+        refresh::{FamilyRow, Rotation, TokenRow},
         users::UserRow,
     },
 };
@@ -33,6 +38,7 @@ use crate::{
 pub struct Issued {
     pub token: String,
     pub family_id: String,
+    pub family_expires_at: i64,
 }
 
 #[derive(Debug)]
@@ -77,52 +83,75 @@ pub async fn start(
     Ok(Issued {
         token,
         family_id: family.id,
+        family_expires_at: family.expires_at,
     })
 }
 
+/// What a refresh hands back: the cookie's new token, and the session.
+pub struct Rotated {
+    /// The successor for the cookie; `None` for a late request in the grace
+    /// window whose chain has already moved on (it keeps its cookie).
+    pub token: Option<String>,
+    pub family_id: String,
+    pub family_expires_at: i64,
+}
+
+/// The key of successor derivation (`Kek::successor_secret`).
+pub type SuccessorSecret = [u8; 32];
+
 /// Spends `presented` and returns its successor, with the member it belongs to.
 /// `batcher` (SQLite only) does the common case, a live token, in a group commit.
+///
+/// The rule, in order: an unknown or dead token is refused; a live one is
+/// spent and its successor added; a spent one inside the grace window gets
+/// the same successor again (the family stays one chain); a spent one after
+/// it is reuse, and the whole family is revoked.
 pub async fn rotate(
     pool: &Pool,
     batcher: Option<&RefreshBatcher>,
+    secret: &SuccessorSecret,
     presented: &str,
     grace_secs: i64,
     origin: &Origin,
-    now: i64,
-) -> Result<(Issued, UserRow), RefreshError> {
-    let presented_hash = storage_key(presented);
-    let (token, new_hash) = new_token();
-    let issued = |token, family_id: &str| Issued {
+    started_ms: i64,
+) -> Result<(Rotated, UserRow), RefreshError> {
+    let now = started_ms.div_euclid(1000);
+    let presented_key = storage_key(presented);
+    let successor = successor_of(secret, presented, started_ms);
+    let successor_key = storage_key(&successor);
+    let rotated = |token, found: &TokenRow| Rotated {
         token,
-        family_id: family_id.to_string(),
+        family_id: found.family_id.clone(),
+        family_expires_at: found.expires_at,
     };
     // One connection for the rest of the exchange: every pool checkout and
     // return is a hand-over between threads.
     let (mut conn, found) = match batcher {
         Some(batcher) => {
             let request = RotationRequest {
-                old_hash: presented_hash.clone(),
-                new_hash: new_hash.clone(),
+                old_hash: presented_key.clone(),
+                new_hash: successor_key.clone(),
                 now,
                 ip: origin.ip.clone(),
                 user_agent: origin.user_agent.clone(),
             };
             match batcher.rotate_if_live(request).await? {
-                Rotation::Done(found) => return Ok((issued(token, &found.family_id), found.user)),
+                Rotation::Done(found) => {
+                    return Ok((rotated(Some(successor), &found), found.user));
+                }
                 // Acquired only now: SQLite's one connection was the batch's.
                 Rotation::NotLive(found) => (pool.acquire().await?, found),
             }
         }
         None => {
             let mut conn = pool.acquire().await?;
-            let found = db::refresh::find_token(&mut *conn, &presented_hash).await?;
+            let found = db::refresh::find_token(&mut *conn, &presented_key).await?;
             (conn, found)
         }
     };
-    let found = found.ok_or(RefreshError::Invalid)?;
-    if found.revoked_at.is_some() || found.expires_at <= now {
-        return Err(RefreshError::Invalid);
-    }
+    let found = found
+        .filter(|found| found.is_live(now))
+        .ok_or(RefreshError::Invalid)?;
     let user_id = found.user.id.as_str();
     let origin = origin.by(user_id);
     let refreshed = session_event(EventKind::Refreshed, &origin, user_id, &found.family_id);
@@ -130,23 +159,34 @@ pub async fn rotate(
         && db::refresh::rotate(
             &mut *conn,
             &found.family_id,
-            &presented_hash,
-            &new_hash,
+            &presented_key,
+            &successor_key,
             now,
             &refreshed,
         )
         .await?
     {
-        return Ok((issued(token, &found.family_id), found.user));
+        return Ok((rotated(Some(successor), &found), found.user));
     }
-    // Spent already (maybe a split second ago by a concurrent request): re-read when.
-    let spent_at = db::refresh::find_token(&mut *conn, &presented_hash)
+    // Not rotated: spent already (maybe a split second ago by a concurrent
+    // request), or the family died meanwhile. Read it again; anything that
+    // cannot be read is a refusal, never the grace path (fail closed).
+    let again = db::refresh::find_token(&mut *conn, &presented_key)
         .await?
-        .and_then(|row| row.spent_at)
-        .unwrap_or(now);
+        .filter(|again| again.is_live(now))
+        .ok_or(RefreshError::Invalid)?;
+    let spent_at = again.spent_at.ok_or(RefreshError::Invalid)?;
     if now - spent_at < grace_secs {
-        db::refresh::add_token(&mut *conn, &found.family_id, &new_hash, now, &refreshed).await?;
-        return Ok((issued(token, &found.family_id), found.user));
+        // The family's one live token, handed out again if it is this
+        // token's successor; if the chain moved on since, no cookie at all.
+        let live = db::refresh::live_token(&mut *conn, &found.family_id).await?;
+        let token = live.and_then(|key| {
+            let candidate = successor_of(secret, presented, issued_ms_of_key(&key)?);
+            (storage_key(&candidate) == key).then_some(candidate)
+        });
+        // Changes nothing but the trail: every refresh answered is recorded.
+        db::audit::record(&mut conn, &refreshed, now).await?;
+        return Ok((rotated(token, &again), again.user));
     }
     let reuse = session_event(
         EventKind::RefreshReuseDetected,
@@ -160,15 +200,16 @@ pub async fn rotate(
     })
 }
 
-/// Logout: revokes the presented token's family. Unknown tokens are ignored.
+/// Logout: revokes the presented token's family and returns its id.
+/// Unknown tokens are ignored.
 pub async fn end(
     pool: &Pool,
     presented: &str,
     origin: &Origin,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Result<Option<String>, sqlx::Error> {
     let Some(found) = db::refresh::find_token(pool, &storage_key(presented)).await? else {
-        return Ok(());
+        return Ok(None);
     };
     let origin = origin.by(&found.user.id);
     let event = session_event(
@@ -177,7 +218,8 @@ pub async fn end(
         &found.user.id,
         &found.family_id,
     );
-    db::refresh::revoke_family(pool, &found.family_id, now, &event).await
+    db::refresh::revoke_family(pool, &found.family_id, now, &event).await?;
+    Ok(Some(found.family_id))
 }
 
 /// Ends one session from the sessions page: its next refresh fails.
@@ -210,9 +252,10 @@ fn session_event<'a>(
     }
 }
 
-/// A new token and its storage key. The token is its issue time (8 bytes,
-/// milliseconds) and 256 random bits. The time is no secret; it is there so
-/// that keys sort by issue time (see `storage_key`).
+/// A login's first token and its storage key. A token is its issue time (8
+/// bytes, milliseconds) and 256 bits: random for a login's first token. The
+/// time is no secret; it is there so that keys sort by issue time (see
+/// `storage_key`).
 fn new_token() -> (String, String) {
     let mut bytes = [0u8; TOKEN_BYTES];
     bytes[..8].copy_from_slice(&now_ms().to_be_bytes());
@@ -220,6 +263,26 @@ fn new_token() -> (String, String) {
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let key = storage_key(&token);
     (token, key)
+}
+
+/// The successor of `spent`, issued at `issued_ms`: its 256 bits are an
+/// HMAC of the spent token under a key only the servers hold. So the server
+/// can give the very same successor to a retry in the grace window without
+/// storing it, and nobody can compute it from the spent token alone.
+fn successor_of(secret: &SuccessorSecret, spent: &str, issued_ms: i64) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(spent.as_bytes());
+    let mut bytes = [0u8; TOKEN_BYTES];
+    bytes[..8].copy_from_slice(&issued_ms.to_be_bytes());
+    bytes[8..].copy_from_slice(&mac.finalize().into_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The issue time a storage key begins with (`None` for a key from before
+/// the time prefix).
+fn issued_ms_of_key(key: &str) -> Option<i64> {
+    let hex = key.get(..16).filter(|_| key.len() == 16 + 64)?;
+    u64::from_str_radix(hex, 16).ok().map(|ms| ms as i64)
 }
 
 const TOKEN_BYTES: usize = 8 + 32;
@@ -264,6 +327,18 @@ mod tests {
             assert!(!key.contains(&token), "the key must not reveal the token");
             assert_eq!(key.len(), 16 + 64);
         }
+    }
+
+    #[test]
+    fn a_successor_is_the_same_for_the_same_spent_token_and_secret_only() {
+        let (spent, _) = new_token();
+        let first = successor_of(&[1; 32], &spent, 1_000);
+
+        assert_eq!(first, successor_of(&[1; 32], &spent, 1_000));
+        assert_ne!(first, successor_of(&[2; 32], &spent, 1_000));
+        let (other, _) = new_token();
+        assert_ne!(first, successor_of(&[1; 32], &other, 1_000));
+        assert_eq!(issued_ms_of_key(&storage_key(&first)), Some(1_000));
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Failed-login throttling: stops online password guessing (brute force and
-//! credential stuffing). Failures are counted in fixed windows against three
+//! credential stuffing). Attempts are counted in fixed windows against three
 //! subjects; past any one's limit, logins answer 429 with `Retry-After` before
 //! any password is checked:
 //! - one address guessing one account: the tight limit;
@@ -11,54 +11,69 @@
 //! elsewhere, and a band sharing one office address must not lock each other
 //! out with a few typos.
 //!
-//! The counts live in this instance's memory. With several instances behind a
-//! load balancer each counts on its own, so an attacker gets at most
-//! `instances × limit` guesses per window: still a small, bounded number, and
-//! it needs no shared store on the login path.
+//! An attempt is **reserved** atomically before its password is hashed, and
+//! the reservation is given back if the password was right. Checking first
+//! and counting after the hash would let a parallel burst through: forty
+//! guesses sent at once would all pass the check before the first one counted.
+//!
+//! Where the counts live: in this instance's memory on SQLite (one instance),
+//! in the `login_throttle` table on PostgreSQL, so that the limits hold for
+//! the whole deployment rather than per instance. Subjects are hashed to a
+//! fixed size either way: a 512 KiB username costs 16 bytes of memory.
 
 use std::{collections::HashMap, net::IpAddr, sync::Mutex};
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{self, Pool, throttle::SubjectKey};
 
 pub const PAIR_LIMIT: u32 = 5;
 pub const USERNAME_LIMIT: u32 = 50;
 pub const ADDRESS_LIMIT: u32 = 100;
 pub const WINDOW_SECS: i64 = 15 * 60;
-/// Bounds the memory an attacker can make us spend on counters.
+/// The hard cap on counters in memory, whatever an attacker sends.
 const MAX_ENTRIES: usize = 100_000;
 
-#[derive(Default)]
-pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, Window>>,
+pub enum LoginThrottle {
+    Memory(Mutex<HashMap<SubjectKey, Window>>),
+    Shared(Pool),
 }
 
-struct Window {
+#[derive(Clone, Copy)]
+pub struct Window {
     started: i64,
     count: u32,
+    /// This window's refusal has been audited (once per window, not per attempt).
+    reported: bool,
 }
 
-/// What a login attempt is counted against.
+/// What a login attempt is counted against: pair, username, address.
 pub struct Subjects {
-    pair: String,
-    username: String,
-    address: String,
+    keys: [SubjectKey; 3],
 }
+
+const LIMITS: [u32; 3] = [PAIR_LIMIT, USERNAME_LIMIT, ADDRESS_LIMIT];
+const ADDRESS: usize = 2;
 
 impl Subjects {
     pub fn new(username: &str, address: &str) -> Subjects {
         let username = username.to_lowercase();
         let address = address_block(address);
+        let key = |parts: &[&str]| -> SubjectKey {
+            let mut hash = Sha256::new();
+            for part in parts {
+                hash.update(part.as_bytes());
+                hash.update([0]);
+            }
+            hash.finalize()[..16].try_into().expect("16 of 32 bytes")
+        };
         Subjects {
-            pair: format!("pair:{address} {username}"),
-            username: format!("user:{username}"),
-            address: format!("addr:{address}"),
+            keys: [
+                key(&["pair", &address, &username]),
+                key(&["user", &username]),
+                key(&["addr", &address]),
+            ],
         }
-    }
-
-    fn each(&self) -> [(&str, u32); 3] {
-        [
-            (&self.pair, PAIR_LIMIT),
-            (&self.username, USERNAME_LIMIT),
-            (&self.address, ADDRESS_LIMIT),
-        ]
     }
 }
 
@@ -74,149 +89,373 @@ fn address_block(address: &str) -> String {
     }
 }
 
-impl LoginThrottle {
-    /// `Err(seconds to wait)` when either subject is over its limit.
-    pub fn check(&self, subjects: &Subjects, now: i64) -> Result<(), u64> {
-        let failures = self.failures.lock().expect("throttle lock poisoned");
-        let wait = subjects
-            .each()
-            .into_iter()
-            .filter_map(|(key, limit)| {
-                let window = failures.get(key)?;
-                let ends = window.started + WINDOW_SECS;
-                (window.count >= limit && now < ends).then_some(ends - now)
-            })
-            .max();
-        match wait {
-            Some(seconds) => Err(seconds as u64),
-            None => Ok(()),
-        }
-    }
+/// The throttle's answer to an attempt.
+pub enum Verdict<'a> {
+    /// Go ahead: the attempt is counted until it is settled.
+    Go(Reservation<'a>),
+    /// Over a limit: wait this long. `first` is set for the first refusal of
+    /// the window, the only one worth an audit event.
+    Wait { retry_after_secs: u64, first: bool },
+}
 
-    pub fn record_failure(&self, subjects: &Subjects, now: i64) {
-        let mut failures = self.failures.lock().expect("throttle lock poisoned");
-        if failures.len() >= MAX_ENTRIES {
-            failures.retain(|_, window| now < window.started + WINDOW_SECS);
-        }
-        for (key, _) in subjects.each() {
-            let window = failures.entry(key.to_string()).or_insert(Window {
-                started: now,
-                count: 0,
-            });
-            if now >= window.started + WINDOW_SECS {
-                *window = Window {
-                    started: now,
-                    count: 0,
-                };
-            }
-            window.count += 1;
-        }
+/// A counted attempt. A wrong password keeps it (`failed`), a right one gives
+/// it back (`succeeded`); dropped unsettled (an error on the way), it is
+/// given back too.
+pub struct Reservation<'a> {
+    throttle: &'a LoginThrottle,
+    keys: [SubjectKey; 3],
+    settled: bool,
+}
+
+impl Reservation<'_> {
+    /// A wrong password: the attempt stays counted.
+    pub fn failed(mut self) {
+        self.settled = true;
     }
 
     /// A correct password clears the account's counts (not the address's:
-    /// an attacker who owns one account must not reset their budget with it).
-    pub fn record_success(&self, subjects: &Subjects) {
-        let mut failures = self.failures.lock().expect("throttle lock poisoned");
-        failures.remove(&subjects.pair);
-        failures.remove(&subjects.username);
+    /// an attacker who owns one account must not reset their budget with it)
+    /// and gives back the address's reservation.
+    pub async fn succeeded(mut self) -> Result<(), sqlx::Error> {
+        self.settled = true;
+        match self.throttle {
+            LoginThrottle::Memory(counters) => {
+                let mut counters = counters.lock().expect("throttle lock poisoned");
+                for key in &self.keys[..ADDRESS] {
+                    counters.remove(key);
+                }
+                give_back(&mut counters, &self.keys[ADDRESS..]);
+                Ok(())
+            }
+            LoginThrottle::Shared(pool) => db::throttle::succeeded(pool, &self.keys).await,
+        }
     }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        match self.throttle {
+            LoginThrottle::Memory(counters) => {
+                give_back(
+                    &mut counters.lock().expect("throttle lock poisoned"),
+                    &self.keys,
+                );
+            }
+            LoginThrottle::Shared(pool) => {
+                let (pool, keys) = (pool.clone(), self.keys);
+                tokio::spawn(async move {
+                    if let Err(e) = db::throttle::give_back(&pool, &keys).await {
+                        tracing::warn!(error = %e, "could not give back a login reservation");
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn give_back(counters: &mut HashMap<SubjectKey, Window>, keys: &[SubjectKey]) {
+    for key in keys {
+        if let Some(window) = counters.get_mut(key) {
+            window.count = window.count.saturating_sub(1);
+        }
+    }
+}
+
+impl LoginThrottle {
+    pub fn in_memory() -> LoginThrottle {
+        LoginThrottle::Memory(Mutex::default())
+    }
+
+    /// Reserves an attempt against every subject, or says how long to wait.
+    pub async fn reserve(&self, subjects: &Subjects, now: i64) -> Result<Verdict<'_>, sqlx::Error> {
+        let wait = match self {
+            LoginThrottle::Memory(counters) => reserve_in_memory(
+                &mut counters.lock().expect("throttle lock poisoned"),
+                subjects,
+                now,
+            ),
+            LoginThrottle::Shared(pool) => {
+                let limits = subjects.keys.iter().copied().zip(LIMITS);
+                db::throttle::reserve(pool, limits, WINDOW_SECS, now).await?
+            }
+        };
+        Ok(match wait {
+            None => Verdict::Go(Reservation {
+                throttle: self,
+                keys: subjects.keys,
+                settled: false,
+            }),
+            Some((retry_after_secs, first)) => Verdict::Wait {
+                retry_after_secs: retry_after_secs.max(1) as u64,
+                first,
+            },
+        })
+    }
+}
+
+/// `None` when reserved; `Some((seconds to wait, first refusal))` otherwise.
+fn reserve_in_memory(
+    counters: &mut HashMap<SubjectKey, Window>,
+    subjects: &Subjects,
+    now: i64,
+) -> Option<(i64, bool)> {
+    let live = |window: &Window| now < window.started + WINDOW_SECS;
+    let mut wait = None;
+    let mut first = false;
+    for (key, limit) in subjects.keys.iter().zip(LIMITS) {
+        if let Some(window) = counters
+            .get_mut(key)
+            .filter(|w| live(w) && w.count >= limit)
+        {
+            wait = wait.max(Some(window.started + WINDOW_SECS - now));
+            first |= !window.reported;
+            window.reported = true;
+        }
+    }
+    if let Some(wait) = wait {
+        return Some((wait, first));
+    }
+    if counters.len() + subjects.keys.len() > MAX_ENTRIES {
+        // Full: forget finished windows, then counts that throttle nobody.
+        counters.retain(|_, window| live(window));
+        if counters.len() + subjects.keys.len() > MAX_ENTRIES {
+            counters.retain(|_, window| window.count >= PAIR_LIMIT);
+        }
+        if counters.len() + subjects.keys.len() > MAX_ENTRIES {
+            // Every counter is throttling someone: refuse rather than grow.
+            return Some((WINDOW_SECS, false));
+        }
+    }
+    for key in subjects.keys {
+        let window = counters.entry(key).or_insert(Window {
+            started: now,
+            count: 0,
+            reported: false,
+        });
+        if !live(window) {
+            *window = Window {
+                started: now,
+                count: 0,
+                reported: false,
+            };
+        }
+        window.count += 1;
+    }
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_sixth_guess_from_one_address_at_one_account_waits_for_the_window() {
-        let throttle = LoginThrottle::default();
-        let subjects = Subjects::new("Drummer", "10.0.0.1");
-        for _ in 0..PAIR_LIMIT {
-            assert!(throttle.check(&subjects, 100).is_ok());
-            throttle.record_failure(&subjects, 100);
+    /// Reserves and fails `n` attempts; true when every one was let through.
+    async fn fail(throttle: &LoginThrottle, subjects: &Subjects, now: i64, n: u32) -> bool {
+        for _ in 0..n {
+            match throttle.reserve(subjects, now).await.unwrap() {
+                Verdict::Go(reservation) => reservation.failed(),
+                Verdict::Wait { .. } => return false,
+            }
         }
-        assert_eq!(throttle.check(&subjects, 100), Err(WINDOW_SECS as u64));
+        true
+    }
+
+    async fn waits(throttle: &LoginThrottle, subjects: &Subjects, now: i64) -> Option<u64> {
+        match throttle.reserve(subjects, now).await.unwrap() {
+            Verdict::Go(_) => None, // dropped unsettled: given back
+            Verdict::Wait {
+                retry_after_secs, ..
+            } => Some(retry_after_secs),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_sixth_guess_from_one_address_at_one_account_waits_for_the_window() {
+        let throttle = LoginThrottle::in_memory();
+        let subjects = Subjects::new("Drummer", "10.0.0.1");
+        assert!(fail(&throttle, &subjects, 100, PAIR_LIMIT).await);
+
+        assert_eq!(
+            waits(&throttle, &subjects, 100).await,
+            Some(WINDOW_SECS as u64)
+        );
         // The username is case-folded.
         assert!(
-            throttle
-                .check(&Subjects::new("drummer", "10.0.0.1"), 101)
-                .is_err()
+            waits(&throttle, &Subjects::new("drummer", "10.0.0.1"), 101)
+                .await
+                .is_some()
         );
         // The member, elsewhere, is not locked out by someone else's guesses.
         assert!(
-            throttle
-                .check(&Subjects::new("drummer", "10.0.0.2"), 101)
-                .is_ok()
-        );
-        assert!(throttle.check(&subjects, 100 + WINDOW_SECS).is_ok());
-    }
-
-    #[test]
-    fn an_account_guessed_at_from_many_addresses_is_throttled() {
-        let throttle = LoginThrottle::default();
-        for i in 0..USERNAME_LIMIT {
-            throttle.record_failure(&Subjects::new("manager", &format!("10.1.0.{i}")), 5);
-        }
-        assert!(
-            throttle
-                .check(&Subjects::new("manager", "10.2.0.1"), 6)
-                .is_err()
+            waits(&throttle, &Subjects::new("drummer", "10.0.0.2"), 101)
+                .await
+                .is_none()
         );
         assert!(
-            throttle
-                .check(&Subjects::new("drummer", "10.2.0.1"), 6)
-                .is_ok()
+            waits(&throttle, &subjects, 100 + WINDOW_SECS)
+                .await
+                .is_none()
         );
     }
 
-    #[test]
-    fn one_address_guessing_many_usernames_is_throttled() {
-        let throttle = LoginThrottle::default();
-        for i in 0..ADDRESS_LIMIT {
-            throttle.record_failure(&Subjects::new(&format!("user{i}"), "10.0.0.9"), 5);
-        }
-        assert!(
-            throttle
-                .check(&Subjects::new("fresh", "10.0.0.9"), 6)
-                .is_err()
-        );
-        assert!(
-            throttle
-                .check(&Subjects::new("fresh", "10.0.0.8"), 6)
-                .is_ok()
-        );
-    }
-
-    #[test]
-    fn a_correct_password_clears_the_accounts_counts_but_not_the_addresss() {
-        let throttle = LoginThrottle::default();
+    #[tokio::test]
+    async fn reservations_in_flight_count_so_a_burst_cannot_outrun_the_limit() {
+        let throttle = LoginThrottle::in_memory();
         let subjects = Subjects::new("drummer", "10.0.0.1");
-        for _ in 0..PAIR_LIMIT - 1 {
-            throttle.record_failure(&subjects, 5);
+        let mut held = Vec::new();
+        for _ in 0..40 {
+            if let Verdict::Go(reservation) = throttle.reserve(&subjects, 5).await.unwrap() {
+                held.push(reservation);
+            }
         }
-        throttle.record_success(&subjects);
-        throttle.record_failure(&subjects, 5);
+        assert_eq!(held.len(), PAIR_LIMIT as usize);
+        // Given back unsettled (an error on the way): the budget returns.
+        drop(held);
+        assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
+    }
+
+    #[tokio::test]
+    async fn only_the_first_refusal_of_a_window_is_reported() {
+        let throttle = LoginThrottle::in_memory();
+        let subjects = Subjects::new("drummer", "10.0.0.1");
+        assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
+        let firsts: Vec<bool> = futures_first(&throttle, &subjects).await;
+        assert_eq!(firsts, [true, false, false]);
+    }
+
+    async fn futures_first(throttle: &LoginThrottle, subjects: &Subjects) -> Vec<bool> {
+        let mut firsts = Vec::new();
+        for _ in 0..3 {
+            if let Verdict::Wait { first, .. } = throttle.reserve(subjects, 6).await.unwrap() {
+                firsts.push(first);
+            }
+        }
+        firsts
+    }
+
+    #[tokio::test]
+    async fn an_account_guessed_at_from_many_addresses_is_throttled() {
+        let throttle = LoginThrottle::in_memory();
+        for i in 0..USERNAME_LIMIT {
+            assert!(
+                fail(
+                    &throttle,
+                    &Subjects::new("manager", &format!("10.1.0.{i}")),
+                    5,
+                    1
+                )
+                .await
+            );
+        }
         assert!(
-            throttle.check(&subjects, 6).is_ok(),
+            waits(&throttle, &Subjects::new("manager", "10.2.0.1"), 6)
+                .await
+                .is_some()
+        );
+        assert!(
+            waits(&throttle, &Subjects::new("drummer", "10.2.0.1"), 6)
+                .await
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn one_address_guessing_many_usernames_is_throttled() {
+        let throttle = LoginThrottle::in_memory();
+        for i in 0..ADDRESS_LIMIT {
+            assert!(
+                fail(
+                    &throttle,
+                    &Subjects::new(&format!("user{i}"), "10.0.0.9"),
+                    5,
+                    1
+                )
+                .await
+            );
+        }
+        assert!(
+            waits(&throttle, &Subjects::new("fresh", "10.0.0.9"), 6)
+                .await
+                .is_some()
+        );
+        assert!(
+            waits(&throttle, &Subjects::new("fresh", "10.0.0.8"), 6)
+                .await
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_correct_password_clears_the_accounts_counts_but_not_the_addresss() {
+        let throttle = LoginThrottle::in_memory();
+        let subjects = Subjects::new("drummer", "10.0.0.1");
+        assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT - 1).await);
+        let Verdict::Go(reservation) = throttle.reserve(&subjects, 5).await.unwrap() else {
+            panic!("under the limit");
+        };
+        reservation.succeeded().await.unwrap();
+        assert!(
+            fail(&throttle, &subjects, 5, PAIR_LIMIT).await,
             "the count started again"
         );
-        let failures = throttle.failures.lock().unwrap();
-        let before_and_after_the_success = (PAIR_LIMIT - 1) + 1;
+        let LoginThrottle::Memory(counters) = &throttle else {
+            unreachable!()
+        };
+        let counters = counters.lock().unwrap();
+        let failures_before_and_after_the_success = (PAIR_LIMIT - 1) + PAIR_LIMIT;
         assert_eq!(
-            failures["addr:10.0.0.1"].count,
-            before_and_after_the_success
+            counters[&subjects.keys[ADDRESS]].count,
+            failures_before_and_after_the_success
         );
     }
 
-    #[test]
-    fn the_addresses_of_one_ipv6_block_count_as_one() {
-        let throttle = LoginThrottle::default();
+    #[tokio::test]
+    async fn the_addresses_of_one_ipv6_block_count_as_one() {
+        let throttle = LoginThrottle::in_memory();
         for i in 0..ADDRESS_LIMIT {
             let address = format!("2001:db8:1:2::{i:x}");
-            throttle.record_failure(&Subjects::new(&format!("user{i}"), &address), 5);
+            assert!(
+                fail(
+                    &throttle,
+                    &Subjects::new(&format!("user{i}"), &address),
+                    5,
+                    1
+                )
+                .await
+            );
         }
-        let same_block = Subjects::new("fresh", "2001:db8:1:2:ffff::1");
-        assert!(throttle.check(&same_block, 6).is_err());
-        let next_block = Subjects::new("fresh", "2001:db8:1:3::1");
-        assert!(throttle.check(&next_block, 6).is_ok());
+        assert!(
+            waits(
+                &throttle,
+                &Subjects::new("fresh", "2001:db8:1:2:ffff::1"),
+                6
+            )
+            .await
+            .is_some()
+        );
+        assert!(
+            waits(&throttle, &Subjects::new("fresh", "2001:db8:1:3::1"), 6)
+                .await
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn the_counters_never_outgrow_their_cap() {
+        let throttle = LoginThrottle::in_memory();
+        for i in 0..(MAX_ENTRIES as u32 / 3 + 50) {
+            // Spread over addresses so that no address limit stops the churn.
+            let subjects = Subjects::new(
+                &format!("u{i}"),
+                &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+            );
+            let _ = fail(&throttle, &subjects, 5, 1).await;
+        }
+        let LoginThrottle::Memory(counters) = &throttle else {
+            unreachable!()
+        };
+        assert!(counters.lock().unwrap().len() <= MAX_ENTRIES);
     }
 }

@@ -4,7 +4,9 @@
 //! and the RS/HS key-confusion attack), looks the `kid` up in our own key set
 //! only (header fields such as `jku`, `x5u` and `jwk` are never followed, so an
 //! attacker cannot supply the key that verifies their forgery), requires every
-//! claim, and checks `iss`, `aud`, `exp`, `nbf` and `iat` with a small leeway.
+//! claim, and checks `iss`, `aud`, `exp`, `nbf` and `iat` with a small leeway,
+//! and that the claims agree with each other (`jti`'s time is `iat`, and the
+//! lifetime is no longer than ours).
 
 use app::api::Role;
 use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header};
@@ -46,15 +48,26 @@ pub struct Verified {
 }
 
 /// The checks every token must pass, built once at start-up.
-pub fn validation(issuer: &str) -> Validation {
-    let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.set_issuer(&[issuer]);
-    validation.set_audience(&[issuer]);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_exp = true;
-    validation.validate_nbf = true;
-    validation.set_required_spec_claims(&["iss", "aud", "sub", "iat", "nbf", "exp"]);
-    validation
+pub struct Verification {
+    validation: Validation,
+    /// The configured access-token lifetime: no genuine token lives longer.
+    max_lifetime_secs: i64,
+}
+
+impl Verification {
+    pub fn new(issuer: &str, access_ttl: std::time::Duration) -> Verification {
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[issuer]);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["iss", "aud", "sub", "iat", "nbf", "exp"]);
+        Verification {
+            validation,
+            max_lifetime_secs: access_ttl.as_secs() as i64,
+        }
+    }
 }
 
 pub struct NewToken<'a> {
@@ -68,6 +81,9 @@ pub struct NewToken<'a> {
     /// check dates every token the check let through before its cut-off.
     pub issued_at_ms: i64,
     pub ttl_secs: i64,
+    /// When the session ends: no token outlives its session (`exp` is capped,
+    /// less the verification leeway), so an expired session needs no revoke.
+    pub session_expires_at: i64,
 }
 
 pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
@@ -83,7 +99,7 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
         sid: token.session_id.to_string(),
         iat: now,
         nbf: now,
-        exp: now + token.ttl_secs,
+        exp: (now + token.ttl_secs).min(token.session_expires_at - LEEWAY_SECS as i64),
         // A UUIDv7 begins with the issue time in milliseconds (see `Verified`).
         jti: uuidv7_at(token.issued_at_ms).to_string(),
     };
@@ -96,7 +112,7 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
 /// with a role we do not know is `forbidden` (never a default role).
 pub fn verify(
     keys: &KeySet,
-    validation: &Validation,
+    rules: &Verification,
     token: &str,
     now: i64,
 ) -> Result<Verified, ApiError> {
@@ -106,14 +122,22 @@ pub fn verify(
         .as_deref()
         .and_then(|kid| keys.verifiers.get(kid))
         .ok_or(ApiError::InvalidToken)?;
-    let claims = decode::<Claims>(token, key, validation)
+    let claims = decode::<Claims>(token, key, &rules.validation)
         .map_err(|_| ApiError::InvalidToken)?
         .claims;
     // jsonwebtoken does not check iat; revocation compares it, so it must not lie ahead.
     if claims.iat > now + LEEWAY_SECS as i64 {
         return Err(ApiError::InvalidToken);
     }
-    let issued_at_ms = issued_at_ms(&claims.jti).ok_or(ApiError::InvalidToken)?;
+    // Claims that disagree are a forgery's, never ours: a jti dated later
+    // than iat would dodge a member's cut-off, and a lifetime longer than
+    // ours would outlive the revocation lists (they keep one lifetime).
+    let issued_at_ms = issued_at_ms(&claims.jti)
+        .filter(|ms| ms.div_euclid(1000) == claims.iat)
+        .ok_or(ApiError::InvalidToken)?;
+    if claims.exp - claims.iat > rules.max_lifetime_secs + LEEWAY_SECS as i64 {
+        return Err(ApiError::InvalidToken);
+    }
     let role = Role::parse(&claims.role).ok_or(ApiError::Forbidden)?;
     Ok(Verified {
         user_id: claims.sub,

@@ -19,10 +19,16 @@ pub enum EventKind {
     MemberRevoked,
     MemberCreated,
     SigningKeyRotated,
+    MemberDisabled,
+    MemberEnabled,
+    MemberRoleChanged,
+    MemberRenamed,
+    PasswordReset,
+    PasswordChanged,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::LoginSucceeded,
         EventKind::LoginFailed,
         EventKind::LoginThrottled,
@@ -33,6 +39,12 @@ impl EventKind {
         EventKind::MemberRevoked,
         EventKind::MemberCreated,
         EventKind::SigningKeyRotated,
+        EventKind::MemberDisabled,
+        EventKind::MemberEnabled,
+        EventKind::MemberRoleChanged,
+        EventKind::MemberRenamed,
+        EventKind::PasswordReset,
+        EventKind::PasswordChanged,
     ];
 
     /// The name of API.md (and of `app::api::AUDIT_EVENT_TYPES`, in the same order).

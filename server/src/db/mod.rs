@@ -10,6 +10,7 @@ pub mod group_commit;
 pub mod keys;
 pub mod refresh;
 pub mod setlists;
+pub mod throttle;
 pub mod users;
 
 use std::{path::Path, time::Duration};

@@ -34,6 +34,14 @@ pub struct TokenRow {
     pub user: UserRow,
 }
 
+impl TokenRow {
+    /// Its family may still refresh: neither revoked nor expired, and its
+    /// member not disabled. Says nothing of whether the token itself is spent.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now && self.user.disabled_at.is_none()
+    }
+}
+
 /// Starts a family (a login) with its first token.
 pub async fn create_family(
     pool: &Pool,
@@ -77,7 +85,8 @@ async fn insert_token(
 
 /// A token `t` with its family and member, as `TokenRow`.
 pub(super) const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f.revoked_at, \
-     u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after_ms";
+     u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after_ms, \
+     u.disabled_at";
 pub(super) const TOKEN_JOINS: &str =
     "JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id";
 
@@ -105,8 +114,13 @@ pub enum Rotation {
 }
 
 /// Spends `old_hash` and adds `new_hash` to the family in one transaction.
-/// Returns false when the token was already spent: exactly one concurrent
-/// refresh can win, because the conditional UPDATE is the race's arbiter.
+/// Returns false, changing nothing, when the token was already spent or the
+/// family is no longer live: exactly one concurrent refresh can win, because
+/// the conditional UPDATEs are the race's arbiters.
+///
+/// The family is touched first: on PostgreSQL that UPDATE locks its row, and
+/// re-checks the condition if a revoke committed meanwhile, so a refresh
+/// racing a logout or a revoke never adds a token to a revoked family.
 pub async fn rotate<'c>(
     db: impl Acquire<'c, Database = Any>,
     family_id: &str,
@@ -116,6 +130,18 @@ pub async fn rotate<'c>(
     event: &Event<'_>,
 ) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let live = sqlx::query(
+        "UPDATE refresh_families SET last_used_at = $1 \
+         WHERE id = $2 AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(family_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if live != 1 {
+        return Ok(false);
+    }
     let spent = sqlx::query(
         "UPDATE refresh_tokens SET spent_at = $1 WHERE token_hash = $2 AND spent_at IS NULL",
     )
@@ -127,38 +153,23 @@ pub async fn rotate<'c>(
     if spent != 1 {
         return Ok(false);
     }
-    add_to_family(&mut tx, family_id, new_hash, now).await?;
+    insert_token(&mut tx, family_id, new_hash, now).await?;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
     Ok(true)
 }
 
-/// Adds a token to a live family without spending one (the grace-window answer).
-pub async fn add_token<'c>(
-    db: impl Acquire<'c, Database = Any>,
+/// The storage key of the family's one unspent token, if it has one.
+pub async fn live_token(
+    db: impl AnyExecutor<'_>,
     family_id: &str,
-    new_hash: &str,
-    now: i64,
-    event: &Event<'_>,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    add_to_family(&mut tx, family_id, new_hash, now).await?;
-    audit::record(&mut tx, event, now).await?;
-    tx.commit().await
-}
-
-async fn add_to_family(
-    tx: &mut AnyConnection,
-    family_id: &str,
-    new_hash: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE refresh_families SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *tx)
-        .await?;
-    insert_token(tx, family_id, new_hash, now).await
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT token_hash FROM refresh_tokens WHERE family_id = $1 AND spent_at IS NULL",
+    )
+    .bind(family_id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Revokes a live family and records `event`; a family that is already
@@ -185,20 +196,33 @@ pub async fn revoke_family<'c>(
     tx.commit().await
 }
 
-/// Revokes every family of a user; part of a member revoke's transaction.
-pub async fn revoke_all_of_user(
+/// Revokes every live family of a user but `except` (the caller's own
+/// session, on a password change); returns their ids. Part of a larger
+/// transaction (`db::users`).
+pub async fn revoke_families_of_user(
     tx: &mut AnyConnection,
     user_id: &str,
+    except: Option<&str>,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE refresh_families SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE refresh_families SET revoked_at = $1 \
+         WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3 RETURNING id",
     )
     .bind(now)
     .bind(user_id)
-    .execute(tx)
+    .bind(except.unwrap_or(""))
+    .fetch_all(tx)
     .await
-    .map(|_| ())
+}
+
+/// Sessions revoked after `since` (unix seconds), with when: the instances'
+/// lists of sessions whose access tokens are refused.
+pub async fn revoked_after(pool: &Pool, since: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, revoked_at FROM refresh_families WHERE revoked_at > $1")
+        .bind(since)
+        .fetch_all(pool)
+        .await
 }
 
 const FAMILY_COLUMNS: &str =

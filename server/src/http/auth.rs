@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use app::{
-    api::{LoginRequest, Role, TokenResponse, User},
-    session::SESSION_HINT_COOKIE,
+use app::api::{
+    LoginRequest, Role, TokenResponse, User,
+    validation::{FieldErrors, PASSWORD_MAX, USERNAME_MAX},
 };
 use axum::{
     Json, Router,
@@ -23,9 +23,9 @@ use super::extract::{ApiJson, ClientOrigin};
 use crate::{
     auth::{
         extract::AuthUser,
-        password,
+        keys, password,
         refresh::{self, RefreshError},
-        throttle::Subjects,
+        throttle::{Subjects, Verdict},
         tokens::{self, NewToken},
     },
     clock::{now, now_ms},
@@ -38,7 +38,6 @@ use crate::{
     state::AppState,
 };
 
-pub const REFRESH_COOKIE: &str = "backstage_refresh";
 /// The refresh cookie is sent to these routes only, never to the rest of the API.
 const REFRESH_COOKIE_PATH: &str = "/api/auth";
 /// How long a login may wait for a free password-hashing slot before shedding.
@@ -66,34 +65,82 @@ async fn login(
 ) -> ApiResult<Json<TokenResponse>> {
     let started_ms = now_ms();
     let now = started_ms.div_euclid(1000);
-    let subjects = Subjects::new(&request.username, &origin.ip);
-    if let Err(retry_after_secs) = state.throttle.check(&subjects, now) {
-        let event = login_event(EventKind::LoginThrottled, &origin, None, &request.username);
-        db::audit::record_alone(&state.db, &event, now).await?;
-        return Err(ApiError::RateLimited { retry_after_secs });
+    let user = checked_password(&state, &origin, &request.username, request.password, now).await?;
+    if user.disabled_at.is_some() {
+        return Err(ApiError::AccountDisabled);
     }
+    let lifetime = state.config.refresh_ttl.as_secs() as i64;
+    let issued = refresh::start(&state.db, &user.id, lifetime, &origin, now).await?;
+    set_session_cookies(&state, &cookies, issued.token);
+    token_response(
+        &state,
+        &user,
+        &issued.family_id,
+        issued.family_expires_at,
+        started_ms,
+    )
+    .map(Json)
+}
 
+/// Checks `username`'s `password` behind the failed-login throttle: the one
+/// path every password check takes (logging in, changing one's password).
+/// Unknown user or wrong password: the same work, the same answer (no
+/// enumeration).
+pub(super) async fn checked_password(
+    state: &AppState,
+    origin: &Origin,
+    username: &str,
+    password: String,
+    now: i64,
+) -> ApiResult<UserRow> {
+    // Attacker-sized credentials are refused before any hashing or
+    // bookkeeping: they would cost memory in the throttle and the audit.
+    let mut oversized = FieldErrors::new();
+    if username.chars().count() > USERNAME_MAX {
+        oversized.insert(
+            "username".into(),
+            format!("must be at most {USERNAME_MAX} characters"),
+        );
+    }
+    if password.chars().count() > PASSWORD_MAX {
+        oversized.insert(
+            "password".into(),
+            format!("must be at most {PASSWORD_MAX} characters"),
+        );
+    }
+    if !oversized.is_empty() {
+        return Err(ApiError::Validation(oversized));
+    }
+    let subjects = Subjects::new(username, &origin.ip);
+    let reservation = match state.throttle.reserve(&subjects, now).await? {
+        Verdict::Go(reservation) => reservation,
+        Verdict::Wait {
+            retry_after_secs,
+            first,
+        } => {
+            // One event per window: a flood cannot fill the disk or hog SQLite's writer.
+            if first {
+                let event = login_event(EventKind::LoginThrottled, origin, None, username);
+                db::audit::record_alone(&state.db, &event, now).await?;
+            }
+            return Err(ApiError::RateLimited { retry_after_secs });
+        }
+    };
     let _permit = tokio::time::timeout(HASHING_WAIT, state.hashing.acquire())
         .await
         .map_err(|_| ApiError::Unavailable)?
         .map_err(ApiError::internal)?;
-    let user = db::users::find_by_username(&state.db, &request.username).await?;
+    let user = db::users::find_by_username(&state.db, username).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    // Unknown user or wrong password: the same work, the same answer (no enumeration).
-    if !password::verify(request.password, stored_hash).await? {
-        state.throttle.record_failure(&subjects, now);
+    if !password::verify(password, stored_hash).await? {
+        reservation.failed();
         let subject = user.as_ref().map(|u| u.id.as_str());
-        let event = login_event(EventKind::LoginFailed, &origin, subject, &request.username);
+        let event = login_event(EventKind::LoginFailed, origin, subject, username);
         db::audit::record_alone(&state.db, &event, now).await?;
         return Err(ApiError::InvalidCredentials);
     }
-    let user = user.ok_or(ApiError::InvalidCredentials)?;
-    state.throttle.record_success(&subjects);
-
-    let lifetime = state.config.refresh_ttl.as_secs() as i64;
-    let issued = refresh::start(&state.db, &user.id, lifetime, &origin, now).await?;
-    set_session_cookies(&state, &cookies, issued.token);
-    token_response(&state, &user, &issued.family_id, started_ms).map(Json)
+    reservation.succeeded().await?;
+    user.ok_or(ApiError::InvalidCredentials)
 }
 
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(("refresh_cookie" = [])),
@@ -106,17 +153,20 @@ async fn refresh_session(
 ) -> ApiResult<Json<TokenResponse>> {
     refuse_cross_site(&state, &headers)?;
     let presented = cookies
-        .get(REFRESH_COOKIE)
+        .get(state.config.refresh_cookie_name())
         .ok_or(ApiError::MissingToken)?
         .value()
         .to_string();
     let started_ms = now_ms();
-    let now = started_ms.div_euclid(1000);
     let grace = state.config.refresh_grace.as_secs() as i64;
     let batcher = state.refresh_batcher.as_ref();
-    let rotated = refresh::rotate(&state.db, batcher, &presented, grace, &origin, now).await;
-    let (issued, user) = match rotated {
-        Ok(issued) => issued,
+    let secret = &state.successor_secret;
+    let rotated = refresh::rotate(
+        &state.db, batcher, secret, &presented, grace, &origin, started_ms,
+    )
+    .await;
+    let (rotated, user) = match rotated {
+        Ok(rotated) => rotated,
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {
             clear_refresh_cookie(&state, &cookies);
@@ -124,13 +174,22 @@ async fn refresh_session(
         }
         Err(RefreshError::Reused { family_id }) => {
             tracing::warn!(%family_id, "refresh token reuse detected; family revoked");
+            // The thief's access tokens die with the family, not in five minutes.
+            state
+                .revocations
+                .record_sessions([family_id.as_str()], now_ms());
             clear_refresh_cookie(&state, &cookies);
             return Err(ApiError::InvalidToken);
         }
     };
-    // Only the token changes: the hint set at login lives as long as the session.
-    cookies.add(with_lifetime(&state, refresh_cookie(&state, issued.token)));
-    token_response(&state, &user, &issued.family_id, started_ms).map(Json)
+    // Only the token changes: the hint set at login lives as long as the
+    // session. A late request in the grace window may get no token: the
+    // cookie the first request set is the family's one live token.
+    if let Some(token) = rotated.token {
+        cookies.add(with_lifetime(&state, refresh_cookie(&state, token)));
+    }
+    let session = (&rotated.family_id, rotated.family_expires_at);
+    token_response(&state, &user, session.0, session.1, started_ms).map(Json)
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("refresh_cookie" = [])),
@@ -142,8 +201,13 @@ async fn logout(
     cookies: Cookies,
 ) -> ApiResult<StatusCode> {
     refuse_cross_site(&state, &headers)?;
-    if let Some(cookie) = cookies.get(REFRESH_COOKIE) {
-        refresh::end(&state.db, cookie.value(), &origin, now()).await?;
+    if let Some(cookie) = cookies.get(state.config.refresh_cookie_name()) {
+        if let Some(family_id) = refresh::end(&state.db, cookie.value(), &origin, now()).await? {
+            // The session's access tokens stop working now, not when they expire.
+            state
+                .revocations
+                .record_sessions([family_id.as_str()], now_ms());
+        }
     }
     clear_refresh_cookie(&state, &cookies);
     Ok(StatusCode::NO_CONTENT)
@@ -161,14 +225,15 @@ async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> ApiRes
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
     responses((status = 200, description = "The public keys that verify access tokens (RFC 7517)", content_type = "application/json")))]
 async fn jwks(State(state): State<AppState>) -> impl IntoResponse {
-    let keys = state.keys.current();
+    let key_set = state.keys.current();
     (
         [
             (header::CONTENT_TYPE, "application/json"),
-            // Short, so that clients pick up a rotated key within a minute.
-            (header::CACHE_CONTROL, "public, max-age=60"),
+            // Short, so that clients pick up a rotated key within a minute;
+            // new keys are published longer than this before they sign.
+            (header::CACHE_CONTROL, keys::JWKS_CACHE_CONTROL),
         ],
-        keys.jwks.to_string(),
+        key_set.jwks.to_string(),
     )
 }
 
@@ -180,6 +245,7 @@ pub fn public_user(row: &UserRow) -> ApiResult<User> {
         display_name: row.display_name.clone(),
         role: Role::parse(&row.role)
             .ok_or_else(|| ApiError::internal("unknown role in database"))?,
+        disabled: row.disabled_at.is_some(),
     })
 }
 
@@ -187,6 +253,7 @@ fn token_response(
     state: &AppState,
     user: &UserRow,
     session_id: &str,
+    session_expires_at: i64,
     started_ms: i64,
 ) -> ApiResult<TokenResponse> {
     let public = public_user(user)?;
@@ -201,6 +268,7 @@ fn token_response(
             session_id,
             issued_at_ms: started_ms,
             ttl_secs: ttl as i64,
+            session_expires_at,
         },
     )?;
     Ok(TokenResponse {
@@ -228,7 +296,7 @@ fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
 }
 
 fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    session_cookie(state, REFRESH_COOKIE, value)
+    session_cookie(state, state.config.refresh_cookie_name(), value)
         .path(REFRESH_COOKIE_PATH)
         .build()
 }
@@ -236,9 +304,13 @@ fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
 /// The hint cookie: "this browser has a session", no secret in it. Pages read
 /// it (server-side) to decide whether a silent refresh is worth trying.
 fn hint_cookie(state: &AppState, value: &'static str) -> Cookie<'static> {
-    session_cookie(state, SESSION_HINT_COOKIE, value.to_string())
-        .path("/")
-        .build()
+    session_cookie(
+        state,
+        state.config.session_hint_cookie_name(),
+        value.to_string(),
+    )
+    .path("/")
+    .build()
 }
 
 fn session_cookie(

@@ -13,7 +13,13 @@ mod sessions;
 mod setlists;
 pub mod users;
 
-use axum::{Router, extract::DefaultBodyLimit, routing::any};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderValue, header},
+    response::Response,
+    routing::any,
+};
 
 use crate::{error::ApiError, state::AppState};
 
@@ -32,10 +38,21 @@ pub fn router() -> Router<AppState> {
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(no_store_by_default));
     Router::new()
         .nest("/api", api)
         // `nest` leaves the bare prefix with a trailing slash to the pages.
         .route("/api/", any(|| async { ApiError::NotFound }))
         .merge(ops::router())
+}
+
+/// API answers carry tokens and personal data: no browser or proxy may keep
+/// a copy (a shared computer's cache, a CDN) unless a route says otherwise.
+async fn no_store_by_default(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }

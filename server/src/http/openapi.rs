@@ -4,8 +4,9 @@
 //! being repeated on every handler.
 
 use app::api::{
-    AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, NewUser, Role, SessionInfo,
-    Setlist, SetlistInput, SetlistSummary, Song, SongInput, SongPatch, TokenResponse, User,
+    AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
+    PasswordChange, PasswordReset, Role, SessionInfo, Setlist, SetlistInput, SetlistSummary, Song,
+    SongInput, SongPatch, TokenResponse, User,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -27,14 +28,17 @@ use super::{audit, auth, ops, sessions, setlists, users};
     paths(
         auth::login, auth::refresh_session, auth::logout, auth::me, auth::jwks,
         setlists::list, setlists::create, setlists::read, setlists::replace, setlists::patch_song, setlists::remove,
-        users::list, users::create, users::revoke,
+        users::list, users::create, users::change, users::revoke, users::reset_password,
+        users::change_own_password,
         sessions::own_sessions, sessions::end_own_session, sessions::member_sessions,
+        sessions::end_member_session,
         audit::list,
         ops::healthz, ops::readyz, ops::openapi,
     ),
     components(schemas(
-        AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, NewUser, Role, SessionInfo, Setlist,
-        SetlistInput, SetlistSummary, Song, SongInput, SongPatch, TokenResponse, User,
+        AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
+        PasswordChange, PasswordReset, Role, SessionInfo, Setlist, SetlistInput, SetlistSummary,
+        Song, SongInput, SongPatch, TokenResponse, User,
     )),
     modifiers(&SecurityAndErrors),
 )]

@@ -15,7 +15,7 @@ use crate::{
         extract::{AuthUser, Manager},
         refresh,
     },
-    clock::{now, rfc3339},
+    clock::{now, now_ms, rfc3339},
     db,
     error::{ApiError, ApiResult},
     state::AppState,
@@ -26,6 +26,10 @@ pub fn router() -> Router<AppState> {
         .route("/me/sessions", get(own_sessions))
         .route("/me/sessions/{id}", delete(end_own_session))
         .route("/users/{id}/sessions", get(member_sessions))
+        .route(
+            "/users/{id}/sessions/{session_id}",
+            delete(end_member_session),
+        )
 }
 
 #[utoipa::path(get, path = "/api/me/sessions", tag = "sessions", security(("bearer" = [])),
@@ -66,16 +70,41 @@ async fn end_own_session(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
+    end_session(&state, &caller.user_id, &id, &origin.by(&caller.user_id)).await
+}
+
+/// A manager ends one of a member's sessions (a lost phone, say).
+#[utoipa::path(delete, path = "/api/users/{id}/sessions/{session_id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Member id"), ("session_id" = String, Path, description = "Session id")),
+    responses((status = 204, description = "Revoked: that device's next refresh fails and its access tokens are refused (manager only)")))]
+async fn end_member_session(
+    State(state): State<AppState>,
+    Manager(manager): Manager,
+    ClientOrigin(origin): ClientOrigin,
+    Path((id, session_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let (id, session_id) = (parse_id(&id)?, parse_id(&session_id)?);
+    end_session(&state, &id, &session_id, &origin.by(&manager.user_id)).await
+}
+
+/// Ends `user_id`'s live session `session_id`: its next refresh fails and its
+/// access tokens are refused from now on. Anyone else's session, or one
+/// already over, is not found.
+async fn end_session(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+    origin: &db::audit::Origin,
+) -> ApiResult<StatusCode> {
     let now = now();
-    let family = db::refresh::find_family(&state.db, &id)
+    let family = db::refresh::find_family(&state.db, session_id)
         .await?
         .filter(|family| {
-            family.user_id == caller.user_id
-                && family.revoked_at.is_none()
-                && family.expires_at > now
+            family.user_id == user_id && family.revoked_at.is_none() && family.expires_at > now
         })
         .ok_or(ApiError::NotFound)?;
-    refresh::revoke(&state.db, &family, &origin.by(&caller.user_id), now).await?;
+    refresh::revoke(&state.db, &family, origin, now).await?;
+    state.revocations.record_sessions([session_id], now_ms());
     Ok(StatusCode::NO_CONTENT)
 }
 

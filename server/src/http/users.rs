@@ -1,6 +1,12 @@
-//! `/api/users`: band members, managed by managers.
+//! `/api/users`: band members, managed by managers — and the account
+//! lifecycle: disabling, changing roles, resetting and changing passwords.
+//! Every change that takes something away from a member (a session, a role,
+//! the account) also refuses their live access tokens within a second.
 
-use app::api::{NewUser, User, validation::validate_new_user};
+use app::api::{
+    MemberPatch, NewUser, PasswordChange, PasswordReset, User,
+    validation::{validate_member_patch, validate_new_password, validate_new_user},
+};
 use axum::{
     Json, Router,
     extract::{Path, State},
@@ -9,16 +15,19 @@ use axum::{
 };
 
 use super::{
-    auth::public_user,
+    auth::{checked_password, public_user},
     extract::{ApiJson, ClientOrigin, parse_id},
 };
 use crate::{
-    auth::{extract::Manager, password},
+    auth::{
+        extract::{AuthUser, Manager},
+        password,
+    },
     clock::{now, now_ms},
     db::{
         self,
         audit::{Event, EventKind, Origin},
-        users::UserRow,
+        users::{ChangeOutcome, MemberChange, SessionsToEnd, UserRow},
     },
     error::{ApiError, ApiResult},
     state::AppState,
@@ -27,7 +36,10 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(list).post(create))
+        .route("/users/{id}", axum::routing::patch(change))
         .route("/users/{id}/revoke", post(revoke))
+        .route("/users/{id}/password", post(reset_password))
+        .route("/me/password", post(change_own_password))
 }
 
 #[utoipa::path(get, path = "/api/users", tag = "members", security(("bearer" = [])),
@@ -66,6 +78,7 @@ pub async fn create_user(pool: &db::Pool, new: NewUser, origin: &Origin) -> ApiR
         role: new.role,
         password_hash: password::hash(new.password).await?,
         tokens_valid_after_ms: 0,
+        disabled_at: None,
     };
     let event = Event {
         kind: EventKind::MemberCreated,
@@ -97,7 +110,6 @@ async fn revoke(
     let member = db::users::find_by_id(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let now = now();
     let origin = origin.by(&manager.user_id);
     let event = Event {
         kind: EventKind::MemberRevoked,
@@ -105,16 +117,173 @@ async fn revoke(
         subject_id: Some(&id),
         detail: serde_json::json!({ "username": member.username }),
     };
-    db::users::revoke_sessions(&state.db, &id, now, &event).await?;
-    // The cut-off is read after the sessions are revoked: a refresh or login
-    // that passed its check before that commit began earlier still, and the
-    // tokens it issues are dated from its start (`NewToken::issued_at_ms`).
-    let cutoff_ms = now_ms();
-    db::users::set_token_cutoff(&state.db, &id, cutoff_ms).await?;
-    state.revocations.record(&id, cutoff_ms);
+    let cutoff_ms = db::users::revoke_member(&state.db, &id, now(), &event).await?;
+    cut_off_member(&state, &id, cutoff_ms).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Applies a member's cut-off on this instance at once (the others read it
+/// within `REVOCATION_POLL`).
+async fn cut_off_member(state: &AppState, id: &str, cutoff_ms: i64) {
+    state.revocations.record_member(id, cutoff_ms);
     // Tokens of the cut-off's own millisecond are refused (they may come from
     // a check made just before the commit). Answering once it has passed
     // means a login made after this answer is never caught by it.
     tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+}
+
+/// Changes a member's role, display name or whether they are disabled. A new
+/// role refuses their tokens at once (the next refresh carries the new
+/// role); a disable also ends every session and refuses login and refresh.
+/// Nobody can demote or disable the last enabled manager (409).
+#[utoipa::path(patch, path = "/api/users/{id}", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Member id")), request_body = MemberPatch,
+    responses((status = 200, description = "The member as changed (manager only)", body = User),
+        (status = 409, description = "`last_manager`: the band would have no enabled manager")))]
+async fn change(
+    State(state): State<AppState>,
+    Manager(manager): Manager,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<MemberPatch>,
+) -> ApiResult<Json<User>> {
+    let id = parse_id(&id)?;
+    let errors = validate_member_patch(&patch);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let change = MemberChange {
+        role: patch.role.as_deref(),
+        display_name: patch.display_name.as_deref(),
+        disabled: patch.disabled,
+    };
+    let origin = origin.by(&manager.user_id);
+    let subject = id.as_str();
+    let events = |before: &UserRow, after: &UserRow| change_events(&origin, subject, before, after);
+    let outcome = db::users::change_member(&state.db, &id, &change, now(), events).await?;
+    match outcome {
+        ChangeOutcome::Changed {
+            after, cutoff_ms, ..
+        } => {
+            if let Some(cutoff_ms) = cutoff_ms {
+                cut_off_member(&state, &id, cutoff_ms).await;
+            }
+            Ok(Json(public_user(&after)?))
+        }
+        ChangeOutcome::NotFound => Err(ApiError::NotFound),
+        ChangeOutcome::LastManager => Err(ApiError::LastManager),
+    }
+}
+
+/// One audit event per thing that changed.
+fn change_events<'a>(
+    origin: &'a Origin,
+    subject: &'a str,
+    before: &UserRow,
+    after: &UserRow,
+) -> Vec<Event<'a>> {
+    let event = |kind, detail| Event {
+        kind,
+        origin,
+        subject_id: Some(subject),
+        detail,
+    };
+    let username = &after.username;
+    let mut events = Vec::new();
+    if before.role != after.role {
+        events.push(event(
+            EventKind::MemberRoleChanged,
+            serde_json::json!({ "username": username, "from": before.role, "to": after.role }),
+        ));
+    }
+    if before.display_name != after.display_name {
+        events.push(event(
+            EventKind::MemberRenamed,
+            serde_json::json!({ "username": username, "from": before.display_name, "to": after.display_name }),
+        ));
+    }
+    match (before.disabled_at, after.disabled_at) {
+        (None, Some(_)) => events.push(event(
+            EventKind::MemberDisabled,
+            serde_json::json!({ "username": username }),
+        )),
+        (Some(_), None) => events.push(event(
+            EventKind::MemberEnabled,
+            serde_json::json!({ "username": username }),
+        )),
+        _ => {}
+    }
+    events
+}
+
+/// A manager sets a member's new password (a member who forgot theirs, or an
+/// account that may be compromised): every session of theirs ends.
+#[utoipa::path(post, path = "/api/users/{id}/password", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Member id")), request_body = PasswordReset,
+    responses((status = 204, description = "Password set; all of the member's sessions ended (manager only)")))]
+async fn reset_password(
+    State(state): State<AppState>,
+    Manager(manager): Manager,
+    ClientOrigin(origin): ClientOrigin,
+    Path(id): Path<String>,
+    ApiJson(reset): ApiJson<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id)?;
+    let errors = validate_new_password("password", &reset.password);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let member = db::users::find_by_id(&state.db, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let hash = password::hash(reset.password).await?;
+    let origin = origin.by(&manager.user_id);
+    let event = Event {
+        kind: EventKind::PasswordReset,
+        origin: &origin,
+        subject_id: Some(&id),
+        detail: serde_json::json!({ "username": member.username }),
+    };
+    let sessions = SessionsToEnd::All;
+    let changed = db::users::set_password(&state.db, &id, &hash, sessions, now(), &event).await?;
+    if let Some(cutoff_ms) = changed.cutoff_ms {
+        cut_off_member(&state, &id, cutoff_ms).await;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member changes their own password, proving the current one (throttled
+/// like a login). Their other sessions end; this one stays.
+#[utoipa::path(post, path = "/api/me/password", tag = "auth", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 204, description = "Password changed; the caller's other sessions ended"),
+        (status = 401, description = "`invalid_credentials`: the current password is wrong")))]
+async fn change_own_password(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ClientOrigin(origin): ClientOrigin,
+    ApiJson(change): ApiJson<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    let errors = validate_new_password("new_password", &change.new_password);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let me = db::users::find_by_id(&state.db, &caller.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let now = now();
+    checked_password(&state, &origin, &me.username, change.current_password, now).await?;
+    let hash = password::hash(change.new_password).await?;
+    let origin = origin.by(&me.id);
+    let event = Event {
+        kind: EventKind::PasswordChanged,
+        origin: &origin,
+        subject_id: Some(&me.id),
+        detail: serde_json::json!({ "username": me.username }),
+    };
+    let sessions = SessionsToEnd::AllBut(&caller.session_id);
+    let changed = db::users::set_password(&state.db, &me.id, &hash, sessions, now, &event).await?;
+    let ended = changed.ended_sessions.iter().map(String::as_str);
+    state.revocations.record_sessions(ended, now_ms());
     Ok(StatusCode::NO_CONTENT)
 }

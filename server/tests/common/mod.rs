@@ -40,6 +40,9 @@ pub async fn fresh_database_url(folder: &std::path::Path) -> String {
     format!("{server}/{name}")
 }
 
+/// The key-encryption key of the test apps (32 bytes, base64).
+pub const TEST_KEK: &str = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=";
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -56,6 +59,9 @@ pub async fn spawn_app_with(settings: &[(&str, &str)]) -> TestApp {
     let mut env: HashMap<String, String> = HashMap::from([
         ("LEPTOS_SITE_ADDR".into(), site_addr),
         ("DATABASE_URL".into(), fresh_database_url(data.path()).await),
+        // One KEK for every test app, so that apps sharing a database (a
+        // restart, two instances) open each other's keys.
+        ("BACKSTAGE_KEK".into(), TEST_KEK.into()),
     ]);
     for (name, value) in settings {
         env.insert(name.to_string(), value.to_string());

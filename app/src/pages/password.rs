@@ -1,0 +1,91 @@
+//! "Change password": any member, proving the current password. Every other
+//! session of theirs ends (a thief who had it is signed out); this one stays.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{
+        PasswordChange,
+        client::{self, Method},
+        validation::validate_new_password,
+    },
+    components::{ErrorNotice, RequireAuth},
+    session::use_session,
+};
+
+#[component]
+pub fn ChangePassword() -> impl IntoView {
+    view! {
+        <RequireAuth>
+            <ChangePasswordForm/>
+        </RequireAuth>
+    }
+}
+
+#[component]
+fn ChangePasswordForm() -> impl IntoView {
+    let session = use_session();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let repeated = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        done.set(None);
+        let change = PasswordChange {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        };
+        let mut problems = Vec::new();
+        if change.current_password.is_empty() {
+            problems.push("• Enter your current password".to_string());
+        }
+        if let Some((_, problem)) =
+            validate_new_password("new_password", &change.new_password).pop_first()
+        {
+            problems.push(format!("• The new password {problem}"));
+        }
+        if change.new_password != repeated.get_untracked() {
+            problems.push("• The two new passwords differ".to_string());
+        }
+        if !problems.is_empty() {
+            error.set(Some(problems.join("\n")));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match client::call::<(), _>(session, Method::Post, "/api/me/password", Some(&change))
+                .await
+            {
+                Ok(()) => {
+                    for field in [current, new, repeated] {
+                        field.set(String::new());
+                    }
+                    done.set(Some(
+                        "Password changed. Your other devices were signed out; this one stays signed in.".into(),
+                    ));
+                }
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+
+    view! {
+        <section class="card">
+            <h1>"Change password"</h1>
+            <form method="post" novalidate on:submit=submit>
+                <label for="current-password">"Current password"</label>
+                <input id="current-password" type="password" required autocomplete="current-password" bind:value=current/>
+                <label for="new-password">"New password (10+ characters)"</label>
+                <input id="new-password" type="password" required minlength="10" autocomplete="new-password" bind:value=new/>
+                <label for="repeat-password">"New password again"</label>
+                <input id="repeat-password" type="password" required minlength="10" autocomplete="new-password" bind:value=repeated/>
+                <ErrorNotice message=error/>
+                <p role="status">{move || done.get()}</p>
+                <p><button type="submit">"Change password"</button></p>
+            </form>
+        </section>
+    }
+}

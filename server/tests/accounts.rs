@@ -1,0 +1,347 @@
+//! The account lifecycle: a manager disables, re-enables and re-roles members
+//! and resets their passwords; every member changes their own password. What
+//! is taken away (a session, a role, the account) stops working within a
+//! second, live access tokens and refresh cookies included.
+
+mod common;
+
+use common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::startup::DEMO_PASSWORD;
+
+async fn patch_member(
+    app: &TestApp,
+    manager: &Session,
+    id: &str,
+    change: Value,
+) -> reqwest::Response {
+    app.authed(
+        Method::PATCH,
+        &format!("/api/users/{id}"),
+        &manager.access_token,
+    )
+    .json(&change)
+    .send()
+    .await
+    .unwrap()
+}
+
+async fn status_of(app: &TestApp, method: Method, path: &str, token: &str) -> StatusCode {
+    app.authed(method, path, token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn audit_kinds(app: &TestApp, manager_token: &str) -> Vec<String> {
+    let page = app.get_json("/api/audit?limit=200", manager_token).await;
+    page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| event["type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_disabled_member_is_locked_out_everywhere_until_enabled_again() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+
+    let response = patch_member(
+        &app,
+        &manager,
+        &drummer.user_id,
+        json!({ "disabled": true }),
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(body(response).await["disabled"], true);
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/me", &drummer.access_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let refresh = app.refresh_response(&drummer.refresh_cookie).await;
+    expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let login = app.login_response("drummer", DEMO_PASSWORD).await;
+    expect_error(login, StatusCode::FORBIDDEN, "forbidden").await;
+    // A wrong password still says only that: the account's state is not revealed.
+    let guess = app.login_response("drummer", "not-the-password").await;
+    expect_error(guess, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+
+    let response = patch_member(
+        &app,
+        &manager,
+        &drummer.user_id,
+        json!({ "disabled": false }),
+    )
+    .await;
+    assert_eq!(body(response).await["disabled"], false);
+    assert_eq!(
+        app.login_response("drummer", DEMO_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let kinds = audit_kinds(&app, &manager.access_token).await;
+    assert!(kinds.contains(&"member_disabled".into()) && kinds.contains(&"member_enabled".into()));
+}
+
+#[tokio::test]
+async fn a_new_role_refuses_the_old_roles_tokens_and_the_next_refresh_carries_it() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+
+    let response = patch_member(
+        &app,
+        &manager,
+        &drummer.user_id,
+        json!({ "role": "manager" }),
+    )
+    .await;
+
+    assert_eq!(body(response).await["role"], "manager");
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/me", &drummer.access_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    let refreshed = session_from(app.refresh_response(&drummer.refresh_cookie).await).await;
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/users", &refreshed.access_token).await,
+        StatusCode::OK
+    );
+    assert!(
+        audit_kinds(&app, &manager.access_token)
+            .await
+            .contains(&"member_role_changed".into())
+    );
+}
+
+#[tokio::test]
+async fn nobody_can_demote_or_disable_the_last_manager() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+
+    for change in [json!({ "role": "drummer" }), json!({ "disabled": true })] {
+        let response = patch_member(&app, &manager, &manager.user_id, change).await;
+        expect_error(response, StatusCode::CONFLICT, "last_manager").await;
+    }
+    // With a second manager, the first may step down.
+    app.create_member(&manager, "second", "manager", "long-enough-2")
+        .await;
+    let response = patch_member(
+        &app,
+        &manager,
+        &manager.user_id,
+        json!({ "role": "drummer" }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let second = app.login_response("second", "long-enough-2").await;
+    let second = session_from(second).await;
+    let response = patch_member(&app, &second, &second.user_id, json!({ "disabled": true })).await;
+    expect_error(response, StatusCode::CONFLICT, "last_manager").await;
+}
+
+#[tokio::test]
+async fn two_managers_demoting_each_other_at_once_leave_one_manager() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    app.create_member(&manager, "second", "manager", "long-enough-2")
+        .await;
+    let second = session_from(app.login_response("second", "long-enough-2").await).await;
+
+    let (a, b) = tokio::join!(
+        patch_member(
+            &app,
+            &manager,
+            &second.user_id,
+            json!({ "role": "drummer" })
+        ),
+        patch_member(
+            &app,
+            &second,
+            &manager.user_id,
+            json!({ "role": "drummer" })
+        )
+    );
+
+    let statuses = [a.status(), b.status()];
+    assert!(
+        statuses.contains(&StatusCode::CONFLICT) || statuses.contains(&StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    let managers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'manager'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(managers, 1);
+}
+
+#[tokio::test]
+async fn member_changes_are_validated_and_for_managers_only() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+
+    let response = patch_member(
+        &app,
+        &manager,
+        &drummer.user_id,
+        json!({ "role": "admin", "display_name": "" }),
+    )
+    .await;
+    let body = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        body["error"]["fields"]["role"].is_string()
+            && body["error"]["fields"]["display_name"].is_string()
+    );
+    let response = patch_member(
+        &app,
+        &drummer,
+        &drummer.user_id,
+        json!({ "role": "manager" }),
+    )
+    .await;
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+    let response = patch_member(
+        &app,
+        &manager,
+        &uuid::Uuid::new_v4().to_string(),
+        json!({ "display_name": "X" }),
+    )
+    .await;
+    expect_error(response, StatusCode::NOT_FOUND, "not_found").await;
+    let response = patch_member(
+        &app,
+        &manager,
+        &drummer.user_id,
+        json!({ "display_name": "Dee" }),
+    )
+    .await;
+    assert_eq!(body_of(response).await["display_name"], "Dee");
+}
+
+async fn body_of(response: reqwest::Response) -> Value {
+    body(response).await
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_session_of_the_member() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let path = format!("/api/users/{}/password", drummer.user_id);
+
+    let short = app
+        .authed(Method::POST, &path, &manager.access_token)
+        .json(&json!({ "password": "short" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(short, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let response = app
+        .authed(Method::POST, &path, &manager.access_token)
+        .json(&json!({ "password": "a-brand-new-password" }))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/me", &drummer.access_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.refresh_response(&drummer.refresh_cookie).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login_response("drummer", DEMO_PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login_response("drummer", "a-brand-new-password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert!(
+        audit_kinds(&app, &manager.access_token)
+            .await
+            .contains(&"password_reset".into())
+    );
+}
+
+#[tokio::test]
+async fn changing_your_own_password_ends_your_other_sessions_and_keeps_this_one() {
+    let app = spawn_app().await;
+    let here = app.login("drummer").await;
+    let elsewhere = app.login("drummer").await;
+    let change = |current: &str, new: &str| {
+        app.authed(Method::POST, "/api/me/password", &here.access_token)
+            .json(&json!({ "current_password": current, "new_password": new }))
+            .send()
+    };
+
+    let wrong = change("not-the-password", "a-brand-new-password")
+        .await
+        .unwrap();
+    expect_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let weak = change(DEMO_PASSWORD, "short").await.unwrap();
+    let body = expect_error(weak, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(body["error"]["fields"]["new_password"].is_string());
+    let done = change(DEMO_PASSWORD, "a-brand-new-password").await.unwrap();
+
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/me", &here.access_token).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.refresh_response(&here.refresh_cookie).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/me", &elsewhere.access_token).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.refresh_response(&elsewhere.refresh_cookie)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login_response("drummer", "a-brand-new-password")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_like_a_login() {
+    let app = spawn_app().await;
+    let here = app.login("drummer").await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let response = app
+            .authed(Method::POST, "/api/me/password", &here.access_token)
+            .json(&json!({ "current_password": "a-wrong-guess", "new_password": "a-brand-new-password" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+    }
+    assert_eq!(&statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
+    assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS);
+}
