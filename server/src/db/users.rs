@@ -125,7 +125,6 @@ pub struct MemberChange<'a> {
 
 pub enum ChangeOutcome {
     Changed {
-        before: UserRow,
         after: UserRow,
         /// Set when the member's live tokens were cut off (a new role or a disable).
         cutoff_ms: Option<i64>,
@@ -206,11 +205,7 @@ pub async fn change_member<'e>(
         audit::record(&mut tx, &event, now).await?;
     }
     tx.commit().await?;
-    Ok(ChangeOutcome::Changed {
-        before,
-        after,
-        cutoff_ms,
-    })
+    Ok(ChangeOutcome::Changed { after, cutoff_ms })
 }
 
 /// Which sessions a new password ends.

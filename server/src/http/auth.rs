@@ -201,13 +201,13 @@ async fn logout(
     cookies: Cookies,
 ) -> ApiResult<StatusCode> {
     refuse_cross_site(&state, &headers)?;
-    if let Some(cookie) = cookies.get(state.config.refresh_cookie_name()) {
-        if let Some(family_id) = refresh::end(&state.db, cookie.value(), &origin, now()).await? {
-            // The session's access tokens stop working now, not when they expire.
-            state
-                .revocations
-                .record_sessions([family_id.as_str()], now_ms());
-        }
+    if let Some(cookie) = cookies.get(state.config.refresh_cookie_name())
+        && let Some(family_id) = refresh::end(&state.db, cookie.value(), &origin, now()).await?
+    {
+        // The session's access tokens stop working now, not when they expire.
+        state
+            .revocations
+            .record_sessions([family_id.as_str()], now_ms());
     }
     clear_refresh_cookie(&state, &cookies);
     Ok(StatusCode::NO_CONTENT)

@@ -162,9 +162,7 @@ async fn change(
     let events = |before: &UserRow, after: &UserRow| change_events(&origin, subject, before, after);
     let outcome = db::users::change_member(&state.db, &id, &change, now(), events).await?;
     match outcome {
-        ChangeOutcome::Changed {
-            after, cutoff_ms, ..
-        } => {
+        ChangeOutcome::Changed { after, cutoff_ms } => {
             if let Some(cutoff_ms) = cutoff_ms {
                 cut_off_member(&state, &id, cutoff_ms).await;
             }
