@@ -1,0 +1,56 @@
+import { test, expect } from './fixtures';
+import { fillLogin, logIn } from './helpers';
+
+// One member's whole lifecycle, made fresh so that no other test's members change.
+test('a manager disables, enables and resets a member, who then changes their password', async ({ page }) => {
+  const username = `lifecycle${Date.now()}`;
+  const name = `Lee ${username}`;
+  await logIn(page, 'manager', '/login?next=/members');
+  await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
+
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
+
+  await page.getByRole('button', { name: `Disable ${name}` }).click();
+  await expect(page.getByText(`${name} is disabled and signed out everywhere.`)).toBeVisible();
+  await expect(page.getByRole('button', { name: `Enable ${name}` })).toBeVisible();
+  await page.getByRole('button', { name: `Enable ${name}` }).click();
+  await expect(page.getByText(`${name} can sign in again.`)).toBeVisible();
+
+  await page.getByRole('button', { name: `Reset the password of ${name}` }).click();
+  await page.getByLabel('New password (10+ characters)').fill('reset-password-2');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByText(`${name}'s password is set; they were signed out everywhere.`)).toBeVisible();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  await fillLogin(page, username, 'reset-password-2');
+  await expect(page.getByTestId('signed-in-as')).toContainText(name);
+  await page.getByRole('link', { name: 'Password' }).click();
+  await expect(page.getByRole('heading', { name: 'Change password' })).toBeVisible();
+  await page.getByLabel('Current password').fill('reset-password-2');
+  await page.getByLabel('New password (10+ characters)').fill('changed-password-3');
+  await page.getByLabel('New password again').fill('changed-password-3');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await expect(page.getByText('Password changed. Your other devices were signed out; this one stays signed in.')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await fillLogin(page, username, 'changed-password-3');
+  await expect(page.getByTestId('signed-in-as')).toContainText(name);
+});
+
+test.describe('the last manager', () => {
+  test.use({ expectedHttpErrors: [409] });
+
+  test('cannot be demoted, and the page says why', async ({ page }) => {
+    await logIn(page, 'manager', '/login?next=/members');
+    const role = page.getByLabel('Role of Max the Manager');
+    await role.selectOption('drummer');
+    await expect(page.getByRole('alert')).toContainText('at least one enabled manager');
+    await expect(role).toHaveValue('manager');
+  });
+});
