@@ -17,7 +17,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signer, SigningKey};
 use libfuzzer_sys::fuzz_target;
 use server::{
-    auth::{keys::KeyStore, tokens},
+    auth::{keys::KeyStore, sealing::Kek, tokens},
     db::{self, audit},
 };
 use serde_json::Value;
@@ -28,7 +28,7 @@ const KID: &str = "fuzz-key";
 
 struct Fixture {
     keys: KeyStore,
-    validation: jsonwebtoken::Validation,
+    verification: tokens::Verification,
     signer: SigningKey,
     _folder: tempfile::TempDir,
 }
@@ -43,11 +43,14 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         let pool = db::connect(&url).await.unwrap();
         let mut pkcs8 = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
         pkcs8.extend_from_slice(&SEED);
+        let kek = std::sync::Arc::new(Kek::generate());
+        let now = server::clock::now();
         let row = db::keys::KeyRow {
             kid: KID.into(),
-            private_key: base64::engine::general_purpose::STANDARD.encode(pkcs8),
+            private_key: kek.seal(KID, &pkcs8),
             public_key: URL_SAFE_NO_PAD.encode(signer.verifying_key().to_bytes()),
-            created_at: server::clock::now(),
+            created_at: now,
+            activates_at: now,
             retired_at: None,
         };
         let event = audit::Event {
@@ -56,10 +59,11 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
             subject_id: None,
             detail: serde_json::json!({}),
         };
-        db::keys::install_signer(&pool, &row, &event).await.unwrap();
-        KeyStore::load(&pool, std::time::Duration::from_secs(300)).await.unwrap()
+        db::keys::install(&pool, &row, true, &event).await.unwrap();
+        KeyStore::load(&pool, std::time::Duration::from_secs(300), kek).await.unwrap()
     });
-    Fixture { keys, validation: tokens::validation(ISSUER), signer, _folder: folder }
+    let verification = tokens::Verification::new(ISSUER, std::time::Duration::from_secs(300));
+    Fixture { keys, verification, signer, _folder: folder }
 });
 
 fn signed_token(header: &[u8], claims: &[u8]) -> String {
@@ -85,6 +89,7 @@ fn assert_acceptable(header: &[u8], claims: &[u8], now: i64) {
     assert!(time("exp") + leeway >= now, "accepted an expired token");
     assert!(time("nbf") - leeway <= now + 1.0, "accepted a token before nbf");
     assert!(time("iat") - leeway <= now, "accepted a token issued in the future");
+    assert!(time("exp") - time("iat") <= 300.0 + leeway, "accepted a lifetime longer than ours");
     assert!(["drummer", "manager"].contains(&claims["role"].as_str().unwrap()), "accepted an unknown role");
     for name in ["sub", "sid", "jti"] {
         assert!(claims[name].is_string(), "accepted without {name}");
@@ -97,13 +102,13 @@ fuzz_target!(|input: &[u8]| {
     let now = server::clock::now();
     if mode == 0 {
         let token = String::from_utf8_lossy(rest);
-        let result = tokens::verify(&keys, &FIXTURE.validation, &token, now);
+        let result = tokens::verify(&keys, &FIXTURE.verification, &token, now);
         assert!(result.is_err(), "accepted a token nobody signed: {token}");
         return;
     }
     let split = rest.iter().position(|&b| b == 0xFF).unwrap_or(rest.len());
     let (header, claims) = (&rest[..split], rest.get(split + 1..).unwrap_or_default());
-    if tokens::verify(&keys, &FIXTURE.validation, &signed_token(header, claims), now).is_ok() {
+    if tokens::verify(&keys, &FIXTURE.verification, &signed_token(header, claims), now).is_ok() {
         assert_acceptable(header, claims, now);
     }
 });
