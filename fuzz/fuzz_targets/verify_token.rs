@@ -91,7 +91,7 @@ fn assert_acceptable(header: &[u8], claims: &[u8], now: i64) {
     assert!(time("iat") - leeway <= now, "accepted a token issued in the future");
     assert!(time("exp") - time("iat") <= 300.0 + leeway, "accepted a lifetime longer than ours");
     assert!(["drummer", "manager"].contains(&claims["role"].as_str().unwrap()), "accepted an unknown role");
-    for name in ["sub", "sid", "jti"] {
+    for name in ["sub", "sid", "jti", "preferred_username"] {
         assert!(claims[name].is_string(), "accepted without {name}");
     }
 }

@@ -66,6 +66,7 @@ fn new_token(now_ms: i64) -> NewToken<'static> {
     NewToken {
         issuer: "https://backstage.example",
         user_id: "0b7e4a52-64b6-4c5c-9d8b-3f1f4f0c2a11",
+        username: "manager",
         name: "Max the Manager",
         role: Role::Manager,
         session_id: "6f1d2c3b-8a9e-4f70-b1c2-d3e4f5a6b7c8",

@@ -41,6 +41,9 @@ pub struct Config {
     /// only on a loopback address unless `BACKSTAGE_DEMO_MEMBERS=1` (their
     /// password is published, so on a public address anyone could log in).
     pub demo_members: bool,
+    /// Where `/metrics` is served instead of the main address (keeps it off
+    /// the public port); `None`: on the main address.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// A setting that could not be used, with the variable that holds it.
@@ -136,11 +139,21 @@ impl Config {
             }
             _ => KekSource::CreateIfMissing(default_kek_file(&database_url)),
         };
+        let metrics_addr = match get("BACKSTAGE_METRICS_ADDR", "").as_str() {
+            "" => None,
+            text => Some(text.parse().map_err(|e| {
+                invalid(
+                    "BACKSTAGE_METRICS_ADDR",
+                    format!("{e} (expected host:port)"),
+                )
+            })?),
+        };
         let demo_members = environment == Environment::Development
             && (listen_addr.ip().is_loopback() || get("BACKSTAGE_DEMO_MEMBERS", "0") == "1");
         let config = Config {
             kek,
             demo_members,
+            metrics_addr,
             listen_addr,
             database_url,
             environment,

@@ -121,7 +121,7 @@ impl ApiError {
             Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
-                "the server is busy; try again shortly",
+                "the server cannot answer right now; try again shortly",
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -135,9 +135,18 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        ApiError::internal(error)
+        if crate::db::is_unavailable(&error) {
+            tracing::warn!(%error, "database unavailable");
+            ApiError::Unavailable
+        } else {
+            ApiError::internal(error)
+        }
     }
 }
+
+/// How soon a client may retry after a 503: about the time a restarted
+/// database or a drained queue takes to come back.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -176,6 +185,12 @@ impl IntoResponse for ApiError {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after_secs.max(1)),
+                );
+            }
+            ApiError::Unavailable => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(UNAVAILABLE_RETRY_AFTER_SECS),
                 );
             }
             _ => {}

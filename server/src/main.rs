@@ -9,6 +9,7 @@
 //!                             a new key signs now; every older key is revoked
 //! server rewrap-keys --new-kek-file PATH
 //!                             re-seal the private keys under a new KEK
+//! server backup PATH          copy a running SQLite database to a new file
 //! ```
 
 use std::{io::BufRead, process::ExitCode, sync::Arc};
@@ -46,6 +47,7 @@ async fn main() -> ExitCode {
         Some("create-user") => create_user_command(config, &args[1..]).await,
         Some("rotate-keys") => rotate_keys_command(config, &args[1..]).await,
         Some("rewrap-keys") => rewrap_keys_command(config, &args[1..]).await,
+        Some("backup") => backup_command(config, &args[1..]).await,
         Some("-h" | "--help" | "help") => {
             println!("{}", USAGE);
             Ok(())
@@ -58,7 +60,7 @@ async fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: server [serve | create-user --username U --display-name D --role drummer|manager | rotate-keys [--emergency] | rewrap-keys --new-kek-file PATH]";
+const USAGE: &str = "usage: server [serve | create-user --username U --display-name D --role drummer|manager | rotate-keys [--emergency] | rewrap-keys --new-kek-file PATH | backup PATH]";
 
 /// argon2 allocates 19 MiB per hash. glibc would serve those from its heaps
 /// after the first free and keep them resident; above 1 MiB, allocate with
@@ -142,8 +144,8 @@ async fn rotate_keys_command(config: Config, args: &[String]) -> CommandResult {
             keys::PUBLISH_AHEAD_SECS
         ),
         keys::Rotation::Emergency => println!(
-            "new signing key {kid} signs now; every older key is revoked: running servers refuse their tokens within {:?}, and browsers sign in again silently",
-            keys::KEY_POLL
+            "new signing key {kid} signs now; every older key is revoked: running servers refuse their tokens at once (within {:?} at most), and browsers sign in again silently",
+            server::sync::LONGEST_KEY_POLL
         ),
     }
     Ok(())
@@ -172,6 +174,23 @@ async fn rewrap_keys_command(config: Config, args: &[String]) -> CommandResult {
     println!(
         "re-sealed {count} signing key(s) under {}; set BACKSTAGE_KEK_FILE to it and restart every instance",
         path.display()
+    );
+    Ok(())
+}
+
+/// A consistent copy of the SQLite database, taken while the server runs.
+/// The key-encryption key is not in it: back that up separately.
+async fn backup_command(config: Config, args: &[String]) -> CommandResult {
+    let [path] = args else {
+        return Err(format!("backup needs PATH\n{USAGE}").into());
+    };
+    let pool = db::connect(&config.database_url).await?;
+    let target = std::path::Path::new(path);
+    db::backup(&pool, target).await?;
+    let size = std::fs::metadata(target)?.len();
+    println!(
+        "wrote {} ({size} bytes); keep the key-encryption key with it, or its signing keys cannot be opened",
+        target.display()
     );
     Ok(())
 }

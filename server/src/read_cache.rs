@@ -7,10 +7,12 @@
 //! - A write made through this instance bumps it before the write's response
 //!   is sent, so a client never reads older data after its own write, nor
 //!   after any write whose answer it has seen.
-//! - A write made through another instance bumps the `change_counters` row in
-//!   its transaction. Every instance reads that counter every `CHANGE_POLL`
-//!   and bumps its generation when the counter moved: other instances' writes
-//!   show here within that bound (the same bound as revocations).
+//! - A write made through another instance announces itself (`db::changes`,
+//!   PostgreSQL) and bumps the `change_counters` row in its transaction. An
+//!   announcement bumps the generation at once; the counter, re-read by
+//!   `crate::sync`'s poll, catches any announcement that was lost.
+//! - While the database is unreachable nobody can write, so the generation
+//!   stays and the cached answers keep being served.
 //! - An answer is stored only if the generation did not move while it was
 //!   read from the database, and is served only under the generation it was
 //!   stored with. A read racing a write can therefore never keep stale data.
@@ -23,23 +25,25 @@ use std::{
     collections::HashMap,
     sync::{
         RwLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicI64, AtomicU64, Ordering},
     },
-    time::Duration,
 };
 
 use axum::body::Bytes;
+use prometheus::IntCounter;
 
 use crate::db::{self, Pool};
 
-/// The bound on how long a change made through another instance takes to show.
-pub const CHANGE_POLL: Duration = Duration::from_millis(250);
-
-#[derive(Default)]
 pub struct ReadCache {
     generation: AtomicU64,
     answers: RwLock<Answers>,
+    /// The database's change counter when last read (`NEVER_READ` before).
+    counter_seen: AtomicI64,
+    hits: IntCounter,
+    misses: IntCounter,
 }
+
+const NEVER_READ: i64 = i64::MIN;
 
 #[derive(Default)]
 struct Answers {
@@ -57,6 +61,16 @@ pub struct CachedSetlist {
 }
 
 impl ReadCache {
+    pub fn new(hits: IntCounter, misses: IntCounter) -> ReadCache {
+        ReadCache {
+            generation: AtomicU64::new(0),
+            answers: RwLock::default(),
+            counter_seen: AtomicI64::new(NEVER_READ),
+            hits,
+            misses,
+        }
+    }
+
     /// Forgets every answer: something changed.
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -66,8 +80,10 @@ impl ReadCache {
     pub async fn list(&self, pool: &Pool) -> Result<Bytes, sqlx::Error> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some(body) = self.lookup(generation, |answers| answers.list.clone()) {
+            self.hits.inc();
             return Ok(body);
         }
+        self.misses.inc();
         let body = to_json(&db::setlists::list(pool).await?);
         self.store(generation, |answers| answers.list = Some(body.clone()));
         Ok(body)
@@ -81,8 +97,10 @@ impl ReadCache {
     ) -> Result<Option<CachedSetlist>, sqlx::Error> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some(hit) = self.lookup(generation, |answers| answers.setlists.get(id).cloned()) {
+            self.hits.inc();
             return Ok(Some(hit));
         }
+        self.misses.inc();
         let Some(setlist) = db::setlists::get(pool, id).await? else {
             return Ok(None);
         };
@@ -125,24 +143,15 @@ fn to_json(value: &impl serde::Serialize) -> Bytes {
         .into()
 }
 
-/// Polls the database's change counter; any move (or a failed read: we can
-/// no longer tell) forgets every answer. Runs for the life of the server.
-pub async fn follow_changes(cache: &ReadCache, pool: &Pool) {
-    let mut seen = None;
-    let mut tick = tokio::time::interval(CHANGE_POLL);
-    loop {
-        tick.tick().await;
-        match db::setlists::change_counter(pool).await {
-            Ok(counter) if seen == Some(counter) => {}
-            Ok(counter) => {
-                seen = Some(counter);
-                cache.invalidate();
-            }
-            Err(e) => {
-                seen = None;
-                cache.invalidate();
-                tracing::warn!(error = %e, "change counter poll failed");
-            }
+impl ReadCache {
+    /// Reads the database's change counter and forgets every answer if it
+    /// moved. A failed read changes nothing: while the database is away
+    /// nobody can write, and the next successful read tells.
+    pub async fn follow_counter(&self, pool: &Pool) -> Result<(), sqlx::Error> {
+        let counter = db::setlists::change_counter(pool).await?;
+        if self.counter_seen.swap(counter, Ordering::AcqRel) != counter {
+            self.invalidate();
         }
+        Ok(())
     }
 }

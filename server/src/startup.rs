@@ -12,24 +12,20 @@ use tower_cookies::CookieManagerLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::{
-    auth::{
-        keys, password,
-        revocation::REVOCATION_POLL,
-        sealing::Kek,
-        throttle::{self, LoginThrottle},
-        tokens,
-    },
-    clock::{now, now_ms},
+    auth::{keys, password, sealing::Kek, throttle::LoginThrottle, tokens},
     config::{Config, Environment},
     db::{self, group_commit::RefreshBatcher},
     error::ApiError,
     http::{self, users::create_user},
-    read_cache,
+    lifecycle,
+    metrics::Metrics,
+    read_cache::ReadCache,
     state::{AppState, Inner},
+    sync,
 };
 
-/// How often audit events past their retention are deleted.
-const AUDIT_PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+/// How long connections may take to close once the requests are drained.
+const CLOSE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The password of the demo members created in development.
 pub const DEMO_PASSWORD: &str = "backstage-pass-1";
@@ -56,7 +52,7 @@ impl Application {
         listener.set_nonblocking(true)?;
         let listener = TcpListener::from_std(listener)?;
         let state = build_state(config).await?;
-        spawn_sync_tasks(&state);
+        sync::spawn(&state);
         Ok(Application {
             router: router(state.clone()),
             listener,
@@ -70,17 +66,43 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves until `shutdown` completes, then drains: new requests get 503
+    /// while those in flight finish (`lifecycle`), and the connections close.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if let Some(address) = self.state.config.metrics_addr {
+            let metrics = http::metrics_router().with_state(self.state.clone());
+            let listener = TcpListener::bind(address).await?;
+            tracing::info!(%address, "serving /metrics");
+            tokio::spawn(async move { axum::serve(listener, metrics).await });
+        }
+        let drained = std::sync::Arc::new(tokio::sync::Notify::new());
+        let state = self.state.clone();
+        let signal_drained = drained.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.drain.drain().await;
+            signal_drained.notify_one();
+        };
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(shutdown);
+        // An idle keep-alive connection closes at once; a client that holds
+        // one open cannot keep the process alive past this.
+        let give_up = async {
+            drained.notified().await;
+            tokio::time::sleep(CLOSE_DEADLINE).await;
+        };
+        tokio::select! {
+            served = serve => served,
+            () = give_up => {
+                tracing::warn!("connections still open after the drain; closing anyway");
+                Ok(())
+            }
+        }
     }
 }
 
@@ -107,6 +129,11 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         .site_addr(config.listen_addr)
         .build();
     let sqlite = config.database_url.starts_with("sqlite:");
+    let metrics = Metrics::new();
+    let reads = ReadCache::new(
+        metrics.read_cache_hits.clone(),
+        metrics.read_cache_misses.clone(),
+    );
     let state = AppState::new(Inner {
         verification: tokens::Verification::new(&config.issuer, config.access_ttl),
         successor_secret: kek.successor_secret(),
@@ -121,12 +148,14 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         db: pool,
         keys,
         revocations: Default::default(),
-        reads: Default::default(),
+        reads,
         hashing: Semaphore::new(hashing_slots()),
+        metrics,
+        drain: Default::default(),
         leptos,
         config,
     });
-    sync_revocations(&state).await?;
+    sync::sync_revocations(&state).await?;
     Ok(state)
 }
 
@@ -183,54 +212,6 @@ async fn refuse_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::
     Ok(())
 }
 
-async fn sync_revocations(state: &AppState) -> Result<(), sqlx::Error> {
-    let oldest_live_ms = now_ms() - state.config.access_ttl.as_millis() as i64 - 60_000;
-    state.revocations.sync(&state.db, oldest_live_ms).await
-}
-
-/// Keeps this instance's in-memory copies (keys, revocations) in step with the
-/// database, which other instances may change.
-fn spawn_sync_tasks(state: &AppState) {
-    let revocations = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(REVOCATION_POLL);
-        loop {
-            tick.tick().await;
-            if let Err(e) = sync_revocations(&revocations).await {
-                tracing::warn!(error = %e, "revocation sync failed");
-            }
-        }
-    });
-    let audit = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(AUDIT_PRUNE_EVERY);
-        loop {
-            tick.tick().await;
-            let cutoff = now() - audit.config.audit_retention.as_secs() as i64;
-            match db::audit::prune(&audit.db, cutoff).await {
-                Ok(0) => {}
-                Ok(pruned) => tracing::info!(pruned, "pruned audit events past retention"),
-                Err(e) => tracing::warn!(error = %e, "audit pruning failed"),
-            }
-            if let Err(e) = db::throttle::prune(&audit.db, throttle::WINDOW_SECS, now()).await {
-                tracing::warn!(error = %e, "throttle pruning failed");
-            }
-        }
-    });
-    let reads = state.clone();
-    tokio::spawn(async move { read_cache::follow_changes(&reads.reads, &reads.db).await });
-    let keys = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(keys::KEY_POLL);
-        loop {
-            tick.tick().await;
-            if let Err(e) = keys.keys.sync(&keys.db).await {
-                tracing::warn!(error = %e, "signing key sync failed");
-            }
-        }
-    });
-}
-
 /// The whole application as a tower service: the API, the pages and the
 /// static site, under every middleware. The fuzz targets call it directly.
 pub fn router(state: AppState) -> Router {
@@ -238,8 +219,9 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos.clone();
     let hint_cookie = state.config.session_hint_cookie_name();
     let page_context = move || provide_page_context(hint_cookie);
+    let metrics_on_own_address = state.config.metrics_addr.is_some();
     Router::new()
-        .merge(http::router())
+        .merge(http::router(metrics_on_own_address))
         .merge(http::assets::router(&state))
         .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
@@ -257,6 +239,14 @@ pub fn router(state: AppState) -> Router {
             http::headers::security_headers,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            lifecycle::admit,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::observe::observe,
+        ))
         .with_state(state)
 }
 
@@ -304,5 +294,5 @@ pub async fn shutdown_signal() {
         () = interrupt => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
+    tracing::info!("shutting down: refusing new requests, finishing those in flight");
 }

@@ -11,8 +11,11 @@ use crate::{
         keys::KeyStore, refresh::SuccessorSecret, revocation::Revocations, throttle::LoginThrottle,
         tokens::Verification,
     },
+    clock::now_ms,
     config::Config,
     db::{Pool, group_commit::RefreshBatcher},
+    lifecycle::Drain,
+    metrics::{Metrics, Revoked},
     read_cache::ReadCache,
 };
 
@@ -34,12 +37,32 @@ pub struct Inner {
     pub reads: ReadCache,
     /// Bounds concurrent argon2 work: a login flood cannot take every core.
     pub hashing: Semaphore,
+    pub metrics: Metrics,
+    /// Set by SIGTERM: new requests are refused while the others finish.
+    pub drain: Drain,
     pub leptos: LeptosOptions,
 }
 
 impl AppState {
     pub fn new(inner: Inner) -> AppState {
         AppState(Arc::new(inner))
+    }
+}
+
+impl Inner {
+    /// Refuses the sessions' access tokens on this instance at once; the
+    /// others hear of it through `crate::sync`.
+    pub fn sessions_ended<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+        let mut count = 0;
+        let ids = ids.into_iter().inspect(|_| count += 1);
+        self.revocations.record_sessions(ids, now_ms());
+        self.metrics.revoked(Revoked::Session, count);
+    }
+
+    /// Refuses the member's tokens issued up to `cutoff_ms` on this instance at once.
+    pub fn member_cut_off(&self, user_id: &str, cutoff_ms: i64) {
+        self.revocations.record_member(user_id, cutoff_ms);
+        self.metrics.revoked(Revoked::Member, 1);
     }
 }
 

@@ -371,7 +371,16 @@ async fn forged_and_tampered_tokens_are_refused() {
         assert_refused(&app, &own_sign(&bad), why).await;
     }
     for claim in [
-        "exp", "nbf", "iat", "iss", "aud", "sub", "sid", "jti", "role",
+        "exp",
+        "nbf",
+        "iat",
+        "iss",
+        "aud",
+        "sub",
+        "sid",
+        "jti",
+        "role",
+        "preferred_username",
     ] {
         let mut missing = claims.clone();
         missing.as_object_mut().unwrap().remove(claim);

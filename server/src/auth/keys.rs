@@ -1,7 +1,8 @@
 //! The signing key set: one active Ed25519 key signs new access tokens; every
 //! key that may still have live tokens verifies them and is published in the
 //! JWKS. Keys live in the database, so they survive restarts and are shared by
-//! every instance; each instance re-reads them every `KEY_POLL`.
+//! every instance; each instance reloads them when told a key changed and
+//! re-reads them at least every `sync::LONGEST_KEY_POLL` (`crate::sync`).
 //!
 //! A key's life:
 //! 1. **Published** (`rotate`): it is in the JWKS and verifies, but does not
@@ -41,10 +42,6 @@ use crate::{
         keys::KeyRow,
     },
 };
-
-/// How often an instance re-reads the keys (rotations made elsewhere, a key
-/// whose time to sign has come).
-pub const KEY_POLL: Duration = Duration::from_secs(1);
 
 /// How long verifiers may cache our JWKS (its `Cache-Control: max-age`).
 pub const JWKS_MAX_AGE_SECS: i64 = 60;
@@ -358,6 +355,8 @@ mod tests {
             JWKS_CACHE_CONTROL,
             format!("public, max-age={JWKS_MAX_AGE_SECS}")
         );
-        assert!(PUBLISH_AHEAD_SECS > JWKS_MAX_AGE_SECS + KEY_POLL.as_secs() as i64);
+        assert!(
+            PUBLISH_AHEAD_SECS > JWKS_MAX_AGE_SECS + crate::sync::LONGEST_KEY_POLL.as_secs() as i64
+        );
     }
 }

@@ -94,6 +94,8 @@ pub struct Rotated {
     pub token: Option<String>,
     pub family_id: String,
     pub family_expires_at: i64,
+    /// Answered by the grace path (a concurrent refresh), not rotated now.
+    pub in_grace: bool,
 }
 
 /// The key of successor derivation (`Kek::successor_secret`).
@@ -119,10 +121,11 @@ pub async fn rotate(
     let presented_key = storage_key(presented);
     let successor = successor_of(secret, presented, started_ms);
     let successor_key = storage_key(&successor);
-    let rotated = |token, found: &TokenRow| Rotated {
+    let rotated = |token, found: &TokenRow, in_grace| Rotated {
         token,
         family_id: found.family_id.clone(),
         family_expires_at: found.expires_at,
+        in_grace,
     };
     // One connection for the rest of the exchange: every pool checkout and
     // return is a hand-over between threads.
@@ -137,7 +140,7 @@ pub async fn rotate(
             };
             match batcher.rotate_if_live(request).await? {
                 Rotation::Done(found) => {
-                    return Ok((rotated(Some(successor), &found), found.user));
+                    return Ok((rotated(Some(successor), &found, false), found.user));
                 }
                 // Acquired only now: SQLite's one connection was the batch's.
                 Rotation::NotLive(found) => (pool.acquire().await?, found),
@@ -166,7 +169,7 @@ pub async fn rotate(
         )
         .await?
     {
-        return Ok((rotated(Some(successor), &found), found.user));
+        return Ok((rotated(Some(successor), &found, false), found.user));
     }
     // Not rotated: spent already (maybe a split second ago by a concurrent
     // request), or the family died meanwhile. Read it again; anything that
@@ -186,7 +189,7 @@ pub async fn rotate(
         });
         // Changes nothing but the trail: every refresh answered is recorded.
         db::audit::record(&mut conn, &refreshed, now).await?;
-        return Ok((rotated(token, &again), again.user));
+        return Ok((rotated(token, &again, true), again.user));
     }
     let reuse = session_event(
         EventKind::RefreshReuseDetected,

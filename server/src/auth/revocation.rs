@@ -17,22 +17,19 @@
 //! database round trip.
 //!
 //! Keeping instances in step: the instance that revokes writes the database
-//! first, then its own map. Every instance re-reads the recent entries every
-//! `REVOCATION_POLL` (two indexed queries) and merges them in, keeping the
-//! later of two cut-offs: a revoke this instance recorded a moment ago is
-//! never undone by a read that began before it committed.
+//! first (announcing the revoke in the same transaction), then its own map.
+//! Every other instance applies the announcement when it arrives, and
+//! re-reads the recent entries now and then (`crate::sync`), merging them in
+//! and keeping the later of two cut-offs: a revoke this instance recorded a
+//! moment ago is never undone by a read that began before it committed.
 
 use std::{
     collections::HashMap,
     sync::{Arc, RwLock},
-    time::Duration,
 };
 
 use super::tokens::Verified;
 use crate::db::{self, Pool};
-
-/// The bound on how long a revoke made on another instance takes to arrive.
-pub const REVOCATION_POLL: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 pub struct Revocations {
@@ -114,6 +111,7 @@ mod tests {
     fn token(user_id: &str, session_id: &str, issued_at_ms: i64) -> Verified {
         Verified {
             user_id: user_id.into(),
+            username: String::new(),
             name: String::new(),
             role: app::api::Role::Drummer,
             session_id: session_id.into(),

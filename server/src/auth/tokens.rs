@@ -24,6 +24,9 @@ pub struct Claims {
     pub aud: String,
     /// The user's id.
     pub sub: String,
+    /// The username (OpenID Connect's name for it) and the display name:
+    /// `/api/me` answers from them without a database round trip.
+    pub preferred_username: String,
     pub name: String,
     pub role: String,
     /// The session (refresh family) the token was issued for.
@@ -38,6 +41,7 @@ pub struct Claims {
 #[derive(Clone, Debug)]
 pub struct Verified {
     pub user_id: String,
+    pub username: String,
     pub name: String,
     pub role: Role,
     pub session_id: String,
@@ -73,6 +77,7 @@ impl Verification {
 pub struct NewToken<'a> {
     pub issuer: &'a str,
     pub user_id: &'a str,
+    pub username: &'a str,
     pub name: &'a str,
     pub role: Role,
     pub session_id: &'a str,
@@ -94,6 +99,7 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
         iss: token.issuer.to_string(),
         aud: token.issuer.to_string(),
         sub: token.user_id.to_string(),
+        preferred_username: token.username.to_string(),
         name: token.name.to_string(),
         role: token.role.as_str().to_string(),
         sid: token.session_id.to_string(),
@@ -141,6 +147,7 @@ pub fn verify(
     let role = Role::parse(&claims.role).ok_or(ApiError::Forbidden)?;
     Ok(Verified {
         user_id: claims.sub,
+        username: claims.preferred_username,
         name: claims.name,
         role,
         session_id: claims.sid,

@@ -7,6 +7,7 @@ use sqlx::FromRow;
 use super::{
     Pool,
     audit::{self, Event},
+    changes::{Change, announce},
 };
 
 #[derive(Clone, Debug, FromRow)]
@@ -82,6 +83,7 @@ pub async fn install(
     .execute(&mut *tx)
     .await?;
     audit::record(&mut tx, event, key.created_at).await?;
+    announce(&mut tx, &Change::KeysChanged).await?;
     tx.commit().await
 }
 

@@ -6,6 +6,7 @@
 //! BIGINT unix-second timestamps.
 
 pub mod audit;
+pub mod changes;
 pub mod group_commit;
 pub mod keys;
 pub mod refresh;
@@ -21,6 +22,12 @@ use sqlx::{
 };
 
 pub type Pool = AnyPool;
+
+/// How long a request waits for a connection before it is answered 503. A
+/// database that is down or saturated fails requests fast instead of holding
+/// them (and the client) for the pool's default 30 s; the wait includes
+/// reconnecting, so a restarted database is picked up by the next request.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
@@ -43,7 +50,7 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
         // while holding one (pass the transaction down instead): it would
         // wait for itself until `acquire_timeout` fails the request.
         .max_connections(if sqlite { 1 } else { 16 })
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         // A pooled PostgreSQL connection can die with the network, so it is
         // pinged before use; an embedded SQLite connection cannot, and the
         // ping would cost a round trip to its worker thread on every query.
@@ -51,12 +58,15 @@ pub async fn connect(url: &str) -> Result<Pool, sqlx::Error> {
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 if sqlite {
-                    // WAL lets readers run while one writer commits; NORMAL is
-                    // durable across crashes of the process in WAL mode.
+                    // WAL lets readers run while one writer commits. FULL
+                    // syncs the log at every commit, so a write that was
+                    // answered 2xx survives a power cut too, not only a crash
+                    // of the process (NORMAL's promise); the group commit of
+                    // refreshes shares one sync among a batch.
                     // Temporary tables (the refresh batch) live in memory, not
                     // in files opened and closed for every batch.
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
                          PRAGMA temp_store = MEMORY;",
                     )
@@ -88,6 +98,86 @@ fn prepare_sqlite_file(url: &str) -> Result<String, sqlx::Error> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// True when `error` says the database is away or overloaded — worth a
+/// `503` and a retry — rather than a bug in a query (a `500`).
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    use sqlx::Error::*;
+    match error {
+        PoolTimedOut | PoolClosed | Io(_) | Tls(_) | Protocol(_) | WorkerCrashed => true,
+        Database(e) => e.code().is_some_and(|code| unavailable_code(&code)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL's SQLSTATEs for a lost or refused connection, a shutdown and
+/// exhausted resources; SQLite's primary codes for busy, locked, I/O and full.
+fn unavailable_code(code: &str) -> bool {
+    const POSTGRES: [&str; 5] = ["08", "53", "57P01", "57P02", "57P03"];
+    if POSTGRES.iter().any(|prefix| code.starts_with(prefix)) {
+        return true;
+    }
+    // SQLite reports extended codes; the primary code is the low byte.
+    code.parse::<i32>()
+        .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14))
+}
+
+/// Why a backup was not written.
+#[derive(Debug)]
+pub enum BackupError {
+    /// PostgreSQL has its own tools (`pg_dump`), which see every table.
+    NotSqlite,
+    /// The target exists: a backup never overwrites anything.
+    Exists(std::path::PathBuf),
+    Io(std::io::Error),
+    Database(sqlx::Error),
+}
+
+impl std::fmt::Display for BackupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BackupError::NotSqlite => write!(
+                f,
+                "this is a PostgreSQL database: back it up with pg_dump (see README, Operations)"
+            ),
+            BackupError::Exists(path) => write!(f, "{} exists; choose a new file", path.display()),
+            BackupError::Io(e) => write!(f, "cannot write the backup: {e}"),
+            BackupError::Database(e) => write!(f, "the backup failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BackupError {}
+
+/// Writes a consistent copy of a SQLite database to `target` while the
+/// server keeps running: `VACUUM INTO` reads one snapshot (WAL lets writers
+/// go on meanwhile) and writes a compact database file. The file is created
+/// owner-only first (it holds password hashes) and removed if the copy fails.
+pub async fn backup(pool: &Pool, target: &Path) -> Result<(), BackupError> {
+    if pool.connect_options().database_url.scheme() != "sqlite" {
+        return Err(BackupError::NotSqlite);
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(target) {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(BackupError::Exists(target.to_path_buf()));
+        }
+        Err(e) => return Err(BackupError::Io(e)),
+    }
+    let copied = sqlx::query("VACUUM INTO $1")
+        .bind(target.to_string_lossy().into_owned())
+        .execute(pool)
+        .await;
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(target);
+        return Err(BackupError::Database(e));
+    }
+    Ok(())
 }
 
 /// `GET /readyz`: one round trip.

@@ -7,8 +7,10 @@ use sqlx::{Acquire, Any, AnyConnection, AnyExecutor, FromRow};
 use super::{
     Pool,
     audit::{self, Event},
+    changes::{Change, announce},
     users::UserRow,
 };
+use crate::clock::now_ms;
 
 #[derive(Clone, Debug, FromRow)]
 pub struct FamilyRow {
@@ -192,6 +194,11 @@ pub async fn revoke_family<'c>(
     // Already over (a logout after the session was revoked): nothing happened.
     if revoked == 1 {
         audit::record(&mut tx, event, now).await?;
+        let change = Change::SessionsEnded {
+            ids: vec![family_id.to_string()],
+            at_ms: now_ms(),
+        };
+        announce(&mut tx, &change).await?;
     }
     tx.commit().await
 }
@@ -205,15 +212,23 @@ pub async fn revoke_families_of_user(
     except: Option<&str>,
     now: i64,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    let ended: Vec<String> = sqlx::query_scalar(
         "UPDATE refresh_families SET revoked_at = $1 \
          WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3 RETURNING id",
     )
     .bind(now)
     .bind(user_id)
     .bind(except.unwrap_or(""))
-    .fetch_all(tx)
-    .await
+    .fetch_all(&mut *tx)
+    .await?;
+    if !ended.is_empty() {
+        let change = Change::SessionsEnded {
+            ids: ended.clone(),
+            at_ms: now_ms(),
+        };
+        announce(tx, &change).await?;
+    }
+    Ok(ended)
 }
 
 /// Sessions revoked after `since` (unix seconds), with when: the instances'

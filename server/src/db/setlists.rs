@@ -7,7 +7,10 @@
 use app::api::{Setlist, SetlistInput, SetlistSummary, Song, SongInput, SongPatch};
 use sqlx::{Any, FromRow, Transaction};
 
-use super::Pool;
+use super::{
+    Pool,
+    changes::{Change, announce},
+};
 use crate::clock::rfc3339;
 
 #[derive(FromRow)]
@@ -102,7 +105,7 @@ pub async fn insert(
     .await?;
     insert_songs(&mut tx, id, &input.songs, &[]).await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    bump_change_counter(&mut tx).await?;
+    record_change(&mut tx, id, Some(setlist.version)).await?;
     tx.commit().await?;
     Ok(setlist)
 }
@@ -147,7 +150,7 @@ pub async fn replace(
         .await?;
     insert_songs(&mut tx, id, &input.songs, &existing).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    bump_change_counter(&mut tx).await?;
+    record_change(&mut tx, id, Some(setlist.version)).await?;
     tx.commit().await?;
     Ok(setlist)
 }
@@ -196,7 +199,7 @@ pub async fn patch_song(
         return Err(WriteError::NotFound);
     }
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    bump_change_counter(&mut tx).await?;
+    record_change(&mut tx, id, Some(setlist.version)).await?;
     tx.commit().await?;
     Ok(setlist)
 }
@@ -208,18 +211,28 @@ pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    bump_change_counter(&mut tx).await?;
+    record_change(&mut tx, id, None).await?;
     tx.commit().await?;
     Ok(deleted == 1)
 }
 
-/// Counts every committed change to setlists, so that each instance's read
-/// cache notices changes made by other instances (`crate::read_cache`).
-async fn bump_change_counter(tx: &mut Transaction<'_, Any>) -> Result<(), sqlx::Error> {
+/// Counts every committed change to setlists and announces it, so that each
+/// instance's read cache notices changes made by other instances: at once
+/// through the announcement, and by the counter if one was missed
+/// (`crate::read_cache`, `crate::sync`).
+async fn record_change(
+    tx: &mut Transaction<'_, Any>,
+    id: &str,
+    version: Option<i64>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE change_counters SET value = value + 1 WHERE name = 'setlists'")
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    let change = Change::Setlist {
+        id: id.to_string(),
+        version,
+    };
+    announce(tx, &change).await
 }
 
 pub async fn change_counter(pool: &Pool) -> Result<i64, sqlx::Error> {

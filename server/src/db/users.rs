@@ -5,6 +5,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::{
     Pool,
     audit::{self, Event},
+    changes::{Change, announce},
 };
 use crate::clock::now_ms;
 
@@ -111,8 +112,13 @@ async fn cut_off_tokens(tx: &mut AnyConnection, id: &str) -> Result<i64, sqlx::E
     sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
         .bind(cutoff_ms)
         .bind(id)
-        .execute(tx)
+        .execute(&mut *tx)
         .await?;
+    let change = Change::MemberCutOff {
+        user_id: id.to_string(),
+        at_ms: cutoff_ms,
+    };
+    announce(tx, &change).await?;
     Ok(cutoff_ms)
 }
 

@@ -35,6 +35,7 @@ use crate::{
         users::UserRow,
     },
     error::{ApiError, ApiResult},
+    metrics::{LoginOutcome, RefreshOutcome},
     state::AppState,
 };
 
@@ -63,23 +64,40 @@ async fn login(
     cookies: Cookies,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
+    let answer = log_in(&state, &origin, &cookies, request).await;
+    state.metrics.login(match &answer {
+        Ok(_) => LoginOutcome::Ok,
+        Err(ApiError::AccountDisabled) => LoginOutcome::Disabled,
+        Err(ApiError::RateLimited { .. }) => LoginOutcome::Throttled,
+        Err(ApiError::Unavailable) => LoginOutcome::Shed,
+        Err(ApiError::Internal(_)) => LoginOutcome::Error,
+        Err(_) => LoginOutcome::Invalid,
+    });
+    answer.map(Json)
+}
+
+async fn log_in(
+    state: &AppState,
+    origin: &Origin,
+    cookies: &Cookies,
+    request: LoginRequest,
+) -> ApiResult<TokenResponse> {
     let started_ms = now_ms();
     let now = started_ms.div_euclid(1000);
-    let user = checked_password(&state, &origin, &request.username, request.password, now).await?;
+    let user = checked_password(state, origin, &request.username, request.password, now).await?;
     if user.disabled_at.is_some() {
         return Err(ApiError::AccountDisabled);
     }
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
-    let issued = refresh::start(&state.db, &user.id, lifetime, &origin, now).await?;
-    set_session_cookies(&state, &cookies, issued.token);
+    let issued = refresh::start(&state.db, &user.id, lifetime, origin, now).await?;
+    set_session_cookies(state, cookies, issued.token);
     token_response(
-        &state,
+        state,
         &user,
         &issued.family_id,
         issued.family_expires_at,
         started_ms,
     )
-    .map(Json)
 }
 
 /// Checks `username`'s `password` behind the failed-login throttle: the one
@@ -126,10 +144,12 @@ pub(super) async fn checked_password(
             return Err(ApiError::RateLimited { retry_after_secs });
         }
     };
+    let queued = state.metrics.queued_for_hashing();
     let _permit = tokio::time::timeout(HASHING_WAIT, state.hashing.acquire())
         .await
         .map_err(|_| ApiError::Unavailable)?
         .map_err(ApiError::internal)?;
+    drop(queued);
     let user = db::users::find_by_username(&state.db, username).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(password, stored_hash).await? {
@@ -169,19 +189,24 @@ async fn refresh_session(
         Ok(rotated) => rotated,
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {
+            state.metrics.refresh(RefreshOutcome::Invalid);
             clear_refresh_cookie(&state, &cookies);
             return Err(ApiError::InvalidToken);
         }
         Err(RefreshError::Reused { family_id }) => {
             tracing::warn!(%family_id, "refresh token reuse detected; family revoked");
+            state.metrics.refresh(RefreshOutcome::ReuseDetected);
             // The thief's access tokens die with the family, not in five minutes.
-            state
-                .revocations
-                .record_sessions([family_id.as_str()], now_ms());
+            state.sessions_ended([family_id.as_str()]);
             clear_refresh_cookie(&state, &cookies);
             return Err(ApiError::InvalidToken);
         }
     };
+    state.metrics.refresh(if rotated.in_grace {
+        RefreshOutcome::Grace
+    } else {
+        RefreshOutcome::Rotated
+    });
     // Only the token changes: the hint set at login lives as long as the
     // session. A late request in the grace window may get no token: the
     // cookie the first request set is the family's one live token.
@@ -205,9 +230,7 @@ async fn logout(
         && let Some(family_id) = refresh::end(&state.db, cookie.value(), &origin, now()).await?
     {
         // The session's access tokens stop working now, not when they expire.
-        state
-            .revocations
-            .record_sessions([family_id.as_str()], now_ms());
+        state.sessions_ended([family_id.as_str()]);
     }
     clear_refresh_cookie(&state, &cookies);
     Ok(StatusCode::NO_CONTENT)
@@ -215,11 +238,17 @@ async fn logout(
 
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in member", body = User)))]
-async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> ApiResult<Json<User>> {
-    let user = db::users::find_by_id(&state.db, &caller.user_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    Ok(Json(public_user(&user)?))
+/// From the verified token alone: no database round trip, so it answers
+/// while the database is away. A rename shows at the next refresh; a new
+/// role or a disable cuts the token off, so those are never stale.
+async fn me(AuthUser(caller): AuthUser) -> Json<User> {
+    Json(User {
+        id: caller.user_id.clone(),
+        username: caller.username.clone(),
+        display_name: caller.name.clone(),
+        role: caller.role,
+        disabled: false,
+    })
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
@@ -263,6 +292,7 @@ fn token_response(
         NewToken {
             issuer: &state.config.issuer,
             user_id: &user.id,
+            username: &user.username,
             name: &user.display_name,
             role: public.role,
             session_id,

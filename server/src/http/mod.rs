@@ -7,6 +7,7 @@ mod auth;
 mod extract;
 pub mod forwarded;
 pub mod headers;
+pub mod observe;
 mod openapi;
 mod ops;
 mod sessions;
@@ -26,8 +27,9 @@ use crate::{error::ApiError, state::AppState};
 /// Request bodies larger than this are refused with 413 before being read.
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Everything under `/api`, plus the operational routes at the root.
-pub fn router() -> Router<AppState> {
+/// Everything under `/api`, plus the operational routes at the root
+/// (`/metrics` among them unless it has an address of its own).
+pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
     let api = Router::new()
         .merge(auth::router())
         .merge(setlists::router())
@@ -44,8 +46,10 @@ pub fn router() -> Router<AppState> {
         .nest("/api", api)
         // `nest` leaves the bare prefix with a trailing slash to the pages.
         .route("/api/", any(|| async { ApiError::NotFound }))
-        .merge(ops::router())
+        .merge(ops::router(metrics_on_own_address))
 }
+
+pub use ops::metrics_router;
 
 /// API answers carry tokens and personal data: no browser or proxy may keep
 /// a copy (a shared computer's cache, a CDN) unless a route says otherwise.

@@ -33,7 +33,7 @@ use super::{audit, auth, ops, sessions, setlists, users};
         sessions::own_sessions, sessions::end_own_session, sessions::member_sessions,
         sessions::end_member_session,
         audit::list,
-        ops::healthz, ops::readyz, ops::openapi,
+        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(
         AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
@@ -101,8 +101,17 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
     if path == "/api/auth/login" {
         errors.push(("401", "invalid_credentials"));
         errors.push(("429", "rate_limited, with Retry-After"));
-        errors.push(("503", "unavailable: too many logins at once"));
-    } else if secured {
+        errors.push((
+            "503",
+            "unavailable, with Retry-After: too many logins at once, the database is away, or the server is shutting down",
+        ));
+    } else {
+        errors.push((
+            "503",
+            "unavailable, with Retry-After: the database is away or the server is shutting down",
+        ));
+    }
+    if secured && path != "/api/auth/login" {
         errors.push((
             "401",
             "missing_token or invalid_token, with WWW-Authenticate",

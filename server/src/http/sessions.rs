@@ -15,7 +15,7 @@ use crate::{
         extract::{AuthUser, Manager},
         refresh,
     },
-    clock::{now, now_ms, rfc3339},
+    clock::{now, rfc3339},
     db,
     error::{ApiError, ApiResult},
     state::AppState,
@@ -104,7 +104,7 @@ async fn end_session(
         })
         .ok_or(ApiError::NotFound)?;
     refresh::revoke(&state.db, &family, origin, now).await?;
-    state.revocations.record_sessions([session_id], now_ms());
+    state.sessions_ended([session_id]);
     Ok(StatusCode::NO_CONTENT)
 }
 

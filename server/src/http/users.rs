@@ -23,7 +23,7 @@ use crate::{
         extract::{AuthUser, Manager},
         password,
     },
-    clock::{now, now_ms},
+    clock::now,
     db::{
         self,
         audit::{Event, EventKind, Origin},
@@ -122,10 +122,10 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Applies a member's cut-off on this instance at once (the others read it
-/// within `REVOCATION_POLL`).
+/// Applies a member's cut-off on this instance at once (the others hear of
+/// it through `crate::sync`).
 async fn cut_off_member(state: &AppState, id: &str, cutoff_ms: i64) {
-    state.revocations.record_member(id, cutoff_ms);
+    state.member_cut_off(id, cutoff_ms);
     // Tokens of the cut-off's own millisecond are refused (they may come from
     // a check made just before the commit). Answering once it has passed
     // means a login made after this answer is never caught by it.
@@ -281,7 +281,6 @@ async fn change_own_password(
     };
     let sessions = SessionsToEnd::AllBut(&caller.session_id);
     let changed = db::users::set_password(&state.db, &me.id, &hash, sessions, now, &event).await?;
-    let ended = changed.ended_sessions.iter().map(String::as_str);
-    state.revocations.record_sessions(ended, now_ms());
+    state.sessions_ended(changed.ended_sessions.iter().map(String::as_str));
     Ok(StatusCode::NO_CONTENT)
 }

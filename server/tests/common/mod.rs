@@ -2,6 +2,9 @@
 //! driven over HTTP like any other client.
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod instance;
+pub mod postgres;
+
 use std::{collections::HashMap, net::TcpListener};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};

@@ -1,0 +1,79 @@
+//! Announcing a change to every instance. On PostgreSQL the transaction that
+//! makes a change also sends `NOTIFY backstage_changes, '<json>'`: PostgreSQL
+//! delivers it to every listening instance when — and only if — the
+//! transaction commits, so an announcement never runs ahead of its data and
+//! a rolled-back write announces nothing. `crate::sync` listens and applies.
+//!
+//! On SQLite there is one instance, which applies its own changes in memory
+//! as it makes them; announcing is a no-op.
+//!
+//! Payloads carry ids and times only: PostgreSQL caps them at 8000 bytes, and
+//! a notification is visible to every role that can `LISTEN`.
+
+use serde::{Deserialize, Serialize};
+use sqlx::AnyConnection;
+
+/// The channel every instance listens on.
+pub const CHANNEL: &str = "backstage_changes";
+
+/// Below PostgreSQL's 8000-byte limit on a payload.
+const MAX_PAYLOAD: usize = 7900;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// The member's access tokens issued up to `at_ms` are refused.
+    MemberCutOff { user_id: String, at_ms: i64 },
+    /// These sessions ended: their access tokens are refused.
+    SessionsEnded { ids: Vec<String>, at_ms: i64 },
+    /// A signing key was added or revoked: reload the key set.
+    KeysChanged,
+    /// A setlist was written; `version` is `None` when it was deleted.
+    Setlist { id: String, version: Option<i64> },
+    /// Too much to say in one payload: re-read everything.
+    Resync,
+}
+
+/// Sends `change` with the transaction `conn` is in (PostgreSQL only).
+pub async fn announce(conn: &mut AnyConnection, change: &Change) -> Result<(), sqlx::Error> {
+    if conn.backend_name() != "PostgreSQL" {
+        return Ok(());
+    }
+    let mut payload = serde_json::to_string(change).expect("a change serialises");
+    if payload.len() > MAX_PAYLOAD {
+        // A member with hundreds of sessions: listeners re-read the lists.
+        payload = serde_json::to_string(&Change::Resync).expect("a change serialises");
+    }
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl Change {
+    /// Reads a payload; anything unreadable (another version's, say) is a resync.
+    pub fn parse(payload: &str) -> Change {
+        serde_json::from_str(payload).unwrap_or(Change::Resync)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_and_unknown_ones_resync() {
+        let change = Change::SessionsEnded {
+            ids: vec!["a".into(), "b".into()],
+            at_ms: 7,
+        };
+        let payload = serde_json::to_string(&change).unwrap();
+        assert_eq!(Change::parse(&payload), change);
+        assert_eq!(
+            Change::parse(r#"{"kind":"from_the_future"}"#),
+            Change::Resync
+        );
+    }
+}
