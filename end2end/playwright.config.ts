@@ -50,6 +50,7 @@ function server(address: string, database: string, extra: Record<string, string>
 
 export default defineConfig({
   testDir: './tests',
+  globalTeardown: './global-teardown.ts',
   timeout: 30_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,

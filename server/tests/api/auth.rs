@@ -1,11 +1,9 @@
 //! Logging in, refreshing, logging out, and what a forged token meets.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::*;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};

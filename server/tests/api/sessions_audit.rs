@@ -1,8 +1,6 @@
 //! Sessions (refresh families) and the audit trail.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use server::startup::DEMO_PASSWORD;

@@ -1,8 +1,6 @@
 //! Setlists and band members: roles, concurrency, validation, bad input.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -29,7 +27,7 @@ async fn create(app: &TestApp, manager: &Session, body: &Value) -> Value {
         .to_str()
         .unwrap()
         .to_string();
-    let created = common::body(response).await;
+    let created = crate::common::body(response).await;
     assert_eq!(
         location,
         format!("/api/setlists/{}", created["id"].as_str().unwrap())
@@ -162,7 +160,7 @@ async fn a_manager_creates_reads_reorders_and_deletes_a_setlist() {
         .await
         .unwrap();
     assert_eq!(response.headers()[header::ETAG], "\"1\"");
-    assert_eq!(common::body(response).await, created);
+    assert_eq!(crate::common::body(response).await, created);
 
     // Reorder (closer first), drop the ballad, add an encore.
     let mut edited = created.clone();
@@ -172,7 +170,7 @@ async fn a_manager_creates_reads_reorders_and_deletes_a_setlist() {
     let response = put(&app, &manager.access_token, id, &edited).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()[header::ETAG], "\"2\"");
-    let saved = common::body(response).await;
+    let saved = crate::common::body(response).await;
     assert_eq!(saved["version"], 2);
     assert_eq!(saved["name"], "Friday at the Roxy (late)");
     let saved_ids = ids(&saved);
@@ -261,7 +259,7 @@ async fn a_drummer_sets_tempo_and_notes_only() {
         .unwrap();
 
     assert_eq!(response.status(), StatusCode::OK);
-    let patched = common::body(response).await;
+    let patched = crate::common::body(response).await;
     assert_eq!(patched["version"], 2);
     assert_eq!(patched["songs"][1]["bpm"], 172);
     assert_eq!(patched["songs"][1]["notes"], "double time on the bridge");
@@ -274,7 +272,7 @@ async fn a_drummer_sets_tempo_and_notes_only() {
         .send()
         .await
         .unwrap();
-    let cleared = common::body(cleared).await;
+    let cleared = crate::common::body(cleared).await;
     assert_eq!(cleared["songs"][1]["bpm"], Value::Null);
     assert_eq!(
         cleared["songs"][1]["notes"], "double time on the bridge",
@@ -320,7 +318,7 @@ async fn a_drummer_sets_tempo_and_notes_only() {
         .send()
         .await
         .unwrap();
-    let current = common::body(current).await;
+    let current = crate::common::body(current).await;
     assert_eq!(
         (
             current["version"].as_i64(),

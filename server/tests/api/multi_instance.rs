@@ -4,12 +4,10 @@
 //! bounded time. Runs on PostgreSQL under `scripts/with-postgres.sh`, on a
 //! shared SQLite file otherwise.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::common::{instance::*, *};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{instance::*, *};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 

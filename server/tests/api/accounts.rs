@@ -3,9 +3,7 @@
 //! is taken away (a session, a role, the account) stops working within a
 //! second, live access tokens and refresh cookies included.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::startup::DEMO_PASSWORD;

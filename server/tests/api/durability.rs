@@ -2,14 +2,12 @@
 //! a `kill -9`, a SIGTERM in the middle of requests, a backup taken while
 //! the band keeps writing.
 
-mod common;
-
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use common::{instance::*, *};
+use crate::common::{instance::*, *};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::io::{Read, Write};
