@@ -33,6 +33,9 @@ async fn main() -> ExitCode {
     // A missing .env is normal; the environment alone is enough.
     let _ = dotenvy::dotenv();
     tracing_subscriber::fmt()
+        // Colour codes only for a person at a terminal: not in log files, and
+        // not paid for on every request's span.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
