@@ -66,6 +66,8 @@ pub struct Session {
     status: RwSignal<Status>,
     user: RwSignal<Option<User>>,
     token: RwSignal<Option<AccessToken>>,
+    /// A refresh the server asked us to repeat is scheduled.
+    retry_pending: RwSignal<bool>,
 }
 
 /// Refresh this long before the token expires.
@@ -79,6 +81,7 @@ impl Session {
             status: RwSignal::new(Status::Restoring),
             user: RwSignal::new(None),
             token: RwSignal::new(None),
+            retry_pending: RwSignal::new(false),
         };
         provide_context(session);
         Effect::new(move |_| {
@@ -152,7 +155,10 @@ impl Session {
     }
 
     /// Trades the refresh cookie for a new access token (single-flight).
-    /// A refusal signs the user out; a network error does not.
+    /// A refusal signs the user out. A network error does not, nor does a
+    /// server that asks to be asked again (busy, its database away, shutting
+    /// down): the refresh is tried again after its `Retry-After`, so a
+    /// database outage of a few seconds signs nobody out.
     pub async fn refresh_now(&self) -> Result<String, ApiFailure> {
         match single_flight_refresh().await {
             Ok(answer) => {
@@ -161,12 +167,33 @@ impl Session {
                 Ok(token)
             }
             Err(failure) => {
-                if failure.status != 0 {
+                if failure.asks_to_retry() {
+                    self.refresh_again_after(failure.retry_after_secs.unwrap_or(2));
+                } else if failure.status != 0 {
                     self.forget();
                 }
                 Err(failure)
             }
         }
+    }
+
+    /// One retry pending at a time, however many calls saw the failure.
+    fn refresh_again_after(&self, seconds: u64) {
+        if self.retry_pending.get_untracked() {
+            return;
+        }
+        self.retry_pending.set(true);
+        let session = *self;
+        let retry = move || {
+            session.retry_pending.set(false);
+            leptos::task::spawn_local(async move {
+                let _ = session.refresh_now().await;
+            });
+        };
+        #[cfg(feature = "hydrate")]
+        set_timeout(retry, std::time::Duration::from_secs(seconds.clamp(1, 30)));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (retry, seconds);
     }
 
     fn accept(&self, answer: TokenResponse) {

@@ -83,4 +83,35 @@ test.describe('with 6-second access tokens', () => {
     await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
     await expect(page.getByRole('heading', { name: 'Log in' })).toHaveCount(0);
   });
+
+  test.describe('while the database is away', () => {
+    test.use({ expectedHttpErrors: [503] });
+
+    test('a refresh answered 503 (the database away) is retried, and nobody is signed out', async ({ page }) => {
+      await logIn(page, 'manager');
+      let refused = 0;
+      // The next refreshes meet a server whose database is away.
+      await page.route('**/api/auth/refresh', async (route) => {
+        if (refused < 2) {
+          refused += 1;
+          await route.fulfill({
+            status: 503,
+            headers: { 'Retry-After': '1' },
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'unavailable', message: 'try again shortly' } }),
+          });
+        } else {
+          await route.continue();
+        }
+      });
+      await page.waitForTimeout(8_000); // past the first token's expiry, and the refusals
+      expect(refused).toBe(2);
+      await expect(page.getByTestId('signed-in-as')).toContainText('manager');
+      await page.getByRole('link', { name: 'New setlist' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('Made after the outage');
+      await page.getByLabel('Show date').fill('2027-03-02');
+      await page.getByRole('button', { name: 'Save setlist' }).click();
+      await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+    });
+  });
 });

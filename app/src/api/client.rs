@@ -23,6 +23,12 @@ pub struct ApiFailure {
 }
 
 impl ApiFailure {
+    /// The server could not answer now and said so (408, 429, 5xx): the
+    /// request may be repeated, and nothing about the session was decided.
+    pub fn asks_to_retry(&self) -> bool {
+        matches!(self.status, 408 | 429 | 500..=599)
+    }
+
     pub fn network(detail: impl std::fmt::Display) -> ApiFailure {
         ApiFailure {
             status: 0,
