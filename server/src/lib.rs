@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
+pub mod live;
 pub mod metrics;
 pub mod read_cache;
 pub mod startup;

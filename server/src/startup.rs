@@ -152,6 +152,8 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         hashing: Semaphore::new(hashing_slots()),
         metrics,
         drain: Default::default(),
+        live: Default::default(),
+        changes_pushed_by_database: !sqlite,
         leptos,
         config,
     });

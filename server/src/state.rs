@@ -13,8 +13,9 @@ use crate::{
     },
     clock::now_ms,
     config::Config,
-    db::{Pool, group_commit::RefreshBatcher},
+    db::{Pool, changes::Change, group_commit::RefreshBatcher},
     lifecycle::Drain,
+    live::Live,
     metrics::{Metrics, Revoked},
     read_cache::ReadCache,
 };
@@ -40,6 +41,10 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Set by SIGTERM: new requests are refused while the others finish.
     pub drain: Drain,
+    /// The live event streams open here (`GET /api/events`).
+    pub live: Arc<Live>,
+    /// PostgreSQL: every change reaches this instance through `LISTEN`.
+    pub changes_pushed_by_database: bool,
     pub leptos: LeptosOptions,
 }
 
@@ -57,6 +62,17 @@ impl Inner {
         let ids = ids.into_iter().inspect(|_| count += 1);
         self.revocations.record_sessions(ids, now_ms());
         self.metrics.revoked(Revoked::Session, count);
+    }
+
+    /// A setlist write made through this instance: its cached reads are
+    /// forgotten before the answer goes out. The live streams hear of it
+    /// here on SQLite; on PostgreSQL through the listener, like every
+    /// instance (`crate::sync`), so that events go out in commit order.
+    pub fn setlist_changed(&self, change: &Change) {
+        self.reads.invalidate();
+        if !self.changes_pushed_by_database {
+            self.live.publish(change);
+        }
     }
 
     /// Refuses the member's tokens issued up to `cutoff_ms` on this instance at once.

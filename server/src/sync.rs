@@ -155,7 +155,10 @@ async fn apply(state: &AppState, change: Change) {
                 tracing::warn!(error = %e, "signing key sync failed");
             }
         }
-        Change::Setlist { .. } => state.reads.invalidate(),
+        Change::Setlist { .. } => {
+            state.reads.invalidate();
+            state.live.publish(&change);
+        }
         Change::Resync => resync(state).await,
     }
 }

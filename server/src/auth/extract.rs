@@ -8,7 +8,10 @@
 
 use std::sync::Arc;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::FromRequestParts,
+    http::{HeaderMap, request::Parts},
+};
 
 use super::{keys::KeySet, recent, tokens::Verified};
 use crate::{clock::now, error::ApiError, state::AppState};
@@ -23,23 +26,29 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(parts)?;
-        let keys = state.keys.current();
-        let verified = match recent::verify(&keys, &state.verification, token, now()) {
-            Err(ApiError::InvalidToken) if names_unknown_key(&keys, token) => {
-                // Perhaps a key another instance just published: look once.
-                if !state.keys.reload_for_unknown_kid(&state.db).await {
-                    return Err(ApiError::InvalidToken);
-                }
-                recent::verify(&state.keys.current(), &state.verification, token, now())?
-            }
-            verified => verified?,
-        };
-        if state.revocations.is_revoked(&verified) {
-            return Err(ApiError::InvalidToken);
-        }
-        Ok(AuthUser(verified))
+        let token = bearer_from(&parts.headers)?;
+        authenticate(state, token).await.map(AuthUser)
     }
+}
+
+/// Checks a bearer token: signature, claims, key, revocation. The extractor
+/// runs it once per request; an open event stream runs it again and again.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Verified>, ApiError> {
+    let keys = state.keys.current();
+    let verified = match recent::verify(&keys, &state.verification, token, now()) {
+        Err(ApiError::InvalidToken) if names_unknown_key(&keys, token) => {
+            // Perhaps a key another instance just published: look once.
+            if !state.keys.reload_for_unknown_kid(&state.db).await {
+                return Err(ApiError::InvalidToken);
+            }
+            recent::verify(&state.keys.current(), &state.verification, token, now())?
+        }
+        verified => verified?,
+    };
+    if state.revocations.is_revoked(&verified) {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(verified)
 }
 
 impl FromRequestParts<AppState> for Manager {
@@ -62,9 +71,9 @@ fn names_unknown_key(keys: &KeySet, token: &str) -> bool {
         .is_some_and(|kid| !keys.verifiers.contains_key(&kid))
 }
 
-fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let header = parts
-        .headers
+/// The token of `Authorization: Bearer <token>`.
+pub fn bearer_from(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let header = headers
         .get(axum::http::header::AUTHORIZATION)
         .ok_or(ApiError::MissingToken)?;
     let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;

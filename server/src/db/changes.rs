@@ -28,8 +28,15 @@ pub enum Change {
     SessionsEnded { ids: Vec<String>, at_ms: i64 },
     /// A signing key was added or revoked: reload the key set.
     KeysChanged,
-    /// A setlist was written; `version` is `None` when it was deleted.
-    Setlist { id: String, version: Option<i64> },
+    /// A setlist was written; `version` is `None` when it was deleted,
+    /// `song_id` names the song of a tempo or notes patch. `seq` is the
+    /// setlists' change counter after the write: the live events' id.
+    Setlist {
+        id: String,
+        version: Option<i64>,
+        seq: i64,
+        song_id: Option<String>,
+    },
     /// Too much to say in one payload: re-read everything.
     Resync,
 }

@@ -86,7 +86,7 @@ pub async fn insert(
     id: &str,
     input: &SetlistInput,
     now: i64,
-) -> Result<Setlist, sqlx::Error> {
+) -> Result<(Setlist, Change), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let (song_count, total) = totals(&input.songs);
     sqlx::query(
@@ -105,9 +105,9 @@ pub async fn insert(
     .await?;
     insert_songs(&mut tx, id, &input.songs, &[]).await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    record_change(&mut tx, id, Some(setlist.version)).await?;
+    let change = record_change(&mut tx, id, Some(setlist.version), None).await?;
     tx.commit().await?;
-    Ok(setlist)
+    Ok((setlist, change))
 }
 
 /// Replaces everything but the id, if the stored version is `expected`.
@@ -117,7 +117,7 @@ pub async fn replace(
     expected: i64,
     input: &SetlistInput,
     now: i64,
-) -> Result<Setlist, WriteError> {
+) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
     let (song_count, total) = totals(&input.songs);
     let updated = sqlx::query(
@@ -150,9 +150,9 @@ pub async fn replace(
         .await?;
     insert_songs(&mut tx, id, &input.songs, &existing).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    record_change(&mut tx, id, Some(setlist.version)).await?;
+    let change = record_change(&mut tx, id, Some(setlist.version), None).await?;
     tx.commit().await?;
-    Ok(setlist)
+    Ok((setlist, change))
 }
 
 /// The drummer's edit of one song's tempo and notes; bumps the version.
@@ -164,7 +164,7 @@ pub async fn patch_song(
     expected: Option<i64>,
     patch: &SongPatch,
     now: i64,
-) -> Result<Setlist, WriteError> {
+) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
     let bumped = sqlx::query(
         "UPDATE setlists SET version = version + 1, updated_at = $1 \
@@ -199,40 +199,51 @@ pub async fn patch_song(
         return Err(WriteError::NotFound);
     }
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    record_change(&mut tx, id, Some(setlist.version)).await?;
+    let change = record_change(&mut tx, id, Some(setlist.version), Some(song_id)).await?;
     tx.commit().await?;
-    Ok(setlist)
+    Ok((setlist, change))
 }
 
-pub async fn delete(pool: &Pool, id: &str) -> Result<bool, sqlx::Error> {
+/// Deletes the setlist; `None` when there was none.
+pub async fn delete(pool: &Pool, id: &str) -> Result<Option<Change>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let deleted = sqlx::query("DELETE FROM setlists WHERE id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    record_change(&mut tx, id, None).await?;
+    if deleted == 0 {
+        return Ok(None);
+    }
+    let change = record_change(&mut tx, id, None, None).await?;
     tx.commit().await?;
-    Ok(deleted == 1)
+    Ok(Some(change))
 }
 
 /// Counts every committed change to setlists and announces it, so that each
 /// instance's read cache notices changes made by other instances: at once
 /// through the announcement, and by the counter if one was missed
 /// (`crate::read_cache`, `crate::sync`).
+/// Returns the announcement, for this instance's own live streams.
 async fn record_change(
     tx: &mut Transaction<'_, Any>,
     id: &str,
     version: Option<i64>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE change_counters SET value = value + 1 WHERE name = 'setlists'")
-        .execute(&mut **tx)
-        .await?;
+    song_id: Option<&str>,
+) -> Result<Change, sqlx::Error> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE change_counters SET value = value + 1 WHERE name = 'setlists' RETURNING value",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     let change = Change::Setlist {
         id: id.to_string(),
         version,
+        seq,
+        song_id: song_id.map(str::to_string),
     };
-    announce(tx, &change).await
+    announce(tx, &change).await?;
+    Ok(change)
 }
 
 pub async fn change_counter(pool: &Pool) -> Result<i64, sqlx::Error> {

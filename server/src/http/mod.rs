@@ -37,6 +37,7 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
         .merge(sessions::router())
         .merge(audit::router())
         .merge(ops::api_router())
+        .merge(crate::live::router())
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -34,6 +34,7 @@ use super::{audit, auth, ops, sessions, setlists, users};
         sessions::end_member_session,
         audit::list,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        crate::live::events,
     ),
     components(schemas(
         AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,

@@ -45,8 +45,8 @@ async fn create(
 ) -> ApiResult<Response> {
     validated(validate_setlist(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
-    let setlist = db::setlists::insert(&state.db, &id, &input, now()).await?;
-    state.reads.invalidate();
+    let (setlist, change) = db::setlists::insert(&state.db, &id, &input, now()).await?;
+    state.setlist_changed(&change);
     let location =
         HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
     Ok((
@@ -96,10 +96,10 @@ async fn replace(
     }
     validated(errors)?;
     let expected = expected.unwrap_or_default();
-    let setlist = db::setlists::replace(&state.db, &id, expected, &input, now())
+    let (setlist, change) = db::setlists::replace(&state.db, &id, expected, &input, now())
         .await
         .map_err(write_error)?;
-    state.reads.invalidate();
+    state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
 
@@ -117,10 +117,11 @@ async fn patch_song(
     let (id, song_id) = (parse_id(&id)?, parse_id(&song_id)?);
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
-    let setlist = db::setlists::patch_song(&state.db, &id, &song_id, expected, &patch, now())
-        .await
-        .map_err(write_error)?;
-    state.reads.invalidate();
+    let (setlist, change) =
+        db::setlists::patch_song(&state.db, &id, &song_id, expected, &patch, now())
+            .await
+            .map_err(write_error)?;
+    state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
 
@@ -132,8 +133,8 @@ async fn remove(
     _: Manager,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if db::setlists::delete(&state.db, &parse_id(&id)?).await? {
-        state.reads.invalidate();
+    if let Some(change) = db::setlists::delete(&state.db, &parse_id(&id)?).await? {
+        state.setlist_changed(&change);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 mod auth;
 mod durability;
+mod live;
 mod multi_instance;
 mod ops;
 mod sessions_audit;

@@ -117,6 +117,7 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
         ("delete", "/api/me/sessions/{id}", true),
         ("get", "/api/users/{id}/sessions", true),
         ("get", "/api/audit", true),
+        ("get", "/api/events", true),
         ("get", "/healthz", false),
         ("get", "/readyz", false),
         ("get", "/metrics", false),

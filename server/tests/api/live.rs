@@ -1,0 +1,188 @@
+//! `GET /api/events`: the band's changes as they happen, on a stream that
+//! is authenticated like every other call and ends with its token.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::*;
+
+/// Reads a stream's events (name, id, data) until `count` have come, past
+/// the `ready` that follows what was missed.
+async fn next_events(
+    response: &mut reqwest::Response,
+    count: usize,
+) -> Vec<(String, String, String)> {
+    let mut events = Vec::new();
+    let mut text = String::new();
+    while events.len() < count {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), response.chunk())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .expect("the stream is still open");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let block: String = text.drain(..end + 2).collect();
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|line| line.strip_prefix(name))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            };
+            if !field("event:").is_empty() && field("event:") != "ready" {
+                events.push((field("event:"), field("id:"), field("data:")));
+            }
+        }
+    }
+    events
+}
+
+async fn open_stream(app: &TestApp, token: &str, last_event_id: Option<&str>) -> reqwest::Response {
+    let mut request = app.authed(Method::GET, "/api/events", token);
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    request.send().await.unwrap()
+}
+
+async fn create_setlist(app: &TestApp, token: &str, name: &str) -> String {
+    let response = app
+        .authed(Method::POST, "/api/setlists", token)
+        .json(&json!({ "name": name, "show_date": "2026-12-04" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    body(response).await["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it_stopped() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await.access_token;
+    let drummer = app.login("drummer").await.access_token;
+    let unauthenticated = app
+        .request(Method::GET, "/api/events")
+        .send()
+        .await
+        .unwrap();
+    expect_error(unauthenticated, StatusCode::UNAUTHORIZED, "missing_token").await;
+
+    let mut stream = open_stream(&app, &drummer, None).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    assert_eq!(stream.headers()["x-accel-buffering"], "no");
+    let id = create_setlist(&app, &manager, "Live").await;
+    let renamed = app
+        .authed(Method::PUT, &format!("/api/setlists/{id}"), &manager)
+        .json(&json!({ "name": "Live!", "show_date": "2026-12-04", "version": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let events = next_events(&mut stream, 2).await;
+    assert_eq!(events[0].0, "setlist_created");
+    assert_eq!(events[1].0, "setlist_changed");
+    assert!(events[1].2.contains(&id) && events[1].2.contains("\"version\":2"));
+    let last_seen = events[1].1.clone();
+    drop(stream);
+
+    // Missed while away: sent first on the next connection.
+    let deleted = app
+        .authed(Method::DELETE, &format!("/api/setlists/{id}"), &manager)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let mut resumed = open_stream(&app, &drummer, Some(&last_seen)).await;
+    let missed = next_events(&mut resumed, 1).await;
+    assert_eq!(missed[0].0, "setlist_deleted");
+    assert!(missed[0].1.parse::<i64>().unwrap() > last_seen.parse::<i64>().unwrap());
+
+    // From further back than this server knows: reload everything.
+    let mut stale = open_stream(&app, &drummer, Some("-5")).await;
+    assert_eq!(next_events(&mut stale, 1).await[0].0, "reload");
+}
+
+#[tokio::test]
+async fn a_revoke_ends_the_members_streams_and_a_ninth_stream_is_refused() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let mut streams = Vec::new();
+    for _ in 0..8 {
+        let stream = open_stream(&app, &drummer.access_token, None).await;
+        assert_eq!(stream.status(), StatusCode::OK);
+        streams.push(stream);
+    }
+    let ninth = open_stream(&app, &drummer.access_token, None).await;
+    expect_error(ninth, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+
+    let revoke = format!("/api/users/{}/revoke", drummer.user_id);
+    let response = app
+        .authed(Method::POST, &revoke, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let started = std::time::Instant::now();
+    for stream in &mut streams {
+        assert_eq!(next_events(stream, 1).await[0].0, "session_ended");
+        assert!(stream.chunk().await.unwrap().is_none(), "the stream ends");
+    }
+    println!("a revoke closed 8 streams after {:?}", started.elapsed());
+    // Their slots are free again for a new login.
+    let again = app.login("drummer").await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let stream = open_stream(&app, &again.access_token, None).await;
+    assert_eq!(stream.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_token_expires() {
+    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "2")]).await;
+    let drummer = app.login("drummer").await;
+    let mut stream = open_stream(&app, &drummer.access_token, None).await;
+    let ended = tokio::time::timeout(Duration::from_secs(8), next_events(&mut stream, 1))
+        .await
+        .expect("ends within the token's lifetime and a recheck");
+    assert_eq!(ended[0].0, "token_expired");
+}
+
+/// Two instances on one PostgreSQL: a write through A reaches a stream on B
+/// (through `NOTIFY`), with the same event id A's own streams see.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_instance_reaches_streams_on_the_other() {
+    if std::env::var("BACKSTAGE_TEST_POSTGRES_URL").is_err() {
+        eprintln!("skipped: one SQLite instance has no second instance to reach");
+        return;
+    }
+    let a = spawn_app().await;
+    let shared = a.state.config.database_url.clone();
+    let b = spawn_app_with(&[("DATABASE_URL", &shared)]).await;
+    let manager = a.login("manager").await.access_token;
+    let drummer = b.login("drummer").await.access_token;
+    let mut on_a = open_stream(&a, &drummer, None).await;
+    let mut on_b = open_stream(&b, &drummer, None).await;
+
+    let started = std::time::Instant::now();
+    let id = create_setlist(&a, &manager, "Across").await;
+    let seen_on_b = next_events(&mut on_b, 1).await;
+    println!(
+        "a write on A reached a stream on B after {:?}",
+        started.elapsed()
+    );
+    let seen_on_a = next_events(&mut on_a, 1).await;
+    assert_eq!(seen_on_b[0].0, "setlist_created");
+    assert!(seen_on_b[0].2.contains(&id));
+    assert_eq!(seen_on_a[0].1, seen_on_b[0].1, "one id on every instance");
+}
