@@ -166,9 +166,11 @@ async fn a_write_on_one_instance_reaches_streams_on_the_other() {
         eprintln!("skipped: one SQLite instance has no second instance to reach");
         return;
     }
-    let a = spawn_app().await;
+    // One issuer for both, as in a deployment (it defaults to each one's origin).
+    let issuer = ("BACKSTAGE_ISSUER", "https://band.example");
+    let a = spawn_app_with(&[issuer]).await;
     let shared = a.state.config.database_url.clone();
-    let b = spawn_app_with(&[("DATABASE_URL", &shared)]).await;
+    let b = spawn_app_with(&[issuer, ("DATABASE_URL", &shared)]).await;
     let manager = a.login("manager").await.access_token;
     let drummer = b.login("drummer").await.access_token;
     let mut on_a = open_stream(&a, &drummer, None).await;
