@@ -11,6 +11,7 @@ pub mod http;
 pub mod lifecycle;
 pub mod live;
 pub mod metrics;
+pub mod presence;
 pub mod read_cache;
 pub mod startup;
 pub mod state;

@@ -35,10 +35,13 @@ use axum::{
 };
 use tokio::sync::broadcast;
 
+use app::api::{Presence, SetlistEvent};
+
 use crate::{
     auth::extract::{AuthUser, authenticate},
     db::{self, changes::Change},
     error::{ApiError, ApiResult},
+    presence,
     state::AppState,
 };
 
@@ -52,8 +55,9 @@ const RECHECK_EVERY: Duration = Duration::from_millis(250);
 /// One change, as the stream sends it.
 #[derive(Debug)]
 pub struct LiveEvent {
-    /// The setlists' change counter after the change: the SSE id.
-    pub seq: i64,
+    /// The setlists' change counter after the change: the SSE id. Presence
+    /// is not a change to the band's data and has none (nor a replay).
+    pub seq: Option<i64>,
     pub name: &'static str,
     pub data: String,
 }
@@ -66,29 +70,27 @@ impl LiveEvent {
             version,
             seq,
             song_id,
+            by,
         } = change
         else {
             return None;
         };
-        let (name, data) = match (version, song_id) {
-            (None, _) => ("setlist_deleted", serde_json::json!({ "id": id })),
-            (Some(version), Some(song_id)) => (
-                "song_patched",
-                serde_json::json!({ "setlist_id": id, "song_id": song_id, "version": version }),
-            ),
-            (Some(1), None) => (
-                "setlist_created",
-                serde_json::json!({ "id": id, "version": 1 }),
-            ),
-            (Some(version), None) => (
-                "setlist_changed",
-                serde_json::json!({ "id": id, "version": version }),
-            ),
+        let name = match (version, song_id) {
+            (None, _) => "setlist_deleted",
+            (Some(_), Some(_)) => "song_patched",
+            (Some(1), None) => "setlist_created",
+            (Some(_), None) => "setlist_changed",
+        };
+        let data = SetlistEvent {
+            id: id.clone(),
+            version: *version,
+            song_id: song_id.clone(),
+            by: by.clone(),
         };
         Some(LiveEvent {
-            seq: *seq,
+            seq: Some(*seq),
             name,
-            data: data.to_string(),
+            data: serde_json::to_string(&data).expect("an event serialises"),
         })
     }
 }
@@ -97,6 +99,7 @@ pub struct Live {
     sender: broadcast::Sender<Arc<LiveEvent>>,
     recent: Mutex<Recent>,
     streams: Mutex<HashMap<String, usize>>,
+    pub presence: presence::Board,
 }
 
 #[derive(Default)]
@@ -112,6 +115,7 @@ impl Default for Live {
             sender: broadcast::channel(BACKLOG).0,
             recent: Mutex::default(),
             streams: Mutex::default(),
+            presence: presence::Board::default(),
         }
     }
 }
@@ -130,11 +134,12 @@ impl Live {
             return;
         };
         let event = Arc::new(event);
+        let seq = event.seq.expect("a setlist change has a seq");
         let mut recent = self.recent.lock().expect("live lock poisoned");
-        if recent.latest.is_some_and(|latest| event.seq <= latest) {
+        if recent.latest.is_some_and(|latest| seq <= latest) {
             return; // already published (our own write, heard again)
         }
-        recent.latest = Some(event.seq);
+        recent.latest = Some(seq);
         if recent.events.len() == BACKLOG {
             recent.events.pop_front();
         }
@@ -142,6 +147,29 @@ impl Live {
         // Sent under the lock, so a stream that subscribed while reading the
         // backlog sees every event exactly once.
         let _ = self.sender.send(event);
+    }
+
+    /// Records a member's presence and, when it is news, tells the streams here.
+    pub fn tell_presence(&self, presence: &Presence, at_ms: i64) {
+        if self.presence.record(presence, at_ms) {
+            self.send_presence(presence);
+        }
+    }
+
+    /// Tells the streams here of the pages that went quiet.
+    pub fn lapse_presence(&self, now_ms: i64) {
+        for gone in self.presence.lapse(now_ms) {
+            self.send_presence(&gone);
+        }
+    }
+
+    fn send_presence(&self, presence: &Presence) {
+        let event = LiveEvent {
+            seq: None,
+            name: "presence",
+            data: serde_json::to_string(presence).expect("presence serialises"),
+        };
+        let _ = self.sender.send(Arc::new(event));
     }
 
     /// Subscribes, and says what was missed since `last_seen`.
@@ -158,9 +186,9 @@ impl Live {
                 if recent
                     .events
                     .front()
-                    .is_some_and(|oldest| oldest.seq <= seen + 1) =>
+                    .is_some_and(|oldest| oldest.seq <= Some(seen + 1)) =>
             {
-                let events = recent.events.iter().filter(|e| e.seq > seen).cloned();
+                let events = recent.events.iter().filter(|e| e.seq > Some(seen)).cloned();
                 Missed::Events(events.collect())
             }
             _ => Missed::TooMuch,
@@ -214,7 +242,7 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/events", tag = "live", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event seen: what came after it is sent first")),
-    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids and versions), reload (more was missed than is kept), token_expired and session_ended (the stream ends)", content_type = "text/event-stream"),
+    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions and `by`, the name of who changed it), presence (no id: who is on a setlist page, see POST /api/presence), reload (more was missed than is kept), token_expired and session_ended (the stream ends)", content_type = "text/event-stream"),
               (status = 429, description = "rate_limited: this member has too many streams open", body = app::api::ErrorBody)))]
 async fn events(
     State(state): State<AppState>,
@@ -266,10 +294,11 @@ async fn events(
 }
 
 fn event_of(event: &LiveEvent) -> Event {
-    Event::default()
-        .id(event.seq.to_string())
-        .event(event.name)
-        .data(&event.data)
+    let sse = Event::default().event(event.name).data(&event.data);
+    match event.seq {
+        Some(seq) => sse.id(seq.to_string()),
+        None => sse,
+    }
 }
 
 /// An event without data, carrying the newest id known, if any.

@@ -50,6 +50,9 @@ const SQLITE_POLLS: Polls = Polls {
 /// How long the listener waits before reconnecting to a database that is away.
 const RECONNECT_AFTER: Duration = Duration::from_millis(500);
 
+/// How often pages that stopped saying they are open are let go.
+const PRESENCE_LAPSES_EVERY: Duration = Duration::from_secs(5);
+
 /// How often audit events and throttle entries past their time are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -77,6 +80,11 @@ pub fn spawn(state: &AppState) {
                 tracing::warn!(error = %e, "signing key sync failed");
             }
         }
+    });
+    let presence = state.clone();
+    every(PRESENCE_LAPSES_EVERY, move || {
+        let state = presence.clone();
+        async move { state.live.lapse_presence(now_ms()) }
     });
     let prune = state.clone();
     every(PRUNE_EVERY, move || {
@@ -159,6 +167,7 @@ async fn apply(state: &AppState, change: Change) {
             state.reads.invalidate();
             state.live.publish(&change);
         }
+        Change::Presence { presence, at_ms } => state.live.tell_presence(&presence, at_ms),
         Change::Resync => resync(state).await,
     }
 }

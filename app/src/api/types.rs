@@ -334,6 +334,51 @@ pub struct AuditPage {
     pub next_before: Option<String>,
 }
 
+/// The data of the live stream's setlist events (`GET /api/events`):
+/// `setlist_created`, `setlist_changed` and `setlist_deleted` (no version),
+/// and `song_patched` (with the song). `by` is the display name of the member
+/// who made the change, so a page can say "Max reordered the set".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SetlistEvent {
+    #[serde(alias = "setlist_id")]
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub song_id: Option<String>,
+    #[serde(default)]
+    pub by: String,
+}
+
+/// What a member is doing on a setlist page, as others see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    Viewing,
+    /// Has unsaved changes in the editor.
+    Editing,
+    Left,
+}
+
+/// `POST /api/presence`: "I am on this setlist page, doing this".
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PresenceInput {
+    pub setlist_id: String,
+    pub activity: Activity,
+}
+
+/// One member on a setlist page; also the data of the `presence` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Presence {
+    pub setlist_id: String,
+    pub user_id: String,
+    pub name: String,
+    pub activity: Activity,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

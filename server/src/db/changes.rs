@@ -10,6 +10,7 @@
 //! Payloads carry ids and times only: PostgreSQL caps them at 8000 bytes, and
 //! a notification is visible to every role that can `LISTEN`.
 
+use app::api::Presence;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
@@ -30,13 +31,18 @@ pub enum Change {
     KeysChanged,
     /// A setlist was written; `version` is `None` when it was deleted,
     /// `song_id` names the song of a tempo or notes patch. `seq` is the
-    /// setlists' change counter after the write: the live events' id.
+    /// setlists' change counter after the write: the live events' id. `by`
+    /// is the display name of the member who wrote it.
     Setlist {
         id: String,
         version: Option<i64>,
         seq: i64,
         song_id: Option<String>,
+        #[serde(default)]
+        by: String,
     },
+    /// A member is on a setlist page (or left it): not stored, only told.
+    Presence { presence: Presence, at_ms: i64 },
     /// Too much to say in one payload: re-read everything.
     Resync,
 }

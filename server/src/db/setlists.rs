@@ -86,6 +86,7 @@ pub async fn insert(
     id: &str,
     input: &SetlistInput,
     now: i64,
+    by: &str,
 ) -> Result<(Setlist, Change), sqlx::Error> {
     let mut tx = pool.begin().await?;
     let (song_count, total) = totals(&input.songs);
@@ -105,7 +106,7 @@ pub async fn insert(
     .await?;
     insert_songs(&mut tx, id, &input.songs, &[]).await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    let change = record_change(&mut tx, id, Some(setlist.version), None).await?;
+    let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
     Ok((setlist, change))
 }
@@ -117,6 +118,7 @@ pub async fn replace(
     expected: i64,
     input: &SetlistInput,
     now: i64,
+    by: &str,
 ) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
     let (song_count, total) = totals(&input.songs);
@@ -150,7 +152,7 @@ pub async fn replace(
         .await?;
     insert_songs(&mut tx, id, &input.songs, &existing).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    let change = record_change(&mut tx, id, Some(setlist.version), None).await?;
+    let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
     Ok((setlist, change))
 }
@@ -164,6 +166,7 @@ pub async fn patch_song(
     expected: Option<i64>,
     patch: &SongPatch,
     now: i64,
+    by: &str,
 ) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
     let bumped = sqlx::query(
@@ -199,13 +202,13 @@ pub async fn patch_song(
         return Err(WriteError::NotFound);
     }
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    let change = record_change(&mut tx, id, Some(setlist.version), Some(song_id)).await?;
+    let change = record_change(&mut tx, id, Some(setlist.version), Some(song_id), by).await?;
     tx.commit().await?;
     Ok((setlist, change))
 }
 
 /// Deletes the setlist; `None` when there was none.
-pub async fn delete(pool: &Pool, id: &str) -> Result<Option<Change>, sqlx::Error> {
+pub async fn delete(pool: &Pool, id: &str, by: &str) -> Result<Option<Change>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     let deleted = sqlx::query("DELETE FROM setlists WHERE id = $1")
         .bind(id)
@@ -215,7 +218,7 @@ pub async fn delete(pool: &Pool, id: &str) -> Result<Option<Change>, sqlx::Error
     if deleted == 0 {
         return Ok(None);
     }
-    let change = record_change(&mut tx, id, None, None).await?;
+    let change = record_change(&mut tx, id, None, None, by).await?;
     tx.commit().await?;
     Ok(Some(change))
 }
@@ -230,6 +233,7 @@ async fn record_change(
     id: &str,
     version: Option<i64>,
     song_id: Option<&str>,
+    by: &str,
 ) -> Result<Change, sqlx::Error> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE change_counters SET value = value + 1 WHERE name = 'setlists' RETURNING value",
@@ -241,6 +245,7 @@ async fn record_change(
         version,
         seq,
         song_id: song_id.map(str::to_string),
+        by: by.to_string(),
     };
     announce(tx, &change).await?;
     Ok(change)

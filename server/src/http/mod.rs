@@ -10,6 +10,7 @@ pub mod headers;
 pub mod observe;
 mod openapi;
 mod ops;
+mod presence;
 mod sessions;
 mod setlists;
 pub mod users;
@@ -38,6 +39,7 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
         .merge(audit::router())
         .merge(ops::api_router())
         .merge(crate::live::router())
+        .merge(presence::router())
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })

@@ -4,9 +4,9 @@
 //! being repeated on every handler.
 
 use app::api::{
-    AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
-    PasswordChange, PasswordReset, Role, SessionInfo, Setlist, SetlistInput, SetlistSummary, Song,
-    SongInput, SongPatch, TokenResponse, User,
+    Activity, AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
+    PasswordChange, PasswordReset, Presence, PresenceInput, Role, SessionInfo, Setlist,
+    SetlistInput, SetlistSummary, Song, SongInput, SongPatch, TokenResponse, User,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -17,7 +17,7 @@ use utoipa::{
     },
 };
 
-use super::{audit, auth, ops, sessions, setlists, users};
+use super::{audit, auth, ops, presence, sessions, setlists, users};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,12 +34,12 @@ use super::{audit, auth, ops, sessions, setlists, users};
         sessions::end_member_session,
         audit::list,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
-        crate::live::events,
+        crate::live::events, presence::announce,
     ),
     components(schemas(
         AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
         PasswordChange, PasswordReset, Role, SessionInfo, Setlist, SetlistInput, SetlistSummary,
-        Song, SongInput, SongPatch, TokenResponse, User,
+        Song, SongInput, SongPatch, TokenResponse, User, Activity, Presence, PresenceInput,
     )),
     modifiers(&SecurityAndErrors),
 )]

@@ -40,12 +40,13 @@ async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Response>
     responses((status = 201, description = "Created (manager only); `Location` names it", body = Setlist)))]
 async fn create(
     State(state): State<AppState>,
-    _: Manager,
+    Manager(caller): Manager,
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
     validated(validate_setlist(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
-    let (setlist, change) = db::setlists::insert(&state.db, &id, &input, now()).await?;
+    let (setlist, change) =
+        db::setlists::insert(&state.db, &id, &input, now(), &caller.name).await?;
     state.setlist_changed(&change);
     let location =
         HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
@@ -80,7 +81,7 @@ async fn read(
               (status = 409, description = "Stale version: nothing changed; `current_version` tells the new one", body = ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
-    _: Manager,
+    Manager(caller): Manager,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<SetlistInput>,
@@ -96,9 +97,10 @@ async fn replace(
     }
     validated(errors)?;
     let expected = expected.unwrap_or_default();
-    let (setlist, change) = db::setlists::replace(&state.db, &id, expected, &input, now())
-        .await
-        .map_err(write_error)?;
+    let (setlist, change) =
+        db::setlists::replace(&state.db, &id, expected, &input, now(), &caller.name)
+            .await
+            .map_err(write_error)?;
     state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
@@ -109,7 +111,7 @@ async fn replace(
               (status = 409, description = "A `version` or `If-Match` was sent and is stale: nothing changed", body = ErrorBody)))]
 async fn patch_song(
     State(state): State<AppState>,
-    _: AuthUser,
+    AuthUser(caller): AuthUser,
     Path((id, song_id)): Path<(String, String)>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<SongPatch>,
@@ -117,10 +119,17 @@ async fn patch_song(
     let (id, song_id) = (parse_id(&id)?, parse_id(&song_id)?);
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
-    let (setlist, change) =
-        db::setlists::patch_song(&state.db, &id, &song_id, expected, &patch, now())
-            .await
-            .map_err(write_error)?;
+    let (setlist, change) = db::setlists::patch_song(
+        &state.db,
+        &id,
+        &song_id,
+        expected,
+        &patch,
+        now(),
+        &caller.name,
+    )
+    .await
+    .map_err(write_error)?;
     state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
@@ -130,10 +139,10 @@ async fn patch_song(
     responses((status = 204, description = "Deleted (manager only)")))]
 async fn remove(
     State(state): State<AppState>,
-    _: Manager,
+    Manager(caller): Manager,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if let Some(change) = db::setlists::delete(&state.db, &parse_id(&id)?).await? {
+    if let Some(change) = db::setlists::delete(&state.db, &parse_id(&id)?, &caller.name).await? {
         state.setlist_changed(&change);
         Ok(StatusCode::NO_CONTENT)
     } else {

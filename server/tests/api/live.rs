@@ -93,6 +93,11 @@ async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it
     assert_eq!(events[0].0, "setlist_created");
     assert_eq!(events[1].0, "setlist_changed");
     assert!(events[1].2.contains(&id) && events[1].2.contains("\"version\":2"));
+    assert!(
+        events[1].2.contains("\"by\":\"Max the Manager\""),
+        "says who: {}",
+        events[1].2
+    );
     let last_seen = events[1].1.clone();
     drop(stream);
 
@@ -187,4 +192,88 @@ async fn a_write_on_one_instance_reaches_streams_on_the_other() {
     assert_eq!(seen_on_b[0].0, "setlist_created");
     assert!(seen_on_b[0].2.contains(&id));
     assert_eq!(seen_on_a[0].1, seen_on_b[0].1, "one id on every instance");
+
+    // Presence told on A is on B's board and B's streams too.
+    let viewing = json!({ "setlist_id": id, "activity": "editing" });
+    let told = a
+        .authed(Method::POST, "/api/presence", &manager)
+        .json(&viewing)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(told.status(), StatusCode::OK);
+    let heard = next_events(&mut on_b, 1).await;
+    assert_eq!(heard[0].0, "presence");
+    assert!(heard[0].2.contains("\"activity\":\"editing\""));
+    let drummer_arrives = json!({ "setlist_id": id, "activity": "viewing" });
+    let on_page = b
+        .authed(Method::POST, "/api/presence", &drummer)
+        .json(&drummer_arrives)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = body(on_page)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.contains(&"Max the Manager".to_string()), "{names:?}");
+}
+
+/// "Dee is viewing", "Max is editing": told by the pages, with names from
+/// their tokens, news only once, a goodbye heard by the others.
+#[tokio::test]
+async fn presence_on_a_setlist_page_is_told_to_the_band() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await.access_token;
+    let drummer = app.login("drummer").await.access_token;
+    let id = create_setlist(&app, &manager, "Together").await;
+    let mut managers_stream = open_stream(&app, &manager, None).await;
+    let tell = |token: &str, activity: &str| {
+        app.authed(Method::POST, "/api/presence", token)
+            .json(&json!({ "setlist_id": id, "activity": activity }))
+            .send()
+    };
+
+    let answer = tell(&drummer, "viewing").await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let present = body(answer).await;
+    assert_eq!(present.as_array().unwrap().len(), 1);
+    assert_eq!(present[0]["name"], "Dee the Drummer");
+    assert_eq!(present[0]["activity"], "viewing");
+    // A heartbeat is not news; leaving is.
+    tell(&drummer, "viewing").await.unwrap();
+    tell(&drummer, "left").await.unwrap();
+    let events = next_events(&mut managers_stream, 2).await;
+    assert_eq!(events[0].0, "presence");
+    assert!(events[0].1.is_empty(), "presence has no event id");
+    assert!(events[0].2.contains("\"name\":\"Dee the Drummer\""));
+    assert!(events[1].2.contains("\"activity\":\"left\""));
+
+    // Someone else's name cannot be claimed, and bad input is refused.
+    let forged = app
+        .authed(Method::POST, "/api/presence", &drummer)
+        .json(&json!({ "setlist_id": id, "activity": "viewing", "name": "Max", "user_id": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(forged).await[0]["name"], "Dee the Drummer");
+    let unknown_activity = tell(&drummer, "dancing").await.unwrap();
+    assert_eq!(unknown_activity.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_id = app
+        .authed(Method::POST, "/api/presence", &drummer)
+        .json(&json!({ "setlist_id": "../x", "activity": "viewing" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(bad_id.status().is_client_error());
+    let anonymous = app
+        .request(Method::POST, "/api/presence")
+        .json(&json!({ "setlist_id": id, "activity": "viewing" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }

@@ -1,0 +1,44 @@
+//! `POST /api/presence`: a setlist page says who is on it (`crate::presence`).
+
+use app::api::{Presence, PresenceInput};
+use axum::{Json, Router, extract::State, routing::post};
+
+use super::extract::{ApiJson, parse_id};
+use crate::{
+    auth::extract::AuthUser,
+    clock::now_ms,
+    db::changes::{self, Change},
+    error::ApiResult,
+    state::AppState,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/presence", post(announce))
+}
+
+#[utoipa::path(post, path = "/api/presence", tag = "live", security(("bearer" = [])), request_body = PresenceInput,
+    responses((status = 200, description = "Told to every open stream (a `presence` event when it is news); the answer: who is on that setlist page now, the caller included", body = [Presence])))]
+async fn announce(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ApiJson(input): ApiJson<PresenceInput>,
+) -> ApiResult<Json<Vec<Presence>>> {
+    // The name and id come from the token: nobody can appear as someone else.
+    let presence = Presence {
+        setlist_id: parse_id(&input.setlist_id)?,
+        user_id: caller.user_id.clone(),
+        name: caller.name.clone(),
+        activity: input.activity,
+    };
+    let at_ms = now_ms();
+    if state.changes_pushed_by_database {
+        let change = Change::Presence {
+            presence: presence.clone(),
+            at_ms,
+        };
+        changes::announce(&mut *state.db.acquire().await?, &change).await?;
+    }
+    // Told here at once; the database's echo is then no news.
+    state.live.tell_presence(&presence, at_ms);
+    Ok(Json(state.live.presence.on(&presence.setlist_id)))
+}
