@@ -23,6 +23,7 @@ which busy connections spread thin: /healthz (the HTTP exchange alone),
 Usage: scripts/bench.sh [seconds per case] [case …]   (builds the release first)
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -171,10 +172,12 @@ def run_sessions(seconds, threads, make_session, step):
     return {"requests": len(latencies), "p50_ms": pick(0.5), "p99_ms": pick(0.99), "non_2xx": failures[0]}
 
 
-def main():
-    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+@contextlib.contextmanager
+def running_server(prefix="backstage-bench-"):
+    """The release server on a free port with a fresh SQLite database:
+    yields (port, process, data folder); stops it and deletes the folder."""
     port = free_port()
-    data = tempfile.mkdtemp(prefix="backstage-bench-")
+    data = tempfile.mkdtemp(prefix=prefix)
     env = dict(
         os.environ,
         LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
@@ -190,6 +193,16 @@ def main():
                     break
             except OSError:
                 time.sleep(0.05)
+        yield port, server, data
+    finally:
+        server.terminate()
+        server.wait()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def main():
+    seconds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    with running_server() as (port, server, data):
         token, _ = login(port)
         ids = seed(port, token)
         auth = f"Authorization: Bearer {token}"
@@ -284,10 +297,6 @@ def main():
             result["peak_rss_mib_so_far"] = memory_mib(server.pid)
             results[name] = result
         peak = memory_mib(server.pid)
-    finally:
-        server.terminate()
-        server.wait()
-        shutil.rmtree(data, ignore_errors=True)
 
     print(f"{'case':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>11} {'non-2xx':>8} {'peak MiB':>9}")
     for name, r in results.items():

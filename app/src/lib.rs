@@ -6,6 +6,7 @@
 
 pub mod api;
 mod components;
+pub mod live;
 mod pages;
 pub mod session;
 
@@ -45,11 +46,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    Session::provide();
+    let live = live::Live::provide(Session::provide());
     view! {
         <Title text="Backstage"/>
         <Router>
             <TopBar/>
+            // Live changes are announced here, politely: never stealing focus.
+            <p class="visually-hidden" role="status" aria-live="polite" data-testid="live-announcer">
+                {move || live.announcement().get()}
+            </p>
             <main>
                 <Routes fallback=|| view! {
                     <section class="card">

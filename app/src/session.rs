@@ -68,6 +68,10 @@ pub struct Session {
     token: RwSignal<Option<AccessToken>>,
     /// A refresh the server asked us to repeat is scheduled.
     retry_pending: RwSignal<bool>,
+    /// Why the member was signed out without asking, for the login page.
+    notice: RwSignal<Option<&'static str>>,
+    /// "Log out" was pressed: the stream that ends with it is no news.
+    leaving: RwSignal<bool>,
 }
 
 /// Refresh this long before the token expires.
@@ -82,6 +86,8 @@ impl Session {
             user: RwSignal::new(None),
             token: RwSignal::new(None),
             retry_pending: RwSignal::new(false),
+            notice: RwSignal::new(None),
+            leaving: RwSignal::new(false),
         };
         provide_context(session);
         Effect::new(move |_| {
@@ -98,6 +104,32 @@ impl Session {
 
     pub fn status(&self) -> Status {
         self.status.get()
+    }
+
+    pub fn status_untracked(&self) -> Status {
+        self.status.get_untracked()
+    }
+
+    /// The server ended this session (a revoke, a logout elsewhere, a
+    /// disabled account): signed out, with a word for the login page.
+    pub fn ended_elsewhere(&self) {
+        if self.leaving.get_untracked() {
+            return self.forget();
+        }
+        self.notice.set(Some(
+            "Your session has ended: it was signed out elsewhere or by a manager. Log in again to continue.",
+        ));
+        self.forget();
+    }
+
+    /// "Log out" was pressed and is under way.
+    pub fn is_leaving(&self) -> bool {
+        self.leaving.get_untracked()
+    }
+
+    /// Why the member was signed out, if it was not their doing.
+    pub fn notice(&self) -> Option<&'static str> {
+        self.notice.get()
     }
 
     pub fn user(&self) -> Option<User> {
@@ -135,6 +167,7 @@ impl Session {
 
     /// Ends the session on the server (revoking the refresh family) and here.
     pub async fn logout(&self) -> Result<(), ApiFailure> {
+        self.leaving.set(true);
         let result = client::send::<(), ()>(Method::Post, "/api/auth/logout", None, None).await;
         self.forget();
         result
@@ -197,6 +230,8 @@ impl Session {
     }
 
     fn accept(&self, answer: TokenResponse) {
+        self.notice.set(None);
+        self.leaving.set(false);
         let lifetime_ms = answer.expires_in as f64 * 1000.0;
         let expires_at_ms = now_ms() + lifetime_ms;
         let refresh_at_ms = now_ms() + refresh_delay_ms(lifetime_ms);

@@ -12,7 +12,7 @@ test("a drummer's direct API write is refused with 403", async ({ request }) => 
   expect((await write.json()).error.code).toBe('forbidden');
 });
 
-test('two managers editing one setlist: the second sees the conflict and keeps their input', async ({ browser, request }) => {
+test('two managers editing one name: the second is asked, sees both values and keeps their input', async ({ browser, request }) => {
   const id = await createSetlist(request, 'Conflict night', [{ title: 'Opener', duration_secs: 200 }]);
   const first = await (await browser.newContext()).newPage();
   const second = await (await browser.newContext()).newPage();
@@ -22,19 +22,50 @@ test('two managers editing one setlist: the second sees the conflict and keeps t
     await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Conflict night');
   }
 
+  await second.getByLabel('Name', { exact: true }).fill('Second edit, typed with care');
   await first.getByLabel('Name', { exact: true }).fill('First edit');
   await first.getByRole('button', { name: 'Save setlist' }).click();
   await expect(first.getByText('Saved (version 2).')).toBeVisible();
 
-  await second.getByLabel('Name', { exact: true }).fill('Second edit, typed with care');
-  await second.getByRole('button', { name: 'Save setlist' }).click();
-  await expect(second.getByText(/Someone else changed this setlist/)).toBeVisible();
+  // The second editor hears of it at once: the same field, so it asks.
+  const conflicts = second.getByTestId('conflicts');
+  await expect(conflicts).toContainText('Name: yours “Second edit, typed with care”, theirs “First edit”');
   await expect(second.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
-
-  await second.getByRole('button', { name: 'Save mine over theirs' }).click();
+  await second.getByRole('button', { name: 'Keep mine for Name' }).click();
+  await expect(conflicts).toHaveCount(0);
+  await second.getByRole('button', { name: 'Save setlist' }).click();
   await expect(second.getByText('Saved (version 3).')).toBeVisible();
-  await first.reload();
+  // The first editor, with nothing unsaved, follows without a reload.
   await expect(first.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
+});
+
+test('a save that meets a newer version merges it and saves, without a live stream', async ({ browser, request }) => {
+  const id = await createSetlist(request, 'Offline merge', [
+    { title: 'Walk', duration_secs: 255 },
+    { title: 'Rope', duration_secs: 259 },
+  ]);
+  const manager = await (await browser.newContext()).newPage();
+  // No live events reach this editor: it learns of the change from the 409.
+  await manager.route('**/api/events', (route) => route.abort());
+  await logIn(manager, 'manager');
+  await manager.goto(`/setlists/${id}`);
+  await manager.getByLabel('Venue').fill('The Forum');
+
+  const { token } = await apiToken(request, 'drummer');
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const rope = setlist.songs[1];
+  const patched = await request.patch(`/api/setlists/${id}/songs/${rope.id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { bpm: 148, notes: 'half-time bridge' },
+  });
+  expect(patched.status()).toBe(200);
+
+  await manager.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(manager.getByText('Saved (version 3).')).toBeVisible();
+  const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(saved.venue).toBe('The Forum');
+  expect(saved.songs[1].bpm).toBe(148);
+  expect(saved.songs[1].notes).toBe('half-time bridge');
 });
 
 test.describe('a revoked member', () => {

@@ -58,6 +58,7 @@ pub fn Login() -> impl IntoView {
         <section class="card narrow">
             <h1>"Log in"</h1>
             <p class="muted">"Your backstage pass for the band's setlists."</p>
+            {move || session.notice().map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
             // novalidate: the app's own checks run and are announced (role=alert).
             <form method="post" novalidate on:submit=submit>
                 <label for="username">"Username"</label>

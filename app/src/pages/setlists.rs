@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::{
     api::{SetlistSummary, client},
     components::{LoadFailure, RequireAuth, show_length},
+    live::{LiveMessage, use_live},
     session::use_session,
 };
 
@@ -22,6 +23,32 @@ fn SetlistsOverview() -> impl IntoView {
         session,
         Signal::from("/api/setlists".to_owned()),
     );
+    // Live: another member's create, rename or delete re-reads the list
+    // (a cached read on the server), and is said in words.
+    let live = use_live();
+    live.subscribe(move |message| {
+        let (event, what) = match message {
+            LiveMessage::SetlistCreated(e) => (e, "added a setlist"),
+            LiveMessage::SetlistChanged(e) => (e, "changed"),
+            LiveMessage::SetlistDeleted(e) => (e, "deleted"),
+            LiveMessage::Reload => return setlists.refetch(),
+            _ => return,
+        };
+        let known = setlists.with_untracked(|list| {
+            list.as_ref()
+                .and_then(|list| list.as_ref().ok())
+                .and_then(|list| list.iter().find(|s| s.id == event.id))
+                .map(|s| format!("“{}”", s.name))
+        });
+        let by_someone_else = session.user().is_none_or(|me| me.display_name != event.by);
+        if by_someone_else && !event.by.is_empty() {
+            live.announce(match known {
+                Some(name) if what != "added a setlist" => format!("{} {what} {name}.", event.by),
+                _ => format!("{} {what}.", event.by),
+            });
+        }
+        setlists.refetch();
+    });
     view! {
         <section class="card">
             <div class="row centered">
@@ -32,7 +59,8 @@ fn SetlistsOverview() -> impl IntoView {
                     </p>
                 </Show>
             </div>
-            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading setlists…"</p> }>
+            // A Transition keeps the rows on screen while a live change re-reads them.
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading setlists…"</p> }>
                 {move || setlists.get().map(|result| match result {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
@@ -42,7 +70,7 @@ fn SetlistsOverview() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! { <SetlistTable list/> }.into_any(),
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }

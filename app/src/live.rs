@@ -1,0 +1,353 @@
+//! The browser's end of `GET /api/events`: one stream per tab while a member
+//! is signed in, read with `fetch` so that the in-memory access token travels
+//! in `Authorization` — `EventSource` cannot send headers, and a token in
+//! the URL would land in logs and history.
+//!
+//! The stream ends when its token expires; the loop reconnects with the
+//! refreshed token and `Last-Event-ID`, so nothing in between is missed. A
+//! stream ended by a revoke (`session_ended`) tries one refresh: a revoked
+//! signing key only needs a new token, a revoked member or session is
+//! signed out, and the login page says why.
+//!
+//! Pages subscribe with [`Live::subscribe`]; a subscription ends with the
+//! component that made it.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{Presence, SetlistEvent},
+    session::Session,
+};
+
+/// What a page hears.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LiveMessage {
+    SetlistCreated(SetlistEvent),
+    SetlistChanged(SetlistEvent),
+    SongPatched(SetlistEvent),
+    SetlistDeleted(SetlistEvent),
+    Presence(Presence),
+    /// More was missed than the server keeps: re-read what is shown.
+    Reload,
+}
+
+impl LiveMessage {
+    /// The message of one server-sent event; `None` for control events.
+    #[cfg(any(feature = "hydrate", test))]
+    fn of(event: &SseEvent) -> Option<LiveMessage> {
+        let setlist = || serde_json::from_str::<SetlistEvent>(&event.data).ok();
+        Some(match event.name.as_str() {
+            "setlist_created" => LiveMessage::SetlistCreated(setlist()?),
+            "setlist_changed" => LiveMessage::SetlistChanged(setlist()?),
+            "song_patched" => LiveMessage::SongPatched(setlist()?),
+            "setlist_deleted" => LiveMessage::SetlistDeleted(setlist()?),
+            "presence" => LiveMessage::Presence(serde_json::from_str(&event.data).ok()?),
+            "reload" => LiveMessage::Reload,
+            _ => return None,
+        })
+    }
+
+    /// The setlist it is about, if any.
+    pub fn setlist_id(&self) -> Option<&str> {
+        match self {
+            LiveMessage::SetlistCreated(e)
+            | LiveMessage::SetlistChanged(e)
+            | LiveMessage::SongPatched(e)
+            | LiveMessage::SetlistDeleted(e) => Some(&e.id),
+            LiveMessage::Presence(p) => Some(&p.setlist_id),
+            LiveMessage::Reload => None,
+        }
+    }
+}
+
+type Listener = Rc<dyn Fn(&LiveMessage)>;
+
+/// The tab's live feed, provided as context; cheap to copy.
+#[derive(Clone, Copy)]
+pub struct Live {
+    listeners: StoredValue<Vec<(u64, Listener)>, LocalStorage>,
+    next_listener: StoredValue<u64>,
+    /// The text of the polite live region that announces changes.
+    announcement: RwSignal<String>,
+}
+
+impl Live {
+    pub fn provide(session: Session) -> Live {
+        let live = Live {
+            listeners: StoredValue::new_local(Vec::new()),
+            next_listener: StoredValue::new(0),
+            announcement: RwSignal::new(String::new()),
+        };
+        provide_context(live);
+        #[cfg(feature = "hydrate")]
+        {
+            let running = StoredValue::new(false);
+            Effect::new(move |_| {
+                if session.status() == crate::session::Status::SignedIn && !running.get_value() {
+                    running.set_value(true);
+                    leptos::task::spawn_local(async move {
+                        stream::follow(session, live).await;
+                        running.set_value(false);
+                    });
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = session;
+        live
+    }
+
+    /// Calls `listener` with every message until the calling component goes.
+    pub fn subscribe(&self, listener: impl Fn(&LiveMessage) + 'static) {
+        let id = self.next_listener.get_value();
+        self.next_listener.set_value(id + 1);
+        self.listeners
+            .update_value(|all| all.push((id, Rc::new(listener))));
+        let listeners = self.listeners;
+        on_cleanup(move || {
+            listeners.try_update_value(|all| all.retain(|(other, _)| *other != id));
+        });
+    }
+
+    /// Says `text` through the polite live region (never moving focus).
+    pub fn announce(&self, text: impl Into<String>) {
+        self.announcement.set(text.into());
+    }
+
+    pub fn announcement(&self) -> Signal<String> {
+        self.announcement.into()
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn dispatch(&self, message: &LiveMessage) {
+        // Copied out first: a listener may subscribe or leave meanwhile.
+        let listeners: Vec<Listener> = self
+            .listeners
+            .with_value(|all| all.iter().map(|(_, l)| l.clone()).collect());
+        for listener in listeners {
+            listener(message);
+        }
+    }
+}
+
+pub fn use_live() -> Live {
+    expect_context::<Live>()
+}
+
+#[cfg(any(feature = "hydrate", test))]
+/// One server-sent event, as far as this app reads them.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SseEvent {
+    name: String,
+    id: Option<String>,
+    data: String,
+}
+
+/// Cuts a `text/event-stream` body into events as its chunks arrive.
+#[cfg(any(feature = "hydrate", test))]
+#[derive(Default)]
+struct SseParser {
+    pending: Vec<u8>,
+}
+
+#[cfg(any(feature = "hydrate", test))]
+impl SseParser {
+    fn push(&mut self, chunk: &[u8]) -> Vec<SseEvent> {
+        self.pending.extend_from_slice(chunk);
+        let mut events = Vec::new();
+        // A block ends with a blank line; it is whole UTF-8 even when the
+        // chunks split a character.
+        while let Some(end) = self.pending.windows(2).position(|w| w == b"\n\n") {
+            let block: Vec<u8> = self.pending.drain(..end + 2).collect();
+            let text = String::from_utf8_lossy(&block);
+            let mut event = SseEvent::default();
+            for line in text.lines() {
+                let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match field {
+                    "event" => event.name = value.to_string(),
+                    "id" => event.id = Some(value.to_string()),
+                    "data" if event.data.is_empty() => event.data = value.to_string(),
+                    "data" => {
+                        event.data.push('\n');
+                        event.data.push_str(value);
+                    }
+                    _ => {} // comments (keep-alives) and unknown fields
+                }
+            }
+            if !event.name.is_empty() || !event.data.is_empty() {
+                events.push(event);
+            }
+        }
+        events
+    }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// The id of the last event seen: where a reconnect resumes.
+    static LAST_EVENT_ID: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(feature = "hydrate")]
+mod stream {
+    use std::time::Duration;
+
+    use gloo_net::http::RequestBuilder;
+    use gloo_timers::future::sleep;
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::ReadableStreamDefaultReader;
+
+    use super::*;
+    use crate::session::Status;
+
+    /// How a stream ended, and so what to do next.
+    enum Ended {
+        /// The token ran out, the server is draining, or the network broke.
+        Reconnect,
+        /// The server refused the token (401) or ended the stream over it.
+        Refused,
+        /// Too many streams (429) or a server error: wait first.
+        WaitFor(Duration),
+    }
+
+    /// Follows the stream for as long as the member is signed in.
+    pub async fn follow(session: Session, live: Live) {
+        let mut failures = 0u32;
+        while session.status_untracked() == Status::SignedIn {
+            let Ok(token) = session.access_token().await else {
+                sleep(Duration::from_secs(2)).await;
+                continue;
+            };
+            match read_once(&token, live).await {
+                Ended::Reconnect => failures = 0,
+                Ended::Refused => {
+                    if session.status_untracked() != Status::SignedIn || session.is_leaving() {
+                        return; // the member's own "Log out"
+                    }
+                    // A new key needs only a new token; a revoked member or
+                    // session cannot get one and is signed out.
+                    match session.refresh_now().await {
+                        Ok(_) => {}
+                        Err(failure) if failure.status != 0 && !failure.asks_to_retry() => {
+                            session.ended_elsewhere();
+                            return;
+                        }
+                        Err(_) => sleep(Duration::from_secs(2)).await,
+                    }
+                }
+                Ended::WaitFor(pause) => {
+                    failures += 1;
+                    sleep(pause.max(Duration::from_secs(failures.min(10) as u64))).await;
+                }
+            }
+        }
+    }
+
+    async fn read_once(token: &str, live: Live) -> Ended {
+        let mut request = RequestBuilder::new("/api/events")
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Accept", "text/event-stream");
+        if let Some(id) = LAST_EVENT_ID.with(|last| last.borrow().clone()) {
+            request = request.header("Last-Event-ID", &id);
+        }
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(_) => return Ended::WaitFor(Duration::from_secs(1)),
+        };
+        match response.status() {
+            200 => {}
+            401 => return Ended::Refused,
+            status => {
+                let seconds = response
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or(if status == 429 { 5 } else { 2 });
+                return Ended::WaitFor(Duration::from_secs(seconds));
+            }
+        }
+        let Some(body) = response.body() else {
+            return Ended::WaitFor(Duration::from_secs(1));
+        };
+        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        let mut parser = SseParser::default();
+        loop {
+            let Ok(chunk) = JsFuture::from(reader.read()).await else {
+                return Ended::Reconnect;
+            };
+            let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            if done {
+                return Ended::Reconnect;
+            }
+            let Ok(value) = js_sys::Reflect::get(&chunk, &JsValue::from_str("value")) else {
+                return Ended::Reconnect;
+            };
+            let bytes = js_sys::Uint8Array::new(&value).to_vec();
+            for event in parser.push(&bytes) {
+                if let Some(id) = &event.id {
+                    LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id.clone()));
+                }
+                match event.name.as_str() {
+                    "session_ended" => return Ended::Refused,
+                    "token_expired" | "reconnect" => return Ended::Reconnect,
+                    _ => {}
+                }
+                if let Some(message) = LiveMessage::of(&event) {
+                    live.dispatch(&message);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_cut_at_blank_lines_whatever_the_chunks() {
+        let body = "event: setlist_changed\nid: 7\ndata: {\"id\":\"s\",\"version\":2,\"by\":\"Max\"}\n\n\
+                    : keep-alive\n\nevent: presence\ndata: {}\n\n";
+        let mut parser = SseParser::default();
+        let mut events = Vec::new();
+        // One byte at a time: the worst a network can do.
+        for byte in body.as_bytes() {
+            events.extend(parser.push(std::slice::from_ref(byte)));
+        }
+        assert_eq!(events.len(), 2, "the comment is no event");
+        assert_eq!(events[0].name, "setlist_changed");
+        assert_eq!(events[0].id.as_deref(), Some("7"));
+        assert_eq!(
+            LiveMessage::of(&events[0]),
+            Some(LiveMessage::SetlistChanged(SetlistEvent {
+                id: "s".into(),
+                version: Some(2),
+                song_id: None,
+                by: "Max".into(),
+            }))
+        );
+        assert_eq!(events[1].id, None, "presence carries no id");
+        assert_eq!(
+            LiveMessage::of(&events[1]),
+            None,
+            "unreadable presence is dropped"
+        );
+    }
+
+    #[test]
+    fn a_character_split_across_chunks_survives() {
+        let body = "event: setlist_created\ndata: {\"id\":\"s\",\"by\":\"Zoë\"}\n\n".as_bytes();
+        let split = body.iter().position(|&b| b == 0xc3).unwrap() + 1;
+        let mut parser = SseParser::default();
+        assert!(parser.push(&body[..split]).is_empty());
+        let events = parser.push(&body[split..]);
+        assert!(events[0].data.contains("Zoë"));
+    }
+}

@@ -1,0 +1,544 @@
+//! The editor's model as plain data, and the three-way merge that lets two
+//! members edit one setlist at once.
+//!
+//! An editor remembers the version it started from (`base`). When someone
+//! else's change arrives (`theirs`, live or as a 409 on save), every field
+//! is merged on its own: what only they changed is taken, what only this
+//! editor changed is kept, and only a field both changed differently is a
+//! conflict — which keeps this editor's value until the person chooses.
+//! So the manager's reorder and the drummer's tempo merge without asking,
+//! and a manager's save never erases a tempo the manager did not touch.
+
+use crate::{
+    api::{Setlist, Song},
+    components::minutes_seconds,
+};
+
+/// A setlist as an editor holds it: the text of every field.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Draft {
+    pub name: String,
+    pub venue: String,
+    pub show_date: String,
+    pub notes: String,
+    pub songs: Vec<DraftSong>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DraftSong {
+    /// `None` for a song added here and not saved yet.
+    pub id: Option<String>,
+    pub title: String,
+    pub artist: String,
+    /// As typed: "3:45".
+    pub length: String,
+    pub bpm: String,
+    pub key: String,
+    pub notes: String,
+}
+
+impl DraftSong {
+    pub fn of(song: &Song) -> DraftSong {
+        DraftSong {
+            id: Some(song.id.clone()),
+            title: song.title.clone(),
+            artist: song.artist.clone(),
+            length: minutes_seconds(song.duration_secs),
+            bpm: song.bpm.map(|b| b.to_string()).unwrap_or_default(),
+            key: song.key.clone(),
+            notes: song.notes.clone(),
+        }
+    }
+
+    /// A song title for messages: the title, or "an untitled song".
+    pub fn label(&self) -> String {
+        match self.title.trim() {
+            "" => "an untitled song".into(),
+            title => format!("“{title}”"),
+        }
+    }
+}
+
+impl Draft {
+    pub fn of(setlist: &Setlist) -> Draft {
+        Draft {
+            name: setlist.name.clone(),
+            venue: setlist.venue.clone(),
+            show_date: setlist.show_date.clone(),
+            notes: setlist.notes.clone(),
+            songs: setlist.songs.iter().map(DraftSong::of).collect(),
+        }
+    }
+
+    fn song(&self, id: &str) -> Option<&DraftSong> {
+        self.songs.iter().find(|s| s.id.as_deref() == Some(id))
+    }
+
+    fn order(&self, within: impl Fn(&str) -> bool) -> Vec<&str> {
+        self.songs
+            .iter()
+            .filter_map(|s| s.id.as_deref())
+            .filter(|id| within(id))
+            .collect()
+    }
+}
+
+/// Which field a conflict is about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Field {
+    Name,
+    Venue,
+    ShowDate,
+    Notes,
+    Order,
+    Song(String, SongField),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SongField {
+    Title,
+    Artist,
+    Length,
+    Bpm,
+    Key,
+    Notes,
+}
+
+impl SongField {
+    pub const ALL: [SongField; 6] = [
+        SongField::Title,
+        SongField::Artist,
+        SongField::Length,
+        SongField::Bpm,
+        SongField::Key,
+        SongField::Notes,
+    ];
+
+    /// Its name in a sentence: "Tempo of “Everlong”".
+    fn label(self) -> &'static str {
+        match self {
+            SongField::Title => "Title",
+            SongField::Artist => "Artist",
+            SongField::Length => "Length",
+            SongField::Bpm => "Tempo",
+            SongField::Key => "Key",
+            SongField::Notes => "Notes",
+        }
+    }
+
+    pub fn of(self, song: &DraftSong) -> &String {
+        match self {
+            SongField::Title => &song.title,
+            SongField::Artist => &song.artist,
+            SongField::Length => &song.length,
+            SongField::Bpm => &song.bpm,
+            SongField::Key => &song.key,
+            SongField::Notes => &song.notes,
+        }
+    }
+
+    fn of_mut(self, song: &mut DraftSong) -> &mut String {
+        match self {
+            SongField::Title => &mut song.title,
+            SongField::Artist => &mut song.artist,
+            SongField::Length => &mut song.length,
+            SongField::Bpm => &mut song.bpm,
+            SongField::Key => &mut song.key,
+            SongField::Notes => &mut song.notes,
+        }
+    }
+}
+
+/// Both changed one field differently: whose value is whose.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conflict {
+    pub field: Field,
+    /// "Name", "Tempo of “Everlong”", "Song order".
+    pub label: String,
+    pub mine: String,
+    pub theirs: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merged {
+    /// The merge, with this editor's values where there are conflicts.
+    pub draft: Draft,
+    pub conflicts: Vec<Conflict>,
+    /// Songs they removed that this editor had changed: kept, as new songs.
+    pub kept: Vec<String>,
+}
+
+/// Merges `mine` and `theirs`, both edited from `base`.
+pub fn merge(base: &Draft, mine: &Draft, theirs: &Draft) -> Merged {
+    let mut conflicts = Vec::new();
+    let mut field = |field: Field, label: &str, b: &String, m: &String, t: &String| {
+        merge_value(b, m, t, || Conflict {
+            field,
+            label: label.to_string(),
+            mine: m.clone(),
+            theirs: t.clone(),
+        })
+        .map_err(|conflict| conflicts.push(conflict))
+        .unwrap_or_else(|()| m.clone())
+    };
+    let name = field(Field::Name, "Name", &base.name, &mine.name, &theirs.name);
+    let venue = field(
+        Field::Venue,
+        "Venue",
+        &base.venue,
+        &mine.venue,
+        &theirs.venue,
+    );
+    let show_date = field(
+        Field::ShowDate,
+        "Show date",
+        &base.show_date,
+        &mine.show_date,
+        &theirs.show_date,
+    );
+    let notes = field(
+        Field::Notes,
+        "Notes",
+        &base.notes,
+        &mine.notes,
+        &theirs.notes,
+    );
+    let (songs, kept) = merge_songs(base, mine, theirs, &mut conflicts);
+    Merged {
+        draft: Draft {
+            name,
+            venue,
+            show_date,
+            notes,
+            songs,
+        },
+        conflicts,
+        kept,
+    }
+}
+
+/// One value: `Ok` the merged value, `Err` a conflict (both changed it).
+fn merge_value(
+    base: &String,
+    mine: &String,
+    theirs: &String,
+    conflict: impl FnOnce() -> Conflict,
+) -> Result<String, Conflict> {
+    if mine == base || mine == theirs {
+        Ok(theirs.clone())
+    } else if theirs == base {
+        Ok(mine.clone())
+    } else {
+        Err(conflict())
+    }
+}
+
+fn merge_songs(
+    base: &Draft,
+    mine: &Draft,
+    theirs: &Draft,
+    conflicts: &mut Vec<Conflict>,
+) -> (Vec<DraftSong>, Vec<String>) {
+    let in_all = |id: &str| mine.song(id).is_some() && theirs.song(id).is_some();
+    let mine_order = mine.order(in_all);
+    let theirs_order = theirs.order(in_all);
+    let reordered_here = mine_order != base.order(in_all);
+    let reordered_there = theirs_order != base.order(in_all);
+    if reordered_here && reordered_there && mine_order != theirs_order {
+        let titles = |draft: &Draft, order: &[&str]| {
+            order
+                .iter()
+                .filter_map(|id| draft.song(id))
+                .map(|s| s.title.clone())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        conflicts.push(Conflict {
+            field: Field::Order,
+            label: "Song order".into(),
+            mine: titles(mine, &mine_order),
+            theirs: titles(theirs, &theirs_order),
+        });
+    }
+    let merged_song = |id: &str, conflicts: &mut Vec<Conflict>| {
+        let (b, m, t) = (base.song(id), mine.song(id)?, theirs.song(id)?);
+        let b = b.unwrap_or(m);
+        let mut song = m.clone();
+        for which in SongField::ALL {
+            let label = format!("{} of {}", which.label(), m.label());
+            match merge_value(which.of(b), which.of(m), which.of(t), || Conflict {
+                field: Field::Song(id.to_string(), which),
+                label,
+                mine: which.of(m).clone(),
+                theirs: which.of(t).clone(),
+            }) {
+                Ok(value) => *which.of_mut(&mut song) = value,
+                Err(conflict) => conflicts.push(conflict),
+            }
+        }
+        Some(song)
+    };
+
+    // Walk the order that wins: theirs unless only this editor reordered.
+    let (lead, other) = if reordered_here {
+        (mine, theirs)
+    } else {
+        (theirs, mine)
+    };
+    // A song they removed that this editor changed stays, as a new song.
+    let edited_but_removed = |id: &str| {
+        let edited = mine
+            .song(id)
+            .filter(|m| base.song(id).is_some_and(|b| b != *m))?;
+        theirs.song(id).is_none().then(|| DraftSong {
+            id: None,
+            ..edited.clone()
+        })
+    };
+    let mut songs = Vec::new();
+    let mut kept = Vec::new();
+    for song in &lead.songs {
+        let Some(id) = song.id.as_deref() else {
+            songs.push(song.clone()); // new here (lead is mine)
+            continue;
+        };
+        if in_all(id) {
+            songs.extend(merged_song(id, conflicts));
+        } else if base.song(id).is_none() {
+            songs.push(song.clone()); // they added it (lead is theirs)
+        } else if let Some(edited) = edited_but_removed(id) {
+            kept.push(edited.title.clone());
+            songs.push(edited);
+        }
+        // Otherwise one side removed it, untouched by the other: gone.
+    }
+    // The other side's additions, after the song they followed there.
+    let mut after: Option<usize> = None;
+    for song in &other.songs {
+        let addition = match song.id.as_deref() {
+            None => Some(song.clone()),
+            Some(id) if base.song(id).is_none() => Some(song.clone()),
+            Some(id) => edited_but_removed(id).inspect(|edited| kept.push(edited.title.clone())),
+        };
+        if let Some(addition) = addition {
+            let at = after.map_or(0, |i| i + 1);
+            songs.insert(at, addition);
+            after = Some(at);
+        } else if let Some(found) = songs.iter().position(|s| s.id.is_some() && s.id == song.id) {
+            after = Some(found);
+        }
+    }
+    (songs, kept)
+}
+
+/// What `by` changed from `before` to `after`, in words: "Max reordered
+/// the set and set the tempo of “Everlong” to 160".
+pub fn describe_change(by: &str, before: &Draft, after: &Draft) -> String {
+    let mut what = Vec::new();
+    if before.name != after.name {
+        what.push(format!("renamed the show to “{}”", after.name));
+    }
+    if before.venue != after.venue || before.show_date != after.show_date {
+        what.push("changed the venue or date".to_string());
+    }
+    if before.notes != after.notes {
+        what.push("changed the show notes".to_string());
+    }
+    let in_both = |id: &str| before.song(id).is_some() && after.song(id).is_some();
+    if before.order(in_both) != after.order(in_both) {
+        what.push("reordered the set".to_string());
+    }
+    for song in &after.songs {
+        let Some(old) = song.id.as_deref().and_then(|id| before.song(id)) else {
+            what.push(format!("added {}", song.label()));
+            continue;
+        };
+        if old.bpm != song.bpm {
+            what.push(match song.bpm.as_str() {
+                "" => format!("cleared the tempo of {}", song.label()),
+                bpm => format!("set the tempo of {} to {bpm}", song.label()),
+            });
+        }
+        if old.notes != song.notes {
+            what.push(format!("changed the notes of {}", song.label()));
+        }
+        let details = |s: &DraftSong| {
+            (
+                s.title.clone(),
+                s.artist.clone(),
+                s.length.clone(),
+                s.key.clone(),
+            )
+        };
+        if details(old) != details(song) {
+            what.push(format!("edited {}", song.label()));
+        }
+    }
+    for song in &before.songs {
+        if song
+            .id
+            .as_deref()
+            .is_some_and(|id| after.song(id).is_none())
+        {
+            what.push(format!("removed {}", song.label()));
+        }
+    }
+    let who = if by.is_empty() { "Someone" } else { by };
+    match what.len() {
+        0 => format!("{who} saved the setlist."),
+        1 => format!("{who} {}.", what[0]),
+        n => format!("{who} {} and {}.", what[..n - 1].join(", "), what[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn song(id: &str, title: &str, bpm: &str) -> DraftSong {
+        DraftSong {
+            id: Some(id.into()),
+            title: title.into(),
+            length: "3:00".into(),
+            bpm: bpm.into(),
+            ..DraftSong::default()
+        }
+    }
+
+    fn show(songs: Vec<DraftSong>) -> Draft {
+        Draft {
+            name: "Roxy".into(),
+            show_date: "2026-12-04".into(),
+            songs,
+            ..Draft::default()
+        }
+    }
+
+    fn titles(draft: &Draft) -> Vec<&str> {
+        draft.songs.iter().map(|s| s.title.as_str()).collect()
+    }
+
+    #[test]
+    fn the_managers_reorder_and_the_drummers_tempo_merge_without_asking() {
+        let base = show(vec![
+            song("a", "A", ""),
+            song("b", "B", ""),
+            song("c", "C", ""),
+        ]);
+        let mut manager = base.clone();
+        manager.songs.swap(0, 2);
+        manager.name = "Roxy, late show".into();
+        let mut drummer = base.clone();
+        drummer.songs[1].bpm = "160".into();
+        drummer.songs[0].notes = "count in slow".into();
+
+        let merged = merge(&base, &manager, &drummer);
+        assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
+        assert_eq!(titles(&merged.draft), ["C", "B", "A"]);
+        assert_eq!(merged.draft.name, "Roxy, late show");
+        assert_eq!(merged.draft.songs[1].bpm, "160", "the tempo survives");
+        assert_eq!(merged.draft.songs[2].notes, "count in slow");
+        // And the other way round: the same result.
+        let merged_back = merge(&base, &drummer, &manager);
+        assert_eq!(merged_back.draft, merged.draft);
+    }
+
+    #[test]
+    fn only_one_field_changed_twice_asks_and_keeps_mine_meanwhile() {
+        let base = show(vec![song("a", "A", "120")]);
+        let mut mine = base.clone();
+        mine.songs[0].bpm = "124".into();
+        mine.venue = "The Roxy".into();
+        let mut theirs = base.clone();
+        theirs.songs[0].bpm = "128".into();
+        let merged = merge(&base, &mine, &theirs);
+        assert_eq!(merged.conflicts.len(), 1);
+        let conflict = &merged.conflicts[0];
+        assert_eq!(conflict.field, Field::Song("a".into(), SongField::Bpm));
+        assert_eq!(conflict.label, "Tempo of “A”");
+        assert_eq!(
+            (conflict.mine.as_str(), conflict.theirs.as_str()),
+            ("124", "128")
+        );
+        assert_eq!(merged.draft.songs[0].bpm, "124");
+        assert_eq!(merged.draft.venue, "The Roxy");
+        // The same change on both sides is no conflict.
+        let same = merge(&base, &mine, &mine);
+        assert!(same.conflicts.is_empty());
+    }
+
+    #[test]
+    fn additions_on_both_sides_keep_their_places_and_removals_stick() {
+        let base = show(vec![
+            song("a", "A", ""),
+            song("b", "B", ""),
+            song("c", "C", ""),
+        ]);
+        let mut mine = base.clone();
+        let new_song = |title: &str| DraftSong {
+            title: title.into(),
+            ..DraftSong::default()
+        };
+        mine.songs.insert(1, new_song("New here"));
+        mine.songs.insert(2, new_song("New too"));
+        mine.songs.retain(|s| s.title != "C");
+        let mut theirs = base.clone();
+        theirs.songs.insert(2, song("d", "D (theirs)", ""));
+        let merged = merge(&base, &mine, &theirs);
+        assert!(merged.conflicts.is_empty());
+        assert_eq!(
+            titles(&merged.draft),
+            ["A", "New here", "New too", "B", "D (theirs)"]
+        );
+    }
+
+    #[test]
+    fn a_song_they_removed_that_i_edited_is_kept_as_new() {
+        let base = show(vec![song("a", "A", ""), song("b", "B", "")]);
+        let mut mine = base.clone();
+        mine.songs[1].bpm = "99".into();
+        let mut theirs = base.clone();
+        theirs.songs.remove(1);
+        theirs.songs.remove(0);
+        let merged = merge(&base, &mine, &theirs);
+        assert_eq!(merged.kept, ["B"]);
+        assert_eq!(titles(&merged.draft), ["B"], "A was untouched here: gone");
+        assert_eq!(merged.draft.songs[0].id, None);
+        assert_eq!(merged.draft.songs[0].bpm, "99");
+    }
+
+    #[test]
+    fn two_different_reorders_are_a_conflict_on_the_order() {
+        let base = show(vec![
+            song("a", "A", ""),
+            song("b", "B", ""),
+            song("c", "C", ""),
+        ]);
+        let mut mine = base.clone();
+        mine.songs.swap(0, 1);
+        let mut theirs = base.clone();
+        theirs.songs.swap(1, 2);
+        let merged = merge(&base, &mine, &theirs);
+        assert_eq!(merged.conflicts.len(), 1);
+        assert_eq!(merged.conflicts[0].field, Field::Order);
+        assert_eq!(merged.conflicts[0].theirs, "A → C → B");
+        assert_eq!(titles(&merged.draft), ["B", "A", "C"], "mine meanwhile");
+    }
+
+    #[test]
+    fn a_change_is_described_in_words() {
+        let before = show(vec![song("a", "Everlong", ""), song("b", "Hero", "")]);
+        let mut after = before.clone();
+        after.songs.swap(0, 1);
+        after.songs[0].bpm = "160".into();
+        assert_eq!(
+            describe_change("Max", &before, &after),
+            "Max reordered the set and set the tempo of “Hero” to 160."
+        );
+        after.songs.pop();
+        assert_eq!(
+            describe_change("Dee", &before, &after),
+            "Dee set the tempo of “Hero” to 160 and removed “Everlong”."
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! What a drummer sees: the running order, and the tempo and notes to set.
+//! It follows the band live: the manager's reorders and edits appear as
+//! they are saved, and a tempo or note being typed is never overwritten.
+
+use leptos::prelude::*;
+
+use super::{
+    draft::{Draft, describe_change},
+    presence::PresenceLine,
+};
+use crate::{
+    api::{
+        Activity, Setlist, Song, SongPatch,
+        client::{self, Method},
+    },
+    components::{ErrorNotice, minutes_seconds, show_length, songs_count},
+    live::{LiveMessage, use_live},
+    session::{Session, use_session},
+};
+
+/// One song's row: what the server last said, and what is typed.
+#[derive(Clone, Copy)]
+struct TempoRow {
+    song: RwSignal<Song>,
+    bpm: RwSignal<String>,
+    notes: RwSignal<String>,
+    /// The tempo and notes as last saved: typing differs from them.
+    saved: StoredValue<(String, String)>,
+    /// The manager removed the song while something was typed in it.
+    removed: RwSignal<bool>,
+}
+
+fn bpm_text(song: &Song) -> String {
+    song.bpm.map(|b| b.to_string()).unwrap_or_default()
+}
+
+impl TempoRow {
+    fn new(song: Song) -> TempoRow {
+        let (bpm, notes) = (bpm_text(&song), song.notes.clone());
+        TempoRow {
+            bpm: RwSignal::new(bpm.clone()),
+            notes: RwSignal::new(notes.clone()),
+            saved: StoredValue::new((bpm, notes)),
+            song: RwSignal::new(song),
+            removed: RwSignal::new(false),
+        }
+    }
+
+    fn id(&self) -> String {
+        self.song.with_untracked(|s| s.id.clone())
+    }
+
+    fn is_typed_in(&self) -> bool {
+        let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
+        self.saved.with_value(|saved| *saved != typed)
+    }
+
+    /// Takes the server's values, except in a field being typed in.
+    fn follow(&self, song: &Song) {
+        let (bpm, notes) = (bpm_text(song), song.notes.clone());
+        let (saved_bpm, saved_notes) = self.saved.get_value();
+        if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
+            self.bpm.set(bpm.clone());
+        }
+        if self.notes.get_untracked() == saved_notes && notes != saved_notes {
+            self.notes.set(notes.clone());
+        }
+        self.saved.set_value((bpm, notes));
+        if self.song.with_untracked(|s| s != song) {
+            self.song.set(song.clone());
+        }
+    }
+}
+
+#[component]
+pub fn DrummerView(setlist: Setlist) -> impl IntoView {
+    let session = use_session();
+    let live = use_live();
+    let id = setlist.id.clone();
+    let rows = RwSignal::new(
+        setlist
+            .songs
+            .iter()
+            .cloned()
+            .map(TempoRow::new)
+            .collect::<Vec<_>>(),
+    );
+    let shown = RwSignal::new(setlist);
+    let deleted = RwSignal::new(None::<String>);
+
+    // Someone changed the setlist: read it again and follow it.
+    let follow = move |theirs: Setlist, by: String| {
+        if shown.with_untracked(|s| s.version >= theirs.version) {
+            return; // an older answer overtaken by a newer one
+        }
+        let before = shown.with_untracked(Draft::of);
+        let mut kept = Vec::new();
+        let mut current = rows.get_untracked();
+        let mut next = Vec::new();
+        for song in &theirs.songs {
+            match current.iter().position(|row| row.id() == song.id) {
+                Some(at) => {
+                    let row = current.remove(at);
+                    row.follow(song);
+                    next.push(row);
+                }
+                None => next.push(TempoRow::new(song.clone())),
+            }
+        }
+        // Removed songs go, unless something is typed in them.
+        for row in current.into_iter().filter(TempoRow::is_typed_in) {
+            row.removed.set(true);
+            kept.push(row);
+        }
+        next.extend(kept);
+        rows.set(next);
+        if !by.is_empty() && session.user().is_none_or(|me| me.display_name != by) {
+            live.announce(describe_change(&by, &before, &Draft::of(&theirs)));
+        }
+        shown.set(theirs);
+    };
+    let this_setlist = id.clone();
+    live.subscribe(move |message| {
+        if message.setlist_id() != Some(&this_setlist) {
+            return;
+        }
+        match message {
+            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
+                if event.version <= Some(shown.with_untracked(|s| s.version)) {
+                    return;
+                }
+                let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
+                leptos::task::spawn_local(async move {
+                    if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
+                        follow(theirs, by);
+                    }
+                });
+            }
+            LiveMessage::SetlistDeleted(event) => {
+                let who = if event.by.is_empty() {
+                    "The manager"
+                } else {
+                    &event.by
+                };
+                let text = format!(
+                    "{who} deleted this setlist. What you typed is still here: copy what you need."
+                );
+                live.announce(text.clone());
+                deleted.set(Some(text));
+            }
+            _ => {}
+        }
+    });
+
+    let total = move || shown.with(|s| s.songs.iter().map(|s| s.duration_secs).sum::<i64>());
+    view! {
+        <section class="card">
+            <p><a href="/setlists">"← Back to the list"</a></p>
+            <h1>{move || shown.with(|s| s.name.clone())}</h1>
+            <PresenceLine setlist_id=id.clone() activity=Signal::derive(|| Activity::Viewing)/>
+            <p class="muted">{move || shown.with(|s| format!("{} · {}", s.venue, s.show_date))}</p>
+            {move || shown.with(|s| (!s.notes.is_empty()).then(|| view! {
+                <p class="multiline">{s.notes.clone()}</p>
+            }))}
+            {move || deleted.get().map(|text| view! { <p class="notice" role="alert">{text}</p> })}
+            <p data-testid="total-duration">
+                {move || format!("{} · total {} ({})", songs_count(shown.with(|s| s.songs.len())), minutes_seconds(total()), show_length(total()))}
+            </p>
+            <ol class="songs">
+                <For each=move || rows.get() key=|row| row.id() let:row>
+                    <TempoEditor session setlist_id=id.clone() row/>
+                </For>
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl IntoView {
+    let TempoRow {
+        song, bpm, notes, ..
+    } = row;
+    let status = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let uid = row.id();
+    let path = format!("/api/setlists/{setlist_id}/songs/{uid}");
+    let title = move || song.with(|s| s.title.clone());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        status.set(None);
+        let bpm_value = match bpm.get_untracked().trim() {
+            "" => None,
+            text => match text.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    error.set(Some(
+                        "The tempo must be a whole number of beats per minute.".into(),
+                    ));
+                    return;
+                }
+            },
+        };
+        let patch = SongPatch {
+            bpm: Some(bpm_value),
+            notes: Some(notes.get_untracked()),
+            version: None,
+        };
+        let path = path.clone();
+        leptos::task::spawn_local(async move {
+            match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
+                Ok(_) => {
+                    row.saved
+                        .set_value((bpm.get_untracked(), notes.get_untracked()));
+                    status.set(Some("Saved.".into()));
+                }
+                Err(failure) if failure.code == "not_found" => error.set(Some(
+                    "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into(),
+                )),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+    view! {
+        <li data-testid="song">
+            <div>
+                <strong>{title}</strong>
+                <span class="muted">
+                    {move || song.with(|song| {
+                        let length = minutes_seconds(song.duration_secs);
+                        let details = [song.artist.as_str(), length.as_str(), song.key.as_str()];
+                        let details: Vec<&str> = details.into_iter().filter(|d| !d.is_empty()).collect();
+                        format!(" {}", details.join(" · "))
+                    })}
+                </span>
+                <Show when=move || row.removed.get()>
+                    <p class="notice" role="status">"Removed from the setlist by the manager; what you typed is kept here."</p>
+                </Show>
+                <form class="row" novalidate aria-label=title on:submit=save>
+                    <div>
+                        <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
+                        <input id=format!("bpm-{uid}") inputmode="numeric" bind:value=bpm/>
+                    </div>
+                    <div class="wide">
+                        <label for=format!("notes-{uid}")>"Drummer's notes"</label>
+                        <input id=format!("notes-{uid}") maxlength="2000" bind:value=notes/>
+                    </div>
+                    <div class="fit">
+                        <button type="submit" aria-label=move || format!("Save tempo and notes for {}", title())>"Save"</button>
+                    </div>
+                </form>
+                <ErrorNotice message=error/>
+                <p role="status" class="muted">{move || status.get()}</p>
+            </div>
+        </li>
+    }
+}

@@ -1,0 +1,512 @@
+//! The manager's editor. It remembers the version it started from, so that
+//! changes from others — heard live, or met as a 409 on save — are merged
+//! field by field (`draft::merge`) instead of overwriting anyone: the
+//! drummer's tempos arrive while the manager types, and only a field both
+//! changed asks which value to keep.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use super::{
+    describe_fields,
+    draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
+    presence::PresenceLine,
+    song_editor::{SongDraft, SongEditor},
+};
+use crate::{
+    api::{
+        Activity, Setlist, SetlistInput,
+        client::{self, ApiFailure, Method},
+        validation::{FieldErrors, validate_setlist},
+    },
+    components::{ErrorNotice, minutes_seconds, show_length, songs_count},
+    live::{LiveMessage, use_live},
+    session::use_session,
+};
+
+/// How many times a save merges and retries before asking.
+const SAVE_ATTEMPTS: usize = 3;
+
+/// The editor's fields, each a signal, and the version they started from.
+#[derive(Clone, Copy)]
+struct EditorState {
+    id: RwSignal<Option<String>>,
+    /// What the fields were loaded from (or last merged with), and its version.
+    base: RwSignal<Option<(Draft, i64)>>,
+    name: RwSignal<String>,
+    venue: RwSignal<String>,
+    show_date: RwSignal<String>,
+    notes: RwSignal<String>,
+    songs: RwSignal<Vec<SongDraft>>,
+    next_uid: StoredValue<u64>,
+}
+
+impl EditorState {
+    fn new_song(&self, song: DraftSong) -> SongDraft {
+        let uid = self.next_uid.get_value();
+        self.next_uid.set_value(uid + 1);
+        SongDraft::new(uid, song)
+    }
+
+    /// What is typed now (tracked: a memo of it follows every keystroke).
+    fn draft(&self) -> Draft {
+        Draft {
+            name: self.name.get(),
+            venue: self.venue.get(),
+            show_date: self.show_date.get(),
+            notes: self.notes.get(),
+            songs: self.songs.get().iter().map(SongDraft::data).collect(),
+        }
+    }
+
+    /// Puts `draft` in the fields, touching only what differs (a field being
+    /// typed in keeps its caret), and keeping each song's element.
+    fn show(&self, draft: &Draft) {
+        set_if_changed(self.name, &draft.name);
+        set_if_changed(self.venue, &draft.venue);
+        set_if_changed(self.show_date, &draft.show_date);
+        set_if_changed(self.notes, &draft.notes);
+        let mut pool = self.songs.get_untracked();
+        let songs = draft
+            .songs
+            .iter()
+            .map(|song| {
+                let same = pool.iter().position(|d| match &song.id {
+                    Some(id) => d.id.get_untracked().as_ref() == Some(id),
+                    None => d.data() == *song,
+                });
+                match same {
+                    Some(at) => {
+                        let existing = pool.remove(at);
+                        existing.show(song);
+                        existing
+                    }
+                    None => self.new_song(song.clone()),
+                }
+            })
+            .collect();
+        self.songs.set(songs);
+    }
+
+    fn load(&self, setlist: &Setlist) {
+        let draft = Draft::of(setlist);
+        self.show(&draft);
+        self.base.set(Some((draft, setlist.version)));
+    }
+
+    fn input(&self) -> Result<SetlistInput, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let songs = self
+            .songs
+            .get_untracked()
+            .iter()
+            .enumerate()
+            .map(|(i, s)| s.to_input(i, &mut errors))
+            .collect();
+        let input = SetlistInput {
+            name: self.name.get_untracked(),
+            venue: self.venue.get_untracked(),
+            show_date: self.show_date.get_untracked(),
+            notes: self.notes.get_untracked(),
+            version: self.base.with_untracked(|b| b.as_ref().map(|(_, v)| *v)),
+            songs,
+        };
+        errors.extend(validate_setlist(&input));
+        if errors.is_empty() {
+            Ok(input)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Takes their value for one conflicting field.
+    fn take_theirs(&self, conflict: &Conflict) {
+        match &conflict.field {
+            Field::Name => self.name.set(conflict.theirs.clone()),
+            Field::Venue => self.venue.set(conflict.theirs.clone()),
+            Field::ShowDate => self.show_date.set(conflict.theirs.clone()),
+            Field::Notes => self.notes.set(conflict.theirs.clone()),
+            Field::Order => {
+                // Their order is the base's now; new songs stay after their neighbour.
+                let order: Vec<String> = self.base.with_untracked(|b| {
+                    b.iter()
+                        .flat_map(|(d, _)| d.songs.iter().filter_map(|s| s.id.clone()))
+                        .collect()
+                });
+                self.songs.update(|songs| {
+                    let mut place = -1.0;
+                    let mut keyed: Vec<(f64, SongDraft)> = songs
+                        .iter()
+                        .map(|song| {
+                            let id = song.id.get_untracked();
+                            place = match id.and_then(|id| order.iter().position(|o| *o == id)) {
+                                Some(at) => at as f64,
+                                None => place + 0.001,
+                            };
+                            (place, *song)
+                        })
+                        .collect();
+                    keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    *songs = keyed.into_iter().map(|(_, song)| song).collect();
+                });
+            }
+            Field::Song(id, field) => {
+                let song = self.songs.with_untracked(|songs| {
+                    songs
+                        .iter()
+                        .find(|s| s.id.get_untracked().as_ref() == Some(id))
+                        .copied()
+                });
+                if let Some(song) = song {
+                    song.set(*field, conflict.theirs.clone());
+                }
+            }
+        }
+    }
+}
+
+fn set_if_changed(signal: RwSignal<String>, value: &str) {
+    if signal.with_untracked(|now| now != value) {
+        signal.set(value.to_string());
+    }
+}
+
+/// The manager's editor; `existing` is `None` for a new setlist.
+#[component]
+pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
+    let session = use_session();
+    let live = use_live();
+    let navigate = use_navigate();
+    let state = EditorState {
+        id: RwSignal::new(existing.as_ref().map(|s| s.id.clone())),
+        base: RwSignal::new(None),
+        name: RwSignal::new(String::new()),
+        venue: RwSignal::new(String::new()),
+        show_date: RwSignal::new(String::new()),
+        notes: RwSignal::new(String::new()),
+        songs: RwSignal::new(Vec::new()),
+        next_uid: StoredValue::new(0),
+    };
+    if let Some(setlist) = &existing {
+        state.load(setlist);
+    }
+    // The heading shows the name as saved, not as being typed.
+    let saved_name = Memo::new(move |_| {
+        state
+            .base
+            .with(|b| b.as_ref().map(|(d, _)| d.name.clone()))
+            .unwrap_or_else(|| "New setlist".into())
+    });
+    let unsaved = Memo::new(move |_| {
+        let draft = state.draft();
+        state
+            .base
+            .with(|b| b.as_ref().is_none_or(|(base, _)| *base != draft))
+    });
+
+    let error = RwSignal::new(None::<String>);
+    let saved = RwSignal::new(None::<String>);
+    let conflicts = RwSignal::new(Vec::<Conflict>::new());
+    let deleted = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let confirm_delete = RwSignal::new(false);
+
+    // Someone else's version: merged into what is typed here, never over it.
+    let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
+        let Some((base, version)) = state.base.get_untracked() else {
+            return false;
+        };
+        if theirs.version <= version {
+            return false; // already here (our own save, or an overtaken answer)
+        }
+        let theirs_draft = Draft::of(theirs);
+        let merged = merge(&base, &state.draft(), &theirs_draft);
+        state.show(&merged.draft);
+        state.base.set(Some((theirs_draft.clone(), theirs.version)));
+        let mut said = describe_change(by, &base, &theirs_draft);
+        if !merged.kept.is_empty() {
+            said.push_str(&format!(
+                " They removed {}, which you had changed: your copy stays, as a new song.",
+                merged.kept.join(", ")
+            ));
+        }
+        if !merged.conflicts.is_empty() {
+            said.push_str(" You both changed the same thing: choose below.");
+        }
+        conflicts.update(|open| {
+            open.retain(|old| merged.conflicts.iter().all(|new| new.field != old.field));
+            open.extend(merged.conflicts);
+        });
+        live.announce(said.clone());
+        saved.set(Some(said));
+        true
+    };
+
+    let this_setlist = state.id.get_untracked();
+    live.subscribe(move |message| {
+        if this_setlist.is_none() || message.setlist_id() != this_setlist.as_deref() {
+            return;
+        }
+        match message {
+            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
+                let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
+                leptos::task::spawn_local(async move {
+                    if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
+                        merge_theirs(&theirs, &by);
+                    }
+                });
+            }
+            LiveMessage::SetlistDeleted(event) => {
+                let who = if event.by.is_empty() { "Someone" } else { &event.by };
+                let text = format!(
+                    "{who} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them."
+                );
+                live.announce(text.clone());
+                deleted.set(Some(text));
+            }
+            _ => {}
+        }
+    });
+
+    let save_navigate = navigate.clone();
+    let save = move || {
+        let navigate = save_navigate.clone();
+        error.set(None);
+        saved.set(None);
+        if let Err(fields) = state.input() {
+            error.set(Some(describe_fields(&fields)));
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network("not sent"));
+            for _ in 0..SAVE_ATTEMPTS {
+                let Ok(input) = state.input() else { break };
+                result = match state.id.get_untracked() {
+                    None => {
+                        client::call(session, Method::Post, "/api/setlists", Some(&input)).await
+                    }
+                    Some(id) => {
+                        let path = format!("/api/setlists/{id}");
+                        client::call(session, Method::Put, &path, Some(&input)).await
+                    }
+                };
+                // Stale: merge the newer version in, and save again unless
+                // both changed the same field.
+                let Err(failure) = &result else { break };
+                if failure.code != "version_conflict" {
+                    break;
+                }
+                let Some(id) = state.id.get_untracked() else {
+                    break;
+                };
+                match client::get::<Setlist>(session, &format!("/api/setlists/{id}")).await {
+                    Ok(theirs) => {
+                        merge_theirs(&theirs, "");
+                    }
+                    Err(failure) => {
+                        result = Err(failure);
+                        break;
+                    }
+                }
+                if !conflicts.with_untracked(Vec::is_empty) {
+                    break;
+                }
+            }
+            busy.set(false);
+            match result {
+                Ok(setlist) => {
+                    conflicts.set(Vec::new());
+                    if state.id.get_untracked().is_none() {
+                        navigate(&format!("/setlists/{}", setlist.id), Default::default());
+                    } else {
+                        state.load(&setlist);
+                        saved.set(Some(format!("Saved (version {}).", setlist.version)));
+                    }
+                }
+                Err(failure) if failure.code == "version_conflict" => {}
+                Err(failure)
+                    if failure.code == "not_found" && deleted.with_untracked(Option::is_some) =>
+                {
+                    error.set(Some(
+                        "This setlist was deleted; “Save as a new setlist” keeps your edits."
+                            .into(),
+                    ))
+                }
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+
+    let discard = move |_| {
+        let Some(current_id) = state.id.get_untracked() else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            match client::get::<Setlist>(session, &format!("/api/setlists/{current_id}")).await {
+                Ok(setlist) => {
+                    state.load(&setlist);
+                    conflicts.set(Vec::new());
+                    saved.set(Some(
+                        "Loaded the latest version; your edits were discarded.".into(),
+                    ));
+                }
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+    let save_as_new = save.clone();
+    let recreate = move |_| {
+        state.id.set(None);
+        state.base.set(None);
+        state
+            .songs
+            .with_untracked(|songs| songs.iter().for_each(|s| s.id.set(None)));
+        deleted.set(None);
+        save_as_new();
+    };
+    let delete_navigate = navigate.clone();
+    let delete = Callback::new(move |()| {
+        let Some(current_id) = state.id.get_untracked() else {
+            return;
+        };
+        let navigate = delete_navigate.clone();
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/setlists/{current_id}");
+            match client::call::<(), ()>(session, Method::Delete, &path, None).await {
+                Ok(()) => navigate("/setlists", Default::default()),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    });
+    let submit_save = save.clone();
+    let songs = state.songs;
+    let total = move || songs.with(|list| list.iter().filter_map(SongDraft::seconds).sum::<i64>());
+    let move_song = move |uid: u64, delta: isize| {
+        songs.update(|list| {
+            if let Some(from) = list.iter().position(|s| s.uid == uid) {
+                let to = from as isize + delta;
+                if (0..list.len() as isize).contains(&to) {
+                    list.swap(from, to as usize);
+                }
+            }
+        })
+    };
+    let activity = Signal::derive(move || {
+        if unsaved.get() {
+            Activity::Editing
+        } else {
+            Activity::Viewing
+        }
+    });
+    let (name, venue, show_date, notes) = (state.name, state.venue, state.show_date, state.notes);
+
+    view! {
+        <section class="card">
+            <p><a href="/setlists">"← Back to the list"</a></p>
+            <h1>{move || saved_name.get()}</h1>
+            {move || state.id.get().map(|id| view! { <PresenceLine setlist_id=id activity/> })}
+            // novalidate: the app's own checks run and are announced (role=alert).
+            <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_save(); }>
+                <div class="row">
+                    <div>
+                        <label for="setlist-name">"Name"</label>
+                        <input id="setlist-name" required maxlength="120" bind:value=name/>
+                    </div>
+                    <div>
+                        <label for="setlist-venue">"Venue"</label>
+                        <input id="setlist-venue" maxlength="120" bind:value=venue/>
+                    </div>
+                    <div>
+                        <label for="setlist-date">"Show date"</label>
+                        <input id="setlist-date" type="date" required bind:value=show_date/>
+                    </div>
+                </div>
+                <label for="setlist-notes">"Notes"</label>
+                <textarea id="setlist-notes" maxlength="2000" bind:value=notes></textarea>
+
+                <h2>"Songs"</h2>
+                <p data-testid="total-duration">
+                    {move || format!("{} · total {} ({})", songs_count(songs.with(Vec::len)), minutes_seconds(total()), show_length(total()))}
+                </p>
+                <Show when=move || songs.with(Vec::is_empty)>
+                    <p class="notice">"No songs yet: add the opener."</p>
+                </Show>
+                <ol class="songs">
+                    <For each=move || songs.get() key=|song| song.uid let:song>
+                        <SongEditor
+                            song
+                            number=Signal::derive(move || songs.with(|list| list.iter().position(|s| s.uid == song.uid).map_or(0, |i| i + 1)))
+                            move_song
+                            remove=move |uid| songs.update(|list| list.retain(|s| s.uid != uid))
+                        />
+                    </For>
+                </ol>
+                <p>
+                    <button type="button" class="secondary" on:click=move |_| songs.update(|list| list.push(state.new_song(DraftSong { length: "3:00".into(), ..DraftSong::default() })))>
+                        "Add song"
+                    </button>
+                </p>
+
+                <ErrorNotice message=error/>
+                {move || deleted.get().map(|text| view! {
+                    <div class="notice" role="alert">
+                        <p>{text}</p>
+                        <button type="button" on:click=recreate.clone()>"Save as a new setlist"</button>
+                    </div>
+                })}
+                <Show when=move || !conflicts.with(Vec::is_empty)>
+                    <div class="notice" data-testid="conflicts">
+                        <p>"You and someone else both changed these. Yours are kept until you choose:"</p>
+                        <ul>
+                            {move || conflicts.get().into_iter().map(|conflict| {
+                                let theirs = conflict.clone();
+                                let dismiss = conflict.field.clone();
+                                let forget = move |field: &Field| conflicts.update(|open| open.retain(|c| c.field != *field));
+                                let forget_too = forget;
+                                view! {
+                                    <li>
+                                        <strong>{conflict.label.clone()}</strong>
+                                        {format!(": yours “{}”, theirs “{}” ", conflict.mine, conflict.theirs)}
+                                        <button type="button" class="secondary" aria-label=format!("Keep mine for {}", conflict.label)
+                                            on:click=move |_| forget(&dismiss)>"Keep mine"</button>
+                                        " "
+                                        <button type="button" class="secondary" aria-label=format!("Use theirs for {}", conflict.label)
+                                            on:click=move |_| { state.take_theirs(&theirs); forget_too(&theirs.field); }>"Use theirs"</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <button type="button" class="secondary" on:click=discard>"Discard all my edits"</button>
+                    </div>
+                </Show>
+                <p role="status">{move || saved.get()}</p>
+                <div class="row centered">
+                    <p>
+                        <button type="submit" disabled=move || busy.get()>
+                            {move || if busy.get() { "Saving…" } else { "Save setlist" }}
+                        </button>
+                        <Show when=move || unsaved.get() && state.id.get().is_some()>
+                            <span class="muted" data-testid="unsaved">" Unsaved changes"</span>
+                        </Show>
+                    </p>
+                    <Show when=move || state.id.get().is_some()>
+                        <p class="end">
+                            <Show
+                                when=move || confirm_delete.get()
+                                fallback=move || view! {
+                                    <button type="button" class="danger" on:click=move |_| confirm_delete.set(true)>"Delete setlist"</button>
+                                }
+                            >
+                                <span>"Delete this setlist for good? "</span>
+                                <button type="button" class="danger" on:click=move |_| delete.run(())>"Yes, delete"</button>
+                                " "
+                                <button type="button" class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
+                            </Show>
+                        </p>
+                    </Show>
+                </div>
+            </form>
+        </section>
+    }
+}

@@ -1,0 +1,104 @@
+//! "Dee is viewing · Max is editing": who else has this setlist open, told
+//! by each page (`POST /api/presence`) and heard on the live stream.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{
+        Activity, Presence, PresenceInput,
+        client::{self, Method},
+    },
+    live::{LiveMessage, use_live},
+    session::{Session, use_session},
+};
+
+/// How often an open page says it is still there (the server lets a page
+/// go after a minute of silence).
+const HEARTBEAT_MS: u64 = 25_000;
+
+#[component]
+pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>) -> impl IntoView {
+    let session = use_session();
+    let others = RwSignal::new(Vec::<Presence>::new());
+    let me = session.user().map(|user| user.id).unwrap_or_default();
+    let own = me.clone();
+    let heard = move |presence: &Presence| {
+        others.update(|list| {
+            list.retain(|other| other.user_id != presence.user_id);
+            if presence.activity != Activity::Left && presence.user_id != own {
+                list.push(presence.clone());
+            }
+        })
+    };
+    let on_this_page = setlist_id.clone();
+    use_live().subscribe(move |message| {
+        if let LiveMessage::Presence(presence) = message
+            && presence.setlist_id == on_this_page
+        {
+            heard(presence);
+        }
+    });
+    let page = setlist_id.clone();
+    let tell = move |activity: Activity| {
+        let input = PresenceInput {
+            setlist_id: page.clone(),
+            activity,
+        };
+        let me = me.clone();
+        leptos::task::spawn_local(async move {
+            let answer = tell_presence(session, &input).await;
+            if let Some(present) = answer.filter(|_| activity != Activity::Left) {
+                others.try_set(present.into_iter().filter(|p| p.user_id != me).collect());
+            }
+        });
+    };
+    let tell_now = tell.clone();
+    Effect::new(move |_| tell_now(activity.get()));
+    let heartbeat = tell.clone();
+    Effect::new(move |_| {
+        let heartbeat = heartbeat.clone();
+        let handle = set_interval_with_handle(
+            move || heartbeat(activity.get_untracked()),
+            std::time::Duration::from_millis(HEARTBEAT_MS),
+        );
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    });
+    // Goodbye from the browser only (the server renders no page that stays).
+    #[cfg(feature = "hydrate")]
+    on_cleanup(move || {
+        // Signed out already (the page goes with the session): nothing to tell.
+        if session.status_untracked() == crate::session::Status::SignedIn {
+            tell(Activity::Left)
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = tell;
+
+    view! {
+        <p class="muted presence" data-testid="presence">
+            {move || others.with(|list| describe(list))}
+        </p>
+    }
+}
+
+async fn tell_presence(session: Session, input: &PresenceInput) -> Option<Vec<Presence>> {
+    client::call::<Vec<Presence>, _>(session, Method::Post, "/api/presence", Some(input))
+        .await
+        .ok()
+}
+
+/// "Dee is viewing · Max is editing"; empty when nobody else is here.
+fn describe(present: &[Presence]) -> String {
+    present
+        .iter()
+        .map(|p| match p.activity {
+            Activity::Editing => format!("{} is editing", p.name),
+            _ => format!("{} is viewing", p.name),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}

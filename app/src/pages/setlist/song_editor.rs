@@ -1,0 +1,193 @@
+//! One song in the manager's editor: every field its own signal, so that
+//! typing in one re-renders nothing else.
+
+use leptos::prelude::*;
+
+use super::draft::{DraftSong, SongField};
+use crate::{api::SongInput, api::validation::FieldErrors, components::parse_minutes_seconds};
+
+/// One song being edited.
+#[derive(Clone, Copy)]
+pub struct SongDraft {
+    /// Stable key for the list while songs move around.
+    pub uid: u64,
+    pub id: RwSignal<Option<String>>,
+    title: RwSignal<String>,
+    artist: RwSignal<String>,
+    length: RwSignal<String>,
+    bpm: RwSignal<String>,
+    key: RwSignal<String>,
+    notes: RwSignal<String>,
+}
+
+impl SongDraft {
+    pub fn new(uid: u64, song: DraftSong) -> SongDraft {
+        SongDraft {
+            uid,
+            id: RwSignal::new(song.id),
+            title: RwSignal::new(song.title),
+            artist: RwSignal::new(song.artist),
+            length: RwSignal::new(song.length),
+            bpm: RwSignal::new(song.bpm),
+            key: RwSignal::new(song.key),
+            notes: RwSignal::new(song.notes),
+        }
+    }
+
+    fn field(&self, field: SongField) -> RwSignal<String> {
+        match field {
+            SongField::Title => self.title,
+            SongField::Artist => self.artist,
+            SongField::Length => self.length,
+            SongField::Bpm => self.bpm,
+            SongField::Key => self.key,
+            SongField::Notes => self.notes,
+        }
+    }
+
+    /// What is typed (tracked).
+    pub fn data(&self) -> DraftSong {
+        DraftSong {
+            id: self.id.get(),
+            title: self.title.get(),
+            artist: self.artist.get(),
+            length: self.length.get(),
+            bpm: self.bpm.get(),
+            key: self.key.get(),
+            notes: self.notes.get(),
+        }
+    }
+
+    /// Shows `song`, setting only the fields that differ.
+    pub fn show(&self, song: &DraftSong) {
+        if self.id.with_untracked(|id| *id != song.id) {
+            self.id.set(song.id.clone());
+        }
+        for field in SongField::ALL {
+            let value = field.of(song);
+            if self.field(field).with_untracked(|now| now != value) {
+                self.field(field).set(value.clone());
+            }
+        }
+    }
+
+    pub fn set(&self, field: SongField, value: String) {
+        self.field(field).set(value);
+    }
+
+    pub fn seconds(&self) -> Option<i64> {
+        parse_minutes_seconds(&self.length.get())
+    }
+
+    pub fn to_input(self, position: usize, errors: &mut FieldErrors) -> SongInput {
+        let duration_secs =
+            parse_minutes_seconds(&self.length.get_untracked()).unwrap_or_else(|| {
+                errors.insert(
+                    format!("songs[{position}].duration_secs"),
+                    "must look like 3:45".into(),
+                );
+                0
+            });
+        let bpm_text = self.bpm.get_untracked();
+        let bpm = match bpm_text.trim() {
+            "" => None,
+            text => text.parse().map(Some).unwrap_or_else(|_| {
+                errors.insert(
+                    format!("songs[{position}].bpm"),
+                    "must be a whole number".into(),
+                );
+                None
+            }),
+        };
+        SongInput {
+            id: self.id.get_untracked(),
+            title: self.title.get_untracked(),
+            artist: self.artist.get_untracked(),
+            duration_secs,
+            bpm,
+            key: self.key.get_untracked(),
+            notes: self.notes.get_untracked(),
+        }
+    }
+}
+
+/// One song of the editor, a group named by its place and title ("Song 2:
+/// Everlong"), so that its fields can be told apart from the other songs'.
+#[component]
+pub fn SongEditor(
+    song: SongDraft,
+    /// 1-based place in the running order.
+    number: Signal<usize>,
+    move_song: impl Fn(u64, isize) + Copy + Send + Sync + 'static,
+    remove: impl Fn(u64) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let field = move |name: &str| format!("song-{}-{name}", song.uid);
+    // Buttons say which song they act on; an untitled one by its place.
+    let title = move || match song.title.get() {
+        t if t.trim().is_empty() => format!("song {}", number.get()),
+        t => t,
+    };
+    // Tempo fields are text, not type=number: a number field reads "12e" as
+    // empty, and saving would silently clear the tempo instead of saying so.
+    // Moving re-inserts the song's element, which drops the focus: give it
+    // back to the button, so that pressing it again moves the song again.
+    let move_and_keep_focus = move |ev: leptos::ev::MouseEvent, delta: isize| {
+        let button = event_target::<leptos::web_sys::HtmlElement>(&ev);
+        move_song(song.uid, delta);
+        // After the list has moved the element (effects run before timers).
+        set_timeout(
+            move || {
+                let _ = button.focus();
+            },
+            std::time::Duration::ZERO,
+        );
+    };
+    view! {
+        <li data-testid="song">
+            <fieldset>
+                <legend class="visually-hidden">
+                    {move || match song.title.get() {
+                        t if t.trim().is_empty() => format!("Song {}", number.get()),
+                        t => format!("Song {}: {t}", number.get()),
+                    }}
+                </legend>
+                <div class="row">
+                    <div>
+                        <label for=field("title")>"Title"</label>
+                        <input id=field("title") required maxlength="200" bind:value=song.title/>
+                    </div>
+                    <div>
+                        <label for=field("artist")>"Artist"</label>
+                        <input id=field("artist") maxlength="200" bind:value=song.artist/>
+                    </div>
+                </div>
+                <div class="row">
+                    <div>
+                        <label for=field("length")>"Length (m:ss)"</label>
+                        <input id=field("length") inputmode="numeric" bind:value=song.length/>
+                    </div>
+                    <div>
+                        <label for=field("bpm")>"BPM"</label>
+                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm/>
+                    </div>
+                    <div>
+                        <label for=field("key")>"Key"</label>
+                        <input id=field("key") maxlength="16" bind:value=song.key/>
+                    </div>
+                </div>
+                <label for=field("notes")>"Song notes"</label>
+                <textarea id=field("notes") maxlength="2000" bind:value=song.notes></textarea>
+                <p>
+                    <button type="button" class="secondary icon" aria-label=move || format!("Move {} up", title())
+                        on:click=move |ev| move_and_keep_focus(ev, -1)>"↑"</button>
+                    " "
+                    <button type="button" class="secondary icon" aria-label=move || format!("Move {} down", title())
+                        on:click=move |ev| move_and_keep_focus(ev, 1)>"↓"</button>
+                    " "
+                    <button type="button" class="secondary" aria-label=move || format!("Remove {}", title())
+                        on:click=move |_| remove(song.uid)>"Remove"</button>
+                </p>
+            </fieldset>
+        </li>
+    }
+}

@@ -1,0 +1,198 @@
+import { type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { apiToken, createSetlist, logIn } from './helpers';
+import { shortLivedOrigin } from '../playwright.config';
+
+// Live band collaboration: two members in two browsers (the drummer on a
+// phone), each seeing the other's changes without a reload. Latencies are
+// reported, not asserted: the goals belong to the benchmark (scripts/bench.sh).
+
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+async function drummerOnPhone(browser: Browser, baseURL: string | undefined): Promise<{ context: BrowserContext; phone: Page }> {
+  const context = await browser.newContext({ ...PHONE, baseURL });
+  const phone = await context.newPage();
+  await logIn(phone, 'drummer');
+  return { context, phone };
+}
+
+/** Runs `act`, then waits until `seen` holds; reports how long that took. */
+async function timed(label: string, act: () => Promise<unknown>, seen: () => Promise<unknown>) {
+  const started = Date.now();
+  await act();
+  await seen();
+  const ms = Date.now() - started;
+  test.info().annotations.push({ type: 'latency', description: `${label}: ${ms} ms` });
+  console.log(`live: ${label} seen after ${ms} ms (including the action)`);
+}
+
+test("a manager's create, rename, reorder and delete appear on the drummer's open pages", async ({ page, browser, baseURL }) => {
+  const { context, phone } = await drummerOnPhone(browser, baseURL);
+  await phone.goto('/setlists');
+  await expect(phone.getByRole('heading', { name: 'Setlists' })).toBeVisible();
+  await logIn(page, 'manager');
+
+  await timed(
+    'create',
+    async () => {
+      await page.goto('/setlists/new');
+      await page.getByLabel('Name').fill('Live at the Roxy');
+      await page.getByLabel('Show date').fill('2026-12-11');
+      for (const title of ['Everlong', 'My Hero']) {
+        await page.getByRole('button', { name: 'Add song' }).click();
+        await page.getByTestId('song').last().getByLabel('Title', { exact: true }).fill(title);
+      }
+      await page.getByRole('button', { name: 'Save setlist' }).click();
+    },
+    () => expect(phone.getByRole('link', { name: 'Live at the Roxy' })).toBeVisible(),
+  );
+  await expect(phone.getByTestId('live-announcer')).toHaveText('Max the Manager added a setlist.');
+
+  // The drummer opens it; the manager reorders and renames in the editor.
+  await phone.getByRole('link', { name: 'Live at the Roxy' }).click();
+  const phoneTitles = phone.getByTestId('song').locator('strong');
+  await expect(phoneTitles).toHaveText(['Everlong', 'My Hero']);
+  await expect(page.getByTestId('presence')).toHaveText('Dee the Drummer is viewing');
+  await timed(
+    'reorder and rename',
+    async () => {
+      await page.getByRole('button', { name: 'Move My Hero up' }).click();
+      await page.getByLabel('Name').fill('Live at the Roxy, late show');
+      await page.getByRole('button', { name: 'Save setlist' }).click();
+    },
+    () => expect(phoneTitles).toHaveText(['My Hero', 'Everlong']),
+  );
+  await expect(phone.getByRole('heading', { name: 'Live at the Roxy, late show' })).toBeVisible();
+  await expect(phone.getByTestId('live-announcer')).toContainText('Max the Manager renamed the show');
+  await expect(phone.getByTestId('live-announcer')).toContainText('reordered the set');
+
+  // A second tab of the drummer's has the overview open.
+  const overview = await context.newPage();
+  await overview.goto('/setlists');
+  await expect(overview.getByRole('link', { name: 'Live at the Roxy, late show' })).toBeVisible();
+  await timed(
+    'delete',
+    async () => {
+      await page.getByRole('button', { name: 'Delete setlist' }).click();
+      await page.getByRole('button', { name: 'Yes, delete' }).click();
+    },
+    () => expect(overview.getByRole('link', { name: 'Live at the Roxy, late show' })).toHaveCount(0),
+  );
+  await expect(phone.getByRole('alert')).toContainText('Max the Manager deleted this setlist');
+  // Focus was never taken from the drummer's page.
+  expect(await phone.evaluate(() => document.activeElement?.tagName)).toBe('BODY');
+  await context.close();
+});
+
+test("a drummer's tempo reaches the manager's editor without discarding the manager's unsaved edits", async ({ page, browser, request, baseURL }) => {
+  const id = await createSetlist(request, 'Merge night', [
+    { title: 'Monkey Wrench', duration_secs: 231 },
+    { title: 'Best of You', duration_secs: 255 },
+  ]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByRole('heading', { name: 'Merge night' })).toBeVisible();
+  // The manager's unsaved work: a venue and a new order.
+  await page.getByLabel('Venue').fill('The Troubadour');
+  await page.getByRole('button', { name: 'Move Best of You up' }).click();
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  const { context, phone } = await drummerOnPhone(browser, baseURL);
+  await phone.goto(`/setlists/${id}`);
+  await expect(phone.getByTestId('presence')).toHaveText('Max the Manager is editing');
+  const wrench = phone.getByRole('form', { name: 'Monkey Wrench' });
+  await wrench.getByLabel('Tempo (BPM)').fill('176');
+  await wrench.getByLabel("Drummer's notes").fill('straight into Best of You');
+  await timed(
+    'tempo to the editor',
+    () => wrench.getByRole('button', { name: 'Save tempo and notes for Monkey Wrench' }).click(),
+    () => expect(page.getByRole('group', { name: 'Song 2: Monkey Wrench' }).getByLabel('BPM')).toHaveValue('176'),
+  );
+  await expect(page.getByTestId('live-announcer')).toContainText('Dee the Drummer set the tempo of “Monkey Wrench” to 176');
+  // Nothing the manager typed was lost, and nothing asked.
+  await expect(page.getByLabel('Venue')).toHaveValue('The Troubadour');
+  const titles = page.getByTestId('song').getByLabel('Title', { exact: true });
+  await expect(titles.nth(0)).toHaveValue('Best of You');
+  await expect(titles.nth(1)).toHaveValue('Monkey Wrench');
+  await expect(page.getByTestId('conflicts')).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('status').filter({ hasText: /Saved \(version \d+\)/ })).toBeVisible();
+  const { token } = await apiToken(request, 'manager');
+  const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(saved.venue).toBe('The Troubadour');
+  expect(saved.songs.map((s: { title: string }) => s.title)).toEqual(['Best of You', 'Monkey Wrench']);
+  expect(saved.songs[1].bpm).toBe(176);
+  expect(saved.songs[1].notes).toBe('straight into Best of You');
+
+  // A true conflict asks, showing whose value is whose.
+  await page.getByRole('group', { name: 'Song 1: Best of You' }).getByLabel('BPM').fill('130');
+  const best = phone.getByRole('form', { name: 'Best of You' });
+  await best.getByLabel('Tempo (BPM)').fill('128');
+  await best.getByRole('button', { name: 'Save tempo and notes for Best of You' }).click();
+  const conflicts = page.getByTestId('conflicts');
+  await expect(conflicts).toContainText('Tempo of “Best of You”: yours “130”, theirs “128”');
+  await page.getByRole('button', { name: 'Use theirs for Tempo of “Best of You”' }).click();
+  await expect(page.getByRole('group', { name: 'Song 1: Best of You' }).getByLabel('BPM')).toHaveValue('128');
+  await context.close();
+});
+
+test.describe('a revoked session', () => {
+  // The refresh that finds the session revoked is refused: Chromium logs that 401.
+  test.use({ expectedHttpErrors: [401] });
+
+test("a revoke closes the drummer's stream and the page says the session ended", async ({ page, request }) => {
+  const id = await createSetlist(request, 'Revoked mid-show', [{ title: 'Times Like These', duration_secs: 266 }]);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByRole('heading', { name: 'Revoked mid-show' })).toBeVisible();
+  const { id: drummerId } = await apiToken(request, 'drummer');
+  const { token } = await apiToken(request, 'manager');
+  await timed(
+    'revoke to the drummer',
+    async () => {
+      const revoked = await request.post(`/api/users/${drummerId}/revoke`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(revoked.status()).toBe(204);
+    },
+    () => expect(page.getByRole('alert')).toContainText('Your session has ended'),
+  );
+  await expect(page).toHaveURL(/\/login/);
+});
+});
+
+test('a stream ended by token expiry reconnects with the refreshed token and misses nothing', async ({ browser, request }) => {
+  test.setTimeout(60_000);
+  // The second server's access tokens live 6 seconds.
+  const { context, phone } = await drummerOnPhone(browser, shortLivedOrigin);
+  const streams: { authorization: string; lastEventId?: string }[] = [];
+  phone.on('request', (r) => {
+    if (r.url().endsWith('/api/events')) {
+      const headers = r.headers();
+      streams.push({ authorization: headers['authorization'], lastEventId: headers['last-event-id'] });
+    }
+  });
+  await phone.goto('/setlists');
+  await expect(phone.getByRole('heading', { name: 'Setlists' })).toBeVisible();
+  const names: string[] = [];
+  // One show a second for 14 s: the stream's token expires twice meanwhile.
+  for (let i = 0; i < 14; i++) {
+    const name = `Expiry ${i}`;
+    const { token } = await apiToken(context.request, 'manager');
+    const created = await context.request.post('/api/setlists', {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { name, show_date: '2026-12-31' },
+    });
+    expect(created.status()).toBe(201);
+    names.push(name);
+    await phone.waitForTimeout(1000);
+  }
+  for (const name of names) {
+    await expect(phone.getByRole('link', { name, exact: true })).toBeVisible();
+  }
+  expect(streams.length, 'reconnected after each expiry').toBeGreaterThanOrEqual(3);
+  expect(new Set(streams.map((s) => s.authorization)).size, 'with fresh tokens').toBeGreaterThanOrEqual(3);
+  for (const reconnect of streams.slice(1)) {
+    expect(reconnect.lastEventId, 'resumes where it stopped').toMatch(/^\d+$/);
+  }
+  await context.close();
+});
