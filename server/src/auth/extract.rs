@@ -32,19 +32,23 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 /// Checks a bearer token: signature, claims, key, revocation. The extractor
-/// runs it once per request; an open event stream runs it again and again.
+/// runs it once per request.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Verified>, ApiError> {
-    let keys = state.keys.current();
-    let verified = match recent::verify(&keys, &state.verification, token, now()) {
-        Err(ApiError::InvalidToken) if names_unknown_key(&keys, token) => {
+    match check_now(state, token) {
+        Err(ApiError::InvalidToken) if names_unknown_key(&state.keys.current(), token) => {
             // Perhaps a key another instance just published: look once.
             if !state.keys.reload_for_unknown_kid(&state.db).await {
                 return Err(ApiError::InvalidToken);
             }
-            recent::verify(&state.keys.current(), &state.verification, token, now())?
+            check_now(state, token)
         }
-        verified => verified?,
-    };
+        verified => verified,
+    }
+}
+
+/// `authenticate` against what this instance holds now.
+fn check_now(state: &AppState, token: &str) -> Result<Arc<Verified>, ApiError> {
+    let verified = recent::verify(&state.keys.current(), &state.verification, token, now())?;
     if state.revocations.is_revoked(&verified) {
         return Err(ApiError::InvalidToken);
     }
@@ -63,12 +67,24 @@ impl FromRequestParts<AppState> for Manager {
     }
 }
 
+/// A token verified earlier, checked again without its text and without
+/// waiting on the database — an open event stream does this several times a
+/// second: not expired, its signing key still held (a revoked key is gone
+/// from the set), its member and session not revoked.
+pub fn still_valid(state: &AppState, verified: &Verified, kid: &str) -> bool {
+    now() < verified.expires_at
+        && state.keys.current().verifiers.contains_key(kid)
+        && !state.revocations.is_revoked(verified)
+}
+
+/// The `kid` of a token's header.
+pub fn kid_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).ok()?.kid
+}
+
 /// True when the token's header names a kid this key set does not have.
 fn names_unknown_key(keys: &KeySet, token: &str) -> bool {
-    jsonwebtoken::decode_header(token)
-        .ok()
-        .and_then(|header| header.kid)
-        .is_some_and(|kid| !keys.verifiers.contains_key(&kid))
+    kid_of(token).is_some_and(|kid| !keys.verifiers.contains_key(&kid))
 }
 
 /// The token of `Authorization: Bearer <token>`.

@@ -118,6 +118,7 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
         ("get", "/api/users/{id}/sessions", true),
         ("get", "/api/audit", true),
         ("get", "/api/events", true),
+        ("post", "/api/presence", true),
         ("get", "/healthz", false),
         ("get", "/readyz", false),
         ("get", "/metrics", false),
