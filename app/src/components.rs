@@ -150,9 +150,62 @@ pub fn safe_next(next: Option<String>) -> String {
         .unwrap_or_else(|| "/setlists".to_string())
 }
 
+/// "2026-12-04" as "Friday 4 December 2026" (a date that is not one stays as it is).
+pub fn show_date_long(date: &str) -> String {
+    const DAYS: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return date.to_string();
+    };
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return date.to_string();
+    }
+    // Sakamoto's method: the weekday of a Gregorian date.
+    const OFFSETS: [i64; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
+    let y = if month < 3 { year - 1 } else { year };
+    let weekday = (y + y / 4 - y / 100 + y / 400 + OFFSETS[month as usize - 1] + day) % 7;
+    format!(
+        "{} {day} {} {year}",
+        DAYS[weekday as usize],
+        MONTHS[month as usize - 1]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_show_date_reads_with_its_weekday() {
+        assert_eq!(show_date_long("2026-12-04"), "Friday 4 December 2026");
+        assert_eq!(show_date_long("2024-02-29"), "Thursday 29 February 2024");
+        assert_eq!(show_date_long("2000-01-01"), "Saturday 1 January 2000");
+        assert_eq!(show_date_long("soon"), "soon");
+    }
 
     #[test]
     fn durations_read_and_print_as_minutes_and_seconds() {

@@ -7,6 +7,7 @@
 pub mod api;
 mod components;
 pub mod live;
+mod offline;
 mod pages;
 pub mod session;
 
@@ -47,6 +48,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let live = live::Live::provide(Session::provide());
+    // The service worker keeps the app shell for stage mode with no signal.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| offline::register_worker());
     view! {
         <Title text="Backstage"/>
         <Router>
@@ -66,6 +70,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::Login/>
                     <Route path=StaticSegment("setlists") view=pages::Setlists/>
                     <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view=pages::StagePage/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view=pages::PrintPage/>
                     <Route path=StaticSegment("members") view=pages::Members/>
                     <Route path=StaticSegment("pass") view=pages::Pass/>
                     <Route path=StaticSegment("password") view=pages::ChangePassword/>

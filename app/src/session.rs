@@ -255,6 +255,8 @@ impl Session {
     }
 
     fn forget(&self) {
+        // The shows kept for the gig go with the session that read them.
+        crate::offline::forget_all();
         self.token.set(None);
         self.user.set(None);
         self.status.set(Status::SignedOut);

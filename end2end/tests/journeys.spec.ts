@@ -80,9 +80,10 @@ test.describe('a revoked member', () => {
     await manager.getByRole('button', { name: 'Revoke sessions of Dee the Drummer' }).click();
     await expect(manager.getByText('Dee the Drummer is signed out everywhere')).toBeVisible();
 
-    // The drummer's next API call is refused, the refresh too: back to login.
-    await page.getByRole('link', { name: 'Sessions' }).click();
+    // The drummer's open page hears of it on its live stream; the refresh
+    // is refused too: back to login, saying why.
     await expect(page).toHaveURL(/\/login\?next=/);
+    await expect(page.getByRole('alert')).toContainText('Your session has ended');
 
     await manager.getByRole('link', { name: 'Audit' }).click();
     await manager.getByLabel('Event type').selectOption('member_revoked');

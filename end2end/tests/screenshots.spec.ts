@@ -33,4 +33,16 @@ test('screenshots of the main pages', async ({ page, browser, request }) => {
   await phone.goto(`/setlists/${id}`);
   await expect(phone.getByTestId('song').first()).toBeVisible();
   await phone.screenshot(shot('drummer-phone'));
+
+  const stage = await (await browser.newContext({ viewport: { width: 844, height: 390 }, isMobile: true, hasTouch: true })).newPage();
+  await logIn(stage, 'drummer');
+  await stage.goto(`/setlists/${id}/stage`);
+  await expect(stage.getByTestId('stage-title')).toHaveText('Everlong');
+  await stage.screenshot({ path: '../docs/screenshots/stage-phone.png' });
+
+  await phone.goto(`/setlists/${id}/print`);
+  await expect(phone.getByTestId('sheet-song').first()).toBeVisible();
+  await phone.setViewportSize({ width: 794, height: 1123 });
+  await phone.emulateMedia({ media: 'print' });
+  await phone.screenshot(shot('print-sheet'));
 });

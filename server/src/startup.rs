@@ -225,6 +225,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(http::router(metrics_on_own_address))
         .merge(http::assets::router(&state))
+        .merge(http::assets::worker_router(&state))
         .leptos_routes_with_context(&state, routes, page_context, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

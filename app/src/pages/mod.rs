@@ -1,4 +1,5 @@
 mod audit;
+mod gig;
 mod home;
 mod login;
 mod members;
@@ -9,6 +10,7 @@ mod setlist;
 mod setlists;
 
 pub use audit::Audit;
+pub use gig::{PrintPage, StagePage};
 pub use home::Home;
 pub use login::Login;
 pub use members::Members;

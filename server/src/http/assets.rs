@@ -17,7 +17,7 @@ use axum::{
     response::Response,
 };
 use sha2::{Digest, Sha256};
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
@@ -47,6 +47,30 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .nest_service(&format!("/{}", state.leptos.site_pkg_dir), files)
         .layer(axum::middleware::map_response(cache_forever))
+}
+
+/// A service worker runs under its own script's policy: the default
+/// `default-src 'none'` would refuse the fetches it makes to keep the app
+/// shell. This one lets it fetch from this origin and nothing else.
+const WORKER_CSP: &str = "default-src 'none'; connect-src 'self'";
+
+/// `/sw.js` (`assets/sw.js`): stage mode's offline shell (`app/src/offline.rs`).
+pub fn worker_router(state: &AppState) -> Router<AppState> {
+    let worker = ServeFile::new(Path::new(state.leptos.site_root.as_ref()).join("sw.js"));
+    Router::new()
+        .route_service("/sw.js", worker)
+        .layer(axum::middleware::map_response(
+            |mut response: Response| async move {
+                let headers = response.headers_mut();
+                headers.insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(WORKER_CSP),
+                );
+                // Asked for again on every visit, so a new worker is seen at once.
+                headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                response
+            },
+        ))
 }
 
 /// Only a file that was found may be cached; a 404 must be asked again.

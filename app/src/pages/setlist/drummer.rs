@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::{
+    GigLinks,
     draft::{Draft, describe_change},
     presence::PresenceLine,
 };
@@ -158,6 +159,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             <p><a href="/setlists">"← Back to the list"</a></p>
             <h1>{move || shown.with(|s| s.name.clone())}</h1>
             <PresenceLine setlist_id=id.clone() activity=Signal::derive(|| Activity::Viewing)/>
+            <GigLinks id=id.clone()/>
             <p class="muted">{move || shown.with(|s| format!("{} · {}", s.venue, s.show_date))}</p>
             {move || shown.with(|s| (!s.notes.is_empty()).then(|| view! {
                 <p class="multiline">{s.notes.clone()}</p>

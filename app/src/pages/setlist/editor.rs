@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::{
-    describe_fields,
+    GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
     presence::PresenceLine,
     song_editor::{SongDraft, SongEditor},
@@ -405,7 +405,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         <section class="card">
             <p><a href="/setlists">"← Back to the list"</a></p>
             <h1>{move || saved_name.get()}</h1>
-            {move || state.id.get().map(|id| view! { <PresenceLine setlist_id=id activity/> })}
+            {move || state.id.get().map(|id| view! {
+                <PresenceLine setlist_id=id.clone() activity/>
+                <GigLinks id/>
+            })}
             // novalidate: the app's own checks run and are announced (role=alert).
             <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_save(); }>
                 <div class="row">

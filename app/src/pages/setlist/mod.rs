@@ -67,6 +67,18 @@ fn SetlistLoader() -> impl IntoView {
     }
 }
 
+/// The way to the gig views of a setlist.
+#[component]
+fn GigLinks(id: String) -> impl IntoView {
+    view! {
+        <p class="gig-links">
+            <a href=format!("/setlists/{id}/stage")>"Stage mode"</a>
+            " · "
+            <a href=format!("/setlists/{id}/print")>"Print sheet"</a>
+        </p>
+    }
+}
+
 fn describe_fields(fields: &FieldErrors) -> String {
     let mut text = String::from("Please fix these before saving:");
     for (field, problem) in fields {

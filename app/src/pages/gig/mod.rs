@@ -1,0 +1,106 @@
+//! The gig: stage mode (`/setlists/{id}/stage`) and the print sheet
+//! (`/setlists/{id}/print`). Both read the show from the server when they
+//! can and from the shows kept for the gig when they cannot (`crate::offline`),
+//! so a reload with no signal still shows it, saying how old it is.
+
+mod print;
+mod stage;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{Setlist, client},
+    offline,
+    session::{Session, Status, use_session},
+};
+pub use print::PrintPage;
+pub use stage::StagePage;
+
+/// A show to play, and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+struct Show {
+    setlist: Setlist,
+    /// "as of 18:04" when read from the kept copy, offline.
+    as_of: Option<String>,
+}
+
+/// The show of the page's `{id}`, read again when the network comes back.
+fn use_show() -> LocalResource<Result<Show, String>> {
+    let session = use_session();
+    let params = use_params_map();
+    let show = LocalResource::new(move || {
+        let id = params.with(|p| p.get("id")).unwrap_or_default();
+        load_show(session, id)
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        let online = window_event_listener(leptos::ev::online, move |_| show.refetch());
+        on_cleanup(move || online.remove());
+    }
+    show
+}
+
+async fn load_show(session: Session, id: String) -> Result<Show, String> {
+    match client::get::<Setlist>(session, &format!("/api/setlists/{id}")).await {
+        Ok(setlist) => {
+            offline::keep(&setlist).await;
+            Ok(Show {
+                setlist,
+                as_of: None,
+            })
+        }
+        // No network (or a server that cannot answer now): the kept copy.
+        Err(failure) if failure.status == 0 || failure.asks_to_retry() => {
+            match offline::kept(&id).await {
+                Some(kept) => Ok(Show {
+                    setlist: kept.setlist,
+                    as_of: Some(format!("as of {}", clock_time(kept.saved_at_ms))),
+                }),
+                None => Err(failure.describe()),
+            }
+        }
+        Err(failure) => Err(failure.describe()),
+    }
+}
+
+/// Shows `page` for the loaded show, or why there is none.
+fn with_show(
+    show: LocalResource<Result<Show, String>>,
+    page: impl Fn(Show) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the show…"</p> }>
+            {move || show.get().map(|result| match result {
+                Ok(show) => page(show),
+                Err(_) if session.status() == Status::SignedOut => view! {
+                    <section class="card">
+                        <p role="alert">"Log in to see this show."</p>
+                        <a href="/login">"Log in"</a>
+                    </section>
+                }.into_any(),
+                Err(message) => view! {
+                    <section class="card">
+                        <p class="error multiline" role="alert">{message}</p>
+                        <a href="/setlists">"Back to the list"</a>
+                    </section>
+                }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// "18:04", in the browser's time zone.
+fn clock_time(ms: f64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_f64(ms));
+        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ms;
+        String::new()
+    }
+}

@@ -1,0 +1,171 @@
+//! The sheet for the stage floor: large type, numbered songs with key and
+//! tempo, no app chrome when printed (a PDF is the browser's "Save as PDF"),
+//! and the same as plain text for the band's group chat.
+
+use leptos::prelude::*;
+
+use super::{Show, use_show, with_show};
+use crate::{
+    api::Setlist,
+    components::{minutes_seconds, show_date_long, show_length},
+};
+
+#[component]
+pub fn PrintPage() -> impl IntoView {
+    let show = use_show();
+    with_show(show, |show| view! { <Sheet show/> }.into_any())
+}
+
+#[component]
+fn Sheet(show: Show) -> impl IntoView {
+    let Show { setlist, as_of } = show;
+    let text = plain_text(&setlist);
+    let copied = RwSignal::new(None::<&'static str>);
+    let copy_text = text.clone();
+    let copy = move |_| {
+        copied.set(Some(if copy_to_clipboard(&copy_text) {
+            "Copied."
+        } else {
+            "Select the text below and copy it."
+        }))
+    };
+    let total: i64 = setlist.songs.iter().map(|s| s.duration_secs).sum();
+    view! {
+        <section class="sheet" data-testid="sheet">
+            <div class="no-print row centered">
+                <p><a href=format!("/setlists/{}", setlist.id)>"← Back to the setlist"</a></p>
+                <p class="fit">
+                    <button type="button" on:click=|_| print_page()>"Print"</button>
+                    " "
+                    <button type="button" class="secondary" on:click=copy>"Copy as text"</button>
+                </p>
+                <p role="status" class="muted">{move || copied.get()}</p>
+            </div>
+            <h1>{setlist.name.clone()}</h1>
+            <p class="sheet-when">
+                {[setlist.venue.clone(), show_date_long(&setlist.show_date)].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ")}
+                {as_of.map(|as_of| format!(" (offline, {as_of})"))}
+            </p>
+            <ol class="sheet-songs">
+                {setlist.songs.iter().map(|song| view! {
+                    <li data-testid="sheet-song">
+                        <span class="sheet-title">{song.title.clone()}</span>
+                        <span class="sheet-details">{song_details(song.key.as_str(), song.bpm, song.duration_secs)}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+            <p class="sheet-total">{format!("Total {} ({})", minutes_seconds(total), show_length(total))}</p>
+            <details class="no-print">
+                <summary>"Plain text"</summary>
+                <label for="sheet-text">"The setlist as text, for the group chat"</label>
+                <textarea id="sheet-text" readonly rows="12">{text}</textarea>
+            </details>
+        </section>
+    }
+}
+
+fn song_details(key: &str, bpm: Option<i64>, duration_secs: i64) -> String {
+    let mut parts = Vec::new();
+    if !key.is_empty() {
+        parts.push(key.to_string());
+    }
+    if let Some(bpm) = bpm {
+        parts.push(format!("{bpm} BPM"));
+    }
+    parts.push(minutes_seconds(duration_secs));
+    parts.join(" · ")
+}
+
+/// "Friday at the Roxy — The Roxy, Friday 4 December 2026", then one line per song.
+fn plain_text(setlist: &Setlist) -> String {
+    let mut text = setlist.name.clone();
+    let when: Vec<String> = [setlist.venue.clone(), show_date_long(&setlist.show_date)]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if !when.is_empty() {
+        text.push_str(&format!(" — {}", when.join(", ")));
+    }
+    text.push('\n');
+    for (number, song) in setlist.songs.iter().enumerate() {
+        text.push_str(&format!(
+            "{}. {} ({})\n",
+            number + 1,
+            song.title,
+            song_details(&song.key, song.bpm, song.duration_secs)
+        ));
+    }
+    let total: i64 = setlist.songs.iter().map(|s| s.duration_secs).sum();
+    text.push_str(&format!("Total {}\n", minutes_seconds(total)));
+    text
+}
+
+fn print_page() {
+    let _ = window().print();
+}
+
+/// True when the browser took the text (`navigator.clipboard`).
+fn copy_to_clipboard(text: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::{JsCast, JsValue};
+        let clipboard =
+            js_sys::Reflect::get(&window().navigator(), &JsValue::from_str("clipboard"))
+                .ok()
+                .filter(|c| !c.is_undefined());
+        let write = clipboard.as_ref().and_then(|c| {
+            js_sys::Reflect::get(c, &JsValue::from_str("writeText"))
+                .ok()?
+                .dyn_into::<js_sys::Function>()
+                .ok()
+        });
+        match (clipboard, write) {
+            (Some(clipboard), Some(write)) => {
+                write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
+            }
+            _ => false,
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = text;
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Song;
+
+    #[test]
+    fn the_plain_text_has_every_song_in_order_with_its_details() {
+        let song = |title: &str, key: &str, bpm| Song {
+            id: title.into(),
+            title: title.into(),
+            artist: String::new(),
+            duration_secs: 250,
+            bpm,
+            key: key.into(),
+            notes: String::new(),
+        };
+        let setlist = Setlist {
+            id: "s".into(),
+            name: "Friday at the Roxy".into(),
+            venue: "The Roxy".into(),
+            show_date: "2026-12-04".into(),
+            notes: String::new(),
+            version: 1,
+            created_at: String::new(),
+            updated_at: String::new(),
+            songs: vec![song("Everlong", "D", Some(158)), song("My Hero", "", None)],
+        };
+        assert_eq!(
+            plain_text(&setlist),
+            "Friday at the Roxy — The Roxy, Friday 4 December 2026\n\
+             1. Everlong (D · 158 BPM · 4:10)\n\
+             2. My Hero (4:10)\n\
+             Total 8:20\n"
+        );
+    }
+}

@@ -1,0 +1,304 @@
+//! Stage mode: the current song in type that fills a phone held sideways,
+//! its key and tempo, the next song; forward and back by tap, swipe, arrow
+//! keys, Page Up/Down or a Bluetooth foot pedal (which sends those keys). A
+//! dot pulses at the song's tempo for the count-in; a click can be switched
+//! on. The screen is kept awake, the app's chrome is hidden, and leaving is
+//! one deliberate tap on "Exit stage mode".
+
+use leptos::prelude::*;
+
+use super::{Show, use_show, with_show};
+use crate::components::minutes_seconds;
+
+/// Class on `<body>` while on stage: the stylesheet hides the app's chrome.
+#[cfg(feature = "hydrate")]
+const ON_STAGE: &str = "on-stage";
+/// A horizontal move longer than this is a swipe, not a tap.
+const SWIPE_PX: i32 = 50;
+
+#[component]
+pub fn StagePage() -> impl IntoView {
+    let show = use_show();
+    // In the browser only: the server has no document.
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| set_on_stage(true));
+        on_cleanup(move || set_on_stage(false));
+    }
+    with_show(show, |show| view! { <Stage show/> }.into_any())
+}
+
+#[component]
+fn Stage(show: Show) -> impl IntoView {
+    let Show { setlist, as_of } = show;
+    let count = setlist.songs.len();
+    let songs = StoredValue::new(setlist.songs);
+    let at = RwSignal::new(0usize);
+    let step = move |delta: isize| {
+        at.update(|i| {
+            *i = (*i as isize + delta).clamp(0, count.saturating_sub(1) as isize) as usize
+        })
+    };
+
+    // Keys, and the foot pedals that send them.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        let delta = match ev.key().as_str() {
+            "ArrowRight" | "ArrowDown" | "PageDown" | " " => 1,
+            "ArrowLeft" | "ArrowUp" | "PageUp" => -1,
+            _ => return,
+        };
+        ev.prevent_default();
+        step(delta);
+    });
+    on_cleanup(move || keys.remove());
+
+    // A swipe left goes forward; a tap goes forward, or back on the left third.
+    let touch_x = StoredValue::new(None::<i32>);
+    let swiped = StoredValue::new(false);
+    let on_touch_start = move |ev: leptos::ev::TouchEvent| {
+        touch_x.set_value(touch_x_of(&ev));
+        swiped.set_value(false);
+    };
+    let on_touch_end = move |ev: leptos::ev::TouchEvent| {
+        let (Some(start), Some(end)) = (touch_x.get_value(), touch_x_of(&ev)) else {
+            return;
+        };
+        if (end - start).abs() > SWIPE_PX {
+            swiped.set_value(true);
+            step(if end < start { 1 } else { -1 });
+        }
+    };
+    let on_tap = move |ev: leptos::ev::MouseEvent| {
+        if swiped.get_value() {
+            swiped.set_value(false);
+            return;
+        }
+        let width = window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .unwrap_or(1.0);
+        step(if (ev.client_x() as f64) < width / 3.0 {
+            -1
+        } else {
+            1
+        });
+    };
+
+    let wake = keep_awake();
+    on_cleanup(move || wake.release());
+    let click_on = RwSignal::new(false);
+    let metronome = Metronome::new();
+
+    let song = move |offset: usize| songs.with_value(|s| s.get(at.get() + offset).cloned());
+    let bpm = move || song(0).and_then(|s| s.bpm);
+    Effect::new(move |_| metronome.follow(if click_on.get() { bpm() } else { None }));
+    on_cleanup(move || metronome.follow(None));
+
+    let id = setlist.id.clone();
+    view! {
+        <section class="stage" data-testid="stage">
+            <div class="stage-bar">
+                <a class="stage-exit" href=format!("/setlists/{id}")>"Exit stage mode"</a>
+                <label class="stage-click">
+                    <input type="checkbox" bind:checked=click_on/>
+                    " Click"
+                </label>
+                {as_of.map(|as_of| view! { <span class="stage-as-of" data-testid="as-of">{format!("Offline, {as_of}")}</span> })}
+            </div>
+            <div
+                class="stage-area"
+                role="region"
+                aria-label="Current song: tap or swipe to move"
+                aria-live="polite"
+                on:click=on_tap
+                on:touchstart=on_touch_start
+                on:touchend=on_touch_end
+            >
+                {move || match song(0) {
+                    None => view! { <p class="stage-title">"No songs in this show yet"</p> }.into_any(),
+                    Some(current) => view! {
+                        <p class="stage-place">{format!("Song {} of {count}", at.get() + 1)}</p>
+                        // Sizes set through the CSSOM: the page's CSP refuses style attributes.
+                        <h1 class="stage-title" style:font-size=title_size(&current.title) data-testid="stage-title">{current.title.clone()}</h1>
+                        <p class="stage-meta">
+                            {(!current.key.is_empty()).then(|| format!("Key {}", current.key))}
+                            {current.bpm.map(|bpm| view! {
+                                <span>{format!(" · {bpm} BPM ")}</span>
+                                <span class="beat" data-testid="beat" aria-hidden="true"
+                                    style:animation-duration=format!("{:.4}s", 60.0 / bpm as f64)></span>
+                            })}
+                            {format!(" · {}", minutes_seconds(current.duration_secs))}
+                        </p>
+                    }.into_any(),
+                }}
+                <p class="stage-next" data-testid="stage-next">
+                    {move || match song(1) {
+                        Some(next) => format!("Next: {}", next.title),
+                        None if count > 0 => "Last song".to_string(),
+                        None => String::new(),
+                    }}
+                </p>
+            </div>
+        </section>
+    }
+}
+
+/// Where the finger that started or ended `ev` is, across the screen.
+fn touch_x_of(ev: &leptos::ev::TouchEvent) -> Option<i32> {
+    #[cfg(feature = "hydrate")]
+    return ev.changed_touches().get(0).map(|touch| touch.client_x());
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = ev;
+        None
+    }
+}
+
+/// Type that fills the width for short titles and wraps for long ones.
+fn title_size(title: &str) -> String {
+    let chars = title.chars().count().max(4) as f64;
+    format!("min({:.1}vw, 40vh)", 140.0 / chars)
+}
+
+#[cfg(feature = "hydrate")]
+fn set_on_stage(on: bool) {
+    if let Some(body) = document().body() {
+        let classes = body.class_list();
+        let _ = if on {
+            classes.add_1(ON_STAGE)
+        } else {
+            classes.remove_1(ON_STAGE)
+        };
+    }
+}
+
+/// The screen wake lock, where the browser has one.
+#[derive(Clone, Copy)]
+struct WakeLock {
+    #[cfg(feature = "hydrate")]
+    sentinel: StoredValue<Option<leptos::wasm_bindgen::JsValue>, LocalStorage>,
+}
+
+#[cfg(feature = "hydrate")]
+fn keep_awake() -> WakeLock {
+    use leptos::wasm_bindgen::JsCast;
+
+    let lock = WakeLock {
+        sentinel: StoredValue::new_local(None),
+    };
+    let navigator = window().navigator();
+    let request = js::get(&navigator, "wakeLock").and_then(|wake_lock| {
+        let request: js_sys::Function = js::get(&wake_lock, "request")?.dyn_into().ok()?;
+        request
+            .call1(&wake_lock, &"screen".into())
+            .ok()?
+            .dyn_into::<js_sys::Promise>()
+            .ok()
+    });
+    if let Some(request) = request {
+        leptos::task::spawn_local(async move {
+            if let Ok(sentinel) = wasm_bindgen_futures::JsFuture::from(request).await {
+                lock.sentinel.try_set_value(Some(sentinel));
+            }
+        });
+    }
+    lock
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn keep_awake() -> WakeLock {
+    WakeLock {}
+}
+
+impl WakeLock {
+    fn release(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(Some(sentinel)) = self.sentinel.try_get_value() {
+            js::call(&sentinel, "release", &[]);
+        }
+    }
+}
+
+/// An audible click at a tempo (Web Audio), off unless switched on.
+#[derive(Clone, Copy)]
+struct Metronome {
+    #[cfg(feature = "hydrate")]
+    running: StoredValue<Option<(leptos::wasm_bindgen::JsValue, IntervalHandle)>, LocalStorage>,
+}
+
+impl Metronome {
+    fn new() -> Metronome {
+        Metronome {
+            #[cfg(feature = "hydrate")]
+            running: StoredValue::new_local(None),
+        }
+    }
+
+    /// Clicks at `bpm`, or stops.
+    fn follow(self, bpm: Option<i64>) {
+        #[cfg(feature = "hydrate")]
+        {
+            if let Some(Some((context, timer))) = self.running.try_get_value() {
+                timer.clear();
+                js::call(&context, "close", &[]);
+            }
+            self.running.try_set_value(None);
+            let Some(bpm) = bpm.filter(|b| *b > 0) else {
+                return;
+            };
+            let Some(context) = js::construct("AudioContext") else {
+                return;
+            };
+            let beat = context.clone();
+            let period = std::time::Duration::from_secs_f64(60.0 / bpm as f64);
+            if let Ok(timer) = set_interval_with_handle(move || js::blip(&beat), period) {
+                self.running.try_set_value(Some((context, timer)));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (self, bpm);
+    }
+}
+
+/// The few browser APIs stage mode calls that web-sys would need unstable
+/// features for: reached through `Reflect`.
+#[cfg(feature = "hydrate")]
+mod js {
+    use leptos::wasm_bindgen::{JsCast, JsValue};
+
+    pub fn get(target: &JsValue, name: &str) -> Option<JsValue> {
+        js_sys::Reflect::get(target, &name.into())
+            .ok()
+            .filter(|value| !value.is_undefined())
+    }
+
+    pub fn call(target: &JsValue, method: &str, args: &[JsValue]) -> Option<JsValue> {
+        let function: js_sys::Function = get(target, method)?.dyn_into().ok()?;
+        let args: js_sys::Array = args.iter().collect();
+        function.apply(target, &args).ok()
+    }
+
+    pub fn construct(class: &str) -> Option<JsValue> {
+        let class: js_sys::Function = get(&leptos::prelude::window(), class)?.dyn_into().ok()?;
+        js_sys::Reflect::construct(&class, &js_sys::Array::new()).ok()
+    }
+
+    /// A 30 ms tick at 1 kHz.
+    pub fn blip(context: &JsValue) {
+        let (Some(oscillator), Some(now)) = (
+            call(context, "createOscillator", &[]),
+            get(context, "currentTime").and_then(|t| t.as_f64()),
+        ) else {
+            return;
+        };
+        if let Some(frequency) = get(&oscillator, "frequency") {
+            let _ = js_sys::Reflect::set(&frequency, &"value".into(), &1000.into());
+        }
+        if let Some(destination) = get(context, "destination") {
+            call(&oscillator, "connect", &[destination]);
+        }
+        call(&oscillator, "start", &[now.into()]);
+        call(&oscillator, "stop", &[(now + 0.03).into()]);
+    }
+}

@@ -1,0 +1,150 @@
+import { type Browser, type Page } from '@playwright/test';
+import { test, expect } from './fixtures';
+import { createSetlist, logIn } from './helpers';
+
+// The gig: stage mode on a phone (both ways round) and a tablet, with no
+// signal too, and the print sheet.
+
+const SONGS = [
+  { title: 'Everlong', duration_secs: 250, bpm: 158, key: 'D' },
+  { title: 'My Hero', duration_secs: 260, bpm: 120, key: 'E' },
+  { title: 'Times Like These', duration_secs: 266, bpm: 146, key: 'D' },
+];
+
+const SIZES = {
+  'phone, landscape': { viewport: { width: 844, height: 390 }, isMobile: true, hasTouch: true },
+  'phone, portrait': { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
+  tablet: { viewport: { width: 820, height: 1180 }, isMobile: true, hasTouch: true },
+};
+
+/** A logged-in drummer on a device of `size`, with Wake Lock requests recorded. */
+async function drummerOn(browser: Browser, baseURL: string | undefined, size: object): Promise<Page> {
+  const context = await browser.newContext({ ...size, baseURL });
+  await context.addInitScript(() => {
+    (window as any).__wakeLocks = 0;
+    const fake = { request: async () => { (window as any).__wakeLocks++; return { release: async () => {} }; } };
+    Object.defineProperty(navigator, 'wakeLock', { value: fake, configurable: true });
+  });
+  const page = await context.newPage();
+  await logIn(page, 'drummer');
+  return page;
+}
+
+async function swipe(page: Page, fromX: number, toX: number) {
+  await page.getByTestId('stage').locator('.stage-area').evaluate(
+    (area, [from, to]) => {
+      const touch = (x: number) => new Touch({ identifier: 1, target: area, clientX: x, clientY: 200 });
+      area.dispatchEvent(new TouchEvent('touchstart', { changedTouches: [touch(from)], bubbles: true }));
+      area.dispatchEvent(new TouchEvent('touchend', { changedTouches: [touch(to)], bubbles: true }));
+    },
+    [fromX, toX],
+  );
+}
+
+for (const [name, size] of Object.entries(SIZES)) {
+  test(`stage mode on a ${name}: keys, swipe and tap move through the show`, async ({ browser, baseURL, request }) => {
+    const id = await createSetlist(request, `Stage on a ${name}`, SONGS);
+    const page = await drummerOn(browser, baseURL, size);
+    await page.goto(`/setlists/${id}`);
+    await page.getByRole('link', { name: 'Stage mode' }).click();
+    const title = page.getByTestId('stage-title');
+    await expect(title).toHaveText('Everlong');
+    await expect(page.getByTestId('stage-next')).toHaveText('Next: My Hero');
+    // The app's chrome is hidden; leaving is one deliberate tap.
+    await expect(page.getByRole('navigation', { name: 'Main' })).toBeHidden();
+    await expect(page.getByRole('link', { name: 'Exit stage mode' })).toBeVisible();
+    // The title fills most of the width in landscape, and never overflows it.
+    const box = await title.boundingBox();
+    const width = size.viewport.width;
+    expect(box!.width).toBeLessThanOrEqual(width);
+    if (name === 'phone, landscape') {
+      expect(box!.width).toBeGreaterThan(width * 0.5);
+      expect(box!.height, 'one line').toBeLessThan(size.viewport.height * 0.5);
+    }
+
+    await page.keyboard.press('ArrowRight');
+    await expect(title).toHaveText('My Hero');
+    await page.keyboard.press('PageDown');
+    await expect(title).toHaveText('Times Like These');
+    await expect(page.getByTestId('stage-next')).toHaveText('Last song');
+    await page.keyboard.press('PageUp');
+    await expect(title).toHaveText('My Hero');
+    await swipe(page, 300, 100); // left: forward
+    await expect(title).toHaveText('Times Like These');
+    await swipe(page, 100, 300); // right: back
+    await expect(title).toHaveText('My Hero');
+    await page.touchscreen.tap(width - 40, size.viewport.height / 2); // right side: forward
+    await expect(title).toHaveText('Times Like These');
+    await page.touchscreen.tap(20, size.viewport.height / 2); // left third: back
+    await expect(title).toHaveText('My Hero');
+
+    // The beat pulses at the song's tempo (My Hero: 120 BPM, 500 ms).
+    const beatMs = await page.getByTestId('beat').evaluate((dot) => {
+      const [animation] = dot.getAnimations();
+      return Number(animation.effect!.getComputedTiming().duration);
+    });
+    expect(beatMs).toBeCloseTo(500, 0);
+    expect(await page.evaluate(() => (window as any).__wakeLocks)).toBeGreaterThanOrEqual(1);
+
+    await page.getByRole('link', { name: 'Exit stage mode' }).click();
+    await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
+    await page.context().close();
+  });
+}
+
+test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'No signal at the Roxy', SONGS);
+  const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
+  await page.goto(`/setlists/${id}/stage`);
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  // The service worker controls the page once it has claimed it.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.reload();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  expect(await page.evaluate(() => caches.has('backstage-shows'))).toBe(true);
+
+  await page.context().setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await expect(page.getByTestId('as-of')).toContainText(/Offline, as of \d\d:\d\d/);
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('stage-title')).toHaveText('My Hero');
+  // No token was ever written anywhere the page can read back.
+  const stored = await page.evaluate(async () => {
+    const texts: string[] = [JSON.stringify(localStorage), JSON.stringify(sessionStorage)];
+    for (const name of await caches.keys()) {
+      const cache = await caches.open(name);
+      for (const request of await cache.keys()) texts.push(await (await cache.match(request))!.text());
+    }
+    return texts.join('\n');
+  });
+  expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ/);
+
+  await page.context().setOffline(false);
+  await page.goto('/setlists');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+  expect(await page.evaluate(() => caches.has('backstage-shows'))).toBe(false);
+  await page.context().close();
+});
+
+test('the print sheet has every song and no navigation in print media', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Sheet for the floor', SONGS);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('link', { name: 'Print sheet' }).click();
+  await expect(page.getByRole('heading', { name: 'Sheet for the floor' })).toBeVisible();
+  await expect(page.locator('.sheet-when')).toHaveText('The Roxy · Thursday 31 December 2026');
+  await page.emulateMedia({ media: 'print' });
+  const songs = page.getByTestId('sheet-song');
+  await expect(songs).toHaveCount(3);
+  for (const song of SONGS) await expect(songs.filter({ hasText: song.title })).toBeVisible();
+  await expect(songs.first()).toContainText('D · 158 BPM · 4:10');
+  await expect(page.getByRole('navigation', { name: 'Main' })).toBeHidden();
+  await expect(page.getByRole('button', { name: 'Print' })).toBeHidden();
+  await page.emulateMedia({ media: 'screen' });
+  await page.getByText('Plain text').click();
+  await expect(page.getByLabel('The setlist as text, for the group chat')).toHaveValue(
+    /^Sheet for the floor — The Roxy, Thursday 31 December 2026\n1\. Everlong \(D · 158 BPM · 4:10\)\n2\. My Hero/,
+  );
+});
