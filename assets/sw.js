@@ -2,10 +2,12 @@
 // print sheet load with no signal, after a reload too.
 //
 // What it keeps: the built front end (/pkg/<version>/…, immutable) and the
-// HTML of the stage and print pages. What it never touches: /api/ — tokens
-// live in the page's memory only, and the setlist data a member opened is
-// kept by the page itself (Cache Storage "backstage-shows"), which deletes it
-// at logout and when the session ends.
+// HTML of the stage and print pages. The page adds them too
+// (app/src/offline.rs): one reached by an in-app link never came through here.
+//
+// What it never touches: /api/. Tokens live in the page's memory only, and
+// the setlist data a member opened is kept by the page itself (Cache Storage
+// "backstage-shows"), which deletes it at logout and when the session ends.
 const SHELL = 'backstage-shell-v1';
 const GIG_PAGE = /^\/setlists\/[0-9a-f-]{36}\/(stage|print)$/;
 
@@ -27,7 +29,8 @@ self.addEventListener('fetch', (event) => {
 // A versioned file never changes: the kept copy is as good as the network's.
 async function cacheFirst(request) {
   const cache = await caches.open(SHELL);
-  const kept = await cache.match(request);
+  // ignoreVary: the page itself may have kept the file, with other headers.
+  const kept = await cache.match(request, { ignoreVary: true });
   if (kept) return kept;
   const response = await fetch(request);
   if (response.ok) await cache.put(request, response.clone());
@@ -43,7 +46,7 @@ async function networkFirst(request) {
     if (response.ok) await cache.put(request, withoutCookies(response.clone())).catch(() => {});
     return response;
   } catch (offline) {
-    const kept = await cache.match(request);
+    const kept = await cache.match(request, { ignoreVary: true });
     if (kept) return kept;
     throw offline;
   }

@@ -195,6 +195,7 @@ thread_local! {
 mod stream {
     use std::time::Duration;
 
+    use futures::future::{Either, select};
     use gloo_net::http::RequestBuilder;
     use gloo_timers::future::sleep;
     use wasm_bindgen::{JsCast, JsValue};
@@ -203,6 +204,9 @@ mod stream {
 
     use super::*;
     use crate::session::Status;
+
+    /// Twice the server's keep-alive interval.
+    const SILENCE_LIMIT: Duration = Duration::from_secs(35);
 
     /// How a stream ended, and so what to do next.
     enum Ended {
@@ -276,8 +280,17 @@ mod stream {
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
         let mut parser = SseParser::default();
         loop {
-            let Ok(chunk) = JsFuture::from(reader.read()).await else {
-                return Ended::Reconnect;
+            // The server says something at least every 15 s (a keep-alive):
+            // silence for longer is a connection that died unnoticed (a phone
+            // moving from Wi-Fi to cellular). Give it up and reconnect.
+            let read = JsFuture::from(reader.read());
+            let chunk = match select(read, Box::pin(sleep(SILENCE_LIMIT))).await {
+                Either::Left((Ok(chunk), _)) => chunk,
+                Either::Left((Err(_), _)) => return Ended::Reconnect,
+                Either::Right(_) => {
+                    let _ = reader.cancel();
+                    return Ended::Reconnect;
+                }
             };
             let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
                 .ok()

@@ -27,6 +27,10 @@ fn key(id: &str) -> String {
     format!("/offline/setlists/{id}")
 }
 
+/// The service worker's cache of the app shell (the same name as in `assets/sw.js`).
+#[cfg(feature = "hydrate")]
+const SHELL_CACHE: &str = "backstage-shell-v1";
+
 #[cfg(feature = "hydrate")]
 mod storage {
     use leptos::wasm_bindgen::{JsCast, JsValue};
@@ -35,13 +39,48 @@ mod storage {
 
     use super::*;
 
-    async fn open() -> Option<Cache> {
+    async fn open_cache(name: &str) -> Option<Cache> {
         let caches = leptos::prelude::window().caches().ok()?;
-        JsFuture::from(caches.open(SHOWS_CACHE))
+        JsFuture::from(caches.open(name))
             .await
             .ok()?
             .dyn_into()
             .ok()
+    }
+
+    async fn open() -> Option<Cache> {
+        open_cache(SHOWS_CACHE).await
+    }
+
+    /// This page's HTML and the built front end it runs on, into the service
+    /// worker's cache: a page reached by an in-app link, or loaded before the
+    /// worker took control, never went through the worker, and a reload with
+    /// no signal needs all of it.
+    pub async fn keep_shell() {
+        let (window, document) = (leptos::prelude::window(), leptos::prelude::document());
+        let Ok(page) = window.location().pathname() else {
+            return;
+        };
+        let mut urls = vec![page];
+        let stylesheet = document
+            .query_selector("link[rel=stylesheet]")
+            .ok()
+            .flatten()
+            .and_then(|link| link.get_attribute("href"));
+        if let Some(css) = stylesheet {
+            let pkg = css.trim_end_matches("backstage.css").to_string();
+            urls.extend([
+                css.clone(),
+                format!("{pkg}backstage.js"),
+                format!("{pkg}backstage.wasm"),
+            ]);
+        }
+        let Some(cache) = open_cache(SHELL_CACHE).await else {
+            return;
+        };
+        for url in urls {
+            let _ = JsFuture::from(cache.add_with_str(&url)).await;
+        }
     }
 
     pub async fn keep(setlist: &Setlist) {
@@ -89,7 +128,7 @@ mod storage {
 }
 
 #[cfg(feature = "hydrate")]
-pub use storage::{forget_all, keep, kept, register_worker};
+pub use storage::{forget_all, keep, keep_shell, kept, register_worker};
 
 #[cfg(not(feature = "hydrate"))]
 pub async fn keep(_: &Setlist) {}
@@ -101,3 +140,6 @@ pub async fn kept(_: &str) -> Option<KeptShow> {
 
 #[cfg(not(feature = "hydrate"))]
 pub fn forget_all() {}
+
+#[cfg(not(feature = "hydrate"))]
+pub async fn keep_shell() {}

@@ -95,13 +95,16 @@ for (const [name, size] of Object.entries(SIZES)) {
 test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
   const id = await createSetlist(request, 'No signal at the Roxy', SONGS);
   const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
-  await page.goto(`/setlists/${id}/stage`);
-  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
-  // The service worker controls the page once it has claimed it.
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
-  await page.reload();
+  // As a drummer would: into stage mode by the in-app link, with signal.
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('link', { name: 'Stage mode' }).click();
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
   expect(await page.evaluate(() => caches.has('backstage-shows'))).toBe(true);
+  // The page kept its own shell for a reload with no signal.
+  await expect
+    .poll(() => page.evaluate(async () => Boolean(await (await caches.open('backstage-shell-v1')).match(location.pathname))))
+    .toBe(true);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 
   await page.context().setOffline(true);
   await page.reload();

@@ -108,6 +108,10 @@ struct Recent {
     events: VecDeque<Arc<LiveEvent>>,
     /// The newest change counter known here (published or read at start).
     latest: Option<i64>,
+    /// The newest change published here: an event at or below it is one we
+    /// heard again. Kept apart from `latest`, which a stream's start may
+    /// raise past a change that has committed but is not published yet.
+    published: Option<i64>,
 }
 
 impl Default for Live {
@@ -137,10 +141,11 @@ impl Live {
         let event = Arc::new(event);
         let seq = event.seq.expect("a setlist change has a seq");
         let mut recent = self.recent.lock().expect("live lock poisoned");
-        if recent.latest.is_some_and(|latest| seq <= latest) {
+        if recent.published.is_some_and(|published| seq <= published) {
             return; // already published (our own write, heard again)
         }
-        recent.latest = Some(seq);
+        recent.published = Some(seq);
+        recent.latest = recent.latest.max(Some(seq));
         if recent.events.len() == BACKLOG {
             recent.events.pop_front();
         }

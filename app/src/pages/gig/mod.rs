@@ -45,6 +45,11 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
     match client::get::<Setlist>(session, &format!("/api/setlists/{id}")).await {
         Ok(setlist) => {
             offline::keep(&setlist).await;
+            if session.status_untracked() != Status::SignedIn {
+                // Logged out while it was being kept: it goes with the session.
+                offline::forget_all();
+            }
+            offline::keep_shell().await;
             Ok(Show {
                 setlist,
                 as_of: None,

@@ -25,15 +25,17 @@ pub fn StagePage() -> impl IntoView {
         Effect::new(move |_| set_on_stage(true));
         on_cleanup(move || set_on_stage(false));
     }
-    with_show(show, |show| view! { <Stage show/> }.into_any())
+    // The place in the show outlives a re-read (the network coming back).
+    let at = RwSignal::new(0usize);
+    with_show(show, move |show| view! { <Stage show at/> }.into_any())
 }
 
 #[component]
-fn Stage(show: Show) -> impl IntoView {
+fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
     let Show { setlist, as_of } = show;
     let count = setlist.songs.len();
     let songs = StoredValue::new(setlist.songs);
-    let at = RwSignal::new(0usize);
+    at.update(|i| *i = (*i).min(count.saturating_sub(1)));
     let step = move |delta: isize| {
         at.update(|i| {
             *i = (*i as isize + delta).clamp(0, count.saturating_sub(1) as isize) as usize

@@ -317,7 +317,9 @@ fn merge_songs(
     for song in &other.songs {
         let addition = match song.id.as_deref() {
             None => Some(song.clone()),
-            Some(id) if base.song(id).is_none() => Some(song.clone()),
+            // Theirs only (an id this editor has is merged already).
+            Some(id) if base.song(id).is_none() && !in_all(id) => Some(song.clone()),
+            Some(id) if base.song(id).is_none() => None,
             Some(id) => edited_but_removed(id).inspect(|edited| kept.push(edited.title.clone())),
         };
         if let Some(addition) = addition {

@@ -89,9 +89,15 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     let shown = RwSignal::new(setlist);
     let deleted = RwSignal::new(None::<String>);
 
+    // Answers arrive in ownerless tasks: they check that the page is still
+    // on screen, and make new rows under its owner (freed with it).
+    let owner = StoredValue::new(Owner::current().expect("the drummer's view runs inside the app"));
     // Someone changed the setlist: read it again and follow it.
     let follow = move |theirs: Setlist, by: String| {
-        if shown.with_untracked(|s| s.version >= theirs.version) {
+        if shown
+            .try_with_untracked(|s| s.version >= theirs.version)
+            .unwrap_or(true)
+        {
             return; // an older answer overtaken by a newer one
         }
         let before = shown.with_untracked(Draft::of);
@@ -105,7 +111,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                     row.follow(song);
                     next.push(row);
                 }
-                None => next.push(TempoRow::new(song.clone())),
+                None => {
+                    next.push(owner.with_value(|owner| owner.with(|| TempoRow::new(song.clone()))))
+                }
             }
         }
         // Removed songs go, unless something is typed in them.
@@ -127,7 +135,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         }
         match message {
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
-                if event.version <= Some(shown.with_untracked(|s| s.version)) {
+                if event.version <= shown.try_with_untracked(|s| s.version) {
                     return;
                 }
                 let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
@@ -203,17 +211,18 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                 }
             },
         };
+        // What is sent becomes "saved": typing after Save stays unsaved.
+        let sent = (bpm.get_untracked(), notes.get_untracked());
         let patch = SongPatch {
             bpm: Some(bpm_value),
-            notes: Some(notes.get_untracked()),
+            notes: Some(sent.1.clone()),
             version: None,
         };
         let path = path.clone();
         leptos::task::spawn_local(async move {
             match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
                 Ok(_) => {
-                    row.saved
-                        .set_value((bpm.get_untracked(), notes.get_untracked()));
+                    row.saved.try_set_value(sent);
                     status.set(Some("Saved.".into()));
                 }
                 Err(failure) if failure.code == "not_found" => error.set(Some(

@@ -204,6 +204,14 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             .with(|b| b.as_ref().is_none_or(|(base, _)| *base != draft))
     });
 
+    // Answers arrive in tasks that outlive nothing: they check that the
+    // editor is still on screen, and make new songs under its owner (so that
+    // they are freed with it).
+    let owner = StoredValue::new(Owner::current().expect("the editor runs inside the app"));
+    let on_screen = move || state.name.try_get_untracked().is_some();
+    // A change heard while our own save is in flight is read after it.
+    let heard_while_saving = StoredValue::new(false);
+
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     let conflicts = RwSignal::new(Vec::<Conflict>::new());
@@ -213,6 +221,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     // Someone else's version: merged into what is typed here, never over it.
     let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
+        if !on_screen() {
+            return false;
+        }
         let Some((base, version)) = state.base.get_untracked() else {
             return false;
         };
@@ -221,7 +232,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
         let theirs_draft = Draft::of(theirs);
         let merged = merge(&base, &state.draft(), &theirs_draft);
-        state.show(&merged.draft);
+        owner.with_value(|owner| owner.with(|| state.show(&merged.draft)));
         state.base.set(Some((theirs_draft.clone(), theirs.version)));
         let mut said = describe_change(by, &base, &theirs_draft);
         if !merged.kept.is_empty() {
@@ -249,6 +260,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
         match message {
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
+                if busy.get_untracked() {
+                    // Perhaps our own save's echo: its answer comes first.
+                    heard_while_saving.set_value(true);
+                    return;
+                }
                 let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
                 leptos::task::spawn_local(async move {
                     if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
@@ -278,6 +294,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             return;
         }
         busy.set(true);
+        heard_while_saving.set_value(false);
         leptos::task::spawn_local(async move {
             let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network("not sent"));
             for _ in 0..SAVE_ATTEMPTS {
@@ -291,6 +308,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         client::call(session, Method::Put, &path, Some(&input)).await
                     }
                 };
+                if !on_screen() {
+                    return;
+                }
                 // Stale: merge the newer version in, and save again unless
                 // both changed the same field.
                 let Err(failure) = &result else { break };
@@ -302,6 +322,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 };
                 match client::get::<Setlist>(session, &format!("/api/setlists/{id}")).await {
                     Ok(theirs) => {
+                        if !on_screen() {
+                            return;
+                        }
                         merge_theirs(&theirs, "");
                     }
                     Err(failure) => {
@@ -320,8 +343,15 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     if state.id.get_untracked().is_none() {
                         navigate(&format!("/setlists/{}", setlist.id), Default::default());
                     } else {
-                        state.load(&setlist);
+                        owner.with_value(|owner| owner.with(|| state.load(&setlist)));
                         saved.set(Some(format!("Saved (version {}).", setlist.version)));
+                        if heard_while_saving.get_value() {
+                            // Someone else's change may have come meanwhile.
+                            let path = format!("/api/setlists/{}", setlist.id);
+                            if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
+                                merge_theirs(&theirs, "");
+                            }
+                        }
                     }
                 }
                 Err(failure) if failure.code == "version_conflict" => {}
@@ -344,13 +374,14 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             match client::get::<Setlist>(session, &format!("/api/setlists/{current_id}")).await {
-                Ok(setlist) => {
-                    state.load(&setlist);
+                Ok(setlist) if on_screen() => {
+                    owner.with_value(|owner| owner.with(|| state.load(&setlist)));
                     conflicts.set(Vec::new());
                     saved.set(Some(
                         "Loaded the latest version; your edits were discarded.".into(),
                     ));
                 }
+                Ok(_) => {} // the editor has gone meanwhile
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
