@@ -71,9 +71,10 @@ const USAGE: &str = "usage: server [serve | create-user --username U --display-n
 ///   mmap instead, so the memory goes back to the OS when a hash is done.
 /// - glibc gives up to 8 heaps ("arenas") per core to threads that contend,
 ///   and memory freed in one is not reused by another. An async server runs
-///   its requests on one thread per core: one arena each is enough, and an
-///   idle live-event stream costs 19.7 KiB instead of 21.0 (README,
-///   Performance). An operator's own `MALLOC_ARENA_MAX` is left alone.
+///   its requests on one thread per core: one arena each is enough, and
+///   idle live-event streams take less memory (measured by
+///   `scripts/bench_streams.py`; figures in README, Performance). An
+///   operator's own `MALLOC_ARENA_MAX` is left alone.
 fn tune_the_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
