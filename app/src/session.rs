@@ -6,8 +6,9 @@
 //! - On page load the session is restored with one silent refresh.
 //! - Shortly before the access token expires it is refreshed again.
 //! - Refreshes are single-flight: concurrent callers share the one request in
-//!   flight, because two refreshes with the same cookie would look like a
-//!   stolen token being replayed.
+//!   flight. Each refresh spends the cookie; the server forgives a second
+//!   refresh with the same cookie only within its short grace window (other
+//!   tabs), and after that it counts as a stolen token being replayed.
 //! - The server renders every page as `Restoring`, and so does the first
 //!   client render: the HTML matches and hydration stays clean.
 
@@ -15,7 +16,7 @@ use leptos::prelude::*;
 
 use crate::api::{
     KeyId, LoginRequest, Role, TokenResponse, User,
-    client::{self, ApiFailure, Method},
+    transport::{self, ApiFailure, Method},
 };
 
 /// Whether the request that rendered the page carried the session-hint
@@ -160,7 +161,7 @@ impl Session {
 
     pub async fn login(&self, username: String, password: String) -> Result<(), ApiFailure> {
         let request = LoginRequest { username, password };
-        let answer = client::send(Method::Post, "/api/auth/login", None, Some(&request)).await?;
+        let answer = transport::send(Method::Post, "/api/auth/login", None, Some(&request)).await?;
         self.accept(answer);
         Ok(())
     }
@@ -168,7 +169,7 @@ impl Session {
     /// Ends the session on the server (revoking the refresh family) and here.
     pub async fn logout(&self) -> Result<(), ApiFailure> {
         self.leaving.set(true);
-        let result = client::send::<(), ()>(Method::Post, "/api/auth/logout", None, None).await;
+        let result = transport::send::<(), ()>(Method::Post, "/api/auth/logout", None, None).await;
         self.forget();
         result
     }
@@ -387,7 +388,7 @@ mod flight {
             slot.borrow_mut()
                 .get_or_insert_with(|| {
                     async {
-                        let answer = client::send::<TokenResponse, ()>(
+                        let answer = transport::send::<TokenResponse, ()>(
                             Method::Post,
                             "/api/auth/refresh",
                             None,
@@ -411,26 +412,8 @@ use flight::single_flight_refresh;
 
 #[cfg(not(feature = "hydrate"))]
 async fn single_flight_refresh() -> Result<TokenResponse, ApiFailure> {
-    client::send(Method::Post, "/api/auth/refresh", None, None::<&()>).await
+    transport::send(Method::Post, "/api/auth/refresh", None, None::<&()>).await
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_jwt_segment_decodes_to_its_json() {
-        // {"alg":"EdDSA","kid":"k1"} in base64url, unpadded.
-        let header = decode_segment("eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0").unwrap();
-        assert_eq!(header, r#"{"alg":"EdDSA","kid":"k1"}"#);
-        assert_eq!(serde_json::from_str::<KeyId>(&header).unwrap().kid, "k1");
-        assert!(decode_segment("not base64!").is_none());
-    }
-
-    #[test]
-    fn refreshes_are_due_before_expiry_but_not_too_early() {
-        assert_eq!(refresh_delay_ms(300_000.0), 270_000.0);
-        assert_eq!(refresh_delay_ms(10_000.0), 8_000.0);
-        assert_eq!(refresh_delay_ms(500.0), 1_000.0);
-    }
-}
+mod tests;

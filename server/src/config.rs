@@ -3,7 +3,7 @@
 
 use std::{fmt, net::SocketAddr, time::Duration};
 
-use crate::{auth::sealing::KekSource, http::forwarded::TrustedProxies};
+use crate::{auth::sealing::KekSource, proxies::TrustedProxies};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Environment {

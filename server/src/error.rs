@@ -1,14 +1,23 @@
-//! One error type for the whole API. Every failure becomes the contract's
-//! JSON body with the matching status; a 500 logs its cause and shows none of it.
+//! The HTTP edge of every error. The layers below have their own types
+//! (`auth::error::AuthError`, `db::DbError`, `db::setlists::WriteError`…) and
+//! know nothing of status codes; this file is the one place that maps them to
+//! the contract's JSON body and status. A 500 logs its cause, with the chain of
+//! sources, and shows none of it.
 
-use app::api::{ErrorBody, ErrorDetail, validation::FieldErrors};
+use crate::{
+    accounts::CreateUserError,
+    auth::{error::AuthError, keys::KeyError},
+    db::{DbError, setlists::WriteError},
+};
+use app::api::{ErrorBody, ErrorCode, ErrorDetail, validation::FieldErrors};
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{}", self.parts().2)]
 pub enum ApiError {
     BadRequest(String),
     Validation(FieldErrors),
@@ -33,99 +42,103 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     Unavailable,
-    Internal(String),
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn internal(error: impl std::fmt::Display) -> ApiError {
-        ApiError::Internal(error.to_string())
+    pub fn internal(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ApiError {
+        ApiError::Internal(error.into())
     }
 
-    fn parts(&self) -> (StatusCode, &'static str, String) {
+    fn parts(&self) -> (StatusCode, ErrorCode, String) {
         use ApiError::*;
         let (status, code, message) = match self {
-            BadRequest(why) => (StatusCode::BAD_REQUEST, "bad_request", why.as_str()),
+            BadRequest(why) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest, why.as_str()),
             Validation(_) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
+                ErrorCode::ValidationFailed,
                 "some fields are not valid",
             ),
             InvalidCredentials => (
                 StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "wrong username or password",
             ),
             InvalidToken => (
                 StatusCode::UNAUTHORIZED,
-                "invalid_token",
+                ErrorCode::InvalidToken,
                 "the token is invalid or has expired",
             ),
             MissingToken => (
                 StatusCode::UNAUTHORIZED,
-                "missing_token",
+                ErrorCode::MissingToken,
                 "this route needs a token",
             ),
             Forbidden => (
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "you are not allowed to do this",
             ),
             AccountDisabled => (
                 StatusCode::FORBIDDEN,
-                "forbidden",
+                ErrorCode::Forbidden,
                 "this account is disabled; ask a manager to enable it",
             ),
-            NotFound => (StatusCode::NOT_FOUND, "not_found", "no such resource"),
+            NotFound => (
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                "no such resource",
+            ),
             MethodNotAllowed => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this route does not answer that method",
             ),
             VersionConflict { .. } => (
                 StatusCode::CONFLICT,
-                "version_conflict",
+                ErrorCode::VersionConflict,
                 "someone else changed this setlist; reload it or save on top of the new version",
             ),
             LastManager => (
                 StatusCode::CONFLICT,
-                "last_manager",
+                ErrorCode::LastManager,
                 "the band needs at least one enabled manager",
             ),
             PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "the request body is larger than 1 MiB",
             ),
             RequestTimeout => (
                 StatusCode::REQUEST_TIMEOUT,
-                "request_timeout",
+                ErrorCode::RequestTimeout,
                 "the request took too long",
             ),
             HeadersTooLarge => (
                 StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "headers_too_large",
+                ErrorCode::HeadersTooLarge,
                 "the request's headers are larger than 16 KiB",
             ),
             UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 "the body must be application/json",
             ),
             RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many attempts; wait and try again",
             ),
             Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
+                ErrorCode::Unavailable,
                 "the server cannot answer right now; try again shortly",
             ),
             Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
+                ErrorCode::Internal,
                 "something went wrong on our side",
             ),
         };
@@ -133,13 +146,71 @@ impl ApiError {
     }
 }
 
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        match error {
+            DbError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::Unavailable
+            }
+            query => ApiError::internal(query),
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&error) {
-            tracing::warn!(%error, "database unavailable");
-            ApiError::Unavailable
-        } else {
-            ApiError::internal(error)
+        DbError::from(error).into()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::MissingToken => ApiError::MissingToken,
+            AuthError::InvalidToken => ApiError::InvalidToken,
+            AuthError::Forbidden => ApiError::Forbidden,
+            AuthError::Database(db) => db.into(),
+            internal => ApiError::internal(internal),
+        }
+    }
+}
+
+/// The extractors in `auth::extract` reject with `AuthError`; axum answers
+/// with this.
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::NotFound => ApiError::NotFound,
+            WriteError::Conflict { current_version } => {
+                ApiError::VersionConflict { current_version }
+            }
+            WriteError::Database(db) => db.into(),
+        }
+    }
+}
+
+impl From<CreateUserError> for ApiError {
+    fn from(error: CreateUserError) -> Self {
+        match error {
+            CreateUserError::Auth(auth) => auth.into(),
+            CreateUserError::Database(db) => db.into(),
+            taken => ApiError::internal(taken),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(error: KeyError) -> Self {
+        match error {
+            KeyError::Database(db) => db.into(),
+            other => ApiError::internal(other),
         }
     }
 }
@@ -153,11 +224,11 @@ impl IntoResponse for ApiError {
         let (status, code, message) = self.parts();
         if let ApiError::Internal(cause) = &self {
             // Logged here, never sent: internals help attackers, not users.
-            tracing::error!(%cause, "internal error");
+            tracing::error!(cause = %Chain(cause.as_ref()), "internal error");
         }
         let body = ErrorBody {
             error: ErrorDetail {
-                code: code.to_string(),
+                code,
                 message,
                 fields: match &self {
                     ApiError::Validation(fields) => Some(fields.clone()),
@@ -196,5 +267,20 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         response
+    }
+}
+
+/// An error and its sources, `outer: inner: innermost`, for the log.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(error) = source {
+            write!(f, ": {error}")?;
+            source = error.source();
+        }
+        Ok(())
     }
 }

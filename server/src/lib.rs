@@ -2,6 +2,7 @@
 //! server-side rendering of the Leptos app. `main.rs` is a thin command line
 //! over this library, so the integration tests can start the real thing.
 
+pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod lifecycle;
 pub mod live;
 pub mod metrics;
 pub mod presence;
+pub mod proxies;
 pub mod read_cache;
 pub mod startup;
 pub mod state;

@@ -6,7 +6,10 @@
 //! shuts down regardless.
 
 use std::{
-    sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -18,7 +21,7 @@ use axum::{
 };
 use tokio::sync::Notify;
 
-use crate::{error::ApiError, state::AppState};
+use crate::error::ApiError;
 
 /// How long requests in flight may take to finish after SIGTERM.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -72,10 +75,9 @@ impl Drop for InFlight<'_> {
 }
 
 /// Middleware: admits a request unless the server is draining.
-pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let drain = &state.drain;
+pub async fn admit(State(drain): State<Arc<Drain>>, request: Request, next: Next) -> Response {
     drain.in_flight.fetch_add(1, Ordering::SeqCst);
-    let in_flight = InFlight(drain);
+    let in_flight = InFlight(&drain);
     // Checked after counting: a request admitted here is waited for.
     if drain.is_draining() {
         drop(in_flight);

@@ -1,34 +1,65 @@
-//! `server` — serve Backstage (the default), or manage it:
-//!
-//! ```text
-//! server                      serve on LEPTOS_SITE_ADDR
-//! server create-user --username U --display-name D --role drummer|manager
-//!                             (the password is read from standard input)
-//! server rotate-keys          publish a new signing key; it signs in 75 s
-//! server rotate-keys --emergency
-//!                             a new key signs now; every older key is revoked
-//! server rewrap-keys --new-kek-file PATH
-//!                             re-seal the private keys under a new KEK
-//! server backup PATH          copy a running SQLite database to a new file
-//! ```
+//! `server` — serve Backstage (the default), or manage it. `server --help`
+//! lists the commands; clap parses them.
 
-use std::{io::BufRead, process::ExitCode, sync::Arc};
+use std::{io::BufRead, path::PathBuf, process::ExitCode, sync::Arc};
 
 use app::api::NewUser;
+use clap::{Parser, Subcommand};
 use server::{
+    accounts::create_user,
     auth::{
         keys,
         sealing::{Kek, KekSource},
     },
     config::Config,
     db,
-    http::users::create_user,
     startup::{Application, shutdown_signal},
 };
 use tracing_subscriber::EnvFilter;
 
+/// Backstage, the band setlist manager. Settings come from the environment
+/// (and `.env`); see README, Configuration.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve on LEPTOS_SITE_ADDR (the default).
+    Serve,
+    /// Add a member; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: String,
+        /// drummer or manager
+        #[arg(long)]
+        role: String,
+    },
+    /// Publish a new signing key; it signs once every instance has it.
+    RotateKeys {
+        /// A key leaked: a new key signs now and every older key is revoked.
+        #[arg(long)]
+        emergency: bool,
+    },
+    /// Re-seal the private signing keys under a new key-encryption key.
+    RewrapKeys {
+        /// Created when it does not exist.
+        #[arg(long)]
+        new_kek_file: PathBuf,
+    },
+    /// Copy a running SQLite database to a new file.
+    Backup { path: PathBuf },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Parsed first: `--help` and a mistyped command need no configuration.
+    let cli = Cli::parse();
     tune_the_allocator();
     // A missing .env is normal; the environment alone is enough.
     let _ = dotenvy::dotenv();
@@ -42,28 +73,24 @@ async fn main() -> ExitCode {
         .init();
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(error) => return fail(error),
+        Err(error) => return fail(&error),
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve(config).await,
-        Some("create-user") => create_user_command(config, &args[1..]).await,
-        Some("rotate-keys") => rotate_keys_command(config, &args[1..]).await,
-        Some("rewrap-keys") => rewrap_keys_command(config, &args[1..]).await,
-        Some("backup") => backup_command(config, &args[1..]).await,
-        Some("-h" | "--help" | "help") => {
-            println!("{}", USAGE);
-            Ok(())
-        }
-        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}").into()),
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::CreateUser {
+            username,
+            display_name,
+            role,
+        } => create_user_command(config, username, display_name, role).await,
+        Command::RotateKeys { emergency } => rotate_keys_command(config, emergency).await,
+        Command::RewrapKeys { new_kek_file } => rewrap_keys_command(config, new_kek_file).await,
+        Command::Backup { path } => backup_command(config, &path).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(error),
+        Err(error) => fail(error.as_ref()),
     }
 }
-
-const USAGE: &str = "usage: server [serve | create-user --username U --display-name D --role drummer|manager | rotate-keys [--emergency] | rewrap-keys --new-kek-file PATH | backup PATH]";
 
 /// Two glibc defaults that suit this server badly:
 /// - argon2 allocates 19 MiB per hash. glibc would serve those from its heaps
@@ -90,9 +117,15 @@ fn tune_the_allocator() {
     }
 }
 
-/// One clear line, no backtrace.
-fn fail(error: impl std::fmt::Display) -> ExitCode {
-    eprintln!("server: {error}");
+/// One clear line, no backtrace: the error and its causes.
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    eprint!("server: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        eprint!(": {cause}");
+        source = cause.source();
+    }
+    eprintln!();
     ExitCode::FAILURE
 }
 
@@ -105,19 +138,12 @@ async fn serve(config: Config) -> CommandResult {
     Ok(())
 }
 
-async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
-    let flag = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .ok_or_else(|| format!("missing {name}\n{USAGE}"))
-    };
-    let (username, display_name, role) = (
-        flag("--username")?,
-        flag("--display-name")?,
-        flag("--role")?,
-    );
+async fn create_user_command(
+    config: Config,
+    username: String,
+    display_name: String,
+    role: String,
+) -> CommandResult {
     let mut password = String::new();
     std::io::stdin().lock().read_line(&mut password)?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
@@ -133,9 +159,7 @@ async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
         role,
         password,
     };
-    let user = create_user(&pool, new, &db::audit::Origin::system())
-        .await
-        .map_err(|e| format!("could not create the user: {e:?}"))?;
+    let user = create_user(&pool, new, &db::audit::Origin::system()).await?;
     println!(
         "created {} ({}) with id {}",
         user.username, user.role, user.id
@@ -143,11 +167,11 @@ async fn create_user_command(config: Config, args: &[String]) -> CommandResult {
     Ok(())
 }
 
-async fn rotate_keys_command(config: Config, args: &[String]) -> CommandResult {
-    let rotation = match args {
-        [] => keys::Rotation::Scheduled,
-        [flag] if flag == "--emergency" => keys::Rotation::Emergency,
-        _ => return Err(format!("rotate-keys takes only --emergency\n{USAGE}").into()),
+async fn rotate_keys_command(config: Config, emergency: bool) -> CommandResult {
+    let rotation = if emergency {
+        keys::Rotation::Emergency
+    } else {
+        keys::Rotation::Scheduled
     };
     let pool = db::connect(&config.database_url).await?;
     let kek = Arc::new(Kek::load(&config.kek)?);
@@ -170,14 +194,7 @@ async fn rotate_keys_command(config: Config, args: &[String]) -> CommandResult {
 
 /// Re-seals every stored private key under a new key-encryption key (a
 /// new file is created when PATH does not exist). All keys or none.
-async fn rewrap_keys_command(config: Config, args: &[String]) -> CommandResult {
-    let [flag, path] = args else {
-        return Err(format!("rewrap-keys needs --new-kek-file PATH\n{USAGE}").into());
-    };
-    if flag != "--new-kek-file" {
-        return Err(format!("unknown flag {flag:?}\n{USAGE}").into());
-    }
-    let path = std::path::PathBuf::from(path);
+async fn rewrap_keys_command(config: Config, path: PathBuf) -> CommandResult {
     let new = if path.exists() {
         Kek::load(&KekSource::File(path.clone()))?
     } else {
@@ -197,12 +214,8 @@ async fn rewrap_keys_command(config: Config, args: &[String]) -> CommandResult {
 
 /// A consistent copy of the SQLite database, taken while the server runs.
 /// The key-encryption key is not in it: back that up separately.
-async fn backup_command(config: Config, args: &[String]) -> CommandResult {
-    let [path] = args else {
-        return Err(format!("backup needs PATH\n{USAGE}").into());
-    };
+async fn backup_command(config: Config, target: &std::path::Path) -> CommandResult {
     let pool = db::connect(&config.database_url).await?;
-    let target = std::path::Path::new(path);
     db::backup(&pool, target).await?;
     let size = std::fs::metadata(target)?.len();
     println!(

@@ -32,7 +32,7 @@ use std::{
 use axum::body::Bytes;
 use prometheus::IntCounter;
 
-use crate::db::{self, Pool};
+use crate::db::{self, DbResult, Pool};
 
 pub struct ReadCache {
     generation: AtomicU64,
@@ -77,7 +77,7 @@ impl ReadCache {
     }
 
     /// `GET /api/setlists` as JSON.
-    pub async fn list(&self, pool: &Pool) -> Result<Bytes, sqlx::Error> {
+    pub async fn list(&self, pool: &Pool) -> DbResult<Bytes> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some(body) = self.lookup(generation, |answers| answers.list.clone()) {
             self.hits.inc();
@@ -90,11 +90,7 @@ impl ReadCache {
     }
 
     /// `GET /api/setlists/{id}` as JSON; `None` when there is no such setlist.
-    pub async fn setlist(
-        &self,
-        pool: &Pool,
-        id: &str,
-    ) -> Result<Option<CachedSetlist>, sqlx::Error> {
+    pub async fn setlist(&self, pool: &Pool, id: &str) -> DbResult<Option<CachedSetlist>> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some(hit) = self.lookup(generation, |answers| answers.setlists.get(id).cloned()) {
             self.hits.inc();
@@ -147,7 +143,7 @@ impl ReadCache {
     /// Reads the database's change counter and forgets every answer if it
     /// moved. A failed read changes nothing: while the database is away
     /// nobody can write, and the next successful read tells.
-    pub async fn follow_counter(&self, pool: &Pool) -> Result<(), sqlx::Error> {
+    pub async fn follow_counter(&self, pool: &Pool) -> DbResult<()> {
         let counter = db::setlists::change_counter(pool).await?;
         if self.counter_seen.swap(counter, Ordering::AcqRel) != counter {
             self.invalidate();

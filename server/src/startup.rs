@@ -12,12 +12,11 @@ use tower_cookies::CookieManagerLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::{
+    accounts::{CreateUserError, create_user},
     auth::{keys, password, sealing::Kek, throttle::LoginThrottle, tokens},
     config::{Config, Environment},
-    db::{self, group_commit::RefreshBatcher},
-    error::ApiError,
-    http::{self, users::create_user},
-    lifecycle,
+    db::{self, spender::Spender},
+    http, lifecycle,
     metrics::Metrics,
     read_cache::ReadCache,
     state::{AppState, Inner},
@@ -144,7 +143,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         } else {
             LoginThrottle::Shared(pool.clone())
         },
-        refresh_batcher: sqlite.then(|| RefreshBatcher::start(pool.clone())),
+        refresh_spender: Spender::for_backend(&pool, sqlite),
         db: pool,
         keys,
         revocations: Default::default(),
@@ -162,7 +161,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
 }
 
 /// One password hash per core at a time; the rest of the logins queue briefly
-/// or are shed, and token-authenticated requests keep a core's worth of room.
+/// or are shed (503).
 fn hashing_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
@@ -186,7 +185,7 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
         };
         match create_user(pool, member, &db::audit::Origin::system()).await {
             // Another instance starting at the same moment created it first.
-            Ok(_) | Err(ApiError::Validation(_)) => {}
+            Ok(_) | Err(CreateUserError::UsernameTaken) => {}
             Err(e) => return Err(format!("cannot create demo member {username}: {e:?}").into()),
         }
     }
@@ -243,7 +242,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.drain.clone(),
             lifecycle::admit,
         ))
         .layer(axum::middleware::from_fn_with_state(

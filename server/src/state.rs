@@ -13,7 +13,7 @@ use crate::{
     },
     clock::now_ms,
     config::Config,
-    db::{Pool, changes::Change, group_commit::RefreshBatcher},
+    db::{Pool, changes::Change, spender::Spender},
     lifecycle::Drain,
     live::Live,
     metrics::{Metrics, Revoked},
@@ -26,8 +26,8 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub config: Config,
     pub db: Pool,
-    /// SQLite only: refreshes of live tokens, committed in groups.
-    pub refresh_batcher: Option<RefreshBatcher>,
+    /// Stores the refresh of a live token (`db::spend`): in groups on SQLite.
+    pub refresh_spender: Spender,
     pub keys: KeyStore,
     pub verification: Verification,
     /// Derives refresh-token successors (`auth::refresh::successor_of`).
@@ -36,11 +36,12 @@ pub struct Inner {
     pub throttle: LoginThrottle,
     /// The setlist reads, answered from memory while nothing changed.
     pub reads: ReadCache,
-    /// Bounds concurrent argon2 work: a login flood cannot take every core.
+    /// Bounds concurrent login hashes to one per core; more queue briefly,
+    /// then are shed (503).
     pub hashing: Semaphore,
     pub metrics: Metrics,
     /// Set by SIGTERM: new requests are refused while the others finish.
-    pub drain: Drain,
+    pub drain: Arc<Drain>,
     /// The live event streams open here (`GET /api/events`).
     pub live: Arc<Live>,
     /// PostgreSQL: every change reaches this instance through `LISTEN`.

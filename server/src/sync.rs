@@ -22,7 +22,7 @@ use sqlx::postgres::PgListener;
 use crate::{
     clock::{now, now_ms},
     db::{
-        self,
+        self, DbResult,
         changes::{CHANNEL, Change},
     },
     state::AppState,
@@ -130,7 +130,7 @@ async fn poll_lists(state: &AppState) {
 }
 
 /// Merges the revocations that can still refuse a live token.
-pub async fn sync_revocations(state: &AppState) -> Result<(), sqlx::Error> {
+pub async fn sync_revocations(state: &AppState) -> DbResult<()> {
     let oldest_live_ms = now_ms() - state.config.access_ttl.as_millis() as i64 - 60_000;
     state.revocations.sync(&state.db, oldest_live_ms).await
 }
@@ -185,7 +185,7 @@ async fn listen(state: AppState) {
 }
 
 /// One connection's worth of listening; returns when it is lost.
-async fn listen_once(state: &AppState) -> Result<(), sqlx::Error> {
+async fn listen_once(state: &AppState) -> DbResult<()> {
     let mut listener = PgListener::connect(&state.config.database_url).await?;
     listener.listen(CHANNEL).await?;
     // What was announced while nobody listened is lost: catch up first.

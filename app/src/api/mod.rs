@@ -2,6 +2,7 @@
 //! and the browser (which deserialises it): one definition, no drift.
 
 pub mod client;
+pub mod transport;
 mod types;
 pub mod validation;
 

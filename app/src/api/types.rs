@@ -227,10 +227,37 @@ pub struct ErrorBody {
     pub current_version: Option<i64>,
 }
 
+/// The `code` of an error body (API.md, Errors): what a client matches on.
+/// One enum for the server that sends it and the browser that reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    ValidationFailed,
+    InvalidCredentials,
+    InvalidToken,
+    MissingToken,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    VersionConflict,
+    LastManager,
+    PayloadTooLarge,
+    RequestTimeout,
+    HeadersTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Unavailable,
+    Internal,
+    /// The browser's own: the server was not reached. Never sent.
+    Network,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fields: Option<BTreeMap<String, String>>,

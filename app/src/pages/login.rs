@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
+    api::ErrorCode,
     components::{ErrorNotice, safe_next},
     session::{Status, use_session},
 };
@@ -40,16 +41,14 @@ pub fn Login() -> impl IntoView {
             busy.set(false);
             if let Err(failure) = result {
                 password.set(String::new());
-                error.set(Some(
-                    match (failure.code.as_str(), failure.retry_after_secs) {
-                        ("rate_limited", Some(secs)) => format!(
-                            "Too many failed attempts. Try again in {} minute(s).",
-                            secs.div_ceil(60)
-                        ),
-                        ("invalid_credentials", _) => "Wrong username or password.".to_string(),
-                        _ => failure.describe(),
-                    },
-                ));
+                error.set(Some(match (failure.code, failure.retry_after_secs) {
+                    (ErrorCode::RateLimited, Some(secs)) => format!(
+                        "Too many failed attempts. Try again in {} minute(s).",
+                        secs.div_ceil(60)
+                    ),
+                    (ErrorCode::InvalidCredentials, _) => "Wrong username or password.".to_string(),
+                    _ => failure.describe(),
+                }));
             }
         });
     };

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        PublishedKeys, SessionInfo,
-        client::{self, Method},
+        PublishedKeys, SessionInfo, client,
+        transport::{self, Method},
     },
     components::{LoadFailure, RequireAuth},
     session::{now_ms, use_session},
@@ -32,7 +32,7 @@ fn PassPage() -> impl IntoView {
             set_interval_with_handle(move || now.set(now_ms()), std::time::Duration::from_secs(1));
     });
     let jwks = LocalResource::new(|| {
-        client::send::<PublishedKeys, ()>(Method::Get, "/.well-known/jwks.json", None, None)
+        transport::send::<PublishedKeys, ()>(Method::Get, "/.well-known/jwks.json", None, None)
     });
     let sessions = client::get_resource::<Vec<SessionInfo>>(
         session,

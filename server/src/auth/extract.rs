@@ -13,8 +13,9 @@ use axum::{
     http::{HeaderMap, request::Parts},
 };
 
+use super::error::{AuthError, AuthResult};
 use super::{keys::KeySet, recent, tokens::Verified};
-use crate::{clock::now, error::ApiError, state::AppState};
+use crate::{clock::now, state::AppState};
 
 /// Any authenticated band member.
 pub struct AuthUser(pub Arc<Verified>);
@@ -23,9 +24,9 @@ pub struct AuthUser(pub Arc<Verified>);
 pub struct Manager(pub Arc<Verified>);
 
 impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
+    type Rejection = AuthError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AuthResult<Self> {
         let token = bearer_from(&parts.headers)?;
         authenticate(state, token).await.map(AuthUser)
     }
@@ -33,12 +34,12 @@ impl FromRequestParts<AppState> for AuthUser {
 
 /// Checks a bearer token: signature, claims, key, revocation. The extractor
 /// runs it once per request.
-pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Verified>, ApiError> {
+pub async fn authenticate(state: &AppState, token: &str) -> AuthResult<Arc<Verified>> {
     match check_now(state, token) {
-        Err(ApiError::InvalidToken) if names_unknown_key(&state.keys.current(), token) => {
+        Err(AuthError::InvalidToken) if names_unknown_key(&state.keys.current(), token) => {
             // Perhaps a key another instance just published: look once.
             if !state.keys.reload_for_unknown_kid(&state.db).await {
-                return Err(ApiError::InvalidToken);
+                return Err(AuthError::InvalidToken);
             }
             check_now(state, token)
         }
@@ -47,22 +48,22 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Arc<Verified>
 }
 
 /// `authenticate` against what this instance holds now.
-fn check_now(state: &AppState, token: &str) -> Result<Arc<Verified>, ApiError> {
+fn check_now(state: &AppState, token: &str) -> AuthResult<Arc<Verified>> {
     let verified = recent::verify(&state.keys.current(), &state.verification, token, now())?;
     if state.revocations.is_revoked(&verified) {
-        return Err(ApiError::InvalidToken);
+        return Err(AuthError::InvalidToken);
     }
     Ok(verified)
 }
 
 impl FromRequestParts<AppState> for Manager {
-    type Rejection = ApiError;
+    type Rejection = AuthError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AuthResult<Self> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         match user.role {
             app::api::Role::Manager => Ok(Manager(user)),
-            app::api::Role::Drummer => Err(ApiError::Forbidden),
+            app::api::Role::Drummer => Err(AuthError::Forbidden),
         }
     }
 }
@@ -88,17 +89,17 @@ fn names_unknown_key(keys: &KeySet, token: &str) -> bool {
 }
 
 /// The token of `Authorization: Bearer <token>`.
-pub fn bearer_from(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub fn bearer_from(headers: &HeaderMap) -> AuthResult<&str> {
     let header = headers
         .get(axum::http::header::AUTHORIZATION)
-        .ok_or(ApiError::MissingToken)?;
-    let value = header.to_str().map_err(|_| ApiError::InvalidToken)?;
-    let (scheme, token) = value.split_once(' ').ok_or(ApiError::MissingToken)?;
+        .ok_or(AuthError::MissingToken)?;
+    let value = header.to_str().map_err(|_| AuthError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::MissingToken)?;
     if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::MissingToken);
+        return Err(AuthError::MissingToken);
     }
     match token.trim() {
-        "" => Err(ApiError::InvalidToken),
+        "" => Err(AuthError::InvalidToken),
         token => Ok(token),
     }
 }

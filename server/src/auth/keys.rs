@@ -33,11 +33,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::sealing::{self, Kek, SealError};
+use super::sealing::{Kek, SealError};
 use crate::{
     clock::{now, now_ms},
     db::{
-        self, Pool,
+        self, DbError, Pool,
         audit::{Event, EventKind, Origin},
         keys::KeyRow,
     },
@@ -59,9 +59,10 @@ const PKCS8_ED25519_PREFIX: [u8; 16] = [
 
 pub struct Signer {
     pub kid: String,
-    /// Parsed once. jsonwebtoken's `encode` would re-read a PKCS#8 key on
-    /// every call and derive its public half again, which costs as much as
-    /// the signature itself (measured: 37.7 → 24–31 µs per token).
+    /// Parsed once. jsonwebtoken's `encode` would re-read the PKCS#8 key and
+    /// derive its public half again on every call, work as large as the
+    /// signature itself (`cargo bench -p server --bench tokens`; figures in
+    /// README, Performance).
     key: SigningKey,
 }
 
@@ -85,9 +86,10 @@ pub struct KeySet {
     pub verifiers: HashMap<String, DecodingKey>,
     /// The public JWK Set, serialised once.
     pub jwks: Arc<str>,
-    /// The signer's kid and every verifier's: a sync that reads the same
-    /// keeps the current snapshot (and the tokens remembered under it).
-    fingerprint: Vec<String>,
+    /// The signer's kid, then every verifier's (not a digest): a sync that
+    /// rebuilds the same list keeps the current snapshot (and the tokens
+    /// remembered under it).
+    kids: Vec<String>,
 }
 
 pub struct KeyStore {
@@ -100,35 +102,14 @@ pub struct KeyStore {
 }
 
 /// Why the keys could not be loaded.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    Database(sqlx::Error),
-    Sealing(SealError),
+    #[error("signing keys: cannot read or write them")]
+    Database(#[from] DbError),
+    #[error("signing keys: {0}")]
+    Sealing(#[from] SealError),
+    #[error("signing keys: {0}")]
     Invalid(String),
-}
-
-impl std::fmt::Display for KeyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            KeyError::Database(e) => write!(f, "signing keys: {e}"),
-            KeyError::Sealing(e) => write!(f, "signing keys: {e}"),
-            KeyError::Invalid(why) => write!(f, "signing keys: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for KeyError {}
-
-impl From<sqlx::Error> for KeyError {
-    fn from(error: sqlx::Error) -> Self {
-        KeyError::Database(error)
-    }
-}
-
-impl From<SealError> for KeyError {
-    fn from(error: SealError) -> Self {
-        KeyError::Sealing(error)
-    }
 }
 
 /// When a rotation's new key starts to sign.
@@ -173,10 +154,12 @@ impl KeyStore {
         self.current.read().expect("key lock poisoned").clone()
     }
 
-    /// Re-reads the keys; swaps the snapshot only when something changed.
+    /// Re-reads the whole key set (opening the signer's key, erasing the
+    /// private halves of keys that stopped signing); swaps the snapshot only
+    /// when the signer or the set of kids changed.
     pub async fn sync(&self, pool: &Pool) -> Result<(), KeyError> {
         let set = read_key_set(pool, &self.kek, self.access_ttl).await?;
-        if set.fingerprint != self.current().fingerprint {
+        if set.kids != self.current().kids {
             *self.current.write().expect("key lock poisoned") = Arc::new(set);
         }
         Ok(())
@@ -289,7 +272,7 @@ async fn read_key_set(pool: &Pool, kek: &Kek, access_ttl: Duration) -> Result<Ke
     }
     let mut verifiers = HashMap::new();
     let mut jwks = Vec::new();
-    let mut fingerprint = vec![active.kid.clone()];
+    let mut kids = vec![active.kid.clone()];
     for row in &rows {
         let key = DecodingKey::from_ed_components(&row.public_key)
             .map_err(|e| KeyError::Invalid(format!("key {}: {e}", row.kid)))?;
@@ -298,13 +281,13 @@ async fn read_key_set(pool: &Pool, kek: &Kek, access_ttl: Duration) -> Result<Ke
             "kty": "OKP", "crv": "Ed25519", "x": row.public_key,
             "kid": row.kid, "alg": "EdDSA", "use": "sig",
         }));
-        fingerprint.push(row.kid.clone());
+        kids.push(row.kid.clone());
     }
     Ok(KeySet {
         signer,
         verifiers,
         jwks: serde_json::json!({ "keys": jwks }).to_string().into(),
-        fingerprint,
+        kids,
     })
 }
 
@@ -338,11 +321,6 @@ pub async fn rewrap(pool: &Pool, old: &Kek, new: &Kek) -> Result<usize, KeyError
     }
     db::keys::replace_all_private(pool, &rewrapped).await?;
     Ok(rewrapped.len())
-}
-
-/// True for a value stored before sealing existed (see `KeyStore::load`).
-pub fn is_plain(private_key: &str) -> bool {
-    !private_key.is_empty() && !sealing::is_sealed(private_key)
 }
 
 #[cfg(test)]

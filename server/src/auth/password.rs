@@ -1,9 +1,10 @@
 //! Password hashing with argon2id at OWASP's parameters (m = 19456 KiB, t = 2,
-//! p = 1: argon2 0.5's defaults). Hashing costs ~20 ms of CPU and 19 MiB of
-//! memory on purpose, so it runs off the async runtime, on a few dedicated
-//! threads (one per core): a login never stalls other requests, and only
-//! those threads ever hold argon2's 19 MiB (on tokio's blocking pool, every
-//! thread that ever hashed would keep an allocator arena that size).
+//! p = 1: argon2 0.5's defaults). Hashing is slow and takes 19 MiB on purpose
+//! (cost per login: README, Performance), so it runs on dedicated hashing
+//! threads (one per core), never on the async runtime's workers: a login
+//! never blocks the threads that answer other requests. Each hashing thread
+//! keeps its argon2 memory between logins (`MEMORY`), an optimisation a first
+//! read can skip.
 
 use std::{
     cell::RefCell,
@@ -18,7 +19,7 @@ use argon2::{
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::ApiError;
+use super::error::{AuthError, AuthResult};
 
 /// Verified against when the username is unknown, so that an unknown user and
 /// a wrong password cost the same time (stops user enumeration by timing).
@@ -34,8 +35,9 @@ fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
 
 thread_local! {
     /// argon2's working memory, kept by each hashing thread between logins.
-    /// A fresh 19 MiB per hash costs ~5 000 page faults, nearly as much CPU as
-    /// the hash itself; the peak memory is the same either way.
+    /// Allocating 19 MiB afresh for every hash page-faults it all in again, a
+    /// large share of the hash's CPU (`cargo bench -p server --bench tokens`);
+    /// the peak memory is the same either way.
     static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -96,31 +98,31 @@ static WORKERS: LazyLock<mpsc::Sender<Job>> = LazyLock::new(|| {
 /// Runs `work` on a hashing thread and awaits its result.
 async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, ApiError> {
+) -> AuthResult<T> {
     let (done, result) = tokio::sync::oneshot::channel();
     WORKERS
         .send(Box::new(move || {
             let _ = done.send(work());
         }))
-        .map_err(ApiError::internal)?;
-    result.await.map_err(ApiError::internal)
+        .map_err(|_| AuthError::HashersStopped)?;
+    result.await.map_err(|_| AuthError::HashersStopped)
 }
 
 /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`).
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> AuthResult<String> {
     let password = Zeroizing::new(password);
     off_runtime(move || hash_now(&password))
         .await?
-        .map_err(ApiError::internal)
+        .map_err(AuthError::Hashing)
 }
 
 /// Checks `password` against `stored`, or against the dummy hash when there
 /// is no such user; either way the same work is done.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify(password: String, stored: Option<String>) -> AuthResult<bool> {
     let password = Zeroizing::new(password);
     off_runtime(move || {
         let phc = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
-        let matches = verify_now(password.as_bytes(), phc).map_err(ApiError::internal)?;
+        let matches = verify_now(password.as_bytes(), phc).map_err(AuthError::Hashing)?;
         Ok(matches && stored.is_some())
     })
     .await?

@@ -2,26 +2,31 @@
 //! same token skips the signature check.
 //!
 //! Verifying an Ed25519 signature and parsing the claims is the largest cost
-//! of an authenticated read (~40 µs), and a client sends the same access
-//! token for minutes. Each worker thread keeps a small direct-mapped table
+//! of an authenticated read (figures: README, Performance), and a client
+//! sends the same access token for minutes. Each worker thread keeps a small direct-mapped table
 //! (no lock, no sharing between threads) from the exact token text to what it
 //! said. A hit still checks, on every request, what can change while a token
-//! is remembered: its expiry, and — in the caller — revocation and role.
+//! is remembered: its expiry, and, in the caller, revocation (a role change
+//! is a member cut-off, so it arrives as a revocation).
 //!
 //! Why this is safe: an entry is only made from a token that passed full
 //! verification, and a hit needs the byte-for-byte same token (compared in
 //! constant time, so timing cannot reveal a remembered token), verified under
-//! the same key set (`Arc::ptr_eq`; a reload of the keys forgets every entry).
+//! the same key set (`Arc::ptr_eq`; a new key snapshot, swapped in only when
+//! the kids change, makes every entry miss).
+
+//!
+//! This is an optimisation a first read can skip: `tokens::verify` is the rule.
 
 use std::{cell::RefCell, sync::Arc};
 
 use subtle::ConstantTimeEq;
 
+use super::error::{AuthError, AuthResult};
 use super::{
     keys::KeySet,
     tokens::{self, LEEWAY_SECS, Verification, Verified},
 };
-use crate::error::ApiError;
 
 /// Entries per thread: more than the clients one thread serves at once.
 const SLOTS: usize = 64;
@@ -42,7 +47,7 @@ pub fn verify(
     rules: &Verification,
     token: &str,
     now: i64,
-) -> Result<Arc<Verified>, ApiError> {
+) -> AuthResult<Arc<Verified>> {
     let slot = slot_of(token);
     let remembered = RECENT.with_borrow(|recent| {
         recent[slot]
@@ -57,7 +62,7 @@ pub fn verify(
     if let Some(verified) = remembered {
         // jsonwebtoken's own rule: expired once `exp` is more than the leeway ago.
         if verified.expires_at < now - LEEWAY_SECS as i64 {
-            return Err(ApiError::InvalidToken);
+            return Err(AuthError::InvalidToken);
         }
         return Ok(verified);
     }

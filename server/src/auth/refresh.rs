@@ -1,7 +1,8 @@
-//! Refresh tokens: 256 random bits after their issue time, opaque to the
+//! Refresh tokens: their issue time, then 256 bits (random for a login's
+//! first token, an HMAC of the spent token for its successors), opaque to the
 //! client, sent only in an HttpOnly cookie (JavaScript, and so an XSS payload,
-//! cannot read it), stored only as a SHA-256 hash (a database leak yields no
-//! usable token).
+//! cannot read it), stored only as their issue time and a SHA-256 hash
+//! (`storage_key`: a database leak yields no usable token).
 //!
 //! Tokens come in families: one login on one device starts a family with an
 //! absolute lifetime, and every refresh spends the presented token and adds its
@@ -20,16 +21,15 @@ use std::fmt::Write;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{
     clock::now_ms,
     db::{
-        self, Pool,
+        self, DbError, DbResult, Pool,
         audit::{Event, EventKind, Origin},
-        group_commit::{RefreshBatcher, RotationRequest},
         refresh::{FamilyRow, Rotation, TokenRow},
+        spend::{RotationRequest, SpendLive},
         users::UserRow,
     },
 };
@@ -41,20 +41,21 @@ pub struct Issued {
     pub family_expires_at: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum RefreshError {
     /// Unknown, expired or revoked.
+    #[error("the refresh token is unknown, expired or revoked")]
     Invalid,
     /// A spent token came back: the family has just been revoked.
-    Reused {
-        family_id: String,
-    },
-    Database(sqlx::Error),
+    #[error("a spent refresh token came back; session {family_id} is revoked")]
+    Reused { family_id: String },
+    #[error(transparent)]
+    Database(#[from] DbError),
 }
 
 impl From<sqlx::Error> for RefreshError {
     fn from(error: sqlx::Error) -> Self {
-        RefreshError::Database(error)
+        RefreshError::Database(error.into())
     }
 }
 
@@ -65,7 +66,7 @@ pub async fn start(
     lifetime_secs: i64,
     origin: &Origin,
     now: i64,
-) -> Result<Issued, sqlx::Error> {
+) -> DbResult<Issued> {
     let (token, hash) = new_token();
     let family = FamilyRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -78,7 +79,7 @@ pub async fn start(
         ip: origin.ip.clone(),
     };
     let origin = origin.by(user_id);
-    let event = session_event(EventKind::LoginSucceeded, &origin, user_id, &family.id);
+    let event = Event::session(EventKind::LoginSucceeded, &origin, user_id, &family.id);
     db::refresh::create_family(pool, &family, &hash, &event).await?;
     Ok(Issued {
         token,
@@ -102,15 +103,17 @@ pub struct Rotated {
 pub type SuccessorSecret = [u8; 32];
 
 /// Spends `presented` and returns its successor, with the member it belongs to.
-/// `batcher` (SQLite only) does the common case, a live token, in a group commit.
 ///
-/// The rule, in order: an unknown or dead token is refused; a live one is
-/// spent and its successor added; a spent one inside the grace window gets
-/// the same successor again (the family stays one chain); a spent one after
-/// it is reuse, and the whole family is revoked.
+/// The rule, in order: a live token is spent and its successor handed out;
+/// an unknown or dead token is refused; a spent one inside the grace window
+/// gets the same successor again (the family stays one chain); a spent one
+/// after it is reuse, and the whole family is revoked.
+///
+/// `spender` stores the common case (`db::spend`); a first read can take it
+/// as "one transaction that spends the token if it is live".
 pub async fn rotate(
+    spender: &impl SpendLive,
     pool: &Pool,
-    batcher: Option<&RefreshBatcher>,
     secret: &SuccessorSecret,
     presented: &str,
     grace_secs: i64,
@@ -120,87 +123,60 @@ pub async fn rotate(
     let now = started_ms.div_euclid(1000);
     let presented_key = storage_key(presented);
     let successor = successor_of(secret, presented, started_ms);
-    let successor_key = storage_key(&successor);
-    let rotated = |token, found: &TokenRow, in_grace| Rotated {
-        token,
-        family_id: found.family_id.clone(),
-        family_expires_at: found.expires_at,
-        in_grace,
+    let request = RotationRequest {
+        old_hash: presented_key.clone(),
+        new_hash: storage_key(&successor),
+        now,
+        origin: origin.clone(),
     };
-    // One connection for the rest of the exchange: every pool checkout and
-    // return is a hand-over between threads.
-    let (mut conn, found) = match batcher {
-        Some(batcher) => {
-            let request = RotationRequest {
-                old_hash: presented_key.clone(),
-                new_hash: successor_key.clone(),
-                now,
-                ip: origin.ip.clone(),
-                user_agent: origin.user_agent.clone(),
-            };
-            match batcher.rotate_if_live(request).await? {
-                Rotation::Done(found) => {
-                    return Ok((rotated(Some(successor), &found, false), found.user));
-                }
-                // Acquired only now: SQLite's one connection was the batch's.
-                Rotation::NotLive(found) => (pool.acquire().await?, found),
-            }
-        }
-        None => {
-            let mut conn = pool.acquire().await?;
-            let found = db::refresh::find_token(&mut *conn, &presented_key).await?;
-            (conn, found)
-        }
+
+    // Live: spent now, and its successor goes into the cookie.
+    let found = match spender.spend_if_live(request).await? {
+        Rotation::Done(found) => return Ok(rotated(Some(successor), found, false)),
+        Rotation::NotLive(found) => found,
     };
+
+    // Unknown, expired, revoked, or its member disabled: refused. Anything
+    // that is not plainly spent is a refusal, never the grace path (fail closed).
     let found = found
         .filter(|found| found.is_live(now))
         .ok_or(RefreshError::Invalid)?;
+    let spent_at = found.spent_at.ok_or(RefreshError::Invalid)?;
     let user_id = found.user.id.as_str();
     let origin = origin.by(user_id);
-    let refreshed = session_event(EventKind::Refreshed, &origin, user_id, &found.family_id);
-    if found.spent_at.is_none()
-        && db::refresh::rotate(
-            &mut *conn,
-            &found.family_id,
-            &presented_key,
-            &successor_key,
-            now,
-            &refreshed,
-        )
-        .await?
-    {
-        return Ok((rotated(Some(successor), &found, false), found.user));
-    }
-    // Not rotated: spent already (maybe a split second ago by a concurrent
-    // request), or the family died meanwhile. Read it again; anything that
-    // cannot be read is a refusal, never the grace path (fail closed).
-    let again = db::refresh::find_token(&mut *conn, &presented_key)
-        .await?
-        .filter(|again| again.is_live(now))
-        .ok_or(RefreshError::Invalid)?;
-    let spent_at = again.spent_at.ok_or(RefreshError::Invalid)?;
+
+    // Spent a moment ago: a second tab, or a retry whose answer was lost.
     if now - spent_at < grace_secs {
         // The family's one live token, handed out again if it is this
         // token's successor; if the chain moved on since, no cookie at all.
-        let live = db::refresh::live_token(&mut *conn, &found.family_id).await?;
+        let live = db::refresh::live_token(pool, &found.family_id).await?;
         let token = live.and_then(|key| {
             let candidate = successor_of(secret, presented, issued_ms_of_key(&key)?);
             (storage_key(&candidate) == key).then_some(candidate)
         });
         // Changes nothing but the trail: every refresh answered is recorded.
-        db::audit::record(&mut conn, &refreshed, now).await?;
-        return Ok((rotated(token, &again, true), again.user));
+        let refreshed = Event::session(EventKind::Refreshed, &origin, user_id, &found.family_id);
+        db::audit::record_alone(pool, &refreshed, now).await?;
+        return Ok(rotated(token, found, true));
     }
-    let reuse = session_event(
-        EventKind::RefreshReuseDetected,
-        &origin,
-        user_id,
-        &found.family_id,
-    );
-    db::refresh::revoke_family(&mut *conn, &found.family_id, now, &reuse).await?;
+
+    // Spent earlier: two parties hold this token, one of them a thief.
+    let kind = EventKind::RefreshReuseDetected;
+    let reuse = Event::session(kind, &origin, user_id, &found.family_id);
+    db::revoke::revoke_family(pool, &found.family_id, now, &reuse).await?;
     Err(RefreshError::Reused {
         family_id: found.family_id,
     })
+}
+
+fn rotated(token: Option<String>, found: TokenRow, in_grace: bool) -> (Rotated, UserRow) {
+    let rotated = Rotated {
+        token,
+        family_id: found.family_id,
+        family_expires_at: found.expires_at,
+        in_grace,
+    };
+    (rotated, found.user)
 }
 
 /// Logout: revokes the presented token's family and returns its id.
@@ -210,49 +186,30 @@ pub async fn end(
     presented: &str,
     origin: &Origin,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
+) -> DbResult<Option<String>> {
     let Some(found) = db::refresh::find_token(pool, &storage_key(presented)).await? else {
         return Ok(None);
     };
     let origin = origin.by(&found.user.id);
-    let event = session_event(
+    let event = Event::session(
         EventKind::LoggedOut,
         &origin,
         &found.user.id,
         &found.family_id,
     );
-    db::refresh::revoke_family(pool, &found.family_id, now, &event).await?;
+    db::revoke::revoke_family(pool, &found.family_id, now, &event).await?;
     Ok(Some(found.family_id))
 }
 
 /// Ends one session from the sessions page: its next refresh fails.
-pub async fn revoke(
-    pool: &Pool,
-    family: &FamilyRow,
-    origin: &Origin,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    let event = session_event(
+pub async fn revoke(pool: &Pool, family: &FamilyRow, origin: &Origin, now: i64) -> DbResult<()> {
+    let event = Event::session(
         EventKind::SessionRevoked,
         origin,
         &family.user_id,
         &family.id,
     );
-    db::refresh::revoke_family(pool, &family.id, now, &event).await
-}
-
-fn session_event<'a>(
-    kind: EventKind,
-    origin: &'a Origin,
-    user_id: &'a str,
-    family_id: &str,
-) -> Event<'a> {
-    Event {
-        kind,
-        origin,
-        subject_id: Some(user_id),
-        detail: json!({ "session_id": family_id }),
-    }
+    db::revoke::revoke_family(pool, &family.id, now, &event).await
 }
 
 /// A login's first token and its storage key. A token is its issue time (8

@@ -29,7 +29,7 @@ use std::{
 };
 
 use super::tokens::Verified;
-use crate::db::{self, Pool};
+use crate::db::{self, DbResult, Pool};
 
 #[derive(Default)]
 pub struct Revocations {
@@ -74,7 +74,7 @@ impl Revocations {
 
     /// Merges the database's entries younger than `since_ms` into the maps
     /// and forgets the older ones (their tokens have expired).
-    pub async fn sync(&self, pool: &Pool, since_ms: i64) -> Result<(), sqlx::Error> {
+    pub async fn sync(&self, pool: &Pool, since_ms: i64) -> DbResult<()> {
         let members = db::users::cutoffs_after(pool, since_ms).await?;
         let sessions = db::refresh::revoked_after(pool, since_ms.div_euclid(1000)).await?;
         self.update(|lists| {

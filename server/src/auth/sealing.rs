@@ -183,6 +183,12 @@ pub fn is_sealed(value: &str) -> bool {
     value.starts_with(SEALED_PREFIX)
 }
 
+/// True for a value stored before sealing existed (see `KeyStore::load`);
+/// empty is an erased key, neither plain nor sealed.
+pub fn is_plain(private_key: &str) -> bool {
+    !private_key.is_empty() && !is_sealed(private_key)
+}
+
 fn read_file(path: &Path) -> Result<Kek, SealError> {
     let text = Zeroizing::new(fs::read_to_string(path).map_err(|e| {
         SealError(format!(

@@ -12,8 +12,8 @@ use app::api::Role;
 use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 
+use super::error::{AuthError, AuthResult};
 use super::keys::KeySet;
-use crate::error::ApiError;
 
 /// Clock skew we tolerate between instances, in seconds.
 pub const LEEWAY_SECS: u64 = 5;
@@ -91,7 +91,7 @@ pub struct NewToken<'a> {
     pub session_expires_at: i64,
 }
 
-pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
+pub fn issue(keys: &KeySet, token: NewToken<'_>) -> AuthResult<String> {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(keys.signer.kid.clone());
     let now = token.issued_at_ms.div_euclid(1000);
@@ -111,40 +111,35 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> Result<String, ApiError> {
     };
     keys.signer
         .sign(&header, &claims)
-        .map_err(ApiError::internal)
+        .map_err(AuthError::Signing)
 }
 
 /// Verifies a compact JWT. Any failure is `invalid_token`; a well-signed token
 /// with a role we do not know is `forbidden` (never a default role).
-pub fn verify(
-    keys: &KeySet,
-    rules: &Verification,
-    token: &str,
-    now: i64,
-) -> Result<Verified, ApiError> {
-    let header = decode_header(token).map_err(|_| ApiError::InvalidToken)?;
+pub fn verify(keys: &KeySet, rules: &Verification, token: &str, now: i64) -> AuthResult<Verified> {
+    let header = decode_header(token).map_err(|_| AuthError::InvalidToken)?;
     let key = header
         .kid
         .as_deref()
         .and_then(|kid| keys.verifiers.get(kid))
-        .ok_or(ApiError::InvalidToken)?;
+        .ok_or(AuthError::InvalidToken)?;
     let claims = decode::<Claims>(token, key, &rules.validation)
-        .map_err(|_| ApiError::InvalidToken)?
+        .map_err(|_| AuthError::InvalidToken)?
         .claims;
     // jsonwebtoken does not check iat; revocation compares it, so it must not lie ahead.
     if claims.iat > now + LEEWAY_SECS as i64 {
-        return Err(ApiError::InvalidToken);
+        return Err(AuthError::InvalidToken);
     }
     // Claims that disagree are a forgery's, never ours: a jti dated later
     // than iat would dodge a member's cut-off, and a lifetime longer than
     // ours would outlive the revocation lists (they keep one lifetime).
     let issued_at_ms = issued_at_ms(&claims.jti)
         .filter(|ms| ms.div_euclid(1000) == claims.iat)
-        .ok_or(ApiError::InvalidToken)?;
+        .ok_or(AuthError::InvalidToken)?;
     if claims.exp - claims.iat > rules.max_lifetime_secs + LEEWAY_SECS as i64 {
-        return Err(ApiError::InvalidToken);
+        return Err(AuthError::InvalidToken);
     }
-    let role = Role::parse(&claims.role).ok_or(ApiError::Forbidden)?;
+    let role = Role::parse(&claims.role).ok_or(AuthError::Forbidden)?;
     Ok(Verified {
         user_id: claims.sub,
         username: claims.preferred_username,

@@ -4,7 +4,7 @@
 use app::api::AUDIT_EVENT_TYPES;
 use sqlx::{AnyConnection, FromRow};
 
-use super::Pool;
+use super::{DbResult, Pool};
 
 /// Every kind of event, as API.md names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +94,18 @@ pub struct Event<'a> {
     pub detail: serde_json::Value,
 }
 
+impl<'a> Event<'a> {
+    /// An event about one session (a refresh-token family) of `user_id`.
+    pub fn session(kind: EventKind, origin: &'a Origin, user_id: &'a str, family_id: &str) -> Self {
+        Event {
+            kind,
+            origin,
+            subject_id: Some(user_id),
+            detail: serde_json::json!({ "session_id": family_id }),
+        }
+    }
+}
+
 #[derive(Debug, FromRow)]
 pub struct EventRow {
     pub id: String,
@@ -106,12 +118,8 @@ pub struct EventRow {
     pub detail: String,
 }
 
-pub async fn record(
-    conn: &mut AnyConnection,
-    event: &Event<'_>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+pub async fn record(conn: &mut AnyConnection, event: &Event<'_>, now: i64) -> DbResult<()> {
+    Ok(sqlx::query(
         "INSERT INTO audit_events (id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -125,11 +133,11 @@ pub async fn record(
     .bind(event.detail.to_string())
     .execute(conn)
     .await
-    .map(|_| ())
+    .map(|_| ())?)
 }
 
 /// Records an event that changes nothing else (a failed login, say).
-pub async fn record_alone(pool: &Pool, event: &Event<'_>, now: i64) -> Result<(), sqlx::Error> {
+pub async fn record_alone(pool: &Pool, event: &Event<'_>, now: i64) -> DbResult<()> {
     let mut conn = pool.acquire().await?;
     record(&mut conn, event, now).await
 }
@@ -143,9 +151,9 @@ pub struct Filter<'a> {
     pub limit: i64,
 }
 
-pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<EventRow>, sqlx::Error> {
+pub async fn list(pool: &Pool, filter: &Filter<'_>) -> DbResult<Vec<EventRow>> {
     // NULL parameters switch their condition off, so one statement serves every filter.
-    sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, at, kind, actor_id, subject_id, ip, user_agent, detail FROM audit_events \
          WHERE ($1 IS NULL OR actor_id = $1 OR subject_id = $1) \
          AND ($2 IS NULL OR kind = $2) \
@@ -157,16 +165,16 @@ pub async fn list(pool: &Pool, filter: &Filter<'_>) -> Result<Vec<EventRow>, sql
     .bind(filter.before)
     .bind(filter.limit)
     .fetch_all(pool)
-    .await
+    .await?)
 }
 
 /// Deletes events older than `cutoff` (retention).
-pub async fn prune(pool: &Pool, cutoff: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM audit_events WHERE at < $1")
+pub async fn prune(pool: &Pool, cutoff: i64) -> DbResult<u64> {
+    Ok(sqlx::query("DELETE FROM audit_events WHERE at < $1")
         .bind(cutoff)
         .execute(pool)
         .await
-        .map(|done| done.rows_affected())
+        .map(|done| done.rows_affected())?)
 }
 
 #[cfg(test)]

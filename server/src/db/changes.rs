@@ -14,6 +14,8 @@ use app::api::Presence;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use super::DbResult;
+
 /// The channel every instance listens on.
 pub const CHANNEL: &str = "backstage_changes";
 
@@ -48,7 +50,7 @@ pub enum Change {
 }
 
 /// Sends `change` with the transaction `conn` is in (PostgreSQL only).
-pub async fn announce(conn: &mut AnyConnection, change: &Change) -> Result<(), sqlx::Error> {
+pub async fn announce(conn: &mut AnyConnection, change: &Change) -> DbResult<()> {
     if conn.backend_name() != "PostgreSQL" {
         return Ok(());
     }

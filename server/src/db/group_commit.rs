@@ -4,18 +4,18 @@
 //! touch the session, record the event. On SQLite its fixed costs outweighed
 //! the statements: every query is a round trip to the connection's own thread
 //! (a hand-over each way), and every transaction a commit (WAL frames written,
-//! locks taken and released). Under load, a third of a refresh's CPU was in
-//! the kernel's wake-up and context-switch paths.
+//! locks taken and released). Under load, much of a refresh's CPU went to
+//! thread wake-ups and context switches (`scripts/bench.sh refresh`; figures
+//! in README, Performance).
 //!
 //! So refreshes queue here, and one task runs whatever has queued as one
 //! transaction: one round trip and one commit for up to `MAX_BATCH` refreshes.
 //! Nobody waits for a batch to fill: an idle server runs a batch of one, and
 //! the refreshes that arrive while a batch runs form the next one.
 //!
-//! Only the common case, a live token, is done here. Anything else (unknown,
-//! spent, dead family) changes nothing, and `auth::refresh` handles it with
-//! the portable queries. PostgreSQL commits in its own process and has
-//! connections to spare, so it uses only those.
+//! Only the common case, a live token, is done here (the `db::spend` seam).
+//! Anything else (unknown, spent, dead family) changes nothing, and
+//! `auth::refresh` handles it with the portable queries.
 
 use std::sync::LazyLock;
 
@@ -23,27 +23,19 @@ use sqlx::{Any, FromRow, Row, pool::PoolConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Pool,
+    DbError, DbResult, Pool,
     audit::EventKind,
     refresh::{Rotation, TOKEN_COLUMNS, TOKEN_JOINS, TokenRow},
+    spend::{RotationRequest, SpendLive},
 };
 
 /// The most refreshes in one transaction: the benchmark's 32 connections fit
 /// in one, and a longer batch would hold SQLite's one connection longer.
 const MAX_BATCH: usize = 32;
 
-/// One refresh as the batch needs it.
-pub struct RotationRequest {
-    pub old_hash: String,
-    pub new_hash: String,
-    pub now: i64,
-    pub ip: String,
-    pub user_agent: String,
-}
-
 struct Job {
     request: RotationRequest,
-    reply: oneshot::Sender<Result<Rotation, sqlx::Error>>,
+    reply: oneshot::Sender<DbResult<Rotation>>,
 }
 
 /// The handle of the task that runs the batches; the task ends with the last handle.
@@ -57,14 +49,12 @@ impl RefreshBatcher {
         tokio::spawn(run_batches(pool, queue));
         RefreshBatcher { jobs }
     }
+}
 
-    /// If `old_hash` is live (unspent, its family neither revoked nor
-    /// expired): spends it, adds `new_hash` to its family, touches the family
-    /// and records `refreshed`, all committed before this returns.
-    ///
+impl SpendLive for RefreshBatcher {
     /// The batch runs in its own task, so a client hanging up cannot stop it
     /// between its BEGIN and COMMIT.
-    pub async fn rotate_if_live(&self, request: RotationRequest) -> Result<Rotation, sqlx::Error> {
+    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<Rotation> {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job { request, reply })
@@ -75,8 +65,8 @@ impl RefreshBatcher {
 }
 
 /// The batch task is gone: the server is shutting down.
-fn stopped<E>(_: E) -> sqlx::Error {
-    sqlx::Error::PoolClosed
+fn stopped<E>(_: E) -> DbError {
+    DbError::Unavailable(sqlx::Error::PoolClosed)
 }
 
 async fn run_batches(pool: Pool, mut queue: mpsc::Receiver<Job>) {
@@ -105,12 +95,13 @@ async fn run_batches(pool: Pool, mut queue: mpsc::Receiver<Job>) {
                     let _ = job.reply.send(rotation);
                 }
             }
+            // sqlx errors cannot be cloned: each waiter gets the cause in words,
+            // and the batch's failure is worth a retry (a 503) to each of them.
             Err(error) => {
                 let error = error.to_string();
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(sqlx::Error::Protocol(format!(
-                        "refresh batch failed: {error}"
-                    ))));
+                    let cause = sqlx::Error::Protocol(format!("refresh batch failed: {error}"));
+                    let _ = job.reply.send(Err(DbError::Unavailable(cause)));
                 }
             }
         }
@@ -130,7 +121,7 @@ struct RotationRow {
 async fn run_batch(
     mut conn: PoolConnection<Any>,
     batch: &[Job],
-) -> Result<Vec<Result<Rotation, sqlx::Error>>, sqlx::Error> {
+) -> Result<Vec<DbResult<Rotation>>, sqlx::Error> {
     // The batch travels as one JSON array, one row per refresh: one bound
     // value and one prepared statement whatever the batch's size.
     let jobs: Vec<_> = batch
@@ -141,8 +132,8 @@ async fn run_batch(
                 &request.new_hash,
                 request.now,
                 uuid::Uuid::now_v7().to_string(),
-                &request.ip,
-                &request.user_agent,
+                &request.origin.ip,
+                &request.origin.user_agent,
             )
         })
         .collect();
@@ -170,10 +161,12 @@ async fn run_batch(
             .ok()
             .and_then(|job| rotations.get_mut(job))
             .ok_or_else(|| sqlx::Error::Protocol("a batch row for no refresh".into()))?;
-        *slot = RotationRow::from_row(&row).map(|row| match row.rotated {
-            1 => Rotation::Done(row.token),
-            _ => Rotation::NotLive(Some(row.token)),
-        });
+        *slot = RotationRow::from_row(&row)
+            .map(|row| match row.rotated {
+                1 => Rotation::Done(row.token),
+                _ => Rotation::NotLive(Some(row.token)),
+            })
+            .map_err(DbError::from);
     }
     Ok(rotations)
 }

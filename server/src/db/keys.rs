@@ -5,7 +5,7 @@
 use sqlx::FromRow;
 
 use super::{
-    Pool,
+    DbResult, Pool,
     audit::{self, Event},
     changes::{Change, announce},
 };
@@ -26,23 +26,23 @@ pub struct KeyRow {
 
 const COLUMNS: &str = "kid, private_key, public_key, created_at, activates_at, retired_at";
 
-pub async fn count(pool: &Pool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys")
+pub async fn count(pool: &Pool) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM signing_keys")
         .fetch_one(pool)
-        .await
+        .await?)
 }
 
 /// Keys that may still have live tokens: never revoked, and either not
 /// retired or retired after `since`.
-pub async fn verifying(pool: &Pool, since: i64) -> Result<Vec<KeyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+pub async fn verifying(pool: &Pool, since: i64) -> DbResult<Vec<KeyRow>> {
+    Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM signing_keys \
          WHERE revoked_at IS NULL AND (retired_at IS NULL OR retired_at > $1) \
          ORDER BY activates_at DESC, kid"
     ))
     .bind(since)
     .fetch_all(pool)
-    .await
+    .await?)
 }
 
 /// Adds `key`. Every older key that has not stopped signing stops when `key`
@@ -53,7 +53,7 @@ pub async fn install(
     key: &KeyRow,
     revoke_others: bool,
     event: &Event<'_>,
-) -> Result<(), sqlx::Error> {
+) -> DbResult<()> {
     let mut tx = pool.begin().await?;
     if revoke_others {
         sqlx::query(
@@ -84,11 +84,11 @@ pub async fn install(
     .await?;
     audit::record(&mut tx, event, key.created_at).await?;
     announce(&mut tx, &Change::KeysChanged).await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// Erases the private halves of keys that no longer sign.
-pub async fn erase_private(pool: &Pool, kids: &[&str]) -> Result<(), sqlx::Error> {
+pub async fn erase_private(pool: &Pool, kids: &[&str]) -> DbResult<()> {
     let mut tx = pool.begin().await?;
     for kid in kids {
         sqlx::query("UPDATE signing_keys SET private_key = '' WHERE kid = $1")
@@ -96,46 +96,40 @@ pub async fn erase_private(pool: &Pool, kids: &[&str]) -> Result<(), sqlx::Error
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// (kid, private key) of every key whose private half is stored, sealed or not.
-async fn with_private(pool: &Pool) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT kid, private_key FROM signing_keys WHERE private_key <> '' ORDER BY kid")
-        .fetch_all(pool)
-        .await
+async fn with_private(pool: &Pool) -> DbResult<Vec<(String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT kid, private_key FROM signing_keys WHERE private_key <> '' ORDER BY kid",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Keys stored before sealing existed, in the clear.
-pub async fn unsealed(pool: &Pool) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn unsealed(pool: &Pool) -> DbResult<Vec<(String, String)>> {
     let mut rows = with_private(pool).await?;
-    rows.retain(|(_, private)| crate::auth::keys::is_plain(private));
+    rows.retain(|(_, private)| crate::auth::sealing::is_plain(private));
     Ok(rows)
 }
 
 /// Keys whose sealed private half is stored.
-pub async fn sealed(pool: &Pool) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn sealed(pool: &Pool) -> DbResult<Vec<(String, String)>> {
     let mut rows = with_private(pool).await?;
-    rows.retain(|(_, private)| !crate::auth::keys::is_plain(private));
+    rows.retain(|(_, private)| !crate::auth::sealing::is_plain(private));
     Ok(rows)
 }
 
 /// Replaces one private half, if it is still `old` (another instance may have
 /// sealed it first).
-pub async fn replace_private(
-    pool: &Pool,
-    kid: &str,
-    old: &str,
-    new: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn replace_private(pool: &Pool, kid: &str, old: &str, new: &str) -> DbResult<()> {
     replace_all_private(pool, &[(kid.to_string(), old.to_string(), new.to_string())]).await
 }
 
 /// (kid, old, new) for each key, in one transaction: all re-sealed or none.
-pub async fn replace_all_private(
-    pool: &Pool,
-    keys: &[(String, String, String)],
-) -> Result<(), sqlx::Error> {
+pub async fn replace_all_private(pool: &Pool, keys: &[(String, String, String)]) -> DbResult<()> {
     let mut tx = pool.begin().await?;
     for (kid, old, new) in keys {
         sqlx::query("UPDATE signing_keys SET private_key = $1 WHERE kid = $2 AND private_key = $3")
@@ -145,5 +139,5 @@ pub async fn replace_all_private(
             .execute(&mut *tx)
             .await?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }

@@ -5,12 +5,10 @@ use std::sync::LazyLock;
 use sqlx::{Acquire, Any, AnyConnection, AnyExecutor, FromRow};
 
 use super::{
-    Pool,
+    DbResult, Pool,
     audit::{self, Event},
-    changes::{Change, announce},
     users::UserRow,
 };
-use crate::clock::now_ms;
 
 #[derive(Clone, Debug, FromRow)]
 pub struct FamilyRow {
@@ -50,7 +48,7 @@ pub async fn create_family(
     family: &FamilyRow,
     token_hash: &str,
     event: &Event<'_>,
-) -> Result<(), sqlx::Error> {
+) -> DbResult<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
@@ -67,7 +65,7 @@ pub async fn create_family(
     .await?;
     insert_token(&mut tx, &family.id, token_hash, family.created_at).await?;
     audit::record(&mut tx, event, family.created_at).await?;
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 async fn insert_token(
@@ -75,14 +73,16 @@ async fn insert_token(
     family_id: &str,
     token_hash: &str,
     now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)")
-        .bind(token_hash)
-        .bind(family_id)
-        .bind(now)
-        .execute(tx)
-        .await
-        .map(|_| ())
+) -> DbResult<()> {
+    Ok(sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES ($1, $2, $3)",
+    )
+    .bind(token_hash)
+    .bind(family_id)
+    .bind(now)
+    .execute(tx)
+    .await
+    .map(|_| ())?)
 }
 
 /// A token `t` with its family and member, as `TokenRow`.
@@ -92,19 +92,16 @@ pub(super) const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f
 pub(super) const TOKEN_JOINS: &str =
     "JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id";
 
-pub async fn find_token(
-    db: impl AnyExecutor<'_>,
-    token_hash: &str,
-) -> Result<Option<TokenRow>, sqlx::Error> {
+pub async fn find_token(db: impl AnyExecutor<'_>, token_hash: &str) -> DbResult<Option<TokenRow>> {
     static FIND: LazyLock<String> = LazyLock::new(|| {
         format!(
             "SELECT {TOKEN_COLUMNS} FROM refresh_tokens t {TOKEN_JOINS} WHERE t.token_hash = $1"
         )
     });
-    sqlx::query_as(&FIND)
+    Ok(sqlx::query_as(&FIND)
         .bind(token_hash)
         .fetch_optional(db)
-        .await
+        .await?)
 }
 
 /// What a batched rotation (`group_commit`) did.
@@ -130,7 +127,7 @@ pub async fn rotate<'c>(
     new_hash: &str,
     now: i64,
     event: &Event<'_>,
-) -> Result<bool, sqlx::Error> {
+) -> DbResult<bool> {
     let mut tx = db.begin().await?;
     let live = sqlx::query(
         "UPDATE refresh_families SET last_used_at = $1 \
@@ -162,94 +159,32 @@ pub async fn rotate<'c>(
 }
 
 /// The storage key of the family's one unspent token, if it has one.
-pub async fn live_token(
-    db: impl AnyExecutor<'_>,
-    family_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+pub async fn live_token(db: impl AnyExecutor<'_>, family_id: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar(
         "SELECT token_hash FROM refresh_tokens WHERE family_id = $1 AND spent_at IS NULL",
     )
     .bind(family_id)
     .fetch_optional(db)
-    .await
-}
-
-/// Revokes a live family and records `event`; a family that is already
-/// revoked stays as it is, and nothing is recorded.
-pub async fn revoke_family<'c>(
-    db: impl Acquire<'c, Database = Any>,
-    family_id: &str,
-    now: i64,
-    event: &Event<'_>,
-) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let revoked = sqlx::query(
-        "UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(family_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    // Already over (a logout after the session was revoked): nothing happened.
-    if revoked == 1 {
-        audit::record(&mut tx, event, now).await?;
-        let change = Change::SessionsEnded {
-            ids: vec![family_id.to_string()],
-            at_ms: now_ms(),
-        };
-        announce(&mut tx, &change).await?;
-    }
-    tx.commit().await
-}
-
-/// Revokes every live family of a user but `except` (the caller's own
-/// session, on a password change); returns their ids. Part of a larger
-/// transaction (`db::users`).
-pub async fn revoke_families_of_user(
-    tx: &mut AnyConnection,
-    user_id: &str,
-    except: Option<&str>,
-    now: i64,
-) -> Result<Vec<String>, sqlx::Error> {
-    let ended: Vec<String> = sqlx::query_scalar(
-        "UPDATE refresh_families SET revoked_at = $1 \
-         WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3 RETURNING id",
-    )
-    .bind(now)
-    .bind(user_id)
-    .bind(except.unwrap_or(""))
-    .fetch_all(&mut *tx)
-    .await?;
-    if !ended.is_empty() {
-        let change = Change::SessionsEnded {
-            ids: ended.clone(),
-            at_ms: now_ms(),
-        };
-        announce(tx, &change).await?;
-    }
-    Ok(ended)
+    .await?)
 }
 
 /// Sessions revoked after `since` (unix seconds), with when: the instances'
 /// lists of sessions whose access tokens are refused.
-pub async fn revoked_after(pool: &Pool, since: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, revoked_at FROM refresh_families WHERE revoked_at > $1")
-        .bind(since)
-        .fetch_all(pool)
-        .await
+pub async fn revoked_after(pool: &Pool, since: i64) -> DbResult<Vec<(String, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT id, revoked_at FROM refresh_families WHERE revoked_at > $1")
+            .bind(since)
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 const FAMILY_COLUMNS: &str =
     "id, user_id, created_at, last_used_at, expires_at, revoked_at, user_agent, ip";
 
 /// A user's sessions that can still refresh, most recently used first.
-pub async fn live_families(
-    pool: &Pool,
-    user_id: &str,
-    now: i64,
-) -> Result<Vec<FamilyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+pub async fn live_families(pool: &Pool, user_id: &str, now: i64) -> DbResult<Vec<FamilyRow>> {
+    Ok(sqlx::query_as(&format!(
         "SELECT {FAMILY_COLUMNS} FROM refresh_families \
          WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
          ORDER BY last_used_at DESC, id"
@@ -257,14 +192,14 @@ pub async fn live_families(
     .bind(user_id)
     .bind(now)
     .fetch_all(pool)
-    .await
+    .await?)
 }
 
-pub async fn find_family(pool: &Pool, id: &str) -> Result<Option<FamilyRow>, sqlx::Error> {
-    sqlx::query_as(&format!(
+pub async fn find_family(pool: &Pool, id: &str) -> DbResult<Option<FamilyRow>> {
+    Ok(sqlx::query_as(&format!(
         "SELECT {FAMILY_COLUMNS} FROM refresh_families WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(pool)
-    .await
+    .await?)
 }

@@ -8,7 +8,7 @@ use app::api::{Setlist, SetlistInput, SetlistSummary, Song, SongInput, SongPatch
 use sqlx::{Any, FromRow, Transaction};
 
 use super::{
-    Pool,
+    DbError, DbResult, Pool,
     changes::{Change, announce},
 };
 use crate::clock::rfc3339;
@@ -39,20 +39,23 @@ struct SongRow {
 }
 
 /// Why a write did not happen.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum WriteError {
+    #[error("no such setlist or song")]
     NotFound,
+    #[error("the setlist is at version {current_version} now")]
     Conflict { current_version: i64 },
-    Database(sqlx::Error),
+    #[error(transparent)]
+    Database(#[from] DbError),
 }
 
 impl From<sqlx::Error> for WriteError {
     fn from(error: sqlx::Error) -> Self {
-        WriteError::Database(error)
+        WriteError::Database(error.into())
     }
 }
 
-pub async fn list(pool: &Pool) -> Result<Vec<SetlistSummary>, sqlx::Error> {
+pub async fn list(pool: &Pool) -> DbResult<Vec<SetlistSummary>> {
     let rows: Vec<SetlistRow> = sqlx::query_as(
         "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
          created_at, updated_at FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
@@ -74,7 +77,7 @@ pub async fn list(pool: &Pool) -> Result<Vec<SetlistSummary>, sqlx::Error> {
         .collect())
 }
 
-pub async fn get(pool: &Pool, id: &str) -> Result<Option<Setlist>, sqlx::Error> {
+pub async fn get(pool: &Pool, id: &str) -> DbResult<Option<Setlist>> {
     let mut tx = pool.begin().await?;
     let setlist = read(&mut tx, id).await?;
     tx.commit().await?;
@@ -87,7 +90,7 @@ pub async fn insert(
     input: &SetlistInput,
     now: i64,
     by: &str,
-) -> Result<(Setlist, Change), sqlx::Error> {
+) -> DbResult<(Setlist, Change)> {
     let mut tx = pool.begin().await?;
     let (song_count, total) = totals(&input.songs);
     sqlx::query(
@@ -208,7 +211,7 @@ pub async fn patch_song(
 }
 
 /// Deletes the setlist; `None` when there was none.
-pub async fn delete(pool: &Pool, id: &str, by: &str) -> Result<Option<Change>, sqlx::Error> {
+pub async fn delete(pool: &Pool, id: &str, by: &str) -> DbResult<Option<Change>> {
     let mut tx = pool.begin().await?;
     let deleted = sqlx::query("DELETE FROM setlists WHERE id = $1")
         .bind(id)
@@ -234,7 +237,7 @@ async fn record_change(
     version: Option<i64>,
     song_id: Option<&str>,
     by: &str,
-) -> Result<Change, sqlx::Error> {
+) -> DbResult<Change> {
     let seq: i64 = sqlx::query_scalar(
         "UPDATE change_counters SET value = value + 1 WHERE name = 'setlists' RETURNING value",
     )
@@ -251,10 +254,12 @@ async fn record_change(
     Ok(change)
 }
 
-pub async fn change_counter(pool: &Pool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'setlists'")
-        .fetch_one(pool)
-        .await
+pub async fn change_counter(pool: &Pool) -> DbResult<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT value FROM change_counters WHERE name = 'setlists'")
+            .fetch_one(pool)
+            .await?,
+    )
 }
 
 async fn why_not_written(tx: &mut Transaction<'_, Any>, id: &str) -> WriteError {
@@ -266,7 +271,7 @@ async fn why_not_written(tx: &mut Transaction<'_, Any>, id: &str) -> WriteError 
     match current {
         Ok(Some(current_version)) => WriteError::Conflict { current_version },
         Ok(None) => WriteError::NotFound,
-        Err(e) => WriteError::Database(e),
+        Err(e) => WriteError::Database(e.into()),
     }
 }
 
@@ -285,7 +290,7 @@ async fn insert_songs(
     setlist_id: &str,
     songs: &[SongInput],
     existing: &[String],
-) -> Result<(), sqlx::Error> {
+) -> DbResult<()> {
     let mut used: Vec<&str> = Vec::with_capacity(songs.len());
     for (position, song) in songs.iter().enumerate() {
         let kept = song
@@ -317,7 +322,7 @@ async fn insert_songs(
     Ok(())
 }
 
-async fn read(tx: &mut Transaction<'_, Any>, id: &str) -> Result<Option<Setlist>, sqlx::Error> {
+async fn read(tx: &mut Transaction<'_, Any>, id: &str) -> DbResult<Option<Setlist>> {
     let row: Option<SetlistRow> = sqlx::query_as(
         "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
          created_at, updated_at FROM setlists WHERE id = $1",

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::Pool;
+use super::{DbResult, Pool};
 
 /// A subject's counter key: the first 16 bytes of a SHA-256 of the subject.
 pub type SubjectKey = [u8; 16];
@@ -27,7 +27,7 @@ pub async fn reserve(
     limits: impl Iterator<Item = (SubjectKey, u32)>,
     window_secs: i64,
     now: i64,
-) -> Result<Option<(i64, bool)>, sqlx::Error> {
+) -> DbResult<Option<(i64, bool)>> {
     let mut tx = pool.begin().await?;
     let mut over = Vec::new();
     for (key, limit) in limits {
@@ -76,7 +76,7 @@ pub async fn reserve(
 }
 
 /// Undoes one reservation of each subject (the attempt never got an answer).
-pub async fn give_back(pool: &Pool, keys: &[SubjectKey]) -> Result<(), sqlx::Error> {
+pub async fn give_back(pool: &Pool, keys: &[SubjectKey]) -> DbResult<()> {
     let mut tx = pool.begin().await?;
     for key in keys {
         sqlx::query(
@@ -86,12 +86,12 @@ pub async fn give_back(pool: &Pool, keys: &[SubjectKey]) -> Result<(), sqlx::Err
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await
+    Ok(tx.commit().await?)
 }
 
 /// A correct password: the pair and the account start again; the address
 /// gets its reservation back. `keys` are pair, username, address.
-pub async fn succeeded(pool: &Pool, keys: &[SubjectKey; 3]) -> Result<(), sqlx::Error> {
+pub async fn succeeded(pool: &Pool, keys: &[SubjectKey; 3]) -> DbResult<()> {
     let mut tx = pool.begin().await?;
     for key in &keys[..2] {
         sqlx::query("DELETE FROM login_throttle WHERE subject = $1")
@@ -104,10 +104,12 @@ pub async fn succeeded(pool: &Pool, keys: &[SubjectKey; 3]) -> Result<(), sqlx::
 }
 
 /// Forgets finished windows; run with the audit pruning.
-pub async fn prune(pool: &Pool, window_secs: i64, now: i64) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM login_throttle WHERE window_started <= $1")
-        .bind(now - window_secs)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected())
+pub async fn prune(pool: &Pool, window_secs: i64, now: i64) -> DbResult<u64> {
+    Ok(
+        sqlx::query("DELETE FROM login_throttle WHERE window_started <= $1")
+            .bind(now - window_secs)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected())?,
+    )
 }

@@ -179,10 +179,9 @@ async fn refresh_session(
         .to_string();
     let started_ms = now_ms();
     let grace = state.config.refresh_grace.as_secs() as i64;
-    let batcher = state.refresh_batcher.as_ref();
-    let secret = &state.successor_secret;
+    let (spender, secret) = (&state.refresh_spender, &state.successor_secret);
     let rotated = refresh::rotate(
-        &state.db, batcher, secret, &presented, grace, &origin, started_ms,
+        spender, &state.db, secret, &presented, grace, &origin, started_ms,
     )
     .await;
     let (rotated, user) = match rotated {

@@ -105,7 +105,7 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
     }
 }
 
-/// Where a request comes from (the client's address, see `forwarded`, and the
+/// Where a request comes from (the client's address, see `crate::proxies`, and the
 /// user agent), for login throttling, the sessions page and the audit trail.
 pub struct ClientOrigin(pub Origin);
 

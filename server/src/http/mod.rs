@@ -4,8 +4,8 @@
 pub mod assets;
 mod audit;
 mod auth;
+mod events;
 mod extract;
-pub mod forwarded;
 pub mod headers;
 pub mod observe;
 mod openapi;
@@ -13,7 +13,7 @@ mod ops;
 mod presence;
 mod sessions;
 mod setlists;
-pub mod users;
+mod users;
 
 use axum::{
     Router,
@@ -37,8 +37,8 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
         .merge(users::router())
         .merge(sessions::router())
         .merge(audit::router())
-        .merge(ops::api_router())
-        .merge(crate::live::router())
+        .merge(openapi::router())
+        .merge(events::router())
         .merge(presence::router())
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
         .fallback(|| async { ApiError::NotFound })

@@ -17,7 +17,10 @@ use utoipa::{
     },
 };
 
-use super::{audit, auth, ops, presence, sessions, setlists, users};
+use axum::{Json, Router, routing::get};
+
+use super::{audit, auth, events, ops, presence, sessions, setlists, users};
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,8 +36,8 @@ use super::{audit, auth, ops, presence, sessions, setlists, users};
         sessions::own_sessions, sessions::end_own_session, sessions::member_sessions,
         sessions::end_member_session,
         audit::list,
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
-        crate::live::events, presence::announce,
+        ops::healthz, ops::readyz, ops::metrics, serve,
+        events::events, presence::announce,
     ),
     components(schemas(
         AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
@@ -45,8 +48,15 @@ use super::{audit, auth, ops, presence, sessions, setlists, users};
 )]
 struct ApiDoc;
 
-pub fn document() -> openapi::OpenApi {
-    ApiDoc::openapi()
+pub fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(serve))
+}
+
+/// This API as OpenAPI 3.1, generated from the handlers' annotations.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json")))]
+async fn serve() -> Json<openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }
 
 struct SecurityAndErrors;

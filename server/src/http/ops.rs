@@ -1,7 +1,7 @@
-//! Operational routes: liveness, readiness, the public keys and the API's own
-//! description.
+//! Operational routes: liveness, readiness, the metrics and the public keys.
+//! (The API's own description is `openapi`'s.)
 
-use axum::{Json, Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
 
 use crate::{db, error::ApiError, state::AppState};
 
@@ -20,10 +20,6 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
 /// `/metrics` alone: served on `BACKSTAGE_METRICS_ADDR` when that is set.
 pub fn metrics_router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
-}
-
-pub fn api_router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(openapi))
 }
 
 /// Up when the process answers.
@@ -60,11 +56,4 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(&state.db),
     )
-}
-
-/// This API as OpenAPI 3.1, generated from the handlers' annotations.
-#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json")))]
-async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(super::openapi::document())
 }

@@ -18,7 +18,7 @@ use super::extract::{ApiJson, parse_id};
 use crate::{
     auth::extract::{AuthUser, Manager},
     clock::now,
-    db::{self, setlists::WriteError},
+    db,
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -98,9 +98,7 @@ async fn replace(
     validated(errors)?;
     let expected = expected.unwrap_or_default();
     let (setlist, change) =
-        db::setlists::replace(&state.db, &id, expected, &input, now(), &caller.name)
-            .await
-            .map_err(write_error)?;
+        db::setlists::replace(&state.db, &id, expected, &input, now(), &caller.name).await?;
     state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
@@ -128,8 +126,7 @@ async fn patch_song(
         now(),
         &caller.name,
     )
-    .await
-    .map_err(write_error)?;
+    .await?;
     state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
@@ -155,14 +152,6 @@ fn validated(errors: app::api::validation::FieldErrors) -> ApiResult<()> {
         Ok(())
     } else {
         Err(ApiError::Validation(errors))
-    }
-}
-
-fn write_error(error: WriteError) -> ApiError {
-    match error {
-        WriteError::NotFound => ApiError::NotFound,
-        WriteError::Conflict { current_version } => ApiError::VersionConflict { current_version },
-        WriteError::Database(e) => e.into(),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use app::api::{
     MemberPatch, NewUser, PasswordChange, PasswordReset, User,
-    validation::{validate_member_patch, validate_new_password, validate_new_user},
+    validation::{FieldErrors, validate_member_patch, validate_new_password, validate_new_user},
 };
 use axum::{
     Json, Router,
@@ -19,6 +19,7 @@ use super::{
     extract::{ApiJson, ClientOrigin, parse_id},
 };
 use crate::{
+    accounts::{self, CreateUserError},
     auth::{
         extract::{AuthUser, Manager},
         password,
@@ -27,7 +28,8 @@ use crate::{
     db::{
         self,
         audit::{Event, EventKind, Origin},
-        users::{ChangeOutcome, MemberChange, SessionsToEnd, UserRow},
+        revoke::SessionsToEnd,
+        users::{ChangeOutcome, MemberChange, UserRow},
     },
     error::{ApiError, ApiResult},
     state::AppState,
@@ -64,35 +66,15 @@ async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let row = create_user(&state.db, new, &origin.by(&manager.user_id)).await?;
+    let row = match accounts::create_user(&state.db, new, &origin.by(&manager.user_id)).await {
+        Err(CreateUserError::UsernameTaken) => {
+            let mut fields = FieldErrors::new();
+            fields.insert("username".into(), "is already taken".into());
+            return Err(ApiError::Validation(fields));
+        }
+        created => created?,
+    };
     Ok((StatusCode::CREATED, Json(public_user(&row)?)))
-}
-
-/// Creates a member (also used by the `create-user` command and the demo seed).
-/// A taken username is a validation error on `username`.
-pub async fn create_user(pool: &db::Pool, new: NewUser, origin: &Origin) -> ApiResult<UserRow> {
-    let row = UserRow {
-        id: uuid::Uuid::new_v4().to_string(),
-        username: new.username,
-        display_name: new.display_name,
-        role: new.role,
-        password_hash: password::hash(new.password).await?,
-        tokens_valid_after_ms: 0,
-        disabled_at: None,
-    };
-    let event = Event {
-        kind: EventKind::MemberCreated,
-        origin,
-        subject_id: Some(&row.id),
-        detail: serde_json::json!({ "username": row.username, "role": row.role }),
-    };
-    if db::users::insert(pool, &row, now(), &event).await? {
-        Ok(row)
-    } else {
-        let mut fields = app::api::validation::FieldErrors::new();
-        fields.insert("username".into(), "is already taken".into());
-        Err(ApiError::Validation(fields))
-    }
 }
 
 /// Strikes a member's passes off the list: every session ends and every access
@@ -117,7 +99,7 @@ async fn revoke(
         subject_id: Some(&id),
         detail: serde_json::json!({ "username": member.username }),
     };
-    let cutoff_ms = db::users::revoke_member(&state.db, &id, now(), &event).await?;
+    let cutoff_ms = db::revoke::revoke_member(&state.db, &id, now(), &event).await?;
     cut_off_member(&state, &id, cutoff_ms).await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -243,7 +225,7 @@ async fn reset_password(
         detail: serde_json::json!({ "username": member.username }),
     };
     let sessions = SessionsToEnd::All;
-    let changed = db::users::set_password(&state.db, &id, &hash, sessions, now(), &event).await?;
+    let changed = db::revoke::set_password(&state.db, &id, &hash, sessions, now(), &event).await?;
     if let Some(cutoff_ms) = changed.cutoff_ms {
         cut_off_member(&state, &id, cutoff_ms).await;
     }
@@ -280,7 +262,7 @@ async fn change_own_password(
         detail: serde_json::json!({ "username": me.username }),
     };
     let sessions = SessionsToEnd::AllBut(&caller.session_id);
-    let changed = db::users::set_password(&state.db, &me.id, &hash, sessions, now, &event).await?;
+    let changed = db::revoke::set_password(&state.db, &me.id, &hash, sessions, now, &event).await?;
     state.sessions_ended(changed.ended_sessions.iter().map(String::as_str));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,10 +8,15 @@
 mod common;
 
 mod accounts;
-mod auth;
 mod durability;
+mod forged;
+mod keys;
 mod live;
+mod login;
 mod multi_instance;
 mod ops;
+mod refresh;
+mod revocation;
 mod sessions_audit;
 mod setlists;
+mod spend;

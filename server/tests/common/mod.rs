@@ -7,6 +7,7 @@ pub mod postgres;
 
 use std::{collections::HashMap, net::TcpListener};
 
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use reqwest::{Method, RequestBuilder, Response, StatusCode, header};
 use serde_json::{Value, json};
 use server::{
@@ -223,4 +224,49 @@ pub async fn expect_error(response: Response, status: StatusCode, code: &str) ->
     assert_eq!(body["error"]["code"], code, "body {body}");
     assert!(body["error"]["message"].is_string());
     body
+}
+
+// Reading and trying tokens, for the tests of every phase.
+
+/// Claims of a valid drummer token, to tamper with.
+pub fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub fn header_of(token: &str) -> Value {
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
+}
+
+pub async fn assert_refused(app: &TestApp, token: &str, why: &str) {
+    let response = app
+        .authed(Method::GET, "/api/setlists", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap()),
+        Some(r#"Bearer error="invalid_token""#),
+        "{why}"
+    );
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+}
+
+pub async fn me_status(app: &TestApp, token: &str) -> StatusCode {
+    app.authed(Method::GET, "/api/me", token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The refresh cookie a response sets, if any.
+pub fn new_refresh_cookie(response: &reqwest::Response) -> Option<String> {
+    let cookie = set_cookie(response)?;
+    let value = cookie.split(';').next()?.split_once('=')?.1.to_string();
+    (!value.is_empty()).then_some(value)
 }

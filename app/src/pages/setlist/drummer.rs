@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     api::{
-        Activity, Setlist, Song, SongPatch,
+        Activity, ErrorCode, Setlist, Song, SongPatch,
         client::{self, Method},
     },
     components::{ErrorNotice, minutes_seconds, show_length, songs_count},
@@ -225,7 +225,7 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                     row.saved.try_set_value(sent);
                     status.set(Some("Saved.".into()));
                 }
-                Err(failure) if failure.code == "not_found" => error.set(Some(
+                Err(failure) if failure.code == ErrorCode::NotFound => error.set(Some(
                     "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into(),
                 )),
                 Err(failure) => error.set(Some(failure.describe())),

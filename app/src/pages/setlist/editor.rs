@@ -15,161 +15,20 @@ use super::{
 };
 use crate::{
     api::{
-        Activity, Setlist, SetlistInput,
+        Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
-        validation::{FieldErrors, validate_setlist},
     },
     components::{ErrorNotice, minutes_seconds, show_length, songs_count},
     live::{LiveMessage, use_live},
     session::use_session,
 };
 
+mod state;
+
+use state::EditorState;
+
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
-
-/// The editor's fields, each a signal, and the version they started from.
-#[derive(Clone, Copy)]
-struct EditorState {
-    id: RwSignal<Option<String>>,
-    /// What the fields were loaded from (or last merged with), and its version.
-    base: RwSignal<Option<(Draft, i64)>>,
-    name: RwSignal<String>,
-    venue: RwSignal<String>,
-    show_date: RwSignal<String>,
-    notes: RwSignal<String>,
-    songs: RwSignal<Vec<SongDraft>>,
-    next_uid: StoredValue<u64>,
-}
-
-impl EditorState {
-    fn new_song(&self, song: DraftSong) -> SongDraft {
-        let uid = self.next_uid.get_value();
-        self.next_uid.set_value(uid + 1);
-        SongDraft::new(uid, song)
-    }
-
-    /// What is typed now (tracked: a memo of it follows every keystroke).
-    fn draft(&self) -> Draft {
-        Draft {
-            name: self.name.get(),
-            venue: self.venue.get(),
-            show_date: self.show_date.get(),
-            notes: self.notes.get(),
-            songs: self.songs.get().iter().map(SongDraft::data).collect(),
-        }
-    }
-
-    /// Puts `draft` in the fields, touching only what differs (a field being
-    /// typed in keeps its caret), and keeping each song's element.
-    fn show(&self, draft: &Draft) {
-        set_if_changed(self.name, &draft.name);
-        set_if_changed(self.venue, &draft.venue);
-        set_if_changed(self.show_date, &draft.show_date);
-        set_if_changed(self.notes, &draft.notes);
-        let mut pool = self.songs.get_untracked();
-        let songs = draft
-            .songs
-            .iter()
-            .map(|song| {
-                let same = pool.iter().position(|d| match &song.id {
-                    Some(id) => d.id.get_untracked().as_ref() == Some(id),
-                    None => d.data() == *song,
-                });
-                match same {
-                    Some(at) => {
-                        let existing = pool.remove(at);
-                        existing.show(song);
-                        existing
-                    }
-                    None => self.new_song(song.clone()),
-                }
-            })
-            .collect();
-        self.songs.set(songs);
-    }
-
-    fn load(&self, setlist: &Setlist) {
-        let draft = Draft::of(setlist);
-        self.show(&draft);
-        self.base.set(Some((draft, setlist.version)));
-    }
-
-    fn input(&self) -> Result<SetlistInput, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let songs = self
-            .songs
-            .get_untracked()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| s.to_input(i, &mut errors))
-            .collect();
-        let input = SetlistInput {
-            name: self.name.get_untracked(),
-            venue: self.venue.get_untracked(),
-            show_date: self.show_date.get_untracked(),
-            notes: self.notes.get_untracked(),
-            version: self.base.with_untracked(|b| b.as_ref().map(|(_, v)| *v)),
-            songs,
-        };
-        errors.extend(validate_setlist(&input));
-        if errors.is_empty() {
-            Ok(input)
-        } else {
-            Err(errors)
-        }
-    }
-
-    /// Takes their value for one conflicting field.
-    fn take_theirs(&self, conflict: &Conflict) {
-        match &conflict.field {
-            Field::Name => self.name.set(conflict.theirs.clone()),
-            Field::Venue => self.venue.set(conflict.theirs.clone()),
-            Field::ShowDate => self.show_date.set(conflict.theirs.clone()),
-            Field::Notes => self.notes.set(conflict.theirs.clone()),
-            Field::Order => {
-                // Their order is the base's now; new songs stay after their neighbour.
-                let order: Vec<String> = self.base.with_untracked(|b| {
-                    b.iter()
-                        .flat_map(|(d, _)| d.songs.iter().filter_map(|s| s.id.clone()))
-                        .collect()
-                });
-                self.songs.update(|songs| {
-                    let mut place = -1.0;
-                    let mut keyed: Vec<(f64, SongDraft)> = songs
-                        .iter()
-                        .map(|song| {
-                            let id = song.id.get_untracked();
-                            place = match id.and_then(|id| order.iter().position(|o| *o == id)) {
-                                Some(at) => at as f64,
-                                None => place + 0.001,
-                            };
-                            (place, *song)
-                        })
-                        .collect();
-                    keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
-                    *songs = keyed.into_iter().map(|(_, song)| song).collect();
-                });
-            }
-            Field::Song(id, field) => {
-                let song = self.songs.with_untracked(|songs| {
-                    songs
-                        .iter()
-                        .find(|s| s.id.get_untracked().as_ref() == Some(id))
-                        .copied()
-                });
-                if let Some(song) = song {
-                    song.set(*field, conflict.theirs.clone());
-                }
-            }
-        }
-    }
-}
-
-fn set_if_changed(signal: RwSignal<String>, value: &str) {
-    if signal.with_untracked(|now| now != value) {
-        signal.set(value.to_string());
-    }
-}
 
 /// The manager's editor; `existing` is `None` for a new setlist.
 #[component]
@@ -314,7 +173,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 // Stale: merge the newer version in, and save again unless
                 // both changed the same field.
                 let Err(failure) = &result else { break };
-                if failure.code != "version_conflict" {
+                if failure.code != ErrorCode::VersionConflict {
                     break;
                 }
                 let Some(id) = state.id.get_untracked() else {
@@ -354,9 +213,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         }
                     }
                 }
-                Err(failure) if failure.code == "version_conflict" => {}
+                Err(failure) if failure.code == ErrorCode::VersionConflict => {}
                 Err(failure)
-                    if failure.code == "not_found" && deleted.with_untracked(Option::is_some) =>
+                    if failure.code == ErrorCode::NotFound
+                        && deleted.with_untracked(Option::is_some) =>
                 {
                     error.set(Some(
                         "This setlist was deleted; “Save as a new setlist” keeps your edits."

@@ -1,0 +1,173 @@
+//! One HTTP exchange with the API, and nothing about who is signed in: the
+//! token, if any, is the caller's to give. `session` (login, refresh, logout)
+//! and `client` (every call as the signed-in member) are both built on this.
+//! On the server (SSR) there is no fetch: calls fail politely.
+
+use std::collections::BTreeMap;
+
+use serde::{Serialize, de::DeserializeOwned};
+
+use super::ErrorCode;
+
+/// Why a call failed, in words a page can show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiFailure {
+    /// 0 when the server was not reached.
+    pub status: u16,
+    pub code: ErrorCode,
+    pub message: String,
+    pub fields: BTreeMap<String, String>,
+    pub current_version: Option<i64>,
+    pub retry_after_secs: Option<u64>,
+}
+
+impl ApiFailure {
+    /// The server could not answer now and said so (408, 429, 5xx): the
+    /// request may be repeated, and nothing about the session was decided.
+    pub fn asks_to_retry(&self) -> bool {
+        matches!(self.status, 408 | 429 | 500..=599)
+    }
+
+    pub fn network(detail: impl std::fmt::Display) -> ApiFailure {
+        ApiFailure {
+            status: 0,
+            code: ErrorCode::Network,
+            message: format!(
+                "Could not reach the server ({detail}). Check your connection and try again."
+            ),
+            fields: BTreeMap::new(),
+            current_version: None,
+            retry_after_secs: None,
+        }
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn from_body(
+        status: u16,
+        body: Option<super::ErrorBody>,
+        retry_after_secs: Option<u64>,
+    ) -> ApiFailure {
+        match body {
+            Some(body) => ApiFailure {
+                status,
+                code: body.error.code,
+                message: body.error.message,
+                fields: body.error.fields.unwrap_or_default(),
+                current_version: body.current_version,
+                retry_after_secs,
+            },
+            None => ApiFailure {
+                status,
+                code: ErrorCode::Internal,
+                message: format!("The server answered {status}."),
+                fields: BTreeMap::new(),
+                current_version: None,
+                retry_after_secs,
+            },
+        }
+    }
+
+    /// The message with the field problems spelled out.
+    pub fn describe(&self) -> String {
+        let mut text = self.message.clone();
+        for (field, problem) in &self.fields {
+            text.push_str(&format!(
+                "\n• {} {problem}",
+                super::validation::field_label(field)
+            ));
+        }
+        text
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// Sends one request, with `token` if given, and decodes the answer.
+pub async fn send<T, B>(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&B>,
+) -> Result<T, ApiFailure>
+where
+    T: DeserializeOwned,
+    B: Serialize,
+{
+    let body = encode(body)?;
+    decode(&exchange(method, path, token, body.as_deref()).await?)
+}
+
+// The generic functions only encode and decode; the requests are made by
+// `exchange`, which takes and gives JSON text. One copy of it serves every
+// type, instead of one per answer type in the wasm.
+
+pub(super) fn encode<B: Serialize>(body: Option<&B>) -> Result<Option<String>, ApiFailure> {
+    body.map(|body| serde_json::to_string(body).map_err(ApiFailure::network))
+        .transpose()
+}
+
+pub(super) fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
+    // 204 has no body; `()` decodes from `null`.
+    let text = if text.is_empty() { "null" } else { text };
+    serde_json::from_str(text).map_err(ApiFailure::network)
+}
+
+#[cfg(feature = "hydrate")]
+pub(super) async fn exchange(
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> Result<String, ApiFailure> {
+    use gloo_net::http::{Method as HttpMethod, RequestBuilder};
+
+    let http_method = match method {
+        Method::Get => HttpMethod::GET,
+        Method::Post => HttpMethod::POST,
+        Method::Put => HttpMethod::PUT,
+        Method::Patch => HttpMethod::PATCH,
+        Method::Delete => HttpMethod::DELETE,
+    };
+    let mut builder = RequestBuilder::new(path).method(http_method);
+    if let Some(token) = token {
+        builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    let request = match body {
+        Some(body) => builder
+            .header("Content-Type", "application/json")
+            .body(body.to_string()),
+        None => builder.build(),
+    }
+    .map_err(ApiFailure::network)?;
+    let response = request.send().await.map_err(ApiFailure::network)?;
+    let status = response.status();
+    let text = response.text().await.map_err(ApiFailure::network)?;
+    if response.ok() {
+        return Ok(text);
+    }
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.parse().ok());
+    let body = serde_json::from_str::<super::ErrorBody>(&text).ok();
+    Err(ApiFailure::from_body(status, body, retry_after))
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub(super) async fn exchange(
+    _: Method,
+    _: &str,
+    _: Option<&str>,
+    _: Option<&str>,
+) -> Result<String, ApiFailure> {
+    Err(ApiFailure::network(
+        "the API is called from the browser only",
+    ))
+}

@@ -1,0 +1,148 @@
+use super::*;
+
+fn song(id: &str, title: &str, bpm: &str) -> DraftSong {
+    DraftSong {
+        id: Some(id.into()),
+        title: title.into(),
+        length: "3:00".into(),
+        bpm: bpm.into(),
+        ..DraftSong::default()
+    }
+}
+
+fn show(songs: Vec<DraftSong>) -> Draft {
+    Draft {
+        name: "Roxy".into(),
+        show_date: "2026-12-04".into(),
+        songs,
+        ..Draft::default()
+    }
+}
+
+fn titles(draft: &Draft) -> Vec<&str> {
+    draft.songs.iter().map(|s| s.title.as_str()).collect()
+}
+
+#[test]
+fn the_managers_reorder_and_the_drummers_tempo_merge_without_asking() {
+    let base = show(vec![
+        song("a", "A", ""),
+        song("b", "B", ""),
+        song("c", "C", ""),
+    ]);
+    let mut manager = base.clone();
+    manager.songs.swap(0, 2);
+    manager.name = "Roxy, late show".into();
+    let mut drummer = base.clone();
+    drummer.songs[1].bpm = "160".into();
+    drummer.songs[0].notes = "count in slow".into();
+
+    let merged = merge(&base, &manager, &drummer);
+    assert!(merged.conflicts.is_empty(), "{:?}", merged.conflicts);
+    assert_eq!(titles(&merged.draft), ["C", "B", "A"]);
+    assert_eq!(merged.draft.name, "Roxy, late show");
+    assert_eq!(merged.draft.songs[1].bpm, "160", "the tempo survives");
+    assert_eq!(merged.draft.songs[2].notes, "count in slow");
+    // And the other way round: the same result.
+    let merged_back = merge(&base, &drummer, &manager);
+    assert_eq!(merged_back.draft, merged.draft);
+}
+
+#[test]
+fn only_one_field_changed_twice_asks_and_keeps_mine_meanwhile() {
+    let base = show(vec![song("a", "A", "120")]);
+    let mut mine = base.clone();
+    mine.songs[0].bpm = "124".into();
+    mine.venue = "The Roxy".into();
+    let mut theirs = base.clone();
+    theirs.songs[0].bpm = "128".into();
+    let merged = merge(&base, &mine, &theirs);
+    assert_eq!(merged.conflicts.len(), 1);
+    let conflict = &merged.conflicts[0];
+    assert_eq!(conflict.field, Field::Song("a".into(), SongField::Bpm));
+    assert_eq!(conflict.label, "Tempo of “A”");
+    assert_eq!(
+        (conflict.mine.as_str(), conflict.theirs.as_str()),
+        ("124", "128")
+    );
+    assert_eq!(merged.draft.songs[0].bpm, "124");
+    assert_eq!(merged.draft.venue, "The Roxy");
+    // The same change on both sides is no conflict.
+    let same = merge(&base, &mine, &mine);
+    assert!(same.conflicts.is_empty());
+}
+
+#[test]
+fn additions_on_both_sides_keep_their_places_and_removals_stick() {
+    let base = show(vec![
+        song("a", "A", ""),
+        song("b", "B", ""),
+        song("c", "C", ""),
+    ]);
+    let mut mine = base.clone();
+    let new_song = |title: &str| DraftSong {
+        title: title.into(),
+        ..DraftSong::default()
+    };
+    mine.songs.insert(1, new_song("New here"));
+    mine.songs.insert(2, new_song("New too"));
+    mine.songs.retain(|s| s.title != "C");
+    let mut theirs = base.clone();
+    theirs.songs.insert(2, song("d", "D (theirs)", ""));
+    let merged = merge(&base, &mine, &theirs);
+    assert!(merged.conflicts.is_empty());
+    assert_eq!(
+        titles(&merged.draft),
+        ["A", "New here", "New too", "B", "D (theirs)"]
+    );
+}
+
+#[test]
+fn a_song_they_removed_that_i_edited_is_kept_as_new() {
+    let base = show(vec![song("a", "A", ""), song("b", "B", "")]);
+    let mut mine = base.clone();
+    mine.songs[1].bpm = "99".into();
+    let mut theirs = base.clone();
+    theirs.songs.remove(1);
+    theirs.songs.remove(0);
+    let merged = merge(&base, &mine, &theirs);
+    assert_eq!(merged.kept, ["B"]);
+    assert_eq!(titles(&merged.draft), ["B"], "A was untouched here: gone");
+    assert_eq!(merged.draft.songs[0].id, None);
+    assert_eq!(merged.draft.songs[0].bpm, "99");
+}
+
+#[test]
+fn two_different_reorders_are_a_conflict_on_the_order() {
+    let base = show(vec![
+        song("a", "A", ""),
+        song("b", "B", ""),
+        song("c", "C", ""),
+    ]);
+    let mut mine = base.clone();
+    mine.songs.swap(0, 1);
+    let mut theirs = base.clone();
+    theirs.songs.swap(1, 2);
+    let merged = merge(&base, &mine, &theirs);
+    assert_eq!(merged.conflicts.len(), 1);
+    assert_eq!(merged.conflicts[0].field, Field::Order);
+    assert_eq!(merged.conflicts[0].theirs, "A → C → B");
+    assert_eq!(titles(&merged.draft), ["B", "A", "C"], "mine meanwhile");
+}
+
+#[test]
+fn a_change_is_described_in_words() {
+    let before = show(vec![song("a", "Everlong", ""), song("b", "Hero", "")]);
+    let mut after = before.clone();
+    after.songs.swap(0, 1);
+    after.songs[0].bpm = "160".into();
+    assert_eq!(
+        describe_change("Max", &before, &after),
+        "Max reordered the set and set the tempo of “Hero” to 160."
+    );
+    after.songs.pop();
+    assert_eq!(
+        describe_change("Dee", &before, &after),
+        "Dee set the tempo of “Hero” to 160 and removed “Everlong”."
+    );
+}

@@ -1,0 +1,55 @@
+//! Creating band members: the one account operation that three callers
+//! share (`POST /api/users`, the `create-user` command and the demo seed), so
+//! it lives outside the HTTP layer. The other lifecycle changes (disable,
+//! role, password) are single routes in `http::users`.
+
+use app::api::NewUser;
+
+use crate::{
+    auth::{error::AuthError, password},
+    clock::now,
+    db::{
+        self, DbError,
+        audit::{Event, EventKind, Origin},
+        users::UserRow,
+    },
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("the username is already taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+/// Creates a member whose fields were already validated; the password is
+/// stored as an argon2id hash only, and the creation is audited.
+pub async fn create_user(
+    pool: &db::Pool,
+    new: NewUser,
+    origin: &Origin,
+) -> Result<UserRow, CreateUserError> {
+    let row = UserRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: new.username,
+        display_name: new.display_name,
+        role: new.role,
+        password_hash: password::hash(new.password).await?,
+        tokens_valid_after_ms: 0,
+        disabled_at: None,
+    };
+    let event = Event {
+        kind: EventKind::MemberCreated,
+        origin,
+        subject_id: Some(&row.id),
+        detail: serde_json::json!({ "username": row.username, "role": row.role }),
+    };
+    if db::users::insert(pool, &row, now(), &event).await? {
+        Ok(row)
+    } else {
+        Err(CreateUserError::UsernameTaken)
+    }
+}

@@ -1,0 +1,209 @@
+use super::*;
+
+/// Reserves and fails `n` attempts; true when every one was let through.
+async fn fail(throttle: &LoginThrottle, subjects: &Subjects, now: i64, n: u32) -> bool {
+    for _ in 0..n {
+        match throttle.reserve(subjects, now).await.unwrap() {
+            Verdict::Go(reservation) => reservation.failed(),
+            Verdict::Wait { .. } => return false,
+        }
+    }
+    true
+}
+
+async fn waits(throttle: &LoginThrottle, subjects: &Subjects, now: i64) -> Option<u64> {
+    match throttle.reserve(subjects, now).await.unwrap() {
+        Verdict::Go(_) => None, // dropped unsettled: given back
+        Verdict::Wait {
+            retry_after_secs, ..
+        } => Some(retry_after_secs),
+    }
+}
+
+#[tokio::test]
+async fn the_sixth_guess_from_one_address_at_one_account_waits_for_the_window() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("Drummer", "10.0.0.1");
+    assert!(fail(&throttle, &subjects, 100, PAIR_LIMIT).await);
+
+    assert_eq!(
+        waits(&throttle, &subjects, 100).await,
+        Some(WINDOW_SECS as u64)
+    );
+    // The username is case-folded.
+    assert!(
+        waits(&throttle, &Subjects::new("drummer", "10.0.0.1"), 101)
+            .await
+            .is_some()
+    );
+    // The member, elsewhere, is not locked out by someone else's guesses.
+    assert!(
+        waits(&throttle, &Subjects::new("drummer", "10.0.0.2"), 101)
+            .await
+            .is_none()
+    );
+    assert!(
+        waits(&throttle, &subjects, 100 + WINDOW_SECS)
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn reservations_in_flight_count_so_a_burst_cannot_outrun_the_limit() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let mut held = Vec::new();
+    for _ in 0..40 {
+        if let Verdict::Go(reservation) = throttle.reserve(&subjects, 5).await.unwrap() {
+            held.push(reservation);
+        }
+    }
+    assert_eq!(held.len(), PAIR_LIMIT as usize);
+    // Given back unsettled (an error on the way): the budget returns.
+    drop(held);
+    assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
+}
+
+#[tokio::test]
+async fn only_the_first_refusal_of_a_window_is_reported() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
+    let firsts: Vec<bool> = futures_first(&throttle, &subjects).await;
+    assert_eq!(firsts, [true, false, false]);
+}
+
+async fn futures_first(throttle: &LoginThrottle, subjects: &Subjects) -> Vec<bool> {
+    let mut firsts = Vec::new();
+    for _ in 0..3 {
+        if let Verdict::Wait { first, .. } = throttle.reserve(subjects, 6).await.unwrap() {
+            firsts.push(first);
+        }
+    }
+    firsts
+}
+
+#[tokio::test]
+async fn an_account_guessed_at_from_many_addresses_is_throttled() {
+    let throttle = LoginThrottle::in_memory();
+    for i in 0..USERNAME_LIMIT {
+        assert!(
+            fail(
+                &throttle,
+                &Subjects::new("manager", &format!("10.1.0.{i}")),
+                5,
+                1
+            )
+            .await
+        );
+    }
+    assert!(
+        waits(&throttle, &Subjects::new("manager", "10.2.0.1"), 6)
+            .await
+            .is_some()
+    );
+    assert!(
+        waits(&throttle, &Subjects::new("drummer", "10.2.0.1"), 6)
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn one_address_guessing_many_usernames_is_throttled() {
+    let throttle = LoginThrottle::in_memory();
+    for i in 0..ADDRESS_LIMIT {
+        assert!(
+            fail(
+                &throttle,
+                &Subjects::new(&format!("user{i}"), "10.0.0.9"),
+                5,
+                1
+            )
+            .await
+        );
+    }
+    assert!(
+        waits(&throttle, &Subjects::new("fresh", "10.0.0.9"), 6)
+            .await
+            .is_some()
+    );
+    assert!(
+        waits(&throttle, &Subjects::new("fresh", "10.0.0.8"), 6)
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_correct_password_clears_the_accounts_counts_but_not_the_addresss() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT - 1).await);
+    let Verdict::Go(reservation) = throttle.reserve(&subjects, 5).await.unwrap() else {
+        panic!("under the limit");
+    };
+    reservation.succeeded().await.unwrap();
+    assert!(
+        fail(&throttle, &subjects, 5, PAIR_LIMIT).await,
+        "the count started again"
+    );
+    let LoginThrottle::Memory(counters) = &throttle else {
+        unreachable!()
+    };
+    let counters = counters.lock().unwrap();
+    let failures_before_and_after_the_success = (PAIR_LIMIT - 1) + PAIR_LIMIT;
+    assert_eq!(
+        counters[&subjects.keys[ADDRESS]].count,
+        failures_before_and_after_the_success
+    );
+}
+
+#[tokio::test]
+async fn the_addresses_of_one_ipv6_block_count_as_one() {
+    let throttle = LoginThrottle::in_memory();
+    for i in 0..ADDRESS_LIMIT {
+        let address = format!("2001:db8:1:2::{i:x}");
+        assert!(
+            fail(
+                &throttle,
+                &Subjects::new(&format!("user{i}"), &address),
+                5,
+                1
+            )
+            .await
+        );
+    }
+    assert!(
+        waits(
+            &throttle,
+            &Subjects::new("fresh", "2001:db8:1:2:ffff::1"),
+            6
+        )
+        .await
+        .is_some()
+    );
+    assert!(
+        waits(&throttle, &Subjects::new("fresh", "2001:db8:1:3::1"), 6)
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_counters_never_outgrow_their_cap() {
+    let throttle = LoginThrottle::in_memory();
+    for i in 0..(MAX_ENTRIES as u32 / 3 + 50) {
+        // Spread over addresses so that no address limit stops the churn.
+        let subjects = Subjects::new(
+            &format!("u{i}"),
+            &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+        );
+        let _ = fail(&throttle, &subjects, 5, 1).await;
+    }
+    let LoginThrottle::Memory(counters) = &throttle else {
+        unreachable!()
+    };
+    assert!(counters.lock().unwrap().len() <= MAX_ENTRIES);
+}

@@ -1,0 +1,146 @@
+//! Every query that ends sessions or refuses access tokens, in one place: a
+//! reader checking what a revoke does (which rows, which announcement to the
+//! other instances, which audit event, one transaction) reads only this file.
+
+use sqlx::{Acquire, Any, AnyConnection};
+
+use super::{
+    DbResult, Pool,
+    audit::{self, Event},
+    changes::{Change, announce},
+};
+use crate::clock::now_ms;
+
+/// Revokes a live family and records `event`; a family that is already
+/// revoked stays as it is, and nothing is recorded.
+pub async fn revoke_family<'c>(
+    db: impl Acquire<'c, Database = Any>,
+    family_id: &str,
+    now: i64,
+    event: &Event<'_>,
+) -> DbResult<()> {
+    let mut tx = db.begin().await?;
+    let revoked = sqlx::query(
+        "UPDATE refresh_families SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(family_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    // Already over (a logout after the session was revoked): nothing happened.
+    if revoked == 1 {
+        audit::record(&mut tx, event, now).await?;
+        let change = Change::SessionsEnded {
+            ids: vec![family_id.to_string()],
+            at_ms: now_ms(),
+        };
+        announce(&mut tx, &change).await?;
+    }
+    Ok(tx.commit().await?)
+}
+
+/// Revokes every live family of a user but `except` (the caller's own
+/// session, on a password change); returns their ids. Part of a larger
+/// transaction (`db::users`).
+pub async fn revoke_families_of_user(
+    tx: &mut AnyConnection,
+    user_id: &str,
+    except: Option<&str>,
+    now: i64,
+) -> DbResult<Vec<String>> {
+    let ended: Vec<String> = sqlx::query_scalar(
+        "UPDATE refresh_families SET revoked_at = $1 \
+         WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3 RETURNING id",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(except.unwrap_or(""))
+    .fetch_all(&mut *tx)
+    .await?;
+    if !ended.is_empty() {
+        let change = Change::SessionsEnded {
+            ids: ended.clone(),
+            at_ms: now_ms(),
+        };
+        announce(tx, &change).await?;
+    }
+    Ok(ended)
+}
+
+/// A member revoke: every session of the member is revoked, their access
+/// tokens issued until now are cut off, and the revoke recorded, in one
+/// transaction. Returns the cut-off (unix milliseconds).
+pub async fn revoke_member(pool: &Pool, id: &str, now: i64, event: &Event<'_>) -> DbResult<i64> {
+    let mut tx = pool.begin().await?;
+    revoke_families_of_user(&mut tx, id, None, now).await?;
+    let cutoff_ms = cut_off_tokens(&mut tx, id).await?;
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await?;
+    Ok(cutoff_ms)
+}
+
+/// Refuses the member's access tokens issued until now; returns the cut-off.
+/// Read after the sessions were revoked in the same transaction: a refresh or
+/// login that passed its check before began earlier still, and the tokens it
+/// issues are dated from its start (`NewToken::issued_at_ms`).
+pub(super) async fn cut_off_tokens(tx: &mut AnyConnection, id: &str) -> DbResult<i64> {
+    let cutoff_ms = now_ms();
+    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
+        .bind(cutoff_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let change = Change::MemberCutOff {
+        user_id: id.to_string(),
+        at_ms: cutoff_ms,
+    };
+    announce(tx, &change).await?;
+    Ok(cutoff_ms)
+}
+
+/// Which sessions a new password ends.
+pub enum SessionsToEnd<'a> {
+    /// A manager's reset: every session, and every access token until now.
+    All,
+    /// A member's own change: every session but the one they changed it from.
+    AllBut(&'a str),
+}
+
+/// What a password change ended, for the in-memory revocation lists.
+pub struct PasswordChanged {
+    pub ended_sessions: Vec<String>,
+    pub cutoff_ms: Option<i64>,
+}
+
+/// Stores a new password hash and ends sessions, in one transaction.
+pub async fn set_password(
+    pool: &Pool,
+    id: &str,
+    password_hash: &str,
+    sessions: SessionsToEnd<'_>,
+    now: i64,
+    event: &Event<'_>,
+) -> DbResult<PasswordChanged> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(password_hash)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let except = match sessions {
+        SessionsToEnd::All => None,
+        SessionsToEnd::AllBut(session_id) => Some(session_id),
+    };
+    let ended_sessions = revoke_families_of_user(&mut tx, id, except, now).await?;
+    let cutoff_ms = match except {
+        None => Some(cut_off_tokens(&mut tx, id).await?),
+        Some(_) => None,
+    };
+    audit::record(&mut tx, event, now).await?;
+    tx.commit().await?;
+    Ok(PasswordChanged {
+        ended_sessions,
+        cutoff_ms,
+    })
+}

@@ -1,0 +1,81 @@
+//! The one write of a refresh: spend a live token and add its successor.
+//!
+//! `auth::refresh::rotate` is the security rule; this is where its common
+//! case, a live token, is stored, behind a small seam with two
+//! implementations chosen at start-up (`db::spender::Spender`):
+//!
+//! - `OneByOne`: one transaction per refresh, with the portable queries of
+//!   `db::refresh`. PostgreSQL uses it; read this one first.
+//! - `group_commit::RefreshBatcher`: SQLite's. It exists because on SQLite a
+//!   refresh's fixed costs (a hand-over to the connection's thread per query,
+//!   a commit per transaction) outweighed its statements; refreshes that
+//!   arrive together share one transaction. `scripts/bench.sh refresh` shows
+//!   the difference; the figures are in README, Performance.
+//!
+//! Both answer the same way, and `tests/api/spend.rs` runs the same
+//! scenarios against each.
+
+use std::future::Future;
+
+use super::{
+    DbResult, Pool,
+    audit::{Event, EventKind, Origin},
+    refresh::{self, Rotation},
+};
+
+/// One refresh, as the store needs it: storage keys, never tokens.
+pub struct RotationRequest {
+    pub old_hash: String,
+    pub new_hash: String,
+    pub now: i64,
+    /// Where the refresh came from, for the audit trail.
+    pub origin: Origin,
+}
+
+pub trait SpendLive {
+    /// If `old_hash` is live (unspent, its family neither revoked nor
+    /// expired, its member enabled): spends it, adds `new_hash` to its family,
+    /// touches the family and records the refresh, all committed before this
+    /// returns (`Rotation::Done`). Otherwise changes nothing and returns the
+    /// token as it stands now (`Rotation::NotLive`).
+    fn spend_if_live(
+        &self,
+        request: RotationRequest,
+    ) -> impl Future<Output = DbResult<Rotation>> + Send;
+}
+
+/// One transaction per refresh.
+pub struct OneByOne {
+    pool: Pool,
+}
+
+impl OneByOne {
+    pub fn new(pool: Pool) -> OneByOne {
+        OneByOne { pool }
+    }
+}
+
+impl SpendLive for OneByOne {
+    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<Rotation> {
+        // One connection for the whole exchange: each checkout is a hand-over.
+        let mut conn = self.pool.acquire().await?;
+        let Some(found) = refresh::find_token(&mut *conn, &request.old_hash).await? else {
+            return Ok(Rotation::NotLive(None));
+        };
+        if !found.is_live(request.now) || found.spent_at.is_some() {
+            return Ok(Rotation::NotLive(Some(found)));
+        }
+        let user_id = found.user.id.as_str();
+        let origin = request.origin.by(user_id);
+        let refreshed = Event::session(EventKind::Refreshed, &origin, user_id, &found.family_id);
+        let family_id = found.family_id.clone();
+        let (old, new) = (&request.old_hash, &request.new_hash);
+        if refresh::rotate(&mut *conn, &family_id, old, new, request.now, &refreshed).await? {
+            return Ok(Rotation::Done(found));
+        }
+        // Spent a moment ago by a concurrent refresh, or its family just
+        // died: answer with the token as it is now.
+        let again = refresh::find_token(&mut *conn, &request.old_hash).await?;
+        Ok(Rotation::NotLive(again))
+    }
+}

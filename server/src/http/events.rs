@@ -1,0 +1,171 @@
+//! `GET /api/events`: a `text/event-stream` of the band's changes, for the
+//! pages that show them as they happen.
+//!
+//! Auth on a long-lived connection: the stream is opened with the in-memory
+//! access token in `Authorization` (never in the URL), and re-checks that
+//! token several times a second — expiry, a member or session revoke, a
+//! revoked signing key all end it, with an event saying why. The browser
+//! reconnects with its refreshed token and the last id it saw.
+
+use std::{collections::VecDeque, convert::Infallible, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+    routing::get,
+};
+use tokio::sync::broadcast;
+
+use crate::{
+    auth::{
+        extract::{AuthUser, bearer_from, kid_of, still_valid},
+        tokens::Verified,
+    },
+    db,
+    error::{ApiError, ApiResult},
+    live::{LiveEvent, Missed, OpenStream},
+    state::AppState,
+};
+
+/// How often an open stream re-checks its token.
+const RECHECK_EVERY: Duration = Duration::from_millis(250);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/events", get(events))
+}
+
+#[utoipa::path(get, path = "/api/events", tag = "live", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event seen: what came after it is sent first")),
+    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions and `by`, the name of who changed it), presence (no id: who is on a setlist page, see POST /api/presence), reload (more was missed than is kept), token_expired and session_ended (the stream ends)", content_type = "text/event-stream"),
+              (status = 429, description = "rate_limited: this member has too many streams open", body = app::api::ErrorBody)))]
+async fn events(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    // The stream keeps the verified claims and the key's id, not the token.
+    let kid = kid_of(bearer_from(&headers)?).ok_or(ApiError::InvalidToken)?;
+    let open = state
+        .live
+        .open(&caller.user_id)
+        .ok_or(ApiError::RateLimited {
+            retry_after_secs: 5,
+        })?;
+    if let Ok(counter) = db::setlists::change_counter(&state.db).await {
+        state.live.learn_latest(counter);
+    }
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok()?.trim().parse::<i64>().ok());
+    let (receiver, missed, latest) = state.live.subscribe(last_seen);
+    // What was missed, then `ready`: its id (the newest change known here)
+    // is where a browser that saw nothing yet resumes from.
+    let first = match missed {
+        Missed::Events(events) => {
+            let mut first: Vec<Event> = events.iter().map(|e| event_of(e)).collect();
+            first.push(marked("ready", latest));
+            first
+        }
+        Missed::TooMuch => vec![marked("reload", latest)],
+    };
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let stream = Stream {
+        state: state.clone(),
+        caller,
+        kid,
+        receiver,
+        recheck,
+        first: first.into(),
+        ended: false,
+        _open: open,
+    };
+    let body = futures_util::stream::unfold(stream, Stream::next);
+    let mut response = Sse::new(body)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response();
+    // nginx buffers answers by default; an event stream must flow at once.
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+fn event_of(event: &LiveEvent) -> Event {
+    let sse = Event::default().event(event.name).data(&event.data);
+    match event.seq {
+        Some(seq) => sse.id(seq.to_string()),
+        None => sse,
+    }
+}
+
+/// An event without data, carrying the newest id known, if any.
+fn marked(name: &'static str, latest: Option<i64>) -> Event {
+    let event = Event::default().event(name).data("{}");
+    match latest {
+        Some(latest) => event.id(latest.to_string()),
+        None => event,
+    }
+}
+
+/// One open stream's state.
+struct Stream {
+    state: AppState,
+    caller: Arc<Verified>,
+    kid: String,
+    receiver: broadcast::Receiver<Arc<LiveEvent>>,
+    recheck: tokio::time::Interval,
+    first: VecDeque<Event>,
+    ended: bool,
+    _open: OpenStream,
+}
+
+impl Stream {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Stream)> {
+        if self.ended {
+            return None;
+        }
+        if let Some(event) = self.first.pop_front() {
+            return Some((Ok(event), self));
+        }
+        loop {
+            tokio::select! {
+                received = self.receiver.recv() => match received {
+                    Ok(event) => return Some((Ok(event_of(&event)), self)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Ok(marked("reload", None)), self));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = self.recheck.tick() => {
+                    if let Some(why) = self.why_it_ends() {
+                        self.ended = true;
+                        return Some((Ok(Event::default().event(why).data("{}")), self));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Why this stream must end now, if it must. Synchronous, so that an
+    /// idle stream's future holds no database call's state (memory per
+    /// stream: README, Performance).
+    fn why_it_ends(&self) -> Option<&'static str> {
+        if crate::clock::now() >= self.caller.expires_at {
+            return Some("token_expired");
+        }
+        if self.state.drain.is_draining() {
+            return Some("reconnect");
+        }
+        if still_valid(&self.state, &self.caller, &self.kid) {
+            None
+        } else {
+            Some("session_ended")
+        }
+    }
+}

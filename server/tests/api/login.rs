@@ -1,0 +1,348 @@
+//! Logging in: the token and the cookies it comes with, the bearer scheme,
+//! the throttle, and oversized credentials.
+
+use crate::common::*;
+use reqwest::{Method, StatusCode, header};
+use server::startup::DEMO_PASSWORD;
+
+#[tokio::test]
+async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
+    let app = spawn_app().await;
+
+    let response = app.login_response("drummer", DEMO_PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = set_cookie(&response).unwrap();
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/api/auth",
+        "Max-Age=2592000",
+    ] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
+    }
+    // Plain-http development origin: Secure is dropped, and only then.
+    assert!(!cookie.contains("Secure"));
+    let hint = set_cookie_named(&response, "backstage_session").unwrap();
+    assert!(
+        hint.starts_with("backstage_session=1;")
+            && hint.contains("HttpOnly")
+            && hint.contains("Path=/;")
+    );
+    let body = body(response).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 300);
+    assert_eq!(body["user"]["username"], "drummer");
+    assert_eq!(body["user"]["role"], "drummer");
+    assert!(body["user"].get("password_hash").is_none());
+}
+
+#[tokio::test]
+async fn on_https_the_cookies_are_secure_and_prefixed_so_no_sibling_can_plant_one() {
+    let app = spawn_app_with(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).await;
+    let response = app.login_response("drummer", DEMO_PASSWORD).await;
+
+    let refresh = set_cookie_named(&response, "__Secure-backstage_refresh").unwrap();
+    assert!(refresh.contains("Secure") && refresh.contains("Path=/api/auth"));
+    let hint = set_cookie_named(&response, "__Host-backstage_session").unwrap();
+    assert!(hint.contains("Secure") && hint.contains("Path=/;") && !hint.contains("Domain"));
+    // The unprefixed name means nothing there: a planted cookie is ignored.
+    let value = refresh
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1;
+    let planted = app.refresh_response(value).await;
+    expect_error(planted, StatusCode::UNAUTHORIZED, "missing_token").await;
+    let genuine = app
+        .request(Method::POST, "/api/auth/refresh")
+        .header(
+            header::COOKIE,
+            format!("__Secure-backstage_refresh={value}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(genuine.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn usernames_are_case_insensitive() {
+    let app = spawn_app().await;
+    let response = app.login_response("DRUMMER", DEMO_PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_user_and_wrong_password_get_the_same_answer() {
+    let app = spawn_app().await;
+
+    let wrong_password = app.login_response("drummer", "not-the-password").await;
+    let unknown_user = app.login_response("nobody", "not-the-password").await;
+
+    let a = expect_error(
+        wrong_password,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    let b = expect_error(
+        unknown_user,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_with_retry_after() {
+    let app = spawn_app().await;
+    for _ in 0..5 {
+        let response = app.login_response("manager", "guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    let response = app.login_response("manager", DEMO_PASSWORD).await;
+
+    let retry_after: u64 = response.headers()[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after));
+    expect_error(response, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another member is not locked out by someone guessing the manager's password.
+    assert_eq!(
+        app.login_response("drummer", DEMO_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn malformed_login_bodies_are_bad_requests() {
+    let app = spawn_app().await;
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        response,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn me_answers_the_user_of_the_token() {
+    let app = spawn_app().await;
+    let session = app.login("manager").await;
+
+    let response = app
+        .authed(Method::GET, "/api/me", &session.access_token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let me = body(response).await;
+    assert_eq!(me["username"], "manager");
+    assert_eq!(me["role"], "manager");
+    assert_eq!(me["id"], session.user_id.as_str());
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let response = app
+        .request(Method::GET, "/api/me")
+        .header(
+            header::AUTHORIZATION,
+            format!("bEaReR {}", session.access_token),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_request_without_a_token_is_told_to_bring_one() {
+    let app = spawn_app().await;
+    let response = app.request(Method::GET, "/api/me").send().await.unwrap();
+    assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
+}
+
+#[tokio::test]
+async fn a_token_in_the_query_string_is_ignored() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let path = format!("/api/me?access_token={}", session.access_token);
+    let response = app.request(Method::GET, &path).send().await.unwrap();
+    expect_error(response, StatusCode::UNAUTHORIZED, "missing_token").await;
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() {
+    let app = spawn_app().await;
+
+    let answers =
+        futures::future::join_all((0..40).map(|_| app.login_response("manager", "a-wrong-guess")))
+            .await;
+
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status()).collect();
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let throttled = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= 5, "{checked} password checks for a limit of 5");
+    assert_eq!(checked + throttled, 40, "{statuses:?}");
+    // One audit event for the throttled window, not one per refused attempt.
+    let throttled_events: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(throttled_events, 1);
+}
+
+#[tokio::test]
+async fn on_postgresql_the_throttle_holds_across_instances() {
+    if std::env::var("BACKSTAGE_TEST_POSTGRES_URL").is_err() {
+        println!("skipped: SQLite runs one instance, whose throttle is in memory");
+        return;
+    }
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let settings = [("DATABASE_URL", url.as_str())];
+    let (first, second) = (
+        spawn_app_with(&settings).await,
+        spawn_app_with(&settings).await,
+    );
+
+    let answers = futures::future::join_all((0..30).map(|i| {
+        let app = if i % 2 == 0 { &first } else { &second };
+        app.login_response("manager", "a-wrong-guess")
+    }))
+    .await;
+
+    let checked = answers
+        .iter()
+        .filter(|a| a.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        checked <= 5,
+        "{checked} password checks on two instances for a limit of 5"
+    );
+}
+
+#[tokio::test]
+async fn oversized_credentials_are_refused_before_any_hashing_or_bookkeeping() {
+    let app = spawn_app().await;
+    let huge = "u".repeat(512 * 1024);
+
+    for _ in 0..30 {
+        let response = app.login_response(&huge, "whatever-password").await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(body["error"]["fields"]["username"].is_string());
+    }
+    let response = app.login_response("drummer", &"p".repeat(10_000)).await;
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    let recorded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_failed'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(recorded, 0, "nothing was recorded for them");
+    assert_eq!(
+        app.login_response("drummer", DEMO_PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn answers_with_tokens_or_personal_data_are_never_stored_by_caches() {
+    let app = spawn_app().await;
+    let login = app.login_response("manager", DEMO_PASSWORD).await;
+    let no_store = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    assert_eq!(no_store(&login).as_deref(), Some("no-store"), "login");
+    let manager = session_from(login).await;
+    let refresh = app.refresh_response(&manager.refresh_cookie).await;
+    assert_eq!(no_store(&refresh).as_deref(), Some("no-store"), "refresh");
+    let token = session_from(refresh).await.access_token;
+    for path in [
+        "/api/me",
+        "/api/me/sessions",
+        "/api/users",
+        "/api/audit",
+        "/api/setlists",
+    ] {
+        let response = app.authed(Method::GET, path, &token).send().await.unwrap();
+        assert_eq!(no_store(&response).as_deref(), Some("no-store"), "{path}");
+    }
+    let jwks = app
+        .request(Method::GET, "/.well-known/jwks.json")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        no_store(&jwks).unwrap().starts_with("public"),
+        "public keys may be cached"
+    );
+}
+
+#[tokio::test]
+async fn demo_members_are_created_only_on_a_loopback_address() {
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let config = server::config::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(url.clone()),
+        "LEPTOS_SITE_ADDR" => Some("0.0.0.0:0".into()),
+        "BACKSTAGE_KEK" => Some(TEST_KEK.into()),
+        _ => None,
+    })
+    .unwrap();
+
+    let state = server::startup::build_state(config).await.unwrap();
+
+    assert_eq!(server::db::users::count(&state.db).await.unwrap(), 0);
+}

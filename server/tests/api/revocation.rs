@@ -1,0 +1,237 @@
+//! Revocation: a revoked member, an ended session and a logout refuse the
+//! access tokens they issued at once, not when they expire.
+
+use std::time::Duration;
+
+use crate::common::*;
+use reqwest::{Method, StatusCode, header};
+
+async fn revoke_member(app: &TestApp, manager: &Session, member_id: &str) -> StatusCode {
+    let path = format!("/api/users/{member_id}/revoke");
+    let response = app.authed(Method::POST, &path, &manager.access_token);
+    response.send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn a_revoked_member_is_refused_within_a_second() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+
+    assert_eq!(
+        revoke_member(&app, &manager, &drummer.user_id).await,
+        StatusCode::NO_CONTENT
+    );
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_refused(&app, &drummer.access_token, "revoked member").await;
+    let refresh = app.refresh_response(&drummer.refresh_cookie).await;
+    expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    let other = app
+        .authed(Method::GET, "/api/me", &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "other members are untouched"
+    );
+}
+
+#[tokio::test]
+async fn a_member_who_logs_in_again_in_the_second_of_a_revoke_gets_a_working_token() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let unix_now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+    };
+    // The case is a login within the same whole second as the revoke (`iat`
+    // cannot tell them apart): start each attempt early in a second.
+    let mut same_second = false;
+    for _ in 0..3 {
+        let wait = 1000 - unix_now().subsec_millis() as u64;
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let second = unix_now().as_secs() as i64;
+        assert_eq!(
+            revoke_member(&app, &manager, &drummer.user_id).await,
+            StatusCode::NO_CONTENT
+        );
+        let again = app.login("drummer").await;
+        let me = app
+            .authed(Method::GET, "/api/me", &again.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            me.status(),
+            StatusCode::OK,
+            "the login after the revoke works"
+        );
+        if claims_of(&again.access_token)["iat"] == second {
+            same_second = true;
+            break;
+        }
+    }
+    assert!(
+        same_second,
+        "never managed a login within the revoke's second"
+    );
+    assert_refused(&app, &drummer.access_token, "the token from before").await;
+}
+
+#[tokio::test]
+async fn a_token_remembered_as_verified_is_still_refused_once_it_expires() {
+    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "1")]).await;
+    let drummer = app.login("drummer").await;
+    // Verified once, then answered from the thread's recent tokens.
+    for _ in 0..2 {
+        app.get_json("/api/setlists", &drummer.access_token).await;
+    }
+    // Past `exp` plus the 5 s leeway.
+    tokio::time::sleep(Duration::from_millis(7_500)).await;
+    assert_refused(&app, &drummer.access_token, "expired").await;
+}
+
+#[tokio::test]
+async fn the_database_holds_only_hashes_of_refresh_tokens() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM refresh_tokens")
+        .fetch_all(&app.state.db)
+        .await
+        .unwrap();
+
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0], session.refresh_cookie);
+    assert!(!stored[0].contains(&session.refresh_cookie));
+    assert_eq!(
+        stored[0].len(),
+        16 + 64,
+        "the issue time and a SHA-256 of the token, in hex"
+    );
+}
+
+async fn logout(app: &TestApp, refresh_cookie: &str) -> StatusCode {
+    app.request(Method::POST, "/api/auth/logout")
+        .header(
+            header::COOKIE,
+            format!("backstage_refresh={refresh_cookie}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn logging_out_refuses_the_sessions_access_tokens_at_once() {
+    let app = spawn_app().await;
+    let phone = app.login("drummer").await;
+    let laptop = app.login("drummer").await;
+
+    assert_eq!(
+        logout(&app, &phone.refresh_cookie).await,
+        StatusCode::NO_CONTENT
+    );
+
+    assert_refused(&app, &phone.access_token, "logged-out session").await;
+    assert_eq!(
+        me_status(&app, &laptop.access_token).await,
+        StatusCode::OK,
+        "other sessions live on"
+    );
+}
+
+#[tokio::test]
+async fn ending_a_session_refuses_its_access_tokens_whoever_ends_it() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let phone = app.login("drummer").await;
+    let laptop = app.login("drummer").await;
+    let tablet = app.login("drummer").await;
+    let sid = |session: &Session| {
+        claims_of(&session.access_token)["sid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    // The drummer ends their phone's session from the laptop.
+    let own = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/me/sessions/{}", sid(&phone)),
+            &laptop.access_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    // A manager ends the tablet's.
+    let path = format!("/api/users/{}/sessions/{}", tablet.user_id, sid(&tablet));
+    let by_manager = app
+        .authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        (own.status(), by_manager.status()),
+        (StatusCode::NO_CONTENT, StatusCode::NO_CONTENT)
+    );
+    assert_refused(&app, &phone.access_token, "session ended by its member").await;
+    assert_refused(&app, &tablet.access_token, "session ended by a manager").await;
+    assert_eq!(me_status(&app, &laptop.access_token).await, StatusCode::OK);
+    // A drummer cannot end someone else's session through the manager route.
+    let path = format!("/api/users/{}/sessions/{}", laptop.user_id, sid(&laptop));
+    let forbidden = app
+        .authed(Method::DELETE, &path, &laptop.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn no_access_token_outlives_its_session() {
+    let app = spawn_app_with(&[("BACKSTAGE_REFRESH_TTL_SECS", "7")]).await;
+    let session = app.login("drummer").await;
+    let claims = claims_of(&session.access_token);
+    assert!(claims["exp"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap() + 7);
+    assert_eq!(me_status(&app, &session.access_token).await, StatusCode::OK);
+
+    tokio::time::sleep(Duration::from_millis(8_200)).await;
+
+    assert_refused(&app, &session.access_token, "the session expired").await;
+}
+
+#[tokio::test]
+async fn a_refresh_racing_a_logout_never_leaves_a_working_pass() {
+    let app = spawn_app().await;
+    for _ in 0..10 {
+        let session = app.login("drummer").await;
+        let (refreshed, _) = tokio::join!(
+            app.refresh_response(&session.refresh_cookie),
+            logout(&app, &session.refresh_cookie)
+        );
+        if refreshed.status() == StatusCode::OK {
+            let successor = new_refresh_cookie(&refreshed);
+            let access = body(refreshed).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_refused(&app, &access, "a pass from a session that was logged out").await;
+            if let Some(successor) = successor {
+                assert_eq!(
+                    app.refresh_response(&successor).await.status(),
+                    StatusCode::UNAUTHORIZED
+                );
+            }
+        }
+        assert_refused(&app, &session.access_token, "the logged-out session").await;
+    }
+}
