@@ -343,3 +343,56 @@ async fn guessing_the_current_password_is_throttled_like_a_login() {
     assert_eq!(&statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
     assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS);
 }
+
+#[tokio::test]
+async fn managers_add_members_who_can_then_log_in() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+
+    app.create_member(&manager, "keys", "drummer", "long-enough-1")
+        .await;
+
+    assert_eq!(
+        app.login_response("keys", "long-enough-1").await.status(),
+        StatusCode::OK
+    );
+    let list = app.get_json("/api/users", &manager.access_token).await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["drummer", "keys", "manager"]);
+    let duplicate = app
+        .authed(Method::POST, "/api/users", &manager.access_token)
+        .json(&json!({ "username": "KEYS", "display_name": "K", "role": "drummer", "password": "long-enough-1" }))
+        .send()
+        .await
+        .unwrap();
+    let error = expect_error(
+        duplicate,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["username"].is_string());
+    let bad_role = app
+        .authed(Method::POST, "/api/users", &manager.access_token)
+        .json(
+            &json!({ "username": "x", "display_name": "X", "role": "admin", "password": "short" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let error = expect_error(
+        bad_role,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        error["error"]["fields"]["role"].is_string()
+            && error["error"]["fields"]["password"].is_string()
+    );
+}

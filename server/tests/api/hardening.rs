@@ -1,0 +1,238 @@
+//! What every response carries and what every request is held to: security
+//! headers, the page's nonce, HSTS, slow and oversized requests, production's
+//! refusals, and built files cached by content version.
+
+use crate::common::*;
+use reqwest::{Method, StatusCode, header};
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/api/setlists", "/", "/login", "/no-such-page"] {
+        let response = app.request(Method::GET, path).send().await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer", "{path}");
+        assert_eq!(
+            headers["cross-origin-opener-policy"], "same-origin",
+            "{path}"
+        );
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert!(
+            headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(),
+            "no HSTS over http"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_allows_only_the_script_carrying_its_nonce() {
+    let app = spawn_app().await;
+
+    let response = app.request(Method::GET, "/login").send().await.unwrap();
+
+    let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the page's CSP")
+        .to_string();
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
+    let again = app.request(Method::GET, "/login").send().await.unwrap();
+    let csp_again = again.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(!csp_again.contains(&nonce), "a nonce is used once");
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_served_over_tls() {
+    let app = spawn_app_with(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).await;
+    let response = app.request(Method::GET, "/healthz").send().await.unwrap();
+    let hsts = response.headers()[header::STRICT_TRANSPORT_SECURITY]
+        .to_str()
+        .unwrap();
+    assert!(hsts.starts_with("max-age="));
+}
+
+#[tokio::test]
+async fn a_client_trickling_its_body_is_cut_off_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("BACKSTAGE_REQUEST_TIMEOUT_SECS", "1")]).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+
+    // Promise 100 bytes of body, send 10, then go quiet.
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"username"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+
+    assert!(
+        read.is_ok(),
+        "the server answered instead of waiting forever"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"));
+}
+
+#[tokio::test]
+async fn headers_past_16_kib_are_refused_with_431() {
+    let app = spawn_app().await;
+    let within = "x".repeat(15 * 1024);
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("x-padding", &within)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    for path in ["/healthz", "/api/setlists", "/login"] {
+        let response = app
+            .request(Method::GET, path)
+            .header(header::COOKIE, format!("junk={}", "x".repeat(17 * 1024)))
+            .send()
+            .await
+            .unwrap();
+        expect_error(
+            response,
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn production_refuses_a_database_holding_the_demo_members() {
+    use server::{config::Config, startup::build_state};
+    let data = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(data.path()).await;
+    let config = |environment: &str| {
+        let settings = [
+            ("DATABASE_URL", database_url.as_str()),
+            ("BACKSTAGE_ENV", environment),
+            ("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example"),
+            ("BACKSTAGE_KEK", TEST_KEK),
+        ];
+        Config::from_lookup(|name| {
+            settings
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| value.to_string())
+        })
+        .unwrap()
+    };
+
+    // An empty database: production starts and creates nobody.
+    let state = build_state(config("production"))
+        .await
+        .expect("production starts");
+    assert_eq!(server::db::users::count(&state.db).await.unwrap(), 0);
+
+    // The same database after a development run created the demo members.
+    build_state(config("development"))
+        .await
+        .expect("development seeds");
+    let Err(error) = build_state(config("production")).await else {
+        panic!("production started on a database with the demo members");
+    };
+    assert!(error.to_string().contains("demo password"), "{error}");
+}
+
+/// GETs a built file, expecting it found and cacheable for a year.
+async fn fetch_cached_forever(
+    app: &TestApp,
+    path: &str,
+    accept_encoding: &str,
+) -> reqwest::Response {
+    let response = app
+        .request(Method::GET, path)
+        .header(header::ACCEPT_ENCODING, accept_encoding)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let cache_control = &response.headers()[header::CACHE_CONTROL];
+    assert_eq!(
+        cache_control, "public, max-age=31536000, immutable",
+        "{path}"
+    );
+    response
+}
+
+/// The version path a page links its built files under: `/pkg/{12 hex}`.
+fn pkg_path_in(html: &str) -> String {
+    let start = html.find("/pkg/").expect("a link to /pkg");
+    let version: String = html[start + 5..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    assert_eq!(version.len(), 12, "a content version in {html}");
+    format!("/pkg/{version}")
+}
+
+#[tokio::test]
+async fn built_files_are_served_by_content_version_and_cached_forever() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (name, content) in [
+        ("backstage.js", "export default 1"),
+        ("backstage.wasm", "\0asm wasm"),
+        ("backstage.wasm.br", "brotli bytes"),
+        ("backstage.css", "body {}"),
+    ] {
+        std::fs::write(pkg.join(name), content).unwrap();
+    }
+    let site_root = site.path().to_str().unwrap();
+    let app = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;
+    let html = app.page("/login").await;
+    let pkg_path = pkg_path_in(&html);
+    // cargo-leptos writes backstage.wasm; a build without LEPTOS_OUTPUT_NAME would ask for backstage_bg.wasm.
+    for file in ["backstage.js", "backstage.wasm", "backstage.css"] {
+        assert!(
+            html.contains(&format!("{pkg_path}/{file}")),
+            "the page links {file}"
+        );
+    }
+
+    let wasm = fetch_cached_forever(&app, &format!("{pkg_path}/backstage.wasm"), "br, gzip").await;
+    assert_eq!(wasm.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(wasm.text().await.unwrap(), "brotli bytes");
+    let css = fetch_cached_forever(&app, &format!("{pkg_path}/backstage.css"), "identity").await;
+    assert_eq!(css.text().await.unwrap(), "body {}");
+    let missing = app
+        .request(Method::GET, &format!("{pkg_path}/nothing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(
+        missing.headers().get(header::CACHE_CONTROL).is_none(),
+        "a 404 is never cached forever"
+    );
+
+    // A new build is a new URL.
+    std::fs::write(pkg.join("backstage.css"), "body { color: red }").unwrap();
+    let rebuilt = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;
+    assert_ne!(pkg_path_in(&rebuilt.page("/login").await), pkg_path);
+}

@@ -1,0 +1,261 @@
+//! Setlist bodies: every limit at and past its edge, bad input with its
+//! status and code, and text that round-trips verbatim.
+
+use crate::common::*;
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use super::setlists::{create, put, setlist, song};
+
+/// `ok` is accepted (201); `bad` is refused with 422 naming `field`.
+async fn assert_edge(app: &TestApp, manager: &Session, ok: &Value, bad: &Value, field: &str) {
+    let post = |body: &Value| {
+        app.authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(body)
+            .send()
+    };
+    let accepted = post(ok).await.unwrap();
+    assert_eq!(
+        accepted.status(),
+        StatusCode::CREATED,
+        "{field} at its edge"
+    );
+    let refused = post(bad).await.unwrap();
+    let error = expect_error(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        error["error"]["fields"][field].is_string(),
+        "{field} past its edge: {error}"
+    );
+}
+
+#[tokio::test]
+async fn every_limit_is_checked_at_and_past_its_edge() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let setlist_cases: Vec<(&str, Value, Value)> = vec![
+        ("name", json!("x".repeat(120)), json!("x".repeat(121))),
+        ("name", json!("x"), json!("")),
+        ("notes", json!("n".repeat(2000)), json!("n".repeat(2001))),
+        ("show_date", json!("2028-02-29"), json!("2027-02-29")),
+    ];
+    for (field, ok, bad) in setlist_cases {
+        let (mut accepted, mut refused) = (setlist("Limits"), setlist("Limits"));
+        accepted[field] = ok;
+        refused[field] = bad;
+        assert_edge(&app, &manager, &accepted, &refused, field).await;
+    }
+    let song_cases: Vec<(&str, Value, Value)> = vec![
+        ("title", json!("t".repeat(200)), json!("t".repeat(201))),
+        ("title", json!("t"), json!("")),
+        ("notes", json!("n".repeat(2000)), json!("n".repeat(2001))),
+        ("duration_secs", json!(3600), json!(3601)),
+        ("duration_secs", json!(0), json!(-1)),
+        ("bpm", json!(400), json!(401)),
+        ("bpm", json!(20), json!(19)),
+    ];
+    for (field, ok, bad) in song_cases {
+        let (mut accepted, mut refused) = (setlist("Song limits"), setlist("Song limits"));
+        accepted["songs"][0][field] = ok;
+        refused["songs"][0][field] = bad;
+        assert_edge(
+            &app,
+            &manager,
+            &accepted,
+            &refused,
+            &format!("songs[0].{field}"),
+        )
+        .await;
+    }
+    let (mut accepted, mut refused) = (setlist("Many songs"), setlist("Many songs"));
+    accepted["songs"] = json!(vec![song("S", 60); 200]);
+    refused["songs"] = json!(vec![song("S", 60); 201]);
+    assert_edge(&app, &manager, &accepted, &refused, "songs").await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_its_status_and_error_code() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    let send = |method: Method, path: &str, content_type: &str, body: Vec<u8>| {
+        app.authed(method, path, token)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body)
+            .send()
+    };
+
+    let malformed = send(
+        Method::POST,
+        "/api/setlists",
+        "application/json",
+        b"{\"name\":".to_vec(),
+    )
+    .await
+    .unwrap();
+    expect_error(malformed, StatusCode::BAD_REQUEST, "bad_request").await;
+    let not_utf8 = send(
+        Method::POST,
+        "/api/setlists",
+        "application/json",
+        vec![b'"', 0xff, 0xfe, b'"'],
+    )
+    .await
+    .unwrap();
+    expect_error(not_utf8, StatusCode::BAD_REQUEST, "bad_request").await;
+    let not_an_object = send(
+        Method::POST,
+        "/api/setlists",
+        "application/json",
+        b"[]".to_vec(),
+    )
+    .await
+    .unwrap();
+    expect_error(not_an_object, StatusCode::BAD_REQUEST, "bad_request").await;
+    // Well-formed JSON that does not fit: 422, naming the field like any
+    // other validation error, and nothing is stored.
+    for (body, field, message) in [
+        (
+            json!({ "name": 5, "show_date": "2026-01-01" }),
+            "name",
+            "invalid type",
+        ),
+        (json!({ "show_date": "2026-01-01" }), "name", "is required"),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01",
+                    "songs": [{ "title": "T" }, { "title": "U", "bpm": "fast" }] }),
+            "songs[1].bpm",
+            "invalid type: string \"fast\", expected a whole number",
+        ),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": [{ "artist": "A" }] }),
+            "songs[0].title",
+            "is required",
+        ),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": ["Everlong"] }),
+            "songs[0]",
+            "invalid type: string \"Everlong\", expected an object",
+        ),
+    ] {
+        let response = send(
+            Method::POST,
+            "/api/setlists",
+            "application/json",
+            serde_json::to_vec(&body).unwrap(),
+        )
+        .await
+        .unwrap();
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let said = error["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(said.starts_with(message), "{body} → {error}");
+        assert!(!said.contains("line"), "no parser positions: {said}");
+    }
+    assert_eq!(app.get_json("/api/setlists", token).await, json!([]));
+    let text = send(Method::POST, "/api/setlists", "text/plain", b"{}".to_vec())
+        .await
+        .unwrap();
+    expect_error(
+        text,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let huge = serde_json::to_vec(
+        &json!({ "name": "x".repeat(1024 * 1024 + 1), "show_date": "2026-01-01" }),
+    )
+    .unwrap();
+    let too_large = send(Method::POST, "/api/setlists", "application/json", huge)
+        .await
+        .unwrap();
+    expect_error(
+        too_large,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
+
+    let not_uuid = app
+        .authed(Method::GET, "/api/setlists/not-a-uuid", token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(not_uuid, StatusCode::NOT_FOUND, "not_found").await;
+    let unknown = app
+        .authed(
+            Method::GET,
+            &format!("/api/setlists/{}", uuid::Uuid::new_v4()),
+            token,
+        )
+        .send()
+        .await
+        .unwrap();
+    expect_error(unknown, StatusCode::NOT_FOUND, "not_found").await;
+    let put_unknown = put(
+        &app,
+        token,
+        &uuid::Uuid::new_v4().to_string(),
+        &json!({ "name": "x", "show_date": "2026-01-01", "version": 1 }),
+    )
+    .await;
+    expect_error(put_unknown, StatusCode::NOT_FOUND, "not_found").await;
+    let no_route = app
+        .authed(Method::GET, "/api/nothing-here", token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(no_route, StatusCode::NOT_FOUND, "not_found").await;
+    let wrong_method = app
+        .authed(Method::PATCH, "/api/setlists", token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+    let no_version = put(
+        &app,
+        token,
+        &uuid::Uuid::new_v4().to_string(),
+        &json!({ "name": "x", "show_date": "2026-01-01" }),
+    )
+    .await;
+    let error = expect_error(
+        no_version,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["version"].is_string());
+}
+
+#[tokio::test]
+async fn text_round_trips_verbatim() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let mut body = setlist("<script>alert(1)</script>");
+    body["songs"][0]["title"] = json!("\"Quotes\" & <b>tags</b> — ünïcödé 🥁");
+    body["notes"] = json!("line one\nline two\t'single'");
+
+    let created = create(&app, &manager, &body).await;
+
+    let id = created["id"].as_str().unwrap();
+    let stored = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
+    assert_eq!(stored["name"], "<script>alert(1)</script>");
+    assert_eq!(stored["songs"][0]["title"], body["songs"][0]["title"]);
+    assert_eq!(stored["notes"], body["notes"]);
+}
