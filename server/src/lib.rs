@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod lifecycle;
+pub mod listener;
 pub mod live;
 pub mod metrics;
 pub mod presence;

@@ -16,7 +16,7 @@ use crate::{
     auth::{keys, password, sealing::Kek, throttle::LoginThrottle, tokens},
     config::{Config, Environment},
     db::{self, spender::Spender},
-    http, lifecycle,
+    http, lifecycle, listener,
     metrics::Metrics,
     read_cache::ReadCache,
     state::{AppState, Inner},
@@ -85,10 +85,7 @@ impl Application {
             state.drain.drain().await;
             signal_drained.notify_one();
         };
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(shutdown);
+        let serve = listener::serve(self.listener, self.router, shutdown);
         // An idle keep-alive connection closes at once; a client that holds
         // one open cannot keep the process alive past this.
         let give_up = async {
@@ -96,12 +93,12 @@ impl Application {
             tokio::time::sleep(CLOSE_DEADLINE).await;
         };
         tokio::select! {
-            served = serve => served,
+            () = serve => {}
             () = give_up => {
                 tracing::warn!("connections still open after the drain; closing anyway");
-                Ok(())
             }
         }
+        Ok(())
     }
 }
 
@@ -221,7 +218,7 @@ pub fn router(state: AppState) -> Router {
     let hint_cookie = state.config.session_hint_cookie_name();
     let page_context = move || provide_page_context(hint_cookie);
     let metrics_on_own_address = state.config.metrics_addr.is_some();
-    Router::new()
+    let app = Router::new()
         .merge(http::router(metrics_on_own_address))
         .merge(http::assets::router(&state))
         .merge(http::assets::worker_router(&state))
@@ -235,11 +232,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::headers::time_limit,
         ))
-        .layer(axum::middleware::from_fn(http::headers::header_limit))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http::headers::security_headers,
-        ))
+        .layer(axum::middleware::from_fn(http::headers::header_limit));
+    http::headers::security_headers(app, state.config.secure_cookies())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(
             state.drain.clone(),

@@ -1,5 +1,8 @@
 //! Security headers on every response, and the limits of a request: its
-//! headers' size and its time.
+//! headers' size and its time. The headers are tower-http's layers; the two
+//! limits are small middleware of our own because the contract wants its JSON
+//! error body (`headers_too_large`, `request_timeout`), where tower-http's
+//! timeout answers with an empty one.
 //!
 //! HTML pages get a Content-Security-Policy built around a per-response nonce
 //! (set while rendering, see `startup::provide_page_context`): only our own
@@ -8,11 +11,13 @@
 //! policy that allows nothing at all.
 
 use axum::{
+    Router,
     extract::{Request, State},
-    http::{HeaderValue, header},
+    http::{HeaderName, HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::state::AppState;
 
@@ -56,39 +61,44 @@ pub async fn time_limit(State(state): State<AppState>, request: Request, next: N
     }
 }
 
-pub async fn security_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers
-        .entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(LOCKED_DOWN_CSP));
-    // MIME sniffing could turn an uploaded text into a script.
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // Paths (ids) never leak to other sites through the Referer header.
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    // Clickjacking, for browsers that predate frame-ancestors.
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // No cross-origin window keeps a handle on ours (XS-Leaks, tabnabbing).
-    headers.insert(
-        "cross-origin-opener-policy",
-        HeaderValue::from_static("same-origin"),
-    );
-    if state.config.secure_cookies() {
-        // Once seen over TLS, the browser refuses plain http (SSL stripping).
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+/// Security headers on every response, as tower-http layers (a header each;
+/// no hand-written middleware). A policy set by the route (a page's CSP, the
+/// worker's) is kept; the others are ours whatever a handler said.
+pub fn security_headers<S>(router: Router<S>, over_tls: bool) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let router = router
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(LOCKED_DOWN_CSP),
+        ))
+        // MIME sniffing could turn an uploaded text into a script.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // Paths (ids) never leak to other sites through the Referer header.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        // Clickjacking, for browsers that predate frame-ancestors.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        // No cross-origin window keeps a handle on ours (XS-Leaks, tabnabbing).
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ));
+    if !over_tls {
+        return router;
     }
-    response
+    // Once seen over TLS, the browser refuses plain http (SSL stripping).
+    router.layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+    ))
 }

@@ -119,6 +119,24 @@ async fn headers_past_16_kib_are_refused_with_431() {
         )
         .await;
     }
+
+    // Past what hyper buffers of a head, hyper refuses the request itself
+    // and closes the connection (the client may see the 431 or the close).
+    let huge = format!("junk={}", "x".repeat(128 * 1024));
+    let refused = app
+        .request(Method::GET, "/healthz")
+        .header(header::COOKIE, huge)
+        .send()
+        .await;
+    if let Ok(response) = refused {
+        assert_eq!(
+            response.status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+        );
+    }
+    // The server is still there for everyone else.
+    let after = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::OK);
 }
 
 #[tokio::test]
