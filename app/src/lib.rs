@@ -15,10 +15,13 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, StaticSegment,
-    components::{Route, Router, Routes},
+    components::{Outlet, ParentRoute, Route, Router, Routes},
 };
 
-use crate::{components::TopBar, session::Session};
+use crate::{
+    components::{RequireAuth, TopBar},
+    session::Session,
+};
 
 /// The document the server sends; `HydrationScripts` loads the wasm.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,17 +71,33 @@ pub fn App() -> impl IntoView {
                 }>
                     <Route path=StaticSegment("") view=pages::Home/>
                     <Route path=StaticSegment("login") view=pages::Login/>
-                    <Route path=StaticSegment("setlists") view=pages::Setlists/>
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
+                    // The gig's pages open from the offline cache too, signed in or not.
                     <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view=pages::StagePage/>
                     <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view=pages::PrintPage/>
-                    <Route path=StaticSegment("members") view=pages::Members/>
-                    <Route path=StaticSegment("pass") view=pages::Pass/>
-                    <Route path=StaticSegment("password") view=pages::ChangePassword/>
-                    <Route path=StaticSegment("sessions") view=pages::Sessions/>
-                    <Route path=StaticSegment("audit") view=pages::Audit/>
+                    // Every other page needs a signed-in member: one guard for all.
+                    <ParentRoute path=StaticSegment("") view=SignedIn>
+                        <Route path=StaticSegment("setlists") view=pages::Setlists/>
+                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
+                        <Route path=StaticSegment("members") view=pages::Members/>
+                        <Route path=StaticSegment("pass") view=pages::Pass/>
+                        <Route path=StaticSegment("password") view=pages::ChangePassword/>
+                        <Route path=StaticSegment("sessions") view=pages::Sessions/>
+                        <Route path=StaticSegment("audit") view=pages::Audit/>
+                    </ParentRoute>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The parent of every page that needs a signed-in member: the page shows
+/// in the `Outlet` once the session is restored; anyone signed out goes to
+/// the login page, which brings them back here afterwards.
+#[component]
+fn SignedIn() -> impl IntoView {
+    view! {
+        <RequireAuth>
+            <Outlet/>
+        </RequireAuth>
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     clock::now,
     db::{
         self, DbError,
-        audit::{Event, EventKind, Origin},
+        audit::{AuditKind, Event, Origin},
         users::UserRow,
     },
 };
@@ -42,7 +42,7 @@ pub async fn create_user(
         disabled_at: None,
     };
     let event = Event {
-        kind: EventKind::MemberCreated,
+        kind: AuditKind::MemberCreated,
         origin,
         subject_id: Some(&row.id),
         detail: serde_json::json!({ "username": row.username, "role": row.role }),

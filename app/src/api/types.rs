@@ -44,7 +44,9 @@ pub struct User {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
+    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
     pub username: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 256))]
     pub password: String,
 }
 
@@ -61,9 +63,16 @@ pub struct TokenResponse {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct NewUser {
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._-]+$")
+    )]
     pub username: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
     pub display_name: String,
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
     pub role: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 10, max_length = 256))]
     pub password: String,
 }
 
@@ -73,8 +82,10 @@ pub struct NewUser {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,6 +96,7 @@ pub struct MemberPatch {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordReset {
+    #[cfg_attr(feature = "ssr", schema(min_length = 10, max_length = 256))]
     pub password: String,
 }
 
@@ -93,6 +105,7 @@ pub struct PasswordReset {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PasswordChange {
     pub current_password: String,
+    #[cfg_attr(feature = "ssr", schema(min_length = 10, max_length = 256))]
     pub new_password: String,
 }
 
@@ -142,15 +155,20 @@ pub struct Song {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetlistInput {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 120))]
     #[serde(default)]
     pub venue: String,
+    #[cfg_attr(feature = "ssr", schema(format = Date, pattern = r"^\d{4}-\d{2}-\d{2}$"))]
     pub show_date: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     #[serde(default)]
     pub notes: String,
     /// Required by `PUT` (or `If-Match`), ignored by `POST`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(max_items = 200))]
     #[serde(default)]
     pub songs: Vec<SongInput>,
 }
@@ -161,15 +179,21 @@ pub struct SongInput {
     /// Present for a song that already exists: it keeps its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
     pub title: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     #[serde(default)]
     pub artist: String,
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 3600))]
     #[serde(default)]
     pub duration_secs: i64,
+    #[cfg_attr(feature = "ssr", schema(minimum = 20, maximum = 400))]
     #[serde(default)]
     pub bpm: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 16))]
     #[serde(default)]
     pub key: String,
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     #[serde(default)]
     pub notes: String,
 }
@@ -201,8 +225,9 @@ pub struct SongPatch {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, minimum = 20, maximum = 400))]
     pub bpm: Option<Option<i64>>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,25 +302,78 @@ pub struct SessionInfo {
     pub current: bool,
 }
 
-/// The event types of the audit trail, as the API names them.
-pub const AUDIT_EVENT_TYPES: [&str; 16] = [
-    "login_succeeded",
-    "login_failed",
-    "login_throttled",
-    "refreshed",
-    "refresh_reuse_detected",
-    "logged_out",
-    "session_revoked",
-    "member_revoked",
-    "member_created",
-    "signing_key_rotated",
-    "member_disabled",
-    "member_enabled",
-    "member_role_changed",
-    "member_renamed",
-    "password_reset",
-    "password_changed",
-];
+/// The event types of the audit trail, as the API names them: one enum for
+/// the server that records them and the browser that filters by them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    LoginSucceeded,
+    LoginFailed,
+    LoginThrottled,
+    Refreshed,
+    RefreshReuseDetected,
+    LoggedOut,
+    SessionRevoked,
+    MemberRevoked,
+    MemberCreated,
+    SigningKeyRotated,
+    MemberDisabled,
+    MemberEnabled,
+    MemberRoleChanged,
+    MemberRenamed,
+    PasswordReset,
+    PasswordChanged,
+}
+
+impl AuditKind {
+    pub const ALL: [AuditKind; 16] = [
+        AuditKind::LoginSucceeded,
+        AuditKind::LoginFailed,
+        AuditKind::LoginThrottled,
+        AuditKind::Refreshed,
+        AuditKind::RefreshReuseDetected,
+        AuditKind::LoggedOut,
+        AuditKind::SessionRevoked,
+        AuditKind::MemberRevoked,
+        AuditKind::MemberCreated,
+        AuditKind::SigningKeyRotated,
+        AuditKind::MemberDisabled,
+        AuditKind::MemberEnabled,
+        AuditKind::MemberRoleChanged,
+        AuditKind::MemberRenamed,
+        AuditKind::PasswordReset,
+        AuditKind::PasswordChanged,
+    ];
+
+    /// The name in API.md (and in the database's `kind` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditKind::LoginSucceeded => "login_succeeded",
+            AuditKind::LoginFailed => "login_failed",
+            AuditKind::LoginThrottled => "login_throttled",
+            AuditKind::Refreshed => "refreshed",
+            AuditKind::RefreshReuseDetected => "refresh_reuse_detected",
+            AuditKind::LoggedOut => "logged_out",
+            AuditKind::SessionRevoked => "session_revoked",
+            AuditKind::MemberRevoked => "member_revoked",
+            AuditKind::MemberCreated => "member_created",
+            AuditKind::SigningKeyRotated => "signing_key_rotated",
+            AuditKind::MemberDisabled => "member_disabled",
+            AuditKind::MemberEnabled => "member_enabled",
+            AuditKind::MemberRoleChanged => "member_role_changed",
+            AuditKind::MemberRenamed => "member_renamed",
+            AuditKind::PasswordReset => "password_reset",
+            AuditKind::PasswordChanged => "password_changed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AuditKind> {
+        AuditKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -303,7 +381,7 @@ pub struct AuditEvent {
     pub id: String,
     pub at: String,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: AuditKind,
     pub actor_id: Option<String>,
     pub subject_id: Option<String>,
     pub ip: String,

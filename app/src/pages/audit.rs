@@ -3,22 +3,13 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::{AUDIT_EVENT_TYPES, AuditEvent, AuditPage, client},
-    components::{LoadFailure, RequireAuth},
+    api::{AuditEvent, AuditKind, AuditPage, client},
+    components::LoadFailure,
     session::use_session,
 };
 
 #[component]
 pub fn Audit() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <AuditLog/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn AuditLog() -> impl IntoView {
     let session = use_session();
     let kind = RwSignal::new(String::new());
     // The cursors of the pages seen so far: going back pops one.
@@ -48,7 +39,7 @@ fn AuditLog() -> impl IntoView {
                     cursors.set(Vec::new());
                 }>
                     <option value="">"All events"</option>
-                    {AUDIT_EVENT_TYPES.iter().map(|t| view! { <option value=*t>{*t}</option> }).collect_view()}
+                    {AuditKind::ALL.iter().map(|kind| view! { <option value=kind.as_str()>{kind.as_str()}</option> }).collect_view()}
                 </select>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
                     {move || page.get().map(|result| match result {
@@ -94,7 +85,7 @@ fn EventTable(events: Vec<AuditEvent>) -> impl IntoView {
                 {events.into_iter().map(|event| view! {
                     <tr data-testid="audit-row">
                         <td>{event.at}</td>
-                        <td>{event.kind}</td>
+                        <td>{event.kind.as_str()}</td>
                         <td class="optional">{event.actor_id.unwrap_or_default()}</td>
                         <td class="optional">{event.subject_id.unwrap_or_default()}</td>
                         <td class="optional">{event.ip}</td>

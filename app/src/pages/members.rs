@@ -9,22 +9,13 @@ use crate::{
         client::{self, Method},
         validation::{field_label, validate_new_password, validate_new_user},
     },
-    components::{ErrorNotice, LoadFailure, RequireAuth},
+    components::{ErrorNotice, LoadFailure},
     pages::sessions::SessionTable,
     session::use_session,
 };
 
 #[component]
 pub fn Members() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <MembersPage/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn MembersPage() -> impl IntoView {
     let session = use_session();
     // No path, no request, for a drummer (the page only says it is for managers).
     let path = Signal::derive(move || {

@@ -9,21 +9,12 @@ use crate::{
         PublishedKeys, SessionInfo, client,
         transport::{self, Method},
     },
-    components::{LoadFailure, RequireAuth},
+    components::LoadFailure,
     session::{now_ms, use_session},
 };
 
 #[component]
 pub fn Pass() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <PassPage/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn PassPage() -> impl IntoView {
     let session = use_session();
     // Ticks every second so the countdowns move.
     let now = RwSignal::new(now_ms());

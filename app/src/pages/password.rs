@@ -9,21 +9,12 @@ use crate::{
         client::{self, Method},
         validation::validate_new_password,
     },
-    components::{ErrorNotice, RequireAuth},
+    components::ErrorNotice,
     session::use_session,
 };
 
 #[component]
 pub fn ChangePassword() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <ChangePasswordForm/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn ChangePasswordForm() -> impl IntoView {
     let session = use_session();
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());

@@ -9,21 +9,12 @@ use crate::{
         SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, LoadFailure, RequireAuth},
+    components::{ErrorNotice, LoadFailure},
     session::use_session,
 };
 
 #[component]
 pub fn Sessions() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <SessionsPage/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn SessionsPage() -> impl IntoView {
     let session = use_session();
     let sessions = client::get_resource::<Vec<SessionInfo>>(
         session,

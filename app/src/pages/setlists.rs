@@ -2,22 +2,13 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{LoadFailure, RequireAuth, show_length},
+    components::{LoadFailure, show_length},
     live::{LiveMessage, use_live},
     session::use_session,
 };
 
 #[component]
 pub fn Setlists() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <SetlistsOverview/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn SetlistsOverview() -> impl IntoView {
     let session = use_session();
     let setlists = client::get_resource::<Vec<SetlistSummary>>(
         session,

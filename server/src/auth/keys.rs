@@ -38,7 +38,7 @@ use crate::{
     clock::{now, now_ms},
     db::{
         self, DbError, Pool,
-        audit::{Event, EventKind, Origin},
+        audit::{AuditKind, Event, Origin},
         keys::KeyRow,
     },
 };
@@ -212,7 +212,7 @@ async fn install(
     };
     let key = generate_key(kek, created_at, activates_at);
     let event = Event {
-        kind: EventKind::SigningKeyRotated,
+        kind: AuditKind::SigningKeyRotated,
         origin,
         subject_id: None,
         detail: serde_json::json!({

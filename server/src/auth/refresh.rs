@@ -27,7 +27,7 @@ use crate::{
     clock::now_ms,
     db::{
         self, DbError, DbResult, Pool,
-        audit::{Event, EventKind, Origin},
+        audit::{AuditKind, Event, Origin},
         refresh::{FamilyRow, Rotation, TokenRow},
         spend::{RotationRequest, SpendLive},
         users::UserRow,
@@ -79,7 +79,7 @@ pub async fn start(
         ip: origin.ip.clone(),
     };
     let origin = origin.by(user_id);
-    let event = Event::session(EventKind::LoginSucceeded, &origin, user_id, &family.id);
+    let event = Event::session(AuditKind::LoginSucceeded, &origin, user_id, &family.id);
     db::refresh::create_family(pool, &family, &hash, &event).await?;
     Ok(Issued {
         token,
@@ -155,13 +155,13 @@ pub async fn rotate(
             (storage_key(&candidate) == key).then_some(candidate)
         });
         // Changes nothing but the trail: every refresh answered is recorded.
-        let refreshed = Event::session(EventKind::Refreshed, &origin, user_id, &found.family_id);
+        let refreshed = Event::session(AuditKind::Refreshed, &origin, user_id, &found.family_id);
         db::audit::record_alone(pool, &refreshed, now).await?;
         return Ok(rotated(token, found, true));
     }
 
     // Spent earlier: two parties hold this token, one of them a thief.
-    let kind = EventKind::RefreshReuseDetected;
+    let kind = AuditKind::RefreshReuseDetected;
     let reuse = Event::session(kind, &origin, user_id, &found.family_id);
     db::revoke::revoke_family(pool, &found.family_id, now, &reuse).await?;
     Err(RefreshError::Reused {
@@ -192,7 +192,7 @@ pub async fn end(
     };
     let origin = origin.by(&found.user.id);
     let event = Event::session(
-        EventKind::LoggedOut,
+        AuditKind::LoggedOut,
         &origin,
         &found.user.id,
         &found.family_id,
@@ -204,7 +204,7 @@ pub async fn end(
 /// Ends one session from the sessions page: its next refresh fails.
 pub async fn revoke(pool: &Pool, family: &FamilyRow, origin: &Origin, now: i64) -> DbResult<()> {
     let event = Event::session(
-        EventKind::SessionRevoked,
+        AuditKind::SessionRevoked,
         origin,
         &family.user_id,
         &family.id,

@@ -1,63 +1,10 @@
 //! The audit trail: who did what, from where. `record` takes the transaction
 //! of the change being recorded, so an event exists exactly when its change does.
 
-use app::api::AUDIT_EVENT_TYPES;
+pub use app::api::AuditKind;
 use sqlx::{AnyConnection, FromRow};
 
 use super::{DbResult, Pool};
-
-/// Every kind of event, as API.md names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventKind {
-    LoginSucceeded,
-    LoginFailed,
-    LoginThrottled,
-    Refreshed,
-    RefreshReuseDetected,
-    LoggedOut,
-    SessionRevoked,
-    MemberRevoked,
-    MemberCreated,
-    SigningKeyRotated,
-    MemberDisabled,
-    MemberEnabled,
-    MemberRoleChanged,
-    MemberRenamed,
-    PasswordReset,
-    PasswordChanged,
-}
-
-impl EventKind {
-    pub const ALL: [EventKind; 16] = [
-        EventKind::LoginSucceeded,
-        EventKind::LoginFailed,
-        EventKind::LoginThrottled,
-        EventKind::Refreshed,
-        EventKind::RefreshReuseDetected,
-        EventKind::LoggedOut,
-        EventKind::SessionRevoked,
-        EventKind::MemberRevoked,
-        EventKind::MemberCreated,
-        EventKind::SigningKeyRotated,
-        EventKind::MemberDisabled,
-        EventKind::MemberEnabled,
-        EventKind::MemberRoleChanged,
-        EventKind::MemberRenamed,
-        EventKind::PasswordReset,
-        EventKind::PasswordChanged,
-    ];
-
-    /// The name of API.md (and of `app::api::AUDIT_EVENT_TYPES`, in the same order).
-    pub fn as_str(self) -> &'static str {
-        AUDIT_EVENT_TYPES[self as usize]
-    }
-
-    pub fn parse(text: &str) -> Option<EventKind> {
-        EventKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
-    }
-}
 
 /// Who caused an event and from where. Never holds a secret; the user agent
 /// arrives bounded (`http::extract`).
@@ -87,7 +34,7 @@ impl Origin {
 }
 
 pub struct Event<'a> {
-    pub kind: EventKind,
+    pub kind: AuditKind,
     pub origin: &'a Origin,
     pub subject_id: Option<&'a str>,
     /// A small JSON object: ids and names, never secrets.
@@ -96,7 +43,7 @@ pub struct Event<'a> {
 
 impl<'a> Event<'a> {
     /// An event about one session (a refresh-token family) of `user_id`.
-    pub fn session(kind: EventKind, origin: &'a Origin, user_id: &'a str, family_id: &str) -> Self {
+    pub fn session(kind: AuditKind, origin: &'a Origin, user_id: &'a str, family_id: &str) -> Self {
         Event {
             kind,
             origin,
@@ -145,7 +92,7 @@ pub async fn record_alone(pool: &Pool, event: &Event<'_>, now: i64) -> DbResult<
 pub struct Filter<'a> {
     /// Events this user caused or was the subject of.
     pub user_id: Option<&'a str>,
-    pub kind: Option<EventKind>,
+    pub kind: Option<AuditKind>,
     /// Only events older than this event id (the previous page's `next_before`).
     pub before: Option<&'a str>,
     pub limit: i64,
@@ -161,7 +108,7 @@ pub async fn list(pool: &Pool, filter: &Filter<'_>) -> DbResult<Vec<EventRow>> {
          ORDER BY id DESC LIMIT $4",
     )
     .bind(filter.user_id)
-    .bind(filter.kind.map(EventKind::as_str))
+    .bind(filter.kind.map(AuditKind::as_str))
     .bind(filter.before)
     .bind(filter.limit)
     .fetch_all(pool)
@@ -183,12 +130,14 @@ mod tests {
 
     #[test]
     fn every_kind_has_its_own_name_and_parses_back() {
-        for (i, kind) in EventKind::ALL.into_iter().enumerate() {
+        for (i, kind) in AuditKind::ALL.into_iter().enumerate() {
             assert_eq!(kind as usize, i, "ALL is in declaration order");
-            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(AuditKind::parse(kind.as_str()), Some(kind));
+            // The API's JSON name is the stored name.
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
         }
-        assert_eq!(EventKind::LoginSucceeded.as_str(), "login_succeeded");
-        assert_eq!(EventKind::SigningKeyRotated.as_str(), "signing_key_rotated");
-        assert_eq!(EventKind::parse("nonsense"), None);
+        assert_eq!(AuditKind::LoginSucceeded.as_str(), "login_succeeded");
+        assert_eq!(AuditKind::SigningKeyRotated.as_str(), "signing_key_rotated");
+        assert_eq!(AuditKind::parse("nonsense"), None);
     }
 }

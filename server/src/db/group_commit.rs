@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     DbError, DbResult, Pool,
-    audit::EventKind,
+    audit::AuditKind,
     refresh::{Rotation, TOKEN_COLUMNS, TOKEN_JOINS, TokenRow},
     spend::{RotationRequest, SpendLive},
 };
@@ -140,7 +140,7 @@ async fn run_batch(
     let jobs = serde_json::to_string(&jobs).map_err(|error| sqlx::Error::Encode(error.into()))?;
     let query = sqlx::query(&BATCH)
         .bind(jobs)
-        .bind(EventKind::Refreshed.as_str());
+        .bind(AuditKind::Refreshed.as_str());
     // fetch_all, not fetch_optional: sqlx stops a query at the row limit,
     // and the COMMIT comes after the rows.
     let rows = match query.fetch_all(&mut *conn).await {

@@ -19,7 +19,7 @@ use std::future::Future;
 
 use super::{
     DbResult, Pool,
-    audit::{Event, EventKind, Origin},
+    audit::{AuditKind, Event, Origin},
     refresh::{self, Rotation},
 };
 
@@ -67,7 +67,7 @@ impl SpendLive for OneByOne {
         }
         let user_id = found.user.id.as_str();
         let origin = request.origin.by(user_id);
-        let refreshed = Event::session(EventKind::Refreshed, &origin, user_id, &found.family_id);
+        let refreshed = Event::session(AuditKind::Refreshed, &origin, user_id, &found.family_id);
         let family_id = found.family_id.clone();
         let (old, new) = (&request.old_hash, &request.new_hash);
         if refresh::rotate(&mut *conn, &family_id, old, new, request.now, &refreshed).await? {

@@ -9,7 +9,7 @@ use super::extract::{ApiQuery, parse_id};
 use crate::{
     auth::extract::Manager,
     clock::rfc3339,
-    db::{self, audit::EventKind},
+    db::{self, audit::AuditKind},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -47,7 +47,7 @@ async fn list(
         .map(|id| parse_id(&id).map_err(|_| bad("user")))
         .transpose()?;
     let kind = present(query.kind)
-        .map(|kind| EventKind::parse(&kind).ok_or_else(|| bad("type")))
+        .map(|kind| AuditKind::parse(&kind).ok_or_else(|| bad("type")))
         .transpose()?;
     let before = present(query.before)
         .map(|id| parse_id(&id).map_err(|_| bad("before")))
@@ -76,17 +76,21 @@ async fn list(
         .flatten();
     let events = rows
         .into_iter()
-        .map(|row| AuditEvent {
-            at: rfc3339(row.at),
-            detail: Detail::from_json(row.detail),
-            id: row.id,
-            kind: row.kind,
-            actor_id: row.actor_id,
-            subject_id: row.subject_id,
-            ip: row.ip,
-            user_agent: row.user_agent,
+        .map(|row| {
+            let kind = AuditKind::parse(&row.kind)
+                .ok_or_else(|| ApiError::internal(format!("unknown audit kind {:?}", row.kind)))?;
+            Ok(AuditEvent {
+                at: rfc3339(row.at),
+                detail: Detail::from_json(row.detail),
+                id: row.id,
+                kind,
+                actor_id: row.actor_id,
+                subject_id: row.subject_id,
+                ip: row.ip,
+                user_agent: row.user_agent,
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     Ok(Json(AuditPage {
         events,
         next_before,

@@ -31,7 +31,7 @@ use crate::{
     clock::{now, now_ms},
     db::{
         self,
-        audit::{Event, EventKind, Origin},
+        audit::{AuditKind, Event, Origin},
         users::UserRow,
     },
     error::{ApiError, ApiResult},
@@ -138,7 +138,7 @@ pub(super) async fn checked_password(
         } => {
             // One event per window: a flood cannot fill the disk or hog SQLite's writer.
             if first {
-                let event = login_event(EventKind::LoginThrottled, origin, None, username);
+                let event = login_event(AuditKind::LoginThrottled, origin, None, username);
                 db::audit::record_alone(&state.db, &event, now).await?;
             }
             return Err(ApiError::RateLimited { retry_after_secs });
@@ -155,7 +155,7 @@ pub(super) async fn checked_password(
     if !password::verify(password, stored_hash).await? {
         reservation.failed();
         let subject = user.as_ref().map(|u| u.id.as_str());
-        let event = login_event(EventKind::LoginFailed, origin, subject, username);
+        let event = login_event(AuditKind::LoginFailed, origin, subject, username);
         db::audit::record_alone(&state.db, &event, now).await?;
         return Err(ApiError::InvalidCredentials);
     }
@@ -216,8 +216,8 @@ async fn refresh_session(
     token_response(&state, &user, session.0, session.1, started_ms).map(Json)
 }
 
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(("refresh_cookie" = [])),
-    responses((status = 204, description = "Session revoked, cookie cleared")))]
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security((), ("refresh_cookie" = [])),
+    responses((status = 204, description = "Session revoked and cookie cleared; also 204 without a cookie or with an unknown one (logging out twice is not an error)")))]
 async fn logout(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
@@ -379,7 +379,7 @@ fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {
 
 /// A login attempt for the audit trail: the username tried, never the password.
 fn login_event<'a>(
-    kind: EventKind,
+    kind: AuditKind,
     origin: &'a Origin,
     subject_id: Option<&'a str>,
     username: &str,

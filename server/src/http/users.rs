@@ -27,7 +27,7 @@ use crate::{
     clock::now,
     db::{
         self,
-        audit::{Event, EventKind, Origin},
+        audit::{AuditKind, Event, Origin},
         revoke::SessionsToEnd,
         users::{ChangeOutcome, MemberChange, UserRow},
     },
@@ -94,7 +94,7 @@ async fn revoke(
         .ok_or(ApiError::NotFound)?;
     let origin = origin.by(&manager.user_id);
     let event = Event {
-        kind: EventKind::MemberRevoked,
+        kind: AuditKind::MemberRevoked,
         origin: &origin,
         subject_id: Some(&id),
         detail: serde_json::json!({ "username": member.username }),
@@ -172,23 +172,23 @@ fn change_events<'a>(
     let mut events = Vec::new();
     if before.role != after.role {
         events.push(event(
-            EventKind::MemberRoleChanged,
+            AuditKind::MemberRoleChanged,
             serde_json::json!({ "username": username, "from": before.role, "to": after.role }),
         ));
     }
     if before.display_name != after.display_name {
         events.push(event(
-            EventKind::MemberRenamed,
+            AuditKind::MemberRenamed,
             serde_json::json!({ "username": username, "from": before.display_name, "to": after.display_name }),
         ));
     }
     match (before.disabled_at, after.disabled_at) {
         (None, Some(_)) => events.push(event(
-            EventKind::MemberDisabled,
+            AuditKind::MemberDisabled,
             serde_json::json!({ "username": username }),
         )),
         (Some(_), None) => events.push(event(
-            EventKind::MemberEnabled,
+            AuditKind::MemberEnabled,
             serde_json::json!({ "username": username }),
         )),
         _ => {}
@@ -219,7 +219,7 @@ async fn reset_password(
     let hash = password::hash(reset.password).await?;
     let origin = origin.by(&manager.user_id);
     let event = Event {
-        kind: EventKind::PasswordReset,
+        kind: AuditKind::PasswordReset,
         origin: &origin,
         subject_id: Some(&id),
         detail: serde_json::json!({ "username": member.username }),
@@ -256,7 +256,7 @@ async fn change_own_password(
     let hash = password::hash(change.new_password).await?;
     let origin = origin.by(&me.id);
     let event = Event {
-        kind: EventKind::PasswordChanged,
+        kind: AuditKind::PasswordChanged,
         origin: &origin,
         subject_id: Some(&me.id),
         detail: serde_json::json!({ "username": me.username }),

@@ -10,7 +10,7 @@ use server::{
     auth::refresh::{self, storage_key},
     db::{
         self, Pool,
-        audit::{Event, EventKind, Origin},
+        audit::{AuditKind, Event, Origin},
         group_commit::RefreshBatcher,
         refresh::{Rotation, find_token},
         spend::{OneByOne, RotationRequest, SpendLive},
@@ -91,7 +91,7 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
     // nothing of it is spent.
     let origin = Origin::system();
     let event = Event::session(
-        EventKind::SessionRevoked,
+        AuditKind::SessionRevoked,
         &origin,
         &user_id,
         &issued.family_id,

@@ -16,7 +16,7 @@ use crate::{
         Setlist, client,
         validation::{FieldErrors, field_label},
     },
-    components::{LoadFailure, RequireAuth},
+    components::LoadFailure,
     session::use_session,
 };
 use drummer::DrummerView;
@@ -24,15 +24,6 @@ use editor::Editor;
 
 #[component]
 pub fn SetlistPage() -> impl IntoView {
-    view! {
-        <RequireAuth>
-            <SetlistLoader/>
-        </RequireAuth>
-    }
-}
-
-#[component]
-fn SetlistLoader() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id")).unwrap_or_default();
