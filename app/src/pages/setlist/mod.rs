@@ -26,16 +26,20 @@ use editor::Editor;
 pub fn SetlistPage() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
-    let id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    // A memo: the page reads its setlist again only when the id changes, not
+    // whenever the router hands out new params (it does on every navigation
+    // under the signed-in parent route, the way out of this page included).
+    let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
     let setlist = LocalResource::new(move || {
-        let id = id();
+        let id = id.get();
         async move {
-            if id == "new" {
-                Ok(None)
-            } else {
-                client::get::<Setlist>(session, &format!("/api/setlists/{id}"))
+            match id.as_str() {
+                "new" => Ok(None),
+                // On the way out: the route names no setlist any more.
+                "" => std::future::pending().await,
+                id => client::get::<Setlist>(session, &format!("/api/setlists/{id}"))
                     .await
-                    .map(Some)
+                    .map(Some),
             }
         }
     });
