@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::{
-    api::client::ApiFailure,
+    api::{client::ApiFailure, validation::percent_encode},
     session::{Status, use_session},
 };
 
@@ -133,23 +133,6 @@ pub fn show_length(total_secs: i64) -> String {
     }
 }
 
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Only same-site paths may be returned to after login (stops open redirects).
-pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
-        .unwrap_or_else(|| "/setlists".to_string())
-}
-
 /// "2026-12-04" as "Friday 4 December 2026" (a date that is not one stays as it is).
 pub fn show_date_long(date: &str) -> String {
     const DAYS: [&str; 7] = [
@@ -218,13 +201,5 @@ mod tests {
         assert_eq!(show_length(600), "10 min");
         assert_eq!(songs_count(1), "1 song");
         assert_eq!(songs_count(0), "0 songs");
-    }
-
-    #[test]
-    fn only_local_paths_are_followed_after_login() {
-        assert_eq!(safe_next(Some("/setlists/abc".into())), "/setlists/abc");
-        assert_eq!(safe_next(Some("//evil.example".into())), "/setlists");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/setlists");
-        assert_eq!(safe_next(None), "/setlists");
     }
 }

@@ -52,6 +52,10 @@ impl ApiError {
         ApiError::Internal(error.into())
     }
 
+    pub fn code(&self) -> ErrorCode {
+        self.parts().1
+    }
+
     fn parts(&self) -> (StatusCode, ErrorCode, String) {
         use ApiError::*;
         let (status, code, message) = match self {

@@ -202,8 +202,33 @@ pub fn is_calendar_date(text: &str) -> bool {
     (1..=days_in_month).contains(&day)
 }
 
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only same-site paths may be returned to after login (stops open redirects).
+pub fn safe_next(next: Option<String>) -> String {
+    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
+        .unwrap_or_else(|| "/setlists".to_string())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/setlists/abc".into())), "/setlists/abc");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/setlists");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/setlists");
+        assert_eq!(safe_next(None), "/setlists");
+    }
+
     use super::*;
     use crate::api::SongInput;
 

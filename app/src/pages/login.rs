@@ -1,9 +1,18 @@
-use leptos::prelude::*;
+//! The login page. It works before the app's wasm has arrived: the form
+//! posts to `POST /login` like any HTML form (server/src/http/login_form.rs),
+//! and what the server says about a failed attempt comes back in the query
+//! (`?error=`). Once the app is running it sends the same credentials to the
+//! JSON API instead, without leaving the page.
+//!
+//! The inputs are not bound to signals: hydration leaves an input's value
+//! alone, so what someone typed while the wasm was still on its way stays.
+
+use leptos::{html, prelude::*};
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
-    api::ErrorCode,
-    components::{ErrorNotice, safe_next},
+    api::{ErrorCode, validation::safe_next},
+    components::ErrorNotice,
     session::{Status, use_session},
 };
 
@@ -13,9 +22,15 @@ pub fn Login() -> impl IntoView {
     let navigate = use_navigate();
     let query = use_query_map();
     let next = move || safe_next(query.with(|q| q.get("next")));
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let username = NodeRef::<html::Input>::new();
+    let password = NodeRef::<html::Input>::new();
+    // What the form route said about the last attempt, if it came back here.
+    let error = RwSignal::new(query.with_untracked(|q| {
+        let code = q.get("error")?;
+        let code = serde_json::from_value(serde_json::Value::String(code)).ok()?;
+        let retry_after = q.get("retry_after").and_then(|secs| secs.parse().ok());
+        Some(explain(code, retry_after, None))
+    }));
     let busy = RwSignal::new(false);
 
     // Already signed in (the silent restore worked): go where they wanted.
@@ -26,29 +41,32 @@ pub fn Login() -> impl IntoView {
         }
     });
 
+    let value_of = |input: NodeRef<html::Input>| input.get_untracked().map(|input| input.value());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if username.with_untracked(String::is_empty) || password.with_untracked(String::is_empty) {
+        let (name, secret) = (
+            value_of(username).unwrap_or_default(),
+            value_of(password).unwrap_or_default(),
+        );
+        if name.is_empty() || secret.is_empty() {
             error.set(Some("Enter your username and password.".into()));
             return;
         }
         busy.set(true);
         error.set(None);
         leptos::task::spawn_local(async move {
-            let result = session
-                .login(username.get_untracked(), password.get_untracked())
-                .await;
+            let result = session.login(name, secret).await;
             busy.set(false);
             if let Err(failure) = result {
-                password.set(String::new());
-                error.set(Some(match (failure.code, failure.retry_after_secs) {
-                    (ErrorCode::RateLimited, Some(secs)) => format!(
-                        "Too many failed attempts. Try again in {} minute(s).",
-                        secs.div_ceil(60)
-                    ),
-                    (ErrorCode::InvalidCredentials, _) => "Wrong username or password.".to_string(),
-                    _ => failure.describe(),
-                }));
+                if let Some(input) = password.get_untracked() {
+                    input.set_value("");
+                }
+                let described = failure.describe();
+                error.set(Some(explain(
+                    failure.code,
+                    failure.retry_after_secs,
+                    Some(described),
+                )));
             }
         });
     };
@@ -59,9 +77,11 @@ pub fn Login() -> impl IntoView {
             <p class="muted">"Your backstage pass for the band's setlists."</p>
             {move || session.notice().map(|notice| view! { <p class="notice" role="alert">{notice}</p> })}
             // novalidate: the app's own checks run and are announced (role=alert).
-            <form method="post" novalidate on:submit=submit>
+            // Without the app, the browser posts the form to the server.
+            <form method="post" action="/login" novalidate on:submit=submit>
+                <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>
-                <input id="username" name="username" autocomplete="username" required bind:value=username/>
+                <input id="username" name="username" autocomplete="username" required node_ref=username/>
                 <label for="password">"Password"</label>
                 <input
                     id="password"
@@ -69,7 +89,7 @@ pub fn Login() -> impl IntoView {
                     type="password"
                     autocomplete="current-password"
                     required
-                    bind:value=password
+                    node_ref=password
                 />
                 <ErrorNotice message=error/>
                 <p>
@@ -79,5 +99,24 @@ pub fn Login() -> impl IntoView {
                 </p>
             </form>
         </section>
+    }
+}
+
+/// A failed login in words; `message` is the API's own, when the app asked.
+fn explain(code: ErrorCode, retry_after_secs: Option<u64>, message: Option<String>) -> String {
+    match (code, retry_after_secs, message) {
+        (ErrorCode::RateLimited, Some(secs), _) => format!(
+            "Too many failed attempts. Try again in {} minute(s).",
+            secs.div_ceil(60)
+        ),
+        (ErrorCode::InvalidCredentials, _, _) => "Wrong username or password.".to_string(),
+        (_, _, Some(message)) => message,
+        (ErrorCode::Forbidden, _, None) => {
+            "This account is disabled; ask a manager to enable it.".to_string()
+        }
+        (ErrorCode::ValidationFailed, _, None) => {
+            "That username or password is too long.".to_string()
+        }
+        _ => "Logging in failed; try again.".to_string(),
     }
 }

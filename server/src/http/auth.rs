@@ -64,7 +64,18 @@ async fn login(
     cookies: Cookies,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let answer = log_in(&state, &origin, &cookies, request).await;
+    log_in(&state, &origin, &cookies, request).await.map(Json)
+}
+
+/// Checks the credentials, starts a session and sets its cookies; counted in
+/// the metrics by outcome. The JSON route and the form route both come here.
+pub(super) async fn log_in(
+    state: &AppState,
+    origin: &Origin,
+    cookies: &Cookies,
+    request: LoginRequest,
+) -> ApiResult<TokenResponse> {
+    let answer = start_session(state, origin, cookies, request).await;
     state.metrics.login(match &answer {
         Ok(_) => LoginOutcome::Ok,
         Err(ApiError::AccountDisabled) => LoginOutcome::Disabled,
@@ -73,10 +84,10 @@ async fn login(
         Err(ApiError::Internal(_)) => LoginOutcome::Error,
         Err(_) => LoginOutcome::Invalid,
     });
-    answer.map(Json)
+    answer
 }
 
-async fn log_in(
+async fn start_session(
     state: &AppState,
     origin: &Origin,
     cookies: &Cookies,

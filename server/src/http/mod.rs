@@ -7,6 +7,7 @@ mod auth;
 mod events;
 mod extract;
 pub mod headers;
+mod login_form;
 pub mod observe;
 mod openapi;
 mod ops;
@@ -50,6 +51,7 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
         // `nest` leaves the bare prefix with a trailing slash to the pages.
         .route("/api/", any(|| async { ApiError::NotFound }))
         .merge(ops::router(metrics_on_own_address))
+        .merge(login_form::router())
 }
 
 pub use ops::metrics_router;

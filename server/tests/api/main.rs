@@ -14,6 +14,7 @@ mod hardening;
 mod keys;
 mod live;
 mod login;
+mod login_form;
 mod multi_instance;
 mod ops;
 mod refresh;

@@ -1,0 +1,102 @@
+//! `POST /login`: the login form, for a browser whose wasm has not arrived
+//! yet (a slow network) or never will (scripts off). The form posts here
+//! like any HTML form; the answer sets the same cookies as
+//! `POST /api/auth/login` and redirects (303) to the page the member wanted.
+//! No access token is ever put in the page: the app, once loaded, gets one
+//! by the usual silent refresh. A failure redirects back to the login page,
+//! which says why.
+//!
+//! Login CSRF (a foreign page logging the victim into the attacker's
+//! account) is refused: the post must come from one of our own pages.
+
+use app::api::{
+    ErrorCode, LoginRequest,
+    validation::{percent_encode, safe_next},
+};
+use axum::{
+    Form, Router,
+    extract::State,
+    http::{HeaderMap, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+use serde::Deserialize;
+use tower_cookies::Cookies;
+
+use super::{auth::log_in, extract::ClientOrigin};
+use crate::{error::ApiError, state::AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/login", post(submit))
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    /// Where to go afterwards (the login page's `?next=`), a local path only.
+    #[serde(default)]
+    next: String,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ClientOrigin(origin): ClientOrigin,
+    cookies: Cookies,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    // Login CSRF: a foreign page posting the form is refused.
+    if !from_our_page(&state, &headers) {
+        return ApiError::Forbidden.into_response();
+    }
+    // Never an open redirect: anything but a local path goes to the setlists.
+    let next = safe_next(Some(form.next));
+    let request = LoginRequest {
+        username: form.username,
+        password: form.password,
+    };
+    match log_in(&state, &origin, &cookies, request).await {
+        Ok(_) => Redirect::to(&next).into_response(),
+        Err(error) => Redirect::to(&back_to_login(&error, &next)).into_response(),
+    }
+}
+
+/// Whether the browser says the form was posted by a page of ours. A form
+/// post from our page carries `Origin: null` (our pages' Referrer-Policy is
+/// `no-referrer`), so the browser's `Sec-Fetch-Site` decides; a browser too
+/// old to send that must send our `Origin`. A client that is not a browser
+/// sends neither, and is no CSRF vector.
+fn from_our_page(state: &AppState, headers: &HeaderMap) -> bool {
+    match headers.get("sec-fetch-site") {
+        Some(site) => site.as_bytes() == b"same-origin",
+        None => headers
+            .get(header::ORIGIN)
+            .is_none_or(|origin| origin.as_bytes() == state.config.public_origin.as_bytes()),
+    }
+}
+
+/// The login page again, told why (`?error=` is an API error code) and
+/// where to go afterwards. Neither the username nor the password goes in the
+/// URL: URLs end up in logs and histories.
+fn back_to_login(error: &ApiError, next: &str) -> String {
+    let mut url = format!("/login?error={}", code_name(error.code()));
+    if let ApiError::RateLimited { retry_after_secs } = error {
+        url.push_str(&format!("&retry_after={retry_after_secs}"));
+    }
+    if next != "/setlists" {
+        url.push_str("&next=");
+        url.push_str(&percent_encode(next));
+    }
+    url
+}
+
+/// The code as the API spells it (its serde name).
+fn code_name(code: ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_else(|| "internal".to_string())
+}

@@ -1,0 +1,106 @@
+//! `POST /login`: the login form before (or without) the app's wasm. It sets
+//! the same cookies as the JSON login, never puts a token in the page, and
+//! answers with redirects; a foreign page cannot post it (login CSRF).
+
+use crate::common::*;
+use reqwest::{Method, Response, StatusCode, header};
+use server::startup::DEMO_PASSWORD;
+
+async fn post_form(app: &TestApp, origin: &str, body: &str) -> Response {
+    app.request(Method::POST, "/login")
+        .header(header::ORIGIN, origin)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn location(response: &Response) -> String {
+    response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_form_signs_in_with_a_cookie_and_goes_where_the_member_wanted() {
+    let app = spawn_app().await;
+    let body = format!("username=drummer&password={DEMO_PASSWORD}&next=%2Fsetlists%2Fabc");
+
+    let response = post_form(&app, &app.address, &body).await;
+
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/setlists/abc");
+    let cookie = new_refresh_cookie(&response).expect("a refresh cookie");
+    let set_cookies: Vec<_> = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|value| value.to_str().unwrap().to_string())
+        .collect();
+    assert!(set_cookies.iter().any(|c| c.contains("HttpOnly")));
+    // No token in the answer: the app gets one by a silent refresh.
+    assert!(response.text().await.unwrap().is_empty());
+    let refreshed = app.refresh_response(&cookie).await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_failed_attempt_goes_back_to_the_login_page_saying_why_and_nothing_else() {
+    let app = spawn_app().await;
+
+    let wrong = post_form(
+        &app,
+        &app.address,
+        "username=drummer&password=wrong-password",
+    )
+    .await;
+
+    assert_eq!(wrong.status(), StatusCode::SEE_OTHER);
+    assert!(new_refresh_cookie(&wrong).is_none());
+    let back = location(&wrong);
+    assert_eq!(back, "/login?error=invalid_credentials");
+    let page = app.page(&back).await;
+    assert!(page.contains("Wrong username or password."), "{page}");
+
+    // Where the member wanted to go survives the retry; a foreign one never counts.
+    let wanted = post_form(&app, &app.address, "username=x&password=y&next=%2Faudit").await;
+    assert_eq!(
+        location(&wanted),
+        "/login?error=invalid_credentials&next=/audit"
+    );
+    let body = format!("username=drummer&password={DEMO_PASSWORD}&next=%2F%2Fevil.example");
+    let foreign = post_form(&app, &app.address, &body).await;
+    assert_eq!(location(&foreign), "/setlists");
+}
+
+#[tokio::test]
+async fn a_foreign_page_cannot_log_a_browser_in() {
+    let app = spawn_app().await;
+    let body = format!("username=drummer&password={DEMO_PASSWORD}");
+
+    let response = post_form(&app, "https://evil.example", &body).await;
+
+    assert!(new_refresh_cookie(&response).is_none());
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // A browser posting from our page sends `Origin: null` (no-referrer) and
+    // says `same-origin`; anything else it says is refused.
+    for (site, status) in [
+        ("same-origin", StatusCode::SEE_OTHER),
+        ("same-site", StatusCode::FORBIDDEN),
+        ("cross-site", StatusCode::FORBIDDEN),
+    ] {
+        let response = app
+            .request(Method::POST, "/login")
+            .header(header::ORIGIN, "null")
+            .header("sec-fetch-site", site)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{site}");
+    }
+}
