@@ -262,6 +262,26 @@ def main():
                     f.write(f"{setlist['id']} {setlist['version']}\n")
             return path
 
+        def patch_songs():
+            """A wrk script that sets the tempo and notes of the 15 songs of
+            one seeded setlist in turn, without a version: each patch applies."""
+            _, _, payload = Client(port).call("GET", f"/api/setlists/{ids[1]}", headers={"Authorization": f"Bearer {token}"})
+            paths = ",".join(f'"/api/setlists/{ids[1]}/songs/{song["id"]}"' for song in json.loads(payload)["songs"])
+            script = os.path.join(data, "patch.lua")
+            with open(script, "w") as f:
+                f.write(
+                    f"local paths = {{{paths}}}\n"
+                    # wrk.format's headers replace the -H ones.
+                    f"local headers = {{['Content-Type'] = 'application/json', Authorization = 'Bearer {token}'}}\n"
+                    "local n = 0\n"
+                    "function request()\n"
+                    "  n = n + 1\n"
+                    "  local body = string.format('{\"bpm\":%d,\"notes\":\"count in %d\"}', 60 + n % 100, n)\n"
+                    "  return wrk.format('PATCH', paths[n % #paths + 1], headers, body)\n"
+                    "end\n"
+                )
+            return script
+
         # (name, preparation run before the CPU clock starts, the case)
         cases = [
             ("healthz", None, lambda _: run_wrk(port, "/healthz", seconds)),
@@ -277,9 +297,11 @@ def main():
             ),
             ("list", None, lambda _: run_wrk(port, "/api/setlists", seconds, [auth])),
             ("get", None, lambda _: run_wrk(port, f"/api/setlists/{ids[0]}", seconds, [auth])),
+            ("me", None, lambda _: run_wrk(port, "/api/me", seconds, [auth])),
             ("login", None, lambda _: run_wrk(port, "/api/auth/login", seconds, lua=login_lua, connections=4)),
             ("refresh", refresh_tokens, lambda tokens: wrk_stateful("refresh", tokens)()),
             ("put", put_setlists, lambda setlists: wrk_stateful("put", setlists, [auth])()),
+            ("patch", patch_songs, lambda script: run_wrk(port, "/", seconds, lua=script)),
         ]
         results = {}
         only = set(sys.argv[2:])

@@ -32,7 +32,7 @@ use std::{
 use axum::body::Bytes;
 use prometheus::IntCounter;
 
-use crate::db::{self, DbResult, Pool};
+use crate::db::{self, DbResult, Pool, setlists::SetlistJson};
 
 pub struct ReadCache {
     generation: AtomicU64,
@@ -50,14 +50,7 @@ struct Answers {
     /// The generation these answers were read under.
     generation: u64,
     list: Option<Bytes>,
-    setlists: HashMap<String, CachedSetlist>,
-}
-
-/// One setlist's JSON and its version (for the `ETag`).
-#[derive(Clone)]
-pub struct CachedSetlist {
-    pub body: Bytes,
-    pub version: i64,
+    setlists: HashMap<String, SetlistJson>,
 }
 
 impl ReadCache {
@@ -84,13 +77,13 @@ impl ReadCache {
             return Ok(body);
         }
         self.misses.inc();
-        let body = to_json(&db::setlists::list(pool).await?);
+        let body = db::to_json(&db::setlists::list(pool).await?);
         self.store(generation, |answers| answers.list = Some(body.clone()));
         Ok(body)
     }
 
     /// `GET /api/setlists/{id}` as JSON; `None` when there is no such setlist.
-    pub async fn setlist(&self, pool: &Pool, id: &str) -> DbResult<Option<CachedSetlist>> {
+    pub async fn setlist(&self, pool: &Pool, id: &str) -> DbResult<Option<SetlistJson>> {
         let generation = self.generation.load(Ordering::Acquire);
         if let Some(hit) = self.lookup(generation, |answers| answers.setlists.get(id).cloned()) {
             self.hits.inc();
@@ -100,10 +93,7 @@ impl ReadCache {
         let Some(setlist) = db::setlists::get(pool, id).await? else {
             return Ok(None);
         };
-        let cached = CachedSetlist {
-            body: to_json(&setlist),
-            version: setlist.version,
-        };
+        let cached = SetlistJson::of(&setlist);
         self.store(generation, |answers| {
             answers.setlists.insert(id.to_string(), cached.clone());
         });
@@ -131,12 +121,6 @@ impl ReadCache {
         }
         write(&mut answers);
     }
-}
-
-fn to_json(value: &impl serde::Serialize) -> Bytes {
-    serde_json::to_vec(value)
-        .expect("API types serialise to JSON")
-        .into()
 }
 
 impl ReadCache {

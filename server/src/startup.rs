@@ -15,7 +15,7 @@ use crate::{
     accounts::{CreateUserError, create_user},
     auth::{keys, password, sealing::Kek, throttle::LoginThrottle, tokens},
     config::{Config, Environment},
-    db::{self, spender::Spender},
+    db::{self, patch_batch::SongPatcher, spender::Spender},
     http, lifecycle, listener,
     metrics::Metrics,
     read_cache::ReadCache,
@@ -141,6 +141,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
             LoginThrottle::Shared(pool.clone())
         },
         refresh_spender: Spender::for_backend(&pool, sqlite),
+        song_patcher: SongPatcher::for_backend(&pool, sqlite),
         db: pool,
         keys,
         revocations: Default::default(),

@@ -13,7 +13,7 @@ use crate::{
     },
     clock::now_ms,
     config::Config,
-    db::{Pool, changes::Change, spender::Spender},
+    db::{Pool, changes::Change, patch_batch::SongPatcher, spender::Spender},
     lifecycle::Drain,
     live::Live,
     metrics::{Metrics, Revoked},
@@ -28,6 +28,8 @@ pub struct Inner {
     pub db: Pool,
     /// Stores the refresh of a live token (`db::spend`): in groups on SQLite.
     pub refresh_spender: Spender,
+    /// Stores the drummer's song patches: in groups on SQLite.
+    pub song_patcher: SongPatcher,
     pub keys: KeyStore,
     pub verification: Verification,
     /// Derives refresh-token successors (`auth::refresh::successor_of`).

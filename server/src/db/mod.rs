@@ -9,7 +9,9 @@ pub mod audit;
 pub mod changes;
 pub mod group_commit;
 pub mod keys;
+pub mod patch_batch;
 pub mod refresh;
+pub mod refresh_batch;
 pub mod revoke;
 pub mod setlists;
 pub mod spend;
@@ -19,6 +21,7 @@ pub mod users;
 
 use std::{path::Path, time::Duration};
 
+use bytes::Bytes;
 use sqlx::{
     AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
@@ -198,6 +201,13 @@ pub async fn backup(pool: &Pool, target: &Path) -> Result<(), BackupError> {
         return Err(BackupError::Database(e));
     }
     Ok(())
+}
+
+/// An answer serialised once, to be sent many times.
+pub fn to_json(value: &impl serde::Serialize) -> Bytes {
+    serde_json::to_vec(value)
+        .expect("API types serialise to JSON")
+        .into()
 }
 
 /// `GET /readyz`: one round trip.

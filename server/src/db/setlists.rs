@@ -4,8 +4,9 @@
 //! SQLite, takes the write lock first, so concurrent writers queue instead of
 //! deadlocking.
 
-use app::api::{Setlist, SetlistInput, SetlistSummary, Song, SongInput, SongPatch};
-use sqlx::{Any, FromRow, Transaction};
+use app::api::{Setlist, SetlistInput, SetlistSummary, Song, SongInput};
+use bytes::Bytes;
+use sqlx::{Any, AnyConnection, FromRow, Transaction};
 
 use super::{
     DbError, DbResult, Pool,
@@ -36,6 +37,22 @@ struct SongRow {
     bpm: Option<i64>,
     song_key: String,
     notes: String,
+}
+
+/// A setlist as the API answers it: its JSON, and its version for the `ETag`.
+#[derive(Clone)]
+pub struct SetlistJson {
+    pub body: Bytes,
+    pub version: i64,
+}
+
+impl SetlistJson {
+    pub fn of(setlist: &Setlist) -> SetlistJson {
+        SetlistJson {
+            body: super::to_json(setlist),
+            version: setlist.version,
+        }
+    }
 }
 
 /// Why a write did not happen.
@@ -160,17 +177,34 @@ pub async fn replace(
     Ok((setlist, change))
 }
 
-/// The drummer's edit of one song's tempo and notes; bumps the version.
-/// With `expected`, only if the stored version is that one.
+/// The drummer's edit of one song's tempo and notes.
+pub struct SongPatchRequest {
+    pub setlist_id: String,
+    pub song_id: String,
+    /// Only if the stored version is this one.
+    pub expected: Option<i64>,
+    /// `Some(None)` clears the tempo; `None` leaves it.
+    pub bpm: Option<Option<i64>>,
+    pub notes: Option<String>,
+    pub now: i64,
+    /// The display name of who made it, for the live event.
+    pub by: String,
+}
+
+/// Applies a song patch and bumps the version, in a transaction of its own.
+/// PostgreSQL's way; SQLite batches them (`db::patch_batch`).
 pub async fn patch_song(
     pool: &Pool,
-    id: &str,
-    song_id: &str,
-    expected: Option<i64>,
-    patch: &SongPatch,
-    now: i64,
-    by: &str,
+    request: &SongPatchRequest,
 ) -> Result<(Setlist, Change), WriteError> {
+    let SongPatchRequest {
+        setlist_id: id,
+        song_id,
+        expected,
+        now,
+        by,
+        ..
+    } = request;
     let mut tx = pool.begin().await?;
     let bumped = sqlx::query(
         "UPDATE setlists SET version = version + 1, updated_at = $1 \
@@ -185,7 +219,7 @@ pub async fn patch_song(
     if bumped == 0 {
         return Err(why_not_written(&mut tx, id).await);
     }
-    let (set_bpm, bpm) = match patch.bpm {
+    let (set_bpm, bpm) = match request.bpm {
         Some(bpm) => (1i64, bpm),
         None => (0, None),
     };
@@ -195,7 +229,7 @@ pub async fn patch_song(
     )
     .bind(set_bpm)
     .bind(bpm)
-    .bind(patch.notes.as_deref())
+    .bind(request.notes.as_deref())
     .bind(song_id)
     .bind(id)
     .execute(&mut *tx)
@@ -322,13 +356,13 @@ async fn insert_songs(
     Ok(())
 }
 
-async fn read(tx: &mut Transaction<'_, Any>, id: &str) -> DbResult<Option<Setlist>> {
+pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Setlist>> {
     let row: Option<SetlistRow> = sqlx::query_as(
         "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
          created_at, updated_at FROM setlists WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let songs: Vec<SongRow> = sqlx::query_as(
@@ -336,7 +370,7 @@ async fn read(tx: &mut Transaction<'_, Any>, id: &str) -> DbResult<Option<Setlis
          WHERE setlist_id = $1 ORDER BY position",
     )
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(Some(Setlist {
         id: row.id,

@@ -6,7 +6,7 @@
 //!
 //! - `OneByOne`: one transaction per refresh, with the portable queries of
 //!   `db::refresh`. PostgreSQL uses it; read this one first.
-//! - `group_commit::RefreshBatcher`: SQLite's. It exists because on SQLite a
+//! - `refresh_batch::RefreshBatcher`: SQLite's (a `db::group_commit`). It exists because on SQLite a
 //!   refresh's fixed costs (a hand-over to the connection's thread per query,
 //!   a commit per transaction) outweighed its statements; refreshes that
 //!   arrive together share one transaction. `scripts/bench.sh refresh` shows

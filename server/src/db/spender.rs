@@ -2,8 +2,9 @@
 
 use super::{
     DbResult, Pool,
-    group_commit::RefreshBatcher,
+    group_commit::GroupCommit,
     refresh::Rotation,
+    refresh_batch::RefreshBatcher,
     spend::{OneByOne, RotationRequest, SpendLive},
 };
 
@@ -18,7 +19,7 @@ impl Spender {
     /// connections to spare, so it goes one by one.
     pub fn for_backend(pool: &Pool, sqlite: bool) -> Spender {
         if sqlite {
-            Spender::Batched(RefreshBatcher::start(pool.clone()))
+            Spender::Batched(GroupCommit::start(pool.clone()))
         } else {
             Spender::OneByOne(OneByOne::new(pool.clone()))
         }

@@ -18,7 +18,7 @@ use super::extract::{ApiJson, parse_id};
 use crate::{
     auth::extract::{AuthUser, Manager},
     clock::now,
-    db,
+    db::{self, setlists::SongPatchRequest},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -117,18 +117,18 @@ async fn patch_song(
     let (id, song_id) = (parse_id(&id)?, parse_id(&song_id)?);
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
-    let (setlist, change) = db::setlists::patch_song(
-        &state.db,
-        &id,
-        &song_id,
+    let request = SongPatchRequest {
+        setlist_id: id,
+        song_id,
         expected,
-        &patch,
-        now(),
-        &caller.name,
-    )
-    .await?;
+        bpm: patch.bpm,
+        notes: patch.notes,
+        now: now(),
+        by: caller.name.clone(),
+    };
+    let (setlist, change) = state.song_patcher.patch(request).await?;
     state.setlist_changed(&change);
-    Ok(with_etag(setlist))
+    Ok(with_version(json_body(setlist.body), setlist.version))
 }
 
 #[utoipa::path(delete, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])),

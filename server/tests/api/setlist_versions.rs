@@ -1,11 +1,12 @@
-//! Optimistic concurrency: a stale version changes nothing, and of two
-//! writes on one version exactly one wins, stored whole.
+//! Optimistic concurrency: a stale version changes nothing, of two writes on
+//! one version exactly one wins, stored whole, and song patches that arrive
+//! together (one transaction on SQLite: `db::patch_batch`) each apply in turn.
 
 use crate::common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::setlists::{create, put, setlist, song};
+use super::setlists::{create, ids, put, setlist, song};
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_changes_nothing() {
@@ -114,4 +115,83 @@ async fn two_concurrent_puts_on_one_version_give_one_winner_stored_whole() {
         .map(|s| &s["title"])
         .collect();
     assert_eq!(titles, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn song_patches_that_arrive_together_each_apply_in_turn() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let mut soundcheck = setlist("Soundcheck");
+    soundcheck["songs"] = (0..10).map(|n| song(&format!("Song {n}"), 200)).collect();
+    let created = create(&app, &manager, &soundcheck).await;
+    let id = created["id"].as_str().unwrap();
+    let song_ids = ids(&created);
+    let patch = |song_id: &str, body: Value| {
+        app.authed(
+            Method::PATCH,
+            &format!("/api/setlists/{id}/songs/{song_id}"),
+            &drummer.access_token,
+        )
+        .json(&body)
+        .send()
+    };
+
+    // Ten unversioned patches at once, and one to a song that is not there.
+    let missing = uuid::Uuid::new_v4().to_string();
+    let mut patches: Vec<_> = song_ids
+        .iter()
+        .enumerate()
+        .map(|(n, song_id)| {
+            patch(
+                song_id,
+                json!({ "bpm": 100 + n, "notes": format!("take {n}") }),
+            )
+        })
+        .collect();
+    patches.push(patch(&missing, json!({ "bpm": 90 })));
+    let answers = futures::future::join_all(patches).await;
+    let mut versions = Vec::new();
+    for (n, answer) in answers.into_iter().enumerate() {
+        let answer = answer.unwrap();
+        if n == song_ids.len() {
+            expect_error(answer, StatusCode::NOT_FOUND, "not_found").await;
+            continue;
+        }
+        assert_eq!(answer.status(), StatusCode::OK, "patch {n}");
+        let etag = answer.headers()[header::ETAG].to_str().unwrap().to_string();
+        let patched = body(answer).await;
+        // Each answer is a snapshot that includes its own patch.
+        assert_eq!(patched["songs"][n]["bpm"], 100 + n);
+        assert_eq!(patched["songs"][n]["notes"], format!("take {n}"));
+        assert_eq!(etag, format!("\"{}\"", patched["version"]));
+        versions.push(patched["version"].as_i64().unwrap());
+    }
+    assert!(
+        versions.iter().all(|v| (2..=11).contains(v)),
+        "{versions:?}"
+    );
+    let stored = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
+    assert_eq!(stored["version"], 11, "one version per patch that applied");
+    for (n, song) in stored["songs"].as_array().unwrap().iter().enumerate() {
+        assert_eq!(song["bpm"], 100 + n);
+        assert_eq!(song["title"], format!("Song {n}"), "nothing else changed");
+    }
+
+    // Five patches that all edited version 11: the first applies, and the
+    // others find the version it made.
+    let racing = (0..5).map(|n| patch(&song_ids[n], json!({ "bpm": 60, "version": 11 })));
+    let mut statuses = Vec::new();
+    for answer in futures::future::join_all(racing).await {
+        let answer = answer.unwrap();
+        statuses.push(answer.status().as_u16());
+        if answer.status() == StatusCode::CONFLICT {
+            let body = expect_error(answer, StatusCode::CONFLICT, "version_conflict").await;
+            assert_eq!(body["current_version"], 12);
+        }
+    }
+    statuses.sort();
+    assert_eq!(statuses, [200, 409, 409, 409, 409]);
 }

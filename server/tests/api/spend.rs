@@ -11,8 +11,8 @@ use server::{
     db::{
         self, Pool,
         audit::{AuditKind, Event, Origin},
-        group_commit::RefreshBatcher,
         refresh::{Rotation, find_token},
+        refresh_batch::RefreshBatcher,
         spend::{OneByOne, RotationRequest, SpendLive},
         spender::Spender,
     },
