@@ -54,7 +54,15 @@ pub fn TopBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <a class="brand" href="/">"🥁 Backstage"</a>
+            // An inline mark, not an emoji: without an emoji font that is an empty box.
+            <a class="brand" href="/">
+                <svg class="mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+                    <ellipse cx="12" cy="9" rx="9" ry="3.5" fill="none" stroke="currentColor" stroke-width="2"/>
+                    <path d="M3 9v6.5c0 1.9 4 3.5 9 3.5s9-1.6 9-3.5V9" fill="none" stroke="currentColor" stroke-width="2"/>
+                    <path d="M6 2l5 5.5M18 2l-5 5.5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>
+                </svg>
+                "Backstage"
+            </a>
             <nav aria-label="Main">
                 <Show
                     when=move || session.status() == Status::SignedIn
@@ -111,9 +119,12 @@ pub fn minutes_seconds(total_secs: i64) -> String {
     format!("{}:{:02}", total_secs / 60, total_secs % 60)
 }
 
-/// `4:10` or `250` → `250`; anything else is `None`.
+/// `4:10` or `250` → `250`; nothing → `0` (untimed); anything else is `None`.
 pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
     let text = text.trim();
+    if text.is_empty() {
+        return Some(0);
+    }
     match text.split_once(':') {
         Some((minutes, seconds)) if seconds.len() == 2 => {
             let seconds: i64 = seconds.parse().ok().filter(|s| *s < 60)?;
@@ -122,6 +133,36 @@ pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
         Some(_) => None,
         None => text.parse().ok(),
     }
+}
+
+/// A length as a form shows it: `4:10`, or nothing for an untimed song (0).
+pub fn length_field(secs: i64) -> String {
+    if secs == 0 {
+        String::new()
+    } else {
+        minutes_seconds(secs)
+    }
+}
+
+/// "3 songs · total 12:25 (12 min) + 2 untimed": the timed songs add up, and
+/// the untimed ones (length 0) are counted, not guessed.
+pub fn running_time(lengths: impl IntoIterator<Item = i64>) -> String {
+    let (mut songs, mut total, mut untimed) = (0, 0, 0);
+    for secs in lengths {
+        songs += 1;
+        total += secs;
+        untimed += usize::from(secs == 0);
+    }
+    let mut text = format!(
+        "{} · total {} ({})",
+        songs_count(songs),
+        minutes_seconds(total),
+        show_length(total)
+    );
+    if untimed > 0 {
+        text.push_str(&format!(" + {untimed} untimed"));
+    }
+    text
 }
 
 /// `4230` → `1 h 10 min`, `600` → `10 min`.
@@ -197,6 +238,14 @@ mod tests {
         assert_eq!(parse_minutes_seconds("250"), Some(250));
         assert_eq!(parse_minutes_seconds("4:7"), None);
         assert_eq!(parse_minutes_seconds("4:75"), None);
+        assert_eq!(parse_minutes_seconds("4.15"), None);
+        assert_eq!(parse_minutes_seconds(" "), Some(0), "empty is untimed");
+        assert_eq!(length_field(0), "");
+        assert_eq!(
+            running_time([250, 0, 200, 0]),
+            "4 songs · total 7:30 (8 min) + 2 untimed"
+        );
+        assert_eq!(running_time([250]), "1 song · total 4:10 (4 min)");
         assert_eq!(show_length(4230), "1 h 11 min");
         assert_eq!(show_length(600), "10 min");
         assert_eq!(songs_count(1), "1 song");

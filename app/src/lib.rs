@@ -55,7 +55,8 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(|_| offline::register_worker());
     view! {
-        <Title text="Backstage"/>
+        // Each page names itself in the tab: "Setlists · Backstage".
+        <Title formatter=|page: String| if page.is_empty() { "Backstage".to_string() } else { format!("{page} · Backstage") }/>
         <Router>
             <TopBar/>
             // Live changes are announced here, politely: never stealing focus.
@@ -64,25 +65,26 @@ pub fn App() -> impl IntoView {
             </p>
             <main>
                 <Routes fallback=|| view! {
+                    <Title text="Page not found"/>
                     <section class="card">
                         <h1>"Page not found"</h1>
                         <p><a href="/">"Back to the stage"</a></p>
                     </section>
                 }>
-                    <Route path=StaticSegment("") view=pages::Home/>
-                    <Route path=StaticSegment("login") view=pages::Login/>
+                    <Route path=StaticSegment("") view=|| view! { <Title text=""/> <pages::Home/> }/>
+                    <Route path=StaticSegment("login") view=|| view! { <Title text="Log in"/> <pages::Login/> }/>
                     // The gig's pages open from the offline cache too, signed in or not.
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view=pages::StagePage/>
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view=pages::PrintPage/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view=|| view! { <Title text="Stage"/> <pages::StagePage/> }/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view=|| view! { <Title text="Print"/> <pages::PrintPage/> }/>
                     // Every other page needs a signed-in member: one guard for all.
                     <ParentRoute path=StaticSegment("") view=SignedIn>
-                        <Route path=StaticSegment("setlists") view=pages::Setlists/>
-                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
-                        <Route path=StaticSegment("members") view=pages::Members/>
-                        <Route path=StaticSegment("pass") view=pages::Pass/>
-                        <Route path=StaticSegment("password") view=pages::ChangePassword/>
-                        <Route path=StaticSegment("sessions") view=pages::Sessions/>
-                        <Route path=StaticSegment("audit") view=pages::Audit/>
+                        <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>
+                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=|| view! { <Title text="Setlist"/> <pages::SetlistPage/> }/>
+                        <Route path=StaticSegment("members") view=|| view! { <Title text="Band members"/> <pages::Members/> }/>
+                        <Route path=StaticSegment("pass") view=|| view! { <Title text="Your pass"/> <pages::Pass/> }/>
+                        <Route path=StaticSegment("password") view=|| view! { <Title text="Password"/> <pages::ChangePassword/> }/>
+                        <Route path=StaticSegment("sessions") view=|| view! { <Title text="Sessions"/> <pages::Sessions/> }/>
+                        <Route path=StaticSegment("audit") view=|| view! { <Title text="Audit log"/> <pages::Audit/> }/>
                     </ParentRoute>
                 </Routes>
             </main>

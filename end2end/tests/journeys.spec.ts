@@ -25,7 +25,7 @@ test('two managers editing one name: the second is asked, sees both values and k
   await second.getByLabel('Name', { exact: true }).fill('Second edit, typed with care');
   await first.getByLabel('Name', { exact: true }).fill('First edit');
   await first.getByRole('button', { name: 'Save setlist' }).click();
-  await expect(first.getByText('Saved (version 2).')).toBeVisible();
+  await expect(first.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 
   // The second editor hears of it at once: the same field, so it asks.
   const conflicts = second.getByTestId('conflicts');
@@ -34,9 +34,12 @@ test('two managers editing one name: the second is asked, sees both values and k
   await second.getByRole('button', { name: 'Keep mine for Name' }).click();
   await expect(conflicts).toHaveCount(0);
   await second.getByRole('button', { name: 'Save setlist' }).click();
-  await expect(second.getByText('Saved (version 3).')).toBeVisible();
+  await expect(second.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   // The first editor, with nothing unsaved, follows without a reload.
   await expect(first.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
+  const { token } = await apiToken(request, 'manager');
+  const stored = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(stored.version, 'two saves, one after the other').toBe(3);
 });
 
 test('a save that meets a newer version merges it and saves, without a live stream', async ({ browser, request }) => {
@@ -61,8 +64,9 @@ test('a save that meets a newer version merges it and saves, without a live stre
   expect(patched.status()).toBe(200);
 
   await manager.getByRole('button', { name: 'Save setlist' }).click();
-  await expect(manager.getByText('Saved (version 3).')).toBeVisible();
+  await expect(manager.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(saved.version, 'saved on top of the drummer’s patch').toBe(3);
   expect(saved.venue).toBe('The Forum');
   expect(saved.songs[1].bpm).toBe(148);
   expect(saved.songs[1].notes).toBe('half-time bridge');

@@ -111,3 +111,30 @@ test('a drummer opening a manager page is told so, without a refused request', a
   await expect(page.getByRole('heading', { name: 'Setlists', exact: true })).toBeVisible();
   expect(managerRequests).toEqual([]);
 });
+
+test('a new song is untimed until given a length, and a length the field cannot read is flagged at once', async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.getByRole('link', { name: 'New setlist' }).click();
+  await page.getByLabel('Name').fill('Untimed night');
+  await page.getByLabel('Show date').fill('2026-12-05');
+  for (const [title, length] of [['Timed', '4:10'], ['Not yet', ''], ['Typo', '']]) {
+    await page.getByRole('button', { name: 'Add song' }).click();
+    const song = page.getByTestId('song').last();
+    await song.getByLabel('Title', { exact: true }).fill(title);
+    await expect(song.getByLabel('Length (m:ss)'), 'a placeholder, not a value').toHaveValue('');
+    if (length) await song.getByLabel('Length (m:ss)').fill(length);
+  }
+  await expect(page.getByTestId('total-duration')).toHaveText('3 songs · total 4:10 (4 min) + 2 untimed');
+
+  const typo = page.getByTestId('song').last().getByLabel('Length (m:ss)');
+  await typo.fill('4.15');
+  await expect(typo).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Write it like 3:45')).toBeVisible();
+  await typo.fill('4:15');
+  await expect(typo).not.toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('total-duration')).toHaveText('3 songs · total 8:25 (8 min) + 1 untimed');
+
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('total-duration')).toHaveText('3 songs · total 8:25 (8 min) + 1 untimed');
+});

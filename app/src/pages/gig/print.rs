@@ -72,7 +72,9 @@ fn song_details(key: &str, bpm: Option<i64>, duration_secs: i64) -> String {
     if let Some(bpm) = bpm {
         parts.push(format!("{bpm} BPM"));
     }
-    parts.push(minutes_seconds(duration_secs));
+    if duration_secs > 0 {
+        parts.push(minutes_seconds(duration_secs));
+    }
     parts.join(" · ")
 }
 

@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use super::{Show, use_show, with_show};
-use crate::components::minutes_seconds;
+use crate::components::length_field;
 
 /// Class on `<body>` while on stage: the stylesheet hides the app's chrome.
 #[cfg(feature = "hydrate")]
@@ -130,7 +130,7 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
                                 <span class="beat" data-testid="beat" aria-hidden="true"
                                     style:animation-duration=format!("{:.4}s", 60.0 / bpm as f64)></span>
                             })}
-                            {format!(" · {}", minutes_seconds(current.duration_secs))}
+                            {(current.duration_secs > 0).then(|| format!(" · {}", length_field(current.duration_secs)))}
                         </p>
                     }.into_any(),
                 }}

@@ -11,7 +11,7 @@
 
 use crate::{
     api::{Setlist, Song},
-    components::minutes_seconds,
+    components::length_field,
 };
 
 /// A setlist as an editor holds it: the text of every field.
@@ -43,7 +43,7 @@ impl DraftSong {
             id: Some(song.id.clone()),
             title: song.title.clone(),
             artist: song.artist.clone(),
-            length: minutes_seconds(song.duration_secs),
+            length: length_field(song.duration_secs),
             bpm: song.bpm.map(|b| b.to_string()).unwrap_or_default(),
             key: song.key.clone(),
             notes: song.notes.clone(),

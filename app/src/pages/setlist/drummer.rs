@@ -14,7 +14,7 @@ use crate::{
         Activity, ErrorCode, Setlist, Song, SongPatch,
         client::{self, Method},
     },
-    components::{ErrorNotice, minutes_seconds, show_length, songs_count},
+    components::{ErrorNotice, length_field, running_time},
     live::{LiveMessage, use_live},
     session::{Session, use_session},
 };
@@ -161,7 +161,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         }
     });
 
-    let total = move || shown.with(|s| s.songs.iter().map(|s| s.duration_secs).sum::<i64>());
+    let total = move || shown.with(|s| running_time(s.songs.iter().map(|song| song.duration_secs)));
     view! {
         <section class="card">
             <p><a href="/setlists">"← Back to the list"</a></p>
@@ -174,7 +174,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             }))}
             {move || deleted.get().map(|text| view! { <p class="notice" role="alert">{text}</p> })}
             <p data-testid="total-duration">
-                {move || format!("{} · total {} ({})", songs_count(shown.with(|s| s.songs.len())), minutes_seconds(total()), show_length(total()))}
+                {total}
             </p>
             <ol class="songs">
                 <For each=move || rows.get() key=|row| row.id() let:row>
@@ -238,7 +238,7 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                 <strong>{title}</strong>
                 <span class="muted">
                     {move || song.with(|song| {
-                        let length = minutes_seconds(song.duration_secs);
+                        let length = length_field(song.duration_secs);
                         let details = [song.artist.as_str(), length.as_str(), song.key.as_str()];
                         let details: Vec<&str> = details.into_iter().filter(|d| !d.is_empty()).collect();
                         format!(" {}", details.join(" · "))

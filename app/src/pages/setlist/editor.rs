@@ -11,14 +11,14 @@ use super::{
     GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
     presence::PresenceLine,
-    song_editor::{SongDraft, SongEditor},
+    song_editor::SongEditor,
 };
 use crate::{
     api::{
         Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
     },
-    components::{ErrorNotice, minutes_seconds, show_length, songs_count},
+    components::{ErrorNotice, running_time},
     live::{LiveMessage, use_live},
     session::use_session,
 };
@@ -203,7 +203,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         navigate(&format!("/setlists/{}", setlist.id), Default::default());
                     } else {
                         owner.with_value(|owner| owner.with(|| state.load(&setlist)));
-                        saved.set(Some(format!("Saved (version {}).", setlist.version)));
+                        saved.set(Some("Saved.".into()));
                         if heard_while_saving.get_value() {
                             // Someone else's change may have come meanwhile.
                             let path = format!("/api/setlists/{}", setlist.id);
@@ -272,7 +272,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     });
     let submit_save = save.clone();
     let songs = state.songs;
-    let total = move || songs.with(|list| list.iter().filter_map(SongDraft::seconds).sum::<i64>());
+    // A length the field cannot read counts as untimed here and is flagged at the field.
+    let total = move || {
+        songs.with(|list| running_time(list.iter().map(|song| song.seconds().unwrap_or(0))))
+    };
     let move_song = move |uid: u64, delta: isize| {
         songs.update(|list| {
             if let Some(from) = list.iter().position(|s| s.uid == uid) {
@@ -321,7 +324,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
                 <h2>"Songs"</h2>
                 <p data-testid="total-duration">
-                    {move || format!("{} · total {} ({})", songs_count(songs.with(Vec::len)), minutes_seconds(total()), show_length(total()))}
+                    {total}
                 </p>
                 <Show when=move || songs.with(Vec::is_empty)>
                     <p class="notice">"No songs yet: add the opener."</p>
@@ -337,7 +340,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </For>
                 </ol>
                 <p>
-                    <button type="button" class="secondary" on:click=move |_| songs.update(|list| list.push(state.new_song(DraftSong { length: "3:00".into(), ..DraftSong::default() })))>
+                    <button type="button" class="secondary" on:click=move |_| songs.update(|list| list.push(state.new_song(DraftSong::default())))>
                         "Add song"
                     </button>
                 </p>

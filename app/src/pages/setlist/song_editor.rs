@@ -164,7 +164,13 @@ pub fn SongEditor(
                 <div class="row">
                     <div>
                         <label for=field("length")>"Length (m:ss)"</label>
-                        <input id=field("length") inputmode="numeric" bind:value=song.length/>
+                        // Flagged as typed: a length like "4.15" would otherwise drop out of the total.
+                        <input id=field("length") inputmode="numeric" placeholder="untimed"
+                            aria-invalid=move || song.seconds().is_none().then_some("true")
+                            aria-describedby=field("length-hint") bind:value=song.length/>
+                        <Show when=move || song.seconds().is_none()>
+                            <p class="error" id=field("length-hint")>"Write it like 3:45"</p>
+                        </Show>
                     </div>
                     <div>
                         <label for=field("bpm")>"BPM"</label>
