@@ -6,6 +6,7 @@ use leptos_router::hooks::{use_location, use_navigate};
 use crate::{
     api::{client::ApiFailure, validation::percent_encode},
     session::{Status, use_session},
+    unsaved::UnsavedWork,
 };
 
 /// Shows `children` to a signed-in member; sends anyone else to the login
@@ -45,7 +46,11 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
 pub fn TopBar() -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
+    let unsaved = use_context::<UnsavedWork>();
     let logout = move |_| {
+        if unsaved.is_some_and(|work| !work.may_leave()) {
+            return;
+        }
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let _ = session.logout().await;

@@ -10,6 +10,7 @@ pub mod live;
 mod offline;
 mod pages;
 pub mod session;
+mod unsaved;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -50,6 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Before the router: its Back handler must run first.
+    unsaved::UnsavedWork::provide();
     let live = live::Live::provide(Session::provide());
     // The service worker keeps the app shell for stage mode with no signal.
     #[cfg(feature = "hydrate")]

@@ -21,6 +21,7 @@ use crate::{
     components::{ErrorNotice, running_time},
     live::{LiveMessage, use_live},
     session::use_session,
+    unsaved::UnsavedWork,
 };
 
 mod state;
@@ -62,6 +63,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             .base
             .with(|b| b.as_ref().is_none_or(|(base, _)| *base != draft))
     });
+    // Leaving asks first while there is work to lose: for a new setlist,
+    // once anything is typed.
+    UnsavedWork::track(Memo::new(move |_| {
+        unsaved.get() && (state.id.get().is_some() || state.draft() != Draft::default())
+    }));
 
     // Answers arrive in tasks that outlive nothing: they check that the
     // editor is still on screen, and make new songs under its owner (so that

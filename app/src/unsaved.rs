@@ -1,0 +1,126 @@
+//! Unsaved work on screen: leaving it asks first, however one leaves.
+//!
+//! A page with unsaved edits says so (`UnsavedWork::track`). Until it is
+//! saved or gone, every way out asks before the edits are lost:
+//!
+//! - Reload, closing the tab, a typed address: the browser's own question
+//!   (`beforeunload`).
+//! - An in-app link: asked before the router sees the click.
+//! - Back and Forward: the history has already moved when the browser tells
+//!   the app, so a "stay" puts the page's address back, unseen by the router.
+//! - Log out (`may_leave`, asked by the button).
+
+use leptos::prelude::*;
+
+/// Where unsaved work is: the address of its page, `None` when all is saved.
+#[derive(Clone, Copy)]
+pub struct UnsavedWork(RwSignal<Option<String>>);
+
+const QUESTION: &str = "You have unsaved changes. Leave without saving them?";
+
+impl UnsavedWork {
+    /// Made once, by the app, before the router: its Back handler must run
+    /// before the router's.
+    pub fn provide() -> UnsavedWork {
+        let work = UnsavedWork(RwSignal::new(None));
+        #[cfg(feature = "hydrate")]
+        work.guard_the_exits();
+        provide_context(work);
+        work
+    }
+
+    /// Follows a page's own "unsaved" flag until the page is gone.
+    pub fn track(unsaved: Memo<bool>) {
+        let Some(UnsavedWork(work)) = use_context::<UnsavedWork>() else {
+            return;
+        };
+        Effect::new(move |_| work.set(unsaved.get().then(current_address)));
+        on_cleanup(move || work.set(None));
+    }
+
+    /// True when nothing is unsaved, or the person chose to leave anyway.
+    pub fn may_leave(self) -> bool {
+        self.0.with_untracked(Option::is_none) || confirm(QUESTION)
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn guard_the_exits(self) {
+        use wasm_bindgen::{JsCast, prelude::Closure};
+        let work = self.0;
+        let unsaved = move || work.with_untracked(Option::is_some);
+
+        // No text of ours: browsers show their own words for this one.
+        let _ = window_event_listener(leptos::ev::beforeunload, move |event| {
+            if unsaved() {
+                event.prevent_default();
+                event.set_return_value("");
+            }
+        });
+
+        let _ = window_event_listener(leptos::ev::popstate, move |event| {
+            if unsaved() && !confirm(QUESTION) {
+                // The router never hears of it, and the address is the page's again.
+                event.stop_immediate_propagation();
+                if let Some(address) = work.get_untracked() {
+                    let history = window().history().expect("the window has a history");
+                    let _ = history.push_state_with_url(
+                        &wasm_bindgen::JsValue::NULL,
+                        "",
+                        Some(&address),
+                    );
+                }
+            }
+        });
+
+        // Capture, so that this runs before the router's own click handler,
+        // which leaves a click whose default was prevented alone.
+        let on_click =
+            Closure::<dyn Fn(web_sys::MouseEvent)>::new(move |event: web_sys::MouseEvent| {
+                let on_link = event
+                    .target()
+                    .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                    .and_then(|element| element.closest("a[href]").ok().flatten())
+                    .is_some();
+                if on_link && !event.default_prevented() && unsaved() && !confirm(QUESTION) {
+                    event.prevent_default();
+                    event.stop_immediate_propagation();
+                }
+            });
+        let _ = window().add_event_listener_with_callback_and_bool(
+            "click",
+            on_click.as_ref().unchecked_ref(),
+            true,
+        );
+        // The app lives as long as the page: so does its listener.
+        on_click.forget();
+    }
+}
+
+/// The page's address as the history knows it: path, query and fragment.
+fn current_address() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = window().location();
+        let part = |part: Result<String, _>| part.unwrap_or_default();
+        format!(
+            "{}{}{}",
+            part(location.pathname()),
+            part(location.search()),
+            part(location.hash())
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
+fn confirm(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window().confirm_with_message(question).unwrap_or(true)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        true
+    }
+}
