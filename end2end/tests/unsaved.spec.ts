@@ -54,3 +54,31 @@ test('leaving an edited setlist asks first: a link, Back, Reload and Log out', a
   await expect(page).toHaveURL(/\/setlists$/);
   expect(asked).toHaveLength(5);
 });
+
+test("the drummer's typed tempo is marked unsaved, and leaving asks first", async ({ page, request }) => {
+  await createSetlist(request, 'Drummer night', [
+    { title: 'Fast one', duration_secs: 200 },
+    { title: 'Slow one', duration_secs: 300 },
+  ]);
+  await logIn(page, 'drummer');
+  await page.getByRole('link', { name: 'Drummer night' }).click();
+  const fast = page.getByTestId('song').filter({ hasText: 'Fast one' });
+  await fast.getByLabel('Tempo (BPM)').pressSequentially('172');
+  await expect(fast.getByTestId('unsaved')).toBeVisible();
+
+  let asked = 0;
+  page.once('dialog', (dialog) => {
+    asked += 1;
+    void dialog.dismiss();
+  });
+  await page.getByRole('link', { name: '← Back to the list' }).click();
+  await expect(fast.getByLabel('Tempo (BPM)')).toHaveValue('172');
+  expect(asked).toBe(1);
+
+  await fast.getByRole('button', { name: 'Save tempo and notes for Fast one' }).click();
+  await expect(fast.getByRole('status')).toHaveText('Saved.');
+  await expect(fast.getByTestId('unsaved')).toHaveCount(0);
+  await page.getByRole('link', { name: '← Back to the list' }).click();
+  await expect(page).toHaveURL(/\/setlists$/);
+  expect(asked).toBe(1);
+});

@@ -17,6 +17,7 @@ use crate::{
     components::{ErrorNotice, length_field, running_time},
     live::{LiveMessage, use_live},
     session::{Session, use_session},
+    unsaved::UnsavedWork,
 };
 
 /// One song's row: what the server last said, and what is typed.
@@ -26,7 +27,7 @@ struct TempoRow {
     bpm: RwSignal<String>,
     notes: RwSignal<String>,
     /// The tempo and notes as last saved: typing differs from them.
-    saved: StoredValue<(String, String)>,
+    saved: RwSignal<(String, String)>,
     /// The manager removed the song while something was typed in it.
     removed: RwSignal<bool>,
 }
@@ -41,7 +42,7 @@ impl TempoRow {
         TempoRow {
             bpm: RwSignal::new(bpm.clone()),
             notes: RwSignal::new(notes.clone()),
-            saved: StoredValue::new((bpm, notes)),
+            saved: RwSignal::new((bpm, notes)),
             song: RwSignal::new(song),
             removed: RwSignal::new(false),
         }
@@ -53,20 +54,27 @@ impl TempoRow {
 
     fn is_typed_in(&self) -> bool {
         let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
-        self.saved.with_value(|saved| *saved != typed)
+        self.saved.with_untracked(|saved| *saved != typed)
+    }
+
+    /// Whether something typed is not saved yet (tracked: for the marker).
+    fn unsaved(&self) -> bool {
+        self.saved.with(|(bpm, notes)| {
+            self.bpm.with(|typed| typed != bpm) || self.notes.with(|typed| typed != notes)
+        })
     }
 
     /// Takes the server's values, except in a field being typed in.
     fn follow(&self, song: &Song) {
         let (bpm, notes) = (bpm_text(song), song.notes.clone());
-        let (saved_bpm, saved_notes) = self.saved.get_value();
+        let (saved_bpm, saved_notes) = self.saved.get_untracked();
         if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
             self.bpm.set(bpm.clone());
         }
         if self.notes.get_untracked() == saved_notes && notes != saved_notes {
             self.notes.set(notes.clone());
         }
-        self.saved.set_value((bpm, notes));
+        self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {
             self.song.set(song.clone());
         }
@@ -161,6 +169,10 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         }
     });
 
+    // Leaving asks first while a tempo or a note is typed and not saved.
+    UnsavedWork::track(Memo::new(move |_| {
+        rows.with(|rows| rows.iter().any(TempoRow::unsaved))
+    }));
     let total = move || shown.with(|s| running_time(s.songs.iter().map(|song| song.duration_secs)));
     view! {
         <section class="card">
@@ -222,7 +234,7 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
         leptos::task::spawn_local(async move {
             match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
                 Ok(_) => {
-                    row.saved.try_set_value(sent);
+                    row.saved.try_set(sent);
                     status.set(Some("Saved.".into()));
                 }
                 Err(failure) if failure.code == ErrorCode::NotFound => error.set(Some(
@@ -258,6 +270,9 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                     </div>
                     <div class="fit">
                         <button type="submit" aria-label=move || format!("Save tempo and notes for {}", title())>"Save"</button>
+                        <Show when=move || row.unsaved()>
+                            <span class="muted" data-testid="unsaved">" Unsaved"</span>
+                        </Show>
                     </div>
                 </form>
                 <ErrorNotice message=error/>
