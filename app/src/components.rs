@@ -181,6 +181,16 @@ pub fn show_length(total_secs: i64) -> String {
 
 /// "2026-12-04" as "Friday 4 December 2026" (a date that is not one stays as it is).
 pub fn show_date_long(date: &str) -> String {
+    show_date(date, usize::MAX)
+}
+
+/// "2026-12-04" as "Fri 4 Dec 2026": the overview's and the headers' form.
+pub fn show_date_short(date: &str) -> String {
+    show_date(date, 3)
+}
+
+/// The date with its weekday, names cut to `letters`.
+fn show_date(date: &str, letters: usize) -> String {
     const DAYS: [&str; 7] = [
         "Sunday",
         "Monday",
@@ -217,10 +227,11 @@ pub fn show_date_long(date: &str) -> String {
     const OFFSETS: [i64; 12] = [0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4];
     let y = if month < 3 { year - 1 } else { year };
     let weekday = (y + y / 4 - y / 100 + y / 400 + OFFSETS[month as usize - 1] + day) % 7;
+    let cut = |name: &'static str| &name[..letters.min(name.len())];
     format!(
         "{} {day} {} {year}",
-        DAYS[weekday as usize],
-        MONTHS[month as usize - 1]
+        cut(DAYS[weekday as usize]),
+        cut(MONTHS[month as usize - 1])
     )
 }
 
@@ -234,6 +245,8 @@ mod tests {
         assert_eq!(show_date_long("2024-02-29"), "Thursday 29 February 2024");
         assert_eq!(show_date_long("2000-01-01"), "Saturday 1 January 2000");
         assert_eq!(show_date_long("soon"), "soon");
+        assert_eq!(show_date_short("2026-06-12"), "Fri 12 Jun 2026");
+        assert_eq!(show_date_short("2026-13-01"), "2026-13-01");
     }
 
     #[test]

@@ -28,6 +28,7 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
   await page.getByRole('link', { name: '← Back to the list' }).click();
   const row = page.getByTestId('setlist-row').filter({ hasText: 'Friday at the <Roxy>' });
   await expect(row).toContainText('12 min');
+  await expect(row, 'the date with its weekday').toContainText('Fri 4 Dec 2026');
   await expect(row).toContainText('3');
 });
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{LoadFailure, show_length},
+    components::{LoadFailure, show_date_short, show_length},
     live::{LiveMessage, use_live},
     session::use_session,
 };
@@ -84,7 +84,7 @@ fn SetlistTable(list: Vec<SetlistSummary>) -> impl IntoView {
                     <tr data-testid="setlist-row">
                         <td><a href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
                         <td class="optional">{setlist.venue}</td>
-                        <td>{setlist.show_date}</td>
+                        <td><time datetime=setlist.show_date.clone()>{show_date_short(&setlist.show_date)}</time></td>
                         <td>{setlist.song_count}</td>
                         <td>{show_length(setlist.total_duration_secs)}</td>
                     </tr>

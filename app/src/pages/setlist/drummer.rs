@@ -14,7 +14,7 @@ use crate::{
         Activity, ErrorCode, Setlist, Song, SongPatch,
         client::{self, Method},
     },
-    components::{ErrorNotice, length_field, running_time},
+    components::{ErrorNotice, length_field, running_time, show_date_short},
     live::{LiveMessage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,
@@ -180,7 +180,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             <h1>{move || shown.with(|s| s.name.clone())}</h1>
             <PresenceLine setlist_id=id.clone() activity=Signal::derive(|| Activity::Viewing)/>
             <GigLinks id=id.clone()/>
-            <p class="muted">{move || shown.with(|s| format!("{} · {}", s.venue, s.show_date))}</p>
+            <p class="muted">{move || shown.with(|s| format!("{} · {}", s.venue, show_date_short(&s.show_date)))}</p>
             {move || shown.with(|s| (!s.notes.is_empty()).then(|| view! {
                 <p class="multiline">{s.notes.clone()}</p>
             }))}
