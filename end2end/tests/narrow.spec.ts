@@ -11,7 +11,19 @@ async function expectNoSidewaysScroll(page: import('@playwright/test').Page, wha
   expect(width, `${what}: page width at 360 px`).toBeLessThanOrEqual(360);
 }
 
-test('no horizontal overflow at 360 px with 200-character unbroken words', async ({ page, request }) => {
+/** Every button, button-like link and field is at least 44 px tall (and a button as wide): a finger's target. */
+async function expectFingerSizedTargets(page: import('@playwright/test').Page, what: string) {
+  const small = await page.evaluate(() =>
+    [...document.querySelectorAll('button, a.button, input:not([type=checkbox]):not([type=hidden]), select, header nav a')]
+      .map((element) => ({ element, box: element.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0 && box.height > 0)
+      .filter(({ element, box }) => box.height < 44 || (element.tagName === 'BUTTON' && box.width < 44))
+      .map(({ element, box }) => `${element.tagName.toLowerCase()} "${element.textContent?.trim() || element.getAttribute('aria-label') || element.id}" ${Math.round(box.width)}×${Math.round(box.height)}`),
+  );
+  expect(small, `${what}: targets smaller than 44 px`).toEqual([]);
+}
+
+test('no horizontal overflow at 360 px with 200-character unbroken words, and finger-sized targets', async ({ page, request }) => {
   const id = await createSetlist(request, unbroken(120), [
     { title: unbroken(200), artist: unbroken(120), duration_secs: 200, bpm: 120, key: 'E', notes: unbroken(400) },
     { title: 'Short one', artist: 'The Band', duration_secs: 180, bpm: 96, key: 'A', notes: '' },
@@ -29,10 +41,12 @@ test('no horizontal overflow at 360 px with 200-character unbroken words', async
     await expect(page.getByText('Short one').first().or(page.getByTestId('setlist-row').first())).toBeVisible();
     await expect(page).toHaveTitle(title);
     await expectNoSidewaysScroll(page, `manager, ${what}`);
+    await expectFingerSizedTargets(page, `manager, ${what}`);
   }
   await page.getByRole('button', { name: 'Log out' }).click();
   await logIn(page, 'drummer');
   await page.goto(`/setlists/${id}`);
   await expect(page.getByText('Short one').first()).toBeVisible();
   await expectNoSidewaysScroll(page, "drummer, the drummer's page");
+  await expectFingerSizedTargets(page, "drummer, the drummer's page");
 });
