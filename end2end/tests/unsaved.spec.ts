@@ -82,3 +82,27 @@ test("the drummer's typed tempo is marked unsaved, and leaving asks first", asyn
   await expect(page).toHaveURL(/\/setlists$/);
   expect(asked).toBe(1);
 });
+
+test('removing a song can be undone, as it was and where it was', async ({ page, request }) => {
+  await createSetlist(request, 'Undo night', [
+    { title: 'First', duration_secs: 200 },
+    { title: 'Second', duration_secs: 210, notes: 'the long intro' },
+    { title: 'Third', duration_secs: 220 },
+  ]);
+  await logIn(page, 'manager');
+  await page.getByRole('link', { name: 'Undo night' }).click();
+  const titles = page.getByTestId('song').getByLabel('Title', { exact: true });
+  await expect(titles).toHaveCount(3);
+
+  await page.getByRole('button', { name: 'Remove Second' }).click();
+  await expect(titles).toHaveCount(2);
+  await expect(page.getByTestId('removed')).toContainText('Removed “Second”.');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+
+  await page.getByTestId('removed').getByRole('button', { name: 'Undo' }).click();
+  await expect(titles).toHaveCount(3);
+  await expect(titles.nth(1)).toHaveValue('Second');
+  await expect(page.getByTestId('song').nth(1).getByLabel('Song notes')).toHaveValue('the long intro');
+  await expect(page.getByTestId('removed')).toHaveCount(0);
+  await expect(page.getByTestId('unsaved'), 'back as it was: nothing to save').toHaveCount(0);
+});

@@ -11,7 +11,7 @@ use super::{
     GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
     presence::PresenceLine,
-    song_editor::SongEditor,
+    song_editor::{SongDraft, SongEditor},
 };
 use crate::{
     api::{
@@ -292,6 +292,21 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             }
         })
     };
+    // The song removed last, and its place: "Undo" puts it back as it was.
+    let removed = RwSignal::new(None::<(usize, SongDraft)>);
+    let remove = move |uid| {
+        songs.update(|list| {
+            if let Some(at) = list.iter().position(|s| s.uid == uid) {
+                removed.set(Some((at, list.remove(at))));
+            }
+        })
+    };
+    let undo_remove = move |_| {
+        if let Some((at, song)) = removed.get_untracked() {
+            removed.set(None);
+            songs.update(|list| list.insert(at.min(list.len()), song));
+        }
+    };
     let activity = Signal::derive(move || {
         if unsaved.get() {
             Activity::Editing
@@ -341,10 +356,20 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             song
                             number=Signal::derive(move || songs.with(|list| list.iter().position(|s| s.uid == song.uid).map_or(0, |i| i + 1)))
                             move_song
-                            remove=move |uid| songs.update(|list| list.retain(|s| s.uid != uid))
+                            remove
                         />
                     </For>
                 </ol>
+                {move || removed.get().map(|(_, song)| {
+                    let title = song.data().title;
+                    let what = if title.trim().is_empty() { "the song".to_string() } else { format!("“{title}”") };
+                    view! {
+                        <p class="notice" role="status" data-testid="removed">
+                            {format!("Removed {what}. ")}
+                            <button type="button" class="secondary" on:click=undo_remove>"Undo"</button>
+                        </p>
+                    }
+                })}
                 <p>
                     <button type="button" class="secondary" on:click=move |_| songs.update(|list| list.push(state.new_song(DraftSong::default())))>
                         "Add song"
