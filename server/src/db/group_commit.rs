@@ -25,7 +25,7 @@ use super::{DbError, Pool};
 
 /// The most writes in one transaction: the benchmark's 32 connections fit
 /// in one, and a longer batch would hold SQLite's one connection longer.
-pub const MAX_BATCH: usize = 32;
+const MAX_BATCH: usize = 32;
 
 /// One kind of write that can be batched.
 pub trait Batch: 'static {
