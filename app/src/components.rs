@@ -74,6 +74,7 @@ pub fn TopBar() -> impl IntoView {
                     fallback=|| view! { <a href="/login">"Log in"</a> }
                 >
                     <a href="/setlists">"Setlists"</a>
+                    <a href="/songs">"Songs"</a>
                     <Show when=move || session.is_manager()>
                         <a href="/members">"Members"</a>
                         <a href="/audit">"Audit"</a>

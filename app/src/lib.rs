@@ -5,7 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
-mod components;
+pub mod components;
 pub mod live;
 mod offline;
 mod pages;
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=StaticSegment("") view=SignedIn>
                         <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>
                         <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=|| view! { <Title text="Setlist"/> <pages::SetlistPage/> }/>
+                        <Route path=StaticSegment("songs") view=|| view! { <Title text="Song library"/> <pages::Songs/> }/>
                         <Route path=StaticSegment("members") view=|| view! { <Title text="Band members"/> <pages::Members/> }/>
                         <Route path=StaticSegment("pass") view=|| view! { <Title text="Your pass"/> <pages::Pass/> }/>
                         <Route path=StaticSegment("password") view=|| view! { <Title text="Password"/> <pages::ChangePassword/> }/>

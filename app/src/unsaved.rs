@@ -113,7 +113,7 @@ fn current_address() -> String {
     String::new()
 }
 
-fn confirm(question: &str) -> bool {
+pub(crate) fn confirm(question: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {
         window().confirm_with_message(question).unwrap_or(true)

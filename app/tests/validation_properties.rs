@@ -63,6 +63,7 @@ fn setlist() -> impl Strategy<Value = SetlistInput> {
             notes,
             version: None,
             songs,
+            sets: None,
         })
 }
 

@@ -18,3 +18,15 @@ pub fn rfc3339(unix_seconds: i64) -> String {
         .and_then(|t| t.format(&Rfc3339).ok())
         .unwrap_or_default()
 }
+
+/// Today's date in UTC as `YYYY-MM-DD`, the format of a setlist's
+/// `show_date`: shows before it are past.
+pub fn today() -> String {
+    let date = OffsetDateTime::now_utc().date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
+}

@@ -7,7 +7,7 @@
 use crate::{
     accounts::CreateUserError,
     auth::{error::AuthError, keys::KeyError},
-    db::{DbError, setlists::WriteError},
+    db::{DbError, library::LibraryWriteError, setlists::WriteError},
 };
 use app::api::{ErrorBody, ErrorCode, ErrorDetail, validation::FieldErrors};
 use axum::{
@@ -196,6 +196,21 @@ impl From<WriteError> for ApiError {
                 ApiError::VersionConflict { current_version }
             }
             WriteError::Database(db) => db.into(),
+        }
+    }
+}
+
+impl From<LibraryWriteError> for ApiError {
+    fn from(error: LibraryWriteError) -> Self {
+        match error {
+            LibraryWriteError::Duplicate => ApiError::Validation(
+                [(
+                    "title".to_string(),
+                    "is already in the library (with this artist)".to_string(),
+                )]
+                .into(),
+            ),
+            LibraryWriteError::Write(write) => write.into(),
         }
     }
 }

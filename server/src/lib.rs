@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod library_csv;
 pub mod lifecycle;
 pub mod listener;
 pub mod live;

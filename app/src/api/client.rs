@@ -28,6 +28,11 @@ pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T,
     call::<T, ()>(session, Method::Get, path, None).await
 }
 
+/// `GET path`'s body as text (a CSV export, say).
+pub async fn get_text(session: Session, path: &str) -> Result<String, ApiFailure> {
+    call_json(session, Method::Get, path, None).await
+}
+
 /// `GET path` as a resource: fetched in the browser (where the access token
 /// lives), again whenever `path` changes; an empty path fetches nothing and
 /// stays loading. Every page's list goes through here, so the wasm holds one

@@ -2,8 +2,10 @@
 //! and the browser (which deserialises it): one definition, no drift.
 
 pub mod client;
+mod library;
 pub mod transport;
 mod types;
 pub mod validation;
 
+pub use library::*;
 pub use types::*;

@@ -134,8 +134,22 @@ pub struct Setlist {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// The whole running order, every set's songs one after the other.
+    pub songs: Vec<Song>,
+    /// The same songs by set ("Set 1", "Set 2", "Encore"): one set for a
+    /// show planned without sets.
+    pub sets: Vec<SetOfSongs>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetOfSongs {
+    pub name: String,
     pub songs: Vec<Song>,
 }
+
+/// The name of the only set of a show planned without sets.
+pub const FIRST_SET: &str = "Set 1";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -147,6 +161,9 @@ pub struct Song {
     pub bpm: Option<i64>,
     pub key: String,
     pub notes: String,
+    /// The song's entry in the library (`/api/songs`), once it has one.
+    #[serde(default)]
+    pub library_id: Option<String>,
 }
 
 /// The body of `POST /api/setlists` and `PUT /api/setlists/{id}`.
@@ -168,9 +185,71 @@ pub struct SetlistInput {
     /// Required by `PUT` (or `If-Match`), ignored by `POST`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+    /// A show of one set: its songs in order. Or send `sets` instead.
     #[cfg_attr(feature = "ssr", schema(max_items = 200))]
     #[serde(default)]
     pub songs: Vec<SongInput>,
+    /// A show of one or more sets, each with its songs (200 in all).
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 10))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sets: Option<Vec<SetInput>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SetInput {
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 40))]
+    pub name: String,
+    #[serde(default)]
+    pub songs: Vec<SongInput>,
+}
+
+impl SetlistInput {
+    /// The sets' names, and every song with the index of its set.
+    /// - `songs` alone: one set called "Set 1".
+    /// - `sets` alone: the sets as sent.
+    /// - both (a read setlist sent back with its `songs` edited by a client
+    ///   that knows no sets): the songs and their order from `songs`, each
+    ///   in the set `sets` has it in (by id), a new one in the set of the
+    ///   song before it; the running order is then set by set. Sets are
+    ///   never lost to an older client.
+    pub fn running_order(&self) -> (Vec<&str>, Vec<(usize, &SongInput)>) {
+        let Some(sets) = &self.sets else {
+            return (
+                vec![FIRST_SET],
+                self.songs.iter().map(|song| (0, song)).collect(),
+            );
+        };
+        let names = sets.iter().map(|set| set.name.as_str()).collect();
+        if self.songs.is_empty() {
+            let songs = sets.iter().enumerate();
+            let songs = songs.flat_map(|(i, set)| set.songs.iter().map(move |song| (i, song)));
+            return (names, songs.collect());
+        }
+        let set_of = |id: &str| {
+            sets.iter()
+                .position(|set| set.songs.iter().any(|s| s.id.as_deref() == Some(id)))
+        };
+        let mut current = 0;
+        let mut songs: Vec<(usize, &SongInput)> = self
+            .songs
+            .iter()
+            .map(|song| {
+                if let Some(set) = song.id.as_deref().and_then(set_of) {
+                    current = set;
+                }
+                (current, song)
+            })
+            .collect();
+        // The running order is set after set; within a set, as `songs` has it.
+        songs.sort_by_key(|(set, _)| *set);
+        (names, songs)
+    }
+
+    /// Whether the songs come from `songs` (see `running_order`).
+    pub fn songs_from_flat_list(&self) -> bool {
+        self.sets.is_none() || !self.songs.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

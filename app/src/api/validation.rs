@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{SetlistInput, SongPatch};
+use super::{LibrarySongInput, SetlistInput, SongInput, SongPatch};
 
 pub const NAME_MAX: usize = 120;
 pub const VENUE_MAX: usize = 120;
@@ -15,10 +15,16 @@ pub const DURATION_MAX: i64 = 3600;
 pub const BPM_MIN: i64 = 20;
 pub const BPM_MAX: i64 = 400;
 pub const SONGS_MAX: usize = 200;
+pub const SETS_MAX: usize = 10;
+pub const SET_NAME_MAX: usize = 40;
 pub const USERNAME_MAX: usize = 64;
 pub const DISPLAY_NAME_MAX: usize = 120;
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 256;
+pub const TAGS_MAX: usize = 16;
+pub const TAG_MAX: usize = 32;
+/// Rows of one CSV import.
+pub const IMPORT_ROWS_MAX: usize = 2000;
 
 /// Field name → what is wrong with it. Empty means valid.
 pub type FieldErrors = BTreeMap<String, String>;
@@ -53,6 +59,20 @@ impl Checker {
         );
     }
 
+    /// A setlist's song, its fields named `{at}.title` and so on.
+    fn song(&mut self, at: &str, song: &SongInput) {
+        self.text(format!("{at}.title"), &song.title, 1, TITLE_MAX);
+        self.text(format!("{at}.artist"), &song.artist, 0, ARTIST_MAX);
+        self.text(format!("{at}.key"), &song.key, 0, KEY_MAX);
+        self.text(format!("{at}.notes"), &song.notes, 0, NOTES_MAX);
+        self.check(
+            format!("{at}.duration_secs"),
+            (0..=DURATION_MAX).contains(&song.duration_secs),
+            format!("must be between 0 and {DURATION_MAX} seconds"),
+        );
+        self.bpm(format!("{at}.bpm"), song.bpm);
+    }
+
     fn bpm(&mut self, field: impl Into<String>, bpm: Option<i64>) {
         let ok = bpm.is_none_or(|bpm| (BPM_MIN..=BPM_MAX).contains(&bpm));
         self.check(
@@ -63,14 +83,22 @@ impl Checker {
     }
 }
 
-/// A field as the forms label it: `songs[2].duration_secs` → `Song 3 length`.
+/// A field as the forms label it: `songs[2].duration_secs` → `Song 3
+/// length`, `sets[1].songs[0].title` → `Set 2 song 1 title`.
 pub fn field_label(field: &str) -> String {
-    let (song, name) = match field
+    let (set, rest) = match field
+        .strip_prefix("sets[")
+        .and_then(|rest| rest.split_once("]."))
+    {
+        Some((index, rest)) => (index.parse::<usize>().ok().map(|i| i + 1), rest),
+        None => (None, field),
+    };
+    let (song, name) = match rest
         .strip_prefix("songs[")
         .and_then(|rest| rest.split_once("]."))
     {
         Some((index, name)) => (index.parse::<usize>().ok().map(|i| i + 1), name),
-        None => (None, field),
+        None => (None, rest),
     };
     let label = match name {
         "duration_secs" => "length",
@@ -79,9 +107,11 @@ pub fn field_label(field: &str) -> String {
         "bpm" => "BPM",
         other => other,
     };
-    match song {
-        Some(number) => format!("Song {number} {label}"),
-        None => label.to_string(),
+    match (set, song) {
+        (Some(set), Some(song)) => format!("Set {set} song {song} {label}"),
+        (Some(set), None) => format!("Set {set} {label}"),
+        (None, Some(song)) => format!("Song {song} {label}"),
+        (None, None) => label.to_string(),
     }
 }
 
@@ -95,23 +125,44 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
         "must be a date as YYYY-MM-DD",
     );
     c.text("notes", &input.notes, 0, NOTES_MAX);
-    c.check(
-        "songs",
-        input.songs.len() <= SONGS_MAX,
-        format!("at most {SONGS_MAX} songs"),
-    );
-    for (i, song) in input.songs.iter().enumerate() {
-        let field = |name: &str| format!("songs[{i}].{name}");
-        c.text(field("title"), &song.title, 1, TITLE_MAX);
-        c.text(field("artist"), &song.artist, 0, ARTIST_MAX);
-        c.text(field("key"), &song.key, 0, KEY_MAX);
-        c.text(field("notes"), &song.notes, 0, NOTES_MAX);
+    if input.songs_from_flat_list() {
         c.check(
-            field("duration_secs"),
-            (0..=DURATION_MAX).contains(&song.duration_secs),
-            format!("must be between 0 and {DURATION_MAX} seconds"),
+            "songs",
+            input.songs.len() <= SONGS_MAX,
+            format!("at most {SONGS_MAX} songs"),
         );
-        c.bpm(field("bpm"), song.bpm);
+        for (i, song) in input.songs.iter().enumerate() {
+            c.song(&format!("songs[{i}]"), song);
+        }
+    }
+    let Some(sets) = &input.sets else {
+        return c.0;
+    };
+    c.check(
+        "sets",
+        (1..=SETS_MAX).contains(&sets.len()),
+        format!("a show has 1 to {SETS_MAX} sets"),
+    );
+    for (i, set) in sets.iter().enumerate() {
+        c.text(format!("sets[{i}].name"), &set.name, 1, SET_NAME_MAX);
+        c.check(
+            format!("sets[{i}].name"),
+            !set.name.contains(['\n', '\r']),
+            "must be one line",
+        );
+    }
+    if !input.songs_from_flat_list() {
+        let songs: usize = sets.iter().map(|set| set.songs.len()).sum();
+        c.check(
+            "sets",
+            songs <= SONGS_MAX,
+            format!("at most {SONGS_MAX} songs in all"),
+        );
+        for (i, set) in sets.iter().enumerate() {
+            for (j, song) in set.songs.iter().enumerate() {
+                c.song(&format!("sets[{i}].songs[{j}]"), song);
+            }
+        }
     }
     c.0
 }
@@ -125,6 +176,43 @@ pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
         c.text("notes", notes, 0, NOTES_MAX);
     }
     c.0
+}
+
+/// A library song. Its tags are checked as `normalized_tags` leaves them.
+pub fn validate_library_song(song: &LibrarySongInput) -> FieldErrors {
+    let mut c = Checker::default();
+    c.text("title", &song.title, 1, TITLE_MAX);
+    c.text("artist", &song.artist, 0, ARTIST_MAX);
+    c.text("key", &song.key, 0, KEY_MAX);
+    c.text("notes", &song.notes, 0, NOTES_MAX);
+    c.check(
+        "duration_secs",
+        (0..=DURATION_MAX).contains(&song.duration_secs),
+        format!("must be between 0 and {DURATION_MAX} seconds"),
+    );
+    c.bpm("bpm", song.bpm);
+    c.check(
+        "tags",
+        song.tags.len() <= TAGS_MAX,
+        format!("at most {TAGS_MAX} tags"),
+    );
+    for tag in &song.tags {
+        c.check("tags", !tag.contains(','), "a tag may not contain a comma");
+        c.text("tags", tag, 1, TAG_MAX);
+    }
+    c.0
+}
+
+/// Tags as the library keeps them: trimmed, lower-case, no empty ones, each once.
+pub fn normalized_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        if !tag.is_empty() && !kept.contains(&tag) {
+            kept.push(tag);
+        }
+    }
+    kept
 }
 
 pub fn validate_new_user(
@@ -238,6 +326,8 @@ mod tests {
         assert_eq!(field_label("songs[0].title"), "Song 1 title");
         assert_eq!(field_label("show_date"), "show date");
         assert_eq!(field_label("name"), "name");
+        assert_eq!(field_label("sets[1].songs[0].title"), "Set 2 song 1 title");
+        assert_eq!(field_label("sets[0].name"), "Set 1 name");
     }
 
     fn song(title: &str) -> SongInput {
@@ -260,6 +350,7 @@ mod tests {
             notes: String::new(),
             version: None,
             songs: vec![],
+            sets: None,
         }
     }
 

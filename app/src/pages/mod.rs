@@ -8,6 +8,7 @@ mod password;
 pub(crate) mod sessions;
 mod setlist;
 mod setlists;
+mod songs;
 
 pub use audit::Audit;
 pub use gig::{PrintPage, StagePage};
@@ -19,3 +20,4 @@ pub use password::ChangePassword;
 pub use sessions::Sessions;
 pub use setlist::SetlistPage;
 pub use setlists::Setlists;
+pub use songs::Songs;

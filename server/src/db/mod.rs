@@ -9,6 +9,7 @@ pub mod audit;
 pub mod changes;
 pub mod group_commit;
 pub mod keys;
+pub mod library;
 pub mod patch_batch;
 pub mod refresh;
 pub mod refresh_batch;

@@ -4,13 +4,14 @@
 //! SQLite, takes the write lock first, so concurrent writers queue instead of
 //! deadlocking.
 
-use app::api::{Setlist, SetlistInput, SetlistSummary, Song, SongInput};
+use app::api::{FIRST_SET, SetOfSongs, Setlist, SetlistInput, SetlistSummary, Song, SongInput};
 use bytes::Bytes;
 use sqlx::{Any, AnyConnection, FromRow, Transaction};
 
 use super::{
     DbError, DbResult, Pool,
     changes::{Change, announce},
+    library,
 };
 use crate::clock::rfc3339;
 
@@ -26,6 +27,7 @@ struct SetlistRow {
     total_duration_secs: i64,
     created_at: i64,
     updated_at: i64,
+    set_names: String,
 }
 
 #[derive(FromRow)]
@@ -37,6 +39,8 @@ struct SongRow {
     bpm: Option<i64>,
     song_key: String,
     notes: String,
+    library_id: Option<String>,
+    set_index: i64,
 }
 
 /// A setlist as the API answers it: its JSON, and its version for the `ETag`.
@@ -75,7 +79,7 @@ impl From<sqlx::Error> for WriteError {
 pub async fn list(pool: &Pool) -> DbResult<Vec<SetlistSummary>> {
     let rows: Vec<SetlistRow> = sqlx::query_as(
         "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
-         created_at, updated_at FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
+         created_at, updated_at, set_names FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
     )
     .fetch_all(pool)
     .await?;
@@ -109,10 +113,12 @@ pub async fn insert(
     by: &str,
 ) -> DbResult<(Setlist, Change)> {
     let mut tx = pool.begin().await?;
-    let (song_count, total) = totals(&input.songs);
+    let (set_names, songs) = input.running_order();
+    let (song_count, total) = totals(&songs);
     sqlx::query(
         "INSERT INTO setlists (id, name, venue, show_date, notes, version, song_count, \
-         total_duration_secs, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8)",
+         total_duration_secs, created_at, updated_at, set_names) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9)",
     )
     .bind(id)
     .bind(&input.name)
@@ -122,9 +128,10 @@ pub async fn insert(
     .bind(song_count)
     .bind(total)
     .bind(now)
+    .bind(stored_set_names(&set_names))
     .execute(&mut *tx)
     .await?;
-    insert_songs(&mut tx, id, &input.songs, &[]).await?;
+    insert_songs(&mut tx, id, &songs, &[], now).await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
@@ -141,11 +148,12 @@ pub async fn replace(
     by: &str,
 ) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
-    let (song_count, total) = totals(&input.songs);
+    let (set_names, songs) = input.running_order();
+    let (song_count, total) = totals(&songs);
     let updated = sqlx::query(
         "UPDATE setlists SET name = $1, venue = $2, show_date = $3, notes = $4, \
-         song_count = $5, total_duration_secs = $6, updated_at = $7, version = version + 1 \
-         WHERE id = $8 AND version = $9",
+         song_count = $5, total_duration_secs = $6, updated_at = $7, version = version + 1, \
+         set_names = $10 WHERE id = $8 AND version = $9",
     )
     .bind(&input.name)
     .bind(&input.venue)
@@ -156,6 +164,7 @@ pub async fn replace(
     .bind(now)
     .bind(id)
     .bind(expected)
+    .bind(stored_set_names(&set_names))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -170,7 +179,7 @@ pub async fn replace(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    insert_songs(&mut tx, id, &input.songs, &existing).await?;
+    insert_songs(&mut tx, id, &songs, &existing, now).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
     let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
@@ -309,24 +318,35 @@ async fn why_not_written(tx: &mut Transaction<'_, Any>, id: &str) -> WriteError 
     }
 }
 
-fn totals(songs: &[SongInput]) -> (i64, i64) {
+fn totals(songs: &[(usize, &SongInput)]) -> (i64, i64) {
     (
         songs.len() as i64,
-        songs.iter().map(|song| song.duration_secs).sum(),
+        songs.iter().map(|(_, song)| song.duration_secs).sum(),
     )
+}
+
+/// The sets' names as stored: one per line, and '' for the usual one set.
+fn stored_set_names(names: &[&str]) -> String {
+    if names == [FIRST_SET] {
+        String::new()
+    } else {
+        names.join("\n")
+    }
 }
 
 /// Inserts `songs` in order. A song keeps the id it was sent with when that id
 /// was one of this setlist's (`existing`); any other id is replaced, so a
-/// client cannot move or overwrite another setlist's songs.
+/// client cannot move or overwrite another setlist's songs. Each song is
+/// linked to its library entry, which is created when there is none.
 async fn insert_songs(
     tx: &mut Transaction<'_, Any>,
     setlist_id: &str,
-    songs: &[SongInput],
+    songs: &[(usize, &SongInput)],
     existing: &[String],
+    now: i64,
 ) -> DbResult<()> {
     let mut used: Vec<&str> = Vec::with_capacity(songs.len());
-    for (position, song) in songs.iter().enumerate() {
+    for (position, &(set_index, song)) in songs.iter().enumerate() {
         let kept = song
             .id
             .as_deref()
@@ -334,9 +354,10 @@ async fn insert_songs(
             .map(|id| id.hyphenated().to_string())
             .filter(|id| existing.contains(id) && !used.contains(&id.as_str()));
         let id = kept.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let library_id = library::entry_for(tx, song, now).await?;
         sqlx::query(
-            "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, notes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, notes, library_id, set_index) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&id)
         .bind(setlist_id)
@@ -347,6 +368,8 @@ async fn insert_songs(
         .bind(song.bpm)
         .bind(&song.key)
         .bind(&song.notes)
+        .bind(&library_id)
+        .bind(set_index as i64)
         .execute(&mut **tx)
         .await?;
         if let Some(slot) = existing.iter().find(|e| **e == id) {
@@ -359,19 +382,52 @@ async fn insert_songs(
 pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Setlist>> {
     let row: Option<SetlistRow> = sqlx::query_as(
         "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
-         created_at, updated_at FROM setlists WHERE id = $1",
+         created_at, updated_at, set_names FROM setlists WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let songs: Vec<SongRow> = sqlx::query_as(
-        "SELECT id, title, artist, duration_secs, bpm, song_key, notes FROM songs \
+        "SELECT id, title, artist, duration_secs, bpm, song_key, notes, library_id, set_index FROM songs \
          WHERE setlist_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
+    let mut sets: Vec<SetOfSongs> = match row.set_names.as_str() {
+        "" => vec![FIRST_SET],
+        names => names.split('\n').collect(),
+    }
+    .into_iter()
+    .map(|name| SetOfSongs {
+        name: name.to_string(),
+        songs: Vec::new(),
+    })
+    .collect();
+    let songs: Vec<(i64, Song)> = songs
+        .into_iter()
+        .map(|song| {
+            let set_index = song.set_index;
+            let song = Song {
+                id: song.id,
+                title: song.title,
+                artist: song.artist,
+                duration_secs: song.duration_secs,
+                bpm: song.bpm,
+                key: song.song_key,
+                notes: song.notes,
+                library_id: song.library_id,
+            };
+            (set_index, song)
+        })
+        .collect();
+    for (set_index, song) in &songs {
+        let last = sets.len() - 1;
+        sets[usize::try_from(*set_index).unwrap_or(last).min(last)]
+            .songs
+            .push(song.clone());
+    }
     Ok(Some(Setlist {
         id: row.id,
         name: row.name,
@@ -381,17 +437,7 @@ pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<
         version: row.version,
         created_at: rfc3339(row.created_at),
         updated_at: rfc3339(row.updated_at),
-        songs: songs
-            .into_iter()
-            .map(|song| Song {
-                id: song.id,
-                title: song.title,
-                artist: song.artist,
-                duration_secs: song.duration_secs,
-                bpm: song.bpm,
-                key: song.song_key,
-                notes: song.notes,
-            })
-            .collect(),
+        songs: songs.into_iter().map(|(_, song)| song).collect(),
+        sets,
     }))
 }

@@ -14,7 +14,9 @@ mod ops;
 mod presence;
 mod sessions;
 mod setlists;
+mod songs;
 mod users;
+mod versions;
 
 use axum::{
     Router,
@@ -35,6 +37,7 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
     let api = Router::new()
         .merge(auth::router())
         .merge(setlists::router())
+        .merge(songs::router())
         .merge(users::router())
         .merge(sessions::router())
         .merge(audit::router())

@@ -4,9 +4,10 @@
 //! being repeated on every handler.
 
 use app::api::{
-    Activity, AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
-    PasswordChange, PasswordReset, Presence, PresenceInput, Role, SessionInfo, Setlist,
-    SetlistInput, SetlistSummary, Song, SongInput, SongPatch, TokenResponse, User,
+    Activity, AuditEvent, AuditPage, ErrorBody, ErrorDetail, ImportOutcome, ImportReport,
+    ImportRow, LibrarySong, LibrarySongInput, LoginRequest, MemberPatch, NewUser, PasswordChange,
+    PasswordReset, Presence, PresenceInput, Role, SessionInfo, SetInput, SetOfSongs, Setlist,
+    SetlistInput, SetlistSummary, Song, SongImport, SongInput, SongPatch, TokenResponse, User,
 };
 use utoipa::{
     Modify, OpenApi,
@@ -19,7 +20,7 @@ use utoipa::{
 
 use axum::{Json, Router, routing::get};
 
-use super::{audit, auth, events, ops, presence, sessions, setlists, users};
+use super::{audit, auth, events, ops, presence, sessions, setlists, songs, users};
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -31,6 +32,8 @@ use crate::state::AppState;
     paths(
         auth::login, auth::refresh_session, auth::logout, auth::me, auth::jwks,
         setlists::list, setlists::create, setlists::read, setlists::replace, setlists::patch_song, setlists::remove,
+        songs::list, songs::create, songs::read, songs::replace, songs::patch_song, songs::remove,
+        songs::import, songs::export,
         users::list, users::create, users::change, users::revoke, users::reset_password,
         users::change_own_password,
         sessions::own_sessions, sessions::end_own_session, sessions::member_sessions,
@@ -43,6 +46,8 @@ use crate::state::AppState;
         AuditEvent, AuditPage, ErrorBody, ErrorDetail, LoginRequest, MemberPatch, NewUser,
         PasswordChange, PasswordReset, Role, SessionInfo, Setlist, SetlistInput, SetlistSummary,
         Song, SongInput, SongPatch, TokenResponse, User, Activity, Presence, PresenceInput,
+        LibrarySong, LibrarySongInput, SongImport, ImportOutcome, ImportRow, ImportReport,
+        SetInput, SetOfSongs,
     )),
     modifiers(&SecurityAndErrors),
 )]

@@ -7,14 +7,16 @@ use app::api::{
 };
 use axum::{
     Json, Router,
-    body::Bytes,
     extract::{Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, patch},
 };
 
-use super::extract::{ApiJson, parse_id};
+use super::{
+    extract::{ApiJson, parse_id},
+    versions::{expected_version, json_body, validated, version_to_replace, with_version},
+};
 use crate::{
     auth::extract::{AuthUser, Manager},
     clock::now,
@@ -87,16 +89,7 @@ async fn replace(
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
-    let expected = expected_version(input.version, &headers)?;
-    let mut errors = validate_setlist(&input);
-    if expected.is_none() {
-        errors.insert(
-            "version".into(),
-            "is required: send the version you edited (or If-Match)".into(),
-        );
-    }
-    validated(errors)?;
-    let expected = expected.unwrap_or_default();
+    let expected = version_to_replace(input.version, &headers, validate_setlist(&input))?;
     let (setlist, change) =
         db::setlists::replace(&state.db, &id, expected, &input, now(), &caller.name).await?;
     state.setlist_changed(&change);
@@ -147,56 +140,7 @@ async fn remove(
     }
 }
 
-fn validated(errors: app::api::validation::FieldErrors) -> ApiResult<()> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// The version a write was made against: the body's `version`, or
-/// `If-Match: "3"` (or `W/"3"`). An `If-Match` that is not one version, or
-/// that disagrees with the body, is refused: ignoring it would turn a
-/// conditional write into an unconditional one.
-fn expected_version(body: Option<i64>, headers: &HeaderMap) -> ApiResult<Option<i64>> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(body);
-    };
-    let header = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .parse()
-                .ok()
-        })
-        .ok_or_else(|| ApiError::BadRequest("If-Match must be one version, like \"3\"".into()))?;
-    match body {
-        Some(body) if body != header => Err(ApiError::BadRequest(
-            "the body's version and If-Match disagree".into(),
-        )),
-        _ => Ok(Some(header)),
-    }
-}
-
 fn with_etag(setlist: Setlist) -> Response {
     let version = setlist.version;
     with_version(Json(setlist).into_response(), version)
-}
-
-/// The setlist's version as its `ETag`, for `If-Match` on the next `PUT`.
-fn with_version(mut response: Response, version: i64) -> Response {
-    if let Ok(etag) = HeaderValue::try_from(format!("\"{version}\"")) {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
-    response
-}
-
-/// JSON that is already serialised (by the read cache).
-fn json_body(body: Bytes) -> Response {
-    let json = HeaderValue::from_static("application/json");
-    ([(header::CONTENT_TYPE, json)], body).into_response()
 }

@@ -23,4 +23,6 @@ mod sessions_audit;
 mod setlist_input;
 mod setlist_versions;
 mod setlists;
+mod sets;
+mod songs;
 mod spend;

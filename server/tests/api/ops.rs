@@ -55,6 +55,22 @@ async fn openapi_states_every_rule_the_validation_enforces() {
         assert_eq!(field(schema, "bpm")["maximum"], BPM_MAX, "{schema}");
     }
     assert_eq!(max_length("SongPatch", "notes"), as_u64(NOTES_MAX));
+    assert_eq!(field("SetlistInput", "sets")["maxItems"], SETS_MAX);
+    assert_eq!(max_length("SetInput", "name"), as_u64(SET_NAME_MAX));
+    for (name, max) in [
+        ("title", TITLE_MAX),
+        ("artist", ARTIST_MAX),
+        ("key", KEY_MAX),
+        ("notes", NOTES_MAX),
+    ] {
+        assert_eq!(max_length("LibrarySongInput", name), as_u64(max), "{name}");
+    }
+    assert_eq!(field("LibrarySongInput", "bpm")["minimum"], BPM_MIN);
+    assert_eq!(
+        field("LibrarySongInput", "duration_secs")["maximum"],
+        DURATION_MAX
+    );
+    assert_eq!(field("LibrarySongInput", "tags")["maxItems"], TAGS_MAX);
     assert_eq!(max_length("LoginRequest", "username"), as_u64(USERNAME_MAX));
     assert_eq!(max_length("LoginRequest", "password"), as_u64(PASSWORD_MAX));
     assert_eq!(max_length("NewUser", "username"), as_u64(USERNAME_MAX));
@@ -129,6 +145,14 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
         ("get", "/api/audit", true),
         ("get", "/api/events", true),
         ("post", "/api/presence", true),
+        ("get", "/api/songs", true),
+        ("post", "/api/songs", true),
+        ("get", "/api/songs/{id}", true),
+        ("put", "/api/songs/{id}", true),
+        ("patch", "/api/songs/{id}", true),
+        ("delete", "/api/songs/{id}", true),
+        ("post", "/api/songs/import", true),
+        ("get", "/api/songs/export", true),
         ("get", "/healthz", false),
         ("get", "/readyz", false),
         ("get", "/metrics", false),
@@ -184,6 +208,11 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
         "TokenResponse",
         "AuditPage",
         "SessionInfo",
+        "LibrarySong",
+        "LibrarySongInput",
+        "ImportReport",
+        "SetInput",
+        "SetOfSongs",
     ] {
         assert!(
             spec["components"]["schemas"][schema].is_object(),

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{Show, use_show, with_show};
 use crate::{
-    api::Setlist,
+    api::{SetOfSongs, Setlist},
     components::{minutes_seconds, show_date_long, show_length},
 };
 
@@ -46,14 +46,18 @@ fn Sheet(show: Show) -> impl IntoView {
                 {[setlist.venue.clone(), show_date_long(&setlist.show_date)].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ")}
                 {as_of.map(|as_of| format!(" (offline, {as_of})"))}
             </p>
-            <ol class="sheet-songs">
-                {setlist.songs.iter().map(|song| view! {
-                    <li data-testid="sheet-song">
-                        <span class="sheet-title">{song.title.clone()}</span>
-                        <span class="sheet-details">{song_details(song.key.as_str(), song.bpm, song.duration_secs)}</span>
-                    </li>
-                }).collect_view()}
-            </ol>
+            // Numbers run on through the sets; a show of one set has no set heading.
+            {numbered_sets(&setlist).into_iter().map(|(first_number, set)| view! {
+                {(setlist.sets.len() > 1).then(|| view! { <h2 class="sheet-set">{set.name.clone()}</h2> })}
+                <ol class="sheet-songs" start=first_number>
+                    {set.songs.iter().map(|song| view! {
+                        <li data-testid="sheet-song">
+                            <span class="sheet-title">{song.title.clone()}</span>
+                            <span class="sheet-details">{song_details(song.key.as_str(), song.bpm, song.duration_secs)}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }).collect_view()}
             <p class="sheet-total">{format!("Total {} ({})", minutes_seconds(total), show_length(total))}</p>
             <details class="no-print">
                 <summary>"Plain text"</summary>
@@ -89,17 +93,35 @@ fn plain_text(setlist: &Setlist) -> String {
         text.push_str(&format!(" — {}", when.join(", ")));
     }
     text.push('\n');
-    for (number, song) in setlist.songs.iter().enumerate() {
-        text.push_str(&format!(
-            "{}. {} ({})\n",
-            number + 1,
-            song.title,
-            song_details(&song.key, song.bpm, song.duration_secs)
-        ));
+    for (first_number, set) in numbered_sets(setlist) {
+        if setlist.sets.len() > 1 {
+            text.push_str(&format!("\n{}\n", set.name));
+        }
+        for (number, song) in (first_number..).zip(&set.songs) {
+            text.push_str(&format!(
+                "{number}. {} ({})\n",
+                song.title,
+                song_details(&song.key, song.bpm, song.duration_secs)
+            ));
+        }
     }
     let total: i64 = setlist.songs.iter().map(|s| s.duration_secs).sum();
     text.push_str(&format!("Total {}\n", minutes_seconds(total)));
     text
+}
+
+/// Each set with the number of its first song (counted from 1 through the show).
+fn numbered_sets(setlist: &Setlist) -> Vec<(usize, &SetOfSongs)> {
+    let mut next = 1;
+    setlist
+        .sets
+        .iter()
+        .map(|set| {
+            let first = next;
+            next += set.songs.len();
+            (first, set)
+        })
+        .collect()
 }
 
 fn print_page() {
@@ -150,6 +172,7 @@ mod tests {
             bpm,
             key: key.into(),
             notes: String::new(),
+            library_id: None,
         };
         let setlist = Setlist {
             id: "s".into(),
@@ -161,6 +184,10 @@ mod tests {
             created_at: String::new(),
             updated_at: String::new(),
             songs: vec![song("Everlong", "D", Some(158)), song("My Hero", "", None)],
+            sets: vec![SetOfSongs {
+                name: "Set 1".into(),
+                songs: vec![song("Everlong", "D", Some(158)), song("My Hero", "", None)],
+            }],
         };
         assert_eq!(
             plain_text(&setlist),
@@ -168,6 +195,25 @@ mod tests {
              1. Everlong (D · 158 BPM · 4:10)\n\
              2. My Hero (4:10)\n\
              Total 8:20\n"
+        );
+        let two_sets = Setlist {
+            sets: vec![
+                SetOfSongs {
+                    name: "Set 1".into(),
+                    songs: vec![song("Everlong", "D", Some(158))],
+                },
+                SetOfSongs {
+                    name: "Encore".into(),
+                    songs: vec![song("My Hero", "", None)],
+                },
+            ],
+            ..setlist
+        };
+        assert!(
+            plain_text(&two_sets)
+                .contains("\nSet 1\n1. Everlong (D · 158 BPM · 4:10)\n\nEncore\n2. My Hero"),
+            "{}",
+            plain_text(&two_sets)
         );
     }
 }

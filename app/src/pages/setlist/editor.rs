@@ -11,11 +11,11 @@ use super::{
     GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
     presence::PresenceLine,
-    song_editor::{SongDraft, SongEditor},
+    song_editor::{LibraryPicks, SongDraft, SongEditor},
 };
 use crate::{
     api::{
-        Activity, ErrorCode, Setlist,
+        Activity, ErrorCode, FIRST_SET, Setlist,
         client::{self, ApiFailure, Method},
     },
     components::{ErrorNotice, running_time},
@@ -26,7 +26,7 @@ use crate::{
 
 mod state;
 
-use state::EditorState;
+use state::{EditorState, SetBreaks};
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -45,6 +45,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         show_date: RwSignal::new(String::new()),
         notes: RwSignal::new(String::new()),
         songs: RwSignal::new(Vec::new()),
+        sets: RwSignal::new(SetBreaks::default()),
+        base_sets: RwSignal::new(vec![(FIRST_SET.to_string(), 0)]),
         next_uid: StoredValue::new(0),
     };
     if let Some(setlist) = &existing {
@@ -59,9 +61,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     });
     let unsaved = Memo::new(move |_| {
         let draft = state.draft();
-        state
-            .base
-            .with(|b| b.as_ref().is_none_or(|(base, _)| *base != draft))
+        let sets_changed = state.base_sets.with(|base| *base != state.set_sizes());
+        sets_changed
+            || state
+                .base
+                .with(|b| b.as_ref().is_none_or(|(base, _)| *base != draft))
     });
     // Leaving asks first while there is work to lose: for a new setlist,
     // once anything is typed.
@@ -350,13 +354,21 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 <Show when=move || songs.with(Vec::is_empty)>
                     <p class="notice">"No songs yet: add the opener."</p>
                 </Show>
+                <LibraryPicks/>
+                <Show when=move || state.sets.with(|breaks| !breaks.later.is_empty())>
+                    <SetHeading state opener=None place=0/>
+                </Show>
                 <ol class="songs">
                     <For each=move || songs.get() key=|song| song.uid let:song>
+                        {move || state.set_opened_by(song.uid).map(|(place, _)| view! {
+                            <li class="set-break"><SetHeading state opener=Some(song.uid) place/></li>
+                        })}
                         <SongEditor
                             song
                             number=Signal::derive(move || songs.with(|list| list.iter().position(|s| s.uid == song.uid).map_or(0, |i| i + 1)))
                             move_song
                             remove
+                            start_set=move |uid| state.start_set(uid)
                         />
                     </For>
                 </ol>
@@ -436,5 +448,46 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 </div>
             </form>
         </section>
+    }
+}
+
+/// The heading of a set after the first (`opener` is its first song) or of
+/// the first (`None`): its name, its length, and a way to join it to the
+/// set before.
+#[component]
+fn SetHeading(state: EditorState, opener: Option<u64>, place: usize) -> impl IntoView {
+    let name = move || match opener {
+        None => state.sets.with(|breaks| breaks.first.clone()),
+        Some(uid) => state
+            .set_opened_by(uid)
+            .map(|(_, name)| name)
+            .unwrap_or_default(),
+    };
+    let length = move || {
+        let sets = state.running_sets();
+        let place = match opener {
+            None => 0,
+            Some(uid) => state.set_opened_by(uid).map_or(0, |(place, _)| place),
+        };
+        sets.get(place)
+            .map(|(_, songs)| running_time(songs.iter().map(|song| song.seconds().unwrap_or(0))))
+    };
+    let field = format!("set-{place}-name");
+    view! {
+        <div class="set-heading row centered" data-testid="set-heading">
+            <div>
+                <label for=field.clone()>{format!("Set {} name", place + 1)}</label>
+                <input id=field maxlength="40" prop:value=name
+                    on:input=move |ev| state.rename_set(opener, event_target_value(&ev))/>
+            </div>
+            <p class="muted">{length}</p>
+            {opener.map(|uid| view! {
+                <p class="fit">
+                    <button type="button" class="secondary" on:click=move |_| state.join_set(uid)>
+                        {move || format!("Join “{}” to the set before", name())}
+                    </button>
+                </p>
+            })}
+        </div>
     }
 }

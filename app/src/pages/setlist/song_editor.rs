@@ -4,7 +4,34 @@
 use leptos::prelude::*;
 
 use super::draft::{DraftSong, SongField};
-use crate::{api::SongInput, api::validation::FieldErrors, components::parse_minutes_seconds};
+use crate::{
+    api::{LibrarySong, SongInput, client, validation::FieldErrors},
+    components::{length_field, parse_minutes_seconds},
+    session::use_session,
+};
+
+/// The library's songs, offered as the editor's titles are typed.
+#[derive(Clone, Copy)]
+struct Library(Signal<Vec<LibrarySong>>);
+
+/// The type-ahead of every title field (`list="library-songs"`): the
+/// library's titles, with their artists. Provides the songs to `SongEditor`.
+#[component]
+pub fn LibraryPicks() -> impl IntoView {
+    let songs = client::get_resource::<Vec<LibrarySong>>(
+        use_session(),
+        Signal::from("/api/songs".to_owned()),
+    );
+    let songs = Signal::derive(move || songs.get().and_then(Result::ok).unwrap_or_default());
+    provide_context(Library(songs));
+    view! {
+        <datalist id="library-songs">
+            {move || songs.get().into_iter().map(|song| view! {
+                <option value=song.title>{song.artist}</option>
+            }).collect_view()}
+        </datalist>
+    }
+}
 
 /// One song being edited.
 #[derive(Clone, Copy)]
@@ -75,6 +102,25 @@ impl SongDraft {
         self.field(field).set(value);
     }
 
+    /// The library's artist, length, tempo and key, into the fields still
+    /// empty: nothing typed is replaced.
+    fn fill_from(&self, song: &LibrarySong) {
+        let fields = [
+            (self.artist, song.artist.clone()),
+            (self.length, length_field(song.duration_secs)),
+            (
+                self.bpm,
+                song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
+            ),
+            (self.key, song.key.clone()),
+        ];
+        for (field, value) in fields {
+            if field.with_untracked(|now| now.trim().is_empty()) {
+                field.set(value);
+            }
+        }
+    }
+
     pub fn seconds(&self) -> Option<i64> {
         parse_minutes_seconds(&self.length.get())
     }
@@ -111,6 +157,18 @@ impl SongDraft {
     }
 }
 
+/// "Foo Fighters · 4:10 · 158 BPM · D": what a library song would fill in.
+fn library_details(song: &LibrarySong) -> String {
+    let parts = [
+        song.artist.clone(),
+        length_field(song.duration_secs),
+        song.bpm.map(|bpm| format!("{bpm} BPM")).unwrap_or_default(),
+        song.key.clone(),
+    ];
+    let parts: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+    parts.join(" · ")
+}
+
 /// One song of the editor, a group named by its place and title ("Song 2:
 /// Everlong"), so that its fields can be told apart from the other songs'.
 #[component]
@@ -120,6 +178,8 @@ pub fn SongEditor(
     number: Signal<usize>,
     move_song: impl Fn(u64, isize) + Copy + Send + Sync + 'static,
     remove: impl Fn(u64) + Copy + Send + Sync + 'static,
+    /// Makes this song the first of a new set.
+    start_set: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let field = move |name: &str| format!("song-{}-{name}", song.uid);
     // Buttons say which song they act on; an untitled one by its place.
@@ -127,6 +187,26 @@ pub fn SongEditor(
         t if t.trim().is_empty() => format!("song {}", number.get()),
         t => t,
     };
+    let not_first = move || number.get() != 1;
+    // A title the library knows, on a song with no details yet: offer them
+    // (a button, not a silent fill: nothing typed changes by surprise).
+    let library = use_context::<Library>();
+    let known = Memo::new(move |_| {
+        let Library(songs) = library?;
+        let title = song.title.get();
+        let blank = [song.artist, song.length, song.bpm, song.key]
+            .iter()
+            .all(|field| field.with(|text| text.trim().is_empty()));
+        if !blank || title.trim().is_empty() {
+            return None;
+        }
+        songs.with(|songs| {
+            songs
+                .iter()
+                .find(|known| known.title.to_lowercase() == title.trim().to_lowercase())
+                .cloned()
+        })
+    });
     // Tempo fields are text, not type=number: a number field reads "12e" as
     // empty, and saving would silently clear the tempo instead of saying so.
     // Moving re-inserts the song's element, which drops the focus: give it
@@ -154,7 +234,16 @@ pub fn SongEditor(
                 <div class="row">
                     <div>
                         <label for=field("title")>"Title"</label>
-                        <input id=field("title") required maxlength="200" bind:value=song.title/>
+                        <input id=field("title") required maxlength="200" list="library-songs" autocomplete="off"
+                            bind:value=song.title/>
+                        {move || known.get().map(|known| {
+                            let details = library_details(&known);
+                            view! {
+                                <button type="button" class="secondary" on:click=move |_| song.fill_from(&known)>
+                                    {format!("Fill in from the library: {details}")}
+                                </button>
+                            }
+                        })}
                     </div>
                     <div>
                         <label for=field("artist")>"Artist"</label>
@@ -192,6 +281,11 @@ pub fn SongEditor(
                     " "
                     <button type="button" class="secondary" aria-label=move || format!("Remove {}", title())
                         on:click=move |_| remove(song.uid)>"Remove"</button>
+                    <Show when=not_first>
+                        " "
+                        <button type="button" class="secondary" aria-label=move || format!("Start a new set with {}", title())
+                            on:click=move |_| start_set(song.uid)>"New set from here"</button>
+                    </Show>
                 </p>
             </fieldset>
         </li>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        Setlist, SetlistInput,
+        FIRST_SET, SetInput, Setlist, SetlistInput,
         validation::{FieldErrors, validate_setlist},
     },
     pages::setlist::{
@@ -26,7 +26,28 @@ pub(super) struct EditorState {
     pub(super) show_date: RwSignal<String>,
     pub(super) notes: RwSignal<String>,
     pub(super) songs: RwSignal<Vec<SongDraft>>,
+    pub(super) sets: RwSignal<SetBreaks>,
+    /// The sets as loaded (names and sizes), to tell whether they changed.
+    pub(super) base_sets: RwSignal<Vec<(String, usize)>>,
     pub(super) next_uid: StoredValue<u64>,
+}
+
+/// Where the show's sets start: the first set's name, and each later set's
+/// name with the song (by uid) that opens it. The break travels with that
+/// song when it moves.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct SetBreaks {
+    pub(super) first: String,
+    pub(super) later: Vec<(u64, String)>,
+}
+
+impl Default for SetBreaks {
+    fn default() -> Self {
+        SetBreaks {
+            first: FIRST_SET.to_string(),
+            later: Vec::new(),
+        }
+    }
 }
 
 impl EditorState {
@@ -80,17 +101,122 @@ impl EditorState {
         let draft = Draft::of(setlist);
         self.show(&draft);
         self.base.set(Some((draft, setlist.version)));
+        // A later set is opened by its first song; an empty one has none to
+        // mark it, and is not kept by this editor.
+        let songs = self.songs.get_untracked();
+        let uid_of = |id: &str| {
+            songs
+                .iter()
+                .find(|song| song.id.get_untracked().as_deref() == Some(id))
+                .map(|song| song.uid)
+        };
+        let later = setlist.sets.iter().skip(1).filter_map(|set| {
+            let opener = set.songs.first()?;
+            Some((uid_of(&opener.id)?, set.name.clone()))
+        });
+        self.sets.set(SetBreaks {
+            first: setlist
+                .sets
+                .first()
+                .map_or(FIRST_SET.to_string(), |set| set.name.clone()),
+            later: later.collect(),
+        });
+        self.base_sets.set(self.set_sizes());
+    }
+
+    /// The songs by set, in order (tracked).
+    pub(super) fn running_sets(&self) -> Vec<(String, Vec<SongDraft>)> {
+        let breaks = self.sets.get();
+        let mut sets = vec![(breaks.first, Vec::new())];
+        for song in self.songs.get() {
+            if let Some((_, name)) = breaks.later.iter().find(|(uid, _)| *uid == song.uid) {
+                sets.push((name.clone(), Vec::new()));
+            }
+            if let Some((_, songs)) = sets.last_mut() {
+                songs.push(song);
+            }
+        }
+        sets
+    }
+
+    /// Each set's name and number of songs (tracked).
+    pub(super) fn set_sizes(&self) -> Vec<(String, usize)> {
+        self.running_sets()
+            .into_iter()
+            .map(|(name, songs)| (name, songs.len()))
+            .collect()
+    }
+
+    /// The place (1 for the second set) and name of the set `uid` opens,
+    /// if it opens one after the first (tracked).
+    pub(super) fn set_opened_by(&self, uid: u64) -> Option<(usize, String)> {
+        let breaks = self.sets.get();
+        let name = breaks
+            .later
+            .iter()
+            .find(|(opener, _)| *opener == uid)?
+            .1
+            .clone();
+        let before = self.songs.with(|songs| {
+            songs
+                .iter()
+                .take_while(|song| song.uid != uid)
+                .filter(|song| breaks.later.iter().any(|(opener, _)| *opener == song.uid))
+                .count()
+        });
+        Some((before + 1, name))
+    }
+
+    /// Starts a new set at `uid` (named "Set 3" if it is the third).
+    pub(super) fn start_set(&self, uid: u64) {
+        self.sets.update(|breaks| {
+            if breaks.later.iter().all(|(opener, _)| *opener != uid) {
+                let name = format!("Set {}", breaks.later.len() + 2);
+                breaks.later.push((uid, name));
+            }
+        });
+    }
+
+    /// Joins the set `uid` opens to the one before it.
+    pub(super) fn join_set(&self, uid: u64) {
+        self.sets
+            .update(|breaks| breaks.later.retain(|(opener, _)| *opener != uid));
+    }
+
+    /// Renames the set `uid` opens, or the first set for `None`.
+    pub(super) fn rename_set(&self, uid: Option<u64>, name: String) {
+        self.sets.update(|breaks| match uid {
+            None => breaks.first = name,
+            Some(uid) => {
+                if let Some(set) = breaks.later.iter_mut().find(|(opener, _)| *opener == uid) {
+                    set.1 = name;
+                }
+            }
+        });
     }
 
     pub(super) fn input(&self) -> Result<SetlistInput, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let songs = self
-            .songs
-            .get_untracked()
-            .iter()
-            .enumerate()
-            .map(|(i, s)| s.to_input(i, &mut errors))
+        let mut position = 0;
+        let sets: Vec<SetInput> = untrack(|| self.running_sets())
+            .into_iter()
+            .map(|(name, songs)| SetInput {
+                name,
+                songs: songs
+                    .into_iter()
+                    .map(|song| {
+                        position += 1;
+                        song.to_input(position - 1, &mut errors)
+                    })
+                    .collect(),
+            })
             .collect();
+        // A show of one "Set 1" goes as the plain list of songs.
+        let (songs, sets) = match <[SetInput; 1]>::try_from(sets) {
+            Ok([only]) if only.name == FIRST_SET => (only.songs, None),
+            Ok(one) => (Vec::new(), Some(one.into())),
+            Err(sets) => (Vec::new(), Some(sets)),
+        };
         let input = SetlistInput {
             name: self.name.get_untracked(),
             venue: self.venue.get_untracked(),
@@ -98,6 +224,7 @@ impl EditorState {
             notes: self.notes.get_untracked(),
             version: self.base.with_untracked(|b| b.as_ref().map(|(_, v)| *v)),
             songs,
+            sets,
         };
         errors.extend(validate_setlist(&input));
         if errors.is_empty() {

@@ -1,0 +1,452 @@
+//! The song library (`/songs`): every song the band plays, searchable by
+//! title, artist or tag, with how often and when it was last played.
+//! Managers add, edit, delete, import from CSV and export.
+
+use leptos::prelude::*;
+
+use crate::{
+    api::{
+        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
+        client::{self, Method},
+        validation::{field_label, normalized_tags, percent_encode, validate_library_song},
+    },
+    components::{ErrorNotice, LoadFailure, length_field, parse_minutes_seconds, show_date_short},
+    session::use_session,
+    unsaved::confirm,
+};
+
+#[component]
+pub fn Songs() -> impl IntoView {
+    let session = use_session();
+    let songs =
+        client::get_resource::<Vec<LibrarySong>>(session, Signal::from("/api/songs".to_owned()));
+    let search = RwSignal::new(String::new());
+    let tag = RwSignal::new(String::new());
+    // The song in the form: `Some(None)` a new one, `Some(Some(song))` an edit.
+    let editing = RwSignal::new(None::<Option<LibrarySong>>);
+    let notice = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+
+    let remove = move |song: LibrarySong| {
+        let question = format!(
+            "Delete “{}” from the library? Setlists keep their copy.",
+            song.title
+        );
+        if !confirm(&question) {
+            return;
+        }
+        notice.set(None);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/songs/{}", song.id);
+            match client::call::<(), ()>(session, Method::Delete, &path, None).await {
+                Ok(()) => notice.set(Some(format!("Deleted “{}”.", song.title))),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+            songs.refetch();
+        });
+    };
+    let saved = Callback::new(move |message: String| {
+        editing.set(None);
+        notice.set(Some(message));
+        songs.refetch();
+    });
+
+    view! {
+        <section class="card">
+            <div class="row centered">
+                <h1>"Song library"</h1>
+                <Show when=move || session.is_manager()>
+                    <p class="fit">
+                        <button type="button" on:click=move |_| editing.set(Some(None))>"Add a song"</button>
+                    </p>
+                </Show>
+            </div>
+            <ErrorNotice message=error/>
+            <p role="status">{move || notice.get()}</p>
+            {move || editing.get().map(|song| view! { <SongForm song saved cancel=move || editing.set(None)/> })}
+            <div class="row">
+                <label>"Search"
+                    <input type="search" placeholder="Title, artist or tag" prop:value=search
+                        on:input=move |ev| search.set(event_target_value(&ev))/>
+                </label>
+                <label>"Tag"
+                    <select on:change=move |ev| tag.set(event_target_value(&ev)) prop:value=tag>
+                        <option value="">"Any tag"</option>
+                        {move || all_tags(&songs.get().and_then(Result::ok).unwrap_or_default())
+                            .into_iter()
+                            .map(|name| view! { <option value=name.clone()>{name.clone()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading the library…"</p> }>
+                {move || songs.get().map(|result| match result {
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
+                    Ok(list) => {
+                        let needle = search.get().trim().to_lowercase();
+                        let tag = tag.get();
+                        let total = list.len();
+                        let shown: Vec<LibrarySong> = list
+                            .into_iter()
+                            .filter(|song| song.matches(&needle, Some(tag.as_str()).filter(|t| !t.is_empty())))
+                            .collect();
+                        view! {
+                            <p class="muted" data-testid="library-count">{format!("{} of {total} songs", shown.len())}</p>
+                            <SongTable shown edit=move |song| editing.set(Some(Some(song))) remove/>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+        <Show when=move || session.is_manager()>
+            <CsvImport imported=move || songs.refetch()/>
+        </Show>
+        <ExportCsv/>
+    }
+}
+
+#[component]
+fn SongTable(
+    shown: Vec<LibrarySong>,
+    edit: impl Fn(LibrarySong) + Copy + Send + Sync + 'static,
+    remove: impl Fn(LibrarySong) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    if shown.is_empty() {
+        return view! { <p class="notice">"No songs match."</p> }.into_any();
+    }
+    view! {
+        // A phone scrolls the table, not the page.
+        <div class="table-scroll">
+        <table class="library">
+            <thead>
+                <tr>
+                    <th scope="col">"Title"</th>
+                    <th scope="col">"Artist"</th>
+                    <th scope="col" class="optional">"Key"</th>
+                    <th scope="col">"BPM"</th>
+                    <th scope="col">"Length"</th>
+                    <th scope="col" class="optional">"Tags"</th>
+                    <th scope="col">"Played"</th>
+                    <Show when=move || session.is_manager()>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </Show>
+                </tr>
+            </thead>
+            <tbody>
+                {shown.into_iter().map(|song| {
+                    let played = match (&song.last_played, song.times_played) {
+                        (Some(last), times) => format!("{times}× · last {}", show_date_short(last)),
+                        (None, _) => "Not yet".to_string(),
+                    };
+                    let (for_edit, for_remove) = (song.clone(), song.clone());
+                    let edit_label = format!("Edit “{}”", song.title);
+                    let remove_label = format!("Delete “{}”", song.title);
+                    view! {
+                        <tr data-testid="library-row">
+                            <td>{song.title}</td>
+                            <td>{song.artist}</td>
+                            <td class="optional">{song.key}</td>
+                            <td>{song.bpm.map(|bpm| bpm.to_string())}</td>
+                            <td>{length_field(song.duration_secs)}</td>
+                            <td class="optional">{song.tags.join(", ")}</td>
+                            <td>{played}</td>
+                            <Show when=move || session.is_manager()>
+                                <td class="actions">
+                                    <button type="button" class="secondary" aria-label=edit_label.clone()
+                                        on:click={let song = for_edit.clone(); move |_| edit(song.clone())}>"Edit"</button>
+                                    <button type="button" class="danger" aria-label=remove_label.clone()
+                                        on:click={let song = for_remove.clone(); move |_| remove(song.clone())}>"Delete"</button>
+                                </td>
+                            </Show>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Adds a song (`song` is `None`) or edits one, with the same fields the API
+/// checks, checked here first.
+#[component]
+fn SongForm(
+    song: Option<LibrarySong>,
+    saved: Callback<String>,
+    cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    let start = song
+        .as_ref()
+        .map(LibrarySongInput::from)
+        .unwrap_or_default();
+    let id = song.map(|song| song.id);
+    let heading = if id.is_some() {
+        "Edit the song"
+    } else {
+        "Add a song"
+    };
+    let title = RwSignal::new(start.title);
+    let artist = RwSignal::new(start.artist);
+    let key = RwSignal::new(start.key);
+    let bpm = RwSignal::new(start.bpm.map(|b| b.to_string()).unwrap_or_default());
+    let length = RwSignal::new(length_field(start.duration_secs));
+    let tags = RwSignal::new(start.tags.join(", "));
+    let notes = RwSignal::new(start.notes);
+    let error = RwSignal::new(None::<String>);
+    let version = start.version;
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut problems = Vec::new();
+        let bpm = match bpm.get_untracked().trim() {
+            "" => None,
+            text => text.parse().ok().or_else(|| {
+                problems.push("• BPM must be a whole number".to_string());
+                None
+            }),
+        };
+        let duration_secs = parse_minutes_seconds(&length.get_untracked()).unwrap_or_else(|| {
+            problems.push("• length must be minutes:seconds, like 4:15".to_string());
+            0
+        });
+        let input = LibrarySongInput {
+            title: title.get_untracked(),
+            artist: artist.get_untracked(),
+            key: key.get_untracked(),
+            bpm,
+            duration_secs,
+            notes: notes.get_untracked(),
+            tags: normalized_tags(tags.get_untracked().split(',')),
+            version,
+        };
+        problems.extend(
+            validate_library_song(&input)
+                .iter()
+                .map(|(field, problem)| format!("• {} {problem}", field_label(field))),
+        );
+        if !problems.is_empty() {
+            error.set(Some(format!("Please check:\n{}", problems.join("\n"))));
+            return;
+        }
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            let answer = match &id {
+                Some(id) => {
+                    let path = format!("/api/songs/{id}");
+                    client::call::<LibrarySong, _>(session, Method::Put, &path, Some(&input)).await
+                }
+                None => {
+                    client::call::<LibrarySong, _>(
+                        session,
+                        Method::Post,
+                        "/api/songs",
+                        Some(&input),
+                    )
+                    .await
+                }
+            };
+            match answer {
+                Ok(song) => saved.run(format!("Saved “{}”.", song.title)),
+                Err(failure) if failure.current_version.is_some() => error.set(Some(
+                    "Someone changed this song meanwhile. Cancel, then edit it again.".into(),
+                )),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+
+    view! {
+        <form class="card inset" on:submit=submit aria-label=heading>
+            <h2>{heading}</h2>
+            <ErrorNotice message=error/>
+            <div class="row">
+                <label>"Title" <input required maxlength="200" bind:value=title/></label>
+                <label>"Artist" <input maxlength="200" bind:value=artist/></label>
+            </div>
+            <div class="row">
+                <label>"Key" <input maxlength="16" bind:value=key/></label>
+                <label>"BPM" <input inputmode="numeric" bind:value=bpm/></label>
+                <label>"Length" <input placeholder="m:ss" inputmode="numeric" bind:value=length/></label>
+            </div>
+            <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"/></label>
+            <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
+            <div class="row">
+                <button type="submit">"Save song"</button>
+                <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+/// A repertoire from a spreadsheet: preview first (nothing is written, every
+/// row says what would happen), then import the good rows.
+#[component]
+fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let session = use_session();
+    let csv = RwSignal::new(String::new());
+    let report = RwSignal::new(None::<ImportReport>);
+    let error = RwSignal::new(None::<String>);
+    let send = move |dry_run: bool| {
+        error.set(None);
+        let body = SongImport {
+            csv: csv.get_untracked(),
+            dry_run,
+        };
+        leptos::task::spawn_local(async move {
+            let answer = client::call::<ImportReport, _>(
+                session,
+                Method::Post,
+                "/api/songs/import",
+                Some(&body),
+            )
+            .await;
+            match answer {
+                Ok(answer) => {
+                    if !dry_run {
+                        imported();
+                    }
+                    report.set(Some(answer));
+                }
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+    let new_rows = move || {
+        report.with(|report| {
+            report.as_ref().map_or(0, |r| {
+                r.rows
+                    .iter()
+                    .filter(|row| row.outcome == ImportOutcome::New)
+                    .count()
+            })
+        })
+    };
+    view! {
+        <section class="card" aria-labelledby="import-heading">
+            <h2 id="import-heading">"Import from CSV"</h2>
+            <p class="muted">"The first row names the columns: title (needed), artist, key, bpm, length (m:ss), tags, notes. Songs already in the library are left as they are."</p>
+            <ErrorNotice message=error/>
+            <label>"CSV file"
+                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv, report)/>
+            </label>
+            <label>"CSV text"
+                <textarea rows="5" bind:value=csv on:input=move |_| report.set(None)></textarea>
+            </label>
+            <p>
+                <button type="button" class="secondary" on:click=move |_| send(true)
+                    disabled=move || csv.with(|text| text.trim().is_empty())>"Preview"</button>
+            </p>
+            {move || report.get().map(|report| view! {
+                <ImportTable report=report.clone()/>
+                {if report.dry_run {
+                    view! {
+                        <p>
+                            <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0>
+                                {move || format!("Import {} new songs", new_rows())}
+                            </button>
+                        </p>
+                    }.into_any()
+                } else {
+                    view! { <p role="status">{format!("Imported {} songs.", report.created)}</p> }.into_any()
+                }}
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn ImportTable(report: ImportReport) -> impl IntoView {
+    view! {
+        <table data-testid="import-preview">
+            <thead>
+                <tr><th scope="col">"Line"</th><th scope="col">"Title"</th><th scope="col">"Artist"</th><th scope="col">"Result"</th></tr>
+            </thead>
+            <tbody>
+                {report.rows.into_iter().map(|row| {
+                    let result = match row.outcome {
+                        ImportOutcome::New if report.dry_run => "Will be added".to_string(),
+                        ImportOutcome::New => "Added".to_string(),
+                        ImportOutcome::Existing => "Already in the library".to_string(),
+                        ImportOutcome::Invalid => {
+                            let problems: Vec<String> = row.errors.iter().map(|(column, problem)| format!("{column} {problem}")).collect();
+                            format!("Not imported: {}", problems.join("; "))
+                        }
+                    };
+                    let class = if row.outcome == ImportOutcome::Invalid { "error" } else { "" };
+                    view! {
+                        <tr class=class>
+                            <td>{row.line}</td><td>{row.title}</td><td>{row.artist}</td><td>{result}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// The library as a CSV file: fetched with the access token (the export is
+/// not public), then handed to the browser as a download.
+#[component]
+fn ExportCsv() -> impl IntoView {
+    let session = use_session();
+    let link = NodeRef::<leptos::html::A>::new();
+    let error = RwSignal::new(None::<String>);
+    let export = move |_| {
+        leptos::task::spawn_local(async move {
+            match client::get_text(session, "/api/songs/export").await {
+                Ok(file) => {
+                    if let Some(link) = link.get_untracked() {
+                        link.set_href(&format!(
+                            "data:text/csv;charset=utf-8,{}",
+                            percent_encode(&file)
+                        ));
+                        link.click();
+                    }
+                }
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Export"</h2>
+            <ErrorNotice message=error/>
+            <button type="button" class="secondary" on:click=export>"Export the library as CSV"</button>
+            <a node_ref=link download="songs.csv" hidden></a>
+        </section>
+    }
+}
+
+/// Every tag of the library, once, in order.
+fn all_tags(songs: &[LibrarySong]) -> Vec<String> {
+    let mut tags: Vec<String> = songs
+        .iter()
+        .flat_map(|song| song.tags.iter().cloned())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// Puts a chosen file's text in the import box.
+fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>, report: RwSignal<Option<ImportReport>>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            if let Some(text) = text.ok().and_then(|text| text.as_string()) {
+                report.set(None);
+                csv.set(text);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (ev, csv, report);
+}

@@ -1,0 +1,98 @@
+import { test, expect } from './fixtures';
+import { logIn } from './helpers';
+
+const sizes = [
+  { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
+  { name: 'phone', use: { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true } },
+];
+
+for (const size of sizes) {
+  test.describe(`the song library on a ${size.name}`, () => {
+    test.use(size.use);
+
+    test('a manager imports a CSV with a bad row after a preview, then searches', async ({ page }) => {
+      const tag = `${size.name}${Date.now()}`;
+      await logIn(page, 'manager');
+      await page.getByRole('link', { name: 'Songs' }).click();
+      await expect(page.getByRole('heading', { name: 'Song library' })).toBeVisible();
+
+      const csv = [
+        'title,artist,bpm,length,tags',
+        `Hey Jude ${tag},The Beatles,74,7:11,"ballad, ${tag}"`,
+        `,Nobody,fast,4.15,${tag}`,
+        `Black ${tag},Pearl Jam,,5:43,${tag}`,
+      ].join('\n');
+      await page.getByLabel('CSV text').fill(csv);
+      await page.getByRole('button', { name: 'Preview' }).click();
+      const preview = page.getByTestId('import-preview');
+      await expect(preview.getByRole('row')).toHaveCount(4);
+      await expect(preview.getByRole('row').nth(2)).toContainText('Not imported');
+      await expect(preview.getByRole('row').nth(2)).toContainText('title must not be empty');
+      await expect(preview.getByRole('row').nth(2)).toContainText('bpm must be a whole number');
+      await expect(preview.getByRole('row').nth(1)).toContainText('Will be added');
+      // The preview wrote nothing.
+      await page.getByLabel('Search').fill(tag);
+      await expect(page.getByTestId('library-row')).toHaveCount(0);
+
+      await page.getByRole('button', { name: 'Import 2 new songs' }).click();
+      await expect(page.getByText('Imported 2 songs.')).toBeVisible();
+      await expect(page.getByTestId('library-row')).toHaveCount(2);
+      await page.getByLabel('Search').fill(`jude ${tag}`);
+      await expect(page.getByTestId('library-row')).toHaveCount(1);
+      await expect(page.getByTestId('library-row')).toContainText('7:11');
+      await page.getByLabel('Search').fill('');
+      await page.getByLabel('Tag').selectOption('ballad');
+      await expect(page.getByTestId('library-row').filter({ hasText: `Hey Jude ${tag}` })).toHaveCount(1);
+      await expect(page.getByTestId('library-row').filter({ hasText: `Black ${tag}` })).toHaveCount(0);
+
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(width).toBeLessThanOrEqual(page.viewportSize()!.width);
+    });
+  });
+}
+
+test('a manager adds and edits a song; the editor offers it by title; a drummer only reads', async ({ page, browser }) => {
+  const title = `Everlong ${Date.now()}`;
+  await logIn(page, 'manager');
+  await page.goto('/songs');
+  await page.getByRole('button', { name: 'Add a song' }).click();
+  const form = page.getByRole('form', { name: 'Add a song' });
+  await form.getByLabel('Title').fill(title);
+  await form.getByLabel('Artist').fill('Foo Fighters');
+  await form.getByLabel('BPM').fill('158');
+  await form.getByLabel('Length').fill('4.10');
+  await form.getByRole('button', { name: 'Save song' }).click();
+  await expect(form.getByRole('alert')).toContainText('length must be minutes:seconds');
+  await form.getByLabel('Length').fill('4:10');
+  await form.getByRole('button', { name: 'Save song' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();
+
+  await page.getByRole('button', { name: `Edit “${title}”` }).click();
+  const edit = page.getByRole('form', { name: 'Edit the song' });
+  await edit.getByLabel('Key').fill('D');
+  await edit.getByRole('button', { name: 'Save song' }).click();
+  await expect(page.getByTestId('library-row').filter({ hasText: title })).toContainText('D');
+
+  const download = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Export the library as CSV' }).click();
+  const file = await download;
+  expect(file.suggestedFilename()).toBe('songs.csv');
+
+  // A new setlist's song picked from the library brings its details.
+  await page.goto('/setlists/new');
+  await page.getByRole('button', { name: 'Add song' }).click();
+  await page.getByTestId('song').getByLabel('Title').fill(title);
+  await page.getByRole('button', { name: 'Fill in from the library: Foo Fighters · 4:10 · 158 BPM · D' }).click();
+  await expect(page.getByTestId('song').getByLabel('Artist')).toHaveValue('Foo Fighters');
+  await expect(page.getByTestId('song').getByLabel('BPM')).toHaveValue('158');
+  await expect(page.getByTestId('song').getByLabel('Length (m:ss)')).toHaveValue('4:10');
+
+  const drummer = await (await browser.newContext()).newPage();
+  await logIn(drummer, 'drummer');
+  await drummer.goto('/songs');
+  await expect(drummer.getByTestId('library-row').filter({ hasText: title })).toHaveCount(1);
+  await expect(drummer.getByRole('button', { name: 'Add a song' })).toHaveCount(0);
+  await expect(drummer.getByRole('button', { name: `Delete “${title}”` })).toHaveCount(0);
+  await expect(drummer.getByRole('heading', { name: 'Import from CSV' })).toHaveCount(0);
+  await drummer.context().close();
+});

@@ -1,0 +1,273 @@
+//! The song library: every song of the band's repertoire, once per title and
+//! artist (compared without capitals or surrounding spaces, by the database
+//! itself so that every query agrees). Setlist songs point at their entry
+//! (`songs.library_id`), which is how an entry knows when it was played.
+
+use app::api::{LibrarySong, LibrarySongInput, SongInput};
+use sqlx::{Any, Executor, FromRow, Transaction};
+
+use super::{DbError, DbResult, Pool, setlists::WriteError};
+use crate::clock::rfc3339;
+
+#[derive(FromRow)]
+struct LibraryRow {
+    id: String,
+    title: String,
+    artist: String,
+    song_key: String,
+    bpm: Option<i64>,
+    duration_secs: i64,
+    notes: String,
+    tags: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    times_played: i64,
+    last_played: Option<String>,
+}
+
+impl From<LibraryRow> for LibrarySong {
+    fn from(row: LibraryRow) -> Self {
+        LibrarySong {
+            id: row.id,
+            title: row.title,
+            artist: row.artist,
+            key: row.song_key,
+            bpm: row.bpm,
+            duration_secs: row.duration_secs,
+            notes: row.notes,
+            tags: row
+                .tags
+                .split(',')
+                .filter(|tag| !tag.is_empty())
+                .map(str::to_string)
+                .collect(),
+            version: row.version,
+            times_played: row.times_played,
+            last_played: row.last_played,
+            created_at: rfc3339(row.created_at),
+            updated_at: rfc3339(row.updated_at),
+        }
+    }
+}
+
+/// An entry with what past shows (before `$1`, today) say about it. The
+/// PostgreSQL planner accepts `l.*` under `GROUP BY l.id`: the id is the key.
+const SELECT_SONGS: &str = "SELECT l.id, l.title, l.artist, l.song_key, l.bpm, l.duration_secs, \
+     l.notes, l.tags, l.version, l.created_at, l.updated_at, \
+     COUNT(DISTINCT st.id) AS times_played, MAX(st.show_date) AS last_played \
+     FROM library_songs l \
+     LEFT JOIN songs s ON s.library_id = l.id \
+     LEFT JOIN setlists st ON st.id = s.setlist_id AND st.show_date < $1";
+
+/// Same title and artist as `$1`, `$2`, however capitalised.
+const SAME_SONG: &str = "match_title = lower(trim($1)) AND match_artist = lower(trim($2))";
+
+/// Every entry, by title then artist.
+pub async fn list(pool: &Pool, today: &str) -> DbResult<Vec<LibrarySong>> {
+    let rows: Vec<LibraryRow> = sqlx::query_as(&format!(
+        "{SELECT_SONGS} GROUP BY l.id ORDER BY l.match_title, l.match_artist, l.id"
+    ))
+    .bind(today)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(LibrarySong::from).collect())
+}
+
+pub async fn get(pool: &Pool, id: &str, today: &str) -> DbResult<Option<LibrarySong>> {
+    let row: Option<LibraryRow> =
+        sqlx::query_as(&format!("{SELECT_SONGS} WHERE l.id = $2 GROUP BY l.id"))
+            .bind(today)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(row.map(LibrarySong::from))
+}
+
+/// Adds a song; `false` when one with its title and artist is there already
+/// (nothing is written then).
+pub async fn insert<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: &str,
+    song: &LibrarySongInput,
+    now: i64,
+) -> DbResult<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO library_songs (id, match_title, match_artist, title, artist, song_key, bpm, \
+         duration_secs, notes, tags, version, created_at, updated_at) \
+         VALUES ($3, lower(trim($1)), lower(trim($2)), trim($1), trim($2), $4, $5, $6, $7, $8, 1, $9, $9) \
+         ON CONFLICT (match_title, match_artist) DO NOTHING",
+    )
+    .bind(&song.title)
+    .bind(&song.artist)
+    .bind(id)
+    .bind(&song.key)
+    .bind(song.bpm)
+    .bind(song.duration_secs)
+    .bind(&song.notes)
+    .bind(song.tags.join(","))
+    .bind(now)
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Why a library write did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryWriteError {
+    #[error("another song of the library has this title and artist")]
+    Duplicate,
+    #[error(transparent)]
+    Write(#[from] WriteError),
+}
+
+impl From<sqlx::Error> for LibraryWriteError {
+    fn from(error: sqlx::Error) -> Self {
+        LibraryWriteError::Write(error.into())
+    }
+}
+
+/// Replaces every field, if the stored version is `expected` and no other
+/// entry has the new title and artist.
+pub async fn replace(
+    pool: &Pool,
+    id: &str,
+    expected: i64,
+    song: &LibrarySongInput,
+    now: i64,
+) -> Result<(), LibraryWriteError> {
+    let updated = sqlx::query(&format!(
+        "UPDATE library_songs SET match_title = lower(trim($1)), match_artist = lower(trim($2)), \
+         title = trim($1), artist = trim($2), song_key = $3, bpm = $4, duration_secs = $5, \
+         notes = $6, tags = $7, updated_at = $8, version = version + 1 \
+         WHERE id = $9 AND version = $10 \
+         AND NOT EXISTS (SELECT 1 FROM library_songs other WHERE other.{SAME_SONG} AND other.id <> $9)"
+    ))
+    .bind(&song.title)
+    .bind(&song.artist)
+    .bind(&song.key)
+    .bind(song.bpm)
+    .bind(song.duration_secs)
+    .bind(&song.notes)
+    .bind(song.tags.join(","))
+    .bind(now)
+    .bind(id)
+    .bind(expected)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        return Ok(());
+    }
+    match current_version(pool, id)
+        .await
+        .map_err(WriteError::Database)?
+    {
+        None => Err(WriteError::NotFound.into()),
+        Some(current_version) if current_version != expected => {
+            Err(WriteError::Conflict { current_version }.into())
+        }
+        Some(_) => Err(LibraryWriteError::Duplicate),
+    }
+}
+
+/// The drummer's edit: tempo (`Some(None)` clears it) and notes, only from
+/// the `expected` version when one is given.
+pub async fn patch(
+    pool: &Pool,
+    id: &str,
+    expected: Option<i64>,
+    bpm: Option<Option<i64>>,
+    notes: Option<&str>,
+    now: i64,
+) -> Result<(), WriteError> {
+    let updated = sqlx::query(
+        "UPDATE library_songs SET bpm = CASE WHEN $1 = 1 THEN $2 ELSE bpm END, \
+         notes = COALESCE($3, notes), updated_at = $4, version = version + 1 \
+         WHERE id = $5 AND ($6 IS NULL OR version = $6)",
+    )
+    .bind(i64::from(bpm.is_some()))
+    .bind(bpm.flatten())
+    .bind(notes)
+    .bind(now)
+    .bind(id)
+    .bind(expected)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if updated == 1 {
+        return Ok(());
+    }
+    match current_version(pool, id).await? {
+        None => Err(WriteError::NotFound),
+        Some(current_version) => Err(WriteError::Conflict { current_version }),
+    }
+}
+
+/// Deletes an entry; `false` when there was none. Setlists that play it keep
+/// their copy of the song, no longer linked.
+pub async fn delete(pool: &Pool, id: &str) -> DbResult<bool> {
+    let deleted = sqlx::query("DELETE FROM library_songs WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(deleted == 1)
+}
+
+/// Adds the songs in one transaction; for each, whether it was new. A dry
+/// run rolls the transaction back: the same answer, nothing written.
+pub async fn insert_all(
+    pool: &Pool,
+    songs: &[LibrarySongInput],
+    now: i64,
+    dry_run: bool,
+) -> DbResult<Vec<bool>> {
+    let mut tx = pool.begin().await?;
+    let mut added = Vec::with_capacity(songs.len());
+    for song in songs {
+        let id = uuid::Uuid::new_v4().to_string();
+        added.push(insert(&mut *tx, &id, song, now).await?);
+    }
+    if dry_run {
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(added)
+}
+
+/// The library entry of a setlist's song, created from it when the library
+/// has none yet: adding a song to a show adds it to the repertoire.
+pub(super) async fn entry_for(
+    tx: &mut Transaction<'_, Any>,
+    song: &SongInput,
+    now: i64,
+) -> DbResult<String> {
+    let entry = LibrarySongInput {
+        title: song.title.clone(),
+        artist: song.artist.clone(),
+        key: song.key.clone(),
+        bpm: song.bpm,
+        duration_secs: song.duration_secs,
+        ..LibrarySongInput::default()
+    };
+    let new_id = uuid::Uuid::new_v4().to_string();
+    insert(&mut **tx, &new_id, &entry, now).await?;
+    let id: String = sqlx::query_scalar(&format!("SELECT id FROM library_songs WHERE {SAME_SONG}"))
+        .bind(&song.title)
+        .bind(&song.artist)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(id)
+}
+
+async fn current_version(pool: &Pool, id: &str) -> Result<Option<i64>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT version FROM library_songs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}

@@ -1,0 +1,80 @@
+//! Optimistic concurrency, as every versioned resource (setlists, library
+//! songs) does it: the version a write expects comes from the body or
+//! `If-Match`, and every answer carries the version it shows as its `ETag`.
+
+use app::api::validation::FieldErrors;
+use axum::{
+    body::Bytes,
+    http::{HeaderMap, HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::error::{ApiError, ApiResult};
+
+/// 422 naming every field that breaks a rule, when any does.
+pub fn validated(errors: FieldErrors) -> ApiResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// The version a write was made against: the body's `version`, or
+/// `If-Match: "3"` (or `W/"3"`). An `If-Match` that is not one version, or
+/// that disagrees with the body, is refused: ignoring it would turn a
+/// conditional write into an unconditional one.
+pub fn expected_version(body: Option<i64>, headers: &HeaderMap) -> ApiResult<Option<i64>> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(body);
+    };
+    let header = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| ApiError::BadRequest("If-Match must be one version, like \"3\"".into()))?;
+    match body {
+        Some(body) if body != header => Err(ApiError::BadRequest(
+            "the body's version and If-Match disagree".into(),
+        )),
+        _ => Ok(Some(header)),
+    }
+}
+
+/// A resource's version as its `ETag`, for `If-Match` on the next write.
+pub fn with_version(mut response: Response, version: i64) -> Response {
+    if let Ok(etag) = HeaderValue::try_from(format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// JSON that is already serialised (by the read cache).
+pub fn json_body(body: Bytes) -> Response {
+    let json = HeaderValue::from_static("application/json");
+    ([(header::CONTENT_TYPE, json)], body).into_response()
+}
+
+/// The version a `PUT` replaces: required, and reported with the body's
+/// other field `errors` when missing.
+pub fn version_to_replace(
+    body: Option<i64>,
+    headers: &HeaderMap,
+    mut errors: FieldErrors,
+) -> ApiResult<i64> {
+    let expected = expected_version(body, headers)?;
+    if expected.is_none() {
+        errors.insert(
+            "version".into(),
+            "is required: send the version you edited (or If-Match)".into(),
+        );
+    }
+    validated(errors)?;
+    Ok(expected.unwrap_or_default())
+}

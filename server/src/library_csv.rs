@@ -1,0 +1,293 @@
+//! The song library as CSV (RFC 4180): what `POST /api/songs/import` reads
+//! and `GET /api/songs/export` writes. The export opens in a spreadsheet and
+//! imports back unchanged.
+
+use std::collections::BTreeMap;
+
+use app::{
+    api::{
+        ImportOutcome, ImportRow, LibrarySong, LibrarySongInput,
+        validation::{FieldErrors, normalized_tags, validate_library_song},
+    },
+    components::{length_field, parse_minutes_seconds},
+};
+
+/// The columns of an export, in order; an import reads them by name.
+pub const COLUMNS: [&str; 7] = ["title", "artist", "key", "bpm", "length", "tags", "notes"];
+
+/// A row of the file that is ready to add, or why it is not.
+pub struct ParsedRow {
+    pub line: i64,
+    pub song: LibrarySongInput,
+    pub errors: FieldErrors,
+}
+
+impl ParsedRow {
+    pub fn report(&self, outcome: ImportOutcome) -> ImportRow {
+        ImportRow {
+            line: self.line,
+            title: self.song.title.clone(),
+            artist: self.song.artist.clone(),
+            outcome,
+            errors: self.errors.clone(),
+        }
+    }
+}
+
+/// Why a file cannot be read at all (a row's problems are the row's).
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum CsvError {
+    #[error("needs a header row with a title column")]
+    NoTitleColumn,
+    #[error("has a quoted field that never ends (from line {0})")]
+    UnclosedQuote(i64),
+    #[error("has more than {0} songs")]
+    TooManyRows(usize),
+}
+
+/// Reads the file: its header, then one `ParsedRow` per non-empty row.
+pub fn parse(text: &str, max_rows: usize) -> Result<Vec<ParsedRow>, CsvError> {
+    let mut records = records(text.strip_prefix('\u{feff}').unwrap_or(text))?.into_iter();
+    let (_, header) = records.next().ok_or(CsvError::NoTitleColumn)?;
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let title = column("title").ok_or(CsvError::NoTitleColumn)?;
+    let columns: BTreeMap<&str, usize> = COLUMNS
+        .iter()
+        .filter_map(|name| Some((*name, column(name)?)))
+        .collect();
+    let rows: Vec<ParsedRow> = records
+        .filter(|(_, fields)| fields.iter().any(|f| !f.trim().is_empty()))
+        .map(|(line, fields)| {
+            let field = |name: &str| {
+                columns
+                    .get(name)
+                    .and_then(|&i| fields.get(i))
+                    .map(|f| unescape_formula(f.trim()))
+                    .unwrap_or_default()
+            };
+            row(line, fields.get(title).map_or("", |t| t.trim()), field)
+        })
+        .collect();
+    if rows.len() > max_rows {
+        return Err(CsvError::TooManyRows(max_rows));
+    }
+    Ok(rows)
+}
+
+fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow {
+    let mut errors = FieldErrors::new();
+    let bpm = match field("bpm") {
+        "" => None,
+        text => text.parse().ok().or_else(|| {
+            errors.insert("bpm".into(), "must be a whole number".into());
+            None
+        }),
+    };
+    let duration_secs = parse_minutes_seconds(field("length")).unwrap_or_else(|| {
+        errors.insert("length".into(), "must be minutes:seconds, like 4:15".into());
+        0
+    });
+    let song = LibrarySongInput {
+        title: unescape_formula(title).to_string(),
+        artist: field("artist").to_string(),
+        key: field("key").to_string(),
+        bpm,
+        duration_secs,
+        notes: field("notes").to_string(),
+        tags: normalized_tags(field("tags").split(',')),
+        version: None,
+    };
+    for (name, problem) in validate_library_song(&song) {
+        let column = if name == "duration_secs" {
+            "length".into()
+        } else {
+            name
+        };
+        errors.entry(column).or_insert(problem);
+    }
+    ParsedRow { line, song, errors }
+}
+
+/// Splits the text into records of fields, each with the line it starts on.
+/// Quoted fields may hold commas, doubled quotes and line breaks.
+fn records(text: &str) -> Result<Vec<(i64, Vec<String>)>, CsvError> {
+    let mut records = Vec::new();
+    let (mut fields, mut field) = (Vec::new(), String::new());
+    let (mut line, mut record_line) = (1i64, 1i64);
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(ch) = chars.next() {
+        match (quoted, ch) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, ch) => {
+                line += i64::from(ch == '\n');
+                field.push(ch);
+            }
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => fields.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n' | '\r') => {
+                fields.push(std::mem::take(&mut field));
+                records.push((record_line, std::mem::take(&mut fields)));
+                line += 1;
+                record_line = line;
+            }
+            (false, ch) => field.push(ch),
+        }
+    }
+    if quoted {
+        return Err(CsvError::UnclosedQuote(record_line));
+    }
+    if !field.is_empty() || !fields.is_empty() {
+        fields.push(field);
+        records.push((record_line, fields));
+    }
+    Ok(records)
+}
+
+/// The library as a file, with the header `COLUMNS`.
+pub fn export(songs: &[LibrarySong]) -> String {
+    let mut out = COLUMNS.join(",");
+    out.push_str("\r\n");
+    for song in songs {
+        let fields = [
+            song.title.as_str(),
+            &song.artist,
+            &song.key,
+            &song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
+            &length_field(song.duration_secs),
+            &song.tags.join(", "),
+            &song.notes,
+        ];
+        let quoted: Vec<String> = fields.iter().map(|f| quote(&escape_formula(f))).collect();
+        out.push_str(&quoted.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+/// Stops CSV formula injection: a spreadsheet runs a cell that starts with
+/// `=`, `+`, `-` or `@` (a title like `=HYPERLINK(...)`), so the export
+/// starts such a cell with `'`, which spreadsheets show as text…
+fn escape_formula(field: &str) -> String {
+    if field.starts_with(['=', '+', '-', '@']) {
+        format!("'{field}")
+    } else {
+        field.to_string()
+    }
+}
+
+/// …and the import takes that `'` off again, so a file round-trips.
+fn unescape_formula(field: &str) -> &str {
+    match field.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => field,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn songs(text: &str) -> Vec<ParsedRow> {
+        parse(text, 100).unwrap()
+    }
+
+    #[test]
+    fn columns_are_found_by_name_in_any_order_and_case() {
+        let rows = songs("Artist,TITLE,Length,BPM\nFoo Fighters,Everlong,4:10,158\n");
+        assert_eq!(rows.len(), 1);
+        let song = &rows[0].song;
+        assert_eq!(
+            (song.title.as_str(), song.artist.as_str()),
+            ("Everlong", "Foo Fighters")
+        );
+        assert_eq!((song.duration_secs, song.bpm), (250, Some(158)));
+        assert!(rows[0].errors.is_empty());
+    }
+
+    #[test]
+    fn quoted_fields_keep_commas_quotes_and_line_breaks() {
+        let rows = songs(
+            "title,notes,tags\r\n\"Hey, Jude\",\"say \"\"na\"\"\nlonger\",\"Ballad, Encore\"\r\nNext,,\r\n",
+        );
+        assert_eq!(rows[0].song.title, "Hey, Jude");
+        assert_eq!(rows[0].song.notes, "say \"na\"\nlonger");
+        assert_eq!(rows[0].song.tags, ["ballad", "encore"]);
+        assert_eq!((rows[0].line, rows[1].line), (2, 4));
+    }
+
+    #[test]
+    fn a_bad_row_names_its_line_and_columns() {
+        let rows = songs("title,bpm,length\nGood,120,3:00\n,fast,4.15\n");
+        assert!(rows[0].errors.is_empty());
+        let bad = &rows[1];
+        assert_eq!(bad.line, 3);
+        assert_eq!(bad.errors["title"], "must not be empty");
+        assert_eq!(bad.errors["bpm"], "must be a whole number");
+        assert!(bad.errors["length"].contains("minutes:seconds"));
+    }
+
+    #[test]
+    fn files_that_cannot_be_read_say_why() {
+        assert_eq!(
+            parse("artist\nx\n", 10).err(),
+            Some(CsvError::NoTitleColumn)
+        );
+        assert_eq!(parse("", 10).err(), Some(CsvError::NoTitleColumn));
+        assert_eq!(
+            parse("title\n\"open\n", 10).err(),
+            Some(CsvError::UnclosedQuote(2))
+        );
+        assert_eq!(
+            parse("title\na\nb\nc\n", 2).err(),
+            Some(CsvError::TooManyRows(2))
+        );
+    }
+
+    #[test]
+    fn an_export_imports_back_unchanged_formulas_included() {
+        let song = LibrarySong {
+            id: "x".into(),
+            title: "=HYPERLINK(\"http://evil\")".into(),
+            artist: "Band, The".into(),
+            key: "Em".into(),
+            bpm: Some(92),
+            duration_secs: 255,
+            notes: "two\nlines".into(),
+            tags: vec!["ballad".into(), "encore".into()],
+            version: 1,
+            times_played: 0,
+            last_played: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let file = export(std::slice::from_ref(&song));
+        assert!(
+            file.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""),
+            "{file}"
+        );
+        let back = songs(&file);
+        let expected = LibrarySongInput {
+            version: None,
+            ..LibrarySongInput::from(&song)
+        };
+        assert_eq!(back[0].song, expected);
+    }
+}

@@ -1,0 +1,664 @@
+//! The song library (`/api/songs`): roles, validation, optimistic
+//! concurrency, the link from setlists, CSV import and export, and the
+//! migration that filled it from the setlists of before.
+
+use crate::common::*;
+use crate::setlists::{create, song};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+fn library_song(title: &str) -> Value {
+    json!({ "title": title, "artist": "The Band", "key": "E", "bpm": 120,
+            "duration_secs": 200, "notes": "count in x4", "tags": ["Opener", " loud "] })
+}
+
+async fn add(app: &TestApp, manager: &Session, body: &Value) -> Value {
+    let response = app
+        .authed(Method::POST, "/api/songs", &manager.access_token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let added = body_of(response).await;
+    assert_eq!(
+        location,
+        format!("/api/songs/{}", added["id"].as_str().unwrap())
+    );
+    added
+}
+
+async fn body_of(response: reqwest::Response) -> Value {
+    crate::common::body(response).await
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    json: &Value,
+) -> reqwest::Response {
+    app.authed(method, path, token)
+        .json(json)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn library(app: &TestApp, session: &Session, query: &str) -> Vec<Value> {
+    let songs = app
+        .get_json(&format!("/api/songs{query}"), &session.access_token)
+        .await;
+    songs.as_array().unwrap().clone()
+}
+
+fn titles(songs: &[Value]) -> Vec<&str> {
+    songs.iter().map(|s| s["title"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn members_read_managers_write_and_drummers_set_tempo_and_notes() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let added = add(&app, &manager, &library_song("Everlong")).await;
+    let path = format!("/api/songs/{}", added["id"].as_str().unwrap());
+    assert_eq!(
+        added["tags"],
+        json!(["opener", "loud"]),
+        "tags are kept trimmed and lower-case"
+    );
+    assert_eq!(added["version"], 1);
+
+    let import = json!({ "csv": "title\nNew one\n" });
+    let writes = [
+        (
+            Method::POST,
+            "/api/songs".to_string(),
+            library_song("Other"),
+        ),
+        (
+            Method::PUT,
+            path.clone(),
+            json!({ "title": "X", "version": 1 }),
+        ),
+        (Method::DELETE, path.clone(), json!({})),
+        (Method::POST, "/api/songs/import".to_string(), import),
+    ];
+    for (method, route, json) in &writes {
+        let response = send(&app, method.clone(), route, &drummer.access_token, json).await;
+        expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let anonymous = app
+            .request(method.clone(), route)
+            .json(json)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            anonymous.status(),
+            StatusCode::UNAUTHORIZED,
+            "{method} {route}"
+        );
+    }
+    for route in ["/api/songs", path.as_str(), "/api/songs/export"] {
+        let anonymous = app.request(Method::GET, route).send().await.unwrap();
+        assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED, "GET {route}");
+        let read = app
+            .authed(Method::GET, route, &drummer.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(read.status(), StatusCode::OK, "GET {route}");
+    }
+
+    let patched = send(
+        &app,
+        Method::PATCH,
+        &path,
+        &drummer.access_token,
+        &json!({ "bpm": 158, "notes": "ride on the chorus" }),
+    )
+    .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    assert_eq!(patched.headers()[header::ETAG], "\"2\"");
+    let patched = body_of(patched).await;
+    assert_eq!(
+        (patched["bpm"].as_i64(), patched["notes"].as_str()),
+        (Some(158), Some("ride on the chorus"))
+    );
+    assert_eq!(
+        patched["title"], "Everlong",
+        "a patch leaves the other fields alone"
+    );
+    let cleared = body_of(
+        send(
+            &app,
+            Method::PATCH,
+            &path,
+            &drummer.access_token,
+            &json!({ "bpm": null }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(cleared["bpm"], Value::Null);
+    assert_eq!(cleared["notes"], "ride on the chorus");
+    let stale = send(
+        &app,
+        Method::PATCH,
+        &path,
+        &drummer.access_token,
+        &json!({ "bpm": 100, "version": 1 }),
+    )
+    .await;
+    let refused = expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    assert_eq!(refused["current_version"], 3);
+
+    let gone = app
+        .authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let again = app
+        .authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(again, StatusCode::NOT_FOUND, "not_found").await;
+    let read = app
+        .authed(Method::GET, &path, &drummer.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(read, StatusCode::NOT_FOUND, "not_found").await;
+    let not_an_id = app
+        .authed(Method::GET, "/api/songs/not-an-id", &drummer.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_an_id.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn bad_songs_are_refused_field_by_field_and_each_song_is_there_once() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let bad = json!({ "title": "", "bpm": 10, "duration_secs": 4000, "key": "k".repeat(17),
+                      "tags": ["a,b", "t".repeat(33)], "notes": "n".repeat(2001) });
+    let response = send(
+        &app,
+        Method::POST,
+        "/api/songs",
+        &manager.access_token,
+        &bad,
+    )
+    .await;
+    let error = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let fields = error["error"]["fields"].as_object().unwrap();
+    for field in ["title", "bpm", "duration_secs", "key", "tags", "notes"] {
+        assert!(fields.contains_key(field), "{field} in {fields:?}");
+    }
+    let wrong_type = send(
+        &app,
+        Method::POST,
+        "/api/songs",
+        &manager.access_token,
+        &json!({ "title": "T", "bpm": "fast" }),
+    )
+    .await;
+    let error = expect_error(
+        wrong_type,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["bpm"].is_string());
+
+    add(&app, &manager, &library_song("Everlong")).await;
+    let same = json!({ "title": "  EVERLONG ", "artist": "the band" });
+    let response = send(
+        &app,
+        Method::POST,
+        "/api/songs",
+        &manager.access_token,
+        &same,
+    )
+    .await;
+    let error = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        error["error"]["fields"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("already in the library")
+    );
+    let other_artist = json!({ "title": "Everlong", "artist": "Someone Else" });
+    add(&app, &manager, &other_artist).await;
+    assert_eq!(
+        library(&app, &manager, "").await.len(),
+        2,
+        "nothing was written by the refusals"
+    );
+}
+
+#[tokio::test]
+async fn a_replace_needs_the_version_it_edited_and_cannot_take_another_songs_name() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let first = add(&app, &manager, &library_song("First")).await;
+    add(&app, &manager, &library_song("Second")).await;
+    let path = format!("/api/songs/{}", first["id"].as_str().unwrap());
+    let token = &manager.access_token;
+
+    let unversioned = send(
+        &app,
+        Method::PUT,
+        &path,
+        token,
+        &json!({ "title": "First, live" }),
+    )
+    .await;
+    let error = expect_error(
+        unversioned,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["version"].is_string());
+
+    let renamed = send(
+        &app,
+        Method::PUT,
+        &path,
+        token,
+        &json!({ "title": "First, live", "version": 1, "tags": ["Live"] }),
+    )
+    .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let renamed = body_of(renamed).await;
+    assert_eq!(
+        (renamed["title"].as_str(), renamed["version"].as_i64()),
+        (Some("First, live"), Some(2))
+    );
+    assert_eq!(renamed["artist"], "", "a PUT replaces every field");
+    assert_eq!(renamed["tags"], json!(["live"]));
+
+    let stale = send(
+        &app,
+        Method::PUT,
+        &path,
+        token,
+        &json!({ "title": "Lost", "version": 1 }),
+    )
+    .await;
+    let error = expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    assert_eq!(error["current_version"], 2);
+    let by_header = app
+        .authed(Method::PUT, &path, token)
+        .header(header::IF_MATCH, "\"2\"")
+        .json(&json!({ "title": "First" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_header.status(), StatusCode::OK);
+
+    let clash = send(
+        &app,
+        Method::PUT,
+        &path,
+        token,
+        &json!({ "title": "second", "artist": "THE BAND", "version": 3 }),
+    )
+    .await;
+    let error = expect_error(clash, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(error["error"]["fields"]["title"].is_string());
+    let missing = send(
+        &app,
+        Method::PUT,
+        &format!("/api/songs/{}", uuid::Uuid::new_v4()),
+        token,
+        &json!({ "title": "Nobody", "version": 1 }),
+    )
+    .await;
+    expect_error(missing, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn the_library_is_searched_by_title_artist_or_tag() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for (title, artist, tags) in [
+        ("Everlong", "Foo Fighters", json!(["encore"])),
+        ("Wonderwall", "Oasis", json!(["ballad", "acoustic"])),
+        ("Black", "Pearl Jam", json!(["ballad"])),
+    ] {
+        add(
+            &app,
+            &manager,
+            &json!({ "title": title, "artist": artist, "tags": tags }),
+        )
+        .await;
+    }
+    assert_eq!(
+        titles(&library(&app, &manager, "").await),
+        ["Black", "Everlong", "Wonderwall"]
+    );
+    assert_eq!(
+        titles(&library(&app, &manager, "?q=FOO").await),
+        ["Everlong"]
+    );
+    assert_eq!(
+        titles(&library(&app, &manager, "?q=ball").await),
+        ["Black", "Wonderwall"]
+    );
+    assert_eq!(
+        titles(&library(&app, &manager, "?tag=Ballad&q=oasis").await),
+        ["Wonderwall"]
+    );
+    assert!(
+        library(&app, &manager, "?q=%25").await.is_empty(),
+        "no wildcard reaches SQL"
+    );
+}
+
+#[tokio::test]
+async fn setlists_fill_the_library_and_past_shows_count_as_played() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let past = json!({ "name": "Last year", "show_date": "2020-05-01",
+                       "songs": [song("Opener", 200), song("Closer", 250)] });
+    let older =
+        json!({ "name": "Long ago", "show_date": "2019-05-01", "songs": [song("opener ", 200)] });
+    let future =
+        json!({ "name": "Next year", "show_date": "2999-01-01", "songs": [song("Opener", 210)] });
+    let past = create(&app, &manager, &past).await;
+    create(&app, &manager, &older).await;
+    create(&app, &manager, &future).await;
+
+    let songs = library(&app, &manager, "").await;
+    assert_eq!(
+        titles(&songs),
+        ["Closer", "Opener"],
+        "one entry per title and artist"
+    );
+    let opener = &songs[1];
+    assert_eq!(opener["times_played"], 2, "the show to come does not count");
+    assert_eq!(opener["last_played"], "2020-05-01");
+    assert_eq!(songs[0]["times_played"], 1);
+    assert_eq!(past["songs"][0]["library_id"], opener["id"]);
+
+    // Deleting the entry leaves the setlists' songs as they were, unlinked.
+    let path = format!("/api/songs/{}", opener["id"].as_str().unwrap());
+    let gone = app
+        .authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let id = past["id"].as_str().unwrap();
+    let after = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
+    assert_eq!(after["songs"][0]["title"], "Opener");
+    assert_eq!(after["songs"][0]["library_id"], Value::Null);
+    assert_eq!(
+        after["version"], past["version"],
+        "the setlist itself did not change"
+    );
+}
+
+#[tokio::test]
+async fn a_csv_import_previews_then_adds_the_good_rows_and_names_the_bad_ones() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    add(
+        &app,
+        &manager,
+        &json!({ "title": "Everlong", "artist": "Foo Fighters" }),
+    )
+    .await;
+    let csv = "Title,Artist,Key,BPM,Length,Tags,Notes\r\n\
+               Everlong,Foo Fighters,D,158,4:10,,\r\n\
+               \"Hey, Jude\",The Beatles,F,74,7:11,\"ballad, Singalong\",\"Na \"\"na\"\" na\"\r\n\
+               ,Nobody,,fast,4.15,,\r\n\
+               Black,Pearl Jam,,,,,\r\n";
+    let preview = send(
+        &app,
+        Method::POST,
+        "/api/songs/import",
+        &manager.access_token,
+        &json!({ "csv": csv, "dry_run": true }),
+    )
+    .await;
+    assert_eq!(preview.status(), StatusCode::OK);
+    let preview = body_of(preview).await;
+    let outcomes: Vec<(i64, &str)> = preview["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row["line"].as_i64().unwrap(),
+                row["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [(2, "existing"), (3, "new"), (4, "invalid"), (5, "new")]
+    );
+    let bad = &preview["rows"][2]["errors"];
+    assert_eq!(bad["title"], "must not be empty");
+    assert!(bad["bpm"].is_string() && bad["length"].is_string(), "{bad}");
+    assert_eq!(preview["created"], 0);
+    assert_eq!(
+        library(&app, &manager, "").await.len(),
+        1,
+        "a preview writes nothing"
+    );
+
+    let imported = body_of(
+        send(
+            &app,
+            Method::POST,
+            "/api/songs/import",
+            &manager.access_token,
+            &json!({ "csv": csv }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(imported["created"], 2);
+    let songs = library(&app, &manager, "").await;
+    assert_eq!(titles(&songs), ["Black", "Everlong", "Hey, Jude"]);
+    let jude = &songs[2];
+    assert_eq!(
+        (jude["bpm"].as_i64(), jude["duration_secs"].as_i64()),
+        (Some(74), Some(431))
+    );
+    assert_eq!(jude["tags"], json!(["ballad", "singalong"]));
+    assert_eq!(jude["notes"], "Na \"na\" na");
+    assert_eq!(
+        songs[1]["bpm"],
+        Value::Null,
+        "an existing song is left alone"
+    );
+
+    let again = body_of(
+        send(
+            &app,
+            Method::POST,
+            "/api/songs/import",
+            &manager.access_token,
+            &json!({ "csv": csv }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(again["created"], 0, "importing twice adds nothing");
+
+    for (file, problem) in [
+        ("artist\nX\n", "title column"),
+        ("title\n\"open\n", "never ends"),
+    ] {
+        let response = send(
+            &app,
+            Method::POST,
+            "/api/songs/import",
+            &manager.access_token,
+            &json!({ "csv": file }),
+        )
+        .await;
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            error["error"]["fields"]["csv"]
+                .as_str()
+                .unwrap()
+                .contains(problem)
+        );
+    }
+    let huge = format!("title\n{}", "song\n".repeat(2001));
+    let response = send(
+        &app,
+        Method::POST,
+        "/api/songs/import",
+        &manager.access_token,
+        &json!({ "csv": huge }),
+    )
+    .await;
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_export_opens_safely_in_a_spreadsheet_and_imports_back() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let formula = json!({ "title": "=HYPERLINK(\"http://evil.example\")", "artist": "Band, The",
+                          "bpm": 92, "duration_secs": 255, "tags": ["b", "a"], "notes": "two\nlines" });
+    let original = add(&app, &manager, &formula).await;
+    let export = app
+        .authed(Method::GET, "/api/songs/export", &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        export.headers()[header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    assert!(
+        export.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let file = export.text().await.unwrap();
+    assert!(file.starts_with("title,artist,key,bpm,length,tags,notes\r\n"));
+    assert!(
+        file.contains("\"'=HYPERLINK("),
+        "a formula is exported as text: {file}"
+    );
+
+    let path = format!("/api/songs/{}", original["id"].as_str().unwrap());
+    app.authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    let imported = body_of(
+        send(
+            &app,
+            Method::POST,
+            "/api/songs/import",
+            &manager.access_token,
+            &json!({ "csv": file }),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(imported["created"], 1);
+    let back = &library(&app, &manager, "").await[0];
+    for field in ["title", "artist", "bpm", "duration_secs", "tags", "notes"] {
+        assert_eq!(back[field], original[field], "{field}");
+    }
+}
+
+#[tokio::test]
+async fn the_migration_moves_the_songs_of_earlier_setlists_into_the_library() {
+    use sqlx::{Connection, Executor};
+    let folder = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(folder.path()).await;
+    sqlx::any::install_default_drivers();
+    let url = if url.starts_with("sqlite:") {
+        format!("{url}?mode=rwc")
+    } else {
+        url
+    };
+    let mut migrator = sqlx::migrate!("../migrations");
+    let before_library = migrator
+        .migrations
+        .iter()
+        .position(|m| m.description.contains("song library"))
+        .unwrap();
+    migrator.migrations = migrator.migrations[..before_library].to_vec().into();
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    migrator.run(&mut conn).await.unwrap();
+    conn.execute(
+        "INSERT INTO setlists (id, name, venue, show_date, notes, version, song_count, total_duration_secs, created_at, updated_at) \
+         VALUES ('a0000000-0000-4000-8000-000000000001', 'Old show', '', '2021-01-01', '', 1, 3, 600, 1, 1), \
+                ('a0000000-0000-4000-8000-000000000002', 'Older show', '', '2020-01-01', '', 1, 1, 200, 1, 1); \
+         INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, notes) VALUES \
+         ('b0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000001', 0, 'Everlong', 'Foo Fighters', 250, 158, 'D', 'night one'), \
+         ('b0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000001', 1, 'Black', '', 300, NULL, '', ''), \
+         ('b0000000-0000-4000-8000-000000000003', 'a0000000-0000-4000-8000-000000000001', 2, 'Intro', '', 50, NULL, '', ''), \
+         ('b0000000-0000-4000-8000-000000000004', 'a0000000-0000-4000-8000-000000000002', 0, 'everlong ', 'foo fighters', 240, 150, 'D', 'night zero');",
+    ).await.unwrap();
+    conn.close().await.unwrap();
+
+    let app = spawn_app_with(&[("DATABASE_URL", &url)]).await;
+    let manager = app.login("manager").await;
+    let songs = library(&app, &manager, "").await;
+    assert_eq!(titles(&songs), ["Black", "Everlong", "Intro"]);
+    assert_eq!(songs[1]["times_played"], 2);
+    assert_eq!(songs[1]["last_played"], "2021-01-01");
+    let show = app
+        .get_json(
+            "/api/setlists/a0000000-0000-4000-8000-000000000002",
+            &manager.access_token,
+        )
+        .await;
+    let kept = &show["songs"][0];
+    assert_eq!(
+        (
+            kept["title"].as_str(),
+            kept["bpm"].as_i64(),
+            kept["notes"].as_str()
+        ),
+        (Some("everlong "), Some(150), Some("night zero")),
+        "a setlist's own copy is untouched"
+    );
+    assert_eq!(kept["library_id"], songs[1]["id"]);
+}
