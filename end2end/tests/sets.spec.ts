@@ -1,0 +1,53 @@
+import { test, expect } from './fixtures';
+import { apiToken, createSetlist, logIn } from './helpers';
+
+const songs = ['One', 'Two', 'Three', 'Four', 'Five'].map((title) => ({ title, duration_secs: 200 }));
+
+async function setsOf(request: import('@playwright/test').APIRequestContext, id: string) {
+  const { token } = await apiToken(request, 'manager');
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  return setlist.sets.map((set: { name: string; songs: { title: string }[] }) => [set.name, set.songs.map((s) => s.title)]);
+}
+
+test('a three-set show is built in the editor by keyboard alone, saved, and printed with its sets', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Three sets', songs);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Three sets');
+
+  const press = async (name: string) => {
+    const button = page.getByRole('button', { name });
+    await button.focus();
+    await page.keyboard.press('Enter');
+  };
+  await press('Start a new set with Three');
+  await expect(page.getByTestId('set-heading')).toHaveCount(2);
+  await press('Start a new set with Five');
+  await expect(page.getByTestId('set-heading')).toHaveCount(3);
+  await page.getByLabel('Set 3 name').fill('Encore');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  // Moving a song up across a break puts it in the set before.
+  await press('Move Four up');
+  await expect(page.getByTestId('set-heading').nth(1)).toContainText('1 song');
+  await press('Save setlist');
+  await expect(page.getByText('Saved.')).toBeVisible();
+
+  expect(await setsOf(request, id)).toEqual([
+    ['Set 1', ['One', 'Two', 'Four']],
+    ['Set 2', ['Three']],
+    ['Encore', ['Five']],
+  ]);
+
+  await page.goto(`/setlists/${id}/print`);
+  await expect(page.getByRole('heading', { name: 'Encore' })).toBeVisible();
+  await expect(page.getByTestId('sheet-song')).toHaveCount(5);
+
+  // Joining a set back: one set again, sent as the plain list.
+  await page.goto(`/setlists/${id}`);
+  await press('Join “Set 2” to the set before');
+  await press('Join “Encore” to the set before');
+  await expect(page.getByTestId('set-heading')).toHaveCount(0);
+  await press('Save setlist');
+  await expect(page.getByText('Saved.')).toBeVisible();
+  expect(await setsOf(request, id)).toEqual([['Set 1', ['One', 'Two', 'Four', 'Three', 'Five']]]);
+});
