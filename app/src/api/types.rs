@@ -403,10 +403,17 @@ pub enum AuditKind {
     MemberRenamed,
     PasswordReset,
     PasswordChanged,
+    SetlistCreated,
+    SetlistChanged,
+    SetlistDeleted,
+    SongAdded,
+    SongChanged,
+    SongDeleted,
+    SongsImported,
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 16] = [
+    pub const ALL: [AuditKind; 23] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::LoginThrottled,
@@ -423,6 +430,13 @@ impl AuditKind {
         AuditKind::MemberRenamed,
         AuditKind::PasswordReset,
         AuditKind::PasswordChanged,
+        AuditKind::SetlistCreated,
+        AuditKind::SetlistChanged,
+        AuditKind::SetlistDeleted,
+        AuditKind::SongAdded,
+        AuditKind::SongChanged,
+        AuditKind::SongDeleted,
+        AuditKind::SongsImported,
     ];
 
     /// The name in API.md (and in the database's `kind` column).
@@ -444,6 +458,13 @@ impl AuditKind {
             AuditKind::MemberRenamed => "member_renamed",
             AuditKind::PasswordReset => "password_reset",
             AuditKind::PasswordChanged => "password_changed",
+            AuditKind::SetlistCreated => "setlist_created",
+            AuditKind::SetlistChanged => "setlist_changed",
+            AuditKind::SetlistDeleted => "setlist_deleted",
+            AuditKind::SongAdded => "song_added",
+            AuditKind::SongChanged => "song_changed",
+            AuditKind::SongDeleted => "song_deleted",
+            AuditKind::SongsImported => "songs_imported",
         }
     }
 

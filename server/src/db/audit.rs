@@ -42,6 +42,16 @@ pub struct Event<'a> {
 }
 
 impl<'a> Event<'a> {
+    /// An event about band data (a setlist, a song): the detail names it.
+    pub fn new(kind: AuditKind, origin: &'a Origin, detail: serde_json::Value) -> Self {
+        Event {
+            kind,
+            origin,
+            subject_id: None,
+            detail,
+        }
+    }
+
     /// An event about one session (a refresh-token family) of `user_id`.
     pub fn session(kind: AuditKind, origin: &'a Origin, user_id: &'a str, family_id: &str) -> Self {
         Event {

@@ -6,7 +6,13 @@
 use app::api::{LibrarySong, LibrarySongInput, SongInput};
 use sqlx::{Any, Executor, FromRow, Transaction};
 
-use super::{DbError, DbResult, Pool, setlists::WriteError};
+use serde_json::json;
+
+use super::{
+    DbError, DbResult, Pool,
+    audit::{self, AuditKind, Event, Origin},
+    setlists::WriteError,
+};
 use crate::clock::rfc3339;
 
 #[derive(FromRow)]
@@ -84,9 +90,32 @@ pub async fn get(pool: &Pool, id: &str, today: &str) -> DbResult<Option<LibraryS
     Ok(row.map(LibrarySong::from))
 }
 
-/// Adds a song; `false` when one with its title and artist is there already
-/// (nothing is written then).
-pub async fn insert<'e>(
+/// Adds a song, audited; `false` when one with its title and artist is there
+/// already (nothing is written then).
+pub async fn add(
+    pool: &Pool,
+    id: &str,
+    song: &LibrarySongInput,
+    now: i64,
+    origin: &Origin,
+) -> DbResult<bool> {
+    let mut tx = pool.begin().await?;
+    if !insert(&mut *tx, id, song, now).await? {
+        return Ok(false);
+    }
+    let detail = json!({ "song_id": id, "title": song.title.trim(), "artist": song.artist.trim() });
+    audit::record(
+        &mut tx,
+        &Event::new(AuditKind::SongAdded, origin, detail),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Adds a song; `false` when one with its title and artist is there already.
+async fn insert<'e>(
     executor: impl Executor<'e, Database = Any>,
     id: &str,
     song: &LibrarySongInput,
@@ -136,7 +165,9 @@ pub async fn replace(
     expected: i64,
     song: &LibrarySongInput,
     now: i64,
+    origin: &Origin,
 ) -> Result<(), LibraryWriteError> {
+    let mut tx = pool.begin().await?;
     let updated = sqlx::query(&format!(
         "UPDATE library_songs SET match_title = lower(trim($1)), match_artist = lower(trim($2)), \
          title = trim($1), artist = trim($2), song_key = $3, bpm = $4, duration_secs = $5, \
@@ -154,12 +185,23 @@ pub async fn replace(
     .bind(now)
     .bind(id)
     .bind(expected)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if updated == 1 {
+        let detail =
+            json!({ "song_id": id, "title": song.title.trim(), "artist": song.artist.trim() });
+        audit::record(
+            &mut tx,
+            &Event::new(AuditKind::SongChanged, origin, detail),
+            now,
+        )
+        .await
+        .map_err(WriteError::Database)?;
+        tx.commit().await?;
         return Ok(());
     }
+    drop(tx);
     match current_version(pool, id)
         .await
         .map_err(WriteError::Database)?
@@ -181,11 +223,13 @@ pub async fn patch(
     bpm: Option<Option<i64>>,
     notes: Option<&str>,
     now: i64,
+    origin: &Origin,
 ) -> Result<(), WriteError> {
-    let updated = sqlx::query(
+    let mut tx = pool.begin().await?;
+    let title: Option<String> = sqlx::query_scalar(
         "UPDATE library_songs SET bpm = CASE WHEN $1 = 1 THEN $2 ELSE bpm END, \
          notes = COALESCE($3, notes), updated_at = $4, version = version + 1 \
-         WHERE id = $5 AND ($6 IS NULL OR version = $6)",
+         WHERE id = $5 AND ($6 IS NULL OR version = $6) RETURNING title",
     )
     .bind(i64::from(bpm.is_some()))
     .bind(bpm.flatten())
@@ -193,27 +237,51 @@ pub async fn patch(
     .bind(now)
     .bind(id)
     .bind(expected)
-    .execute(pool)
-    .await?
-    .rows_affected();
-    if updated == 1 {
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(title) = title {
+        let fields: Vec<&str> = [(bpm.is_some(), "bpm"), (notes.is_some(), "notes")]
+            .into_iter()
+            .filter_map(|(sent, field)| sent.then_some(field))
+            .collect();
+        let detail = json!({ "song_id": id, "title": title, "fields": fields });
+        audit::record(
+            &mut tx,
+            &Event::new(AuditKind::SongChanged, origin, detail),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
         return Ok(());
     }
+    drop(tx);
     match current_version(pool, id).await? {
         None => Err(WriteError::NotFound),
         Some(current_version) => Err(WriteError::Conflict { current_version }),
     }
 }
 
-/// Deletes an entry; `false` when there was none. Setlists that play it keep
-/// their copy of the song, no longer linked.
-pub async fn delete(pool: &Pool, id: &str) -> DbResult<bool> {
-    let deleted = sqlx::query("DELETE FROM library_songs WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?
-        .rows_affected();
-    Ok(deleted == 1)
+/// Deletes an entry, audited; `false` when there was none. Setlists that
+/// play it keep their copy of the song, no longer linked.
+pub async fn delete(pool: &Pool, id: &str, now: i64, origin: &Origin) -> DbResult<bool> {
+    let mut tx = pool.begin().await?;
+    let deleted: Option<(String, String)> =
+        sqlx::query_as("DELETE FROM library_songs WHERE id = $1 RETURNING title, artist")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((title, artist)) = deleted else {
+        return Ok(false);
+    };
+    let detail = json!({ "song_id": id, "title": title, "artist": artist });
+    audit::record(
+        &mut tx,
+        &Event::new(AuditKind::SongDeleted, origin, detail),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Adds the songs in one transaction; for each, whether it was new. A dry
@@ -223,6 +291,7 @@ pub async fn insert_all(
     songs: &[LibrarySongInput],
     now: i64,
     dry_run: bool,
+    origin: &Origin,
 ) -> DbResult<Vec<bool>> {
     let mut tx = pool.begin().await?;
     let mut added = Vec::with_capacity(songs.len());
@@ -232,9 +301,17 @@ pub async fn insert_all(
     }
     if dry_run {
         tx.rollback().await?;
-    } else {
-        tx.commit().await?;
+        return Ok(added);
     }
+    let count = added.iter().filter(|new| **new).count();
+    let detail = json!({ "added": count, "already_there": added.len() - count });
+    audit::record(
+        &mut tx,
+        &Event::new(AuditKind::SongsImported, origin, detail),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     Ok(added)
 }
 

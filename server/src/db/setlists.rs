@@ -10,10 +10,12 @@ use sqlx::{Any, AnyConnection, FromRow, Transaction};
 
 use super::{
     DbError, DbResult, Pool,
+    audit::{self, AuditKind, Event, Origin},
     changes::{Change, announce},
     library,
 };
 use crate::clock::rfc3339;
+use serde_json::json;
 
 #[derive(FromRow)]
 struct SetlistRow {
@@ -111,6 +113,7 @@ pub async fn insert(
     input: &SetlistInput,
     now: i64,
     by: &str,
+    origin: &Origin,
 ) -> DbResult<(Setlist, Change)> {
     let mut tx = pool.begin().await?;
     let (set_names, songs) = input.running_order();
@@ -132,6 +135,13 @@ pub async fn insert(
     .execute(&mut *tx)
     .await?;
     insert_songs(&mut tx, id, &songs, &[], now).await?;
+    let detail = json!({ "setlist_id": id, "name": input.name, "songs": songs.len() });
+    audit::record(
+        &mut tx,
+        &Event::new(AuditKind::SetlistCreated, origin, detail),
+        now,
+    )
+    .await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
@@ -146,6 +156,7 @@ pub async fn replace(
     input: &SetlistInput,
     now: i64,
     by: &str,
+    origin: &Origin,
 ) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
     let (set_names, songs) = input.running_order();
@@ -171,16 +182,25 @@ pub async fn replace(
     if updated == 0 {
         return Err(why_not_written(&mut tx, id).await);
     }
-    let existing: Vec<String> = sqlx::query_scalar("SELECT id FROM songs WHERE setlist_id = $1")
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let before: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, title FROM songs WHERE setlist_id = $1 ORDER BY position")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let existing: Vec<String> = before.iter().map(|(id, _)| id.clone()).collect();
     sqlx::query("DELETE FROM songs WHERE setlist_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     insert_songs(&mut tx, id, &songs, &existing, now).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
+    let detail = what_changed(&setlist, &before);
+    audit::record(
+        &mut tx,
+        &Event::new(AuditKind::SetlistChanged, origin, detail),
+        now,
+    )
+    .await?;
     let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
     Ok((setlist, change))
@@ -254,16 +274,29 @@ pub async fn patch_song(
 }
 
 /// Deletes the setlist; `None` when there was none.
-pub async fn delete(pool: &Pool, id: &str, by: &str) -> DbResult<Option<Change>> {
+pub async fn delete(
+    pool: &Pool,
+    id: &str,
+    now: i64,
+    by: &str,
+    origin: &Origin,
+) -> DbResult<Option<Change>> {
     let mut tx = pool.begin().await?;
-    let deleted = sqlx::query("DELETE FROM setlists WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
+    let deleted: Option<String> =
+        sqlx::query_scalar("DELETE FROM setlists WHERE id = $1 RETURNING name")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(name) = deleted else {
         return Ok(None);
-    }
+    };
+    let detail = json!({ "setlist_id": id, "name": name });
+    audit::record(
+        &mut tx,
+        &Event::new(AuditKind::SetlistDeleted, origin, detail),
+        now,
+    )
+    .await?;
     let change = record_change(&mut tx, id, None, None, by).await?;
     tx.commit().await?;
     Ok(Some(change))
@@ -323,6 +356,36 @@ fn totals(songs: &[(usize, &SongInput)]) -> (i64, i64) {
         songs.len() as i64,
         songs.iter().map(|(_, song)| song.duration_secs).sum(),
     )
+}
+
+/// The audit detail of a replace: the songs it removed and added (by
+/// title: "who deleted that song?"), and whether the others moved.
+fn what_changed(after: &Setlist, before: &[(String, String)]) -> serde_json::Value {
+    let kept = |id: &str| after.songs.iter().any(|song| song.id == id);
+    let removed: Vec<&str> = before
+        .iter()
+        .filter(|(id, _)| !kept(id))
+        .map(|(_, title)| title.as_str())
+        .collect();
+    let added: Vec<&str> = after
+        .songs
+        .iter()
+        .filter(|song| before.iter().all(|(id, _)| *id != song.id))
+        .map(|song| song.title.as_str())
+        .collect();
+    let order_before = before
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .filter(|id| kept(id));
+    let order_after = after.songs.iter().map(|song| song.id.as_str());
+    let order_after = order_after.filter(|id| before.iter().any(|(b, _)| b == id));
+    json!({
+        "setlist_id": after.id,
+        "name": after.name,
+        "removed": removed,
+        "added": added,
+        "reordered": !order_before.eq(order_after),
+    })
 }
 
 /// The sets' names as stored: one per line, and '' for the usual one set.

@@ -14,7 +14,7 @@ use axum::{
 };
 
 use super::{
-    extract::{ApiJson, parse_id},
+    extract::{ApiJson, ClientOrigin, parse_id},
     versions::{expected_version, json_body, validated, version_to_replace, with_version},
 };
 use crate::{
@@ -43,12 +43,14 @@ async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Response>
 async fn create(
     State(state): State<AppState>,
     Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
     validated(validate_setlist(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
+    let origin = origin.by(&caller.user_id);
     let (setlist, change) =
-        db::setlists::insert(&state.db, &id, &input, now(), &caller.name).await?;
+        db::setlists::insert(&state.db, &id, &input, now(), &caller.name, &origin).await?;
     state.setlist_changed(&change);
     let location =
         HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
@@ -84,14 +86,24 @@ async fn read(
 async fn replace(
     State(state): State<AppState>,
     Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let expected = version_to_replace(input.version, &headers, validate_setlist(&input))?;
-    let (setlist, change) =
-        db::setlists::replace(&state.db, &id, expected, &input, now(), &caller.name).await?;
+    let origin = origin.by(&caller.user_id);
+    let (setlist, change) = db::setlists::replace(
+        &state.db,
+        &id,
+        expected,
+        &input,
+        now(),
+        &caller.name,
+        &origin,
+    )
+    .await?;
     state.setlist_changed(&change);
     Ok(with_etag(setlist))
 }
@@ -130,9 +142,13 @@ async fn patch_song(
 async fn remove(
     State(state): State<AppState>,
     Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if let Some(change) = db::setlists::delete(&state.db, &parse_id(&id)?, &caller.name).await? {
+    let origin = origin.by(&caller.user_id);
+    let deleted =
+        db::setlists::delete(&state.db, &parse_id(&id)?, now(), &caller.name, &origin).await?;
+    if let Some(change) = deleted {
         state.setlist_changed(&change);
         Ok(StatusCode::NO_CONTENT)
     } else {

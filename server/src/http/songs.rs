@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    extract::{ApiJson, ApiQuery, parse_id},
+    extract::{ApiJson, ApiQuery, ClientOrigin, parse_id},
     versions::{expected_version, validated, version_to_replace, with_version},
 };
 use crate::{
@@ -71,13 +71,15 @@ async fn list(
               (status = 422, description = "A rule is broken, or the library has a song of this title and artist", body = app::api::ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
-    Manager(_): Manager,
+    Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     ApiJson(input): ApiJson<LibrarySongInput>,
 ) -> ApiResult<Response> {
     let input = with_normalized_tags(input);
     validated(validate_library_song(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
-    if !db::library::insert(&state.db, &id, &input, now()).await? {
+    let origin = origin.by(&caller.user_id);
+    if !db::library::add(&state.db, &id, &input, now(), &origin).await? {
         return Err(LibraryWriteError::Duplicate.into());
     }
     let location = HeaderValue::try_from(format!("/api/songs/{id}")).map_err(ApiError::internal)?;
@@ -103,7 +105,8 @@ async fn read(
               (status = 409, description = "Stale version: nothing changed; `current_version` tells the new one", body = app::api::ErrorBody)))]
 async fn replace(
     State(state): State<AppState>,
-    Manager(_): Manager,
+    Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<LibrarySongInput>,
@@ -111,7 +114,8 @@ async fn replace(
     let id = parse_id(&id)?;
     let input = with_normalized_tags(input);
     let expected = version_to_replace(input.version, &headers, validate_library_song(&input))?;
-    db::library::replace(&state.db, &id, expected, &input, now()).await?;
+    let origin = origin.by(&caller.user_id);
+    db::library::replace(&state.db, &id, expected, &input, now(), &origin).await?;
     stored(&state, &id).await
 }
 
@@ -121,7 +125,8 @@ async fn replace(
               (status = 409, description = "A `version` or `If-Match` was sent and is stale: nothing changed", body = app::api::ErrorBody)))]
 async fn patch_song(
     State(state): State<AppState>,
-    _: AuthUser,
+    AuthUser(caller): AuthUser,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<SongPatch>,
@@ -129,15 +134,9 @@ async fn patch_song(
     let id = parse_id(&id)?;
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
-    db::library::patch(
-        &state.db,
-        &id,
-        expected,
-        patch.bpm,
-        patch.notes.as_deref(),
-        now(),
-    )
-    .await?;
+    let origin = origin.by(&caller.user_id);
+    let notes = patch.notes.as_deref();
+    db::library::patch(&state.db, &id, expected, patch.bpm, notes, now(), &origin).await?;
     stored(&state, &id).await
 }
 
@@ -146,10 +145,12 @@ async fn patch_song(
     responses((status = 204, description = "Deleted (manager only); setlists keep their copy of the song")))]
 async fn remove(
     State(state): State<AppState>,
-    Manager(_): Manager,
+    Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if db::library::delete(&state.db, &parse_id(&id)?).await? {
+    let origin = origin.by(&caller.user_id);
+    if db::library::delete(&state.db, &parse_id(&id)?, now(), &origin).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)
@@ -161,7 +162,8 @@ async fn remove(
               (status = 422, description = "The file cannot be read (`csv`: no title column, an unclosed quote, too many rows)", body = app::api::ErrorBody)))]
 async fn import(
     State(state): State<AppState>,
-    Manager(_): Manager,
+    Manager(caller): Manager,
+    ClientOrigin(origin): ClientOrigin,
     ApiJson(import): ApiJson<SongImport>,
 ) -> ApiResult<Json<ImportReport>> {
     let rows = library_csv::parse(&import.csv, IMPORT_ROWS_MAX)
@@ -171,7 +173,8 @@ async fn import(
         .filter(|row| row.errors.is_empty())
         .map(|row| row.song.clone())
         .collect();
-    let added = db::library::insert_all(&state.db, &valid, now(), import.dry_run).await?;
+    let origin = origin.by(&caller.user_id);
+    let added = db::library::insert_all(&state.db, &valid, now(), import.dry_run, &origin).await?;
     let mut added = added.into_iter();
     let rows: Vec<_> = rows
         .iter()

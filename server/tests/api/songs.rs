@@ -662,3 +662,76 @@ async fn the_migration_moves_the_songs_of_earlier_setlists_into_the_library() {
     );
     assert_eq!(kept["library_id"], songs[1]["id"]);
 }
+
+#[tokio::test]
+async fn the_audit_log_says_who_removed_a_song_and_who_changed_the_library() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let token = &manager.access_token;
+    let created = create(
+        &app,
+        &manager,
+        &json!({ "name": "Gig", "show_date": "2026-12-04",
+                 "songs": [song("Opener", 200), song("Doomed", 210), song("Closer", 220)] }),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap();
+    let mut edited = created.clone();
+    let songs = created["songs"].as_array().unwrap();
+    edited["songs"] = json!([songs[2], songs[0], song("Fresh", 100)]);
+    let response = crate::setlists::put(&app, token, id, &edited).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let library_song = add(&app, &manager, &library_song("Rehearsal only")).await;
+    let path = format!("/api/songs/{}", library_song["id"].as_str().unwrap());
+    send(
+        &app,
+        Method::PATCH,
+        &path,
+        &drummer.access_token,
+        &json!({ "bpm": 99 }),
+    )
+    .await;
+    app.authed(Method::DELETE, &path, token)
+        .send()
+        .await
+        .unwrap();
+    app.authed(Method::DELETE, &format!("/api/setlists/{id}"), token)
+        .send()
+        .await
+        .unwrap();
+
+    let events = |kind: &str| audit_events(&app, token, kind.to_string());
+    let created_event = &events("setlist_created").await[0];
+    assert_eq!(
+        created_event["actor_id"].as_str(),
+        Some(manager.user_id.as_str())
+    );
+    assert_eq!(created_event["detail"]["name"], "Gig");
+    let changed = &events("setlist_changed").await[0];
+    assert_eq!(changed["actor_id"].as_str(), Some(manager.user_id.as_str()));
+    assert_eq!(changed["detail"]["removed"], json!(["Doomed"]));
+    assert_eq!(changed["detail"]["added"], json!(["Fresh"]));
+    assert_eq!(changed["detail"]["reordered"], true);
+    let deleted = &events("setlist_deleted").await[0];
+    assert_eq!(
+        (
+            deleted["detail"]["setlist_id"].as_str(),
+            deleted["detail"]["name"].as_str()
+        ),
+        (Some(id), Some("Gig"))
+    );
+    let patched = &events("song_changed").await[0];
+    assert_eq!(patched["actor_id"].as_str(), Some(drummer.user_id.as_str()));
+    assert_eq!(patched["detail"]["fields"], json!(["bpm"]));
+    let gone = &events("song_deleted").await[0];
+    assert_eq!(gone["detail"]["title"], "Rehearsal only");
+    assert_eq!(events("song_added").await.len(), 1);
+}
+
+async fn audit_events(app: &TestApp, token: &str, kind: String) -> Vec<Value> {
+    let page = app
+        .get_json(&format!("/api/audit?type={kind}"), token)
+        .await;
+    page["events"].as_array().unwrap().clone()
+}
