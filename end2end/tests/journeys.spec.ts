@@ -75,9 +75,8 @@ test('a save that meets a newer version merges it and saves, without a live stre
 test.describe('a revoked member', () => {
   test.use({ expectedHttpErrors: [401] });
 
-  test('is sent back to login, and the audit page lists the revoke', async ({ page, browser, request }) => {
+  test('is sent back to login, and the audit page lists the revoke', async ({ page, browser }) => {
     await logIn(page, 'drummer');
-    const { id: drummerId } = await apiToken(request, 'drummer');
     const manager = await (await browser.newContext()).newPage();
     await logIn(manager, 'manager');
     await manager.getByRole('link', { name: 'Members' }).click();
@@ -91,7 +90,7 @@ test.describe('a revoked member', () => {
 
     await manager.getByRole('link', { name: 'Audit' }).click();
     await manager.getByLabel('Event type').selectOption('member_revoked');
-    await expect(manager.getByTestId('audit-row').filter({ hasText: drummerId })).not.toHaveCount(0);
+    await expect(manager.getByTestId('audit-row').filter({ hasText: 'Dee the Drummer' })).not.toHaveCount(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { logIn } from './helpers';
+import { createSetlist, logIn } from './helpers';
 
 const sizes = [
   { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
@@ -95,4 +95,28 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await expect(drummer.getByRole('button', { name: `Delete “${title}”` })).toHaveCount(0);
   await expect(drummer.getByRole('heading', { name: 'Import from CSV' })).toHaveCount(0);
   await drummer.context().close();
+});
+
+test('the audit log says who removed a song from a setlist, in words', async ({ page, request }) => {
+  const title = `Doomed ${Date.now()}`;
+  const id = await createSetlist(request, 'Audited night', [
+    { title: 'Stays', duration_secs: 200 },
+    { title, duration_secs: 200 },
+  ]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('button', { name: `Remove ${title}` }).click();
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByText('Saved.')).toBeVisible();
+
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByLabel('Event type').selectOption('setlist_changed');
+  const row = page.getByTestId('audit-row').filter({ hasText: title }).first();
+  await expect(row).toContainText('Setlist edited');
+  await expect(row).toContainText('Max the Manager');
+  await expect(row).toContainText(`“Audited night”: removed “${title}”.`);
+
+  // Pass renewals are folded away until asked for.
+  await page.getByLabel('Event type').selectOption('');
+  await expect(page.getByTestId('audit-row').filter({ hasText: 'Pass renewed' })).toHaveCount(0);
 });

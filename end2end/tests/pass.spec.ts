@@ -80,7 +80,7 @@ test('two devices make two sessions; revoking one sends it to login, and manager
   await expect(manager.getByTestId('session-row')).toHaveCount(1);
   await manager.getByRole('link', { name: 'Audit' }).click();
   await manager.getByLabel('Event type').selectOption('session_revoked');
-  await expect(manager.getByTestId('audit-row').first()).toContainText('session_revoked');
+  await expect(manager.getByTestId('audit-row').first()).toContainText('Session ended');
   await laptop.close();
   await phone.close();
 });

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, logIn } from './helpers';
 
 // Screenshots of the main pages for the README (docs/screenshots/).
 const shot = (name: string) => ({ path: `../docs/screenshots/${name}.png`, fullPage: true });
@@ -21,6 +21,11 @@ test('screenshots of the main pages', async ({ page, browser, request }) => {
   await page.goto(`/setlists/${id}`);
   await expect(page.getByTestId('song').first()).toBeVisible();
   await page.screenshot(shot('editor'));
+  await page.getByRole('link', { name: 'Songs' }).click();
+  await expect(page.getByTestId('library-row').first()).toBeVisible();
+  await page.getByLabel('Search').fill('Foo Fighters');
+  await expect(page.getByTestId('library-row').filter({ hasText: 'Monkey Wrench' })).toBeVisible();
+  await page.screenshot(shot('library'));
   await page.getByRole('link', { name: 'Your pass' }).click();
   await expect(page.getByTestId('kid-check')).toBeVisible();
   await page.screenshot(shot('pass'));
@@ -45,4 +50,29 @@ test('screenshots of the main pages', async ({ page, browser, request }) => {
   await phone.setViewportSize({ width: 794, height: 1123 });
   await phone.emulateMedia({ media: 'print' });
   await phone.screenshot(shot('print-sheet'));
+
+  // The running order of a show in sets, on a manager's phone.
+  const sets = await createSetlistInSets(request);
+  const managerPhone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
+  await logIn(managerPhone, 'manager');
+  await managerPhone.goto(`/setlists/${sets}`);
+  await expect(managerPhone.getByTestId('set-heading')).toHaveCount(2);
+  await managerPhone.screenshot(shot('sets-phone'));
 });
+
+async function createSetlistInSets(request: import('@playwright/test').APIRequestContext): Promise<string> {
+  const { token } = await apiToken(request, 'manager');
+  const song = (title: string, duration_secs: number, bpm: number, key: string) => ({ title, artist: 'Foo Fighters', duration_secs, bpm, key });
+  const created = await request.post('/api/setlists', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: {
+      name: 'Saturday, two sets', show_date: '2026-12-05', venue: 'The Roxy',
+      sets: [
+        { name: 'Set 1', songs: [song('Everlong', 250, 158, 'D'), song('Monkey Wrench', 231, 175, 'B')] },
+        { name: 'Encore', songs: [song('My Hero', 260, 152, 'E')] },
+      ],
+    },
+  });
+  expect(created.status()).toBe(201);
+  return (await created.json()).id;
+}

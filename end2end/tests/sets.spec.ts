@@ -42,6 +42,14 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
   await expect(page.getByRole('heading', { name: 'Encore' })).toBeVisible();
   await expect(page.getByTestId('sheet-song')).toHaveCount(5);
 
+  // Duplicate: the next show, same sets and songs.
+  await page.goto(`/setlists/${id}`);
+  await press('Duplicate');
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Three sets (copy)');
+  const copyId = page.url().split('/').pop()!;
+  expect(copyId).not.toBe(id);
+  expect(await setsOf(request, copyId)).toEqual(await setsOf(request, id));
+
   // Joining a set back: one set again, sent as the plain list.
   await page.goto(`/setlists/${id}`);
   await press('Join “Set 2” to the set before');

@@ -246,6 +246,38 @@ impl SetlistInput {
         (names, songs)
     }
 
+    /// A new setlist with the same show: named "… (copy)", every song and
+    /// set as here, no ids or version (they are the original's).
+    pub fn as_copy(&self) -> SetlistInput {
+        let name: String = format!("{} (copy)", self.name.trim_end());
+        let fresh = |songs: &[SongInput]| -> Vec<SongInput> {
+            songs
+                .iter()
+                .map(|song| SongInput {
+                    id: None,
+                    ..song.clone()
+                })
+                .collect()
+        };
+        SetlistInput {
+            name: name
+                .chars()
+                .take(crate::api::validation::NAME_MAX)
+                .collect(),
+            version: None,
+            songs: fresh(&self.songs),
+            sets: self.sets.as_ref().map(|sets| {
+                sets.iter()
+                    .map(|set| SetInput {
+                        name: set.name.clone(),
+                        songs: fresh(&set.songs),
+                    })
+                    .collect()
+            }),
+            ..self.clone()
+        }
+    }
+
     /// Whether the songs come from `songs` (see `running_order`).
     pub fn songs_from_flat_list(&self) -> bool {
         self.sets.is_none() || !self.songs.is_empty()

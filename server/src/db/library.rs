@@ -304,7 +304,7 @@ pub async fn insert_all(
         return Ok(added);
     }
     let count = added.iter().filter(|new| **new).count();
-    let detail = json!({ "added": count, "already_there": added.len() - count });
+    let detail = json!({ "new": count, "already_there": added.len() - count });
     audit::record(
         &mut tx,
         &Event::new(AuditKind::SongsImported, origin, detail),

@@ -280,6 +280,25 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             }
         });
     });
+    // The next show with the same songs: a new setlist from what is on
+    // screen, named "… (copy)", opened at once to set its date.
+    let duplicate_navigate = navigate.clone();
+    let duplicate = Callback::new(move |()| {
+        let input = match state.input() {
+            Ok(input) => input,
+            Err(fields) => return error.set(Some(describe_fields(&fields))),
+        };
+        let copy = input.as_copy();
+        let navigate = duplicate_navigate.clone();
+        leptos::task::spawn_local(async move {
+            match client::call::<Setlist, _>(session, Method::Post, "/api/setlists", Some(&copy))
+                .await
+            {
+                Ok(setlist) => navigate(&format!("/setlists/{}", setlist.id), Default::default()),
+                Err(failure) => error.set(Some(failure.describe())),
+            }
+        });
+    });
     let submit_save = save.clone();
     let songs = state.songs;
     // A length the field cannot read counts as untimed here and is flagged at the field.
@@ -431,6 +450,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         </Show>
                     </p>
                     <Show when=move || state.id.get().is_some()>
+                        <p>
+                            <button type="button" class="secondary" on:click=move |_| duplicate.run(())>"Duplicate"</button>
+                        </p>
                         <p class="end">
                             <Show
                                 when=move || confirm_delete.get()

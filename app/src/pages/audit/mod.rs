@@ -1,12 +1,18 @@
-//! The audit trail for managers: newest first, filtered by event type, paged.
+//! The audit trail for managers: newest first, filtered by event type,
+//! paged; in words, with members by name, and the pass renewals (one every
+//! few minutes per device) folded away unless asked for.
 
 use leptos::prelude::*;
 
 use crate::{
-    api::{AuditEvent, AuditKind, AuditPage, client},
+    api::{AuditEvent, AuditKind, AuditPage, User, client},
     components::LoadFailure,
     session::use_session,
 };
+
+mod words;
+
+use words::{event_name, sentence};
 
 #[component]
 pub fn Audit() -> impl IntoView {
@@ -26,6 +32,16 @@ pub fn Audit() -> impl IntoView {
         path
     });
     let page = client::get_resource::<AuditPage>(session, path);
+    let members_path = Signal::derive(move || {
+        let path = if session.is_manager() {
+            "/api/users"
+        } else {
+            ""
+        };
+        path.to_owned()
+    });
+    let members = client::get_resource::<Vec<User>>(session, members_path);
+    let renewals = RwSignal::new(false);
     view! {
         <Show
             when=move || session.is_manager()
@@ -39,15 +55,26 @@ pub fn Audit() -> impl IntoView {
                     cursors.set(Vec::new());
                 }>
                     <option value="">"All events"</option>
-                    {AuditKind::ALL.iter().map(|kind| view! { <option value=kind.as_str()>{kind.as_str()}</option> }).collect_view()}
+                    {AuditKind::ALL.iter().map(|kind| view! { <option value=kind.as_str()>{event_name(*kind)}</option> }).collect_view()}
                 </select>
+                <label class="check">
+                    <input type="checkbox" prop:checked=renewals on:change:target=move |ev| renewals.set(ev.target().checked())/>
+                    "Show pass renewals"
+                </label>
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
                     {move || page.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                         Ok(page) => {
                             let next = page.next_before.clone();
+                            let names = members.get().and_then(Result::ok).unwrap_or_default();
+                            let asked_for = kind.get() == AuditKind::Refreshed.as_str();
+                            let (shown, folded): (Vec<AuditEvent>, Vec<AuditEvent>) = page.events.into_iter()
+                                .partition(|event| renewals.get() || asked_for || event.kind != AuditKind::Refreshed);
                             view! {
-                                <EventTable events=page.events/>
+                                {(!folded.is_empty()).then(|| view! {
+                                    <p class="muted" data-testid="folded">{format!("{} pass renewals on this page are folded away.", folded.len())}</p>
+                                })}
+                                <EventTable events=shown names/>
                                 <p>
                                     <button type="button" class="secondary" disabled=move || cursors.with(Vec::is_empty)
                                         on:click=move |_| cursors.update(|c| { c.pop(); })>"Newer"</button>
@@ -65,7 +92,15 @@ pub fn Audit() -> impl IntoView {
 }
 
 #[component]
-fn EventTable(events: Vec<AuditEvent>) -> impl IntoView {
+fn EventTable(events: Vec<AuditEvent>, names: Vec<User>) -> impl IntoView {
+    // A member by name; an id no longer among the members stays an id.
+    let name_of = move |id: Option<String>| match id {
+        None => String::new(),
+        Some(id) => names
+            .iter()
+            .find(|member| member.id == id)
+            .map_or(id, |member| member.display_name.clone()),
+    };
     if events.is_empty() {
         return view! { <p class="notice">"No events."</p> }.into_any();
     }
@@ -75,22 +110,25 @@ fn EventTable(events: Vec<AuditEvent>) -> impl IntoView {
                 <tr>
                     <th scope="col">"When"</th>
                     <th scope="col">"Event"</th>
-                    <th scope="col" class="optional">"Actor"</th>
-                    <th scope="col" class="optional">"Subject"</th>
+                    <th scope="col">"Who"</th>
+                    <th scope="col" class="optional">"About"</th>
                     <th scope="col" class="optional">"Address"</th>
-                    <th scope="col">"Detail"</th>
+                    <th scope="col">"What"</th>
                 </tr>
             </thead>
             <tbody>
-                {events.into_iter().map(|event| view! {
-                    <tr data-testid="audit-row">
-                        <td>{event.at}</td>
-                        <td>{event.kind.as_str()}</td>
-                        <td class="optional">{event.actor_id.unwrap_or_default()}</td>
-                        <td class="optional">{event.subject_id.unwrap_or_default()}</td>
-                        <td class="optional">{event.ip}</td>
-                        <td><code>{event.detail.as_str().to_owned()}</code></td>
-                    </tr>
+                {events.into_iter().map(|event| {
+                    let what = sentence(&event);
+                    view! {
+                        <tr data-testid="audit-row">
+                            <td><time datetime=event.at.clone()>{event.at.replace('T', " ").replace('Z', " UTC")}</time></td>
+                            <td>{event_name(event.kind)}</td>
+                            <td>{name_of(event.actor_id)}</td>
+                            <td class="optional">{name_of(event.subject_id)}</td>
+                            <td class="optional">{event.ip}</td>
+                            <td>{what}</td>
+                        </tr>
+                    }
                 }).collect_view()}
             </tbody>
         </table>

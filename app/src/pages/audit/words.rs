@@ -1,0 +1,117 @@
+//! The audit log in words: each event's name, and its detail as a sentence.
+
+use serde::Deserialize;
+
+use crate::api::{AuditEvent, AuditKind};
+
+/// What the server's details may hold (`detail` is a small JSON object);
+/// any field an event lacks is empty.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct Facts {
+    username: String,
+    role: String,
+    from: String,
+    to: String,
+    emergency: bool,
+    name: String,
+    title: String,
+    songs: i64,
+    removed: Vec<String>,
+    added: Vec<String>,
+    reordered: bool,
+    fields: Vec<String>,
+    new: i64,
+    already_there: i64,
+}
+
+/// The event's name as a person says it.
+pub fn event_name(kind: AuditKind) -> &'static str {
+    match kind {
+        AuditKind::LoginSucceeded => "Logged in",
+        AuditKind::LoginFailed => "Failed login",
+        AuditKind::LoginThrottled => "Logins held back",
+        AuditKind::Refreshed => "Pass renewed",
+        AuditKind::RefreshReuseDetected => "Old pass reused",
+        AuditKind::LoggedOut => "Logged out",
+        AuditKind::SessionRevoked => "Session ended",
+        AuditKind::MemberRevoked => "Member signed out everywhere",
+        AuditKind::MemberCreated => "Member added",
+        AuditKind::SigningKeyRotated => "Signing key rotated",
+        AuditKind::MemberDisabled => "Member disabled",
+        AuditKind::MemberEnabled => "Member enabled",
+        AuditKind::MemberRoleChanged => "Role changed",
+        AuditKind::MemberRenamed => "Member renamed",
+        AuditKind::PasswordReset => "Password reset",
+        AuditKind::PasswordChanged => "Password changed",
+        AuditKind::SetlistCreated => "Setlist created",
+        AuditKind::SetlistChanged => "Setlist edited",
+        AuditKind::SetlistDeleted => "Setlist deleted",
+        AuditKind::SongAdded => "Song added to the library",
+        AuditKind::SongChanged => "Library song changed",
+        AuditKind::SongDeleted => "Song deleted from the library",
+        AuditKind::SongsImported => "Songs imported",
+    }
+}
+
+/// The event's detail as a sentence: "“Gig”: removed “Everlong”."
+pub fn sentence(event: &AuditEvent) -> String {
+    let facts: Facts = serde_json::from_str(event.detail.as_str()).unwrap_or_default();
+    let quoted = |titles: &[String]| {
+        let titles: Vec<String> = titles.iter().map(|t| format!("“{t}”")).collect();
+        titles.join(", ")
+    };
+    let (who, name, title) = (&facts.username, &facts.name, &facts.title);
+    match event.kind {
+        AuditKind::LoginFailed => format!("Wrong username or password for “{who}”."),
+        AuditKind::LoginThrottled => {
+            format!("Too many failed logins for “{who}”: held back for a while.")
+        }
+        AuditKind::RefreshReuseDetected => "A pass already used was shown again: that session \
+             was ended (a stolen pass, or a replay)."
+            .into(),
+        AuditKind::MemberRevoked => format!("{who} was signed out on every device."),
+        AuditKind::MemberCreated => format!("{who} joined as {}.", facts.role),
+        AuditKind::SigningKeyRotated if facts.emergency => {
+            "A new signing key, at once (emergency).".into()
+        }
+        AuditKind::SigningKeyRotated => "A new signing key, published ahead of use.".into(),
+        AuditKind::MemberDisabled => format!("{who} can no longer log in."),
+        AuditKind::MemberEnabled => format!("{who} can log in again."),
+        AuditKind::MemberRoleChanged => format!("{who}: from {} to {}.", facts.from, facts.to),
+        AuditKind::MemberRenamed => format!("{who}: from “{}” to “{}”.", facts.from, facts.to),
+        AuditKind::PasswordReset => format!("A manager set a new password for {who}."),
+        AuditKind::SetlistCreated => format!("“{name}”, with {} songs.", facts.songs),
+        AuditKind::SetlistChanged => {
+            let mut parts = Vec::new();
+            if !facts.removed.is_empty() {
+                parts.push(format!("removed {}", quoted(&facts.removed)));
+            }
+            if !facts.added.is_empty() {
+                parts.push(format!("added {}", quoted(&facts.added)));
+            }
+            if facts.reordered {
+                parts.push("changed the order".into());
+            }
+            if parts.is_empty() {
+                format!("“{name}”: its details.")
+            } else {
+                format!("“{name}”: {}.", parts.join("; "))
+            }
+        }
+        AuditKind::SetlistDeleted | AuditKind::SongAdded | AuditKind::SongDeleted => {
+            format!("“{}”.", if name.is_empty() { title } else { name })
+        }
+        AuditKind::SongChanged if facts.fields.is_empty() => format!("“{title}”."),
+        AuditKind::SongChanged => format!("“{title}”: {}.", facts.fields.join(" and ")),
+        AuditKind::SongsImported => format!(
+            "{} new songs ({} already in the library).",
+            facts.new, facts.already_there
+        ),
+        AuditKind::LoginSucceeded
+        | AuditKind::Refreshed
+        | AuditKind::LoggedOut
+        | AuditKind::SessionRevoked
+        | AuditKind::PasswordChanged => String::new(),
+    }
+}
