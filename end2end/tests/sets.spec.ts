@@ -9,7 +9,7 @@ async function setsOf(request: import('@playwright/test').APIRequestContext, id:
   return setlist.sets.map((set: { name: string; songs: { title: string }[] }) => [set.name, set.songs.map((s) => s.title)]);
 }
 
-test('a three-set show is built in the editor by keyboard alone, saved, and printed with its sets', async ({ page, request }) => {
+test('a three-set show is built in the editor by keyboard alone, saved, and printed with its sets', async ({ page, browser, request }) => {
   const id = await createSetlist(request, 'Three sets', songs);
   await logIn(page, 'manager');
   await page.goto(`/setlists/${id}`);
@@ -37,6 +37,14 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
     ['Set 2', ['Three']],
     ['Encore', ['Five']],
   ]);
+
+  // The drummer sees the sets too.
+  const drummer = await (await browser.newContext()).newPage();
+  await logIn(drummer, 'drummer');
+  await drummer.goto(`/setlists/${id}`);
+  await expect(drummer.getByRole('heading', { name: 'Encore' })).toBeVisible();
+  await expect(drummer.getByRole('heading', { name: 'Set 2' })).toBeVisible();
+  await drummer.context().close();
 
   await page.goto(`/setlists/${id}/print`);
   await expect(page.getByRole('heading', { name: 'Encore' })).toBeVisible();

@@ -119,6 +119,8 @@ pub struct SetlistSummary {
     pub show_date: String,
     pub song_count: i64,
     pub total_duration_secs: i64,
+    /// Songs of length 0: the total leaves them out, so it says how many.
+    pub untimed_count: i64,
     pub version: i64,
     pub updated_at: String,
 }

@@ -86,7 +86,10 @@ fn SetlistTable(list: Vec<SetlistSummary>) -> impl IntoView {
                         <td class="optional">{setlist.venue}</td>
                         <td><time datetime=setlist.show_date.clone()>{show_date_short(&setlist.show_date)}</time></td>
                         <td>{setlist.song_count}</td>
-                        <td>{show_length(setlist.total_duration_secs)}</td>
+                        <td>
+                            {show_length(setlist.total_duration_secs)}
+                            {(setlist.untimed_count > 0).then(|| format!(" + {} untimed", setlist.untimed_count))}
+                        </td>
                     </tr>
                 }).collect_view()}
             </tbody>

@@ -93,6 +93,16 @@ pub async fn record(conn: &mut AnyConnection, event: &Event<'_>, now: i64) -> Db
     .map(|_| ())?)
 }
 
+/// Records `event` in the transaction of its change, and commits both.
+pub async fn record_and_commit(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    event: &Event<'_>,
+    now: i64,
+) -> DbResult<()> {
+    record(&mut tx, event, now).await?;
+    Ok(tx.commit().await?)
+}
+
 /// Records an event that changes nothing else (a failed login, say).
 pub async fn record_alone(pool: &Pool, event: &Event<'_>, now: i64) -> DbResult<()> {
     let mut conn = pool.acquire().await?;

@@ -103,14 +103,8 @@ pub async fn add(
     if !insert(&mut *tx, id, song, now).await? {
         return Ok(false);
     }
-    let detail = json!({ "song_id": id, "title": song.title.trim(), "artist": song.artist.trim() });
-    audit::record(
-        &mut tx,
-        &Event::new(AuditKind::SongAdded, origin, detail),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let detail = song_detail(id, &song.title, &song.artist);
+    audit::record_and_commit(tx, &Event::new(AuditKind::SongAdded, origin, detail), now).await?;
     Ok(true)
 }
 
@@ -189,16 +183,10 @@ pub async fn replace(
     .await?
     .rows_affected();
     if updated == 1 {
-        let detail =
-            json!({ "song_id": id, "title": song.title.trim(), "artist": song.artist.trim() });
-        audit::record(
-            &mut tx,
-            &Event::new(AuditKind::SongChanged, origin, detail),
-            now,
-        )
-        .await
-        .map_err(WriteError::Database)?;
-        tx.commit().await?;
+        let detail = song_detail(id, &song.title, &song.artist);
+        audit::record_and_commit(tx, &Event::new(AuditKind::SongChanged, origin, detail), now)
+            .await
+            .map_err(WriteError::Database)?;
         return Ok(());
     }
     drop(tx);
@@ -245,13 +233,8 @@ pub async fn patch(
             .filter_map(|(sent, field)| sent.then_some(field))
             .collect();
         let detail = json!({ "song_id": id, "title": title, "fields": fields });
-        audit::record(
-            &mut tx,
-            &Event::new(AuditKind::SongChanged, origin, detail),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
+        audit::record_and_commit(tx, &Event::new(AuditKind::SongChanged, origin, detail), now)
+            .await?;
         return Ok(());
     }
     drop(tx);
@@ -273,14 +256,8 @@ pub async fn delete(pool: &Pool, id: &str, now: i64, origin: &Origin) -> DbResul
     let Some((title, artist)) = deleted else {
         return Ok(false);
     };
-    let detail = json!({ "song_id": id, "title": title, "artist": artist });
-    audit::record(
-        &mut tx,
-        &Event::new(AuditKind::SongDeleted, origin, detail),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let detail = song_detail(id, &title, &artist);
+    audit::record_and_commit(tx, &Event::new(AuditKind::SongDeleted, origin, detail), now).await?;
     Ok(true)
 }
 
@@ -305,13 +282,12 @@ pub async fn insert_all(
     }
     let count = added.iter().filter(|new| **new).count();
     let detail = json!({ "new": count, "already_there": added.len() - count });
-    audit::record(
-        &mut tx,
+    audit::record_and_commit(
+        tx,
         &Event::new(AuditKind::SongsImported, origin, detail),
         now,
     )
     .await?;
-    tx.commit().await?;
     Ok(added)
 }
 
@@ -338,6 +314,11 @@ pub(super) async fn entry_for(
         .fetch_one(&mut **tx)
         .await?;
     Ok(id)
+}
+
+/// The audit detail naming a library song.
+fn song_detail(id: &str, title: &str, artist: &str) -> serde_json::Value {
+    json!({ "song_id": id, "title": title.trim(), "artist": artist.trim() })
 }
 
 async fn current_version(pool: &Pool, id: &str) -> Result<Option<i64>, DbError> {

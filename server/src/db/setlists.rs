@@ -25,8 +25,6 @@ struct SetlistRow {
     show_date: String,
     notes: String,
     version: i64,
-    song_count: i64,
-    total_duration_secs: i64,
     created_at: i64,
     updated_at: i64,
     set_names: String,
@@ -78,10 +76,28 @@ impl From<sqlx::Error> for WriteError {
     }
 }
 
+/// One row of the overview.
+#[derive(FromRow)]
+struct SummaryRow {
+    id: String,
+    name: String,
+    venue: String,
+    show_date: String,
+    version: i64,
+    song_count: i64,
+    total_duration_secs: i64,
+    untimed_count: i64,
+    updated_at: i64,
+}
+
 pub async fn list(pool: &Pool) -> DbResult<Vec<SetlistSummary>> {
-    let rows: Vec<SetlistRow> = sqlx::query_as(
-        "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
-         created_at, updated_at, set_names FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
+    // Untimed songs are counted here, not kept in a column: the overview is
+    // read from the cache (`read_cache`), so this runs once per change.
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT id, name, venue, show_date, version, song_count, total_duration_secs, updated_at, \
+         (SELECT COUNT(*) FROM songs WHERE songs.setlist_id = setlists.id \
+          AND songs.duration_secs = 0) AS untimed_count \
+         FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
     )
     .fetch_all(pool)
     .await?;
@@ -95,6 +111,7 @@ pub async fn list(pool: &Pool) -> DbResult<Vec<SetlistSummary>> {
             show_date: row.show_date,
             song_count: row.song_count,
             total_duration_secs: row.total_duration_secs,
+            untimed_count: row.untimed_count,
             version: row.version,
         })
         .collect())
@@ -444,8 +461,8 @@ async fn insert_songs(
 
 pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Setlist>> {
     let row: Option<SetlistRow> = sqlx::query_as(
-        "SELECT id, name, venue, show_date, notes, version, song_count, total_duration_secs, \
-         created_at, updated_at, set_names FROM setlists WHERE id = $1",
+        "SELECT id, name, venue, show_date, notes, version, created_at, updated_at, set_names \
+         FROM setlists WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)

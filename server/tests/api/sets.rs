@@ -271,3 +271,26 @@ async fn sets_break_no_rule_unnoticed() {
     let overview = app.get_json("/api/setlists", token).await;
     assert_eq!(overview.as_array().unwrap().len(), 0, "nothing was written");
 }
+
+#[tokio::test]
+async fn the_overview_counts_untimed_songs_beside_the_total() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let created = create(
+        &app,
+        &manager,
+        &json!({ "name": "Rough plan", "show_date": "2026-12-04",
+                 "songs": [song("Timed", 200), song("Untimed", 0), song("Also untimed", 0)] }),
+    )
+    .await;
+    let overview = app.get_json("/api/setlists", &manager.access_token).await;
+    let row = overview
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == created["id"])
+        .unwrap();
+    assert_eq!(row["total_duration_secs"], 200);
+    assert_eq!(row["untimed_count"], 2);
+    assert_eq!(row["song_count"], 3);
+}

@@ -174,13 +174,28 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         rows.with(|rows| rows.iter().any(TempoRow::unsaved))
     }));
     let total = move || shown.with(|s| running_time(s.songs.iter().map(|song| song.duration_secs)));
+    // A show of more than one set heads each set at its first song.
+    let opens_set = move |song_id: &str| {
+        shown.with(|s| {
+            let sets = &s.sets;
+            let opened = sets
+                .iter()
+                .find(|set| set.songs.first().is_some_and(|first| first.id == song_id));
+            opened
+                .filter(|_| sets.len() > 1)
+                .map(|set| set.name.clone())
+        })
+    };
     view! {
         <section class="card">
             <p><a href="/setlists">"← Back to the list"</a></p>
             <h1>{move || shown.with(|s| s.name.clone())}</h1>
             <PresenceLine setlist_id=id.clone() activity=Signal::derive(|| Activity::Viewing)/>
             <GigLinks id=id.clone()/>
-            <p class="muted">{move || shown.with(|s| format!("{} · {}", s.venue, show_date_short(&s.show_date)))}</p>
+            <p class="muted">{move || shown.with(|s| {
+                let date = show_date_short(&s.show_date);
+                if s.venue.is_empty() { date } else { format!("{} · {date}", s.venue) }
+            })}</p>
             {move || shown.with(|s| (!s.notes.is_empty()).then(|| view! {
                 <p class="multiline">{s.notes.clone()}</p>
             }))}
@@ -190,6 +205,12 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             </p>
             <ol class="songs">
                 <For each=move || rows.get() key=|row| row.id() let:row>
+                    {
+                        let song_id = row.id();
+                        move || opens_set(&song_id).map(|name| view! {
+                            <li class="set-break"><h2 class="set-name">{name}</h2></li>
+                        })
+                    }
                     <TempoEditor session setlist_id=id.clone() row/>
                 </For>
             </ol>
