@@ -16,10 +16,10 @@ const { defaultBrowserType: _, ...phone } = devices['Pixel 5'];
 test.use(phone);
 
 /** Everything the first load may download, compressed, headers included:
- * the brotli wasm (about 333 KiB today) and the rest of the shell and API.
- * Raised from 320 KiB when the song library, sets and the audit log in words
- * landed (+46 KiB of wasm); splitting the manager's pages off the first load
- * would win it back. */
+ * the brotli wasm and the rest of the shell and API. Raised from 320 KiB when
+ * the song library, sets and the audit log in words landed (figures: README,
+ * Performance); splitting the manager's pages off the first load would win
+ * it back. */
 const FIRST_LOAD_BUDGET_BYTES = 368 * 1024;
 
 test('venue network: typed at once, logged in, nothing lost', async ({ page, context }, testInfo) => {
