@@ -29,10 +29,12 @@ use std::{
     },
 };
 
-use axum::body::Bytes;
 use prometheus::IntCounter;
 
-use crate::db::{self, DbResult, Pool, setlists::SetlistJson};
+use crate::db::{
+    self, DbResult, Pool,
+    setlists::{OverviewJson, OverviewPage, SetlistJson},
+};
 
 pub struct ReadCache {
     generation: AtomicU64,
@@ -49,7 +51,9 @@ const NEVER_READ: i64 = i64::MIN;
 struct Answers {
     /// The generation these answers were read under.
     generation: u64,
-    list: Option<Bytes>,
+    /// The overview's first page, and the day it was read for (its
+    /// upcoming shows change at midnight).
+    list: Option<(String, OverviewJson)>,
     setlists: HashMap<String, SetlistJson>,
 }
 
@@ -69,17 +73,26 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// `GET /api/setlists` as JSON.
-    pub async fn list(&self, pool: &Pool) -> DbResult<Bytes> {
+    /// The first page of `GET /api/setlists` on `today`, with `past` past shows.
+    pub async fn overview(&self, pool: &Pool, today: &str, past: i64) -> DbResult<OverviewJson> {
         let generation = self.generation.load(Ordering::Acquire);
-        if let Some(body) = self.lookup(generation, |answers| answers.list.clone()) {
+        let cached = |answers: &Answers| {
+            answers
+                .list
+                .as_ref()
+                .filter(|(day, _)| day == today)
+                .map(|(_, page)| page.clone())
+        };
+        if let Some(page) = self.lookup(generation, cached) {
             self.hits.inc();
-            return Ok(body);
+            return Ok(page);
         }
         self.misses.inc();
-        let body = db::to_json(&db::setlists::list(pool).await?);
-        self.store(generation, |answers| answers.list = Some(body.clone()));
-        Ok(body)
+        let page = db::setlists::overview(pool, &OverviewPage::First { today, past }).await?;
+        self.store(generation, |answers| {
+            answers.list = Some((today.to_string(), page.clone()))
+        });
+        Ok(page)
     }
 
     /// `GET /api/setlists/{id}` as JSON; `None` when there is no such setlist.

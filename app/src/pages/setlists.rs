@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{LoadFailure, show_date_short, show_length},
+    components::{ErrorNotice, LoadFailure, show_date_short, show_length},
     live::{LiveMessage, use_live},
     session::use_session,
 };
@@ -59,17 +59,84 @@ pub fn Setlists() -> impl IntoView {
                             {move || if session.is_manager() { "Start one with “New setlist”." } else { "Your manager hasn't planned a show yet." }}
                         </p>
                     }.into_any(),
-                    Ok(list) => view! { <SetlistTable list/> }.into_any(),
+                    Ok(list) => view! { <Overview list/> }.into_any(),
                 })}
             </Transition>
         </section>
     }
 }
 
+/// Past shows on one page of the overview (the server's default).
+const PAST_PER_PAGE: usize = 25;
+
+/// Upcoming shows, soonest first; then past shows, latest first, a page at a
+/// time: the first answer holds every upcoming show and the latest past ones.
 #[component]
-fn SetlistTable(list: Vec<SetlistSummary>) -> impl IntoView {
+fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
+    let session = use_session();
+    let today = local_today();
+    let (past, mut upcoming): (Vec<_>, Vec<_>) =
+        list.into_iter().partition(|show| show.show_date < today);
+    upcoming.reverse();
+    let more = RwSignal::new(past.len() >= PAST_PER_PAGE);
+    let past = RwSignal::new(past);
+    let loading = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let load_older = move |_| {
+        let Some(last) = past.with_untracked(|shows| shows.last().map(|s| s.id.clone())) else {
+            return;
+        };
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/setlists?before={last}");
+            match client::get::<Vec<SetlistSummary>>(session, &path).await {
+                Ok(older) => {
+                    more.set(older.len() >= PAST_PER_PAGE);
+                    past.update(|shows| shows.extend(older));
+                    failure.set(None);
+                }
+                Err(problem) => failure.set(Some(problem.describe())),
+            }
+            loading.set(false);
+        });
+    };
     view! {
-        <table>
+        <h2>"Upcoming"</h2>
+        {if upcoming.is_empty() {
+            view! { <p class="muted">"No shows planned from today on."</p> }.into_any()
+        } else {
+            view! { <SetlistTable list=upcoming label="Upcoming shows"/> }.into_any()
+        }}
+        <Show when=move || past.with(|shows| !shows.is_empty())>
+            <h2>"Past"</h2>
+            {move || view! { <SetlistTable list=past.get() label="Past shows"/> }}
+        </Show>
+        <ErrorNotice message=failure/>
+        <Show when=move || more.get()>
+            <p>
+                <button type="button" class="secondary" disabled=move || loading.get() on:click=load_older>
+                    {move || if loading.get() { "Loading older shows…" } else { "Show older shows" }}
+                </button>
+            </p>
+        </Show>
+    }
+}
+
+/// Today in the reader's time zone, as `YYYY-MM-DD`: shows before it are past.
+fn local_today() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let now = js_sys::Date::new_0();
+        format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
+#[component]
+fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView {
+    view! {
+        <table aria-label=label>
             <thead>
                 <tr>
                     <th scope="col">"Show"</th>

@@ -90,17 +90,73 @@ struct SummaryRow {
     updated_at: i64,
 }
 
-pub async fn list(pool: &Pool) -> DbResult<Vec<SetlistSummary>> {
-    // Untimed songs are counted here, not kept in a column: the overview is
-    // read from the cache (`read_cache`), so this runs once per change.
-    let rows: Vec<SummaryRow> = sqlx::query_as(
-        "SELECT id, name, venue, show_date, version, song_count, total_duration_secs, updated_at, \
-         (SELECT COUNT(*) FROM songs WHERE songs.setlist_id = setlists.id \
-          AND songs.duration_secs = 0) AS untimed_count \
-         FROM setlists ORDER BY show_date DESC, updated_at DESC, id",
+/// A part of the overview. The overview stops growing with the band's
+/// history: its first page is every show from today on and the latest past
+/// ones; older shows are read a page at a time after a given show.
+pub enum OverviewPage<'a> {
+    First { today: &'a str, past: i64 },
+    After { show: &'a ShowKey, limit: i64 },
+}
+
+/// Where a show stands in the overview's order.
+pub struct ShowKey {
+    id: String,
+    show_date: String,
+    created_at: i64,
+}
+
+/// The overview position of setlist `id`, if there is one.
+pub async fn show_key(pool: &Pool, id: &str) -> DbResult<Option<ShowKey>> {
+    let key = sqlx::query_as::<_, (String, i64)>(
+        "SELECT show_date, created_at FROM setlists WHERE id = $1",
     )
-    .fetch_all(pool)
+    .bind(id)
+    .fetch_optional(pool)
     .await?;
+    Ok(key.map(|(show_date, created_at)| ShowKey {
+        id: id.to_string(),
+        show_date,
+        created_at,
+    }))
+}
+
+/// The overview's order: newest show first. `created_at` and `id` never
+/// change, so a page read after an edit neither skips nor repeats a show.
+const SUMMARY_QUERY: &str = "SELECT s.id, s.name, s.venue, s.show_date, s.version, s.song_count, \
+     s.total_duration_secs, s.updated_at, \
+     (SELECT COUNT(*) FROM songs WHERE songs.setlist_id = s.id \
+      AND songs.duration_secs = 0) AS untimed_count \
+     FROM setlists s";
+const SUMMARY_ORDER: &str = " ORDER BY s.show_date DESC, s.created_at DESC, s.id";
+
+/// The shows of `page`, in overview order.
+async fn list(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Vec<SetlistSummary>> {
+    // Untimed songs are counted here, not kept in a column: the first page is
+    // read from the cache (`read_cache`), so this runs once per change.
+    let rows: Vec<SummaryRow> = match *page {
+        OverviewPage::First { today, past } => {
+            sqlx::query_as(&format!(
+                "{SUMMARY_QUERY}{SUMMARY_ORDER} \
+                 LIMIT (SELECT COUNT(*) FROM setlists WHERE show_date >= $1) + $2"
+            ))
+            .bind(today)
+            .bind(past)
+            .fetch_all(pool)
+            .await?
+        }
+        OverviewPage::After { show, limit } => {
+            sqlx::query_as(&format!(
+                "{SUMMARY_QUERY} WHERE s.show_date < $1 OR (s.show_date = $1 \
+                 AND (s.created_at < $2 OR (s.created_at = $2 AND s.id > $3))){SUMMARY_ORDER} LIMIT $4"
+            ))
+            .bind(&show.show_date)
+            .bind(show.created_at)
+            .bind(&show.id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|row| SetlistSummary {
@@ -115,6 +171,52 @@ pub async fn list(pool: &Pool) -> DbResult<Vec<SetlistSummary>> {
             version: row.version,
         })
         .collect())
+}
+
+/// A page of the overview as the API answers it: its JSON, and the show the
+/// next page starts after (`None` on the last page).
+#[derive(Clone)]
+pub struct OverviewJson {
+    pub body: Bytes,
+    pub next_after: Option<String>,
+}
+
+pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<OverviewJson> {
+    // One show more than asked for: whether it exists says if there is a next page.
+    let (asked, one_more) = match *page {
+        OverviewPage::First { today, past } => (
+            past,
+            OverviewPage::First {
+                today,
+                past: past + 1,
+            },
+        ),
+        OverviewPage::After { show, limit } => (
+            limit,
+            OverviewPage::After {
+                show,
+                limit: limit + 1,
+            },
+        ),
+    };
+    let mut shows = list(pool, &one_more).await?;
+    let paged = match *page {
+        OverviewPage::First { today, .. } => shows
+            .iter()
+            .filter(|s| s.show_date.as_str() < today)
+            .count(),
+        OverviewPage::After { .. } => shows.len(),
+    };
+    let next_after = if paged as i64 > asked {
+        shows.pop();
+        shows.last().map(|show| show.id.clone())
+    } else {
+        None
+    };
+    Ok(OverviewJson {
+        body: super::to_json(&shows),
+        next_after,
+    })
 }
 
 pub async fn get(pool: &Pool, id: &str) -> DbResult<Option<Setlist>> {

@@ -5,7 +5,7 @@ use app::api::{AuditEvent, AuditPage, Detail};
 use axum::{Json, Router, extract::State, routing::get};
 use serde::Deserialize;
 
-use super::extract::{ApiQuery, parse_id};
+use super::extract::{ApiQuery, Page, invalid_parameter, parse_id};
 use crate::{
     auth::extract::Manager,
     clock::rfc3339,
@@ -41,25 +41,14 @@ async fn list(
     _: Manager,
     ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditPage>> {
-    let bad = |what: &str| ApiError::BadRequest(format!("invalid {what} parameter"));
     let present = |value: Option<String>| value.filter(|v| !v.is_empty());
     let user = present(query.user)
-        .map(|id| parse_id(&id).map_err(|_| bad("user")))
+        .map(|id| parse_id(&id).map_err(|_| invalid_parameter("user")))
         .transpose()?;
     let kind = present(query.kind)
-        .map(|kind| AuditKind::parse(&kind).ok_or_else(|| bad("type")))
+        .map(|kind| AuditKind::parse(&kind).ok_or_else(|| invalid_parameter("type")))
         .transpose()?;
-    let before = present(query.before)
-        .map(|id| parse_id(&id).map_err(|_| bad("before")))
-        .transpose()?;
-    let limit = match present(query.limit) {
-        None => DEFAULT_LIMIT,
-        Some(text) => text
-            .parse()
-            .ok()
-            .filter(|n| (1..=MAX_LIMIT).contains(n))
-            .ok_or_else(|| bad("limit (1 to 200)"))?,
-    };
+    let Page { before, limit } = Page::parse(query.before, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
     let filter = db::audit::Filter {
         user_id: user.as_deref(),
         kind,

@@ -91,6 +91,42 @@ pub fn parse_id(text: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::NotFound)
 }
 
+/// Where a paged list continues and how much of it to give.
+pub struct Page {
+    /// The id of the previous page's last item.
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+impl Page {
+    /// Reads `before` (an id) and `limit` (1 to `max`, else `default`) from
+    /// a query; empty values count as absent.
+    pub fn parse(
+        before: Option<String>,
+        limit: Option<String>,
+        default: i64,
+        max: i64,
+    ) -> Result<Page, ApiError> {
+        let before = before
+            .filter(|id| !id.is_empty())
+            .map(|id| parse_id(&id).map_err(|_| invalid_parameter("before")))
+            .transpose()?;
+        let limit = match limit.filter(|n| !n.is_empty()) {
+            None => default,
+            Some(text) => text
+                .parse()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| invalid_parameter(&format!("limit (1 to {max})")))?,
+        };
+        Ok(Page { before, limit })
+    }
+}
+
+pub fn invalid_parameter(what: &str) -> ApiError {
+    ApiError::BadRequest(format!("invalid {what} parameter"))
+}
+
 /// `axum::Query`, with rejections mapped to 400 `bad_request`.
 pub struct ApiQuery<T>(pub T);
 

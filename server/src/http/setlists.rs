@@ -12,15 +12,19 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, patch},
 };
+use serde::Deserialize;
 
 use super::{
-    extract::{ApiJson, ClientOrigin, parse_id},
+    extract::{ApiJson, ApiQuery, ClientOrigin, Page, invalid_parameter, parse_id},
     versions::{expected_version, json_body, validated, version_to_replace, with_version},
 };
 use crate::{
     auth::extract::{AuthUser, Manager},
-    clock::now,
-    db::{self, setlists::SongPatchRequest},
+    clock::{now, today},
+    db::{
+        self,
+        setlists::{OverviewPage, SongPatchRequest},
+    },
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -32,10 +36,52 @@ pub fn router() -> Router<AppState> {
         .route("/setlists/{id}/songs/{song_id}", patch(patch_song))
 }
 
+/// Past shows on a page of the overview, unless `limit` says otherwise.
+const PAST_PER_PAGE: i64 = 25;
+const MAX_PER_PAGE: i64 = 200;
+
+#[derive(Deserialize)]
+struct OverviewQuery {
+    before: Option<String>,
+    limit: Option<String>,
+}
+
 #[utoipa::path(get, path = "/api/setlists", tag = "setlists", security(("bearer" = [])),
-    responses((status = 200, description = "Every setlist, newest show first", body = [SetlistSummary])))]
-async fn list(State(state): State<AppState>, _: AuthUser) -> ApiResult<Response> {
-    Ok(json_body(state.reads.list(&state.db).await?))
+    params(("before" = Option<String>, Query, description = "The id of the previous page's last show: the shows after it"),
+           ("limit" = Option<i64>, Query, description = "1 to 200 shows; on the first page, the past shows after every upcoming one. Default 25")),
+    responses((status = 200, description = "Newest show first: every show from today (UTC) on and the latest past ones, \
+        or the page after `before`. `Link: <…>; rel=\"next\"` names the next page while there is one", body = [SetlistSummary])))]
+async fn list(
+    State(state): State<AppState>,
+    _: AuthUser,
+    ApiQuery(query): ApiQuery<OverviewQuery>,
+) -> ApiResult<Response> {
+    let Page { before, limit } =
+        Page::parse(query.before, query.limit, PAST_PER_PAGE, MAX_PER_PAGE)?;
+    let page = match before {
+        None if limit == PAST_PER_PAGE => state.reads.overview(&state.db, &today(), limit).await?,
+        None => {
+            let first = OverviewPage::First {
+                today: &today(),
+                past: limit,
+            };
+            db::setlists::overview(&state.db, &first).await?
+        }
+        Some(id) => {
+            let show = db::setlists::show_key(&state.db, &id)
+                .await?
+                .ok_or_else(|| invalid_parameter("before (no such setlist)"))?;
+            let after = OverviewPage::After { show: &show, limit };
+            db::setlists::overview(&state.db, &after).await?
+        }
+    };
+    let mut response = json_body(page.body);
+    if let Some(last) = page.next_after {
+        let next = format!("</api/setlists?before={last}&limit={limit}>; rel=\"next\"");
+        let next = HeaderValue::from_str(&next).expect("an id and a number make a valid header");
+        response.headers_mut().insert(header::LINK, next);
+    }
+    Ok(response)
 }
 
 #[utoipa::path(post, path = "/api/setlists", tag = "setlists", security(("bearer" = [])), request_body = SetlistInput,

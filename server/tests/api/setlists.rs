@@ -327,3 +327,137 @@ async fn a_drummer_sets_tempo_and_notes_only() {
         (Some(4), Some(90))
     );
 }
+
+/// The shows of an overview page, by name, and its `Link` to the next page.
+async fn overview_page(app: &TestApp, token: &str, path: &str) -> (Vec<String>, Option<String>) {
+    let response = app.authed(Method::GET, path, token).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let next = response.headers().get(header::LINK).map(|link| {
+        let link = link.to_str().unwrap();
+        let target = link.strip_suffix(">; rel=\"next\"").unwrap();
+        target.strip_prefix('<').unwrap().to_string()
+    });
+    let shows = body(response).await;
+    let names = shows.as_array().unwrap().iter();
+    let names = names.map(|s| s["name"].as_str().unwrap().to_string());
+    (names.collect(), next)
+}
+
+#[tokio::test]
+async fn the_overview_gives_every_upcoming_show_and_pages_the_past() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let show = |name: String, date: String| json!({ "name": name, "show_date": date, "songs": [] });
+    for n in 1..=3 {
+        create(
+            &app,
+            &manager,
+            &show(format!("Upcoming {n}"), format!("2099-0{n}-01")),
+        )
+        .await;
+    }
+    for n in 0..50 {
+        let date = format!("2001-{:02}-{:02}", 1 + n / 28, 1 + n % 28);
+        create(&app, &manager, &show(format!("Past {n:02}"), date)).await;
+    }
+    // Shows on one day, made in one second: a page boundary falls among them.
+    for n in 0..10 {
+        create(
+            &app,
+            &manager,
+            &show(format!("Tie {n}"), "2000-01-01".into()),
+        )
+        .await;
+    }
+
+    let (first, next) = overview_page(&app, &drummer.access_token, "/api/setlists").await;
+    assert_eq!(first.len(), 3 + 25, "every upcoming show and 25 past ones");
+    assert_eq!(
+        first[..4],
+        ["Upcoming 3", "Upcoming 2", "Upcoming 1", "Past 49"]
+    );
+    let mut seen = first.clone();
+    let mut next = next;
+    let mut pages = 1;
+    while let Some(path) = next {
+        let (page, after) = overview_page(&app, &drummer.access_token, &path).await;
+        assert!(!page.is_empty() && page.len() <= 25, "{path}: {page:?}");
+        seen.extend(page);
+        next = after;
+        pages += 1;
+    }
+    assert_eq!(pages, 3, "25 + 25 + 10 past shows");
+    let mut expected: Vec<String> = (1..=3).rev().map(|n| format!("Upcoming {n}")).collect();
+    expected.extend((0..50).rev().map(|n| format!("Past {n:02}")));
+    assert_eq!(seen[..53], expected, "newest first");
+    let mut ties = seen[53..].to_vec();
+    ties.sort();
+    let all_ties: Vec<String> = (0..10).map(|n| format!("Tie {n}")).collect();
+    assert_eq!(ties, all_ties, "each show once");
+
+    let (few, next) = overview_page(&app, &drummer.access_token, "/api/setlists?limit=2").await;
+    assert_eq!(
+        few,
+        [
+            "Upcoming 3",
+            "Upcoming 2",
+            "Upcoming 1",
+            "Past 49",
+            "Past 48"
+        ]
+    );
+    assert!(next.unwrap().ends_with("&limit=2"));
+}
+
+#[tokio::test]
+async fn the_first_overview_page_stays_small_however_long_the_history() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for n in 0..400 {
+        let body = json!({
+            "name": format!("Friday night at the Roxy, show number {n}"),
+            "venue": "The Roxy, Sunset Boulevard", "show_date": format!("20{:02}-06-12", n % 25),
+            "songs": [],
+        });
+        create(&app, &manager, &body).await;
+    }
+    let response = app
+        .authed(Method::GET, "/api/setlists", &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    let bytes = response.bytes().await.unwrap().len();
+    assert!(bytes <= 20 * 1024, "the first page is {bytes} bytes");
+}
+
+#[tokio::test]
+async fn a_bad_overview_cursor_is_a_clear_400() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for query in [
+        "before=not-an-id",
+        "before=6f1c1c3e-8a47-4b43-9b59-0c9f6d3c7a11",
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+    ] {
+        let response = app
+            .authed(
+                Method::GET,
+                &format!("/api/setlists?{query}"),
+                &manager.access_token,
+            )
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("parameter"),
+            "{query}"
+        );
+    }
+}
