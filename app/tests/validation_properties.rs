@@ -139,7 +139,7 @@ proptest! {
         .into_iter()
         .filter_map(|(field, broken)| broken.then_some(field))
         .collect();
-        let errors = validate_song_patch(&SongPatch { bpm, notes, version: None });
+        let errors = validate_song_patch(&SongPatch { bpm, notes, ..SongPatch::default() });
         prop_assert_eq!(errors.keys().map(String::as_str).collect::<BTreeSet<_>>(), expected);
     }
 

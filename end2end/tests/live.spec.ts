@@ -123,7 +123,8 @@ test("a drummer's tempo reaches the manager's editor without discarding the mana
   expect(saved.venue).toBe('The Troubadour');
   expect(saved.songs.map((s: { title: string }) => s.title)).toEqual(['Best of You', 'Monkey Wrench']);
   expect(saved.songs[1].bpm).toBe(176);
-  expect(saved.songs[1].notes).toBe('straight into Best of You');
+  expect(saved.songs[1].drummer_notes).toBe('straight into Best of You');
+  expect(saved.songs[1].notes).toBe('');
 
   // A true conflict asks, showing whose value is whose.
   await page.getByRole('group', { name: 'Song 1: Best of You' }).getByLabel('BPM').fill('130');

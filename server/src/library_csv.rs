@@ -271,6 +271,7 @@ mod tests {
             bpm: Some(92),
             duration_secs: 255,
             notes: "two\nlines".into(),
+            drummer_notes: String::new(),
             tags: vec!["ballad".into(), "encore".into()],
             version: 1,
             times_played: 0,

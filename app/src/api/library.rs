@@ -16,7 +16,11 @@ pub struct LibrarySong {
     pub key: String,
     pub bpm: Option<i64>,
     pub duration_secs: i64,
+    /// The manager's notes on the song.
     pub notes: String,
+    /// The drummer's own notes (set by `PATCH` only).
+    #[serde(default)]
+    pub drummer_notes: String,
     pub tags: Vec<String>,
     pub version: i64,
     pub times_played: i64,

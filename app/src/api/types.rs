@@ -162,7 +162,12 @@ pub struct Song {
     pub duration_secs: i64,
     pub bpm: Option<i64>,
     pub key: String,
+    /// The manager's notes on the song.
     pub notes: String,
+    /// The drummer's own notes: set only by a song `PATCH`, kept when a
+    /// manager's `PUT` sends the song back (with its id) without them.
+    #[serde(default)]
+    pub drummer_notes: String,
     /// The song's entry in the library (`/api/songs`), once it has one.
     #[serde(default)]
     pub library_id: Option<String>,
@@ -325,11 +330,13 @@ impl From<&Song> for SongInput {
     }
 }
 
-/// The drummer's edit: `PATCH /api/setlists/{id}/songs/{song_id}`.
-/// `bpm` absent leaves it alone, `null` clears it. With a `version` (or
-/// `If-Match`), the edit applies only to that version of the setlist (409
-/// otherwise); without, it applies to whatever is current, since it sets only
-/// these two fields of one song.
+/// A member's edit of one song: `PATCH /api/setlists/{id}/songs/{song_id}`
+/// (and `PATCH /api/songs/{id}`). `bpm` absent leaves it alone, `null`
+/// clears it; `notes` are the song's (API.md lets a drummer set them),
+/// `drummer_notes` the drummer's own, which nothing else writes. With a
+/// `version` (or `If-Match`), the edit applies only to that version of the
+/// setlist (409 otherwise); without, it applies to whatever is current, since
+/// it sets only these fields of one song.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SongPatch {
@@ -343,6 +350,9 @@ pub struct SongPatch {
     #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drummer_notes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
 }

@@ -105,6 +105,7 @@ pub fn field_label(field: &str) -> String {
         "show_date" => "show date",
         "display_name" => "display name",
         "bpm" => "BPM",
+        "drummer_notes" => "drummer's notes",
         other => other,
     };
     match (set, song) {
@@ -174,6 +175,9 @@ pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
     }
     if let Some(notes) = &patch.notes {
         c.text("notes", notes, 0, NOTES_MAX);
+    }
+    if let Some(notes) = &patch.drummer_notes {
+        c.text("drummer_notes", notes, 0, NOTES_MAX);
     }
     c.0
 }

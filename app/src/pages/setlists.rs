@@ -127,7 +127,12 @@ fn local_today() -> String {
     #[cfg(feature = "hydrate")]
     {
         let now = js_sys::Date::new_0();
-        format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+        format!(
+            "{:04}-{:02}-{:02}",
+            now.get_full_year(),
+            now.get_month() + 1,
+            now.get_date()
+        )
     }
     #[cfg(not(feature = "hydrate"))]
     String::new()

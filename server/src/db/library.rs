@@ -3,7 +3,7 @@
 //! itself so that every query agrees). Setlist songs point at their entry
 //! (`songs.library_id`), which is how an entry knows when it was played.
 
-use app::api::{LibrarySong, LibrarySongInput, SongInput};
+use app::api::{LibrarySong, LibrarySongInput, SongInput, SongPatch};
 use sqlx::{Any, Executor, FromRow, Transaction};
 
 use serde_json::json;
@@ -24,6 +24,7 @@ struct LibraryRow {
     bpm: Option<i64>,
     duration_secs: i64,
     notes: String,
+    drummer_notes: String,
     tags: String,
     version: i64,
     created_at: i64,
@@ -42,6 +43,7 @@ impl From<LibraryRow> for LibrarySong {
             bpm: row.bpm,
             duration_secs: row.duration_secs,
             notes: row.notes,
+            drummer_notes: row.drummer_notes,
             tags: row
                 .tags
                 .split(',')
@@ -60,7 +62,7 @@ impl From<LibraryRow> for LibrarySong {
 /// An entry with what past shows (before `$1`, today) say about it. The
 /// PostgreSQL planner accepts `l.*` under `GROUP BY l.id`: the id is the key.
 const SELECT_SONGS: &str = "SELECT l.id, l.title, l.artist, l.song_key, l.bpm, l.duration_secs, \
-     l.notes, l.tags, l.version, l.created_at, l.updated_at, \
+     l.notes, l.drummer_notes, l.tags, l.version, l.created_at, l.updated_at, \
      COUNT(DISTINCT st.id) AS times_played, MAX(st.show_date) AS last_played \
      FROM library_songs l \
      LEFT JOIN songs s ON s.library_id = l.id \
@@ -202,33 +204,39 @@ pub async fn replace(
     }
 }
 
-/// The drummer's edit: tempo (`Some(None)` clears it) and notes, only from
-/// the `expected` version when one is given.
+/// A member's edit: tempo (`Some(None)` clears it), notes and the drummer's
+/// notes, only from the `expected` version when one is given.
 pub async fn patch(
     pool: &Pool,
     id: &str,
     expected: Option<i64>,
-    bpm: Option<Option<i64>>,
-    notes: Option<&str>,
+    edit: &SongPatch,
     now: i64,
     origin: &Origin,
 ) -> Result<(), WriteError> {
     let mut tx = pool.begin().await?;
     let title: Option<String> = sqlx::query_scalar(
         "UPDATE library_songs SET bpm = CASE WHEN $1 = 1 THEN $2 ELSE bpm END, \
-         notes = COALESCE($3, notes), updated_at = $4, version = version + 1 \
+         notes = COALESCE($3, notes), drummer_notes = COALESCE($7, drummer_notes), \
+         updated_at = $4, version = version + 1 \
          WHERE id = $5 AND ($6 IS NULL OR version = $6) RETURNING title",
     )
-    .bind(i64::from(bpm.is_some()))
-    .bind(bpm.flatten())
-    .bind(notes)
+    .bind(i64::from(edit.bpm.is_some()))
+    .bind(edit.bpm.flatten())
+    .bind(edit.notes.as_deref())
     .bind(now)
     .bind(id)
     .bind(expected)
+    .bind(edit.drummer_notes.as_deref())
     .fetch_optional(&mut *tx)
     .await?;
     if let Some(title) = title {
-        let fields: Vec<&str> = [(bpm.is_some(), "bpm"), (notes.is_some(), "notes")]
+        let sent = [
+            (edit.bpm.is_some(), "bpm"),
+            (edit.notes.is_some(), "notes"),
+            (edit.drummer_notes.is_some(), "drummer_notes"),
+        ];
+        let fields: Vec<&str> = sent
             .into_iter()
             .filter_map(|(sent, field)| sent.then_some(field))
             .collect();

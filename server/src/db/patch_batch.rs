@@ -80,6 +80,7 @@ impl Batch for PatchBatch {
                     patch.bpm.flatten(),
                     &patch.notes,
                     patch.now,
+                    &patch.drummer_notes,
                 )
             })
             .collect();
@@ -168,7 +169,7 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
     format!(
         "CREATE TEMP TABLE IF NOT EXISTS patch_batch (job INTEGER PRIMARY KEY, \
           setlist_id TEXT, song_id TEXT, expected INTEGER, set_bpm INTEGER, bpm INTEGER, \
-          notes TEXT, now INTEGER, current INTEGER, found INTEGER, version INTEGER, seq INTEGER); \
+          notes TEXT, now INTEGER, drummer_notes TEXT, current INTEGER, found INTEGER, version INTEGER, seq INTEGER); \
          CREATE TEMP TRIGGER IF NOT EXISTS patch_batch_apply AFTER INSERT ON patch_batch BEGIN \
           UPDATE patch_batch SET current = (SELECT version FROM setlists WHERE id = NEW.setlist_id), \
            found = EXISTS (SELECT 1 FROM songs WHERE id = NEW.song_id AND setlist_id = NEW.setlist_id) \
@@ -178,15 +179,15 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
           UPDATE setlists SET version = version + 1, updated_at = NEW.now \
            WHERE id = NEW.setlist_id AND {applied}; \
           UPDATE songs SET bpm = CASE WHEN NEW.set_bpm THEN NEW.bpm ELSE bpm END, \
-           notes = COALESCE(NEW.notes, notes) \
+           notes = COALESCE(NEW.notes, notes), drummer_notes = COALESCE(NEW.drummer_notes, drummer_notes) \
            WHERE id = NEW.song_id AND setlist_id = NEW.setlist_id AND {applied}; \
           UPDATE change_counters SET value = value + 1 WHERE name = 'setlists' AND {applied}; \
           UPDATE patch_batch SET seq = (SELECT value FROM change_counters WHERE name = 'setlists') \
            WHERE job = NEW.job AND version IS NOT NULL; \
          END; \
          DELETE FROM patch_batch; \
-         INSERT INTO patch_batch (job, setlist_id, song_id, expected, set_bpm, bpm, notes, now) \
-          SELECT key, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6 \
+         INSERT INTO patch_batch (job, setlist_id, song_id, expected, set_bpm, bpm, notes, now, drummer_notes) \
+          SELECT key, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, value->>7 \
           FROM json_each($1) ORDER BY key; \
          SELECT json_group_array(json_array(current, version, seq)) \
           FROM (SELECT current, version, seq FROM patch_batch ORDER BY job);"

@@ -39,6 +39,7 @@ struct SongRow {
     bpm: Option<i64>,
     song_key: String,
     notes: String,
+    drummer_notes: String,
     library_id: Option<String>,
     set_index: i64,
 }
@@ -301,12 +302,21 @@ pub async fn replace(
     if updated == 0 {
         return Err(why_not_written(&mut tx, id).await);
     }
-    let before: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, title FROM songs WHERE setlist_id = $1 ORDER BY position")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-    let existing: Vec<String> = before.iter().map(|(id, _)| id.clone()).collect();
+    let stored: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT id, title, drummer_notes FROM songs WHERE setlist_id = $1 ORDER BY position",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let before: Vec<(String, String)> = stored
+        .iter()
+        .map(|(id, title, _)| (id.clone(), title.clone()))
+        .collect();
+    // The body is the manager's: the drummer's notes stay with their song.
+    let existing: Vec<(String, String)> = stored
+        .into_iter()
+        .map(|(id, _, drummer_notes)| (id, drummer_notes))
+        .collect();
     sqlx::query("DELETE FROM songs WHERE setlist_id = $1")
         .bind(id)
         .execute(&mut *tx)
@@ -325,7 +335,7 @@ pub async fn replace(
     Ok((setlist, change))
 }
 
-/// The drummer's edit of one song's tempo and notes.
+/// A member's edit of one song's tempo and notes.
 pub struct SongPatchRequest {
     pub setlist_id: String,
     pub song_id: String,
@@ -334,6 +344,7 @@ pub struct SongPatchRequest {
     /// `Some(None)` clears the tempo; `None` leaves it.
     pub bpm: Option<Option<i64>>,
     pub notes: Option<String>,
+    pub drummer_notes: Option<String>,
     pub now: i64,
     /// The display name of who made it, for the live event.
     pub by: String,
@@ -373,13 +384,15 @@ pub async fn patch_song(
     };
     let changed = sqlx::query(
         "UPDATE songs SET bpm = CASE WHEN $1 = 1 THEN $2 ELSE bpm END, \
-         notes = COALESCE($3, notes) WHERE id = $4 AND setlist_id = $5",
+         notes = COALESCE($3, notes), drummer_notes = COALESCE($6, drummer_notes) \
+         WHERE id = $4 AND setlist_id = $5",
     )
     .bind(set_bpm)
     .bind(bpm)
     .bind(request.notes.as_deref())
     .bind(song_id)
     .bind(id)
+    .bind(request.drummer_notes.as_deref())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -517,14 +530,15 @@ fn stored_set_names(names: &[&str]) -> String {
 }
 
 /// Inserts `songs` in order. A song keeps the id it was sent with when that id
-/// was one of this setlist's (`existing`); any other id is replaced, so a
-/// client cannot move or overwrite another setlist's songs. Each song is
-/// linked to its library entry, which is created when there is none.
+/// was one of this setlist's (`existing`, with its drummer's notes, which it
+/// keeps too); any other id is replaced, so a client cannot move or overwrite
+/// another setlist's songs. Each song is linked to its library entry, which
+/// is created when there is none.
 async fn insert_songs(
     tx: &mut Transaction<'_, Any>,
     setlist_id: &str,
     songs: &[(usize, &SongInput)],
-    existing: &[String],
+    existing: &[(String, String)],
     now: i64,
 ) -> DbResult<()> {
     let mut used: Vec<&str> = Vec::with_capacity(songs.len());
@@ -534,12 +548,15 @@ async fn insert_songs(
             .as_deref()
             .and_then(|id| uuid::Uuid::try_parse(id).ok())
             .map(|id| id.hyphenated().to_string())
-            .filter(|id| existing.contains(id) && !used.contains(&id.as_str()));
-        let id = kept.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .and_then(|id| existing.iter().find(|(e, _)| *e == id))
+            .filter(|(id, _)| !used.contains(&id.as_str()));
+        let id = kept.map_or_else(|| uuid::Uuid::new_v4().to_string(), |(id, _)| id.clone());
+        let drummer_notes = kept.map_or("", |(_, notes)| notes.as_str());
         let library_id = library::entry_for(tx, song, now).await?;
         sqlx::query(
-            "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, notes, library_id, set_index) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, \
+             notes, library_id, set_index, drummer_notes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&id)
         .bind(setlist_id)
@@ -552,9 +569,10 @@ async fn insert_songs(
         .bind(&song.notes)
         .bind(&library_id)
         .bind(set_index as i64)
+        .bind(drummer_notes)
         .execute(&mut **tx)
         .await?;
-        if let Some(slot) = existing.iter().find(|e| **e == id) {
+        if let Some((slot, _)) = kept {
             used.push(slot.as_str());
         }
     }
@@ -571,7 +589,7 @@ pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<
     .await?;
     let Some(row) = row else { return Ok(None) };
     let songs: Vec<SongRow> = sqlx::query_as(
-        "SELECT id, title, artist, duration_secs, bpm, song_key, notes, library_id, set_index FROM songs \
+        "SELECT id, title, artist, duration_secs, bpm, song_key, notes, drummer_notes, library_id, set_index FROM songs \
          WHERE setlist_id = $1 ORDER BY position",
     )
     .bind(id)
@@ -599,6 +617,7 @@ pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<
                 bpm: song.bpm,
                 key: song.song_key,
                 notes: song.notes,
+                drummer_notes: song.drummer_notes,
                 library_id: song.library_id,
             };
             (set_index, song)

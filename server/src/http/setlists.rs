@@ -174,6 +174,7 @@ async fn patch_song(
         expected,
         bpm: patch.bpm,
         notes: patch.notes,
+        drummer_notes: patch.drummer_notes,
         now: now(),
         by: caller.name.clone(),
     };

@@ -135,8 +135,7 @@ async fn patch_song(
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
     let origin = origin.by(&caller.user_id);
-    let notes = patch.notes.as_deref();
-    db::library::patch(&state.db, &id, expected, patch.bpm, notes, now(), &origin).await?;
+    db::library::patch(&state.db, &id, expected, &patch, now(), &origin).await?;
     stored(&state, &id).await
 }
 

@@ -461,3 +461,83 @@ async fn a_bad_overview_cursor_is_a_clear_400() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_drummers_notes_and_the_song_notes_never_overwrite_each_other() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let created = create(&app, &manager, &setlist("Gig")).await;
+    let id = created["id"].as_str().unwrap();
+    let song_ids = ids(&created);
+    let patch_path = format!("/api/setlists/{id}/songs/{}", song_ids[1]);
+
+    let response = app
+        .authed(Method::PATCH, &patch_path, &drummer.access_token)
+        .json(&json!({ "bpm": 96, "drummer_notes": "brushes, then sticks at the bridge" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let patched = body(response).await;
+    assert_eq!(
+        patched["songs"][1]["drummer_notes"],
+        "brushes, then sticks at the bridge"
+    );
+    assert_eq!(
+        patched["songs"][1]["notes"], "",
+        "the song's notes are untouched"
+    );
+
+    // The manager's editor sends the songs back without the drummer's notes:
+    // they stay, also when the manager writes the song's notes and reorders.
+    let mut body_back = json!({
+        "name": "Gig", "show_date": "2026-12-04", "version": patched["version"],
+        "songs": patched["songs"].clone(),
+    });
+    let songs = body_back["songs"].as_array_mut().unwrap();
+    for song in songs.iter_mut() {
+        song.as_object_mut().unwrap().remove("drummer_notes");
+    }
+    songs[1]["notes"] = json!("Key change after the solo");
+    songs.swap(0, 1);
+    let response = put(&app, &manager.access_token, id, &body_back).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let replaced = body(response).await;
+    assert_eq!(
+        replaced["songs"][0]["id"].as_str(),
+        Some(song_ids[1].as_str())
+    );
+    assert_eq!(replaced["songs"][0]["notes"], "Key change after the solo");
+    assert_eq!(
+        replaced["songs"][0]["drummer_notes"],
+        "brushes, then sticks at the bridge"
+    );
+    assert_eq!(replaced["songs"][1]["drummer_notes"], "");
+
+    // A drummer's later edit of their own notes leaves the manager's alone.
+    let response = app
+        .authed(Method::PATCH, &patch_path, &drummer.access_token)
+        .json(&json!({ "drummer_notes": "sticks throughout" }))
+        .send()
+        .await
+        .unwrap();
+    let song = &body(response).await["songs"][0];
+    assert_eq!(song["notes"], "Key change after the solo");
+    assert_eq!(song["drummer_notes"], "sticks throughout");
+    assert_eq!(song["bpm"], 96, "an absent bpm is left alone");
+
+    let response = app
+        .authed(Method::PATCH, &patch_path, &drummer.access_token)
+        .json(&json!({ "drummer_notes": "x".repeat(2001) }))
+        .send()
+        .await
+        .unwrap();
+    let error = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["drummer_notes"].is_string());
+}

@@ -735,3 +735,29 @@ async fn audit_events(app: &TestApp, token: &str, kind: String) -> Vec<Value> {
         .await;
     page["events"].as_array().unwrap().clone()
 }
+
+#[tokio::test]
+async fn a_library_song_keeps_the_drummers_notes_apart_from_its_own() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let drummer = app.login("drummer").await;
+    let added = add(&app, &manager, &library_song("Everlong")).await;
+    let path = format!("/api/songs/{}", added["id"].as_str().unwrap());
+
+    let edit = json!({ "drummer_notes": "ride on the chorus" });
+    let response = send(&app, Method::PATCH, &path, &drummer.access_token, &edit).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let patched = body_of(response).await;
+    assert_eq!(patched["drummer_notes"], "ride on the chorus");
+    assert_eq!(patched["notes"], "count in x4");
+
+    // The manager's replace has no drummer's notes in it: they stay.
+    let mut replace = library_song("Everlong");
+    replace["notes"] = json!("capo 2");
+    replace["version"] = patched["version"].clone();
+    let response = send(&app, Method::PUT, &path, &manager.access_token, &replace).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let replaced = body_of(response).await;
+    assert_eq!(replaced["notes"], "capo 2");
+    assert_eq!(replaced["drummer_notes"], "ride on the chorus");
+}

@@ -172,6 +172,7 @@ mod tests {
             bpm,
             key: key.into(),
             notes: String::new(),
+            drummer_notes: String::new(),
             library_id: None,
         };
         let setlist = Setlist {

@@ -35,6 +35,8 @@ pub struct DraftSong {
     pub bpm: String,
     pub key: String,
     pub notes: String,
+    /// Shown to the manager, never edited here: the merge always takes theirs.
+    pub drummer_notes: String,
 }
 
 impl DraftSong {
@@ -47,6 +49,7 @@ impl DraftSong {
             bpm: song.bpm.map(|b| b.to_string()).unwrap_or_default(),
             key: song.key.clone(),
             notes: song.notes.clone(),
+            drummer_notes: song.drummer_notes.clone(),
         }
     }
 
@@ -102,16 +105,18 @@ pub enum SongField {
     Bpm,
     Key,
     Notes,
+    DrummerNotes,
 }
 
 impl SongField {
-    pub const ALL: [SongField; 6] = [
+    pub const ALL: [SongField; 7] = [
         SongField::Title,
         SongField::Artist,
         SongField::Length,
         SongField::Bpm,
         SongField::Key,
         SongField::Notes,
+        SongField::DrummerNotes,
     ];
 
     /// Its name in a sentence: "Tempo of “Everlong”".
@@ -123,6 +128,7 @@ impl SongField {
             SongField::Bpm => "Tempo",
             SongField::Key => "Key",
             SongField::Notes => "Notes",
+            SongField::DrummerNotes => "Drummer's notes",
         }
     }
 
@@ -134,6 +140,7 @@ impl SongField {
             SongField::Bpm => &song.bpm,
             SongField::Key => &song.key,
             SongField::Notes => &song.notes,
+            SongField::DrummerNotes => &song.drummer_notes,
         }
     }
 
@@ -145,6 +152,7 @@ impl SongField {
             SongField::Bpm => &mut song.bpm,
             SongField::Key => &mut song.key,
             SongField::Notes => &mut song.notes,
+            SongField::DrummerNotes => &mut song.drummer_notes,
         }
     }
 }
@@ -363,6 +371,9 @@ pub fn describe_change(by: &str, before: &Draft, after: &Draft) -> String {
         }
         if old.notes != song.notes {
             what.push(format!("changed the notes of {}", song.label()));
+        }
+        if old.drummer_notes != song.drummer_notes {
+            what.push(format!("changed the drummer's notes of {}", song.label()));
         }
         let details = |s: &DraftSong| {
             (

@@ -1,4 +1,6 @@
-//! What a drummer sees: the running order, and the tempo and notes to set.
+//! What a drummer sees: the running order, and the tempo and the drummer's
+//! own notes to set (the manager's song notes are shown, not edited). One
+//! "Save all" saves every song typed in; each song can also be saved alone.
 //! It follows the band live: the manager's reorders and edits appear as
 //! they are saved, and a tempo or note being typed is never overwritten.
 
@@ -14,7 +16,7 @@ use crate::{
         Activity, ErrorCode, Setlist, Song, SongPatch,
         client::{self, Method},
     },
-    components::{ErrorNotice, length_field, running_time, show_date_short},
+    components::{ErrorNotice, length_field, running_time, show_date_short, songs_count},
     live::{LiveMessage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,
@@ -25,11 +27,15 @@ use crate::{
 struct TempoRow {
     song: RwSignal<Song>,
     bpm: RwSignal<String>,
+    /// The drummer's notes, as typed.
     notes: RwSignal<String>,
     /// The tempo and notes as last saved: typing differs from them.
     saved: RwSignal<(String, String)>,
     /// The manager removed the song while something was typed in it.
     removed: RwSignal<bool>,
+    /// The last save's outcome, said in the row.
+    status: RwSignal<Option<String>>,
+    error: RwSignal<Option<String>>,
 }
 
 fn bpm_text(song: &Song) -> String {
@@ -38,13 +44,15 @@ fn bpm_text(song: &Song) -> String {
 
 impl TempoRow {
     fn new(song: Song) -> TempoRow {
-        let (bpm, notes) = (bpm_text(&song), song.notes.clone());
+        let (bpm, notes) = (bpm_text(&song), song.drummer_notes.clone());
         TempoRow {
             bpm: RwSignal::new(bpm.clone()),
             notes: RwSignal::new(notes.clone()),
             saved: RwSignal::new((bpm, notes)),
             song: RwSignal::new(song),
             removed: RwSignal::new(false),
+            status: RwSignal::new(None),
+            error: RwSignal::new(None),
         }
     }
 
@@ -66,7 +74,7 @@ impl TempoRow {
 
     /// Takes the server's values, except in a field being typed in.
     fn follow(&self, song: &Song) {
-        let (bpm, notes) = (bpm_text(song), song.notes.clone());
+        let (bpm, notes) = (bpm_text(song), song.drummer_notes.clone());
         let (saved_bpm, saved_notes) = self.saved.get_untracked();
         if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
             self.bpm.set(bpm.clone());
@@ -77,6 +85,49 @@ impl TempoRow {
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {
             self.song.set(song.clone());
+        }
+    }
+}
+
+impl TempoRow {
+    /// Saves what is typed in this song; whether it was saved.
+    async fn save(self, session: Session, setlist_id: &str) -> bool {
+        self.error.set(None);
+        self.status.set(None);
+        let bpm_value = match self.bpm.get_untracked().trim() {
+            "" => None,
+            text => match text.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    self.error.set(Some(
+                        "The tempo must be a whole number of beats per minute.".into(),
+                    ));
+                    return false;
+                }
+            },
+        };
+        // What is sent becomes "saved": typing after Save stays unsaved.
+        let sent = (self.bpm.get_untracked(), self.notes.get_untracked());
+        let patch = SongPatch {
+            bpm: Some(bpm_value),
+            drummer_notes: Some(sent.1.clone()),
+            ..SongPatch::default()
+        };
+        let path = format!("/api/setlists/{setlist_id}/songs/{}", self.id());
+        match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
+            Ok(_) => {
+                self.saved.try_set(sent);
+                self.status.try_set(Some("Saved.".into()));
+                true
+            }
+            Err(failure) => {
+                self.error.try_set(Some(if failure.code == ErrorCode::NotFound {
+                    "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into()
+                } else {
+                    failure.describe()
+                }));
+                false
+            }
         }
     }
 }
@@ -170,9 +221,41 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     });
 
     // Leaving asks first while a tempo or a note is typed and not saved.
-    UnsavedWork::track(Memo::new(move |_| {
-        rows.with(|rows| rows.iter().any(TempoRow::unsaved))
-    }));
+    let unsaved_count =
+        Memo::new(move |_| rows.with(|rows| rows.iter().filter(|row| row.unsaved()).count()));
+    UnsavedWork::track(Memo::new(move |_| unsaved_count.get() > 0));
+    let saving = RwSignal::new(false);
+    let page_status = RwSignal::new(None::<String>);
+    let setlist_id = StoredValue::new(id.clone());
+    let save_all = move |_| {
+        let typed: Vec<TempoRow> = rows.with_untracked(|rows| {
+            rows.iter()
+                .filter(|row| row.is_typed_in())
+                .copied()
+                .collect()
+        });
+        saving.set(true);
+        page_status.set(None);
+        leptos::task::spawn_local(async move {
+            let id = setlist_id.get_value();
+            let mut failed = 0;
+            for row in &typed {
+                if !row.save(session, &id).await {
+                    failed += 1;
+                }
+            }
+            let saved = typed.len() - failed;
+            page_status.try_set(Some(match failed {
+                0 => format!("Saved {}.", songs_count(saved)),
+                _ => format!(
+                    "Saved {}; {} not saved: see the messages below.",
+                    songs_count(saved),
+                    songs_count(failed)
+                ),
+            }));
+            saving.try_set(false);
+        });
+    };
     let total = move || shown.with(|s| running_time(s.songs.iter().map(|song| song.duration_secs)));
     // A show of more than one set heads each set at its first song.
     let opens_set = move |song_id: &str| {
@@ -203,6 +286,17 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             <p data-testid="total-duration">
                 {total}
             </p>
+            <div class="save-all row centered">
+                <button type="button" on:click=save_all
+                    disabled=move || saving.get() || unsaved_count.get() == 0>
+                    {move || match unsaved_count.get() {
+                        _ if saving.get() => "Saving…".to_string(),
+                        0 => "Save all".to_string(),
+                        n => format!("Save all ({})", songs_count(n)),
+                    }}
+                </button>
+                <p role="status" class="muted">{move || page_status.get()}</p>
+            </div>
             <ol class="songs">
                 <For each=move || rows.get() key=|row| row.id() let:row>
                     {
@@ -223,46 +317,13 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
     let TempoRow {
         song, bpm, notes, ..
     } = row;
-    let status = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
     let uid = row.id();
-    let path = format!("/api/setlists/{setlist_id}/songs/{uid}");
     let title = move || song.with(|s| s.title.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        error.set(None);
-        status.set(None);
-        let bpm_value = match bpm.get_untracked().trim() {
-            "" => None,
-            text => match text.parse::<i64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    error.set(Some(
-                        "The tempo must be a whole number of beats per minute.".into(),
-                    ));
-                    return;
-                }
-            },
-        };
-        // What is sent becomes "saved": typing after Save stays unsaved.
-        let sent = (bpm.get_untracked(), notes.get_untracked());
-        let patch = SongPatch {
-            bpm: Some(bpm_value),
-            notes: Some(sent.1.clone()),
-            version: None,
-        };
-        let path = path.clone();
+        let setlist_id = setlist_id.clone();
         leptos::task::spawn_local(async move {
-            match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
-                Ok(_) => {
-                    row.saved.try_set(sent);
-                    status.set(Some("Saved.".into()));
-                }
-                Err(failure) if failure.code == ErrorCode::NotFound => error.set(Some(
-                    "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into(),
-                )),
-                Err(failure) => error.set(Some(failure.describe())),
-            }
+            row.save(session, &setlist_id).await;
         });
     };
     view! {
@@ -277,6 +338,9 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                         format!(" {}", details.join(" · "))
                     })}
                 </span>
+                {move || song.with(|song| (!song.notes.is_empty()).then(|| view! {
+                    <p class="multiline song-notes"><span class="muted">"Song notes (the manager's): "</span>{song.notes.clone()}</p>
+                }))}
                 <Show when=move || row.removed.get()>
                     <p class="notice" role="status">"Removed from the setlist by the manager; what you typed is kept here."</p>
                 </Show>
@@ -290,14 +354,14 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                         <input id=format!("notes-{uid}") maxlength="2000" bind:value=notes/>
                     </div>
                     <div class="fit">
-                        <button type="submit" aria-label=move || format!("Save tempo and notes for {}", title())>"Save"</button>
+                        <button type="submit" class="secondary" aria-label=move || format!("Save tempo and notes for {}", title())>"Save"</button>
                         <Show when=move || row.unsaved()>
                             <span class="muted" data-testid="unsaved">" Unsaved"</span>
                         </Show>
                     </div>
                 </form>
-                <ErrorNotice message=error/>
-                <p role="status" class="muted">{move || status.get()}</p>
+                <ErrorNotice message=row.error/>
+                <p role="status" class="muted">{move || row.status.get()}</p>
             </div>
         </li>
     }

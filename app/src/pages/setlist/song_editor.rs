@@ -45,6 +45,8 @@ pub struct SongDraft {
     bpm: RwSignal<String>,
     key: RwSignal<String>,
     notes: RwSignal<String>,
+    /// Read-only here: the drummer sets them on their own page.
+    drummer_notes: RwSignal<String>,
 }
 
 impl SongDraft {
@@ -58,6 +60,7 @@ impl SongDraft {
             bpm: RwSignal::new(song.bpm),
             key: RwSignal::new(song.key),
             notes: RwSignal::new(song.notes),
+            drummer_notes: RwSignal::new(song.drummer_notes),
         }
     }
 
@@ -69,6 +72,7 @@ impl SongDraft {
             SongField::Bpm => self.bpm,
             SongField::Key => self.key,
             SongField::Notes => self.notes,
+            SongField::DrummerNotes => self.drummer_notes,
         }
     }
 
@@ -82,6 +86,7 @@ impl SongDraft {
             bpm: self.bpm.get(),
             key: self.key.get(),
             notes: self.notes.get(),
+            drummer_notes: self.drummer_notes.get(),
         }
     }
 
@@ -272,6 +277,10 @@ pub fn SongEditor(
                 </div>
                 <label for=field("notes")>"Song notes"</label>
                 <textarea id=field("notes") maxlength="2000" bind:value=song.notes></textarea>
+                // The drummer's own notes: theirs to edit, shown here so that nobody repeats them.
+                {move || song.drummer_notes.with(|notes| (!notes.is_empty()).then(|| view! {
+                    <p class="multiline drummer-notes"><span class="muted">"Drummer's notes: "</span>{notes.clone()}</p>
+                }))}
                 <p>
                     <button type="button" class="secondary icon" aria-label=move || format!("Move {} up", title())
                         on:click=move |ev| move_and_keep_focus(ev, -1)>"↑"</button>

@@ -1,0 +1,48 @@
+import { test, expect } from './fixtures';
+import { apiToken, createSetlist, logIn } from './helpers';
+
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
+test("the drummer's notes and the song notes are each their owner's, and one Save saves the page", async ({ browser, baseURL, page, request }) => {
+  const id = await createSetlist(request, 'Notes night', [
+    { title: 'Everlong', duration_secs: 250 },
+    { title: 'Learn to Fly', duration_secs: 238 },
+    { title: 'My Hero', duration_secs: 260 },
+  ]);
+  const context = await browser.newContext({ ...PHONE, baseURL });
+  const phone = await context.newPage();
+  await logIn(phone, 'drummer');
+  await phone.goto(`/setlists/${id}`);
+  await expect(phone.getByRole('heading', { name: 'Notes night' })).toBeVisible();
+  // A drummer sets tempos and notes, and cannot reorder.
+  await expect(phone.getByRole('button', { name: /^Move / })).toHaveCount(0);
+  const everlong = phone.getByRole('form', { name: 'Everlong' });
+  const fly = phone.getByRole('form', { name: 'Learn to Fly' });
+  await everlong.getByLabel('Tempo (BPM)').fill('158');
+  await everlong.getByLabel("Drummer's notes").fill('ride on the chorus');
+  await fly.getByLabel('Tempo (BPM)').fill('136');
+  const saveAll = phone.getByRole('button', { name: 'Save all (2 songs)' });
+  await saveAll.click();
+  await expect(phone.getByRole('status').filter({ hasText: 'Saved 2 songs.' })).toBeVisible();
+  await expect(phone.getByTestId('unsaved')).toHaveCount(0);
+  await expect(phone.getByRole('button', { name: 'Save all', exact: true })).toBeDisabled();
+
+  // The manager writes the song's notes and sees the drummer's, read-only.
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  const song = page.getByRole('group', { name: 'Song 1: Everlong' });
+  await expect(song.getByText("Drummer's notes: ride on the chorus")).toBeVisible();
+  await song.getByLabel('Song notes').fill('Key change after the solo');
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+
+  // The drummer's page follows: the manager's notes appear, the drummer's stay.
+  await expect(phone.getByText("Song notes (the manager's): Key change after the solo")).toBeVisible();
+  await expect(everlong.getByLabel("Drummer's notes")).toHaveValue('ride on the chorus');
+
+  const { token } = await apiToken(request, 'drummer');
+  const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(saved.songs[0]).toMatchObject({ bpm: 158, notes: 'Key change after the solo', drummer_notes: 'ride on the chorus' });
+  expect(saved.songs[1].bpm).toBe(136);
+  await context.close();
+});
