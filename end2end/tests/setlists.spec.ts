@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { logIn } from './helpers';
+import { apiToken, createSetlist, logIn } from './helpers';
 
 test('a manager creates a setlist, reorders songs, saves and sees the total', async ({ page }) => {
   await logIn(page, 'manager');
@@ -138,4 +138,30 @@ test('a new song is untimed until given a length, and a length the field cannot 
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('total-duration')).toHaveText('3 songs · total 8:25 (8 min) + 1 untimed');
+});
+
+test('the overview shows upcoming shows first and pages the past', async ({ page, request }) => {
+  const { token } = await apiToken(request, 'manager');
+  for (let n = 0; n < 27; n++) {
+    const created = await request.post('/api/setlists', {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { name: `Archive gig ${n}`, show_date: `1999-01-${String(n + 1).padStart(2, '0')}`, songs: [] },
+    });
+    expect(created.status()).toBe(201);
+  }
+  await createSetlist(request, 'Next Friday', []);
+  await logIn(page, 'drummer');
+  const upcoming = page.getByRole('table', { name: 'Upcoming shows' });
+  await expect(upcoming.getByRole('link', { name: 'Next Friday' })).toBeVisible();
+  const past = page.getByRole('table', { name: 'Past shows' });
+  await expect(past.getByRole('link', { name: 'Archive gig 26' })).toBeVisible();
+  // The first answer holds 25 past shows at most: the oldest come a page at a time.
+  const oldest = past.getByRole('link', { name: 'Archive gig 0', exact: true });
+  await expect(oldest).toHaveCount(0);
+  const older = page.getByRole('button', { name: 'Show older shows' });
+  while (!(await oldest.count())) {
+    await older.click();
+    await expect(older.or(oldest)).toBeVisible();
+  }
+  await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
 });
