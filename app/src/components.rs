@@ -83,7 +83,10 @@ pub fn TopBar() -> impl IntoView {
                     <a href="/sessions">"Sessions"</a>
                     <a href="/password">"Password"</a>
                     <span class="muted" data-testid="signed-in-as">
-                        {move || session.user().map(|u| format!("{} · {}", u.display_name, u.role.as_str()))}
+                        {move || session.user().map(|u| match u.instrument.as_str() {
+                            "" => format!("{} · {}", u.display_name, u.role.as_str()),
+                            plays => format!("{} ({plays}) · {}", u.display_name, u.role.as_str()),
+                        })}
                     </span>
                     <button type="button" class="secondary" on:click=logout.clone()>
                         "Log out"

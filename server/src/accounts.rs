@@ -37,6 +37,7 @@ pub async fn create_user(
         username: new.username,
         display_name: new.display_name,
         role: new.role,
+        instrument: new.instrument,
         password_hash: password::hash(new.password).await?,
         tokens_valid_after_ms: 0,
         disabled_at: None,

@@ -158,6 +158,7 @@ async fn create_user_command(
         display_name,
         role,
         password,
+        instrument: String::new(),
     };
     let user = create_user(&pool, new, &db::audit::Origin::system()).await?;
     println!(

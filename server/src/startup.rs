@@ -164,22 +164,24 @@ fn hashing_slots() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// The members created in development, with the role named by their username.
-const DEMO_MEMBERS: [(&str, &str); 2] = [
-    ("drummer", "Dee the Drummer"),
-    ("manager", "Max the Manager"),
+/// The members created in development, with the role named by their
+/// username, and what they play.
+const DEMO_MEMBERS: [(&str, &str, &str); 2] = [
+    ("drummer", "Dee the Drummer", "drums"),
+    ("manager", "Max the Manager", "guitar"),
 ];
 
 async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Error>> {
     if db::users::count(pool).await? > 0 {
         return Ok(());
     }
-    for (username, display_name) in DEMO_MEMBERS {
+    for (username, display_name, instrument) in DEMO_MEMBERS {
         let member = NewUser {
             username: username.into(),
             display_name: display_name.into(),
             role: username.into(),
             password: DEMO_PASSWORD.into(),
+            instrument: instrument.into(),
         };
         match create_user(pool, member, &db::audit::Origin::system()).await {
             // Another instance starting at the same moment created it first.
@@ -194,7 +196,7 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
 /// A database carried over from development would let anyone log in with
 /// the published demo password: production refuses to serve it.
 async fn refuse_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Error>> {
-    for (username, _) in DEMO_MEMBERS {
+    for (username, _, _) in DEMO_MEMBERS {
         let Some(member) = db::users::find_by_username(pool, username).await? else {
             continue;
         };

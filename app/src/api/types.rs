@@ -39,6 +39,10 @@ pub struct User {
     /// A disabled member can neither log in nor refresh.
     #[serde(default)]
     pub disabled: bool,
+    /// What they play ("drums"), apart from their role. `/api/me` answers
+    /// from the token alone and leaves it out.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub instrument: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -74,6 +78,10 @@ pub struct NewUser {
     pub role: String,
     #[cfg_attr(feature = "ssr", schema(min_length = 10, max_length = 256))]
     pub password: String,
+    /// What they play: "vocals", "guitar", "drums"… (optional, up to 40 characters).
+    #[cfg_attr(feature = "ssr", schema(max_length = 40))]
+    #[serde(default)]
+    pub instrument: String,
 }
 
 /// `PATCH /api/users/{id}`: what a manager changes about a member; absent
@@ -88,6 +96,10 @@ pub struct MemberPatch {
     #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// What they play; `""` clears it.
+    #[cfg_attr(feature = "ssr", schema(max_length = 40))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instrument: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<bool>,
 }

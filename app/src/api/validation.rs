@@ -19,6 +19,7 @@ pub const SETS_MAX: usize = 10;
 pub const SET_NAME_MAX: usize = 40;
 pub const USERNAME_MAX: usize = 64;
 pub const DISPLAY_NAME_MAX: usize = 120;
+pub const INSTRUMENT_MAX: usize = 40;
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 256;
 pub const TAGS_MAX: usize = 16;
@@ -245,6 +246,18 @@ pub fn validate_new_user(
 }
 
 /// A manager's change to a member: only the fields present are checked.
+/// What a member plays: optional, one line, up to `INSTRUMENT_MAX` characters.
+pub fn validate_instrument(instrument: &str) -> FieldErrors {
+    let mut c = Checker::default();
+    c.text("instrument", instrument, 0, INSTRUMENT_MAX);
+    c.check(
+        "instrument",
+        !instrument.contains(['\n', '\r']),
+        "must be on one line",
+    );
+    c.0
+}
+
 pub fn validate_member_patch(patch: &super::MemberPatch) -> FieldErrors {
     let mut c = Checker::default();
     if let Some(display_name) = &patch.display_name {
@@ -257,7 +270,11 @@ pub fn validate_member_patch(patch: &super::MemberPatch) -> FieldErrors {
             "must be drummer or manager",
         );
     }
-    c.0
+    let mut errors = c.0;
+    if let Some(instrument) = &patch.instrument {
+        errors.extend(validate_instrument(instrument));
+    }
+    errors
 }
 
 /// A new password, under `field`'s name.

@@ -1,5 +1,7 @@
-//! Band members, for managers: add a member; change a member's role; disable
-//! and enable an account; reset a password; revoke a member's sessions.
+//! Band members, for managers: add a member; change a member's role and
+//! instrument; disable and enable an account; reset a password; revoke a
+//! member's sessions. The role says what a member may do in the app (plan
+//! shows, or set tempos and their own notes); the instrument, what they play.
 
 use leptos::prelude::*;
 
@@ -7,7 +9,7 @@ use crate::{
     api::{
         MemberPatch, NewUser, PasswordReset, SessionInfo, User,
         client::{self, Method},
-        validation::{field_label, validate_new_password, validate_new_user},
+        validation::{field_label, validate_instrument, validate_new_password, validate_new_user},
     },
     components::{ErrorNotice, LoadFailure},
     pages::sessions::SessionTable,
@@ -81,6 +83,7 @@ pub fn Members() -> impl IntoView {
                                     <tr>
                                         <th scope="col">"Name"</th>
                                         <th scope="col">"Username"</th>
+                                        <th scope="col">"Plays"</th>
                                         <th scope="col">"Role"</th>
                                         <th scope="col">"Account"</th>
                                         <th scope="col"><span class="muted">"Sessions"</span></th>
@@ -101,6 +104,19 @@ pub fn Members() -> impl IntoView {
                                         };
                                         let reset_label = format!("Reset the password of {name}");
                                         let (role_member, toggle_member) = (member.clone(), member.clone());
+                                        let instrument_member = member.clone();
+                                        let instrument_label = format!("Instrument of {name}");
+                                        let on_instrument = move |ev: leptos::ev::Event| {
+                                            let instrument = event_target_value(&ev).trim().to_string();
+                                            if instrument == instrument_member.instrument {
+                                                return;
+                                            }
+                                            let done = match instrument.as_str() {
+                                                "" => format!("{} plays nothing listed now.", instrument_member.display_name),
+                                                plays => format!("{} plays {plays}.", instrument_member.display_name),
+                                            };
+                                            change(instrument_member.clone(), MemberPatch { instrument: Some(instrument), ..Default::default() }, done);
+                                        };
                                         let on_role = move |ev: leptos::ev::Event| {
                                             let role = event_target_value(&ev);
                                             let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
@@ -120,6 +136,11 @@ pub fn Members() -> impl IntoView {
                                             <tr>
                                                 <td>{member.display_name.clone()}</td>
                                                 <td>{member.username.clone()}</td>
+                                                <td>
+                                                    // Saved when the field is left (`change`), like the role.
+                                                    <input class="instrument" aria-label=instrument_label list="instruments" maxlength="40"
+                                                        value=member.instrument.clone() on:change=on_instrument/>
+                                                </td>
                                                 <td>
                                                     <select aria-label=role_label on:change=on_role>
                                                         <option value="drummer" selected=!is_manager>"Drummer"</option>
@@ -147,6 +168,7 @@ pub fn Members() -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table>
+                            <InstrumentChoices/>
                         }.into_any(),
                     })}
                 </Suspense>
@@ -230,6 +252,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let username = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let role = RwSignal::new("drummer".to_string());
+    let instrument = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let added = RwSignal::new(None::<String>);
@@ -243,9 +266,11 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             display_name: display_name.get_untracked(),
             role: role.get_untracked(),
             password: password.get_untracked(),
+            instrument: instrument.get_untracked().trim().to_string(),
         };
-        let problems =
+        let mut problems =
             validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
+        problems.extend(validate_instrument(&new.instrument));
         if !problems.is_empty() {
             let lines: Vec<String> = problems
                 .iter()
@@ -264,6 +289,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     )));
                     username.set(String::new());
                     display_name.set(String::new());
+                    instrument.set(String::new());
                     password.set(String::new());
                     on_added();
                 }
@@ -296,14 +322,39 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                         </select>
                     </div>
                     <div>
+                        <label for="member-instrument">"Instrument (optional)"</label>
+                        <input id="member-instrument" list="instruments" maxlength="40" bind:value=instrument/>
+                    </div>
+                    <div>
                         <label for="member-password">"Initial password (10+ characters)"</label>
                         <input id="member-password" type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
                     </div>
                 </div>
+                <p class="muted">"The role is what they may do here: a manager plans the shows; a drummer-role member sets tempos and their own notes, whatever they play."</p>
                 <ErrorNotice message=error/>
                 <p role="status">{move || added.get()}</p>
                 <p><button type="submit">"Add member"</button></p>
             </form>
         </section>
+    }
+}
+
+/// Suggestions for the instrument fields; any other text is fine too.
+#[component]
+fn InstrumentChoices() -> impl IntoView {
+    const COMMON: [&str; 8] = [
+        "vocals",
+        "guitar",
+        "bass",
+        "keys",
+        "drums",
+        "percussion",
+        "saxophone",
+        "trumpet",
+    ];
+    view! {
+        <datalist id="instruments">
+            {COMMON.map(|name| view! { <option value=name></option> }).collect_view()}
+        </datalist>
     }
 }

@@ -87,7 +87,7 @@ async fn insert_token(
 
 /// A token `t` with its family and member, as `TokenRow`.
 pub(super) const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f.revoked_at, \
-     u.id, u.username, u.display_name, u.role, u.password_hash, u.tokens_valid_after_ms, \
+     u.id, u.username, u.display_name, u.role, u.instrument, u.password_hash, u.tokens_valid_after_ms, \
      u.disabled_at";
 pub(super) const TOKEN_JOINS: &str =
     "JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id";

@@ -13,6 +13,8 @@ pub struct UserRow {
     pub username: String,
     pub display_name: String,
     pub role: String,
+    /// What they play: free text, shown next to their name.
+    pub instrument: String,
     pub password_hash: String,
     /// Access tokens issued at or before this instant (unix milliseconds) are refused.
     pub tokens_valid_after_ms: i64,
@@ -20,8 +22,7 @@ pub struct UserRow {
     pub disabled_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, username, display_name, role, password_hash, tokens_valid_after_ms, disabled_at";
+const COLUMNS: &str = "id, username, display_name, role, instrument, password_hash, tokens_valid_after_ms, disabled_at";
 
 pub async fn count(pool: &Pool) -> DbResult<i64> {
     Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
@@ -33,8 +34,8 @@ pub async fn count(pool: &Pool) -> DbResult<i64> {
 pub async fn insert(pool: &Pool, user: &UserRow, now: i64, event: &Event<'_>) -> DbResult<bool> {
     let mut tx = pool.begin().await?;
     let result = sqlx::query(
-        "INSERT INTO users (id, username, display_name, role, password_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO users (id, username, display_name, role, password_hash, created_at, instrument) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&user.id)
     .bind(&user.username)
@@ -42,6 +43,7 @@ pub async fn insert(pool: &Pool, user: &UserRow, now: i64, event: &Event<'_>) ->
     .bind(&user.role)
     .bind(&user.password_hash)
     .bind(now)
+    .bind(&user.instrument)
     .execute(&mut *tx)
     .await;
     match result {
@@ -85,6 +87,7 @@ pub async fn list(pool: &Pool) -> DbResult<Vec<UserRow>> {
 pub struct MemberChange<'a> {
     pub role: Option<&'a str>,
     pub display_name: Option<&'a str>,
+    pub instrument: Option<&'a str>,
     pub disabled: Option<bool>,
 }
 
@@ -133,6 +136,9 @@ pub async fn change_member<'e>(
     if let Some(name) = change.display_name {
         after.display_name = name.to_string();
     }
+    if let Some(instrument) = change.instrument {
+        after.instrument = instrument.to_string();
+    }
     if let Some(disabled) = change.disabled {
         after.disabled_at = disabled.then(|| before.disabled_at.unwrap_or(now));
     }
@@ -152,11 +158,14 @@ pub async fn change_member<'e>(
     if newly_disabled {
         super::revoke::revoke_families_of_user(&mut tx, id, None, now).await?;
     }
-    sqlx::query("UPDATE users SET role = $1, display_name = $2, disabled_at = $3 WHERE id = $4")
-        .bind(&after.role)
-        .bind(&after.display_name)
-        .bind(after.disabled_at)
-        .bind(id)
+    sqlx::query(
+        "UPDATE users SET role = $1, display_name = $2, disabled_at = $3, instrument = $5 WHERE id = $4",
+    )
+    .bind(&after.role)
+    .bind(&after.display_name)
+    .bind(after.disabled_at)
+    .bind(id)
+    .bind(&after.instrument)
         .execute(&mut *tx)
         .await?;
     let cutoff_ms = if newly_disabled || after.role != before.role {

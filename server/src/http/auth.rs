@@ -258,6 +258,8 @@ async fn me(AuthUser(caller): AuthUser) -> Json<User> {
         display_name: caller.name.clone(),
         role: caller.role,
         disabled: false,
+        // The token does not carry it; the login answer and `/api/users` do.
+        instrument: String::new(),
     })
 }
 
@@ -285,6 +287,7 @@ pub fn public_user(row: &UserRow) -> ApiResult<User> {
         role: Role::parse(&row.role)
             .ok_or_else(|| ApiError::internal("unknown role in database"))?,
         disabled: row.disabled_at.is_some(),
+        instrument: row.instrument.clone(),
     })
 }
 

@@ -5,7 +5,10 @@
 
 use app::api::{
     MemberPatch, NewUser, PasswordChange, PasswordReset, User,
-    validation::{FieldErrors, validate_member_patch, validate_new_password, validate_new_user},
+    validation::{
+        FieldErrors, validate_instrument, validate_member_patch, validate_new_password,
+        validate_new_user,
+    },
 };
 use axum::{
     Json, Router,
@@ -62,7 +65,8 @@ async fn create(
     ClientOrigin(origin): ClientOrigin,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    let errors = validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
+    let mut errors = validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
+    errors.extend(validate_instrument(&new.instrument));
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -137,6 +141,7 @@ async fn change(
     let change = MemberChange {
         role: patch.role.as_deref(),
         display_name: patch.display_name.as_deref(),
+        instrument: patch.instrument.as_deref(),
         disabled: patch.disabled,
     };
     let origin = origin.by(&manager.user_id);

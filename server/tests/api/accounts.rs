@@ -396,3 +396,55 @@ async fn managers_add_members_who_can_then_log_in() {
             && error["error"]["fields"]["password"].is_string()
     );
 }
+
+#[tokio::test]
+async fn a_member_has_an_instrument_apart_from_their_role() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let response = app
+        .authed(Method::POST, "/api/users", &manager.access_token)
+        .json(
+            &json!({ "username": "sam", "display_name": "Sam", "role": "drummer",
+                       "password": "a-long-password-1", "instrument": "vocals" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let sam = body(response).await;
+    assert_eq!(sam["instrument"], "vocals");
+    assert_eq!(sam["role"], "drummer", "a singer with the drummer role");
+    let id = sam["id"].as_str().unwrap();
+
+    // Her login answer says what she plays; a manager changes it and clears it.
+    let login = app.login_response("sam", "a-long-password-1").await;
+    assert_eq!(body(login).await["user"]["instrument"], "vocals");
+    let changed = patch_member(&app, &manager, id, json!({ "instrument": "bass" })).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(body(changed).await["instrument"], "bass");
+    let members = app.get_json("/api/users", &manager.access_token).await;
+    let listed = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap();
+    assert_eq!(listed["instrument"], "bass");
+    let cleared = patch_member(&app, &manager, id, json!({ "instrument": "" })).await;
+    assert!(body(cleared).await.get("instrument").is_none());
+
+    for bad in [json!("x".repeat(41)), json!("lead\nvocals"), json!(7)] {
+        let response = patch_member(&app, &manager, id, json!({ "instrument": bad })).await;
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(error["error"]["fields"]["instrument"].is_string(), "{bad}");
+    }
+    // Only a manager says what a member plays.
+    let drummer = app.login("drummer").await;
+    let response = patch_member(&app, &drummer, id, json!({ "instrument": "drums" })).await;
+    expect_error(response, StatusCode::FORBIDDEN, "forbidden").await;
+}

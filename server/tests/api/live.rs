@@ -246,7 +246,13 @@ async fn presence_on_a_setlist_page_is_told_to_the_band() {
     // A heartbeat is not news; leaving is.
     tell(&drummer, "viewing").await.unwrap();
     tell(&drummer, "left").await.unwrap();
-    let events = next_events(&mut managers_stream, 2).await;
+    // On PostgreSQL the setlist's creation may come round the database's
+    // channel after the stream opened: it is not what this test is about.
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        let more = next_events(&mut managers_stream, 1).await;
+        events.extend(more.into_iter().filter(|e| e.0 != "setlist_created"));
+    }
     assert_eq!(events[0].0, "presence");
     assert!(events[0].1.is_empty(), "presence has no event id");
     assert!(events[0].2.contains("\"name\":\"Dee the Drummer\""));

@@ -35,6 +35,7 @@ async fn logged_in(pool: &Pool, now: i64) -> (String, refresh::Issued) {
         display_name: "Member".into(),
         role: "drummer".into(),
         password: "correct horse battery".into(),
+        instrument: String::new(),
     };
     let user = create_user(pool, member, &Origin::system()).await.unwrap();
     let issued = refresh::start(pool, &user.id, 3600, &Origin::system(), now)
