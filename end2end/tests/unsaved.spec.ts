@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, fillLogin, logIn, PASSWORD } from './helpers';
 
 test('leaving an edited setlist asks first: a link, Back, Reload and Log out', async ({ page, request }) => {
   const id = await createSetlist(request, 'Unsaved night', [{ title: 'Opener', duration_secs: 200 }]);
@@ -105,4 +105,49 @@ test('removing a song can be undone, as it was and where it was', async ({ page,
   await expect(page.getByTestId('song').nth(1).getByLabel('Song notes')).toHaveValue('the long intro');
   await expect(page.getByTestId('removed')).toHaveCount(0);
   await expect(page.getByTestId('unsaved'), 'back as it was: nothing to save').toHaveCount(0);
+});
+
+test.describe('a session that ends mid-edit', () => {
+  // The refresh that finds the session revoked is refused: Chromium logs that 401.
+  test.use({ expectedHttpErrors: [401] });
+
+  test('keeps the draft in this browser and brings it back after logging in again', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Draft night', [
+      { title: 'Opener', duration_secs: 200 },
+      { title: 'Closer', duration_secs: 240 },
+    ]);
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    const name = page.getByLabel('Name', { exact: true });
+    await expect(name).toHaveValue('Draft night');
+    await name.fill('Draft night (late set)');
+    await page.getByRole('group', { name: 'Song 2: Closer' }).getByLabel('Title', { exact: true }).fill('Big closer');
+    await expect(page.getByTestId('unsaved')).toBeVisible();
+
+    // A manager elsewhere strikes this member's passes off the list.
+    const { token, id: managerId } = await apiToken(request, 'manager');
+    const revoked = await request.post(`/api/users/${managerId}/revoke`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(revoked.status()).toBe(204);
+    await expect(page.getByRole('alert')).toContainText('Your session has ended');
+    await expect(page).toHaveURL(/\/login/);
+    const kept = await page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
+    expect(kept, 'setlist data only, never a token').not.toMatch(/eyJ|access_token|refresh/);
+
+    await fillLogin(page, 'manager', PASSWORD);
+    await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
+    await expect(page.getByTestId('restored')).toBeVisible();
+    await expect(name).toHaveValue('Draft night (late set)');
+    await expect(page.getByTestId('song').getByLabel('Title', { exact: true }).nth(1)).toHaveValue('Big closer');
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+    const { token: again } = await apiToken(request, 'manager');
+    const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${again}` } })).json();
+    expect(saved.name).toBe('Draft night (late set)');
+    expect(saved.songs.map((s: { title: string }) => s.title)).toEqual(['Opener', 'Big closer']);
+
+    // Saved: nothing is kept any more, and a reload shows no old draft.
+    await page.reload();
+    await expect(name).toHaveValue('Draft night (late set)');
+    await expect(page.getByTestId('restored')).toHaveCount(0);
+  });
 });

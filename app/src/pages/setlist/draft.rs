@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// A setlist as an editor holds it: the text of every field.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Draft {
     pub name: String,
     pub venue: String,
@@ -24,7 +24,7 @@ pub struct Draft {
     pub songs: Vec<DraftSong>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DraftSong {
     /// `None` for a song added here and not saved yet.
     pub id: Option<String>,

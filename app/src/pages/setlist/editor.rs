@@ -20,12 +20,14 @@ use crate::{
     },
     components::{ErrorNotice, running_time},
     live::{LiveMessage, use_live},
-    session::use_session,
+    session::{Session, Status, use_session},
     unsaved::UnsavedWork,
 };
 
+mod kept;
 mod state;
 
+use kept::KeptDraft;
 use state::{EditorState, SetBreaks};
 
 /// How many times a save merges and retries before asking.
@@ -87,6 +89,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let deleted = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
+    let restored = keep_unsaved_work(session, state, unsaved, conflicts);
 
     // Someone else's version: merged into what is typed here, never over it.
     let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
@@ -247,6 +250,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 Ok(setlist) if on_screen() => {
                     owner.with_value(|owner| owner.with(|| state.load(&setlist)));
                     conflicts.set(Vec::new());
+                    restored.set(false);
                     saved.set(Some(
                         "Loaded the latest version; your edits were discarded.".into(),
                     ));
@@ -439,6 +443,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         <button type="button" class="secondary" on:click=discard>"Discard all my edits"</button>
                     </div>
                 </Show>
+                <Show when=move || restored.get()>
+                    <div class="notice" role="status" data-testid="restored">
+                        <p>"Your unsaved edits from before are back (your session had ended, or the page was closed). Save them, or drop them."</p>
+                        <button type="button" class="secondary" on:click=discard>"Discard the restored edits"</button>
+                    </div>
+                </Show>
                 <p role="status">{move || saved.get()}</p>
                 <div class="row centered">
                     <p>
@@ -512,4 +522,50 @@ fn SetHeading(state: EditorState, opener: Option<u64>, place: usize) -> impl Int
             })}
         </div>
     }
+}
+
+/// Keeps the editor's unsaved work in this browser while it is unsaved
+/// (`kept`), and brings back what was kept for this setlist when the editor
+/// opens, merged with the version now saved. Whether work came back.
+fn keep_unsaved_work(
+    session: Session,
+    state: EditorState,
+    unsaved: Memo<bool>,
+    conflicts: RwSignal<Vec<Conflict>>,
+) -> RwSignal<bool> {
+    let restored = RwSignal::new(false);
+    let member = untrack(|| session.user()).map(|user| user.id);
+    let (Some(member), Some(setlist)) = (member, state.id.get_untracked()) else {
+        return restored;
+    };
+    let now_saved = state.base.get_untracked();
+    if let (Some(kept), Some((saved, _))) = (kept::kept(&member, &setlist), now_saved) {
+        // What changed since is merged in, as a live change would be.
+        let merged = merge(&kept.base, &kept.mine, &saved);
+        if merged.draft != saved {
+            state.show(&merged.draft);
+            conflicts.set(merged.conflicts);
+            restored.set(true);
+        }
+    }
+    let (to_keep, to_forget) = ((member.clone(), setlist.clone()), (member, setlist));
+    Effect::new(move |_| {
+        let (member, setlist) = &to_keep;
+        match state.base.get() {
+            Some((base, _)) if unsaved.get() => {
+                let mine = state.draft();
+                kept::keep(member, setlist, &KeptDraft { base, mine });
+            }
+            _ => kept::forget(member, setlist),
+        }
+    });
+    on_cleanup(move || {
+        // Leaving on purpose (asked first) or logging out drops the work; a
+        // session that ended by itself keeps it for the next login.
+        let ended = session.status_untracked() == Status::SignedOut && !session.is_leaving();
+        if !ended {
+            kept::forget(&to_forget.0, &to_forget.1);
+        }
+    });
+    restored
 }
