@@ -54,3 +54,25 @@ test.describe('the last manager', () => {
     await expect(role).toHaveValue('manager');
   });
 });
+
+test('a member plays an instrument apart from their role, shown next to their name', async ({ page }) => {
+  const username = `singer${Date.now()}`;
+  const name = `Sam ${username}`;
+  await logIn(page, 'manager', '/login?next=/members');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(name);
+  await page.getByLabel('Instrument (optional)').fill('vocals');
+  await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
+
+  const instrument = page.getByLabel(`Instrument of ${name}`);
+  await expect(instrument).toHaveValue('vocals');
+  await instrument.fill('keys');
+  await instrument.press('Tab');
+  await expect(page.getByText(`${name} plays keys.`)).toBeVisible();
+
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await fillLogin(page, username, 'first-password-1');
+  await expect(page.getByTestId('signed-in-as')).toContainText(`${name} (keys) · drummer`);
+});
