@@ -17,10 +17,11 @@ test.use(phone);
 
 /** Everything the first load may download, compressed, headers included:
  * the brotli wasm and the rest of the shell and API. Raised from 320 KiB when
- * the song library, sets and the audit log in words landed (figures: README,
+ * the song library, sets and the audit log in words landed, and to 384 KiB
+ * with notes per member, instruments and the kept draft (figures: README,
  * Performance); splitting the manager's pages off the first load would win
  * it back. */
-const FIRST_LOAD_BUDGET_BYTES = 368 * 1024;
+const FIRST_LOAD_BUDGET_BYTES = 384 * 1024;
 
 test('venue network: typed at once, logged in, nothing lost', async ({ page, context }, testInfo) => {
   const cdp = await context.newCDPSession(page);
