@@ -78,7 +78,7 @@ pub fn Members() -> impl IntoView {
                     {move || members.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                         Ok(list) => view! {
-                            <table>
+                            <table class="stacked">
                                 <thead>
                                     <tr>
                                         <th scope="col">"Name"</th>
@@ -135,19 +135,19 @@ pub fn Members() -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td>{member.display_name.clone()}</td>
-                                                <td>{member.username.clone()}</td>
-                                                <td>
+                                                <td data-label="Username">{member.username.clone()}</td>
+                                                <td data-label="Plays">
                                                     // Saved when the field is left (`change`), like the role.
                                                     <input class="instrument" aria-label=instrument_label list="instruments" maxlength="40"
                                                         value=member.instrument.clone() on:change=on_instrument/>
                                                 </td>
-                                                <td>
+                                                <td data-label="Role">
                                                     <select aria-label=role_label on:change=on_role>
                                                         <option value="drummer" selected=!is_manager>"Drummer"</option>
                                                         <option value="manager" selected=is_manager>"Manager"</option>
                                                     </select>
                                                 </td>
-                                                <td>
+                                                <td data-label="Account">
                                                     {if member.disabled { "Disabled" } else { "Active" }}
                                                     " "
                                                     <button type="button" class="secondary" aria-label=toggle_label

@@ -10,7 +10,9 @@ use crate::{
         client::{self, Method},
         validation::{field_label, normalized_tags, percent_encode, validate_library_song},
     },
-    components::{ErrorNotice, LoadFailure, length_field, parse_minutes_seconds, show_date_short},
+    components::{
+        ErrorNotice, LoadFailure, length_field, parse_minutes_seconds, show_date_short, songs_count,
+    },
     session::use_session,
     unsaved::confirm,
 };
@@ -91,7 +93,7 @@ pub fn Songs() -> impl IntoView {
                             .filter(|song| song.matches(&needle, Some(tag.as_str()).filter(|t| !t.is_empty())))
                             .collect();
                         view! {
-                            <p class="muted" data-testid="library-count">{format!("{} of {total} songs", shown.len())}</p>
+                            <p class="muted" data-testid="library-count">{format!("{} of {}", shown.len(), songs_count(total))}</p>
                             <SongTable shown edit=move |song| editing.set(Some(Some(song))) remove/>
                         }.into_any()
                     }
@@ -118,7 +120,7 @@ fn SongTable(
     view! {
         // A phone scrolls the table, not the page.
         <div class="table-scroll">
-        <table class="library">
+        <table class="library stacked">
             <thead>
                 <tr>
                     <th scope="col">"Title"</th>
@@ -145,12 +147,12 @@ fn SongTable(
                     view! {
                         <tr data-testid="library-row">
                             <td>{song.title}</td>
-                            <td>{song.artist}</td>
-                            <td class="optional">{song.key}</td>
-                            <td>{song.bpm.map(|bpm| bpm.to_string())}</td>
-                            <td>{length_field(song.duration_secs)}</td>
-                            <td class="optional">{song.tags.join(", ")}</td>
-                            <td>{played}</td>
+                            <td data-label="Artist">{song.artist}</td>
+                            <td class="optional" data-label="Key">{song.key}</td>
+                            <td data-label="BPM">{song.bpm.map(|bpm| bpm.to_string())}</td>
+                            <td data-label="Length">{length_field(song.duration_secs)}</td>
+                            <td class="optional" data-label="Tags">{song.tags.join(", ")}</td>
+                            <td data-label="Played">{played}</td>
                             <Show when=move || session.is_manager()>
                                 <td class="actions">
                                     <button type="button" class="secondary" aria-label=edit_label.clone()
@@ -345,12 +347,15 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     view! {
                         <p>
                             <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0>
-                                {move || format!("Import {} new songs", new_rows())}
+                                {move || match new_rows() {
+                                    1 => "Import 1 new song".to_string(),
+                                    n => format!("Import {n} new songs"),
+                                }}
                             </button>
                         </p>
                     }.into_any()
                 } else {
-                    view! { <p role="status">{format!("Imported {} songs.", report.created)}</p> }.into_any()
+                    view! { <p role="status">{format!("Imported {}.", songs_count(usize::try_from(report.created).unwrap_or_default()))}</p> }.into_any()
                 }}
             })}
         </section>
