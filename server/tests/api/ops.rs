@@ -261,7 +261,8 @@ async fn metrics_count_requests_by_route_template_logins_refreshes_and_cache_use
         .await
         .unwrap();
     let id = body(created).await["id"].as_str().unwrap().to_string();
-    for _ in 0..3 {
+    const READS: u32 = 6;
+    for _ in 0..READS {
         app.get_json(&format!("/api/setlists/{id}"), &manager.access_token)
             .await;
     }
@@ -291,15 +292,25 @@ async fn metrics_count_requests_by_route_template_logins_refreshes_and_cache_use
             "backstage_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"
         ))
     };
-    assert_eq!(requests("/api/setlists/{id}", "GET", "200"), 3.0);
+    assert_eq!(
+        requests("/api/setlists/{id}", "GET", "200"),
+        f64::from(READS)
+    );
     assert_eq!(requests("/api/auth/login", "POST", "401"), 1.0);
     assert_eq!(requests("unmatched", "GET", "404"), 2.0);
     assert_eq!(value("backstage_logins_total{outcome=\"ok\"}"), 1.0);
     assert_eq!(value("backstage_logins_total{outcome=\"invalid\"}"), 1.0);
     assert_eq!(value("backstage_refreshes_total{outcome=\"rotated\"}"), 1.0);
-    // The first read fills the cache, the next two are answered from it.
-    assert_eq!(value("backstage_read_cache_total{result=\"miss\"}"), 1.0);
-    assert_eq!(value("backstage_read_cache_total{result=\"hit\"}"), 2.0);
+    // The first read fills the cache and later ones are answered from it. On
+    // PostgreSQL the instance also hears of its own create through the
+    // database a moment later (the notification, the change-counter poll),
+    // which may empty the cache once or twice more: hence "at least".
+    let (misses, hits) = (
+        value("backstage_read_cache_total{result=\"miss\"}"),
+        value("backstage_read_cache_total{result=\"hit\"}"),
+    );
+    assert_eq!(misses + hits, f64::from(READS));
+    assert!(misses >= 1.0 && hits >= 3.0, "{misses} misses, {hits} hits");
     let (open, lent) = (
         value("backstage_db_pool_connections"),
         value("backstage_db_pool_in_use"),
@@ -309,7 +320,7 @@ async fn metrics_count_requests_by_route_template_logins_refreshes_and_cache_use
     assert!(
         value(
             "backstage_http_request_duration_seconds_count{method=\"GET\",route=\"/api/setlists/{id}\"}"
-        ) == 3.0
+        ) == f64::from(READS)
     );
     assert!(!scrape.contains("made-up"), "raw paths never become labels");
 }
