@@ -11,7 +11,7 @@ use super::{
     GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
     presence::PresenceLine,
-    song_editor::{LibraryPicks, SongDraft, SongEditor},
+    song_editor::{LibraryPicks, SongDraft},
 };
 use crate::{
     api::{
@@ -25,9 +25,12 @@ use crate::{
 };
 
 mod kept;
+mod order;
+mod running_order;
 mod state;
 
 use kept::KeptDraft;
+use running_order::{Reorder, ReorderHelp, SongRow};
 use state::{EditorState, SetBreaks};
 
 /// How many times a save merges and retries before asking.
@@ -163,6 +166,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         saved.set(None);
         if let Err(fields) = state.input() {
             error.set(Some(describe_fields(&fields)));
+            state.open_songs_named_in(&fields);
             return;
         }
         busy.set(true);
@@ -334,6 +338,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             songs.update(|list| list.insert(at.min(list.len()), song));
         }
     };
+    let reorder = Reorder::new(state, live);
+    let all_open = Memo::new(move |_| songs.with(|list| list.iter().all(|song| song.open.get())));
     let activity = Signal::derive(move || {
         if unsaved.get() {
             Activity::Editing
@@ -378,6 +384,17 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     <p class="notice">"No songs yet: add the opener."</p>
                 </Show>
                 <LibraryPicks/>
+                <Show when=move || !songs.with(Vec::is_empty)>
+                    <ReorderHelp/>
+                    <p>
+                        <button type="button" class="secondary" on:click=move |_| {
+                            let open = !all_open.get_untracked();
+                            songs.with_untracked(|list| list.iter().for_each(|song| song.open.set(open)));
+                        }>
+                            {move || if all_open.get() { "Close all songs" } else { "Edit all songs" }}
+                        </button>
+                    </p>
+                </Show>
                 <Show when=move || state.sets.with(|breaks| !breaks.later.is_empty())>
                     <SetHeading state opener=None place=0/>
                 </Show>
@@ -386,8 +403,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         {move || state.set_opened_by(song.uid).map(|(place, _)| view! {
                             <li class="set-break"><SetHeading state opener=Some(song.uid) place/></li>
                         })}
-                        <SongEditor
+                        <SongRow
                             song
+                            reorder
                             number=Signal::derive(move || songs.with(|list| list.iter().position(|s| s.uid == song.uid).map_or(0, |i| i + 1)))
                             move_song
                             remove
@@ -406,7 +424,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     }
                 })}
                 <p>
-                    <button type="button" class="secondary" on:click=move |_| songs.update(|list| list.push(state.new_song(DraftSong::default())))>
+                    <button type="button" class="secondary" on:click=move |_| {
+                        let song = state.new_song(DraftSong::default());
+                        song.open.set(true);
+                        songs.update(|list| list.push(song));
+                    }>
                         "Add song"
                     </button>
                 </p>

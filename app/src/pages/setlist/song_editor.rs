@@ -47,6 +47,8 @@ pub struct SongDraft {
     notes: RwSignal<String>,
     /// Read-only here: the drummer sets them on their own page.
     drummer_notes: RwSignal<String>,
+    /// Whether its full form is open under its line in the running order.
+    pub open: RwSignal<bool>,
 }
 
 impl SongDraft {
@@ -61,6 +63,7 @@ impl SongDraft {
             key: RwSignal::new(song.key),
             notes: RwSignal::new(song.notes),
             drummer_notes: RwSignal::new(song.drummer_notes),
+            open: RwSignal::new(false),
         }
     }
 
@@ -126,6 +129,28 @@ impl SongDraft {
         }
     }
 
+    /// The title as typed (tracked).
+    pub fn title(&self) -> String {
+        self.title.get()
+    }
+
+    /// Key, tempo and length in one line: "D · 158 BPM · 4:10" (tracked).
+    pub fn facts(&self) -> String {
+        let length = match self.seconds() {
+            Some(0) => "untimed".to_string(),
+            Some(seconds) => length_field(seconds),
+            None => "length unreadable".to_string(),
+        };
+        let bpm = self.bpm.get();
+        let bpm = (!bpm.trim().is_empty()).then(|| format!("{} BPM", bpm.trim()));
+        [Some(self.key.get()), bpm, Some(length)]
+            .into_iter()
+            .flatten()
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(" · ")
+    }
+
     pub fn seconds(&self) -> Option<i64> {
         parse_minutes_seconds(&self.length.get())
     }
@@ -174,7 +199,7 @@ fn library_details(song: &LibrarySong) -> String {
     parts.join(" · ")
 }
 
-/// One song of the editor, a group named by its place and title ("Song 2:
+/// One song's full form, a group named by its place and title ("Song 2:
 /// Everlong"), so that its fields can be told apart from the other songs'.
 #[component]
 pub fn SongEditor(
@@ -228,7 +253,6 @@ pub fn SongEditor(
         );
     };
     view! {
-        <li data-testid="song">
             <fieldset>
                 <legend class="visually-hidden">
                     {move || match song.title.get() {
@@ -297,6 +321,5 @@ pub fn SongEditor(
                     </Show>
                 </p>
             </fieldset>
-        </li>
     }
 }

@@ -15,6 +15,8 @@ use crate::{
     },
 };
 
+use super::order::{self, Slot};
+
 /// The editor's fields, each a signal, and the version they started from.
 #[derive(Clone, Copy)]
 pub(super) struct EditorState {
@@ -183,6 +185,65 @@ impl EditorState {
             .update(|breaks| breaks.later.retain(|(opener, _)| *opener != uid));
     }
 
+    /// The songs of each set, by uid (untracked).
+    pub(super) fn set_uids(&self) -> Vec<Vec<u64>> {
+        untrack(|| self.running_sets())
+            .into_iter()
+            .map(|(_, songs)| songs.iter().map(|song| song.uid).collect())
+            .collect()
+    }
+
+    /// Moves song `uid` to `to` (counted without it). A set it leaves empty
+    /// goes: a later set is marked by the song that opens it.
+    pub(super) fn move_to(&self, uid: u64, to: Slot) {
+        let names: Vec<String> = untrack(|| self.running_sets())
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let (rest, _) = order::without(&self.set_uids(), uid);
+        let sets = order::put(rest, uid, to);
+        let songs = self.songs.get_untracked();
+        let mut arranged = Vec::with_capacity(songs.len());
+        let mut breaks = SetBreaks {
+            first: String::new(),
+            later: Vec::new(),
+        };
+        for (name, set) in names.into_iter().zip(sets) {
+            let Some(&opener) = set.first() else { continue };
+            if arranged.is_empty() {
+                breaks.first = name;
+            } else {
+                breaks.later.push((opener, name));
+            }
+            arranged.extend(
+                set.iter()
+                    .filter_map(|uid| songs.iter().find(|s| s.uid == *uid)),
+            );
+        }
+        self.songs.set(arranged);
+        self.sets.set(breaks);
+    }
+
+    /// Where song `uid` stands, in words: "4 of 12, first in Encore" (untracked).
+    pub(super) fn place_of(&self, uid: u64) -> String {
+        let sets = untrack(|| self.running_sets());
+        let count: usize = sets.iter().map(|(_, songs)| songs.len()).sum();
+        let mut number = 0;
+        for (name, songs) in &sets {
+            if let Some(at) = songs.iter().position(|song| song.uid == uid) {
+                let within = match at {
+                    _ if songs.len() == 1 => "the only song".to_string(),
+                    0 => "first".to_string(),
+                    at if at + 1 == songs.len() => "last".to_string(),
+                    at => format!("number {}", at + 1),
+                };
+                return format!("{} of {count}, {within} in {name}", number + at + 1);
+            }
+            number += songs.len();
+        }
+        String::new()
+    }
+
     /// Renames the set `uid` opens, or the first set for `None`.
     pub(super) fn rename_set(&self, uid: Option<u64>, name: String) {
         self.sets.update(|breaks| match uid {
@@ -231,6 +292,25 @@ impl EditorState {
             Ok(input)
         } else {
             Err(errors)
+        }
+    }
+
+    /// Opens the forms of the songs `errors` name ("songs[2].bpm",
+    /// "sets[1].songs[0].title"), so that the field to mend is on screen.
+    pub(super) fn open_songs_named_in(&self, errors: &FieldErrors) {
+        let sets = untrack(|| self.running_sets());
+        let index = |text: &str| text.split(']').next()?.parse::<usize>().ok();
+        for name in errors.keys() {
+            let (set, song) = match name.strip_prefix("sets[") {
+                Some(rest) => (index(rest), rest.split_once("songs[").map(|(_, s)| s)),
+                None => (Some(0), name.strip_prefix("songs[")),
+            };
+            let song = set
+                .zip(song.and_then(index))
+                .and_then(|(set, song)| sets.get(set)?.1.get(song).copied());
+            if let Some(song) = song {
+                song.open.set(true);
+            }
         }
     }
 
