@@ -60,6 +60,8 @@ export default defineConfig({
   use: {
     baseURL: origin,
     trace: 'retain-on-failure',
+    // The server's "today" is UTC's; a browser elsewhere would split upcoming and past a day apart.
+    timezoneId: 'UTC',
   },
   projects: [
     {

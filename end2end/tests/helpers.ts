@@ -31,7 +31,7 @@ export async function createSetlist(request: APIRequestContext, name: string, so
   const { token } = await apiToken(request, 'manager');
   const created = await request.post('/api/setlists', {
     headers: { Authorization: `Bearer ${token}` },
-    data: { name, show_date: '2026-12-31', venue: 'The Roxy', songs },
+    data: { name, show_date: '2099-12-31', venue: 'The Roxy', songs },
   });
   expect(created.status()).toBe(201);
   return (await created.json()).id;

@@ -6,7 +6,7 @@ test("a drummer's direct API write is refused with 403", async ({ request }) => 
   const { token } = await apiToken(request, 'drummer');
   const write = await request.post('/api/setlists', {
     headers: { Authorization: `Bearer ${token}` },
-    data: { name: 'Sneaky', show_date: '2026-12-31', songs: [] },
+    data: { name: 'Sneaky', show_date: '2099-12-31', songs: [] },
   });
   expect(write.status()).toBe(403);
   expect((await write.json()).error.code).toBe('forbidden');

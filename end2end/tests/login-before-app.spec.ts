@@ -1,22 +1,31 @@
 import { test, expect } from './fixtures';
 import { PASSWORD } from './helpers';
 
-/** Holds the wasm back, as a slow venue network would. */
-async function slowWasm(page: import('@playwright/test').Page, delayMs: number) {
+/**
+ * Holds the wasm back until the returned function is called, as a slow venue
+ * network would (a gate, not a delay: the test decides when it arrives).
+ */
+async function holdWasm(page: import('@playwright/test').Page): Promise<() => void> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
   await page.route('**/*.wasm', async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, delayMs));
-    await route.continue();
+    await gate;
+    // The page that asked may have gone meanwhile (the form posted).
+    await route.continue().catch(() => {});
   });
+  return release;
 }
 
 test('typed before the app arrives, the login survives hydration and works', async ({ page }) => {
-  await slowWasm(page, 2500);
-  await page.goto('/login');
+  const release = await holdWasm(page);
+  // Not waiting for "load": the held wasm is preloaded, so "load" waits for it.
+  await page.goto('/login', { waitUntil: 'domcontentloaded' });
   // Typed at once, while the wasm is still on its way.
   await page.getByLabel('Username').fill('drummer');
   await page.getByLabel('Password').fill(PASSWORD);
   expect(await page.evaluate(() => (window as any).__backstage_hydrated === true)).toBe(false);
 
+  release();
   await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
   await expect(page.getByLabel('Username')).toHaveValue('drummer');
   await expect(page.getByLabel('Password')).toHaveValue(PASSWORD);
@@ -26,11 +35,13 @@ test('typed before the app arrives, the login survives hydration and works', asy
 });
 
 test('Enter before the app arrives posts the form, and the app takes over after', async ({ page }) => {
-  await slowWasm(page, 2500);
-  await page.goto('/login?next=%2Fsessions');
+  const release = await holdWasm(page);
+  await page.goto('/login?next=%2Fsessions', { waitUntil: 'domcontentloaded' });
   await page.getByLabel('Username').fill('drummer');
   await page.getByLabel('Password').fill(PASSWORD);
+  expect(await page.evaluate(() => (window as any).__backstage_hydrated === true)).toBe(false);
   await page.getByLabel('Password').press('Enter');
+  release();
 
   await expect(page).toHaveURL(/\/sessions$/);
   // The app restores the session with its silent refresh: no token was in the page.

@@ -43,6 +43,13 @@ test('no horizontal overflow at 360 px with 200-character unbroken words, and fi
     await expectNoSidewaysScroll(page, `manager, ${what}`);
     await expectFingerSizedTargets(page, `manager, ${what}`);
   }
+  // The running order's lines, and every song's form opened under them.
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByTestId('song-title').first()).toHaveText(unbroken(200));
+  await page.getByRole('button', { name: 'Edit all songs' }).click();
+  await expect(page.getByRole('group', { name: 'Song 2: Short one' })).toBeVisible();
+  await expectNoSidewaysScroll(page, 'manager, the editor with every song open');
+  await expectFingerSizedTargets(page, 'manager, the editor with every song open');
   // The tables of many columns stack one row per block on a phone.
   for (const [path, heading] of [['/members', 'Band members'], ['/songs', 'Song library'], ['/audit', 'Audit log']]) {
     await page.goto(path);

@@ -51,13 +51,14 @@ test('screenshots of the main pages', async ({ page, browser, request }) => {
   await phone.emulateMedia({ media: 'print' });
   await phone.screenshot(shot('print-sheet'));
 
-  // The running order of a show in sets, on a manager's phone.
+  // The running order of a show in sets, on a manager's phone, one song open.
   const sets = await createSetlistInSets(request);
   const managerPhone = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
   await logIn(managerPhone, 'manager');
   await managerPhone.goto(`/setlists/${sets}`);
   await expect(managerPhone.getByTestId('set-heading')).toHaveCount(2);
-  await managerPhone.screenshot(shot('sets-phone'));
+  await managerPhone.getByRole('button', { name: 'Edit Monkey Wrench' }).click();
+  await managerPhone.screenshot(shot('running-order-phone'));
 });
 
 async function createSetlistInSets(request: import('@playwright/test').APIRequestContext): Promise<string> {
@@ -66,7 +67,7 @@ async function createSetlistInSets(request: import('@playwright/test').APIReques
   const created = await request.post('/api/setlists', {
     headers: { Authorization: `Bearer ${token}` },
     data: {
-      name: 'Saturday, two sets', show_date: '2026-12-05', venue: 'The Roxy',
+      name: 'Saturday, two sets', show_date: '2037-12-05', venue: 'The Roxy',
       sets: [
         { name: 'Set 1', songs: [song('Everlong', 250, 158, 'D'), song('Monkey Wrench', 231, 175, 'B')] },
         { name: 'Encore', songs: [song('My Hero', 260, 152, 'E')] },

@@ -6,7 +6,7 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
   await page.getByRole('link', { name: 'New setlist' }).click();
   await page.getByLabel('Name').fill('Friday at the <Roxy>');
   await page.getByLabel('Venue').fill('The Roxy');
-  await page.getByLabel('Show date').fill('2026-12-04');
+  await page.getByLabel('Show date').fill('2037-12-04');
 
   for (const [title, length] of [['Everlong', '4:10'], ['Learn to Fly', '3:55'], ['My Hero', '4:20']]) {
     await page.getByRole('button', { name: 'Add song' }).click();
@@ -20,15 +20,14 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
 
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
-  const titles = page.getByTestId('song').getByLabel('Title', { exact: true });
-  await expect(titles).toHaveCount(3);
-  await expect(titles.nth(0)).toHaveValue('My Hero');
-  await expect(titles.nth(1)).toHaveValue('Everlong');
+  // The saved show opens as its running order, one line per song.
+  await expect(page.getByTestId('song-title')).toHaveText(['My Hero', 'Everlong', 'Learn to Fly']);
+  await expect(page.getByTestId('song').first()).toContainText('4:20');
 
   await page.getByRole('link', { name: '← Back to the list' }).click();
   const row = page.getByTestId('setlist-row').filter({ hasText: 'Friday at the <Roxy>' });
   await expect(row).toContainText('12 min');
-  await expect(row, 'the date with its weekday').toContainText('Fri 4 Dec 2026');
+  await expect(row, 'the date with its weekday').toContainText('Fri 4 Dec 2037');
   await expect(row).toContainText('3');
 });
 
@@ -38,7 +37,7 @@ test('a drummer sees no manager controls but can set a tempo', async ({ page, re
   const { access_token } = await login.json();
   const created = await request.post('/api/setlists', {
     headers: { Authorization: `Bearer ${access_token}` },
-    data: { name: 'Drummer check', show_date: '2026-12-31', songs: [{ title: 'Monkey Wrench', duration_secs: 231, bpm: 175 }] },
+    data: { name: 'Drummer check', show_date: '2099-12-31', songs: [{ title: 'Monkey Wrench', duration_secs: 231, bpm: 175 }] },
   });
   expect(created.status()).toBe(201);
   const { id } = await created.json();
@@ -117,7 +116,7 @@ test('a new song is untimed until given a length, and a length the field cannot 
   await logIn(page, 'manager');
   await page.getByRole('link', { name: 'New setlist' }).click();
   await page.getByLabel('Name').fill('Untimed night');
-  await page.getByLabel('Show date').fill('2026-12-05');
+  await page.getByLabel('Show date').fill('2037-12-05');
   for (const [title, length] of [['Timed', '4:10'], ['Not yet', ''], ['Typo', '']]) {
     await page.getByRole('button', { name: 'Add song' }).click();
     const song = page.getByTestId('song').last();

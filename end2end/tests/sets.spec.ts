@@ -20,6 +20,7 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
     await button.focus();
     await page.keyboard.press('Enter');
   };
+  await press('Edit all songs');
   await press('Start a new set with Three');
   await expect(page.getByTestId('set-heading')).toHaveCount(2);
   await press('Start a new set with Five');

@@ -307,7 +307,7 @@ pub(super) fn SongRow(
                         on:pointerdown=move |event| reorder.start_drag(uid, &event)
                         on:keydown=on_key>"⠿"</button>
                     <p class="song-summary">
-                        <span class="song-title">{move || match song.title() {
+                        <span class="song-title" data-testid="song-title">{move || match song.title() {
                             t if t.trim().is_empty() => "Untitled".to_string(),
                             t => t,
                         }}</span>
