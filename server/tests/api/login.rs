@@ -218,8 +218,15 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() 
         .iter()
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count();
+    // Under load a few may be shed (503, hashing busy); none may be checked
+    // beyond the limit, and most must meet the throttle.
+    let shed = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+        .count();
     assert!(checked <= 5, "{checked} password checks for a limit of 5");
-    assert_eq!(checked + throttled, 40, "{statuses:?}");
+    assert_eq!(checked + throttled + shed, 40, "{statuses:?}");
+    assert!(throttled >= 30, "{statuses:?}");
     // One audit event for the throttled window, not one per refused attempt.
     let throttled_events: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'")
