@@ -174,6 +174,43 @@ pub fn running_time(lengths: impl IntoIterator<Item = i64>) -> String {
     text
 }
 
+/// A set's slot as its field shows it: `2700` → `45` (minutes), `2730` → `45:30`.
+pub fn slot_field(secs: i64) -> String {
+    if secs % 60 == 0 {
+        (secs / 60).to_string()
+    } else {
+        minutes_seconds(secs)
+    }
+}
+
+/// A slot as typed: whole minutes (`45`) or `45:30`; nothing is no slot.
+/// Anything else is an error, saying what to type.
+pub fn parse_slot(text: &str) -> Result<Option<i64>, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let secs = if text.contains(':') {
+        parse_minutes_seconds(text)
+    } else {
+        text.parse::<i64>().ok().map(|minutes| minutes * 60)
+    };
+    secs.map(Some).ok_or("must be minutes, like 45")
+}
+
+/// A set's length against its slot: "3 min over the 45 min slot", "5 min
+/// to spare in the 45 min slot", or "fills the 45 min slot" (under a minute
+/// either way is "fills").
+pub fn slot_verdict(total_secs: i64, slot_secs: i64) -> String {
+    let slot = show_length(slot_secs);
+    let over = total_secs - slot_secs;
+    match over {
+        60.. => format!("{} min over the {slot} slot", (over + 59) / 60),
+        ..=-60 => format!("{} min to spare in the {slot} slot", -over / 60),
+        _ => format!("fills the {slot} slot"),
+    }
+}
+
 /// `4230` → `1 h 10 min`, `600` → `10 min`.
 pub fn show_length(total_secs: i64) -> String {
     let minutes = (total_secs + 30) / 60;
@@ -263,6 +300,22 @@ mod tests {
         assert_eq!(parse_minutes_seconds("4.15"), None);
         assert_eq!(parse_minutes_seconds(" "), Some(0), "empty is untimed");
         assert_eq!(length_field(0), "");
+        assert_eq!(slot_field(2700), "45");
+        assert_eq!(slot_field(2730), "45:30");
+        assert_eq!(parse_slot(" 45 "), Ok(Some(2700)));
+        assert_eq!(parse_slot("45:30"), Ok(Some(2730)));
+        assert_eq!(parse_slot(""), Ok(None));
+        assert!(parse_slot("45 min").is_err());
+        assert_eq!(slot_verdict(48 * 60, 45 * 60), "3 min over the 45 min slot");
+        assert_eq!(slot_verdict(45 * 60 + 1, 45 * 60), "fills the 45 min slot");
+        assert_eq!(
+            slot_verdict(40 * 60 - 1, 45 * 60),
+            "5 min to spare in the 45 min slot"
+        );
+        assert_eq!(
+            slot_verdict(4 * 3600, 3 * 3600),
+            "60 min over the 3 h 00 min slot"
+        );
         assert_eq!(
             running_time([250, 0, 200, 0]),
             "4 songs · total 7:30 (8 min) + 2 untimed"

@@ -3,10 +3,19 @@ import { apiToken, createSetlist, logIn } from './helpers';
 
 const songs = ['One', 'Two', 'Three', 'Four', 'Five'].map((title) => ({ title, duration_secs: 200 }));
 
-async function setsOf(request: import('@playwright/test').APIRequestContext, id: string) {
+async function setlistOf(request: import('@playwright/test').APIRequestContext, id: string) {
   const { token } = await apiToken(request, 'manager');
-  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  return (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+}
+
+async function setsOf(request: import('@playwright/test').APIRequestContext, id: string) {
+  const setlist = await setlistOf(request, id);
   return setlist.sets.map((set: { name: string; songs: { title: string }[] }) => [set.name, set.songs.map((s) => s.title)]);
+}
+
+async function slotsOf(request: import('@playwright/test').APIRequestContext, id: string) {
+  const setlist = await setlistOf(request, id);
+  return setlist.sets.map((set: { slot_secs?: number }) => set.slot_secs ?? null);
 }
 
 test('a three-set show is built in the editor by keyboard alone, saved, and printed with its sets', async ({ page, browser, request }) => {
@@ -30,6 +39,17 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
   // Moving a song up across a break puts it in the set before.
   await press('Move Four up');
   await expect(page.getByTestId('set-heading').nth(1)).toContainText('1 song');
+  // Each set may have a slot on stage, and says how it fits.
+  const lengths = page.getByTestId('set-length');
+  await page.getByLabel('Set 1 slot (minutes)').fill('8');
+  await expect(lengths.nth(0)).toHaveText('3 songs · total 10:00 (10 min) · 2 min over the 8 min slot');
+  await expect(lengths.nth(0)).toHaveClass(/over/);
+  await page.getByLabel('Set 3 slot (minutes)').fill('5 min');
+  await expect(lengths.nth(2)).toContainText('the slot must be minutes, like 45');
+  await press('Save setlist');
+  await expect(page.getByRole('alert')).toContainText('Set 3 slot must be minutes, like 45');
+  await page.getByLabel('Set 3 slot (minutes)').fill('5');
+  await expect(lengths.nth(2)).toHaveText('1 song · total 3:20 (3 min) · 1 min to spare in the 5 min slot');
   await press('Save setlist');
   await expect(page.getByText('Saved.')).toBeVisible();
 
@@ -38,6 +58,7 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
     ['Set 2', ['Three']],
     ['Encore', ['Five']],
   ]);
+  expect(await slotsOf(request, id)).toEqual([480, null, 300]);
 
   // The drummer sees the sets too.
   const drummer = await (await browser.newContext()).newPage();

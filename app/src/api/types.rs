@@ -160,6 +160,9 @@ pub struct Setlist {
 pub struct SetOfSongs {
     pub name: String,
     pub songs: Vec<Song>,
+    /// The time the set has on stage, in seconds, when one is planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_secs: Option<i64>,
 }
 
 /// The name of the only set of a show planned without sets.
@@ -221,6 +224,10 @@ pub struct SetInput {
     pub name: String,
     #[serde(default)]
     pub songs: Vec<SongInput>,
+    /// The time the set has on stage, in seconds (1 minute to 10 hours).
+    #[cfg_attr(feature = "ssr", schema(minimum = 60, maximum = 36000))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_secs: Option<i64>,
 }
 
 impl SetlistInput {
@@ -265,6 +272,14 @@ impl SetlistInput {
         (names, songs)
     }
 
+    /// Each set's slot on stage, in the order of `running_order`'s names.
+    pub fn set_slots(&self) -> Vec<Option<i64>> {
+        match &self.sets {
+            Some(sets) => sets.iter().map(|set| set.slot_secs).collect(),
+            None => vec![None],
+        }
+    }
+
     /// A new setlist with the same show: named "… (copy)", every song and
     /// set as here, no ids or version (they are the original's).
     pub fn as_copy(&self) -> SetlistInput {
@@ -288,8 +303,8 @@ impl SetlistInput {
             sets: self.sets.as_ref().map(|sets| {
                 sets.iter()
                     .map(|set| SetInput {
-                        name: set.name.clone(),
                         songs: fresh(&set.songs),
+                        ..set.clone()
                     })
                     .collect()
             }),

@@ -17,6 +17,8 @@ pub const BPM_MAX: i64 = 400;
 pub const SONGS_MAX: usize = 200;
 pub const SETS_MAX: usize = 10;
 pub const SET_NAME_MAX: usize = 40;
+/// A set's slot on stage: a minute to ten hours, in seconds.
+pub const SLOT_SECS: std::ops::RangeInclusive<i64> = 60..=36_000;
 pub const USERNAME_MAX: usize = 64;
 pub const DISPLAY_NAME_MAX: usize = 120;
 pub const INSTRUMENT_MAX: usize = 40;
@@ -107,6 +109,7 @@ pub fn field_label(field: &str) -> String {
         "display_name" => "display name",
         "bpm" => "BPM",
         "drummer_notes" => "drummer's notes",
+        "slot_secs" => "slot",
         other => other,
     };
     match (set, song) {
@@ -151,6 +154,11 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
             format!("sets[{i}].name"),
             !set.name.contains(['\n', '\r']),
             "must be one line",
+        );
+        c.check(
+            format!("sets[{i}].slot_secs"),
+            set.slot_secs.is_none_or(|slot| SLOT_SECS.contains(&slot)),
+            "must be 1 to 600 minutes",
         );
     }
     if !input.songs_from_flat_list() {

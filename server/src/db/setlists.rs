@@ -28,6 +28,7 @@ struct SetlistRow {
     created_at: i64,
     updated_at: i64,
     set_names: String,
+    set_slots: String,
 }
 
 #[derive(FromRow)]
@@ -240,8 +241,8 @@ pub async fn insert(
     let (song_count, total) = totals(&songs);
     sqlx::query(
         "INSERT INTO setlists (id, name, venue, show_date, notes, version, song_count, \
-         total_duration_secs, created_at, updated_at, set_names) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9)",
+         total_duration_secs, created_at, updated_at, set_names, set_slots) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10)",
     )
     .bind(id)
     .bind(&input.name)
@@ -252,6 +253,7 @@ pub async fn insert(
     .bind(total)
     .bind(now)
     .bind(stored_set_names(&set_names))
+    .bind(stored_set_slots(&input.set_slots()))
     .execute(&mut *tx)
     .await?;
     insert_songs(&mut tx, id, &songs, &[], now).await?;
@@ -284,7 +286,7 @@ pub async fn replace(
     let updated = sqlx::query(
         "UPDATE setlists SET name = $1, venue = $2, show_date = $3, notes = $4, \
          song_count = $5, total_duration_secs = $6, updated_at = $7, version = version + 1, \
-         set_names = $10 WHERE id = $8 AND version = $9",
+         set_names = $10, set_slots = $11 WHERE id = $8 AND version = $9",
     )
     .bind(&input.name)
     .bind(&input.venue)
@@ -296,6 +298,7 @@ pub async fn replace(
     .bind(id)
     .bind(expected)
     .bind(stored_set_names(&set_names))
+    .bind(stored_set_slots(&input.set_slots()))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -529,6 +532,19 @@ fn stored_set_names(names: &[&str]) -> String {
     }
 }
 
+/// The sets' slots as stored: seconds, comma-separated, empty for a set
+/// without one; '' when no set has one (every setlist before slots).
+fn stored_set_slots(slots: &[Option<i64>]) -> String {
+    if slots.iter().all(Option::is_none) {
+        return String::new();
+    }
+    let slots: Vec<String> = slots
+        .iter()
+        .map(|slot| slot.map(|secs| secs.to_string()).unwrap_or_default())
+        .collect();
+    slots.join(",")
+}
+
 /// Inserts `songs` in order. A song keeps the id it was sent with when that id
 /// was one of this setlist's (`existing`, with its drummer's notes, which it
 /// keeps too); any other id is replaced, so a client cannot move or overwrite
@@ -581,8 +597,8 @@ async fn insert_songs(
 
 pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<Setlist>> {
     let row: Option<SetlistRow> = sqlx::query_as(
-        "SELECT id, name, venue, show_date, notes, version, created_at, updated_at, set_names \
-         FROM setlists WHERE id = $1",
+        "SELECT id, name, venue, show_date, notes, version, created_at, updated_at, set_names, \
+         set_slots FROM setlists WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -600,9 +616,11 @@ pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<
         names => names.split('\n').collect(),
     }
     .into_iter()
-    .map(|name| SetOfSongs {
+    .zip(row.set_slots.split(',').chain(std::iter::repeat("")))
+    .map(|(name, slot)| SetOfSongs {
         name: name.to_string(),
         songs: Vec::new(),
+        slot_secs: slot.parse().ok(),
     })
     .collect();
     let songs: Vec<(i64, Song)> = songs

@@ -115,6 +115,40 @@ async fn a_show_of_three_sets_keeps_them_and_its_running_order() {
 }
 
 #[tokio::test]
+async fn a_set_keeps_its_slot_on_stage_and_a_set_without_one_says_nothing() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let mut body = three_sets();
+    body["sets"][0]["slot_secs"] = json!(45 * 60);
+    body["sets"][2]["slot_secs"] = json!(10 * 60 + 30);
+    let created = create(&app, &manager, &body).await;
+    let slots = |setlist: &Value| -> Vec<Value> {
+        let sets = setlist["sets"].as_array().unwrap();
+        sets.iter().map(|set| set["slot_secs"].clone()).collect()
+    };
+    assert_eq!(slots(&created), [json!(2700), Value::Null, json!(630)]);
+    assert!(
+        !created["sets"][1]
+            .as_object()
+            .unwrap()
+            .contains_key("slot_secs"),
+        "no slot, no key: {created}"
+    );
+
+    let id = created["id"].as_str().unwrap();
+    let mut changed = created.clone();
+    changed["sets"][0]["slot_secs"] = Value::Null;
+    changed["sets"][1]["slot_secs"] = json!(3600);
+    changed.as_object_mut().unwrap().remove("songs");
+    let response = put(&app, &manager.access_token, id, &changed).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let read = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
+    assert_eq!(slots(&read), [Value::Null, json!(3600), json!(630)]);
+}
+
+#[tokio::test]
 async fn the_flat_body_is_a_show_of_one_set() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
@@ -235,6 +269,17 @@ async fn sets_break_no_rule_unnoticed() {
                 json!([]),
             ),
             "sets[0].songs[0].title",
+        ),
+        (
+            base(json!([{ "name": "A", "slot_secs": 59 }]), json!([])),
+            "sets[0].slot_secs",
+        ),
+        (
+            base(
+                json!([{ "name": "A" }, { "name": "B", "slot_secs": 36_001 }]),
+                json!([]),
+            ),
+            "sets[1].slot_secs",
         ),
     ];
     for (body_json, field) in cases {

@@ -188,6 +188,7 @@ mod tests {
             sets: vec![SetOfSongs {
                 name: "Set 1".into(),
                 songs: vec![song("Everlong", "D", Some(158)), song("My Hero", "", None)],
+                slot_secs: None,
             }],
         };
         assert_eq!(
@@ -202,10 +203,12 @@ mod tests {
                 SetOfSongs {
                     name: "Set 1".into(),
                     songs: vec![song("Everlong", "D", Some(158))],
+                    slot_secs: None,
                 },
                 SetOfSongs {
                     name: "Encore".into(),
                     songs: vec![song("My Hero", "", None)],
+                    slot_secs: None,
                 },
             ],
             ..setlist

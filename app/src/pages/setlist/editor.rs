@@ -18,7 +18,7 @@ use crate::{
         Activity, ErrorCode, FIRST_SET, Setlist,
         client::{self, ApiFailure, Method},
     },
-    components::{ErrorNotice, running_time},
+    components::{ErrorNotice, parse_slot, running_time, slot_verdict},
     live::{LiveMessage, use_live},
     session::{Session, Status, use_session},
     unsaved::UnsavedWork,
@@ -31,7 +31,7 @@ mod state;
 
 use kept::KeptDraft;
 use running_order::{Reorder, ReorderHelp, SongRow};
-use state::{EditorState, SetBreaks};
+use state::{EditorState, SetBreaks, SetHead};
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -51,7 +51,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         notes: RwSignal::new(String::new()),
         songs: RwSignal::new(Vec::new()),
         sets: RwSignal::new(SetBreaks::default()),
-        base_sets: RwSignal::new(vec![(FIRST_SET.to_string(), 0)]),
+        base_sets: RwSignal::new(vec![(SetHead::named(FIRST_SET), 0)]),
         next_uid: StoredValue::new(0),
     };
     if let Some(setlist) = &existing {
@@ -395,7 +395,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         </button>
                     </p>
                 </Show>
-                <Show when=move || state.sets.with(|breaks| !breaks.later.is_empty())>
+                <Show
+                    when=move || state.sets.with(|breaks| !breaks.later.is_empty())
+                    fallback=move || view! { <SetHeading state opener=None place=0 alone=true/> }
+                >
                     <SetHeading state opener=None place=0/>
                 </Show>
                 <ol class="songs">
@@ -506,35 +509,64 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 }
 
 /// The heading of a set after the first (`opener` is its first song) or of
-/// the first (`None`): its name, its length, and a way to join it to the
-/// set before.
+/// the first (`None`): its name, its slot on stage, its length against that
+/// slot, and a way to join it to the set before. A show of one set (`alone`)
+/// shows only the slot, and how the show fits it.
 #[component]
-fn SetHeading(state: EditorState, opener: Option<u64>, place: usize) -> impl IntoView {
-    let name = move || match opener {
-        None => state.sets.with(|breaks| breaks.first.clone()),
-        Some(uid) => state
-            .set_opened_by(uid)
-            .map(|(_, name)| name)
-            .unwrap_or_default(),
+fn SetHeading(
+    state: EditorState,
+    opener: Option<u64>,
+    place: usize,
+    #[prop(optional)] alone: bool,
+) -> impl IntoView {
+    let head = move || match opener {
+        None => Some(state.sets.with(|breaks| breaks.first.clone())),
+        Some(uid) => state.set_opened_by(uid).map(|(_, head)| head),
     };
+    let name = move || head().map(|head| head.name).unwrap_or_default();
+    let slot = move || head().map(|head| head.slot).unwrap_or_default();
     let length = move || {
         let sets = state.running_sets();
         let place = match opener {
             None => 0,
             Some(uid) => state.set_opened_by(uid).map_or(0, |(place, _)| place),
         };
-        sets.get(place)
-            .map(|(_, songs)| running_time(songs.iter().map(|song| song.seconds().unwrap_or(0))))
+        let (head, songs) = sets.get(place)?;
+        let lengths = songs.iter().map(|song| song.seconds().unwrap_or(0));
+        // Alone, the show's total is already above the running order.
+        let mut parts = Vec::new();
+        if !alone {
+            parts.push(running_time(lengths.clone()));
+        }
+        match parse_slot(&head.slot) {
+            Ok(Some(slot)) => parts.push(slot_verdict(lengths.sum(), slot)),
+            Ok(None) => {}
+            Err(problem) => parts.push(format!("the slot {problem}")),
+        }
+        Some(parts.join(" · "))
     };
-    let field = format!("set-{place}-name");
+    let over = move || length().is_some_and(|text| text.contains(" over the "));
+    let (field, slot_field) = (format!("set-{place}-name"), format!("set-{place}-slot"));
+    let slot_label = if alone {
+        "Slot on stage (minutes)".to_string()
+    } else {
+        format!("Set {} slot (minutes)", place + 1)
+    };
     view! {
-        <div class="set-heading row centered" data-testid="set-heading">
-            <div>
-                <label for=field.clone()>{format!("Set {} name", place + 1)}</label>
-                <input id=field maxlength="40" prop:value=name
-                    on:input=move |ev| state.rename_set(opener, event_target_value(&ev))/>
+        <div class="set-heading row centered" data-testid=(!alone).then_some("set-heading")>
+            {(!alone).then(|| view! {
+                <div>
+                    <label for=field.clone()>{format!("Set {} name", place + 1)}</label>
+                    <input id=field.clone() maxlength="40" prop:value=name
+                        on:input=move |ev| state.edit_set(opener, |head| head.name = event_target_value(&ev))/>
+                </div>
+            })}
+            <div class="slot">
+                <label for=slot_field.clone()>{slot_label}</label>
+                <input id=slot_field inputmode="numeric" maxlength="6" placeholder="none" prop:value=slot
+                    on:input=move |ev| state.edit_set(opener, |head| head.slot = event_target_value(&ev))/>
             </div>
-            <p class="muted">{length}</p>
+            <p class="muted" class:over=over data-testid="set-length">{length}</p>
             {opener.map(|uid| view! {
                 <p class="fit">
                     <button type="button" class="secondary" on:click=move |_| state.join_set(uid)>

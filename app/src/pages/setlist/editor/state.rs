@@ -6,9 +6,10 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        FIRST_SET, SetInput, Setlist, SetlistInput,
+        FIRST_SET, SetInput, SetOfSongs, Setlist, SetlistInput,
         validation::{FieldErrors, validate_setlist},
     },
+    components::{parse_slot, slot_field},
     pages::setlist::{
         draft::{Conflict, Draft, DraftSong, Field},
         song_editor::SongDraft,
@@ -29,24 +30,40 @@ pub(super) struct EditorState {
     pub(super) notes: RwSignal<String>,
     pub(super) songs: RwSignal<Vec<SongDraft>>,
     pub(super) sets: RwSignal<SetBreaks>,
-    /// The sets as loaded (names and sizes), to tell whether they changed.
-    pub(super) base_sets: RwSignal<Vec<(String, usize)>>,
+    /// The sets as loaded (names, slots and sizes), to tell whether they changed.
+    pub(super) base_sets: RwSignal<Vec<(SetHead, usize)>>,
     pub(super) next_uid: StoredValue<u64>,
 }
 
-/// Where the show's sets start: the first set's name, and each later set's
-/// name with the song (by uid) that opens it. The break travels with that
-/// song when it moves.
+/// Where the show's sets start: the first set, and each later set with the
+/// song (by uid) that opens it. The break travels with that song when it
+/// moves.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct SetBreaks {
-    pub(super) first: String,
-    pub(super) later: Vec<(u64, String)>,
+    pub(super) first: SetHead,
+    pub(super) later: Vec<(u64, SetHead)>,
+}
+
+/// A set's name, and its slot on stage as typed (minutes, or empty).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct SetHead {
+    pub(super) name: String,
+    pub(super) slot: String,
+}
+
+impl SetHead {
+    pub(super) fn named(name: impl Into<String>) -> SetHead {
+        SetHead {
+            name: name.into(),
+            slot: String::new(),
+        }
+    }
 }
 
 impl Default for SetBreaks {
     fn default() -> Self {
         SetBreaks {
-            first: FIRST_SET.to_string(),
+            first: SetHead::named(FIRST_SET),
             later: Vec::new(),
         }
     }
@@ -112,27 +129,31 @@ impl EditorState {
                 .find(|song| song.id.get_untracked().as_deref() == Some(id))
                 .map(|song| song.uid)
         };
+        let head = |set: &SetOfSongs| SetHead {
+            name: set.name.clone(),
+            slot: set.slot_secs.map(slot_field).unwrap_or_default(),
+        };
         let later = setlist.sets.iter().skip(1).filter_map(|set| {
             let opener = set.songs.first()?;
-            Some((uid_of(&opener.id)?, set.name.clone()))
+            Some((uid_of(&opener.id)?, head(set)))
         });
         self.sets.set(SetBreaks {
             first: setlist
                 .sets
                 .first()
-                .map_or(FIRST_SET.to_string(), |set| set.name.clone()),
+                .map_or_else(|| SetHead::named(FIRST_SET), head),
             later: later.collect(),
         });
         self.base_sets.set(self.set_sizes());
     }
 
     /// The songs by set, in order (tracked).
-    pub(super) fn running_sets(&self) -> Vec<(String, Vec<SongDraft>)> {
+    pub(super) fn running_sets(&self) -> Vec<(SetHead, Vec<SongDraft>)> {
         let breaks = self.sets.get();
         let mut sets = vec![(breaks.first, Vec::new())];
         for song in self.songs.get() {
-            if let Some((_, name)) = breaks.later.iter().find(|(uid, _)| *uid == song.uid) {
-                sets.push((name.clone(), Vec::new()));
+            if let Some((_, head)) = breaks.later.iter().find(|(uid, _)| *uid == song.uid) {
+                sets.push((head.clone(), Vec::new()));
             }
             if let Some((_, songs)) = sets.last_mut() {
                 songs.push(song);
@@ -141,17 +162,17 @@ impl EditorState {
         sets
     }
 
-    /// Each set's name and number of songs (tracked).
-    pub(super) fn set_sizes(&self) -> Vec<(String, usize)> {
+    /// Each set and its number of songs (tracked).
+    pub(super) fn set_sizes(&self) -> Vec<(SetHead, usize)> {
         self.running_sets()
             .into_iter()
-            .map(|(name, songs)| (name, songs.len()))
+            .map(|(head, songs)| (head, songs.len()))
             .collect()
     }
 
-    /// The place (1 for the second set) and name of the set `uid` opens,
+    /// The place (1 for the second set) and head of the set `uid` opens,
     /// if it opens one after the first (tracked).
-    pub(super) fn set_opened_by(&self, uid: u64) -> Option<(usize, String)> {
+    pub(super) fn set_opened_by(&self, uid: u64) -> Option<(usize, SetHead)> {
         let breaks = self.sets.get();
         let name = breaks
             .later
@@ -174,7 +195,7 @@ impl EditorState {
         self.sets.update(|breaks| {
             if breaks.later.iter().all(|(opener, _)| *opener != uid) {
                 let name = format!("Set {}", breaks.later.len() + 2);
-                breaks.later.push((uid, name));
+                breaks.later.push((uid, SetHead::named(name)));
             }
         });
     }
@@ -196,24 +217,21 @@ impl EditorState {
     /// Moves song `uid` to `to` (counted without it). A set it leaves empty
     /// goes: a later set is marked by the song that opens it.
     pub(super) fn move_to(&self, uid: u64, to: Slot) {
-        let names: Vec<String> = untrack(|| self.running_sets())
+        let heads: Vec<SetHead> = untrack(|| self.running_sets())
             .into_iter()
-            .map(|(name, _)| name)
+            .map(|(head, _)| head)
             .collect();
         let (rest, _) = order::without(&self.set_uids(), uid);
         let sets = order::put(rest, uid, to);
         let songs = self.songs.get_untracked();
         let mut arranged = Vec::with_capacity(songs.len());
-        let mut breaks = SetBreaks {
-            first: String::new(),
-            later: Vec::new(),
-        };
-        for (name, set) in names.into_iter().zip(sets) {
+        let mut breaks = SetBreaks::default();
+        for (head, set) in heads.into_iter().zip(sets) {
             let Some(&opener) = set.first() else { continue };
             if arranged.is_empty() {
-                breaks.first = name;
+                breaks.first = head;
             } else {
-                breaks.later.push((opener, name));
+                breaks.later.push((opener, head));
             }
             arranged.extend(
                 set.iter()
@@ -229,7 +247,7 @@ impl EditorState {
         let sets = untrack(|| self.running_sets());
         let count: usize = sets.iter().map(|(_, songs)| songs.len()).sum();
         let mut number = 0;
-        for (name, songs) in &sets {
+        for (SetHead { name, .. }, songs) in &sets {
             if let Some(at) = songs.iter().position(|song| song.uid == uid) {
                 let within = match at {
                     _ if songs.len() == 1 => "the only song".to_string(),
@@ -244,13 +262,14 @@ impl EditorState {
         String::new()
     }
 
-    /// Renames the set `uid` opens, or the first set for `None`.
-    pub(super) fn rename_set(&self, uid: Option<u64>, name: String) {
+    /// Changes the set `uid` opens, or the first set for `None`.
+    pub(super) fn edit_set(&self, uid: Option<u64>, edit: impl FnOnce(&mut SetHead)) {
         self.sets.update(|breaks| match uid {
-            None => breaks.first = name,
+            None => edit(&mut breaks.first),
             Some(uid) => {
-                if let Some(set) = breaks.later.iter_mut().find(|(opener, _)| *opener == uid) {
-                    set.1 = name;
+                if let Some((_, head)) = breaks.later.iter_mut().find(|(opener, _)| *opener == uid)
+                {
+                    edit(head);
                 }
             }
         });
@@ -261,8 +280,13 @@ impl EditorState {
         let mut position = 0;
         let sets: Vec<SetInput> = untrack(|| self.running_sets())
             .into_iter()
-            .map(|(name, songs)| SetInput {
-                name,
+            .enumerate()
+            .map(|(i, (head, songs))| SetInput {
+                slot_secs: parse_slot(&head.slot).unwrap_or_else(|problem| {
+                    errors.insert(format!("sets[{i}].slot_secs"), problem.into());
+                    None
+                }),
+                name: head.name,
                 songs: songs
                     .into_iter()
                     .map(|song| {
@@ -272,9 +296,9 @@ impl EditorState {
                     .collect(),
             })
             .collect();
-        // A show of one "Set 1" goes as the plain list of songs.
+        // A show of one plain "Set 1" goes as the plain list of songs.
         let (songs, sets) = match <[SetInput; 1]>::try_from(sets) {
-            Ok([only]) if only.name == FIRST_SET => (only.songs, None),
+            Ok([only]) if only.name == FIRST_SET && only.slot_secs.is_none() => (only.songs, None),
             Ok(one) => (Vec::new(), Some(one.into())),
             Err(sets) => (Vec::new(), Some(sets)),
         };
