@@ -472,6 +472,7 @@ pub enum AuditKind {
     MemberEnabled,
     MemberRoleChanged,
     MemberRenamed,
+    MemberInstrumentChanged,
     PasswordReset,
     PasswordChanged,
     SetlistCreated,
@@ -484,7 +485,7 @@ pub enum AuditKind {
 }
 
 impl AuditKind {
-    pub const ALL: [AuditKind; 23] = [
+    pub const ALL: [AuditKind; 24] = [
         AuditKind::LoginSucceeded,
         AuditKind::LoginFailed,
         AuditKind::LoginThrottled,
@@ -499,6 +500,7 @@ impl AuditKind {
         AuditKind::MemberEnabled,
         AuditKind::MemberRoleChanged,
         AuditKind::MemberRenamed,
+        AuditKind::MemberInstrumentChanged,
         AuditKind::PasswordReset,
         AuditKind::PasswordChanged,
         AuditKind::SetlistCreated,
@@ -527,6 +529,7 @@ impl AuditKind {
             AuditKind::MemberEnabled => "member_enabled",
             AuditKind::MemberRoleChanged => "member_role_changed",
             AuditKind::MemberRenamed => "member_renamed",
+            AuditKind::MemberInstrumentChanged => "member_instrument_changed",
             AuditKind::PasswordReset => "password_reset",
             AuditKind::PasswordChanged => "password_changed",
             AuditKind::SetlistCreated => "setlist_created",

@@ -99,6 +99,8 @@ pub struct KeyStore {
     access_ttl: Duration,
     /// When a token with an unknown kid last made us re-read the keys.
     last_unknown_kid_reload_ms: AtomicI64,
+    /// Held from reading the keys to swapping them in.
+    syncing: tokio::sync::Mutex<()>,
 }
 
 /// Why the keys could not be loaded.
@@ -147,6 +149,7 @@ impl KeyStore {
             kek,
             access_ttl,
             last_unknown_kid_reload_ms: AtomicI64::new(0),
+            syncing: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -158,6 +161,9 @@ impl KeyStore {
     /// private halves of keys that stopped signing); swaps the snapshot only
     /// when the signer or the set of kids changed.
     pub async fn sync(&self, pool: &Pool) -> Result<(), KeyError> {
+        // One sync at a time: two overlapping ones could swap in the older
+        // read last, trusting a revoked key again until the next sync.
+        let _one_at_a_time = self.syncing.lock().await;
         let set = read_key_set(pool, &self.kek, self.access_ttl).await?;
         if set.kids != self.current().kids {
             *self.current.write().expect("key lock poisoned") = Arc::new(set);

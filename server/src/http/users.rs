@@ -63,8 +63,10 @@ async fn create(
     State(state): State<AppState>,
     Manager(manager): Manager,
     ClientOrigin(origin): ClientOrigin,
-    ApiJson(new): ApiJson<NewUser>,
+    ApiJson(mut new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
+    // " keys " and "keys" are one instrument.
+    new.instrument = new.instrument.trim().to_string();
     let mut errors = validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
     errors.extend(validate_instrument(&new.instrument));
     if !errors.is_empty() {
@@ -141,7 +143,7 @@ async fn change(
     let change = MemberChange {
         role: patch.role.as_deref(),
         display_name: patch.display_name.as_deref(),
-        instrument: patch.instrument.as_deref(),
+        instrument: patch.instrument.as_deref().map(str::trim),
         disabled: patch.disabled,
     };
     let origin = origin.by(&manager.user_id);
@@ -185,6 +187,12 @@ fn change_events<'a>(
         events.push(event(
             AuditKind::MemberRenamed,
             serde_json::json!({ "username": username, "from": before.display_name, "to": after.display_name }),
+        ));
+    }
+    if before.instrument != after.instrument {
+        events.push(event(
+            AuditKind::MemberInstrumentChanged,
+            serde_json::json!({ "username": username, "from": before.instrument, "to": after.instrument }),
         ));
     }
     match (before.disabled_at, after.disabled_at) {

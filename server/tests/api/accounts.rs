@@ -419,9 +419,9 @@ async fn a_member_has_an_instrument_apart_from_their_role() {
     // Her login answer says what she plays; a manager changes it and clears it.
     let login = app.login_response("sam", "a-long-password-1").await;
     assert_eq!(body(login).await["user"]["instrument"], "vocals");
-    let changed = patch_member(&app, &manager, id, json!({ "instrument": "bass" })).await;
+    let changed = patch_member(&app, &manager, id, json!({ "instrument": " bass " })).await;
     assert_eq!(changed.status(), StatusCode::OK);
-    assert_eq!(body(changed).await["instrument"], "bass");
+    assert_eq!(body(changed).await["instrument"], "bass", "trimmed");
     let members = app.get_json("/api/users", &manager.access_token).await;
     let listed = members
         .as_array()
@@ -432,6 +432,24 @@ async fn a_member_has_an_instrument_apart_from_their_role() {
     assert_eq!(listed["instrument"], "bass");
     let cleared = patch_member(&app, &manager, id, json!({ "instrument": "" })).await;
     assert!(body(cleared).await.get("instrument").is_none());
+    // Each change is audited, with what she played before and after.
+    let audit = app
+        .get_json("/api/audit?limit=200", &manager.access_token)
+        .await;
+    let changes: Vec<(&str, &str)> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["type"] == "member_instrument_changed")
+        .map(|event| {
+            let detail = &event["detail"];
+            (
+                detail["from"].as_str().unwrap(),
+                detail["to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(changes, [("bass", ""), ("vocals", "bass")], "newest first");
 
     for bad in [json!("x".repeat(41)), json!("lead\nvocals"), json!(7)] {
         let response = patch_member(&app, &manager, id, json!({ "instrument": bad })).await;

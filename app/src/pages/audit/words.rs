@@ -42,6 +42,7 @@ pub fn event_name(kind: AuditKind) -> &'static str {
         AuditKind::MemberEnabled => "Member enabled",
         AuditKind::MemberRoleChanged => "Role changed",
         AuditKind::MemberRenamed => "Member renamed",
+        AuditKind::MemberInstrumentChanged => "Instrument changed",
         AuditKind::PasswordReset => "Password reset",
         AuditKind::PasswordChanged => "Password changed",
         AuditKind::SetlistCreated => "Setlist created",
@@ -80,6 +81,17 @@ pub fn sentence(event: &AuditEvent) -> String {
         AuditKind::MemberEnabled => format!("{who} can log in again."),
         AuditKind::MemberRoleChanged => format!("{who}: from {} to {}.", facts.from, facts.to),
         AuditKind::MemberRenamed => format!("{who}: from “{}” to “{}”.", facts.from, facts.to),
+        AuditKind::MemberInstrumentChanged => {
+            let played = |instrument: &str| match instrument {
+                "" => "no instrument".to_string(),
+                instrument => format!("“{instrument}”"),
+            };
+            format!(
+                "{who}: from {} to {}.",
+                played(&facts.from),
+                played(&facts.to)
+            )
+        }
         AuditKind::PasswordReset => format!("A manager set a new password for {who}."),
         AuditKind::SetlistCreated => format!("“{name}”, with {} songs.", facts.songs),
         AuditKind::SetlistChanged => {

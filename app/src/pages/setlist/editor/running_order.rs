@@ -7,7 +7,8 @@
 use leptos::{
     ev,
     prelude::*,
-    web_sys::{HtmlElement, KeyboardEvent, PointerEvent},
+    wasm_bindgen::JsCast,
+    web_sys::{Element, HtmlElement, KeyboardEvent, PointerEvent},
 };
 
 use super::{
@@ -39,6 +40,8 @@ pub(super) struct Reorder {
     landing: RwSignal<Option<(Slot, Option<Marker>)>>,
     /// The window's pointer listeners while a drag lasts.
     listeners: StoredValue<Vec<WindowListenerHandle>>,
+    /// The window's key listener, for as long as the editor is open.
+    keys: StoredValue<Option<WindowListenerHandle>>,
 }
 
 impl Reorder {
@@ -50,8 +53,19 @@ impl Reorder {
             dragging: RwSignal::new(None),
             landing: RwSignal::new(None),
             listeners: StoredValue::new(Vec::new()),
+            keys: StoredValue::new(None),
         };
-        on_cleanup(move || reorder.stop_listening());
+        // Keys are heard on the window, not on the handle: moving a row
+        // re-inserts it and the focus falls to the page for a moment, and a
+        // key pressed then must still move the song.
+        let keys = window_event_listener(ev::keydown, move |event| reorder.key(&event));
+        reorder.keys.set_value(Some(keys));
+        on_cleanup(move || {
+            reorder.stop_listening();
+            reorder
+                .keys
+                .try_update_value(|keys| keys.take().map(WindowListenerHandle::remove));
+        });
         reorder
     }
 
@@ -83,24 +97,58 @@ impl Reorder {
             .announce(format!("{what} {title}: {place}.{then}"));
     }
 
-    /// A key pressed on song `uid`'s handle; whether it was one of ours.
-    fn key(&self, uid: u64, key: &str) -> bool {
+    /// A key pressed anywhere: on a handle, Space or Enter picks its song
+    /// up; while a song is picked up, the arrows, Space, Enter and Escape are
+    /// for it, on its handle or on the page (where the focus falls while its
+    /// row moves). A key in any other control ends the pick and is its own.
+    fn key(&self, event: &KeyboardEvent) {
+        let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+        let on_handle = target
+            .as_ref()
+            .and_then(|element| element.get_attribute("data-reorder"))
+            .and_then(|uid| uid.parse::<u64>().ok());
+        let on_page = target.is_none_or(|element| element.tag_name() == "BODY");
         let picked = self
             .picked
             .with_untracked(|p| p.as_ref().map(|(song, ..)| *song));
-        match key {
-            " " | "Enter" if picked == Some(uid) => self.drop_picked(uid),
-            " " | "Enter" => {
-                if let Some(other) = picked {
-                    self.drop_picked(other);
+        let key = event.key();
+        let handled = match picked {
+            None => match (on_handle, key.as_str()) {
+                (Some(uid), " " | "Enter") => {
+                    self.pick(uid);
+                    Some(uid)
                 }
-                self.pick(uid);
+                _ => None,
+            },
+            Some(uid) if on_handle.is_some() || on_page => {
+                match key.as_str() {
+                    " " | "Enter" => self.drop_picked(uid),
+                    "ArrowUp" | "ArrowDown" => self.step(uid, key == "ArrowDown"),
+                    "Escape" => self.put_back(uid),
+                    _ => return,
+                }
+                Some(uid)
             }
-            "ArrowUp" | "ArrowDown" if picked == Some(uid) => self.step(uid, key == "ArrowDown"),
-            "Escape" if picked == Some(uid) => self.put_back(uid),
-            _ => return false,
+            Some(uid) => {
+                self.drop_picked(uid);
+                None
+            }
+        };
+        if let Some(uid) = handled {
+            event.prevent_default();
+            // A move re-inserts the row, which drops the focus: give it back.
+            set_timeout(
+                move || {
+                    if let Some(handle) = document()
+                        .get_element_by_id(&handle_id(uid))
+                        .and_then(|element| element.dyn_into::<HtmlElement>().ok())
+                    {
+                        let _ = handle.focus();
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
         }
-        true
     }
 
     fn pick(&self, uid: u64) {
@@ -215,6 +263,10 @@ fn row_id(uid: u64) -> String {
     format!("song-row-{uid}")
 }
 
+fn handle_id(uid: u64) -> String {
+    format!("song-{uid}-handle")
+}
+
 /// Where a song dropped at height `y` (in the window) lands among `rest`,
 /// the show without it, and the line that shows it. Above the middle of a
 /// row is before it; above the middle of a set's heading is the end of the
@@ -279,20 +331,6 @@ pub(super) fn SongRow(
         t => t,
     };
     let form_id = format!("song-{uid}-form");
-    let on_key = move |event: KeyboardEvent| {
-        if !reorder.key(uid, &event.key()) {
-            return;
-        }
-        event.prevent_default();
-        // A move re-inserts the row, which drops the focus: give it back.
-        let handle = event_target::<HtmlElement>(&event);
-        set_timeout(
-            move || {
-                let _ = handle.focus();
-            },
-            std::time::Duration::ZERO,
-        );
-    };
     let open = song.open;
     view! {
         <li id=row_id(uid) data-testid="song"
@@ -301,11 +339,11 @@ pub(super) fn SongRow(
             class:drop-after=move || reorder.marker() == Some(Marker::After(uid))>
             <div>
                 <div class="song-line">
-                    <button type="button" class="secondary icon handle"
+                    <button type="button" class="secondary icon handle" id=handle_id(uid)
+                        data-reorder=uid.to_string()
                         aria-label=move || format!("Reorder {}", title())
                         aria-describedby="reorder-help"
-                        on:pointerdown=move |event| reorder.start_drag(uid, &event)
-                        on:keydown=on_key>"⠿"</button>
+                        on:pointerdown=move |event| reorder.start_drag(uid, &event)>"⠿"</button>
                     <p class="song-summary">
                         <span class="song-title" data-testid="song-title">{move || match song.title() {
                             t if t.trim().is_empty() => "Untitled".to_string(),
