@@ -7,6 +7,7 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
   await page.getByLabel('Name').fill('Friday at the <Roxy>');
   await page.getByLabel('Venue').fill('The Roxy');
   await page.getByLabel('Show date').fill('2037-12-04');
+  await expect(page.getByTestId('show-date-words'), 'the date in words beside the picker').toHaveText('Friday 4 December 2037');
 
   for (const [title, length] of [['Everlong', '4:10'], ['Learn to Fly', '3:55'], ['My Hero', '4:20']]) {
     await page.getByRole('button', { name: 'Add song' }).click();
@@ -163,4 +164,25 @@ test('the overview shows upcoming shows first and pages the past', async ({ page
     await expect(older.or(oldest)).toBeVisible();
   }
   await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+});
+
+test.describe('a reader west of UTC on a show evening', () => {
+  test.use({ timezoneId: 'America/Los_Angeles' });
+
+  test('still gets "Show older shows" when a show of their today is already past in UTC', async ({ page, request }) => {
+    const { token } = await apiToken(request, 'manager');
+    const utcToday = new Date().toISOString().slice(0, 10);
+    const utcYesterday = new Date(Date.parse(utcToday) - 86_400_000).toISOString().slice(0, 10);
+    const made = async (name: string, show_date: string) => {
+      const created = await request.post('/api/setlists', { headers: { Authorization: `Bearer ${token}` }, data: { name, show_date, songs: [] } });
+      expect(created.status()).toBe(201);
+    };
+    for (let n = 0; n < 26; n++) await made(`Old gig ${n}`, `1998-02-${String(n + 1).padStart(2, '0')}`);
+    await made('Tonight in LA', utcYesterday);
+    // 16:30 in Los Angeles, the evening before UTC's today: the show is tonight here, past for the server.
+    await page.clock.setFixedTime(new Date(`${utcToday}T00:30:00Z`));
+    await logIn(page, 'drummer');
+    await expect(page.getByRole('table', { name: 'Upcoming shows' }).getByRole('link', { name: 'Tonight in LA' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Show older shows' })).toBeVisible();
+  });
 });

@@ -31,9 +31,12 @@ use std::{
 
 use prometheus::IntCounter;
 
-use crate::db::{
-    self, DbResult, Pool,
-    setlists::{OverviewJson, OverviewPage, SetlistJson},
+use crate::{
+    clock,
+    db::{
+        self, DbResult, Pool,
+        setlists::{OverviewJson, OverviewPage, SetlistJson},
+    },
 };
 
 pub struct ReadCache {
@@ -51,9 +54,9 @@ const NEVER_READ: i64 = i64::MIN;
 struct Answers {
     /// The generation these answers were read under.
     generation: u64,
-    /// The overview's first page, and the day it was read for (its
-    /// upcoming shows change at midnight).
-    list: Option<(String, OverviewJson)>,
+    /// The overview's first page, and the UTC day number it was read for
+    /// (its upcoming shows change at midnight).
+    list: Option<(i64, OverviewJson)>,
     setlists: HashMap<String, SetlistJson>,
 }
 
@@ -73,14 +76,15 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The first page of `GET /api/setlists` on `today`, with `past` past shows.
-    pub async fn overview(&self, pool: &Pool, today: &str, past: i64) -> DbResult<OverviewJson> {
+    /// The first page of `GET /api/setlists` on UTC day `day` (see
+    /// `clock::utc_day`), with `past` past shows.
+    pub async fn overview(&self, pool: &Pool, day: i64, past: i64) -> DbResult<OverviewJson> {
         let generation = self.generation.load(Ordering::Acquire);
         let cached = |answers: &Answers| {
             answers
                 .list
                 .as_ref()
-                .filter(|(day, _)| day == today)
+                .filter(|(read_on, _)| *read_on == day)
                 .map(|(_, page)| page.clone())
         };
         if let Some(page) = self.lookup(generation, cached) {
@@ -88,9 +92,10 @@ impl ReadCache {
             return Ok(page);
         }
         self.misses.inc();
+        let today = &clock::date_of(day);
         let page = db::setlists::overview(pool, &OverviewPage::First { today, past }).await?;
         self.store(generation, |answers| {
-            answers.list = Some((today.to_string(), page.clone()))
+            answers.list = Some((day, page.clone()))
         });
         Ok(page)
     }

@@ -74,11 +74,21 @@ const PAST_PER_PAGE: usize = 25;
 #[component]
 fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
     let session = use_session();
-    let today = local_today();
-    let (past, mut upcoming): (Vec<_>, Vec<_>) =
-        list.into_iter().partition(|show| show.show_date < today);
+    // The server's first page holds PAST_PER_PAGE shows before its own day
+    // (UTC): only a full page of them means older ones are left. Counted by
+    // the reader's day instead, a show evening west of UTC would hide them.
+    let server_today = today(Zone::Utc);
+    let full_page = list
+        .iter()
+        .filter(|show| show.show_date < server_today)
+        .count()
+        >= PAST_PER_PAGE;
+    let reader_today = today(Zone::Reader);
+    let (past, mut upcoming): (Vec<_>, Vec<_>) = list
+        .into_iter()
+        .partition(|show| show.show_date < reader_today);
     upcoming.reverse();
-    let more = RwSignal::new(past.len() >= PAST_PER_PAGE);
+    let more = RwSignal::new(full_page);
     let past = RwSignal::new(past);
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
@@ -122,20 +132,33 @@ fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
     }
 }
 
-/// Today in the reader's time zone, as `YYYY-MM-DD`: shows before it are past.
-fn local_today() -> String {
+enum Zone {
+    /// The reader's: shows before their today are past to them.
+    Reader,
+    /// The server's: it pages the past by the UTC date.
+    Utc,
+}
+
+/// Today as `YYYY-MM-DD` in `zone`.
+fn today(zone: Zone) -> String {
     #[cfg(feature = "hydrate")]
     {
         let now = js_sys::Date::new_0();
-        format!(
-            "{:04}-{:02}-{:02}",
-            now.get_full_year(),
-            now.get_month() + 1,
-            now.get_date()
-        )
+        let (year, month, day) = match zone {
+            Zone::Reader => (now.get_full_year(), now.get_month(), now.get_date()),
+            Zone::Utc => (
+                now.get_utc_full_year(),
+                now.get_utc_month(),
+                now.get_utc_date(),
+            ),
+        };
+        format!("{year:04}-{:02}-{day:02}", month + 1)
     }
     #[cfg(not(feature = "hydrate"))]
-    String::new()
+    {
+        let _ = zone;
+        String::new()
+    }
 }
 
 #[component]

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     auth::extract::{AuthUser, Manager},
-    clock::{now, today},
+    clock::{now, today, utc_day},
     db::{
         self,
         setlists::{OverviewPage, SongPatchRequest},
@@ -59,7 +59,7 @@ async fn list(
     let Page { before, limit } =
         Page::parse(query.before, query.limit, PAST_PER_PAGE, MAX_PER_PAGE)?;
     let page = match before {
-        None if limit == PAST_PER_PAGE => state.reads.overview(&state.db, &today(), limit).await?,
+        None if limit == PAST_PER_PAGE => state.reads.overview(&state.db, utc_day(), limit).await?,
         None => {
             let first = OverviewPage::First {
                 today: &today(),

@@ -18,7 +18,7 @@ use crate::{
         Activity, ErrorCode, FIRST_SET, Setlist,
         client::{self, ApiFailure, Method},
     },
-    components::{ErrorNotice, parse_slot, running_time, slot_verdict},
+    components::{ErrorNotice, parse_slot, running_time, show_date_long, slot_verdict},
     live::{LiveMessage, use_live},
     session::{Session, Status, use_session},
     unsaved::UnsavedWork,
@@ -370,7 +370,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </div>
                     <div>
                         <label for="setlist-date">"Show date"</label>
-                        <input id="setlist-date" type="date" required bind:value=show_date/>
+                        <input id="setlist-date" type="date" required aria-describedby="setlist-date-words" bind:value=show_date/>
+                        // The picker writes the date the browser's way; the app's way is said under it.
+                        <p class="muted" id="setlist-date-words" data-testid="show-date-words">{move || show_date_long(&show_date.get())}</p>
                     </div>
                 </div>
                 <label for="setlist-notes">"Notes"</label>
