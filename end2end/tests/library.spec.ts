@@ -105,6 +105,7 @@ test('the audit log says who removed a song from a setlist, in words', async ({ 
   ]);
   await logIn(page, 'manager');
   await page.goto(`/setlists/${id}`);
+  await page.getByRole('button', { name: `Edit ${title}` }).click();
   await page.getByRole('button', { name: `Remove ${title}` }).click();
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page.getByText('Saved.')).toBeVisible();

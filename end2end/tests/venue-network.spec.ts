@@ -7,21 +7,23 @@ import { PASSWORD } from './helpers';
  * trips and 1.6 Mbit/s down (Chromium's own throttling, through CDP). The
  * drummer types at once, before the app has arrived.
  *
- * Asserted: the login works and nothing typed is lost; the bytes on the wire
- * stay within a budget. Reported, not asserted (timings belong to
+ * Asserted: the login works and nothing typed is lost; the bytes the app
+ * ships stay within a budget. Reported, not asserted (timings belong to
  * benchmarks): when the wasm arrived, when the app took over, and when the
  * setlists showed. The goals are wasm ≤ 1.5 s and logged in ≤ 2.5 s.
  */
 const { defaultBrowserType: _, ...phone } = devices['Pixel 5'];
 test.use(phone);
 
-/** Everything the first load may download, compressed, headers included:
- * the brotli wasm and the rest of the shell and API. Raised from 320 KiB when
- * the song library, sets and the audit log in words landed, and to 384 KiB
- * with notes per member, instruments and the kept draft (figures: README,
- * Performance); splitting the manager's pages off the first load would win
- * it back. */
-const FIRST_LOAD_BUDGET_BYTES = 384 * 1024;
+/** What the app ships on a first load, compressed, headers included: the
+ * page, the brotli wasm, its JS, CSS and icons. Not the API's answers: their
+ * size is the band's data (in this suite, every show the other tests made),
+ * and the overview's is held down by its paging (the API suite: ≤ 20 KB for a
+ * 2,000-show history). Raised from 320 KiB when the song library, sets and
+ * the audit log in words landed, and to 384 KiB with notes per member,
+ * instruments and the kept draft (figures: README, Performance); splitting
+ * the manager's pages off the first load would win it back. */
+const SHIPPED_BUDGET_BYTES = 384 * 1024;
 
 test('venue network: typed at once, logged in, nothing lost', async ({ page, context }, testInfo) => {
   const cdp = await context.newCDPSession(page);
@@ -65,6 +67,7 @@ test('venue network: typed at once, logged in, nothing lost', async ({ page, con
 
   const requests = [...wire.values()];
   const totalBytes = requests.reduce((sum, request) => sum + request.bytes, 0);
+  const apiBytes = requests.filter((request) => new URL(request.url).pathname.startsWith('/api/')).reduce((sum, r) => sum + r.bytes, 0);
   const wasmBytes = requests.filter((request) => request.url.endsWith('.wasm')).reduce((sum, r) => sum + r.bytes, 0);
   const report = {
     network: '150 ms RTT, 1.6 Mbit/s down, 750 kbit/s up, empty cache, Pixel 5',
@@ -74,6 +77,7 @@ test('venue network: typed at once, logged in, nothing lost', async ({ page, con
     setlists_shown_ms: Math.round(setlistsMs),
     wasm_wire_bytes: wasmBytes,
     total_wire_bytes: totalBytes,
+    api_wire_bytes: apiBytes,
     requests: requests.length,
   };
   console.log(`venue-network report: ${JSON.stringify(report)}`);
@@ -82,5 +86,5 @@ test('venue network: typed at once, logged in, nothing lost', async ({ page, con
     contentType: 'application/json',
   });
   expect(wasmBytes).toBeGreaterThan(0);
-  expect(totalBytes).toBeLessThanOrEqual(FIRST_LOAD_BUDGET_BYTES);
+  expect(totalBytes - apiBytes, 'what the app ships').toBeLessThanOrEqual(SHIPPED_BUDGET_BYTES);
 });

@@ -83,25 +83,28 @@ fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
         .filter(|show| show.show_date < server_today)
         .count()
         >= PAST_PER_PAGE;
+    // The next page is the shows after the page's last one (the server's
+    // cursor), whichever of the reader's tables that show is in.
+    let last = |page: &[SetlistSummary]| page.last().map(|show| show.id.clone());
+    let cursor = RwSignal::new(last(&list).filter(|_| full_page));
     let reader_today = today(Zone::Reader);
     let (past, mut upcoming): (Vec<_>, Vec<_>) = list
         .into_iter()
         .partition(|show| show.show_date < reader_today);
     upcoming.reverse();
-    let more = RwSignal::new(full_page);
     let past = RwSignal::new(past);
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let load_older = move |_| {
-        let Some(last) = past.with_untracked(|shows| shows.last().map(|s| s.id.clone())) else {
+        let Some(after) = cursor.get_untracked() else {
             return;
         };
         loading.set(true);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/setlists?before={last}");
+            let path = format!("/api/setlists?before={after}");
             match client::get::<Vec<SetlistSummary>>(session, &path).await {
                 Ok(older) => {
-                    more.set(older.len() >= PAST_PER_PAGE);
+                    cursor.set(last(&older).filter(|_| older.len() >= PAST_PER_PAGE));
                     past.update(|shows| shows.extend(older));
                     failure.set(None);
                 }
@@ -122,7 +125,7 @@ fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
             {move || view! { <SetlistTable list=past.get() label="Past shows"/> }}
         </Show>
         <ErrorNotice message=failure/>
-        <Show when=move || more.get()>
+        <Show when=move || cursor.with(Option::is_some)>
             <p>
                 <button type="button" class="secondary" disabled=move || loading.get() on:click=load_older>
                     {move || if loading.get() { "Loading older shows…" } else { "Show older shows" }}

@@ -133,9 +133,13 @@ async fn change(
     Manager(manager): Manager,
     ClientOrigin(origin): ClientOrigin,
     Path(id): Path<String>,
-    ApiJson(patch): ApiJson<MemberPatch>,
+    ApiJson(mut patch): ApiJson<MemberPatch>,
 ) -> ApiResult<Json<User>> {
     let id = parse_id(&id)?;
+    // " keys " and "keys" are one instrument, checked as stored.
+    if let Some(instrument) = &mut patch.instrument {
+        *instrument = instrument.trim().to_string();
+    }
     let errors = validate_member_patch(&patch);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
@@ -143,7 +147,7 @@ async fn change(
     let change = MemberChange {
         role: patch.role.as_deref(),
         display_name: patch.display_name.as_deref(),
-        instrument: patch.instrument.as_deref().map(str::trim),
+        instrument: patch.instrument.as_deref(),
         disabled: patch.disabled,
     };
     let origin = origin.by(&manager.user_id);

@@ -199,9 +199,10 @@ async fn two_instances_share_sessions_revocations_and_keys_through_the_database(
 /// How fast a manager's revoke on A reaches B: each trial logs the drummer
 /// in on B, revokes them on A, and asks B until it refuses. On PostgreSQL the
 /// announcement carries it (the safety-net poll is 5 s, so a pass under 1 s
-/// can only be the push); on SQLite the 250 ms poll does.
+/// can only be the push); on SQLite the 250 ms poll does (allowed 3 s on a
+/// busy machine).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoke_on_one_instance_reaches_the_other_within_milliseconds() {
+async fn a_revoke_on_one_instance_reaches_the_other_at_once() {
     let folder = tempfile::tempdir().unwrap();
     let database_url = fresh_database_url(folder.path()).await;
     let bound = propagation_bound(&database_url);

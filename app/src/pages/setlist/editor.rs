@@ -549,6 +549,7 @@ fn SetHeading(
     };
     let over = move || length().is_some_and(|text| text.contains(" over the "));
     let (field, slot_field) = (format!("set-{place}-name"), format!("set-{place}-slot"));
+    let length_id = format!("set-{place}-length");
     let slot_label = if alone {
         "Slot on stage (minutes)".to_string()
     } else {
@@ -565,10 +566,13 @@ fn SetHeading(
             })}
             <div class="slot">
                 <label for=slot_field.clone()>{slot_label}</label>
-                <input id=slot_field inputmode="numeric" maxlength="6" placeholder="none" prop:value=slot
+                // Text, not numeric: a phone's number pad has no ":" for "45:30".
+                <input id=slot_field maxlength="6" placeholder="none" prop:value=slot
+                    aria-describedby=length_id.clone()
+                    aria-invalid=move || parse_slot(&slot()).is_err().then_some("true")
                     on:input=move |ev| state.edit_set(opener, |head| head.slot = event_target_value(&ev))/>
             </div>
-            <p class="muted" class:over=over data-testid="set-length">{length}</p>
+            <p class="muted" id=length_id class:over=over data-testid="set-length">{length}</p>
             {opener.map(|uid| view! {
                 <p class="fit">
                     <button type="button" class="secondary" on:click=move |_| state.join_set(uid)>

@@ -32,9 +32,9 @@ enum Marker {
 pub(super) struct Reorder {
     state: EditorState,
     live: Live,
-    /// The song picked up by keyboard, and the order it started from
-    /// (Escape puts it back).
-    picked: RwSignal<Option<(u64, Vec<SongDraft>, SetBreaks)>>,
+    /// The song picked up by keyboard, and the running order (song uids and
+    /// set breaks) it started from: Escape puts that back.
+    picked: RwSignal<Option<(u64, Vec<u64>, SetBreaks)>>,
     /// The song dragged by a pointer, and where it would land.
     dragging: RwSignal<Option<u64>>,
     landing: RwSignal<Option<(Slot, Option<Marker>)>>,
@@ -112,6 +112,13 @@ impl Reorder {
             .picked
             .with_untracked(|p| p.as_ref().map(|(song, ..)| *song));
         let key = event.key();
+        // A held key repeats: Space held down must not pick up and drop in turn.
+        if event.repeat() && matches!(key.as_str(), " " | "Enter") {
+            if on_handle.is_some() {
+                event.prevent_default();
+            }
+            return;
+        }
         let handled = match picked {
             None => match (on_handle, key.as_str()) {
                 (Some(uid), " " | "Enter") => {
@@ -130,7 +137,11 @@ impl Reorder {
                 Some(uid)
             }
             Some(uid) => {
-                self.drop_picked(uid);
+                if key == "Escape" {
+                    self.put_back(uid);
+                } else {
+                    self.drop_picked(uid);
+                }
                 None
             }
         };
@@ -151,12 +162,27 @@ impl Reorder {
         }
     }
 
+    /// A click on song `uid`'s handle (a screen reader in browse mode sends
+    /// one for Enter): picks it up, or drops it when it is the one picked up.
+    fn click(&self, uid: u64) {
+        let picked = self
+            .picked
+            .with_untracked(|p| p.as_ref().map(|(song, ..)| *song));
+        if let Some(song) = picked {
+            self.drop_picked(song);
+        }
+        if picked != Some(uid) {
+            self.pick(uid);
+        }
+    }
+
     fn pick(&self, uid: u64) {
-        let (songs, sets) = (
-            self.state.songs.get_untracked(),
-            self.state.sets.get_untracked(),
-        );
-        self.picked.set(Some((uid, songs, sets)));
+        let order = self
+            .state
+            .songs
+            .with_untracked(|songs| songs.iter().map(|song| song.uid).collect());
+        self.picked
+            .set(Some((uid, order, self.state.sets.get_untracked())));
         self.say_where(
             uid,
             "Picked up",
@@ -170,8 +196,8 @@ impl Reorder {
         };
         match order::step(&rest, from, down) {
             Some(to) => {
-                self.state.move_to(uid, to);
-                self.say_where(uid, "Moved", "");
+                let emptied = self.state.move_to(uid, to);
+                self.say_where(uid, "Moved", &set_gone(emptied));
             }
             None => self.say_where(uid, "Cannot move further:", ""),
         }
@@ -182,13 +208,29 @@ impl Reorder {
         self.say_where(uid, "Dropped", "");
     }
 
+    /// Puts the running order back as it was when `uid` was picked up. Only
+    /// the order and the breaks: a song added meanwhile (a live change) stays,
+    /// after the others, and a song removed meanwhile stays removed.
     fn put_back(&self, uid: u64) {
-        if let Some((_, songs, sets)) = self.picked.get_untracked() {
-            self.picked.set(None);
-            self.state.songs.set(songs);
-            self.state.sets.set(sets);
-            self.say_where(uid, "Put back", "");
-        }
+        let Some((_, order, breaks)) = self.picked.get_untracked() else {
+            return;
+        };
+        self.picked.set(None);
+        let place = |uid: u64| order.iter().position(|o| *o == uid).unwrap_or(usize::MAX);
+        self.state
+            .songs
+            .update(|songs| songs.sort_by_key(|song| place(song.uid)));
+        let present = self
+            .state
+            .songs
+            .with_untracked(|songs| songs.iter().map(|song| song.uid).collect::<Vec<_>>());
+        self.state.sets.set(SetBreaks {
+            later: (breaks.later.into_iter())
+                .filter(|(opener, _)| present.contains(opener))
+                .collect(),
+            ..breaks
+        });
+        self.say_where(uid, "Put back", "");
     }
 
     /// The main button pressed on song `uid`'s handle: follows the pointer
@@ -203,21 +245,28 @@ impl Reorder {
         self.dragging.set(Some(uid));
         let this = *self;
         self.listeners.set_value(vec![
-            window_event_listener(ev::pointermove, move |event| {
-                this.drag_over(f64::from(event.client_y()))
-            }),
+            window_event_listener(ev::pointermove, move |event| this.drag_over(&event)),
             window_event_listener(ev::pointerup, move |_| this.drop_dragged()),
             window_event_listener(ev::pointercancel, move |_| this.end_drag()),
         ]);
-        self.drag_over(f64::from(event.client_y()));
+        self.drag_over(event);
     }
 
-    fn drag_over(&self, y: f64) {
+    fn drag_over(&self, event: &PointerEvent) {
         let Some(uid) = self.dragging.get_untracked() else {
             return;
         };
+        // Let go where the window did not see it (another window took the
+        // pointer): the drag ends there, and a later click moves nothing.
+        if event.buttons() == 0 {
+            return self.end_drag();
+        }
+        let y = f64::from(event.client_y());
         let (rest, _) = order::without(&self.state.set_uids(), uid);
-        self.landing.set(Some(landing(&rest, y)));
+        let landing = Some(landing(&rest, y));
+        if self.landing.get_untracked() != landing {
+            self.landing.set(landing);
+        }
         // Near the window's edge the page scrolls, so that a long show can
         // be crossed in one drag.
         let height = window()
@@ -241,8 +290,8 @@ impl Reorder {
         };
         let (_, from) = order::without(&self.state.set_uids(), uid);
         if from != Some(to) {
-            self.state.move_to(uid, to);
-            self.say_where(uid, "Moved", "");
+            let emptied = self.state.move_to(uid, to);
+            self.say_where(uid, "Moved", &set_gone(emptied));
         }
     }
 
@@ -261,6 +310,13 @@ impl Reorder {
 
 fn row_id(uid: u64) -> String {
     format!("song-row-{uid}")
+}
+
+/// " Set 2 had no songs left, and went." when a move emptied a set.
+fn set_gone(emptied: Option<String>) -> String {
+    emptied
+        .map(|name| format!(" {name} had no songs left, and went."))
+        .unwrap_or_default()
 }
 
 fn handle_id(uid: u64) -> String {
@@ -343,7 +399,8 @@ pub(super) fn SongRow(
                         data-reorder=uid.to_string()
                         aria-label=move || format!("Reorder {}", title())
                         aria-describedby="reorder-help"
-                        on:pointerdown=move |event| reorder.start_drag(uid, &event)>"⠿"</button>
+                        on:pointerdown=move |event| reorder.start_drag(uid, &event)
+                        on:click=move |_| reorder.click(uid)>"⠿"</button>
                     <p class="song-summary">
                         <span class="song-title" data-testid="song-title">{move || match song.title() {
                             t if t.trim().is_empty() => "Untitled".to_string(),

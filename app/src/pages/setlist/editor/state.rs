@@ -36,8 +36,9 @@ pub(super) struct EditorState {
 }
 
 /// Where the show's sets start: the first set, and each later set with the
-/// song (by uid) that opens it. The break travels with that song when it
-/// moves.
+/// song (by uid) that opens it. A swap by the form's ↑/↓ carries the break
+/// with that song; a move in the running order (`move_to`) keeps each set's
+/// songs as placed and marks each set by whichever song now opens it.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct SetBreaks {
     pub(super) first: SetHead,
@@ -45,10 +46,18 @@ pub(super) struct SetBreaks {
 }
 
 /// A set's name, and its slot on stage as typed (minutes, or empty).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub(super) struct SetHead {
     pub(super) name: String,
     pub(super) slot: String,
+}
+
+/// Two heads are the same when they would save the same: "45" and "45:00"
+/// are one slot, so retyping it is no unsaved change.
+impl PartialEq for SetHead {
+    fn eq(&self, other: &SetHead) -> bool {
+        self.name == other.name && parse_slot(&self.slot) == parse_slot(&other.slot)
+    }
 }
 
 impl SetHead {
@@ -215,8 +224,9 @@ impl EditorState {
     }
 
     /// Moves song `uid` to `to` (counted without it). A set it leaves empty
-    /// goes: a later set is marked by the song that opens it.
-    pub(super) fn move_to(&self, uid: u64, to: Slot) {
+    /// goes (a later set is marked by the song that opens it): its name is
+    /// returned, to be said.
+    pub(super) fn move_to(&self, uid: u64, to: Slot) -> Option<String> {
         let heads: Vec<SetHead> = untrack(|| self.running_sets())
             .into_iter()
             .map(|(head, _)| head)
@@ -226,8 +236,12 @@ impl EditorState {
         let songs = self.songs.get_untracked();
         let mut arranged = Vec::with_capacity(songs.len());
         let mut breaks = SetBreaks::default();
+        let mut emptied = None;
         for (head, set) in heads.into_iter().zip(sets) {
-            let Some(&opener) = set.first() else { continue };
+            let Some(&opener) = set.first() else {
+                emptied = Some(head.name);
+                continue;
+            };
             if arranged.is_empty() {
                 breaks.first = head;
             } else {
@@ -240,6 +254,7 @@ impl EditorState {
         }
         self.songs.set(arranged);
         self.sets.set(breaks);
+        emptied
     }
 
     /// Where song `uid` stands, in words: "4 of 12, first in Encore" (untracked).
@@ -319,19 +334,22 @@ impl EditorState {
         }
     }
 
-    /// Opens the forms of the songs `errors` name ("songs[2].bpm",
-    /// "sets[1].songs[0].title"), so that the field to mend is on screen.
+    /// Opens the forms of the songs `errors` name ("songs[2].bpm", counted
+    /// through the show; "sets[1].songs[0].title"), so that the field to
+    /// mend is on screen.
     pub(super) fn open_songs_named_in(&self, errors: &FieldErrors) {
         let sets = untrack(|| self.running_sets());
         let index = |text: &str| text.split(']').next()?.parse::<usize>().ok();
         for name in errors.keys() {
-            let (set, song) = match name.strip_prefix("sets[") {
-                Some(rest) => (index(rest), rest.split_once("songs[").map(|(_, s)| s)),
-                None => (Some(0), name.strip_prefix("songs[")),
+            let song = match name.strip_prefix("sets[") {
+                Some(rest) => index(rest)
+                    .zip(rest.split_once("songs[").and_then(|(_, s)| index(s)))
+                    .and_then(|(set, song)| sets.get(set)?.1.get(song).copied()),
+                None => name
+                    .strip_prefix("songs[")
+                    .and_then(index)
+                    .and_then(|n| sets.iter().flat_map(|(_, songs)| songs).nth(n).copied()),
             };
-            let song = set
-                .zip(song.and_then(index))
-                .and_then(|(set, song)| sets.get(set)?.1.get(song).copied());
             if let Some(song) = song {
                 song.open.set(true);
             }
