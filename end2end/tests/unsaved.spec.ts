@@ -124,6 +124,9 @@ test.describe('a session that ends mid-edit', () => {
     await name.fill('Draft night (late set)');
     await page.getByRole('button', { name: 'Edit Closer' }).click();
     await page.getByRole('group', { name: 'Song 2: Closer' }).getByLabel('Title', { exact: true }).fill('Big closer');
+    // The closer gets a set of its own: the set breaks are kept too.
+    await page.getByRole('button', { name: 'Start a new set with Big closer' }).click();
+    await page.getByLabel('Set 2 name').fill('Encore');
     await expect(page.getByTestId('unsaved')).toBeVisible();
 
     // A manager elsewhere strikes this member's passes off the list.
@@ -146,6 +149,7 @@ test.describe('a session that ends mid-edit', () => {
     const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${again}` } })).json();
     expect(saved.name).toBe('Draft night (late set)');
     expect(saved.songs.map((s: { title: string }) => s.title)).toEqual(['Opener', 'Big closer']);
+    expect(saved.sets.map((set: { name: string; songs: unknown[] }) => [set.name, set.songs.length])).toEqual([['Set 1', 1], ['Encore', 1]]);
 
     // Saved: nothing is kept any more, and a reload shows no old draft.
     await page.reload();

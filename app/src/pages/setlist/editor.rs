@@ -600,10 +600,14 @@ fn keep_unsaved_work(
     };
     let now_saved = state.base.get_untracked();
     if let (Some(kept), Some((saved, _))) = (kept::kept(&member, &setlist), now_saved) {
-        // What changed since is merged in, as a live change would be.
+        // What changed since is merged in, as a live change would be; the
+        // sets as typed come back when the songs still add up to them.
         let merged = merge(&kept.base, &kept.mine, &saved);
-        if merged.draft != saved {
+        let sets_typed =
+            !kept.sets.is_empty() && state.base_sets.with_untracked(|saved| *saved != kept.sets);
+        if merged.draft != saved || sets_typed {
             state.show(&merged.draft);
+            state.restore_sets(&kept.sets);
             conflicts.set(merged.conflicts);
             restored.set(true);
         }
@@ -613,8 +617,8 @@ fn keep_unsaved_work(
         let (member, setlist) = &to_keep;
         match state.base.get() {
             Some((base, _)) if unsaved.get() => {
-                let mine = state.draft();
-                kept::keep(member, setlist, &KeptDraft { base, mine });
+                let (mine, sets) = (state.draft(), state.set_sizes());
+                kept::keep(member, setlist, &KeptDraft { base, mine, sets });
             }
             _ => kept::forget(member, setlist),
         }

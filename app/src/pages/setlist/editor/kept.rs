@@ -3,13 +3,14 @@
 //! does not lose it: it comes back, merged with whatever changed meanwhile,
 //! the next time this member opens the setlist here.
 //!
-//! What is kept is setlist data only — the version edited and the fields as
-//! typed — never a token, under a key naming the member, so that another
+//! What is kept is setlist data only — the version edited, the fields and
+//! the sets as typed — never a token, under a key naming the member, so that another
 //! member signing in on this browser never sees it. Leaving on purpose (a
 //! link or Back answered "leave", or Log out) forgets it.
 
 use serde::{Deserialize, Serialize};
 
+use super::state::SetHead;
 use crate::pages::setlist::draft::Draft;
 
 #[derive(Serialize, Deserialize)]
@@ -18,6 +19,10 @@ pub struct KeptDraft {
     pub base: Draft,
     /// The fields as typed.
     pub mine: Draft,
+    /// The sets as typed, each with its number of songs in `mine`'s order
+    /// (none in a draft kept before sets were).
+    #[serde(default)]
+    pub(super) sets: Vec<(SetHead, usize)>,
 }
 
 /// The storage key of `member`'s draft of `setlist` ("new" for a new one).

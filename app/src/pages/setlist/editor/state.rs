@@ -46,7 +46,7 @@ pub(super) struct SetBreaks {
 }
 
 /// A set's name, and its slot on stage as typed (minutes, or empty).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct SetHead {
     pub(super) name: String,
     pub(super) slot: String,
@@ -169,6 +169,26 @@ impl EditorState {
             }
         }
         sets
+    }
+
+    /// Puts set breaks back by size (a kept draft's `set_sizes`), when they
+    /// add up to the songs on screen.
+    pub(super) fn restore_sets(&self, sets: &[(SetHead, usize)]) {
+        let songs = self.songs.get_untracked();
+        if sets.iter().map(|(_, size)| size).sum::<usize>() != songs.len() {
+            return;
+        }
+        let mut breaks = SetBreaks::default();
+        let mut start = 0;
+        for (place, (head, size)) in sets.iter().enumerate() {
+            match songs.get(start) {
+                _ if place == 0 => breaks.first = head.clone(),
+                Some(opener) if *size > 0 => breaks.later.push((opener.uid, head.clone())),
+                _ => {}
+            }
+            start += size;
+        }
+        self.sets.set(breaks);
     }
 
     /// Each set and its number of songs (tracked).
