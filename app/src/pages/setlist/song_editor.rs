@@ -134,6 +134,15 @@ impl SongDraft {
         self.title.get()
     }
 
+    /// What buttons call it (tracked): its title, or "song 3" by its place
+    /// while it has none.
+    pub fn named(&self, place: usize) -> String {
+        match self.title.get() {
+            title if title.trim().is_empty() => format!("song {place}"),
+            title => title,
+        }
+    }
+
     /// Key, tempo and length in one line: "D · 158 BPM · 4:10" (tracked).
     pub fn facts(&self) -> String {
         let length = match self.seconds() {
@@ -212,11 +221,7 @@ pub fn SongEditor(
     start_set: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let field = move |name: &str| format!("song-{}-{name}", song.uid);
-    // Buttons say which song they act on; an untitled one by its place.
-    let title = move || match song.title.get() {
-        t if t.trim().is_empty() => format!("song {}", number.get()),
-        t => t,
-    };
+    let title = move || song.named(number.get());
     let not_first = move || number.get() != 1;
     // A title the library knows, on a song with no details yet: offer them
     // (a button, not a silent fill: nothing typed changes by surprise).

@@ -382,10 +382,7 @@ pub(super) fn SongRow(
 ) -> impl IntoView {
     let uid = song.uid;
     // Buttons say which song they act on; an untitled one by its place.
-    let title = move || match song.title() {
-        t if t.trim().is_empty() => format!("song {}", number.get()),
-        t => t,
-    };
+    let title = move || song.named(number.get());
     let form_id = format!("song-{uid}-form");
     let open = song.open;
     view! {
