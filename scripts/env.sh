@@ -20,10 +20,11 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -Zu
 LEPTOS_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-Zbuild-std-features=optimize_for_size)
 
 # Builds the release server and wasm, with .br and .gz beside each file for
-# the server to send. zopfli rewrites the .gz files: cargo-leptos writes them
-# at a fast setting, about a sixth larger.
+# the server to send. --split cuts the lazily loaded pages (app/src/pages/lazy.rs)
+# into wasm chunks of their own. zopfli rewrites the .gz files: cargo-leptos
+# writes them at a fast setting, about a sixth larger.
 build_site() {
-  cargo leptos build --release --precompress "${LEPTOS_LIB_ARGS[@]}"
+  cargo leptos build --release --split --precompress "${LEPTOS_LIB_ARGS[@]}"
   local file
   for file in "$ROOT"/target/site/pkg/*.wasm "$ROOT"/target/site/pkg/*.js "$ROOT"/target/site/pkg/*.css; do
     zopfli -c "$file" >"$file.gz"

@@ -32,8 +32,14 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     });
     // A memo notifies only on change, so the page is not rebuilt on every refresh.
     let signed_in = Memo::new(move |_| session.status() == Status::SignedIn);
+    // The server always renders the "checking" line (it never has the token).
+    // Hydration must find that line even when the silent refresh finished
+    // first, as it does while a lazily loaded page's chunk arrives; an effect
+    // runs only once this component has hydrated.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
     move || {
-        if signed_in.get() {
+        if signed_in.get() && hydrated.get() {
             children().into_any()
         } else {
             view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any()

@@ -15,7 +15,7 @@ mod unsaved;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    ParamSegment, StaticSegment,
+    Lazy, ParamSegment, StaticSegment,
     components::{Outlet, ParentRoute, Route, Router, Routes},
 };
 
@@ -83,12 +83,13 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=StaticSegment("") view=SignedIn>
                         <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>
                         <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=|| view! { <Title text="Setlist"/> <pages::SetlistPage/> }/>
-                        <Route path=StaticSegment("songs") view=|| view! { <Title text="Song library"/> <pages::Songs/> }/>
-                        <Route path=StaticSegment("members") view=|| view! { <Title text="Band members"/> <pages::Members/> }/>
-                        <Route path=StaticSegment("pass") view=|| view! { <Title text="Your pass"/> <pages::Pass/> }/>
-                        <Route path=StaticSegment("password") view=|| view! { <Title text="Password"/> <pages::ChangePassword/> }/>
-                        <Route path=StaticSegment("sessions") view=|| view! { <Title text="Sessions"/> <pages::Sessions/> }/>
-                        <Route path=StaticSegment("audit") view=|| view! { <Title text="Audit log"/> <pages::Audit/> }/>
+                        // Pages few visits open load on demand (pages/lazy.rs).
+                        <Route path=StaticSegment("songs") view={Lazy::<pages::SongsRoute>::new()}/>
+                        <Route path=StaticSegment("members") view={Lazy::<pages::MembersRoute>::new()}/>
+                        <Route path=StaticSegment("pass") view={Lazy::<pages::PassRoute>::new()}/>
+                        <Route path=StaticSegment("password") view={Lazy::<pages::PasswordRoute>::new()}/>
+                        <Route path=StaticSegment("sessions") view={Lazy::<pages::SessionsRoute>::new()}/>
+                        <Route path=StaticSegment("audit") view={Lazy::<pages::AuditRoute>::new()}/>
                     </ParentRoute>
                 </Routes>
             </main>

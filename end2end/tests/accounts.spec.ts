@@ -59,6 +59,8 @@ test('a member plays an instrument apart from their role, shown next to their na
   const username = `singer${Date.now()}`;
   const name = `Sam ${username}`;
   await logIn(page, 'manager', '/login?next=/members');
+  // The members page arrives as a chunk of its own; until it has, the login form is still there.
+  await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Display name').fill(name);
   await page.getByLabel('Instrument (optional)').fill('vocals');

@@ -6,11 +6,22 @@
 pub fn hydrate() {
     // No panic hook: the release wasm is built to trap on a panic without
     // formatting a message (scripts/env.sh), so a hook would never run.
-    leptos::mount::hydrate_body(app::App);
-    // Lets end-to-end tests wait for the page to be live instead of guessing.
-    let _ = js_sys::Reflect::set(
-        &js_sys::global(),
-        &"__backstage_hydrated".into(),
-        &true.into(),
-    );
+    //
+    // Hydration is asynchronous: the manager's pages arrive in wasm chunks of
+    // their own (`app/src/pages/lazy.rs`), and a page opened at one of them
+    // must have its chunk before it can take over the server's HTML.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document()
+            .body()
+            .expect("a page has a body");
+        leptos::mount::hydrate_from_async(body, app::App)
+            .await
+            .forget();
+        // Lets end-to-end tests wait for the page to be live instead of guessing.
+        let _ = js_sys::Reflect::set(
+            &js_sys::global(),
+            &"__backstage_hydrated".into(),
+            &true.into(),
+        );
+    });
 }

@@ -1,6 +1,7 @@
 mod audit;
 mod gig;
 mod home;
+mod lazy;
 mod login;
 mod members;
 mod pass;
@@ -10,14 +11,9 @@ mod setlist;
 mod setlists;
 mod songs;
 
-pub use audit::Audit;
 pub use gig::{PrintPage, StagePage};
 pub use home::Home;
+pub use lazy::{AuditRoute, MembersRoute, PassRoute, PasswordRoute, SessionsRoute, SongsRoute};
 pub use login::Login;
-pub use members::Members;
-pub use pass::Pass;
-pub use password::ChangePassword;
-pub use sessions::Sessions;
 pub use setlist::SetlistPage;
 pub use setlists::Setlists;
-pub use songs::Songs;

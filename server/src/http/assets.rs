@@ -21,14 +21,21 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
-/// The files whose content makes up the version.
-const BUILT_FILES: [&str; 3] = ["backstage.js", "backstage.wasm", "backstage.css"];
-
-/// Twelve hex digits of SHA-256 over the built files (missing files count as
-/// empty, as in the integration tests, which do not build the front end).
+/// Twelve hex digits of SHA-256 over the built files: the wasm and its lazily
+/// loaded chunks, their JavaScript, the stylesheet (their `.br` and `.gz`
+/// copies follow from them). No files, as in the integration tests, which do
+/// not build the front end, is a version too.
 pub fn version(pkg_dir: &Path) -> String {
+    let mut names: Vec<_> = std::fs::read_dir(pkg_dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| !name.ends_with(".br") && !name.ends_with(".gz"))
+        .collect();
+    // Directory order is the file system's: sort, so every instance agrees.
+    names.sort_unstable();
     let mut hasher = Sha256::new();
-    for name in BUILT_FILES {
+    for name in names {
         hasher.update(name.as_bytes());
         hasher.update(std::fs::read(pkg_dir.join(name)).unwrap_or_default());
     }

@@ -30,6 +30,10 @@ pub fn SetlistPage() -> impl IntoView {
     // whenever the router hands out new params (it does on every navigation
     // under the signed-in parent route, the way out of this page included).
     let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
+    // The editor's wasm chunk loads while the setlist does, not after it.
+    if session.is_manager() {
+        lazy_preload!(manager_editor);
+    }
     let setlist = LocalResource::new(move || {
         let id = id.get();
         async move {
@@ -52,7 +56,7 @@ pub fn SetlistPage() -> impl IntoView {
                         <a href="/setlists">"Back to the list"</a>
                     </section>
                 }.into_any(),
-                Ok(existing) if session.is_manager() => view! { <Editor existing/> }.into_any(),
+                Ok(existing) if session.is_manager() => Suspend::new(manager_editor(existing)).into_any(),
                 Ok(Some(setlist)) => view! { <DrummerView setlist/> }.into_any(),
                 Ok(None) => view! {
                     <p class="error" role="alert">"Only managers can create setlists."</p>
@@ -60,6 +64,13 @@ pub fn SetlistPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The manager's editor lives in a wasm chunk of its own (see
+/// `pages/lazy.rs`): a drummer's phone never downloads it.
+#[lazy]
+fn manager_editor(existing: Option<Setlist>) -> AnyView {
+    view! { <Editor existing/> }.into_any()
 }
 
 /// The way to the gig views of a setlist.
