@@ -30,7 +30,7 @@ test("a drummer's evening at the door never downloads the manager's pages", asyn
   expect(chunks).toEqual([]);
 });
 
-test('a manager opens the editor and the library by link, and the audit log by address', async ({ page, request }) => {
+test('a manager opens the editor, the library and the pass by link, and the audit log by address', async ({ page, request }) => {
   const id = await createSetlist(request, `Split manager ${Date.now()}`, [{ title: 'Yellow', bpm: 88 }]);
   const chunks = chunksFetched(page);
   await logIn(page, 'manager');
@@ -40,15 +40,48 @@ test('a manager opens the editor and the library by link, and the audit log by a
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue(/Split manager/);
   expect(chunks.length).toBeGreaterThan(0);
 
-  const before = chunks.length;
+  // The editor's chunk holds the manager's other pages too: nothing more to fetch.
+  const managerChunks = chunks.length;
   await page.getByRole('link', { name: 'Songs' }).click();
   await expect(page.getByRole('heading', { name: 'Song library' })).toBeVisible();
   await expect(page).toHaveTitle('Song library · Backstage');
-  expect(chunks.length).toBeGreaterThan(before);
+  expect(chunks.length).toBe(managerChunks);
+
+  // A member's own pages are a chunk of their own.
+  await page.getByRole('link', { name: 'Your pass' }).click();
+  await expect(page).toHaveTitle('Your pass · Backstage');
+  expect(chunks.length).toBeGreaterThan(managerChunks);
 
   // Opened by address: the page hydrates with its chunk, then works.
   await page.goto('/audit');
   await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
   await expect(page).toHaveTitle('Audit log · Backstage');
+});
+
+test.describe('with no signal', () => {
+  // The service worker would fetch the chunks itself, out of the test's reach.
+  test.use({ serviceWorkers: 'block' });
+
+test('a page whose chunk cannot be fetched says so, the app lives on, and the next visit loads it', async ({ page, consoleErrors }) => {
+  await logIn(page, 'manager');
+  // The signal goes: every wasm chunk fails to arrive.
+  const failChunks = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
+  await page.route(/\/pkg\/.*\.wasm$/, failChunks);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
+
+  // Still alive: the page the member came from works.
+  await page.getByRole('link', { name: 'Setlists' }).click();
+  await expect(page.getByRole('heading', { name: 'Setlists' })).toBeVisible();
+
+  // The signal is back: the same link now opens the page.
+  await page.unroute(/\/pkg\/.*\.wasm$/, failChunks);
+  await page.getByRole('link', { name: 'Members' }).click();
+  await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
+
+  // The browser and the chunk loader log the failed fetches: expected here, and nothing else.
+  const unexpected = consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(error));
+  consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+});
 });

@@ -2,29 +2,65 @@
 //!
 //! The first load carries only what a band member needs at the door: the
 //! login form, the setlists, a setlist, the gig views. `cargo leptos build
-//! --split` cuts every `#[lazy_route]` view (and whatever only it uses) out of
+//! --split` cuts every split point below (and whatever only it uses) out of
 //! the main wasm; the router fetches the chunk the first time the route is
-//! visited, and reuses it afterwards. The data each page needs is fetched by
+//! visited, and the browser keeps it. The data each page needs is fetched by
 //! the page itself once it shows, as before.
+//!
+//! Two chunks, named by the first argument of `wasm_split`: `manager` (the
+//! editor, the song library, members, the audit log) and `account` (a
+//! member's pass, password and sessions), plus one for the code both share.
+//! A chunk per page would be a dozen small requests for a page that shares
+//! code with another, each a round trip on a venue's network.
+//!
+//! A chunk can fail to arrive: the signal went between two songs. A failed
+//! load is an `Err` here (`fallible`), shown as a message, and the next visit
+//! tries again; without it the failure would abort the whole wasm, and the
+//! stage view with it.
 
-use leptos::prelude::*;
+use leptos::{
+    prelude::*,
+    wasm_split::{SplitLoaderError, wasm_split},
+};
 use leptos_meta::Title;
-use leptos_router::{LazyRoute, lazy_route};
+use leptos_router::LazyRoute;
 
-/// A route whose view is one page with its tab title.
+/// What a page shows when its code could not be fetched.
+pub fn unreachable_page(_: SplitLoaderError) -> AnyView {
+    view! {
+        <section class="card">
+            <p class="error" role="alert">
+                "This page could not be loaded: the server did not answer. Check your connection, then open it again."
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+/// A route whose view is one page with its tab title, split off at `$view`
+/// into the chunk `$chunk`.
 macro_rules! lazy_page {
-    ($(#[$doc:meta])* $route:ident, $title:literal, $page:path) => {
+    ($(#[$doc:meta])* $route:ident, $chunk:ident, $view:ident, $preload:ident, $title:literal, $page:path) => {
         $(#[$doc])*
         pub struct $route;
 
-        #[lazy_route]
+        #[wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible, preload($preload))]
+        fn $view() -> Result<AnyView, SplitLoaderError> {
+            Ok(view! { <Title text=$title/> <$page/> }.into_any())
+        }
+
         impl LazyRoute for $route {
             fn data() -> Self {
                 Self
             }
 
-            fn view(_this: Self) -> AnyView {
-                view! { <Title text=$title/> <$page/> }.into_any()
+            async fn view(_this: Self) -> AnyView {
+                $view().await.unwrap_or_else(unreachable_page)
+            }
+
+            async fn preload() {
+                // A failure shows when the page is opened; nothing to do here.
+                let _ = $preload().await;
             }
         }
     };
@@ -32,25 +68,25 @@ macro_rules! lazy_page {
 
 lazy_page!(
     /// The manager's song library.
-    SongsRoute, "Song library", super::songs::Songs
+    SongsRoute, manager, songs_page, preload_songs_page, "Song library", super::songs::Songs
 );
 lazy_page!(
     /// The manager's band members and their sessions.
-    MembersRoute, "Band members", super::members::Members
+    MembersRoute, manager, members_page, preload_members_page, "Band members", super::members::Members
 );
 lazy_page!(
     /// The audit log, in words.
-    AuditRoute, "Audit log", super::audit::Audit
+    AuditRoute, manager, audit_page, preload_audit_page, "Audit log", super::audit::Audit
 );
 lazy_page!(
     /// A member's backstage pass: the teaching view of their tokens.
-    PassRoute, "Your pass", super::pass::Pass
+    PassRoute, account, pass_page, preload_pass_page, "Your pass", super::pass::Pass
 );
 lazy_page!(
     /// Changing one's password.
-    PasswordRoute, "Password", super::password::ChangePassword
+    PasswordRoute, account, password_page, preload_password_page, "Password", super::password::ChangePassword
 );
 lazy_page!(
     /// A member's signed-in devices.
-    SessionsRoute, "Sessions", super::sessions::Sessions
+    SessionsRoute, account, sessions_page, preload_sessions_page, "Sessions", super::sessions::Sessions
 );

@@ -1,7 +1,7 @@
 mod audit;
 mod gig;
 mod home;
-mod lazy;
+pub(crate) mod lazy;
 mod login;
 mod members;
 mod pass;

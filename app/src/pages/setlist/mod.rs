@@ -8,7 +8,10 @@ mod editor;
 mod presence;
 mod song_editor;
 
-use leptos::prelude::*;
+use leptos::{
+    prelude::*,
+    wasm_split::{SplitLoaderError, wasm_split},
+};
 use leptos_router::hooks::use_params_map;
 
 use crate::{
@@ -17,6 +20,7 @@ use crate::{
         validation::{FieldErrors, field_label},
     },
     components::LoadFailure,
+    pages::lazy::unreachable_page,
     session::use_session,
 };
 use drummer::DrummerView;
@@ -31,8 +35,11 @@ pub fn SetlistPage() -> impl IntoView {
     // under the signed-in parent route, the way out of this page included).
     let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
     // The editor's wasm chunk loads while the setlist does, not after it.
+    // A failure shows when the editor is opened (below).
     if session.is_manager() {
-        lazy_preload!(manager_editor);
+        leptos::task::spawn_local(async {
+            let _ = preload_manager_editor().await;
+        });
     }
     let setlist = LocalResource::new(move || {
         let id = id.get();
@@ -56,7 +63,9 @@ pub fn SetlistPage() -> impl IntoView {
                         <a href="/setlists">"Back to the list"</a>
                     </section>
                 }.into_any(),
-                Ok(existing) if session.is_manager() => Suspend::new(manager_editor(existing)).into_any(),
+                Ok(existing) if session.is_manager() => Suspend::new(async move {
+                    manager_editor(existing).await.unwrap_or_else(unreachable_page)
+                }).into_any(),
                 Ok(Some(setlist)) => view! { <DrummerView setlist/> }.into_any(),
                 Ok(None) => view! {
                     <p class="error" role="alert">"Only managers can create setlists."</p>
@@ -68,9 +77,9 @@ pub fn SetlistPage() -> impl IntoView {
 
 /// The manager's editor lives in a wasm chunk of its own (see
 /// `pages/lazy.rs`): a drummer's phone never downloads it.
-#[lazy]
-fn manager_editor(existing: Option<Setlist>) -> AnyView {
-    view! { <Editor existing/> }.into_any()
+#[wasm_split(manager, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_manager_editor))]
+fn manager_editor(existing: Option<Setlist>) -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <Editor existing/> }.into_any())
 }
 
 /// The way to the gig views of a setlist.
