@@ -7,11 +7,16 @@
 //! visited, and the browser keeps it. The data each page needs is fetched by
 //! the page itself once it shows, as before.
 //!
-//! Two chunks, named by the first argument of `wasm_split`: `manager` (the
-//! editor, the song library, members, the audit log) and `account` (a
-//! member's pass, password and sessions), plus one for the code both share.
-//! A chunk per page would be a dozen small requests for a page that shares
-//! code with another, each a round trip on a venue's network.
+//! Three chunks, named by the first argument of `wasm_split`: `manager` (the
+//! editor, the song library, members, the audit log), `drummer` (the
+//! drummer's view of a setlist, `pages/setlist/mod.rs`) and `account` (a
+//! member's pass, password and sessions), plus a few for the code some of them
+//! share. A chunk per page would be a dozen small requests for a page that
+//! shares code with another, each a round trip on a venue's network.
+//!
+//! The setlists page, once its list shows, fetches the chunk of the setlist
+//! view the member will open next: the first load stops at the list, and
+//! opening a setlist still waits for nothing but its data.
 //!
 //! A chunk can fail to arrive: the signal went between two songs. A failed
 //! load is an `Err` here (`fallible`), shown as a message, and the next visit

@@ -7,7 +7,7 @@ mod members;
 mod pass;
 mod password;
 pub(crate) mod sessions;
-mod setlist;
+pub(crate) mod setlist;
 mod setlists;
 mod songs;
 

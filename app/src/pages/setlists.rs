@@ -4,6 +4,7 @@ use crate::{
     api::{SetlistSummary, client},
     components::{ErrorNotice, LoadFailure, show_date_short, show_length},
     live::{LiveMessage, use_live},
+    pages::setlist::preload_setlist_view,
     session::use_session,
 };
 
@@ -14,6 +15,13 @@ pub fn Setlists() -> impl IntoView {
         session,
         Signal::from("/api/setlists".to_owned()),
     );
+    // Once the list shows, the code of the page a member opens next loads
+    // (`pages/lazy.rs`); before, it would compete with the list on a slow link.
+    Effect::new(move |_| {
+        if setlists.with(|list| list.is_some()) {
+            preload_setlist_view(session.is_manager());
+        }
+    });
     // Live: another member's create, rename or delete re-reads the list
     // (a cached read on the server), and is said in words.
     let live = use_live();

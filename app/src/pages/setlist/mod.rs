@@ -34,13 +34,16 @@ pub fn SetlistPage() -> impl IntoView {
     // whenever the router hands out new params (it does on every navigation
     // under the signed-in parent route, the way out of this page included).
     let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
-    // The editor's wasm chunk loads while the setlist does, not after it.
-    // A failure shows when the editor is opened (below).
-    if session.is_manager() {
-        leptos::task::spawn_local(async {
-            let _ = preload_manager_editor().await;
-        });
-    }
+    // The view's wasm chunk loads while the setlist does, not after it.
+    // A failure shows when the view is opened (below).
+    let manager = session.is_manager();
+    leptos::task::spawn_local(async move {
+        let _ = if manager {
+            preload_manager_editor().await
+        } else {
+            preload_drummer_view().await
+        };
+    });
     let setlist = LocalResource::new(move || {
         let id = id.get();
         async move {
@@ -66,7 +69,9 @@ pub fn SetlistPage() -> impl IntoView {
                 Ok(existing) if session.is_manager() => Suspend::new(async move {
                     manager_editor(existing).await.unwrap_or_else(unreachable_page)
                 }).into_any(),
-                Ok(Some(setlist)) => view! { <DrummerView setlist/> }.into_any(),
+                Ok(Some(setlist)) => Suspend::new(async move {
+                    drummer_view(setlist).await.unwrap_or_else(unreachable_page)
+                }).into_any(),
                 Ok(None) => view! {
                     <p class="error" role="alert">"Only managers can create setlists."</p>
                 }.into_any(),
@@ -75,11 +80,31 @@ pub fn SetlistPage() -> impl IntoView {
     }
 }
 
+/// Starts fetching the wasm chunk of a setlist's view for this member (the
+/// editor or the drummer's view), once: opening a setlist then waits for its
+/// data only. A failure shows when the view is opened.
+pub fn preload_setlist_view(manager: bool) {
+    leptos::task::spawn_local(async move {
+        let _ = if manager {
+            preload_manager_editor().await
+        } else {
+            preload_drummer_view().await
+        };
+    });
+}
+
 /// The manager's editor lives in a wasm chunk of its own (see
 /// `pages/lazy.rs`): a drummer's phone never downloads it.
 #[wasm_split(manager, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_manager_editor))]
 fn manager_editor(existing: Option<Setlist>) -> Result<AnyView, SplitLoaderError> {
     Ok(view! { <Editor existing/> }.into_any())
+}
+
+/// The drummer's view, in a chunk of its own: the first load stops at the
+/// list of setlists.
+#[wasm_split(drummer, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_drummer_view))]
+fn drummer_view(setlist: Setlist) -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <DrummerView setlist/> }.into_any())
 }
 
 /// The way to the gig views of a setlist.

@@ -147,11 +147,17 @@ impl Reorder {
         };
         if let Some(uid) = handled {
             event.prevent_default();
-            // A move re-inserts the row, which drops the focus: give it back.
+            // A move re-inserts the row, which drops the focus: give it back,
+            // unless it went somewhere else meanwhile (the next handle, say).
             set_timeout(
                 move || {
-                    if let Some(handle) = document()
-                        .get_element_by_id(&handle_id(uid))
+                    let document = document();
+                    let focus_lost = document
+                        .active_element()
+                        .is_none_or(|element| element.tag_name() == "BODY");
+                    if let Some(handle) = focus_lost
+                        .then(|| document.get_element_by_id(&handle_id(uid)))
+                        .flatten()
                         .and_then(|element| element.dyn_into::<HtmlElement>().ok())
                     {
                         let _ = handle.focus();
