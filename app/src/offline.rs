@@ -31,6 +31,12 @@ fn key(id: &str) -> String {
 #[cfg(feature = "hydrate")]
 const SHELL_CACHE: &str = "backstage-shell-v1";
 
+/// The loader of the lazily loaded pages' chunks (`pages/lazy.rs`), as
+/// `cargo leptos build --split` names it: `backstage.js` imports it, so no
+/// page starts without it. The chunks themselves are not needed on stage.
+#[cfg(feature = "hydrate")]
+const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+
 #[cfg(feature = "hydrate")]
 mod storage {
     use leptos::wasm_bindgen::{JsCast, JsValue};
@@ -73,6 +79,7 @@ mod storage {
                 css.clone(),
                 format!("{pkg}backstage.js"),
                 format!("{pkg}backstage.wasm"),
+                format!("{pkg}{SPLIT_LOADER}"),
             ]);
         }
         let Some(cache) = open_cache(SHELL_CACHE).await else {

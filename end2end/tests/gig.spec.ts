@@ -1,6 +1,6 @@
 import { type Browser, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { createSetlist, logIn } from './helpers';
+import { PASSWORD, createSetlist, logIn } from './helpers';
 
 // The gig: stage mode on a phone (both ways round) and a tablet, with no
 // signal too, and the print sheet.
@@ -129,6 +129,28 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
   await expect(page).toHaveURL(/\/login/);
   expect(await page.evaluate(() => caches.has('backstage-shows'))).toBe(false);
   await page.context().close();
+});
+
+test('stage mode opened first by its address keeps all it needs for a reload with no signal', async ({ browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'Bookmarked at the Roxy', SONGS);
+  const context = await browser.newContext({ ...SIZES['phone, landscape'], baseURL });
+  // Signed in without a page: the stage page is the first this browser loads,
+  // before the service worker controls anything, so the page keeps its own shell.
+  expect((await context.request.post('/api/auth/login', { data: { username: 'drummer', password: PASSWORD } })).status()).toBe(200);
+  const page = await context.newPage();
+  await page.goto(`/setlists/${id}/stage`);
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  // The page, its stylesheet, the JS, the wasm, and the JS's loader of chunks.
+  await expect
+    .poll(() => page.evaluate(async () => (await (await caches.open('backstage-shell-v1')).keys()).length))
+    .toBeGreaterThanOrEqual(5);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  await context.setOffline(true);
+  await page.reload();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await expect(page.getByTestId('as-of')).toContainText(/Offline, as of \d\d:\d\d/);
+  await context.close();
 });
 
 test('the print sheet has every song and no navigation in print media', async ({ page, request }) => {
