@@ -19,7 +19,7 @@ echo "== formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --release -- -D warnings
 
-echo "== build_site (cargo leptos build --release --precompress, zopfli)"
+echo "== build_site (cargo leptos build --release --split --precompress, zopfli)"
 build_site
 
 echo "== cargo test --workspace --release (SQLite)"

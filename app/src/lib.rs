@@ -12,6 +12,8 @@ mod pages;
 pub mod session;
 mod unsaved;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
@@ -23,6 +25,20 @@ use crate::{
     components::{RequireAuth, TopBar},
     session::Session,
 };
+
+/// Whether this page has hydrated: set by the browser's entry point
+/// (`frontend/src/lib.rs`) once hydration is done. Never set on the server.
+static HYDRATED: AtomicBool = AtomicBool::new(false);
+
+/// Called once, when hydration has finished.
+pub fn mark_hydrated() {
+    HYDRATED.store(true, Ordering::Relaxed);
+}
+
+/// See [`HYDRATED`]: until then, a component must render what the server sent.
+pub(crate) fn hydrated() -> bool {
+    HYDRATED.load(Ordering::Relaxed)
+}
 
 /// The document the server sends; `HydrationScripts` loads the wasm.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -18,7 +18,7 @@ function chunksFetched(page: Page): string[] {
   return chunks;
 }
 
-test("a drummer's evening at the door never downloads the manager's pages", async ({ page, request }) => {
+test("a drummer's evening at the door fetches the drummer's view, never the manager's or the account pages", async ({ page, request }) => {
   const id = await createSetlist(request, `Split drummer ${Date.now()}`, [{ title: 'Creep', bpm: 92 }]);
   const chunks = chunksFetched(page);
   await logIn(page, 'drummer');
@@ -72,10 +72,13 @@ test.describe('with no signal', () => {
     await logIn(page, 'manager');
     await page.getByRole('link', { name: 'Members' }).click();
     await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
+    await expect(page.getByRole('button', { name: 'Reload the app' })).toBeVisible();
 
-    // Still alive: the page the member came from works.
+    // Still alive, without a reload: the page the member came from works.
+    await page.evaluate(() => ((window as any).__same_page = true));
     await page.getByRole('link', { name: 'Setlists' }).click();
     await expect(page.getByRole('heading', { name: 'Setlists' })).toBeVisible();
+    expect(await page.evaluate(() => (window as any).__same_page)).toBe(true);
 
     // The signal is back: the same link now opens the page.
     await page.unroute(isChunk, failChunks);

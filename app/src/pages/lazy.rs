@@ -1,7 +1,7 @@
 //! The pages most visits never open, each in a wasm chunk of its own.
 //!
 //! The first load carries only what a band member needs at the door: the
-//! login form, the setlists, a setlist, the gig views. `cargo leptos build
+//! login form, the list of setlists, the gig views. `cargo leptos build
 //! --split` cuts every split point below (and whatever only it uses) out of
 //! the main wasm; the router fetches the chunk the first time the route is
 //! visited, and the browser keeps it. The data each page needs is fetched by
@@ -30,12 +30,19 @@ use leptos::{
 use leptos_meta::Title;
 use leptos_router::LazyRoute;
 
-/// What a page shows when its code could not be fetched.
+/// What a page shows when its code could not be fetched: the signal went,
+/// or a new version of the app was installed since this tab loaded (the
+/// server keeps only the current version's chunks). Reloading mends both.
 pub fn unreachable_page(_: SplitLoaderError) -> AnyView {
     view! {
         <section class="card">
             <p class="error" role="alert">
-                "This page could not be loaded: the server did not answer. Check your connection, then open it again."
+                "This page could not be loaded. With no signal, open it again once you have one; if the app was updated meanwhile, reload it."
+            </p>
+            <p>
+                <button type="button" on:click=|_| { let _ = window().location().reload(); }>
+                    "Reload the app"
+                </button>
             </p>
         </section>
     }

@@ -17,9 +17,13 @@ pub fn Setlists() -> impl IntoView {
     );
     // Once the list shows, the code of the page a member opens next loads
     // (`pages/lazy.rs`); before, it would compete with the list on a slow link.
+    // Once per visit: a live change re-reads the list, not the code.
+    let preloaded = StoredValue::new(false);
     Effect::new(move |_| {
-        if setlists.with(|list| list.is_some()) {
-            preload_setlist_view(session.is_manager());
+        let shown = setlists.with(|list| matches!(list, Some(Ok(_))));
+        if shown && !preloaded.get_value() {
+            preloaded.set_value(true);
+            preload_setlist_view(untrack(|| session.is_manager()));
         }
     });
     // Live: another member's create, rename or delete re-reads the list

@@ -21,16 +21,23 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::state::AppState;
 
-/// Twelve hex digits of SHA-256 over the built files: the wasm and its lazily
-/// loaded chunks, their JavaScript, the stylesheet (their `.br` and `.gz`
-/// copies follow from them). No files, as in the integration tests, which do
-/// not build the front end, is a version too.
+/// Twelve hex digits of SHA-256 over the code the browser runs: the wasm and
+/// its lazily loaded chunks, their JavaScript, the stylesheet (their `.br`
+/// and `.gz` copies follow from them; the split manifest and type
+/// declarations are never served to a page). No files, as in the integration
+/// tests, which do not build the front end, is a version too. Two builds of
+/// one commit may differ in bytes (the chunk loader's import order), so the
+/// instances behind one address must run the same build.
 pub fn version(pkg_dir: &Path) -> String {
     let mut names: Vec<_> = std::fs::read_dir(pkg_dir)
         .into_iter()
         .flatten()
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| !name.ends_with(".br") && !name.ends_with(".gz"))
+        .filter(|name| {
+            [".wasm", ".js", ".css"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+        })
         .collect();
     // Directory order is the file system's: sort, so every instance agrees.
     names.sort_unstable();

@@ -34,16 +34,8 @@ pub fn SetlistPage() -> impl IntoView {
     // whenever the router hands out new params (it does on every navigation
     // under the signed-in parent route, the way out of this page included).
     let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
-    // The view's wasm chunk loads while the setlist does, not after it.
-    // A failure shows when the view is opened (below).
-    let manager = session.is_manager();
-    leptos::task::spawn_local(async move {
-        let _ = if manager {
-            preload_manager_editor().await
-        } else {
-            preload_drummer_view().await
-        };
-    });
+    // Opened by its address: the view's chunk loads while the setlist does.
+    Effect::new(move |_| preload_setlist_view(session.is_manager()));
     let setlist = LocalResource::new(move || {
         let id = id.get();
         async move {
@@ -81,8 +73,9 @@ pub fn SetlistPage() -> impl IntoView {
 }
 
 /// Starts fetching the wasm chunk of a setlist's view for this member (the
-/// editor or the drummer's view), once: opening a setlist then waits for its
-/// data only. A failure shows when the view is opened.
+/// editor or the drummer's view), so that opening a setlist waits for its data
+/// only. A chunk already here is not fetched again; a failure shows when the
+/// view is opened.
 pub fn preload_setlist_view(manager: bool) {
     leptos::task::spawn_local(async move {
         let _ = if manager {
