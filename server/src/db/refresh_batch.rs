@@ -99,11 +99,14 @@ struct RotationRow {
 /// copied from `$1` into a table of its own (in memory: `temp_store`), and
 /// five statements each work on every refresh at once. `$2` is the event kind.
 ///
-/// A refresh rotated if and only if its successor exists: the successors
-/// are inserted first, for live tokens only (and for the first of two
-/// refreshes that present the same token: `BEGIN IMMEDIATE` holds the write
-/// lock, so nothing else changes the tokens meanwhile), and the statements
-/// after it follow it.
+/// A refresh rotated if and only if its token was live when the batch began
+/// (`live`, marked first; of two refreshes that present the same token, the
+/// first: `BEGIN IMMEDIATE` holds the write lock, so nothing else changes the
+/// tokens meanwhile), and every statement after it acts on those jobs only.
+/// Not "its successor exists": a successor is derived from the spent token
+/// and the millisecond, so a replay in the millisecond its token was spent
+/// would find the first refresh's successor and pass for a rotation (reuse
+/// detection fooled; seen as a flaky `reusing_a_spent_refresh_token…` test).
 /// The audit row must match what `audit::record` writes for `auth::refresh`'s
 /// event (the test `a_refresh_is_audited_with_its_session` compares them on
 /// both backends). `CROSS JOIN` keeps `jobs` the outer loop, so each refresh
@@ -111,30 +114,33 @@ struct RotationRow {
 static BATCH: LazyLock<String> = LazyLock::new(|| {
     format!(
         "CREATE TEMP TABLE IF NOT EXISTS refresh_batch (job INTEGER PRIMARY KEY, \
-          old TEXT, new TEXT, now INTEGER, event_id TEXT, ip TEXT, user_agent TEXT); \
+          old TEXT, new TEXT, now INTEGER, event_id TEXT, ip TEXT, user_agent TEXT, \
+          live INTEGER NOT NULL DEFAULT 0); \
          BEGIN IMMEDIATE; \
-         INSERT INTO refresh_batch SELECT key, value->>0, value->>1, value->>2, value->>3, \
-          value->>4, value->>5 FROM json_each($1); \
+         INSERT INTO refresh_batch (job, old, new, now, event_id, ip, user_agent) \
+          SELECT key, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
+          FROM json_each($1); \
+         UPDATE refresh_batch SET live = 1 WHERE EXISTS (SELECT 1 FROM refresh_tokens t \
+          JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = refresh_batch.old \
+          AND t.spent_at IS NULL AND f.revoked_at IS NULL AND f.expires_at > refresh_batch.now) \
+          AND NOT EXISTS (SELECT 1 FROM refresh_batch twin \
+          WHERE twin.old = refresh_batch.old AND twin.job < refresh_batch.job); \
          INSERT INTO refresh_tokens (token_hash, family_id, issued_at) \
           SELECT jobs.new, t.family_id, jobs.now FROM refresh_batch jobs \
-          CROSS JOIN refresh_tokens t ON t.token_hash = jobs.old \
-          JOIN refresh_families f ON f.id = t.family_id \
-          WHERE t.spent_at IS NULL AND f.revoked_at IS NULL AND f.expires_at > jobs.now \
-          AND NOT EXISTS (SELECT 1 FROM refresh_batch twin WHERE twin.old = jobs.old AND twin.job < jobs.job); \
+          CROSS JOIN refresh_tokens t ON t.token_hash = jobs.old WHERE jobs.live = 1; \
          UPDATE refresh_tokens SET spent_at = jobs.now FROM refresh_batch jobs \
-          WHERE refresh_tokens.token_hash = jobs.old \
-          AND EXISTS (SELECT 1 FROM refresh_tokens s WHERE s.token_hash = jobs.new); \
+          WHERE refresh_tokens.token_hash = jobs.old AND jobs.live = 1; \
          UPDATE refresh_families SET last_used_at = rotated.now \
           FROM (SELECT s.family_id, max(jobs.now) AS now FROM refresh_batch jobs \
-          CROSS JOIN refresh_tokens s ON s.token_hash = jobs.new GROUP BY s.family_id) AS rotated \
+          CROSS JOIN refresh_tokens s ON s.token_hash = jobs.new WHERE jobs.live = 1 \
+          GROUP BY s.family_id) AS rotated \
           WHERE refresh_families.id = rotated.family_id; \
          INSERT INTO audit_events (id, at, kind, actor_id, subject_id, ip, user_agent, detail) \
           SELECT jobs.event_id, jobs.now, $2, f.user_id, f.user_id, jobs.ip, jobs.user_agent, \
           json_object('session_id', f.id) FROM refresh_batch jobs \
           CROSS JOIN refresh_tokens s ON s.token_hash = jobs.new \
-          JOIN refresh_families f ON f.id = s.family_id; \
-         SELECT jobs.job, \
-          EXISTS (SELECT 1 FROM refresh_tokens s WHERE s.token_hash = jobs.new) AS rotated, \
+          JOIN refresh_families f ON f.id = s.family_id WHERE jobs.live = 1; \
+         SELECT jobs.job, jobs.live AS rotated, \
           {TOKEN_COLUMNS} FROM refresh_batch jobs CROSS JOIN refresh_tokens t ON t.token_hash = jobs.old {TOKEN_JOINS}; \
          DELETE FROM refresh_batch; \
          COMMIT;"
