@@ -93,8 +93,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=|| view! { <Title text=""/> <pages::Home/> }/>
                     <Route path=StaticSegment("login") view=|| view! { <Title text="Log in"/> <pages::Login/> }/>
                     // The gig's pages open from the offline cache too, signed in or not.
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view=|| view! { <Title text="Stage"/> <pages::StagePage/> }/>
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view=|| view! { <Title text="Print"/> <pages::PrintPage/> }/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view={Lazy::<pages::StageRoute>::new()}/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view={Lazy::<pages::PrintRoute>::new()}/>
                     // Every other page needs a signed-in member: one guard for all.
                     <ParentRoute path=StaticSegment("") view=SignedIn>
                         <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>

@@ -31,17 +31,15 @@ fn key(id: &str) -> String {
 #[cfg(feature = "hydrate")]
 const SHELL_CACHE: &str = "backstage-shell-v1";
 
-/// The loader of the lazily loaded pages' chunks (`pages/lazy.rs`), as
-/// `cargo leptos build --split` names it: `backstage.js` imports it, so no
-/// page starts without it. The chunks themselves are not needed on stage.
+/// Where the built front end is served from (`/pkg/{version}/…`), as in `assets/sw.js`.
 #[cfg(feature = "hydrate")]
-const SPLIT_LOADER: &str = "__wasm_split.______________________.js";
+const PKG_PATH: &str = "/pkg/";
 
 #[cfg(feature = "hydrate")]
 mod storage {
     use leptos::wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::{Cache, Response};
+    use web_sys::{Cache, PerformanceEntry, Response};
 
     use super::*;
 
@@ -58,29 +56,31 @@ mod storage {
         open_cache(SHOWS_CACHE).await
     }
 
-    /// This page's HTML and the built front end it runs on, into the service
-    /// worker's cache: a page reached by an in-app link, or loaded before the
-    /// worker took control, never went through the worker, and a reload with
-    /// no signal needs all of it.
+    /// This page's HTML and every file of the built front end it loaded
+    /// (stylesheet, JS, wasm, the chunk loader and the chunks of a lazily
+    /// loaded page, `pages/lazy.rs`), into the service worker's cache: a page
+    /// reached by an in-app link, or loaded before the worker took control,
+    /// never went through the worker, and a reload with no signal needs all
+    /// of it. The browser's resource timing lists what the page loaded, so no
+    /// chunk's name is hard-coded here. (That list keeps the first 250 files a
+    /// page fetched, and a page's front end comes first.)
     pub async fn keep_shell() {
-        let (window, document) = (leptos::prelude::window(), leptos::prelude::document());
-        let Ok(page) = window.location().pathname() else {
+        let window = leptos::prelude::window();
+        let (Ok(page), Ok(origin)) = (window.location().pathname(), window.location().origin())
+        else {
             return;
         };
+        let pkg = format!("{origin}{PKG_PATH}");
         let mut urls = vec![page];
-        let stylesheet = document
-            .query_selector("link[rel=stylesheet]")
-            .ok()
-            .flatten()
-            .and_then(|link| link.get_attribute("href"));
-        if let Some(css) = stylesheet {
-            let pkg = css.trim_end_matches("backstage.css").to_string();
-            urls.extend([
-                css.clone(),
-                format!("{pkg}backstage.js"),
-                format!("{pkg}backstage.wasm"),
-                format!("{pkg}{SPLIT_LOADER}"),
-            ]);
+        if let Some(performance) = window.performance() {
+            urls.extend(
+                performance
+                    .get_entries_by_type("resource")
+                    .iter()
+                    .filter_map(|entry| entry.dyn_into::<PerformanceEntry>().ok())
+                    .map(|entry| entry.name())
+                    .filter(|url| url.starts_with(&pkg)),
+            );
         }
         let Some(cache) = open_cache(SHELL_CACHE).await else {
             return;

@@ -140,14 +140,15 @@ test('stage mode opened first by its address keeps all it needs for a reload wit
   const page = await context.newPage();
   await page.goto(`/setlists/${id}/stage`);
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
-  // With the page, its stylesheet, the JS and the wasm: the loader of chunks the JS imports.
-  await expect
-    .poll(() =>
-      page.evaluate(async () =>
-        (await (await caches.open('backstage-shell-v1')).keys()).some((request) => request.url.includes('/__wasm_split.')),
-      ),
-    )
-    .toBe(true);
+  // Every file of the front end the page loaded: the stylesheet, the JS, the
+  // wasm, the loader of chunks the JS imports, and stage mode's own chunk.
+  const shell = () =>
+    page.evaluate(async () => {
+      const kept = new Set((await (await caches.open('backstage-shell-v1')).keys()).map((request) => request.url));
+      const loaded = performance.getEntriesByType('resource').map((entry) => entry.name).filter((url) => url.includes('/pkg/'));
+      return { gigChunk: loaded.some((url) => url.endsWith('/split_gig.wasm')), notKept: loaded.filter((url) => !kept.has(url)) };
+    });
+  await expect.poll(shell).toEqual({ gigChunk: true, notKept: [] });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 
   await context.setOffline(true);

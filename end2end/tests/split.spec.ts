@@ -3,9 +3,10 @@ import { test, expect } from './fixtures';
 import { createSetlist, logIn } from './helpers';
 
 /**
- * The pages few visits open (the manager's editor, the song library, members,
- * the audit log, a member's pass, password and sessions) are wasm chunks of
- * their own (app/src/pages/lazy.rs), fetched the first time one is opened.
+ * Every page but the login form and the list of setlists is in a wasm chunk
+ * (app/src/pages/lazy.rs): the manager's editor and pages, the drummer's view,
+ * stage mode and the print sheet, a member's pass, password and sessions.
+ * A chunk is fetched the first time it is needed, or just before.
  */
 
 /** The file names of every wasm chunk the page fetches, besides the main wasm. */
@@ -28,6 +29,8 @@ test("a drummer's evening at the door fetches the drummer's view, never the mana
   await page.goto(`/setlists/${id}`);
   await expect(page.getByRole('heading', { name: /Split drummer/ })).toBeVisible();
   await expect(page.getByRole('form', { name: 'Creep' }).getByLabel('Tempo (BPM)')).toHaveValue('92');
+  // Once a setlist shows, stage mode's chunk is fetched.
+  await expect.poll(() => chunks).toContain('split_gig.wasm');
   await page.goto(`/setlists/${id}/stage`);
   await expect(page.getByTestId('stage-title')).toHaveText('Creep');
   expect(chunks).not.toContain('split_manager.wasm');

@@ -1,22 +1,27 @@
 //! The pages most visits never open, each in a wasm chunk of its own.
 //!
 //! The first load carries only what a band member needs at the door: the
-//! login form, the list of setlists, the gig views. `cargo leptos build
+//! login form and the list of setlists. `cargo leptos build
 //! --split` cuts every split point below (and whatever only it uses) out of
 //! the main wasm; the router fetches the chunk the first time the route is
 //! visited, and the browser keeps it. The data each page needs is fetched by
 //! the page itself once it shows, as before.
 //!
-//! Three chunks, named by the first argument of `wasm_split`: `manager` (the
+//! Four chunks, named by the first argument of `wasm_split`: `manager` (the
 //! editor, the song library, members, the audit log), `drummer` (the
-//! drummer's view of a setlist, `pages/setlist/mod.rs`) and `account` (a
-//! member's pass, password and sessions), plus a few for the code some of them
-//! share. A chunk per page would be a dozen small requests for a page that
+//! drummer's view of a setlist, `pages/setlist/mod.rs`), `gig` (stage mode and
+//! the print sheet) and `account` (a member's pass, password and sessions),
+//! plus a few for the code some of them share. A chunk per page would be a dozen small requests for a page that
 //! shares code with another, each a round trip on a venue's network.
 //!
 //! The setlists page, once its list shows, fetches the chunk of the setlist
-//! view the member will open next: the first load stops at the list, and
-//! opening a setlist still waits for nothing but its data.
+//! view the member will open next, and the setlist page the gig's: the first
+//! load stops at the list, and opening the next page still waits for nothing
+//! but its data.
+//!
+//! Stage mode must open with no signal, after a reload too: the page keeps
+//! every file of the front end it loaded, its chunks included, for the
+//! service worker (`offline::keep_shell`).
 //!
 //! A chunk can fail to arrive: the signal went between two songs. A failed
 //! load is an `Err` here (`fallible`), shown as a message, and the next visit
@@ -102,3 +107,18 @@ lazy_page!(
     /// A member's signed-in devices.
     SessionsRoute, account, sessions_page, preload_sessions_page, "Sessions", super::sessions::Sessions
 );
+lazy_page!(
+    /// Stage mode: the show, a song at a time.
+    StageRoute, gig, stage_page, preload_stage_page, "Stage", super::gig::StagePage
+);
+lazy_page!(
+    /// The sheet for the stage floor.
+    PrintRoute, gig, print_page, preload_print_page, "Print", super::gig::PrintPage
+);
+
+/// Fetches the gig's chunk (stage mode and the print sheet), so that stage
+/// mode opens at once from a setlist, and with no signal once the service
+/// worker keeps it. A failure shows when the page is opened.
+pub async fn preload_gig() {
+    let _ = preload_stage_page().await;
+}

@@ -11,9 +11,11 @@ pub(crate) mod setlist;
 mod setlists;
 mod songs;
 
-pub use gig::{PrintPage, StagePage};
 pub use home::Home;
-pub use lazy::{AuditRoute, MembersRoute, PassRoute, PasswordRoute, SessionsRoute, SongsRoute};
+pub use lazy::{
+    AuditRoute, MembersRoute, PassRoute, PasswordRoute, PrintRoute, SessionsRoute, SongsRoute,
+    StageRoute,
+};
 pub use login::Login;
 pub use setlist::SetlistPage;
 pub use setlists::Setlists;

@@ -20,7 +20,7 @@ use crate::{
         validation::{FieldErrors, field_label},
     },
     components::LoadFailure,
-    pages::lazy::unreachable_page,
+    pages::lazy::{self, unreachable_page},
     session::use_session,
 };
 use drummer::DrummerView;
@@ -34,8 +34,15 @@ pub fn SetlistPage() -> impl IntoView {
     // whenever the router hands out new params (it does on every navigation
     // under the signed-in parent route, the way out of this page included).
     let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
-    // Opened by its address: the view's chunk loads while the setlist does.
-    Effect::new(move |_| preload_setlist_view(session.is_manager()));
+    // Opened by its address: the view's chunk loads while the setlist does;
+    // then the gig's, for the stage mode a band opens from here.
+    Effect::new(move |_| {
+        let manager = session.is_manager();
+        leptos::task::spawn_local(async move {
+            preload_view(manager).await;
+            lazy::preload_gig().await;
+        });
+    });
     let setlist = LocalResource::new(move || {
         let id = id.get();
         async move {
@@ -77,13 +84,15 @@ pub fn SetlistPage() -> impl IntoView {
 /// only. A chunk already here is not fetched again; a failure shows when the
 /// view is opened.
 pub fn preload_setlist_view(manager: bool) {
-    leptos::task::spawn_local(async move {
-        let _ = if manager {
-            preload_manager_editor().await
-        } else {
-            preload_drummer_view().await
-        };
-    });
+    leptos::task::spawn_local(preload_view(manager));
+}
+
+async fn preload_view(manager: bool) {
+    let _ = if manager {
+        preload_manager_editor().await
+    } else {
+        preload_drummer_view().await
+    };
 }
 
 /// The manager's editor lives in a wasm chunk of its own (see
