@@ -20,7 +20,11 @@ time, so every request finds the server idle and pays the threads' wake-ups,
 which busy connections spread thin: /healthz (the HTTP exchange alone),
 /readyz (plus one SQLite round trip) and a refresh.
 
-Usage: scripts/bench.sh [seconds per case] [case …]   (builds the release first)
+With BENCH_PEER=1 (`scripts/bench.sh --peer …`) the same cases run against
+the Node peer instead (scripts/peer/server.js: express, jose, better-sqlite3),
+so both servers are measured on one machine with one client.
+
+Usage: scripts/bench.sh [--peer] [seconds per case] [case …]   (builds the release first)
 """
 
 import contextlib
@@ -39,6 +43,7 @@ import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER = os.path.join(ROOT, "target", "release", "server")
+PEER = os.path.join(ROOT, "scripts", "peer", "server.js")
 PASSWORD = "backstage-pass-1"
 TICKS = os.sysconf("SC_CLK_TCK")
 WRK_THREADS = 2
@@ -185,7 +190,11 @@ def running_server(prefix="backstage-bench-"):
         BACKSTAGE_ENV="development",
         RUST_LOG="warn",
     )
-    server = subprocess.Popen([SERVER], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [SERVER]
+    if os.environ.get("BENCH_PEER"):
+        command = ["node", PEER]
+        env.update(PORT=str(port), PEER_DB=f"{data}/peer.db")
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(200):
             try:

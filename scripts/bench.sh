@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Load benchmark: builds (or reuses) the release server, then scripts/bench.py.
-# Usage: scripts/bench.sh [seconds per case, default 10] [case …]   (case "streams": only the live-events run)
+# Usage: scripts/bench.sh [--peer] [seconds per case, default 10] [case …]   (case "streams": only the live-events run)
+# --peer: the same cases against the Node peer (scripts/peer), for a side-by-side figure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || {
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 }
 source scripts/env.sh
-build_site >/dev/null
+if [ "${1:-}" = --peer ]; then
+  shift
+  export BENCH_PEER=1
+  # better-sqlite3 compiles its SQLite from source when no prebuilt binary can
+  # be fetched; node-gyp then needs Node's headers, which Debian installs here.
+  [ -d scripts/peer/node_modules ] || (cd scripts/peer && npm_config_nodedir=/usr npm ci --no-audit --no-fund >/dev/null)
+else
+  build_site >/dev/null
+fi
 seconds=${1:-10}
 cases=()
 streams=$([ $# -le 1 ] && echo yes || echo no)
@@ -18,6 +27,6 @@ if [ $# -le 1 ] || [ ${#cases[@]} -gt 0 ]; then
   python3 scripts/bench.py "$seconds" "${cases[@]}"
 fi
 # Live events: 1,000 open streams, memory per stream and fan-out latency.
-if [ "$streams" = yes ]; then
+if [ "$streams" = yes ] && [ -z "${BENCH_PEER:-}" ]; then
   python3 scripts/bench_streams.py 1000
 fi
