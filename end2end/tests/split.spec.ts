@@ -88,8 +88,40 @@ test.describe('with no signal', () => {
     await page.getByRole('link', { name: 'Members' }).click();
     await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
 
-    // The browser and the chunk loader log the failed fetches: expected here, and nothing else.
-    const unexpected = consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(error));
-    consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+    allowFailedFetchErrors(consoleErrors);
+  });
+
+  test("a setlist's views say so when their code cannot be fetched, and open once it can", async ({ page, request, consoleErrors }) => {
+    const id = await createSetlist(request, `Split views ${Date.now()}`, [{ title: 'Creep', bpm: 92 }]);
+    const chunksOf = (names: string) => (url: URL) => new RegExp(`/split_(${names})\\.wasm$`).test(url.pathname);
+    const abort = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
+
+    // Neither the drummer's view nor stage mode can be fetched.
+    const views = chunksOf('drummer|gig');
+    await page.route(views, abort);
+    await logIn(page, 'drummer');
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
+    await page.unroute(views, abort);
+
+    // The drummer's view arrives; stage mode's chunk still cannot.
+    const gig = chunksOf('gig');
+    await page.route(gig, abort);
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByRole('form', { name: 'Creep' }).getByLabel('Tempo (BPM)')).toHaveValue('92');
+    await page.getByRole('link', { name: 'Stage mode' }).click();
+    await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
+
+    // The signal is back: "Reload the app" opens stage mode.
+    await page.unroute(gig, abort);
+    await page.getByRole('button', { name: 'Reload the app' }).click();
+    await expect(page.getByTestId('stage-title')).toHaveText('Creep');
+    allowFailedFetchErrors(consoleErrors);
   });
 });
+
+/** The browser and the chunk loader log the failed fetches: expected here; any other error still fails the test. */
+function allowFailedFetchErrors(consoleErrors: string[]) {
+  const unexpected = consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(error));
+  consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+}
