@@ -1,6 +1,6 @@
 import { defineConfig, devices } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,7 +19,12 @@ process.env.E2E_SHORT_PORT ??= execFileSync('python3', [
 ])
   .toString()
   .trim();
-process.env.E2E_DATA ??= mkdtempSync(join(tmpdir(), 'backstage-e2e-'));
+if (!process.env.E2E_DATA) {
+  process.env.E2E_DATA = mkdtempSync(join(tmpdir(), 'backstage-e2e-'));
+  // The runner made it, so the runner deletes it, last: after the servers stop.
+  const data = process.env.E2E_DATA;
+  process.on('exit', () => rmSync(data, { recursive: true, force: true }));
+}
 
 const port = process.env.E2E_PORT;
 // Cookies are per host: use 127.0.0.1 everywhere, never localhost.
