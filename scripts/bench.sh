@@ -8,12 +8,18 @@ command -v wrk >/dev/null || {
   if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else sudo apt-get install -y -qq wrk >/dev/null; fi
 }
 source scripts/env.sh
-if [ "${1:-}" = --peer ]; then
-  shift
-  export BENCH_PEER=1
+args=()
+for arg in "$@"; do
+  if [ "$arg" = --peer ]; then export BENCH_PEER=1; else args+=("$arg"); fi
+done
+set -- "${args[@]}"
+if [ -n "${BENCH_PEER:-}" ]; then
   # better-sqlite3 compiles its SQLite from source when no prebuilt binary can
-  # be fetched; node-gyp then needs Node's headers, which Debian installs here.
-  [ -d scripts/peer/node_modules ] || (cd scripts/peer && npm_config_nodedir=/usr npm ci --no-audit --no-fund >/dev/null)
+  # be fetched; node-gyp then needs Node's headers (Debian: /usr/include/node).
+  if [ ! -f scripts/peer/node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
+    [ -d /usr/include/node ] && export npm_config_nodedir=/usr
+    (cd scripts/peer && npm ci --no-audit --no-fund >/dev/null)
+  fi
 else
   build_site >/dev/null
 fi

@@ -34,13 +34,8 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let signed_in = Memo::new(move |_| session.status() == Status::SignedIn);
     // The server always renders the "checking" line (it never has the token).
     // Hydration must find that line even when the silent refresh finished
-    // first, as it does while a lazily loaded page's chunk arrives; an effect
-    // runs only once this component has hydrated. Created after hydration
-    // (any later page), it shows the page at once.
-    let hydrated = RwSignal::new(crate::hydrated());
-    if !hydrated.get_untracked() {
-        Effect::new(move |_| hydrated.set(true));
-    }
+    // first, as it does while a lazily loaded page's chunk arrives.
+    let hydrated = crate::use_hydrated();
     move || {
         if signed_in.get() && hydrated.get() {
             children().into_any()

@@ -35,9 +35,15 @@ pub fn mark_hydrated() {
     HYDRATED.store(true, Ordering::Relaxed);
 }
 
-/// See [`HYDRATED`]: until then, a component must render what the server sent.
-pub(crate) fn hydrated() -> bool {
-    HYDRATED.load(Ordering::Relaxed)
+/// True once this component has hydrated, or at once for a component created
+/// after hydration (any later page). Until then it must render what the
+/// server sent: an effect runs only after its component has hydrated.
+pub(crate) fn use_hydrated() -> RwSignal<bool> {
+    let hydrated = RwSignal::new(HYDRATED.load(Ordering::Relaxed));
+    if !hydrated.get_untracked() {
+        Effect::new(move |_| hydrated.set(true));
+    }
+    hydrated
 }
 
 /// The document the server sends; `HydrationScripts` loads the wasm.
@@ -93,8 +99,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=|| view! { <Title text=""/> <pages::Home/> }/>
                     <Route path=StaticSegment("login") view=|| view! { <Title text="Log in"/> <pages::Login/> }/>
                     // The gig's pages open from the offline cache too, signed in or not.
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view={Lazy::<pages::StageRoute>::new()}/>
-                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view={Lazy::<pages::PrintRoute>::new()}/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("stage")) view=|| view! { <Title text="Stage"/> <pages::GigPage gig=pages::Gig::Stage/> }/>
+                    <Route path=(StaticSegment("setlists"), ParamSegment("id"), StaticSegment("print")) view=|| view! { <Title text="Print"/> <pages::GigPage gig=pages::Gig::Print/> }/>
                     // Every other page needs a signed-in member: one guard for all.
                     <ParentRoute path=StaticSegment("") view=SignedIn>
                         <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>

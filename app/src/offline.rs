@@ -62,8 +62,7 @@ mod storage {
     /// reached by an in-app link, or loaded before the worker took control,
     /// never went through the worker, and a reload with no signal needs all
     /// of it. The browser's resource timing lists what the page loaded, so no
-    /// chunk's name is hard-coded here. (That list keeps the first 250 files a
-    /// page fetched, and a page's front end comes first.)
+    /// chunk's name is hard-coded here (its size: `register_worker`).
     pub async fn keep_shell() {
         let window = leptos::prelude::window();
         let (Ok(page), Ok(origin)) = (window.location().pathname(), window.location().origin())
@@ -120,7 +119,14 @@ mod storage {
 
     /// Registers `/sw.js`, which keeps the app shell for a reload offline.
     pub fn register_worker() {
-        let navigator = leptos::prelude::window().navigator();
+        let window = leptos::prelude::window();
+        // `keep_shell` reads the resource timing list, which by default stops
+        // at 250 entries: an evening of API calls would crowd out a chunk
+        // loaded late.
+        if let Some(performance) = window.performance() {
+            performance.set_resource_timing_buffer_size(10_000);
+        }
+        let navigator = window.navigator();
         let Ok(container) = js_sys::Reflect::get(&navigator, &JsValue::from_str("serviceWorker"))
         else {
             return;

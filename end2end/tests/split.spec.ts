@@ -29,7 +29,7 @@ test("a drummer's evening at the door fetches the drummer's view, never the mana
   await page.goto(`/setlists/${id}`);
   await expect(page.getByRole('heading', { name: /Split drummer/ })).toBeVisible();
   await expect(page.getByRole('form', { name: 'Creep' }).getByLabel('Tempo (BPM)')).toHaveValue('92');
-  // Once a setlist shows, stage mode's chunk is fetched.
+  // Once the setlist's view is there, stage mode's chunk is fetched.
   await expect.poll(() => chunks).toContain('split_gig.wasm');
   await page.goto(`/setlists/${id}/stage`);
   await expect(page.getByTestId('stage-title')).toHaveText('Creep');
@@ -91,7 +91,7 @@ test.describe('with no signal', () => {
     allowFailedFetchErrors(consoleErrors);
   });
 
-  test("a setlist's views say so when their code cannot be fetched, and open once it can", async ({ page, request, consoleErrors }) => {
+  test("a setlist's views and stage mode say so when their code cannot be fetched, by link or by address, and open once it can", async ({ page, request, consoleErrors }) => {
     const id = await createSetlist(request, `Split views ${Date.now()}`, [{ title: 'Creep', bpm: 92 }]);
     const chunksOf = (names: string) => (url: URL) => new RegExp(`/split_(${names})\\.wasm$`).test(url.pathname);
     const abort = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
@@ -110,6 +110,11 @@ test.describe('with no signal', () => {
     await page.goto(`/setlists/${id}`);
     await expect(page.getByRole('form', { name: 'Creep' }).getByLabel('Tempo (BPM)')).toHaveValue('92');
     await page.getByRole('link', { name: 'Stage mode' }).click();
+    await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
+
+    // Opened by its address (a reload), the page still comes alive and says so.
+    await page.reload();
+    await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
     await expect(page.getByRole('alert')).toContainText('This page could not be loaded');
 
     // The signal is back: "Reload the app" opens stage mode.

@@ -4,9 +4,15 @@
 // run. A measuring stick, not a product: only what scripts/bench.py calls.
 //
 // Same durability as the Rust server (WAL, synchronous = FULL), same token
-// design (EdDSA access JWTs of 15 minutes; refresh tokens in an HttpOnly
-// cookie, stored as SHA-256 hashes, rotated on every use, reuse revokes the
-// family) and the same audit rows for a refresh and a song patch.
+// design (EdDSA access JWTs of 15 minutes naming the member, so /api/me
+// answers from the token; refresh tokens in an HttpOnly cookie, stored as
+// SHA-256 hashes, rotated on every use, reuse revokes the family), the same
+// audit rows for a refresh and a song patch, and the same answers.
+//
+// What it does not have, as a typical service would not: the Rust server's
+// memory of verified tokens and of the setlist list (a read there costs no
+// signature check and no query), its group commit of refreshes and patches,
+// and the refresh grace window. README, Performance, weighs them.
 'use strict';
 
 const crypto = require('node:crypto');
@@ -58,11 +64,10 @@ for (const [username, role] of [['manager', 'manager'], ['drummer', 'drummer']])
 
 const q = {
   userByName: db.prepare('SELECT * FROM users WHERE username = ?'),
-  userById: db.prepare('SELECT id, username, display_name, role FROM users WHERE id = ?'),
   newFamily: db.prepare('INSERT INTO refresh_families VALUES (?, ?, ?, ?, ?, NULL)'),
   newToken: db.prepare('INSERT INTO refresh_tokens VALUES (?, ?, ?, NULL)'),
-  token: db.prepare(`SELECT t.spent_at, f.id AS family_id, f.expires_at, f.revoked_at, u.id AS user_id, u.role
-    FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id
+  token: db.prepare(`SELECT t.spent_at, f.id AS family_id, f.expires_at, f.revoked_at,
+    u.id, u.username, u.display_name, u.role FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id
     WHERE t.token_hash = ?`),
   spend: db.prepare('UPDATE refresh_tokens SET spent_at = ? WHERE token_hash = ?'),
   touchFamily: db.prepare('UPDATE refresh_families SET last_used_at = ? WHERE id = ?'),
@@ -80,10 +85,12 @@ const q = {
 };
 
 let keys;
-const sign = (userId, role, sid) =>
-  new SignJWT({ role, sid })
+const publicUser = ({ id, username, display_name, role }) => ({ id, username, display_name, role });
+
+const sign = (user, sid) =>
+  new SignJWT({ preferred_username: user.username, name: user.display_name, role: user.role, sid })
     .setProtectedHeader({ alg: 'EdDSA' })
-    .setSubject(userId)
+    .setSubject(user.id)
     .setIssuedAt()
     .setExpirationTime(`${ACCESS_SECS}s`)
     .setJti(crypto.randomUUID())
@@ -105,7 +112,7 @@ async function authenticate(req, res, next) {
   if (!header.startsWith('Bearer ')) return refuse(res, 401, 'unauthorized');
   try {
     const { payload } = await jwtVerify(header.slice(7), keys.publicKey, { algorithms: ['EdDSA'] });
-    req.user = { id: payload.sub, role: payload.role };
+    req.user = { id: payload.sub, username: payload.preferred_username, display_name: payload.name, role: payload.role };
     next();
   } catch {
     refuse(res, 401, 'unauthorized');
@@ -137,9 +144,9 @@ app.post('/api/auth/login', (req, res) => {
     q.newToken.run(sha256(token), family, t);
     audit('login_succeeded', user.id, user.id, req, { session_id: family });
   })();
-  sign(user.id, user.role, family).then((access) => {
+  sign(user, family).then((access) => {
     setCookie(res, token);
-    res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS });
+    res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS, user: publicUser(user) });
   });
 });
 
@@ -153,22 +160,22 @@ app.post('/api/auth/refresh', async (req, res) => {
     if (!found || found.revoked_at !== null || found.expires_at <= t) return null;
     if (found.spent_at !== null) {
       q.revokeFamily.run(t, found.family_id);
-      audit('refresh_reuse_detected', found.user_id, found.user_id, req, { session_id: found.family_id });
+      audit('refresh_reuse_detected', found.id, found.id, req, { session_id: found.family_id });
       return null;
     }
     q.spend.run(t, sha256(presented));
     q.newToken.run(sha256(successor), found.family_id, t);
     q.touchFamily.run(t, found.family_id);
-    audit('refreshed', found.user_id, found.user_id, req, { session_id: found.family_id });
+    audit('refreshed', found.id, found.id, req, { session_id: found.family_id });
     return found;
   })();
   if (!outcome) return refuse(res, 401, 'invalid_refresh_token');
-  const access = await sign(outcome.user_id, outcome.role, outcome.family_id);
+  const access = await sign(outcome, outcome.family_id);
   setCookie(res, successor);
-  res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS });
+  res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS, user: publicUser(outcome) });
 });
 
-app.get('/api/me', authenticate, (req, res) => res.json(q.userById.get(req.user.id)));
+app.get('/api/me', authenticate, (req, res) => res.json(req.user));
 
 app.get('/api/setlists', authenticate, (req, res) => res.json(q.list.all()));
 

@@ -1,23 +1,24 @@
 //! The pages most visits never open, each in a wasm chunk of its own.
 //!
 //! The first load carries only what a band member needs at the door: the
-//! login form and the list of setlists. `cargo leptos build
-//! --split` cuts every split point below (and whatever only it uses) out of
-//! the main wasm; the router fetches the chunk the first time the route is
-//! visited, and the browser keeps it. The data each page needs is fetched by
-//! the page itself once it shows, as before.
+//! login form and the list of setlists. `cargo leptos build --split` cuts
+//! every split point below (and whatever only it uses) out of the main wasm;
+//! the page fetches the chunk the first time it is needed, and the browser
+//! keeps it. The data each page needs is fetched by the page itself once it
+//! shows, as before.
 //!
 //! Four chunks, named by the first argument of `wasm_split`: `manager` (the
 //! editor, the song library, members, the audit log), `drummer` (the
 //! drummer's view of a setlist, `pages/setlist/mod.rs`), `gig` (stage mode and
 //! the print sheet) and `account` (a member's pass, password and sessions),
-//! plus a few for the code some of them share. A chunk per page would be a dozen small requests for a page that
-//! shares code with another, each a round trip on a venue's network.
+//! plus a few for the code some of them share. A chunk per page would be a
+//! dozen small requests for a page that shares code with another, each a
+//! round trip on a venue's network.
 //!
 //! The setlists page, once its list shows, fetches the chunk of the setlist
-//! view the member will open next, and the setlist page the gig's: the first
-//! load stops at the list, and opening the next page still waits for nothing
-//! but its data.
+//! view the member will open next; the setlist page, once its view has
+//! arrived, fetches the gig's. The first load stops at the list, and opening
+//! the next page still waits for nothing but its data.
 //!
 //! Stage mode must open with no signal, after a reload too: the page keeps
 //! every file of the front end it loaded, its chunks included, for the
@@ -26,7 +27,7 @@
 //! A chunk can fail to arrive: the signal went between two songs. A failed
 //! load is an `Err` here (`fallible`), shown as a message, and the next visit
 //! tries again; without it the failure would abort the whole wasm, and the
-//! stage view with it.
+//! app with it.
 
 use leptos::{
     prelude::*,
@@ -107,14 +108,53 @@ lazy_page!(
     /// A member's signed-in devices.
     SessionsRoute, account, sessions_page, preload_sessions_page, "Sessions", super::sessions::Sessions
 );
-lazy_page!(
-    /// Stage mode: the show, a song at a time.
-    StageRoute, gig, stage_page, preload_stage_page, "Stage", super::gig::StagePage
-);
-lazy_page!(
-    /// The sheet for the stage floor.
-    PrintRoute, gig, print_page, preload_print_page, "Print", super::gig::PrintPage
-);
+/// Which of the gig's pages.
+#[derive(Clone, Copy)]
+pub enum Gig {
+    Stage,
+    Print,
+}
+
+/// Stage mode or the print sheet, from the `gig` chunk.
+///
+/// Not a lazy route like the pages above: those sit behind the sign-in guard,
+/// which shows them only once it has hydrated, but these open signed out and
+/// with no signal. A lazy route opened by its address hydrates with its
+/// chunk, and a chunk that cannot be fetched then (a reload with no signal
+/// whose kept shell lacks it) would be a page that does not match the
+/// server's HTML: a trap that stops the whole app. So the server and
+/// hydration both show the loading line, and the chunk is fetched after.
+#[component]
+pub fn GigPage(gig: Gig) -> impl IntoView {
+    let hydrated = crate::use_hydrated();
+    let loading = || view! { <p class="muted" role="status">"Loading the show…"</p> };
+    view! {
+        <Suspense fallback=loading>
+            {move || if hydrated.get() {
+                Suspend::new(async move {
+                    match gig {
+                        Gig::Stage => stage_page().await,
+                        Gig::Print => print_page().await,
+                    }
+                    .unwrap_or_else(unreachable_page)
+                })
+                .into_any()
+            } else {
+                loading().into_any()
+            }}
+        </Suspense>
+    }
+}
+
+#[wasm_split(gig, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_stage_page))]
+fn stage_page() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <super::gig::StagePage/> }.into_any())
+}
+
+#[wasm_split(gig, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_print_page))]
+fn print_page() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <super::gig::PrintPage/> }.into_any())
+}
 
 /// Fetches the gig's chunk (stage mode and the print sheet), so that stage
 /// mode opens at once from a setlist, and with no signal once the service

@@ -13,8 +13,7 @@ mod songs;
 
 pub use home::Home;
 pub use lazy::{
-    AuditRoute, MembersRoute, PassRoute, PasswordRoute, PrintRoute, SessionsRoute, SongsRoute,
-    StageRoute,
+    AuditRoute, Gig, GigPage, MembersRoute, PassRoute, PasswordRoute, SessionsRoute, SongsRoute,
 };
 pub use login::Login;
 pub use setlist::SetlistPage;

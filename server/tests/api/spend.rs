@@ -72,9 +72,10 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
     };
     assert_eq!(found.family_id, issued.family_id);
 
-    // A replay in the same millisecond derives the very same successor: it
-    // finds the token spent, and does not pass for the rotation it repeats
-    // (reuse detection depends on it).
+    // The very same request again, as a replay in the millisecond the token
+    // was spent makes it (its successor is derived from the spent token and
+    // that millisecond): it finds the token spent, and does not pass for the
+    // rotation it repeats (reuse detection depends on it).
     assert!(matches!(
         store
             .spend_if_live(request(&issued.token, &second, now))
