@@ -142,13 +142,14 @@ test('stage mode opened first by its address keeps all it needs for a reload wit
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
   // Every file of the front end the page loaded: the stylesheet, the JS, the
   // wasm, the loader of chunks the JS imports, and stage mode's own chunk.
+  // A poll that meets the page mid-navigation tries again rather than failing.
   const shell = () =>
     page.evaluate(async () => {
       const kept = new Set((await (await caches.open('backstage-shell-v1')).keys()).map((request) => request.url));
       const loaded = performance.getEntriesByType('resource').map((entry) => entry.name).filter((url) => url.includes('/pkg/'));
       return { gigChunk: loaded.some((url) => url.endsWith('/split_gig.wasm')), notKept: loaded.filter((url) => !kept.has(url)) };
-    });
-  await expect.poll(shell).toEqual({ gigChunk: true, notKept: [] });
+    }).catch((error: Error) => ({ error: error.message }));
+  await expect.poll(shell, { timeout: 20_000 }).toEqual({ gigChunk: true, notKept: [] });
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
 
   await context.setOffline(true);
