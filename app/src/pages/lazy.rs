@@ -126,6 +126,9 @@ pub enum Gig {
 /// hydration both show the loading line, and the chunk is fetched after.
 #[component]
 pub fn GigPage(gig: Gig) -> impl IntoView {
+    if matches!(gig, Gig::Stage) {
+        super::gig::hide_chrome_on_stage();
+    }
     let hydrated = crate::use_hydrated();
     let loading = || view! { <p class="muted" role="status">"Loading the show…"</p> };
     view! {

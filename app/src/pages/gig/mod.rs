@@ -17,6 +17,34 @@ use crate::{
 pub use print::PrintPage;
 pub use stage::StagePage;
 
+/// Class on `<body>` while on stage: the stylesheet hides the app's chrome.
+#[cfg(feature = "hydrate")]
+const ON_STAGE: &str = "on-stage";
+
+/// Hides the app's chrome while stage mode is open. Called by the page's
+/// wrapper in the main wasm (`pages::lazy::GigPage`), so the chrome goes as
+/// soon as the page has hydrated, not once the stage's chunk has arrived.
+pub fn hide_chrome_on_stage() {
+    // In the browser only: the server has no document.
+    #[cfg(feature = "hydrate")]
+    {
+        Effect::new(move |_| set_on_stage(true));
+        on_cleanup(move || set_on_stage(false));
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn set_on_stage(on: bool) {
+    if let Some(body) = document().body() {
+        let classes = body.class_list();
+        let _ = if on {
+            classes.add_1(ON_STAGE)
+        } else {
+            classes.remove_1(ON_STAGE)
+        };
+    }
+}
+
 /// A show to play, and where it came from.
 #[derive(Clone, Debug, PartialEq)]
 struct Show {

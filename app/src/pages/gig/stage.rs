@@ -10,21 +10,12 @@ use leptos::prelude::*;
 use super::{Show, use_show, with_show};
 use crate::components::length_field;
 
-/// Class on `<body>` while on stage: the stylesheet hides the app's chrome.
-#[cfg(feature = "hydrate")]
-const ON_STAGE: &str = "on-stage";
 /// A horizontal move longer than this is a swipe, not a tap.
 const SWIPE_PX: i32 = 50;
 
 #[component]
 pub fn StagePage() -> impl IntoView {
     let show = use_show();
-    // In the browser only: the server has no document.
-    #[cfg(feature = "hydrate")]
-    {
-        Effect::new(move |_| set_on_stage(true));
-        on_cleanup(move || set_on_stage(false));
-    }
     // The place in the show outlives a re-read (the network coming back).
     let at = RwSignal::new(0usize);
     with_show(show, move |show| view! { <Stage show at/> }.into_any())
@@ -161,18 +152,6 @@ fn touch_x_of(ev: &leptos::ev::TouchEvent) -> Option<i32> {
 fn title_size(title: &str) -> String {
     let chars = title.chars().count().max(4) as f64;
     format!("min({:.1}vw, 40vh)", 140.0 / chars)
-}
-
-#[cfg(feature = "hydrate")]
-fn set_on_stage(on: bool) {
-    if let Some(body) = document().body() {
-        let classes = body.class_list();
-        let _ = if on {
-            classes.add_1(ON_STAGE)
-        } else {
-            classes.remove_1(ON_STAGE)
-        };
-    }
 }
 
 /// The screen wake lock, where the browser has one.
