@@ -12,6 +12,7 @@
 //! Pages subscribe with [`Live::subscribe`]; a subscription ends with the
 //! component that made it.
 
+#[cfg(feature = "hydrate")]
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -62,12 +63,19 @@ impl LiveMessage {
     }
 }
 
+#[cfg(feature = "hydrate")]
 type Listener = Rc<dyn Fn(&LiveMessage)>;
 
 /// The tab's live feed, provided as context; cheap to copy.
 #[derive(Clone, Copy)]
 pub struct Live {
+    /// In the browser only. The server renders a page and never dispatches;
+    /// and a value in local storage there would be dropped with the page's
+    /// owner on whichever thread finishes the response, which panics when it
+    /// is not the thread that rendered it (the HTML stream broke off).
+    #[cfg(feature = "hydrate")]
     listeners: StoredValue<Vec<(u64, Listener)>, LocalStorage>,
+    #[cfg(feature = "hydrate")]
     next_listener: StoredValue<u64>,
     /// The text of the polite live region that announces changes.
     announcement: RwSignal<String>,
@@ -76,7 +84,9 @@ pub struct Live {
 impl Live {
     pub fn provide(session: Session) -> Live {
         let live = Live {
+            #[cfg(feature = "hydrate")]
             listeners: StoredValue::new_local(Vec::new()),
+            #[cfg(feature = "hydrate")]
             next_listener: StoredValue::new(0),
             announcement: RwSignal::new(String::new()),
         };
@@ -101,14 +111,19 @@ impl Live {
 
     /// Calls `listener` with every message until the calling component goes.
     pub fn subscribe(&self, listener: impl Fn(&LiveMessage) + 'static) {
-        let id = self.next_listener.get_value();
-        self.next_listener.set_value(id + 1);
-        self.listeners
-            .update_value(|all| all.push((id, Rc::new(listener))));
-        let listeners = self.listeners;
-        on_cleanup(move || {
-            listeners.try_update_value(|all| all.retain(|(other, _)| *other != id));
-        });
+        #[cfg(feature = "hydrate")]
+        {
+            let id = self.next_listener.get_value();
+            self.next_listener.set_value(id + 1);
+            self.listeners
+                .update_value(|all| all.push((id, Rc::new(listener))));
+            let listeners = self.listeners;
+            on_cleanup(move || {
+                listeners.try_update_value(|all| all.retain(|(other, _)| *other != id));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = listener;
     }
 
     /// Says `text` through the polite live region (never moving focus).
