@@ -32,11 +32,21 @@ const origin = `http://127.0.0.1:${port}`;
 /** A second server whose access tokens live 6 seconds: refreshes happen while a test watches. */
 export const shortLivedOrigin = `http://127.0.0.1:${process.env.E2E_SHORT_PORT}`;
 
+const databases = ['backstage.db', 'short-lived.db'] as const;
+/** Where the server that keeps `database` copies its stderr. */
+const serverLog = (database: string) => `${process.env.E2E_DATA}/${database}.stderr`;
+/** Both servers' stderr copies, the main server's first. */
+export const serverLogs = databases.map(serverLog);
+
 function server(address: string, database: string, extra: Record<string, string> = {}) {
   return {
     // The release server, built by `cargo leptos build --release`, on a free
-    // port with a fresh database in a temporary folder.
-    command: '../target/release/server',
+    // port with a fresh database in a temporary folder. Its stderr is also
+    // copied to a file beside the database, where every test looks for a
+    // panic (tests/fixtures.ts): a panic inside a response's stream only
+    // cuts the page short, which a test may not notice.
+    // (Playwright runs it with sh, which has no process substitution: bash.)
+    command: `bash -c 'exec ../target/release/server 2> >(tee -a "$0" >&2)' ${serverLog(database)}`,
     url: `${address}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -90,7 +100,7 @@ export default defineConfig({
     },
   ],
   webServer: [
-    server(origin, 'backstage.db'),
-    server(shortLivedOrigin, 'short-lived.db', { BACKSTAGE_ACCESS_TTL_SECS: '6' }),
+    server(origin, databases[0]),
+    server(shortLivedOrigin, databases[1], { BACKSTAGE_ACCESS_TTL_SECS: '6' }),
   ],
 });
