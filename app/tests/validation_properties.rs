@@ -12,12 +12,15 @@ use app::api::{
 };
 use proptest::prelude::*;
 
-/// Text of 0 to `max + 2` characters, any of them possibly multi-byte.
+/// Text of 0 to `max + 2` characters, any of them possibly multi-byte, or a
+/// few spaces.
 fn text_near(max: usize) -> impl Strategy<Value = String> {
     prop_oneof![
         prop::collection::vec(any::<char>(), 0..=max + 2),
         // Lengths right at the edges are the interesting ones.
         (max.saturating_sub(1)..=max + 1).prop_map(|n| vec!['é'; n]),
+        // Only spaces: as good as empty where a field is required.
+        prop::collection::vec(prop_oneof![Just(' '), Just('\t'), Just('\u{3000}')], 1..=3),
     ]
     .prop_map(|chars| chars.into_iter().collect())
 }
@@ -71,6 +74,11 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
+/// A required text: not only spaces, and at most `max` characters.
+fn required(text: &str, max: usize) -> bool {
+    !text.trim().is_empty() && chars(text) <= max
+}
+
 /// The fields a setlist should be blamed for, computed from the limits alone.
 fn broken_fields(input: &SetlistInput) -> BTreeSet<String> {
     let mut broken = BTreeSet::new();
@@ -79,19 +87,13 @@ fn broken_fields(input: &SetlistInput) -> BTreeSet<String> {
             broken.insert(field);
         }
     };
-    blame(
-        "name".into(),
-        !(1..=v::NAME_MAX).contains(&chars(&input.name)),
-    );
+    blame("name".into(), !required(&input.name, v::NAME_MAX));
     blame("venue".into(), chars(&input.venue) > v::VENUE_MAX);
     blame("show_date".into(), !is_calendar_date(&input.show_date));
     blame("notes".into(), chars(&input.notes) > v::NOTES_MAX);
     for (i, song) in input.songs.iter().enumerate() {
         let field = |name: &str| format!("songs[{i}].{name}");
-        blame(
-            field("title"),
-            !(1..=v::TITLE_MAX).contains(&chars(&song.title)),
-        );
+        blame(field("title"), !required(&song.title, v::TITLE_MAX));
         blame(field("artist"), chars(&song.artist) > v::ARTIST_MAX);
         blame(field("key"), chars(&song.key) > v::KEY_MAX);
         blame(field("notes"), chars(&song.notes) > v::NOTES_MAX);

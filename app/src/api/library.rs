@@ -46,7 +46,10 @@ impl LibrarySong {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LibrarySongInput {
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     #[serde(default)]

@@ -72,7 +72,10 @@ pub struct NewUser {
         schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9._-]+$")
     )]
     pub username: String,
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 120, pattern = r"\S")
+    )]
     pub display_name: String,
     #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
     pub role: String,
@@ -93,7 +96,10 @@ pub struct MemberPatch {
     #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 120, pattern = r"\S")
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// What they play; `""` clears it.
@@ -194,7 +200,10 @@ pub struct Song {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetlistInput {
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 120))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 120, pattern = r"\S")
+    )]
     pub name: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 120))]
     #[serde(default)]
@@ -220,7 +229,10 @@ pub struct SetlistInput {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SetInput {
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 40))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 40, pattern = r"\S")
+    )]
     pub name: String,
     #[serde(default)]
     pub songs: Vec<SongInput>,
@@ -324,7 +336,10 @@ pub struct SongInput {
     /// Present for a song that already exists: it keeps its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 200))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 200, pattern = r"\S")
+    )]
     pub title: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 200))]
     #[serde(default)]

@@ -43,14 +43,17 @@ impl Checker {
         }
     }
 
+    /// A required field (`min` > 0) must hold more than spaces: a setlist or
+    /// a member called "   " would show as nothing at all.
     fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
-        let message = if min > 0 && len == 0 {
+        let blank = min > 0 && value.trim().is_empty();
+        let message = if blank {
             "must not be empty".to_string()
         } else {
             format!("must be at most {max} characters")
         };
-        self.check(field, len >= min && len <= max, message);
+        self.check(field, !blank && len >= min && len <= max, message);
     }
 
     fn password(&mut self, field: impl Into<String>, password: &str) {
@@ -158,7 +161,11 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
         c.check(
             format!("sets[{i}].slot_secs"),
             set.slot_secs.is_none_or(|slot| SLOT_SECS.contains(&slot)),
-            "must be 1 to 600 minutes",
+            format!(
+                "must be {} to {} minutes",
+                SLOT_SECS.start() / 60,
+                SLOT_SECS.end() / 60
+            ),
         );
     }
     if !input.songs_from_flat_list() {
