@@ -130,7 +130,9 @@ app.use(express.json({ limit: '64kb' }));
 
 app.get('/readyz', (req, res) => res.json({ status: 'ready' }));
 
-app.post('/api/auth/login', (req, res) => {
+// Express 4 does not catch a rejected handler: a failed signature is an
+// unhandled rejection, which ends the peer, and bench.py reports a peer that died.
+app.post('/api/auth/login', async (req, res) => {
   const { username, password } = req.body ?? {};
   const user = typeof username === 'string' && q.userByName.get(username);
   if (!user || typeof password !== 'string' || !passwordMatches(password, user.password_hash)) {
@@ -144,10 +146,9 @@ app.post('/api/auth/login', (req, res) => {
     q.newToken.run(sha256(token), family, t);
     audit('login_succeeded', user.id, user.id, req, { session_id: family });
   })();
-  sign(user, family).then((access) => {
-    setCookie(res, token);
-    res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS, user: publicUser(user) });
-  });
+  const access = await sign(user, family);
+  setCookie(res, token);
+  res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS, user: publicUser(user) });
 });
 
 app.post('/api/auth/refresh', async (req, res) => {

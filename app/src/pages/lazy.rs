@@ -130,9 +130,8 @@ pub fn GigPage(gig: Gig) -> impl IntoView {
         super::gig::hide_chrome_on_stage();
     }
     let hydrated = crate::use_hydrated();
-    let loading = || view! { <p class="muted" role="status">"Loading the show…"</p> };
     view! {
-        <Suspense fallback=loading>
+        <Suspense fallback=super::gig::loading_show>
             {move || if hydrated.get() {
                 Suspend::new(async move {
                     match gig {
@@ -143,7 +142,7 @@ pub fn GigPage(gig: Gig) -> impl IntoView {
                 })
                 .into_any()
             } else {
-                loading().into_any()
+                super::gig::loading_show().into_any()
             }}
         </Suspense>
     }

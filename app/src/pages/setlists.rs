@@ -23,7 +23,7 @@ pub fn Setlists() -> impl IntoView {
         let shown = setlists.with(|list| matches!(list, Some(Ok(_))));
         if shown && !preloaded.get_value() {
             preloaded.set_value(true);
-            preload_setlist_view(untrack(|| session.is_manager()));
+            leptos::task::spawn_local(preload_setlist_view(untrack(|| session.is_manager())));
         }
     });
     // Live: another member's create, rename or delete re-reads the list

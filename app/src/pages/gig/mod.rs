@@ -21,6 +21,12 @@ pub use stage::StagePage;
 #[cfg(feature = "hydrate")]
 const ON_STAGE: &str = "on-stage";
 
+/// The line the gig's pages show while the show loads: also the one the
+/// server renders before the chunk is there (`pages::lazy::GigPage`).
+pub fn loading_show() -> impl IntoView {
+    view! { <p class="muted" role="status">"Loading the show…"</p> }
+}
+
 /// Hides the app's chrome while stage mode is open. Called by the page's
 /// wrapper in the main wasm (`pages::lazy::GigPage`), so the chrome goes as
 /// soon as the page has hydrated, not once the stage's chunk has arrived.
@@ -104,7 +110,7 @@ fn with_show(
 ) -> impl IntoView {
     let session = use_session();
     view! {
-        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the show…"</p> }>
+        <Suspense fallback=loading_show>
             {move || show.get().map(|result| match result {
                 Ok(show) => page(show),
                 Err(_) if session.status() == Status::SignedOut => view! {

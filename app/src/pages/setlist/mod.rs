@@ -39,7 +39,7 @@ pub fn SetlistPage() -> impl IntoView {
     Effect::new(move |_| {
         let manager = session.is_manager();
         leptos::task::spawn_local(async move {
-            preload_view(manager).await;
+            preload_setlist_view(manager).await;
             lazy::preload_gig().await;
         });
     });
@@ -79,15 +79,11 @@ pub fn SetlistPage() -> impl IntoView {
     }
 }
 
-/// Starts fetching the wasm chunk of a setlist's view for this member (the
-/// editor or the drummer's view), so that opening a setlist waits for its data
-/// only. A chunk already here is not fetched again; a failure shows when the
-/// view is opened.
-pub fn preload_setlist_view(manager: bool) {
-    leptos::task::spawn_local(preload_view(manager));
-}
-
-async fn preload_view(manager: bool) {
+/// Fetches the wasm chunk of a setlist's view for this member (the editor or
+/// the drummer's view), so that opening a setlist waits for its data only. A
+/// chunk already here is not fetched again; a failure shows when the view is
+/// opened.
+pub async fn preload_setlist_view(manager: bool) {
     let _ = if manager {
         preload_manager_editor().await
     } else {
