@@ -106,7 +106,24 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits() {
 
     // SAFETY: sends a signal to our own child process.
     unsafe { libc::kill(server.child.id() as libc::pid_t, libc::SIGTERM) };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Draining shows first in /readyz; wait for it, not for a fixed time.
+    let signalled = Instant::now();
+    loop {
+        let ready = server
+            .client
+            .get(format!("{}/readyz", server.address))
+            .send()
+            .await
+            .unwrap();
+        if ready.status() == StatusCode::SERVICE_UNAVAILABLE {
+            break;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "still ready 5 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let refused = server
         .client
         .get(format!("{}/api/setlists", server.address))
@@ -115,13 +132,6 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits() {
         .unwrap();
     assert!(refused.headers().contains_key("retry-after"));
     expect_error(refused, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
-    let ready = server
-        .client
-        .get(format!("{}/readyz", server.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     // The request that was in flight gets its real answer.
     in_flight.write_all(&rest).unwrap();
