@@ -43,10 +43,10 @@ function server(address: string, database: string, extra: Record<string, string>
     // The release server, built by `cargo leptos build --release`, on a free
     // port with a fresh database in a temporary folder. Its stderr is also
     // copied to a file beside the database, where every test looks for a
-    // panic (tests/fixtures.ts): a panic inside a response's stream only
+    // panic (tests/fixtures.ts, panics.ts): a panic inside a response's stream only
     // cuts the page short, which a test may not notice.
     // (Playwright runs it with sh, which has no process substitution: bash.)
-    command: `bash -c 'exec ../target/release/server 2> >(tee -a "$0" >&2)' ${serverLog(database)}`,
+    command: `bash -c 'exec ../target/release/server 2> >(tee -a "$0" >&2)' "${serverLog(database)}"`,
     url: `${address}/readyz`,
     reuseExistingServer: false,
     timeout: 60_000,

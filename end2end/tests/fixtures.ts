@@ -1,27 +1,15 @@
 import { test as base, expect } from '@playwright/test';
-import { readFileSync } from 'node:fs';
 import { serverLogs } from '../playwright.config';
-
-/** What each server has written to its stderr (playwright.config.ts), from `from` on. */
-function serverOutput(from: number[] = []): string[] {
-  return serverLogs.map((log, i) => {
-    try {
-      return readFileSync(log, 'utf8').slice(from[i] ?? 0);
-    } catch {
-      return ''; // not started yet
-    }
-  });
-}
+import { panicsSince } from '../panics';
 
 /**
  * Every test fails on a browser console error or an uncaught exception:
  * a hydration mismatch or a CSP violation shows up there first.
  */
-export const test = base.extend<{
-  expectedHttpErrors: number[];
-  consoleErrors: string[];
-  serverPanics: void;
-}>({
+export const test = base.extend<
+  { expectedHttpErrors: number[]; consoleErrors: string[]; serverPanics: void },
+  { checkedServerLogs: number[] }
+>({
   /** HTTP statuses a test provokes on purpose (a wrong password's 401): Chromium logs those too. */
   expectedHttpErrors: [[], { option: true }],
   consoleErrors: [
@@ -43,18 +31,31 @@ export const test = base.extend<{
    * Every test fails if a server panicked while it ran. A panic in a task that
    * streams a page's HTML breaks the response off mid-page, and the browser
    * may show what it already had; the server's stderr is where it shows.
+   * Each check starts where the last one stopped, so a panic after a test's
+   * check (its page closing) fails the next test, or the worker at the end.
    */
   serverPanics: [
-    async ({}, use) => {
-      const before = serverOutput().map((output) => output.length);
+    async ({ checkedServerLogs }, use) => {
       await use();
-      const panics = serverOutput(before)
-        .join('\n')
-        .split('\n')
-        .filter((line) => line.includes(' panicked at '));
+      const panics = serverLogs.flatMap((log, i) => {
+        const { panics, next } = panicsSince(log, checkedServerLogs[i]);
+        checkedServerLogs[i] = next;
+        return panics;
+      });
       expect(panics, 'server panics').toEqual([]);
     },
     { auto: true },
+  ],
+  /** How far each server's stderr copy (playwright.config.ts) has been checked. */
+  checkedServerLogs: [
+    async ({}, use) => {
+      // From where the logs stand: a worker before this one checked the rest.
+      const checked = serverLogs.map((log) => panicsSince(log, 0).next);
+      await use(checked);
+      const panics = serverLogs.flatMap((log, i) => panicsSince(log, checked[i]).panics);
+      expect(panics, 'server panics after the last test').toEqual([]);
+    },
+    { scope: 'worker', auto: true },
   ],
 });
 
