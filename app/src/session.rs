@@ -166,6 +166,29 @@ impl Session {
         Ok(())
     }
 
+    /// Revokes this device's own session from the sessions page: a leaving,
+    /// like "Log out". The server ends the live stream as soon as the session
+    /// is revoked, which must not be taken for a reason to refresh (and be
+    /// refused) before the answer to `revoking` arrives.
+    pub async fn revoke_own(
+        &self,
+        revoking: impl Future<Output = Result<(), ApiFailure>>,
+    ) -> Result<(), ApiFailure> {
+        self.leaving.set(true);
+        match revoking.await {
+            Ok(()) => {
+                // The family is revoked already: however the logout goes,
+                // this device is signed out here.
+                let _ = self.logout().await;
+                Ok(())
+            }
+            Err(failure) => {
+                self.leaving.set(false);
+                Err(failure)
+            }
+        }
+    }
+
     /// Ends the session on the server (revoking the refresh family) and here.
     pub async fn logout(&self) -> Result<(), ApiFailure> {
         self.leaving.set(true);

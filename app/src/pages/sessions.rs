@@ -27,13 +27,16 @@ pub fn Sessions() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let path = format!("/api/me/sessions/{id}");
-            match client::call::<(), ()>(session, Method::Delete, &path, None).await {
-                // This device's session is over: sign out here too, at once.
-                Ok(()) if current => {
-                    let _ = session.logout().await;
-                    navigate("/login", Default::default());
-                }
-                Ok(()) => sessions.refetch(),
+            let revoking = client::call::<(), ()>(session, Method::Delete, &path, None);
+            if !current {
+                return match revoking.await {
+                    Ok(()) => sessions.refetch(),
+                    Err(failure) => error.set(Some(failure.describe())),
+                };
+            }
+            // This device's session is over: signed out here too, at once.
+            match session.revoke_own(revoking).await {
+                Ok(()) => navigate("/login", Default::default()),
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
