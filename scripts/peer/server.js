@@ -130,9 +130,11 @@ app.use(express.json({ limit: '64kb' }));
 
 app.get('/readyz', (req, res) => res.json({ status: 'ready' }));
 
-// Express 4 does not catch a rejected handler: a failed signature is an
-// unhandled rejection, which ends the peer, and bench.py reports a peer that died.
-app.post('/api/auth/login', async (req, res) => {
+// Express 4 does not catch a rejected promise: an async handler's error is
+// handed to Express here, which answers 500, as it does for a thrown one.
+const handle = (handler) => (req, res, next) => handler(req, res).catch(next);
+
+app.post('/api/auth/login', handle(async (req, res) => {
   const { username, password } = req.body ?? {};
   const user = typeof username === 'string' && q.userByName.get(username);
   if (!user || typeof password !== 'string' || !passwordMatches(password, user.password_hash)) {
@@ -149,9 +151,9 @@ app.post('/api/auth/login', async (req, res) => {
   const access = await sign(user, family);
   setCookie(res, token);
   res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS, user: publicUser(user) });
-});
+}));
 
-app.post('/api/auth/refresh', async (req, res) => {
+app.post('/api/auth/refresh', handle(async (req, res) => {
   const presented = readCookie(req);
   if (!presented) return refuse(res, 401, 'invalid_refresh_token');
   const successor = crypto.randomBytes(32).toString('base64url');
@@ -174,7 +176,7 @@ app.post('/api/auth/refresh', async (req, res) => {
   const access = await sign(outcome, outcome.family_id);
   setCookie(res, successor);
   res.json({ access_token: access, token_type: 'Bearer', expires_in: ACCESS_SECS, user: publicUser(outcome) });
-});
+}));
 
 app.get('/api/me', authenticate, (req, res) => res.json(req.user));
 

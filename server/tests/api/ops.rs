@@ -56,6 +56,17 @@ async fn openapi_states_every_rule_the_validation_enforces() {
     }
     assert_eq!(max_length("SongPatch", "notes"), as_u64(NOTES_MAX));
     assert_eq!(field("SetlistInput", "sets")["maxItems"], SETS_MAX);
+    // Required text must hold more than whitespace (validation's `text`).
+    for (schema, name) in [
+        ("SetlistInput", "name"),
+        ("SetInput", "name"),
+        ("SongInput", "title"),
+        ("LibrarySongInput", "title"),
+        ("NewUser", "display_name"),
+        ("MemberPatch", "display_name"),
+    ] {
+        assert_eq!(field(schema, name)["pattern"], r"\S", "{schema}.{name}");
+    }
     assert_eq!(max_length("SetInput", "name"), as_u64(SET_NAME_MAX));
     for (name, max) in [
         ("title", TITLE_MAX),
