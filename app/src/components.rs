@@ -141,7 +141,10 @@ pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
     match text.split_once(':') {
         Some((minutes, seconds)) if seconds.len() == 2 => {
             let seconds: i64 = seconds.parse().ok().filter(|s| *s < 60)?;
-            Some(minutes.parse::<i64>().ok().filter(|m| *m >= 0)? * 60 + seconds)
+            let minutes: i64 = minutes.parse().ok().filter(|m| *m >= 0)?;
+            // Checked: a huge number of minutes is an error, not a wrapped
+            // (and perhaps plausible) length.
+            minutes.checked_mul(60)?.checked_add(seconds)
         }
         Some(_) => None,
         None => text.parse().ok(),
@@ -197,7 +200,9 @@ pub fn parse_slot(text: &str) -> Result<Option<i64>, &'static str> {
     let secs = if text.contains(':') {
         parse_minutes_seconds(text)
     } else {
-        text.parse::<i64>().ok().map(|minutes| minutes * 60)
+        text.parse::<i64>()
+            .ok()
+            .and_then(|minutes| minutes.checked_mul(60))
     };
     secs.map(Some).ok_or("must be minutes, like 45")
 }
@@ -310,6 +315,9 @@ mod tests {
         assert_eq!(parse_slot("45:30"), Ok(Some(2730)));
         assert_eq!(parse_slot(""), Ok(None));
         assert!(parse_slot("45 min").is_err());
+        // 307445734561825861 × 60 wraps to 44 in 64 bits.
+        assert!(parse_slot("307445734561825861").is_err());
+        assert_eq!(parse_minutes_seconds("307445734561825861:00"), None);
         assert_eq!(slot_verdict(48 * 60, 45 * 60), "3 min over the 45 min slot");
         assert_eq!(slot_verdict(45 * 60 + 1, 45 * 60), "fills the 45 min slot");
         assert_eq!(

@@ -28,16 +28,15 @@ pub fn Sessions() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let path = format!("/api/me/sessions/{id}");
             let revoking = client::call::<(), ()>(session, Method::Delete, &path, None);
-            if !current {
-                return match revoking.await {
-                    Ok(()) => sessions.refetch(),
-                    Err(failure) => error.set(Some(failure.describe())),
-                };
-            }
-            // This device's session is over: signed out here too, at once.
-            match session.revoke_own(revoking).await {
-                Ok(()) => navigate("/login", Default::default()),
-                Err(failure) => error.set(Some(failure.describe())),
+            let revoked = if current {
+                // This device's session is over: signed out here too, at once.
+                let revoked = session.revoke_own(revoking).await;
+                revoked.map(|()| navigate("/login", Default::default()))
+            } else {
+                revoking.await.map(|()| sessions.refetch())
+            };
+            if let Err(failure) = revoked {
+                error.set(Some(failure.describe()));
             }
         });
     });

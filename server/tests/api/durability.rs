@@ -109,12 +109,7 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits() {
     // Draining shows first in /readyz; wait for it, not for a fixed time.
     let signalled = Instant::now();
     loop {
-        let ready = server
-            .client
-            .get(format!("{}/readyz", server.address))
-            .send()
-            .await
-            .unwrap();
+        let ready = server.get("/readyz").await.unwrap();
         if ready.status() == StatusCode::SERVICE_UNAVAILABLE {
             break;
         }
@@ -124,12 +119,7 @@ async fn sigterm_finishes_requests_in_flight_refuses_new_ones_and_exits() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let refused = server
-        .client
-        .get(format!("{}/api/setlists", server.address))
-        .send()
-        .await
-        .unwrap();
+    let refused = server.get("/api/setlists").await.unwrap();
     assert!(refused.headers().contains_key("retry-after"));
     expect_error(refused, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
 

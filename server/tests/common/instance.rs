@@ -69,17 +69,21 @@ impl Instance {
             if self.child.try_wait().expect("the child's status").is_some() {
                 return false;
             }
-            let ready = self
-                .client
-                .get(format!("{}/readyz", self.address))
-                .send()
-                .await;
+            let ready = self.get("/readyz").await;
             if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
                 return true;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("the instance at {} did not become ready", self.address);
+    }
+
+    /// A GET with no credentials.
+    pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
     }
 
     pub async fn login(&self, username: &str) -> Session {

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     api::{
-        Activity, ErrorCode, FIRST_SET, Setlist,
+        Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
     },
     components::{ErrorNotice, parse_slot, running_time, show_date_long, slot_verdict},
@@ -31,7 +31,7 @@ mod state;
 
 use kept::KeptDraft;
 use running_order::{Reorder, ReorderHelp, SongRow};
-use state::{EditorState, SetBreaks, SetHead};
+use state::EditorState;
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -42,18 +42,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let session = use_session();
     let live = use_live();
     let navigate = use_navigate();
-    let state = EditorState {
-        id: RwSignal::new(existing.as_ref().map(|s| s.id.clone())),
-        base: RwSignal::new(None),
-        name: RwSignal::new(String::new()),
-        venue: RwSignal::new(String::new()),
-        show_date: RwSignal::new(String::new()),
-        notes: RwSignal::new(String::new()),
-        songs: RwSignal::new(Vec::new()),
-        sets: RwSignal::new(SetBreaks::default()),
-        base_sets: RwSignal::new(vec![(SetHead::named(FIRST_SET), 0)]),
-        next_uid: StoredValue::new(0),
-    };
+    let state = EditorState::new(existing.as_ref().map(|s| s.id.clone()));
     if let Some(setlist) = &existing {
         state.load(setlist);
     }

@@ -79,6 +79,22 @@ impl Default for SetBreaks {
 }
 
 impl EditorState {
+    /// Empty fields for the setlist `id` (`None`: a new one).
+    pub(super) fn new(id: Option<String>) -> EditorState {
+        EditorState {
+            id: RwSignal::new(id),
+            base: RwSignal::new(None),
+            name: RwSignal::new(String::new()),
+            venue: RwSignal::new(String::new()),
+            show_date: RwSignal::new(String::new()),
+            notes: RwSignal::new(String::new()),
+            songs: RwSignal::new(Vec::new()),
+            sets: RwSignal::new(SetBreaks::default()),
+            base_sets: RwSignal::new(vec![(SetHead::named(FIRST_SET), 0)]),
+            next_uid: StoredValue::new(0),
+        }
+    }
+
     pub(super) fn new_song(&self, song: DraftSong) -> SongDraft {
         let uid = self.next_uid.get_value();
         self.next_uid.set_value(uid + 1);
@@ -425,5 +441,55 @@ impl EditorState {
 fn set_if_changed(signal: RwSignal<String>, value: &str) {
     if signal.with_untracked(|now| now != value) {
         signal.set(value.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_songs(count: usize) -> EditorState {
+        let state = EditorState::new(None);
+        let songs = (0..count)
+            .map(|n| {
+                state.new_song(DraftSong {
+                    title: format!("Song {n}"),
+                    ..DraftSong::default()
+                })
+            })
+            .collect();
+        state.songs.set(songs);
+        state
+    }
+
+    fn sizes(state: &EditorState) -> Vec<(String, usize)> {
+        let sizes = state.set_sizes().into_iter();
+        sizes.map(|(head, size)| (head.name, size)).collect()
+    }
+
+    #[test]
+    fn kept_sets_come_back_when_their_sizes_add_up_to_the_songs() {
+        let state = with_songs(5);
+        let encore = SetHead {
+            name: "Encore".into(),
+            slot: "10".into(),
+        };
+        state.restore_sets(&[
+            (SetHead::named("Set 1"), 2),
+            (SetHead::named("Set 2"), 3),
+            (encore, 0),
+        ]);
+        // An empty set has no song to open it, so it is not kept.
+        assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Set 2".into(), 3)]);
+    }
+
+    #[test]
+    fn kept_sets_that_do_not_add_up_leave_the_sets_alone() {
+        let state = with_songs(3);
+        let before = sizes(&state);
+        state.restore_sets(&[(SetHead::named("Set 1"), 2), (SetHead::named("Set 2"), 2)]);
+        assert_eq!(sizes(&state), before);
+        state.restore_sets(&[(SetHead::named("Set 1"), 1)]);
+        assert_eq!(sizes(&state), before);
     }
 }
