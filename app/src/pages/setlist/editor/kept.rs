@@ -68,3 +68,25 @@ pub fn forget(member: &str, setlist: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = key(member, setlist);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_kept_before_sets_existed_still_reads() {
+        let draft = KeptDraft {
+            base: Draft::default(),
+            mine: Draft {
+                name: "Friday".into(),
+                ..Draft::default()
+            },
+            sets: vec![(SetHead::named("Set 1"), 0)],
+        };
+        let mut old = serde_json::to_value(&draft).unwrap();
+        old.as_object_mut().unwrap().remove("sets");
+        let read: KeptDraft = serde_json::from_value(old).unwrap();
+        assert_eq!(read.mine.name, "Friday");
+        assert!(read.sets.is_empty(), "no sets: the editor keeps its own");
+    }
+}
