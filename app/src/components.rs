@@ -39,6 +39,9 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     move || {
         if signed_in.get() && hydrated.get() {
             children().into_any()
+        } else if session.unreachable() {
+            view! { <p class="muted" role="status">"Cannot reach Backstage right now. Trying again…"</p> }
+                .into_any()
         } else {
             view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any()
         }

@@ -73,10 +73,15 @@ pub struct Session {
     notice: RwSignal<Option<&'static str>>,
     /// "Log out" was pressed: the stream that ends with it is no news.
     leaving: RwSignal<bool>,
+    /// The last refresh got no usable answer; one is scheduled.
+    unreachable: RwSignal<bool>,
 }
 
 /// Refresh this long before the token expires.
 const REFRESH_AHEAD_MS: f64 = 30_000.0;
+
+/// How soon a refresh that got no answer (no signal) is tried again.
+const NO_SIGNAL_RETRY_SECS: u64 = 3;
 
 impl Session {
     /// Creates the session, provides it to the app and, in the browser, starts
@@ -89,6 +94,7 @@ impl Session {
             retry_pending: RwSignal::new(false),
             notice: RwSignal::new(None),
             leaving: RwSignal::new(false),
+            unreachable: RwSignal::new(false),
         };
         provide_context(session);
         Effect::new(move |_| {
@@ -215,7 +221,9 @@ impl Session {
     /// A refusal signs the user out. A network error does not, nor does a
     /// server that asks to be asked again (busy, its database away, shutting
     /// down): the refresh is tried again after its `Retry-After`, so a
-    /// database outage of a few seconds signs nobody out.
+    /// database outage of a few seconds signs nobody out. With no answer at
+    /// all (no signal) it is tried again every few seconds: a page restoring
+    /// its session would otherwise wait on "Checking…" until a reload.
     pub async fn refresh_now(&self) -> Result<String, ApiFailure> {
         match single_flight_refresh().await {
             Ok(answer) => {
@@ -226,12 +234,22 @@ impl Session {
             Err(failure) => {
                 if failure.asks_to_retry() {
                     self.refresh_again_after(failure.retry_after_secs.unwrap_or(2));
-                } else if failure.status != 0 {
+                } else if failure.status == 0 {
+                    self.refresh_again_after(NO_SIGNAL_RETRY_SECS);
+                } else {
                     self.forget();
+                    return Err(failure);
                 }
+                set_if_changed(self.unreachable, true);
                 Err(failure)
             }
         }
+    }
+
+    /// The last refresh got no usable answer and another is scheduled
+    /// (tracked): the sign-in guard says so rather than only "Checking…".
+    pub fn unreachable(&self) -> bool {
+        self.unreachable.get()
     }
 
     /// One retry pending at a time, however many calls saw the failure.
@@ -256,6 +274,7 @@ impl Session {
     fn accept(&self, answer: TokenResponse) {
         self.notice.set(None);
         self.leaving.set(false);
+        set_if_changed(self.unreachable, false);
         let lifetime_ms = answer.expires_in as f64 * 1000.0;
         let expires_at_ms = now_ms() + lifetime_ms;
         let refresh_at_ms = now_ms() + refresh_delay_ms(lifetime_ms);
@@ -283,6 +302,7 @@ impl Session {
         crate::offline::forget_all();
         self.token.set(None);
         self.user.set(None);
+        set_if_changed(self.unreachable, false);
         self.status.set(Status::SignedOut);
     }
 
@@ -303,6 +323,14 @@ impl Session {
         set_timeout(due, std::time::Duration::from_millis(delay_ms as u64));
         #[cfg(not(feature = "hydrate"))]
         let _ = (due, delay_ms);
+    }
+}
+
+/// Sets `signal` only when the value changes: its readers are not told
+/// of a retry that changed nothing.
+fn set_if_changed(signal: RwSignal<bool>, value: bool) {
+    if signal.get_untracked() != value {
+        signal.set(value);
     }
 }
 

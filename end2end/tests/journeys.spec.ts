@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, logIn } from './helpers';
+import { allowFailedFetchErrors, apiToken, createSetlist, logIn } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
 
 test("a drummer's direct API write is refused with 403", async ({ request }) => {
@@ -117,6 +117,28 @@ test.describe('with 6-second access tokens', () => {
     await page.getByRole('button', { name: 'Save setlist' }).click();
     await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
     await expect(page.getByRole('heading', { name: 'Log in' })).toHaveCount(0);
+  });
+
+  test.describe('with no signal', () => {
+    // The service worker would make the requests itself, out of the test's reach.
+    test.use({ serviceWorkers: 'block' });
+
+    test('a page opened with no signal says it cannot reach the server, keeps trying, and lets the member in once it can', async ({ page, consoleErrors }) => {
+      await logIn(page, 'drummer');
+      let unanswered = 0;
+      const noSignal = async (route: import('@playwright/test').Route) => {
+        unanswered += 1;
+        await route.abort('internetdisconnected');
+      };
+      await page.route('**/api/auth/refresh', noSignal);
+      await page.goto('/setlists');
+      await expect(page.getByRole('status').filter({ hasText: 'Cannot reach Backstage right now' })).toBeVisible();
+      await expect.poll(() => unanswered).toBeGreaterThan(1); // tried again, not given up
+      await page.unroute('**/api/auth/refresh', noSignal);
+      await expect(page.getByRole('heading', { name: 'Setlists' })).toBeVisible({ timeout: 10_000 });
+      await expect(page.getByTestId('signed-in-as')).toContainText('Dee');
+      allowFailedFetchErrors(consoleErrors);
+    });
   });
 
   test.describe('while the database is away', () => {

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { createSetlist, logIn } from './helpers';
+import { allowFailedFetchErrors, createSetlist, logIn } from './helpers';
 
 /**
  * Every page but the login form and the list of setlists is in a wasm chunk
@@ -124,9 +124,3 @@ test.describe('with no signal', () => {
     allowFailedFetchErrors(consoleErrors);
   });
 });
-
-/** The browser and the chunk loader log the failed fetches: expected here; any other error still fails the test. */
-function allowFailedFetchErrors(consoleErrors: string[]) {
-  const unexpected = consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(error));
-  consoleErrors.splice(0, consoleErrors.length, ...unexpected);
-}

@@ -27,6 +27,12 @@ pub struct Config {
     /// A request that takes longer (a slow client trickling its body, say) is
     /// answered 408 and dropped, so it cannot hold a connection forever.
     pub request_timeout: Duration,
+    /// A request's head (line and headers) must arrive whole within this,
+    /// and an idle keep-alive connection closes after it.
+    pub head_timeout: Duration,
+    /// Connections one client address may hold open at once (a trusted
+    /// proxy's are not counted: it carries many clients).
+    pub connections_per_client: usize,
     /// Audit events older than this are deleted.
     pub audit_retention: Duration,
     /// The JWT `iss` and `aud`.
@@ -89,16 +95,19 @@ impl Config {
                 ));
             }
         };
-        // A whole number of seconds (or of days, for the retention), at least 1.
-        let seconds = |variable: &'static str, default: &str, max: u64| {
+        // A whole number (of seconds, of days for the retention), at least 1.
+        let number = |variable: &'static str, default: &str, max: u64| {
             let text = get(variable, default);
             match text.parse::<u64>() {
-                Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
+                Ok(n) if (1..=max).contains(&n) => Ok(n),
                 _ => Err(invalid(
                     variable,
                     format!("{text:?} (expected a whole number from 1 to {max})"),
                 )),
             }
+        };
+        let seconds = |variable: &'static str, default: &str, max: u64| {
+            number(variable, default, max).map(Duration::from_secs)
         };
         let access_ttl = seconds("BACKSTAGE_ACCESS_TTL_SECS", "300", 24 * 3600)?;
         let refresh_ttl = seconds("BACKSTAGE_REFRESH_TTL_SECS", "2592000", 365 * 24 * 3600)?;
@@ -107,6 +116,9 @@ impl Config {
             _ => seconds("BACKSTAGE_REFRESH_GRACE_SECS", "5", 60)?,
         };
         let request_timeout = seconds("BACKSTAGE_REQUEST_TIMEOUT_SECS", "30", 3600)?;
+        let head_timeout = seconds("BACKSTAGE_HEAD_TIMEOUT_SECS", "10", 300)?;
+        let connections_per_client =
+            number("BACKSTAGE_CONNECTIONS_PER_CLIENT", "256", 100_000)? as usize;
         let retention_days = seconds("BACKSTAGE_AUDIT_RETENTION_DAYS", "90", 36_500)?;
         let audit_retention = retention_days * 24 * 3600;
         let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
@@ -162,6 +174,8 @@ impl Config {
             refresh_grace,
             audit_retention,
             request_timeout,
+            head_timeout,
+            connections_per_client,
             issuer: get("BACKSTAGE_ISSUER", &public_origin),
             public_origin,
             site_root: get("LEPTOS_SITE_ROOT", "target/site"),

@@ -85,7 +85,8 @@ impl Application {
             state.drain.drain().await;
             signal_drained.notify_one();
         };
-        let serve = listener::serve(self.listener, self.router, shutdown);
+        let config = self.state.config.clone();
+        let serve = listener::serve(self.listener, self.router, &config, shutdown);
         // An idle keep-alive connection closes at once; a client that holds
         // one open cannot keep the process alive past this.
         let give_up = async {

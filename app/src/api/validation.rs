@@ -337,10 +337,20 @@ pub fn percent_encode(text: &str) -> String {
         .collect()
 }
 
-/// Only same-site paths may be returned to after login (stops open redirects).
+/// Only same-site paths may be returned to after login (stops open
+/// redirects). Browsers drop tabs and newlines from a URL and read `\` as
+/// `/`, so `/<tab>/evil.example` and `/\evil.example` are `//evil.example`, another
+/// host: a path of anything but visible ASCII is refused too (a real path
+/// arrives percent-encoded), which also keeps it a valid `Location` header.
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'))
-        .unwrap_or_else(|| "/setlists".to_string())
+    next.filter(|path| {
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && path
+                .bytes()
+                .all(|byte| byte.is_ascii_graphic() && byte != b'\\')
+    })
+    .unwrap_or_else(|| "/setlists".to_string())
 }
 
 #[cfg(test)]
@@ -351,6 +361,21 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example".into())), "/setlists");
         assert_eq!(safe_next(Some("https://evil.example".into())), "/setlists");
         assert_eq!(safe_next(None), "/setlists");
+        assert_eq!(
+            safe_next(Some("/setlists?page=2".into())),
+            "/setlists?page=2"
+        );
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/a\rb",
+            "/a\0b",
+            "/ /x",
+            "/é",
+        ] {
+            assert_eq!(safe_next(Some(hostile.into())), "/setlists", "{hostile:?}");
+        }
     }
 
     use super::*;

@@ -12,7 +12,7 @@ use std::{collections::VecDeque, convert::Infallible, sync::Arc, time::Duration}
 use axum::{
     Router,
     extract::State,
-    http::{HeaderMap, HeaderValue},
+    http::{HeaderMap, HeaderValue, header},
     response::{
         IntoResponse, Response,
         sse::{Event, KeepAlive, Sse},
@@ -89,10 +89,12 @@ async fn events(
     let mut response = Sse::new(body)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response();
+    let headers = response.headers_mut();
     // nginx buffers answers by default; an event stream must flow at once.
-    response
-        .headers_mut()
-        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    // Events name members (`by`, presence): no cache may keep them
+    // (axum's `no-cache` would let one store them).
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
 

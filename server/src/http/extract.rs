@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 use app::api::validation::FieldErrors;
 use axum::{
     extract::{
-        ConnectInfo, FromRequest, FromRequestParts, Query, Request,
-        rejection::{JsonDataError, JsonRejection},
+        ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
+        rejection::{JsonDataError, JsonRejection, PathRejection},
     },
     http::{StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::{db::audit::Origin, error::ApiError, state::AppState};
 
@@ -25,9 +26,37 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
+        // axum's checks first: the content type, the size, the JSON syntax.
+        let axum::Json(body) = axum::Json::<Box<RawValue>>::from_request(request, state)
+            .await
+            .map_err(json_rejection)?;
+        // serde also fills a struct from an array, field by field in order
+        // (`["drummer","pass"]` was a login): every body here is an object.
+        if !body.get().starts_with('{') {
+            return Err(ApiError::BadRequest(
+                "the request body must be a JSON object".into(),
+            ));
+        }
+        match axum::Json::<T>::from_bytes(body.get().as_bytes()) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+/// `axum::extract::Path`, with a segment that does not decode (not UTF-8)
+/// answered like any id that names nothing: 404 with the contract's body,
+/// not axum's plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError::NotFound),
+            Err(other) => Err(ApiError::internal(other)),
         }
     }
 }

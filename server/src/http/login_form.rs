@@ -58,10 +58,12 @@ async fn submit(
         username: form.username,
         password: form.password,
     };
-    match log_in(&state, &origin, &cookies, request).await {
-        Ok(_) => Redirect::to(&next).into_response(),
-        Err(error) => Redirect::to(&back_to_login(&error, &next)).into_response(),
-    }
+    let to = match log_in(&state, &origin, &cookies, request).await {
+        Ok(_) => next,
+        Err(error) => back_to_login(&error, &next),
+    };
+    // The answer sets the refresh cookie: no cache may keep it.
+    ([(header::CACHE_CONTROL, "no-store")], Redirect::to(&to)).into_response()
 }
 
 /// Whether the browser says the form was posted by a page of ours. A form

@@ -4,12 +4,12 @@
 use app::api::SessionInfo;
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{delete, get},
 };
 
-use super::extract::{ClientOrigin, parse_id};
+use super::extract::{ApiPath, ClientOrigin, parse_id};
 use crate::{
     auth::{
         extract::{AuthUser, Manager},
@@ -49,7 +49,7 @@ async fn own_sessions(
 async fn member_sessions(
     State(state): State<AppState>,
     Manager(manager): Manager,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SessionInfo>>> {
     let id = parse_id(&id)?;
     db::users::find_by_id(&state.db, &id)
@@ -67,7 +67,7 @@ async fn end_own_session(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
     end_session(&state, &caller.user_id, &id, &origin.by(&caller.user_id)).await
@@ -81,7 +81,7 @@ async fn end_member_session(
     State(state): State<AppState>,
     Manager(manager): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path((id, session_id)): Path<(String, String)>,
+    ApiPath((id, session_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (id, session_id) = (parse_id(&id)?, parse_id(&session_id)?);
     end_session(&state, &id, &session_id, &origin.by(&manager.user_id)).await

@@ -7,7 +7,7 @@ use app::api::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, patch},
@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    extract::{ApiJson, ApiQuery, ClientOrigin, Page, invalid_parameter, parse_id},
+    extract::{ApiJson, ApiPath, ApiQuery, ClientOrigin, Page, invalid_parameter, parse_id},
     versions::{expected_version, json_body, validated, version_to_replace, with_version},
 };
 use crate::{
@@ -114,7 +114,7 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     _: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     let setlist = state
         .reads
@@ -133,7 +133,7 @@ async fn replace(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
@@ -161,7 +161,7 @@ async fn replace(
 async fn patch_song(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
-    Path((id, song_id)): Path<(String, String)>,
+    ApiPath((id, song_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<SongPatch>,
 ) -> ApiResult<Response> {
@@ -190,7 +190,7 @@ async fn remove(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let origin = origin.by(&caller.user_id);
     let deleted =

@@ -7,7 +7,7 @@ use app::api::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    extract::{ApiJson, ApiQuery, ClientOrigin, parse_id},
+    extract::{ApiJson, ApiPath, ApiQuery, ClientOrigin, parse_id},
     versions::{expected_version, validated, version_to_replace, with_version},
 };
 use crate::{
@@ -93,7 +93,7 @@ async fn create(
 async fn read(
     State(state): State<AppState>,
     _: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Response> {
     stored(&state, &parse_id(&id)?).await
 }
@@ -107,7 +107,7 @@ async fn replace(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<LibrarySongInput>,
 ) -> ApiResult<Response> {
@@ -127,7 +127,7 @@ async fn patch_song(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<SongPatch>,
 ) -> ApiResult<Response> {
@@ -146,7 +146,7 @@ async fn remove(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let origin = origin.by(&caller.user_id);
     if db::library::delete(&state.db, &parse_id(&id)?, now(), &origin).await? {

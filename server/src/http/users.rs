@@ -12,14 +12,14 @@ use app::api::{
 };
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
 
 use super::{
     auth::{checked_password, public_user},
-    extract::{ApiJson, ClientOrigin, parse_id},
+    extract::{ApiJson, ApiPath, ClientOrigin, parse_id},
 };
 use crate::{
     accounts::{self, CreateUserError},
@@ -92,7 +92,7 @@ async fn revoke(
     State(state): State<AppState>,
     Manager(manager): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
     let member = db::users::find_by_id(&state.db, &id)
@@ -132,7 +132,7 @@ async fn change(
     State(state): State<AppState>,
     Manager(manager): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(mut patch): ApiJson<MemberPatch>,
 ) -> ApiResult<Json<User>> {
     let id = parse_id(&id)?;
@@ -222,7 +222,7 @@ async fn reset_password(
     State(state): State<AppState>,
     Manager(manager): Manager,
     ClientOrigin(origin): ClientOrigin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(reset): ApiJson<PasswordReset>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;

@@ -94,6 +94,66 @@ async fn a_client_trickling_its_body_is_cut_off_with_408() {
 }
 
 #[tokio::test]
+async fn a_head_that_never_finishes_is_closed_after_the_head_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(&[("BACKSTAGE_HEAD_TIMEOUT_SECS", "1")]).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    // A slowloris: half a head, then nothing.
+    let half = format!("GET /api/me HTTP/1.1\r\nHost: {address}\r\n");
+    stream.write_all(half.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection was closed, not held open");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection() {
+    use tokio::io::AsyncReadExt;
+    let app = spawn_app_with(&[("BACKSTAGE_CONNECTIONS_PER_CLIENT", "4")]).await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    // The fifth from 127.0.0.1 is closed unanswered...
+    let mut fifth = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        fifth.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?}");
+    // ...while another address is served,
+    let elsewhere = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let answered = elsewhere.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(answered.status(), StatusCode::OK);
+    // ...and a connection closed makes room again.
+    held.pop();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match app.request(Method::GET, "/healthz").send().await {
+            Ok(response) => break assert_eq!(response.status(), StatusCode::OK),
+            Err(error) => assert!(std::time::Instant::now() < deadline, "{error}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
 async fn headers_past_16_kib_are_refused_with_431() {
     let app = spawn_app().await;
     let within = "x".repeat(15 * 1024);

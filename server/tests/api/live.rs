@@ -81,6 +81,8 @@ async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it
             .starts_with("text/event-stream")
     );
     assert_eq!(stream.headers()["x-accel-buffering"], "no");
+    // Events name members: no cache may keep them.
+    assert_eq!(stream.headers()[reqwest::header::CACHE_CONTROL], "no-store");
     let id = create_setlist(&app, &manager, "Live").await;
     let renamed = app
         .authed(Method::PUT, &format!("/api/setlists/{id}"), &manager)

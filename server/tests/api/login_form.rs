@@ -40,6 +40,7 @@ async fn the_form_signs_in_with_a_cookie_and_goes_where_the_member_wanted() {
         .map(|value| value.to_str().unwrap().to_string())
         .collect();
     assert!(set_cookies.iter().any(|c| c.contains("HttpOnly")));
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
     // No token in the answer: the app gets one by a silent refresh.
     assert!(response.text().await.unwrap().is_empty());
     let refreshed = app.refresh_response(&cookie).await;
@@ -73,6 +74,26 @@ async fn a_failed_attempt_goes_back_to_the_login_page_saying_why_and_nothing_els
     let body = format!("username=drummer&password={DEMO_PASSWORD}&next=%2F%2Fevil.example");
     let foreign = post_form(&app, &app.address, &body).await;
     assert_eq!(location(&foreign), "/setlists");
+}
+
+#[tokio::test]
+async fn a_next_that_a_browser_would_read_as_another_host_goes_to_the_setlists() {
+    let app = spawn_app().await;
+    // Browsers drop tabs and newlines and read `\` as `/`: each of these is
+    // `//evil.example` to them. A control character is not even a valid
+    // `Location` (it was a 500 that had already signed the member in).
+    for next in [
+        "%2F%09%2Fevil.example",
+        "%2F%0A%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2Fa%0Db",
+        "%2Fa%00b",
+    ] {
+        let body = format!("username=drummer&password={DEMO_PASSWORD}&next={next}");
+        let response = post_form(&app, &app.address, &body).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(location(&response), "/setlists", "{next}");
+    }
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use crate::common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
+use server::startup::DEMO_PASSWORD;
 
 use super::setlists::{create, put, setlist, song};
 
@@ -116,6 +117,23 @@ async fn bad_input_gets_its_status_and_error_code() {
     .await
     .unwrap();
     expect_error(not_an_object, StatusCode::BAD_REQUEST, "bad_request").await;
+    // serde fills a struct from an array, by position: this was a login.
+    let positional = app
+        .request(Method::POST, "/api/auth/login")
+        .json(&json!(["drummer", DEMO_PASSWORD]))
+        .send()
+        .await
+        .unwrap();
+    expect_error(positional, StatusCode::BAD_REQUEST, "bad_request").await;
+    // An id that is not even UTF-8 names nothing, in the contract's words.
+    for (method, path) in [
+        (Method::GET, "/api/setlists/%FF"),
+        (Method::PATCH, "/api/setlists/%FF/songs/%FE"),
+        (Method::PATCH, "/api/users/%FF"),
+    ] {
+        let response = app.authed(method, path, token).json(&json!({})).send();
+        expect_error(response.await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
+    }
     // Well-formed JSON that does not fit: 422, naming the field like any
     // other validation error, and nothing is stored.
     for (body, field, message) in [

@@ -15,6 +15,7 @@ use crate::{
     api::{
         Activity, ErrorCode, Setlist, Song, SongPatch,
         client::{self, Method},
+        validation::{field_label, validate_song_patch},
     },
     components::{ErrorNotice, length_field, running_time, show_date_short, songs_count},
     live::{LiveMessage, use_live},
@@ -108,11 +109,24 @@ impl TempoRow {
         };
         // What is sent becomes "saved": typing after Save stays unsaved.
         let sent = (self.bpm.get_untracked(), self.notes.get_untracked());
+        // Only what the drummer changed: a field they left alone is not sent
+        // back, so it cannot undo a change this page has not heard of yet.
+        let (saved_bpm, saved_notes) = self.saved.get_untracked();
         let patch = SongPatch {
-            bpm: Some(bpm_value),
-            drummer_notes: Some(sent.1.clone()),
+            bpm: (sent.0 != saved_bpm).then_some(bpm_value),
+            drummer_notes: (sent.1 != saved_notes).then(|| sent.1.clone()),
             ..SongPatch::default()
         };
+        if patch.bpm.is_none() && patch.drummer_notes.is_none() {
+            self.status.set(Some("Saved.".into())); // as it was
+            return true;
+        }
+        // The server's rules, said before sending.
+        if let Some((field, problem)) = validate_song_patch(&patch).into_iter().next() {
+            self.error
+                .set(Some(format!("The {} {problem}.", field_label(&field))));
+            return false;
+        }
         let path = format!("/api/setlists/{setlist_id}/songs/{}", self.id());
         match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
             Ok(_) => {
