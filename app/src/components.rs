@@ -48,6 +48,32 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// A form's request on its way: a second submit meanwhile is ignored (a
+/// double click added the member twice, or imported the songs twice).
+#[derive(Clone, Copy, Default)]
+pub struct InFlight(RwSignal<bool>);
+
+impl InFlight {
+    /// Starts a request; false if one is under way already.
+    pub fn start(self) -> bool {
+        if self.0.get_untracked() {
+            return false;
+        }
+        self.0.set(true);
+        true
+    }
+
+    /// The answer is in (the form may be gone by then).
+    pub fn done(self) {
+        self.0.try_set(false);
+    }
+
+    /// Whether one is under way (tracked: for a button's `disabled`).
+    pub fn busy(self) -> bool {
+        self.0.get()
+    }
+}
+
 /// The top bar: the band's way around, and who is signed in.
 #[component]
 pub fn TopBar() -> impl IntoView {

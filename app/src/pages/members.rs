@@ -11,7 +11,7 @@ use crate::{
         client::{self, Method},
         validation::{field_label, validate_instrument, validate_new_password, validate_new_user},
     },
-    components::{ErrorNotice, LoadFailure},
+    components::{ErrorNotice, InFlight, LoadFailure},
     pages::sessions::SessionTable,
     session::use_session,
 };
@@ -256,9 +256,13 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let added = RwSignal::new(None::<String>);
+    let sending = InFlight::default();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        if !sending.start() {
+            return;
+        }
         error.set(None);
         added.set(None);
         let new = NewUser {
@@ -277,10 +281,14 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 .map(|(f, p)| format!("• {} {p}", field_label(f)))
                 .collect();
             error.set(Some(lines.join("\n")));
+            sending.done();
             return;
         }
         leptos::task::spawn_local(async move {
-            match client::call::<User, _>(session, Method::Post, "/api/users", Some(&new)).await {
+            let answer =
+                client::call::<User, _>(session, Method::Post, "/api/users", Some(&new)).await;
+            sending.done();
+            match answer {
                 Ok(user) => {
                     added.set(Some(format!(
                         "Added {} as {}.",
@@ -333,7 +341,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <p class="muted">"The role is what they may do here: a manager plans the shows; a drummer-role member sets tempos and their own notes, whatever they play."</p>
                 <ErrorNotice message=error/>
                 <p role="status">{move || added.get()}</p>
-                <p><button type="submit">"Add member"</button></p>
+                <p><button type="submit" disabled=move || sending.busy()>"Add member"</button></p>
             </form>
         </section>
     }

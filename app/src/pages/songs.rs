@@ -11,7 +11,8 @@ use crate::{
         validation::{field_label, normalized_tags, percent_encode, validate_library_song},
     },
     components::{
-        ErrorNotice, LoadFailure, length_field, parse_minutes_seconds, show_date_short, songs_count,
+        ErrorNotice, InFlight, LoadFailure, length_field, parse_minutes_seconds, show_date_short,
+        songs_count,
     },
     session::use_session,
     unsaved::confirm,
@@ -291,7 +292,11 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let csv = RwSignal::new(String::new());
     let report = RwSignal::new(None::<ImportReport>);
     let error = RwSignal::new(None::<String>);
+    let sending = InFlight::default();
     let send = move |dry_run: bool| {
+        if !sending.start() {
+            return;
+        }
         error.set(None);
         let body = SongImport {
             csv: csv.get_untracked(),
@@ -305,6 +310,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 Some(&body),
             )
             .await;
+            sending.done();
             match answer {
                 Ok(answer) => {
                     if !dry_run {
@@ -346,7 +352,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 {if report.dry_run {
                     view! {
                         <p>
-                            <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0>
+                            <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0 || sending.busy()>
                                 {move || match new_rows() {
                                     1 => "Import 1 new song".to_string(),
                                     n => format!("Import {n} new songs"),

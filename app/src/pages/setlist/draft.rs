@@ -73,7 +73,7 @@ impl Draft {
         }
     }
 
-    fn song(&self, id: &str) -> Option<&DraftSong> {
+    pub fn song(&self, id: &str) -> Option<&DraftSong> {
         self.songs.iter().find(|s| s.id.as_deref() == Some(id))
     }
 
@@ -239,6 +239,20 @@ fn merge_value(
     } else {
         Err(conflict())
     }
+}
+
+/// A song taken out and now put back (Undo), brought up to date: each
+/// field this editor left as it was when `then` was the saved song takes the
+/// saved value `now` (the drummer's new tempo); a field edited here keeps
+/// the edit.
+pub fn catch_up(then: &DraftSong, mine: &DraftSong, now: &DraftSong) -> DraftSong {
+    let mut song = mine.clone();
+    for which in SongField::ALL {
+        if which.of(mine) == which.of(then) {
+            *which.of_mut(&mut song) = which.of(now).clone();
+        }
+    }
+    song
 }
 
 fn merge_songs(

@@ -9,7 +9,7 @@ use leptos_router::hooks::use_navigate;
 
 use super::{
     GigLinks, describe_fields,
-    draft::{Conflict, Draft, DraftSong, Field, describe_change, merge},
+    draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
     presence::PresenceLine,
     song_editor::{LibraryPicks, SongDraft},
 };
@@ -280,20 +280,34 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     // The next show with the same songs: a new setlist from what is on
     // screen, named "… (copy)", opened at once to set its date.
     let duplicate_navigate = navigate.clone();
+    let leaving_check = use_context::<UnsavedWork>();
     let duplicate = Callback::new(move |()| {
+        // One copy per click, however fast the clicks come.
+        if busy.get_untracked() {
+            return;
+        }
         let input = match state.input() {
             Ok(input) => input,
             Err(fields) => return error.set(Some(describe_fields(&fields))),
         };
+        // The copy takes what is typed; this setlist is left without it,
+        // so ask as every other way out does.
+        if leaving_check.is_some_and(|work| !work.may_leave()) {
+            return;
+        }
         let copy = input.as_copy();
         let navigate = duplicate_navigate.clone();
+        busy.set(true);
         leptos::task::spawn_local(async move {
             match client::call::<Setlist, _>(session, Method::Post, "/api/setlists", Some(&copy))
                 .await
             {
                 Ok(setlist) => navigate(&format!("/setlists/{}", setlist.id), Default::default()),
-                Err(failure) => error.set(Some(failure.describe())),
+                Err(failure) => {
+                    error.try_set(Some(failure.describe()));
+                }
             }
+            busy.try_set(false);
         });
     });
     let submit_save = save.clone();
@@ -312,11 +326,21 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             }
         })
     };
-    // The song removed last, and its place: "Undo" puts it back as it was.
+    // The song removed last, and its place: "Undo" puts it back as it was,
+    // with what others saved in it meanwhile (a tempo heard live).
     let removed = RwSignal::new(None::<(usize, SongDraft)>);
+    // The saved version of a song, as the editor's base has it now.
+    let saved_song = move |song: &SongDraft| {
+        let id = song.id.get_untracked()?;
+        state
+            .base
+            .with_untracked(|base| base.as_ref()?.0.song(&id).cloned())
+    };
+    let saved_when_removed = StoredValue::new(None::<DraftSong>);
     let remove = move |uid| {
         songs.update(|list| {
             if let Some(at) = list.iter().position(|s| s.uid == uid) {
+                saved_when_removed.set_value(saved_song(&list[at]));
                 removed.set(Some((at, list.remove(at))));
             }
         })
@@ -324,6 +348,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let undo_remove = move |_| {
         if let Some((at, song)) = removed.get_untracked() {
             removed.set(None);
+            if let (Some(then), Some(now)) = (saved_when_removed.get_value(), saved_song(&song)) {
+                song.show(&catch_up(&then, &song.data(), &now));
+            }
             songs.update(|list| list.insert(at.min(list.len()), song));
         }
     };
@@ -477,7 +504,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </p>
                     <Show when=move || state.id.get().is_some()>
                         <p>
-                            <button type="button" class="secondary" on:click=move |_| duplicate.run(())>"Duplicate"</button>
+                            <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| duplicate.run(())>"Duplicate"</button>
                         </p>
                         <p class="end">
                             <Show

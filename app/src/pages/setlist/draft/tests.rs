@@ -146,3 +146,16 @@ fn a_change_is_described_in_words() {
         "Dee set the tempo of “Hero” to 160 and removed “Everlong”."
     );
 }
+
+#[test]
+fn a_song_put_back_takes_the_tempo_set_meanwhile_and_keeps_its_own_edits() {
+    let then = song("b", "B", "100");
+    let mut mine = then.clone();
+    mine.notes = "edited before removing".into();
+    let mut now = song("b", "B", "150");
+    now.drummer_notes = "count in".into();
+    let back = catch_up(&then, &mine, &now);
+    assert_eq!(back.bpm, "150", "the drummer's tempo, not the stale copy's");
+    assert_eq!(back.drummer_notes, "count in");
+    assert_eq!(back.notes, "edited before removing");
+}
