@@ -48,6 +48,31 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Gives the focus to the element `id` once the page has changed, if it fell
+/// to the page meanwhile: a button that takes itself away (Remove, Cancel,
+/// a row that moves) would send a keyboard or screen-reader user back to the
+/// top of the page.
+pub fn refocus(id: String) {
+    use leptos::{wasm_bindgen::JsCast, web_sys::HtmlElement};
+    // After the DOM update the change caused.
+    set_timeout(
+        move || {
+            let document = document();
+            let focus_lost = document
+                .active_element()
+                .is_none_or(|element| element.tag_name() == "BODY");
+            if let Some(element) = focus_lost
+                .then(|| document.get_element_by_id(&id))
+                .flatten()
+                .and_then(|element| element.dyn_into::<HtmlElement>().ok())
+            {
+                let _ = element.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
 /// A form's request on its way: a second submit meanwhile is ignored (a
 /// double click added the member twice, or imported the songs twice).
 #[derive(Clone, Copy, Default)]

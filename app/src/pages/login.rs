@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::{ErrorCode, validation::safe_next},
-    components::ErrorNotice,
+    components::{ErrorNotice, refocus},
     session::{Status, use_session},
 };
 
@@ -61,6 +61,8 @@ pub fn Login() -> impl IntoView {
                 if let Some(input) = password.get_untracked() {
                     input.set_value("");
                 }
+                // The disabled button dropped the focus: back to the password.
+                refocus("password".into());
                 let described = failure.describe();
                 error.set(Some(explain(
                     failure.code,

@@ -18,7 +18,7 @@ use crate::{
         Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
     },
-    components::{ErrorNotice, parse_slot, running_time, show_date_long, slot_verdict},
+    components::{ErrorNotice, parse_slot, refocus, running_time, show_date_long, slot_verdict},
     live::{LiveMessage, use_live},
     session::{Session, Status, use_session},
     unsaved::UnsavedWork,
@@ -30,8 +30,11 @@ mod running_order;
 mod state;
 
 use kept::KeptDraft;
-use running_order::{Reorder, ReorderHelp, SongRow};
+use running_order::{Reorder, ReorderHelp, SongRow, handle_id};
 use state::EditorState;
+
+/// The id of the Undo that follows a Remove (where the focus goes).
+const UNDO_REMOVE: &str = "undo-remove";
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -342,6 +345,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             if let Some(at) = list.iter().position(|s| s.uid == uid) {
                 saved_when_removed.set_value(saved_song(&list[at]));
                 removed.set(Some((at, list.remove(at))));
+                refocus(UNDO_REMOVE.into());
             }
         })
     };
@@ -351,7 +355,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             if let (Some(then), Some(now)) = (saved_when_removed.get_value(), saved_song(&song)) {
                 song.show(&catch_up(&then, &song.data(), &now));
             }
+            let uid = song.uid;
             songs.update(|list| list.insert(at.min(list.len()), song));
+            refocus(handle_id(uid));
         }
     };
     let reorder = Reorder::new(state, live);
@@ -440,7 +446,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     view! {
                         <p class="notice" role="status" data-testid="removed">
                             {format!("Removed {what}. ")}
-                            <button type="button" class="secondary" on:click=undo_remove>"Undo"</button>
+                            <button type="button" id=UNDO_REMOVE class="secondary" on:click=undo_remove>"Undo"</button>
                         </p>
                     }
                 })}
@@ -510,13 +516,19 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             <Show
                                 when=move || confirm_delete.get()
                                 fallback=move || view! {
-                                    <button type="button" class="danger" on:click=move |_| confirm_delete.set(true)>"Delete setlist"</button>
+                                    <button type="button" id="delete-setlist" class="danger" on:click=move |_| {
+                                        confirm_delete.set(true);
+                                        refocus("cancel-delete".into());
+                                    }>"Delete setlist"</button>
                                 }
                             >
                                 <span>"Delete this setlist for good? "</span>
                                 <button type="button" class="danger" on:click=move |_| delete.run(())>"Yes, delete"</button>
                                 " "
-                                <button type="button" class="secondary" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
+                                <button type="button" id="cancel-delete" class="secondary" on:click=move |_| {
+                                    confirm_delete.set(false);
+                                    refocus("delete-setlist".into());
+                                }>"Cancel"</button>
                             </Show>
                         </p>
                     </Show>
@@ -591,7 +603,10 @@ fn SetHeading(
             <p class="muted" id=length_id class:over=over data-testid="set-length">{length}</p>
             {opener.map(|uid| view! {
                 <p class="fit">
-                    <button type="button" class="secondary" on:click=move |_| state.join_set(uid)>
+                    <button type="button" class="secondary" on:click=move |_| {
+                        state.join_set(uid);
+                        refocus(handle_id(uid));
+                    }>
                         {move || format!("Join “{}” to the set before", name())}
                     </button>
                 </p>

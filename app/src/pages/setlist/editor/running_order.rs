@@ -8,7 +8,7 @@ use leptos::{
     ev,
     prelude::*,
     wasm_bindgen::JsCast,
-    web_sys::{Element, HtmlElement, KeyboardEvent, PointerEvent},
+    web_sys::{Element, KeyboardEvent, PointerEvent},
 };
 
 use super::{
@@ -16,6 +16,7 @@ use super::{
     state::{EditorState, SetBreaks},
 };
 use crate::{
+    components::refocus,
     live::Live,
     pages::setlist::song_editor::{SongDraft, SongEditor},
 };
@@ -149,22 +150,7 @@ impl Reorder {
             event.prevent_default();
             // A move re-inserts the row, which drops the focus: give it back,
             // unless it went somewhere else meanwhile (the next handle, say).
-            set_timeout(
-                move || {
-                    let document = document();
-                    let focus_lost = document
-                        .active_element()
-                        .is_none_or(|element| element.tag_name() == "BODY");
-                    if let Some(handle) = focus_lost
-                        .then(|| document.get_element_by_id(&handle_id(uid)))
-                        .flatten()
-                        .and_then(|element| element.dyn_into::<HtmlElement>().ok())
-                    {
-                        let _ = handle.focus();
-                    }
-                },
-                std::time::Duration::ZERO,
-            );
+            refocus(handle_id(uid));
         }
     }
 
@@ -325,7 +311,7 @@ fn set_gone(emptied: Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn handle_id(uid: u64) -> String {
+pub(super) fn handle_id(uid: u64) -> String {
     format!("song-{uid}-handle")
 }
 
