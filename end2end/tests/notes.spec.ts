@@ -47,3 +47,25 @@ test("the drummer's notes and the song notes are each their owner's, and one Sav
   expect(saved.songs[1].bpm).toBe(136);
   await context.close();
 });
+
+test("a drummer's save sends only what the drummer changed, and a tempo out of range is said before anything is sent", async ({ page, request }) => {
+  const id = await createSetlist(request, 'Only mine night', [{ title: 'Two', duration_secs: 200, bpm: 100 }]);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}`);
+  const two = page.getByRole('form', { name: 'Two' });
+  await two.getByLabel("Drummer's notes").fill('count in four');
+  // The tempo left alone is not sent: it cannot undo a change this page has not heard of.
+  const patch = page.waitForRequest((request) => request.method() === 'PATCH');
+  await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();
+  expect((await patch).postDataJSON()).toEqual({ drummer_notes: 'count in four' });
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+
+  let patches = 0;
+  page.on('request', (request) => {
+    if (request.method() === 'PATCH') patches += 1;
+  });
+  await two.getByLabel('Tempo (BPM)').fill('1000');
+  await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();
+  await expect(page.getByText('The BPM must be between 20 and 400.')).toBeVisible();
+  expect(patches).toBe(0);
+});

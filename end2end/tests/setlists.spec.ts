@@ -186,3 +186,21 @@ test.describe('a reader west of UTC on a show evening', () => {
     await expect(page.getByRole('button', { name: 'Show older shows' })).toBeVisible();
   });
 });
+
+test('Delete asks with the focus on Cancel, Cancel gives it back, and a double click on Duplicate makes one copy', async ({ page, request }) => {
+  const name = `Focus night ${Date.now()}`;
+  const id = await createSetlist(request, name, [{ title: 'Only', duration_secs: 200 }]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('button', { name: 'Delete setlist' }).focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Delete setlist' })).toBeFocused();
+
+  await page.getByRole('button', { name: 'Duplicate' }).dblclick();
+  await expect(page.getByRole('heading', { name: `${name} (copy)` })).toBeVisible();
+  const { token } = await apiToken(request, 'manager');
+  const list = await (await request.get('/api/setlists', { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(list.filter((s: { name: string }) => s.name === `${name} (copy)`)).toHaveLength(1);
+});

@@ -95,17 +95,50 @@ test('removing a song can be undone, as it was and where it was', async ({ page,
   await expect(titles).toHaveCount(3);
 
   await page.getByRole('button', { name: 'Edit Second' }).click();
-  await page.getByRole('button', { name: 'Remove Second' }).click();
+  // By keyboard: the focus follows the work, never falling to the page.
+  await page.getByRole('button', { name: 'Remove Second' }).focus();
+  await page.keyboard.press('Enter');
   await expect(titles).toHaveCount(2);
   await expect(page.getByTestId('removed')).toContainText('Removed “Second”.');
   await expect(page.getByTestId('unsaved')).toBeVisible();
+  const undo = page.getByTestId('removed').getByRole('button', { name: 'Undo' });
+  await expect(undo).toBeFocused();
 
-  await page.getByTestId('removed').getByRole('button', { name: 'Undo' }).click();
+  await page.keyboard.press('Enter');
   await expect(titles).toHaveCount(3);
+  // On the song that came back (its reorder handle).
+  await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toMatch(/^song-\d+-handle$/);
   await expect(titles.nth(1)).toHaveText('Second');
   await expect(page.getByTestId('song').nth(1).getByLabel('Song notes')).toHaveValue('the long intro');
   await expect(page.getByTestId('removed')).toHaveCount(0);
   await expect(page.getByTestId('unsaved'), 'back as it was: nothing to save').toHaveCount(0);
+});
+
+test('a song put back with Undo brings the tempo the drummer saved meanwhile, not the stale copy', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Undo tempo night', [
+    { title: 'One', duration_secs: 200 },
+    { title: 'Two', duration_secs: 210, bpm: 100 },
+  ]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('button', { name: 'Edit Two' }).click();
+  await page.getByRole('button', { name: 'Remove Two' }).click();
+
+  // Meanwhile the drummer sets the tempo of the song the manager took out.
+  const { token } = await apiToken(request, 'drummer');
+  const headers = { Authorization: `Bearer ${token}` };
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  const patched = await request.patch(`/api/setlists/${id}/songs/${setlist.songs[1].id}`, { headers, data: { bpm: 150 } });
+  expect(patched.status()).toBe(200);
+  await expect(page.getByTestId('live-announcer')).toContainText('set the tempo of “Two” to 150');
+
+  await page.getByTestId('removed').getByRole('button', { name: 'Undo' }).click();
+  await expect(page.getByRole('group', { name: 'Song 2: Two' }).getByLabel('BPM')).toHaveValue('150');
+  await expect(page.getByTestId('unsaved'), 'back as saved: nothing of the stale copy to write').toHaveCount(0);
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  const saved = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  expect(saved.songs[1].bpm).toBe(150);
 });
 
 test.describe('a session that ends mid-edit', () => {
