@@ -103,7 +103,7 @@ impl ApiError {
             VersionConflict { .. } => (
                 StatusCode::CONFLICT,
                 ErrorCode::VersionConflict,
-                "someone else changed this setlist; reload it or save on top of the new version",
+                "someone else changed this meanwhile; reload it or save on top of the new version",
             ),
             LastManager => (
                 StatusCode::CONFLICT,

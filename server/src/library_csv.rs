@@ -182,11 +182,15 @@ fn quote(field: &str) -> String {
     }
 }
 
+/// How a cell a spreadsheet would run as a formula starts (OWASP's list: a
+/// tab or carriage return first hides the `=` from a quick look).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// Stops CSV formula injection: a spreadsheet runs a cell that starts with
-/// `=`, `+`, `-` or `@` (a title like `=HYPERLINK(...)`), so the export
+/// one of `FORMULA_STARTS` (a title like `=HYPERLINK(...)`), so the export
 /// starts such a cell with `'`, which spreadsheets show as text…
 fn escape_formula(field: &str) -> String {
-    if field.starts_with(['=', '+', '-', '@']) {
+    if field.starts_with(FORMULA_STARTS) {
         format!("'{field}")
     } else {
         field.to_string()
@@ -196,7 +200,7 @@ fn escape_formula(field: &str) -> String {
 /// …and the import takes that `'` off again, so a file round-trips.
 fn unescape_formula(field: &str) -> &str {
     match field.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
         _ => field,
     }
 }
@@ -290,5 +294,15 @@ mod tests {
             ..LibrarySongInput::from(&song)
         };
         assert_eq!(back[0].song, expected);
+    }
+
+    #[test]
+    fn a_cell_that_starts_with_a_tab_or_return_is_escaped_too() {
+        for start in FORMULA_STARTS {
+            let cell = format!("{start}cmd");
+            assert_eq!(escape_formula(&cell), format!("'{cell}"));
+            assert_eq!(unescape_formula(&escape_formula(&cell)), cell);
+        }
+        assert_eq!(escape_formula("Everlong"), "Everlong");
     }
 }

@@ -272,7 +272,7 @@ fn SongForm(
             <div class="row">
                 <label>"Key" <input maxlength="16" bind:value=key/></label>
                 <label>"BPM" <input inputmode="numeric" bind:value=bpm/></label>
-                <label>"Length" <input placeholder="m:ss" inputmode="numeric" bind:value=length/></label>
+                <label>"Length" <input placeholder="m:ss" bind:value=length/></label>
             </div>
             <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"/></label>
             <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>

@@ -288,7 +288,8 @@ pub fn SongEditor(
                     <div>
                         <label for=field("length")>"Length (m:ss)"</label>
                         // Flagged as typed: a length like "4.15" would otherwise drop out of the total.
-                        <input id=field("length") inputmode="numeric" placeholder="untimed"
+                        // No numeric keypad: a phone's has no ":".
+                        <input id=field("length") placeholder="untimed"
                             aria-invalid=move || song.seconds().is_none().then_some("true")
                             aria-describedby=field("length-hint") bind:value=song.length/>
                         <Show when=move || song.seconds().is_none()>
