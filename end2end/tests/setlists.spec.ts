@@ -164,6 +164,12 @@ test('the overview shows upcoming shows first and pages the past', async ({ page
     await expect(older.or(oldest)).toBeVisible();
   }
   await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+
+  // A show added live re-reads the first page: the older pages asked for stay.
+  await createSetlist(request, 'Added while reading the archive', []);
+  await expect(upcoming.getByRole('link', { name: 'Added while reading the archive' })).toBeVisible();
+  await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+  await expect(oldest).toBeVisible();
 });
 
 test.describe('a reader west of UTC on a show evening', () => {

@@ -26,6 +26,9 @@ pub fn Setlists() -> impl IntoView {
             leptos::task::spawn_local(preload_setlist_view(untrack(|| session.is_manager())));
         }
     });
+    // The older shows asked for: kept here, so that a live re-read of the
+    // first page does not fold them away again.
+    let older = RwSignal::new(OlderShows::default());
     // Live: another member's create, rename or delete re-reads the list
     // (a cached read on the server), and is said in words.
     let live = use_live();
@@ -71,7 +74,7 @@ pub fn Setlists() -> impl IntoView {
                             {move || if session.is_manager() { "Start one with “New setlist”." } else { "Your manager hasn't planned a show yet." }}
                         </p>
                     }.into_any(),
-                    Ok(list) => view! { <Overview list/> }.into_any(),
+                    Ok(list) => view! { <Overview list older/> }.into_any(),
                 })}
             </Transition>
         </section>
@@ -81,10 +84,27 @@ pub fn Setlists() -> impl IntoView {
 /// Past shows on one page of the overview (the server's default).
 const PAST_PER_PAGE: usize = 25;
 
+/// What a read of older pages does with them.
+enum Read {
+    /// The pages shown before, for a new first page: instead of them.
+    Again,
+    /// The next page: after them.
+    More,
+}
+
+/// The past shows loaded past the first page, and how many pages that was.
+#[derive(Clone, Default)]
+struct OlderShows {
+    pages: usize,
+    shows: Vec<SetlistSummary>,
+}
+
 /// Upcoming shows, soonest first; then past shows, latest first, a page at a
 /// time: the first answer holds every upcoming show and the latest past ones.
+/// Older pages the member asked for are read again with each new first page
+/// (a live change re-reads it), so they stay, and stay current.
 #[component]
-fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
+fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl IntoView {
     let session = use_session();
     // The server's first page holds PAST_PER_PAGE shows before its own day
     // (UTC): only a full page of them means older ones are left. Counted by
@@ -99,32 +119,74 @@ fn Overview(list: Vec<SetlistSummary>) -> impl IntoView {
     // cursor), whichever of the reader's tables that show is in.
     let last = |page: &[SetlistSummary]| page.last().map(|show| show.id.clone());
     let cursor = RwSignal::new(last(&list).filter(|_| full_page));
+    // The first page wins where both hold a show (it moved up meanwhile).
+    let on_first_page: Vec<String> = list.iter().map(|show| show.id.clone()).collect();
     let reader_today = today(Zone::Reader);
-    let (past, mut upcoming): (Vec<_>, Vec<_>) = list
+    let (first_past, mut upcoming): (Vec<_>, Vec<_>) = list
         .into_iter()
         .partition(|show| show.show_date < reader_today);
     upcoming.reverse();
-    let past = RwSignal::new(past);
+    let past = Signal::derive(move || {
+        let mut shows = first_past.clone();
+        older.with(|older| {
+            let later = older
+                .shows
+                .iter()
+                .filter(|show| !on_first_page.contains(&show.id));
+            shows.extend(later.cloned());
+        });
+        shows
+    });
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let load_older = move |_| {
-        let Some(after) = cursor.get_untracked() else {
+    let read = move |pages: usize, what: Read| {
+        let Some(from) = cursor.get_untracked() else {
             return;
         };
         loading.set(true);
         leptos::task::spawn_local(async move {
-            let path = format!("/api/setlists?before={after}");
-            match client::get::<Vec<SetlistSummary>>(session, &path).await {
-                Ok(older) => {
-                    cursor.set(last(&older).filter(|_| older.len() >= PAST_PER_PAGE));
-                    past.update(|shows| shows.extend(older));
-                    failure.set(None);
+            // `pages` pages, each after the last one's final show.
+            let (mut shows, mut next) = (Vec::new(), Some(from));
+            let mut answer = Ok(());
+            for _ in 0..pages {
+                let Some(after) = next.take() else { break };
+                let path = format!("/api/setlists?before={after}");
+                match client::get::<Vec<SetlistSummary>>(session, &path).await {
+                    Ok(page) => {
+                        next = last(&page).filter(|_| page.len() >= PAST_PER_PAGE);
+                        shows.extend(page);
+                    }
+                    Err(problem) => {
+                        answer = Err(problem);
+                        break;
+                    }
                 }
-                Err(problem) => failure.set(Some(problem.describe())),
             }
-            loading.set(false);
+            match answer {
+                Ok(()) => {
+                    older.update(|older| match what {
+                        Read::Again => older.shows = shows,
+                        Read::More => {
+                            older.pages += 1;
+                            older.shows.extend(shows);
+                        }
+                    });
+                    cursor.try_set(next);
+                    failure.try_set(None);
+                }
+                Err(problem) => {
+                    failure.try_set(Some(problem.describe()));
+                }
+            }
+            loading.try_set(false);
         });
     };
+    // A new first page (a live change): the older pages shown are read again.
+    let pages = older.with_untracked(|older| older.pages);
+    if pages > 0 {
+        read(pages, Read::Again);
+    }
+    let load_older = move |_| read(1, Read::More);
     view! {
         <h2>"Upcoming"</h2>
         {if upcoming.is_empty() {
