@@ -448,6 +448,11 @@ fn set_if_changed(signal: RwSignal<String>, value: &str) {
 mod tests {
     use super::*;
 
+    /// Signals need an owner (built with `ssr`, one with its own arena).
+    fn in_owner(test: impl FnOnce()) {
+        Owner::new_root(None).with(test)
+    }
+
     fn with_songs(count: usize) -> EditorState {
         let state = EditorState::new(None);
         let songs = (0..count)
@@ -469,27 +474,31 @@ mod tests {
 
     #[test]
     fn kept_sets_come_back_when_their_sizes_add_up_to_the_songs() {
-        let state = with_songs(5);
-        let encore = SetHead {
-            name: "Encore".into(),
-            slot: "10".into(),
-        };
-        state.restore_sets(&[
-            (SetHead::named("Set 1"), 2),
-            (SetHead::named("Set 2"), 3),
-            (encore, 0),
-        ]);
-        // An empty set has no song to open it, so it is not kept.
-        assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Set 2".into(), 3)]);
+        in_owner(|| {
+            let state = with_songs(5);
+            let encore = SetHead {
+                name: "Encore".into(),
+                slot: "10".into(),
+            };
+            state.restore_sets(&[
+                (SetHead::named("Set 1"), 2),
+                (SetHead::named("Set 2"), 3),
+                (encore, 0),
+            ]);
+            // An empty set has no song to open it, so it is not kept.
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Set 2".into(), 3)]);
+        });
     }
 
     #[test]
     fn kept_sets_that_do_not_add_up_leave_the_sets_alone() {
-        let state = with_songs(3);
-        let before = sizes(&state);
-        state.restore_sets(&[(SetHead::named("Set 1"), 2), (SetHead::named("Set 2"), 2)]);
-        assert_eq!(sizes(&state), before);
-        state.restore_sets(&[(SetHead::named("Set 1"), 1)]);
-        assert_eq!(sizes(&state), before);
+        in_owner(|| {
+            let state = with_songs(3);
+            let before = sizes(&state);
+            state.restore_sets(&[(SetHead::named("Set 1"), 2), (SetHead::named("Set 2"), 2)]);
+            assert_eq!(sizes(&state), before);
+            state.restore_sets(&[(SetHead::named("Set 1"), 1)]);
+            assert_eq!(sizes(&state), before);
+        });
     }
 }
