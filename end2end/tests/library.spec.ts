@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, logIn } from './helpers';
 
 const sizes = [
   { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
@@ -120,4 +120,42 @@ test('the audit log says who removed a song from a setlist, in words', async ({ 
   // Pass renewals are folded away until asked for.
   await page.getByLabel('Event type').selectOption('');
   await expect(page.getByTestId('audit-row').filter({ hasText: 'Pass renewed' })).toHaveCount(0);
+});
+
+test.describe("a library edit that meets someone else's change", () => {
+  // The stale save is answered 409: Chromium logs it.
+  test.use({ expectedHttpErrors: [409] });
+
+  test('keeps what was typed, saves over theirs when asked again, and leaving with it asks first', async ({ page, request }) => {
+    const title = `Creep ${Date.now()}`;
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 239 } });
+    expect(created.status()).toBe(201);
+    const song = await created.json();
+    await logIn(page, 'manager');
+    await page.goto('/songs');
+    await page.getByRole('button', { name: `Edit “${title}”` }).click();
+    const edit = page.getByRole('form', { name: 'Edit the song' });
+    await edit.getByLabel('Key').fill('G');
+
+    // Leaving with something typed asks first; staying keeps it.
+    page.once('dialog', (dialog) => dialog.dismiss());
+    await page.getByRole('link', { name: 'Setlists' }).click();
+    await expect(edit.getByLabel('Key')).toHaveValue('G');
+
+    // Someone else saves the song meanwhile.
+    const theirs = await request.put(`/api/songs/${song.id}`, {
+      headers,
+      data: { title, artist: 'Radiohead', duration_secs: 239, notes: 'their note', version: song.version },
+    });
+    expect(theirs.status()).toBe(200);
+    await edit.getByRole('button', { name: 'Save song' }).click();
+    await expect(edit.getByRole('alert')).toContainText('Someone changed this song meanwhile');
+    await expect(edit.getByLabel('Key')).toHaveValue('G');
+    await edit.getByRole('button', { name: 'Save song' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();
+    const saved = await (await request.get(`/api/songs/${song.id}`, { headers })).json();
+    expect(saved.key).toBe('G');
+  });
 });

@@ -15,7 +15,7 @@ use crate::{
         songs_count,
     },
     session::use_session,
-    unsaved::confirm,
+    unsaved::{UnsavedWork, confirm},
 };
 
 #[component]
@@ -199,7 +199,18 @@ fn SongForm(
     let tags = RwSignal::new(start.tags.join(", "));
     let notes = RwSignal::new(start.notes);
     let error = RwSignal::new(None::<String>);
-    let version = start.version;
+    // The version this form writes over; a 409 moves it to theirs.
+    let version = RwSignal::new(start.version);
+    let sending = InFlight::default();
+    // Leaving with something typed asks first, like the setlist editor.
+    let typed = move || {
+        [title, artist, key, bpm, length, tags, notes]
+            .iter()
+            .map(|field| field.get())
+            .collect::<Vec<_>>()
+    };
+    let as_loaded = untrack(typed);
+    UnsavedWork::track(Memo::new(move |_| typed() != as_loaded));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -223,7 +234,7 @@ fn SongForm(
             duration_secs,
             notes: notes.get_untracked(),
             tags: normalized_tags(tags.get_untracked().split(',')),
-            version,
+            version: version.get_untracked(),
         };
         problems.extend(
             validate_library_song(&input)
@@ -232,6 +243,9 @@ fn SongForm(
         );
         if !problems.is_empty() {
             error.set(Some(format!("Please check:\n{}", problems.join("\n"))));
+            return;
+        }
+        if !sending.start() {
             return;
         }
         let id = id.clone();
@@ -251,12 +265,19 @@ fn SongForm(
                     .await
                 }
             };
+            sending.done();
             match answer {
                 Ok(song) => saved.run(format!("Saved “{}”.", song.title)),
-                Err(failure) if failure.current_version.is_some() => error.set(Some(
-                    "Someone changed this song meanwhile. Cancel, then edit it again.".into(),
-                )),
-                Err(failure) => error.set(Some(failure.describe())),
+                // What is typed stays; the next Save is made over their version.
+                Err(failure) if failure.current_version.is_some() => {
+                    version.try_set(failure.current_version);
+                    error.try_set(Some(
+                        "Someone changed this song meanwhile. Save again to put yours in its place, or Cancel to keep theirs.".into(),
+                    ));
+                }
+                Err(failure) => {
+                    error.try_set(Some(failure.describe()));
+                }
             }
         });
     };
@@ -277,7 +298,7 @@ fn SongForm(
             <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"/></label>
             <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
             <div class="row">
-                <button type="submit">"Save song"</button>
+                <button type="submit" disabled=move || sending.busy()>"Save song"</button>
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
             </div>
         </form>
