@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { fillLogin, logIn } from './helpers';
+import { fillLogin, logIn, unavailableOnPost } from './helpers';
 
 // One member's whole lifecycle, made fresh so that no other test's members change.
 test('a manager disables, enables and resets a member, who then changes their password', async ({ page }) => {
@@ -77,4 +77,26 @@ test('a member plays an instrument apart from their role, shown next to their na
   await page.getByRole('button', { name: 'Log out' }).click();
   await fillLogin(page, username, 'first-password-1');
   await expect(page.getByTestId('signed-in-as')).toContainText(`${name} (keys) · drummer`);
+});
+
+test.describe('an Add member the server cannot take', () => {
+  test.use({ expectedHttpErrors: [503] });
+
+  test('says why, keeps what was typed, and can be sent again', async ({ page }) => {
+    const username = `retry${Date.now()}`;
+    await logIn(page, 'manager', '/login?next=/members');
+    await page.route('**/api/users', unavailableOnPost);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Display name').fill(`Rae ${username}`);
+    await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
+    const add = page.getByRole('button', { name: 'Add member' });
+    await add.click();
+    await expect(page.getByRole('alert')).toContainText('The database is not answering');
+    await expect(page.getByLabel('Username')).toHaveValue(username);
+
+    await page.unroute('**/api/users', unavailableOnPost);
+    await add.click();
+    await expect(page.getByText(`Added Rae ${username} as drummer.`)).toBeVisible();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  });
 });

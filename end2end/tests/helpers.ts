@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Page, type Route } from '@playwright/test';
 
 export const PASSWORD = 'backstage-pass-1';
 
@@ -41,4 +41,18 @@ export async function createSetlist(request: APIRequestContext, name: string, so
 export function allowFailedFetchErrors(consoleErrors: string[]) {
   const unexpected = consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(error));
   consoleErrors.splice(0, consoleErrors.length, ...unexpected);
+}
+
+/** A route handler that answers as the server does with its database down (503). */
+export function unavailable(route: Route) {
+  return route.fulfill({
+    status: 503,
+    contentType: 'application/json',
+    body: JSON.stringify({ error: 'unavailable', message: 'The database is not answering; try again shortly.' }),
+  });
+}
+
+/** `unavailable` for a POST; other methods go through. */
+export function unavailableOnPost(route: Route) {
+  return route.request().method() === 'POST' ? unavailable(route) : route.fallback();
 }

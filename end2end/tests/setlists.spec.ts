@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, logIn, unavailable, unavailableOnPost } from './helpers';
 
 test('a manager creates a setlist, reorders songs, saves and sees the total', async ({ page }) => {
   await logIn(page, 'manager');
@@ -140,36 +140,52 @@ test('a new song is untimed until given a length, and a length the field cannot 
   await expect(page.getByTestId('total-duration')).toHaveText('3 songs · total 8:25 (8 min) + 1 untimed');
 });
 
-test('the overview shows upcoming shows first and pages the past', async ({ page, request }) => {
-  const { token } = await apiToken(request, 'manager');
-  for (let n = 0; n < 27; n++) {
-    const created = await request.post('/api/setlists', {
-      headers: { Authorization: `Bearer ${token}` },
-      data: { name: `Archive gig ${n}`, show_date: `1999-01-${String(n + 1).padStart(2, '0')}`, songs: [] },
-    });
-    expect(created.status()).toBe(201);
-  }
-  await createSetlist(request, 'Next Friday', []);
-  await logIn(page, 'drummer');
-  const upcoming = page.getByRole('table', { name: 'Upcoming shows' });
-  await expect(upcoming.getByRole('link', { name: 'Next Friday' })).toBeVisible();
-  const past = page.getByRole('table', { name: 'Past shows' });
-  await expect(past.getByRole('link', { name: 'Archive gig 26' })).toBeVisible();
-  // The first answer holds 25 past shows at most: the oldest come a page at a time.
-  const oldest = past.getByRole('link', { name: 'Archive gig 0', exact: true });
-  await expect(oldest).toHaveCount(0);
-  const older = page.getByRole('button', { name: 'Show older shows' });
-  while (!(await oldest.count())) {
-    await older.click();
-    await expect(older.or(oldest)).toBeVisible();
-  }
-  await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+test.describe('the overview', () => {
+  test.use({ expectedHttpErrors: [503] });
 
-  // A show added live re-reads the first page: the older pages asked for stay.
-  await createSetlist(request, 'Added while reading the archive', []);
-  await expect(upcoming.getByRole('link', { name: 'Added while reading the archive' })).toBeVisible();
-  await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
-  await expect(oldest).toBeVisible();
+  test('shows upcoming shows first and pages the past', async ({ page, request }) => {
+    const { token } = await apiToken(request, 'manager');
+    for (let n = 0; n < 27; n++) {
+      const created = await request.post('/api/setlists', {
+        headers: { Authorization: `Bearer ${token}` },
+        data: { name: `Archive gig ${n}`, show_date: `1999-01-${String(n + 1).padStart(2, '0')}`, songs: [] },
+      });
+      expect(created.status()).toBe(201);
+    }
+    await createSetlist(request, 'Next Friday', []);
+    await logIn(page, 'drummer');
+    const upcoming = page.getByRole('table', { name: 'Upcoming shows' });
+    await expect(upcoming.getByRole('link', { name: 'Next Friday' })).toBeVisible();
+    const past = page.getByRole('table', { name: 'Past shows' });
+    await expect(past.getByRole('link', { name: 'Archive gig 26' })).toBeVisible();
+    // The first answer holds 25 past shows at most: the oldest come a page at a time.
+    const oldest = past.getByRole('link', { name: 'Archive gig 0', exact: true });
+    await expect(oldest).toHaveCount(0);
+    const older = page.getByRole('button', { name: 'Show older shows' });
+    while (!(await oldest.count())) {
+      await older.click();
+      await expect(older.or(oldest)).toBeVisible();
+    }
+    await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+
+    // A show added live re-reads the first page: the older pages asked for stay.
+    await createSetlist(request, 'Added while reading the archive', []);
+    await expect(upcoming.getByRole('link', { name: 'Added while reading the archive' })).toBeVisible();
+    await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+    await expect(oldest).toBeVisible();
+
+    // When that re-read fails, the page says so and keeps what it shows; the
+    // button tries the re-read again, and nothing is shown twice.
+    const olderPages = /\/api\/setlists\?before=/;
+    await page.route(olderPages, unavailable);
+    await createSetlist(request, 'Added while the archive is out of reach', []);
+    await expect(page.getByRole('alert')).toContainText('The database is not answering');
+    await expect(oldest).toBeVisible();
+    await page.unroute(olderPages, unavailable);
+    await older.click();
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
+  });
 });
 
 test.describe('a reader west of UTC on a show evening', () => {
@@ -209,4 +225,25 @@ test('Delete asks with the focus on Cancel, Cancel gives it back, and a double c
   const { token } = await apiToken(request, 'manager');
   const list = await (await request.get('/api/setlists', { headers: { Authorization: `Bearer ${token}` } })).json();
   expect(list.filter((s: { name: string }) => s.name === `${name} (copy)`)).toHaveLength(1);
+});
+
+test.describe('a Duplicate the server cannot take', () => {
+  test.use({ expectedHttpErrors: [503] });
+
+  test('says why, stays on the setlist, and the next click makes the copy', async ({ page, request }) => {
+    const name = `Retry night ${Date.now()}`;
+    const id = await createSetlist(request, name, [{ title: 'Only', duration_secs: 200 }]);
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    await page.route('**/api/setlists', unavailableOnPost);
+    const duplicate = page.getByRole('button', { name: 'Duplicate' });
+    await duplicate.click();
+    await expect(page.getByRole('alert')).toContainText('The database is not answering');
+    await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
+    await expect(duplicate).toBeEnabled();
+
+    await page.unroute('**/api/setlists', unavailableOnPost);
+    await duplicate.click();
+    await expect(page.getByRole('heading', { name: `${name} (copy)` })).toBeVisible();
+  });
 });

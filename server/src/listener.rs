@@ -65,6 +65,8 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let client = peer.ip().to_canonical();
+        // Stops one address from holding every file descriptor (slowloris);
+        // a trusted proxy speaks for many clients, so it is not counted.
         let counted = if config.trusted_proxies.trusts(client) {
             None
         } else if let Some(counted) = open_per_client.count(client, config.connections_per_client) {

@@ -260,9 +260,6 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if !sending.start() {
-            return;
-        }
         error.set(None);
         added.set(None);
         let new = NewUser {
@@ -281,7 +278,9 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 .map(|(f, p)| format!("• {} {p}", field_label(f)))
                 .collect();
             error.set(Some(lines.join("\n")));
-            sending.done();
+            return;
+        }
+        if !sending.start() {
             return;
         }
         leptos::task::spawn_local(async move {

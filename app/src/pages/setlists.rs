@@ -139,6 +139,11 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
     });
     let loading = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    // Older pages shown but not yet read again for this first page: until
+    // they are, the cursor is the first page's, and reading on from it would
+    // show those pages twice.
+    let pages = older.with_untracked(|older| older.pages);
+    let behind = RwSignal::new(pages > 0);
     let read = move |pages: usize, what: Read| {
         let Some(from) = cursor.get_untracked() else {
             return;
@@ -165,7 +170,10 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
             match answer {
                 Ok(()) => {
                     older.update(|older| match what {
-                        Read::Again => older.shows = shows,
+                        Read::Again => {
+                            older.shows = shows;
+                            behind.try_set(false);
+                        }
                         Read::More => {
                             older.pages += 1;
                             older.shows.extend(shows);
@@ -181,12 +189,18 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
             loading.try_set(false);
         });
     };
-    // A new first page (a live change): the older pages shown are read again.
-    let pages = older.with_untracked(|older| older.pages);
+    // A new first page (a live change): the older pages shown are read again;
+    // if that fails, the button tries it again before reading on.
     if pages > 0 {
         read(pages, Read::Again);
     }
-    let load_older = move |_| read(1, Read::More);
+    let load_older = move |_| {
+        if behind.get_untracked() {
+            read(pages, Read::Again)
+        } else {
+            read(1, Read::More)
+        }
+    };
     view! {
         <h2>"Upcoming"</h2>
         {if upcoming.is_empty() {

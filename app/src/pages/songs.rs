@@ -203,14 +203,14 @@ fn SongForm(
     let version = RwSignal::new(start.version);
     let sending = InFlight::default();
     // Leaving with something typed asks first, like the setlist editor.
-    let typed = move || {
-        [title, artist, key, bpm, length, tags, notes]
+    let fields = [title, artist, key, bpm, length, tags, notes];
+    let as_loaded = fields.map(|field| field.get_untracked());
+    UnsavedWork::track(Memo::new(move |_| {
+        fields
             .iter()
-            .map(|field| field.get())
-            .collect::<Vec<_>>()
-    };
-    let as_loaded = untrack(typed);
-    UnsavedWork::track(Memo::new(move |_| typed() != as_loaded));
+            .zip(&as_loaded)
+            .any(|(field, loaded)| field.with(|typed| typed != loaded))
+    }));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
