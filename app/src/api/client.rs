@@ -6,7 +6,10 @@ use leptos::prelude::{Get, LocalResource, Signal};
 use serde::{Serialize, de::DeserializeOwned};
 
 pub use super::transport::{ApiFailure, Method};
-use super::transport::{decode, encode, exchange};
+use super::{
+    ErrorCode,
+    transport::{decode, encode, exchange},
+};
 use crate::session::Session;
 
 /// Calls the API as the signed-in member and decodes the answer (`()` for 204).
@@ -63,7 +66,9 @@ async fn call_json(
 ) -> Result<String, ApiFailure> {
     let token = session.access_token().await?;
     match exchange(method, path, Some(&token), body).await {
-        Err(failure) if failure.status == 401 => {
+        // Not for a wrong current password (`invalid_credentials`): sent
+        // again, it would count twice against the login throttle.
+        Err(failure) if failure.status == 401 && failure.code != ErrorCode::InvalidCredentials => {
             // The token expired or was revoked: refresh once, then retry once.
             let token = session.refresh_now().await?;
             exchange(method, path, Some(&token), body).await

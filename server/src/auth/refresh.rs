@@ -59,18 +59,20 @@ impl From<sqlx::Error> for RefreshError {
     }
 }
 
-/// Starts a family for a fresh login from `origin`'s device.
+/// Starts a family for a fresh login from `origin`'s device; `None` if
+/// `user` was disabled or given a new password since their password was
+/// checked (the login lost a race with that change).
 pub async fn start(
     pool: &Pool,
-    user_id: &str,
+    user: &UserRow,
     lifetime_secs: i64,
     origin: &Origin,
     now: i64,
-) -> DbResult<Issued> {
+) -> DbResult<Option<Issued>> {
     let (token, hash) = new_token();
     let family = FamilyRow {
         id: uuid::Uuid::new_v4().to_string(),
-        user_id: user_id.to_string(),
+        user_id: user.id.clone(),
         created_at: now,
         last_used_at: now,
         expires_at: now + lifetime_secs,
@@ -78,14 +80,15 @@ pub async fn start(
         user_agent: origin.user_agent.clone(),
         ip: origin.ip.clone(),
     };
-    let origin = origin.by(user_id);
-    let event = Event::session(AuditKind::LoginSucceeded, &origin, user_id, &family.id);
-    db::refresh::create_family(pool, &family, &hash, &event).await?;
-    Ok(Issued {
+    let origin = origin.by(&user.id);
+    let event = Event::session(AuditKind::LoginSucceeded, &origin, &user.id, &family.id);
+    let created =
+        db::refresh::create_family(pool, &family, &user.password_hash, &hash, &event).await?;
+    Ok(created.then(|| Issued {
         token,
         family_id: family.id,
         family_expires_at: family.expires_at,
-    })
+    }))
 }
 
 /// What a refresh hands back: the cookie's new token, and the session.

@@ -46,14 +46,27 @@ impl TokenRow {
 pub async fn create_family(
     pool: &Pool,
     family: &FamilyRow,
+    checked_password_hash: &str,
     token_hash: &str,
     event: &Event<'_>,
-) -> DbResult<()> {
+) -> DbResult<bool> {
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    // Stops a login that was checked just before a disable or a password
+    // reset from keeping a session past it: the family is only written if the
+    // member is still enabled with the password that was checked. On
+    // PostgreSQL, FOR SHARE waits for a disable or reset under way (they
+    // change the member's row first) and then reads the changed row; a revoke
+    // that starts after this insert waits for it and ends the new family too.
+    let lock = if tx.backend_name() == "PostgreSQL" {
+        " FOR SHARE"
+    } else {
+        ""
+    };
+    let written = sqlx::query(&format!(
         "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
+         SELECT $1, id, $3, $4, $5, $6, $7 FROM users \
+         WHERE id = $2 AND disabled_at IS NULL AND password_hash = $8{lock}"
+    ))
     .bind(&family.id)
     .bind(&family.user_id)
     .bind(family.created_at)
@@ -61,11 +74,17 @@ pub async fn create_family(
     .bind(family.expires_at)
     .bind(&family.user_agent)
     .bind(&family.ip)
+    .bind(checked_password_hash)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if written == 0 {
+        return Ok(false);
+    }
     insert_token(&mut tx, &family.id, token_hash, family.created_at).await?;
     audit::record(&mut tx, event, family.created_at).await?;
-    Ok(tx.commit().await?)
+    tx.commit().await?;
+    Ok(true)
 }
 
 async fn insert_token(

@@ -121,8 +121,9 @@ static BATCH: LazyLock<String> = LazyLock::new(|| {
           SELECT key, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 \
           FROM json_each($1); \
          UPDATE refresh_batch SET live = 1 WHERE EXISTS (SELECT 1 FROM refresh_tokens t \
-          JOIN refresh_families f ON f.id = t.family_id WHERE t.token_hash = refresh_batch.old \
-          AND t.spent_at IS NULL AND f.revoked_at IS NULL AND f.expires_at > refresh_batch.now) \
+          JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id \
+          WHERE t.token_hash = refresh_batch.old AND t.spent_at IS NULL AND f.revoked_at IS NULL \
+          AND f.expires_at > refresh_batch.now AND u.disabled_at IS NULL) \
           AND NOT EXISTS (SELECT 1 FROM refresh_batch twin \
           WHERE twin.old = refresh_batch.old AND twin.job < refresh_batch.job); \
          INSERT INTO refresh_tokens (token_hash, family_id, issued_at) \

@@ -155,9 +155,6 @@ pub async fn change_member<'e>(
         }
     }
     let newly_disabled = before.disabled_at.is_none() && after.disabled_at.is_some();
-    if newly_disabled {
-        super::revoke::revoke_families_of_user(&mut tx, id, None, now).await?;
-    }
     sqlx::query(
         "UPDATE users SET role = $1, display_name = $2, disabled_at = $3, instrument = $5 WHERE id = $4",
     )
@@ -168,6 +165,12 @@ pub async fn change_member<'e>(
     .bind(&after.instrument)
         .execute(&mut *tx)
         .await?;
+    // After the row is changed (and, on PostgreSQL, locked): a login under
+    // way either committed its session before, and it is ended here, or
+    // reads the disabled row and writes none (`refresh::create_family`).
+    if newly_disabled {
+        super::revoke::revoke_families_of_user(&mut tx, id, None, now).await?;
+    }
     let cutoff_ms = if newly_disabled || after.role != before.role {
         let cutoff_ms = super::revoke::cut_off_tokens(&mut tx, id).await?;
         after.tokens_valid_after_ms = cutoff_ms;

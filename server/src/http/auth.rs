@@ -100,7 +100,10 @@ async fn start_session(
         return Err(ApiError::AccountDisabled);
     }
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
-    let issued = refresh::start(&state.db, &user.id, lifetime, origin, now).await?;
+    let Some(issued) = refresh::start(&state.db, &user, lifetime, origin, now).await? else {
+        // Disabled or given a new password while this login was checked.
+        return Err(ApiError::InvalidCredentials);
+    };
     set_session_cookies(state, cookies, issued.token);
     token_response(
         state,

@@ -38,10 +38,50 @@ async fn logged_in(pool: &Pool, now: i64) -> (String, refresh::Issued) {
         instrument: String::new(),
     };
     let user = create_user(pool, member, &Origin::system()).await.unwrap();
-    let issued = refresh::start(pool, &user.id, 3600, &Origin::system(), now)
+    let issued = refresh::start(pool, &user, 3600, &Origin::system(), now)
         .await
+        .unwrap()
         .unwrap();
     (user.id, issued)
+}
+
+/// A login checks the password, then writes the session: a disable or a new
+/// password in between must leave it without one (it would outlive them).
+#[tokio::test]
+async fn a_login_checked_before_a_disable_or_a_new_password_starts_no_session() {
+    let (pool, _folder) = fresh_pool().await;
+    let member = NewUser {
+        username: "racer".into(),
+        display_name: "Racer".into(),
+        role: "drummer".into(),
+        password: "correct horse battery".into(),
+        instrument: String::new(),
+    };
+    let checked = create_user(&pool, member, &Origin::system()).await.unwrap();
+    let origin = Origin::system();
+    let start = || refresh::start(&pool, &checked, 3600, &origin, 1_000);
+    assert!(
+        start().await.unwrap().is_some(),
+        "an unchanged member logs in"
+    );
+
+    sqlx::query("UPDATE users SET password_hash = 'a new hash' WHERE id = $1")
+        .bind(&checked.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(
+        start().await.unwrap().is_none(),
+        "the password changed meanwhile"
+    );
+
+    sqlx::query("UPDATE users SET password_hash = $1, disabled_at = 1 WHERE id = $2")
+        .bind(&checked.password_hash)
+        .bind(&checked.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert!(start().await.unwrap().is_none(), "disabled meanwhile");
 }
 
 fn request(old: &str, new: &str, now: i64) -> RotationRequest {

@@ -31,7 +31,7 @@ mod state;
 
 use kept::KeptDraft;
 use running_order::{Reorder, ReorderHelp, SongRow, handle_id};
-use state::EditorState;
+use state::{EditorState, Removed};
 
 /// The id of the Undo that follows a Remove (where the focus goes).
 const UNDO_REMOVE: &str = "undo-remove";
@@ -331,7 +331,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
     // The song removed last, and its place: "Undo" puts it back as it was,
     // with what others saved in it meanwhile (a tempo heard live).
-    let removed = RwSignal::new(None::<(usize, SongDraft)>);
+    let removed = RwSignal::new(None::<Removed>);
     // The saved version of a song, as the editor's base has it now.
     let saved_song = move |song: &SongDraft| {
         let id = song.id.get_untracked()?;
@@ -341,22 +341,21 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
     let saved_when_removed = StoredValue::new(None::<DraftSong>);
     let remove = move |uid| {
-        songs.update(|list| {
-            if let Some(at) = list.iter().position(|s| s.uid == uid) {
-                saved_when_removed.set_value(saved_song(&list[at]));
-                removed.set(Some((at, list.remove(at))));
-                refocus(UNDO_REMOVE.into());
-            }
-        })
+        if let Some(gone) = state.remove_song(uid) {
+            saved_when_removed.set_value(saved_song(&gone.song));
+            removed.set(Some(gone));
+            refocus(UNDO_REMOVE.into());
+        }
     };
     let undo_remove = move |_| {
-        if let Some((at, song)) = removed.get_untracked() {
+        if let Some(gone) = removed.get_untracked() {
             removed.set(None);
-            if let (Some(then), Some(now)) = (saved_when_removed.get_value(), saved_song(&song)) {
+            let song = &gone.song;
+            if let (Some(then), Some(now)) = (saved_when_removed.get_value(), saved_song(song)) {
                 song.show(&catch_up(&then, &song.data(), &now));
             }
             let uid = song.uid;
-            songs.update(|list| list.insert(at.min(list.len()), song));
+            state.restore_song(gone);
             refocus(handle_id(uid));
         }
     };
@@ -440,7 +439,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         />
                     </For>
                 </ol>
-                {move || removed.get().map(|(_, song)| {
+                {move || removed.get().map(|Removed { song, .. }| {
                     let title = song.data().title;
                     let what = if title.trim().is_empty() { "the song".to_string() } else { format!("“{title}”") };
                     view! {

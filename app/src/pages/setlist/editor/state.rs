@@ -45,6 +45,16 @@ pub(super) struct SetBreaks {
     pub(super) later: Vec<(u64, SetHead)>,
 }
 
+/// A song taken out of the running order, for "Undo": its place, and the
+/// set it opened (with the song that opens that set meanwhile).
+#[derive(Clone)]
+pub(super) struct Removed {
+    at: usize,
+    pub(super) song: SongDraft,
+    opened: Option<SetHead>,
+    heir: Option<u64>,
+}
+
 /// A set's name, and its slot on stage as typed (minutes, or empty).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub(super) struct SetHead {
@@ -233,6 +243,65 @@ impl EditorState {
                 .count()
         });
         Some((before + 1, name))
+    }
+
+    /// Takes song `uid` out of the running order. A song that opens a set
+    /// hands the set (its name and slot) to the next song of that set; a
+    /// set it was alone in goes with it until an undo.
+    pub(super) fn remove_song(&self, uid: u64) -> Option<Removed> {
+        let mut removed = None;
+        self.songs.update(|list| {
+            let Some(at) = list.iter().position(|song| song.uid == uid) else {
+                return;
+            };
+            let song = list.remove(at);
+            let next = list.get(at).map(|song| song.uid);
+            let mut opened = None;
+            let mut heir = None;
+            self.sets.update(|breaks| {
+                let Some(place) = breaks.later.iter().position(|(opener, _)| *opener == uid) else {
+                    return;
+                };
+                opened = Some(breaks.later[place].1.clone());
+                match next.filter(|next| breaks.later.iter().all(|(opener, _)| opener != next)) {
+                    Some(next) => {
+                        breaks.later[place].0 = next;
+                        heir = Some(next);
+                    }
+                    None => {
+                        breaks.later.remove(place);
+                    }
+                }
+            });
+            removed = Some(Removed {
+                at,
+                song,
+                opened,
+                heir,
+            });
+        });
+        removed
+    }
+
+    /// Puts a removed song back in its place, opening its set again.
+    pub(super) fn restore_song(&self, removed: Removed) {
+        let Removed {
+            at,
+            song,
+            opened,
+            heir,
+        } = removed;
+        let uid = song.uid;
+        self.songs
+            .update(|list| list.insert(at.min(list.len()), song));
+        if let Some(head) = opened {
+            self.sets.update(|breaks| {
+                breaks
+                    .later
+                    .retain(|(opener, _)| Some(*opener) != heir && *opener != uid);
+                breaks.later.push((uid, head));
+            });
+        }
     }
 
     /// Starts a new set at `uid` (named "Set 3" if it is the third).
@@ -499,6 +568,41 @@ mod tests {
             assert_eq!(sizes(&state), before);
             state.restore_sets(&[(SetHead::named("Set 1"), 1)]);
             assert_eq!(sizes(&state), before);
+        });
+    }
+
+    /// Three songs in "Set 1", the rest in "Encore"; the encore's opener.
+    fn encore_after_three(state: &EditorState) -> u64 {
+        let encore = state.songs.with_untracked(Vec::len) - 3;
+        state.restore_sets(&[
+            (SetHead::named("Set 1"), 3),
+            (SetHead::named("Encore"), encore),
+        ]);
+        state.songs.with_untracked(|songs| songs[3].uid)
+    }
+
+    #[test]
+    fn removing_a_sets_first_song_hands_the_set_to_the_next_and_undo_gives_it_back() {
+        in_owner(|| {
+            let state = with_songs(5);
+            let opener = encore_after_three(&state);
+            let removed = state.remove_song(opener).unwrap();
+            assert_eq!(sizes(&state), [("Set 1".into(), 3), ("Encore".into(), 1)]);
+            state.restore_song(removed);
+            assert_eq!(sizes(&state), [("Set 1".into(), 3), ("Encore".into(), 2)]);
+            assert_eq!(state.set_opened_by(opener).unwrap().1.name, "Encore");
+        });
+    }
+
+    #[test]
+    fn removing_a_sets_only_song_removes_the_set_until_undo() {
+        in_owner(|| {
+            let state = with_songs(4);
+            let opener = encore_after_three(&state);
+            let removed = state.remove_song(opener).unwrap();
+            assert_eq!(sizes(&state), [("Set 1".into(), 3)]);
+            state.restore_song(removed);
+            assert_eq!(sizes(&state), [("Set 1".into(), 3), ("Encore".into(), 1)]);
         });
     }
 }
