@@ -85,6 +85,7 @@ test.describe('an Add member the server cannot take', () => {
   test('says why, keeps what was typed, and can be sent again', async ({ page }) => {
     const username = `retry${Date.now()}`;
     await logIn(page, 'manager', '/login?next=/members');
+    await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
     await page.route('**/api/users', unavailableOnPost);
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Display name').fill(`Rae ${username}`);

@@ -48,7 +48,7 @@ export function unavailable(route: Route) {
   return route.fulfill({
     status: 503,
     contentType: 'application/json',
-    body: JSON.stringify({ error: 'unavailable', message: 'The database is not answering; try again shortly.' }),
+    body: JSON.stringify({ error: { code: 'unavailable', message: 'The database is not answering; try again shortly.' } }),
   });
 }
 
