@@ -84,7 +84,7 @@ pub async fn start(
     let event = Event::session(AuditKind::LoginSucceeded, &origin, &user.id, &family.id);
     let created =
         db::refresh::create_family(pool, &family, &user.password_hash, &hash, &event).await?;
-    Ok(created.then(|| Issued {
+    Ok(created.then_some(Issued {
         token,
         family_id: family.id,
         family_expires_at: family.expires_at,
