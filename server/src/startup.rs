@@ -236,7 +236,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             http::headers::time_limit,
         ))
-        .layer(axum::middleware::from_fn(http::headers::header_limit));
+        .layer(axum::middleware::from_fn(http::headers::size_limits));
     http::headers::security_headers(app, state.config.secure_cookies())
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn_with_state(

@@ -1,5 +1,5 @@
 //! Security headers on every response, and the limits of a request: its
-//! headers' size and its time. The headers are tower-http's layers; the two
+//! headers' size, its announced body size and its time. The headers are tower-http's layers; the two
 //! limits are small middleware of our own because the contract wants its JSON
 //! error body (`headers_too_large`, `request_timeout`), where tower-http's
 //! timeout answers with an empty one.
@@ -19,7 +19,7 @@ use axum::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::state::AppState;
+use crate::{http::BODY_LIMIT, state::AppState};
 
 /// For anything that is not an HTML page (JSON, static files): allow nothing.
 const LOCKED_DOWN_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -38,8 +38,9 @@ pub fn page_csp(nonce: &str) -> String {
 /// (hyper alone would buffer about 400 KiB per connection).
 pub const HEADER_LIMIT: usize = 16 * 1024;
 
-/// Answers 431 when the request line and headers together exceed `HEADER_LIMIT`.
-pub async fn header_limit(request: Request, next: Next) -> Response {
+/// Answers 431 when the request line and headers together exceed
+/// `HEADER_LIMIT`, and 413 when the body they announce exceeds `BODY_LIMIT`.
+pub async fn size_limits(request: Request, next: Next) -> Response {
     let target = request.uri().path_and_query();
     let size = target.map_or(0, |target| target.as_str().len())
         + request
@@ -49,6 +50,15 @@ pub async fn header_limit(request: Request, next: Next) -> Response {
             .sum::<usize>();
     if size > HEADER_LIMIT {
         return crate::error::ApiError::HeadersTooLarge.into_response();
+    }
+    // Refused before a byte of it is read: otherwise a client announcing
+    // gigabytes holds the connection until the request times out.
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return crate::error::ApiError::PayloadTooLarge.into_response();
     }
     next.run(request).await
 }

@@ -98,6 +98,25 @@ async fn a_client_trickling_its_body_is_cut_off_with_408() {
 }
 
 #[tokio::test]
+async fn a_body_announced_past_the_limit_is_refused_before_it_is_sent() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+
+    // Announce 2 MiB, send a few bytes of it, and wait for the answer.
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n{{\"username"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = until_closed(&mut stream)
+        .await
+        .expect("answered at once, not after the request timeout (30 s)");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+}
+
+#[tokio::test]
 async fn a_head_that_never_finishes_is_closed_after_the_head_timeout() {
     use tokio::io::AsyncWriteExt;
     let app = spawn_app_with(&[("BACKSTAGE_HEAD_TIMEOUT_SECS", "1")]).await;
