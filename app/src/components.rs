@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::{
-    api::{client::ApiFailure, validation::percent_encode},
+    api::{ErrorCode, client::ApiFailure, validation::percent_encode},
     session::{Status, use_session},
     unsaved::UnsavedWork,
 };
@@ -53,6 +53,11 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
 /// a row that moves) would send a keyboard or screen-reader user back to the
 /// top of the page.
 pub fn refocus(id: String) {
+    refocus_and(id, |_| ());
+}
+
+/// `refocus`, then `then` with the element that got the focus.
+fn refocus_and(id: String, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 'static) {
     use leptos::{wasm_bindgen::JsCast, web_sys::HtmlElement};
     // After the DOM update the change caused.
     set_timeout(
@@ -67,10 +72,41 @@ pub fn refocus(id: String) {
                 .and_then(|element| element.dyn_into::<HtmlElement>().ok())
             {
                 let _ = element.focus();
+                then(&element);
             }
         },
         std::time::Duration::ZERO,
     );
+}
+
+/// Called where a list is drawn anew or its rows move (a re-read after a
+/// change, someone else's reorder): the control that has the focus now gets
+/// it back afterwards, found by its id, with the caret where it was in a
+/// text field — instead of the keyboard falling to the top of the page
+/// mid-word.
+pub fn keep_focus() {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let Some(element) = document().active_element() else {
+            return;
+        };
+        let id = element.id();
+        if id.is_empty() {
+            return;
+        }
+        let caret = ["selectionStart", "selectionEnd"]
+            .map(|end| js_sys::Reflect::get(&element, &end.into()).ok()?.as_f64());
+        refocus_and(id, move |element| {
+            let [Some(start), Some(end)] = caret else {
+                return;
+            };
+            let select = js_sys::Reflect::get(element, &"setSelectionRange".into());
+            if let Ok(select) = select.and_then(|f| f.dyn_into::<js_sys::Function>()) {
+                let _ = select.call2(element, &start.into(), &end.into());
+            }
+        });
+    }
 }
 
 /// A form's request on its way: a second submit meanwhile is ignored (a
@@ -167,10 +203,18 @@ pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
     }
 }
 
-/// A page's data that could not be loaded.
+/// A page's data that could not be loaded; `missing` says what a 404 means
+/// on this page, in the band's words rather than the API's.
 #[component]
-pub fn LoadFailure(failure: ApiFailure) -> impl IntoView {
-    view! { <p class="error multiline" role="alert">{failure.describe()}</p> }
+pub fn LoadFailure(
+    failure: ApiFailure,
+    #[prop(optional)] missing: Option<&'static str>,
+) -> impl IntoView {
+    let text = match missing {
+        Some(missing) if failure.code == ErrorCode::NotFound => missing.to_string(),
+        _ => failure.describe(),
+    };
+    view! { <p class="error multiline" role="alert">{text}</p> }
 }
 
 /// `1` → `1 song`, `3` → `3 songs`.

@@ -28,13 +28,17 @@ impl ApiFailure {
         matches!(self.status, 408 | 429 | 500..=599)
     }
 
+    /// The server was not reached. The browser's reason ("TypeError: Failed
+    /// to fetch") goes to the console: it means nothing to a band member.
     pub fn network(detail: impl std::fmt::Display) -> ApiFailure {
+        #[cfg(feature = "hydrate")]
+        leptos::logging::warn!("request failed: {detail}");
+        #[cfg(not(feature = "hydrate"))]
+        let _ = detail;
         ApiFailure {
             status: 0,
             code: ErrorCode::Network,
-            message: format!(
-                "Could not reach the server ({detail}). Check your connection and try again."
-            ),
+            message: "Could not reach the server. Check your connection and try again.".into(),
             fields: BTreeMap::new(),
             current_version: None,
             retry_after_secs: None,

@@ -11,7 +11,7 @@ use crate::{
         client::{self, Method},
         validation::{field_label, validate_instrument, validate_new_password, validate_new_user},
     },
-    components::{ErrorNotice, InFlight, LoadFailure},
+    components::{ErrorNotice, InFlight, LoadFailure, keep_focus},
     pages::sessions::SessionTable,
     session::use_session,
 };
@@ -77,7 +77,10 @@ pub fn Members() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
                     {move || members.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),
-                        Ok(list) => view! {
+                        Ok(list) => {
+                            // The table is drawn anew after every change.
+                            keep_focus();
+                            view! {
                             <table class="stacked">
                                 <thead>
                                     <tr>
@@ -132,17 +135,20 @@ pub fn Members() -> impl IntoView {
                                             change(toggle_member.clone(), MemberPatch { disabled: Some(disabled), ..Default::default() }, done);
                                         };
                                         let is_manager = member.role == crate::api::Role::Manager;
+                                        // Ids that survive the redrawing, for `keep_focus`.
+                                        let member_id = member.id.clone();
+                                        let control_id = move |control: &str| format!("{control}-{member_id}");
                                         view! {
                                             <tr>
                                                 <td>{member.display_name.clone()}</td>
                                                 <td data-label="Username">{member.username.clone()}</td>
                                                 <td data-label="Plays">
                                                     // Saved when the field is left (`change`), like the role.
-                                                    <input class="instrument" aria-label=instrument_label list="instruments" maxlength="40"
+                                                    <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
                                                         value=member.instrument.clone() on:change=on_instrument/>
                                                 </td>
                                                 <td data-label="Role">
-                                                    <select aria-label=role_label on:change=on_role>
+                                                    <select id=control_id("role") aria-label=role_label on:change=on_role>
                                                         <option value="drummer" selected=!is_manager>"Drummer"</option>
                                                         <option value="manager" selected=is_manager>"Manager"</option>
                                                     </select>
@@ -150,17 +156,17 @@ pub fn Members() -> impl IntoView {
                                                 <td data-label="Account">
                                                     {if member.disabled { "Disabled" } else { "Active" }}
                                                     " "
-                                                    <button type="button" class="secondary" aria-label=toggle_label
+                                                    <button type="button" class="secondary" id=control_id("toggle") aria-label=toggle_label
                                                         on:click=on_toggle>{toggle_text}</button>
                                                     " "
-                                                    <button type="button" class="secondary" aria-label=reset_label
+                                                    <button type="button" class="secondary" id=control_id("reset") aria-label=reset_label
                                                         on:click=move |_| resetting.set(Some(reset_member.clone()))>"Reset password"</button>
                                                 </td>
                                                 <td>
-                                                    <button type="button" class="secondary" aria-label=show_label
+                                                    <button type="button" class="secondary" id=control_id("sessions") aria-label=show_label
                                                         on:click=move |_| shown.set(Some(shown_member.clone()))>"Sessions"</button>
                                                     " "
-                                                    <button type="button" class="secondary" aria-label=label
+                                                    <button type="button" class="secondary" id=control_id("revoke") aria-label=label
                                                         on:click=move |_| revoke(member.clone())>"Revoke sessions"</button>
                                                 </td>
                                             </tr>
@@ -169,7 +175,8 @@ pub fn Members() -> impl IntoView {
                                 </tbody>
                             </table>
                             <InstrumentChoices/>
-                        }.into_any(),
+                        }.into_any()
+                        }
                     })}
                 </Suspense>
             </section>

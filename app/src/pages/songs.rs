@@ -11,8 +11,8 @@ use crate::{
         validation::{field_label, normalized_tags, percent_encode, validate_library_song},
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, length_field, parse_minutes_seconds, show_date_short,
-        songs_count,
+        ErrorNotice, InFlight, LoadFailure, length_field, parse_minutes_seconds, refocus,
+        show_date_short, songs_count,
     },
     session::use_session,
     unsaved::{UnsavedWork, confirm},
@@ -29,6 +29,19 @@ pub fn Songs() -> impl IntoView {
     let editing = RwSignal::new(None::<Option<LibrarySong>>);
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    // Another song in the form replaces what is typed: ask first.
+    let unsaved = use_context::<UnsavedWork>();
+    let open_form = move |song: Option<LibrarySong>| {
+        if unsaved.is_some_and(|work| !work.may_leave()) {
+            return;
+        }
+        editing.set(Some(song));
+    };
+    // Where the keyboard goes when the form or a deleted row is gone.
+    let close_form = move || {
+        editing.set(None);
+        refocus(ADD_SONG.into());
+    };
 
     let remove = move |song: LibrarySong| {
         let question = format!(
@@ -46,10 +59,11 @@ pub fn Songs() -> impl IntoView {
                 Err(failure) => error.set(Some(failure.describe())),
             }
             songs.refetch();
+            refocus(ADD_SONG.into());
         });
     };
     let saved = Callback::new(move |message: String| {
-        editing.set(None);
+        close_form();
         notice.set(Some(message));
         songs.refetch();
     });
@@ -60,13 +74,13 @@ pub fn Songs() -> impl IntoView {
                 <h1>"Song library"</h1>
                 <Show when=move || session.is_manager()>
                     <p class="fit">
-                        <button type="button" on:click=move |_| editing.set(Some(None))>"Add a song"</button>
+                        <button type="button" id=ADD_SONG on:click=move |_| open_form(None)>"Add a song"</button>
                     </p>
                 </Show>
             </div>
             <ErrorNotice message=error/>
             <p role="status">{move || notice.get()}</p>
-            {move || editing.get().map(|song| view! { <SongForm song saved cancel=move || editing.set(None)/> })}
+            {move || editing.get().map(|song| view! { <SongForm song saved cancel=close_form/> })}
             <div class="row">
                 <label>"Search"
                     <input type="search" placeholder="Title, artist or tag" prop:value=search
@@ -95,7 +109,7 @@ pub fn Songs() -> impl IntoView {
                             .collect();
                         view! {
                             <p class="muted" data-testid="library-count">{format!("{} of {}", shown.len(), songs_count(total))}</p>
-                            <SongTable shown edit=move |song| editing.set(Some(Some(song))) remove/>
+                            <SongTable shown edit=move |song| open_form(Some(song)) remove/>
                         }.into_any()
                     }
                 })}
@@ -107,6 +121,9 @@ pub fn Songs() -> impl IntoView {
         <ExportCsv/>
     }
 }
+
+/// The "Add a song" button's id: the keyboard's way back after the form.
+const ADD_SONG: &str = "add-song";
 
 #[component]
 fn SongTable(
@@ -199,6 +216,14 @@ fn SongForm(
     let tags = RwSignal::new(start.tags.join(", "));
     let notes = RwSignal::new(start.notes);
     let error = RwSignal::new(None::<String>);
+    // The form opens above the table: on a phone, an Edit far down the list
+    // would open it out of sight. Focusing the title brings it into view.
+    let title_field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(field) = title_field.get() {
+            let _ = field.focus();
+        }
+    });
     // The version this form writes over; a 409 moves it to theirs.
     let version = RwSignal::new(start.version);
     let sending = InFlight::default();
@@ -287,7 +312,7 @@ fn SongForm(
             <h2>{heading}</h2>
             <ErrorNotice message=error/>
             <div class="row">
-                <label>"Title" <input required maxlength="200" bind:value=title/></label>
+                <label>"Title" <input required maxlength="200" node_ref=title_field bind:value=title/></label>
                 <label>"Artist" <input maxlength="200" bind:value=artist/></label>
             </div>
             <div class="row">

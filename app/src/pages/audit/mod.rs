@@ -105,7 +105,7 @@ fn EventTable(events: Vec<AuditEvent>, names: Vec<User>) -> impl IntoView {
         return view! { <p class="notice">"No events."</p> }.into_any();
     }
     view! {
-        <table>
+        <table class="stacked">
             <thead>
                 <tr>
                     <th scope="col">"When"</th>
@@ -122,11 +122,11 @@ fn EventTable(events: Vec<AuditEvent>, names: Vec<User>) -> impl IntoView {
                     view! {
                         <tr data-testid="audit-row">
                             <td><time datetime=event.at.clone()>{event.at.replace('T', " ").replace('Z', " UTC")}</time></td>
-                            <td>{event_name(event.kind)}</td>
-                            <td>{name_of(event.actor_id)}</td>
-                            <td class="optional">{name_of(event.subject_id)}</td>
-                            <td class="optional">{event.ip}</td>
-                            <td>{what}</td>
+                            <td data-label="Event">{event_name(event.kind)}</td>
+                            <td data-label="Who">{name_of(event.actor_id)}</td>
+                            <td class="optional" data-label="About">{name_of(event.subject_id)}</td>
+                            <td class="optional" data-label="Address">{event.ip}</td>
+                            <td data-label="What">{what}</td>
                         </tr>
                     }
                 }).collect_view()}

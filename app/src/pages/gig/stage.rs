@@ -25,8 +25,11 @@ pub fn StagePage() -> impl IntoView {
 fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
     let Show { setlist, as_of } = show;
     let count = setlist.songs.len();
+    // Back to the song that was on stage before a reload, wherever it now is.
+    let kept =
+        place::kept(&setlist.id).and_then(|song| setlist.songs.iter().position(|s| s.id == song));
     let songs = StoredValue::new(setlist.songs);
-    at.update(|i| *i = (*i).min(count.saturating_sub(1)));
+    at.update(|i| *i = kept.unwrap_or(*i).min(count.saturating_sub(1)));
     let step = move |delta: isize| {
         at.update(|i| {
             *i = (*i as isize + delta).clamp(0, count.saturating_sub(1) as isize) as usize
@@ -35,6 +38,10 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
 
     // Keys, and the foot pedals that send them.
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        // Space on a focused control is the control's own (the Click box).
+        if ev.key() == " " && on_a_control(&ev) {
+            return;
+        }
         let delta = match ev.key().as_str() {
             "ArrowRight" | "ArrowDown" | "PageDown" | " " => 1,
             "ArrowLeft" | "ArrowUp" | "PageUp" => -1,
@@ -89,6 +96,12 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
     on_cleanup(move || metronome.follow(None));
 
     let id = setlist.id.clone();
+    let setlist_id = id.clone();
+    Effect::new(move |_| {
+        if let Some(current) = song(0) {
+            place::keep(&setlist_id, &current.id);
+        }
+    });
     view! {
         <section class="stage" data-testid="stage">
             <div class="stage-bar">
@@ -134,6 +147,50 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
                 </p>
             </div>
         </section>
+    }
+}
+
+/// Whether a key went to a control (a link, a button, a field, the Click box).
+fn on_a_control(ev: &leptos::ev::KeyboardEvent) -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .and_then(|element| element.closest("a, button, input, select, textarea").ok())
+        .flatten()
+        .is_some()
+}
+
+/// The song on stage, kept for this tab (session storage), so that a page
+/// reloaded mid-gig comes back to it instead of to song 1.
+mod place {
+    fn key(setlist: &str) -> String {
+        format!("backstage.stage.{setlist}")
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok().flatten()
+    }
+
+    /// The id of the song last on stage in `setlist`.
+    pub fn kept(setlist: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        return storage()?.get_item(&key(setlist)).ok().flatten();
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = key(setlist);
+            None
+        }
+    }
+
+    pub fn keep(setlist: &str, song: &str) {
+        #[cfg(feature = "hydrate")]
+        if let Some(storage) = storage() {
+            // A full or refused storage only means a reload starts at song 1.
+            let _ = storage.set_item(&key(setlist), song);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (key(setlist), song);
     }
 }
 

@@ -6,9 +6,12 @@
 
 use leptos::prelude::*;
 
+use std::collections::BTreeMap;
+
 use super::{
     GigLinks,
     draft::{Draft, describe_change},
+    kept::{self as browser, Work},
     presence::PresenceLine,
 };
 use crate::{
@@ -17,7 +20,9 @@ use crate::{
         client::{self, Method},
         validation::{field_label, validate_song_patch},
     },
-    components::{ErrorNotice, length_field, running_time, show_date_short, songs_count},
+    components::{
+        ErrorNotice, keep_focus, length_field, running_time, show_date_short, songs_count,
+    },
     live::{LiveMessage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,
@@ -195,6 +200,8 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             kept.push(row);
         }
         next.extend(kept);
+        // Their reorder moves rows, and a moved field loses the focus.
+        keep_focus();
         rows.set(next);
         if !by.is_empty() && session.user().is_none_or(|me| me.display_name != by) {
             live.announce(describe_change(&by, &before, &Draft::of(&theirs)));
@@ -240,6 +247,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     UnsavedWork::track(Memo::new(move |_| unsaved_count.get() > 0));
     let saving = RwSignal::new(false);
     let page_status = RwSignal::new(None::<String>);
+    keep_typed_tempos(session, &id, rows, page_status);
     let setlist_id = StoredValue::new(id.clone());
     let save_all = move |_| {
         let typed: Vec<TempoRow> = rows.with_untracked(|rows| {
@@ -324,6 +332,57 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             </ol>
         </section>
     }
+}
+
+/// Song id → the tempo and notes as typed, for the songs not saved.
+type TypedTempos = BTreeMap<String, (String, String)>;
+
+/// Keeps the tempos and notes typed and not saved in this browser, and
+/// brings back what was kept when the page opens: a session revoked or
+/// expired mid-gig-prep does not lose them. They come back unsaved, to be
+/// looked at and saved.
+fn keep_typed_tempos(
+    session: Session,
+    setlist: &str,
+    rows: RwSignal<Vec<TempoRow>>,
+    page_status: RwSignal<Option<String>>,
+) {
+    let Some(member) = untrack(|| session.user()).map(|user| user.id) else {
+        return;
+    };
+    let setlist = setlist.to_string();
+    if let Some(typed) = browser::kept::<TypedTempos>(Work::Tempos, &member, &setlist) {
+        let mut back = 0;
+        for row in rows.get_untracked() {
+            if let Some((bpm, notes)) = typed.get(&row.id()) {
+                row.bpm.set(bpm.clone());
+                row.notes.set(notes.clone());
+                back += usize::from(row.is_typed_in());
+            }
+        }
+        if back > 0 {
+            page_status.set(Some(format!(
+                "What you typed before is back, not saved yet: {}.",
+                songs_count(back)
+            )));
+        }
+    }
+    let to_keep = (member.clone(), setlist.clone());
+    Effect::new(move |_| {
+        let (member, setlist) = &to_keep;
+        let typed: TypedTempos = rows.with(|rows| {
+            rows.iter()
+                .filter(|row| row.unsaved())
+                .map(|row| (row.id(), (row.bpm.get(), row.notes.get())))
+                .collect()
+        });
+        if typed.is_empty() {
+            browser::forget(Work::Tempos, member, setlist);
+        } else {
+            browser::keep(Work::Tempos, member, setlist, &typed);
+        }
+    });
+    browser::forget_when_left(session, Work::Tempos, member, setlist);
 }
 
 #[component]

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_navigate;
 use super::{
     GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
+    kept::{self as browser, Work},
     presence::PresenceLine,
     song_editor::{LibraryPicks, SongDraft},
 };
@@ -18,9 +19,11 @@ use crate::{
         Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
     },
-    components::{ErrorNotice, parse_slot, refocus, running_time, show_date_long, slot_verdict},
+    components::{
+        ErrorNotice, keep_focus, parse_slot, refocus, running_time, show_date_long, slot_verdict,
+    },
     live::{LiveMessage, use_live},
-    session::{Session, Status, use_session},
+    session::{Session, use_session},
     unsaved::UnsavedWork,
 };
 
@@ -35,6 +38,9 @@ use state::{EditorState, Removed};
 
 /// The id of the Undo that follows a Remove (where the focus goes).
 const UNDO_REMOVE: &str = "undo-remove";
+/// Where the focus goes once a conflict is settled: the next one, or Save.
+const FIRST_CONFLICT: &str = "first-conflict";
+const SAVE: &str = "save-setlist";
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -99,6 +105,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
         let theirs_draft = Draft::of(theirs);
         let merged = merge(&base, &state.draft(), &theirs_draft);
+        // Their reorder moves rows, and a moved field loses the focus.
+        keep_focus();
         owner.with_value(|owner| owner.with(|| state.show(&merged.draft)));
         state.base.set(Some((theirs_draft.clone(), theirs.version)));
         let mut said = describe_change(by, &base, &theirs_draft);
@@ -470,16 +478,22 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     <div class="notice" data-testid="conflicts">
                         <p>"You and someone else both changed these. Yours are kept until you choose:"</p>
                         <ul>
-                            {move || conflicts.get().into_iter().map(|conflict| {
+                            {move || conflicts.get().into_iter().enumerate().map(|(at, conflict)| {
                                 let theirs = conflict.clone();
                                 let dismiss = conflict.field.clone();
-                                let forget = move |field: &Field| conflicts.update(|open| open.retain(|c| c.field != *field));
+                                // The list is drawn anew: the keyboard goes on to the next choice, or to Save.
+                                let forget = move |field: &Field| {
+                                    conflicts.update(|open| open.retain(|c| c.field != *field));
+                                    let next = if conflicts.with_untracked(Vec::is_empty) { SAVE } else { FIRST_CONFLICT };
+                                    refocus(next.into());
+                                };
                                 let forget_too = forget;
                                 view! {
                                     <li>
                                         <strong>{conflict.label.clone()}</strong>
                                         {format!(": yours “{}”, theirs “{}” ", conflict.mine, conflict.theirs)}
-                                        <button type="button" class="secondary" aria-label=format!("Keep mine for {}", conflict.label)
+                                        <button type="button" class="secondary" id=(at == 0).then_some(FIRST_CONFLICT)
+                                            aria-label=format!("Keep mine for {}", conflict.label)
                                             on:click=move |_| forget(&dismiss)>"Keep mine"</button>
                                         " "
                                         <button type="button" class="secondary" aria-label=format!("Use theirs for {}", conflict.label)
@@ -500,7 +514,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 <p role="status">{move || saved.get()}</p>
                 <div class="row centered">
                     <p>
-                        <button type="submit" disabled=move || busy.get()>
+                        <button type="submit" id=SAVE disabled=move || busy.get()>
                             {move || if busy.get() { "Saving…" } else { "Save setlist" }}
                         </button>
                         <Show when=move || unsaved.get() && state.id.get().is_some()>
@@ -629,7 +643,8 @@ fn keep_unsaved_work(
         return restored;
     };
     let now_saved = state.base.get_untracked();
-    if let (Some(kept), Some((saved, _))) = (kept::kept(&member, &setlist), now_saved) {
+    let kept = browser::kept::<KeptDraft>(Work::Draft, &member, &setlist);
+    if let (Some(kept), Some((saved, _))) = (kept, now_saved) {
         // What changed since is merged in, as a live change would be; the
         // sets as typed come back when the songs still add up to them.
         let merged = merge(&kept.base, &kept.mine, &saved);
@@ -642,24 +657,18 @@ fn keep_unsaved_work(
             restored.set(true);
         }
     }
-    let (to_keep, to_forget) = ((member.clone(), setlist.clone()), (member, setlist));
+    let to_keep = (member.clone(), setlist.clone());
     Effect::new(move |_| {
         let (member, setlist) = &to_keep;
         match state.base.get() {
             Some((base, _)) if unsaved.get() => {
                 let (mine, sets) = (state.draft(), state.set_sizes());
-                kept::keep(member, setlist, &KeptDraft { base, mine, sets });
+                let draft = KeptDraft { base, mine, sets };
+                browser::keep(Work::Draft, member, setlist, &draft);
             }
-            _ => kept::forget(member, setlist),
+            _ => browser::forget(Work::Draft, member, setlist),
         }
     });
-    on_cleanup(move || {
-        // Leaving on purpose (asked first) or logging out drops the work; a
-        // session that ended by itself keeps it for the next login.
-        let ended = session.status_untracked() == Status::SignedOut && !session.is_leaving();
-        if !ended {
-            kept::forget(&to_forget.0, &to_forget.1);
-        }
-    });
+    browser::forget_when_left(session, Work::Draft, member, setlist);
     restored
 }

@@ -5,6 +5,7 @@
 mod draft;
 mod drummer;
 mod editor;
+mod kept;
 mod presence;
 mod song_editor;
 
@@ -61,7 +62,7 @@ pub fn SetlistPage() -> impl IntoView {
             {move || setlist.get().map(|result| match result {
                 Err(failure) => view! {
                     <section class="card">
-                        <LoadFailure failure/>
+                        <LoadFailure failure missing="There is no such setlist: it may have been deleted."/>
                         <a href="/setlists">"Back to the list"</a>
                     </section>
                 }.into_any(),

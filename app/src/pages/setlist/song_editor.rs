@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::draft::{DraftSong, SongField};
 use crate::{
     api::{LibrarySong, SongInput, client, validation::FieldErrors},
-    components::{length_field, parse_minutes_seconds},
+    components::{length_field, parse_minutes_seconds, refocus},
     session::use_session,
 };
 
@@ -273,7 +273,11 @@ pub fn SongEditor(
                         {move || known.get().map(|known| {
                             let details = library_details(&known);
                             view! {
-                                <button type="button" class="secondary" on:click=move |_| song.fill_from(&known)>
+                                <button type="button" class="secondary" on:click=move |_| {
+                                    song.fill_from(&known);
+                                    // The button goes once the details are in.
+                                    refocus(field("title"));
+                                }>
                                     {format!("Fill in from the library: {details}")}
                                 </button>
                             }

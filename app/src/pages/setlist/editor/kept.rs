@@ -1,12 +1,6 @@
-//! The editor's unsaved work, kept in this browser so that a session that
-//! ends mid-edit (a revoke, an expiry, a sign-out elsewhere) or a reload
-//! does not lose it: it comes back, merged with whatever changed meanwhile,
-//! the next time this member opens the setlist here.
-//!
-//! What is kept is setlist data only — the version edited, the fields and
-//! the sets as typed — never a token, under a key naming the member, so that another
-//! member signing in on this browser never sees it. Leaving on purpose (a
-//! link or Back answered "leave", or Log out) forgets it.
+//! What the editor keeps of its unsaved work (`setlist::kept`): the version
+//! edited, the fields and the sets as typed. It comes back merged with
+//! whatever changed meanwhile.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,50 +17,6 @@ pub struct KeptDraft {
     /// (none in a draft kept before sets were).
     #[serde(default)]
     pub(super) sets: Vec<(SetHead, usize)>,
-}
-
-/// The storage key of `member`'s draft of `setlist` ("new" for a new one).
-fn key(member: &str, setlist: &str) -> String {
-    format!("backstage.draft.{member}.{setlist}")
-}
-
-#[cfg(feature = "hydrate")]
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
-
-/// Keeps `draft` (replacing an earlier one).
-pub fn keep(member: &str, setlist: &str, draft: &KeptDraft) {
-    #[cfg(feature = "hydrate")]
-    if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(draft)) {
-        // A full storage only means the draft is not kept; the page goes on.
-        let _ = storage.set_item(&key(member, setlist), &text);
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (key(member, setlist), draft);
-}
-
-/// The kept draft, if there is one.
-pub fn kept(member: &str, setlist: &str) -> Option<KeptDraft> {
-    #[cfg(feature = "hydrate")]
-    {
-        let text = storage()?.get_item(&key(member, setlist)).ok().flatten()?;
-        serde_json::from_str(&text).ok()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = key(member, setlist);
-        None
-    }
-}
-
-pub fn forget(member: &str, setlist: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(storage) = storage() {
-        let _ = storage.remove_item(&key(member, setlist));
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = key(member, setlist);
 }
 
 #[cfg(test)]
