@@ -73,6 +73,8 @@ test('a member plays an instrument apart from their role, shown next to their na
   await instrument.fill('keys');
   await instrument.press('Tab');
   await expect(page.getByText(`${name} plays keys.`)).toBeVisible();
+  // The table is drawn anew with the change; the keyboard stays where Tab put it.
+  await expect(page.getByLabel(`Role of ${name}`)).toBeFocused();
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await fillLogin(page, username, 'first-password-1');

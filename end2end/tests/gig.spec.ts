@@ -92,6 +92,31 @@ for (const [name, size] of Object.entries(SIZES)) {
   });
 }
 
+test('a reload mid-gig comes back to the song on stage, and Space on the Click box is the box', async ({ browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'Reloaded at the Roxy', SONGS);
+  const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
+  await page.goto(`/setlists/${id}/stage`);
+  const title = page.getByTestId('stage-title');
+  await expect(title).toHaveText('Everlong');
+  await page.keyboard.press('ArrowRight');
+  await expect(title).toHaveText('My Hero');
+  await page.reload();
+  await expect(title).toHaveText('My Hero');
+
+  const click = page.getByRole('checkbox', { name: 'Click' });
+  await click.focus();
+  await page.keyboard.press(' ');
+  await expect(click).toBeChecked();
+  await expect(title).toHaveText('My Hero');
+  await page.keyboard.press(' ');
+  await expect(click).not.toBeChecked();
+  // Anywhere else, Space still turns the page (a pedal sends it).
+  await click.blur();
+  await page.keyboard.press(' ');
+  await expect(title).toHaveText('Times Like These');
+  await page.context().close();
+});
+
 test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
   const id = await createSetlist(request, 'No signal at the Roxy', SONGS);
   const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);

@@ -137,11 +137,17 @@ test.describe("a library edit that meets someone else's change", () => {
     await page.goto('/songs');
     await page.getByRole('button', { name: `Edit “${title}”` }).click();
     const edit = page.getByRole('form', { name: 'Edit the song' });
+    // The form opens above the list: the keyboard (and the view) go to it.
+    await expect(edit.getByLabel('Title')).toBeFocused();
     await edit.getByLabel('Key').fill('G');
 
     // Leaving with something typed asks first; staying keeps it.
     page.once('dialog', (dialog) => dialog.dismiss());
     await page.getByRole('link', { name: 'Setlists' }).click();
+    await expect(edit.getByLabel('Key')).toHaveValue('G');
+    // So does opening another song's form in its place.
+    page.once('dialog', (dialog) => dialog.dismiss());
+    await page.getByRole('button', { name: 'Add a song' }).click();
     await expect(edit.getByLabel('Key')).toHaveValue('G');
 
     // Someone else saves the song meanwhile.

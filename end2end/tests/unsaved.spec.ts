@@ -189,4 +189,40 @@ test.describe('a session that ends mid-edit', () => {
     await expect(name).toHaveValue('Draft night (late set)');
     await expect(page.getByTestId('restored')).toHaveCount(0);
   });
+
+  test("keeps the drummer's typed tempos and notes in this browser and brings them back, unsaved", async ({ page, request }) => {
+    const id = await createSetlist(request, 'Tempo night', [
+      { title: 'Everlong', duration_secs: 250, bpm: 150 },
+      { title: 'My Hero', duration_secs: 260 },
+    ]);
+    await logIn(page, 'drummer');
+    await page.goto(`/setlists/${id}`);
+    const everlong = page.getByRole('form', { name: 'Everlong' });
+    await everlong.getByLabel('Tempo (BPM)').fill('158');
+    await everlong.getByLabel("Drummer's notes").fill('ride on the chorus');
+    await expect(page.getByTestId('unsaved')).toHaveCount(1);
+
+    const { token: managerToken } = await apiToken(request, 'manager');
+    const { id: drummerId } = await apiToken(request, 'drummer');
+    const revoked = await request.post(`/api/users/${drummerId}/revoke`, { headers: { Authorization: `Bearer ${managerToken}` } });
+    expect(revoked.status()).toBe(204);
+    await expect(page).toHaveURL(/\/login/);
+    const kept = await page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
+    expect(kept, 'setlist data only, never a token').not.toMatch(/eyJ|access_token|refresh/);
+
+    await fillLogin(page, 'drummer', PASSWORD);
+    await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
+    await expect(page.getByRole('status').filter({ hasText: 'What you typed before is back, not saved yet: 1 song.' })).toBeVisible();
+    await expect(everlong.getByLabel('Tempo (BPM)')).toHaveValue('158');
+    await expect(everlong.getByLabel("Drummer's notes")).toHaveValue('ride on the chorus');
+    await expect(page.getByTestId('unsaved')).toHaveCount(1);
+    await page.getByRole('button', { name: 'Save all (1 song)' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved 1 song.' })).toBeVisible();
+
+    // Saved: nothing is kept, and a reload brings nothing back.
+    await page.reload();
+    await expect(everlong.getByLabel('Tempo (BPM)')).toHaveValue('158');
+    await expect(page.getByTestId('unsaved')).toHaveCount(0);
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('backstage.tempos')))).toEqual([]);
+  });
 });

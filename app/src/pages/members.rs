@@ -74,11 +74,13 @@ pub fn Members() -> impl IntoView {
                 <h1>"Band members"</h1>
                 <ErrorNotice message=error/>
                 <p role="status">{move || notice.get()}</p>
-                <Suspense fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
+                <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
                     {move || members.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                         Ok(list) => {
-                            // The table is drawn anew after every change.
+                            // The table is drawn anew after every change. (A
+                            // Transition keeps the old one up while it is read
+                            // again, so the focused control is still there.)
                             keep_focus();
                             view! {
                             <table class="stacked">
@@ -178,7 +180,7 @@ pub fn Members() -> impl IntoView {
                         }.into_any()
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
             {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name/> })}
             {move || shown.get().map(|(id, name)| view! { <MemberSessions id name/> })}
