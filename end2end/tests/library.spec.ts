@@ -126,7 +126,7 @@ test.describe("a library edit that meets someone else's change", () => {
   // The stale save is answered 409: Chromium logs it.
   test.use({ expectedHttpErrors: [409] });
 
-  test('keeps what was typed, saves over theirs when asked again, and leaving with it asks first', async ({ page, request }) => {
+  test('keeps what was typed, takes their change where nothing was typed, and leaving with it asks first', async ({ page, request }) => {
     const title = `Creep ${Date.now()}`;
     const { token } = await apiToken(request, 'manager');
     const headers = { Authorization: `Bearer ${token}` };
@@ -157,11 +157,14 @@ test.describe("a library edit that meets someone else's change", () => {
     });
     expect(theirs.status()).toBe(200);
     await edit.getByRole('button', { name: 'Save song' }).click();
-    await expect(edit.getByRole('alert')).toContainText('Someone changed this song meanwhile');
+    // Their note comes into the form (nothing was typed there); the key typed here stays.
+    await expect(edit.getByRole('alert')).toContainText('Someone changed this song meanwhile: their changes are in the form now');
     await expect(edit.getByLabel('Key')).toHaveValue('G');
+    await expect(edit.getByLabel('Notes')).toHaveValue('their note');
     await edit.getByRole('button', { name: 'Save song' }).click();
     await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();
     const saved = await (await request.get(`/api/songs/${song.id}`, { headers })).json();
     expect(saved.key).toBe('G');
+    expect(saved.notes, 'their change is not wiped by the second Save').toBe('their note');
   });
 });

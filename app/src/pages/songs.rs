@@ -208,13 +208,8 @@ fn SongForm(
     } else {
         "Add a song"
     };
-    let title = RwSignal::new(start.title);
-    let artist = RwSignal::new(start.artist);
-    let key = RwSignal::new(start.key);
-    let bpm = RwSignal::new(start.bpm.map(|b| b.to_string()).unwrap_or_default());
-    let length = RwSignal::new(length_field(start.duration_secs));
-    let tags = RwSignal::new(start.tags.join(", "));
-    let notes = RwSignal::new(start.notes);
+    let fields = form_fields(&start).map(RwSignal::new);
+    let [title, artist, key, bpm, length, tags, notes] = fields;
     let error = RwSignal::new(None::<String>);
     // The form opens above the table: on a phone, an Edit far down the list
     // would open it out of sight. Focusing the title brings it into view.
@@ -224,17 +219,19 @@ fn SongForm(
             let _ = field.focus();
         }
     });
-    // The version this form writes over; a 409 moves it to theirs.
+    // The version this form writes over, and the fields as they were in it:
+    // a 409 moves both to theirs.
     let version = RwSignal::new(start.version);
+    let as_loaded = RwSignal::new(fields.map(|field| field.get_untracked()));
     let sending = InFlight::default();
     // Leaving with something typed asks first, like the setlist editor.
-    let fields = [title, artist, key, bpm, length, tags, notes];
-    let as_loaded = fields.map(|field| field.get_untracked());
     UnsavedWork::track(Memo::new(move |_| {
-        fields
-            .iter()
-            .zip(&as_loaded)
-            .any(|(field, loaded)| field.with(|typed| typed != loaded))
+        as_loaded.with(|loaded| {
+            fields
+                .iter()
+                .zip(loaded)
+                .any(|(field, loaded)| field.with(|typed| typed != loaded))
+        })
     }));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -293,12 +290,32 @@ fn SongForm(
             sending.done();
             match answer {
                 Ok(song) => saved.run(format!("Saved “{}”.", song.title)),
-                // What is typed stays; the next Save is made over their version.
+                // Their version comes into the form where nothing was typed;
+                // what is typed stays, and the next Save is made over theirs.
                 Err(failure) if failure.current_version.is_some() => {
-                    version.try_set(failure.current_version);
-                    error.try_set(Some(
-                        "Someone changed this song meanwhile. Save again to put yours in its place, or Cancel to keep theirs.".into(),
-                    ));
+                    let path = format!("/api/songs/{}", id.as_deref().unwrap_or_default());
+                    let said = match client::get::<LibrarySong>(session, &path).await {
+                        Ok(theirs) => {
+                            version.try_set(Some(theirs.version));
+                            let theirs = form_fields(&LibrarySongInput::from(&theirs));
+                            let typed = fields.map(|field| field.get_untracked());
+                            let loaded = as_loaded.get_untracked();
+                            let (merged, both) = merge_fields(&typed, &loaded, &theirs);
+                            for (field, value) in fields.iter().zip(merged) {
+                                field.try_set(value);
+                            }
+                            as_loaded.try_set(theirs);
+                            match both.as_slice() {
+                                [] => "Someone changed this song meanwhile: their changes are in the form now, with yours. Save again to save both.".to_string(),
+                                both => format!(
+                                    "Someone changed this song meanwhile. You both changed {}: yours is in the form. Save again to keep yours, or Cancel to keep theirs.",
+                                    both.join(", ")
+                                ),
+                            }
+                        }
+                        Err(failure) => failure.describe(),
+                    };
+                    error.try_set(Some(said));
                 }
                 Err(failure) => {
                     error.try_set(Some(failure.describe()));
@@ -327,6 +344,76 @@ fn SongForm(
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
             </div>
         </form>
+    }
+}
+
+/// The form's fields as text, in `FIELD_NAMES` order.
+fn form_fields(song: &LibrarySongInput) -> [String; 7] {
+    [
+        song.title.clone(),
+        song.artist.clone(),
+        song.key.clone(),
+        song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
+        length_field(song.duration_secs),
+        song.tags.join(", "),
+        song.notes.clone(),
+    ]
+}
+
+const FIELD_NAMES: [&str; 7] = ["Title", "Artist", "Key", "BPM", "Length", "Tags", "Notes"];
+
+/// A three-way merge after a 409: each field nobody here changed since
+/// `loaded` takes `theirs`; a field both changed (differently) keeps what
+/// is `typed`, and is named in the answer.
+fn merge_fields(
+    typed: &[String; 7],
+    loaded: &[String; 7],
+    theirs: &[String; 7],
+) -> ([String; 7], Vec<&'static str>) {
+    let mut both = Vec::new();
+    let merged = std::array::from_fn(|at| {
+        let (typed, loaded, theirs) = (&typed[at], &loaded[at], &theirs[at]);
+        if typed == loaded {
+            return theirs.clone();
+        }
+        if theirs != loaded && theirs != typed {
+            both.push(FIELD_NAMES[at]);
+        }
+        typed.clone()
+    });
+    (merged, both)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn song(title: &str, key: &str, notes: &str) -> [String; 7] {
+        form_fields(&LibrarySongInput {
+            title: title.into(),
+            key: key.into(),
+            notes: notes.into(),
+            ..LibrarySongInput::default()
+        })
+    }
+
+    #[test]
+    fn their_change_comes_in_where_nothing_was_typed_and_a_field_both_changed_is_named() {
+        let loaded = song("Creep", "", "");
+        let typed = song("Creep", "G", "mine");
+        let theirs = song("Creep (live)", "", "theirs");
+        let (merged, both) = merge_fields(&typed, &loaded, &theirs);
+        assert_eq!(merged, song("Creep (live)", "G", "mine"));
+        assert_eq!(both, ["Notes"]);
+    }
+
+    #[test]
+    fn the_same_change_on_both_sides_is_no_conflict() {
+        let loaded = song("Creep", "", "");
+        let (merged, both) =
+            merge_fields(&song("Creep", "G", ""), &loaded, &song("Creep", "G", ""));
+        assert_eq!(merged, song("Creep", "G", ""));
+        assert!(both.is_empty());
     }
 }
 
