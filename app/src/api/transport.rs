@@ -28,13 +28,8 @@ impl ApiFailure {
         matches!(self.status, 408 | 429 | 500..=599)
     }
 
-    /// The server was not reached. The browser's reason ("TypeError: Failed
-    /// to fetch") goes to the console: it means nothing to a band member.
-    pub fn network(detail: impl std::fmt::Display) -> ApiFailure {
-        #[cfg(feature = "hydrate")]
-        leptos::logging::warn!("request failed: {detail}");
-        #[cfg(not(feature = "hydrate"))]
-        let _ = detail;
+    /// The server was not reached (or its answer not read).
+    pub fn network() -> ApiFailure {
         ApiFailure {
             status: 0,
             code: ErrorCode::Network,
@@ -43,6 +38,13 @@ impl ApiFailure {
             current_version: None,
             retry_after_secs: None,
         }
+    }
+
+    /// `network`, with the browser's reason ("TypeError: Failed to fetch")
+    /// sent to the console: it means nothing to a band member.
+    fn failed_to_reach(reason: impl std::fmt::Display) -> ApiFailure {
+        leptos::logging::warn!("request failed: {reason}");
+        ApiFailure::network()
     }
 
     #[cfg(feature = "hydrate")]
@@ -113,14 +115,14 @@ where
 // type, instead of one per answer type in the wasm.
 
 pub(super) fn encode<B: Serialize>(body: Option<&B>) -> Result<Option<String>, ApiFailure> {
-    body.map(|body| serde_json::to_string(body).map_err(ApiFailure::network))
+    body.map(|body| serde_json::to_string(body).map_err(ApiFailure::failed_to_reach))
         .transpose()
 }
 
 pub(super) fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
     // 204 has no body; `()` decodes from `null`.
     let text = if text.is_empty() { "null" } else { text };
-    serde_json::from_str(text).map_err(ApiFailure::network)
+    serde_json::from_str(text).map_err(ApiFailure::failed_to_reach)
 }
 
 #[cfg(feature = "hydrate")]
@@ -149,10 +151,10 @@ pub(super) async fn exchange(
             .body(body.to_string()),
         None => builder.build(),
     }
-    .map_err(ApiFailure::network)?;
-    let response = request.send().await.map_err(ApiFailure::network)?;
+    .map_err(ApiFailure::failed_to_reach)?;
+    let response = request.send().await.map_err(ApiFailure::failed_to_reach)?;
     let status = response.status();
-    let text = response.text().await.map_err(ApiFailure::network)?;
+    let text = response.text().await.map_err(ApiFailure::failed_to_reach)?;
     if response.ok() {
         return Ok(text);
     }
@@ -171,7 +173,5 @@ pub(super) async fn exchange(
     _: Option<&str>,
     _: Option<&str>,
 ) -> Result<String, ApiFailure> {
-    Err(ApiFailure::network(
-        "the API is called from the browser only",
-    ))
+    Err(ApiFailure::network())
 }

@@ -172,7 +172,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         busy.set(true);
         heard_while_saving.set_value(false);
         leptos::task::spawn_local(async move {
-            let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network("not sent"));
+            let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network());
             for _ in 0..SAVE_ATTEMPTS {
                 let Ok(input) = state.input() else { break };
                 result = match state.id.get_untracked() {
@@ -215,12 +215,19 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             busy.set(false);
             match result {
                 Ok(setlist) => {
+                    // A choice left open was saved as yours: say so.
+                    let kept_mine = conflicts.with_untracked(|open| {
+                        open.iter().map(|c| c.label.clone()).collect::<Vec<_>>()
+                    });
                     conflicts.set(Vec::new());
                     if state.id.get_untracked().is_none() {
                         navigate(&format!("/setlists/{}", setlist.id), Default::default());
                     } else {
                         owner.with_value(|owner| owner.with(|| state.load(&setlist)));
-                        saved.set(Some("Saved.".into()));
+                        saved.set(Some(match kept_mine.as_slice() {
+                            [] => "Saved.".into(),
+                            fields => format!("Saved, with yours for {}.", fields.join(", ")),
+                        }));
                         if heard_while_saving.get_value() {
                             // Someone else's change may have come meanwhile.
                             let path = format!("/api/setlists/{}", setlist.id);
