@@ -33,6 +33,8 @@ test('two managers editing one name: the second is asked, sees both values and k
   await expect(second.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
   await second.getByRole('button', { name: 'Keep mine for Name' }).click();
   await expect(conflicts).toHaveCount(0);
+  // The choice is gone with the list: the keyboard goes on to Save.
+  await expect(second.getByRole('button', { name: 'Save setlist' })).toBeFocused();
   await second.getByRole('button', { name: 'Save setlist' }).click();
   await expect(second.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   // The first editor, with nothing unsaved, follows without a reload.
