@@ -186,11 +186,7 @@ async fn refresh_session(
     cookies: Cookies,
 ) -> ApiResult<Json<TokenResponse>> {
     refuse_cross_site(&state, &headers)?;
-    let presented = cookies
-        .get(state.config.refresh_cookie_name())
-        .ok_or(ApiError::MissingToken)?
-        .value()
-        .to_string();
+    let presented = presented_refresh_token(&state, &headers, &cookies)?;
     let started_ms = now_ms();
     let grace = state.config.refresh_grace.as_secs() as i64;
     let (spender, secret) = (&state.refresh_spender, &state.successor_secret);
@@ -323,6 +319,30 @@ fn token_response(
         expires_in: ttl,
         user: public,
     })
+}
+
+/// The refresh token the request presents. Two cookies of that name mean
+/// that a sibling subdomain planted one (cookie tossing, which `__Secure-`
+/// does not stop): which is ours cannot be told, so neither is used — nor
+/// cleared, which would leave the planted one alone.
+fn presented_refresh_token(
+    state: &AppState,
+    headers: &HeaderMap,
+    cookies: &Cookies,
+) -> ApiResult<String> {
+    let name = state.config.refresh_cookie_name();
+    let presented = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter(|pair| pair.split_once('=').is_some_and(|(n, _)| n.trim() == name))
+        .count();
+    match (presented, cookies.get(name)) {
+        (1, Some(cookie)) => Ok(cookie.value().to_string()),
+        (0, _) | (_, None) => Err(ApiError::MissingToken),
+        _ => Err(ApiError::InvalidToken),
+    }
 }
 
 /// Stops CSRF against the cookie-authenticated routes: a browser always sends

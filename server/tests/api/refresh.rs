@@ -137,6 +137,32 @@ async fn refresh_without_a_cookie_or_with_an_unknown_one_fails() {
 }
 
 #[tokio::test]
+async fn two_refresh_cookies_at_once_are_refused_and_neither_is_spent() {
+    let app = spawn_app().await;
+    let (mine, planted) = (app.login("drummer").await, app.login("manager").await);
+    // A sibling subdomain planted its own session's cookie next to ours.
+    let both = format!(
+        "backstage_refresh={}; backstage_refresh={}",
+        mine.refresh_cookie, planted.refresh_cookie
+    );
+    let response = app
+        .request(Method::POST, "/api/auth/refresh")
+        .header(header::COOKIE, both)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.headers().get(header::SET_COOKIE).is_none(),
+        "nothing is cleared: that would leave the planted cookie alone"
+    );
+    expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    for session in [&mine, &planted] {
+        let alone = app.refresh_response(&session.refresh_cookie).await;
+        assert_eq!(alone.status(), StatusCode::OK, "not spent");
+    }
+}
+
+#[tokio::test]
 async fn cross_site_refresh_is_forbidden_and_spends_nothing() {
     let app = spawn_app().await;
     let session = app.login("drummer").await;
