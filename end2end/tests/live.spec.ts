@@ -200,3 +200,33 @@ test('a stream ended by token expiry reconnects with the refreshed token and mis
   }
   await context.close();
 });
+
+test("someone else's reorder leaves the drummer typing where they were, caret and all", async ({ browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'Typing through a reorder', [
+    { title: 'Everlong', duration_secs: 250 },
+    { title: 'My Hero', duration_secs: 260 },
+  ]);
+  const { context, phone } = await drummerOnPhone(browser, baseURL);
+  await phone.goto(`/setlists/${id}`);
+  const notes = phone.getByRole('form', { name: 'My Hero' }).getByLabel("Drummer's notes");
+  await notes.fill('ride the chorus');
+  // The caret after "ride", mid-word as it were.
+  await notes.evaluate((field: HTMLInputElement) => field.setSelectionRange(4, 4));
+
+  // The manager moves My Hero to the top, through the API.
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  const reordered = await request.put(`/api/setlists/${id}`, {
+    headers,
+    data: { ...setlist, songs: [...setlist.songs].reverse() },
+  });
+  expect(reordered.status()).toBe(200);
+  await expect(phone.getByTestId('song').locator('strong')).toHaveText(['My Hero', 'Everlong']);
+
+  await expect(notes).toBeFocused();
+  expect(await notes.evaluate((field: HTMLInputElement) => [field.selectionStart, field.selectionEnd])).toEqual([4, 4]);
+  await phone.keyboard.type(' on');
+  await expect(notes).toHaveValue('ride on the chorus');
+  await context.close();
+});

@@ -261,6 +261,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
+        // About this request only: no browser or proxy may answer another
+        // with it (the limits' answers come before /api's no-store layer).
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         match self {
             ApiError::InvalidToken => {
                 headers.insert(

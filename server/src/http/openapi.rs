@@ -116,6 +116,10 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
     }
     if path == "/api/auth/login" {
         errors.push(("401", "invalid_credentials"));
+        errors.push((
+            "403",
+            "forbidden: the right password for a disabled account",
+        ));
         errors.push(("429", "rate_limited, with Retry-After"));
         errors.push((
             "503",
@@ -152,8 +156,15 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
     if path.contains('{') {
         errors.push(("404", "not_found"));
     }
-    if path == "/api/audit" {
+    // The paged lists: `limit` out of range, a `before` that names nothing.
+    if path == "/api/audit" || (path == "/api/setlists" && operation.request_body.is_none()) {
         errors.push(("400", "bad_request: an invalid query parameter"));
+    }
+    if path == "/api/me/password" {
+        errors.push((
+            "429",
+            "rate_limited, with Retry-After: too many wrong current passwords",
+        ));
     }
     for (status, description) in errors {
         let response = ResponseBuilder::new()

@@ -114,6 +114,7 @@ async fn a_body_announced_past_the_limit_is_refused_before_it_is_sent() {
         .expect("answered at once, not after the request timeout (30 s)");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("payload_too_large"), "{answer}");
+    assert!(answer.contains("cache-control: no-store"), "{answer}");
 }
 
 #[tokio::test]
