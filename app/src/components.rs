@@ -58,25 +58,37 @@ pub fn refocus(id: String) {
 
 /// `refocus`, then `then` with the element that got the focus.
 fn refocus_and(id: String, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 'static) {
-    use leptos::{wasm_bindgen::JsCast, web_sys::HtmlElement};
     // After the DOM update the change caused.
     set_timeout(
         move || {
-            let document = document();
-            let focus_lost = document
+            let focus_lost = document()
                 .active_element()
                 .is_none_or(|element| element.tag_name() == "BODY");
-            if let Some(element) = focus_lost
-                .then(|| document.get_element_by_id(&id))
-                .flatten()
-                .and_then(|element| element.dyn_into::<HtmlElement>().ok())
-            {
+            if let Some(element) = focus_lost.then(|| html_element(&id)).flatten() {
                 let _ = element.focus();
                 then(&element);
             }
         },
         std::time::Duration::ZERO,
     );
+}
+
+/// Gives the focus to the element `id` once the page has drawn it: the
+/// first field of something just added.
+pub fn focus_soon(id: String) {
+    set_timeout(
+        move || {
+            if let Some(element) = html_element(&id) {
+                let _ = element.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+}
+
+fn html_element(id: &str) -> Option<leptos::web_sys::HtmlElement> {
+    use leptos::wasm_bindgen::JsCast;
+    document().get_element_by_id(id)?.dyn_into().ok()
 }
 
 /// Called where a list is drawn anew or its rows move (a re-read after a

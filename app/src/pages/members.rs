@@ -14,6 +14,7 @@ use crate::{
     components::{ErrorNotice, InFlight, LoadFailure, keep_focus},
     pages::sessions::SessionTable,
     session::use_session,
+    unsaved::UnsavedWork,
 };
 
 #[component]
@@ -266,6 +267,12 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let error = RwSignal::new(None::<String>);
     let added = RwSignal::new(None::<String>);
     let sending = InFlight::default();
+    // Leaving with a member half typed asks first, like every form here.
+    UnsavedWork::track(Memo::new(move |_| {
+        [username, display_name, instrument, password]
+            .iter()
+            .any(|field| field.with(|text| !text.is_empty()))
+    }));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -349,7 +356,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <p class="muted">"The role is what they may do here: a manager plans the shows; a drummer-role member sets tempos and their own notes, whatever they play."</p>
                 <ErrorNotice message=error/>
                 <p role="status">{move || added.get()}</p>
-                <p><button type="submit" disabled=move || sending.busy()>"Add member"</button></p>
+                <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Add member"</button></p>
             </form>
         </section>
     }

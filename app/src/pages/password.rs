@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        PasswordChange,
+        ErrorCode, PasswordChange,
         client::{self, Method},
         validation::validate_new_password,
     },
@@ -21,6 +21,7 @@ pub fn ChangePassword() -> impl IntoView {
     let repeated = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
+    let current_field = NodeRef::<leptos::html::Input>::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -58,6 +59,14 @@ pub fn ChangePassword() -> impl IntoView {
                         "Password changed. Your other devices were signed out; this one stays signed in.".into(),
                     ));
                 }
+                // The API's words are the login's ("wrong username or password").
+                Err(failure) if failure.code == ErrorCode::InvalidCredentials => {
+                    current.set(String::new());
+                    error.set(Some("Your current password is not right.".into()));
+                    if let Some(field) = current_field.get_untracked() {
+                        let _ = field.focus();
+                    }
+                }
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
@@ -68,7 +77,8 @@ pub fn ChangePassword() -> impl IntoView {
             <h1>"Change password"</h1>
             <form method="post" novalidate on:submit=submit>
                 <label for="current-password">"Current password"</label>
-                <input id="current-password" type="password" required autocomplete="current-password" bind:value=current/>
+                <input id="current-password" type="password" required autocomplete="current-password"
+                    node_ref=current_field bind:value=current/>
                 <label for="new-password">"New password (10+ characters)"</label>
                 <input id="new-password" type="password" required minlength="10" autocomplete="new-password" bind:value=new/>
                 <label for="repeat-password">"New password again"</label>

@@ -340,7 +340,7 @@ fn SongForm(
             <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"/></label>
             <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
             <div class="row">
-                <button type="submit" disabled=move || sending.busy()>"Save song"</button>
+                <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save song"</button>
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
             </div>
         </form>

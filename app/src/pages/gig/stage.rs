@@ -150,6 +150,26 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::title_size;
+
+    #[test]
+    fn a_short_title_fills_the_width_and_a_long_one_wraps_in_big_type() {
+        assert_eq!(title_size("Everlong"), "min(17.5vw, 40.0vh)");
+        // 33 characters: three lines of about 13, not one line of 33.
+        assert_eq!(
+            title_size("Everybody Wants to Rule the World"),
+            "min(10.6vw, 13.3vh)"
+        );
+        // One long word is sized for 16 characters a line, and breaks.
+        assert_eq!(
+            title_size("Supercalifragilisticexpialidocious"),
+            "min(8.8vw, 13.3vh)"
+        );
+    }
+}
+
 /// Whether a key went to a control (a link, a button, a field, the Click box).
 fn on_a_control(ev: &leptos::ev::KeyboardEvent) -> bool {
     use leptos::wasm_bindgen::JsCast;
@@ -205,10 +225,21 @@ fn touch_x_of(ev: &leptos::ev::TouchEvent) -> Option<i32> {
     }
 }
 
-/// Type that fills the width for short titles and wraps for long ones.
+/// Type that fills the width for a short title, and wraps a long one onto
+/// up to three lines rather than shrinking it to one: sized by the longest
+/// word (a very long one may still break) or a third of the title, and by
+/// the height its lines take.
 fn title_size(title: &str) -> String {
-    let chars = title.chars().count().max(4) as f64;
-    format!("min({:.1}vw, 40vh)", 140.0 / chars)
+    let chars = title.chars().count() as f64;
+    let longest_word = title
+        .split_whitespace()
+        .map(|word| word.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(16) as f64;
+    let per_line = longest_word.max(chars / 2.5).max(4.0);
+    let lines = (chars / per_line).ceil().max(1.0);
+    format!("min({:.1}vw, {:.1}vh)", 140.0 / per_line, 40.0 / lines)
 }
 
 /// The screen wake lock, where the browser has one.

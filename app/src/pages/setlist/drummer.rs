@@ -256,6 +256,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 .copied()
                 .collect()
         });
+        if saving.get_untracked() || typed.is_empty() {
+            return;
+        }
         saving.set(true);
         page_status.set(None);
         leptos::task::spawn_local(async move {
@@ -293,7 +296,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     };
     view! {
         <section class="card">
-            <p><a href="/setlists">"← Back to the list"</a></p>
+            <p><a class="back" href="/setlists">"← Back to the list"</a></p>
             <h1>{move || shown.with(|s| s.name.clone())}</h1>
             <PresenceLine setlist_id=id.clone() activity=Signal::derive(|| Activity::Viewing)/>
             <GigLinks id=id.clone()/>
@@ -310,7 +313,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             </p>
             <div class="save-all row centered">
                 <button type="button" on:click=save_all
-                    disabled=move || saving.get() || unsaved_count.get() == 0>
+                    aria-disabled=move || (saving.get() || unsaved_count.get() == 0).then_some("true")>
                     {move || match unsaved_count.get() {
                         _ if saving.get() => "Saving…".to_string(),
                         0 => "Save all".to_string(),

@@ -12,7 +12,7 @@ use super::{
     draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
     kept::{self as browser, Work},
     presence::PresenceLine,
-    song_editor::{LibraryPicks, SongDraft},
+    song_editor::{LibraryPicks, SongDraft, field_id},
 };
 use crate::{
     api::{
@@ -20,7 +20,8 @@ use crate::{
         client::{self, ApiFailure, Method},
     },
     components::{
-        ErrorNotice, keep_focus, parse_slot, refocus, running_time, show_date_long, slot_verdict,
+        ErrorNotice, focus_soon, keep_focus, parse_slot, refocus, running_time, show_date_long,
+        slot_verdict,
     },
     live::{LiveMessage, use_live},
     session::{Session, use_session},
@@ -161,6 +162,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let save_navigate = navigate.clone();
     let save = move || {
+        // One save at a time (Enter in a field submits too).
+        if busy.get_untracked() {
+            return;
+        }
         let navigate = save_navigate.clone();
         error.set(None);
         saved.set(None);
@@ -387,7 +392,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     view! {
         <section class="card">
-            <p><a href="/setlists">"← Back to the list"</a></p>
+            <p><a class="back" href="/setlists">"← Back to the list"</a></p>
             <h1>{move || saved_name.get()}</h1>
             {move || state.id.get().map(|id| view! {
                 <PresenceLine setlist_id=id.clone() activity/>
@@ -469,6 +474,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         let song = state.new_song(DraftSong::default());
                         song.open.set(true);
                         songs.update(|list| list.push(song));
+                        focus_soon(field_id(song.uid, "title"));
                     }>
                         "Add song"
                     </button>
@@ -521,7 +527,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 <p role="status">{move || saved.get()}</p>
                 <div class="row centered">
                     <p>
-                        <button type="submit" id=SAVE disabled=move || busy.get()>
+                        <button type="submit" id=SAVE aria-disabled=move || busy.get().then_some("true")>
                             {move || if busy.get() { "Saving…" } else { "Save setlist" }}
                         </button>
                         <Show when=move || unsaved.get() && state.id.get().is_some()>
@@ -530,7 +536,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </p>
                     <Show when=move || state.id.get().is_some()>
                         <p>
-                            <button type="button" class="secondary" disabled=move || busy.get() on:click=move |_| duplicate.run(())>"Duplicate"</button>
+                            <button type="button" class="secondary" aria-disabled=move || busy.get().then_some("true") on:click=move |_| duplicate.run(())>"Duplicate"</button>
                         </p>
                         <p class="end">
                             <Show

@@ -208,6 +208,11 @@ fn library_details(song: &LibrarySong) -> String {
     parts.join(" · ")
 }
 
+/// The id of song `uid`'s field `name` (`title`, `bpm`…).
+pub(super) fn field_id(uid: u64, name: &str) -> String {
+    format!("song-{uid}-{name}")
+}
+
 /// One song's full form, a group named by its place and title ("Song 2:
 /// Everlong"), so that its fields can be told apart from the other songs'.
 #[component]
@@ -220,7 +225,7 @@ pub fn SongEditor(
     /// Makes this song the first of a new set.
     start_set: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let field = move |name: &str| format!("song-{}-{name}", song.uid);
+    let field = move |name: &str| field_id(song.uid, name);
     let title = move || song.named(number.get());
     let not_first = move || number.get() != 1;
     // A title the library knows, on a song with no details yet: offer them
