@@ -25,8 +25,25 @@ LEPTOS_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-
 # writes them at a fast setting, about a sixth larger.
 build_site() {
   cargo leptos build --release --split --precompress "${LEPTOS_LIB_ARGS[@]}"
+  mend_chunk_loader "$ROOT"/target/site/pkg/__wasm_split.*.js
   local file
   for file in "$ROOT"/target/site/pkg/*.wasm "$ROOT"/target/site/pkg/*.js "$ROOT"/target/site/pkg/*.css; do
     zopfli -c "$file" >"$file.gz"
   done
+}
+
+# wasm-split's chunk loader (wasm_split_cli_support 0.2.3) starts a chunk's
+# fetch and then awaits the chunks it depends on: when one of those fails
+# first (the signal went), the fetch's own failure is never handled, and the
+# page gets an uncaught "Failed to fetch". And a failed load is a
+# console.error, though the page says so itself. Each fetch is marked
+# handled (the load still fails, and the page offers a reload) and the log
+# is a warning. Its .br is dropped: the server sends the .gz (zopfli, below).
+mend_chunk_loader() {
+  local loader=$1
+  [ -f "$loader" ] || return 0
+  sed -i -e 's/^\( *const src = fetch(.*)\);$/\1; src.catch(() => {});/' \
+    -e 's/console\.error(e);/console.warn(e);/' "$loader"
+  grep -q 'src.catch(() => {});' "$loader" || { echo "mend_chunk_loader: the loader changed shape: $loader" >&2; return 1; }
+  rm -f "$loader.br"
 }

@@ -2,7 +2,9 @@
 //! `Authorization: Bearer`; a 401 triggers one silent refresh and one retry.
 //! Pages only make calls from client-side resources and actions.
 
-use leptos::prelude::{Get, LocalResource, Signal};
+use leptos::prelude::{
+    Get, LocalResource, Signal, WithUntracked, on_cleanup, window_event_listener,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 pub use super::transport::{ApiFailure, Method};
@@ -47,7 +49,7 @@ pub fn get_resource<T>(
 where
     T: DeserializeOwned + 'static,
 {
-    LocalResource::new(move || {
+    let resource = LocalResource::new(move || {
         let path = path.get();
         async move {
             if path.is_empty() {
@@ -55,7 +57,23 @@ where
             }
             get::<T>(session, &path).await
         }
-    })
+    });
+    read_again_when_online(resource);
+    resource
+}
+
+/// A read that failed for want of signal is made again when the browser
+/// says the signal is back, instead of the page showing the failure until
+/// it is reloaded.
+pub fn read_again_when_online<T: 'static>(resource: LocalResource<Result<T, ApiFailure>>) {
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        let offline_failure = resource
+            .with_untracked(|read| matches!(read, Some(Err(failure)) if failure.status == 0));
+        if offline_failure {
+            resource.refetch();
+        }
+    });
+    on_cleanup(move || online.remove());
 }
 
 async fn call_json(

@@ -57,6 +57,7 @@ pub fn SetlistPage() -> impl IntoView {
             }
         }
     });
+    client::read_again_when_online(setlist);
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the setlist…"</p> }>
             {move || setlist.get().map(|result| match result {
