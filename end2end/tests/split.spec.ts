@@ -123,4 +123,25 @@ test.describe('with no signal', () => {
     await expect(page.getByTestId('stage-title')).toHaveText('Creep');
     allowFailedFetchErrors(consoleErrors);
   });
+
+  test('a setlist read that failed for want of signal is read again once the signal is back', async ({ page, request, consoleErrors }) => {
+    const id = await createSetlist(request, `Read again ${Date.now()}`, [{ title: 'Creep', bpm: 92 }]);
+    await logIn(page, 'drummer');
+    // The drummer's view is fetched once, with signal.
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByRole('form', { name: 'Creep' })).toBeVisible();
+    await page.getByRole('link', { name: '← Back to the list' }).click();
+
+    const read = (url: URL) => url.pathname === `/api/setlists/${id}`;
+    const abort = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
+    await page.route(read, abort);
+    await page.getByTestId('setlist-row').filter({ hasText: 'Read again' }).getByRole('link').click();
+    await expect(page.getByRole('alert')).toContainText('Could not reach the server');
+
+    await page.unroute(read, abort);
+    await page.context().setOffline(true);
+    await page.context().setOffline(false);
+    await expect(page.getByRole('form', { name: 'Creep' }).getByLabel('Tempo (BPM)')).toHaveValue('92');
+    allowFailedFetchErrors(consoleErrors);
+  });
 });
