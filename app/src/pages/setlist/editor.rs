@@ -171,7 +171,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         saved.set(None);
         if let Err(fields) = state.input() {
             error.set(Some(describe_fields(&fields)));
-            state.open_songs_named_in(&fields);
+            // On a phone the list of problems pushes Save out of sight:
+            // the first field to mend takes the focus (and the view).
+            if let Some(first) = state.open_songs_named_in(&fields) {
+                focus_soon(first);
+            }
             return;
         }
         busy.set(true);

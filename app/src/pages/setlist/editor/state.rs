@@ -12,7 +12,7 @@ use crate::{
     components::{parse_slot, slot_field},
     pages::setlist::{
         draft::{Conflict, Draft, DraftSong, Field},
-        song_editor::SongDraft,
+        song_editor::{SongDraft, field_id},
     },
 };
 
@@ -440,25 +440,61 @@ impl EditorState {
     }
 
     /// Opens the forms of the songs `errors` name ("songs[2].bpm", counted
-    /// through the show; "sets[1].songs[0].title"), so that the field to
-    /// mend is on screen.
-    pub(super) fn open_songs_named_in(&self, errors: &FieldErrors) {
+    /// through the show; "sets[1].songs[0].title"), so that the fields to
+    /// mend are on screen, and gives the id of the first of those fields in
+    /// the page's order, for the focus.
+    pub(super) fn open_songs_named_in(&self, errors: &FieldErrors) -> Option<String> {
         let sets = untrack(|| self.running_sets());
+        let songs: Vec<SongDraft> = sets
+            .iter()
+            .flat_map(|(_, songs)| songs.iter().copied())
+            .collect();
+        // Where each set's songs start, counted through the show.
+        let firsts: Vec<usize> = sets
+            .iter()
+            .scan(0, |next, (_, songs)| {
+                let first = *next;
+                *next += songs.len();
+                Some(first)
+            })
+            .collect();
         let index = |text: &str| text.split(']').next()?.parse::<usize>().ok();
-        for name in errors.keys() {
-            let song = match name.strip_prefix("sets[") {
-                Some(rest) => index(rest)
-                    .zip(rest.split_once("songs[").and_then(|(_, s)| index(s)))
-                    .and_then(|(set, song)| sets.get(set)?.1.get(song).copied()),
-                None => name
-                    .strip_prefix("songs[")
-                    .and_then(index)
-                    .and_then(|n| sets.iter().flat_map(|(_, songs)| songs).nth(n).copied()),
-            };
-            if let Some(song) = song {
+        errors
+            .keys()
+            .filter_map(|name| {
+                // The page's order: the setlist's own fields, then each
+                // set's slot before its songs.
+                const OWN: [(&str, &str); 4] = [
+                    ("name", "setlist-name"),
+                    ("venue", "setlist-venue"),
+                    ("show_date", "setlist-date"),
+                    ("notes", "setlist-notes"),
+                ];
+                if let Some(place) = OWN.iter().position(|(own, _)| own == name) {
+                    return Some((place, OWN[place].1.to_string()));
+                }
+                let set = name.strip_prefix("sets[").and_then(index);
+                let first = set.and_then(|set| firsts.get(set).copied()).unwrap_or(0);
+                let Some((_, song)) = name.split_once("songs[") else {
+                    let field = if name.ends_with(".name") {
+                        "name"
+                    } else {
+                        "slot"
+                    };
+                    return set.map(|set| (OWN.len() + 2 * first, format!("set-{set}-{field}")));
+                };
+                let at = first + index(song)?;
+                let song = songs.get(at)?;
                 song.open.set(true);
-            }
-        }
+                let field = match name.rsplit_once("].").map(|(_, field)| field) {
+                    Some("duration_secs") => "length",
+                    Some(field) => field,
+                    None => "title",
+                };
+                Some((OWN.len() + 1 + 2 * at, field_id(song.uid, field)))
+            })
+            .min_by_key(|(place, _)| *place)
+            .map(|(_, id)| id)
     }
 
     /// Takes their value for one conflicting field.
@@ -539,6 +575,28 @@ mod tests {
     fn sizes(state: &EditorState) -> Vec<(String, usize)> {
         let sizes = state.set_sizes().into_iter();
         sizes.map(|(head, size)| (head.name, size)).collect()
+    }
+
+    #[test]
+    fn the_first_problem_in_the_page_s_order_gets_the_focus_and_its_song_opens() {
+        in_owner(|| {
+            let state = with_songs(3);
+            let third = state.songs.with_untracked(|songs| songs[2]);
+            let problems = |names: &[&str]| -> FieldErrors {
+                names
+                    .iter()
+                    .map(|name| (name.to_string(), "wrong".to_string()))
+                    .collect()
+            };
+            // "songs[…]" sorts before "venue", but the venue is above the songs.
+            let first = state.open_songs_named_in(&problems(&["songs[2].bpm", "venue"]));
+            assert_eq!(first.as_deref(), Some("setlist-venue"));
+            assert!(third.open.get_untracked(), "the song named is opened too");
+            let first = state.open_songs_named_in(&problems(&["songs[2].bpm", "songs[10].bpm"]));
+            assert_eq!(first, Some(field_id(third.uid, "bpm")));
+            let first = state.open_songs_named_in(&problems(&["sets[0].songs[2].duration_secs"]));
+            assert_eq!(first, Some(field_id(third.uid, "length")));
+        });
     }
 
     #[test]
