@@ -334,9 +334,12 @@ fn merge_songs(
         }
         // Otherwise one side removed it, untouched by the other: gone.
     }
-    // The other side's additions, after the song they followed there.
+    // The other side's additions, after the song they followed there; those
+    // after its last song stay last, wherever that song has moved.
+    let known = |song: &DraftSong| song.id.is_some() && songs.iter().any(|s| s.id == song.id);
+    let trailing_from = other.songs.iter().rposition(known).map(|last| last + 1);
     let mut after: Option<usize> = None;
-    for song in &other.songs {
+    for (at_other, song) in other.songs.iter().enumerate() {
         let addition = match song.id.as_deref() {
             None => Some(song.clone()),
             // Theirs only (an id this editor has is merged already).
@@ -345,7 +348,10 @@ fn merge_songs(
             Some(id) => edited_but_removed(id).inspect(|edited| kept.push(edited.title.clone())),
         };
         if let Some(addition) = addition {
-            let at = after.map_or(0, |i| i + 1);
+            let at = match trailing_from {
+                Some(from) if at_other >= from => songs.len(),
+                _ => after.map_or(0, |i| i + 1),
+            };
             songs.insert(at, addition);
             after = Some(at);
         } else if let Some(found) = songs.iter().position(|s| s.id.is_some() && s.id == song.id) {

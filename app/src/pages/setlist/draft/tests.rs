@@ -98,6 +98,25 @@ fn additions_on_both_sides_keep_their_places_and_removals_stick() {
 }
 
 #[test]
+fn a_song_added_at_the_end_stays_last_when_they_move_the_last_song() {
+    let base = show(vec![
+        song("a", "Alpha", ""),
+        song("b", "Beta", ""),
+        song("c", "Gamma", ""),
+    ]);
+    let mut mine = base.clone();
+    mine.songs.push(DraftSong {
+        title: "Epsilon".into(),
+        ..DraftSong::default()
+    });
+    let mut theirs = base.clone();
+    theirs.songs.rotate_right(1);
+    let merged = merge(&base, &mine, &theirs);
+    assert!(merged.conflicts.is_empty());
+    assert_eq!(titles(&merged.draft), ["Gamma", "Alpha", "Beta", "Epsilon"]);
+}
+
+#[test]
 fn a_song_they_removed_that_i_edited_is_kept_as_new() {
     let base = show(vec![song("a", "A", ""), song("b", "B", "")]);
     let mut mine = base.clone();
