@@ -89,10 +89,14 @@ test('songs are told apart by their place, moved from the keyboard, and bad inpu
   await expect(alert).toContainText('Song 1 BPM must be a whole number');
   await expect(page).toHaveURL(/\/setlists\/new$/);
   await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('Title')).toHaveValue('C');
+  // The first field to mend, in the page's order, has the focus.
+  await expect(page.getByLabel('Name', { exact: true })).toBeFocused();
 
-  await page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM').fill('120');
   await page.getByLabel('Name', { exact: true }).fill('Keyboard night');
   await page.getByLabel('Show date').fill('2027-01-15');
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM')).toBeFocused();
+  await page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM').fill('120');
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page.getByRole('heading', { name: 'Keyboard night' })).toBeVisible();
   await expect(page.getByTestId('total-duration')).toContainText('3 songs');
