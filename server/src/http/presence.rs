@@ -1,6 +1,6 @@
 //! `POST /api/presence`: a setlist page says who is on it (`crate::presence`).
 
-use app::api::{Presence, PresenceInput};
+use app::api::{Presence, PresenceInput, validation::FieldErrors};
 use axum::{Json, Router, extract::State, routing::post};
 
 use super::extract::{ApiJson, parse_id};
@@ -8,7 +8,7 @@ use crate::{
     auth::extract::AuthUser,
     clock::now_ms,
     db::changes::{self, Change},
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     state::AppState,
 };
 
@@ -25,7 +25,14 @@ async fn announce(
 ) -> ApiResult<Json<Vec<Presence>>> {
     // The name and id come from the token: nobody can appear as someone else.
     let presence = Presence {
-        setlist_id: parse_id(&input.setlist_id)?,
+        // An id in a body that cannot be one is that field's fault (422),
+        // not a path naming nothing (404).
+        setlist_id: parse_id(&input.setlist_id).map_err(|_| {
+            ApiError::Validation(FieldErrors::from([(
+                "setlist_id".to_string(),
+                "must be a setlist id (a UUID)".to_string(),
+            )]))
+        })?,
         user_id: caller.user_id.clone(),
         name: caller.name.clone(),
         activity: input.activity,

@@ -276,7 +276,13 @@ async fn presence_on_a_setlist_page_is_told_to_the_band() {
         .send()
         .await
         .unwrap();
-    assert!(bad_id.status().is_client_error());
+    let refused = expect_error(
+        bad_id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["error"]["fields"]["setlist_id"].is_string());
     let anonymous = app
         .request(Method::POST, "/api/presence")
         .json(&json!({ "setlist_id": id, "activity": "viewing" }))
