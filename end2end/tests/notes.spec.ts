@@ -67,5 +67,9 @@ test("a drummer's save sends only what the drummer changed, and a tempo out of r
   await two.getByLabel('Tempo (BPM)').fill('1000');
   await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();
   await expect(page.getByText('The BPM must be between 20 and 400.')).toBeVisible();
+  await expect(two.getByLabel('Tempo (BPM)')).toHaveAttribute('aria-invalid', 'true');
   expect(patches).toBe(0);
+  await two.getByLabel('Tempo (BPM)').fill('200');
+  await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();
+  await expect(two.getByLabel('Tempo (BPM)')).not.toHaveAttribute('aria-invalid', 'true');
 });

@@ -42,6 +42,8 @@ struct TempoRow {
     /// The last save's outcome, said in the row.
     status: RwSignal<Option<String>>,
     error: RwSignal<Option<String>>,
+    /// The tempo typed is what the error is about (for `aria-invalid`).
+    tempo_refused: RwSignal<bool>,
 }
 
 fn bpm_text(song: &Song) -> String {
@@ -59,6 +61,7 @@ impl TempoRow {
             removed: RwSignal::new(false),
             status: RwSignal::new(None),
             error: RwSignal::new(None),
+            tempo_refused: RwSignal::new(false),
         }
     }
 
@@ -100,11 +103,13 @@ impl TempoRow {
     async fn save(self, session: Session, setlist_id: &str) -> bool {
         self.error.set(None);
         self.status.set(None);
+        self.tempo_refused.set(false);
         let bpm_value = match self.bpm.get_untracked().trim() {
             "" => None,
             text => match text.parse::<i64>() {
                 Ok(n) => Some(n),
                 Err(_) => {
+                    self.tempo_refused.set(true);
                     self.error.set(Some(
                         "The tempo must be a whole number of beats per minute.".into(),
                     ));
@@ -128,6 +133,7 @@ impl TempoRow {
         }
         // The server's rules, said before sending.
         if let Some((field, problem)) = validate_song_patch(&patch).into_iter().next() {
+            self.tempo_refused.set(field == "bpm");
             self.error
                 .set(Some(format!("The {} {problem}.", field_label(&field))));
             return false;
@@ -423,7 +429,8 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
                 <form class="row" novalidate aria-label=title on:submit=save>
                     <div>
                         <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
-                        <input id=format!("bpm-{uid}") inputmode="numeric" bind:value=bpm/>
+                        <input id=format!("bpm-{uid}") inputmode="numeric" bind:value=bpm
+                            aria-invalid=move || row.tempo_refused.get().then_some("true")/>
                     </div>
                     <div class="wide">
                         <label for=format!("notes-{uid}")>"Drummer's notes"</label>
