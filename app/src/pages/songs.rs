@@ -14,6 +14,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, length_field, parse_minutes_seconds, refocus,
         show_date_short, songs_count,
     },
+    pages::setlist::three_way,
     session::use_session,
     unsaved::{UnsavedWork, confirm},
 };
@@ -372,14 +373,12 @@ fn merge_fields(
 ) -> ([String; 7], Vec<&'static str>) {
     let mut both = Vec::new();
     let merged = std::array::from_fn(|at| {
-        let (typed, loaded, theirs) = (&typed[at], &loaded[at], &theirs[at]);
-        if typed == loaded {
-            return theirs.clone();
-        }
-        if theirs != loaded && theirs != typed {
-            both.push(FIELD_NAMES[at]);
-        }
-        typed.clone()
+        three_way(&loaded[at], &typed[at], &theirs[at])
+            .unwrap_or_else(|| {
+                both.push(FIELD_NAMES[at]);
+                &typed[at]
+            })
+            .clone()
     });
     (merged, both)
 }

@@ -186,7 +186,7 @@ async fn refresh_session(
     cookies: Cookies,
 ) -> ApiResult<Json<TokenResponse>> {
     refuse_cross_site(&state, &headers)?;
-    let presented = presented_refresh_token(&state, &headers, &cookies)?;
+    let presented = presented_refresh_token(&state, &headers)?;
     let started_ms = now_ms();
     let grace = state.config.refresh_grace.as_secs() as i64;
     let (spender, secret) = (&state.refresh_spender, &state.successor_secret);
@@ -325,23 +325,21 @@ fn token_response(
 /// that a sibling subdomain planted one (cookie tossing, which `__Secure-`
 /// does not stop): which is ours cannot be told, so neither is used — nor
 /// cleared, which would leave the planted one alone.
-fn presented_refresh_token(
-    state: &AppState,
-    headers: &HeaderMap,
-    cookies: &Cookies,
-) -> ApiResult<String> {
+fn presented_refresh_token(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
     let name = state.config.refresh_cookie_name();
-    let presented = headers
+    let mut presented = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .filter(|pair| pair.split_once('=').is_some_and(|(n, _)| n.trim() == name))
-        .count();
-    match (presented, cookies.get(name)) {
-        (1, Some(cookie)) => Ok(cookie.value().to_string()),
-        (0, _) | (_, None) => Err(ApiError::MissingToken),
-        _ => Err(ApiError::InvalidToken),
+        .filter_map(|pair| {
+            let (cookie, value) = pair.split_once('=')?;
+            (cookie.trim() == name).then(|| value.trim())
+        });
+    match (presented.next(), presented.next()) {
+        (Some(token), None) => Ok(token.to_string()),
+        (None, _) => Err(ApiError::MissingToken),
+        (Some(_), Some(_)) => Err(ApiError::InvalidToken),
     }
 }
 

@@ -150,26 +150,6 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::title_size;
-
-    #[test]
-    fn a_short_title_fills_the_width_and_a_long_one_wraps_in_big_type() {
-        assert_eq!(title_size("Everlong"), "min(17.5vw, 40.0vh)");
-        // 33 characters: three lines of about 13, not one line of 33.
-        assert_eq!(
-            title_size("Everybody Wants to Rule the World"),
-            "min(10.6vw, 13.3vh)"
-        );
-        // One long word is sized for 16 characters a line, and breaks.
-        assert_eq!(
-            title_size("Supercalifragilisticexpialidocious"),
-            "min(8.8vw, 13.3vh)"
-        );
-    }
-}
-
 /// Whether a key went to a control (a link, a button, a field, the Click box).
 fn on_a_control(ev: &leptos::ev::KeyboardEvent) -> bool {
     use leptos::wasm_bindgen::JsCast;
@@ -369,5 +349,25 @@ mod js {
         }
         call(&oscillator, "start", &[now.into()]);
         call(&oscillator, "stop", &[(now + 0.03).into()]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_size;
+
+    #[test]
+    fn a_short_title_fills_the_width_and_a_long_one_wraps_in_big_type() {
+        assert_eq!(title_size("Everlong"), "min(17.5vw, 40.0vh)");
+        // 33 characters: three lines of about 13, not one line of 33.
+        assert_eq!(
+            title_size("Everybody Wants to Rule the World"),
+            "min(10.6vw, 13.3vh)"
+        );
+        // One long word is sized for 16 characters a line, and breaks.
+        assert_eq!(
+            title_size("Supercalifragilisticexpialidocious"),
+            "min(8.8vw, 13.3vh)"
+        );
     }
 }

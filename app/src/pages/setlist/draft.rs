@@ -227,17 +227,24 @@ pub fn merge(base: &Draft, mine: &Draft, theirs: &Draft) -> Merged {
 
 /// One value: `Ok` the merged value, `Err` a conflict (both changed it).
 fn merge_value(
-    base: &String,
+    base: &str,
     mine: &String,
     theirs: &String,
     conflict: impl FnOnce() -> Conflict,
 ) -> Result<String, Conflict> {
+    three_way(base, mine, theirs).cloned().ok_or_else(conflict)
+}
+
+/// One value merged: theirs where this side left it as it was (or made the
+/// same change), mine where they left it; `None` when both changed it, each
+/// differently. The library's song form merges with it too.
+pub fn three_way<'a>(base: &str, mine: &'a String, theirs: &'a String) -> Option<&'a String> {
     if mine == base || mine == theirs {
-        Ok(theirs.clone())
+        Some(theirs)
     } else if theirs == base {
-        Ok(mine.clone())
+        Some(mine)
     } else {
-        Err(conflict())
+        None
     }
 }
 
