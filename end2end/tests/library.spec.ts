@@ -63,6 +63,10 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await form.getByLabel('Length').fill('4.10');
   await form.getByRole('button', { name: 'Save song' }).click();
   await expect(form.getByRole('alert')).toContainText('length must be minutes:seconds');
+  // The refused field is marked and has the focus; the others are not marked.
+  await expect(form.getByLabel('Length')).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.getByLabel('Length')).toBeFocused();
+  await expect(form.getByLabel('BPM')).not.toHaveAttribute('aria-invalid', /.*/);
   await form.getByLabel('Length').fill('4:10');
   await form.getByRole('button', { name: 'Save song' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();

@@ -56,9 +56,9 @@ test("a drummer's save sends only what the drummer changed, and a tempo out of r
   await two.getByLabel("Drummer's notes").fill('count in four');
   // The tempo left alone is not sent: it cannot undo a change this page has not heard of.
   const patch = page.waitForRequest((request) => request.method() === 'PATCH');
-  await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();
+  await page.getByRole('button', { name: 'Save all (1 song)' }).click();
   expect((await patch).postDataJSON()).toEqual({ drummer_notes: 'count in four' });
-  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved 1 song.' })).toBeVisible();
 
   let patches = 0;
   page.on('request', (request) => {
@@ -68,6 +68,8 @@ test("a drummer's save sends only what the drummer changed, and a tempo out of r
   await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();
   await expect(page.getByText('The BPM must be between 20 and 400.')).toBeVisible();
   await expect(two.getByLabel('Tempo (BPM)')).toHaveAttribute('aria-invalid', 'true');
+  // The page's "Saved 1 song." was about the earlier save: it would contradict this one.
+  await expect(page.getByText('Saved 1 song.')).toHaveCount(0);
   expect(patches).toBe(0);
   await two.getByLabel('Tempo (BPM)').fill('200');
   await two.getByRole('button', { name: 'Save tempo and notes for Two' }).click();

@@ -11,8 +11,8 @@ use crate::{
         validation::{field_label, normalized_tags, percent_encode, validate_library_song},
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, length_field, parse_minutes_seconds, refocus,
-        show_date_short, songs_count,
+        ErrorNotice, InFlight, LoadFailure, focus_soon, length_field, parse_minutes_seconds,
+        refocus, show_date_short, songs_count,
     },
     pages::setlist::three_way,
     session::use_session,
@@ -212,6 +212,17 @@ fn SongForm(
     let fields = form_fields(&start).map(RwSignal::new);
     let [title, artist, key, bpm, length, tags, notes] = fields;
     let error = RwSignal::new(None::<String>);
+    // The fields the last Save was refused for (`FIELD_KEYS` places), marked
+    // `aria-invalid` until the next Save; the first of them gets the focus.
+    let refused = RwSignal::new(Vec::<usize>::new());
+    let refuse = move |mut places: Vec<usize>| {
+        places.sort_unstable();
+        places.dedup();
+        if let Some(&first) = places.first() {
+            focus_soon(field_id(first));
+        }
+        refused.set(places);
+    };
     // The form opens above the table: on a phone, an Edit far down the list
     // would open it out of sight. Focusing the title brings it into view.
     let title_field = NodeRef::<leptos::html::Input>::new();
@@ -238,15 +249,18 @@ fn SongForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut problems = Vec::new();
+        let mut places = Vec::new();
         let bpm = match bpm.get_untracked().trim() {
             "" => None,
             text => text.parse().ok().or_else(|| {
                 problems.push("• BPM must be a whole number".to_string());
+                places.push(BPM);
                 None
             }),
         };
         let duration_secs = parse_minutes_seconds(&length.get_untracked()).unwrap_or_else(|| {
             problems.push("• length must be minutes:seconds, like 4:15".to_string());
+            places.push(LENGTH);
             0
         });
         let input = LibrarySongInput {
@@ -259,11 +273,14 @@ fn SongForm(
             tags: normalized_tags(tags.get_untracked().split(',')),
             version: version.get_untracked(),
         };
+        let invalid = validate_library_song(&input);
         problems.extend(
-            validate_library_song(&input)
+            invalid
                 .iter()
                 .map(|(field, problem)| format!("• {} {problem}", field_label(field))),
         );
+        places.extend(invalid.keys().filter_map(|field| field_place(field)));
+        refuse(places);
         if !problems.is_empty() {
             error.set(Some(format!("Please check:\n{}", problems.join("\n"))));
             return;
@@ -319,10 +336,24 @@ fn SongForm(
                     error.try_set(Some(said));
                 }
                 Err(failure) => {
+                    refuse(
+                        failure
+                            .fields
+                            .keys()
+                            .filter_map(|field| field_place(field))
+                            .collect(),
+                    );
                     error.try_set(Some(failure.describe()));
                 }
             }
         });
+    };
+    let marked = move |place: usize| {
+        move || {
+            refused
+                .with(|places| places.contains(&place))
+                .then_some("true")
+        }
     };
 
     view! {
@@ -330,16 +361,18 @@ fn SongForm(
             <h2>{heading}</h2>
             <ErrorNotice message=error/>
             <div class="row">
-                <label>"Title" <input required maxlength="200" node_ref=title_field bind:value=title/></label>
-                <label>"Artist" <input maxlength="200" bind:value=artist/></label>
+                <label>"Title" <input required maxlength="200" node_ref=title_field bind:value=title
+                    id=field_id(0) aria-invalid=marked(0)/></label>
+                <label>"Artist" <input maxlength="200" bind:value=artist id=field_id(1) aria-invalid=marked(1)/></label>
             </div>
             <div class="row">
-                <label>"Key" <input maxlength="16" bind:value=key/></label>
-                <label>"BPM" <input inputmode="numeric" bind:value=bpm/></label>
-                <label>"Length" <input placeholder="m:ss" bind:value=length/></label>
+                <label>"Key" <input maxlength="16" bind:value=key id=field_id(2) aria-invalid=marked(2)/></label>
+                <label>"BPM" <input inputmode="numeric" bind:value=bpm id=field_id(BPM) aria-invalid=marked(BPM)/></label>
+                <label>"Length" <input placeholder="m:ss" bind:value=length id=field_id(LENGTH) aria-invalid=marked(LENGTH)/></label>
             </div>
-            <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"/></label>
-            <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
+            <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"
+                id=field_id(5) aria-invalid=marked(5)/></label>
+            <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes id=field_id(6) aria-invalid=marked(6)></textarea></label>
             <div class="row">
                 <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save song"</button>
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
@@ -362,6 +395,28 @@ fn form_fields(song: &LibrarySongInput) -> [String; 7] {
 }
 
 const FIELD_NAMES: [&str; 7] = ["Title", "Artist", "Key", "BPM", "Length", "Tags", "Notes"];
+/// The same fields as the validation and the server name them.
+const FIELD_KEYS: [&str; 7] = [
+    "title",
+    "artist",
+    "key",
+    "bpm",
+    "duration_secs",
+    "tags",
+    "notes",
+];
+const BPM: usize = 3;
+const LENGTH: usize = 4;
+
+/// Where a field named by the validation or a 422 is in the form.
+fn field_place(field: &str) -> Option<usize> {
+    FIELD_KEYS.iter().position(|key| *key == field)
+}
+
+/// The element id of the form's field at `place`.
+fn field_id(place: usize) -> String {
+    format!("library-{}", FIELD_KEYS[place])
+}
 
 /// A three-way merge after a 409: each field nobody here changed since
 /// `loaded` takes `theirs`; a field both changed (differently) keeps what
@@ -413,6 +468,28 @@ mod tests {
             merge_fields(&song("Creep", "G", ""), &loaded, &song("Creep", "G", ""));
         assert_eq!(merged, song("Creep", "G", ""));
         assert!(both.is_empty());
+    }
+
+    #[test]
+    fn every_field_the_validation_refuses_has_its_place_in_the_form() {
+        use crate::api::validation::{ARTIST_MAX, KEY_MAX, NOTES_MAX, TAGS_MAX};
+        let wrong_everywhere = LibrarySongInput {
+            title: String::new(),
+            artist: "a".repeat(ARTIST_MAX + 1),
+            key: "k".repeat(KEY_MAX + 1),
+            bpm: Some(0),
+            duration_secs: -1,
+            tags: (0..=TAGS_MAX).map(|tag| tag.to_string()).collect(),
+            notes: "n".repeat(NOTES_MAX + 1),
+            version: None,
+        };
+        let places: Vec<_> = validate_library_song(&wrong_everywhere)
+            .keys()
+            .map(|field| field_place(field).unwrap_or_else(|| panic!("{field} has no place")))
+            .collect();
+        assert_eq!(places.len(), FIELD_KEYS.len());
+        assert_eq!(field_id(BPM), "library-bpm");
+        assert_eq!(field_id(LENGTH), "library-duration_secs");
     }
 }
 

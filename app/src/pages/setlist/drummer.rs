@@ -336,7 +336,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                             <li class="set-break"><h2 class="set-name">{name}</h2></li>
                         })
                     }
-                    <TempoEditor session setlist_id=id.clone() row/>
+                    <TempoEditor session setlist_id=id.clone() row page_status/>
                 </For>
             </ol>
         </section>
@@ -395,7 +395,12 @@ fn keep_typed_tempos(
 }
 
 #[component]
-fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl IntoView {
+fn TempoEditor(
+    session: Session,
+    setlist_id: String,
+    row: TempoRow,
+    page_status: RwSignal<Option<String>>,
+) -> impl IntoView {
     let TempoRow {
         song, bpm, notes, ..
     } = row;
@@ -403,6 +408,8 @@ fn TempoEditor(session: Session, setlist_id: String, row: TempoRow) -> impl Into
     let title = move || song.with(|s| s.title.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The page's line is about an earlier save: it would contradict this one.
+        page_status.set(None);
         let setlist_id = setlist_id.clone();
         leptos::task::spawn_local(async move {
             row.save(session, &setlist_id).await;
