@@ -73,6 +73,27 @@ fn refocus_and(id: String, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 's
     );
 }
 
+/// The ids of the fields the last save was refused for, shared with the
+/// forms inside a page (context) so that each field marks itself
+/// `aria-invalid` until the next save.
+#[derive(Clone, Copy, Default)]
+pub struct RefusedFields(RwSignal<Vec<String>>);
+
+impl RefusedFields {
+    pub fn set(self, ids: Vec<String>) {
+        self.0.set(ids);
+    }
+
+    /// `aria-invalid` for the field `id`.
+    pub fn mark(self, id: String) -> impl Fn() -> Option<&'static str> + Clone + Send + Sync {
+        move || self.is_refused(&id).then_some("true")
+    }
+
+    pub fn is_refused(self, id: &str) -> bool {
+        self.0.with(|ids| ids.iter().any(|refused| refused == id))
+    }
+}
+
 /// Gives the focus to the element `id` once the page has drawn it: the
 /// first field of something just added.
 pub fn focus_soon(id: String) {

@@ -76,6 +76,14 @@ test('a member plays an instrument apart from their role, shown next to their na
   // The table is drawn anew with the change; the keyboard stays where Tab put it.
   await expect(page.getByLabel(`Role of ${name}`)).toBeFocused();
 
+  // A role changed by mistake (an arrow key on the picker) is put back with one press.
+  await page.getByLabel(`Role of ${name}`).selectOption('manager');
+  await expect(page.getByText(`${name} is now a manager`)).toBeVisible();
+  await page.getByRole('button', { name: `Undo: make ${name} a drummer again` }).click();
+  await expect(page.getByText(`Undone: ${name} is a drummer again.`)).toBeVisible();
+  await expect(page.getByLabel(`Role of ${name}`)).toHaveValue('drummer');
+  await expect(page.getByLabel(`Role of ${name}`)).toBeFocused();
+
   await page.getByRole('button', { name: 'Log out' }).click();
   await fillLogin(page, username, 'first-password-1');
   await expect(page.getByTestId('signed-in-as')).toContainText(`${name} (keys) · drummer`);

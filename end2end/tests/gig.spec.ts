@@ -61,6 +61,9 @@ for (const [name, size] of Object.entries(SIZES)) {
       expect(box!.width).toBeGreaterThan(width * 0.5);
       expect(box!.height, 'one line').toBeLessThan(size.viewport.height * 0.5);
     }
+    // What comes next is on the screen too, below the title, key and tempo.
+    const next = await page.getByTestId('stage-next').boundingBox();
+    expect(next!.y + next!.height).toBeLessThanOrEqual(size.viewport.height);
 
     await page.keyboard.press('ArrowRight');
     await expect(title).toHaveText('My Hero');

@@ -230,3 +230,23 @@ test("someone else's reorder leaves the drummer typing where they were, caret an
   await expect(notes).toHaveValue('ride on the chorus');
   await context.close();
 });
+
+test("a tempo someone else changes while the drummer is typing one is said, and the typed one stays", async ({ browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'Tempo meanwhile', [{ title: 'My Hero', duration_secs: 260, bpm: 120 }]);
+  const { context, phone } = await drummerOnPhone(browser, baseURL);
+  await phone.goto(`/setlists/${id}`);
+  const row = phone.getByRole('form', { name: 'My Hero' });
+  await row.getByLabel('Tempo (BPM)').fill('130');
+
+  // The manager sets 125 through the API before the drummer saves.
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  setlist.songs[0].bpm = 125;
+  expect((await request.put(`/api/setlists/${id}`, { headers, data: setlist })).status()).toBe(200);
+
+  await expect(phone.getByText('Someone else set the tempo to 125 meanwhile.')).toBeVisible();
+  await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('130');
+  await expect(phone.getByTestId('unsaved')).toBeVisible();
+  await context.close();
+});

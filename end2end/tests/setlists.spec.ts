@@ -91,11 +91,18 @@ test('songs are told apart by their place, moved from the keyboard, and bad inpu
   await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('Title')).toHaveValue('C');
   // The first field to mend, in the page's order, has the focus.
   await expect(page.getByLabel('Name', { exact: true })).toBeFocused();
+  // Each field named in the alert is marked; the others are not.
+  const bpm = page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM');
+  for (const field of [page.getByLabel('Name', { exact: true }), page.getByLabel('Show date'), bpm]) {
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+  }
+  await expect(page.getByLabel('Venue')).not.toHaveAttribute('aria-invalid', /.*/);
 
   await page.getByLabel('Name', { exact: true }).fill('Keyboard night');
   await page.getByLabel('Show date').fill('2027-01-15');
   await page.getByRole('button', { name: 'Save setlist' }).click();
-  await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM')).toBeFocused();
+  await expect(bpm).toBeFocused();
+  await expect(page.getByLabel('Name', { exact: true })).not.toHaveAttribute('aria-invalid', /.*/);
   await page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM').fill('120');
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page.getByRole('heading', { name: 'Keyboard night' })).toBeVisible();

@@ -26,7 +26,15 @@ where
     B: Serialize,
 {
     let body = encode(body)?;
-    decode(&call_json(session, method, path, body.as_deref()).await?)
+    decode(&call_json(session, method, path, body.as_deref(), None).await?)
+}
+
+/// `DELETE path`, only if the resource is still at `version` (`If-Match`):
+/// a delete decided on a stale page gets 409 instead of taking a newer edit.
+pub async fn delete_at(session: Session, path: &str, version: i64) -> Result<(), ApiFailure> {
+    call_json(session, Method::Delete, path, None, Some(version))
+        .await
+        .map(drop)
 }
 
 pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T, ApiFailure> {
@@ -35,7 +43,7 @@ pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T,
 
 /// `GET path`'s body as text (a CSV export, say).
 pub async fn get_text(session: Session, path: &str) -> Result<String, ApiFailure> {
-    call_json(session, Method::Get, path, None).await
+    call_json(session, Method::Get, path, None, None).await
 }
 
 /// `GET path` as a resource: fetched in the browser (where the access token
@@ -81,15 +89,16 @@ async fn call_json(
     method: Method,
     path: &str,
     body: Option<&str>,
+    if_match: Option<i64>,
 ) -> Result<String, ApiFailure> {
     let token = session.access_token().await?;
-    match exchange(method, path, Some(&token), body).await {
+    match exchange(method, path, Some(&token), body, if_match).await {
         // Not for a wrong current password (`invalid_credentials`): sent
         // again, it would count twice against the login throttle.
         Err(failure) if failure.status == 401 && failure.code != ErrorCode::InvalidCredentials => {
             // The token expired or was revoked: refresh once, then retry once.
             let token = session.refresh_now().await?;
-            exchange(method, path, Some(&token), body).await
+            exchange(method, path, Some(&token), body, if_match).await
         }
         other => other,
     }

@@ -107,7 +107,7 @@ where
     B: Serialize,
 {
     let body = encode(body)?;
-    decode(&exchange(method, path, token, body.as_deref()).await?)
+    decode(&exchange(method, path, token, body.as_deref(), None).await?)
 }
 
 // The generic functions only encode and decode; the requests are made by
@@ -125,12 +125,15 @@ pub(super) fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
     serde_json::from_str(text).map_err(ApiFailure::failed_to_reach)
 }
 
+/// Sends one request and gives the answer's body as text. `if_match` makes
+/// the write conditional on the version it was decided on.
 #[cfg(feature = "hydrate")]
 pub(super) async fn exchange(
     method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
+    if_match: Option<i64>,
 ) -> Result<String, ApiFailure> {
     use gloo_net::http::{Method as HttpMethod, RequestBuilder};
 
@@ -144,6 +147,9 @@ pub(super) async fn exchange(
     let mut builder = RequestBuilder::new(path).method(http_method);
     if let Some(token) = token {
         builder = builder.header("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(version) = if_match {
+        builder = builder.header("If-Match", &format!("\"{version}\""));
     }
     let request = match body {
         Some(body) => builder
@@ -172,6 +178,7 @@ pub(super) async fn exchange(
     _: &str,
     _: Option<&str>,
     _: Option<&str>,
+    _: Option<i64>,
 ) -> Result<String, ApiFailure> {
     Err(ApiFailure::network())
 }

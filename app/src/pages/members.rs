@@ -7,11 +7,11 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        MemberPatch, NewUser, PasswordReset, SessionInfo, User,
+        MemberPatch, NewUser, PasswordReset, Role, SessionInfo, User,
         client::{self, Method},
         validation::{field_label, validate_instrument, validate_new_password, validate_new_user},
     },
-    components::{ErrorNotice, InFlight, LoadFailure, keep_focus},
+    components::{ErrorNotice, InFlight, LoadFailure, keep_focus, refocus},
     pages::sessions::SessionTable,
     session::use_session,
     unsaved::UnsavedWork,
@@ -50,18 +50,48 @@ pub fn Members() -> impl IntoView {
         });
     };
 
+    // The last role change, to put back with one press: a role picker
+    // changes on every arrow key, so a keyboard passing through the table can
+    // change a role by mistake. (The member as changed, and their old role.)
+    let undoable = RwSignal::new(None::<(User, Role)>);
     // Every change answers with the member as changed; the list is read again.
     let change = move |member: User, patch: MemberPatch, done: String| {
         error.set(None);
         notice.set(None);
+        undoable.set(None);
         leptos::task::spawn_local(async move {
             let path = format!("/api/users/{}", member.id);
+            let old_role = member.role;
             match client::call::<User, _>(session, Method::Patch, &path, Some(&patch)).await {
-                Ok(_) => notice.set(Some(done)),
+                Ok(changed) => {
+                    notice.set(Some(done));
+                    // Not one's own demotion: a drummer cannot change roles back.
+                    let own = untrack(|| session.user()).is_some_and(|me| me.id == changed.id);
+                    if changed.role != old_role && !own {
+                        undoable.set(Some((changed, old_role)));
+                    }
+                }
                 Err(failure) => error.set(Some(failure.describe())),
             }
             members.refetch();
         });
+    };
+    let undo = move |_| {
+        let Some((member, old_role)) = undoable.get_untracked() else {
+            return;
+        };
+        // The Undo button goes away: the keyboard goes back to the role picker.
+        refocus(format!("role-{}", member.id));
+        let done = format!(
+            "Undone: {} is a {} again.",
+            member.display_name,
+            old_role.as_str()
+        );
+        let patch = MemberPatch {
+            role: Some(old_role.as_str().to_string()),
+            ..Default::default()
+        };
+        change(member, patch, done);
     };
     // The member whose password is being reset: (id, display name).
     let resetting = RwSignal::new(None::<(String, String)>);
@@ -69,12 +99,20 @@ pub fn Members() -> impl IntoView {
     view! {
         <Show
             when=move || session.is_manager()
-            fallback=|| view! { <p class="error" role="alert">"Only managers can manage band members."</p> }
+            fallback=move || view! {
+                <p class="error" role="alert">"Only managers can manage band members."
+                    {move || session.user().is_some_and(|me| me.role == Role::Drummer).then_some(" You are signed in as a drummer.")}
+                </p>
+            }
         >
             <section class="card">
                 <h1>"Band members"</h1>
                 <ErrorNotice message=error/>
                 <p role="status">{move || notice.get()}</p>
+                {move || undoable.get().map(|(member, old_role)| view! {
+                    <p><button type="button" class="secondary" on:click=undo
+                        aria-label=format!("Undo: make {} a {} again", member.display_name, old_role.as_str())>"Undo"</button></p>
+                })}
                 <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
                     {move || members.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),
@@ -137,7 +175,7 @@ pub fn Members() -> impl IntoView {
                                             };
                                             change(toggle_member.clone(), MemberPatch { disabled: Some(disabled), ..Default::default() }, done);
                                         };
-                                        let is_manager = member.role == crate::api::Role::Manager;
+                                        let is_manager = member.role == Role::Manager;
                                         // Ids that survive the redrawing, for `keep_focus`.
                                         let member_id = member.id.clone();
                                         let control_id = move |control: &str| format!("{control}-{member_id}");

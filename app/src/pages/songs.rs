@@ -53,10 +53,16 @@ pub fn Songs() -> impl IntoView {
             return;
         }
         notice.set(None);
+        error.set(None);
         leptos::task::spawn_local(async move {
             let path = format!("/api/songs/{}", song.id);
-            match client::call::<(), ()>(session, Method::Delete, &path, None).await {
+            // Only the version in the table: a change made meanwhile is refused.
+            match client::delete_at(session, &path, song.version).await {
                 Ok(()) => notice.set(Some(format!("Deleted “{}”.", song.title))),
+                Err(failure) if failure.current_version.is_some() => error.set(Some(format!(
+                    "Not deleted: someone changed “{}” meanwhile. The list shows their change now; delete again if you still mean to.",
+                    song.title
+                ))),
                 Err(failure) => error.set(Some(failure.describe())),
             }
             songs.refetch();

@@ -11,7 +11,8 @@ use serde_json::json;
 use super::{
     DbError, DbResult, Pool,
     audit::{self, AuditKind, Event, Origin},
-    setlists::WriteError,
+    changes::Change,
+    setlists::{self, WriteError},
 };
 use crate::clock::rfc3339;
 
@@ -246,27 +247,50 @@ pub async fn patch(
         return Ok(());
     }
     drop(tx);
-    match current_version(pool, id).await? {
-        None => Err(WriteError::NotFound),
-        Some(current_version) => Err(WriteError::Conflict { current_version }),
-    }
+    Err(why_not_written(pool, id).await)
 }
 
-/// Deletes an entry, audited; `false` when there was none. Setlists that
-/// play it keep their copy of the song, no longer linked.
-pub async fn delete(pool: &Pool, id: &str, now: i64, origin: &Origin) -> DbResult<bool> {
+/// Deletes an entry, audited, only from the `expected` version when one is
+/// given. Setlists that play it keep their copy of the song, no longer
+/// linked: that is a change to each of them (a new version, so that an
+/// `ETag` never stands for two bodies), and the changes are the answer.
+pub async fn delete(
+    pool: &Pool,
+    id: &str,
+    expected: Option<i64>,
+    now: i64,
+    by: &str,
+    origin: &Origin,
+) -> Result<Vec<Change>, WriteError> {
     let mut tx = pool.begin().await?;
-    let deleted: Option<(String, String)> =
-        sqlx::query_as("DELETE FROM library_songs WHERE id = $1 RETURNING title, artist")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    // Found before the delete: the foreign key unlinks the songs as it runs.
+    let unlinked: Vec<(String, i64)> = sqlx::query_as(
+        "UPDATE setlists SET version = version + 1, updated_at = $2 \
+         WHERE id IN (SELECT setlist_id FROM songs WHERE library_id = $1) RETURNING id, version",
+    )
+    .bind(id)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    let deleted: Option<(String, String)> = sqlx::query_as(
+        "DELETE FROM library_songs WHERE id = $1 AND ($2 IS NULL OR version = $2) \
+         RETURNING title, artist",
+    )
+    .bind(id)
+    .bind(expected)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some((title, artist)) = deleted else {
-        return Ok(false);
+        drop(tx);
+        return Err(why_not_written(pool, id).await);
     };
+    let mut changes = Vec::with_capacity(unlinked.len());
+    for (setlist_id, version) in &unlinked {
+        changes.push(setlists::record_change(&mut tx, setlist_id, Some(*version), None, by).await?);
+    }
     let detail = song_detail(id, &title, &artist);
     audit::record_and_commit(tx, &Event::new(AuditKind::SongDeleted, origin, detail), now).await?;
-    Ok(true)
+    Ok(changes)
 }
 
 /// Adds the songs in one transaction; for each, whether it was new. A dry
@@ -327,6 +351,15 @@ pub(super) async fn entry_for(
 /// The audit detail naming a library song.
 fn song_detail(id: &str, title: &str, artist: &str) -> serde_json::Value {
     json!({ "song_id": id, "title": title.trim(), "artist": artist.trim() })
+}
+
+/// Why a conditional write to entry `id` changed nothing.
+async fn why_not_written(pool: &Pool, id: &str) -> WriteError {
+    match current_version(pool, id).await {
+        Ok(None) => WriteError::NotFound,
+        Ok(Some(current_version)) => WriteError::Conflict { current_version },
+        Err(error) => WriteError::Database(error),
+    }
 }
 
 async fn current_version(pool: &Pool, id: &str) -> Result<Option<i64>, DbError> {

@@ -412,18 +412,23 @@ pub async fn patch_song(
 pub async fn delete(
     pool: &Pool,
     id: &str,
+    expected: Option<i64>,
     now: i64,
     by: &str,
     origin: &Origin,
-) -> DbResult<Option<Change>> {
+) -> Result<Change, WriteError> {
     let mut tx = pool.begin().await?;
-    let deleted: Option<String> =
-        sqlx::query_scalar("DELETE FROM setlists WHERE id = $1 RETURNING name")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    // With `If-Match`, only the version the manager saw: a delete decided on a
+    // stale page must not take another manager's newer edit with it.
+    let deleted: Option<String> = sqlx::query_scalar(
+        "DELETE FROM setlists WHERE id = $1 AND ($2 IS NULL OR version = $2) RETURNING name",
+    )
+    .bind(id)
+    .bind(expected)
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(name) = deleted else {
-        return Ok(None);
+        return Err(why_not_written(&mut tx, id).await);
     };
     let detail = json!({ "setlist_id": id, "name": name });
     audit::record(
@@ -434,7 +439,7 @@ pub async fn delete(
     .await?;
     let change = record_change(&mut tx, id, None, None, by).await?;
     tx.commit().await?;
-    Ok(Some(change))
+    Ok(change)
 }
 
 /// Counts every committed change to setlists and announces it, so that each
@@ -442,7 +447,7 @@ pub async fn delete(
 /// through the announcement, and by the counter if one was missed
 /// (`crate::read_cache`, `crate::sync`).
 /// Returns the announcement, for this instance's own live streams.
-async fn record_change(
+pub(super) async fn record_change(
     tx: &mut Transaction<'_, Any>,
     id: &str,
     version: Option<i64>,

@@ -184,23 +184,24 @@ async fn patch_song(
 }
 
 #[utoipa::path(delete, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Setlist id")),
-    responses((status = 204, description = "Deleted (manager only)")))]
+    params(("id" = String, Path, description = "Setlist id"),
+           ("If-Match" = Option<String>, Header, description = "The version the delete was decided on, like `\"3\"`: a setlist changed since answers 409")),
+    responses((status = 204, description = "Deleted (manager only)"),
+              (status = 400, description = "`If-Match` is not one version", body = ErrorBody),
+              (status = 409, description = "Changed since the `If-Match` version (`current_version`)", body = ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
     ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
+    let (id, expected) = (parse_id(&id)?, expected_version(None, &headers)?);
     let origin = origin.by(&caller.user_id);
-    let deleted =
-        db::setlists::delete(&state.db, &parse_id(&id)?, now(), &caller.name, &origin).await?;
-    if let Some(change) = deleted {
-        state.setlist_changed(&change);
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    let change =
+        db::setlists::delete(&state.db, &id, expected, now(), &caller.name, &origin).await?;
+    state.setlist_changed(&change);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn with_etag(setlist: Setlist) -> Response {

@@ -140,20 +140,26 @@ async fn patch_song(
 }
 
 #[utoipa::path(delete, path = "/api/songs/{id}", tag = "songs", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Library song id (UUID)")),
-    responses((status = 204, description = "Deleted (manager only); setlists keep their copy of the song")))]
+    params(("id" = String, Path, description = "Library song id (UUID)"),
+           ("If-Match" = Option<String>, Header, description = "The version the delete was decided on, like `\"3\"`: a song changed since answers 409")),
+    responses((status = 204, description = "Deleted (manager only); setlists keep their copy of the song, unlinked (each gets a new version)"),
+              (status = 400, description = "`If-Match` is not one version", body = app::api::ErrorBody),
+              (status = 409, description = "Changed since the `If-Match` version (`current_version`)", body = app::api::ErrorBody)))]
 async fn remove(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
     ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
 ) -> ApiResult<StatusCode> {
+    let (id, expected) = (parse_id(&id)?, expected_version(None, &headers)?);
     let origin = origin.by(&caller.user_id);
-    if db::library::delete(&state.db, &parse_id(&id)?, now(), &origin).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
+    let unlinked =
+        db::library::delete(&state.db, &id, expected, now(), &caller.name, &origin).await?;
+    for change in &unlinked {
+        state.setlist_changed(change);
     }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/songs/import", tag = "songs", security(("bearer" = [])), request_body = SongImport,

@@ -72,6 +72,41 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
+#[tokio::test]
+async fn a_delete_decided_on_a_stale_page_is_a_conflict_and_deletes_nothing() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let created = create(&app, &manager, &setlist("Gig")).await;
+    let id = created["id"].as_str().unwrap();
+    let path = format!("/api/setlists/{id}");
+    let mut edited = created.clone();
+    edited["name"] = json!("Edited meanwhile");
+    assert_eq!(
+        put(&app, &manager.access_token, id, &edited).await.status(),
+        StatusCode::OK
+    );
+
+    let delete_at = |version: &'static str| {
+        app.authed(Method::DELETE, &path, &manager.access_token)
+            .header(header::IF_MATCH, version)
+            .send()
+    };
+    let stale = delete_at("\"1\"").await.unwrap();
+    let body = expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    assert_eq!(body["current_version"], 2);
+    let unreadable = delete_at("soon").await.unwrap();
+    expect_error(unreadable, StatusCode::BAD_REQUEST, "bad_request").await;
+    let stored = app.get_json(&path, &manager.access_token).await;
+    assert_eq!(stored["name"], "Edited meanwhile");
+
+    assert_eq!(
+        delete_at("\"2\"").await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let gone = delete_at("\"2\"").await.unwrap();
+    expect_error(gone, StatusCode::NOT_FOUND, "not_found").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_concurrent_puts_on_one_version_give_one_winner_stored_whole() {
     let app = spawn_app().await;

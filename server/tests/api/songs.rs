@@ -402,7 +402,12 @@ async fn setlists_fill_the_library_and_past_shows_count_as_played() {
     assert_eq!(songs[0]["times_played"], 1);
     assert_eq!(past["songs"][0]["library_id"], opener["id"]);
 
-    // Deleting the entry leaves the setlists' songs as they were, unlinked.
+    // Deleting the entry leaves the setlists' songs as they were, unlinked:
+    // a change to each setlist, which a read (served from memory before the
+    // delete) shows at once, under a new version.
+    let id = past["id"].as_str().unwrap();
+    let setlist_path = format!("/api/setlists/{id}");
+    app.get_json(&setlist_path, &manager.access_token).await;
     let path = format!("/api/songs/{}", opener["id"].as_str().unwrap());
     let gone = app
         .authed(Method::DELETE, &path, &manager.access_token)
@@ -410,16 +415,54 @@ async fn setlists_fill_the_library_and_past_shows_count_as_played() {
         .await
         .unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-    let id = past["id"].as_str().unwrap();
     let after = app
-        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
-        .await;
+        .authed(Method::GET, &setlist_path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    let version = past["version"].as_i64().unwrap() + 1;
+    assert_eq!(after.headers()["etag"], format!("\"{version}\"").as_str());
+    let after: Value = after.json().await.unwrap();
     assert_eq!(after["songs"][0]["title"], "Opener");
     assert_eq!(after["songs"][0]["library_id"], Value::Null);
+    assert_eq!(after["version"], version);
+}
+
+#[tokio::test]
+async fn a_delete_with_if_match_only_takes_the_version_it_was_decided_on() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let entry = add(&app, &manager, &json!({ "title": "Everlong" })).await;
+    let path = format!("/api/songs/{}", entry["id"].as_str().unwrap());
+    let edited = send(
+        &app,
+        Method::PUT,
+        &path,
+        &manager.access_token,
+        &json!({ "title": "Everlong", "notes": "newer", "version": 1 }),
+    )
+    .await;
+    assert_eq!(edited.status(), StatusCode::OK);
+
+    let delete_at = |if_match: &'static str| {
+        app.authed(Method::DELETE, &path, &manager.access_token)
+            .header("If-Match", if_match)
+            .send()
+    };
+    let stale = delete_at("\"1\"").await.unwrap();
+    let refused = expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
+    assert_eq!(refused["current_version"], 2);
+    let garbage = delete_at("soon").await.unwrap();
+    expect_error(garbage, StatusCode::BAD_REQUEST, "bad_request").await;
+    let kept = app.get_json(&path, &manager.access_token).await;
+    assert_eq!(kept["notes"], "newer", "a refused delete deletes nothing");
+
     assert_eq!(
-        after["version"], past["version"],
-        "the setlist itself did not change"
+        delete_at("\"2\"").await.unwrap().status(),
+        StatusCode::NO_CONTENT
     );
+    let again = delete_at("\"2\"").await.unwrap();
+    expect_error(again, StatusCode::NOT_FOUND, "not_found").await;
 }
 
 #[tokio::test]

@@ -205,21 +205,38 @@ fn touch_x_of(ev: &leptos::ev::TouchEvent) -> Option<i32> {
     }
 }
 
-/// Type that fills the width for a short title, and wraps a long one onto
-/// up to three lines rather than shrinking it to one: sized by the longest
-/// word (a very long one may still break) or a third of the title, and by
-/// the height its lines take.
+/// The title's type: as big as fits the screen's width and the 40 % of its
+/// height the title may take, on as many lines (up to eight) as gives the
+/// biggest type. Only CSS knows the screen's shape, so each number of lines
+/// is one `min(width, height)` and CSS's `max()` picks the best of them.
 fn title_size(title: &str) -> String {
-    let chars = title.chars().count() as f64;
+    let choices: Vec<String> = title_size_choices(title)
+        .map(|(vw, vh)| format!("min({vw:.1}vw, {vh:.1}vh)"))
+        .collect();
+    format!("max({})", choices.join(", "))
+}
+
+/// For one to eight lines, the type size (in vw, in vh) that fits them: a
+/// line holds the longest word (up to 16 characters; a longer one breaks)
+/// or its share of the title, with a fifth to spare for uneven wrapping; a
+/// character of this bold type is taken as 1/130 of the width per vw.
+fn title_size_choices(title: &str) -> impl Iterator<Item = (f64, f64)> {
+    let chars = title.chars().count().max(1) as f64;
     let longest_word = title
         .split_whitespace()
         .map(|word| word.chars().count())
         .max()
         .unwrap_or(0)
-        .min(16) as f64;
-    let per_line = longest_word.max(chars / 2.5).max(4.0);
-    let lines = (chars / per_line).ceil().max(1.0);
-    format!("min({:.1}vw, {:.1}vh)", 140.0 / per_line, 40.0 / lines)
+        .clamp(4, 16) as f64;
+    (1..=8u8).map(move |lines| {
+        let lines = f64::from(lines);
+        let share = if lines == 1.0 {
+            chars
+        } else {
+            chars / lines * 1.2
+        };
+        (130.0 / longest_word.max(share), 40.0 / lines)
+    })
 }
 
 /// The screen wake lock, where the browser has one.
@@ -354,20 +371,29 @@ mod js {
 
 #[cfg(test)]
 mod tests {
-    use super::title_size;
+    use super::{title_size, title_size_choices};
+
+    /// The size in pixels the CSS gives on a `width` × `height` screen.
+    fn pixels(title: &str, width: f64, height: f64) -> f64 {
+        title_size_choices(title)
+            .map(|(vw, vh)| (vw * width / 100.0).min(vh * height / 100.0))
+            .fold(0.0, f64::max)
+    }
 
     #[test]
-    fn a_short_title_fills_the_width_and_a_long_one_wraps_in_big_type() {
-        assert_eq!(title_size("Everlong"), "min(17.5vw, 40.0vh)");
-        // 33 characters: three lines of about 13, not one line of 33.
-        assert_eq!(
-            title_size("Everybody Wants to Rule the World"),
-            "min(10.6vw, 13.3vh)"
-        );
-        // One long word is sized for 16 characters a line, and breaks.
-        assert_eq!(
-            title_size("Supercalifragilisticexpialidocious"),
-            "min(8.8vw, 13.3vh)"
-        );
+    fn a_title_gets_the_biggest_type_that_fits_on_up_to_eight_lines() {
+        assert!(title_size("Everlong").starts_with("max(min(16.2vw, 40.0vh), "));
+        // Sideways on a phone a short title stops at the 40 % of the height
+        // it may take, leaving room for the key, the tempo and what is next.
+        assert_eq!(pixels("Short", 844.0, 390.0), 156.0);
+        // "Everlong" fills a phone's width without running past it.
+        assert!((58.0..60.0).contains(&pixels("Everlong", 360.0, 740.0)));
+        // 33 characters: four lines of big type in portrait, not one of 9 px.
+        assert!(pixels("Everybody Wants to Rule the World", 360.0, 740.0) > 45.0);
+        // A very long title is still readable from a drum stool.
+        let long = "The Extraordinarily Long-Named Song That Goes On and On About \
+                    Nothing In Particular At All Really, Yes Truly, Long Indeed";
+        assert!(pixels(long, 360.0, 740.0) > 20.0);
+        assert!(pixels(long, 844.0, 390.0) > 25.0);
     }
 }

@@ -85,6 +85,27 @@ impl TempoRow {
     fn follow(&self, song: &Song) {
         let (bpm, notes) = (bpm_text(song), song.drummer_notes.clone());
         let (saved_bpm, saved_notes) = self.saved.get_untracked();
+        // A field typed in and changed by someone else meanwhile keeps what
+        // is typed, but the drummer is told: Save would replace their change.
+        let overtaken = |typed: String, saved: &str, theirs: &str| {
+            typed != saved && theirs != saved && typed != theirs
+        };
+        let mut overtaken_fields = Vec::new();
+        if overtaken(self.bpm.get_untracked(), &saved_bpm, &bpm) {
+            overtaken_fields.push(match bpm.as_str() {
+                "" => "cleared the tempo".to_string(),
+                theirs => format!("set the tempo to {theirs}"),
+            });
+        }
+        if overtaken(self.notes.get_untracked(), &saved_notes, &notes) {
+            overtaken_fields.push(format!("changed the drummer's notes to “{notes}”"));
+        }
+        if !overtaken_fields.is_empty() {
+            self.status.set(Some(format!(
+                "Someone else {} meanwhile. What you typed is kept, not saved: Save puts yours in its place.",
+                overtaken_fields.join(" and ")
+            )));
+        }
         if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
             self.bpm.set(bpm.clone());
         }
@@ -99,6 +120,15 @@ impl TempoRow {
 }
 
 impl TempoRow {
+    /// The refused tempo was typed over: the refusal is about a value that
+    /// is gone, so it no longer stands beside the field.
+    fn tempo_mended(&self) {
+        if self.tempo_refused.get_untracked() {
+            self.tempo_refused.set(false);
+            self.error.set(None);
+        }
+    }
+
     /// Saves what is typed in this song; whether it was saved.
     async fn save(self, session: Session, setlist_id: &str) -> bool {
         self.error.set(None);
@@ -437,7 +467,8 @@ fn TempoEditor(
                     <div>
                         <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
                         <input id=format!("bpm-{uid}") inputmode="numeric" bind:value=bpm
-                            aria-invalid=move || row.tempo_refused.get().then_some("true")/>
+                            aria-invalid=move || row.tempo_refused.get().then_some("true")
+                            on:input=move |_| row.tempo_mended()/>
                     </div>
                     <div class="wide">
                         <label for=format!("notes-{uid}")>"Drummer's notes"</label>

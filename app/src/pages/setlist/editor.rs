@@ -15,13 +15,14 @@ use super::{
     song_editor::{LibraryPicks, SongDraft, field_id},
 };
 use crate::{
+    api::validation::FieldErrors,
     api::{
         Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
     },
     components::{
-        ErrorNotice, focus_soon, keep_focus, parse_slot, refocus, running_time, show_date_long,
-        slot_verdict,
+        ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, running_time,
+        show_date_long, slot_verdict,
     },
     live::{LiveMessage, use_live},
     session::{Session, use_session},
@@ -160,6 +161,18 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
     });
 
+    // The fields a save was refused for are marked; on a phone the list of
+    // problems pushes Save out of sight, so the first field to mend takes
+    // the focus (and the view).
+    let refused = RefusedFields::default();
+    provide_context(refused);
+    let refuse = move |fields: &FieldErrors| {
+        let named = state.open_songs_named_in(fields);
+        if let Some(first) = named.first() {
+            focus_soon(first.clone());
+        }
+        refused.set(named);
+    };
     let save_navigate = navigate.clone();
     let save = move || {
         // One save at a time (Enter in a field submits too).
@@ -169,13 +182,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let navigate = save_navigate.clone();
         error.set(None);
         saved.set(None);
+        refused.set(Vec::new());
         if let Err(fields) = state.input() {
             error.set(Some(describe_fields(&fields)));
-            // On a phone the list of problems pushes Save out of sight:
-            // the first field to mend takes the focus (and the view).
-            if let Some(first) = state.open_songs_named_in(&fields) {
-                focus_soon(first);
-            }
+            refuse(&fields);
             return;
         }
         busy.set(true);
@@ -256,7 +266,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             .into(),
                     ))
                 }
-                Err(failure) => error.set(Some(failure.describe())),
+                Err(failure) => {
+                    refuse(&failure.fields);
+                    error.set(Some(failure.describe()));
+                }
             }
         });
     };
@@ -296,10 +309,21 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             return;
         };
         let navigate = delete_navigate.clone();
+        // The version on screen: a change made meanwhile is refused with 409.
+        let version = state
+            .base
+            .with_untracked(|base| base.as_ref().map(|(_, v)| *v));
         leptos::task::spawn_local(async move {
             let path = format!("/api/setlists/{current_id}");
-            match client::call::<(), ()>(session, Method::Delete, &path, None).await {
+            let deleted = match version {
+                Some(version) => client::delete_at(session, &path, version).await,
+                None => client::call::<(), ()>(session, Method::Delete, &path, None).await,
+            };
+            match deleted {
                 Ok(()) => navigate("/setlists", Default::default()),
+                Err(failure) if failure.current_version.is_some() => error.set(Some(
+                    "Not deleted: someone changed this setlist meanwhile. Look at their change, then delete again if you still mean to.".into(),
+                )),
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
@@ -407,21 +431,25 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 <div class="row">
                     <div>
                         <label for="setlist-name">"Name"</label>
-                        <input id="setlist-name" required maxlength="120" bind:value=name/>
+                        <input id="setlist-name" required maxlength="120" bind:value=name
+                            aria-invalid=refused.mark("setlist-name".into())/>
                     </div>
                     <div>
                         <label for="setlist-venue">"Venue"</label>
-                        <input id="setlist-venue" maxlength="120" bind:value=venue/>
+                        <input id="setlist-venue" maxlength="120" bind:value=venue
+                            aria-invalid=refused.mark("setlist-venue".into())/>
                     </div>
                     <div>
                         <label for="setlist-date">"Show date"</label>
-                        <input id="setlist-date" type="date" required aria-describedby="setlist-date-words" bind:value=show_date/>
+                        <input id="setlist-date" type="date" required aria-describedby="setlist-date-words" bind:value=show_date
+                            aria-invalid=refused.mark("setlist-date".into())/>
                         // The picker writes the date the browser's way; the app's way is said under it.
                         <p class="muted" id="setlist-date-words" data-testid="show-date-words">{move || show_date_long(&show_date.get())}</p>
                     </div>
                 </div>
                 <label for="setlist-notes">"Notes"</label>
-                <textarea id="setlist-notes" maxlength="2000" bind:value=notes></textarea>
+                <textarea id="setlist-notes" maxlength="2000" bind:value=notes
+                    aria-invalid=refused.mark("setlist-notes".into())></textarea>
 
                 <h2>"Songs"</h2>
                 <p data-testid="total-duration">
@@ -608,6 +636,8 @@ fn SetHeading(
     let over = move || length().is_some_and(|text| text.contains(" over the "));
     let (field, slot_field) = (format!("set-{place}-name"), format!("set-{place}-slot"));
     let length_id = format!("set-{place}-length");
+    let refused = use_context::<RefusedFields>().unwrap_or_default();
+    let slot_refused = slot_field.clone();
     let slot_label = if alone {
         "Slot on stage (minutes)".to_string()
     } else {
@@ -618,7 +648,7 @@ fn SetHeading(
             {(!alone).then(|| view! {
                 <div>
                     <label for=field.clone()>{format!("Set {} name", place + 1)}</label>
-                    <input id=field.clone() maxlength="40" prop:value=name
+                    <input id=field.clone() maxlength="40" prop:value=name aria-invalid=refused.mark(field.clone())
                         on:input=move |ev| state.edit_set(opener, |head| head.name = event_target_value(&ev))/>
                 </div>
             })}
@@ -627,7 +657,7 @@ fn SetHeading(
                 // Text, not numeric: a phone's number pad has no ":" for "45:30".
                 <input id=slot_field maxlength="6" placeholder="none" prop:value=slot
                     aria-describedby=length_id.clone()
-                    aria-invalid=move || parse_slot(&slot()).is_err().then_some("true")
+                    aria-invalid=move || (parse_slot(&slot()).is_err() || refused.is_refused(&slot_refused)).then_some("true")
                     on:input=move |ev| state.edit_set(opener, |head| head.slot = event_target_value(&ev))/>
             </div>
             <p class="muted" id=length_id class:over=over data-testid="set-length">{length}</p>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::draft::{DraftSong, SongField};
 use crate::{
     api::{LibrarySong, SongInput, client, validation::FieldErrors},
-    components::{length_field, parse_minutes_seconds, refocus},
+    components::{RefusedFields, length_field, parse_minutes_seconds, refocus},
     session::use_session,
 };
 
@@ -226,6 +226,9 @@ pub fn SongEditor(
     start_set: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let field = move |name: &str| field_id(song.uid, name);
+    let refused = use_context::<RefusedFields>().unwrap_or_default();
+    let marked = move |name: &str| refused.mark(field(name));
+    let length_refused = field("length");
     let title = move || song.named(number.get());
     let not_first = move || number.get() != 1;
     // A title the library knows, on a song with no details yet: offer them
@@ -274,7 +277,7 @@ pub fn SongEditor(
                     <div>
                         <label for=field("title")>"Title"</label>
                         <input id=field("title") required maxlength="200" list="library-songs" autocomplete="off"
-                            bind:value=song.title/>
+                            bind:value=song.title aria-invalid=marked("title")/>
                         {move || known.get().map(|known| {
                             let details = library_details(&known);
                             view! {
@@ -290,7 +293,7 @@ pub fn SongEditor(
                     </div>
                     <div>
                         <label for=field("artist")>"Artist"</label>
-                        <input id=field("artist") maxlength="200" bind:value=song.artist/>
+                        <input id=field("artist") maxlength="200" bind:value=song.artist aria-invalid=marked("artist")/>
                     </div>
                 </div>
                 <div class="row">
@@ -299,7 +302,7 @@ pub fn SongEditor(
                         // Flagged as typed: a length like "4.15" would otherwise drop out of the total.
                         // No numeric keypad: a phone's has no ":".
                         <input id=field("length") placeholder="untimed"
-                            aria-invalid=move || song.seconds().is_none().then_some("true")
+                            aria-invalid=move || (song.seconds().is_none() || refused.is_refused(&length_refused)).then_some("true")
                             aria-describedby=field("length-hint") bind:value=song.length/>
                         <Show when=move || song.seconds().is_none()>
                             <p class="error" id=field("length-hint")>"Write it like 3:45"</p>
@@ -307,15 +310,15 @@ pub fn SongEditor(
                     </div>
                     <div>
                         <label for=field("bpm")>"BPM"</label>
-                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm/>
+                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm aria-invalid=marked("bpm")/>
                     </div>
                     <div>
                         <label for=field("key")>"Key"</label>
-                        <input id=field("key") maxlength="16" bind:value=song.key/>
+                        <input id=field("key") maxlength="16" bind:value=song.key aria-invalid=marked("key")/>
                     </div>
                 </div>
                 <label for=field("notes")>"Song notes"</label>
-                <textarea id=field("notes") maxlength="2000" bind:value=song.notes></textarea>
+                <textarea id=field("notes") maxlength="2000" bind:value=song.notes aria-invalid=marked("notes")></textarea>
                 // The drummer's own notes: theirs to edit, shown here so that nobody repeats them.
                 {move || song.drummer_notes.with(|notes| (!notes.is_empty()).then(|| view! {
                     <p class="multiline drummer-notes"><span class="muted">"Drummer's notes: "</span>{notes.clone()}</p>

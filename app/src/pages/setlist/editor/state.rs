@@ -441,9 +441,9 @@ impl EditorState {
 
     /// Opens the forms of the songs `errors` name ("songs[2].bpm", counted
     /// through the show; "sets[1].songs[0].title"), so that the fields to
-    /// mend are on screen, and gives the id of the first of those fields in
-    /// the page's order, for the focus.
-    pub(super) fn open_songs_named_in(&self, errors: &FieldErrors) -> Option<String> {
+    /// mend are on screen, and gives the ids of those fields in the page's
+    /// order (the first gets the focus).
+    pub(super) fn open_songs_named_in(&self, errors: &FieldErrors) -> Vec<String> {
         let sets = untrack(|| self.running_sets());
         let songs: Vec<SongDraft> = sets
             .iter()
@@ -493,8 +493,10 @@ impl EditorState {
                 };
                 Some((OWN.len() + 1 + 2 * at, field_id(song.uid, field)))
             })
-            .min_by_key(|(place, _)| *place)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .map(|(_, id)| id)
+            .collect()
     }
 
     /// Takes their value for one conflicting field.
@@ -578,7 +580,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_problem_in_the_page_s_order_gets_the_focus_and_its_song_opens() {
+    fn the_problems_come_in_the_page_s_order_and_their_songs_open() {
         in_owner(|| {
             let state = with_songs(3);
             let third = state.songs.with_untracked(|songs| songs[2]);
@@ -589,13 +591,16 @@ mod tests {
                     .collect()
             };
             // "songs[…]" sorts before "venue", but the venue is above the songs.
-            let first = state.open_songs_named_in(&problems(&["songs[2].bpm", "venue"]));
-            assert_eq!(first.as_deref(), Some("setlist-venue"));
+            let named = state.open_songs_named_in(&problems(&["songs[2].bpm", "venue"]));
+            assert_eq!(
+                named,
+                ["setlist-venue".to_string(), field_id(third.uid, "bpm")]
+            );
             assert!(third.open.get_untracked(), "the song named is opened too");
-            let first = state.open_songs_named_in(&problems(&["songs[2].bpm", "songs[10].bpm"]));
-            assert_eq!(first, Some(field_id(third.uid, "bpm")));
-            let first = state.open_songs_named_in(&problems(&["sets[0].songs[2].duration_secs"]));
-            assert_eq!(first, Some(field_id(third.uid, "length")));
+            let named = state.open_songs_named_in(&problems(&["songs[2].bpm", "songs[10].bpm"]));
+            assert_eq!(named, [field_id(third.uid, "bpm")], "no song 11 to mark");
+            let named = state.open_songs_named_in(&problems(&["sets[0].songs[2].duration_secs"]));
+            assert_eq!(named, [field_id(third.uid, "length")]);
         });
     }
 
