@@ -235,12 +235,18 @@ async fn logout(
     cookies: Cookies,
 ) -> ApiResult<StatusCode> {
     refuse_cross_site(&state, &headers)?;
-    if let Some(cookie) = cookies.get(state.config.refresh_cookie_name())
-        && let Some(family_id) = refresh::end(&state.db, cookie.value(), &origin, now()).await?
-    {
-        // The session's access tokens stop working now, not when they expire.
-        state.sessions_ended([family_id.as_str()]);
+    // Every session presented ends: with a planted second cookie (cookie
+    // tossing), ending only one could leave ours alive, its cookie cleared.
+    // A few at most: a header full of cookies is not a way to make work.
+    let mut ended = Vec::new();
+    let presented = presented_refresh_tokens(state.config.refresh_cookie_name(), &headers);
+    for token in presented.take(4) {
+        if let Some(family_id) = refresh::end(&state.db, token, &origin, now()).await? {
+            ended.push(family_id);
+        }
     }
+    // The sessions' access tokens stop working now, not when they expire.
+    state.sessions_ended(ended.iter().map(String::as_str));
     clear_refresh_cookie(&state, &cookies);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -326,21 +332,29 @@ fn token_response(
 /// does not stop): which is ours cannot be told, so neither is used — nor
 /// cleared, which would leave the planted one alone.
 fn presented_refresh_token(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
-    let name = state.config.refresh_cookie_name();
-    let mut presented = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| {
-            let (cookie, value) = pair.split_once('=')?;
-            (cookie.trim() == name).then(|| value.trim())
-        });
+    let mut presented = presented_refresh_tokens(state.config.refresh_cookie_name(), headers);
     match (presented.next(), presented.next()) {
         (Some(token), None) => Ok(token.to_string()),
         (None, _) => Err(ApiError::MissingToken),
         (Some(_), Some(_)) => Err(ApiError::InvalidToken),
     }
+}
+
+/// The values of every cookie called `name` (the refresh cookie) in the
+/// request, read from the headers: the cookie jar keeps only one of them.
+fn presented_refresh_tokens<'a>(
+    name: &'a str,
+    headers: &'a HeaderMap,
+) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(move |pair| {
+            let (cookie, value) = pair.split_once('=')?;
+            (cookie.trim() == name).then(|| value.trim())
+        })
 }
 
 /// Stops CSRF against the cookie-authenticated routes: a browser always sends

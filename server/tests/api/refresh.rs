@@ -163,6 +163,29 @@ async fn two_refresh_cookies_at_once_are_refused_and_neither_is_spent() {
 }
 
 #[tokio::test]
+async fn a_logout_with_two_refresh_cookies_ends_both_sessions() {
+    let app = spawn_app().await;
+    let (mine, planted) = (app.login("drummer").await, app.login("drummer").await);
+    let both = format!(
+        "backstage_refresh={}; backstage_refresh={}",
+        mine.refresh_cookie, planted.refresh_cookie
+    );
+    let response = app
+        .request(Method::POST, "/api/auth/logout")
+        .header(header::COOKIE, both)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    // Ending only the one the cookie jar picks left the other alive.
+    for session in [&mine, &planted] {
+        let after = app.refresh_response(&session.refresh_cookie).await;
+        expect_error(after, StatusCode::UNAUTHORIZED, "invalid_token").await;
+        assert_refused(&app, &session.access_token, "its session ended").await;
+    }
+}
+
+#[tokio::test]
 async fn cross_site_refresh_is_forbidden_and_spends_nothing() {
     let app = spawn_app().await;
     let session = app.login("drummer").await;
