@@ -180,6 +180,19 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
                 c.song(&format!("sets[{i}].songs[{j}]"), song);
             }
         }
+    } else {
+        // Both lists: the songs come from `songs` (`running_order`), and
+        // `sets` only says which set each is in, by id. A new song in `sets`
+        // would be dropped without a word.
+        for (i, set) in sets.iter().enumerate() {
+            for (j, song) in set.songs.iter().enumerate() {
+                c.check(
+                    format!("sets[{i}].songs[{j}]"),
+                    song.id.is_some(),
+                    "is a new song while `songs` is sent too: send the songs in `songs` or in `sets`, not both",
+                );
+            }
+        }
     }
     c.0
 }

@@ -274,6 +274,14 @@ async fn sets_break_no_rule_unnoticed() {
             base(json!([{ "name": "A", "slot_secs": 59 }]), json!([])),
             "sets[0].slot_secs",
         ),
+        // Both lists, and a new song in `sets`: it would be dropped unseen.
+        (
+            base(
+                json!([{ "name": "A" }, { "name": "B", "songs": [{ "title": "Set B" }] }]),
+                json!([{ "title": "Flat A" }]),
+            ),
+            "sets[1].songs[0]",
+        ),
         (
             base(
                 json!([{ "name": "A" }, { "name": "B", "slot_secs": 36_001 }]),
