@@ -39,6 +39,8 @@ pub struct Issued {
     pub token: String,
     pub family_id: String,
     pub family_expires_at: i64,
+    /// The member's role as the session started (see `db::refresh::create_family`).
+    pub role: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,12 +84,13 @@ pub async fn start(
     };
     let origin = origin.by(&user.id);
     let event = Event::session(AuditKind::LoginSucceeded, &origin, &user.id, &family.id);
-    let created =
+    let role =
         db::refresh::create_family(pool, &family, &user.password_hash, &hash, &event).await?;
-    Ok(created.then_some(Issued {
+    Ok(role.map(|role| Issued {
         token,
         family_id: family.id,
         family_expires_at: family.expires_at,
+        role,
     }))
 }
 

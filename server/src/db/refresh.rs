@@ -42,31 +42,45 @@ impl TokenRow {
     }
 }
 
-/// Starts a family (a login) with its first token.
+/// Writes a fresh login's family and first token; the member's role as the
+/// session starts, for its first access token (`None`: the login lost a race
+/// with a disable or a password change, and nothing is written).
 pub async fn create_family(
     pool: &Pool,
     family: &FamilyRow,
     checked_password_hash: &str,
     token_hash: &str,
     event: &Event<'_>,
-) -> DbResult<bool> {
+) -> DbResult<Option<String>> {
     let mut tx = pool.begin().await?;
     // Stops a login that was checked just before a disable or a password
     // reset from keeping a session past it: the family is only written if the
     // member is still enabled with the password that was checked. On
-    // PostgreSQL, FOR SHARE waits for a disable or reset under way (they
-    // change the member's row first) and then reads the changed row; a revoke
-    // that starts after this insert waits for it and ends the new family too.
+    // PostgreSQL, FOR SHARE waits for a disable, reset or role change under
+    // way (they change the member's row first) and then reads the changed
+    // row; a revoke that starts after this read waits for it and ends the new
+    // family too. The role read here is the one the first token carries: the
+    // one read before the password check may have been changed meanwhile, and
+    // a token issued after the change's cut-off would keep the old role.
     let lock = if tx.backend_name() == "PostgreSQL" {
         " FOR SHARE"
     } else {
         ""
     };
-    let written = sqlx::query(&format!(
-        "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
-         SELECT $1, id, $3, $4, $5, $6, $7 FROM users \
-         WHERE id = $2 AND disabled_at IS NULL AND password_hash = $8{lock}"
+    let role: Option<String> = sqlx::query_scalar(&format!(
+        "SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL AND password_hash = $2{lock}"
     ))
+    .bind(&family.user_id)
+    .bind(checked_password_hash)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if role.is_none() {
+        return Ok(None);
+    }
+    sqlx::query(
+        "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
     .bind(&family.id)
     .bind(&family.user_id)
     .bind(family.created_at)
@@ -74,17 +88,12 @@ pub async fn create_family(
     .bind(family.expires_at)
     .bind(&family.user_agent)
     .bind(&family.ip)
-    .bind(checked_password_hash)
     .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if written == 0 {
-        return Ok(false);
-    }
+    .await?;
     insert_token(&mut tx, &family.id, token_hash, family.created_at).await?;
     audit::record(&mut tx, event, family.created_at).await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(role)
 }
 
 async fn insert_token(

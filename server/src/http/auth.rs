@@ -95,7 +95,8 @@ async fn start_session(
 ) -> ApiResult<TokenResponse> {
     let started_ms = now_ms();
     let now = started_ms.div_euclid(1000);
-    let user = checked_password(state, origin, &request.username, request.password, now).await?;
+    let mut user =
+        checked_password(state, origin, &request.username, request.password, now).await?;
     if user.disabled_at.is_some() {
         return Err(ApiError::AccountDisabled);
     }
@@ -104,6 +105,8 @@ async fn start_session(
         // Disabled or given a new password while this login was checked.
         return Err(ApiError::InvalidCredentials);
     };
+    // The role as the session started, not as the password check read it.
+    user.role = issued.role;
     set_session_cookies(state, cookies, issued.token);
     token_response(
         state,

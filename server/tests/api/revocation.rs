@@ -235,3 +235,37 @@ async fn a_refresh_racing_a_logout_never_leaves_a_working_pass() {
         assert_refused(&app, &session.access_token, "the logged-out session").await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_racing_a_role_change_never_keeps_the_old_role() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let password = "racing-pass-1";
+    let id = app
+        .create_member(&manager, "racer", "drummer", password)
+        .await;
+    let path = format!("/api/users/{id}");
+    for round in 0..12u64 {
+        let role = if round % 2 == 0 { "manager" } else { "drummer" };
+        let change = app
+            .authed(Method::PATCH, &path, &manager.access_token)
+            .json(&serde_json::json!({ "role": role }))
+            .send();
+        // Staggered, so that the login's reads fall at different points of the change.
+        let login = async {
+            tokio::time::sleep(Duration::from_millis(round % 4)).await;
+            app.login_response("racer", password).await
+        };
+        let (login, changed) = tokio::join!(login, change);
+        assert_eq!(changed.unwrap().status(), StatusCode::OK);
+        assert_eq!(login.status(), StatusCode::OK);
+        let access = body(login).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Either the pass carries the new role, or the change's cut-off refuses it.
+        if claims_of(&access)["role"] != role {
+            assert_refused(&app, &access, "a pass with the role from before the change").await;
+        }
+    }
+}
