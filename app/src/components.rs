@@ -186,6 +186,12 @@ pub fn TopBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
+            // Past the top bar's links in one press, for the keyboard. The
+            // router would take the fragment for a page: focus it directly.
+            <a class="skip-link" href="#content" on:click=|ev| {
+                ev.prevent_default();
+                focus_soon("content".into());
+            }>"Skip to content"</a>
             // An inline mark, not an emoji: without an emoji font that is an empty box.
             <a class="brand" href="/">
                 <svg class="mark" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">

@@ -88,7 +88,7 @@ pub fn App() -> impl IntoView {
             <p class="visually-hidden" role="status" aria-live="polite" data-testid="live-announcer">
                 {move || live.announcement().get()}
             </p>
-            <main>
+            <main id="content" tabindex="-1">
                 <Routes fallback=|| view! {
                     <Title text="Page not found"/>
                     <section class="card">

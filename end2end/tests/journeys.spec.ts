@@ -174,3 +174,19 @@ test.describe('with 6-second access tokens', () => {
     });
   });
 });
+
+test("the keyboard's first stop skips the top bar, straight to the page", async ({ page }) => {
+  await logIn(page, 'drummer');
+  // A fresh load: the keyboard starts at the top of the document.
+  await page.goto('/setlists');
+  await expect(page.getByRole('heading', { name: 'Setlists', exact: true })).toBeVisible();
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await expect(skip).toBeInViewport();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main')).toBeFocused();
+  // The next stop is in the page, not the top bar.
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+});

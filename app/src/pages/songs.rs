@@ -332,7 +332,7 @@ fn SongForm(
                             match both.as_slice() {
                                 [] => "Someone changed this song meanwhile: their changes are in the form now, with yours. Save again to save both.".to_string(),
                                 both => format!(
-                                    "Someone changed this song meanwhile. You both changed {}: yours is in the form. Save again to keep yours, or Cancel to keep theirs.",
+                                    "Someone changed this song meanwhile. You both changed {}: yours is in the form. Save again to keep yours, or type theirs in first.",
                                     both.join(", ")
                                 ),
                             }
@@ -426,17 +426,21 @@ fn field_id(place: usize) -> String {
 
 /// A three-way merge after a 409: each field nobody here changed since
 /// `loaded` takes `theirs`; a field both changed (differently) keeps what
-/// is `typed`, and is named in the answer.
+/// is `typed`, and is named in the answer with their value, which the form
+/// no longer shows.
 fn merge_fields(
     typed: &[String; 7],
     loaded: &[String; 7],
     theirs: &[String; 7],
-) -> ([String; 7], Vec<&'static str>) {
+) -> ([String; 7], Vec<String>) {
     let mut both = Vec::new();
     let merged = std::array::from_fn(|at| {
         three_way(&loaded[at], &typed[at], &theirs[at])
             .unwrap_or_else(|| {
-                both.push(FIELD_NAMES[at]);
+                both.push(match theirs[at].as_str() {
+                    "" => format!("{} (theirs is empty)", FIELD_NAMES[at]),
+                    value => format!("{} (theirs: “{value}”)", FIELD_NAMES[at]),
+                });
                 &typed[at]
             })
             .clone()
@@ -464,7 +468,7 @@ mod tests {
         let theirs = song("Creep (live)", "", "theirs");
         let (merged, both) = merge_fields(&typed, &loaded, &theirs);
         assert_eq!(merged, song("Creep (live)", "G", "mine"));
-        assert_eq!(both, ["Notes"]);
+        assert_eq!(both, ["Notes (theirs: “theirs”)"]);
     }
 
     #[test]

@@ -72,7 +72,10 @@ pub fn Audit() -> impl IntoView {
                                 .partition(|event| renewals.get() || asked_for || event.kind != AuditKind::Refreshed);
                             view! {
                                 {(!folded.is_empty()).then(|| view! {
-                                    <p class="muted" data-testid="folded">{format!("{} pass renewals on this page are folded away.", folded.len())}</p>
+                                    <p class="muted" data-testid="folded">{match folded.len() {
+                                        1 => "1 pass renewal on this page is folded away.".to_string(),
+                                        n => format!("{n} pass renewals on this page are folded away."),
+                                    }}</p>
                                 })}
                                 <EventTable events=shown names/>
                                 <p>
