@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use app::api::{
     SetlistInput, SongInput, SongPatch,
     validation::{
-        self as v, is_calendar_date, validate_new_user, validate_setlist, validate_song_patch,
+        self as v, is_calendar_date, is_username_shaped, validate_new_user, validate_setlist,
+        validate_song_patch,
     },
 };
 use proptest::prelude::*;
@@ -130,12 +131,14 @@ proptest! {
     }
 
     #[test]
-    fn a_patch_is_blamed_only_for_a_bpm_out_of_range_or_long_notes(
+    fn a_patch_is_blamed_only_for_a_bpm_out_of_range_long_notes_or_changing_nothing(
         bpm in prop::option::of(prop::option::of(number_near(v::BPM_MIN, v::BPM_MAX))),
         notes in prop::option::of(text_near(v::NOTES_MAX)),
     ) {
+        let out_of_range = bpm.flatten().is_some_and(|bpm| !(v::BPM_MIN..=v::BPM_MAX).contains(&bpm));
+        let changes_nothing = bpm.is_none() && notes.is_none();
         let expected: BTreeSet<&str> = [
-            ("bpm", bpm.flatten().is_some_and(|bpm| !(v::BPM_MIN..=v::BPM_MAX).contains(&bpm))),
+            ("bpm", out_of_range || changes_nothing),
             ("notes", notes.as_deref().is_some_and(|notes| chars(notes) > v::NOTES_MAX)),
         ]
         .into_iter()
@@ -151,6 +154,7 @@ proptest! {
         let ok = plain && (1..=v::USERNAME_MAX).contains(&chars(&username));
         let errors = validate_new_user(&username, "Someone", "drummer", "long enough pass");
         prop_assert_eq!(errors.is_empty(), ok, "{:?}", errors);
+        prop_assert_eq!(is_username_shaped(&username), ok);
     }
 
     #[test]

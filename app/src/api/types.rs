@@ -176,6 +176,7 @@ pub const FIRST_SET: &str = "Set 1";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(Default))]
 pub struct Song {
     pub id: String,
     pub title: String,
@@ -378,7 +379,8 @@ impl From<&Song> for SongInput {
 /// `drummer_notes` the drummer's own, which nothing else writes. With a
 /// `version` (or `If-Match`), the edit applies only to that version of the
 /// setlist (409 otherwise); without, it applies to whatever is current, since
-/// it sets only these fields of one song.
+/// it sets only these fields of one song. Other fields are ignored (a client
+/// may send the whole song back); a patch with none of these is refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SongPatch {

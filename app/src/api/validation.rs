@@ -20,6 +20,16 @@ pub const SET_NAME_MAX: usize = 40;
 /// A set's slot on stage: a minute to ten hours, in seconds.
 pub const SLOT_SECS: std::ops::RangeInclusive<i64> = 60..=36_000;
 pub const USERNAME_MAX: usize = 64;
+
+fn username_char(ch: char) -> bool {
+    ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')
+}
+
+/// Whether `name` could be a member's username: safe as it is in a cookie
+/// or an attribute.
+pub fn is_username_shaped(name: &str) -> bool {
+    (1..=USERNAME_MAX).contains(&name.len()) && name.chars().all(username_char)
+}
 pub const DISPLAY_NAME_MAX: usize = 120;
 pub const INSTRUMENT_MAX: usize = 40;
 pub const PASSWORD_MIN: usize = 10;
@@ -58,6 +68,10 @@ impl Checker {
 
     fn password(&mut self, field: impl Into<String>, password: &str) {
         let len = password.chars().count();
+        if len > 0 && password.trim().is_empty() {
+            // Ten spaces pass a length rule and fall to the first guess.
+            return self.check(field, false, "must not be only spaces");
+        }
         self.check(
             field,
             (PASSWORD_MIN..=PASSWORD_MAX).contains(&len),
@@ -199,6 +213,15 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
 
 pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
     let mut c = Checker::default();
+    // Every applied patch bumps the version: an empty one would only make
+    // the other editors' next saves conflict.
+    let changes_something =
+        patch.bpm.is_some() || patch.notes.is_some() || patch.drummer_notes.is_some();
+    c.check(
+        "bpm",
+        changes_something,
+        "send at least one of bpm, notes and drummer_notes: this patch changes nothing",
+    );
     if let Some(bpm) = patch.bpm {
         c.bpm("bpm", bpm);
     }
@@ -258,9 +281,7 @@ pub fn validate_new_user(
     c.text("username", username, 1, USERNAME_MAX);
     c.check(
         "username",
-        username
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.')),
+        username.chars().all(username_char),
         "may only contain letters, digits, '-', '_' and '.'",
     );
     c.text("display_name", display_name, 1, DISPLAY_NAME_MAX);
@@ -479,5 +500,24 @@ mod tests {
             ..SongPatch::default()
         };
         assert!(validate_song_patch(&fast).contains_key("bpm"));
+    }
+
+    #[test]
+    fn a_patch_that_changes_nothing_is_refused() {
+        let empty = SongPatch {
+            version: Some(3),
+            ..SongPatch::default()
+        };
+        assert!(validate_song_patch(&empty)["bpm"].contains("changes nothing"));
+    }
+
+    #[test]
+    fn a_password_of_spaces_is_refused_whatever_its_length() {
+        assert_eq!(
+            validate_new_password("password", &" ".repeat(12))["password"],
+            "must not be only spaces"
+        );
+        assert!(validate_new_password("password", " spaced out pass ").is_empty());
+        assert!(validate_new_password("password", "").contains_key("password"));
     }
 }

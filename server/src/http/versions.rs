@@ -21,30 +21,47 @@ pub fn validated(errors: FieldErrors) -> ApiResult<()> {
 }
 
 /// The version a write was made against: the body's `version`, or
-/// `If-Match: "3"` (or `W/"3"`). An `If-Match` that is not one version, or
-/// that disagrees with the body, is refused: ignoring it would turn a
-/// conditional write into an unconditional one.
+/// `If-Match: "3"`. An `If-Match` that is not one version, or that disagrees
+/// with the body, is refused: ignoring it would turn a conditional write
+/// into an unconditional one.
 pub fn expected_version(body: Option<i64>, headers: &HeaderMap) -> ApiResult<Option<i64>> {
     let Some(value) = headers.get(header::IF_MATCH) else {
         return Ok(body);
     };
-    let header = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .parse()
-                .ok()
-        })
-        .ok_or_else(|| ApiError::BadRequest("If-Match must be one version, like \"3\"".into()))?;
+    let header = match value.to_str().map(str::trim) {
+        // RFC 9110: `*` matches whatever is current, so it asks for no
+        // particular version; the body's, if any, still counts.
+        Ok("*") => return Ok(body),
+        Ok(tag) => strong_version(tag)?,
+        Err(_) => return Err(bad_if_match()),
+    };
     match body {
         Some(body) if body != header => Err(ApiError::BadRequest(
             "the body's version and If-Match disagree".into(),
         )),
         _ => Ok(Some(header)),
     }
+}
+
+/// The version in one strong entity tag, `"3"`, exactly as `ETag` gives it.
+fn strong_version(tag: &str) -> ApiResult<i64> {
+    // RFC 9110 compares If-Match strongly: a weak tag never matches, so
+    // taking `W/"3"` as 3 would let a write through that should not be.
+    if tag.starts_with("W/") {
+        return Err(ApiError::BadRequest(
+            "If-Match compares strong ETags: send the ETag as given, like \"3\", not W/\"3\""
+                .into(),
+        ));
+    }
+    tag.strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|digits| digits.parse().ok())
+        .ok_or_else(bad_if_match)
+}
+
+fn bad_if_match() -> ApiError {
+    ApiError::BadRequest("If-Match must be one version, like \"3\"".into())
 }
 
 /// A resource's version as its `ETag`, for `If-Match` on the next write.

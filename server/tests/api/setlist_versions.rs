@@ -48,11 +48,17 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     };
     let stale = put_if_match("\"1\"").await.unwrap();
     expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
-    // An If-Match that is not one version is refused, not ignored.
-    for unreadable in ["*", "\"abc\"", "\"1\", \"2\""] {
+    // An If-Match that is not one version, exactly as the ETag gave it, is
+    // refused, not ignored nor read loosely: a weak tag never matches (RFC
+    // 9110 compares If-Match strongly), though this one names the version.
+    for unreadable in ["\"abc\"", "\"1\", \"2\"", "W/\"2\"", "2", "\"2", "\"+2\""] {
         let response = put_if_match(unreadable).await.unwrap();
         expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     }
+    // `*` asks for no particular version, and a PUT must name one.
+    let any = put_if_match("*").await.unwrap();
+    let refused = expect_error(any, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert!(refused["error"]["fields"]["version"].is_string());
     // Two versions that disagree: refused, not settled silently either way.
     let mut both = by_header.clone();
     both["version"] = json!(2);
@@ -94,13 +100,16 @@ async fn a_delete_decided_on_a_stale_page_is_a_conflict_and_deletes_nothing() {
     let stale = delete_at("\"1\"").await.unwrap();
     let body = expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
     assert_eq!(body["current_version"], 2);
-    let unreadable = delete_at("soon").await.unwrap();
-    expect_error(unreadable, StatusCode::BAD_REQUEST, "bad_request").await;
+    for unreadable in ["soon", "W/\"2\""] {
+        let response = delete_at(unreadable).await.unwrap();
+        expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
+    }
     let stored = app.get_json(&path, &manager.access_token).await;
     assert_eq!(stored["name"], "Edited meanwhile");
 
+    // `*` matches whatever is current (RFC 9110): the delete is unconditional.
     assert_eq!(
-        delete_at("\"2\"").await.unwrap().status(),
+        delete_at("*").await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
     let gone = delete_at("\"2\"").await.unwrap();

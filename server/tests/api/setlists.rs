@@ -292,6 +292,24 @@ async fn a_drummer_sets_tempo_and_notes_only() {
     )
     .await;
     assert!(body["error"]["fields"]["bpm"].is_string());
+    // A patch that changes nothing (fields other than these are ignored, as
+    // above) is refused: it would bump the version and make other saves
+    // conflict (the 409 below still finds version 3).
+    for patch in [json!({}), json!({ "title": "hacked" })] {
+        let refused = app
+            .authed(Method::PATCH, &path, &drummer.access_token)
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(body["error"]["fields"]["bpm"].is_string(), "{patch}");
+    }
     let elsewhere = format!("/api/setlists/{id}/songs/{}", uuid::Uuid::new_v4());
     let missing = app
         .authed(Method::PATCH, &elsewhere, &drummer.access_token)

@@ -387,8 +387,8 @@ async fn setlists_fill_the_library_and_past_shows_count_as_played() {
     let future =
         json!({ "name": "Next year", "show_date": "2999-01-01", "songs": [song("Opener", 210)] });
     let past = create(&app, &manager, &past).await;
-    create(&app, &manager, &older).await;
-    create(&app, &manager, &future).await;
+    let older = create(&app, &manager, &older).await;
+    let future = create(&app, &manager, &future).await;
 
     let songs = library(&app, &manager, "").await;
     assert_eq!(
@@ -402,12 +402,16 @@ async fn setlists_fill_the_library_and_past_shows_count_as_played() {
     assert_eq!(songs[0]["times_played"], 1);
     assert_eq!(past["songs"][0]["library_id"], opener["id"]);
 
-    // Deleting the entry leaves the setlists' songs as they were, unlinked:
-    // a change to each setlist, which a read (served from memory before the
-    // delete) shows at once, under a new version.
-    let id = past["id"].as_str().unwrap();
-    let setlist_path = format!("/api/setlists/{id}");
-    app.get_json(&setlist_path, &manager.access_token).await;
+    // Deleting the entry leaves the songs of all three setlists that play it
+    // as they were, unlinked: a change to each setlist, which a read (served
+    // from memory before the delete) shows at once, under a new version.
+    let setlists = [&past, &older, &future];
+    let setlist_path =
+        |setlist: &Value| format!("/api/setlists/{}", setlist["id"].as_str().unwrap());
+    for setlist in setlists {
+        app.get_json(&setlist_path(setlist), &manager.access_token)
+            .await;
+    }
     let path = format!("/api/songs/{}", opener["id"].as_str().unwrap());
     let gone = app
         .authed(Method::DELETE, &path, &manager.access_token)
@@ -415,17 +419,27 @@ async fn setlists_fill_the_library_and_past_shows_count_as_played() {
         .await
         .unwrap();
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
-    let after = app
-        .authed(Method::GET, &setlist_path, &manager.access_token)
-        .send()
-        .await
-        .unwrap();
-    let version = past["version"].as_i64().unwrap() + 1;
-    assert_eq!(after.headers()["etag"], format!("\"{version}\"").as_str());
-    let after: Value = after.json().await.unwrap();
-    assert_eq!(after["songs"][0]["title"], "Opener");
-    assert_eq!(after["songs"][0]["library_id"], Value::Null);
-    assert_eq!(after["version"], version);
+    for setlist in setlists {
+        let after = app
+            .authed(Method::GET, &setlist_path(setlist), &manager.access_token)
+            .send()
+            .await
+            .unwrap();
+        let version = setlist["version"].as_i64().unwrap() + 1;
+        assert_eq!(after.headers()["etag"], format!("\"{version}\"").as_str());
+        let after: Value = after.json().await.unwrap();
+        assert_eq!(after["songs"][0]["title"], setlist["songs"][0]["title"]);
+        assert_eq!(after["songs"][0]["library_id"], Value::Null);
+        assert_eq!(after["version"], version);
+    }
+    let closer = &past["songs"][1];
+    let unchanged = app
+        .get_json(&setlist_path(&past), &manager.access_token)
+        .await;
+    assert_eq!(
+        unchanged["songs"][1]["library_id"], closer["library_id"],
+        "another entry's link stays"
+    );
 }
 
 #[tokio::test]
