@@ -28,6 +28,15 @@ use crate::api::{
 pub struct SessionHint(pub bool);
 
 pub const SESSION_HINT_COOKIE: &str = "backstage_session";
+
+/// The username of a login form that the server refused (`POST /login`,
+/// before the app had arrived): the login page it redirects to is rendered
+/// with it filled in, so only the password is typed again. Kept a minute in
+/// a cookie, never in the URL (URLs end up in logs and histories).
+#[derive(Clone, Debug)]
+pub struct TypedUsername(pub String);
+
+pub const TYPED_USERNAME_COOKIE: &str = "backstage_login_name";
 /// The `<meta>` through which the shell hands the hint to the browser.
 pub const SESSION_HINT_META: &str = "backstage-session";
 

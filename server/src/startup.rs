@@ -3,7 +3,12 @@
 
 use std::{future::Future, net::SocketAddr};
 
-use app::{App, api::NewUser, session::SessionHint, shell};
+use app::{
+    App,
+    api::{NewUser, validation::is_username_shaped},
+    session::{SessionHint, TYPED_USERNAME_COOKIE, TypedUsername},
+    shell,
+};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -261,17 +266,24 @@ fn provide_page_context(hint_cookie: &'static str) {
             response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
         }
     }
-    let has_hint =
-        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get_all(axum::http::header::COOKIE)
-                .iter()
-                .filter_map(|value| value.to_str().ok())
-                .flat_map(|value| value.split(';'))
-                .any(|pair| pair.trim().strip_prefix(hint_cookie) == Some("=1"))
-        });
-    provide_context(SessionHint(has_hint));
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return;
+    };
+    let cookie = |name: &str| {
+        let pairs = parts.headers.get_all(axum::http::header::COOKIE).iter();
+        let mut pairs = pairs.filter_map(|value| value.to_str().ok());
+        pairs.find_map(|value| {
+            value.split(';').find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                (key == name).then(|| value.to_string())
+            })
+        })
+    };
+    provide_context(SessionHint(cookie(hint_cookie).as_deref() == Some("1")));
+    // Only what could be a username reaches the page (a planted cookie too).
+    if let Some(typed) = cookie(TYPED_USERNAME_COOKIE).filter(|name| is_username_shaped(name)) {
+        provide_context(TypedUsername(typed));
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM (what `docker stop` and systemd send).

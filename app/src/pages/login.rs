@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::{
     api::{ErrorCode, validation::safe_next},
     components::{ErrorNotice, refocus},
-    session::{Status, use_session},
+    session::{Status, TypedUsername, use_session},
 };
 
 #[component]
@@ -32,6 +32,10 @@ pub fn Login() -> impl IntoView {
         Some(explain(code, retry_after, None))
     }));
     let busy = RwSignal::new(false);
+    // Set by the server only, when it renders the page after a refused form
+    // login; the browser's hydration leaves the attribute it rendered alone.
+    let typed_username = use_context::<TypedUsername>().map(|typed| typed.0);
+    let password_first = typed_username.is_some().then_some("");
 
     // Already signed in (the silent restore worked): go where they wanted.
     let go_on = navigate.clone();
@@ -83,7 +87,8 @@ pub fn Login() -> impl IntoView {
             <form method="post" action="/login" novalidate on:submit=submit>
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>
-                <input id="username" name="username" autocomplete="username" required node_ref=username/>
+                <input id="username" name="username" autocomplete="username" required
+                    value=typed_username node_ref=username/>
                 <label for="password">"Password"</label>
                 <input
                     id="password"
@@ -91,6 +96,7 @@ pub fn Login() -> impl IntoView {
                     type="password"
                     autocomplete="current-password"
                     required
+                    autofocus=password_first
                     node_ref=password
                 />
                 <ErrorNotice message=error/>
@@ -112,10 +118,11 @@ fn explain(code: ErrorCode, retry_after_secs: Option<u64>, message: Option<Strin
             secs.div_ceil(60)
         ),
         (ErrorCode::InvalidCredentials, _, _) => "Wrong username or password.".to_string(),
-        (_, _, Some(message)) => message,
-        (ErrorCode::Forbidden, _, None) => {
+        // A login's only 403.
+        (ErrorCode::Forbidden, _, _) => {
             "This account is disabled; ask a manager to enable it.".to_string()
         }
+        (_, _, Some(message)) => message,
         (ErrorCode::ValidationFailed, _, None) => {
             "That username or password is too long.".to_string()
         }

@@ -394,7 +394,7 @@ fn hint_cookie(state: &AppState, value: &'static str) -> Cookie<'static> {
     .build()
 }
 
-fn session_cookie(
+pub(super) fn session_cookie(
     state: &AppState,
     name: &'static str,
     value: String,

@@ -9,9 +9,12 @@
 //! Login CSRF (a foreign page logging the victim into the attacker's
 //! account) is refused: the post must come from one of our own pages.
 
-use app::api::{
-    ErrorCode, LoginRequest,
-    validation::{percent_encode, safe_next},
+use app::{
+    api::{
+        ErrorCode, LoginRequest,
+        validation::{is_username_shaped, percent_encode, safe_next},
+    },
+    session::TYPED_USERNAME_COOKIE,
 };
 use axum::{
     Form, Router,
@@ -21,9 +24,12 @@ use axum::{
     routing::post,
 };
 use serde::Deserialize;
-use tower_cookies::Cookies;
+use tower_cookies::{Cookie, Cookies, cookie::time::Duration};
 
-use super::{auth::log_in, extract::ClientOrigin};
+use super::{
+    auth::{log_in, session_cookie},
+    extract::ClientOrigin,
+};
 use crate::{error::ApiError, state::AppState};
 
 pub fn router() -> Router<AppState> {
@@ -54,16 +60,34 @@ async fn submit(
     }
     // Never an open redirect: anything but a local path goes to the setlists.
     let next = safe_next(Some(form.next));
+    let typed = form.username.clone();
     let request = LoginRequest {
         username: form.username,
         password: form.password,
     };
     let to = match log_in(&state, &origin, &cookies, request).await {
-        Ok(_) => next,
-        Err(error) => back_to_login(&error, &next),
+        Ok(_) => {
+            cookies.add(typed_username_cookie(&state, String::new(), Duration::ZERO));
+            next
+        }
+        Err(error) => {
+            // The page it goes back to has the username filled in.
+            if is_username_shaped(&typed) {
+                cookies.add(typed_username_cookie(&state, typed, Duration::minutes(1)));
+            }
+            back_to_login(&error, &next)
+        }
     };
     // The answer sets the refresh cookie: no cache may keep it.
     ([(header::CACHE_CONTROL, "no-store")], Redirect::to(&to)).into_response()
+}
+
+/// The username of a refused attempt, for the login page only, for `lasting`.
+fn typed_username_cookie(state: &AppState, name: String, lasting: Duration) -> Cookie<'static> {
+    session_cookie(state, TYPED_USERNAME_COOKIE, name)
+        .path("/login")
+        .max_age(lasting)
+        .build()
 }
 
 /// Whether the browser says the form was posted by a page of ours. A form

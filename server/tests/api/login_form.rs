@@ -76,6 +76,72 @@ async fn a_failed_attempt_goes_back_to_the_login_page_saying_why_and_nothing_els
     assert_eq!(location(&foreign), "/setlists");
 }
 
+/// The `Set-Cookie` of the typed-username cookie, if the answer has one.
+fn typed_username_cookie(response: &Response) -> Option<String> {
+    let cookies = response.headers().get_all(header::SET_COOKIE).iter();
+    let mut cookies = cookies.filter_map(|value| value.to_str().ok());
+    cookies
+        .find(|cookie| cookie.starts_with("backstage_login_name="))
+        .map(str::to_string)
+}
+
+#[tokio::test]
+async fn the_page_after_a_refused_attempt_has_the_username_filled_in() {
+    let app = spawn_app().await;
+
+    let wrong = post_form(&app, &app.address, "username=drummer&password=wrong-pass").await;
+
+    // Kept a minute, for the login page only, out of script's reach.
+    let cookie = typed_username_cookie(&wrong).expect("the username kept");
+    for attribute in [
+        "backstage_login_name=drummer;",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/login",
+        "Max-Age=60",
+    ] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let page = app
+        .request(Method::GET, &location(&wrong))
+        .header(header::COOKIE, "backstage_login_name=drummer")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"value="drummer""#), "{page}");
+    assert!(
+        page.contains("autofocus"),
+        "the password is what is left to type"
+    );
+    assert!(!app.page("/login").await.contains(r#"value="drummer""#));
+
+    // Nothing that could not be a username is kept, or put in a page.
+    let hostile = post_form(&app, &app.address, "username=%22%3E%3Cscript%3E&password=x").await;
+    assert!(typed_username_cookie(&hostile).is_none());
+    let planted = app
+        .request(Method::GET, "/login")
+        .header(header::COOKIE, "backstage_login_name=\"><script>")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !planted.contains(r#""><script>"#) && !planted.contains("&lt;script"),
+        "{planted}"
+    );
+
+    // Signed in: the kept username goes.
+    let body = format!("username=drummer&password={DEMO_PASSWORD}");
+    let signed_in = post_form(&app, &app.address, &body).await;
+    let cleared = typed_username_cookie(&signed_in).expect("the kept username cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+}
+
 #[tokio::test]
 async fn a_next_that_a_browser_would_read_as_another_host_goes_to_the_setlists() {
     let app = spawn_app().await;
