@@ -80,8 +80,18 @@ fn refocus_and(id: String, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 's
 pub struct RefusedFields(RwSignal<Vec<String>>);
 
 impl RefusedFields {
-    pub fn set(self, ids: Vec<String>) {
+    /// Marks the fields `ids` (in the page's order) and gives the first one
+    /// the focus: on a phone the list of problems pushes Save out of sight,
+    /// so the first field to mend takes the focus (and the view).
+    pub fn refuse(self, ids: Vec<String>) {
+        if let Some(first) = ids.first() {
+            focus_soon(first.clone());
+        }
         self.0.set(ids);
+    }
+
+    pub fn clear(self) {
+        self.0.set(Vec::new());
     }
 
     /// `aria-invalid` for the field `id`.
@@ -110,6 +120,47 @@ pub fn focus_soon(id: String) {
 fn html_element(id: &str) -> Option<leptos::web_sys::HtmlElement> {
     use leptos::wasm_bindgen::JsCast;
     document().get_element_by_id(id)?.dyn_into().ok()
+}
+
+/// After a move to another page, the keyboard (and a screen reader) would
+/// start again from the top of the document, the control that was used gone:
+/// once the new page is drawn, the focus goes to its `<main>`, unless the
+/// page has given it somewhere itself.
+#[component]
+pub fn FocusAfterNavigation() -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |shown: Option<String>| {
+            let path = location.pathname.get();
+            if shown.is_some_and(|shown| shown != path) {
+                focus_main_once_drawn(document().active_element(), 40);
+            }
+            path
+        });
+    }
+}
+
+/// Waits (up to `tries` × 50 ms) while the control used to leave is still
+/// focused: a page that is loading still shows the old one.
+#[cfg(feature = "hydrate")]
+fn focus_main_once_drawn(used: Option<leptos::web_sys::Element>, tries: u32) {
+    set_timeout(
+        move || {
+            let now = document().active_element();
+            if now
+                .as_ref()
+                .is_none_or(|element| element.tag_name() == "BODY")
+            {
+                if let Some(main) = html_element("content") {
+                    let _ = main.focus();
+                }
+            } else if now == used && tries > 0 {
+                focus_main_once_drawn(used, tries - 1);
+            }
+        },
+        std::time::Duration::from_millis(50),
+    );
 }
 
 /// Called where a list is drawn anew or its rows move (a re-read after a

@@ -22,7 +22,7 @@ use leptos_router::{
 };
 
 use crate::{
-    components::{RequireAuth, TopBar},
+    components::{FocusAfterNavigation, RequireAuth, TopBar},
     session::Session,
 };
 
@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
         // Each page names itself in the tab: "Setlists · Backstage".
         <Title formatter=|page: String| if page.is_empty() { "Backstage".to_string() } else { format!("{page} · Backstage") }/>
         <Router>
+            <FocusAfterNavigation/>
             <TopBar/>
             // Live changes are announced here, politely: never stealing focus.
             <p class="visually-hidden" role="status" aria-live="polite" data-testid="live-announcer">

@@ -32,6 +32,9 @@ pub enum LiveMessage {
     Presence(Presence),
     /// More was missed than the server keeps: re-read what is shown.
     Reload,
+    /// The stream is open (again): a page showing a copy kept offline can
+    /// read the server now, even where the browser never said it was offline.
+    Connected,
 }
 
 impl LiveMessage {
@@ -58,7 +61,7 @@ impl LiveMessage {
             | LiveMessage::SongPatched(e)
             | LiveMessage::SetlistDeleted(e) => Some(&e.id),
             LiveMessage::Presence(p) => Some(&p.setlist_id),
-            LiveMessage::Reload => None,
+            LiveMessage::Reload | LiveMessage::Connected => None,
         }
     }
 }
@@ -278,7 +281,7 @@ mod stream {
             Err(_) => return Ended::WaitFor(Duration::from_secs(1)),
         };
         match response.status() {
-            200 => {}
+            200 => live.dispatch(&LiveMessage::Connected),
             401 => return Ended::Refused,
             status => {
                 let seconds = response

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { fillLogin, logIn, unavailableOnPost } from './helpers';
+import { fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
 
 // One member's whole lifecycle, made fresh so that no other test's members change.
 test('a manager disables, enables and resets a member, who then changes their password', async ({ page }) => {
@@ -109,5 +109,71 @@ test.describe('an Add member the server cannot take', () => {
     await add.click();
     await expect(page.getByText(`Added Rae ${username} as drummer.`)).toBeVisible();
     await expect(page.getByRole('alert')).toHaveCount(0);
+  });
+});
+
+test.describe('an Undo the server cannot take', () => {
+  test.use({ expectedHttpErrors: [503] });
+
+  test('says why and stays offered, and the next press puts the role back', async ({ page }) => {
+    const username = `undo${Date.now()}`;
+    const name = `Uma ${username}`;
+    await logIn(page, 'manager', '/login?next=/members');
+    await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Display name').fill(name);
+    await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
+    await page.getByLabel(`Role of ${name}`).selectOption('manager');
+    await expect(page.getByText(`${name} is now a manager`)).toBeVisible();
+
+    const patchUnavailable = unavailableOn('PATCH');
+    await page.route('**/api/users/*', patchUnavailable);
+    const undo = page.getByRole('button', { name: `Undo: make ${name} a drummer again` });
+    await undo.click();
+    await expect(page.getByRole('alert')).toContainText('The database is not answering');
+    await expect(page.getByLabel(`Role of ${name}`)).toHaveValue('manager');
+
+    await page.unroute('**/api/users/*', patchUnavailable);
+    await undo.click();
+    await expect(page.getByText(`Undone: ${name} is a drummer again.`)).toBeVisible();
+    await expect(page.getByLabel(`Role of ${name}`)).toHaveValue('drummer');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  });
+});
+
+test.describe('a refused form', () => {
+  // The taken username is the server's 422.
+  test.use({ expectedHttpErrors: [422] });
+
+  test('marks its fields, in the order of the form, and the keyboard goes to the first', async ({ page }) => {
+    await logIn(page, 'manager', '/login?next=/members');
+    await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
+    await page.getByLabel('Username').fill('drummer');
+    await page.getByLabel('Display name').fill('Another drummer');
+    await page.getByLabel('Initial password (10+ characters)').fill('short');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    const password = page.getByLabel('Initial password (10+ characters)');
+    await expect(password).toHaveAttribute('aria-invalid', 'true');
+    await expect(password).toBeFocused();
+
+    await password.fill('long-enough-1');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect(page.getByRole('alert')).toContainText('username is already taken');
+    await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByLabel('Username')).toBeFocused();
+    await expect(password).not.toHaveAttribute('aria-invalid', 'true');
+
+    // Leaving the half-added member asks first.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('link', { name: 'Password' }).click();
+    await page.getByLabel('Current password').fill('anything');
+    await page.getByLabel('New password (10+ characters)').fill('a-new-password-1');
+    await page.getByLabel('New password again').fill('a-new-password-2');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await expect(page.getByRole('alert')).toContainText('The two new passwords differ');
+    await expect(page.getByLabel('New password again')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByLabel('New password again')).toBeFocused();
   });
 });

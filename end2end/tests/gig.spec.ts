@@ -1,6 +1,6 @@
 import { type Browser, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { PASSWORD, createSetlist, logIn } from './helpers';
+import { PASSWORD, apiToken, createSetlist, logIn } from './helpers';
 
 // The gig: stage mode on a phone (both ways round) and a tablet, with no
 // signal too, and the print sheet.
@@ -117,6 +117,43 @@ test('a reload mid-gig comes back to the song on stage, and Space on the Click b
   await click.blur();
   await page.keyboard.press(' ');
   await expect(title).toHaveText('Times Like These');
+  await page.context().close();
+});
+
+test('stage mode follows a change made during the gig, keeps the Click on, and tells of a set break', async ({ browser, baseURL, request }) => {
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const created = await request.post('/api/setlists', {
+    headers,
+    data: {
+      name: `Two sets at the Roxy ${Date.now()}`,
+      show_date: '2099-12-31',
+      sets: [
+        { name: 'Set 1', songs: SONGS.slice(0, 2) },
+        { name: 'Encore', songs: SONGS.slice(2) },
+      ],
+    },
+  });
+  expect(created.status()).toBe(201);
+  const setlist = await created.json();
+  const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
+  await page.goto(`/setlists/${setlist.id}/stage`);
+  const title = page.getByTestId('stage-title');
+  await expect(title).toHaveText('Everlong');
+  const click = page.getByRole('checkbox', { name: 'Click' });
+  await click.check();
+  await page.keyboard.press('ArrowRight');
+  await expect(title).toHaveText('My Hero');
+  await expect(page.getByTestId('stage')).toContainText('Set 1 · Song 2 of 3');
+  await expect(page.getByTestId('stage-next')).toHaveText('Next, Encore: Times Like These');
+
+  // The manager sets a new tempo for the song on stage.
+  const patched = await request.patch(`/api/setlists/${setlist.id}/songs/${setlist.songs[1].id}`, { headers, data: { bpm: 124 } });
+  expect(patched.status()).toBe(200);
+  await expect(page.getByTestId('stage')).toContainText('124 BPM');
+  await expect(title).toHaveText('My Hero');
+  await expect(click).toBeChecked();
+  await expect(click).toBeFocused();
   await page.context().close();
 });
 

@@ -52,7 +52,9 @@ export function unavailable(route: Route) {
   });
 }
 
-/** `unavailable` for a POST; other methods go through. */
-export function unavailableOnPost(route: Route) {
-  return route.request().method() === 'POST' ? unavailable(route) : route.fallback();
+/** `unavailable` for requests with `method`; other methods go through. */
+export function unavailableOn(method: string) {
+  return (route: Route) => (route.request().method() === method ? unavailable(route) : route.fallback());
 }
+
+export const unavailableOnPost = unavailableOn('POST');

@@ -172,3 +172,35 @@ test.describe("a library edit that meets someone else's change", () => {
     expect(saved.notes, 'their change is not wiped by the second Save').toBe('their note');
   });
 });
+
+test.describe('a library delete decided on an old list', () => {
+  // The stale delete is answered 409: Chromium logs it.
+  test.use({ expectedHttpErrors: [409] });
+
+  test('deletes nothing, says why, and the next Delete takes the song', async ({ page, request }) => {
+    const title = `Karma Police ${Date.now()}`;
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 264 } });
+    const song = await created.json();
+    await logIn(page, 'manager');
+    await page.goto('/songs');
+    await expect(page.getByRole('button', { name: `Delete “${title}”` })).toBeVisible();
+    // Someone else adds a note after this list was read.
+    const theirs = await request.put(`/api/songs/${song.id}`, {
+      headers,
+      data: { title, artist: 'Radiohead', duration_secs: 264, notes: 'capo 2', version: song.version },
+    });
+    expect(theirs.status()).toBe(200);
+
+    page.on('dialog', (dialog) => dialog.accept());
+    await page.getByRole('button', { name: `Delete “${title}”` }).click();
+    await expect(page.getByRole('alert')).toContainText(`Not deleted: someone changed “${title}” meanwhile.`);
+    expect((await request.get(`/api/songs/${song.id}`, { headers })).status()).toBe(200);
+
+    // The list was read again: a second Delete is decided on their version.
+    await page.getByRole('button', { name: `Delete “${title}”` }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Deleted “${title}”.` })).toBeVisible();
+    expect((await request.get(`/api/songs/${song.id}`, { headers })).status()).toBe(404);
+  });
+});

@@ -81,8 +81,8 @@ test("a manager's create, rename, reorder and delete appear on the drummer's ope
     () => expect(overview.getByRole('link', { name: 'Live at the Roxy, late show' })).toHaveCount(0),
   );
   await expect(phone.getByRole('alert')).toContainText('Max the Manager deleted this setlist');
-  // Focus was never taken from the drummer's page.
-  expect(await phone.evaluate(() => document.activeElement?.tagName)).toBe('BODY');
+  // Focus was never taken from where opening the page put it (its main).
+  expect(await phone.evaluate(() => document.activeElement?.id)).toBe('content');
   await context.close();
 });
 
@@ -231,7 +231,7 @@ test("someone else's reorder leaves the drummer typing where they were, caret an
   await context.close();
 });
 
-test("a tempo someone else changes while the drummer is typing one is said, and the typed one stays", async ({ browser, baseURL, request }) => {
+test("a tempo or notes someone else changes while the drummer is typing are said, and what is typed stays", async ({ browser, baseURL, request }) => {
   const id = await createSetlist(request, 'Tempo meanwhile', [{ title: 'My Hero', duration_secs: 260, bpm: 120 }]);
   const { context, phone } = await drummerOnPhone(browser, baseURL);
   await phone.goto(`/setlists/${id}`);
@@ -248,5 +248,15 @@ test("a tempo someone else changes while the drummer is typing one is said, and 
   await expect(phone.getByText('Someone else set the tempo to 125 meanwhile.')).toBeVisible();
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('130');
   await expect(phone.getByTestId('unsaved')).toBeVisible();
+
+  // Then the drummer types notes, and another drummer saves theirs first.
+  await row.getByLabel("Drummer's notes").fill('brushes in the verse');
+  const other = await apiToken(request, 'drummer');
+  const songPath = `/api/setlists/${id}/songs/${setlist.songs[0].id}`;
+  const patched = await request.patch(songPath, { headers: { Authorization: `Bearer ${other.token}` }, data: { drummer_notes: 'sticks all the way' } });
+  expect(patched.status()).toBe(200);
+  await expect(phone.getByText("Someone else changed the drummer's notes to “sticks all the way” meanwhile.")).toBeVisible();
+  await expect(row.getByLabel("Drummer's notes")).toHaveValue('brushes in the verse');
+  await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('130');
   await context.close();
 });

@@ -59,6 +59,9 @@ test.describe('with scripts off', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await expect(page).toHaveURL(/\/login\?error=invalid_credentials$/);
     await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
+    // Only the password is to be typed again.
+    await expect(page.getByLabel('Username')).toHaveValue('drummer');
+    await expect(page.getByLabel('Password')).toBeFocused();
 
     await page.getByLabel('Username').fill('drummer');
     await page.getByLabel('Password').fill(PASSWORD);

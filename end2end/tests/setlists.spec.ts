@@ -21,6 +21,10 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
 
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+  // The page is drawn anew at its address: the save is said, and the
+  // keyboard starts from the page, not from the top of the document.
+  await expect(page.getByTestId('live-announcer')).toHaveText('Saved “Friday at the <Roxy>”.');
+  await expect(page.locator('#content')).toBeFocused();
   // The saved show opens as its running order, one line per song.
   await expect(page.getByTestId('song-title')).toHaveText(['My Hero', 'Everlong', 'Learn to Fly']);
   await expect(page.getByTestId('song').first()).toContainText('4:20');
@@ -233,9 +237,37 @@ test('Delete asks with the focus on Cancel, Cancel gives it back, and a double c
 
   await page.getByRole('button', { name: 'Duplicate' }).dblclick();
   await expect(page.getByRole('heading', { name: `${name} (copy)` })).toBeVisible();
+  await expect(page.getByTestId('live-announcer')).toHaveText(`Copied: this is “${name} (copy)”; set its date.`);
   const { token } = await apiToken(request, 'manager');
   const list = await (await request.get('/api/setlists', { headers: { Authorization: `Bearer ${token}` } })).json();
   expect(list.filter((s: { name: string }) => s.name === `${name} (copy)`)).toHaveLength(1);
+});
+
+test.describe('a Delete decided on an old page', () => {
+  // The stale delete is answered 409: Chromium logs it.
+  test.use({ expectedHttpErrors: [409] });
+
+  test('deletes nothing and says why', async ({ page, request }) => {
+    const name = `Stale delete ${Date.now()}`;
+    const id = await createSetlist(request, name, [{ title: 'Only', duration_secs: 200 }]);
+    // No live updates: the page does not hear of the change below, as when
+    // the signal drops just then.
+    await page.route('**/api/events', () => {});
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByRole('heading', { name })).toBeVisible();
+
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+    expect((await request.put(`/api/setlists/${id}`, { headers, data: { ...setlist, venue: 'The Troubadour' } })).status()).toBe(200);
+
+    await page.getByRole('button', { name: 'Delete setlist' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(page.getByRole('alert')).toContainText('Not deleted: someone changed this setlist meanwhile.');
+    await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
+    expect((await request.get(`/api/setlists/${id}`, { headers })).status()).toBe(200);
+  });
 });
 
 test.describe('a Duplicate the server cannot take', () => {

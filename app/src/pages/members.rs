@@ -9,9 +9,11 @@ use crate::{
     api::{
         MemberPatch, NewUser, PasswordReset, Role, SessionInfo, User,
         client::{self, Method},
-        validation::{field_label, validate_instrument, validate_new_password, validate_new_user},
+        validation::{
+            FieldErrors, field_label, validate_instrument, validate_new_password, validate_new_user,
+        },
     },
-    components::{ErrorNotice, InFlight, LoadFailure, keep_focus, refocus},
+    components::{ErrorNotice, InFlight, LoadFailure, RefusedFields, keep_focus, refocus},
     pages::sessions::SessionTable,
     session::use_session,
     unsaved::UnsavedWork,
@@ -58,6 +60,9 @@ pub fn Members() -> impl IntoView {
     let change = move |member: User, patch: MemberPatch, done: String| {
         error.set(None);
         notice.set(None);
+        // A change that fails changes nothing: the last Undo stays offered
+        // (a failed Undo included, to press again).
+        let last_undoable = undoable.get_untracked();
         undoable.set(None);
         leptos::task::spawn_local(async move {
             let path = format!("/api/users/{}", member.id);
@@ -71,7 +76,10 @@ pub fn Members() -> impl IntoView {
                         undoable.set(Some((changed, old_role)));
                     }
                 }
-                Err(failure) => error.set(Some(failure.describe())),
+                Err(failure) => {
+                    error.set(Some(failure.describe()));
+                    undoable.set(last_undoable);
+                }
             }
             members.refetch();
         });
@@ -305,6 +313,21 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let error = RwSignal::new(None::<String>);
     let added = RwSignal::new(None::<String>);
     let sending = InFlight::default();
+    // The fields refused (here or by the server), marked and listed in the
+    // form's order, the first focused.
+    let refused = RefusedFields::default();
+    let refuse = move |problems: &FieldErrors| {
+        let in_order = NEW_MEMBER_FIELDS.iter().filter_map(|field| {
+            let problem = problems.get(*field)?;
+            Some((
+                new_member_field_id(field),
+                format!("• {} {problem}", field_label(field)),
+            ))
+        });
+        let (ids, lines): (Vec<String>, Vec<String>) = in_order.unzip();
+        refused.refuse(ids);
+        format!("Please check:\n{}", lines.join("\n"))
+    };
     // Leaving with a member half typed asks first, like every form here.
     UnsavedWork::track(Memo::new(move |_| {
         [username, display_name, instrument, password]
@@ -327,11 +350,7 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             validate_new_user(&new.username, &new.display_name, &new.role, &new.password);
         problems.extend(validate_instrument(&new.instrument));
         if !problems.is_empty() {
-            let lines: Vec<String> = problems
-                .iter()
-                .map(|(f, p)| format!("• {} {p}", field_label(f)))
-                .collect();
-            error.set(Some(lines.join("\n")));
+            error.set(Some(refuse(&problems)));
             return;
         }
         if !sending.start() {
@@ -354,10 +373,14 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     password.set(String::new());
                     on_added();
                 }
+                Err(failure) if !failure.fields.is_empty() => {
+                    error.set(Some(refuse(&failure.fields)));
+                }
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
     };
+    let marked = move |field: &str| refused.mark(new_member_field_id(field));
 
     view! {
         <section class="card">
@@ -367,28 +390,28 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <div class="row">
                     <div>
                         <label for="member-username">"Username"</label>
-                        <input id="member-username" required maxlength="64" autocomplete="off" bind:value=username/>
+                        <input id="member-username" aria-invalid=marked("username") required maxlength="64" autocomplete="off" bind:value=username/>
                     </div>
                     <div>
                         <label for="member-display-name">"Display name"</label>
-                        <input id="member-display-name" required maxlength="120" bind:value=display_name/>
+                        <input id="member-display-name" aria-invalid=marked("display_name") required maxlength="120" bind:value=display_name/>
                     </div>
                 </div>
                 <div class="row">
                     <div>
                         <label for="member-role">"Role"</label>
-                        <select id="member-role" bind:value=role>
+                        <select id="member-role" aria-invalid=marked("role") bind:value=role>
                             <option value="drummer">"Drummer"</option>
                             <option value="manager">"Manager"</option>
                         </select>
                     </div>
                     <div>
                         <label for="member-instrument">"Instrument (optional)"</label>
-                        <input id="member-instrument" list="instruments" maxlength="40" bind:value=instrument/>
+                        <input id="member-instrument" aria-invalid=marked("instrument") list="instruments" maxlength="40" bind:value=instrument/>
                     </div>
                     <div>
                         <label for="member-password">"Initial password (10+ characters)"</label>
-                        <input id="member-password" type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
+                        <input id="member-password" aria-invalid=marked("password") type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
                     </div>
                 </div>
                 <p class="muted">"The role is what they may do here: a manager plans the shows; a drummer-role member sets tempos and their own notes, whatever they play."</p>
@@ -398,6 +421,14 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             </form>
         </section>
     }
+}
+
+/// The new-member form's fields in its order, as the checks name them.
+const NEW_MEMBER_FIELDS: [&str; 5] = ["username", "display_name", "role", "instrument", "password"];
+
+/// `display_name` → `member-display-name`, the field's element id.
+fn new_member_field_id(field: &str) -> String {
+    format!("member-{}", field.replace('_', "-"))
 }
 
 /// Suggestions for the instrument fields; any other text is fine too.

@@ -9,9 +9,13 @@ use crate::{
         client::{self, Method},
         validation::validate_new_password,
     },
-    components::ErrorNotice,
+    components::{ErrorNotice, RefusedFields},
     session::use_session,
 };
+
+const CURRENT: &str = "current-password";
+const NEW: &str = "new-password";
+const REPEATED: &str = "repeat-password";
 
 #[component]
 pub fn ChangePassword() -> impl IntoView {
@@ -21,7 +25,8 @@ pub fn ChangePassword() -> impl IntoView {
     let repeated = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let current_field = NodeRef::<leptos::html::Input>::new();
+    // The fields the last try was refused for, marked; the first focused.
+    let refused = RefusedFields::default();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -31,20 +36,23 @@ pub fn ChangePassword() -> impl IntoView {
             current_password: current.get_untracked(),
             new_password: new.get_untracked(),
         };
+        // (field to mark, what is wrong), in the form's order.
         let mut problems = Vec::new();
         if change.current_password.is_empty() {
-            problems.push("• Enter your current password".to_string());
+            problems.push((CURRENT, "• Enter your current password".to_string()));
         }
         if let Some((_, problem)) =
             validate_new_password("new_password", &change.new_password).pop_first()
         {
-            problems.push(format!("• The new password {problem}"));
+            problems.push((NEW, format!("• The new password {problem}")));
         }
         if change.new_password != repeated.get_untracked() {
-            problems.push("• The two new passwords differ".to_string());
+            problems.push((REPEATED, "• The two new passwords differ".to_string()));
         }
+        refused.refuse(problems.iter().map(|(id, _)| id.to_string()).collect());
         if !problems.is_empty() {
-            error.set(Some(problems.join("\n")));
+            let lines: Vec<String> = problems.into_iter().map(|(_, line)| line).collect();
+            error.set(Some(lines.join("\n")));
             return;
         }
         leptos::task::spawn_local(async move {
@@ -63,9 +71,7 @@ pub fn ChangePassword() -> impl IntoView {
                 Err(failure) if failure.code == ErrorCode::InvalidCredentials => {
                     current.set(String::new());
                     error.set(Some("Your current password is not right.".into()));
-                    if let Some(field) = current_field.get_untracked() {
-                        let _ = field.focus();
-                    }
+                    refused.refuse(vec![CURRENT.into()]);
                 }
                 Err(failure) => error.set(Some(failure.describe())),
             }
@@ -76,13 +82,15 @@ pub fn ChangePassword() -> impl IntoView {
         <section class="card">
             <h1>"Change password"</h1>
             <form method="post" novalidate on:submit=submit>
-                <label for="current-password">"Current password"</label>
-                <input id="current-password" type="password" required autocomplete="current-password"
-                    node_ref=current_field bind:value=current/>
-                <label for="new-password">"New password (10+ characters)"</label>
-                <input id="new-password" type="password" required minlength="10" autocomplete="new-password" bind:value=new/>
-                <label for="repeat-password">"New password again"</label>
-                <input id="repeat-password" type="password" required minlength="10" autocomplete="new-password" bind:value=repeated/>
+                <label for=CURRENT>"Current password"</label>
+                <input id=CURRENT type="password" required autocomplete="current-password"
+                    aria-invalid=refused.mark(CURRENT.into()) bind:value=current/>
+                <label for=NEW>"New password (10+ characters)"</label>
+                <input id=NEW type="password" required minlength="10" autocomplete="new-password"
+                    aria-invalid=refused.mark(NEW.into()) bind:value=new/>
+                <label for=REPEATED>"New password again"</label>
+                <input id=REPEATED type="password" required minlength="10" autocomplete="new-password"
+                    aria-invalid=refused.mark(REPEATED.into()) bind:value=repeated/>
                 <ErrorNotice message=error/>
                 <p role="status">{move || done.get()}</p>
                 <p><button type="submit">"Change password"</button></p>

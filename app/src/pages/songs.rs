@@ -11,8 +11,8 @@ use crate::{
         validation::{field_label, normalized_tags, percent_encode, validate_library_song},
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, focus_soon, length_field, parse_minutes_seconds,
-        refocus, show_date_short, songs_count,
+        ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, length_field,
+        parse_minutes_seconds, refocus, show_date_short, songs_count,
     },
     pages::setlist::three_way,
     session::use_session,
@@ -66,7 +66,9 @@ pub fn Songs() -> impl IntoView {
                 Err(failure) => error.set(Some(failure.describe())),
             }
             songs.refetch();
-            refocus(ADD_SONG.into());
+            // The row is drawn anew or gone once the list is read again: the
+            // keyboard goes to "Add a song" now, not to the page's top then.
+            focus_soon(ADD_SONG.into());
         });
     };
     let saved = Callback::new(move |message: String| {
@@ -116,7 +118,7 @@ pub fn Songs() -> impl IntoView {
                             .collect();
                         view! {
                             <p class="muted" data-testid="library-count">{format!("{} of {}", shown.len(), songs_count(total))}</p>
-                            <SongTable shown edit=move |song| open_form(Some(song)) remove/>
+                            <SongTable shown total edit=move |song| open_form(Some(song)) remove/>
                         }.into_any()
                     }
                 })}
@@ -135,12 +137,19 @@ const ADD_SONG: &str = "add-song";
 #[component]
 fn SongTable(
     shown: Vec<LibrarySong>,
+    /// How many songs the library has, whatever the search.
+    total: usize,
     edit: impl Fn(LibrarySong) + Copy + Send + Sync + 'static,
     remove: impl Fn(LibrarySong) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
     if shown.is_empty() {
-        return view! { <p class="notice">"No songs match."</p> }.into_any();
+        let why = if total == 0 {
+            "The library is empty: the songs of saved setlists come in on their own."
+        } else {
+            "No songs match."
+        };
+        return view! { <p class="notice">{why}</p> }.into_any();
     }
     view! {
         // A phone scrolls the table, not the page.
@@ -219,15 +228,12 @@ fn SongForm(
     let [title, artist, key, bpm, length, tags, notes] = fields;
     let error = RwSignal::new(None::<String>);
     // The fields the last Save was refused for (`FIELD_KEYS` places), marked
-    // `aria-invalid` until the next Save; the first of them gets the focus.
-    let refused = RwSignal::new(Vec::<usize>::new());
+    // until the next Save, the first focused.
+    let refused = RefusedFields::default();
     let refuse = move |mut places: Vec<usize>| {
         places.sort_unstable();
         places.dedup();
-        if let Some(&first) = places.first() {
-            focus_soon(field_id(first));
-        }
-        refused.set(places);
+        refused.refuse(places.into_iter().map(field_id).collect());
     };
     // The form opens above the table: on a phone, an Edit far down the list
     // would open it out of sight. Focusing the title brings it into view.
@@ -354,13 +360,7 @@ fn SongForm(
             }
         });
     };
-    let marked = move |place: usize| {
-        move || {
-            refused
-                .with(|places| places.contains(&place))
-                .then_some("true")
-        }
-    };
+    let marked = move |place: usize| refused.mark(field_id(place));
 
     view! {
         <form class="card inset" on:submit=submit aria-label=heading>

@@ -11,6 +11,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{Setlist, client},
+    components::keep_focus,
+    live::{LiveMessage, use_live},
     offline,
     session::{Session, Status, use_session},
 };
@@ -59,13 +61,29 @@ struct Show {
     as_of: Option<String>,
 }
 
-/// The show of the page's `{id}`, read again when the network comes back.
+/// The show of the page's `{id}`, read again when it changes (a tempo set
+/// just before the gig reaches the stage) and when the network comes back.
 fn use_show() -> LocalResource<Result<Show, String>> {
     let session = use_session();
     let params = use_params_map();
-    let show = LocalResource::new(move || {
-        let id = params.with(|p| p.get("id")).unwrap_or_default();
-        load_show(session, id)
+    let show_id = move || params.with(|p| p.get("id")).unwrap_or_default();
+    let show = LocalResource::new(move || load_show(session, show_id()));
+    use_live().subscribe(move |message| {
+        let changed = match message {
+            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
+                event.id == untrack(show_id)
+            }
+            LiveMessage::Reload => true,
+            // Still a kept copy (or nothing) while the server answers again.
+            LiveMessage::Connected => {
+                show.with_untracked(|show| !matches!(show, Some(Ok(Show { as_of: None, .. }))))
+            }
+            // A deleted show stays on stage: the band is playing it.
+            _ => false,
+        };
+        if changed {
+            show.refetch();
+        }
     });
     #[cfg(feature = "hydrate")]
     {
@@ -109,10 +127,15 @@ fn with_show(
     page: impl Fn(Show) -> AnyView + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
+    // A Transition: while the show is read again, the stage stays up.
     view! {
-        <Suspense fallback=loading_show>
+        <Transition fallback=loading_show>
             {move || show.get().map(|result| match result {
-                Ok(show) => page(show),
+                Ok(show) => {
+                    // Drawn anew: the Click box keeps the keyboard.
+                    keep_focus();
+                    page(show)
+                }
                 Err(_) if session.status() == Status::SignedOut => view! {
                     <section class="card">
                         <p role="alert">"Log in to see this show."</p>
@@ -126,7 +149,7 @@ fn with_show(
                     </section>
                 }.into_any(),
             })}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{Show, use_show, with_show};
 use crate::{
-    api::{SetOfSongs, Setlist},
+    api::{SetOfSongs, Setlist, Song},
     components::{minutes_seconds, show_date_long, show_length},
 };
 
@@ -29,7 +29,7 @@ fn Sheet(show: Show) -> impl IntoView {
             "Select the text below and copy it."
         }))
     };
-    let total: i64 = setlist.songs.iter().map(|s| s.duration_secs).sum();
+    let total = sheet_total(&setlist.songs);
     view! {
         <section class="sheet" data-testid="sheet">
             <div class="no-print row centered">
@@ -58,7 +58,7 @@ fn Sheet(show: Show) -> impl IntoView {
                     }).collect_view()}
                 </ol>
             }).collect_view()}
-            <p class="sheet-total">{format!("Total {} ({})", minutes_seconds(total), show_length(total))}</p>
+            <p class="sheet-total">{total}</p>
             <details class="no-print">
                 <summary>"Plain text"</summary>
                 <label for="sheet-text">"The setlist as text, for the group chat"</label>
@@ -105,8 +105,20 @@ fn plain_text(setlist: &Setlist) -> String {
             ));
         }
     }
-    let total: i64 = setlist.songs.iter().map(|s| s.duration_secs).sum();
-    text.push_str(&format!("Total {}\n", minutes_seconds(total)));
+    text.push_str(&sheet_total(&setlist.songs));
+    text.push('\n');
+    text
+}
+
+/// "Total 20:35 (21 min) + 1 untimed": a song without a length is said, not
+/// counted as nothing.
+fn sheet_total(songs: &[Song]) -> String {
+    let total: i64 = songs.iter().map(|s| s.duration_secs).sum();
+    let untimed = songs.iter().filter(|s| s.duration_secs == 0).count();
+    let mut text = format!("Total {} ({})", minutes_seconds(total), show_length(total));
+    if untimed > 0 {
+        text.push_str(&format!(" + {untimed} untimed"));
+    }
     text
 }
 
@@ -160,7 +172,6 @@ fn copy_to_clipboard(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Song;
 
     #[test]
     fn the_plain_text_has_every_song_in_order_with_its_details() {
@@ -196,7 +207,7 @@ mod tests {
             "Friday at the Roxy — The Roxy, Friday 4 December 2026\n\
              1. Everlong (D · 158 BPM · 4:10)\n\
              2. My Hero (4:10)\n\
-             Total 8:20\n"
+             Total 8:20 (8 min)\n"
         );
         let two_sets = Setlist {
             sets: vec![
@@ -219,5 +230,18 @@ mod tests {
             "{}",
             plain_text(&two_sets)
         );
+    }
+
+    #[test]
+    fn the_total_says_how_many_songs_have_no_length() {
+        let song = |duration_secs| Song {
+            duration_secs,
+            ..Song::default()
+        };
+        assert_eq!(
+            sheet_total(&[song(250), song(0)]),
+            "Total 4:10 (4 min) + 1 untimed"
+        );
+        assert_eq!(sheet_total(&[song(3600)]), "Total 60:00 (1 h 00 min)");
     }
 }

@@ -8,7 +8,18 @@
 use leptos::prelude::*;
 
 use super::{Show, use_show, with_show};
-use crate::components::length_field;
+use crate::{api::SetOfSongs, components::length_field};
+
+/// The set of each song in the running order ("Set 1", "Encore"); none for
+/// a show of one set, which has no breaks to tell of.
+fn set_of_each_song(sets: &[SetOfSongs]) -> Vec<String> {
+    if sets.len() < 2 {
+        return Vec::new();
+    }
+    let each = sets.iter();
+    each.flat_map(|set| set.songs.iter().map(|_| set.name.clone()))
+        .collect()
+}
 
 /// A horizontal move longer than this is a swipe, not a tap.
 const SWIPE_PX: i32 = 50;
@@ -16,18 +27,23 @@ const SWIPE_PX: i32 = 50;
 #[component]
 pub fn StagePage() -> impl IntoView {
     let show = use_show();
-    // The place in the show outlives a re-read (the network coming back).
+    // The place in the show and the Click outlive a re-read (a change made
+    // meanwhile, the network coming back).
     let at = RwSignal::new(0usize);
-    with_show(show, move |show| view! { <Stage show at/> }.into_any())
+    let click_on = RwSignal::new(false);
+    with_show(show, move |show| {
+        view! { <Stage show at click_on/> }.into_any()
+    })
 }
 
 #[component]
-fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
+fn Stage(show: Show, at: RwSignal<usize>, click_on: RwSignal<bool>) -> impl IntoView {
     let Show { setlist, as_of } = show;
     let count = setlist.songs.len();
     // Back to the song that was on stage before a reload, wherever it now is.
     let kept =
         place::kept(&setlist.id).and_then(|song| setlist.songs.iter().position(|s| s.id == song));
+    let sets = StoredValue::new(set_of_each_song(&setlist.sets));
     let songs = StoredValue::new(setlist.songs);
     at.update(|i| *i = kept.unwrap_or(*i).min(count.saturating_sub(1)));
     let step = move |delta: isize| {
@@ -87,7 +103,6 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
 
     let wake = keep_awake();
     on_cleanup(move || wake.release());
-    let click_on = RwSignal::new(false);
     let metronome = Metronome::new();
 
     let song = move |offset: usize| songs.with_value(|s| s.get(at.get() + offset).cloned());
@@ -107,7 +122,7 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
             <div class="stage-bar">
                 <a class="stage-exit" href=format!("/setlists/{id}")>"Exit stage mode"</a>
                 <label class="stage-click">
-                    <input type="checkbox" bind:checked=click_on/>
+                    <input type="checkbox" id="stage-click" bind:checked=click_on/>
                     " Click"
                 </label>
                 {as_of.map(|as_of| view! { <span class="stage-as-of" data-testid="as-of">{format!("Offline, {as_of}")}</span> })}
@@ -124,7 +139,13 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
                 {move || match song(0) {
                     None => view! { <p class="stage-title">"No songs in this show yet"</p> }.into_any(),
                     Some(current) => view! {
-                        <p class="stage-place">{format!("Song {} of {count}", at.get() + 1)}</p>
+                        <p class="stage-place">{
+                            let place = format!("Song {} of {count}", at.get() + 1);
+                            match sets.with_value(|sets| sets.get(at.get()).cloned()) {
+                                Some(set) => format!("{set} · {place}"),
+                                None => place,
+                            }
+                        }</p>
                         // Sizes set through the CSSOM: the page's CSP refuses style attributes.
                         <h1 class="stage-title" style:font-size=title_size(&current.title) data-testid="stage-title">{current.title.clone()}</h1>
                         <p class="stage-meta">
@@ -140,7 +161,14 @@ fn Stage(show: Show, at: RwSignal<usize>) -> impl IntoView {
                 }}
                 <p class="stage-next" data-testid="stage-next">
                     {move || match song(1) {
-                        Some(next) => format!("Next: {}", next.title),
+                        // The break comes first: say which set the next song opens.
+                        Some(next) => match sets.with_value(|sets| {
+                            let (this, then) = (sets.get(at.get())?, sets.get(at.get() + 1)?);
+                            (this != then).then(|| then.clone())
+                        }) {
+                            Some(set) => format!("Next, {set}: {}", next.title),
+                            None => format!("Next: {}", next.title),
+                        },
                         None if count > 0 => "Last song".to_string(),
                         None => String::new(),
                     }}
@@ -371,7 +399,28 @@ mod js {
 
 #[cfg(test)]
 mod tests {
-    use super::{title_size, title_size_choices};
+    use super::{set_of_each_song, title_size, title_size_choices};
+    use crate::api::{SetOfSongs, Song};
+
+    #[test]
+    fn each_song_knows_its_set_when_there_are_breaks() {
+        let song = |title: &str| Song {
+            title: title.into(),
+            ..Song::default()
+        };
+        let set = |name: &str, songs: Vec<Song>| SetOfSongs {
+            name: name.into(),
+            songs,
+            slot_secs: None,
+        };
+        let mut sets = vec![
+            set("Set 1", vec![song("A"), song("B")]),
+            set("Encore", vec![song("C")]),
+        ];
+        assert_eq!(set_of_each_song(&sets), ["Set 1", "Set 1", "Encore"]);
+        sets.truncate(1);
+        assert!(set_of_each_song(&sets).is_empty());
+    }
 
     /// The size in pixels the CSS gives on a `width` × `height` screen.
     fn pixels(title: &str, width: f64, height: f64) -> f64 {

@@ -161,18 +161,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
     });
 
-    // The fields a save was refused for are marked; on a phone the list of
-    // problems pushes Save out of sight, so the first field to mend takes
-    // the focus (and the view).
+    // The fields a save was refused for are marked, the first focused.
     let refused = RefusedFields::default();
     provide_context(refused);
-    let refuse = move |fields: &FieldErrors| {
-        let named = state.open_songs_named_in(fields);
-        if let Some(first) = named.first() {
-            focus_soon(first.clone());
-        }
-        refused.set(named);
-    };
+    let refuse = move |fields: &FieldErrors| refused.refuse(state.open_songs_named_in(fields));
     let save_navigate = navigate.clone();
     let save = move || {
         // One save at a time (Enter in a field submits too).
@@ -182,7 +174,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let navigate = save_navigate.clone();
         error.set(None);
         saved.set(None);
-        refused.set(Vec::new());
+        refused.clear();
         if let Err(fields) = state.input() {
             error.set(Some(describe_fields(&fields)));
             refuse(&fields);
@@ -240,6 +232,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     });
                     conflicts.set(Vec::new());
                     if state.id.get_untracked().is_none() {
+                        // The page is drawn anew at its address: the app's
+                        // live region outlives it and says what happened.
+                        live.announce(format!("Saved “{}”.", setlist.name));
                         navigate(&format!("/setlists/{}", setlist.id), Default::default());
                     } else {
                         owner.with_value(|owner| owner.with(|| state.load(&setlist)));
@@ -305,21 +300,18 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
     let delete_navigate = navigate.clone();
     let delete = Callback::new(move |()| {
-        let Some(current_id) = state.id.get_untracked() else {
-            return;
-        };
-        let navigate = delete_navigate.clone();
-        // The version on screen: a change made meanwhile is refused with 409.
+        // Sent with the version on screen: a change made meanwhile is
+        // refused with 409 instead of deleted unseen.
         let version = state
             .base
             .with_untracked(|base| base.as_ref().map(|(_, v)| *v));
+        let (Some(current_id), Some(version)) = (state.id.get_untracked(), version) else {
+            return;
+        };
+        let navigate = delete_navigate.clone();
         leptos::task::spawn_local(async move {
             let path = format!("/api/setlists/{current_id}");
-            let deleted = match version {
-                Some(version) => client::delete_at(session, &path, version).await,
-                None => client::call::<(), ()>(session, Method::Delete, &path, None).await,
-            };
-            match deleted {
+            match client::delete_at(session, &path, version).await {
                 Ok(()) => navigate("/setlists", Default::default()),
                 Err(failure) if failure.current_version.is_some() => error.set(Some(
                     "Not deleted: someone changed this setlist meanwhile. Look at their change, then delete again if you still mean to.".into(),
@@ -353,7 +345,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             match client::call::<Setlist, _>(session, Method::Post, "/api/setlists", Some(&copy))
                 .await
             {
-                Ok(setlist) => navigate(&format!("/setlists/{}", setlist.id), Default::default()),
+                Ok(setlist) => {
+                    live.announce(format!("Copied: this is “{}”; set its date.", setlist.name));
+                    navigate(&format!("/setlists/{}", setlist.id), Default::default());
+                }
                 Err(failure) => {
                     error.try_set(Some(failure.describe()));
                 }
