@@ -58,6 +58,8 @@ test('two devices make two sessions; revoking one sends it to login, and manager
   await laptopPage.getByRole('link', { name: 'Sessions' }).click();
   const rows = laptopPage.getByTestId('session-row');
   await expect(rows.filter({ hasText: '(this device)' })).toHaveCount(1);
+  // Named as a member knows it, not by its raw User-Agent.
+  await expect(rows.filter({ hasText: '(this device)' })).toContainText(/^Chrome on (Linux|Windows|a Mac) \(this device\)/);
   const others = rows.filter({ hasNotText: '(this device)' });
   expect(await others.count()).toBeGreaterThanOrEqual(1);
   // Revoke every other device of this member (the phone among them).

@@ -9,7 +9,7 @@ use crate::{
         SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, LoadFailure},
+    components::{ErrorNotice, LoadFailure, show_date_short},
     session::use_session,
 };
 
@@ -43,7 +43,7 @@ pub fn Sessions() -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Sessions"</h1>
-            <p class="muted">"Every device where you are logged in. Revoking one signs that device out at its next refresh."</p>
+            <p class="muted">"Every device where you are logged in. Revoking one signs that device out at once."</p>
             <ErrorNotice message=error/>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
@@ -84,17 +84,18 @@ pub fn SessionTable(
                     let label = if row.current {
                         "Revoke this session (you will be signed out)".to_string()
                     } else {
-                        format!("Revoke the session started {}", row.created_at)
+                        format!("Revoke the session started {}", moment(&row.created_at))
                     };
                     view! {
                         <tr data-testid="session-row">
-                            <td>
-                                {if row.user_agent.is_empty() { "Unknown device".to_string() } else { row.user_agent.clone() }}
+                            // The whole User-Agent stays at hand, as the cell's title.
+                            <td title=row.user_agent.clone()>
+                                {device_name(&row.user_agent)}
                                 {row.current.then(|| view! { <strong>" (this device)"</strong> })}
                             </td>
                             <td class="optional">{row.ip.clone()}</td>
-                            <td>{row.last_used_at.clone()}</td>
-                            <td class="optional">{row.expires_at.clone()}</td>
+                            <td>{moment(&row.last_used_at)}</td>
+                            <td class="optional">{moment(&row.expires_at)}</td>
                             {on_revoke.map(|revoke| view! {
                                 <td>
                                     <button type="button" class="secondary" aria-label=label
@@ -108,4 +109,75 @@ pub fn SessionTable(
         </table>
     }
     .into_any()
+}
+
+/// "Chrome on Android": what a member knows a device by, from its
+/// User-Agent (a client that is no browser by its first word, `curl/8.5.0`).
+fn device_name(user_agent: &str) -> String {
+    const BROWSERS: [(&str, &str); 7] = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("FxiOS/", "Firefox"),
+        ("CriOS/", "Chrome"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+    ];
+    const SYSTEMS: [(&str, &str); 7] = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Macintosh", "a Mac"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ];
+    let find = |names: &[(&str, &'static str)]| {
+        names
+            .iter()
+            .find(|(mark, _)| user_agent.contains(mark))
+            .map(|(_, name)| *name)
+    };
+    match (find(&BROWSERS), find(&SYSTEMS)) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(name), None) | (None, Some(name)) => name.to_string(),
+        (None, None) => match user_agent.split_whitespace().next() {
+            Some(first) => first.chars().take(40).collect(),
+            None => "Unknown device".to_string(),
+        },
+    }
+}
+
+/// "2026-12-03T12:27:27Z" as "Thu 3 Dec 2026, 12:27 UTC".
+fn moment(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(date), Some(time)) => format!("{}, {time} UTC", show_date_short(date)),
+        _ => rfc3339.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{device_name, moment};
+
+    #[test]
+    fn a_device_is_named_by_its_browser_and_system() {
+        let pixel = "Mozilla/5.0 (Linux; Android 11; Pixel 5) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/159.0.8154.6 Mobile Safari/537.36";
+        assert_eq!(device_name(pixel), "Chrome on Android");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_name(iphone), "Safari on iPhone");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(device_name(edge), "Edge on Windows");
+        let mac_firefox =
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.1; rv:121.0) Gecko/20100101 Firefox/121.0";
+        assert_eq!(device_name(mac_firefox), "Firefox on a Mac");
+        assert_eq!(device_name("curl/8.5.0"), "curl/8.5.0");
+        assert_eq!(device_name(""), "Unknown device");
+    }
+
+    #[test]
+    fn a_moment_is_a_day_and_a_time() {
+        assert_eq!(moment("2026-12-03T12:27:27Z"), "Thu 3 Dec 2026, 12:27 UTC");
+        assert_eq!(moment("soon"), "soon");
+    }
 }
