@@ -120,7 +120,7 @@ test('a reload mid-gig comes back to the song on stage, and Space on the Click b
   await page.context().close();
 });
 
-test('stage mode follows a change made during the gig, keeps the Click on, and tells of a set break', async ({ browser, baseURL, request }) => {
+test('stage mode follows a change made during the gig, keeps the Click on, tells of a set break, and outlives a delete', async ({ browser, baseURL, request }) => {
   const { token } = await apiToken(request, 'manager');
   const headers = { Authorization: `Bearer ${token}` };
   const created = await request.post('/api/setlists', {
@@ -154,6 +154,11 @@ test('stage mode follows a change made during the gig, keeps the Click on, and t
   await expect(title).toHaveText('My Hero');
   await expect(click).toBeChecked();
   await expect(click).toBeFocused();
+
+  // Deleted mid-gig: the show stays on stage, and says so.
+  expect((await request.delete(`/api/setlists/${setlist.id}`, { headers })).status()).toBe(204);
+  await expect(page.getByTestId('stage').getByRole('status')).toHaveText('Max the Manager deleted this show: this copy stays');
+  await expect(title).toHaveText('My Hero');
   await page.context().close();
 });
 

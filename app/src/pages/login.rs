@@ -113,10 +113,10 @@ pub fn Login() -> impl IntoView {
 /// A failed login in words; `message` is the API's own, when the app asked.
 fn explain(code: ErrorCode, retry_after_secs: Option<u64>, message: Option<String>) -> String {
     match (code, retry_after_secs, message) {
-        (ErrorCode::RateLimited, Some(secs), _) => format!(
-            "Too many failed attempts. Try again in {} minute(s).",
-            secs.div_ceil(60)
-        ),
+        (ErrorCode::RateLimited, Some(secs), _) => match secs.div_ceil(60) {
+            1 => "Too many failed attempts. Try again in a minute.".to_string(),
+            minutes => format!("Too many failed attempts. Try again in {minutes} minutes."),
+        },
         (ErrorCode::InvalidCredentials, _, _) => "Wrong username or password.".to_string(),
         // A login's only 403.
         (ErrorCode::Forbidden, _, _) => {

@@ -52,7 +52,7 @@ pub fn ChangePassword() -> impl IntoView {
         refused.refuse(problems.iter().map(|(id, _)| id.to_string()).collect());
         if !problems.is_empty() {
             let lines: Vec<String> = problems.into_iter().map(|(_, line)| line).collect();
-            error.set(Some(lines.join("\n")));
+            error.set(Some(format!("Please check:\n{}", lines.join("\n"))));
             return;
         }
         leptos::task::spawn_local(async move {

@@ -62,14 +62,29 @@ struct Show {
 }
 
 /// The show of the page's `{id}`, read again when it changes (a tempo set
-/// just before the gig reaches the stage) and when the network comes back.
-fn use_show() -> LocalResource<Result<Show, String>> {
+/// just before the gig reaches the stage) and when the network comes back;
+/// and who deleted it, if someone does while it is open.
+fn use_show() -> (
+    LocalResource<Result<Show, String>>,
+    RwSignal<Option<String>>,
+) {
     let session = use_session();
     let params = use_params_map();
     let show_id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let show = LocalResource::new(move || load_show(session, show_id()));
+    let deleted_by = RwSignal::new(None::<String>);
     use_live().subscribe(move |message| {
         let changed = match message {
+            // It stays on stage (the band is playing it), saying so.
+            LiveMessage::SetlistDeleted(event) if event.id == untrack(show_id) => {
+                let who = if event.by.is_empty() {
+                    "Someone"
+                } else {
+                    &event.by
+                };
+                deleted_by.set(Some(format!("{who} deleted this show: this copy stays")));
+                false
+            }
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
                 event.id == untrack(show_id)
             }
@@ -78,7 +93,6 @@ fn use_show() -> LocalResource<Result<Show, String>> {
             LiveMessage::Connected => {
                 show.with_untracked(|show| !matches!(show, Some(Ok(Show { as_of: None, .. }))))
             }
-            // A deleted show stays on stage: the band is playing it.
             _ => false,
         };
         if changed {
@@ -90,7 +104,7 @@ fn use_show() -> LocalResource<Result<Show, String>> {
         let online = window_event_listener(leptos::ev::online, move |_| show.refetch());
         on_cleanup(move || online.remove());
     }
-    show
+    (show, deleted_by)
 }
 
 async fn load_show(session: Session, id: String) -> Result<Show, String> {

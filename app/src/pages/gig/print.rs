@@ -12,7 +12,7 @@ use crate::{
 
 #[component]
 pub fn PrintPage() -> impl IntoView {
-    let show = use_show();
+    let (show, _) = use_show();
     with_show(show, |show| view! { <Sheet show/> }.into_any())
 }
 

@@ -26,18 +26,23 @@ const SWIPE_PX: i32 = 50;
 
 #[component]
 pub fn StagePage() -> impl IntoView {
-    let show = use_show();
+    let (show, deleted_by) = use_show();
     // The place in the show and the Click outlive a re-read (a change made
     // meanwhile, the network coming back).
     let at = RwSignal::new(0usize);
     let click_on = RwSignal::new(false);
     with_show(show, move |show| {
-        view! { <Stage show at click_on/> }.into_any()
+        view! { <Stage show at click_on deleted_by/> }.into_any()
     })
 }
 
 #[component]
-fn Stage(show: Show, at: RwSignal<usize>, click_on: RwSignal<bool>) -> impl IntoView {
+fn Stage(
+    show: Show,
+    at: RwSignal<usize>,
+    click_on: RwSignal<bool>,
+    deleted_by: RwSignal<Option<String>>,
+) -> impl IntoView {
     let Show { setlist, as_of } = show;
     let count = setlist.songs.len();
     // Back to the song that was on stage before a reload, wherever it now is.
@@ -126,6 +131,7 @@ fn Stage(show: Show, at: RwSignal<usize>, click_on: RwSignal<bool>) -> impl Into
                     " Click"
                 </label>
                 {as_of.map(|as_of| view! { <span class="stage-as-of" data-testid="as-of">{format!("Offline, {as_of}")}</span> })}
+                <span class="stage-as-of" role="status">{move || deleted_by.get()}</span>
             </div>
             <div
                 class="stage-area"
