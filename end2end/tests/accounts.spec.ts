@@ -1,18 +1,23 @@
 import { test, expect } from './fixtures';
+import { type Page } from '@playwright/test';
 import { fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
 
-// One member's whole lifecycle, made fresh so that no other test's members change.
-test('a manager disables, enables and resets a member, who then changes their password', async ({ page }) => {
-  const username = `lifecycle${Date.now()}`;
-  const name = `Lee ${username}`;
+/** Opens the members page as the manager and adds a drummer named `name`. */
+async function addMember(page: Page, username: string, name: string) {
   await logIn(page, 'manager', '/login?next=/members');
   await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
-
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Display name').fill(name);
   await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
+}
+
+// One member's whole lifecycle, made fresh so that no other test's members change.
+test('a manager disables, enables and resets a member, who then changes their password', async ({ page }) => {
+  const username = `lifecycle${Date.now()}`;
+  const name = `Lee ${username}`;
+  await addMember(page, username, name);
 
   await page.getByRole('button', { name: `Disable ${name}` }).click();
   await expect(page.getByText(`${name} is disabled and signed out everywhere.`)).toBeVisible();
@@ -118,13 +123,7 @@ test.describe('an Undo the server cannot take', () => {
   test('says why and stays offered, and the next press puts the role back', async ({ page }) => {
     const username = `undo${Date.now()}`;
     const name = `Uma ${username}`;
-    await logIn(page, 'manager', '/login?next=/members');
-    await expect(page.getByRole('heading', { name: 'Band members' })).toBeVisible();
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Display name').fill(name);
-    await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
-    await page.getByRole('button', { name: 'Add member' }).click();
-    await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
+    await addMember(page, username, name);
     await page.getByLabel(`Role of ${name}`).selectOption('manager');
     await expect(page.getByText(`${name} is now a manager`)).toBeVisible();
 

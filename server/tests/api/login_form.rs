@@ -85,6 +85,13 @@ fn typed_username_cookie(response: &Response) -> Option<String> {
         .map(str::to_string)
 }
 
+async fn page_with_cookie(app: &TestApp, path: &str, cookie: &str) -> String {
+    let response = app
+        .request(Method::GET, path)
+        .header(header::COOKIE, cookie);
+    response.send().await.unwrap().text().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_page_after_a_refused_attempt_has_the_username_filled_in() {
     let app = spawn_app().await;
@@ -102,15 +109,7 @@ async fn the_page_after_a_refused_attempt_has_the_username_filled_in() {
     ] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
-    let page = app
-        .request(Method::GET, &location(&wrong))
-        .header(header::COOKIE, "backstage_login_name=drummer")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_with_cookie(&app, &location(&wrong), "backstage_login_name=drummer").await;
     assert!(page.contains(r#"value="drummer""#), "{page}");
     assert!(
         page.contains("autofocus"),
@@ -121,15 +120,7 @@ async fn the_page_after_a_refused_attempt_has_the_username_filled_in() {
     // Nothing that could not be a username is kept, or put in a page.
     let hostile = post_form(&app, &app.address, "username=%22%3E%3Cscript%3E&password=x").await;
     assert!(typed_username_cookie(&hostile).is_none());
-    let planted = app
-        .request(Method::GET, "/login")
-        .header(header::COOKIE, "backstage_login_name=\"><script>")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let planted = page_with_cookie(&app, "/login", "backstage_login_name=\"><script>").await;
     assert!(
         !planted.contains(r#""><script>"#) && !planted.contains("&lt;script"),
         "{planted}"
