@@ -57,10 +57,16 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await page.goto('/songs');
   await page.getByRole('button', { name: 'Add a song' }).click();
   const form = page.getByRole('form', { name: 'Add a song' });
-  await form.getByLabel('Title').fill(title);
   await form.getByLabel('Artist').fill('Foo Fighters');
   await form.getByLabel('BPM').fill('158');
   await form.getByLabel('Length').fill('4.10');
+  await form.getByRole('button', { name: 'Save song' }).click();
+  // The app's checks, not the browser's bubble for the first empty field:
+  // every refused field is marked, the first in the form focused.
+  await expect(form.getByLabel('Title')).toHaveAttribute('aria-invalid', 'true');
+  await expect(form.getByLabel('Title')).toBeFocused();
+  await expect(form.getByLabel('Length')).toHaveAttribute('aria-invalid', 'true');
+  await form.getByLabel('Title').fill(title);
   await form.getByRole('button', { name: 'Save song' }).click();
   await expect(form.getByRole('alert')).toContainText('length must be minutes:seconds');
   // The refused field is marked and has the focus; the others are not marked.

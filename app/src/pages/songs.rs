@@ -363,7 +363,8 @@ fn SongForm(
     let marked = move |place: usize| refused.mark(field_id(place));
 
     view! {
-        <form class="card inset" on:submit=submit aria-label=heading>
+        // novalidate: the app's own checks run, every field they refuse marked.
+        <form class="card inset" novalidate on:submit=submit aria-label=heading>
             <h2>{heading}</h2>
             <ErrorNotice message=error/>
             <div class="row">
