@@ -159,6 +159,13 @@ test('stage mode follows a change made during the gig, keeps the Click on, tells
   expect((await request.delete(`/api/setlists/${setlist.id}`, { headers })).status()).toBe(204);
   await expect(page.getByTestId('stage').getByRole('status')).toHaveText('Max the Manager deleted this show: this copy stays');
   await expect(title).toHaveText('My Hero');
+  // The signal coming back reads nothing again: a 404 would take the show off stage.
+  const reads: string[] = [];
+  page.on('request', (request) => { if (request.url().endsWith(`/api/setlists/${setlist.id}`)) reads.push(request.url()); });
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await page.waitForTimeout(300);
+  expect(reads).toEqual([]);
+  await expect(title).toHaveText('My Hero');
   await page.context().close();
 });
 

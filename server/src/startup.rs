@@ -282,6 +282,11 @@ fn provide_page_context(hint_cookie: &'static str) {
     provide_context(SessionHint(cookie(hint_cookie).as_deref() == Some("1")));
     // Only what could be a username reaches the page (a planted cookie too).
     if let Some(typed) = cookie(TYPED_USERNAME_COOKIE).filter(|name| is_username_shaped(name)) {
+        // A page with someone's username in it: no cache may keep it.
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            let no_store = axum::http::HeaderValue::from_static("no-store");
+            response.insert_header(axum::http::header::CACHE_CONTROL, no_store);
+        }
         provide_context(TypedUsername(typed));
     }
 }

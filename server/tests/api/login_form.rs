@@ -85,11 +85,11 @@ fn typed_username_cookie(response: &Response) -> Option<String> {
         .map(str::to_string)
 }
 
-async fn page_with_cookie(app: &TestApp, path: &str, cookie: &str) -> String {
-    let response = app
+async fn page_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Response {
+    let request = app
         .request(Method::GET, path)
         .header(header::COOKIE, cookie);
-    response.send().await.unwrap().text().await.unwrap()
+    request.send().await.unwrap()
 }
 
 #[tokio::test]
@@ -110,6 +110,9 @@ async fn the_page_after_a_refused_attempt_has_the_username_filled_in() {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
     let page = page_with_cookie(&app, &location(&wrong), "backstage_login_name=drummer").await;
+    // Someone's username in a page: no cache may keep it.
+    assert_eq!(page.headers()[header::CACHE_CONTROL], "no-store");
+    let page = page.text().await.unwrap();
     assert!(page.contains(r#"value="drummer""#), "{page}");
     assert!(
         page.contains("autofocus"),
@@ -121,6 +124,7 @@ async fn the_page_after_a_refused_attempt_has_the_username_filled_in() {
     let hostile = post_form(&app, &app.address, "username=%22%3E%3Cscript%3E&password=x").await;
     assert!(typed_username_cookie(&hostile).is_none());
     let planted = page_with_cookie(&app, "/login", "backstage_login_name=\"><script>").await;
+    let planted = planted.text().await.unwrap();
     assert!(
         !planted.contains(r#""><script>"#) && !planted.contains("&lt;script"),
         "{planted}"

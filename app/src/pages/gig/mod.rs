@@ -73,6 +73,13 @@ fn use_show() -> (
     let show_id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let show = LocalResource::new(move || load_show(session, show_id()));
     let deleted_by = RwSignal::new(None::<String>);
+    // Not once deleted: the answer would be 404, and the show would leave
+    // the stage mid-gig.
+    let read_again = move || {
+        if deleted_by.with_untracked(Option::is_none) {
+            show.refetch();
+        }
+    };
     use_live().subscribe(move |message| {
         let changed = match message {
             // It stays on stage (the band is playing it), saying so.
@@ -89,19 +96,19 @@ fn use_show() -> (
                 event.id == untrack(show_id)
             }
             LiveMessage::Reload => true,
-            // Still a kept copy (or nothing) while the server answers again.
-            LiveMessage::Connected => {
-                show.with_untracked(|show| !matches!(show, Some(Ok(Show { as_of: None, .. }))))
-            }
+            // A kept copy (or a failure) while the server answers again.
+            LiveMessage::Connected => show.with_untracked(|show| {
+                matches!(show, Some(Err(_) | Ok(Show { as_of: Some(_), .. })))
+            }),
             _ => false,
         };
         if changed {
-            show.refetch();
+            read_again();
         }
     });
     #[cfg(feature = "hydrate")]
     {
-        let online = window_event_listener(leptos::ev::online, move |_| show.refetch());
+        let online = window_event_listener(leptos::ev::online, move |_| read_again());
         on_cleanup(move || online.remove());
     }
     (show, deleted_by)
