@@ -15,6 +15,7 @@ pub mod listener;
 pub mod live;
 pub mod metrics;
 pub mod presence;
+pub mod profiles;
 pub mod proxies;
 pub mod read_cache;
 pub mod startup;

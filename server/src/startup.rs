@@ -152,6 +152,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         keys,
         revocations: Default::default(),
         reads,
+        profiles: Default::default(),
         hashing: Semaphore::new(hashing_slots()),
         metrics,
         drain: Default::default(),

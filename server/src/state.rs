@@ -17,6 +17,7 @@ use crate::{
     lifecycle::Drain,
     live::Live,
     metrics::{Metrics, Revoked},
+    profiles::Profiles,
     read_cache::ReadCache,
 };
 
@@ -38,6 +39,8 @@ pub struct Inner {
     pub throttle: LoginThrottle,
     /// The setlist reads, answered from memory while nothing changed.
     pub reads: ReadCache,
+    /// `GET /api/me`: each member as stored, kept a second.
+    pub profiles: Profiles,
     /// Bounds concurrent login hashes to one per core; more queue briefly,
     /// then are shed (503).
     pub hashing: Semaphore,

@@ -324,8 +324,15 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 format!("• {} {problem}", field_label(field)),
             ))
         });
-        let (ids, lines): (Vec<String>, Vec<String>) = in_order.unzip();
+        let (ids, mut lines): (Vec<String>, Vec<String>) = in_order.unzip();
         refused.refuse(ids);
+        // A problem the form has no field for (a newer server's) is still said.
+        lines.extend(
+            problems
+                .iter()
+                .filter(|(field, _)| !NEW_MEMBER_FIELDS.contains(&field.as_str()))
+                .map(|(field, problem)| format!("• {} {problem}", field_label(field))),
+        );
         format!("Please check:\n{}", lines.join("\n"))
     };
     // Leaving with a member half typed asks first, like every form here.

@@ -255,20 +255,12 @@ async fn logout(
 }
 
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, description = "The signed-in member", body = User)))]
-/// From the verified token alone: no database round trip, so it answers
-/// while the database is away. A rename shows at the next refresh; a new
-/// role or a disable cuts the token off, so those are never stale.
-async fn me(AuthUser(caller): AuthUser) -> Json<User> {
-    Json(User {
-        id: caller.user_id.clone(),
-        username: caller.username.clone(),
-        display_name: caller.name.clone(),
-        role: caller.role,
-        disabled: false,
-        // The token does not carry it; the login answer and `/api/users` do.
-        instrument: String::new(),
-    })
+    responses((status = 200, description = "The signed-in member as stored: a rename or a new instrument shows at once", body = User)))]
+/// The member as stored, not as the token says (`crate::profiles`): the
+/// same `user` object as the login's, and it still answers while the
+/// database is away.
+async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> Json<User> {
+    Json(state.profiles.of(&state.db, &caller).await)
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",

@@ -163,11 +163,48 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // `Query` decodes escapes lossily: `q=%ff` would search for U+FFFD.
+        if !parts.uri.query().is_none_or(escapes_decode_to_utf8) {
+            return Err(ApiError::BadRequest(
+                "the query string's escapes are not UTF-8".into(),
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(value)| ApiQuery(value))
             .map_err(|rejection| ApiError::BadRequest(rejection.body_text()))
     }
+}
+
+/// Whether a query's `%XX` escapes decode to UTF-8 (a query with none, the
+/// usual case, is not copied).
+fn escapes_decode_to_utf8(query: &str) -> bool {
+    if !query.contains('%') {
+        return true;
+    }
+    let mut decoded = Vec::with_capacity(query.len());
+    let mut rest = query.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        let escaped = match tail {
+            [high, low, ..] if byte == b'%' => hex_value(*high).zip(hex_value(*low)),
+            _ => None,
+        };
+        match escaped {
+            Some((high, low)) => {
+                decoded.push(high << 4 | low);
+                rest = &tail[2..];
+            }
+            None => {
+                decoded.push(byte);
+                rest = tail;
+            }
+        }
+    }
+    std::str::from_utf8(&decoded).is_ok()
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    (digit as char).to_digit(16).map(|value| value as u8)
 }
 
 /// Where a request comes from (the client's address, see `crate::proxies`, and the
@@ -203,5 +240,27 @@ impl FromRequestParts<AppState> for ClientOrigin {
             // Bounded once, here: a header is attacker-controlled text we store.
             user_agent: user_agent.chars().take(256).collect(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escapes_decode_to_utf8;
+
+    #[test]
+    fn a_query_is_utf8_once_its_escapes_are_decoded() {
+        for fine in [
+            "",
+            "q=Everlong",
+            "q=caf%C3%A9",
+            "q=100%",
+            "q=%zz",
+            "q=%e2%82%ac&limit=5",
+        ] {
+            assert!(escapes_decode_to_utf8(fine), "{fine}");
+        }
+        for broken in ["q=%ff", "q=caf%C3", "q=%C3%28", "limit=1&q=%80"] {
+            assert!(!escapes_decode_to_utf8(broken), "{broken}");
+        }
     }
 }

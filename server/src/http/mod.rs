@@ -3,7 +3,7 @@
 
 pub mod assets;
 mod audit;
-mod auth;
+pub(crate) mod auth;
 mod events;
 mod extract;
 pub mod headers;

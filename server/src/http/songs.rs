@@ -48,7 +48,8 @@ pub struct SongFilter {
 }
 
 #[utoipa::path(get, path = "/api/songs", tag = "songs", security(("bearer" = [])), params(SongFilter),
-    responses((status = 200, description = "The library, by title; `times_played` and `last_played` count past shows", body = [LibrarySong])))]
+    responses((status = 200, description = "The library, by title; `times_played` and `last_played` count past shows", body = [LibrarySong]),
+        (status = 400, description = "`bad_request`: the query's escapes are not UTF-8 (`q=%ff`)")))]
 async fn list(
     State(state): State<AppState>,
     _: AuthUser,

@@ -156,6 +156,7 @@ async fn change(
     let outcome = db::users::change_member(&state.db, &id, &change, now(), events).await?;
     match outcome {
         ChangeOutcome::Changed { after, cutoff_ms } => {
+            state.profiles.forget(&id);
             if let Some(cutoff_ms) = cutoff_ms {
                 cut_off_member(&state, &id, cutoff_ms).await;
             }

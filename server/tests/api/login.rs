@@ -3,6 +3,7 @@
 
 use crate::common::*;
 use reqwest::{Method, StatusCode, header};
+use serde_json::json;
 use server::startup::DEMO_PASSWORD;
 
 #[tokio::test]
@@ -151,21 +152,37 @@ async fn malformed_login_bodies_are_bad_requests() {
 }
 
 #[tokio::test]
-async fn me_answers_the_user_of_the_token() {
+async fn me_answers_the_member_as_stored_not_as_the_token_says() {
     let app = spawn_app().await;
-    let session = app.login("manager").await;
+    let manager = app.login("manager").await;
+    let login = app.login_response("drummer", DEMO_PASSWORD).await;
+    let signed_in = body(login).await;
+    let token = signed_in["access_token"].as_str().unwrap().to_string();
+    let me = || async {
+        let response = app.authed(Method::GET, "/api/me", &token).send().await;
+        let response = response.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        body(response).await
+    };
+    assert_eq!(me().await, signed_in["user"], "the login's user object");
 
-    let response = app
-        .authed(Method::GET, "/api/me", &session.access_token)
+    // A manager renames the drummer while their token still says the old name.
+    let id = signed_in["user"]["id"].as_str().unwrap();
+    let renamed = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/users/{id}"),
+            &manager.access_token,
+        )
+        .json(&json!({ "display_name": "Dee", "instrument": "drums" }))
         .send()
         .await
         .unwrap();
-
-    assert_eq!(response.status(), StatusCode::OK);
-    let me = body(response).await;
-    assert_eq!(me["username"], "manager");
-    assert_eq!(me["role"], "manager");
-    assert_eq!(me["id"], session.user_id.as_str());
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let now = me().await;
+    assert_eq!(now["display_name"], "Dee");
+    assert_eq!(now["instrument"], "drums");
+    assert_eq!(now["role"], "drummer");
 }
 
 #[tokio::test]

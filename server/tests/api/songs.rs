@@ -374,6 +374,13 @@ async fn the_library_is_searched_by_title_artist_or_tag() {
         library(&app, &manager, "?q=%25").await.is_empty(),
         "no wildcard reaches SQL"
     );
+    // An escape that is not UTF-8 is refused, not searched for as U+FFFD.
+    let broken = app
+        .authed(Method::GET, "/api/songs?q=%ff", &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(broken, StatusCode::BAD_REQUEST, "bad_request").await;
 }
 
 #[tokio::test]

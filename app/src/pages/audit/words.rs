@@ -106,7 +106,9 @@ pub fn sentence(event: &AuditEvent) -> String {
                 parts.push("changed the order".into());
             }
             if parts.is_empty() {
-                format!("“{name}”: its details.")
+                format!(
+                    "“{name}”: the show's details or the songs' own (no song added, removed or moved)."
+                )
             } else {
                 format!("“{name}”: {}.", parts.join("; "))
             }
