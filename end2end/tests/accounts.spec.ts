@@ -51,11 +51,16 @@ test('a manager disables, enables and resets a member, who then changes their pa
 test.describe('the last manager', () => {
   test.use({ expectedHttpErrors: [409] });
 
-  test('cannot be demoted, and the page says why', async ({ page }) => {
+  test('cannot be demoted, and the page says why where the phone is looking', async ({ page }) => {
+    await page.setViewportSize({ width: 360, height: 740 });
     await logIn(page, 'manager', '/login?next=/members');
     const role = page.getByLabel('Role of Max the Manager');
+    // The picker at the bottom of the screen, the page's top scrolled away.
+    await role.evaluate((select) => select.scrollIntoView({ block: 'end' }));
     await role.selectOption('drummer');
-    await expect(page.getByRole('alert')).toContainText('at least one enabled manager');
+    const alert = page.getByRole('alert');
+    await expect(alert).toHaveText('The band needs at least one enabled manager: make another member a manager first.');
+    await expect(alert).toBeInViewport();
     await expect(role).toHaveValue('manager');
   });
 });

@@ -208,6 +208,24 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
   await page.context().close();
 });
 
+test('leaving stage mode with no signal leads back to the kept copy', async ({ browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'Exit at the Roxy', SONGS);
+  const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('link', { name: 'Stage mode' }).click();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await expect.poll(() => page.evaluate(() => caches.has('backstage-shows'))).toBe(true);
+
+  await page.context().setOffline(true);
+  await page.getByRole('link', { name: 'Exit stage mode' }).click();
+  await expect(page.getByRole('alert')).toContainText('Could not reach the server');
+  await expect(page.getByText('This show is kept on this device')).toBeVisible();
+  await page.getByRole('link', { name: 'Stage mode' }).click();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await expect(page.getByTestId('as-of')).toContainText(/Offline, as of/);
+  await page.context().close();
+});
+
 test('stage mode opened first by its address keeps all it needs for a reload with no signal', async ({ browser, baseURL, request }) => {
   const id = await createSetlist(request, 'Bookmarked at the Roxy', SONGS);
   const context = await browser.newContext({ ...SIZES['phone, landscape'], baseURL });

@@ -89,7 +89,7 @@ test('songs are told apart by their place, moved from the keyboard, and bad inpu
   await page.getByRole('button', { name: 'Save setlist' }).click();
   const alert = page.getByRole('alert');
   await expect(alert).toContainText('name must not be empty');
-  await expect(alert).toContainText('show date must be a date');
+  await expect(alert).toContainText('show date must be picked');
   await expect(alert).toContainText('Song 1 BPM must be a whole number');
   await expect(page).toHaveURL(/\/setlists\/new$/);
   await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('Title')).toHaveValue('C');
@@ -224,7 +224,7 @@ test.describe('a reader west of UTC on a show evening', () => {
   });
 });
 
-test('Delete asks with the focus on Cancel, Cancel gives it back, and a double click on Duplicate makes one copy', async ({ page, request }) => {
+test('Delete asks with the focus on Cancel, Cancel or Escape gives it back, and a double click on Duplicate makes one copy', async ({ page, request }) => {
   const name = `Focus night ${Date.now()}`;
   const id = await createSetlist(request, name, [{ title: 'Only', duration_secs: 200 }]);
   await logIn(page, 'manager');
@@ -234,6 +234,13 @@ test('Delete asks with the focus on Cancel, Cancel gives it back, and a double c
   await expect(page.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('button', { name: 'Delete setlist' })).toBeFocused();
+  // Escape answers "no" too, from either button.
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Shift+Tab');
+  await expect(page.getByRole('button', { name: 'Yes, delete' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('button', { name: 'Delete setlist' })).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Yes, delete' })).toHaveCount(0);
 
   await page.getByRole('button', { name: 'Duplicate' }).dblclick();
   await expect(page.getByRole('heading', { name: `${name} (copy)` })).toBeVisible();

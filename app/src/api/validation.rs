@@ -141,10 +141,17 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
     let mut c = Checker::default();
     c.text("name", &input.name, 1, NAME_MAX);
     c.text("venue", &input.venue, 0, VENUE_MAX);
+    // An empty date is a date not picked yet (the browser's picker shows no
+    // YYYY-MM-DD to compare with).
+    let date_problem = if input.show_date.is_empty() {
+        "must be picked"
+    } else {
+        "must be a date as YYYY-MM-DD"
+    };
     c.check(
         "show_date",
         is_calendar_date(&input.show_date),
-        "must be a date as YYYY-MM-DD",
+        date_problem,
     );
     c.text("notes", &input.notes, 0, NOTES_MAX);
     if input.songs_from_flat_list() {
@@ -486,6 +493,14 @@ mod tests {
         assert!(!is_calendar_date("2026-13-01"));
         assert!(!is_calendar_date("2026-1-01x"));
         assert!(!is_calendar_date("+026-01-01"));
+        let mut input = setlist("Show");
+        input.show_date = String::new();
+        assert_eq!(validate_setlist(&input)["show_date"], "must be picked");
+        input.show_date = "2027-02-29".into();
+        assert_eq!(
+            validate_setlist(&input)["show_date"],
+            "must be a date as YYYY-MM-DD"
+        );
     }
 
     #[test]

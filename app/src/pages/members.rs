@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        MemberPatch, NewUser, PasswordReset, Role, SessionInfo, User,
+        ErrorCode, MemberPatch, NewUser, PasswordReset, Role, SessionInfo, User,
         client::{self, Method},
         validation::{
             FieldErrors, field_label, validate_instrument, validate_new_password, validate_new_user,
@@ -77,7 +77,13 @@ pub fn Members() -> impl IntoView {
                     }
                 }
                 Err(failure) => {
-                    error.set(Some(failure.describe()));
+                    let why = match failure.code {
+                        ErrorCode::LastManager => "The band needs at least one enabled manager: \
+                             make another member a manager first."
+                            .to_string(),
+                        _ => failure.describe(),
+                    };
+                    error.set(Some(why));
                     undoable.set(last_undoable);
                 }
             }
@@ -115,12 +121,16 @@ pub fn Members() -> impl IntoView {
         >
             <section class="card">
                 <h1>"Band members"</h1>
-                <ErrorNotice message=error/>
-                <p role="status">{move || notice.get()}</p>
-                {move || undoable.get().map(|(member, old_role)| view! {
-                    <p><button type="button" class="secondary" on:click=undo
-                        aria-label=format!("Undo: make {} a {} again", member.display_name, old_role.as_str())>"Undo"</button></p>
-                })}
+                // The answer to a change made far down the list on a phone
+                // stays in view while the list scrolls under it.
+                <div class="pinned-notices">
+                    <ErrorNotice message=error/>
+                    <p role="status">{move || notice.get()}</p>
+                    {move || undoable.get().map(|(member, old_role)| view! {
+                        <p><button type="button" class="secondary" on:click=undo
+                            aria-label=format!("Undo: make {} a {} again", member.display_name, old_role.as_str())>"Undo"</button></p>
+                    })}
+                </div>
                 <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
                     {move || members.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),

@@ -255,7 +255,7 @@ fn today(zone: Zone) -> String {
 #[component]
 fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView {
     view! {
-        <table aria-label=label>
+        <table class="stacked" aria-label=label>
             <thead>
                 <tr>
                     <th scope="col">"Show"</th>
@@ -269,10 +269,10 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                 {list.into_iter().map(|setlist| view! {
                     <tr data-testid="setlist-row">
                         <td><a href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
-                        <td class="optional">{setlist.venue}</td>
-                        <td><time datetime=setlist.show_date.clone()>{show_date_short(&setlist.show_date)}</time></td>
-                        <td>{setlist.song_count}</td>
-                        <td>
+                        <td class="optional" data-label="Venue">{setlist.venue}</td>
+                        <td data-label="Date"><time datetime=setlist.show_date.clone()>{show_date_short(&setlist.show_date)}</time></td>
+                        <td data-label="Songs">{setlist.song_count}</td>
+                        <td data-label="Length">
                             {show_length(setlist.total_duration_secs)}
                             {(setlist.untimed_count > 0).then(|| format!(" + {} untimed", setlist.untimed_count))}
                         </td>

@@ -591,7 +591,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
 #[component]
 fn ImportTable(report: ImportReport) -> impl IntoView {
     view! {
-        <table data-testid="import-preview">
+        <table class="stacked" data-testid="import-preview">
             <thead>
                 <tr><th scope="col">"Line"</th><th scope="col">"Title"</th><th scope="col">"Artist"</th><th scope="col">"Result"</th></tr>
             </thead>
@@ -609,7 +609,8 @@ fn ImportTable(report: ImportReport) -> impl IntoView {
                     let class = if row.outcome == ImportOutcome::Invalid { "error" } else { "" };
                     view! {
                         <tr class=class>
-                            <td>{row.line}</td><td>{row.title}</td><td>{row.artist}</td><td>{result}</td>
+                            <td data-label="Line">{row.line}</td><td data-label="Title">{row.title}</td>
+                            <td data-label="Artist">{row.artist}</td><td data-label="Result">{result}</td>
                         </tr>
                     }
                 }).collect_view()}

@@ -19,7 +19,7 @@ use app::{
 use axum::{
     Form, Router,
     extract::State,
-    http::{HeaderMap, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::post,
 };
@@ -90,17 +90,20 @@ fn typed_username_cookie(state: &AppState, name: String, lasting: Duration) -> C
         .build()
 }
 
-/// Whether the browser says the form was posted by a page of ours. A form
-/// post from our page carries `Origin: null` (our pages' Referrer-Policy is
-/// `no-referrer`), so the browser's `Sec-Fetch-Site` decides; a browser too
-/// old to send that must send our `Origin`. A client that is not a browser
-/// sends neither, and is no CSRF vector.
+/// Whether the browser says the form was posted by a page of ours (login
+/// CSRF). A form post from our page carries `Origin: null` (our pages'
+/// Referrer-Policy is `no-referrer`), so the browser's `Sec-Fetch-Site`
+/// decides; a browser too old to send that must send our `Origin`. Another
+/// site's `Origin` is refused whatever else the request says. A client that
+/// is not a browser sends neither, and is no CSRF vector.
 fn from_our_page(state: &AppState, headers: &HeaderMap) -> bool {
+    let ours = state.config.public_origin.as_bytes();
+    let origin = headers.get(header::ORIGIN).map(HeaderValue::as_bytes);
     match headers.get("sec-fetch-site") {
-        Some(site) => site.as_bytes() == b"same-origin",
-        None => headers
-            .get(header::ORIGIN)
-            .is_none_or(|origin| origin.as_bytes() == state.config.public_origin.as_bytes()),
+        Some(site) => {
+            site.as_bytes() == b"same-origin" && origin.is_none_or(|o| o == ours || o == b"null")
+        }
+        None => origin.is_none_or(|o| o == ours),
     }
 }
 

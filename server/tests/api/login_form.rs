@@ -169,20 +169,22 @@ async fn a_foreign_page_cannot_log_a_browser_in() {
 
     // A browser posting from our page sends `Origin: null` (no-referrer) and
     // says `same-origin`; anything else it says is refused.
-    for (site, status) in [
-        ("same-origin", StatusCode::SEE_OTHER),
-        ("same-site", StatusCode::FORBIDDEN),
-        ("cross-site", StatusCode::FORBIDDEN),
+    // Another site's `Origin` is refused even beside `same-origin`.
+    for (origin, site, status) in [
+        ("null", "same-origin", StatusCode::SEE_OTHER),
+        ("null", "same-site", StatusCode::FORBIDDEN),
+        ("null", "cross-site", StatusCode::FORBIDDEN),
+        ("https://evil.example", "same-origin", StatusCode::FORBIDDEN),
     ] {
         let response = app
             .request(Method::POST, "/login")
-            .header(header::ORIGIN, "null")
+            .header(header::ORIGIN, origin)
             .header("sec-fetch-site", site)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body.clone())
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), status, "{site}");
+        assert_eq!(response.status(), status, "{origin}, {site}");
     }
 }

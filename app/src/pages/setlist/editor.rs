@@ -92,6 +92,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let deleted = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
+    let cancel_delete = move || {
+        confirm_delete.set(false);
+        refocus("delete-setlist".into());
+    };
     let restored = keep_unsaved_work(session, state, unsaved, conflicts);
 
     // Someone else's version: merged into what is typed here, never over it.
@@ -575,13 +579,13 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                     }>"Delete setlist"</button>
                                 }
                             >
-                                <span>"Delete this setlist for good? "</span>
-                                <button type="button" class="danger" on:click=move |_| delete.run(())>"Yes, delete"</button>
-                                " "
-                                <button type="button" id="cancel-delete" class="secondary" on:click=move |_| {
-                                    confirm_delete.set(false);
-                                    refocus("delete-setlist".into());
-                                }>"Cancel"</button>
+                                // Escape answers "no", as it would in a dialog.
+                                <span on:keydown=move |ev| if ev.key() == "Escape" { cancel_delete() }>
+                                    <span>"Delete this setlist for good? "</span>
+                                    <button type="button" class="danger" on:click=move |_| delete.run(())>"Yes, delete"</button>
+                                    " "
+                                    <button type="button" id="cancel-delete" class="secondary" on:click=move |_| cancel_delete()>"Cancel"</button>
+                                </span>
                             </Show>
                         </p>
                     </Show>

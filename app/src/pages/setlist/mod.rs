@@ -17,10 +17,11 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
-        Setlist, client,
+        ErrorCode, Setlist, client,
         validation::{FieldErrors, field_label},
     },
     components::LoadFailure,
+    offline,
     pages::lazy::{self, unreachable_page},
     session::use_session,
 };
@@ -62,12 +63,16 @@ pub fn SetlistPage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the setlist…"</p> }>
             {move || setlist.get().map(|result| match result {
-                Err(failure) => view! {
-                    <section class="card">
-                        <LoadFailure failure missing="There is no such setlist: it may have been deleted."/>
-                        <a href="/setlists">"Back to the list"</a>
-                    </section>
-                }.into_any(),
+                Err(failure) => {
+                    let offline = failure.code == ErrorCode::Network;
+                    view! {
+                        <section class="card">
+                            <LoadFailure failure missing="There is no such setlist: it may have been deleted."/>
+                            {offline.then(|| view! { <KeptCopyLinks id=id.get_untracked()/> })}
+                            <a href="/setlists">"Back to the list"</a>
+                        </section>
+                    }.into_any()
+                }
                 Ok(existing) if session.is_manager() => Suspend::new(async move {
                     manager_editor(existing).await.unwrap_or_else(unreachable_page)
                 }).into_any(),
@@ -79,6 +84,30 @@ pub fn SetlistPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// With no signal, a show kept on this device still opens in stage mode and
+/// as the print sheet, which read the kept copy: the way back to the stage
+/// for a drummer who left it offline.
+#[component]
+fn KeptCopyLinks(id: String) -> impl IntoView {
+    let kept = LocalResource::new({
+        let id = id.clone();
+        move || {
+            let id = id.clone();
+            async move { offline::kept(&id).await.is_some() }
+        }
+    });
+    move || {
+        kept.get().filter(|kept| *kept).map(|_| {
+            view! {
+                <p class="notice">"This show is kept on this device: "
+                    <a href=format!("/setlists/{id}/stage")>"Stage mode"</a>" · "
+                    <a href=format!("/setlists/{id}/print")>"Print sheet"</a>
+                </p>
+            }
+        })
     }
 }
 
