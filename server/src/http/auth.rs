@@ -11,7 +11,7 @@ use axum::{
     Json, Router,
     extract::State,
     http::{HeaderMap, StatusCode, header},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use tower_cookies::{
@@ -19,7 +19,10 @@ use tower_cookies::{
     cookie::{SameSite, time::Duration as CookieDuration},
 };
 
-use super::extract::{ApiJson, ClientOrigin};
+use super::{
+    extract::{ApiJson, ClientOrigin},
+    versions::json_body,
+};
 use crate::{
     auth::{
         extract::AuthUser,
@@ -259,8 +262,8 @@ async fn logout(
 /// The member as stored, not as the token says (`crate::profiles`): the
 /// same `user` object as the login's, and it still answers while the
 /// database is away.
-async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> Json<User> {
-    Json(state.profiles.of(&state.db, &caller).await)
+async fn me(State(state): State<AppState>, AuthUser(caller): AuthUser) -> Response {
+    json_body(state.profiles.of(&state.db, &caller).await)
 }
 
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
