@@ -243,3 +243,33 @@ async fn a_revoke_on_one_instance_reaches_the_other_at_once() {
         took[took.len() - 1]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rename_through_one_instance_shows_in_the_others_me_within_a_second() {
+    let folder = tempfile::tempdir().unwrap();
+    let database_url = fresh_database_url(folder.path()).await;
+    let a = start(&database_url).await;
+    let b = start(&database_url).await;
+    let drummer = b.login("drummer").await;
+    let token = drummer.access_token.as_str();
+    let name_on_b = || async {
+        let (status, me) = b.send_json(Method::GET, "/api/me", token, None).await;
+        assert_eq!(status, StatusCode::OK);
+        me["display_name"].as_str().unwrap().to_string()
+    };
+    let before = name_on_b().await;
+
+    let manager = a.login("manager").await;
+    let path = format!("/api/users/{}", drummer.user_id);
+    let rename = json!({ "display_name": format!("{before} Jr") });
+    let (status, _) = a
+        .send_json(Method::PATCH, &path, &manager.access_token, Some(rename))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // B kept the old answer; it is read again once a second old.
+    let took = eventually(Duration::from_secs(3), || async {
+        name_on_b().await == format!("{before} Jr")
+    })
+    .await;
+    println!("B's /api/me had the new name after {took:?}");
+}
