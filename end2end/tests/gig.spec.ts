@@ -219,7 +219,7 @@ test('leaving stage mode with no signal leads back to the kept copy', async ({ b
   await page.context().setOffline(true);
   await page.getByRole('link', { name: 'Exit stage mode' }).click();
   await expect(page.getByRole('alert')).toContainText('Could not reach the server');
-  await expect(page.getByText('This show is kept on this device')).toBeVisible();
+  await expect(page.getByText('A show opened on stage on this device is kept there')).toBeVisible();
   await page.getByRole('link', { name: 'Stage mode' }).click();
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
   await expect(page.getByTestId('as-of')).toContainText(/Offline, as of/);
