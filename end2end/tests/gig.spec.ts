@@ -1,4 +1,4 @@
-import { type Browser, type Page } from '@playwright/test';
+import { type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { PASSWORD, apiToken, createSetlist, logIn } from './helpers';
 
@@ -169,14 +169,19 @@ test('stage mode follows a change made during the gig, keeps the Click on, tells
   await page.context().close();
 });
 
-test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
-  const id = await createSetlist(request, 'No signal at the Roxy', SONGS);
+/** As a drummer would: into stage mode by the in-app link, with signal; the show is kept. */
+async function onStageFromTheSetlist(browser: Browser, baseURL: string | undefined, request: APIRequestContext, name: string) {
+  const id = await createSetlist(request, name, SONGS);
   const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
-  // As a drummer would: into stage mode by the in-app link, with signal.
   await page.goto(`/setlists/${id}`);
   await page.getByRole('link', { name: 'Stage mode' }).click();
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
-  expect(await page.evaluate(() => caches.has('backstage-shows'))).toBe(true);
+  await expect.poll(() => page.evaluate(() => caches.has('backstage-shows'))).toBe(true);
+  return page;
+}
+
+test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'No signal at the Roxy');
   // The page kept its own shell for a reload with no signal.
   await expect
     .poll(() => page.evaluate(async () => Boolean(await (await caches.open('backstage-shell-v1')).match(location.pathname))))
@@ -209,13 +214,7 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
 });
 
 test('leaving stage mode with no signal leads back to the kept copy', async ({ browser, baseURL, request }) => {
-  const id = await createSetlist(request, 'Exit at the Roxy', SONGS);
-  const page = await drummerOn(browser, baseURL, SIZES['phone, landscape']);
-  await page.goto(`/setlists/${id}`);
-  await page.getByRole('link', { name: 'Stage mode' }).click();
-  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
-  await expect.poll(() => page.evaluate(() => caches.has('backstage-shows'))).toBe(true);
-
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'Exit at the Roxy');
   await page.context().setOffline(true);
   await page.getByRole('link', { name: 'Exit stage mode' }).click();
   await expect(page.getByRole('alert')).toContainText('Could not reach the server');

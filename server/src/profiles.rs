@@ -38,8 +38,8 @@ impl Profiles {
     /// The caller as stored, as JSON (the token's claims if the database is
     /// away and nothing was read before).
     pub async fn of(&self, pool: &Pool, caller: &Verified) -> Bytes {
-        if let Some(user) = self.kept(&caller.user_id, |read_at| read_at.elapsed() < FRESH_FOR) {
-            return user;
+        if let Some(json) = self.kept(&caller.user_id, |read_at| read_at.elapsed() < FRESH_FOR) {
+            return json;
         }
         let read_at = Instant::now();
         let row = db::users::find_by_id(pool, &caller.user_id).await;

@@ -327,23 +327,9 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     // form's order, the first focused.
     let refused = RefusedFields::default();
     let refuse = move |problems: &FieldErrors| {
-        let in_order = NEW_MEMBER_FIELDS.iter().filter_map(|field| {
-            let problem = problems.get(*field)?;
-            Some((
-                new_member_field_id(field),
-                format!("• {} {problem}", field_label(field)),
-            ))
-        });
-        let (ids, mut lines): (Vec<String>, Vec<String>) = in_order.unzip();
+        let (ids, said) = new_member_refusal(problems);
         refused.refuse(ids);
-        // A problem the form has no field for (a newer server's) is still said.
-        lines.extend(
-            problems
-                .iter()
-                .filter(|(field, _)| !NEW_MEMBER_FIELDS.contains(&field.as_str()))
-                .map(|(field, problem)| format!("• {} {problem}", field_label(field))),
-        );
-        format!("Please check:\n{}", lines.join("\n"))
+        said
     };
     // Leaving with a member half typed asks first, like every form here.
     UnsavedWork::track(Memo::new(move |_| {
@@ -443,6 +429,25 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
 /// The new-member form's fields in its order, as the checks name them.
 const NEW_MEMBER_FIELDS: [&str; 5] = ["username", "display_name", "role", "instrument", "password"];
 
+/// The ids of the refused fields, in the form's order, and what to say:
+/// each problem in that order, then any the form has no field for (a newer
+/// server's), which are still said.
+fn new_member_refusal(problems: &FieldErrors) -> (Vec<String>, String) {
+    let line = |field: &str, problem: &str| format!("• {} {problem}", field_label(field));
+    let in_order = NEW_MEMBER_FIELDS.iter().filter_map(|field| {
+        let problem = problems.get(*field)?;
+        Some((new_member_field_id(field), line(field, problem)))
+    });
+    let (ids, mut lines): (Vec<String>, Vec<String>) = in_order.unzip();
+    lines.extend(
+        problems
+            .iter()
+            .filter(|(field, _)| !NEW_MEMBER_FIELDS.contains(&field.as_str()))
+            .map(|(field, problem)| line(field, problem)),
+    );
+    (ids, format!("Please check:\n{}", lines.join("\n")))
+}
+
 /// `display_name` → `member-display-name`, the field's element id.
 fn new_member_field_id(field: &str) -> String {
     format!("member-{}", field.replace('_', "-"))
@@ -465,5 +470,28 @@ fn InstrumentChoices() -> impl IntoView {
         <datalist id="instruments">
             {COMMON.map(|name| view! { <option value=name></option> }).collect_view()}
         </datalist>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_names_fields_in_the_forms_order_and_keeps_the_ones_it_has_no_field_for() {
+        let problems = FieldErrors::from([
+            (
+                "password".to_string(),
+                "must be 10 to 128 characters".to_string(),
+            ),
+            ("team".to_string(), "is full".to_string()),
+            ("username".to_string(), "is taken".to_string()),
+        ]);
+        let (ids, said) = new_member_refusal(&problems);
+        assert_eq!(ids, ["member-username", "member-password"]);
+        assert_eq!(
+            said,
+            "Please check:\n• username is taken\n• password must be 10 to 128 characters\n• team is full"
+        );
     }
 }
