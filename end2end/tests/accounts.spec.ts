@@ -13,6 +13,17 @@ async function addMember(page: Page, username: string, name: string) {
   await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
 }
 
+/** Counts the requests to `url`, each answered half a second late (a slow network). */
+async function countSlowly(page: Page, url: string) {
+  const seen = { count: 0 };
+  await page.route(url, async (route) => {
+    seen.count += 1;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await route.continue();
+  });
+  return seen;
+}
+
 // One member's whole lifecycle, made fresh so that no other test's members change.
 test('a manager disables, enables and resets a member, who then changes their password', async ({ page }) => {
   const username = `lifecycle${Date.now()}`;
@@ -27,8 +38,10 @@ test('a manager disables, enables and resets a member, who then changes their pa
 
   await page.getByRole('button', { name: `Reset the password of ${name}` }).click();
   await page.getByLabel('New password (10+ characters)').fill('reset-password-2');
-  await page.getByRole('button', { name: 'Set password' }).click();
+  const resets = await countSlowly(page, '**/api/users/*/password');
+  await page.getByRole('button', { name: 'Set password' }).dblclick();
   await expect(page.getByText(`${name}'s password is set; they were signed out everywhere.`)).toBeVisible();
+  expect(resets.count, 'requests to reset the password').toBe(1);
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/login$/);
@@ -40,8 +53,13 @@ test('a manager disables, enables and resets a member, who then changes their pa
   await page.getByLabel('Current password').fill('reset-password-2');
   await page.getByLabel('New password (10+ characters)').fill('changed-password-3');
   await page.getByLabel('New password again').fill('changed-password-3');
-  await page.getByRole('button', { name: 'Change password' }).click();
+  // A double press on a slow network sends one change: a second would send
+  // the old password again, now wrong.
+  const changes = await countSlowly(page, '**/api/me/password');
+  await page.getByRole('button', { name: 'Change password' }).dblclick();
   await expect(page.getByText('Password changed. Your other devices were signed out; this one stays signed in.')).toBeVisible();
+  expect(changes.count, 'requests to change the password').toBe(1);
+  await expect(page.getByRole('alert')).toHaveCount(0);
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await fillLogin(page, username, 'changed-password-3');

@@ -274,6 +274,7 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
     let heading = format!("New password for {name}");
+    let sending = InFlight::default();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -285,9 +286,14 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
             error.set(Some(format!("• The password {problem}")));
             return;
         }
+        if !sending.start() {
+            return;
+        }
         let (path, name) = (format!("/api/users/{id}/password"), name.clone());
         leptos::task::spawn_local(async move {
-            match client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await {
+            let answer = client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await;
+            sending.done();
+            match answer {
                 Ok(()) => {
                     password.set(String::new());
                     done.set(Some(format!(
@@ -306,7 +312,7 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
                 <input id="reset-password" type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
                 <ErrorNotice message=error/>
                 <p role="status">{move || done.get()}</p>
-                <p><button type="submit">"Set password"</button></p>
+                <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Set password"</button></p>
             </form>
         </section>
     }

@@ -9,7 +9,7 @@ use crate::{
         client::{self, Method},
         validation::validate_new_password,
     },
-    components::{ErrorNotice, RefusedFields},
+    components::{ErrorNotice, InFlight, RefusedFields},
     session::use_session,
 };
 
@@ -27,6 +27,9 @@ pub fn ChangePassword() -> impl IntoView {
     let done = RwSignal::new(None::<String>);
     // The fields the last try was refused for, marked; the first focused.
     let refused = RefusedFields::default();
+    // A second press on a slow network would send the old password again,
+    // now wrong: a failed login in the audit log, and a false "not right".
+    let sending = InFlight::default();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -55,10 +58,15 @@ pub fn ChangePassword() -> impl IntoView {
             error.set(Some(format!("Please check:\n{}", lines.join("\n"))));
             return;
         }
+        if !sending.start() {
+            return;
+        }
         leptos::task::spawn_local(async move {
-            match client::call::<(), _>(session, Method::Post, "/api/me/password", Some(&change))
-                .await
-            {
+            let answer =
+                client::call::<(), _>(session, Method::Post, "/api/me/password", Some(&change))
+                    .await;
+            sending.done();
+            match answer {
                 Ok(()) => {
                     for field in [current, new, repeated] {
                         field.set(String::new());
@@ -93,7 +101,7 @@ pub fn ChangePassword() -> impl IntoView {
                     aria-invalid=refused.mark(REPEATED.into()) bind:value=repeated/>
                 <ErrorNotice message=error/>
                 <p role="status">{move || done.get()}</p>
-                <p><button type="submit">"Change password"</button></p>
+                <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Change password"</button></p>
             </form>
         </section>
     }

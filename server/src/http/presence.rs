@@ -1,6 +1,6 @@
 //! `POST /api/presence`: a setlist page says who is on it (`crate::presence`).
 
-use app::api::{Presence, PresenceInput, validation::FieldErrors};
+use app::api::{Activity, Presence, PresenceInput, validation::FieldErrors};
 use axum::{Json, Router, extract::State, routing::post};
 
 use super::extract::{ApiJson, parse_id};
@@ -17,7 +17,8 @@ pub fn router() -> Router<AppState> {
 }
 
 #[utoipa::path(post, path = "/api/presence", tag = "live", security(("bearer" = [])), request_body = PresenceInput,
-    responses((status = 200, description = "Told to every open stream (a `presence` event when it is news); the answer: who is on that setlist page now, the caller included", body = [Presence])))]
+    responses((status = 200, description = "Told to every open stream (a `presence` event when it is news); the answer: who is on that setlist page now, the caller included", body = [Presence]),
+              (status = 404, description = "No such setlist (a goodbye, `left`, is taken for any id)")))]
 async fn announce(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
@@ -37,6 +38,18 @@ async fn announce(
         name: caller.name.clone(),
         activity: input.activity,
     };
+    // A page that names no setlist would have every stream hear of it: a
+    // member could flood the band with made-up pages. A goodbye needs no
+    // setlist, so leaving one deleted meanwhile still clears the board.
+    if presence.activity != Activity::Left
+        && state
+            .reads
+            .setlist(&state.db, &presence.setlist_id)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::NotFound);
+    }
     let at_ms = now_ms();
     if state.changes_pushed_by_database {
         let change = Change::Presence {

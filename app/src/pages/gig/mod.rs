@@ -7,6 +7,7 @@ mod print;
 mod stage;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
@@ -142,9 +143,11 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
     }
 }
 
-/// Shows `page` for the loaded show, or why there is none.
+/// Shows `page` (`what`: "Stage", "Print") for the loaded show, or why
+/// there is none. The tab is named after the show: a band has several open.
 fn with_show(
     show: LocalResource<Result<Show, String>>,
+    what: &'static str,
     page: impl Fn(Show) -> AnyView + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -155,7 +158,8 @@ fn with_show(
                 Ok(show) => {
                     // Drawn anew: the Click box keeps the keyboard.
                     keep_focus();
-                    page(show)
+                    let title = format!("{} · {what}", show.setlist.name);
+                    view! { <Title text=title/> {page(show)} }.into_any()
                 }
                 Err(_) if session.status() == Status::SignedOut => view! {
                     <section class="card">
