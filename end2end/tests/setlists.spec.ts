@@ -4,7 +4,6 @@ import { apiToken, createSetlist, logIn, unavailable, unavailableOnPost } from '
 test('a manager creates a setlist, reorders songs, saves and sees the total', async ({ page }) => {
   await logIn(page, 'manager');
   await page.getByRole('link', { name: 'New setlist' }).click();
-  await expect(page).toHaveTitle('New setlist · Backstage');
   await page.getByLabel('Name').fill('Friday at the <Roxy>');
   await page.getByLabel('Venue').fill('The Roxy');
   await page.getByLabel('Show date').fill('2037-12-04');
@@ -26,7 +25,6 @@ test('a manager creates a setlist, reorders songs, saves and sees the total', as
   // keyboard starts from the page, not from the top of the document.
   await expect(page.getByTestId('live-announcer')).toHaveText('Saved “Friday at the <Roxy>”.');
   await expect(page.locator('#content')).toBeFocused();
-  await expect(page, 'the tab names the show, not the markup').toHaveTitle('Friday at the <Roxy> · Backstage');
   // The saved show opens as its running order, one line per song.
   await expect(page.getByTestId('song-title')).toHaveText(['My Hero', 'Everlong', 'Learn to Fly']);
   await expect(page.getByTestId('song').first()).toContainText('4:20');

@@ -7,7 +7,6 @@ mod print;
 mod stage;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
@@ -143,11 +142,9 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
     }
 }
 
-/// Shows `page` (`what`: "Stage", "Print") for the loaded show, or why
-/// there is none. The tab is named after the show: a band has several open.
+/// Shows `page` for the loaded show, or why there is none.
 fn with_show(
     show: LocalResource<Result<Show, String>>,
-    what: &'static str,
     page: impl Fn(Show) -> AnyView + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -158,8 +155,7 @@ fn with_show(
                 Ok(show) => {
                     // Drawn anew: the Click box keeps the keyboard.
                     keep_focus();
-                    let title = format!("{} · {what}", show.setlist.name);
-                    view! { <Title text=title/> {page(show)} }.into_any()
+                    page(show)
                 }
                 Err(_) if session.status() == Status::SignedOut => view! {
                     <section class="card">

@@ -5,7 +5,6 @@
 //! they are saved, and a tempo or note being typed is never overwritten.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use std::collections::BTreeMap;
 
@@ -334,8 +333,6 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     view! {
         <section class="card">
             <p><a class="back" href="/setlists">"← Back to the list"</a></p>
-            // The tab too: a band has several shows open.
-            <Title text=move || shown.with(|s| s.name.clone())/>
             <h1>{move || shown.with(|s| s.name.clone())}</h1>
             <PresenceLine setlist_id=id.clone() activity=Signal::derive(|| Activity::Viewing)/>
             <GigLinks id=id.clone()/>

@@ -5,7 +5,6 @@
 //! changed asks which value to keep.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use super::{
@@ -421,8 +420,6 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     view! {
         <section class="card">
             <p><a class="back" href="/setlists">"← Back to the list"</a></p>
-            // The tab too: a band has several shows open.
-            <Title text=move || saved_name.get()/>
             <h1>{move || saved_name.get()}</h1>
             {move || state.id.get().map(|id| view! {
                 <PresenceLine setlist_id=id.clone() activity/>
