@@ -284,20 +284,14 @@ async fn presence_on_a_setlist_page_is_told_to_the_band() {
     .await;
     assert!(refused["error"]["fields"]["setlist_id"].is_string());
     // A page of no setlist is nobody's news; a goodbye to one is taken.
-    let made_up = "0190a0b0-0000-7000-8000-000000000000";
-    let nowhere = app
-        .authed(Method::POST, "/api/presence", &drummer)
-        .json(&json!({ "setlist_id": made_up, "activity": "editing" }))
-        .send()
-        .await
-        .unwrap();
+    let on_no_setlist = |activity: &str| {
+        app.authed(Method::POST, "/api/presence", &drummer)
+            .json(&json!({ "setlist_id": "0190a0b0-0000-7000-8000-000000000000", "activity": activity }))
+            .send()
+    };
+    let nowhere = on_no_setlist("editing").await.unwrap();
     expect_error(nowhere, StatusCode::NOT_FOUND, "not_found").await;
-    let goodbye = app
-        .authed(Method::POST, "/api/presence", &drummer)
-        .json(&json!({ "setlist_id": made_up, "activity": "left" }))
-        .send()
-        .await
-        .unwrap();
+    let goodbye = on_no_setlist("left").await.unwrap();
     assert_eq!(goodbye.status(), StatusCode::OK);
     let anonymous = app
         .request(Method::POST, "/api/presence")
