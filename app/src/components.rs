@@ -199,18 +199,18 @@ pub fn keep_focus() {
 pub struct InFlight(RwSignal<bool>);
 
 impl InFlight {
-    /// Starts a request; false if one is under way already.
-    pub fn start(self) -> bool {
+    /// Runs `request` (the call and what is done with its answer) unless one
+    /// is under way already, in which case this press is ignored.
+    pub fn run(self, request: impl Future<Output = ()> + 'static) {
         if self.0.get_untracked() {
-            return false;
+            return;
         }
         self.0.set(true);
-        true
-    }
-
-    /// The answer is in (the form may be gone by then).
-    pub fn done(self) {
-        self.0.try_set(false);
+        leptos::task::spawn_local(async move {
+            request.await;
+            // The form may be gone by the time the answer is in.
+            self.0.try_set(false);
+        });
     }
 
     /// Whether one is under way (tracked: for a button's `disabled`).
@@ -255,7 +255,11 @@ pub fn TopBar() -> impl IntoView {
             <nav aria-label="Main">
                 <Show
                     when=move || session.status() == Status::SignedIn
-                    fallback=|| view! { <a href="/login">"Log in"</a> }
+                    fallback=move || view! {
+                        <Show when=move || session.offers_login()>
+                            <a href="/login">"Log in"</a>
+                        </Show>
+                    }
                 >
                     <a href="/setlists">"Setlists"</a>
                     <a href="/songs">"Songs"</a>

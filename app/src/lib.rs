@@ -105,7 +105,7 @@ pub fn App() -> impl IntoView {
                     // Every other page needs a signed-in member: one guard for all.
                     <ParentRoute path=StaticSegment("") view=SignedIn>
                         <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>
-                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=|| view! { <Title text="Setlist"/> <pages::SetlistPage/> }/>
+                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
                         // Pages few visits open load on demand (pages/lazy.rs).
                         <Route path=StaticSegment("songs") view={Lazy::<pages::SongsRoute>::new()}/>
                         <Route path=StaticSegment("members") view={Lazy::<pages::MembersRoute>::new()}/>

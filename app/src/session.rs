@@ -84,6 +84,8 @@ pub struct Session {
     leaving: RwSignal<bool>,
     /// The last refresh got no usable answer; one is scheduled.
     unreachable: RwSignal<bool>,
+    /// The page came with the session hint: there is a session to restore.
+    hinted: bool,
 }
 
 /// Refresh this long before the token expires.
@@ -104,10 +106,11 @@ impl Session {
             notice: RwSignal::new(None),
             leaving: RwSignal::new(false),
             unreachable: RwSignal::new(false),
+            hinted: page_hints_a_session(),
         };
         provide_context(session);
         Effect::new(move |_| {
-            if page_hints_a_session() {
+            if session.hinted {
                 leptos::task::spawn_local(async move {
                     let _ = session.refresh_now().await;
                 });
@@ -120,6 +123,17 @@ impl Session {
 
     pub fn status(&self) -> Status {
         self.status.get()
+    }
+
+    /// Whether to offer "Log in": signed out, or a visitor with no session to
+    /// restore. A member whose session is being restored, or whose server
+    /// cannot be reached, is not told to log in again.
+    pub fn offers_login(&self) -> bool {
+        match self.status() {
+            Status::SignedOut => true,
+            Status::Restoring => !self.hinted,
+            Status::SignedIn => false,
+        }
     }
 
     pub fn status_untracked(&self) -> Status {
@@ -413,9 +427,10 @@ fn page_hints_a_session() -> bool {
         .is_some_and(|content| content == "1")
 }
 
+/// On the server, the request's own hint: both renders of the page agree.
 #[cfg(not(feature = "hydrate"))]
 fn page_hints_a_session() -> bool {
-    false
+    use_context::<SessionHint>().is_some_and(|hint| hint.0)
 }
 
 #[cfg(feature = "hydrate")]

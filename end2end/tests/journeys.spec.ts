@@ -105,6 +105,11 @@ test('after logout, Back does not show the setlists', async ({ page, request }) 
   await page.goBack();
   await expect(page).toHaveURL(/\/login/);
   await expect(page.getByTestId('setlist-row')).toHaveCount(0);
+  // A visitor with no session is offered the way in, in the server's HTML too.
+  await page.goto('/');
+  await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toBeVisible();
+  const html = await (await page.request.get('/')).text();
+  expect(html).toContain('<a href="/login">Log in');
 });
 
 test.describe('with 6-second access tokens', () => {
@@ -135,6 +140,9 @@ test.describe('with 6-second access tokens', () => {
       await page.route('**/api/auth/refresh', noSignal);
       await page.goto('/setlists');
       await expect(page.getByRole('status').filter({ hasText: 'Cannot reach Backstage right now' })).toBeVisible();
+      // Still signed in, as far as anyone knows: the top bar does not ask for a login.
+      await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' })).toHaveCount(0);
+      expect(await (await page.request.get('/setlists')).text()).not.toContain('<a href="/login">Log in');
       await expect.poll(() => unanswered).toBeGreaterThan(1); // tried again, not given up
       await page.unroute('**/api/auth/refresh', noSignal);
       await expect(page.getByRole('heading', { name: 'Setlists' })).toBeVisible({ timeout: 10_000 });

@@ -31,7 +31,7 @@ test('no horizontal overflow at 360 px with 200-character unbroken words, and fi
   // Each page also names itself in the tab.
   const pages: [string, string, string][] = [
     ['the overview', '/setlists', 'Setlists · Backstage'],
-    ['the editor', `/setlists/${id}`, 'Setlist · Backstage'],
+    ['the editor', `/setlists/${id}`, `${unbroken(120)} · Backstage`],
     ['the stage view', `/setlists/${id}/stage`, 'Stage · Backstage'],
     ['the print sheet', `/setlists/${id}/print`, 'Print · Backstage'],
   ];

@@ -61,6 +61,14 @@ test('a drummer sees no manager controls but can set a tempo', async ({ page, re
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   await page.reload();
   await expect(page.getByLabel('Tempo (BPM)')).toHaveValue('180');
+  // The tab is named after the show, and follows the member around the app.
+  await expect(page).toHaveTitle('Drummer check · Backstage');
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Setlists' }).click();
+  await expect(page).toHaveTitle('Setlists · Backstage');
+  await page.getByRole('link', { name: 'Drummer check' }).first().click();
+  await expect(page).toHaveTitle('Drummer check · Backstage');
+  await page.goBack();
+  await expect(page).toHaveTitle('Setlists · Backstage');
 });
 
 test('songs are told apart by their place, moved from the keyboard, and bad input is announced', async ({ page }) => {

@@ -286,13 +286,9 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
             error.set(Some(format!("• The password {problem}")));
             return;
         }
-        if !sending.start() {
-            return;
-        }
         let (path, name) = (format!("/api/users/{id}/password"), name.clone());
-        leptos::task::spawn_local(async move {
+        sending.run(async move {
             let answer = client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await;
-            sending.done();
             match answer {
                 Ok(()) => {
                     password.set(String::new());
@@ -362,13 +358,9 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             error.set(Some(refuse(&problems)));
             return;
         }
-        if !sending.start() {
-            return;
-        }
-        leptos::task::spawn_local(async move {
+        sending.run(async move {
             let answer =
                 client::call::<User, _>(session, Method::Post, "/api/users", Some(&new)).await;
-            sending.done();
             match answer {
                 Ok(user) => {
                     added.set(Some(format!(

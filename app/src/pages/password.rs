@@ -58,14 +58,10 @@ pub fn ChangePassword() -> impl IntoView {
             error.set(Some(format!("Please check:\n{}", lines.join("\n"))));
             return;
         }
-        if !sending.start() {
-            return;
-        }
-        leptos::task::spawn_local(async move {
+        sending.run(async move {
             let answer =
                 client::call::<(), _>(session, Method::Post, "/api/me/password", Some(&change))
                     .await;
-            sending.done();
             match answer {
                 Ok(()) => {
                     for field in [current, new, repeated] {

@@ -297,11 +297,8 @@ fn SongForm(
             error.set(Some(format!("Please check:\n{}", problems.join("\n"))));
             return;
         }
-        if !sending.start() {
-            return;
-        }
         let id = id.clone();
-        leptos::task::spawn_local(async move {
+        sending.run(async move {
             let answer = match &id {
                 Some(id) => {
                     let path = format!("/api/songs/{id}");
@@ -317,7 +314,6 @@ fn SongForm(
                     .await
                 }
             };
-            sending.done();
             match answer {
                 Ok(song) => saved.run(format!("Saved “{}”.", song.title)),
                 // Their version comes into the form where nothing was typed;
@@ -514,15 +510,12 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let error = RwSignal::new(None::<String>);
     let sending = InFlight::default();
     let send = move |dry_run: bool| {
-        if !sending.start() {
-            return;
-        }
         error.set(None);
         let body = SongImport {
             csv: csv.get_untracked(),
             dry_run,
         };
-        leptos::task::spawn_local(async move {
+        sending.run(async move {
             let answer = client::call::<ImportReport, _>(
                 session,
                 Method::Post,
@@ -530,7 +523,6 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 Some(&body),
             )
             .await;
-            sending.done();
             match answer {
                 Ok(answer) => {
                     if !dry_run {

@@ -13,6 +13,7 @@ use leptos::{
     prelude::*,
     wasm_split::{SplitLoaderError, wasm_split},
 };
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
@@ -59,7 +60,15 @@ pub fn SetlistPage() -> impl IntoView {
         }
     });
     client::read_again_when_online(setlist);
+    // Named after the show, so a band's open tabs tell apart. `try_get`: the
+    // title is read once more as the page goes, after its resource.
+    let title = move || match setlist.try_get().flatten() {
+        Some(Ok(Some(setlist))) => setlist.name,
+        Some(Ok(None)) => "New setlist".to_string(),
+        _ => "Setlist".to_string(),
+    };
     view! {
+        <Title text=title/>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the setlist…"</p> }>
             {move || setlist.get().map(|result| match result {
                 Err(failure) => {
