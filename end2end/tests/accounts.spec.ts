@@ -37,7 +37,13 @@ test('a manager disables, enables and resets a member, who then changes their pa
   await expect(page.getByText(`${name} can sign in again.`)).toBeVisible();
 
   await page.getByRole('button', { name: `Reset the password of ${name}` }).click();
-  await page.getByLabel('New password (10+ characters)').fill('reset-password-2');
+  const newPassword = page.getByLabel('New password (10+ characters)');
+  await expect(newPassword).toBeFocused();
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByRole('alert')).toContainText('The password');
+  await expect(newPassword).toHaveAttribute('aria-invalid', 'true');
+  await expect(newPassword).toBeFocused();
+  await newPassword.fill('reset-password-2');
   const resets = await countSlowly(page, '**/api/users/*/password');
   await page.getByRole('button', { name: 'Set password' }).dblclick();
   await expect(page.getByText(`${name}'s password is set; they were signed out everywhere.`)).toBeVisible();
@@ -186,8 +192,14 @@ test.describe('a refused form', () => {
     await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
     await expect(page.getByLabel('Username')).toBeFocused();
     await expect(password).not.toHaveAttribute('aria-invalid', 'true');
+    // Mended and added: no field stays marked.
+    await page.getByLabel('Username').fill(`spare-${Date.now().toString(36)}`);
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Added Another drummer' })).toBeVisible();
+    await expect(page.getByLabel('Username')).not.toHaveAttribute('aria-invalid', 'true');
 
     // Leaving the half-added member asks first.
+    await page.getByLabel('Username').fill('half-added');
     page.once('dialog', (dialog) => dialog.accept());
     await page.getByRole('link', { name: 'Password' }).click();
     await page.getByLabel('Current password').fill('anything');

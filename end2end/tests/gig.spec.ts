@@ -8,7 +8,7 @@ import { PASSWORD, apiToken, createSetlist, logIn } from './helpers';
 const SONGS = [
   { title: 'Everlong', duration_secs: 250, bpm: 158, key: 'D' },
   { title: 'My Hero', duration_secs: 260, bpm: 120, key: 'E' },
-  { title: 'Times Like These', duration_secs: 266, bpm: 146, key: 'D' },
+  { title: 'Times Like These', duration_secs: 266, bpm: 146, key: '' },
 ];
 
 const SIZES = {
@@ -70,6 +70,11 @@ for (const [name, size] of Object.entries(SIZES)) {
     await page.keyboard.press('PageDown');
     await expect(title).toHaveText('Times Like These');
     await expect(page.getByTestId('stage-next')).toHaveText('Last song');
+    // No key: the facts start with the tempo, with no dot before it.
+    const facts = page.locator('.stage-meta .stage-fact');
+    await expect(facts).toHaveText(['146 BPM', '4:26']);
+    const dots = await facts.evaluateAll((spans) => spans.map((span) => getComputedStyle(span, '::before').content));
+    expect(dots).toEqual(['none', '"·"']);
     await page.keyboard.press('PageUp');
     await expect(title).toHaveText('My Hero');
     await swipe(page, 300, 100); // left: forward

@@ -136,8 +136,15 @@ test("a drummer's tempo reaches the manager's editor without discarding the mana
   await best.getByRole('button', { name: 'Save tempo and notes for Best of You' }).click();
   const conflicts = page.getByTestId('conflicts');
   await expect(conflicts).toContainText('Tempo of “Best of You”: yours “130”, theirs “128”');
+  // Save does not settle it behind the drummer's back: it asks for the choice.
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('alert')).toContainText('choose yours or theirs for each, then save');
+  await expect(page.getByRole('button', { name: 'Keep mine for Tempo of “Best of You”' })).toBeFocused();
+  const unsettled = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect(unsettled.songs[0].bpm, "the drummer's tempo stands").toBe(128);
   await page.getByRole('button', { name: 'Use theirs for Tempo of “Best of You”' }).click();
   await expect(page.getByRole('group', { name: 'Song 1: Best of You' }).getByLabel('BPM')).toHaveValue('128');
+  await expect(page.getByRole('alert')).toHaveCount(0);
   await context.close();
 });
 
@@ -258,5 +265,17 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   await expect(phone.getByText("Someone else changed the drummer's notes to “sticks all the way” meanwhile.")).toBeVisible();
   await expect(row.getByLabel("Drummer's notes")).toHaveValue('brushes in the verse');
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('130');
+
+  // Saved; then a change from someone else replaces "Saved.", which spoke of
+  // the value before it.
+  await row.getByRole('button', { name: 'Save tempo and notes for My Hero' }).click();
+  const savedLine = phone.getByRole('status').filter({ hasText: /^Saved\.$/ });
+  await expect(savedLine).toBeVisible();
+  const after = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  after.songs[0].bpm = 140;
+  expect((await request.put(`/api/setlists/${id}`, { headers, data: after })).status()).toBe(200);
+  await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('140');
+  await expect(phone.getByRole('status').filter({ hasText: /^Someone else set the tempo to 140\.$/ })).toBeVisible();
+  await expect(savedLine).toHaveCount(0);
   await context.close();
 });

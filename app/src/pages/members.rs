@@ -13,7 +13,9 @@ use crate::{
             FieldErrors, field_label, validate_instrument, validate_new_password, validate_new_user,
         },
     },
-    components::{ErrorNotice, InFlight, LoadFailure, RefusedFields, keep_focus, refocus},
+    components::{
+        ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, keep_focus, refocus,
+    },
     pages::sessions::SessionTable,
     session::use_session,
     unsaved::UnsavedWork,
@@ -275,6 +277,10 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
     let done = RwSignal::new(None::<String>);
     let heading = format!("New password for {name}");
     let sending = InFlight::default();
+    // Opened from a row far above: the keyboard goes where the typing is.
+    const FIELD: &str = "reset-password";
+    focus_soon(FIELD.into());
+    let refused = RefusedFields::default();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
@@ -284,8 +290,10 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
         };
         if let Some((_, problem)) = validate_new_password("password", &reset.password).pop_first() {
             error.set(Some(format!("• The password {problem}")));
+            refused.refuse(vec![FIELD.into()]);
             return;
         }
+        refused.clear();
         let (path, name) = (format!("/api/users/{id}/password"), name.clone());
         sending.run(async move {
             let answer = client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await;
@@ -296,7 +304,12 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
                         "{name}'s password is set; they were signed out everywhere."
                     )));
                 }
-                Err(failure) => error.set(Some(failure.describe())),
+                Err(failure) => {
+                    if !failure.fields.is_empty() {
+                        refused.refuse(vec![FIELD.into()]);
+                    }
+                    error.set(Some(failure.describe()));
+                }
             }
         });
     };
@@ -304,8 +317,9 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
         <section class="card">
             <h2>{heading}</h2>
             <form method="post" novalidate on:submit=submit>
-                <label for="reset-password">"New password (10+ characters)"</label>
-                <input id="reset-password" type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
+                <label for=FIELD>"New password (10+ characters)"</label>
+                <input id=FIELD type="password" required minlength="10" autocomplete="new-password"
+                    aria-invalid=refused.mark(FIELD.into()) bind:value=password/>
                 <ErrorNotice message=error/>
                 <p role="status">{move || done.get()}</p>
                 <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Set password"</button></p>
@@ -358,6 +372,8 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             error.set(Some(refuse(&problems)));
             return;
         }
+        // What an earlier try was refused for is mended now.
+        refused.clear();
         sending.run(async move {
             let answer =
                 client::call::<User, _>(session, Method::Post, "/api/users", Some(&new)).await;

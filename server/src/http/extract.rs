@@ -26,7 +26,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
-        // axum's checks first: the content type, the size, the JSON syntax.
+        if !is_json_in_utf8(&request) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        // axum's checks next: the size, the JSON syntax.
         let axum::Json(body) = axum::Json::<Box<RawValue>>::from_request(request, state)
             .await
             .map_err(json_rejection)?;
@@ -42,6 +45,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// Whether the body is labelled `application/json`, in UTF-8 if it names a
+/// charset. axum alone takes any `…+json` type too, and reads a body
+/// labelled latin1 or UTF-16 as UTF-8 all the same.
+fn is_json_in_utf8(request: &Request) -> bool {
+    let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
+        return false;
+    };
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let mut parts = value.split(';');
+    let essence = parts.next().unwrap_or_default().trim();
+    essence.eq_ignore_ascii_case("application/json")
+        && parts.all(|parameter| match parameter.split_once('=') {
+            Some((name, charset)) if name.trim().eq_ignore_ascii_case("charset") => charset
+                .trim()
+                .trim_matches('"')
+                .eq_ignore_ascii_case("utf-8"),
+            _ => true,
+        })
 }
 
 /// `axum::extract::Path`, with a segment that does not decode (not UTF-8)

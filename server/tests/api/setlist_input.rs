@@ -179,15 +179,42 @@ async fn bad_input_gets_its_status_and_error_code() {
         assert!(!said.contains("line"), "no parser positions: {said}");
     }
     assert_eq!(app.get_json("/api/setlists", token).await, json!([]));
-    let text = send(Method::POST, "/api/setlists", "text/plain", b"{}".to_vec())
+    // Only JSON labelled as JSON, in the one encoding JSON has.
+    let created = json!({ "name": "Labelled", "show_date": "2026-01-01" });
+    for content_type in [
+        "text/plain",
+        "application/vnd.evil+json",
+        "application/problem+json",
+        "application/json; charset=utf-16",
+        "application/json; charset=latin1",
+    ] {
+        let refused = send(
+            Method::POST,
+            "/api/setlists",
+            content_type,
+            serde_json::to_vec(&created).unwrap(),
+        )
         .await
         .unwrap();
-    expect_error(
-        text,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    )
-    .await;
+        expect_error(
+            refused,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
+    }
+    assert_eq!(app.get_json("/api/setlists", token).await, json!([]));
+    for content_type in ["Application/JSON", "application/json; charset=\"UTF-8\""] {
+        let taken = send(
+            Method::POST,
+            "/api/setlists",
+            content_type,
+            serde_json::to_vec(&created).unwrap(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(taken.status(), StatusCode::CREATED, "{content_type}");
+    }
     let huge = serde_json::to_vec(
         &json!({ "name": "x".repeat(1024 * 1024 + 1), "show_date": "2026-01-01" }),
     )

@@ -98,11 +98,12 @@ fn plain_text(setlist: &Setlist) -> String {
             text.push_str(&format!("\n{}\n", set.name));
         }
         for (number, song) in (first_number..).zip(&set.songs) {
-            text.push_str(&format!(
-                "{number}. {} ({})\n",
-                song.title,
-                song_details(&song.key, song.bpm, song.duration_secs)
-            ));
+            let details = song_details(&song.key, song.bpm, song.duration_secs);
+            // A song with no facts yet is its title alone, not "Title ()".
+            match details.as_str() {
+                "" => text.push_str(&format!("{number}. {}\n", song.title)),
+                details => text.push_str(&format!("{number}. {} ({details})\n", song.title)),
+            }
         }
     }
     text.push_str(&sheet_total(&setlist.songs));
@@ -186,6 +187,14 @@ mod tests {
             drummer_notes: String::new(),
             library_id: None,
         };
+        let songs = vec![
+            song("Everlong", "D", Some(158)),
+            song("My Hero", "", None),
+            Song {
+                duration_secs: 0,
+                ..song("Encore Anthem", "", None)
+            },
+        ];
         let setlist = Setlist {
             id: "s".into(),
             name: "Friday at the Roxy".into(),
@@ -195,10 +204,10 @@ mod tests {
             version: 1,
             created_at: String::new(),
             updated_at: String::new(),
-            songs: vec![song("Everlong", "D", Some(158)), song("My Hero", "", None)],
+            songs: songs.clone(),
             sets: vec![SetOfSongs {
                 name: "Set 1".into(),
-                songs: vec![song("Everlong", "D", Some(158)), song("My Hero", "", None)],
+                songs,
                 slot_secs: None,
             }],
         };
@@ -207,7 +216,8 @@ mod tests {
             "Friday at the Roxy — The Roxy, Friday 4 December 2026\n\
              1. Everlong (D · 158 BPM · 4:10)\n\
              2. My Hero (4:10)\n\
-             Total 8:20 (8 min)\n"
+             3. Encore Anthem\n\
+             Total 8:20 (8 min) + 1 untimed\n"
         );
         let two_sets = Setlist {
             sets: vec![

@@ -154,14 +154,22 @@ fn Stage(
                         }</p>
                         // Sizes set through the CSSOM: the page's CSP refuses style attributes.
                         <h1 class="stage-title" style:font-size=title_size(&current.title) data-testid="stage-title">{current.title.clone()}</h1>
+                        // The dots between the facts are the stylesheet's: a
+                        // song with no key must not start with one.
                         <p class="stage-meta">
-                            {(!current.key.is_empty()).then(|| format!("Key {}", current.key))}
-                            {current.bpm.map(|bpm| view! {
-                                <span>{format!(" · {bpm} BPM ")}</span>
-                                <span class="beat" data-testid="beat" aria-hidden="true"
-                                    style:animation-duration=format!("{:.4}s", 60.0 / bpm as f64)></span>
+                            {(!current.key.is_empty()).then(|| view! {
+                                <span class="stage-fact">{format!("Key {}", current.key)}</span>
                             })}
-                            {(current.duration_secs > 0).then(|| format!(" · {}", length_field(current.duration_secs)))}
+                            {current.bpm.map(|bpm| view! {
+                                <span class="stage-fact">
+                                    {format!("{bpm} BPM")}
+                                    <span class="beat" data-testid="beat" aria-hidden="true"
+                                        style:animation-duration=format!("{:.4}s", 60.0 / bpm as f64)></span>
+                                </span>
+                            })}
+                            {(current.duration_secs > 0).then(|| view! {
+                                <span class="stage-fact">{length_field(current.duration_secs)}</span>
+                            })}
                         </p>
                     }.into_any(),
                 }}

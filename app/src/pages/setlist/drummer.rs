@@ -90,27 +90,35 @@ impl TempoRow {
         let overtaken = |typed: String, saved: &str, theirs: &str| {
             typed != saved && theirs != saved && typed != theirs
         };
-        let mut overtaken_fields = Vec::new();
+        let tempo_said = match bpm.as_str() {
+            "" => "cleared the tempo".to_string(),
+            theirs => format!("set the tempo to {theirs}"),
+        };
+        let notes_said = format!("changed the drummer's notes to “{notes}”");
+        let (mut overtaken_fields, mut followed_fields) = (Vec::new(), Vec::new());
         if overtaken(self.bpm.get_untracked(), &saved_bpm, &bpm) {
-            overtaken_fields.push(match bpm.as_str() {
-                "" => "cleared the tempo".to_string(),
-                theirs => format!("set the tempo to {theirs}"),
-            });
+            overtaken_fields.push(tempo_said);
+        } else if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
+            self.bpm.set(bpm.clone());
+            followed_fields.push(tempo_said);
         }
         if overtaken(self.notes.get_untracked(), &saved_notes, &notes) {
-            overtaken_fields.push(format!("changed the drummer's notes to “{notes}”"));
+            overtaken_fields.push(notes_said);
+        } else if self.notes.get_untracked() == saved_notes && notes != saved_notes {
+            self.notes.set(notes.clone());
+            followed_fields.push(notes_said);
         }
         if !overtaken_fields.is_empty() {
             self.status.set(Some(format!(
                 "Someone else {} meanwhile. What you typed is kept, not saved: Save puts yours in its place.",
                 overtaken_fields.join(" and ")
             )));
-        }
-        if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
-            self.bpm.set(bpm.clone());
-        }
-        if self.notes.get_untracked() == saved_notes && notes != saved_notes {
-            self.notes.set(notes.clone());
+        } else if !followed_fields.is_empty() {
+            // An earlier "Saved." would now speak of a value that is gone.
+            self.status.set(Some(format!(
+                "Someone else {}.",
+                followed_fields.join(" and ")
+            )));
         }
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {

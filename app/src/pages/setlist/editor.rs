@@ -43,6 +43,9 @@ const UNDO_REMOVE: &str = "undo-remove";
 /// Where the focus goes once a conflict is settled: the next one, or Save.
 const FIRST_CONFLICT: &str = "first-conflict";
 const SAVE: &str = "save-setlist";
+/// Said when Save meets a change both people made, open to a choice.
+const CHOOSE_FIRST: &str =
+    "You and someone else both changed the same thing: choose yours or theirs for each, then save.";
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -179,6 +182,13 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         error.set(None);
         saved.set(None);
         refused.clear();
+        // Saving over an open question would quietly undo the other person's
+        // change (the drummer's tempo): each one is answered first.
+        if !conflicts.with_untracked(Vec::is_empty) {
+            error.set(Some(CHOOSE_FIRST.into()));
+            focus_soon(FIRST_CONFLICT.into());
+            return;
+        }
         if let Err(fields) = state.input() {
             error.set(Some(describe_fields(&fields)));
             refuse(&fields);
@@ -255,7 +265,14 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         }
                     }
                 }
-                Err(failure) if failure.code == ErrorCode::VersionConflict => {}
+                // Merged, but both changed the same field: the choices show.
+                Err(failure)
+                    if failure.code == ErrorCode::VersionConflict
+                        && !conflicts.with_untracked(Vec::is_empty) =>
+                {
+                    error.set(Some(CHOOSE_FIRST.into()));
+                    focus_soon(FIRST_CONFLICT.into());
+                }
                 Err(failure)
                     if failure.code == ErrorCode::NotFound
                         && deleted.with_untracked(Option::is_some) =>
@@ -520,7 +537,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 })}
                 <Show when=move || !conflicts.with(Vec::is_empty)>
                     <div class="notice" data-testid="conflicts">
-                        <p>"You and someone else both changed these. Yours are kept until you choose:"</p>
+                        <p>"You and someone else both changed these. Choose for each before saving:"</p>
                         <ul>
                             {move || conflicts.get().into_iter().enumerate().map(|(at, conflict)| {
                                 let theirs = conflict.clone();
@@ -528,8 +545,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                 // The list is drawn anew: the keyboard goes on to the next choice, or to Save.
                                 let forget = move |field: &Field| {
                                     conflicts.update(|open| open.retain(|c| c.field != *field));
-                                    let next = if conflicts.with_untracked(Vec::is_empty) { SAVE } else { FIRST_CONFLICT };
-                                    refocus(next.into());
+                                    let settled = conflicts.with_untracked(Vec::is_empty);
+                                    if settled && error.with_untracked(|said| said.as_deref() == Some(CHOOSE_FIRST)) {
+                                        error.set(None);
+                                    }
+                                    refocus(if settled { SAVE } else { FIRST_CONFLICT }.into());
                                 };
                                 let forget_too = forget;
                                 view! {
