@@ -228,16 +228,21 @@ impl Session {
 
     /// A token good for at least a few more seconds, refreshing if needed.
     pub async fn access_token(&self) -> Result<String, ApiFailure> {
-        let fresh = self.token.with_untracked(|token| {
+        match self.fresh_token() {
+            Some(token) => Ok(token),
+            None => self.refresh_now().await,
+        }
+    }
+
+    /// The token in hand if it is good for a few more seconds; never a
+    /// refresh (a page being closed has no time to wait for one).
+    pub fn fresh_token(&self) -> Option<String> {
+        self.token.with_untracked(|token| {
             token
                 .as_ref()
                 .filter(|t| t.expires_at_ms - now_ms() > 2_000.0)
                 .map(|t| t.value.clone())
-        });
-        match fresh {
-            Some(token) => Ok(token),
-            None => self.refresh_now().await,
-        }
+        })
     }
 
     /// Trades the refresh cookie for a new access token (single-flight).
@@ -260,7 +265,14 @@ impl Session {
                 } else if failure.status == 0 {
                     self.refresh_again_after(NO_SIGNAL_RETRY_SECS);
                 } else {
-                    self.forget();
+                    // Refused where a session was known (signed in, or the
+                    // page's hint): revoked, disabled or reset meanwhile, and
+                    // the login page says so.
+                    if self.hinted || self.status.get_untracked() == Status::SignedIn {
+                        self.ended_elsewhere();
+                    } else {
+                        self.forget();
+                    }
                     return Err(failure);
                 }
                 set_if_changed(self.unreachable, true);

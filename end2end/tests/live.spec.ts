@@ -279,3 +279,25 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   await expect(savedLine).toHaveCount(0);
   await context.close();
 });
+
+test("a drummer who leaves by reload, a full load or closing the tab is gone from the manager's page at once", async ({ page, browser, baseURL, request }) => {
+  const id = await createSetlist(request, 'Gone in a blink', [{ title: 'Everlong', duration_secs: 250 }]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  const presence = page.getByTestId('presence');
+  const { context, phone } = await drummerOnPhone(browser, baseURL);
+  await phone.goto(`/setlists/${id}`);
+  await expect(presence).toHaveText('Dee the Drummer is viewing');
+  // Reloaded: a goodbye, then the new page's hello.
+  await phone.reload();
+  await expect(phone.getByRole('heading', { name: 'Gone in a blink' })).toBeVisible();
+  await expect(presence).toHaveText('Dee the Drummer is viewing');
+  // A full load elsewhere: gone now, not after the server's minute of silence.
+  await phone.goto('/pass');
+  await expect(presence).toHaveText('');
+  await phone.goto(`/setlists/${id}`);
+  await expect(presence).toHaveText('Dee the Drummer is viewing');
+  await phone.close({ runBeforeUnload: true });
+  await expect(presence).toHaveText('');
+  await context.close();
+});

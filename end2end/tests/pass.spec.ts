@@ -54,6 +54,8 @@ test('two devices make two sessions; revoking one sends it to login, and manager
   const phonePage = await phone.newPage();
   await logIn(laptopPage, 'drummer');
   await logIn(phonePage, 'drummer');
+  // The phone is put away: it hears of nothing until it is opened again.
+  await phonePage.close();
 
   await laptopPage.getByRole('link', { name: 'Sessions' }).click();
   const rows = laptopPage.getByTestId('session-row');
@@ -67,11 +69,16 @@ test('two devices make two sessions; revoking one sends it to login, and manager
     const remaining = await others.count();
     await others.first().getByRole('button', { name: /Revoke the session/ }).click();
     await expect(others).toHaveCount(remaining - 1);
+    await expect(laptopPage.getByRole('status').filter({ hasText: 'That device is signed out.' })).toBeVisible();
+    // Not dropped to the end of the page with the row that went.
+    await expect(laptopPage.locator('#content')).toBeFocused();
   }
 
-  // The phone's next refresh fails: a reload (which refreshes) lands on the login page.
-  await phonePage.goto('/setlists');
-  await expect(phonePage).toHaveURL(/\/login\?next=/);
+  // Opened again, the phone's refresh fails: it lands on the login page, told why.
+  const phoneAgain = await phone.newPage();
+  await phoneAgain.goto('/setlists');
+  await expect(phoneAgain).toHaveURL(/\/login\?next=/);
+  await expect(phoneAgain.getByRole('alert')).toContainText('Your session has ended');
 
   // A manager sees the drummer's remaining session, and the revoke in the audit log.
   const manager = await (await browser.newContext()).newPage();

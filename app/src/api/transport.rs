@@ -172,6 +172,33 @@ pub(super) async fn exchange(
     Err(ApiFailure::from_body(status, body, retry_after))
 }
 
+/// Posts `body` with a request that outlives the page (`fetch` with
+/// `keepalive`): a goodbye from a page being closed, whose answer nobody
+/// waits for. gloo-net cannot ask for `keepalive`, nor can `sendBeacon` carry
+/// the bearer token.
+#[cfg(feature = "hydrate")]
+pub fn post_while_leaving<B: Serialize>(path: &str, token: &str, body: &B) {
+    use wasm_bindgen::JsValue;
+    use web_sys::{Headers, RequestInit};
+
+    let (Ok(Some(body)), Ok(headers)) = (encode(Some(body)), Headers::new()) else {
+        return;
+    };
+    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    let _ = headers.set("Content-Type", "application/json");
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_headers_headers(&headers);
+    init.set_body(&JsValue::from_str(&body));
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    let sent = leptos::prelude::window().fetch_with_str_and_init(path, &init);
+    // Its failure (no signal) is handled here, not logged as uncaught: the
+    // server lets a silent page go after a minute anyway.
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(sent).await;
+    });
+}
+
 #[cfg(not(feature = "hydrate"))]
 pub(super) async fn exchange(
     _: Method,

@@ -9,7 +9,7 @@ use crate::{
         SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, LoadFailure, show_date_short},
+    components::{ErrorNotice, LoadFailure, focus_soon, show_date_short},
     session::use_session,
 };
 
@@ -22,8 +22,10 @@ pub fn Sessions() -> impl IntoView {
     );
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
+    let done = RwSignal::new(None::<&'static str>);
     let revoke = Callback::new(move |(id, current): (String, bool)| {
         error.set(None);
+        done.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let path = format!("/api/me/sessions/{id}");
@@ -33,7 +35,13 @@ pub fn Sessions() -> impl IntoView {
                 let revoked = session.revoke_own(revoking).await;
                 revoked.map(|()| navigate("/login", Default::default()))
             } else {
-                revoking.await.map(|()| sessions.refetch())
+                revoking.await.map(|()| {
+                    done.set(Some("That device is signed out."));
+                    sessions.refetch();
+                    // Its row, and the button pressed, are about to go: the
+                    // keyboard waits at the top of the page, not at its end.
+                    focus_soon("content".into());
+                })
             };
             if let Err(failure) = revoked {
                 error.set(Some(failure.describe()));
@@ -45,6 +53,7 @@ pub fn Sessions() -> impl IntoView {
             <h1>"Sessions"</h1>
             <p class="muted">"Every device where you are logged in. Revoking one signs that device out at once."</p>
             <ErrorNotice message=error/>
+            <p role="status">{move || done.get()}</p>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),

@@ -67,6 +67,29 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
             }
         });
     });
+    // A tab closed or reloaded says goodbye too: the others would otherwise
+    // see this member "viewing" for another minute. Back from the browser's
+    // page cache, it says hello again.
+    #[cfg(feature = "hydrate")]
+    {
+        let goodbye = PresenceInput {
+            setlist_id: setlist_id.clone(),
+            activity: Activity::Left,
+        };
+        let leaving = window_event_listener(leptos::ev::pagehide, move |_| {
+            if let Some(token) = session.fresh_token() {
+                crate::api::transport::post_while_leaving("/api/presence", &token, &goodbye);
+            }
+        });
+        let hello = tell.clone();
+        let back = window_event_listener(leptos::ev::pageshow, move |_| {
+            hello(activity.get_untracked())
+        });
+        on_cleanup(move || {
+            leaving.remove();
+            back.remove();
+        });
+    }
     // Goodbye from the browser only (the server renders no page that stays).
     #[cfg(feature = "hydrate")]
     on_cleanup(move || {
