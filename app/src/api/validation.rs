@@ -54,16 +54,21 @@ impl Checker {
     }
 
     /// A required field (`min` > 0) must hold more than spaces: a setlist or
-    /// a member called "   " would show as nothing at all.
+    /// a member called "   " would show as nothing at all. No text may hold
+    /// U+0000: PostgreSQL cannot store it (the query would fail), and a
+    /// C-string reader of an export would cut the text there.
     fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
         let blank = min > 0 && value.trim().is_empty();
+        let nul = value.contains('\0');
         let message = if blank {
             "must not be empty".to_string()
+        } else if nul {
+            "must not contain the character U+0000".to_string()
         } else {
             format!("must be at most {max} characters")
         };
-        self.check(field, !blank && len >= min && len <= max, message);
+        self.check(field, !blank && !nul && len >= min && len <= max, message);
     }
 
     fn password(&mut self, field: impl Into<String>, password: &str) {

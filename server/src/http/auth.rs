@@ -149,6 +149,9 @@ pub(super) async fn checked_password(
     if !oversized.is_empty() {
         return Err(ApiError::Validation(oversized));
     }
+    // PostgreSQL cannot hold U+0000, in the lookup, the throttle or the
+    // audit (a 503 there): a name with one matches no member, as U+FFFD.
+    let username = &username.replace('\0', "\u{FFFD}");
     let subjects = Subjects::new(username, &origin.ip);
     let reservation = match state.throttle.reserve(&subjects, now).await? {
         Verdict::Go(reservation) => reservation,

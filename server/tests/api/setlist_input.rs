@@ -304,3 +304,83 @@ async fn text_round_trips_verbatim() {
     assert_eq!(stored["songs"][0]["title"], body["songs"][0]["title"]);
     assert_eq!(stored["notes"], body["notes"]);
 }
+
+/// PostgreSQL cannot store U+0000, in text or in JSON: text holding it is
+/// refused with the field named before any query, on both databases, and a
+/// login with it is just a wrong login, never a 500.
+#[tokio::test]
+async fn a_nul_character_is_refused_before_it_reaches_the_database() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for (path, body, field) in [
+        (
+            "/api/setlists",
+            json!({ "name": "Fri\u{0}day", "show_date": "2026-01-01" }),
+            "name",
+        ),
+        (
+            "/api/setlists",
+            json!({ "name": "Friday", "show_date": "2026-01-01", "songs": [{ "title": "Ever\u{0}long" }] }),
+            "songs[0].title",
+        ),
+        ("/api/songs", json!({ "title": "Ever\u{0}long" }), "title"),
+        (
+            "/api/users",
+            json!({ "username": "nul", "display_name": "N\u{0}", "role": "drummer", "password": "long-enough-1" }),
+            "display_name",
+        ),
+    ] {
+        let refused = app
+            .authed(Method::POST, path, &manager.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            error["error"]["fields"][field].is_string(),
+            "{body} → {error}"
+        );
+    }
+    // Where it is only looked for, it finds nothing.
+    for path in [
+        "/api/songs?q=%00",
+        "/api/songs?tag=%00",
+        "/api/audit?type=%00&user=%00",
+    ] {
+        let found = app
+            .authed(Method::GET, path, &manager.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            [StatusCode::OK, StatusCode::BAD_REQUEST].contains(&found.status()),
+            "{path}: {}",
+            found.status()
+        );
+    }
+    let presence = app
+        .authed(Method::POST, "/api/presence", &manager.access_token)
+        .json(&json!({ "setlist_id": "\u{0}", "activity": "viewing" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        presence,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    for (username, password) in [
+        ("man\u{0}ager", DEMO_PASSWORD),
+        ("manager", "backstage\u{0}pass-1"),
+    ] {
+        let login = app.login_response(username, password).await;
+        expect_error(login, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    }
+}
