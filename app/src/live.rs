@@ -241,7 +241,10 @@ mod stream {
         let mut failures = 0u32;
         while session.status_untracked() == Status::SignedIn {
             let Ok(token) = session.access_token().await else {
-                sleep(Duration::from_secs(2)).await;
+                // No signal, or the server away: ever longer waits, up to
+                // half a minute, spare a phone's battery at a gig.
+                failures += 1;
+                sleep(Duration::from_secs(2 * u64::from(failures.min(15)))).await;
                 continue;
             };
             match read_once(&token, live).await {

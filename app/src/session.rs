@@ -86,13 +86,18 @@ pub struct Session {
     unreachable: RwSignal<bool>,
     /// The page came with the session hint: there is a session to restore.
     hinted: bool,
+    /// Refreshes in a row that got no answer at all.
+    no_signal_tries: StoredValue<u32>,
 }
 
 /// Refresh this long before the token expires.
 const REFRESH_AHEAD_MS: f64 = 30_000.0;
 
-/// How soon a refresh that got no answer (no signal) is tried again.
-const NO_SIGNAL_RETRY_SECS: u64 = 3;
+/// How soon a refresh that got no answer (no signal) is tried again: 3 s,
+/// then twice as long each time, up to half a minute.
+fn no_signal_retry_secs(tries: u32) -> u64 {
+    (3u64 << tries.min(4)).min(30)
+}
 
 impl Session {
     /// Creates the session, provides it to the app and, in the browser, starts
@@ -107,6 +112,7 @@ impl Session {
             leaving: RwSignal::new(false),
             unreachable: RwSignal::new(false),
             hinted: page_hints_a_session(),
+            no_signal_tries: StoredValue::new(0),
         };
         provide_context(session);
         Effect::new(move |_| {
@@ -250,8 +256,10 @@ impl Session {
     /// server that asks to be asked again (busy, its database away, shutting
     /// down): the refresh is tried again after its `Retry-After`, so a
     /// database outage of a few seconds signs nobody out. With no answer at
-    /// all (no signal) it is tried again every few seconds: a page restoring
-    /// its session would otherwise wait on "Checking…" until a reload.
+    /// all (no signal) it is tried again after 3 s, then less and less often
+    /// (up to every 30 s): a page restoring its session would otherwise wait
+    /// on "Checking…" until a reload, and a phone at a gig with no signal
+    /// would spend its battery asking every few seconds.
     pub async fn refresh_now(&self) -> Result<String, ApiFailure> {
         match single_flight_refresh().await {
             Ok(answer) => {
@@ -263,7 +271,9 @@ impl Session {
                 if failure.asks_to_retry() {
                     self.refresh_again_after(failure.retry_after_secs.unwrap_or(2));
                 } else if failure.status == 0 {
-                    self.refresh_again_after(NO_SIGNAL_RETRY_SECS);
+                    let tries = self.no_signal_tries.get_value();
+                    self.no_signal_tries.set_value(tries + 1);
+                    self.refresh_again_after(no_signal_retry_secs(tries));
                 } else {
                     // Refused where a session was known (signed in, or the
                     // page's hint): revoked, disabled or reset meanwhile, and
@@ -307,6 +317,7 @@ impl Session {
     }
 
     fn accept(&self, answer: TokenResponse) {
+        self.no_signal_tries.set_value(0);
         self.notice.set(None);
         self.leaving.set(false);
         set_if_changed(self.unreachable, false);

@@ -15,3 +15,9 @@ fn refreshes_are_due_before_expiry_but_not_too_early() {
     assert_eq!(refresh_delay_ms(10_000.0), 8_000.0);
     assert_eq!(refresh_delay_ms(500.0), 1_000.0);
 }
+
+#[test]
+fn with_no_signal_the_refresh_is_tried_less_and_less_often() {
+    let waits: Vec<u64> = (0..7).map(no_signal_retry_secs).collect();
+    assert_eq!(waits, [3, 6, 12, 24, 30, 30, 30]);
+}
