@@ -444,7 +444,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             })}
             // novalidate: the app's own checks run and are announced (role=alert).
             <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_save(); }>
-                <div class="row">
+                <div class="row top">
                     <div>
                         <label for="setlist-name">"Name"</label>
                         <input id="setlist-name" required maxlength="120" bind:value=name
@@ -582,7 +582,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             {move || if busy.get() { "Saving…" } else { "Save setlist" }}
                         </button>
                         <Show when=move || unsaved.get() && state.id.get().is_some()>
-                            <span class="muted" data-testid="unsaved">" Unsaved changes"</span>
+                            <span class="muted unsaved" data-testid="unsaved">" Unsaved changes"</span>
                         </Show>
                     </p>
                     <Show when=move || state.id.get().is_some()>

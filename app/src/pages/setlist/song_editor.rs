@@ -273,7 +273,7 @@ pub fn SongEditor(
                         t => format!("Song {}: {t}", number.get()),
                     }}
                 </legend>
-                <div class="row">
+                <div class="row top">
                     <div>
                         <label for=field("title")>"Title"</label>
                         <input id=field("title") required maxlength="200" list="library-songs" autocomplete="off"
