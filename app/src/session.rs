@@ -271,9 +271,12 @@ impl Session {
                 if failure.asks_to_retry() {
                     self.refresh_again_after(failure.retry_after_secs.unwrap_or(2));
                 } else if failure.status == 0 {
-                    let tries = self.no_signal_tries.get_value();
-                    self.no_signal_tries.set_value(tries + 1);
-                    self.refresh_again_after(no_signal_retry_secs(tries));
+                    // Counted once per request, however many callers shared it.
+                    if !self.retry_pending.get_untracked() {
+                        let tries = self.no_signal_tries.get_value();
+                        self.no_signal_tries.set_value(tries + 1);
+                        self.refresh_again_after(no_signal_retry_secs(tries));
+                    }
                 } else {
                     // Refused where a session was known (signed in, or the
                     // page's hint): revoked, disabled or reset meanwhile, and
