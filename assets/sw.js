@@ -11,7 +11,17 @@
 const SHELL = 'backstage-shell-v1';
 const GIG_PAGE = /^\/setlists\/[0-9a-f-]{36}\/(stage|print)$/;
 
-self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('install', (event) => {
+  self.skipWaiting();
+  // The API goes straight to the network, past this worker: a request sent by
+  // a page being closed (the presence goodbye, `fetch` with `keepalive`) is
+  // otherwise lost when it has to wait for the worker. Where the browser
+  // cannot route (no static routing API), the fetch handler lets /api/ pass.
+  if (event.addRoutes) {
+    const api = { condition: { urlPattern: new URLPattern({ pathname: '/api/*' }) }, source: 'network' };
+    event.waitUntil(event.addRoutes(api).catch(() => {}));
+  }
+});
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 self.addEventListener('fetch', (event) => {

@@ -280,7 +280,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   await context.close();
 });
 
-test("a drummer who leaves by reload, a full load or closing the tab is gone from the manager's page at once", async ({ page, browser, baseURL, request }) => {
+test("a drummer who leaves by reload, a full load or closing the tab is gone from the manager's page at once, but not while another tab is open", async ({ page, browser, baseURL, request }) => {
   const id = await createSetlist(request, 'Gone in a blink', [{ title: 'Everlong', duration_secs: 250 }]);
   await logIn(page, 'manager');
   await page.goto(`/setlists/${id}`);
@@ -296,6 +296,14 @@ test("a drummer who leaves by reload, a full load or closing the tab is gone fro
   await phone.goto('/pass');
   await expect(presence).toHaveText('');
   await phone.goto(`/setlists/${id}`);
+  await expect(presence).toHaveText('Dee the Drummer is viewing');
+  // A second tab on the same show, closed: the first one is still open.
+  const secondTab = await context.newPage();
+  await secondTab.goto(`/setlists/${id}`);
+  await expect(secondTab.getByRole('heading', { name: 'Gone in a blink' })).toBeVisible();
+  await secondTab.close({ runBeforeUnload: true });
+  // Time for that tab's goodbye to arrive: it must not count for the member.
+  await page.waitForTimeout(1_000);
   await expect(presence).toHaveText('Dee the Drummer is viewing');
   await phone.close({ runBeforeUnload: true });
   await expect(presence).toHaveText('');

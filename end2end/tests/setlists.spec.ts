@@ -244,6 +244,7 @@ test('Delete asks with the focus on Cancel, Cancel or Escape gives it back, and 
   await expect(page.getByRole('button', { name: 'Delete setlist' })).toBeFocused();
   // Escape answers "no" too, from either button.
   await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: 'Cancel' })).toBeFocused();
   await page.keyboard.press('Shift+Tab');
   await expect(page.getByRole('button', { name: 'Yes, delete' })).toBeFocused();
   await page.keyboard.press('Escape');

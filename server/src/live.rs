@@ -132,13 +132,13 @@ impl Live {
     }
 
     /// Records a member's presence and, when it is news, tells the streams here.
-    pub fn tell_presence(&self, presence: &Presence, at_ms: i64) {
-        if self.presence.record(presence, at_ms) {
-            self.send_presence(presence);
+    pub fn tell_presence(&self, presence: &Presence, page: &str, at_ms: i64) {
+        if let Some(news) = self.presence.record(presence, page, at_ms) {
+            self.send_presence(&news);
         }
     }
 
-    /// Tells the streams here of the pages that went quiet.
+    /// Tells the streams here what the pages that went quiet change.
     pub fn lapse_presence(&self, now_ms: i64) {
         for gone in self.presence.lapse(now_ms) {
             self.send_presence(&gone);

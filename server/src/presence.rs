@@ -17,80 +17,137 @@ use app::api::{Activity, Presence};
 pub const HEARTBEAT: Duration = Duration::from_secs(25);
 /// A page not heard of for this long has left.
 const LAPSES_AFTER_MS: i64 = 60_000;
-/// Pages one member can be on at once; a ninth replaces the oldest, so a
-/// member cannot grow the board without bound (memory exhaustion).
-const PAGES_PER_MEMBER: usize = 8;
+/// Pages (and goodbyes remembered) one member can have at once; one more
+/// replaces the oldest, so a member cannot grow the board without bound
+/// (memory exhaustion).
+const PAGES_PER_MEMBER: usize = 16;
+
+/// One page a member has open, or said goodbye from.
+struct Page {
+    setlist_id: String,
+    /// The id the page chose for itself ("" from a client that names none).
+    page: String,
+    /// `Left` for a page that said goodbye: remembered until it lapses, so
+    /// that its own hello, overtaken on the way by that goodbye, cannot
+    /// bring it back for a minute.
+    activity: Activity,
+    heard_ms: i64,
+}
 
 #[derive(Default)]
 pub struct Board {
-    /// By member: the pages they are on, each with when it was last heard of.
-    members: Mutex<HashMap<String, Vec<(Presence, i64)>>>,
+    /// By member: their name and the pages they are on.
+    members: Mutex<HashMap<String, (String, Vec<Page>)>>,
 }
 
 impl Board {
-    /// Records what a member said; true when it is news for the others (a
-    /// new page, another activity, a goodbye) rather than a heartbeat.
-    pub fn record(&self, presence: &Presence, at_ms: i64) -> bool {
+    /// Records what one page of a member said. Answers what to tell the
+    /// others when it is news: the member's presence on that setlist, over
+    /// all their pages (editing on one tab, viewing on another: editing;
+    /// one of two tabs closed: still viewing), not a heartbeat.
+    pub fn record(&self, presence: &Presence, page: &str, at_ms: i64) -> Option<Presence> {
         let mut members = self.members.lock().expect("presence lock poisoned");
-        let pages = members.entry(presence.user_id.clone()).or_default();
+        let (name, pages) = members
+            .entry(presence.user_id.clone())
+            .or_insert_with(|| (presence.name.clone(), Vec::new()));
+        name.clone_from(&presence.name);
+        let setlist = presence.setlist_id.as_str();
+        let before = activity_on(pages, setlist);
         let known = pages
-            .iter()
-            .position(|(p, _)| p.setlist_id == presence.setlist_id);
-        let news = match (known, presence.activity) {
-            (Some(i), Activity::Left) => {
-                pages.remove(i);
-                true
+            .iter_mut()
+            .find(|p| p.setlist_id == setlist && p.page == page);
+        match (known, presence.activity) {
+            // A hello from a page that said goodbye: the goodbye overtook it.
+            (Some(known), _) if known.activity == Activity::Left => {
+                known.heard_ms = known.heard_ms.max(at_ms);
             }
-            (None, Activity::Left) => false,
-            (Some(i), activity) => {
-                let (page, heard) = &mut pages[i];
-                *heard = at_ms.max(*heard);
-                std::mem::replace(&mut page.activity, activity) != activity
+            (Some(known), activity) => {
+                known.activity = activity;
+                known.heard_ms = known.heard_ms.max(at_ms);
             }
-            (None, _) => {
+            // A goodbye from a page that names none has nothing to remember.
+            (None, Activity::Left) if page.is_empty() => {}
+            (None, activity) => {
                 if pages.len() == PAGES_PER_MEMBER {
                     pages.remove(0);
                 }
-                pages.push((presence.clone(), at_ms));
-                true
+                pages.push(Page {
+                    setlist_id: setlist.to_owned(),
+                    page: page.to_owned(),
+                    activity,
+                    heard_ms: at_ms,
+                });
             }
-        };
+        }
+        let after = activity_on(pages, setlist);
+        // A page that names none is gone with its goodbye.
+        pages.retain(|p| !(p.page.is_empty() && p.activity == Activity::Left));
         if pages.is_empty() {
             members.remove(&presence.user_id);
         }
-        news
+        (before != after).then(|| Presence {
+            activity: after.unwrap_or(Activity::Left),
+            ..presence.clone()
+        })
     }
 
-    /// Who is on a setlist page now.
+    /// Who is on a setlist page now, one entry per member.
     pub fn on(&self, setlist_id: &str) -> Vec<Presence> {
         let members = self.members.lock().expect("presence lock poisoned");
         members
-            .values()
-            .flatten()
-            .filter(|(p, _)| p.setlist_id == setlist_id)
-            .map(|(p, _)| p.clone())
+            .iter()
+            .filter_map(|(user_id, (name, pages))| {
+                Some(Presence {
+                    setlist_id: setlist_id.to_owned(),
+                    user_id: user_id.clone(),
+                    name: name.clone(),
+                    activity: activity_on(pages, setlist_id)?,
+                })
+            })
             .collect()
     }
 
-    /// Removes the pages not heard of since `LAPSES_AFTER_MS`, as goodbyes.
+    /// Forgets the pages not heard of since `LAPSES_AFTER_MS`; answers
+    /// what that changes for the others (mostly goodbyes).
     pub fn lapse(&self, now_ms: i64) -> Vec<Presence> {
+        let lapsed = |page: &Page| now_ms - page.heard_ms >= LAPSES_AFTER_MS;
         let mut members = self.members.lock().expect("presence lock poisoned");
-        let mut gone = Vec::new();
-        members.retain(|_, pages| {
-            pages.retain(|(page, heard)| {
-                let live = now_ms - heard < LAPSES_AFTER_MS;
-                if !live {
-                    gone.push(Presence {
-                        activity: Activity::Left,
-                        ..page.clone()
+        let mut told = Vec::new();
+        members.retain(|user_id, (name, pages)| {
+            // Each setlist a lapsed page was on, with the member's presence there before.
+            let mut touched: Vec<(String, Option<Activity>)> = Vec::new();
+            for page in pages.iter().filter(|page| lapsed(page)) {
+                if !touched.iter().any(|(id, _)| *id == page.setlist_id) {
+                    let before = activity_on(pages, &page.setlist_id);
+                    touched.push((page.setlist_id.clone(), before));
+                }
+            }
+            pages.retain(|page| !lapsed(page));
+            for (setlist_id, before) in touched {
+                let after = activity_on(pages, &setlist_id);
+                if before != after {
+                    told.push(Presence {
+                        setlist_id,
+                        user_id: user_id.clone(),
+                        name: name.clone(),
+                        activity: after.unwrap_or(Activity::Left),
                     });
                 }
-                live
-            });
+            }
             !pages.is_empty()
         });
-        gone
+        told
     }
+}
+
+/// A member's presence on a setlist over their open pages: editing on any
+/// of them is editing; `None` when none is open.
+fn activity_on(pages: &[Page], setlist_id: &str) -> Option<Activity> {
+    pages
+        .iter()
+        .filter(|p| p.setlist_id == setlist_id && p.activity != Activity::Left)
+        .map(|p| p.activity)
+        .max_by_key(|activity| *activity == Activity::Editing)
 }
 
 #[cfg(test)]
@@ -106,22 +163,102 @@ mod tests {
         }
     }
 
+    /// What the others are told: the activity, if anything.
+    fn told(
+        board: &Board,
+        setlist_id: &str,
+        page: &str,
+        activity: Activity,
+        at_ms: i64,
+    ) -> Option<Activity> {
+        board
+            .record(&dee(setlist_id, activity), page, at_ms)
+            .map(|presence| presence.activity)
+    }
+
     #[test]
     fn only_news_is_told_and_silent_pages_lapse() {
         let board = Board::default();
-        assert!(board.record(&dee("s1", Activity::Viewing), 0));
-        assert!(
-            !board.record(&dee("s1", Activity::Viewing), 25_000),
+        assert_eq!(
+            told(&board, "s1", "p1", Activity::Viewing, 0),
+            Some(Activity::Viewing)
+        );
+        assert_eq!(
+            told(&board, "s1", "p1", Activity::Viewing, 25_000),
+            None,
             "a heartbeat"
         );
-        assert!(board.record(&dee("s1", Activity::Editing), 30_000));
+        assert_eq!(
+            told(&board, "s1", "p1", Activity::Editing, 30_000),
+            Some(Activity::Editing)
+        );
         assert_eq!(board.on("s1"), vec![dee("s1", Activity::Editing)]);
         assert!(board.lapse(89_999).is_empty(), "heard of at 30 s");
         assert_eq!(board.lapse(90_000), vec![dee("s1", Activity::Left)]);
         assert!(board.on("s1").is_empty());
-        assert!(
-            !board.record(&dee("s1", Activity::Left), 0),
+        assert_eq!(
+            told(&board, "s1", "p1", Activity::Left, 0),
+            None,
             "nothing to leave"
+        );
+    }
+
+    #[test]
+    fn a_hello_overtaken_by_its_own_goodbye_does_not_bring_the_page_back() {
+        let board = Board::default();
+        assert_eq!(told(&board, "s1", "p1", Activity::Left, 0), None);
+        assert_eq!(
+            told(&board, "s1", "p1", Activity::Viewing, 1),
+            None,
+            "the late hello"
+        );
+        assert!(board.on("s1").is_empty());
+        // A reload is a new page: its hello counts.
+        assert_eq!(
+            told(&board, "s1", "p2", Activity::Viewing, 2),
+            Some(Activity::Viewing)
+        );
+        // The goodbye is forgotten with time, silently.
+        assert!(board.lapse(60_001).is_empty());
+        assert_eq!(board.on("s1"), vec![dee("s1", Activity::Viewing)]);
+        assert_eq!(board.members.lock().unwrap()["u-dee"].1.len(), 1);
+    }
+
+    #[test]
+    fn a_member_on_two_tabs_is_there_until_both_are_closed() {
+        let board = Board::default();
+        told(&board, "s1", "tab-1", Activity::Viewing, 0);
+        assert_eq!(
+            told(&board, "s1", "tab-2", Activity::Editing, 1),
+            Some(Activity::Editing)
+        );
+        assert_eq!(
+            told(&board, "s1", "tab-2", Activity::Left, 2),
+            Some(Activity::Viewing)
+        );
+        assert_eq!(board.on("s1"), vec![dee("s1", Activity::Viewing)]);
+        assert_eq!(
+            told(&board, "s1", "tab-1", Activity::Left, 3),
+            Some(Activity::Left)
+        );
+        // An editing tab that goes quiet leaves the other one viewing.
+        told(&board, "s2", "tab-3", Activity::Viewing, 0);
+        told(&board, "s2", "tab-4", Activity::Editing, 50_000);
+        told(&board, "s2", "tab-3", Activity::Viewing, 60_000);
+        assert_eq!(board.lapse(110_000), vec![dee("s2", Activity::Viewing)]);
+    }
+
+    #[test]
+    fn a_page_that_names_none_can_leave_and_come_back() {
+        let board = Board::default();
+        told(&board, "s1", "", Activity::Viewing, 0);
+        assert_eq!(
+            told(&board, "s1", "", Activity::Left, 1),
+            Some(Activity::Left)
+        );
+        assert_eq!(
+            told(&board, "s1", "", Activity::Viewing, 2),
+            Some(Activity::Viewing)
         );
     }
 
@@ -129,13 +266,11 @@ mod tests {
     fn a_member_holds_a_bounded_number_of_pages() {
         let board = Board::default();
         for page in 0..20 {
-            board.record(&dee(&format!("s{page}"), Activity::Viewing), page);
+            told(&board, &format!("s{page}"), "p", Activity::Viewing, page);
         }
         let members = board.members.lock().unwrap();
-        assert_eq!(members["u-dee"].len(), PAGES_PER_MEMBER);
-        assert_eq!(
-            members["u-dee"][0].0.setlist_id, "s12",
-            "the oldest went first"
-        );
+        let pages = &members["u-dee"].1;
+        assert_eq!(pages.len(), PAGES_PER_MEMBER);
+        assert_eq!(pages[0].setlist_id, "s4", "the oldest went first");
     }
 }

@@ -167,7 +167,11 @@ async fn apply(state: &AppState, change: Change) {
             state.reads.invalidate();
             state.live.publish(&change);
         }
-        Change::Presence { presence, at_ms } => state.live.tell_presence(&presence, at_ms),
+        Change::Presence {
+            presence,
+            page,
+            at_ms,
+        } => state.live.tell_presence(&presence, &page, at_ms),
         Change::Resync => resync(state).await,
     }
 }

@@ -663,6 +663,12 @@ pub enum Activity {
 pub struct PresenceInput {
     pub setlist_id: String,
     pub activity: Activity,
+    /// An id the page chose for itself (up to 64 letters, digits, `-` and
+    /// `_`): a member on two tabs stays until both are closed, and a hello
+    /// that its own goodbye overtook is not taken. Without it, a member is
+    /// one page per setlist.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub page: String,
 }
 
 /// One member on a setlist page; also the data of the `presence` event.

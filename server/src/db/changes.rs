@@ -44,7 +44,12 @@ pub enum Change {
         by: String,
     },
     /// A member is on a setlist page (or left it): not stored, only told.
-    Presence { presence: Presence, at_ms: i64 },
+    Presence {
+        presence: Presence,
+        #[serde(default)]
+        page: String,
+        at_ms: i64,
+    },
     /// Too much to say in one payload: re-read everything.
     Resync,
 }

@@ -28,16 +28,20 @@ async fn announce(
     let presence = Presence {
         // An id in a body that cannot be one is that field's fault (422),
         // not a path naming nothing (404).
-        setlist_id: parse_id(&input.setlist_id).map_err(|_| {
-            ApiError::Validation(FieldErrors::from([(
-                "setlist_id".to_string(),
-                "must be a setlist id (a UUID)".to_string(),
-            )]))
-        })?,
+        setlist_id: parse_id(&input.setlist_id)
+            .map_err(|_| refused("setlist_id", "must be a setlist id (a UUID)"))?,
         user_id: caller.user_id.clone(),
         name: caller.name.clone(),
         activity: input.activity,
     };
+    // Kept in memory and sent between instances: short and plain, so a
+    // member cannot fill the board or the channel with it.
+    if !is_page_id(&input.page) {
+        return Err(refused(
+            "page",
+            "must be at most 64 letters, digits, '-' or '_'",
+        ));
+    }
     // A page that names no setlist would have every stream hear of it: a
     // member could flood the band with made-up pages. A goodbye needs no
     // setlist, so leaving one deleted meanwhile still clears the board.
@@ -54,11 +58,23 @@ async fn announce(
     if state.changes_pushed_by_database {
         let change = Change::Presence {
             presence: presence.clone(),
+            page: input.page.clone(),
             at_ms,
         };
         changes::announce(&mut *state.db.acquire().await?, &change).await?;
     }
     // Told here at once; the database's echo is then no news.
-    state.live.tell_presence(&presence, at_ms);
+    state.live.tell_presence(&presence, &input.page, at_ms);
     Ok(Json(state.live.presence.on(&presence.setlist_id)))
+}
+
+fn refused(field: &str, why: &str) -> ApiError {
+    ApiError::Validation(FieldErrors::from([(field.to_string(), why.to_string())]))
+}
+
+fn is_page_id(page: &str) -> bool {
+    page.len() <= 64
+        && page
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }

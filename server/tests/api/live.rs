@@ -224,6 +224,63 @@ async fn a_write_on_one_instance_reaches_streams_on_the_other() {
     assert!(names.contains(&"Max the Manager".to_string()), "{names:?}");
 }
 
+/// Each page names itself: a member on two tabs is there until both are
+/// closed, and a hello its own goodbye overtook on the way (a tab closed
+/// right after it opened) does not bring the page back for a minute.
+#[tokio::test]
+async fn presence_counts_pages_not_members() {
+    let app = spawn_app().await;
+    let drummer = app.login("drummer").await.access_token;
+    let manager = app.login("manager").await.access_token;
+    let id = create_setlist(&app, &manager, "Two tabs").await;
+    let tell = |page: &str, activity: &str| {
+        app.authed(Method::POST, "/api/presence", &drummer)
+            .json(&json!({ "setlist_id": id, "activity": activity, "page": page }))
+            .send()
+    };
+    let on_page = || async {
+        let answer = app
+            .authed(Method::POST, "/api/presence", &manager)
+            .json(&json!({ "setlist_id": id, "activity": "viewing", "page": "m" }))
+            .send()
+            .await
+            .unwrap();
+        let present = body(answer).await;
+        present
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"] == "Dee the Drummer")
+            .map(|p| p["activity"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+
+    tell("tab-1", "viewing").await.unwrap();
+    tell("tab-2", "editing").await.unwrap();
+    assert_eq!(on_page().await, ["editing"], "one entry for the member");
+    tell("tab-2", "left").await.unwrap();
+    assert_eq!(on_page().await, ["viewing"], "the other tab is still open");
+    tell("tab-1", "left").await.unwrap();
+    assert!(on_page().await.is_empty());
+
+    let goodbye = tell("tab-3", "left").await.unwrap();
+    assert_eq!(goodbye.status(), StatusCode::OK);
+    let late_hello = tell("tab-3", "viewing").await.unwrap();
+    assert_eq!(late_hello.status(), StatusCode::OK);
+    assert!(on_page().await.is_empty(), "the goodbye came first");
+
+    for bad in ["x".repeat(65), "a b".to_string(), "ta\u{e9}b".to_string()] {
+        let refused = tell(&bad, "viewing").await.unwrap();
+        let error = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(error["error"]["fields"]["page"].is_string(), "{bad:?}");
+    }
+}
+
 /// "Dee is viewing", "Max is editing": told by the pages, with names from
 /// their tokens, news only once, a goodbye heard by the others.
 #[tokio::test]

@@ -38,12 +38,17 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
             heard(presence);
         }
     });
-    let page = setlist_id.clone();
+    // Who this page is to the server; a page back from the browser's page
+    // cache is a new one (its goodbye was said).
+    let page = StoredValue::new(new_page_id());
+    let said = move |activity: Activity| PresenceInput {
+        setlist_id: setlist_id.clone(),
+        activity,
+        page: page.get_value(),
+    };
+    let input_for = said.clone();
     let tell = move |activity: Activity| {
-        let input = PresenceInput {
-            setlist_id: page.clone(),
-            activity,
-        };
+        let input = input_for(activity);
         let me = me.clone();
         leptos::task::spawn_local(async move {
             let answer = tell_presence(session, &input).await;
@@ -72,18 +77,18 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
     // page cache, it says hello again.
     #[cfg(feature = "hydrate")]
     {
-        let goodbye = PresenceInput {
-            setlist_id: setlist_id.clone(),
-            activity: Activity::Left,
-        };
         let leaving = window_event_listener(leptos::ev::pagehide, move |_| {
             if let Some(token) = session.fresh_token() {
+                let goodbye = said(Activity::Left);
                 crate::api::transport::post_while_leaving("/api/presence", &token, &goodbye);
             }
         });
         let hello = tell.clone();
-        let back = window_event_listener(leptos::ev::pageshow, move |_| {
-            hello(activity.get_untracked())
+        let back = window_event_listener(leptos::ev::pageshow, move |event| {
+            if event.persisted() {
+                page.set_value(new_page_id());
+                hello(activity.get_untracked())
+            }
         });
         on_cleanup(move || {
             leaving.remove();
@@ -99,13 +104,21 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
         }
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = tell;
+    let _ = (tell, said);
 
     view! {
         <p class="muted presence" data-testid="presence">
             {move || others.with(|list| describe(list))}
         </p>
     }
+}
+
+/// A random name for a page: unique enough among one member's tabs.
+fn new_page_id() -> String {
+    #[cfg(feature = "hydrate")]
+    return format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64);
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
 }
 
 async fn tell_presence(session: Session, input: &PresenceInput) -> Option<Vec<Presence>> {
