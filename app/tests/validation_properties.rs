@@ -20,8 +20,18 @@ fn text_near(max: usize) -> impl Strategy<Value = String> {
         prop::collection::vec(any::<char>(), 0..=max + 2),
         // Lengths right at the edges are the interesting ones.
         (max.saturating_sub(1)..=max + 1).prop_map(|n| vec!['é'; n]),
-        // Only spaces: as good as empty where a field is required.
-        prop::collection::vec(prop_oneof![Just(' '), Just('\t'), Just('\u{3000}')], 1..=3),
+        // Only spaces or invisible characters: as good as empty where a
+        // field is required.
+        prop::collection::vec(
+            prop_oneof![
+                Just(' '),
+                Just('\t'),
+                Just('\u{3000}'),
+                Just('\u{200B}'),
+                Just('\u{FEFF}')
+            ],
+            1..=3
+        ),
         // U+0000, which PostgreSQL cannot store, among ordinary letters.
         prop::collection::vec(prop_oneof![Just('a'), Just('\0')], 1..=3),
     ]
@@ -82,9 +92,13 @@ fn optional(text: &str, max: usize) -> bool {
     chars(text) <= max && !text.contains('\0')
 }
 
-/// A required text: not only spaces, and otherwise as any text.
+/// A required text: something a reader can see, and otherwise as any text.
 fn required(text: &str, max: usize) -> bool {
-    !text.trim().is_empty() && optional(text, max)
+    let invisible = [
+        '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+    ];
+    let visible = |c: &char| !c.is_whitespace() && !invisible.contains(c);
+    text.chars().any(|c| visible(&c)) && optional(text, max)
 }
 
 /// The fields a setlist should be blamed for, computed from the limits alone.

@@ -48,7 +48,11 @@ impl LibrarySong {
 pub struct LibrarySongInput {
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+        )
     )]
     pub title: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 200))]

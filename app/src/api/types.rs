@@ -74,7 +74,11 @@ pub struct NewUser {
     pub username: String,
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 120, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 120,
+            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+        )
     )]
     pub display_name: String,
     #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
@@ -98,7 +102,11 @@ pub struct MemberPatch {
     pub role: Option<String>,
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 120, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 120,
+            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+        )
     )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -203,7 +211,11 @@ pub struct Song {
 pub struct SetlistInput {
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 120, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 120,
+            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+        )
     )]
     pub name: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 120))]
@@ -232,7 +244,11 @@ pub struct SetlistInput {
 pub struct SetInput {
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 40, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 40,
+            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+        )
     )]
     pub name: String,
     #[serde(default)]
@@ -339,7 +355,11 @@ pub struct SongInput {
     pub id: Option<String>,
     #[cfg_attr(
         feature = "ssr",
-        schema(min_length = 1, max_length = 200, pattern = r"\S")
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+        )
     )]
     pub title: String,
     #[cfg_attr(feature = "ssr", schema(max_length = 200))]

@@ -39,6 +39,24 @@ pub const TAG_MAX: usize = 32;
 /// Rows of one CSV import.
 pub const IMPORT_ROWS_MAX: usize = 2000;
 
+/// The OpenAPI pattern of a required text, the JavaScript regular
+/// expression of `!shows_nothing` (JavaScript's `\s` has U+FEFF, not U+0085),
+/// written out in each schema attribute (utoipa takes a literal only; the
+/// OpenAPI test holds them to this).
+pub const SHOWS_SOMETHING: &str = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]";
+
+/// True for text that is only spaces and characters drawn as nothing (the
+/// zero-width ones, the word joiner, a byte order mark, a soft hyphen).
+pub fn shows_nothing(text: &str) -> bool {
+    text.chars().all(|c| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+            )
+    })
+}
+
 /// Field name → what is wrong with it. Empty means valid.
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -53,13 +71,14 @@ impl Checker {
         }
     }
 
-    /// A required field (`min` > 0) must hold more than spaces: a setlist or
-    /// a member called "   " would show as nothing at all. No text may hold
+    /// A required field (`min` > 0) must show something: a setlist or a
+    /// member called "   " (or a zero-width space) would show as nothing at
+    /// all. No text may hold
     /// U+0000: PostgreSQL cannot store it (the query would fail), and a
     /// C-string reader of an export would cut the text there.
     fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
-        let blank = min > 0 && value.trim().is_empty();
+        let blank = min > 0 && shows_nothing(value);
         let nul = value.contains('\0');
         let message = if blank {
             "must not be empty".to_string()
@@ -467,6 +486,14 @@ mod tests {
         let errors = validate_setlist(&setlist(&"x".repeat(NAME_MAX + 1)));
         assert_eq!(errors["name"], "must be at most 120 characters");
         assert_eq!(validate_setlist(&setlist(""))["name"], "must not be empty");
+        for nothing in ["  \t", "\u{200B}", " \u{FEFF}\u{2060} ", "\u{00AD}"] {
+            assert_eq!(
+                validate_setlist(&setlist(nothing))["name"],
+                "must not be empty",
+                "{nothing:?}"
+            );
+        }
+        assert!(validate_setlist(&setlist("\u{200B}x")).is_empty());
     }
 
     #[test]

@@ -189,8 +189,8 @@ async fn member_changes_are_validated_and_for_managers_only() {
         &app,
         &manager,
         &drummer.user_id,
-        // Only spaces: a name that would show as nothing.
-        json!({ "role": "admin", "display_name": "   " }),
+        // Spaces and a zero-width space: a name that would show as nothing.
+        json!({ "role": "admin", "display_name": " \u{200B} " }),
     )
     .await;
     let body = expect_error(
