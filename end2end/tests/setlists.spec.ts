@@ -83,12 +83,18 @@ test('songs are told apart by their place, moved from the keyboard, and bad inpu
   }
   await expect(page.getByRole('group', { name: 'Song 2' }).getByLabel('Title')).toHaveValue('B');
 
-  // Keyboard: Enter twice on "Move C up" moves it twice (the focus stays on the button).
+  // Keyboard: Enter twice on "Move C up" moves it twice (the focus stays on
+  // the button), and where it went is said, up to the top.
+  const announcer = page.getByTestId('live-announcer');
   await page.getByRole('button', { name: 'Move C up' }).focus();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('group', { name: 'Song 2' }).getByLabel('Title')).toHaveValue('C');
+  await expect(announcer).toHaveText('Moved “C”: 2 of 3, number 2 in Set 1.');
   await page.keyboard.press('Enter');
   await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('Title')).toHaveValue('C');
+  await expect(announcer).toHaveText('Moved “C”: 1 of 3, first in Set 1.');
+  await page.keyboard.press('Enter');
+  await expect(announcer).toHaveText('Cannot move further: “C”: 1 of 3, first in Set 1.');
 
   // A tempo the browser cannot read as a number is reported, not saved as "no tempo".
   await page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM').fill('12e');

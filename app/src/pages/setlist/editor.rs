@@ -383,16 +383,6 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let total = move || {
         songs.with(|list| running_time(list.iter().map(|song| song.seconds().unwrap_or(0))))
     };
-    let move_song = move |uid: u64, delta: isize| {
-        songs.update(|list| {
-            if let Some(from) = list.iter().position(|s| s.uid == uid) {
-                let to = from as isize + delta;
-                if (0..list.len() as isize).contains(&to) {
-                    list.swap(from, to as usize);
-                }
-            }
-        })
-    };
     // The song removed last, and its place: "Undo" puts it back as it was,
     // with what others saved in it meanwhile (a tempo heard live).
     let removed = RwSignal::new(None::<Removed>);
@@ -424,6 +414,22 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
     };
     let reorder = Reorder::new(state, live);
+    // The form's ↑/↓: a swap with the neighbour, said aloud like a move in
+    // the running order (the button keeps the focus, so nothing else would).
+    let move_song = move |uid: u64, delta: isize| {
+        let moved = songs.try_update(|list| {
+            let from = list.iter().position(|s| s.uid == uid)?;
+            let to = usize::try_from(from as isize + delta)
+                .ok()
+                .filter(|to| *to < list.len())?;
+            list.swap(from, to);
+            Some(())
+        });
+        match moved.flatten() {
+            Some(()) => reorder.say_where(uid, "Moved", ""),
+            None => reorder.say_where(uid, "Cannot move further:", ""),
+        }
+    };
     let all_open = Memo::new(move |_| songs.with(|list| list.iter().all(|song| song.open.get())));
     let activity = Signal::derive(move || {
         if unsaved.get() {

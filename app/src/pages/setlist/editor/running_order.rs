@@ -85,7 +85,7 @@ impl Reorder {
 
     /// Says where song `uid` now stands: "Moved “Everlong”: 4 of 12, first
     /// in Encore." followed by `then`.
-    fn say_where(&self, uid: u64, what: &str, then: &str) {
+    pub(super) fn say_where(&self, uid: u64, what: &str, then: &str) {
         let title = self.state.songs.with_untracked(|songs| {
             songs
                 .iter()
