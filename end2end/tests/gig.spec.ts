@@ -110,6 +110,8 @@ test('a reload mid-gig comes back to the song on stage, and Space on the Click b
   await expect(title).toHaveText('My Hero');
   await page.reload();
   await expect(title).toHaveText('My Hero');
+  // The tab says which show is on stage.
+  await expect(page).toHaveTitle('Stage: Reloaded at the Roxy · Backstage');
 
   const click = page.getByRole('checkbox', { name: 'Click' });
   await click.focus();
@@ -264,6 +266,7 @@ test('the print sheet has every song and no navigation in print media', async ({
   await page.goto(`/setlists/${id}`);
   await page.getByRole('link', { name: 'Print sheet' }).click();
   await expect(page.getByRole('heading', { name: 'Sheet for the floor' })).toBeVisible();
+  await expect(page).toHaveTitle('Print: Sheet for the floor · Backstage');
   await expect(page.locator('.sheet-when')).toHaveText('The Roxy · Thursday 31 December 2099');
   await page.emulateMedia({ media: 'print' });
   const songs = page.getByTestId('sheet-song');

@@ -32,8 +32,8 @@ test('no horizontal overflow at 360 px with 200-character unbroken words, and fi
   const pages: [string, string, string][] = [
     ['the overview', '/setlists', 'Setlists · Backstage'],
     ['the editor', `/setlists/${id}`, `${unbroken(120)} · Backstage`],
-    ['the stage view', `/setlists/${id}/stage`, 'Stage · Backstage'],
-    ['the print sheet', `/setlists/${id}/print`, 'Print · Backstage'],
+    ['the stage view', `/setlists/${id}/stage`, `Stage: ${unbroken(120)} · Backstage`],
+    ['the print sheet', `/setlists/${id}/print`, `Print: ${unbroken(120)} · Backstage`],
   ];
   await logIn(page, 'manager');
   for (const [what, path, title] of pages) {

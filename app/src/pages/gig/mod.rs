@@ -7,6 +7,7 @@ mod print;
 mod stage;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
@@ -142,14 +143,28 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
     }
 }
 
-/// Shows `page` for the loaded show, or why there is none.
+/// Shows `page` for the loaded show, or why there is none; the tab is
+/// titled `what` and the show's name ("Stage: Friday at the Roxy").
 fn with_show(
     show: LocalResource<Result<Show, String>>,
+    what: &'static str,
     page: impl Fn(Show) -> AnyView + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
+    // `try_with`: the title is read once more as the page goes.
+    let title = move || {
+        let name = show.try_with(|show| match show {
+            Some(Ok(show)) => Some(show.setlist.name.clone()),
+            _ => None,
+        });
+        match name.flatten() {
+            Some(name) => format!("{what}: {name}"),
+            None => what.to_string(),
+        }
+    };
     // A Transition: while the show is read again, the stage stays up.
     view! {
+        <Title text=title/>
         <Transition fallback=loading_show>
             {move || show.get().map(|result| match result {
                 Ok(show) => {

@@ -13,7 +13,7 @@ use crate::{
 #[component]
 pub fn PrintPage() -> impl IntoView {
     let (show, _) = use_show();
-    with_show(show, |show| view! { <Sheet show/> }.into_any())
+    with_show(show, "Print", |show| view! { <Sheet show/> }.into_any())
 }
 
 #[component]

@@ -31,7 +31,7 @@ pub fn StagePage() -> impl IntoView {
     // meanwhile, the network coming back).
     let at = RwSignal::new(0usize);
     let click_on = RwSignal::new(false);
-    with_show(show, move |show| {
+    with_show(show, "Stage", move |show| {
         view! { <Stage show at click_on deleted_by/> }.into_any()
     })
 }
