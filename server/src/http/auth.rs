@@ -98,8 +98,15 @@ async fn start_session(
 ) -> ApiResult<TokenResponse> {
     let started_ms = now_ms();
     let now = started_ms.div_euclid(1000);
-    let mut user =
-        checked_password(state, origin, &request.username, request.password, now).await?;
+    let mut user = checked_password(
+        state,
+        origin,
+        &request.username,
+        request.password,
+        PasswordCheck::LogIn,
+        now,
+    )
+    .await?;
     if user.disabled_at.is_some() {
         return Err(ApiError::AccountDisabled);
     }
@@ -120,6 +127,14 @@ async fn start_session(
     )
 }
 
+/// Why a password is checked; the audit log tells a wrong current password
+/// apart from a failed login (both are `login_failed`, API.md's type).
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum PasswordCheck {
+    LogIn,
+    ChangeOwn,
+}
+
 /// Checks `username`'s `password` behind the failed-login throttle: the one
 /// path every password check takes (logging in, changing one's password).
 /// Unknown user or wrong password: the same work, the same answer (no
@@ -129,6 +144,7 @@ pub(super) async fn checked_password(
     origin: &Origin,
     username: &str,
     password: String,
+    check: PasswordCheck,
     now: i64,
 ) -> ApiResult<UserRow> {
     // Attacker-sized credentials are refused before any hashing or
@@ -178,7 +194,10 @@ pub(super) async fn checked_password(
     if !password::verify(password, stored_hash).await? {
         reservation.failed();
         let subject = user.as_ref().map(|u| u.id.as_str());
-        let event = login_event(AuditKind::LoginFailed, origin, subject, username);
+        let mut event = login_event(AuditKind::LoginFailed, origin, subject, username);
+        if check == PasswordCheck::ChangeOwn {
+            event.detail["changing_password"] = true.into();
+        }
         db::audit::record_alone(&state.db, &event, now).await?;
         return Err(ApiError::InvalidCredentials);
     }

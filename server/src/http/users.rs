@@ -18,7 +18,7 @@ use axum::{
 };
 
 use super::{
-    auth::{checked_password, public_user},
+    auth::{PasswordCheck, checked_password, public_user},
     extract::{ApiJson, ApiPath, ClientOrigin, parse_id},
 };
 use crate::{
@@ -270,7 +270,16 @@ async fn change_own_password(
         .await?
         .ok_or(ApiError::InvalidToken)?;
     let now = now();
-    checked_password(&state, &origin, &me.username, change.current_password, now).await?;
+    let current = change.current_password;
+    checked_password(
+        &state,
+        &origin,
+        &me.username,
+        current,
+        PasswordCheck::ChangeOwn,
+        now,
+    )
+    .await?;
     let hash = password::hash(change.new_password).await?;
     let origin = origin.by(&me.id);
     let event = Event {

@@ -350,6 +350,20 @@ async fn guessing_the_current_password_is_throttled_like_a_login() {
     }
     assert_eq!(&statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
     assert_eq!(statuses[6], StatusCode::TOO_MANY_REQUESTS);
+    // Logged as failed password checks, told apart from failed logins.
+    let manager = app.login("manager").await;
+    let page = app
+        .get_json("/api/audit?type=login_failed", &manager.access_token)
+        .await;
+    let failures = page["events"].as_array().unwrap();
+    assert_eq!(failures.len(), 5, "{page}");
+    assert!(
+        failures
+            .iter()
+            .all(|e| e["detail"]["changing_password"] == true
+                && e["detail"]["username"] == "drummer"),
+        "{page}"
+    );
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@ struct Facts {
     fields: Vec<String>,
     new: i64,
     already_there: i64,
+    changing_password: bool,
 }
 
 /// The event's name as a person says it.
@@ -64,6 +65,9 @@ pub fn sentence(event: &AuditEvent) -> String {
     };
     let (who, name, title) = (&facts.username, &facts.name, &facts.title);
     match event.kind {
+        AuditKind::LoginFailed if facts.changing_password => {
+            format!("Wrong current password from {who}, changing it.")
+        }
         AuditKind::LoginFailed => format!("Wrong username or password for “{who}”."),
         AuditKind::LoginThrottled => {
             format!("Too many failed logins for “{who}”: held back for a while.")
@@ -127,5 +131,38 @@ pub fn sentence(event: &AuditEvent) -> String {
         | AuditKind::LoggedOut
         | AuditKind::SessionRevoked
         | AuditKind::PasswordChanged => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Detail;
+
+    fn failed_login(detail: &str) -> AuditEvent {
+        AuditEvent {
+            id: "1".into(),
+            at: "2026-12-04T10:00:00Z".into(),
+            kind: AuditKind::LoginFailed,
+            actor_id: None,
+            subject_id: None,
+            ip: "127.0.0.1".into(),
+            user_agent: String::new(),
+            detail: Detail::from_json(detail.into()),
+        }
+    }
+
+    #[test]
+    fn a_wrong_current_password_is_not_called_a_failed_login() {
+        assert_eq!(
+            sentence(&failed_login(r#"{"username":"dee"}"#)),
+            "Wrong username or password for “dee”."
+        );
+        assert_eq!(
+            sentence(&failed_login(
+                r#"{"username":"dee","changing_password":true}"#
+            )),
+            "Wrong current password from dee, changing it."
+        );
     }
 }
