@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod components;
+mod kept;
 pub mod live;
 mod offline;
 mod pages;

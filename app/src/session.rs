@@ -228,6 +228,9 @@ impl Session {
     pub async fn logout(&self) -> Result<(), ApiFailure> {
         self.leaving.set(true);
         let result = transport::send::<(), ()>(Method::Post, "/api/auth/logout", None, None).await;
+        if let Some(user) = self.user.get_untracked() {
+            crate::kept::forget_all_of(&user.id);
+        }
         self.forget();
         result
     }

@@ -190,6 +190,30 @@ test.describe('a session that ends mid-edit', () => {
     await expect(page.getByTestId('restored')).toHaveCount(0);
   });
 
+  test('a kept draft is forgotten when its member logs out on purpose, from any page', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Forgotten night', [{ title: 'Opener', duration_secs: 200 }]);
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    const name = page.getByLabel('Name', { exact: true });
+    await expect(name).toHaveValue('Forgotten night');
+    await name.fill('Forgotten night (typed)');
+    await expect(page.getByTestId('unsaved')).toBeVisible();
+    const { token, id: managerId } = await apiToken(request, 'manager');
+    const revoked = await request.post(`/api/users/${managerId}/revoke`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(revoked.status()).toBe(204);
+    await expect(page).toHaveURL(/\/login/);
+    const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('backstage.draft.')));
+    expect(await drafts()).toHaveLength(1);
+
+    // Back on another page, then "Log out": a shared laptop keeps none of it.
+    await logIn(page, 'manager', '/login?next=/setlists');
+    await expect(page).toHaveURL(/\/setlists$/);
+    expect(await drafts()).toHaveLength(1);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page).toHaveURL(/\/login/);
+    expect(await drafts()).toEqual([]);
+  });
+
   test("keeps the drummer's typed tempos and notes in this browser and brings them back, unsaved", async ({ page, request }) => {
     const id = await createSetlist(request, 'Tempo night', [
       { title: 'Everlong', duration_secs: 250, bpm: 150 },

@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use super::{
     GigLinks,
     draft::{Draft, describe_change},
-    kept::{self as browser, Work},
     presence::PresenceLine,
 };
 use crate::{
@@ -23,6 +22,7 @@ use crate::{
     components::{
         ErrorNotice, keep_focus, length_field, running_time, show_date_short, songs_count,
     },
+    kept::{self as browser, Work},
     live::{LiveMessage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,

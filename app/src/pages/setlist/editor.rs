@@ -10,7 +10,6 @@ use leptos_router::hooks::use_navigate;
 use super::{
     GigLinks, describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
-    kept::{self as browser, Work},
     presence::PresenceLine,
     song_editor::{LibraryPicks, SongDraft, field_id},
 };
@@ -24,6 +23,7 @@ use crate::{
         ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, running_time,
         show_date_long, slot_verdict,
     },
+    kept::{self as browser, Work},
     live::{LiveMessage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,

@@ -5,7 +5,6 @@
 mod draft;
 mod drummer;
 mod editor;
-mod kept;
 mod presence;
 mod song_editor;
 

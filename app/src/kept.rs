@@ -4,8 +4,8 @@
 //!
 //! What is kept is setlist data only — never a token — under a key naming
 //! the member, so that another member signing in on this browser never sees
-//! it. Leaving on purpose (a link or Back answered "leave", or Log out)
-//! forgets it.
+//! it. Leaving on purpose (a link or Back answered "leave") forgets it;
+//! logging out forgets all of the member's.
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -60,6 +60,25 @@ pub fn kept<T: DeserializeOwned>(work: Work, member: &str, setlist: &str) -> Opt
         let _ = key(work, member, setlist);
         None
     }
+}
+
+/// Forgets all `member`'s kept work, on every setlist: they logged out on
+/// purpose, and the next person at this browser should find none of it.
+pub fn forget_all_of(member: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(storage) = storage() {
+        let theirs = [Work::Draft, Work::Tempos].map(|work| key(work, member, ""));
+        let count = storage.length().unwrap_or(0);
+        let keys: Vec<String> = (0..count)
+            .filter_map(|i| storage.key(i).ok().flatten())
+            .filter(|key| theirs.iter().any(|prefix| key.starts_with(prefix.as_str())))
+            .collect();
+        for key in keys {
+            let _ = storage.remove_item(&key);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = member;
 }
 
 pub fn forget(work: Work, member: &str, setlist: &str) {
