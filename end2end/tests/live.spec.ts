@@ -148,6 +148,49 @@ test("a drummer's tempo reaches the manager's editor without discarding the mana
   await context.close();
 });
 
+test("a set break someone else saves reaches the manager's editor, survives the manager's save, and sets changed on both sides ask", async ({ page, request }) => {
+  const id = await createSetlist(request, 'Sets meanwhile', [
+    { title: 'Everlong', duration_secs: 250 },
+    { title: 'My Hero', duration_secs: 260 },
+    { title: 'Times Like These', duration_secs: 266 },
+  ]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByRole('heading', { name: 'Sets meanwhile' })).toBeVisible();
+  await page.getByLabel('Venue').fill('The Roxy');
+
+  // Another manager ends the show with an encore, through the API.
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const putSets = async (names: [string, string]) => {
+    const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+    const [first, second, third] = setlist.songs;
+    const sets = [{ name: names[0], songs: [first, second] }, { name: names[1], songs: [third] }];
+    const { songs: _, ...rest } = setlist;
+    expect((await request.put(`/api/setlists/${id}`, { headers, data: { ...rest, sets } })).status()).toBe(200);
+  };
+  await putSets(['Set 1', 'Encore']);
+  await expect(page.getByTestId('live-announcer')).toContainText('changed the sets');
+  await expect(page.getByLabel('Set 2 name')).toHaveValue('Encore');
+  await expect(page.getByLabel('Venue')).toHaveValue('The Roxy');
+
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  const saved = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  expect(saved.venue).toBe('The Roxy');
+  expect(saved.sets.map((set: { name: string }) => set.name), 'the encore stands').toEqual(['Set 1', 'Encore']);
+
+  // Both rename a set: the editor asks, and can take theirs.
+  await page.getByLabel('Set 2 name').fill('Encores');
+  await putSets(['Opening', 'Encore']);
+  await expect(page.getByTestId('conflicts')).toContainText(
+    'Sets: yours “Set 1 (2 songs), Encores (1 song)”, theirs “Opening (2 songs), Encore (1 song)”',
+  );
+  await page.getByRole('button', { name: 'Use theirs for Sets' }).click();
+  await expect(page.getByLabel('Set 1 name')).toHaveValue('Opening');
+  await expect(page.getByLabel('Set 2 name')).toHaveValue('Encore');
+});
+
 test.describe('a revoked session', () => {
   // The refresh that finds the session revoked is refused: Chromium logs that 401.
   test.use({ expectedHttpErrors: [401] });

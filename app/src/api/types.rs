@@ -153,6 +153,7 @@ pub struct SetlistSummary {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(Default))]
 pub struct Setlist {
     pub id: String,
     pub name: String,
@@ -171,6 +172,7 @@ pub struct Setlist {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(Default))]
 pub struct SetOfSongs {
     pub name: String,
     pub songs: Vec<Song>,

@@ -94,6 +94,8 @@ pub enum Field {
     ShowDate,
     Notes,
     Order,
+    /// The sets: their names, slots, and the songs that open them.
+    Sets,
     Song(String, SongField),
 }
 
@@ -369,8 +371,9 @@ fn merge_songs(
 }
 
 /// What `by` changed from `before` to `after`, in words: "Max reordered
-/// the set and set the tempo of “Everlong” to 160".
-pub fn describe_change(by: &str, before: &Draft, after: &Draft) -> String {
+/// the set and set the tempo of “Everlong” to 160". The sets are not in a
+/// draft: `sets_changed` says whether they changed.
+pub fn describe_change(by: &str, before: &Draft, after: &Draft, sets_changed: bool) -> String {
     let mut what = Vec::new();
     if before.name != after.name {
         what.push(format!("renamed the show to “{}”", after.name));
@@ -384,6 +387,9 @@ pub fn describe_change(by: &str, before: &Draft, after: &Draft) -> String {
     let in_both = |id: &str| before.song(id).is_some() && after.song(id).is_some();
     if before.order(in_both) != after.order(in_both) {
         what.push("reordered the set".to_string());
+    }
+    if sets_changed {
+        what.push("changed the sets".to_string());
     }
     for song in &after.songs {
         let Some(old) = song.id.as_deref().and_then(|id| before.song(id)) else {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use super::{
     GigLinks,
     draft::{Draft, describe_change},
+    editor::state::SetsById,
     presence::PresenceLine,
 };
 use crate::{
@@ -248,7 +249,13 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         keep_focus();
         rows.set(next);
         if !by.is_empty() && session.user().is_none_or(|me| me.display_name != by) {
-            live.announce(describe_change(&by, &before, &Draft::of(&theirs)));
+            let sets_changed = shown.with_untracked(SetsById::of) != SetsById::of(&theirs);
+            live.announce(describe_change(
+                &by,
+                &before,
+                &Draft::of(&theirs),
+                sets_changed,
+            ));
         }
         shown.set(theirs);
     };

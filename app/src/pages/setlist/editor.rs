@@ -32,7 +32,7 @@ use crate::{
 mod kept;
 mod order;
 mod running_order;
-mod state;
+pub(super) mod state;
 
 use kept::KeptDraft;
 use running_order::{Reorder, ReorderHelp, SongRow, handle_id};
@@ -116,21 +116,22 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let merged = merge(&base, &state.draft(), &theirs_draft);
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
-        owner.with_value(|owner| owner.with(|| state.show(&merged.draft)));
-        state.base.set(Some((theirs_draft.clone(), theirs.version)));
-        let mut said = describe_change(by, &base, &theirs_draft);
+        let sets = owner.with_value(|owner| owner.with(|| state.take_merge(&merged.draft, theirs)));
+        let mut said = describe_change(by, &base, &theirs_draft, sets.changed);
         if !merged.kept.is_empty() {
             said.push_str(&format!(
                 " They removed {}, which you had changed: your copy stays, as a new song.",
                 merged.kept.join(", ")
             ));
         }
-        if !merged.conflicts.is_empty() {
+        let both_changed: Vec<Conflict> =
+            merged.conflicts.into_iter().chain(sets.conflict).collect();
+        if !both_changed.is_empty() {
             said.push_str(" You both changed the same thing: choose below.");
         }
         conflicts.update(|open| {
-            open.retain(|old| merged.conflicts.iter().all(|new| new.field != old.field));
-            open.extend(merged.conflicts);
+            open.retain(|old| both_changed.iter().all(|new| new.field != old.field));
+            open.extend(both_changed);
         });
         live.announce(said.clone());
         saved.set(Some(said));

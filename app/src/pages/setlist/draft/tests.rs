@@ -156,13 +156,13 @@ fn a_change_is_described_in_words() {
     after.songs.swap(0, 1);
     after.songs[0].bpm = "160".into();
     assert_eq!(
-        describe_change("Max", &before, &after),
+        describe_change("Max", &before, &after, false),
         "Max reordered the set and set the tempo of “Hero” to 160."
     );
     after.songs.pop();
     assert_eq!(
-        describe_change("Dee", &before, &after),
-        "Dee set the tempo of “Hero” to 160 and removed “Everlong”."
+        describe_change("Dee", &before, &after, true),
+        "Dee changed the sets, set the tempo of “Hero” to 160 and removed “Everlong”."
     );
 }
 

@@ -32,6 +32,8 @@ pub(super) struct EditorState {
     pub(super) sets: RwSignal<SetBreaks>,
     /// The sets as loaded (names, slots and sizes), to tell whether they changed.
     pub(super) base_sets: RwSignal<Vec<(SetHead, usize)>>,
+    /// Where the sets of the version in `base` start, for merging a newer one.
+    pub(super) saved_sets: RwSignal<SetsById>,
     pub(super) next_uid: StoredValue<u64>,
 }
 
@@ -43,6 +45,34 @@ pub(super) struct EditorState {
 pub(super) struct SetBreaks {
     pub(super) first: SetHead,
     pub(super) later: Vec<(u64, SetHead)>,
+}
+
+/// Where a version's sets start, each later set marked by the id of the
+/// song that opens it (`None`: a song not saved yet). Uids are this
+/// editor's own, so this is the form in which the sets typed here and a
+/// newer version's sets are compared.
+#[derive(Clone, Debug, PartialEq)]
+pub(in crate::pages::setlist) struct SetsById {
+    first: SetHead,
+    later: Vec<(Option<String>, SetHead)>,
+}
+
+impl SetsById {
+    /// A saved version's sets. An empty later set has no song to open it:
+    /// the editor does not keep it.
+    pub(in crate::pages::setlist) fn of(setlist: &Setlist) -> SetsById {
+        let later = setlist.sets.iter().skip(1).filter_map(|set| {
+            let opener = set.songs.first()?;
+            Some((Some(opener.id.clone()), SetHead::of(set)))
+        });
+        SetsById {
+            first: setlist
+                .sets
+                .first()
+                .map_or_else(|| SetHead::named(FIRST_SET), SetHead::of),
+            later: later.collect(),
+        }
+    }
 }
 
 /// A song taken out of the running order, for "Undo": its place, and the
@@ -57,7 +87,7 @@ pub(super) struct Removed {
 
 /// A set's name, and its slot on stage as typed (minutes, or empty).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub(super) struct SetHead {
+pub(in crate::pages::setlist) struct SetHead {
     pub(super) name: String,
     pub(super) slot: String,
 }
@@ -75,6 +105,13 @@ impl SetHead {
         SetHead {
             name: name.into(),
             slot: String::new(),
+        }
+    }
+
+    fn of(set: &SetOfSongs) -> SetHead {
+        SetHead {
+            name: set.name.clone(),
+            slot: set.slot_secs.map(slot_field).unwrap_or_default(),
         }
     }
 }
@@ -101,6 +138,10 @@ impl EditorState {
             songs: RwSignal::new(Vec::new()),
             sets: RwSignal::new(SetBreaks::default()),
             base_sets: RwSignal::new(vec![(SetHead::named(FIRST_SET), 0)]),
+            saved_sets: RwSignal::new(SetsById {
+                first: SetHead::named(FIRST_SET),
+                later: Vec::new(),
+            }),
             next_uid: StoredValue::new(0),
         }
     }
@@ -155,8 +196,66 @@ impl EditorState {
         let draft = Draft::of(setlist);
         self.show(&draft);
         self.base.set(Some((draft, setlist.version)));
-        // A later set is opened by its first song; an empty one has none to
-        // mark it, and is not kept by this editor.
+        let saved = SetsById::of(setlist);
+        self.sets.set(self.breaks_of(&saved));
+        self.saved_sets.set(saved);
+        self.base_sets.set(sizes_of(setlist));
+    }
+
+    /// Shows `merged`, the fields typed here merged with `theirs`, a newer
+    /// version, which becomes the base. Their sets come in where the sets
+    /// here are as they were; where both changed them, each differently,
+    /// these stay and the conflict is returned. Saving these sets over
+    /// theirs unasked would undo their set break.
+    pub(super) fn take_merge(&self, merged: &Draft, theirs: &Setlist) -> SetsMerged {
+        let (was, mine, now) = (
+            self.saved_sets.get_untracked(),
+            self.typed_sets(),
+            SetsById::of(theirs),
+        );
+        let mine_in_words = describe_sets(&untrack(|| self.set_sizes()));
+        self.show(merged);
+        self.base.set(Some((Draft::of(theirs), theirs.version)));
+        self.base_sets.set(sizes_of(theirs));
+        let conflict = if mine == was || mine == now {
+            self.sets.set(self.breaks_of(&now));
+            None
+        } else if now == was {
+            None
+        } else {
+            Some(Conflict {
+                field: Field::Sets,
+                label: "Sets".into(),
+                mine: mine_in_words,
+                theirs: describe_sets(&sizes_of(theirs)),
+            })
+        };
+        let changed = now != was;
+        self.saved_sets.set(now);
+        SetsMerged { changed, conflict }
+    }
+
+    /// The sets typed here, by song id (untracked).
+    fn typed_sets(&self) -> SetsById {
+        let breaks = self.sets.get_untracked();
+        let later = self.songs.with_untracked(|songs| {
+            songs
+                .iter()
+                .filter_map(|song| {
+                    let (_, head) = breaks.later.iter().find(|(uid, _)| *uid == song.uid)?;
+                    Some((song.id.get_untracked(), head.clone()))
+                })
+                .collect()
+        });
+        SetsById {
+            first: breaks.first,
+            later,
+        }
+    }
+
+    /// `sets` on the songs here: a set whose opener is not here is joined
+    /// to the one before it.
+    fn breaks_of(&self, sets: &SetsById) -> SetBreaks {
         let songs = self.songs.get_untracked();
         let uid_of = |id: &str| {
             songs
@@ -164,22 +263,14 @@ impl EditorState {
                 .find(|song| song.id.get_untracked().as_deref() == Some(id))
                 .map(|song| song.uid)
         };
-        let head = |set: &SetOfSongs| SetHead {
-            name: set.name.clone(),
-            slot: set.slot_secs.map(slot_field).unwrap_or_default(),
-        };
-        let later = setlist.sets.iter().skip(1).filter_map(|set| {
-            let opener = set.songs.first()?;
-            Some((uid_of(&opener.id)?, head(set)))
-        });
-        self.sets.set(SetBreaks {
-            first: setlist
-                .sets
-                .first()
-                .map_or_else(|| SetHead::named(FIRST_SET), head),
+        let later = sets
+            .later
+            .iter()
+            .filter_map(|(id, head)| Some((uid_of(id.as_deref()?)?, head.clone())));
+        SetBreaks {
+            first: sets.first.clone(),
             later: later.collect(),
-        });
-        self.base_sets.set(self.set_sizes());
+        }
     }
 
     /// The songs by set, in order (tracked).
@@ -530,6 +621,9 @@ impl EditorState {
                     *songs = keyed.into_iter().map(|(_, song)| song).collect();
                 });
             }
+            Field::Sets => self
+                .sets
+                .set(self.breaks_of(&self.saved_sets.get_untracked())),
             Field::Song(id, field) => {
                 let song = self.songs.with_untracked(|songs| {
                     songs
@@ -543,6 +637,39 @@ impl EditorState {
             }
         }
     }
+}
+
+/// What a merge did to the sets.
+pub(super) struct SetsMerged {
+    /// Whether the newer version changed them.
+    pub(super) changed: bool,
+    pub(super) conflict: Option<Conflict>,
+}
+
+/// Each set of a saved version and its number of songs, as `set_sizes`
+/// counts them once it is loaded.
+fn sizes_of(setlist: &Setlist) -> Vec<(SetHead, usize)> {
+    let first = setlist.sets.first().map_or_else(
+        || (SetHead::named(FIRST_SET), 0),
+        |set| (SetHead::of(set), set.songs.len()),
+    );
+    let later = setlist
+        .sets
+        .iter()
+        .skip(1)
+        .filter(|set| !set.songs.is_empty());
+    std::iter::once(first)
+        .chain(later.map(|set| (SetHead::of(set), set.songs.len())))
+        .collect()
+}
+
+/// "Set 1 (3 songs), Encore (1 song)".
+fn describe_sets(sizes: &[(SetHead, usize)]) -> String {
+    let set = |(head, size): &(SetHead, usize)| match size {
+        1 => format!("{} (1 song)", head.name),
+        n => format!("{} ({n} songs)", head.name),
+    };
+    sizes.iter().map(set).collect::<Vec<_>>().join(", ")
 }
 
 fn set_if_changed(signal: RwSignal<String>, value: &str) {
@@ -631,6 +758,121 @@ mod tests {
             assert_eq!(sizes(&state), before);
             state.restore_sets(&[(SetHead::named("Set 1"), 1)]);
             assert_eq!(sizes(&state), before);
+        });
+    }
+
+    /// Version `version` of a show whose songs' ids are their titles.
+    fn saved(version: i64, sets: &[(&str, &[&str])]) -> Setlist {
+        let song = |id: &&str| crate::api::Song {
+            id: id.to_string(),
+            title: id.to_string(),
+            ..Default::default()
+        };
+        let sets: Vec<SetOfSongs> = sets
+            .iter()
+            .map(|(name, ids)| SetOfSongs {
+                name: name.to_string(),
+                songs: ids.iter().map(song).collect(),
+                slot_secs: None,
+            })
+            .collect();
+        Setlist {
+            id: "show".into(),
+            name: "Friday".into(),
+            show_date: "2026-12-12".into(),
+            version,
+            songs: sets.iter().flat_map(|set| set.songs.clone()).collect(),
+            sets,
+            ..Default::default()
+        }
+    }
+
+    /// Merges `theirs` into `state` as a live change does.
+    fn merge_in(state: &EditorState, theirs: &Setlist) -> SetsMerged {
+        let base = state.base.get_untracked().unwrap().0;
+        let merged = crate::pages::setlist::draft::merge(&base, &state.draft(), &Draft::of(theirs));
+        state.take_merge(&merged.draft, theirs)
+    }
+
+    fn uid_of(state: &EditorState, id: &str) -> u64 {
+        state.songs.with_untracked(|songs| {
+            let song = songs
+                .iter()
+                .find(|s| s.id.get_untracked().as_deref() == Some(id));
+            song.unwrap().uid
+        })
+    }
+
+    #[test]
+    fn their_set_break_comes_in_where_the_sets_here_are_untouched() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(1, &[("Set 1", &["a", "b", "c", "d"])]));
+            state.name.set("Friday late".into());
+            let theirs = saved(2, &[("Set 1", &["a", "b"]), ("Encore", &["c", "d"])]);
+            let sets = merge_in(&state, &theirs);
+            assert!(sets.changed && sets.conflict.is_none());
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 2)]);
+            assert_eq!(state.name.get_untracked(), "Friday late");
+            let input = state.input().unwrap();
+            let sent = input
+                .sets
+                .unwrap()
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>();
+            assert_eq!(sent, ["Set 1", "Encore"], "a save keeps their break");
+            // Nothing of the sets is unsaved here: they are the base's.
+            assert_eq!(state.base_sets.get_untracked(), state.set_sizes());
+        });
+    }
+
+    #[test]
+    fn a_set_break_made_here_stays_when_they_change_only_songs() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(1, &[("Set 1", &["a", "b", "c", "d"])]));
+            state.start_set(uid_of(&state, "c"));
+            let mut theirs = saved(2, &[("Set 1", &["a", "b", "c", "d"])]);
+            theirs.songs[0].bpm = Some(120);
+            let sets = merge_in(&state, &theirs);
+            assert!(!sets.changed && sets.conflict.is_none());
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Set 2".into(), 2)]);
+            let tempo = state.songs.with_untracked(|songs| songs[0].data().bpm);
+            assert_eq!(tempo, "120");
+        });
+    }
+
+    #[test]
+    fn sets_changed_on_both_sides_ask_and_theirs_can_be_taken() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(1, &[("Set 1", &["a", "b", "c", "d"])]));
+            state.start_set(uid_of(&state, "b"));
+            let theirs = saved(2, &[("Set 1", &["a", "b", "c"]), ("Encore", &["d"])]);
+            let conflict = merge_in(&state, &theirs).conflict.unwrap();
+            assert_eq!(conflict.field, Field::Sets);
+            assert_eq!(conflict.mine, "Set 1 (1 song), Set 2 (3 songs)");
+            assert_eq!(conflict.theirs, "Set 1 (3 songs), Encore (1 song)");
+            assert_eq!(sizes(&state), [("Set 1".into(), 1), ("Set 2".into(), 3)]);
+            state.take_theirs(&conflict);
+            assert_eq!(sizes(&state), [("Set 1".into(), 3), ("Encore".into(), 1)]);
+        });
+    }
+
+    #[test]
+    fn their_renamed_set_comes_in_around_a_song_added_here() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(1, &[("Set 1", &["a", "b"]), ("Set 2", &["c"])]));
+            let added = state.new_song(DraftSong {
+                title: "new".into(),
+                ..DraftSong::default()
+            });
+            state.songs.update(|songs| songs.push(added));
+            let theirs = saved(2, &[("Opening", &["a", "b"]), ("Encore", &["c"])]);
+            assert!(merge_in(&state, &theirs).conflict.is_none());
+            assert_eq!(sizes(&state), [("Opening".into(), 2), ("Encore".into(), 2)]);
         });
     }
 
