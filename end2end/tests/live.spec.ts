@@ -157,7 +157,7 @@ test("a set break someone else saves reaches the manager's editor, survives the 
   await logIn(page, 'manager');
   await page.goto(`/setlists/${id}`);
   await expect(page.getByRole('heading', { name: 'Sets meanwhile' })).toBeVisible();
-  await page.getByLabel('Venue').fill('The Roxy');
+  await page.getByLabel('Venue').fill('The Fillmore');
 
   // Another manager ends the show with an encore, through the API.
   const { token } = await apiToken(request, 'manager');
@@ -172,12 +172,12 @@ test("a set break someone else saves reaches the manager's editor, survives the 
   await putSets(['Set 1', 'Encore']);
   await expect(page.getByTestId('live-announcer')).toContainText('changed the sets');
   await expect(page.getByLabel('Set 2 name')).toHaveValue('Encore');
-  await expect(page.getByLabel('Venue')).toHaveValue('The Roxy');
+  await expect(page.getByLabel('Venue')).toHaveValue('The Fillmore');
 
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   const saved = await (await request.get(`/api/setlists/${id}`, { headers })).json();
-  expect(saved.venue).toBe('The Roxy');
+  expect(saved.venue).toBe('The Fillmore');
   expect(saved.sets.map((set: { name: string }) => set.name), 'the encore stands').toEqual(['Set 1', 'Encore']);
 
   // Both rename a set: the editor asks, and can take theirs.

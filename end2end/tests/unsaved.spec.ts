@@ -190,6 +190,40 @@ test.describe('a session that ends mid-edit', () => {
     await expect(page.getByTestId('restored')).toHaveCount(0);
   });
 
+  test('a kept draft comes back over the sets saved meanwhile, without undoing them', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Kept over sets', [
+      { title: 'Opener', duration_secs: 200 },
+      { title: 'Closer', duration_secs: 240 },
+    ]);
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Kept over sets');
+    const venue = page.getByLabel('Venue');
+    await venue.fill('The Fillmore');
+    await expect(page.getByTestId('unsaved')).toBeVisible();
+
+    // Signed out mid-edit; meanwhile another manager gives the closer an encore of its own.
+    const { token, id: managerId } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    expect((await request.post(`/api/users/${managerId}/revoke`, { headers })).status()).toBe(204);
+    await expect(page).toHaveURL(/\/login/);
+    const { token: other } = await apiToken(request, 'manager');
+    const elsewhere = { Authorization: `Bearer ${other}` };
+    const { songs, ...setlist } = await (await request.get(`/api/setlists/${id}`, { headers: elsewhere })).json();
+    const sets = [{ name: 'Set 1', songs: [songs[0]] }, { name: 'Encore', songs: [songs[1]] }];
+    expect((await request.put(`/api/setlists/${id}`, { headers: elsewhere, data: { ...setlist, sets } })).status()).toBe(200);
+
+    await fillLogin(page, 'manager', PASSWORD);
+    await expect(page.getByTestId('restored')).toBeVisible();
+    await expect(venue).toHaveValue('The Fillmore');
+    await expect(page.getByLabel('Set 2 name')).toHaveValue('Encore');
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+    const saved = await (await request.get(`/api/setlists/${id}`, { headers: elsewhere })).json();
+    expect(saved.venue).toBe('The Fillmore');
+    expect(saved.sets.map((set: { name: string }) => set.name), 'the encore stands').toEqual(['Set 1', 'Encore']);
+  });
+
   test('a kept draft is forgotten when its member logs out on purpose, from any page', async ({ page, request }) => {
     const id = await createSetlist(request, 'Forgotten night', [{ title: 'Opener', duration_secs: 200 }]);
     await logIn(page, 'manager');

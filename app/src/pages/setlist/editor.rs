@@ -721,12 +721,14 @@ fn keep_unsaved_work(
         // What changed since is merged in, as a live change would be; the
         // sets as typed come back when the songs still add up to them.
         let merged = merge(&kept.base, &kept.mine, &saved);
-        let sets_typed =
-            !kept.sets.is_empty() && state.base_sets.with_untracked(|saved| *saved != kept.sets);
-        if merged.draft != saved || sets_typed {
+        let fields_typed = merged.draft != saved;
+        if fields_typed {
             state.show(&merged.draft);
-            state.restore_sets(&kept.sets);
-            conflicts.set(merged.conflicts);
+        }
+        let sets_back = state.restore_kept_sets(&kept.sets, &kept.base_sets);
+        if fields_typed || sets_back.is_some() {
+            let sets_conflict = sets_back.and_then(|back| back.conflict);
+            conflicts.set(merged.conflicts.into_iter().chain(sets_conflict).collect());
             restored.set(true);
         }
     }
@@ -735,8 +737,14 @@ fn keep_unsaved_work(
         let (member, setlist) = &to_keep;
         match state.base.get() {
             Some((base, _)) if unsaved.get() => {
-                let (mine, sets) = (state.draft(), state.set_sizes());
-                let draft = KeptDraft { base, mine, sets };
+                let (mine, sets, base_sets) =
+                    (state.draft(), state.set_sizes(), state.base_sets.get());
+                let draft = KeptDraft {
+                    base,
+                    mine,
+                    sets,
+                    base_sets,
+                };
                 browser::keep(Work::Draft, member, setlist, &draft);
             }
             _ => browser::forget(Work::Draft, member, setlist),

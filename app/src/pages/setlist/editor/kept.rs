@@ -17,6 +17,10 @@ pub struct KeptDraft {
     /// (none in a draft kept before sets were).
     #[serde(default)]
     pub(super) sets: Vec<(SetHead, usize)>,
+    /// The sets of `base`, the same way: whether the sets were changed here
+    /// (none in a draft kept before they were).
+    #[serde(default)]
+    pub(super) base_sets: Vec<(SetHead, usize)>,
 }
 
 #[cfg(test)]
@@ -32,9 +36,11 @@ mod tests {
                 ..Draft::default()
             },
             sets: vec![(SetHead::named("Set 1"), 0)],
+            base_sets: vec![(SetHead::named("Set 1"), 0)],
         };
         let mut old = serde_json::to_value(&draft).unwrap();
         old.as_object_mut().unwrap().remove("sets");
+        old.as_object_mut().unwrap().remove("base_sets");
         let read: KeptDraft = serde_json::from_value(old).unwrap();
         assert_eq!(read.mine.name, "Friday");
         assert!(read.sets.is_empty(), "no sets: the editor keeps its own");

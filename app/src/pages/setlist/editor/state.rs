@@ -213,7 +213,7 @@ impl EditorState {
             self.typed_sets(),
             SetsById::of(theirs),
         );
-        let mine_in_words = describe_sets(&untrack(|| self.set_sizes()));
+        let mine_sizes = untrack(|| self.set_sizes());
         self.show(merged);
         self.base.set(Some((Draft::of(theirs), theirs.version)));
         self.base_sets.set(sizes_of(theirs));
@@ -223,12 +223,7 @@ impl EditorState {
         } else if now == was {
             None
         } else {
-            Some(Conflict {
-                field: Field::Sets,
-                label: "Sets".into(),
-                mine: mine_in_words,
-                theirs: describe_sets(&sizes_of(theirs)),
-            })
+            Some(sets_conflict(&mine_sizes, &sizes_of(theirs)))
         };
         let changed = now != was;
         self.saved_sets.set(now);
@@ -288,12 +283,32 @@ impl EditorState {
         sets
     }
 
+    /// Puts back the sets of a kept draft, `typed` over a base whose sets
+    /// were `typed_over` (both by size): only if they were changed there,
+    /// and add up to the songs on screen. Where the version loaded since
+    /// changed them too, the conflict comes with them (putting them back
+    /// unasked would undo the other manager's sets). `None`: not put back.
+    pub(super) fn restore_kept_sets(
+        &self,
+        typed: &[(SetHead, usize)],
+        typed_over: &[(SetHead, usize)],
+    ) -> Option<SetsBack> {
+        let saved = self.base_sets.get_untracked();
+        if typed.is_empty() || typed == typed_over || typed == saved || !self.restore_sets(typed) {
+            return None;
+        }
+        // A draft kept before its base's sets were cannot tell: it asks nothing.
+        let changed_there = !typed_over.is_empty() && saved != typed_over;
+        let conflict = changed_there.then(|| sets_conflict(typed, &saved));
+        Some(SetsBack { conflict })
+    }
+
     /// Puts set breaks back by size (a kept draft's `set_sizes`), when they
-    /// add up to the songs on screen.
-    pub(super) fn restore_sets(&self, sets: &[(SetHead, usize)]) {
+    /// add up to the songs on screen; whether they did.
+    fn restore_sets(&self, sets: &[(SetHead, usize)]) -> bool {
         let songs = self.songs.get_untracked();
         if sets.iter().map(|(_, size)| size).sum::<usize>() != songs.len() {
-            return;
+            return false;
         }
         let mut breaks = SetBreaks::default();
         let mut start = 0;
@@ -306,6 +321,7 @@ impl EditorState {
             start += size;
         }
         self.sets.set(breaks);
+        true
     }
 
     /// Each set and its number of songs (tracked).
@@ -646,6 +662,21 @@ pub(super) struct SetsMerged {
     pub(super) conflict: Option<Conflict>,
 }
 
+/// Kept sets put back (`restore_kept_sets`).
+pub(super) struct SetsBack {
+    pub(super) conflict: Option<Conflict>,
+}
+
+/// Both changed the sets: mine and theirs, each set with its size.
+fn sets_conflict(mine: &[(SetHead, usize)], theirs: &[(SetHead, usize)]) -> Conflict {
+    Conflict {
+        field: Field::Sets,
+        label: "Sets".into(),
+        mine: describe_sets(mine),
+        theirs: describe_sets(theirs),
+    }
+}
+
 /// Each set of a saved version and its number of songs, as `set_sizes`
 /// counts them once it is loaded.
 fn sizes_of(setlist: &Setlist) -> Vec<(SetHead, usize)> {
@@ -873,6 +904,43 @@ mod tests {
             let theirs = saved(2, &[("Opening", &["a", "b"]), ("Encore", &["c"])]);
             assert!(merge_in(&state, &theirs).conflict.is_none());
             assert_eq!(sizes(&state), [("Opening".into(), 2), ("Encore".into(), 2)]);
+        });
+    }
+
+    fn sized(sets: &[(&str, usize)]) -> Vec<(SetHead, usize)> {
+        sets.iter()
+            .map(|(name, size)| (SetHead::named(*name), *size))
+            .collect()
+    }
+
+    #[test]
+    fn kept_sets_left_as_they_were_do_not_undo_sets_saved_since() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(2, &[("Set 1", &["a", "b"]), ("Encore", &["c"])]));
+            let kept = sized(&[("Set 1", 3)]);
+            assert!(state.restore_kept_sets(&kept, &kept).is_none());
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 1)]);
+        });
+    }
+
+    #[test]
+    fn kept_sets_changed_here_come_back_and_ask_if_changed_there_too() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(2, &[("Set 1", &["a", "b", "c"])]));
+            let (typed, over) = (sized(&[("Set 1", 1), ("Set 2", 2)]), sized(&[("Set 1", 3)]));
+            let back = state.restore_kept_sets(&typed, &over).unwrap();
+            assert!(back.conflict.is_none(), "only changed here");
+            assert_eq!(sizes(&state), [("Set 1".into(), 1), ("Set 2".into(), 2)]);
+
+            state.load(&saved(3, &[("Set 1", &["a", "b"]), ("Encore", &["c"])]));
+            let back = state.restore_kept_sets(&typed, &over).unwrap();
+            let conflict = back.conflict.unwrap();
+            assert_eq!(conflict.theirs, "Set 1 (2 songs), Encore (1 song)");
+            assert_eq!(sizes(&state), [("Set 1".into(), 1), ("Set 2".into(), 2)]);
+            state.take_theirs(&conflict);
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 1)]);
         });
     }
 
