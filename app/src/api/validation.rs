@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{LibrarySongInput, SetlistInput, SongInput, SongPatch};
+use super::{LibrarySongInput, PresenceInput, SetlistInput, SongInput, SongPatch};
 
 pub const NAME_MAX: usize = 120;
 pub const VENUE_MAX: usize = 120;
@@ -38,6 +38,7 @@ pub const TAGS_MAX: usize = 16;
 pub const TAG_MAX: usize = 32;
 /// Rows of one CSV import.
 pub const IMPORT_ROWS_MAX: usize = 2000;
+pub const PAGE_ID_MAX: usize = 64;
 
 /// The OpenAPI pattern of a required text, the JavaScript regular
 /// expression of `!shows_nothing` (JavaScript's `\s` has U+FEFF, not U+0085),
@@ -325,6 +326,20 @@ pub fn validate_new_user(
     c.0
 }
 
+/// A page's presence: its id is kept in memory and sent between instances,
+/// so it is short and plain (a member cannot fill the board or the channel
+/// with it). The setlist id is the server's to parse.
+pub fn validate_presence(input: &PresenceInput) -> FieldErrors {
+    let mut c = Checker::default();
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    c.check(
+        "page",
+        input.page.len() <= PAGE_ID_MAX && input.page.bytes().all(plain),
+        "must be at most 64 letters, digits, '-' or '_'",
+    );
+    c.0
+}
+
 /// A manager's change to a member: only the fields present are checked.
 /// What a member plays: optional, one line, up to `INSTRUMENT_MAX` characters.
 pub fn validate_instrument(instrument: &str) -> FieldErrors {
@@ -445,6 +460,29 @@ mod tests {
 
     use super::*;
     use crate::api::SongInput;
+
+    #[test]
+    fn a_page_id_is_short_and_plain() {
+        let page = |page: &str| PresenceInput {
+            setlist_id: String::new(),
+            activity: crate::api::Activity::Viewing,
+            page: page.into(),
+        };
+        assert!(validate_presence(&page("")).is_empty(), "optional");
+        assert!(validate_presence(&page("tab-1_A")).is_empty());
+        assert!(validate_presence(&page(&"a".repeat(PAGE_ID_MAX))).is_empty());
+        for bad in [
+            "a".repeat(PAGE_ID_MAX + 1),
+            "a b".into(),
+            "é".into(),
+            "a\nb".into(),
+        ] {
+            assert!(
+                validate_presence(&page(&bad)).contains_key("page"),
+                "{bad:?}"
+            );
+        }
+    }
 
     #[test]
     fn fields_are_named_as_the_forms_label_them() {

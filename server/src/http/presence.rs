@@ -1,9 +1,15 @@
 //! `POST /api/presence`: a setlist page says who is on it (`crate::presence`).
 
-use app::api::{Activity, Presence, PresenceInput, validation::FieldErrors};
+use app::api::{
+    Activity, Presence, PresenceInput,
+    validation::{FieldErrors, validate_presence},
+};
 use axum::{Json, Router, extract::State, routing::post};
 
-use super::extract::{ApiJson, parse_id};
+use super::{
+    extract::{ApiJson, parse_id},
+    versions::validated,
+};
 use crate::{
     auth::extract::AuthUser,
     clock::now_ms,
@@ -28,20 +34,15 @@ async fn announce(
     let presence = Presence {
         // An id in a body that cannot be one is that field's fault (422),
         // not a path naming nothing (404).
-        setlist_id: parse_id(&input.setlist_id)
-            .map_err(|_| refused("setlist_id", "must be a setlist id (a UUID)"))?,
+        setlist_id: parse_id(&input.setlist_id).map_err(|_| {
+            let why = "must be a setlist id (a UUID)".to_string();
+            ApiError::Validation(FieldErrors::from([("setlist_id".to_string(), why)]))
+        })?,
         user_id: caller.user_id.clone(),
         name: caller.name.clone(),
         activity: input.activity,
     };
-    // Kept in memory and sent between instances: short and plain, so a
-    // member cannot fill the board or the channel with it.
-    if !is_page_id(&input.page) {
-        return Err(refused(
-            "page",
-            "must be at most 64 letters, digits, '-' or '_'",
-        ));
-    }
+    validated(validate_presence(&input))?;
     // A page that names no setlist would have every stream hear of it: a
     // member could flood the band with made-up pages. A goodbye needs no
     // setlist, so leaving one deleted meanwhile still clears the board.
@@ -66,15 +67,4 @@ async fn announce(
     // Told here at once; the database's echo is then no news.
     state.live.tell_presence(&presence, &input.page, at_ms);
     Ok(Json(state.live.presence.on(&presence.setlist_id)))
-}
-
-fn refused(field: &str, why: &str) -> ApiError {
-    ApiError::Validation(FieldErrors::from([(field.to_string(), why.to_string())]))
-}
-
-fn is_page_id(page: &str) -> bool {
-    page.len() <= 64
-        && page
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
