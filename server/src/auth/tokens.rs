@@ -105,13 +105,24 @@ pub fn issue(keys: &KeySet, token: NewToken<'_>) -> AuthResult<String> {
         sid: token.session_id.to_string(),
         iat: now,
         nbf: now,
-        exp: (now + token.ttl_secs).min(token.session_expires_at - LEEWAY_SECS as i64),
+        exp: now + token.lifetime_secs(),
         // A UUIDv7 begins with the issue time in milliseconds (see `Verified`).
         jti: uuidv7_at(token.issued_at_ms).to_string(),
     };
     keys.signer
         .sign(&header, &claims)
         .map_err(AuthError::Signing)
+}
+
+impl NewToken<'_> {
+    /// How long the token lives: its configured lifetime, or less in the
+    /// last minutes of its session. The answer's `expires_in` says this
+    /// too, or a client would plan its refresh after the token had died.
+    pub fn lifetime_secs(&self) -> i64 {
+        let now = self.issued_at_ms.div_euclid(1000);
+        let session_left = self.session_expires_at - LEEWAY_SECS as i64 - now;
+        self.ttl_secs.min(session_left)
+    }
 }
 
 /// Verifies a compact JWT. Any failure is `invalid_token`; a well-signed token

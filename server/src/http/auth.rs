@@ -324,25 +324,22 @@ fn token_response(
     started_ms: i64,
 ) -> ApiResult<TokenResponse> {
     let public = public_user(user)?;
-    let ttl = state.config.access_ttl.as_secs();
-    let access_token = tokens::issue(
-        &state.keys.current(),
-        NewToken {
-            issuer: &state.config.issuer,
-            user_id: &user.id,
-            username: &user.username,
-            name: &user.display_name,
-            role: public.role,
-            session_id,
-            issued_at_ms: started_ms,
-            ttl_secs: ttl as i64,
-            session_expires_at,
-        },
-    )?;
+    let token = NewToken {
+        issuer: &state.config.issuer,
+        user_id: &user.id,
+        username: &user.username,
+        name: &user.display_name,
+        role: public.role,
+        session_id,
+        issued_at_ms: started_ms,
+        ttl_secs: state.config.access_ttl.as_secs() as i64,
+        session_expires_at,
+    };
+    let expires_in = token.lifetime_secs().max(0) as u64;
     Ok(TokenResponse {
-        access_token,
+        access_token: tokens::issue(&state.keys.current(), token)?,
         token_type: "Bearer".to_string(),
-        expires_in: ttl,
+        expires_in,
         user: public,
     })
 }

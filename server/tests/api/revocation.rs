@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::common::*;
 use reqwest::{Method, StatusCode, header};
+use server::startup::DEMO_PASSWORD;
 
 async fn revoke_member(app: &TestApp, manager: &Session, member_id: &str) -> StatusCode {
     let path = format!("/api/users/{member_id}/revoke");
@@ -199,14 +200,18 @@ async fn ending_a_session_refuses_its_access_tokens_whoever_ends_it() {
 #[tokio::test]
 async fn no_access_token_outlives_its_session() {
     let app = spawn_app_with(&[("BACKSTAGE_REFRESH_TTL_SECS", "7")]).await;
-    let session = app.login("drummer").await;
-    let claims = claims_of(&session.access_token);
-    assert!(claims["exp"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap() + 7);
-    assert_eq!(me_status(&app, &session.access_token).await, StatusCode::OK);
+    let answer = body(app.login_response("drummer", DEMO_PASSWORD).await).await;
+    let access_token = answer["access_token"].as_str().unwrap();
+    let claims = claims_of(access_token);
+    let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+    assert!(lifetime <= 7);
+    // A client plans its refresh from `expires_in`: it must be this token's.
+    assert_eq!(answer["expires_in"].as_i64(), Some(lifetime));
+    assert_eq!(me_status(&app, access_token).await, StatusCode::OK);
 
     tokio::time::sleep(Duration::from_millis(8_200)).await;
 
-    assert_refused(&app, &session.access_token, "the session expired").await;
+    assert_refused(&app, access_token, "the session expired").await;
 }
 
 #[tokio::test]
