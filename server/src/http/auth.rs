@@ -135,6 +135,16 @@ pub(super) enum PasswordCheck {
     ChangeOwn,
 }
 
+impl PasswordCheck {
+    /// The body's field that holds the password checked.
+    fn field(self) -> &'static str {
+        match self {
+            PasswordCheck::LogIn => "password",
+            PasswordCheck::ChangeOwn => "current_password",
+        }
+    }
+}
+
 /// Checks `username`'s `password` behind the failed-login throttle: the one
 /// path every password check takes (logging in, changing one's password).
 /// Unknown user or wrong password: the same work, the same answer (no
@@ -158,7 +168,7 @@ pub(super) async fn checked_password(
     }
     if password.chars().count() > PASSWORD_MAX {
         oversized.insert(
-            "password".into(),
+            check.field().into(),
             format!("must be at most {PASSWORD_MAX} characters"),
         );
     }

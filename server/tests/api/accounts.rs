@@ -302,6 +302,16 @@ async fn changing_your_own_password_ends_your_other_sessions_and_keeps_this_one(
         .await
         .unwrap();
     expect_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let huge = change(&"x".repeat(300), "a-brand-new-password")
+        .await
+        .unwrap();
+    let body = expect_error(huge, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields = body["error"]["fields"].as_object().unwrap();
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        ["current_password"],
+        "the body's own field"
+    );
     let weak = change(DEMO_PASSWORD, "short").await.unwrap();
     let body = expect_error(weak, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(body["error"]["fields"]["new_password"].is_string());
