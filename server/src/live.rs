@@ -163,7 +163,10 @@ impl Live {
         let receiver = self.sender.subscribe();
         let missed = match (last_seen, recent.latest) {
             (None, _) => Missed::Events(Vec::new()),
-            (Some(seen), Some(latest)) if seen >= latest => Missed::Events(Vec::new()),
+            (Some(seen), Some(latest)) if seen == latest => Missed::Events(Vec::new()),
+            // An id never issued: the counter went back (a restored backup),
+            // so what the browser holds cannot be resumed from.
+            (Some(seen), Some(latest)) if seen > latest => Missed::TooMuch,
             (Some(seen), Some(_))
                 if recent
                     .events

@@ -118,6 +118,14 @@ async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it
     // From further back than this server knows: reload everything.
     let mut stale = open_stream(&app, &drummer, Some("-5")).await;
     assert_eq!(next_events(&mut stale, 1).await[0].0, "reload");
+    // From ahead of it, an id never issued (a backup restored since): the
+    // browser's copy cannot be resumed either.
+    let ahead = (missed[0].1.parse::<i64>().unwrap() + 1000).to_string();
+    let mut from_the_future = open_stream(&app, &drummer, Some(&ahead)).await;
+    assert_eq!(next_events(&mut from_the_future, 1).await[0].0, "reload");
+    let mut up_to_date = open_stream(&app, &drummer, Some(&missed[0].1)).await;
+    create_setlist(&app, &manager, "Next").await;
+    assert_eq!(next_events(&mut up_to_date, 1).await[0].0, "setlist_created");
 }
 
 #[tokio::test]
