@@ -464,7 +464,9 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
-    /// The browser's own: the server was not reached. Never sent.
+    /// The browser's own: the server was not reached. Never sent, so no
+    /// answer is read as one (and the OpenAPI spec leaves it out).
+    #[serde(skip_deserializing)]
     Network,
 }
 

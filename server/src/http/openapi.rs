@@ -12,7 +12,7 @@ use app::api::{
 use utoipa::{
     Modify, OpenApi,
     openapi::{
-        self, Content, PathItem, Ref, ResponseBuilder,
+        self, Content, HeaderBuilder, PathItem, Ref, RefOr, ResponseBuilder,
         path::Operation,
         security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
     },
@@ -83,23 +83,109 @@ impl Modify for SecurityAndErrors {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("backstage_refresh"))),
         );
         for (path, item) in doc.paths.paths.iter_mut() {
-            for operation in operations(item) {
+            for (method, operation) in operations(item) {
                 add_error_responses(path, operation);
+                add_answer_headers(method, path, operation);
             }
         }
     }
 }
 
-fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+/// The headers the contract's answers carry (API.md): method, path,
+/// status, header, what it says. Errors' headers go by status alone.
+const ANSWER_HEADERS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "post",
+        "/api/auth/login",
+        "200",
+        "Set-Cookie",
+        REFRESH_COOKIE,
+    ),
+    (
+        "post",
+        "/api/auth/refresh",
+        "200",
+        "Set-Cookie",
+        "The rotated refresh cookie (none for a late request in the grace window)",
+    ),
+    (
+        "post",
+        "/api/auth/logout",
+        "204",
+        "Set-Cookie",
+        "The refresh cookie, cleared",
+    ),
+    (
+        "get",
+        "/api/setlists",
+        "200",
+        "Link",
+        "`<…?before=…&limit=…>; rel=\"next\"` while older shows remain",
+    ),
+    (
+        "post",
+        "/api/setlists",
+        "201",
+        "Location",
+        "The new setlist's path",
+    ),
+    ("post", "/api/setlists", "201", "ETag", VERSION_TAG),
+    ("get", "/api/setlists/{id}", "200", "ETag", VERSION_TAG),
+    ("put", "/api/setlists/{id}", "200", "ETag", VERSION_TAG),
+    (
+        "patch",
+        "/api/setlists/{id}/songs/{song_id}",
+        "200",
+        "ETag",
+        VERSION_TAG,
+    ),
+    (
+        "post",
+        "/api/songs",
+        "201",
+        "Location",
+        "The new song's path",
+    ),
+    ("post", "/api/songs", "201", "ETag", VERSION_TAG),
+    ("get", "/api/songs/{id}", "200", "ETag", VERSION_TAG),
+    ("put", "/api/songs/{id}", "200", "ETag", VERSION_TAG),
+    ("patch", "/api/songs/{id}", "200", "ETag", VERSION_TAG),
+    (
+        "*",
+        "*",
+        "401",
+        "WWW-Authenticate",
+        "`Bearer`, or `Bearer error=\"invalid_token\"` (RFC 6750)",
+    ),
+    ("*", "*", "405", "Allow", "The methods the path answers"),
+    ("*", "*", "429", "Retry-After", "Seconds to wait"),
+    ("*", "*", "503", "Retry-After", "Seconds to wait"),
+];
+const REFRESH_COOKIE: &str = "The refresh cookie: HttpOnly; SameSite=Strict; Path=/api/auth; Secure on https; Max-Age the refresh lifetime";
+const VERSION_TAG: &str = "The version, like `\"3\"`: send it back as `If-Match`";
+
+fn add_answer_headers(method: &str, path: &str, operation: &mut Operation) {
+    let applies = |(m, p, ..): &&(&str, &str, &str, &str, &str)| {
+        (*m == "*" || *m == method) && (*p == "*" || *p == path)
+    };
+    for (_, _, status, name, description) in ANSWER_HEADERS.iter().filter(applies) {
+        if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
+            let header = HeaderBuilder::new().description(Some(*description)).build();
+            response.headers.insert(name.to_string(), header);
+        }
+    }
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.post,
-        &mut item.put,
-        &mut item.patch,
-        &mut item.delete,
+        ("get", &mut item.get),
+        ("post", &mut item.post),
+        ("put", &mut item.put),
+        ("patch", &mut item.patch),
+        ("delete", &mut item.delete),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(method, operation)| Some((method, operation.as_mut()?)))
 }
 
 /// The contract's error answers, by what the operation does.

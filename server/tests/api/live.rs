@@ -125,7 +125,10 @@ async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it
     assert_eq!(next_events(&mut from_the_future, 1).await[0].0, "reload");
     let mut up_to_date = open_stream(&app, &drummer, Some(&missed[0].1)).await;
     create_setlist(&app, &manager, "Next").await;
-    assert_eq!(next_events(&mut up_to_date, 1).await[0].0, "setlist_created");
+    assert_eq!(
+        next_events(&mut up_to_date, 1).await[0].0,
+        "setlist_created"
+    );
 }
 
 #[tokio::test]

@@ -236,6 +236,31 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
     }
     let conflict = &spec["paths"]["/api/setlists/{id}"]["put"]["responses"]["409"];
     assert!(conflict.is_object());
+    // The headers the contract's answers carry are declared with them.
+    for (method, path, status, header) in [
+        ("post", "/api/auth/login", "200", "Set-Cookie"),
+        ("post", "/api/auth/refresh", "200", "Set-Cookie"),
+        ("get", "/api/setlists", "200", "Link"),
+        ("post", "/api/setlists", "201", "Location"),
+        ("put", "/api/setlists/{id}", "200", "ETag"),
+        ("patch", "/api/songs/{id}", "200", "ETag"),
+        ("get", "/api/me", "401", "WWW-Authenticate"),
+        ("post", "/api/auth/login", "429", "Retry-After"),
+        ("get", "/api/setlists", "503", "Retry-After"),
+    ] {
+        let headers = &spec["paths"][path][method]["responses"][status]["headers"];
+        assert!(
+            headers[header].is_object(),
+            "{method} {path} {status} declares {header}"
+        );
+    }
+    let codes = spec["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .unwrap();
+    assert!(
+        !codes.contains(&"network".into()),
+        "the browser's own code is never sent"
+    );
     // Answers particular to a route, each given by a test elsewhere.
     for (method, path, status) in [
         ("post", "/api/auth/login", "403"),
