@@ -257,7 +257,7 @@ mod stream {
                     // session cannot get one and is signed out.
                     match session.refresh_now().await {
                         Ok(_) => {}
-                        Err(failure) if failure.status != 0 && !failure.asks_to_retry() => {
+                        Err(failure) if !failure.worth_repeating() => {
                             session.ended_elsewhere();
                             return;
                         }

@@ -83,6 +83,35 @@ test("the drummer's typed tempo is marked unsaved, and leaving asks first", asyn
   expect(asked).toBe(1);
 });
 
+test('what is typed while Save is on its way stays, and is said to be unsaved', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Slow save', [{ title: 'Opener', duration_secs: 200 }]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  const name = page.getByLabel('Name', { exact: true });
+  await expect(name).toHaveValue('Slow save');
+  // The save's answer takes its time, as on a venue's network.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(`**/api/setlists/${id}`, async (route) => {
+    if (route.request().method() === 'PUT') await held;
+    await route.continue();
+  });
+  await name.fill('Slow save, late show');
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await page.getByLabel('Venue').fill('The Fillmore');
+  release();
+
+  await expect(page.getByRole('status').filter({ hasText: 'Saved. What you typed meanwhile is not saved yet.' })).toBeVisible();
+  await expect(page.getByLabel('Venue')).toHaveValue('The Fillmore');
+  await expect(name).toHaveValue('Slow save, late show');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('status').filter({ hasText: /^Saved\.$/ })).toBeVisible();
+  const { token } = await apiToken(request, 'manager');
+  const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  expect([saved.name, saved.venue]).toEqual(['Slow save, late show', 'The Fillmore']);
+});
+
 test('removing a song can be undone, as it was and where it was', async ({ page, request }) => {
   await createSetlist(request, 'Undo night', [
     { title: 'First', duration_secs: 200 },

@@ -2,15 +2,18 @@
 //! `Authorization: Bearer`; a 401 triggers one silent refresh and one retry.
 //! Pages only make calls from client-side resources and actions.
 
+use std::time::Duration;
+
 use leptos::prelude::{
-    Get, LocalResource, Signal, WithUntracked, on_cleanup, window_event_listener,
+    Effect, Get, GetValue, LocalResource, SetValue, Signal, StoredValue, UpdateValue, With,
+    WithUntracked, on_cleanup, set_timeout, window_event_listener,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
 pub use super::transport::{ApiFailure, Method};
 use super::{
     ErrorCode,
-    transport::{decode, encode, exchange},
+    transport::{decode, encode, exchange, pause},
 };
 use crate::session::Session;
 
@@ -66,14 +69,19 @@ where
             get::<T>(session, &path).await
         }
     });
-    read_again_when_online(resource);
+    read_again_until_answered(resource);
     resource
 }
 
-/// A read that failed for want of signal is made again when the browser
-/// says the signal is back, instead of the page showing the failure until
-/// it is reloaded.
-pub fn read_again_when_online<T: 'static>(resource: LocalResource<Result<T, ApiFailure>>) {
+/// A read that failed for want of signal, or that the server asked to have
+/// repeated (a 503 while the database is away), is made again: when the
+/// browser says the signal is back, and after a while (`keep_trying`).
+/// Otherwise the page would show the failure until it was reloaded.
+pub fn read_again_until_answered<T: 'static>(resource: LocalResource<Result<T, ApiFailure>>) {
+    keep_trying(
+        resource,
+        |read| matches!(read, Err(failure) if failure.worth_repeating()),
+    );
     let online = window_event_listener(leptos::ev::online, move |_| {
         let offline_failure = resource
             .with_untracked(|read| matches!(read, Some(Err(failure)) if failure.status == 0));
@@ -82,6 +90,62 @@ pub fn read_again_when_online<T: 'static>(resource: LocalResource<Result<T, ApiF
         }
     });
     on_cleanup(move || online.remove());
+}
+
+/// Reads `resource` again while `failed` says its answer is worth another
+/// try: after 2, 4, 8 and 16 s, then every 30 s, until it is not. A failed
+/// re-read after a live change would otherwise leave the page stale, or
+/// showing the failure, until the next change came.
+pub fn keep_trying<T: 'static>(
+    resource: LocalResource<T>,
+    failed: impl Fn(&T) -> bool + Send + Sync + 'static,
+) {
+    let tries = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let Some(again) = resource.with(|read| read.as_ref().map(&failed)) else {
+            return; // still reading
+        };
+        if !again {
+            tries.set_value(0);
+            return;
+        }
+        tries.update_value(|tries| *tries += 1);
+        let retry = move || {
+            // Not once the page has gone (its values go with it).
+            if tries.try_get_value().is_some() {
+                resource.refetch();
+            }
+        };
+        set_timeout(retry, retry_delay(tries.get_value()));
+    });
+}
+
+/// Reads `path` again after a live change until it can, as `keep_trying`
+/// does, while `wanted()` (the page is still there). `None`: not to be had
+/// (deleted, forbidden), or no longer wanted.
+pub async fn reread<T: DeserializeOwned>(
+    session: Session,
+    path: &str,
+    wanted: impl Fn() -> bool,
+) -> Option<T> {
+    let mut tries = 0;
+    loop {
+        match get(session, path).await {
+            Ok(answer) => return Some(answer),
+            Err(failure) if failure.worth_repeating() => tries += 1,
+            Err(_) => return None,
+        }
+        pause(retry_delay(tries)).await;
+        if !wanted() {
+            return None;
+        }
+    }
+}
+
+/// 2, 4, 8, 16, then 30 s: soon for a blip, sparing a phone's battery for
+/// an outage.
+fn retry_delay(tries: u32) -> Duration {
+    Duration::from_secs((1u64 << tries.clamp(1, 5)).min(30))
 }
 
 async fn call_json(

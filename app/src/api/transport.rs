@@ -28,6 +28,12 @@ impl ApiFailure {
         matches!(self.status, 408 | 429 | 500..=599)
     }
 
+    /// No signal, or the server asked for the request again: the same
+    /// read may well succeed in a while.
+    pub fn worth_repeating(&self) -> bool {
+        self.status == 0 || self.asks_to_retry()
+    }
+
     /// The server was not reached (or its answer not read).
     pub fn network() -> ApiFailure {
         ApiFailure {
@@ -197,6 +203,15 @@ pub fn post_while_leaving<B: Serialize>(path: &str, token: &str, body: &B) {
     wasm_bindgen_futures::spawn_local(async move {
         let _ = wasm_bindgen_futures::JsFuture::from(sent).await;
     });
+}
+
+/// Waits `delay` before a read is made again. The server renders pages and
+/// never reads again: it does not wait.
+pub(super) async fn pause(delay: std::time::Duration) {
+    #[cfg(feature = "hydrate")]
+    gloo_timers::future::sleep(delay).await;
+    #[cfg(not(feature = "hydrate"))]
+    let _ = delay;
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -107,6 +107,12 @@ fn use_show() -> (
             read_again();
         }
     });
+    // A kept copy, or a failure, while the server may answer again: a
+    // re-read that failed once must not leave an old tempo on stage.
+    client::keep_trying(show, move |read| {
+        deleted_by.with_untracked(Option::is_none)
+            && matches!(read, Err(_) | Ok(Show { as_of: Some(_), .. }))
+    });
     #[cfg(feature = "hydrate")]
     {
         let online = window_event_listener(leptos::ev::online, move |_| read_again());
@@ -130,15 +136,13 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
             })
         }
         // No network (or a server that cannot answer now): the kept copy.
-        Err(failure) if failure.status == 0 || failure.asks_to_retry() => {
-            match offline::kept(&id).await {
-                Some(kept) => Ok(Show {
-                    setlist: kept.setlist,
-                    as_of: Some(format!("as of {}", clock_time(kept.saved_at_ms))),
-                }),
-                None => Err(failure.describe()),
-            }
-        }
+        Err(failure) if failure.worth_repeating() => match offline::kept(&id).await {
+            Some(kept) => Ok(Show {
+                setlist: kept.setlist,
+                as_of: Some(format!("as of {}", clock_time(kept.saved_at_ms))),
+            }),
+            None => Err(failure.describe()),
+        },
         Err(failure) => Err(failure.describe()),
     }
 }

@@ -270,8 +270,10 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                     return;
                 }
                 let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
+                let on_screen = move || shown.try_with_untracked(|_| ()).is_some();
                 leptos::task::spawn_local(async move {
-                    if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
+                    if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await
+                    {
                         follow(theirs, by);
                     }
                 });

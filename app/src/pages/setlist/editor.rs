@@ -152,7 +152,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 }
                 let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
                 leptos::task::spawn_local(async move {
-                    if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
+                    if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
                         merge_theirs(&theirs, &by);
                     }
                 });
@@ -199,8 +199,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         heard_while_saving.set_value(false);
         leptos::task::spawn_local(async move {
             let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network());
+            let mut sent = state.sent();
             for _ in 0..SAVE_ATTEMPTS {
                 let Ok(input) = state.input() else { break };
+                sent = state.sent();
                 result = match state.id.get_untracked() {
                     None => {
                         client::call(session, Method::Post, "/api/setlists", Some(&input)).await
@@ -252,11 +254,16 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         live.announce(format!("Saved “{}”.", setlist.name));
                         navigate(&format!("/setlists/{}", setlist.id), Default::default());
                     } else {
-                        owner.with_value(|owner| owner.with(|| state.load(&setlist)));
-                        saved.set(Some(match kept_mine.as_slice() {
-                            [] => "Saved.".into(),
+                        let typed_since = owner
+                            .with_value(|owner| owner.with(|| state.load_saved(&setlist, &sent)));
+                        let mut said = match kept_mine.as_slice() {
+                            [] => "Saved.".to_string(),
                             fields => format!("Saved, with yours for {}.", fields.join(", ")),
-                        }));
+                        };
+                        if typed_since {
+                            said.push_str(" What you typed meanwhile is not saved yet.");
+                        }
+                        saved.set(Some(said));
                         if heard_while_saving.get_value() {
                             // Someone else's change may have come meanwhile.
                             let path = format!("/api/setlists/{}", setlist.id);

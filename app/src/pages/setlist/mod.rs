@@ -58,7 +58,7 @@ pub fn SetlistPage() -> impl IntoView {
             }
         }
     });
-    client::read_again_when_online(setlist);
+    client::read_again_until_answered(setlist);
     // Named after the show, so a band's open tabs tell apart. `try_get`: the
     // title is read once more as the page goes, after its resource.
     let title = move || match setlist.try_get().flatten() {

@@ -11,7 +11,7 @@ use crate::{
     },
     components::{parse_slot, slot_field},
     pages::setlist::{
-        draft::{Conflict, Draft, DraftSong, Field},
+        draft::{Conflict, Draft, DraftSong, Field, merge},
         song_editor::{SongDraft, field_id},
     },
 };
@@ -200,6 +200,51 @@ impl EditorState {
         self.sets.set(self.breaks_of(&saved));
         self.saved_sets.set(saved);
         self.base_sets.set(sizes_of(setlist));
+    }
+
+    /// What a save is about to send (untracked).
+    pub(super) fn sent(&self) -> Sent {
+        untrack(|| Sent {
+            draft: self.draft(),
+            uids: self
+                .songs
+                .with(|songs| songs.iter().map(|song| song.uid).collect()),
+            sets: self.set_sizes(),
+        })
+    }
+
+    /// Loads `saved`, the answer to a save of `sent`, keeping whatever was
+    /// typed while the save was on its way: the answer would otherwise
+    /// overwrite those keystrokes. Whether anything was (it is unsaved now).
+    pub(super) fn load_saved(&self, saved: &Setlist, sent: &Sent) -> bool {
+        let typed_sets = untrack(|| self.set_sizes());
+        if untrack(|| self.draft()) == sent.draft && typed_sets == sent.sets {
+            self.load(saved);
+            return false;
+        }
+        // The songs sent without an id have one now (the answer keeps their order).
+        let mut base = sent.draft.clone();
+        if sent.uids.len() == saved.songs.len() {
+            self.songs.with_untracked(|songs| {
+                for (uid, song) in sent.uids.iter().zip(&saved.songs) {
+                    if let Some(draft) = songs.iter().find(|draft| draft.uid == *uid) {
+                        draft.id.set(Some(song.id.clone()));
+                    }
+                }
+            });
+            for (draft, song) in base.songs.iter_mut().zip(&saved.songs) {
+                draft.id = Some(song.id.clone());
+            }
+        }
+        // What the answer changed (a length written the server's way) is
+        // taken where nothing was typed since; the rest stays as typed.
+        let typed = merge(&base, &untrack(|| self.draft()), &Draft::of(saved));
+        self.load(saved);
+        self.show(&typed.draft);
+        if typed_sets != sent.sets {
+            self.restore_sets(&typed_sets);
+        }
+        true
     }
 
     /// Shows `merged`, the fields typed here merged with `theirs`, a newer
@@ -662,6 +707,13 @@ pub(super) struct SetsMerged {
     pub(super) conflict: Option<Conflict>,
 }
 
+/// What a save sent: the fields, the songs (by uid) in order, and the sets.
+pub(super) struct Sent {
+    draft: Draft,
+    uids: Vec<u64>,
+    sets: Vec<(SetHead, usize)>,
+}
+
 /// Kept sets put back (`restore_kept_sets`).
 pub(super) struct SetsBack {
     pub(super) conflict: Option<Conflict>,
@@ -904,6 +956,39 @@ mod tests {
             let theirs = saved(2, &[("Opening", &["a", "b"]), ("Encore", &["c"])]);
             assert!(merge_in(&state, &theirs).conflict.is_none());
             assert_eq!(sizes(&state), [("Opening".into(), 2), ("Encore".into(), 2)]);
+        });
+    }
+
+    #[test]
+    fn what_is_typed_while_a_save_is_on_its_way_stays_and_is_unsaved() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(1, &[("Set 1", &["a", "b"])]));
+            let new_song = state.new_song(DraftSong {
+                title: "n".into(),
+                ..DraftSong::default()
+            });
+            state.songs.update(|songs| songs.push(new_song));
+            let sent = state.sent();
+            // Typed after Save was pressed.
+            state.venue.set("The Fillmore".into());
+            new_song.set(
+                crate::pages::setlist::draft::SongField::Notes,
+                "slow".into(),
+            );
+            let answer = saved(2, &[("Set 1", &["a", "b", "n"])]);
+
+            assert!(state.load_saved(&answer, &sent));
+            assert_eq!(state.venue.get_untracked(), "The Fillmore");
+            let songs = state.draft().songs;
+            let ids: Vec<_> = songs.iter().map(|song| song.id.clone().unwrap()).collect();
+            assert_eq!(ids, ["a", "b", "n"], "the new song took its id, once");
+            assert_eq!(songs[2].notes, "slow");
+            assert_eq!(state.base.get_untracked().unwrap().1, 2);
+
+            let sent = state.sent();
+            assert!(!state.load_saved(&saved(3, &[("Set 1", &["a", "b", "n"])]), &sent));
+            assert_eq!(state.base.get_untracked().unwrap().1, 3);
         });
     }
 
