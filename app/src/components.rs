@@ -40,11 +40,39 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
         if signed_in.get() && hydrated.get() {
             children().into_any()
         } else if session.unreachable() {
-            view! { <p class="muted" role="status">"Cannot reach Backstage right now. Trying again…"</p> }
-                .into_any()
+            // A setlist's address (left stage mode offline after a reload):
+            // the way back to its kept copy, not a dead end.
+            let setlist = location
+                .pathname
+                .with(|path| setlist_in(path).map(str::to_string));
+            view! {
+                <p class="muted" role="status">"Cannot reach Backstage right now. Trying again…"</p>
+                {setlist.map(|id| view! { <KeptCopyLinks id/> })}
+            }
+            .into_any()
         } else {
             view! { <p class="muted" role="status">"Checking your backstage pass…"</p> }.into_any()
         }
+    }
+}
+
+/// The setlist a path like `/setlists/{id}/…` names, if any.
+fn setlist_in(path: &str) -> Option<&str> {
+    let id = path.strip_prefix("/setlists/")?.split('/').next()?;
+    (!id.is_empty() && id != "new").then_some(id)
+}
+
+/// With no signal, stage mode and the print sheet still open a show kept
+/// on this device (any show opened in either): the way back to the stage
+/// for a drummer who left it offline. Not looked up here: the Cache API's
+/// code would weigh on every first load, and those pages say if nothing is kept.
+#[component]
+pub fn KeptCopyLinks(id: String) -> impl IntoView {
+    view! {
+        <p class="notice">"A show opened on stage on this device is kept there: "
+            <a href=format!("/setlists/{id}/stage")>"Stage mode"</a>" · "
+            <a href=format!("/setlists/{id}/print")>"Print sheet"</a>
+        </p>
     }
 }
 
@@ -226,7 +254,10 @@ pub fn TopBar() -> impl IntoView {
     let navigate = use_navigate();
     let unsaved = use_context::<UnsavedWork>();
     let logout = move |_| {
-        if unsaved.is_some_and(|work| !work.may_leave()) {
+        let member = untrack(|| session.user())
+            .map(|me| me.id)
+            .unwrap_or_default();
+        if unsaved.is_some_and(|work| !work.may_log_out(&member)) {
             return;
         }
         let navigate = navigate.clone();
@@ -480,6 +511,15 @@ fn show_date(date: &str, letters: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setlist_is_found_in_its_pages_paths() {
+        assert_eq!(setlist_in("/setlists/abc"), Some("abc"));
+        assert_eq!(setlist_in("/setlists/abc/stage"), Some("abc"));
+        for none in ["/setlists", "/setlists/", "/setlists/new", "/songs/abc"] {
+            assert_eq!(setlist_in(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn a_show_date_reads_with_its_weekday() {

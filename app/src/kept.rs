@@ -67,18 +67,34 @@ pub fn kept<T: DeserializeOwned>(work: Work, member: &str, setlist: &str) -> Opt
 pub fn forget_all_of(member: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(storage) = storage() {
-        let theirs = [Work::Draft, Work::Tempos].map(|work| key(work, member, ""));
-        let count = storage.length().unwrap_or(0);
-        let keys: Vec<String> = (0..count)
-            .filter_map(|i| storage.key(i).ok().flatten())
-            .filter(|key| theirs.iter().any(|prefix| key.starts_with(prefix.as_str())))
-            .collect();
-        for key in keys {
+        for key in keys_of(&storage, member) {
             let _ = storage.remove_item(&key);
         }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = member;
+}
+
+/// Whether any of `member`'s work is kept here (by any tab).
+pub fn any_of(member: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    return storage().is_some_and(|storage| !keys_of(&storage, member).is_empty());
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = member;
+        false
+    }
+}
+
+/// The keys of `member`'s kept work, on every setlist.
+#[cfg(feature = "hydrate")]
+fn keys_of(storage: &web_sys::Storage, member: &str) -> Vec<String> {
+    let theirs = [Work::Draft, Work::Tempos].map(|work| key(work, member, ""));
+    let count = storage.length().unwrap_or(0);
+    (0..count)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .filter(|key| theirs.iter().any(|prefix| key.starts_with(prefix.as_str())))
+        .collect()
 }
 
 pub fn forget(work: Work, member: &str, setlist: &str) {

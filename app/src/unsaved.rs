@@ -8,7 +8,8 @@
 //! - An in-app link: asked before the router sees the click.
 //! - Back and Forward: the history has already moved when the browser tells
 //!   the app, so a "stay" puts the page's address back, unseen by the router.
-//! - Log out (`may_leave`, asked by the button).
+//! - Log out (`may_log_out`, asked by the button), which also asks about
+//!   work kept by another tab: logging out forgets it.
 
 use leptos::prelude::*;
 
@@ -17,6 +18,7 @@ use leptos::prelude::*;
 pub struct UnsavedWork(RwSignal<Option<String>>);
 
 const QUESTION: &str = "You have unsaved changes. Leave without saving them?";
+const KEPT_ELSEWHERE: &str = "Changes you have not saved are kept on this device (in another tab, or from an earlier visit). Log out and discard them?";
 
 impl UnsavedWork {
     /// Made once, by the app, before the router: its Back handler must run
@@ -41,6 +43,17 @@ impl UnsavedWork {
     /// True when nothing is unsaved, or the person chose to leave anyway.
     pub fn may_leave(self) -> bool {
         self.0.with_untracked(Option::is_none) || confirm(QUESTION)
+    }
+
+    /// Whether "Log out" may go ahead. It forgets all `member`'s work kept
+    /// on this device (`kept::forget_all_of`), so it asks first when there
+    /// is any: on this page, or kept by another tab, whose editor would
+    /// otherwise lose it without a word.
+    pub fn may_log_out(self, member: &str) -> bool {
+        if self.0.with_untracked(Option::is_some) {
+            return confirm(QUESTION);
+        }
+        !crate::kept::any_of(member) || confirm(KEPT_ELSEWHERE)
     }
 
     #[cfg(feature = "hydrate")]

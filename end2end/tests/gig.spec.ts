@@ -211,6 +211,11 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
     return texts.join('\n');
   });
   expect(stored).not.toMatch(/eyJ[\w-]+\.eyJ/);
+  // Leaving stage mode now (signed out by the reload, with no signal) is no dead end.
+  await page.getByRole('link', { name: 'Exit stage mode' }).click();
+  await expect(page.getByText('Cannot reach Backstage right now')).toBeVisible();
+  await page.getByRole('link', { name: 'Stage mode' }).click();
+  await expect(page.getByTestId('stage-title')).toHaveText('My Hero', { timeout: 15_000 });
 
   await page.context().setOffline(false);
   await page.goto('/setlists');

@@ -268,13 +268,27 @@ test.describe('a session that ends mid-edit', () => {
     const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('backstage.draft.')));
     expect(await drafts()).toHaveLength(1);
 
-    // Back on another page, then "Log out": a shared laptop keeps none of it.
+    // Back on another page, then "Log out": a shared laptop keeps none of
+    // it, and it asks first, since the work would go without a word.
     await logIn(page, 'manager', '/login?next=/setlists');
     await expect(page).toHaveURL(/\/setlists$/);
     expect(await drafts()).toHaveLength(1);
+    const asked: string[] = [];
+    const answer = (logOut: boolean) =>
+      page.once('dialog', (dialog) => {
+        asked.push(dialog.message());
+        void (logOut ? dialog.accept() : dialog.dismiss());
+      });
+    answer(false);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await expect(page.getByTestId('signed-in-as')).toBeVisible();
+    expect(await drafts()).toHaveLength(1);
+    answer(true);
     await page.getByRole('button', { name: 'Log out' }).click();
     await expect(page).toHaveURL(/\/login/);
     expect(await drafts()).toEqual([]);
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toContain('Changes you have not saved are kept on this device');
   });
 
   test("keeps the drummer's typed tempos and notes in this browser and brings them back, unsaved", async ({ page, request }) => {

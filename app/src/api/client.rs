@@ -2,11 +2,11 @@
 //! `Authorization: Bearer`; a 401 triggers one silent refresh and one retry.
 //! Pages only make calls from client-side resources and actions.
 
-use std::time::Duration;
+use std::{future::Future, time::Duration};
 
 use leptos::prelude::{
-    Effect, Get, GetValue, LocalResource, SetValue, Signal, StoredValue, UpdateValue, With,
-    WithUntracked, on_cleanup, set_timeout, window_event_listener,
+    Get, GetValue, LocalResource, RwSignal, SetValue, Signal, StoredValue, Track, Update,
+    UpdateValue, WithUntracked, on_cleanup, set_timeout, window_event_listener,
 };
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -60,7 +60,7 @@ pub fn get_resource<T>(
 where
     T: DeserializeOwned + 'static,
 {
-    let resource = LocalResource::new(move || {
+    let read = move || {
         let path = path.get();
         async move {
             if path.is_empty() {
@@ -68,20 +68,57 @@ where
             }
             get::<T>(session, &path).await
         }
-    });
-    read_again_until_answered(resource);
+    };
+    let resource = read_until_answered(read, worth_reading_again);
+    read_again_when_online(resource);
     resource
 }
 
+/// A resource read again while `failed` says its answer is worth another
+/// try: after 2, 4, 8 and 16 s, then every 30 s, until it is not. A failed
+/// re-read after a live change would otherwise leave the page stale, or
+/// showing the failure, until the next change came. (Scheduled by the read
+/// itself: an effect watching the resource would draw the page once more.)
+pub fn read_until_answered<T, Answer>(
+    read: impl Fn() -> Answer + 'static,
+    failed: impl Fn(&T) -> bool + Copy + 'static,
+) -> LocalResource<T>
+where
+    T: 'static,
+    Answer: Future<Output = T> + 'static,
+{
+    let again = RwSignal::new(0u32);
+    let tries = StoredValue::new(0u32);
+    LocalResource::new(move || {
+        again.track();
+        let answer = read();
+        async move {
+            let answer = answer.await;
+            if failed(&answer) {
+                tries.try_update_value(|tries| *tries += 1);
+                let delay = retry_delay(tries.try_get_value().unwrap_or(1));
+                // Not once the page has gone: its signals go with it.
+                let read_again = move || {
+                    again.try_update(|n| *n += 1);
+                };
+                set_timeout(read_again, delay);
+            } else {
+                tries.try_set_value(0);
+            }
+            answer
+        }
+    })
+}
+
 /// A read that failed for want of signal, or that the server asked to have
-/// repeated (a 503 while the database is away), is made again: when the
-/// browser says the signal is back, and after a while (`keep_trying`).
-/// Otherwise the page would show the failure until it was reloaded.
-pub fn read_again_until_answered<T: 'static>(resource: LocalResource<Result<T, ApiFailure>>) {
-    keep_trying(
-        resource,
-        |read| matches!(read, Err(failure) if failure.worth_repeating()),
-    );
+/// repeated (a 503 while the database is away).
+pub fn worth_reading_again<T>(read: &Result<T, ApiFailure>) -> bool {
+    matches!(read, Err(failure) if failure.worth_repeating())
+}
+
+/// A read that failed for want of signal is also made again at once when
+/// the browser says the signal is back.
+pub fn read_again_when_online<T: 'static>(resource: LocalResource<Result<T, ApiFailure>>) {
     let online = window_event_listener(leptos::ev::online, move |_| {
         let offline_failure = resource
             .with_untracked(|read| matches!(read, Some(Err(failure)) if failure.status == 0));
@@ -90,34 +127,6 @@ pub fn read_again_until_answered<T: 'static>(resource: LocalResource<Result<T, A
         }
     });
     on_cleanup(move || online.remove());
-}
-
-/// Reads `resource` again while `failed` says its answer is worth another
-/// try: after 2, 4, 8 and 16 s, then every 30 s, until it is not. A failed
-/// re-read after a live change would otherwise leave the page stale, or
-/// showing the failure, until the next change came.
-pub fn keep_trying<T: 'static>(
-    resource: LocalResource<T>,
-    failed: impl Fn(&T) -> bool + Send + Sync + 'static,
-) {
-    let tries = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        let Some(again) = resource.with(|read| read.as_ref().map(&failed)) else {
-            return; // still reading
-        };
-        if !again {
-            tries.set_value(0);
-            return;
-        }
-        tries.update_value(|tries| *tries += 1);
-        let retry = move || {
-            // Not once the page has gone (its values go with it).
-            if tries.try_get_value().is_some() {
-                resource.refetch();
-            }
-        };
-        set_timeout(retry, retry_delay(tries.get_value()));
-    });
 }
 
 /// Reads `path` again after a live change until it can, as `keep_trying`

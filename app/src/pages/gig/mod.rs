@@ -72,8 +72,16 @@ fn use_show() -> (
     let session = use_session();
     let params = use_params_map();
     let show_id = move || params.with(|p| p.get("id")).unwrap_or_default();
-    let show = LocalResource::new(move || load_show(session, show_id()));
     let deleted_by = RwSignal::new(None::<String>);
+    // A kept copy, or a failure, while the server may answer again: a
+    // re-read that failed once must not leave an old tempo on stage.
+    let show = client::read_until_answered(
+        move || load_show(session, show_id()),
+        move |read| {
+            deleted_by.with_untracked(Option::is_none)
+                && matches!(read, Err(_) | Ok(Show { as_of: Some(_), .. }))
+        },
+    );
     // Not once deleted: the answer would be 404, and the show would leave
     // the stage mid-gig.
     let read_again = move || {
@@ -106,12 +114,6 @@ fn use_show() -> (
         if changed {
             read_again();
         }
-    });
-    // A kept copy, or a failure, while the server may answer again: a
-    // re-read that failed once must not leave an old tempo on stage.
-    client::keep_trying(show, move |read| {
-        deleted_by.with_untracked(Option::is_none)
-            && matches!(read, Err(_) | Ok(Show { as_of: Some(_), .. }))
     });
     #[cfg(feature = "hydrate")]
     {

@@ -20,7 +20,7 @@ use crate::{
         ErrorCode, Setlist, client,
         validation::{FieldErrors, field_label},
     },
-    components::LoadFailure,
+    components::{KeptCopyLinks, LoadFailure},
     pages::lazy::{self, unreachable_page},
     session::use_session,
 };
@@ -45,7 +45,7 @@ pub fn SetlistPage() -> impl IntoView {
             lazy::preload_gig().await;
         });
     });
-    let setlist = LocalResource::new(move || {
+    let read = move || {
         let id = id.get();
         async move {
             match id.as_str() {
@@ -57,8 +57,9 @@ pub fn SetlistPage() -> impl IntoView {
                     .map(Some),
             }
         }
-    });
-    client::read_again_until_answered(setlist);
+    };
+    let setlist = client::read_until_answered(read, client::worth_reading_again);
+    client::read_again_when_online(setlist);
     // Named after the show, so a band's open tabs tell apart. `try_get`: the
     // title is read once more as the page goes, after its resource.
     let title = move || match setlist.try_get().flatten() {
@@ -91,20 +92,6 @@ pub fn SetlistPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
-    }
-}
-
-/// With no signal, stage mode and the print sheet still open a show kept
-/// on this device (any show opened in either): the way back to the stage
-/// for a drummer who left it offline. Not looked up here: the Cache API's
-/// code would weigh on every first load, and those pages say if nothing is kept.
-#[component]
-fn KeptCopyLinks(id: String) -> impl IntoView {
-    view! {
-        <p class="notice">"A show opened on stage on this device is kept there: "
-            <a href=format!("/setlists/{id}/stage")>"Stage mode"</a>" · "
-            <a href=format!("/setlists/{id}/print")>"Print sheet"</a>
-        </p>
     }
 }
 
