@@ -201,6 +201,11 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
   await expect(page.getByTestId('as-of')).toContainText(/Offline, as of \d\d:\d\d/);
   await page.keyboard.press('ArrowRight');
   await expect(page.getByTestId('stage-title')).toHaveText('My Hero');
+  // While the server is asked again and again, the stage is not drawn anew
+  // (that would restart the Click): the same element stays after the 2 and 4 s tries.
+  await page.getByTestId('stage').evaluate((stage) => stage.setAttribute('data-drawn-once', ''));
+  await page.waitForTimeout(7_000);
+  await expect(page.locator('[data-testid="stage"][data-drawn-once]')).toHaveCount(1);
   // No token was ever written anywhere the page can read back.
   const stored = await page.evaluate(async () => {
     const texts: string[] = [JSON.stringify(localStorage), JSON.stringify(sessionStorage)];

@@ -129,8 +129,8 @@ pub fn read_again_when_online<T: 'static>(resource: LocalResource<Result<T, ApiF
     on_cleanup(move || online.remove());
 }
 
-/// Reads `path` again after a live change until it can, as `keep_trying`
-/// does, while `wanted()` (the page is still there). `None`: not to be had
+/// Reads `path` again after a live change until it can, with the delays of
+/// `read_until_answered`, while `wanted()` (the page is still there). `None`: not to be had
 /// (deleted, forbidden), or no longer wanted.
 pub async fn reread<T: DeserializeOwned>(
     session: Session,

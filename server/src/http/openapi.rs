@@ -161,7 +161,7 @@ const ANSWER_HEADERS: &[(&str, &str, &str, &str, &str)] = &[
     ("*", "*", "429", "Retry-After", "Seconds to wait"),
     ("*", "*", "503", "Retry-After", "Seconds to wait"),
 ];
-const REFRESH_COOKIE: &str = "The refresh cookie: HttpOnly; SameSite=Strict; Path=/api/auth; Secure on https; Max-Age the refresh lifetime";
+const REFRESH_COOKIE: &str = "The refresh cookie (HttpOnly; SameSite=Strict; Path=/api/auth; Secure on https; Max-Age the refresh lifetime), and the session hint the page reads";
 const VERSION_TAG: &str = "The version, like `\"3\"`: send it back as `If-Match`";
 
 fn add_answer_headers(method: &str, path: &str, operation: &mut Operation) {
@@ -169,6 +169,10 @@ fn add_answer_headers(method: &str, path: &str, operation: &mut Operation) {
         (*m == "*" || *m == method) && (*p == "*" || *p == path)
     };
     for (_, _, status, name, description) in ANSWER_HEADERS.iter().filter(applies) {
+        // A wrong password is `invalid_credentials`: no bearer token was asked for.
+        if path == "/api/auth/login" && *name == "WWW-Authenticate" {
+            continue;
+        }
         if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) {
             let header = HeaderBuilder::new().description(Some(*description)).build();
             response.headers.insert(name.to_string(), header);

@@ -74,14 +74,30 @@ fn use_show() -> (
     let show_id = move || params.with(|p| p.get("id")).unwrap_or_default();
     let deleted_by = RwSignal::new(None::<String>);
     // A kept copy, or a failure, while the server may answer again: a
-    // re-read that failed once must not leave an old tempo on stage.
-    let show = client::read_until_answered(
-        move || load_show(session, show_id()),
-        move |read| {
-            deleted_by.with_untracked(Option::is_none)
-                && matches!(read, Err(_) | Ok(Show { as_of: Some(_), .. }))
-        },
-    );
+    // re-read that failed once must not leave an old tempo on stage. The
+    // server is asked until it answers, and only then is the show read
+    // again: each new copy redraws the stage, which restarts the Click.
+    let answered = RwSignal::new(0u32);
+    let show = LocalResource::new(move || {
+        answered.track();
+        let id = show_id();
+        async move {
+            let show = load_show(session, id.clone()).await;
+            if matches!(show, Err(_) | Ok(Show { as_of: Some(_), .. })) {
+                leptos::task::spawn_local(async move {
+                    let path = format!("/api/setlists/{id}");
+                    let on_screen = move || answered.try_get_untracked().is_some();
+                    if client::reread::<Setlist>(session, &path, on_screen)
+                        .await
+                        .is_some()
+                    {
+                        answered.try_update(|n| *n += 1);
+                    }
+                });
+            }
+            show
+        }
+    });
     // Not once deleted: the answer would be 404, and the show would leave
     // the stage mid-gig.
     let read_again = move || {

@@ -153,7 +153,14 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
                 leptos::task::spawn_local(async move {
                     if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
-                        merge_theirs(&theirs, &by);
+                        // A save began while this was read (after a retry,
+                        // perhaps): merged now, our own new songs would come
+                        // back as theirs. The save reads again after it.
+                        if busy.try_get_untracked() == Some(true) {
+                            heard_while_saving.try_set_value(true);
+                        } else {
+                            merge_theirs(&theirs, &by);
+                        }
                     }
                 });
             }
@@ -199,10 +206,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         heard_while_saving.set_value(false);
         leptos::task::spawn_local(async move {
             let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network());
-            let mut sent = state.sent();
+            let mut sent = None;
             for _ in 0..SAVE_ATTEMPTS {
                 let Ok(input) = state.input() else { break };
-                sent = state.sent();
+                sent = Some(state.sent());
                 result = match state.id.get_untracked() {
                     None => {
                         client::call(session, Method::Post, "/api/setlists", Some(&input)).await
@@ -254,6 +261,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         live.announce(format!("Saved “{}”.", setlist.name));
                         navigate(&format!("/setlists/{}", setlist.id), Default::default());
                     } else {
+                        let sent = sent.expect("a save that answered was sent");
                         let typed_since = owner
                             .with_value(|owner| owner.with(|| state.load_saved(&setlist, &sent)));
                         let mut said = match kept_mine.as_slice() {
