@@ -106,8 +106,8 @@ pub fn App() -> impl IntoView {
                     // Every other page needs a signed-in member: one guard for all.
                     <ParentRoute path=StaticSegment("") view=SignedIn>
                         <Route path=StaticSegment("setlists") view=|| view! { <Title text="Setlists"/> <pages::Setlists/> }/>
-                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view=pages::SetlistPage/>
-                        // Pages few visits open load on demand (pages/lazy.rs).
+                        // Pages past the list load on demand (pages/lazy.rs).
+                        <Route path=(StaticSegment("setlists"), ParamSegment("id")) view={Lazy::<pages::SetlistRoute>::new()}/>
                         <Route path=StaticSegment("songs") view={Lazy::<pages::SongsRoute>::new()}/>
                         <Route path=StaticSegment("members") view={Lazy::<pages::MembersRoute>::new()}/>
                         <Route path=StaticSegment("pass") view={Lazy::<pages::PassRoute>::new()}/>

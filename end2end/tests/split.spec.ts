@@ -4,9 +4,10 @@ import { allowFailedFetchErrors, createSetlist, logIn } from './helpers';
 
 /**
  * Every page but the login form and the list of setlists is in a wasm chunk
- * (app/src/pages/lazy.rs): the manager's editor and pages, the drummer's view,
- * stage mode and the print sheet, a member's pass, password and sessions.
- * A chunk is fetched the first time it is needed, or just before.
+ * (app/src/pages/lazy.rs): a setlist's page, the manager's editor and pages,
+ * the drummer's view, stage mode and the print sheet, a member's pass,
+ * password and sessions. A chunk is fetched the first time it is needed, or
+ * just before.
  */
 
 /** The file names of every wasm chunk the page fetches, besides the main wasm. */
@@ -24,8 +25,9 @@ test("a drummer's evening at the door fetches the drummer's view, never the mana
   const chunks = chunksFetched(page);
   await logIn(page, 'drummer');
   await expect(page.getByRole('heading', { name: 'Setlists' })).toBeVisible();
-  // Once the list shows, the drummer's view of a setlist is fetched.
+  // Once the list shows, a setlist's page and the drummer's view of it are fetched.
   await expect.poll(() => chunks).toContain('split_drummer.wasm');
+  expect(chunks).toContain('split_setlist.wasm');
   await page.goto(`/setlists/${id}`);
   await expect(page.getByRole('heading', { name: /Split drummer/ })).toBeVisible();
   await expect(page.getByRole('form', { name: 'Creep' }).getByLabel('Tempo (BPM)')).toHaveValue('92');
@@ -96,8 +98,8 @@ test.describe('with no signal', () => {
     const chunksOf = (names: string) => (url: URL) => new RegExp(`/split_(${names})\\.wasm$`).test(url.pathname);
     const abort = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
 
-    // Neither the drummer's view nor stage mode can be fetched.
-    const views = chunksOf('drummer|gig');
+    // Neither a setlist's page, nor the drummer's view, nor stage mode can be fetched.
+    const views = chunksOf('setlist|drummer|gig');
     await page.route(views, abort);
     await logIn(page, 'drummer');
     await page.goto(`/setlists/${id}`);

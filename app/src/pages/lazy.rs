@@ -7,7 +7,8 @@
 //! keeps it. The data each page needs is fetched by the page itself once it
 //! shows, as before.
 //!
-//! Four chunks, named by the first argument of `wasm_split`: `manager` (the
+//! Five chunks, named by the first argument of `wasm_split`: `setlist` (a
+//! setlist's page, which reads it and picks the view), `manager` (the
 //! editor, the song library, members, the audit log), `drummer` (the
 //! drummer's view of a setlist, `pages/setlist/mod.rs`), `gig` (stage mode and
 //! the print sheet) and `account` (a member's pass, password and sessions),
@@ -15,8 +16,8 @@
 //! dozen small requests for a page that shares code with another, each a
 //! round trip on a venue's network.
 //!
-//! The setlists page, once its list shows, fetches the chunk of the setlist
-//! view the member will open next; the setlist page, once its view has
+//! The setlists page, once its list shows, fetches the chunks of the setlist
+//! page and view the member will open next; the setlist page, once its view has
 //! arrived, fetches the gig's. The first load stops at the list, and opening
 //! the next page still waits for nothing but its data.
 //!
@@ -55,16 +56,16 @@ pub fn unreachable_page(_: SplitLoaderError) -> AnyView {
     .into_any()
 }
 
-/// A route whose view is one page with its tab title, split off at `$view`
-/// into the chunk `$chunk`.
+/// A route whose view is one page, split off at `$view` into the chunk
+/// `$chunk`, with its tab title (a page without one names itself).
 macro_rules! lazy_page {
-    ($(#[$doc:meta])* $route:ident, $chunk:ident, $view:ident, $preload:ident, $title:literal, $page:path) => {
+    ($(#[$doc:meta])* $route:ident, $chunk:ident, $view:ident, $preload:ident, $($title:literal,)? $page:path) => {
         $(#[$doc])*
         pub struct $route;
 
         #[wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible, preload($preload))]
         fn $view() -> Result<AnyView, SplitLoaderError> {
-            Ok(view! { <Title text=$title/> <$page/> }.into_any())
+            Ok(view! { $(<Title text=$title/>)? <$page/> }.into_any())
         }
 
         impl LazyRoute for $route {
@@ -84,6 +85,12 @@ macro_rules! lazy_page {
     };
 }
 
+lazy_page!(
+    /// One setlist, named after the show: the page that loads it and picks
+    /// the editor or the drummer's view, each in a chunk of its own. Small,
+    /// and fetched with the view's chunk once the list of setlists shows.
+    SetlistRoute, setlist, setlist_page, preload_setlist_page, super::setlist::SetlistPage
+);
 lazy_page!(
     /// The manager's song library.
     SongsRoute, manager, songs_page, preload_songs_page, "Song library", super::songs::Songs
@@ -108,6 +115,14 @@ lazy_page!(
     /// A member's signed-in devices.
     SessionsRoute, account, sessions_page, preload_sessions_page, "Sessions", super::sessions::Sessions
 );
+/// Fetches the chunks of a setlist's page and of this member's view of it,
+/// so that opening a setlist from the list waits for its data only.
+pub async fn preload_setlist(manager: bool) {
+    // A failure shows when the page is opened; nothing to do here.
+    let _ = preload_setlist_page().await;
+    super::setlist::preload_setlist_view(manager).await;
+}
+
 /// Which of the gig's pages.
 #[derive(Clone, Copy)]
 pub enum Gig {

@@ -13,8 +13,8 @@ mod songs;
 
 pub use home::Home;
 pub use lazy::{
-    AuditRoute, Gig, GigPage, MembersRoute, PassRoute, PasswordRoute, SessionsRoute, SongsRoute,
+    AuditRoute, Gig, GigPage, MembersRoute, PassRoute, PasswordRoute, SessionsRoute, SetlistRoute,
+    SongsRoute,
 };
 pub use login::Login;
-pub use setlist::SetlistPage;
 pub use setlists::Setlists;

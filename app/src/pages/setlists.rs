@@ -4,7 +4,7 @@ use crate::{
     api::{SetlistSummary, client},
     components::{ErrorNotice, LoadFailure, show_date_short, show_length},
     live::{LiveMessage, use_live},
-    pages::setlist::preload_setlist_view,
+    pages::lazy::preload_setlist,
     session::use_session,
 };
 
@@ -23,7 +23,7 @@ pub fn Setlists() -> impl IntoView {
         let shown = setlists.with(|list| matches!(list, Some(Ok(_))));
         if shown && !preloaded.get_value() {
             preloaded.set_value(true);
-            leptos::task::spawn_local(preload_setlist_view(untrack(|| session.is_manager())));
+            leptos::task::spawn_local(preload_setlist(untrack(|| session.is_manager())));
         }
     });
     // The older shows asked for: kept here, so that a live re-read of the
