@@ -7,17 +7,20 @@
 //! keeps it. The data each page needs is fetched by the page itself once it
 //! shows, as before.
 //!
-//! Five chunks, named by the first argument of `wasm_split`: `setlist` (a
-//! setlist's page, which reads it and picks the view), `manager` (the
+//! Four chunks, named by the first argument of `wasm_split`: `manager` (the
 //! editor, the song library, members, the audit log), `drummer` (the
-//! drummer's view of a setlist, `pages/setlist/mod.rs`), `gig` (stage mode and
-//! the print sheet) and `account` (a member's pass, password and sessions),
-//! plus a few for the code some of them share. A chunk per page would be a
+//! drummer's view of a setlist, `pages/setlist/mod.rs`), `gig` (a setlist's
+//! page, which reads it and picks the view, with stage mode and the print
+//! sheet, which read a setlist too) and `account` (a member's pass, password
+//! and sessions), plus a few for the code some of them share. The setlist's
+//! page has no chunk of its own: the code it shares with stage mode (reading
+//! a setlist) would become more shared pieces, and stage mode opened by its
+//! address on a venue's network waited a second longer for them. A chunk per page would be a
 //! dozen small requests for a page that shares code with another, each a
 //! round trip on a venue's network.
 //!
 //! The setlists page, once its list shows, fetches the chunks of the setlist
-//! page and view the member will open next; the setlist page, once its view has
+//! page and the view the member will open next; the setlist page, once its view has
 //! arrived, fetches the gig's. The first load stops at the list, and opening
 //! the next page still waits for nothing but its data.
 //!
@@ -86,10 +89,10 @@ macro_rules! lazy_page {
 }
 
 lazy_page!(
-    /// One setlist, named after the show: the page that loads it and picks
-    /// the editor or the drummer's view, each in a chunk of its own. Small,
-    /// and fetched with the view's chunk once the list of setlists shows.
-    SetlistRoute, setlist, setlist_page, preload_setlist_page, super::setlist::SetlistPage
+    /// One setlist, named after the show: the page that reads it and picks
+    /// the editor or the drummer's view, each in a chunk of its own. In the
+    /// gig's chunk, fetched with the view's once the list of setlists shows.
+    SetlistRoute, gig, setlist_page, preload_setlist_page, super::setlist::SetlistPage
 );
 lazy_page!(
     /// The manager's song library.
