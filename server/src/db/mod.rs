@@ -148,7 +148,9 @@ pub fn is_unavailable(error: &sqlx::Error) -> bool {
 }
 
 /// PostgreSQL's SQLSTATEs for a lost or refused connection, a shutdown and
-/// exhausted resources; SQLite's primary codes for busy, locked, I/O and full.
+/// exhausted resources; SQLite's primary codes for busy, locked, I/O, full,
+/// cannot open, and the locking protocol (the WAL index's locks held by a
+/// process that hung or died holding them: SQLite gives up after retrying).
 fn unavailable_code(code: &str) -> bool {
     const POSTGRES: [&str; 5] = ["08", "53", "57P01", "57P02", "57P03"];
     if POSTGRES.iter().any(|prefix| code.starts_with(prefix)) {
@@ -156,7 +158,7 @@ fn unavailable_code(code: &str) -> bool {
     }
     // SQLite reports extended codes; the primary code is the low byte.
     code.parse::<i32>()
-        .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14))
+        .is_ok_and(|extended| matches!(extended & 0xff, 5 | 6 | 10 | 13 | 14 | 15))
 }
 
 /// Why a backup was not written.
@@ -215,4 +217,25 @@ pub fn to_json(value: &impl serde::Serialize) -> Bytes {
 pub async fn ping(pool: &Pool) -> DbResult<()> {
     sqlx::query("SELECT 1").execute(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn an_outage_is_told_from_a_bad_query_by_its_code() {
+        // SQLite: busy, busy (recovery), locked, I/O (read), full, cannot open, locking protocol.
+        for code in ["5", "261", "6", "266", "13", "14", "15"] {
+            assert!(unavailable_code(code), "SQLite {code}");
+        }
+        // PostgreSQL: connection failure, too many connections, admin shutdown.
+        for code in ["08006", "53300", "57P01"] {
+            assert!(unavailable_code(code), "PostgreSQL {code}");
+        }
+        // A constraint, a syntax error, a misuse: the query's fault, a 500.
+        for code in ["19", "2067", "1", "21", "23505", "42601"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+    }
 }
