@@ -119,10 +119,18 @@ impl NewToken<'_> {
     /// last minutes of its session. The answer's `expires_in` says this
     /// too, or a client would plan its refresh after the token had died.
     pub fn lifetime_secs(&self) -> i64 {
-        let now = self.issued_at_ms.div_euclid(1000);
-        let session_left = self.session_expires_at - LEEWAY_SECS as i64 - now;
-        self.ttl_secs.min(session_left)
+        self.ttl_secs.min(session_left_secs(
+            self.session_expires_at,
+            self.issued_at_ms,
+        ))
     }
+}
+
+/// How long a token issued at `now_ms` may live before its session ends,
+/// less the verification leeway. Zero or less: the session can issue no
+/// token that would live, so it has ended for every purpose.
+pub fn session_left_secs(session_expires_at: i64, now_ms: i64) -> i64 {
+    session_expires_at - LEEWAY_SECS as i64 - now_ms.div_euclid(1000)
 }
 
 /// Verifies a compact JWT. Any failure is `invalid_token`; a well-signed token

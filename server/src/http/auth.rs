@@ -175,9 +175,11 @@ pub(super) async fn checked_password(
     if !oversized.is_empty() {
         return Err(ApiError::Validation(oversized));
     }
+    // A phone's keyboard puts a space after a word it suggested; no
+    // username has one at either end (`is_username_shaped`).
     // PostgreSQL cannot hold U+0000, in the lookup, the throttle or the
     // audit (a 503 there): a name with one matches no member, as U+FFFD.
-    let username = &username.replace('\0', "\u{FFFD}");
+    let username = &username.trim().replace('\0', "\u{FFFD}");
     let subjects = Subjects::new(username, &origin.ip);
     let reservation = match state.throttle.reserve(&subjects, now).await? {
         Verdict::Go(reservation) => reservation,
@@ -249,6 +251,14 @@ async fn refresh_session(
             return Err(ApiError::InvalidToken);
         }
     };
+    // In its last seconds a session can give no token that would live: it
+    // has ended. A token with `expires_in: 0` would have the client refresh
+    // again at once, in a loop, until the session's very end.
+    if tokens::session_left_secs(rotated.family_expires_at, started_ms) <= 0 {
+        state.metrics.refresh(RefreshOutcome::Invalid);
+        clear_refresh_cookie(&state, &cookies);
+        return Err(ApiError::InvalidToken);
+    }
     state.metrics.refresh(if rotated.in_grace {
         RefreshOutcome::Grace
     } else {

@@ -215,6 +215,30 @@ async fn no_access_token_outlives_its_session() {
 }
 
 #[tokio::test]
+async fn a_session_in_its_last_seconds_refreshes_no_more() {
+    // Seven seconds: tokens live at most two (the leeway is five).
+    let app = spawn_app_with(&[("BACKSTAGE_REFRESH_TTL_SECS", "7")]).await;
+    let session = app.login("drummer").await;
+    let early = app.refresh_response(&session.refresh_cookie).await;
+    assert_eq!(early.status(), StatusCode::OK);
+    let cookie = new_refresh_cookie(&early).expect("a successor");
+
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+
+    // The family has seconds left, but no token could outlive them: a token
+    // with `expires_in: 0` had the browser refresh 20 times a second.
+    let late = app.refresh_response(&cookie).await;
+    assert_eq!(late.status(), StatusCode::UNAUTHORIZED);
+    let cleared = late.headers().get_all("set-cookie").iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|value| value.contains("Max-Age=0"))
+    });
+    assert!(cleared, "the dead session's cookie is cleared");
+    assert_eq!(body(late).await["error"]["code"], "invalid_token");
+}
+
+#[tokio::test]
 async fn a_refresh_racing_a_logout_never_leaves_a_working_pass() {
     let app = spawn_app().await;
     for _ in 0..10 {
