@@ -60,7 +60,7 @@ async fn submit(
     }
     // Never an open redirect: anything but a local path goes to the setlists.
     let next = safe_next(Some(form.next));
-    let typed = form.username.clone();
+    let typed = form.username.trim().to_string();
     let request = LoginRequest {
         username: form.username,
         password: form.password,

@@ -80,6 +80,16 @@ async fn usernames_are_case_insensitive() {
 }
 
 #[tokio::test]
+async fn spaces_around_a_username_are_not_part_of_it() {
+    let app = spawn_app().await;
+    // What a phone's keyboard leaves after a suggested word.
+    for typed in ["drummer ", " drummer", "\tDrummer\u{a0}"] {
+        let response = app.login_response(typed, DEMO_PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "{typed:?}");
+    }
+}
+
+#[tokio::test]
 async fn unknown_user_and_wrong_password_get_the_same_answer() {
     let app = spawn_app().await;
 
