@@ -59,9 +59,15 @@ async fn events(
     if let Ok(counter) = db::setlists::change_counter(&state.db).await {
         state.live.learn_latest(counter);
     }
-    let last_seen = headers
-        .get("last-event-id")
-        .and_then(|value| value.to_str().ok()?.trim().parse::<i64>().ok());
+    // An id this server never issued (no number, or past any counter) is
+    // taken as one ahead of the newest change: the browser re-reads all.
+    let last_seen = headers.get("last-event-id").map(|value| {
+        let id = value
+            .to_str()
+            .ok()
+            .and_then(|id| id.trim().parse::<i64>().ok());
+        id.unwrap_or(i64::MAX)
+    });
     let (receiver, missed, latest) = state.live.subscribe(last_seen);
     // What was missed, then `ready`: its id (the newest change known here)
     // is where a browser that saw nothing yet resumes from.
