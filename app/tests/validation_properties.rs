@@ -28,7 +28,10 @@ fn text_near(max: usize) -> impl Strategy<Value = String> {
                 Just('\t'),
                 Just('\u{3000}'),
                 Just('\u{200B}'),
-                Just('\u{FEFF}')
+                Just('\u{FEFF}'),
+                Just('\u{200F}'),
+                Just('\u{0301}'),
+                Just('\u{E0041}')
             ],
             1..=3
         ),
@@ -94,11 +97,32 @@ fn optional(text: &str, max: usize) -> bool {
 
 /// A required text: something a reader can see, and otherwise as any text.
 fn required(text: &str, max: usize) -> bool {
+    // Drawn as nothing: format and filler characters, combining marks with
+    // no letter to sit on, variation selectors, tags (see README).
     let invisible = [
-        '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}',
+        '\u{00AD}'..='\u{00AD}',
+        '\u{0300}'..='\u{036F}',
+        '\u{061C}'..='\u{061C}',
+        '\u{115F}'..='\u{1160}',
+        '\u{17B4}'..='\u{17B5}',
+        '\u{180E}'..='\u{180E}',
+        '\u{1AB0}'..='\u{1AFF}',
+        '\u{1DC0}'..='\u{1DFF}',
+        '\u{200B}'..='\u{200F}',
+        '\u{202A}'..='\u{202E}',
+        '\u{2060}'..='\u{2064}',
+        '\u{2066}'..='\u{206F}',
+        '\u{20D0}'..='\u{20FF}',
+        '\u{2800}'..='\u{2800}',
+        '\u{3164}'..='\u{3164}',
+        '\u{FE00}'..='\u{FE0F}',
+        '\u{FE20}'..='\u{FE2F}',
+        '\u{FEFF}'..='\u{FEFF}',
+        '\u{FFA0}'..='\u{FFA0}',
+        '\u{E0000}'..='\u{E0FFF}',
     ];
-    let visible = |c: &char| !c.is_whitespace() && !invisible.contains(c);
-    text.chars().any(|c| visible(&c)) && optional(text, max)
+    let visible = |c: char| !c.is_whitespace() && !invisible.iter().any(|range| range.contains(&c));
+    text.chars().any(visible) && optional(text, max)
 }
 
 /// The fields a setlist should be blamed for, computed from the limits alone.

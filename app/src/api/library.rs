@@ -51,7 +51,7 @@ pub struct LibrarySongInput {
         schema(
             min_length = 1,
             max_length = 200,
-            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+            pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
     pub title: String,

@@ -77,7 +77,7 @@ pub struct NewUser {
         schema(
             min_length = 1,
             max_length = 120,
-            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+            pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
     pub display_name: String,
@@ -105,7 +105,7 @@ pub struct MemberPatch {
         schema(
             min_length = 1,
             max_length = 120,
-            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+            pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,7 +216,7 @@ pub struct SetlistInput {
         schema(
             min_length = 1,
             max_length = 120,
-            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+            pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
     pub name: String,
@@ -249,7 +249,7 @@ pub struct SetInput {
         schema(
             min_length = 1,
             max_length = 40,
-            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+            pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
     pub name: String,
@@ -360,7 +360,7 @@ pub struct SongInput {
         schema(
             min_length = 1,
             max_length = 200,
-            pattern = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]"
+            pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
     pub title: String,

@@ -43,19 +43,55 @@ pub const PAGE_ID_MAX: usize = 64;
 /// The OpenAPI pattern of a required text, the JavaScript regular
 /// expression of `!shows_nothing` (JavaScript's `\s` has U+FEFF, not U+0085),
 /// written out in each schema attribute (utoipa takes a literal only; the
-/// OpenAPI test holds them to this).
-pub const SHOWS_SOMETHING: &str = r"[^\s\u0085\u00AD\u200B-\u200D\u2060]";
+/// OpenAPI test holds them to this). Without the `u` flag JavaScript sees
+/// UTF-16: plane 14 (tags, variation selectors) is the high surrogate
+/// U+DB40, and a low surrogate never stands alone, so the class leaves both
+/// out and an emoji still shows by its high surrogate.
+pub const SHOWS_SOMETHING: &str = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]";
 
-/// True for text that is only spaces and characters drawn as nothing (the
-/// zero-width ones, the word joiner, a byte order mark, a soft hyphen).
+/// True for text that is only spaces and characters drawn as nothing: the
+/// zero-width ones and the word joiner, direction marks and embeddings, a
+/// byte order mark, a soft hyphen, invisible operators, blank fillers (the
+/// Hangul fillers, the blank Braille pattern), combining marks with nothing
+/// to sit on, variation selectors and tags. Such a name would be a row that
+/// nobody can see or click.
 pub fn shows_nothing(text: &str) -> bool {
     text.chars().all(|c| {
         c.is_whitespace()
             || matches!(
                 c,
-                '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+                '\u{00AD}'
+                    | '\u{0300}'..='\u{036F}'
+                    | '\u{061C}'
+                    | '\u{115F}'
+                    | '\u{1160}'
+                    | '\u{17B4}'
+                    | '\u{17B5}'
+                    | '\u{180E}'
+                    | '\u{1AB0}'..='\u{1AFF}'
+                    | '\u{1DC0}'..='\u{1DFF}'
+                    | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{206F}'
+                    | '\u{20D0}'..='\u{20FF}'
+                    | '\u{2800}'
+                    | '\u{3164}'
+                    | '\u{FE00}'..='\u{FE0F}'
+                    | '\u{FE20}'..='\u{FE2F}'
+                    | '\u{FEFF}'
+                    | '\u{FFA0}'
+                    | '\u{E0000}'..='\u{E0FFF}'
             )
     })
+}
+
+/// True for text on one line: no line or paragraph break of any kind
+/// (U+2028 and U+0085 break a line as `\n` does).
+pub fn is_one_line(text: &str) -> bool {
+    !text.contains([
+        '\n', '\r', '\u{0B}', '\u{0C}', '\u{85}', '\u{2028}', '\u{2029}',
+    ])
 }
 
 /// Field name → what is wrong with it. Empty means valid.
@@ -201,7 +237,7 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
         c.text(format!("sets[{i}].name"), &set.name, 1, SET_NAME_MAX);
         c.check(
             format!("sets[{i}].name"),
-            !set.name.contains(['\n', '\r']),
+            is_one_line(&set.name),
             "must be one line",
         );
         c.check(
@@ -345,11 +381,7 @@ pub fn validate_presence(input: &PresenceInput) -> FieldErrors {
 pub fn validate_instrument(instrument: &str) -> FieldErrors {
     let mut c = Checker::default();
     c.text("instrument", instrument, 0, INSTRUMENT_MAX);
-    c.check(
-        "instrument",
-        !instrument.contains(['\n', '\r']),
-        "must be on one line",
-    );
+    c.check("instrument", is_one_line(instrument), "must be on one line");
     c.0
 }
 
@@ -524,7 +556,23 @@ mod tests {
         let errors = validate_setlist(&setlist(&"x".repeat(NAME_MAX + 1)));
         assert_eq!(errors["name"], "must be at most 120 characters");
         assert_eq!(validate_setlist(&setlist(""))["name"], "must not be empty");
-        for nothing in ["  \t", "\u{200B}", " \u{FEFF}\u{2060} ", "\u{00AD}"] {
+        // Each of these draws nothing: spaces, zero-width and direction
+        // marks, a lone combining accent, Hangul and Braille blanks, a
+        // variation selector, tag characters.
+        for nothing in [
+            "  \t",
+            "\u{200B}",
+            " \u{FEFF}\u{2060} ",
+            "\u{00AD}",
+            "\u{200E}\u{200B}",
+            "\u{200F}",
+            "\u{0301}",
+            "\u{3164}",
+            "\u{2800}",
+            "\u{FE0F}",
+            "\u{E0041}\u{E007F}",
+            "\u{2066}\u{2069}",
+        ] {
             assert_eq!(
                 validate_setlist(&setlist(nothing))["name"],
                 "must not be empty",
@@ -532,6 +580,24 @@ mod tests {
             );
         }
         assert!(validate_setlist(&setlist("\u{200B}x")).is_empty());
+        // A letter with its accent, and an emoji with its variation selector, show.
+        assert!(validate_setlist(&setlist("e\u{0301}")).is_empty());
+        assert!(validate_setlist(&setlist("\u{2764}\u{FE0F}")).is_empty());
+    }
+
+    #[test]
+    fn a_line_break_of_any_kind_is_more_than_one_line() {
+        for broken in [
+            "a\nb",
+            "a\rb",
+            "a\u{2028}b",
+            "a\u{2029}b",
+            "a\u{85}b",
+            "a\u{0B}b",
+        ] {
+            assert!(!is_one_line(broken), "{broken:?}");
+        }
+        assert!(is_one_line("Encores \u{2013} the loud ones"));
     }
 
     #[test]
