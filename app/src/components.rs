@@ -254,10 +254,7 @@ pub fn TopBar() -> impl IntoView {
     let navigate = use_navigate();
     let unsaved = use_context::<UnsavedWork>();
     let logout = move |_| {
-        let member = untrack(|| session.user())
-            .map(|me| me.id)
-            .unwrap_or_default();
-        if unsaved.is_some_and(|work| !work.may_log_out(&member)) {
+        if unsaved.is_some_and(|work| !work.may_sign_out(session)) {
             return;
         }
         let navigate = navigate.clone();

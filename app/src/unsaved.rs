@@ -8,10 +8,12 @@
 //! - An in-app link: asked before the router sees the click.
 //! - Back and Forward: the history has already moved when the browser tells
 //!   the app, so a "stay" puts the page's address back, unseen by the router.
-//! - Log out (`may_log_out`, asked by the button), which also asks about
-//!   work kept by another tab: logging out forgets it.
+//! - Log out, or revoking this device's own session (`may_sign_out`), which
+//!   also asks about work kept by another tab: signing out forgets it.
 
 use leptos::prelude::*;
+
+use crate::session::Session;
 
 /// Where unsaved work is: the address of its page, `None` when all is saved.
 #[derive(Clone, Copy)]
@@ -45,15 +47,19 @@ impl UnsavedWork {
         self.0.with_untracked(Option::is_none) || confirm(QUESTION)
     }
 
-    /// Whether "Log out" may go ahead. It forgets all `member`'s work kept
-    /// on this device (`kept::forget_all_of`), so it asks first when there
-    /// is any: on this page, or kept by another tab, whose editor would
-    /// otherwise lose it without a word.
-    pub fn may_log_out(self, member: &str) -> bool {
+    /// Whether this device may be signed out: "Log out", or revoking its
+    /// own session on the sessions page. Both forget all the member's work
+    /// kept on this device (`kept::forget_all_of`), so they ask first when
+    /// there is any: on this page, or kept by another tab, whose editor
+    /// would otherwise lose it without a word.
+    pub fn may_sign_out(self, session: Session) -> bool {
         if self.0.with_untracked(Option::is_some) {
             return confirm(QUESTION);
         }
-        !crate::kept::any_of(member) || confirm(KEPT_ELSEWHERE)
+        let member = untrack(|| session.user())
+            .map(|me| me.id)
+            .unwrap_or_default();
+        !crate::kept::any_of(&member) || confirm(KEPT_ELSEWHERE)
     }
 
     #[cfg(feature = "hydrate")]

@@ -187,7 +187,7 @@ test.describe('a session that ends mid-edit', () => {
     await page.getByRole('button', { name: 'Edit Closer' }).click();
     await page.getByRole('group', { name: 'Song 2: Closer' }).getByLabel('Title', { exact: true }).fill('Big closer');
     // The closer gets a set of its own: the set breaks are kept too.
-    await page.getByRole('button', { name: 'Start a new set with Big closer' }).click();
+    await page.getByRole('button', { name: 'New set from here: Big closer' }).click();
     await page.getByLabel('Set 2 name').fill('Encore');
     await expect(page.getByTestId('unsaved')).toBeVisible();
 
@@ -283,12 +283,20 @@ test.describe('a session that ends mid-edit', () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await expect(page.getByTestId('signed-in-as')).toBeVisible();
     expect(await drafts()).toHaveLength(1);
+    // Revoking this device's own session signs it out as well: the same question.
+    await page.goto('/sessions');
+    answer(false);
+    await page.getByRole('button', { name: 'Revoke this session (you will be signed out)' }).click();
+    await expect(page.getByTestId('signed-in-as')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Revoke this session (you will be signed out)' })).toBeVisible();
+    expect(await drafts()).toHaveLength(1);
     answer(true);
     await page.getByRole('button', { name: 'Log out' }).click();
     await expect(page).toHaveURL(/\/login/);
     expect(await drafts()).toEqual([]);
-    expect(asked).toHaveLength(2);
+    expect(asked).toHaveLength(3);
     expect(asked[0]).toContain('Changes you have not saved are kept on this device');
+    expect(asked[1]).toBe(asked[0]);
   });
 
   test("keeps the drummer's typed tempos and notes in this browser and brings them back, unsaved", async ({ page, request }) => {

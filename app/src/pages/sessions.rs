@@ -11,6 +11,7 @@ use crate::{
     },
     components::{ErrorNotice, LoadFailure, focus_soon, show_date_short},
     session::use_session,
+    unsaved::UnsavedWork,
 };
 
 #[component]
@@ -23,7 +24,12 @@ pub fn Sessions() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let done = RwSignal::new(None::<&'static str>);
+    let unsaved = use_context::<UnsavedWork>();
     let revoke = Callback::new(move |(id, current): (String, bool)| {
+        // Signed out here too: asked first, as "Log out" asks.
+        if current && unsaved.is_some_and(|work| !work.may_sign_out(session)) {
+            return;
+        }
         error.set(None);
         done.set(None);
         let navigate = navigate.clone();
