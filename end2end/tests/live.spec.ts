@@ -86,6 +86,31 @@ test("a manager's create, rename, reorder and delete appear on the drummer's ope
   await context.close();
 });
 
+test('a show added live above the row the keyboard is on leaves the focus on that show', async ({ page, request }) => {
+  const { token } = await apiToken(request, 'manager');
+  const create = async (name: string, show_date: string) => {
+    const created = await request.post('/api/setlists', {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { name, show_date, venue: 'The Roxy', songs: [] },
+    });
+    expect(created.status()).toBe(201);
+    return (await created.json()).id as string;
+  };
+  const stamp = Date.now();
+  const target = await create(`Focus target ${stamp}`, '2098-05-10');
+  await logIn(page, 'drummer');
+  const link = page.getByRole('link', { name: `Focus target ${stamp}` });
+  await link.focus();
+  await expect(link).toBeFocused();
+
+  // Sorted above it, soonest first.
+  await create(`Added above ${stamp}`, '2098-05-01');
+  await expect(page.getByRole('link', { name: `Added above ${stamp}` })).toBeVisible();
+  await expect(link).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(new RegExp(`/setlists/${target}$`));
+});
+
 test("a drummer's tempo reaches the manager's editor without discarding the manager's unsaved edits", async ({ page, browser, request, baseURL }) => {
   const id = await createSetlist(request, 'Merge night', [
     { title: 'Monkey Wrench', duration_secs: 231 },

@@ -266,7 +266,11 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                 </tr>
             </thead>
             <tbody>
-                {list.into_iter().map(|setlist| view! {
+                // Keyed by the show and its version: a live re-read keeps each
+                // unchanged row's element, so a row a keyboard user is on
+                // stays theirs when a show is added above it (by position,
+                // that element would now show, and open, the new show).
+                <For each=move || list.clone() key=|setlist| (setlist.id.clone(), setlist.version) let:setlist>
                     <tr data-testid="setlist-row">
                         <td><a href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
                         <td class="optional" data-label="Venue">{setlist.venue}</td>
@@ -277,7 +281,7 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                             {(setlist.untimed_count > 0).then(|| format!(" + {} untimed", setlist.untimed_count))}
                         </td>
                     </tr>
-                }).collect_view()}
+                </For>
             </tbody>
         </table>
     }
