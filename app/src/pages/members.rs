@@ -166,7 +166,7 @@ pub fn Members() -> impl IntoView {
                                         } else {
                                             ("Disable", format!("Disable {name}"))
                                         };
-                                        let reset_label = format!("Reset the password of {name}");
+                                        let reset_label = format!("Reset password of {name}");
                                         let (role_member, toggle_member) = (member.clone(), member.clone());
                                         let instrument_member = member.clone();
                                         let instrument_label = format!("Instrument of {name}");

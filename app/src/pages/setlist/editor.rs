@@ -525,7 +525,15 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             number=Signal::derive(move || songs.with(|list| list.iter().position(|s| s.uid == song.uid).map_or(0, |i| i + 1)))
                             move_song
                             remove
-                            start_set=move |uid| state.start_set(uid)
+                            opens_set=Signal::derive(move || state.set_opened_by(song.uid).is_some())
+                            start_set=move |uid| {
+                                // The button goes (the song opens a set now): the
+                                // keyboard goes on to the new set's name.
+                                if let Some((place, head)) = state.start_set(uid) {
+                                    live.announce(format!("New set “{}” starts here.", head.name));
+                                    refocus(format!("set-{place}-name"));
+                                }
+                            }
                         />
                     </For>
                 </ol>
@@ -678,6 +686,7 @@ fn SetHeading(
     let (field, slot_field) = (format!("set-{place}-name"), format!("set-{place}-slot"));
     let length_id = format!("set-{place}-length");
     let refused = use_context::<RefusedFields>().unwrap_or_default();
+    let live = use_live();
     let slot_refused = slot_field.clone();
     let slot_label = if alone {
         "Slot on stage (minutes)".to_string()
@@ -705,7 +714,9 @@ fn SetHeading(
             {opener.map(|uid| view! {
                 <p class="fit">
                     <button type="button" class="secondary" on:click=move |_| {
+                        let joined = name();
                         state.join_set(uid);
+                        live.announce(format!("“{joined}” joined to the set before."));
                         refocus(handle_id(uid));
                     }>
                         {move || format!("Join “{}” to the set before", name())}

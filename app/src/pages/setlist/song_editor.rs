@@ -222,6 +222,8 @@ pub fn SongEditor(
     number: Signal<usize>,
     move_song: impl Fn(u64, isize) + Copy + Send + Sync + 'static,
     remove: impl Fn(u64) + Copy + Send + Sync + 'static,
+    /// Whether the song opens a set (other than the first).
+    opens_set: Signal<bool>,
     /// Makes this song the first of a new set.
     start_set: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
@@ -230,7 +232,7 @@ pub fn SongEditor(
     let marked = move |name: &str| refused.mark(field(name));
     let length_refused = field("length");
     let title = move || song.named(number.get());
-    let not_first = move || number.get() != 1;
+    let may_start_set = move || number.get() != 1 && !opens_set.get();
     // A title the library knows, on a song with no details yet: offer them
     // (a button, not a silent fill: nothing typed changes by surprise).
     let library = use_context::<Library>();
@@ -332,9 +334,9 @@ pub fn SongEditor(
                     " "
                     <button type="button" class="secondary" aria-label=move || format!("Remove {}", title())
                         on:click=move |_| remove(song.uid)>"Remove"</button>
-                    <Show when=not_first>
+                    <Show when=may_start_set>
                         " "
-                        <button type="button" class="secondary" aria-label=move || format!("Start a new set with {}", title())
+                        <button type="button" class="secondary" aria-label=move || format!("New set from here: {}", title())
                             on:click=move |_| start_set(song.uid)>"New set from here"</button>
                     </Show>
                 </p>

@@ -370,6 +370,8 @@ pub(super) fn SongRow(
     number: Signal<usize>,
     move_song: impl Fn(u64, isize) + Copy + Send + Sync + 'static,
     remove: impl Fn(u64) + Copy + Send + Sync + 'static,
+    /// Whether the song opens a set (other than the first).
+    opens_set: Signal<bool>,
     start_set: impl Fn(u64) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let uid = song.uid;
@@ -408,7 +410,7 @@ pub(super) fn SongRow(
                 </div>
                 <div id=form_id>
                     <Show when=move || open.get()>
-                        <SongEditor song number move_song remove start_set/>
+                        <SongEditor song number move_song remove opens_set start_set/>
                     </Show>
                 </div>
             </div>

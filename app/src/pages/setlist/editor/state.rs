@@ -456,14 +456,16 @@ impl EditorState {
         }
     }
 
-    /// Starts a new set at `uid` (named "Set 3" if it is the third).
-    pub(super) fn start_set(&self, uid: u64) {
+    /// Starts a new set at `uid` (named "Set 3" if it is the third), and
+    /// says where it is and what it is called.
+    pub(super) fn start_set(&self, uid: u64) -> Option<(usize, SetHead)> {
         self.sets.update(|breaks| {
             if breaks.later.iter().all(|(opener, _)| *opener != uid) {
                 let name = format!("Set {}", breaks.later.len() + 2);
                 breaks.later.push((uid, SetHead::named(name)));
             }
         });
+        untrack(|| self.set_opened_by(uid))
     }
 
     /// Joins the set `uid` opens to the one before it.
