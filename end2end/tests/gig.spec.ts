@@ -124,6 +124,14 @@ test('a reload mid-gig comes back to the song on stage, and Space on the Click b
   await click.blur();
   await page.keyboard.press(' ');
   await expect(title).toHaveText('Times Like These');
+  // A tap on the box turns the Click on and leaves the pedal its Space.
+  await page.keyboard.press('ArrowLeft');
+  await expect(title).toHaveText('My Hero');
+  await click.tap();
+  await expect(click).toBeChecked();
+  await page.keyboard.press(' ');
+  await expect(title).toHaveText('Times Like These');
+  await expect(click).toBeChecked();
   await page.context().close();
 });
 

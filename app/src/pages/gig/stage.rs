@@ -126,7 +126,7 @@ fn Stage(
         <section class="stage" data-testid="stage">
             <div class="stage-bar">
                 <a class="stage-exit" href=format!("/setlists/{id}")>"Exit stage mode"</a>
-                <label class="stage-click">
+                <label class="stage-click" on:click=let_go_after_a_tap>
                     <input type="checkbox" id="stage-click" bind:checked=click_on/>
                     " Click"
                 </label>
@@ -189,6 +189,21 @@ fn Stage(
                 </p>
             </div>
         </section>
+    }
+}
+
+/// After a tap or a mouse click on the Click box, the focus leaves it: kept
+/// there, a pedal's Space would toggle the Click instead of turning the page.
+/// A click made with a key (Space on the focused box) has no `detail` (no
+/// count of presses) and keeps the focus where the keyboard put it.
+fn let_go_after_a_tap(ev: leptos::ev::MouseEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    if ev.detail() == 0 {
+        return;
+    }
+    let focused = document().active_element();
+    if let Some(element) = focused.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = element.blur();
     }
 }
 
