@@ -36,7 +36,7 @@ test('a manager disables, enables and resets a member, who then changes their pa
   await page.getByRole('button', { name: `Enable ${name}` }).click();
   await expect(page.getByText(`${name} can sign in again.`)).toBeVisible();
 
-  await page.getByRole('button', { name: `Reset password of ${name}` }).click();
+  await page.getByRole('button', { name: `Reset the password of ${name}` }).click();
   const newPassword = page.getByLabel('New password (10+ characters)');
   await expect(newPassword).toBeFocused();
   await page.getByRole('button', { name: 'Set password' }).click();

@@ -77,7 +77,7 @@ test.describe('on a desktop', () => {
     // Sets are opened from a song's form.
     for (const opener of [C, E]) {
       await page.getByRole('button', { name: `Edit ${opener}` }).click();
-      await page.getByRole('button', { name: `New set from here: ${opener}` }).click();
+      await page.getByRole('button', { name: `Start a new set with ${opener}` }).click();
       await page.getByRole('button', { name: `Close ${opener}` }).click();
     }
     await page.getByLabel('Set 3 name').fill('Encore');

@@ -30,9 +30,9 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
     await page.keyboard.press('Enter');
   };
   await press('Edit all songs');
-  await press('New set from here: Three');
+  await press('Start a new set with Three');
   await expect(page.getByTestId('set-heading')).toHaveCount(2);
-  await press('New set from here: Five');
+  await press('Start a new set with Five');
   await expect(page.getByTestId('set-heading')).toHaveCount(3);
   await page.getByLabel('Set 3 name').fill('Encore');
   await expect(page.getByTestId('unsaved')).toBeVisible();

@@ -187,7 +187,7 @@ test.describe('a session that ends mid-edit', () => {
     await page.getByRole('button', { name: 'Edit Closer' }).click();
     await page.getByRole('group', { name: 'Song 2: Closer' }).getByLabel('Title', { exact: true }).fill('Big closer');
     // The closer gets a set of its own: the set breaks are kept too.
-    await page.getByRole('button', { name: 'New set from here: Big closer' }).click();
+    await page.getByRole('button', { name: 'Start a new set with Big closer' }).click();
     await page.getByLabel('Set 2 name').fill('Encore');
     await expect(page.getByTestId('unsaved')).toBeVisible();
 

@@ -166,7 +166,7 @@ pub fn Members() -> impl IntoView {
                                         } else {
                                             ("Disable", format!("Disable {name}"))
                                         };
-                                        let reset_label = format!("Reset password of {name}");
+                                        let reset_label = format!("Reset the password of {name}");
                                         let (role_member, toggle_member) = (member.clone(), member.clone());
                                         let instrument_member = member.clone();
                                         let instrument_label = format!("Instrument of {name}");
@@ -221,7 +221,7 @@ pub fn Members() -> impl IntoView {
                                                         on:click=on_toggle>{toggle_text}</button>
                                                     " "
                                                     <button type="button" class="secondary" id=control_id("reset") aria-label=reset_label
-                                                        on:click=move |_| resetting.set(Some(reset_member.clone()))>"Reset password"</button>
+                                                        on:click=move |_| resetting.set(Some(reset_member.clone()))>"Reset the password"</button>
                                                 </td>
                                                 <td>
                                                     <button type="button" class="secondary" id=control_id("sessions") aria-label=show_label

@@ -336,8 +336,8 @@ pub fn SongEditor(
                         on:click=move |_| remove(song.uid)>"Remove"</button>
                     <Show when=may_start_set>
                         " "
-                        <button type="button" class="secondary" aria-label=move || format!("New set from here: {}", title())
-                            on:click=move |_| start_set(song.uid)>"New set from here"</button>
+                        <button type="button" class="secondary" aria-label=move || format!("Start a new set with {}", title())
+                            on:click=move |_| start_set(song.uid)>"Start a new set"</button>
                     </Show>
                 </p>
             </fieldset>
