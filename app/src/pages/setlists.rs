@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{ErrorNotice, LoadFailure, show_date_short, show_length},
+    components::{ErrorNotice, LoadFailure, refocus, show_date_short, show_length},
     live::{LiveMessage, use_live},
     pages::lazy::preload_setlist,
     session::use_session,
@@ -31,6 +31,17 @@ pub fn Setlists() -> impl IntoView {
     let older = RwSignal::new(OlderShows::default());
     // Live: another member's create, rename or delete re-reads the list
     // (a cached read on the server), and is said in words.
+    // The show whose link has the focus when a live change re-reads the
+    // list: its row is drawn anew, and the keyboard must stay on that show,
+    // wherever its row went, not fall back to the top of the page.
+    let focused_show = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let shown = setlists.with(|list| matches!(list, Some(Ok(_))));
+        let link = shown.then(|| focused_show.try_update_value(Option::take));
+        if let Some(link) = link.flatten().flatten() {
+            refocus(link);
+        }
+    });
     let live = use_live();
     live.subscribe(move |message| {
         let (event, what) = match message {
@@ -53,6 +64,7 @@ pub fn Setlists() -> impl IntoView {
                 _ => format!("{} {what}.", event.by),
             });
         }
+        focused_show.set_value(focused_show_link());
         setlists.refetch();
     });
     view! {
@@ -223,6 +235,17 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
     }
 }
 
+/// The id of a show's link in the overview.
+fn show_link(id: &str) -> String {
+    format!("show-{id}")
+}
+
+/// The id of the show link that has the focus, if one has.
+fn focused_show_link() -> Option<String> {
+    let id = document().active_element()?.id();
+    id.starts_with("show-").then_some(id)
+}
+
 enum Zone {
     /// The reader's: shows before their today are past to them.
     Reader,
@@ -266,13 +289,12 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                 </tr>
             </thead>
             <tbody>
-                // Keyed by the show and its version: a live re-read keeps each
-                // unchanged row's element, so a row a keyboard user is on
-                // stays theirs when a show is added above it (by position,
-                // that element would now show, and open, the new show).
+                // Keyed by the show and its version: a row drawn again by
+                // position would show, and open, another show under the
+                // focus of a keyboard user who was on it.
                 <For each=move || list.clone() key=|setlist| (setlist.id.clone(), setlist.version) let:setlist>
                     <tr data-testid="setlist-row">
-                        <td><a href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
+                        <td><a id=show_link(&setlist.id) href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
                         <td class="optional" data-label="Venue">{setlist.venue}</td>
                         <td data-label="Date"><time datetime=setlist.show_date.clone()>{show_date_short(&setlist.show_date)}</time></td>
                         <td data-label="Songs">{setlist.song_count}</td>
