@@ -155,8 +155,11 @@ test('stage mode follows a change made during the gig, keeps the Click on, tells
   await page.goto(`/setlists/${setlist.id}/stage`);
   const title = page.getByTestId('stage-title');
   await expect(title).toHaveText('Everlong');
+  // Switched on from the keyboard, so the focus stays on the box (a tap lets it go).
   const click = page.getByRole('checkbox', { name: 'Click' });
-  await click.check();
+  await click.focus();
+  await page.keyboard.press(' ');
+  await expect(click).toBeChecked();
   await page.keyboard.press('ArrowRight');
   await expect(title).toHaveText('My Hero');
   await expect(page.getByTestId('stage')).toContainText('Set 1 · Song 2 of 3');
