@@ -202,7 +202,9 @@ fn let_go_after_a_tap(ev: leptos::ev::MouseEvent) {
         return;
     }
     let focused = document().active_element();
-    if let Some(element) = focused.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok()) {
+    if let Some(element) =
+        focused.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
         let _ = element.blur();
     }
 }
