@@ -47,12 +47,22 @@ pub struct Window {
     reported: bool,
 }
 
-/// What a login attempt is counted against: pair, username, address.
+/// How long an address a member's session started from stays theirs: the
+/// account-wide limit does not hold it (`Subjects::signed_in_from`). The
+/// default lifetime of a session.
+pub const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// What a login attempt is counted against: pair, username, address, each
+/// with its limit.
 pub struct Subjects {
     keys: [SubjectKey; 3],
+    limits: [u32; 3],
+    /// The address, or its IPv6 block.
+    address: String,
 }
 
 const LIMITS: [u32; 3] = [PAIR_LIMIT, USERNAME_LIMIT, ADDRESS_LIMIT];
+const USERNAME: usize = 1;
 const ADDRESS: usize = 2;
 
 impl Subjects {
@@ -73,7 +83,24 @@ impl Subjects {
                 key(&["user", &username]),
                 key(&["addr", &address]),
             ],
+            limits: LIMITS,
+            address,
         }
+    }
+
+    /// `addresses`: where the account's sessions started lately. From one of
+    /// them (its IPv6 block) the account-wide limit does not hold: wrong
+    /// guesses sent from elsewhere, from as many addresses as an attacker
+    /// has, must not lock the member out where they sign in. The pair limit
+    /// (five a window) still holds there, and the attempts still count.
+    pub fn signed_in_from(mut self, addresses: &[String]) -> Subjects {
+        if addresses
+            .iter()
+            .any(|known| address_block(known) == self.address)
+        {
+            self.limits[USERNAME] = u32::MAX;
+        }
+        self
     }
 }
 
@@ -178,7 +205,7 @@ impl LoginThrottle {
                 now,
             ),
             LoginThrottle::Shared(pool) => {
-                let limits = subjects.keys.iter().copied().zip(LIMITS);
+                let limits = subjects.keys.iter().copied().zip(subjects.limits);
                 db::throttle::reserve(pool, limits, WINDOW_SECS, now).await?
             }
         };
@@ -205,7 +232,7 @@ fn reserve_in_memory(
     let live = |window: &Window| now < window.started + WINDOW_SECS;
     let mut wait = None;
     let mut first = false;
-    for (key, limit) in subjects.keys.iter().zip(LIMITS) {
+    for (key, limit) in subjects.keys.iter().zip(subjects.limits) {
         if let Some(window) = counters
             .get_mut(key)
             .filter(|w| live(w) && w.count >= limit)

@@ -231,3 +231,16 @@ pub async fn find_family(pool: &Pool, id: &str) -> DbResult<Option<FamilyRow>> {
     .fetch_optional(pool)
     .await?)
 }
+
+/// The addresses `username`'s sessions started from since `since`, for the
+/// login throttle (`auth::throttle::Subjects::signed_in_from`).
+pub async fn session_addresses(pool: &Pool, username: &str, since: i64) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT f.ip FROM refresh_families f JOIN users u ON u.id = f.user_id \
+         WHERE lower(u.username) = lower($1) AND f.created_at > $2",
+    )
+    .bind(username)
+    .bind(since)
+    .fetch_all(pool)
+    .await?)
+}

@@ -28,7 +28,7 @@ use crate::{
         extract::AuthUser,
         keys, password,
         refresh::{self, RefreshError},
-        throttle::{Subjects, Verdict},
+        throttle::{KNOWN_ADDRESS_SECS, Subjects, Verdict},
         tokens::{self, NewToken},
     },
     clock::{now, now_ms},
@@ -180,7 +180,9 @@ pub(super) async fn checked_password(
     // PostgreSQL cannot hold U+0000, in the lookup, the throttle or the
     // audit (a 503 there): a name with one matches no member, as U+FFFD.
     let username = &username.trim().replace('\0', "\u{FFFD}");
-    let subjects = Subjects::new(username, &origin.ip);
+    let since = now - KNOWN_ADDRESS_SECS;
+    let known = db::refresh::session_addresses(&state.db, username, since).await?;
+    let subjects = Subjects::new(username, &origin.ip).signed_in_from(&known);
     let reservation = match state.throttle.reserve(&subjects, now).await? {
         Verdict::Go(reservation) => reservation,
         Verdict::Wait {

@@ -4,7 +4,7 @@
 use crate::common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
-use server::startup::DEMO_PASSWORD;
+use server::{auth::throttle::USERNAME_LIMIT, startup::DEMO_PASSWORD};
 
 #[tokio::test]
 async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
@@ -261,6 +261,38 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() 
             .await
             .unwrap();
     assert_eq!(throttled_events, 1);
+}
+
+#[tokio::test]
+async fn guesses_from_elsewhere_do_not_lock_a_member_out_where_they_signed_in() {
+    // Behind a trusted proxy (the test client plays it), so that each
+    // attempt can come from an address of its own.
+    let app = spawn_app_with(&[("BACKSTAGE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let log_in = |from: String, password: &'static str| {
+        app.request(Method::POST, "/api/auth/login")
+            .header("x-forwarded-for", from)
+            .json(&serde_json::json!({ "username": "manager", "password": password }))
+            .send()
+    };
+    let home = "198.51.100.7".to_string();
+    assert_eq!(
+        log_in(home.clone(), DEMO_PASSWORD).await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // The account-wide limit, reached from ten other addresses.
+    for i in 0..USERNAME_LIMIT {
+        let from = format!("203.0.113.{}", i % 10);
+        let answer = log_in(from, "a-wrong-guess").await.unwrap();
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let stranger = log_in("192.0.2.1".into(), DEMO_PASSWORD).await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Where the member signed in before, the right password still works.
+    assert_eq!(
+        log_in(home, DEMO_PASSWORD).await.unwrap().status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]

@@ -111,6 +111,34 @@ async fn an_account_guessed_at_from_many_addresses_is_throttled() {
 }
 
 #[tokio::test]
+async fn an_address_the_member_signed_in_from_is_not_locked_out_by_guesses_from_elsewhere() {
+    let throttle = LoginThrottle::in_memory();
+    for i in 0..USERNAME_LIMIT {
+        let elsewhere = Subjects::new("manager", &format!("10.1.0.{i}"));
+        assert!(fail(&throttle, &elsewhere, 5, 1).await);
+    }
+    let home = || Subjects::new("manager", "10.2.0.1");
+    assert!(waits(&throttle, &home(), 6).await.is_some());
+    let known = ["10.2.0.1".to_string()];
+    assert!(
+        waits(&throttle, &home().signed_in_from(&known), 6)
+            .await
+            .is_none()
+    );
+    // The pair limit still holds there.
+    assert!(fail(&throttle, &home().signed_in_from(&known), 6, PAIR_LIMIT).await);
+    assert!(
+        waits(&throttle, &home().signed_in_from(&known), 6)
+            .await
+            .is_some()
+    );
+    // An IPv6 member is known by the block, as they are counted.
+    let v6 =
+        Subjects::new("manager", "2001:db8:1:2::7").signed_in_from(&["2001:db8:1:2::99".into()]);
+    assert!(waits(&throttle, &v6, 6).await.is_none());
+}
+
+#[tokio::test]
 async fn one_address_guessing_many_usernames_is_throttled() {
     let throttle = LoginThrottle::in_memory();
     for i in 0..ADDRESS_LIMIT {
