@@ -54,6 +54,7 @@ pub const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 60 * 60;
 
 /// What a login attempt is counted against: pair, username, address, each
 /// with its limit.
+#[derive(Clone)]
 pub struct Subjects {
     keys: [SubjectKey; 3],
     limits: [u32; 3],
@@ -93,14 +94,26 @@ impl Subjects {
     /// guesses sent from elsewhere, from as many addresses as an attacker
     /// has, must not lock the member out where they sign in. The pair limit
     /// (five a window) still holds there, and the attempts still count.
-    pub fn signed_in_from(mut self, addresses: &[String]) -> Subjects {
-        if addresses
+    /// `None` when this address is not one of them.
+    pub fn signed_in_from(&self, addresses: &[String]) -> Option<Subjects> {
+        let known = addresses
             .iter()
-            .any(|known| address_block(known) == self.address)
-        {
-            self.limits[USERNAME] = u32::MAX;
+            .any(|known| address_block(known) == self.address);
+        let mut lifted = self.clone();
+        lifted.limits[USERNAME] = u32::MAX;
+        known.then_some(lifted)
+    }
+
+    /// How many of the keys a correct password clears: the pair's and the
+    /// account's, or only the pair's where the account-wide limit was
+    /// lifted. Cleared there, it would give a distributed guesser a fresh
+    /// budget each time the member signs in.
+    fn cleared_by_success(&self) -> usize {
+        if self.limits[USERNAME] == u32::MAX {
+            USERNAME
+        } else {
+            ADDRESS
         }
-        self
     }
 }
 
@@ -131,6 +144,8 @@ pub enum Verdict<'a> {
 pub struct Reservation<'a> {
     throttle: &'a LoginThrottle,
     keys: [SubjectKey; 3],
+    /// How many of `keys` a correct password clears (`Subjects::cleared_by_success`).
+    clears: usize,
     settled: bool,
 }
 
@@ -140,21 +155,26 @@ impl Reservation<'_> {
         self.settled = true;
     }
 
-    /// A correct password clears the account's counts (not the address's:
-    /// an attacker who owns one account must not reset their budget with it)
-    /// and gives back the address's reservation.
+    /// A correct password clears the pair's and the account's counts (not
+    /// the address's: an attacker who owns one account must not reset their
+    /// budget with it; nor the account's where its limit was lifted) and
+    /// gives back the other reservations.
     pub async fn succeeded(mut self) -> DbResult<()> {
         self.settled = true;
         match self.throttle {
             LoginThrottle::Memory(counters) => {
                 let mut counters = counters.lock().expect("throttle lock poisoned");
-                for key in &self.keys[..ADDRESS] {
+                let (cleared, given_back) = self.keys.split_at(self.clears);
+                for key in cleared {
                     counters.remove(key);
                 }
-                give_back(&mut counters, &self.keys[ADDRESS..]);
+                give_back(&mut counters, given_back);
                 Ok(())
             }
-            LoginThrottle::Shared(pool) => db::throttle::succeeded(pool, &self.keys).await,
+            LoginThrottle::Shared(pool) => {
+                let (cleared, given_back) = self.keys.split_at(self.clears);
+                db::throttle::succeeded(pool, cleared, given_back).await
+            }
         }
     }
 }
@@ -213,6 +233,7 @@ impl LoginThrottle {
             None => Verdict::Go(Reservation {
                 throttle: self,
                 keys: subjects.keys,
+                clears: subjects.cleared_by_success(),
                 settled: false,
             }),
             Some((retry_after_secs, first)) => Verdict::Wait {

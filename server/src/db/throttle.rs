@@ -89,18 +89,22 @@ pub async fn give_back(pool: &Pool, keys: &[SubjectKey]) -> DbResult<()> {
     Ok(tx.commit().await?)
 }
 
-/// A correct password: the pair and the account start again; the address
-/// gets its reservation back. `keys` are pair, username, address.
-pub async fn succeeded(pool: &Pool, keys: &[SubjectKey; 3]) -> DbResult<()> {
+/// A correct password: the `cleared` subjects start again (the pair, and the
+/// account unless its limit was lifted); the others get their reservation back.
+pub async fn succeeded(
+    pool: &Pool,
+    cleared: &[SubjectKey],
+    given_back: &[SubjectKey],
+) -> DbResult<()> {
     let mut tx = pool.begin().await?;
-    for key in &keys[..2] {
+    for key in cleared {
         sqlx::query("DELETE FROM login_throttle WHERE subject = $1")
             .bind(hex(key))
             .execute(&mut *tx)
             .await?;
     }
     tx.commit().await?;
-    give_back(pool, &keys[2..]).await
+    give_back(pool, given_back).await
 }
 
 /// Forgets finished windows; run with the audit pruning.

@@ -180,10 +180,19 @@ pub(super) async fn checked_password(
     // PostgreSQL cannot hold U+0000, in the lookup, the throttle or the
     // audit (a 503 there): a name with one matches no member, as U+FFFD.
     let username = &username.trim().replace('\0', "\u{FFFD}");
-    let since = now - KNOWN_ADDRESS_SECS;
-    let known = db::refresh::session_addresses(&state.db, username, since).await?;
-    let subjects = Subjects::new(username, &origin.ip).signed_in_from(&known);
-    let reservation = match state.throttle.reserve(&subjects, now).await? {
+    let subjects = Subjects::new(username, &origin.ip);
+    let mut verdict = state.throttle.reserve(&subjects, now).await?;
+    // Refused: perhaps by the account-wide limit, which does not hold where
+    // the member's sessions started lately. Looked up only now, so that an
+    // attempt let through costs no query.
+    if matches!(verdict, Verdict::Wait { .. }) {
+        let since = now - KNOWN_ADDRESS_SECS;
+        let known = db::refresh::session_addresses(&state.db, username, since).await?;
+        if let Some(lifted) = subjects.signed_in_from(&known) {
+            verdict = state.throttle.reserve(&lifted, now).await?;
+        }
+    }
+    let reservation = match verdict {
         Verdict::Go(reservation) => reservation,
         Verdict::Wait {
             retry_after_secs,

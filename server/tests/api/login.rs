@@ -288,11 +288,14 @@ async fn guesses_from_elsewhere_do_not_lock_a_member_out_where_they_signed_in() 
     }
     let stranger = log_in("192.0.2.1".into(), DEMO_PASSWORD).await.unwrap();
     assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
-    // Where the member signed in before, the right password still works.
+    // Where the member signed in before, the right password still works,
+    // and signing in there gives the guessers no fresh budget.
     assert_eq!(
         log_in(home, DEMO_PASSWORD).await.unwrap().status(),
         StatusCode::OK
     );
+    let stranger = log_in("192.0.2.2".into(), DEMO_PASSWORD).await.unwrap();
+    assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
