@@ -119,7 +119,7 @@ fn required(text: &str, max: usize) -> bool {
         '\u{FE20}'..='\u{FE2F}',
         '\u{FEFF}'..='\u{FEFF}',
         '\u{FFA0}'..='\u{FFA0}',
-        '\u{E0000}'..='\u{E0FFF}',
+        '\u{E0000}'..='\u{E03FF}',
     ];
     let visible = |c: char| !c.is_whitespace() && !invisible.iter().any(|range| range.contains(&c));
     text.chars().any(visible) && optional(text, max)

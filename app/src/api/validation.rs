@@ -81,7 +81,7 @@ pub fn shows_nothing(text: &str) -> bool {
                     | '\u{FE20}'..='\u{FE2F}'
                     | '\u{FEFF}'
                     | '\u{FFA0}'
-                    | '\u{E0000}'..='\u{E0FFF}'
+                    | '\u{E0000}'..='\u{E03FF}'
             )
     })
 }

@@ -195,18 +195,25 @@ fn Stage(
 /// After a tap or a mouse click on the Click box, the focus leaves it: kept
 /// there, a pedal's Space would toggle the Click instead of turning the page.
 /// A click made with a key (Space on the focused box) has no `detail` (no
-/// count of presses) and keeps the focus where the keyboard put it.
+/// count of presses) and keeps the focus where the keyboard put it. After
+/// the click's own steps: a tap on the label's text focuses the box last.
 fn let_go_after_a_tap(ev: leptos::ev::MouseEvent) {
     use leptos::wasm_bindgen::JsCast;
     if ev.detail() == 0 {
         return;
     }
-    let focused = document().active_element();
-    if let Some(element) =
-        focused.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
-    {
-        let _ = element.blur();
-    }
+    set_timeout(
+        || {
+            let focused = document().active_element();
+            let click_box = focused.filter(|element| element.id() == "stage-click");
+            if let Some(element) =
+                click_box.and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = element.blur();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 /// Whether a key went to a control (a link, a button, a field, the Click box).
