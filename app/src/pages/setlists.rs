@@ -32,9 +32,8 @@ pub fn Setlists() -> impl IntoView {
     // Live: another member's create, rename or delete re-reads the list
     // (a cached read on the server), and is said in words.
     // The show whose link has the focus when a live change re-reads the
-    // list: the rows are drawn anew, and the keyboard must stay on that
-    // show, wherever its row went, not fall back to the top of the page
-    // (nor, drawn by position, land on another show).
+    // list: its row is drawn anew, and the keyboard must stay on that show,
+    // wherever its row went, not fall back to the top of the page.
     let focused_show = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let shown = setlists.with(|list| matches!(list, Some(Ok(_))));
@@ -290,7 +289,10 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                 </tr>
             </thead>
             <tbody>
-                {list.into_iter().map(|setlist| view! {
+                // Keyed by the show and its version: a row drawn again by
+                // position would show, and open, another show under the
+                // focus of a keyboard user who was on it.
+                <For each=move || list.clone() key=|setlist| (setlist.id.clone(), setlist.version) let:setlist>
                     <tr data-testid="setlist-row">
                         <td><a id=show_link(&setlist.id) href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
                         <td class="optional" data-label="Venue">{setlist.venue}</td>
@@ -301,7 +303,7 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                             {(setlist.untimed_count > 0).then(|| format!(" + {} untimed", setlist.untimed_count))}
                         </td>
                     </tr>
-                }).collect_view()}
+                </For>
             </tbody>
         </table>
     }
