@@ -129,6 +129,7 @@ test('a reload mid-gig comes back to the song on stage, and Space on the Click b
   await expect(title).toHaveText('My Hero');
   await click.tap();
   await expect(click).toBeChecked();
+  await expect(click).not.toBeFocused();
   await page.keyboard.press(' ');
   await expect(title).toHaveText('Times Like These');
   await expect(click).toBeChecked();
