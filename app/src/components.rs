@@ -135,14 +135,14 @@ impl RefusedFields {
 /// Gives the focus to the element `id` once the page has drawn it: the
 /// first field of something just added.
 pub fn focus_soon(id: String) {
-    set_timeout(
-        move || {
-            if let Some(element) = html_element(&id) {
-                let _ = element.focus();
-            }
-        },
-        std::time::Duration::ZERO,
-    );
+    set_timeout(move || focus(&id), std::time::Duration::ZERO);
+}
+
+/// Gives the focus to the element `id`, if the page has one.
+pub fn focus(id: &str) {
+    if let Some(element) = html_element(id) {
+        let _ = element.focus();
+    }
 }
 
 fn html_element(id: &str) -> Option<leptos::web_sys::HtmlElement> {

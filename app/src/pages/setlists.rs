@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{ErrorNotice, LoadFailure, refocus, show_date_short, show_length},
+    components::{ErrorNotice, LoadFailure, focus, show_date_short, show_length},
     live::{LiveMessage, use_live},
     pages::lazy::preload_setlist,
     session::use_session,
@@ -29,26 +29,39 @@ pub fn Setlists() -> impl IntoView {
     // The older shows asked for: kept here, so that a live re-read of the
     // first page does not fold them away again.
     let older = RwSignal::new(OlderShows::default());
-    // Live: another member's create, rename or delete re-reads the list
-    // (a cached read on the server), and is said in words.
     // The show whose link has the focus when a live change re-reads the
-    // list: its row is drawn anew, and the keyboard must stay on that show,
-    // wherever its row went, not fall back to the top of the page.
-    let focused_show = StoredValue::new(None::<String>);
+    // list, and the rows shown then. Rows are redrawn in place, by position:
+    // the keyboard must stay on that show, wherever its row went, not on
+    // whichever show took its place.
+    let focused_show = StoredValue::new(None::<(String, Vec<SetlistSummary>)>);
     Effect::new(move |_| {
-        let shown = setlists.with(|list| matches!(list, Some(Ok(_))));
-        let link = shown.then(|| focused_show.try_update_value(Option::take));
-        if let Some(link) = link.flatten().flatten() {
-            refocus(link);
+        // This also runs as the re-read starts, over the old rows: wait for new ones.
+        let redrawn = setlists.with(|list| {
+            let Some(Ok(list)) = list else { return false };
+            focused_show
+                .with_value(|focused| focused.as_ref().is_some_and(|(_, rows)| rows != list))
+        });
+        if !redrawn {
+            return;
+        }
+        if let Some((link, _)) = focused_show.try_update_value(Option::take).flatten() {
+            refocus_show(link);
         }
     });
+    let reread = move || {
+        let rows = setlists.with_untracked(|list| list.clone().and_then(Result::ok));
+        focused_show.set_value(focused_show_link().zip(rows));
+        setlists.refetch();
+    };
+    // Live: another member's create, rename or delete re-reads the list
+    // (a cached read on the server), and is said in words.
     let live = use_live();
     live.subscribe(move |message| {
         let (event, what) = match message {
             LiveMessage::SetlistCreated(e) => (e, "added a setlist"),
             LiveMessage::SetlistChanged(e) => (e, "changed"),
             LiveMessage::SetlistDeleted(e) => (e, "deleted"),
-            LiveMessage::Reload => return setlists.refetch(),
+            LiveMessage::Reload => return reread(),
             _ => return,
         };
         let known = setlists.with_untracked(|list| {
@@ -64,8 +77,7 @@ pub fn Setlists() -> impl IntoView {
                 _ => format!("{} {what}.", event.by),
             });
         }
-        focused_show.set_value(focused_show_link());
-        setlists.refetch();
+        reread();
     });
     view! {
         <section class="card">
@@ -243,7 +255,29 @@ fn show_link(id: &str) -> String {
 /// The id of the show link that has the focus, if one has.
 fn focused_show_link() -> Option<String> {
     let id = document().active_element()?.id();
-    id.starts_with("show-").then_some(id)
+    is_show_link(&id).then_some(id)
+}
+
+fn is_show_link(id: &str) -> bool {
+    id.starts_with("show-")
+}
+
+/// Once the re-read rows are drawn, puts the focus back on the show link
+/// `link` if it is on another show's link now, or fell to the page (fewer
+/// rows); a person who has moved on elsewhere keeps their place.
+fn refocus_show(link: String) {
+    set_timeout(
+        move || {
+            let moved = document().active_element().is_none_or(|element| {
+                let id = element.id();
+                id != link && (is_show_link(&id) || element.tag_name() == "BODY")
+            });
+            if moved {
+                focus(&link);
+            }
+        },
+        std::time::Duration::ZERO,
+    );
 }
 
 enum Zone {
@@ -289,10 +323,10 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                 </tr>
             </thead>
             <tbody>
-                // Keyed by the show and its version: a row drawn again by
-                // position would show, and open, another show under the
-                // focus of a keyboard user who was on it.
-                <For each=move || list.clone() key=|setlist| (setlist.id.clone(), setlist.version) let:setlist>
+                // Drawn again by position after a live change (keyed rows
+                // would cost the main wasm 5 KB): `refocus_show` keeps the
+                // keyboard on its show.
+                {list.into_iter().map(|setlist| view! {
                     <tr data-testid="setlist-row">
                         <td><a id=show_link(&setlist.id) href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
                         <td class="optional" data-label="Venue">{setlist.venue}</td>
@@ -303,7 +337,7 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
                             {(setlist.untimed_count > 0).then(|| format!(" + {} untimed", setlist.untimed_count))}
                         </td>
                     </tr>
-                </For>
+                }).collect_view()}
             </tbody>
         </table>
     }
