@@ -80,6 +80,9 @@ pub fn App() -> impl IntoView {
     // The service worker keeps the app shell for stage mode with no signal.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| offline::register_worker());
+    // A tab that closes leaves its unsaved work to the next tab (`kept`).
+    #[cfg(feature = "hydrate")]
+    kept::set_aside_when_closed();
     view! {
         // Each page names itself in the tab: "Setlists · Backstage".
         <Title formatter=|page: String| if page.is_empty() { "Backstage".to_string() } else { format!("{page} · Backstage") }/>

@@ -219,6 +219,68 @@ test.describe('a session that ends mid-edit', () => {
     await expect(page.getByTestId('restored')).toHaveCount(0);
   });
 
+  test('a new setlist never saved is kept too, and its first save forgets it', async ({ page, request }) => {
+    await logIn(page, 'manager');
+    await page.goto('/setlists/new');
+    const name = page.getByLabel('Name', { exact: true });
+    await name.fill('Late booking');
+    await page.getByLabel('Show date').fill('2037-06-05');
+    await page.getByRole('button', { name: 'Add song' }).click();
+    await page.getByTestId('song').last().getByLabel('Title', { exact: true }).fill('Walk-on');
+
+    const { token, id: managerId } = await apiToken(request, 'manager');
+    const revoked = await request.post(`/api/users/${managerId}/revoke`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(revoked.status()).toBe(204);
+    await expect(page.getByRole('alert')).toContainText('Your session has ended');
+    await fillLogin(page, 'manager', PASSWORD);
+    await expect(page).toHaveURL(/\/setlists\/new$/);
+    await expect(page.getByTestId('restored')).toBeVisible();
+    await expect(name).toHaveValue('Late booking');
+    await expect(page.getByTestId('song-title').first()).toHaveText('Walk-on');
+
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+    await expect(name).toHaveValue('Late booking');
+    await page.goto('/setlists/new');
+    await expect(page.getByRole('heading', { name: 'New setlist' })).toBeVisible();
+    await expect(name, 'saved: the new setlist\'s draft is forgotten').toHaveValue('');
+    await expect(page.getByTestId('restored')).toHaveCount(0);
+  });
+
+  test('two tabs on one setlist each keep their own draft', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Two tabs', [{ title: 'Opener', duration_secs: 200 }]);
+    await logIn(page, 'manager');
+    const other = await page.context().newPage();
+    const tabs = [[page, 'Two tabs (first)'], [other, 'Two tabs (second)']] as const;
+    for (const [tab, typed] of tabs) {
+      await tab.goto(`/setlists/${id}`);
+      const name = tab.getByLabel('Name', { exact: true });
+      await expect(name).toHaveValue('Two tabs');
+      await name.fill(typed);
+      await expect(tab.getByTestId('unsaved')).toBeVisible();
+    }
+
+    const { token, id: managerId } = await apiToken(request, 'manager');
+    const revoked = await request.post(`/api/users/${managerId}/revoke`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(revoked.status()).toBe(204);
+    for (const [tab, typed] of tabs) {
+      await expect(tab.getByRole('alert')).toContainText('Your session has ended');
+      await fillLogin(tab, 'manager', PASSWORD);
+      await expect(tab).toHaveURL(new RegExp(`/setlists/${id}$`));
+      await expect(tab.getByTestId('restored')).toBeVisible();
+      await expect(tab.getByLabel('Name', { exact: true }), 'each tab gets back what it typed').toHaveValue(typed);
+    }
+
+    // A tab closed with its work unsaved leaves it to the next tab that opens the setlist.
+    other.on('dialog', (dialog) => dialog.accept());
+    await other.close({ runBeforeUnload: true });
+    await expect.poll(() => other.isClosed()).toBe(true);
+    const next = await page.context().newPage();
+    await next.goto(`/setlists/${id}`);
+    await expect(next.getByTestId('restored')).toBeVisible();
+    await expect(next.getByLabel('Name', { exact: true })).toHaveValue('Two tabs (second)');
+  });
+
   test('a kept draft comes back over the sets saved meanwhile, without undoing them', async ({ page, request }) => {
     const id = await createSetlist(request, 'Kept over sets', [
       { title: 'Opener', duration_secs: 200 },

@@ -75,11 +75,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 .base
                 .with(|b| b.as_ref().is_none_or(|(base, _)| *base != draft))
     });
-    // Leaving asks first while there is work to lose: for a new setlist,
-    // once anything is typed.
-    UnsavedWork::track(Memo::new(move |_| {
+    // Leaving asks first while there is work to lose (for a new setlist,
+    // once anything is typed), and the work is kept in this browser.
+    let work_to_lose = Memo::new(move |_| {
         unsaved.get() && (state.id.get().is_some() || state.draft() != Draft::default())
-    }));
+    });
+    UnsavedWork::track(work_to_lose);
 
     // Answers arrive in tasks that outlive nothing: they check that the
     // editor is still on screen, and make new songs under its owner (so that
@@ -99,7 +100,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         confirm_delete.set(false);
         refocus("delete-setlist".into());
     };
-    let restored = keep_unsaved_work(session, state, unsaved, conflicts);
+    let restored = keep_unsaved_work(session, state, work_to_lose, conflicts);
 
     // Someone else's version: merged into what is typed here, never over it.
     let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
@@ -729,7 +730,9 @@ fn SetHeading(
 
 /// Keeps the editor's unsaved work in this browser while it is unsaved
 /// (`kept`), and brings back what was kept for this setlist when the editor
-/// opens, merged with the version now saved. Whether work came back.
+/// opens, merged with the version now saved. A setlist never saved is kept
+/// too (under "new"), so a session that ends before its first save does not
+/// lose what was typed. Whether work came back.
 fn keep_unsaved_work(
     session: Session,
     state: EditorState,
@@ -737,13 +740,19 @@ fn keep_unsaved_work(
     conflicts: RwSignal<Vec<Conflict>>,
 ) -> RwSignal<bool> {
     let restored = RwSignal::new(false);
-    let member = untrack(|| session.user()).map(|user| user.id);
-    let (Some(member), Some(setlist)) = (member, state.id.get_untracked()) else {
+    let Some(member) = untrack(|| session.user()).map(|user| user.id) else {
         return restored;
     };
-    let now_saved = state.base.get_untracked();
+    // A setlist never saved is kept under "new", over an empty one.
+    let is_new = state.id.get_untracked().is_none();
+    let setlist = state.id.get_untracked().unwrap_or_else(|| "new".into());
+    let saved_or_empty = move |base: Option<(Draft, i64)>| {
+        base.map(|(saved, _)| saved)
+            .or_else(|| is_new.then(Draft::default))
+    };
+    let now_saved = saved_or_empty(state.base.get_untracked());
     let kept = browser::kept::<KeptDraft>(Work::Draft, &member, &setlist);
-    if let (Some(kept), Some((saved, _))) = (kept, now_saved) {
+    if let (Some(kept), Some(saved)) = (kept, now_saved) {
         // What changed since is merged in, as a live change would be; the
         // sets as typed come back when the songs still add up to them.
         let merged = merge(&kept.base, &kept.mine, &saved);
@@ -761,8 +770,8 @@ fn keep_unsaved_work(
     let to_keep = (member.clone(), setlist.clone());
     Effect::new(move |_| {
         let (member, setlist) = &to_keep;
-        match state.base.get() {
-            Some((base, _)) if unsaved.get() => {
+        match saved_or_empty(state.base.get()) {
+            Some(base) if unsaved.get() => {
                 let (mine, sets, base_sets) =
                     (state.draft(), state.set_sizes(), state.base_sets.get());
                 let draft = KeptDraft {
