@@ -4,6 +4,8 @@
 // What it keeps: the built front end (/pkg/<version>/…, immutable) and the
 // HTML of the stage and print pages. The page adds them too
 // (app/src/offline.rs): one reached by an in-app link never came through here.
+// Any other page loaded with no signal gets a page of its own instead of the
+// browser's error page, leading to the shows kept for the gig.
 //
 // What it never touches: /api/. Tokens live in the page's memory only, and
 // the setlist data a member opened is kept by the page itself (Cache Storage
@@ -33,6 +35,8 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === 'navigate' && GIG_PAGE.test(url.pathname)) {
     event.respondWith(networkFirst(request));
+  } else if (request.mode === 'navigate') {
+    event.respondWith(fetch(request).catch(() => offlinePage(url)));
   }
 });
 
@@ -67,4 +71,51 @@ function withoutCookies(response) {
   const headers = new Headers(response.headers);
   headers.delete('set-cookie');
   return new Response(response.body, { status: response.status, headers });
+}
+
+// The shows the page kept for the gig (app/src/offline.rs), as links to the
+// stage and print pages this worker has a copy of: the way on with no signal.
+const SHOWS = 'backstage-shows';
+const KEPT_SHOW = /^\/offline\/setlists\/([0-9a-f-]{36})$/;
+
+async function offlinePage(url) {
+  const shell = await caches.open(SHELL);
+  const rows = [];
+  if (await caches.has(SHOWS)) {
+    const shows = await caches.open(SHOWS);
+    for (const request of await shows.keys()) {
+      const id = KEPT_SHOW.exec(new URL(request.url).pathname)?.[1];
+      const kept = id && (await (await shows.match(request)).json().catch(() => null));
+      if (!kept?.setlist) continue;
+      const links = [];
+      for (const [page, label] of [['stage', 'Stage mode'], ['print', 'Print sheet']]) {
+        const path = `/setlists/${id}/${page}`;
+        if (await shell.match(path, { ignoreVary: true })) links.push(`<a href="${path}">${label}</a>`);
+      }
+      if (links.length === 0) continue;
+      const { name, show_date: date } = kept.setlist;
+      rows.push(`<li><strong>${escape(name)}</strong> (${escape(date)}): ${links.join(' · ')}</li>`);
+    }
+  }
+  const kept = rows.length
+    ? `<h2>Shows kept on this device</h2><ul>${rows.join('')}</ul>`
+    : '<p>No show is kept on this device for stage mode.</p>';
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>No connection · Backstage</title>
+<style>body{font:1.05rem/1.5 system-ui,sans-serif;margin:0;padding:1.5rem;max-width:40rem}a{color:#1d4ed8}li{margin:.5rem 0}</style>
+</head><body><main>
+<h1>No connection</h1>
+<p role="alert">Cannot reach Backstage right now: this page needs the network.
+<a href="${escape(url.pathname + url.search)}">Try again</a></p>
+${kept}
+</main></body></html>`;
+  // 503: nothing was fetched; the page is this worker's, not the server's.
+  return new Response(html, { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' } });
+}
+
+// A show's name is the band's text: never markup (a name like
+// "<img onerror=…>" would otherwise run here).
+function escape(text) {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

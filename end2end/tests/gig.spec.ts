@@ -242,6 +242,26 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
   await page.context().close();
 });
 
+test('any other page loaded with no signal leads to the shows kept on this device', async ({ browser, baseURL, request }) => {
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'Cellar <b>bar</b> & grill');
+  await expect
+    .poll(() => page.evaluate(async () => Boolean(await (await caches.open('backstage-shell-v1')).match(location.pathname))))
+    .toBe(true);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  await page.context().setOffline(true);
+  await page.goto('/setlists');
+  await expect(page.getByRole('heading', { name: 'No connection' })).toBeVisible();
+  await expect(page.getByRole('alert')).toContainText('Cannot reach Backstage right now');
+  // The band's text is shown as text, never run as markup.
+  const show = page.getByRole('listitem').filter({ hasText: 'Cellar <b>bar</b> & grill' });
+  await expect(show).toBeVisible();
+  await show.getByRole('link', { name: 'Stage mode' }).click();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await expect(page.getByTestId('as-of')).toContainText(/Offline, as of/);
+  await page.context().close();
+});
+
 test('leaving stage mode with no signal leads back to the kept copy', async ({ browser, baseURL, request }) => {
   const page = await onStageFromTheSetlist(browser, baseURL, request, 'Exit at the Roxy');
   await page.context().setOffline(true);
