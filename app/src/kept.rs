@@ -45,6 +45,7 @@ fn setlist_prefix(work: Work, member: &str, setlist: &str) -> String {
     format!("{}{setlist}.", prefix(work, member))
 }
 
+#[cfg(feature = "hydrate")]
 const CLOSED: &str = "closed-";
 
 /// A copy as stored: when it was written, so that the newest wins.
