@@ -200,7 +200,9 @@ pub(super) async fn checked_password(
         } => {
             // One event per window: a flood cannot fill the disk or hog SQLite's writer.
             if first {
-                let event = login_event(AuditKind::LoginThrottled, origin, None, username);
+                let member = db::users::find_by_username(&state.db, username).await?;
+                let subject = member.as_ref().map(|m| m.id.as_str());
+                let event = login_event(AuditKind::LoginThrottled, origin, subject, username);
                 db::audit::record_alone(&state.db, &event, now).await?;
             }
             return Err(ApiError::RateLimited { retry_after_secs });
@@ -474,18 +476,24 @@ fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {
     }
 }
 
-/// A login attempt for the audit trail: the username tried, never the password.
+/// A login attempt for the audit trail: the member's username, never the
+/// password, nor a name no member has.
 fn login_event<'a>(
     kind: AuditKind,
     origin: &'a Origin,
     subject_id: Option<&'a str>,
     username: &str,
 ) -> Event<'a> {
-    let username: String = username.chars().take(64).collect();
+    // A name no member has is not kept: people type their password into the
+    // username field, and the audit log must never hold a password.
+    let detail = match subject_id {
+        Some(_) => serde_json::json!({ "username": username.chars().take(64).collect::<String>() }),
+        None => serde_json::json!({ "unknown_username": true }),
+    };
     Event {
         kind,
         origin,
         subject_id,
-        detail: serde_json::json!({ "username": username }),
+        detail,
     }
 }

@@ -24,6 +24,7 @@ struct Facts {
     new: i64,
     already_there: i64,
     changing_password: bool,
+    unknown_username: bool,
 }
 
 /// The event's name as a person says it.
@@ -68,7 +69,14 @@ pub fn sentence(event: &AuditEvent) -> String {
         AuditKind::LoginFailed if facts.changing_password => {
             format!("Wrong current password from {who}, changing it.")
         }
+        AuditKind::LoginFailed if facts.unknown_username => {
+            "Wrong username: no member has the name typed (not kept: it may have been a password)."
+                .into()
+        }
         AuditKind::LoginFailed => format!("Wrong username or password for “{who}”."),
+        AuditKind::LoginThrottled if facts.unknown_username => {
+            "Too many failed logins with a name no member has: held back for a while.".into()
+        }
         AuditKind::LoginThrottled => {
             format!("Too many failed logins for “{who}”: held back for a while.")
         }
@@ -163,6 +171,15 @@ mod tests {
                 r#"{"username":"dee","changing_password":true}"#
             )),
             "Wrong current password from dee, changing it."
+        );
+    }
+
+    #[test]
+    fn a_name_no_member_has_is_said_without_it() {
+        let sentence = sentence(&failed_login(r#"{"unknown_username":true}"#));
+        assert!(
+            sentence.starts_with("Wrong username: no member has"),
+            "{sentence}"
         );
     }
 }
