@@ -199,13 +199,17 @@ async function onStageFromTheSetlist(browser: Browser, baseURL: string | undefin
   return page;
 }
 
-test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
-  const page = await onStageFromTheSetlist(browser, baseURL, request, 'No signal at the Roxy');
-  // The page kept its own shell for a reload with no signal.
+/** Until a reload with no signal works: the page kept its own shell, and the worker controls it. */
+async function readyForNoSignal(page: Page) {
   await expect
     .poll(() => page.evaluate(async () => Boolean(await (await caches.open('backstage-shell-v1')).match(location.pathname))))
     .toBe(true);
   await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+}
+
+test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'No signal at the Roxy');
+  await readyForNoSignal(page);
 
   await page.context().setOffline(true);
   await page.reload();
@@ -244,10 +248,7 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
 
 test('any other page loaded with no signal leads to the shows kept on this device', async ({ browser, baseURL, request }) => {
   const page = await onStageFromTheSetlist(browser, baseURL, request, 'Cellar <b>bar</b> & grill');
-  await expect
-    .poll(() => page.evaluate(async () => Boolean(await (await caches.open('backstage-shell-v1')).match(location.pathname))))
-    .toBe(true);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await readyForNoSignal(page);
 
   await page.context().setOffline(true);
   await page.goto('/setlists');
