@@ -59,10 +59,9 @@ async function networkFirst(request) {
     // A copy that cannot be kept (a full disk) must not fail the page.
     if (response.ok) await cache.put(request, withoutCookies(response.clone())).catch(() => {});
     return response;
-  } catch (offline) {
+  } catch {
     const kept = await cache.match(request, { ignoreVary: true });
-    if (kept) return kept;
-    throw offline;
+    return kept ?? offlinePage(new URL(request.url));
   }
 }
 
@@ -84,17 +83,9 @@ async function offlinePage(url) {
   if (await caches.has(SHOWS)) {
     const shows = await caches.open(SHOWS);
     for (const request of await shows.keys()) {
-      const id = KEPT_SHOW.exec(new URL(request.url).pathname)?.[1];
-      const kept = id && (await (await shows.match(request)).json().catch(() => null));
-      if (!kept?.setlist) continue;
-      const links = [];
-      for (const [page, label] of [['stage', 'Stage mode'], ['print', 'Print sheet']]) {
-        const path = `/setlists/${id}/${page}`;
-        if (await shell.match(path, { ignoreVary: true })) links.push(`<a href="${path}">${label}</a>`);
-      }
-      if (links.length === 0) continue;
-      const { name, show_date: date } = kept.setlist;
-      rows.push(`<li><strong>${escape(name)}</strong> (${escape(date)}): ${links.join(' · ')}</li>`);
+      // A copy deleted meanwhile (a logout in another tab) is only left out.
+      const row = await keptShowRow(shows, shell, request).catch(() => null);
+      if (row) rows.push(row);
     }
   }
   const kept = rows.length
@@ -107,11 +98,33 @@ async function offlinePage(url) {
 </head><body><main>
 <h1>No connection</h1>
 <p role="alert">Cannot reach Backstage right now: this page needs the network.
-<a href="${escape(url.pathname + url.search)}">Try again</a></p>
+<a href="${escape(url.href)}">Try again</a></p>
 ${kept}
 </main></body></html>`;
   // 503: nothing was fetched; the page is this worker's, not the server's.
-  return new Response(html, { status: 503, headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' } });
+  // Its policy allows no script at all: only its own inline style.
+  const headers = {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+  };
+  return new Response(html, { status: 503, headers });
+}
+
+// One kept show as a list item with its links, or null when this worker
+// has neither its stage page nor its print sheet.
+async function keptShowRow(shows, shell, request) {
+  const id = KEPT_SHOW.exec(new URL(request.url).pathname)?.[1];
+  const kept = id && (await (await shows.match(request)).json());
+  if (!kept?.setlist) return null;
+  const links = [];
+  for (const [page, label] of [['stage', 'Stage mode'], ['print', 'Print sheet']]) {
+    const path = `/setlists/${id}/${page}`;
+    if (await shell.match(path, { ignoreVary: true })) links.push(`<a href="${path}">${label}</a>`);
+  }
+  if (links.length === 0) return null;
+  const { name, show_date: date } = kept.setlist;
+  return `<li><strong>${escape(name)}</strong> (${escape(date)}): ${links.join(' · ')}</li>`;
 }
 
 // A show's name is the band's text: never markup (a name like

@@ -10,8 +10,8 @@
 //! Each tab keeps its own copy, under the tab's id (kept in the tab's
 //! sessionStorage, which a reload keeps and another tab does not share):
 //! two tabs on one setlist never write over each other's work, and each
-//! gets its own back after the session ends. A closed tab's copy is set
-//! aside for the next tab that opens its setlist.
+//! gets its own back after the session ends. A closed (or hidden) tab's
+//! copy is set aside for the next tab that opens its setlist.
 
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -61,20 +61,36 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// This tab's id, from the tab's sessionStorage (made on first use).
+#[cfg(feature = "hydrate")]
+fn tab_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Where a tab's id waits while the page is hidden or gone.
+#[cfg(feature = "hydrate")]
+const TAB: &str = "backstage.tab";
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// This tab's id. Taken out of sessionStorage while the page is shown:
+    /// "Duplicate tab" copies sessionStorage, and the copy must not be
+    /// mistaken for this tab.
+    static THIS_TAB: String = {
+        let saved = tab_storage().and_then(|tabs| {
+            let id = tabs.get_item(TAB).ok().flatten()?;
+            let _ = tabs.remove_item(TAB);
+            Some(id)
+        });
+        saved.unwrap_or_else(|| format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64))
+    };
+    /// This tab's copies (key, text): what to set aside when it is hidden
+    /// and put back when it shows again. A few at most: a Vec will do.
+    static LIVE_COPIES: std::cell::RefCell<Vec<(String, String)>> = Default::default();
+}
+
 #[cfg(feature = "hydrate")]
 fn this_tab() -> String {
-    const TAB: &str = "backstage.tab";
-    let tab_storage = web_sys::window().and_then(|window| window.session_storage().ok().flatten());
-    match &tab_storage {
-        Some(tabs) => tabs.get_item(TAB).ok().flatten().unwrap_or_else(|| {
-            let id = format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64);
-            let _ = tabs.set_item(TAB, &id);
-            id
-        }),
-        // No sessionStorage: one copy for all tabs, as better than none.
-        None => "tab".to_owned(),
-    }
+    THIS_TAB.with(String::clone)
 }
 
 /// Keeps `value` as this tab's copy (replacing what it kept before).
@@ -85,37 +101,64 @@ pub fn keep<T: Serialize>(work: Work, member: &str, setlist: &str, value: &T) {
             at: js_sys::Date::now(),
             work: value,
         };
-        let (prefix, tab) = (setlist_prefix(work, member, setlist), this_tab());
         if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(&copy)) {
-            // A full storage only means the work is not kept; the page goes on.
-            let _ = storage.set_item(&format!("{prefix}{tab}"), &text);
-            // What it set aside before a reload is superseded.
-            let _ = storage.remove_item(&format!("{prefix}{CLOSED}{tab}"));
+            keep_text(&storage, &setlist_prefix(work, member, setlist), text);
         }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (setlist_prefix(work, member, setlist), value);
 }
 
+/// Stores `text` as this tab's copy under `prefix`.
+#[cfg(feature = "hydrate")]
+fn keep_text(storage: &web_sys::Storage, prefix: &str, text: String) {
+    let live = format!("{prefix}{}", this_tab());
+    let hidden = leptos::prelude::document().hidden();
+    place(storage, &live, &text, hidden);
+    LIVE_COPIES.with_borrow_mut(|copies| {
+        copies.retain(|(key, _)| *key != live);
+        copies.push((live, text));
+    });
+}
+
+/// Stores a copy of this tab's under its `live` key, or under the closed
+/// tab's key when set `aside`, and takes it from the other.
+#[cfg(feature = "hydrate")]
+fn place(storage: &web_sys::Storage, live: &str, text: &str, aside: bool) {
+    let tab = this_tab();
+    let prefix = live.strip_suffix(tab.as_str()).unwrap_or_default();
+    let closed = format!("{prefix}{CLOSED}{tab}");
+    let (to, from) = if aside {
+        (closed.as_str(), live)
+    } else {
+        (live, closed.as_str())
+    };
+    // A full storage only means the work is not kept; the page goes on.
+    let _ = storage.set_item(to, text);
+    let _ = storage.remove_item(from);
+}
+
 /// What this tab kept (set aside by a reload, or not); else the newest copy
-/// a closed tab left, which becomes this tab's. Never a live tab's: its work
-/// is on its screen, and taking it would show it here as this tab's own.
+/// a closed tab left, which becomes this tab's (older ones left by closed
+/// tabs are superseded by it, and go). Never a live tab's: its work is on
+/// its screen, and taking it would show it here as this tab's own.
 pub fn kept<T: DeserializeOwned>(work: Work, member: &str, setlist: &str) -> Option<T> {
     #[cfg(feature = "hydrate")]
     {
         let storage = storage()?;
         let (prefix, tab) = (setlist_prefix(work, member, setlist), this_tab());
-        let mine = format!("{prefix}{tab}");
-        let text = match storage.get_item(&mine).ok().flatten() {
+        let text = match storage.get_item(&format!("{prefix}{tab}")).ok().flatten() {
             Some(text) => text,
             None => {
                 let set_aside = format!("{prefix}{CLOSED}{tab}");
-                let (closed, text) = match storage.get_item(&set_aside).ok().flatten() {
-                    Some(text) => (set_aside, text),
+                let text = match storage.get_item(&set_aside).ok().flatten() {
+                    Some(text) => text,
                     None => newest_copy(&storage, &format!("{prefix}{CLOSED}"))?,
                 };
-                let _ = storage.remove_item(&closed);
-                let _ = storage.set_item(&mine, &text);
+                for closed in keys_under(&storage, &[format!("{prefix}{CLOSED}")]) {
+                    let _ = storage.remove_item(&closed);
+                }
+                keep_text(&storage, &prefix, text.clone());
                 text
             }
         };
@@ -130,33 +173,47 @@ pub fn kept<T: DeserializeOwned>(work: Work, member: &str, setlist: &str) -> Opt
     }
 }
 
-/// When this tab goes (closed, reloaded, or off to another site), its copies
-/// become a closed tab's: the next tab to open that setlist takes one over,
-/// and so does this tab after a reload. A tab that vanishes without a word
-/// (a crash) leaves its copies where no tab takes them, until logout.
+/// While this tab is hidden or gone (another tab in front, the phone's home
+/// screen, a reload, closed), its copies are a closed tab's: the next tab to
+/// open that setlist takes one over, and so does this tab after a reload.
+/// Hidden, not only gone: a phone's browser is often killed in the
+/// background with no word to the page. Shown again, the tab puts them back.
 #[cfg(feature = "hydrate")]
-pub fn set_aside_when_closed() {
-    let _ = leptos::prelude::window_event_listener(leptos::ev::pagehide, |_| {
-        let (Some(storage), tab) = (storage(), this_tab()) else {
-            return;
+pub fn set_aside_when_hidden() {
+    use leptos::prelude::{document, window_event_listener, window_event_listener_untyped};
+    // The id is taken out of sessionStorage now, before a "Duplicate tab" can copy it.
+    let _ = this_tab();
+    let _ = window_event_listener(leptos::ev::pagehide, |_| set_aside(true));
+    let _ = window_event_listener(leptos::ev::pageshow, |_| set_aside(false));
+    // Fired at the document, heard here as it bubbles.
+    let _ = window_event_listener_untyped("visibilitychange", |_| set_aside(document().hidden()));
+}
+
+/// Moves this tab's copies to the closed tab's keys (`aside`) or back, and
+/// its id into sessionStorage for a reload (or out of it).
+#[cfg(feature = "hydrate")]
+fn set_aside(aside: bool) {
+    let tab = this_tab();
+    if let Some(tabs) = tab_storage() {
+        let _ = if aside {
+            tabs.set_item(TAB, &tab)
+        } else {
+            tabs.remove_item(TAB)
         };
-        let works =
-            [Work::Draft, Work::Tempos].map(|work| format!("backstage.{}.", work_name(work)));
-        for key in keys_under(&storage, &works) {
-            let Some(prefix) = key.strip_suffix(tab.as_str()).filter(|p| p.ends_with('.')) else {
-                continue;
-            };
-            if let Some(text) = storage.get_item(&key).ok().flatten() {
-                let _ = storage.set_item(&format!("{prefix}{CLOSED}{tab}"), &text);
-                let _ = storage.remove_item(&key);
-            }
+    }
+    let Some(storage) = storage() else {
+        return;
+    };
+    LIVE_COPIES.with_borrow(|copies| {
+        for (live, text) in copies {
+            place(&storage, live, text, aside);
         }
     });
 }
 
-/// The key and text of the newest copy under `prefix`.
+/// The text of the newest copy under `prefix`.
 #[cfg(feature = "hydrate")]
-fn newest_copy(storage: &web_sys::Storage, prefix: &str) -> Option<(String, String)> {
+fn newest_copy(storage: &web_sys::Storage, prefix: &str) -> Option<String> {
     keys_under(storage, &[prefix.to_owned()])
         .into_iter()
         .filter_map(|key| {
@@ -164,10 +221,10 @@ fn newest_copy(storage: &web_sys::Storage, prefix: &str) -> Option<(String, Stri
             let at = serde_json::from_str::<Stamped<serde::de::IgnoredAny>>(&text)
                 .ok()?
                 .at;
-            Some((at, key, text))
+            Some((at, text))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, key, text)| (key, text))
+        .map(|(_, text)| text)
 }
 
 /// Forgets all `member`'s kept work, on every setlist: they logged out on
@@ -177,6 +234,7 @@ pub fn forget_all_of(member: &str) {
     if let Some(storage) = storage() {
         for key in keys_of(&storage, member) {
             let _ = storage.remove_item(&key);
+            LIVE_COPIES.with_borrow_mut(|copies| copies.retain(|(live, _)| *live != key));
         }
     }
     #[cfg(not(feature = "hydrate"))]
@@ -222,8 +280,11 @@ pub fn forget(work: Work, member: &str, setlist: &str) {
     #[cfg(feature = "hydrate")]
     if let Some(storage) = storage() {
         let (prefix, tab) = (setlist_prefix(work, member, setlist), this_tab());
-        let _ = storage.remove_item(&format!("{prefix}{tab}"));
-        let _ = storage.remove_item(&format!("{prefix}{CLOSED}{tab}"));
+        let mine = format!("{prefix}{tab}");
+        for key in [&mine, &format!("{prefix}{CLOSED}{tab}")] {
+            let _ = storage.remove_item(key);
+        }
+        LIVE_COPIES.with_borrow_mut(|copies| copies.retain(|(live, _)| *live != mine));
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = setlist_prefix(work, member, setlist);

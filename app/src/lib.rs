@@ -82,7 +82,7 @@ pub fn App() -> impl IntoView {
     Effect::new(|_| offline::register_worker());
     // A tab that closes leaves its unsaved work to the next tab (`kept`).
     #[cfg(feature = "hydrate")]
-    kept::set_aside_when_closed();
+    kept::set_aside_when_hidden();
     view! {
         // Each page names itself in the tab: "Setlists · Backstage".
         <Title formatter=|page: String| if page.is_empty() { "Backstage".to_string() } else { format!("{page} · Backstage") }/>

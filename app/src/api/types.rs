@@ -414,13 +414,33 @@ pub struct SongPatch {
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, minimum = 20, maximum = 400))]
     pub bpm: Option<Option<i64>>,
     #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "text_not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub notes: Option<String>,
     #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "text_not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub drummer_notes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+}
+
+/// Text that may be left out but is refused as `null`: read as "left out",
+/// a patch of only `"notes": null` would be refused for changing nothing,
+/// under another field's name.
+fn text_not_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    match Option::<String>::deserialize(deserializer)? {
+        Some(text) => Ok(Some(text)),
+        None => Err(serde::de::Error::custom(
+            "must be text, not null (send \"\" to clear it)",
+        )),
+    }
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).

@@ -29,28 +29,20 @@ pub fn Setlists() -> impl IntoView {
     // The older shows asked for: kept here, so that a live re-read of the
     // first page does not fold them away again.
     let older = RwSignal::new(OlderShows::default());
-    // The show whose link has the focus when a live change re-reads the
-    // list, and the rows shown then. Rows are redrawn in place, by position:
-    // the keyboard must stay on that show, wherever its row went, not on
-    // whichever show took its place.
-    let focused_show = StoredValue::new(None::<(String, Vec<SetlistSummary>)>);
+    // The show whose link had the focus when a live change re-read the list,
+    // and that link. Rows are redrawn in place, by position (the first page,
+    // then the older ones read again): the keyboard must stay on that show,
+    // wherever its row went, not on whichever show took its place.
+    let focused_show = StoredValue::new_local(None::<(String, web_sys::Element)>);
     Effect::new(move |_| {
-        // This also runs as the re-read starts, over the old rows: wait for new ones.
-        let redrawn = setlists.with(|list| {
-            let Some(Ok(list)) = list else { return false };
-            focused_show
-                .with_value(|focused| focused.as_ref().is_some_and(|(_, rows)| rows != list))
-        });
-        if !redrawn {
-            return;
-        }
-        if let Some((link, _)) = focused_show.try_update_value(Option::take).flatten() {
-            refocus_show(link);
+        setlists.track();
+        older.track();
+        if let Some((link, element)) = focused_show.get_value() {
+            refocus_show(link, element);
         }
     });
     let reread = move || {
-        let rows = setlists.with_untracked(|list| list.clone().and_then(Result::ok));
-        focused_show.set_value(focused_show_link().zip(rows));
+        focused_show.set_value(focused_show_link());
         setlists.refetch();
     };
     // Live: another member's create, rename or delete re-reads the list
@@ -252,26 +244,25 @@ fn show_link(id: &str) -> String {
     format!("show-{id}")
 }
 
-/// The id of the show link that has the focus, if one has.
-fn focused_show_link() -> Option<String> {
-    let id = document().active_element()?.id();
-    is_show_link(&id).then_some(id)
+/// The show link that has the focus, and its id, if one has.
+fn focused_show_link() -> Option<(String, web_sys::Element)> {
+    let element = document().active_element()?;
+    let id = element.id();
+    id.starts_with("show-").then_some((id, element))
 }
 
-fn is_show_link(id: &str) -> bool {
-    id.starts_with("show-")
-}
-
-/// Once the re-read rows are drawn, puts the focus back on the show link
-/// `link` if it is on another show's link now, or fell to the page (fewer
-/// rows); a person who has moved on elsewhere keeps their place.
-fn refocus_show(link: String) {
+/// Once the rows are drawn again, gives the focus back to the show link
+/// `link` if `element`, which had it, shows another show now, or is gone
+/// (fewer rows) and the focus fell to the page. A person who has moved on
+/// to another control keeps their place.
+fn refocus_show(link: String, element: web_sys::Element) {
     set_timeout(
         move || {
-            let moved = document().active_element().is_none_or(|element| {
-                let id = element.id();
-                id != link && (is_show_link(&id) || element.tag_name() == "BODY")
-            });
+            let moved = match document().active_element() {
+                Some(active) if active == element => active.id() != link,
+                Some(active) => active.tag_name() == "BODY" && !element.is_connected(),
+                None => true,
+            };
             if moved {
                 focus(&link);
             }

@@ -309,6 +309,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let discard = move |_| {
         let Some(current_id) = state.id.get_untracked() else {
+            // A new setlist: back to empty, so its kept copy goes too.
+            state.show(&Draft::default());
+            conflicts.set(Vec::new());
+            restored.set(false);
+            saved.set(Some("Your edits were discarded.".into()));
             return;
         };
         leptos::task::spawn_local(async move {
