@@ -310,6 +310,23 @@ async fn a_drummer_sets_tempo_and_notes_only() {
         .await;
         assert!(body["error"]["fields"]["bpm"].is_string(), "{patch}");
     }
+    // Notes sent as null are refused under their own name, not as "nothing".
+    for field in ["notes", "drummer_notes"] {
+        let refused = app
+            .authed(Method::PATCH, &path, &drummer.access_token)
+            .json(&json!({ field: null }))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let message = body["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(message.contains("not null"), "{body}");
+    }
     let elsewhere = format!("/api/setlists/{id}/songs/{}", uuid::Uuid::new_v4());
     let missing = app
         .authed(Method::PATCH, &elsewhere, &drummer.access_token)
