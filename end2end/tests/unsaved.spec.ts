@@ -245,6 +245,19 @@ test.describe('a session that ends mid-edit', () => {
     await expect(page.getByRole('heading', { name: 'New setlist' })).toBeVisible();
     await expect(name, 'saved: the new setlist\'s draft is forgotten').toHaveValue('');
     await expect(page.getByTestId('restored')).toHaveCount(0);
+
+    // Brought back by a reload, and discarded: the page is empty again, and stays so.
+    await name.fill('Second thoughts');
+    await expect(page.getByTestId('signed-in-as')).toContainText('manager');
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.reload();
+    await expect(name).toHaveValue('Second thoughts');
+    await page.getByRole('button', { name: 'Discard the restored edits' }).click();
+    await expect(name).toHaveValue('');
+    await expect(page.getByTestId('restored')).toHaveCount(0);
+    await page.reload();
+    await expect(page.getByRole('heading', { name: 'New setlist' })).toBeVisible();
+    await expect(name).toHaveValue('');
   });
 
   test('two tabs on one setlist each keep their own draft', async ({ page, request }) => {
@@ -259,6 +272,13 @@ test.describe('a session that ends mid-edit', () => {
       await name.fill(typed);
       await expect(tab.getByTestId('unsaved')).toBeVisible();
     }
+
+    // A tab opened from one of them starts with a copy of its sessionStorage
+    // (as "Duplicate tab" does), yet is a tab of its own: no work of the first.
+    const [opened] = await Promise.all([page.waitForEvent('popup'), page.evaluate(() => window.open(location.href))]);
+    await expect(opened.getByLabel('Name', { exact: true })).toHaveValue('Two tabs');
+    await expect(opened.getByTestId('restored')).toHaveCount(0);
+    await opened.close();
 
     const { token, id: managerId } = await apiToken(request, 'manager');
     const revoked = await request.post(`/api/users/${managerId}/revoke`, { headers: { Authorization: `Bearer ${token}` } });
