@@ -56,7 +56,10 @@ test('no horizontal overflow at 360 px with 200-character unbroken words, and fi
     await expect(page.getByRole('heading', { name: heading, level: 1 })).toBeVisible();
     await expectNoSidewaysScroll(page, `manager, ${path}`);
   }
+  // A click before the page has hydrated would do nothing.
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
   await page.getByRole('button', { name: 'Log out' }).click();
+  await expect(page).toHaveURL(/\/login/);
   await logIn(page, 'drummer');
   await page.goto(`/setlists/${id}`);
   await expect(page.getByText('Short one').first()).toBeVisible();
