@@ -42,6 +42,10 @@ test('two managers editing one name: the second is asked, sees both values and k
   const { token } = await apiToken(request, 'manager');
   const stored = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
   expect(stored.version, 'two saves, one after the other').toBe(3);
+  // Contexts of its own are closed here: left open, their pages would hold
+  // the manager's live streams (8 at most) for the rest of the run.
+  await first.context().close();
+  await second.context().close();
 });
 
 test('a save that meets a newer version merges it and saves, without a live stream', async ({ browser, request }) => {
@@ -72,6 +76,7 @@ test('a save that meets a newer version merges it and saves, without a live stre
   expect(saved.venue).toBe('The Forum');
   expect(saved.songs[1].bpm).toBe(148);
   expect(saved.songs[1].notes).toBe('half-time bridge');
+  await manager.context().close();
 });
 
 test.describe('a revoked member', () => {
@@ -93,6 +98,7 @@ test.describe('a revoked member', () => {
     await manager.getByRole('link', { name: 'Audit' }).click();
     await manager.getByLabel('Event type').selectOption('member_revoked');
     await expect(manager.getByTestId('audit-row').filter({ hasText: 'Dee the Drummer' })).not.toHaveCount(0);
+    await manager.context().close();
   });
 });
 

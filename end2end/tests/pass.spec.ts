@@ -92,6 +92,7 @@ test('two devices make two sessions; revoking one sends it to login, and manager
   await expect(manager.getByTestId('audit-row').first()).toContainText('Session ended');
   await laptop.close();
   await phone.close();
+  await manager.context().close();
 });
 
 test("revoking this device's own session signs it out at once", async ({ page }) => {
