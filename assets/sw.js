@@ -38,10 +38,7 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(networkFirst(request));
   } else if (request.mode === 'navigate' && !self.navigator.onLine) {
     // Only when the browser knows it has no signal: an online page load
-    // never waits on this worker. (Answering every load through it, and
-    // this page when the fetch failed, met the server's cap on live streams
-    // per member, 429, in a quick run of page loads: twice in the end-to-end
-    // tests, cause not found.)
+    // never waits on this worker, nor pays for starting it.
     event.respondWith(offlinePage(url));
   }
 });
