@@ -315,8 +315,8 @@ fn SetlistTable(list: Vec<SetlistSummary>, label: &'static str) -> impl IntoView
             </thead>
             <tbody>
                 // Drawn again by position after a live change (keyed rows
-                // would cost the main wasm 5 KB): `refocus_show` keeps the
-                // keyboard on its show.
+                // would make the main wasm bigger: README, Performance):
+                // `refocus_show` keeps the keyboard on its show.
                 {list.into_iter().map(|setlist| view! {
                     <tr data-testid="setlist-row">
                         <td><a id=show_link(&setlist.id) href=format!("/setlists/{}", setlist.id)>{setlist.name}</a></td>
