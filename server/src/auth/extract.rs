@@ -90,9 +90,13 @@ fn names_unknown_key(keys: &KeySet, token: &str) -> bool {
 
 /// The token of `Authorization: Bearer <token>`.
 pub fn bearer_from(headers: &HeaderMap) -> AuthResult<&str> {
-    let header = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .ok_or(AuthError::MissingToken)?;
+    let mut all = headers.get_all(axum::http::header::AUTHORIZATION).iter();
+    let header = all.next().ok_or(AuthError::MissingToken)?;
+    // Two of them is refused: a proxy that checks the last one and this
+    // server the first would each be fooled by the other's token.
+    if all.next().is_some() {
+        return Err(AuthError::InvalidToken);
+    }
     let value = header.to_str().map_err(|_| AuthError::InvalidToken)?;
     let (scheme, token) = value.split_once(' ').ok_or(AuthError::MissingToken)?;
     if !scheme.eq_ignore_ascii_case("bearer") {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use app::api::validation::FieldErrors;
 use axum::{
+    body::Bytes,
     extract::{
         ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
         rejection::{JsonDataError, JsonRejection, PathRejection},
@@ -29,10 +30,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         if !is_json_in_utf8(&request) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        // axum's checks next: the size, the JSON syntax.
-        let axum::Json(body) = axum::Json::<Box<RawValue>>::from_request(request, state)
+        // axum's checks next: the size, the JSON syntax. Not its
+        // `Json` extractor: its own Content-Type check refuses what RFC 9110
+        // allows (`application/json ; charset=utf-8`).
+        let body = Bytes::from_request(request, state)
             .await
-            .map_err(json_rejection)?;
+            .map_err(|rejection| json_rejection(rejection.into()))?;
+        let axum::Json(body) =
+            axum::Json::<Box<RawValue>>::from_bytes(&body).map_err(json_rejection)?;
         // serde also fills a struct from an array, field by field in order
         // (`["drummer","pass"]` was a login): every body here is an object.
         if !body.get().starts_with('{') {
@@ -47,11 +52,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     }
 }
 
-/// Whether the body is labelled `application/json`, in UTF-8 if it names a
-/// charset. axum alone takes any `…+json` type too, and reads a body
+/// Whether the body is labelled `application/json`, once, in UTF-8 if it
+/// names a charset. axum alone takes any `…+json` type too, and reads a body
 /// labelled latin1 or UTF-16 as UTF-8 all the same.
 fn is_json_in_utf8(request: &Request) -> bool {
-    let Some(value) = request.headers().get(header::CONTENT_TYPE) else {
+    let mut labels = request.headers().get_all(header::CONTENT_TYPE).iter();
+    // Two labels are refused: a proxy could check the one this server ignores.
+    let (Some(value), None) = (labels.next(), labels.next()) else {
         return false;
     };
     let Ok(value) = value.to_str() else {
@@ -116,15 +123,22 @@ fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
     // serde_json appends " at line 1 column 9": no use to a client.
     let message = error.inner().to_string();
     let message = message.split(" at line ").next().unwrap_or_default();
-    let (field, message) = match message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    {
-        Some(missing) if path == "." => (missing.to_string(), "is required".to_string()),
-        Some(missing) => (format!("{path}.{missing}"), "is required".to_string()),
+    // serde names a missing or repeated field in its message, not its path.
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix('`'))
+    };
+    let (field, message) = match (named("missing field `"), named("duplicate field `")) {
+        (Some(name), _) => (name, "is required".to_string()),
+        (_, Some(name)) => (name, "is given twice".to_string()),
         // The body itself is not an object: malformed, not a field's fault.
-        None if path == "." => return None,
-        None => (path, without_rust_types(message)),
+        _ if path == "." => return None,
+        _ => return Some(FieldErrors::from([(path, without_rust_types(message))])),
+    };
+    let field = match path.as_str() {
+        "." => field.to_string(),
+        path => format!("{path}.{field}"),
     };
     Some(FieldErrors::from([(field, message)]))
 }

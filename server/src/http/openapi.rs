@@ -203,6 +203,8 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
             "431",
             "headers_too_large: request line and headers over 16 KiB",
         ));
+        // Checked before routing, so a route that reads no body says it too.
+        errors.push(("413", "payload_too_large: a body over 1 MiB"));
     }
     if path == "/api/auth/login" {
         errors.push(("401", "invalid_credentials"));
@@ -236,7 +238,6 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
             "400",
             "bad_request: malformed JSON, or JSON that is not an object",
         ));
-        errors.push(("413", "payload_too_large: over 1 MiB"));
         errors.push(("415", "unsupported_media_type: not application/json"));
         errors.push((
             "422",

@@ -229,6 +229,26 @@ async fn a_token_in_the_query_string_is_ignored() {
 }
 
 #[tokio::test]
+async fn two_authorization_headers_are_refused_even_when_one_is_valid() {
+    let app = spawn_app().await;
+    let session = app.login("drummer").await;
+    let valid = format!("Bearer {}", session.access_token);
+    for (first, second) in [
+        (valid.as_str(), "Bearer xyz"),
+        ("Bearer xyz", valid.as_str()),
+    ] {
+        let response = app
+            .request(Method::GET, "/api/me")
+            .header(header::AUTHORIZATION, first)
+            .header(header::AUTHORIZATION, second)
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, StatusCode::UNAUTHORIZED, "invalid_token").await;
+    }
+}
+
+#[tokio::test]
 async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() {
     let app = spawn_app().await;
 

@@ -136,35 +136,53 @@ async fn bad_input_gets_its_status_and_error_code() {
     }
     // Well-formed JSON that does not fit: 422, naming the field like any
     // other validation error, and nothing is stored.
+    // A key given twice is well-formed JSON too (`json!` cannot write one).
     for (body, field, message) in [
         (
-            json!({ "name": 5, "show_date": "2026-01-01" }),
+            json!({ "name": 5, "show_date": "2026-01-01" }).to_string(),
             "name",
             "invalid type",
         ),
-        (json!({ "show_date": "2026-01-01" }), "name", "is required"),
+        (
+            json!({ "show_date": "2026-01-01" }).to_string(),
+            "name",
+            "is required",
+        ),
         (
             json!({ "name": "N", "show_date": "2026-01-01",
-                    "songs": [{ "title": "T" }, { "title": "U", "bpm": "fast" }] }),
+                    "songs": [{ "title": "T" }, { "title": "U", "bpm": "fast" }] })
+            .to_string(),
             "songs[1].bpm",
             "invalid type: string \"fast\", expected a whole number",
         ),
         (
-            json!({ "name": "N", "show_date": "2026-01-01", "songs": [{ "artist": "A" }] }),
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": [{ "artist": "A" }] })
+                .to_string(),
             "songs[0].title",
             "is required",
         ),
         (
-            json!({ "name": "N", "show_date": "2026-01-01", "songs": ["Everlong"] }),
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": ["Everlong"] }).to_string(),
             "songs[0]",
             "invalid type: string \"Everlong\", expected an object",
+        ),
+        (
+            r#"{"name":"first","name":"second","show_date":"2026-01-01"}"#.to_string(),
+            "name",
+            "is given twice",
+        ),
+        (
+            r#"{"name":"N","show_date":"2026-01-01","songs":[{"title":"T","bpm":90,"bpm":400}]}"#
+                .to_string(),
+            "songs[0].bpm",
+            "is given twice",
         ),
     ] {
         let response = send(
             Method::POST,
             "/api/setlists",
             "application/json",
-            serde_json::to_vec(&body).unwrap(),
+            body.clone().into_bytes(),
         )
         .await
         .unwrap();
@@ -203,8 +221,28 @@ async fn bad_input_gets_its_status_and_error_code() {
         )
         .await;
     }
+    // Two labels: which one a proxy checked is anyone's guess.
+    let twice_labelled = app
+        .authed(Method::POST, "/api/setlists", token)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(serde_json::to_vec(&created).unwrap())
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        twice_labelled,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
     assert_eq!(app.get_json("/api/setlists", token).await, json!([]));
-    for content_type in ["Application/JSON", "application/json; charset=\"UTF-8\""] {
+    // RFC 9110 allows blanks around the `;`.
+    for content_type in [
+        "Application/JSON",
+        "application/json; charset=\"UTF-8\"",
+        "application/json ; charset=utf-8",
+    ] {
         let taken = send(
             Method::POST,
             "/api/setlists",
