@@ -1,5 +1,5 @@
-//! The browser's end of `GET /api/events`: one stream per tab while a member
-//! is signed in, read with `fetch` so that the in-memory access token travels
+//! The browser's end of `GET /api/events`: one stream while a member is
+//! signed in, read with `fetch` so that the in-memory access token travels
 //! in `Authorization` — `EventSource` cannot send headers, and a token in
 //! the URL would land in logs and history.
 //!
@@ -8,6 +8,10 @@
 //! stream ended by a revoke (`session_ended`) tries one refresh: a revoked
 //! signing key only needs a new token, a revoked member or session is
 //! signed out, and the login page says why.
+//!
+//! The tabs of one browser share one stream (`shared`): over HTTP/1.1 a
+//! browser opens at most six connections to a host, and with a stream per
+//! tab the sixth tab had none left to load its page, and Save hung in all.
 //!
 //! Pages subscribe with [`Live::subscribe`]; a subscription ends with the
 //! component that made it.
@@ -101,7 +105,7 @@ impl Live {
                 if session.status() == crate::session::Status::SignedIn && !running.get_value() {
                     running.set_value(true);
                     leptos::task::spawn_local(async move {
-                        stream::follow(session, live).await;
+                        shared::follow(session, live).await;
                         running.set_value(false);
                     });
                 }
@@ -218,7 +222,7 @@ mod stream {
     use gloo_timers::future::sleep;
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
-    use web_sys::ReadableStreamDefaultReader;
+    use web_sys::{BroadcastChannel, ReadableStreamDefaultReader};
 
     use super::*;
     use crate::session::Status;
@@ -236,8 +240,9 @@ mod stream {
         WaitFor(Duration),
     }
 
-    /// Follows the stream for as long as the member is signed in.
-    pub async fn follow(session: Session, live: Live) {
+    /// Follows the stream for as long as the member is signed in, telling
+    /// the browser's other tabs what it hears through `relay`.
+    pub async fn follow(session: Session, live: Live, relay: Option<&BroadcastChannel>) {
         let mut failures = 0u32;
         while session.status_untracked() == Status::SignedIn {
             let Ok(token) = session.access_token().await else {
@@ -247,7 +252,7 @@ mod stream {
                 sleep(Duration::from_secs(2 * u64::from(failures.min(15)))).await;
                 continue;
             };
-            match read_once(&token, live).await {
+            match read_once(&token, live, relay).await {
                 Ended::Reconnect => failures = 0,
                 Ended::Refused => {
                     if session.status_untracked() != Status::SignedIn || session.is_leaving() {
@@ -272,7 +277,7 @@ mod stream {
         }
     }
 
-    async fn read_once(token: &str, live: Live) -> Ended {
+    async fn read_once(token: &str, live: Live, relay: Option<&BroadcastChannel>) -> Ended {
         let mut request = RequestBuilder::new("/api/events")
             .header("Authorization", &format!("Bearer {token}"))
             .header("Accept", "text/event-stream");
@@ -284,7 +289,10 @@ mod stream {
             Err(_) => return Ended::WaitFor(Duration::from_secs(1)),
         };
         match response.status() {
-            200 => live.dispatch(&LiveMessage::Connected),
+            200 => {
+                live.dispatch(&LiveMessage::Connected);
+                shared::tell_others(relay, &SseEvent::connected());
+            }
             401 => return Ended::Refused,
             status => {
                 let seconds = response
@@ -325,18 +333,130 @@ mod stream {
             };
             let bytes = js_sys::Uint8Array::new(&value).to_vec();
             for event in parser.push(&bytes) {
-                if let Some(id) = &event.id {
-                    LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id.clone()));
-                }
+                // The stream's own control events stay here: this tab acts
+                // on them for the browser's one session.
                 match event.name.as_str() {
                     "session_ended" => return Ended::Refused,
                     "token_expired" | "reconnect" => return Ended::Reconnect,
                     _ => {}
                 }
-                if let Some(message) = LiveMessage::of(&event) {
+                hear(live, &event);
+                shared::tell_others(relay, &event);
+            }
+        }
+    }
+
+    /// Remembers where a reconnect resumes and hands `event` to the pages.
+    pub fn hear(live: Live, event: &SseEvent) {
+        if let Some(id) = &event.id {
+            LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id.clone()));
+        }
+        match event.name.as_str() {
+            "connected" => live.dispatch(&LiveMessage::Connected),
+            _ => {
+                if let Some(message) = LiveMessage::of(event) {
                     live.dispatch(&message);
                 }
             }
+        }
+    }
+}
+
+/// One stream per browser, not per tab. The tab that holds the Web Lock
+/// `backstage-live` follows the stream and relays every event on the
+/// BroadcastChannel of the same name; the other tabs hear it there and wait
+/// in the lock's queue. When the following tab closes or signs out, the lock
+/// passes to the next, which resumes at the last event id it heard: nothing
+/// is missed in between. Where the browser has no Web Locks (a page served
+/// over plain http from another machine is no secure context), each tab
+/// follows its own stream, as before.
+#[cfg(feature = "hydrate")]
+mod shared {
+    use js_sys::{Array, Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+    use wasm_bindgen_futures::{JsFuture, future_to_promise};
+    use web_sys::{BroadcastChannel, MessageEvent};
+
+    use super::*;
+
+    const NAME: &str = "backstage-live";
+
+    /// Follows the stream, or hears another tab follow it, until signed out.
+    pub async fn follow(session: Session, live: Live) {
+        let Some(channel) = BroadcastChannel::new(NAME).ok() else {
+            return stream::follow(session, live, None).await;
+        };
+        let heard = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
+            if let Some(event) = SseEvent::relayed(&message.data()) {
+                stream::hear(live, &event);
+            }
+        });
+        channel.set_onmessage(Some(heard.as_ref().unchecked_ref()));
+        let relay = channel.clone();
+        // The lock is held until the promise the callback returns settles:
+        // for as long as this tab follows the stream.
+        let lead = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+            future_to_promise(async move {
+                stream::follow(session, live, Some(&relay)).await;
+                Ok(JsValue::UNDEFINED)
+            })
+        });
+        match request_lock(lead.unchecked_ref()) {
+            Some(held) => {
+                let _ = JsFuture::from(held).await;
+            }
+            None => stream::follow(session, live, None).await,
+        }
+        channel.set_onmessage(None);
+        channel.close();
+    }
+
+    /// `navigator.locks.request(NAME, callback)`, if the browser has it
+    /// (web-sys has Web Locks only behind its unstable APIs).
+    fn request_lock(callback: &Function) -> Option<Promise> {
+        let locks = Reflect::get(&window().navigator(), &JsValue::from_str("locks")).ok()?;
+        let request: Function = Reflect::get(&locks, &JsValue::from_str("request"))
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        request
+            .call2(&locks, &JsValue::from_str(NAME), callback)
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
+
+    /// Relays `event` to the browser's other tabs (a channel never hears
+    /// its own messages).
+    pub fn tell_others(relay: Option<&BroadcastChannel>, event: &SseEvent) {
+        if let Some(relay) = relay {
+            let id = event.id.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+            let message = Array::of3(
+                &event.name.as_str().into(),
+                &id,
+                &event.data.as_str().into(),
+            );
+            let _ = relay.post_message(&message);
+        }
+    }
+
+    impl SseEvent {
+        /// The stream is open: pages showing a kept copy can read the server.
+        pub fn connected() -> SseEvent {
+            SseEvent {
+                name: "connected".into(),
+                ..SseEvent::default()
+            }
+        }
+
+        /// An event `tell_others` relayed: `[name, id or null, data]`.
+        fn relayed(message: &JsValue) -> Option<SseEvent> {
+            let parts: &Array = message.dyn_ref()?;
+            Some(SseEvent {
+                name: parts.get(0).as_string()?,
+                id: parts.get(1).as_string(),
+                data: parts.get(2).as_string()?,
+            })
         }
     }
 }

@@ -411,3 +411,44 @@ test("a drummer who leaves by reload, a full load or closing the tab is gone fro
   await expect(presence).toHaveText('');
   await context.close();
 });
+
+test('seven tabs of one browser share one live stream: every tab loads, saves and hears changes', async ({ page, request }) => {
+  // Over HTTP/1.1 a browser opens six connections to a host; with a stream
+  // per tab, a sixth tab had none left to load with and Save hung in all.
+  const id = await createSetlist(request, 'Seven tabs', [{ title: 'Monkey Wrench', duration_secs: 231, bpm: 175 }]);
+  const streams = { started: 0, ended: 0 };
+  const isStream = (url: string) => new URL(url).pathname === '/api/events';
+  page.context().on('request', (r) => isStream(r.url()) && streams.started++);
+  page.context().on('requestfinished', (r) => isStream(r.url()) && streams.ended++);
+  page.context().on('requestfailed', (r) => isStream(r.url()) && streams.ended++);
+  await logIn(page, 'drummer');
+  const tabs = [page];
+  for (let opened = 1; opened < 7; opened++) tabs.push(await page.context().newPage());
+  for (const tab of tabs) {
+    await tab.goto(`/setlists/${id}`);
+    await expect(tab.getByRole('heading', { name: 'Seven tabs' })).toBeVisible();
+  }
+
+  const last = tabs[tabs.length - 1];
+  await last.getByLabel('Tempo (BPM)').fill('180');
+  await last.getByRole('button', { name: 'Save tempo and notes for Monkey Wrench' }).click();
+  await expect(last.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  // Every other tab hears it, whichever one follows the stream.
+  for (const tab of tabs.slice(0, -1)) await expect(tab.getByLabel('Tempo (BPM)')).toHaveValue('180');
+  expect(streams.started - streams.ended, 'streams open').toBe(1);
+
+  // The tab that follows the stream goes; another takes over, missing nothing.
+  const { token } = await apiToken(request, 'manager');
+  const startedBefore = streams.started;
+  await tabs[0].close();
+  const renamed = await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } });
+  const setlist = await renamed.json();
+  const saved = await request.put(`/api/setlists/${id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { ...setlist, name: 'Seven tabs, late show' },
+  });
+  expect(saved.status()).toBe(200);
+  for (const tab of tabs.slice(1)) await expect(tab.getByRole('heading', { name: 'Seven tabs, late show' })).toBeVisible();
+  expect(streams.started - startedBefore, 'one tab took the stream over').toBe(1);
+  for (const tab of tabs.slice(1)) await tab.close();
+});
