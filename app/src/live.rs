@@ -380,24 +380,40 @@ mod shared {
     use super::*;
 
     const NAME: &str = "backstage-live";
+    /// A tab that opens asks where the stream is, so that if it takes the
+    /// stream over before any event came, it resumes there, not at "now".
+    const HELLO: &str = "hello";
+
+    thread_local! {
+        static LEADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
 
     /// Follows the stream, or hears another tab follow it, until signed out.
     pub async fn follow(session: Session, live: Live) {
         let Some(channel) = BroadcastChannel::new(NAME).ok() else {
             return stream::follow(session, live, None).await;
         };
+        let answer = channel.clone();
         let heard = Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
-            if let Some(event) = SseEvent::relayed(&message.data()) {
+            let data = message.data();
+            if data.as_string().as_deref() == Some(HELLO) {
+                if LEADING.get() {
+                    tell_others(Some(&answer), &SseEvent::resume_point());
+                }
+            } else if let Some(event) = SseEvent::relayed(&data) {
                 stream::hear(live, &event);
             }
         });
         channel.set_onmessage(Some(heard.as_ref().unchecked_ref()));
+        let _ = channel.post_message(&JsValue::from_str(HELLO));
         let relay = channel.clone();
         // The lock is held until the promise the callback returns settles:
         // for as long as this tab follows the stream.
         let lead = Closure::once_into_js(move |_lock: JsValue| -> Promise {
             future_to_promise(async move {
+                LEADING.set(true);
                 stream::follow(session, live, Some(&relay)).await;
+                LEADING.set(false);
                 Ok(JsValue::UNDEFINED)
             })
         });
@@ -446,6 +462,15 @@ mod shared {
             SseEvent {
                 name: "connected".into(),
                 ..SseEvent::default()
+            }
+        }
+
+        /// The last event id heard, as the server's `ready` says it.
+        fn resume_point() -> SseEvent {
+            SseEvent {
+                name: "ready".into(),
+                id: LAST_EVENT_ID.with(|last| last.borrow().clone()),
+                data: "{}".into(),
             }
         }
 

@@ -278,6 +278,9 @@ test('a stream ended by token expiry reconnects with the refreshed token and mis
   // The second server's access tokens live 6 seconds.
   const { context, phone } = await drummerOnPhone(browser, shortLivedOrigin);
   const streams: { authorization: string; lastEventId?: string }[] = [];
+  // Only the streams of the page loaded below: the login page's own stream
+  // may still start, or reconnect, before it is gone.
+  phone.on('framenavigated', (frame) => frame === phone.mainFrame() && streams.splice(0));
   phone.on('request', (r) => {
     if (r.url().endsWith('/api/events')) {
       const headers = r.headers();
@@ -451,4 +454,34 @@ test('seven tabs of one browser share one live stream: every tab loads, saves an
   for (const tab of tabs.slice(1)) await expect(tab.getByRole('heading', { name: 'Seven tabs, late show' })).toBeVisible();
   expect(streams.started - startedBefore, 'one tab took the stream over').toBe(1);
   for (const tab of tabs.slice(1)) await tab.close();
+});
+
+test('a tab that takes the stream over resumes where it was, so a change made in the hand-over is not missed', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Hand-over', [{ title: 'Everlong', duration_secs: 250 }]);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByRole('heading', { name: 'Hand-over' })).toBeVisible();
+  // Opened after the stream began: it has heard no event yet.
+  const second = await page.context().newPage();
+  let changed!: () => void;
+  const changeMade = new Promise<void>((resolve) => (changed = resolve));
+  await second.route('**/api/events', async (route) => {
+    await changeMade;
+    await route.continue();
+  });
+  await second.goto(`/setlists/${id}`);
+  await expect(second.getByRole('heading', { name: 'Hand-over' })).toBeVisible();
+
+  // The first tab goes; the change lands before the second tab's stream opens.
+  await page.close();
+  const { token } = await apiToken(request, 'manager');
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const saved = await request.put(`/api/setlists/${id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { ...setlist, name: 'Hand-over, late show' },
+  });
+  expect(saved.status()).toBe(200);
+  changed();
+  await expect(second.getByRole('heading', { name: 'Hand-over, late show' })).toBeVisible();
+  await second.close();
 });
