@@ -325,6 +325,9 @@ pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoVi
     }
 }
 
+/// What a setlist's pages say when the server has no such setlist.
+pub const NO_SUCH_SETLIST: &str = "There is no such setlist: it may have been deleted.";
+
 /// A page's data that could not be loaded; `missing` says what a 404 means
 /// on this page, in the band's words rather than the API's.
 #[component]

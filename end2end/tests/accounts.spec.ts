@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures';
 import { type Page } from '@playwright/test';
-import { fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
+import { PASSWORD, apiToken, fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
 
 /** Opens the members page as the manager and adds a drummer named `name`. */
 async function addMember(page: Page, username: string, name: string) {
@@ -87,6 +87,45 @@ test.describe('the last manager', () => {
     await expect(alert).toBeInViewport();
     await expect(role).toHaveValue('manager');
   });
+});
+
+test('a manager demoting or disabling themselves is asked first, and Cancel changes nothing', async ({ page, request }) => {
+  // A second manager: with none, the server refuses it (the test above).
+  const { token } = await apiToken(request, 'manager');
+  const created = await request.post('/api/users', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { username: 'samsecond', display_name: 'Sam the Second', role: 'manager', password: PASSWORD },
+  });
+  expect(created.status()).toBe(201);
+  await page.goto('/login?next=/members');
+  await fillLogin(page, 'samsecond', PASSWORD);
+  await expect(page.getByTestId('signed-in-as')).toContainText('Sam the Second · manager');
+  const role = page.getByLabel('Role of Sam the Second');
+  const asked: string[] = [];
+  const answer = (accept: boolean) =>
+    page.once('dialog', (dialog) => {
+      asked.push(dialog.message());
+      void (accept ? dialog.accept() : dialog.dismiss());
+    });
+
+  answer(false);
+  await role.selectOption('drummer');
+  await expect.poll(() => asked.length).toBe(1);
+  expect(asked[0]).toContain('Make yourself a drummer?');
+  await expect(role).toHaveValue('manager');
+  answer(false);
+  await page.getByRole('button', { name: 'Disable Sam the Second' }).click();
+  await expect.poll(() => asked.length).toBe(2);
+  expect(asked[1]).toContain('Disable your own account?');
+  await expect(page.getByRole('button', { name: 'Disable Sam the Second' })).toBeVisible();
+  const stored = await request.get('/api/users', { headers: { Authorization: `Bearer ${token}` } });
+  const sam = (await stored.json()).find((u: { username: string }) => u.username === 'samsecond');
+  expect([sam.role, sam.disabled]).toEqual(['manager', false]);
+
+  // Asked and confirmed: the demotion happens (and Max is the one manager again).
+  answer(true);
+  await role.selectOption('drummer');
+  await expect(page.getByRole('alert')).toContainText('Only managers can manage band members.');
 });
 
 test('a member plays an instrument apart from their role, shown next to their name', async ({ page }) => {

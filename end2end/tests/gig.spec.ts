@@ -324,3 +324,16 @@ test('the print sheet has every song and no navigation in print media', async ({
     /^Sheet for the floor — The Roxy, Thursday 31 December 2099\n1\. Everlong \(D · 158 BPM · 4:10\)\n2\. My Hero/,
   );
 });
+
+test.describe('a show that is gone', () => {
+  test.use({ expectedHttpErrors: [404] });
+
+  test("stage mode and the print sheet say so in the band's words", async ({ page }) => {
+    await logIn(page, 'drummer');
+    for (const view of ['stage', 'print']) {
+      await page.goto(`/setlists/00000000-0000-4000-8000-000000000000/${view}`);
+      await expect(page.getByRole('alert')).toHaveText('There is no such setlist: it may have been deleted.');
+      await expect(page.getByRole('link', { name: 'Back to the list' })).toBeVisible();
+    }
+  });
+});

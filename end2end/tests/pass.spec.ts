@@ -64,6 +64,8 @@ test('two devices make two sessions; revoking one sends it to login, and manager
   await expect(rows.filter({ hasText: '(this device)' })).toContainText(/^Chrome on (Linux|Windows|a Mac) \(this device\)/);
   const others = rows.filter({ hasNotText: '(this device)' });
   expect(await others.count()).toBeGreaterThanOrEqual(1);
+  // Each Revoke names its row's device and address, not only its start.
+  await expect(others.first().getByRole('button', { name: /^Revoke the session on .+ from .+, started / })).toBeVisible();
   // Revoke every other device of this member (the phone among them).
   while ((await others.count()) > 0) {
     const remaining = await others.count();

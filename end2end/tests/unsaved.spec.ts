@@ -207,6 +207,8 @@ test.describe('a session that ends mid-edit', () => {
     await expect(page.getByTestId('song-title').nth(1)).toHaveText('Big closer');
     await page.getByRole('button', { name: 'Save setlist' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+    // Saved, so there is nothing left to discard.
+    await expect(page.getByTestId('restored')).toHaveCount(0);
     const { token: again } = await apiToken(request, 'manager');
     const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${again}` } })).json();
     expect(saved.name).toBe('Draft night (late set)');

@@ -19,7 +19,13 @@ use crate::{
     pages::sessions::SessionTable,
     session::use_session,
     unsaved::UnsavedWork,
+    unsaved::confirm,
 };
+
+const SELF_DEMOTION: &str = "Make yourself a drummer? The manager's pages go at once, \
+     and only another manager can make you a manager again.";
+const SELF_DISABLING: &str = "Disable your own account? You are signed out everywhere at once, \
+     and only another manager can enable it again.";
 
 #[component]
 pub fn Members() -> impl IntoView {
@@ -74,6 +80,11 @@ pub fn Members() -> impl IntoView {
                     notice.set(Some(done));
                     // Not one's own demotion: a drummer cannot change roles back.
                     let own = untrack(|| session.user()).is_some_and(|me| me.id == changed.id);
+                    // Demoted or disabled oneself: the list is a manager's,
+                    // and reading it again would only be refused.
+                    if own && (changed.role != Role::Manager || changed.disabled) {
+                        return;
+                    }
                     if changed.role != old_role && !own {
                         undoable.set(Some((changed, old_role)));
                     }
@@ -141,6 +152,20 @@ pub fn Members() -> impl IntoView {
                             // Transition keeps the old one up while it is read
                             // again, so the focused control is still there.)
                             keep_focus();
+                            // One's own demotion or disabling cannot be undone
+                            // from here: it is asked first, when it can happen
+                            // at all (else the server refuses it and says why).
+                            let me = untrack(|| session.user()).map(|me| me.id);
+                            let others_manage = list.iter().any(|m| {
+                                m.role == Role::Manager && !m.disabled && Some(&m.id) != me.as_ref()
+                            });
+                            let asked_first = move |own: bool, question: &str| {
+                                let declined = own && others_manage && !confirm(question);
+                                if declined {
+                                    members.refetch(); // the controls show what is stored
+                                }
+                                declined
+                            };
                             view! {
                             <table class="stacked">
                                 <thead>
@@ -160,6 +185,7 @@ pub fn Members() -> impl IntoView {
                                         let shown_member = (member.id.clone(), member.display_name.clone());
                                         let reset_member = shown_member.clone();
                                         let name = member.display_name.clone();
+                                        let own = me.as_ref() == Some(&member.id);
                                         let role_label = format!("Role of {name}");
                                         let (toggle_text, toggle_label) = if member.disabled {
                                             ("Enable", format!("Enable {name}"))
@@ -183,11 +209,17 @@ pub fn Members() -> impl IntoView {
                                         };
                                         let on_role = move |ev: leptos::ev::Event| {
                                             let role = event_target_value(&ev);
+                                            if role == "drummer" && asked_first(own, SELF_DEMOTION) {
+                                                return;
+                                            }
                                             let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
                                             change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
                                         };
                                         let on_toggle = move |_| {
                                             let disabled = !toggle_member.disabled;
+                                            if disabled && asked_first(own, SELF_DISABLING) {
+                                                return;
+                                            }
                                             let done = if disabled {
                                                 format!("{} is disabled and signed out everywhere.", toggle_member.display_name)
                                             } else {

@@ -99,7 +99,14 @@ pub fn SessionTable(
                     let label = if row.current {
                         "Revoke this session (you will be signed out)".to_string()
                     } else {
-                        format!("Revoke the session started {}", moment(&row.created_at))
+                        // Named by all a row shows: rows of one device
+                        // type, started the same minute, still differ.
+                        format!(
+                            "Revoke the session on {} from {}, started {}",
+                            device_name(&row.user_agent),
+                            row.ip,
+                            moment(&row.created_at)
+                        )
                     };
                     view! {
                         <tr data-testid="session-row">

@@ -11,8 +11,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{Setlist, client},
-    components::keep_focus,
+    api::{ErrorCode, Setlist, client},
+    components::{NO_SUCH_SETLIST, keep_focus},
     live::{LiveMessage, use_live},
     offline,
     session::{Session, Status, use_session},
@@ -161,6 +161,7 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
             }),
             None => Err(failure.describe()),
         },
+        Err(failure) if failure.code == ErrorCode::NotFound => Err(NO_SUCH_SETLIST.into()),
         Err(failure) => Err(failure.describe()),
     }
 }

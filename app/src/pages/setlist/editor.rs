@@ -256,6 +256,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         open.iter().map(|c| c.label.clone()).collect::<Vec<_>>()
                     });
                     conflicts.set(Vec::new());
+                    // The restored edits are saved: nothing is left to discard.
+                    restored.set(false);
                     if state.id.get_untracked().is_none() {
                         // The page is drawn anew at its address: the app's
                         // live region outlives it and says what happened.

@@ -20,7 +20,7 @@ use crate::{
         ErrorCode, Setlist, client,
         validation::{FieldErrors, field_label},
     },
-    components::{KeptCopyLinks, LoadFailure},
+    components::{KeptCopyLinks, LoadFailure, NO_SUCH_SETLIST},
     pages::lazy::{self, unreachable_page},
     session::use_session,
 };
@@ -75,7 +75,7 @@ pub fn SetlistPage() -> impl IntoView {
                     let offline = failure.code == ErrorCode::Network;
                     view! {
                         <section class="card">
-                            <LoadFailure failure missing="There is no such setlist: it may have been deleted."/>
+                            <LoadFailure failure missing=NO_SUCH_SETLIST/>
                             {offline.then(|| view! { <KeptCopyLinks id=id.get_untracked()/> })}
                             <a href="/setlists">"Back to the list"</a>
                         </section>
