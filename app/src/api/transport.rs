@@ -79,9 +79,14 @@ impl ApiFailure {
         }
     }
 
-    /// The message with the field problems spelled out.
+    /// The message with the field problems spelled out; a refusal that
+    /// names fields reads like the checks a form makes before sending.
     pub fn describe(&self) -> String {
-        let mut text = self.message.clone();
+        let mut text = if self.fields.is_empty() {
+            self.message.clone()
+        } else {
+            "Please check:".to_string()
+        };
         for (field, problem) in &self.fields {
             text.push_str(&format!(
                 "\n• {} {problem}",
@@ -223,4 +228,29 @@ pub(super) async fn exchange(
     _: Option<i64>,
 ) -> Result<String, ApiFailure> {
     Err(ApiFailure::network())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_naming_fields_reads_like_a_forms_own_checks() {
+        let refusal = |fields: &[(&str, &str)]| ApiFailure {
+            status: 422,
+            code: ErrorCode::ValidationFailed,
+            message: "some fields are not valid".into(),
+            fields: fields
+                .iter()
+                .map(|(field, problem)| (field.to_string(), problem.to_string()))
+                .collect(),
+            current_version: None,
+            retry_after_secs: None,
+        };
+        assert_eq!(
+            refusal(&[("title", "is already in the library (with this artist)")]).describe(),
+            "Please check:\n• title is already in the library (with this artist)"
+        );
+        assert_eq!(refusal(&[]).describe(), "some fields are not valid");
+    }
 }
