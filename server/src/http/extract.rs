@@ -151,12 +151,16 @@ fn without_rust_types(message: &str) -> String {
     }
 }
 
-/// A path id that must be a UUID; anything else cannot exist, so it is 404.
-/// Returns the canonical lower-case form, as stored.
+/// A path id that must be a UUID in the form the API hands out (lower-case,
+/// hyphenated); anything else cannot exist, so it is 404. One resource has
+/// one address: `{…}`, `urn:uuid:…` or upper-case spellings of an id would
+/// each be another URL for caches and logs to tell apart.
 pub fn parse_id(text: &str) -> Result<String, ApiError> {
     uuid::Uuid::try_parse(text)
         .map(|id| id.hyphenated().to_string())
-        .map_err(|_| ApiError::NotFound)
+        .ok()
+        .filter(|canonical| canonical == text)
+        .ok_or(ApiError::NotFound)
 }
 
 /// Where a paged list continues and how much of it to give.

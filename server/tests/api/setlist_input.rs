@@ -273,6 +273,20 @@ async fn bad_input_gets_its_status_and_error_code() {
         .await
         .unwrap();
     expect_error(not_uuid, StatusCode::NOT_FOUND, "not_found").await;
+    // An id has one address: other spellings of a stored id name nothing.
+    let stored = create(&app, &manager, &setlist("One address")).await;
+    let id = stored["id"].as_str().unwrap();
+    let path = |spelling: String| format!("/api/setlists/{spelling}");
+    assert_eq!(app.get_json(&path(id.to_string()), token).await["id"], id);
+    for spelling in [
+        id.to_uppercase(),
+        format!("{{{id}}}"),
+        format!("urn:uuid:{id}"),
+        id.replace('-', ""),
+    ] {
+        let response = app.authed(Method::GET, &path(spelling), token).send();
+        expect_error(response.await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
+    }
     let unknown = app
         .authed(
             Method::GET,
