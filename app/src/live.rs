@@ -244,7 +244,9 @@ mod stream {
     /// the browser's other tabs what it hears through `relay`.
     pub async fn follow(session: Session, live: Live, relay: Option<&BroadcastChannel>) {
         let mut failures = 0u32;
-        while session.status_untracked() == Status::SignedIn {
+        // A hidden tab hands the shared stream over (`shared`).
+        let handing_over = || relay.is_some() && document().hidden();
+        while session.status_untracked() == Status::SignedIn && !handing_over() {
             let Ok(token) = session.access_token().await else {
                 // No signal, or the server away: ever longer waits, up to
                 // half a minute, spare a phone's battery at a gig.
@@ -307,6 +309,7 @@ mod stream {
             return Ended::WaitFor(Duration::from_secs(1));
         };
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        shared::reading(&reader);
         let mut parser = SseParser::default();
         loop {
             // The server says something at least every 15 s (a keep-alive):
@@ -349,7 +352,17 @@ mod stream {
     /// Remembers where a reconnect resumes and hands `event` to the pages.
     pub fn hear(live: Live, event: &SseEvent) {
         if let Some(id) = &event.id {
-            LAST_EVENT_ID.with(|last| *last.borrow_mut() = Some(id.clone()));
+            LAST_EVENT_ID.with(|last| {
+                let mut last = last.borrow_mut();
+                // Relays from two tabs can cross: never step back.
+                let older = |last: &str| match (last.parse::<i64>(), id.parse::<i64>()) {
+                    (Ok(last), Ok(new)) => new > last,
+                    _ => true,
+                };
+                if last.as_deref().is_none_or(older) {
+                    *last = Some(id.clone());
+                }
+            });
         }
         match event.name.as_str() {
             "connected" => live.dispatch(&LiveMessage::Connected),
@@ -378,6 +391,7 @@ mod shared {
     use web_sys::{BroadcastChannel, MessageEvent};
 
     use super::*;
+    use crate::session::Status;
 
     const NAME: &str = "backstage-live";
     /// A tab that opens asks where the stream is, so that if it takes the
@@ -386,9 +400,17 @@ mod shared {
 
     thread_local! {
         static LEADING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        static READING: std::cell::RefCell<Option<web_sys::ReadableStreamDefaultReader>> =
+            const { std::cell::RefCell::new(None) };
+        /// Woken when the tab is shown again.
+        static SHOWN: std::cell::RefCell<Option<futures::channel::oneshot::Sender<()>>> =
+            const { std::cell::RefCell::new(None) };
     }
 
     /// Follows the stream, or hears another tab follow it, until signed out.
+    /// A tab that is hidden lets the stream go to a tab that is shown: a
+    /// phone suspends a background tab, which would keep the lock with its
+    /// stream gone, and starve the tab in front.
     pub async fn follow(session: Session, live: Live) {
         let Some(channel) = BroadcastChannel::new(NAME).ok() else {
             return stream::follow(session, live, None).await;
@@ -400,46 +422,75 @@ mod shared {
                 if LEADING.get() {
                     tell_others(Some(&answer), &SseEvent::resume_point());
                 }
-            } else if let Some(event) = SseEvent::relayed(&data) {
+            } else if let Some(event) = SseEvent::relayed(&data)
+                && session.status_untracked() == Status::SignedIn
+            {
                 stream::hear(live, &event);
             }
         });
         channel.set_onmessage(Some(heard.as_ref().unchecked_ref()));
         let _ = channel.post_message(&JsValue::from_str(HELLO));
-        let relay = channel.clone();
-        // The lock is held until the promise the callback returns settles:
-        // for as long as this tab follows the stream.
-        let lead = Closure::once_into_js(move |_lock: JsValue| -> Promise {
-            future_to_promise(async move {
-                LEADING.set(true);
-                stream::follow(session, live, Some(&relay)).await;
-                LEADING.set(false);
-                Ok(JsValue::UNDEFINED)
-            })
-        });
-        match request_lock(lead.unchecked_ref()) {
-            Some(held) => {
-                let _ = JsFuture::from(held).await;
+        let seen = Closure::<dyn Fn()>::new(|| {
+            if !document().hidden() {
+                SHOWN.take().map(|shown| shown.send(()));
+            } else if LEADING.get() {
+                READING.with_borrow(|reader| reader.as_ref().map(|r| r.cancel()));
             }
-            None => stream::follow(session, live, None).await,
+        });
+        let _ = document()
+            .add_event_listener_with_callback("visibilitychange", seen.as_ref().unchecked_ref());
+        while session.status_untracked() == Status::SignedIn {
+            if document().hidden() {
+                let (shown, when_shown) = futures::channel::oneshot::channel();
+                SHOWN.set(Some(shown));
+                let _ = when_shown.await;
+                continue;
+            }
+            let Some(request) = lock_request() else {
+                stream::follow(session, live, None).await;
+                break;
+            };
+            let relay = channel.clone();
+            // The lock is held until the promise the callback returns
+            // settles: while this tab follows the stream, signed in and shown.
+            let lead = Closure::once_into_js(move |_lock: JsValue| -> Promise {
+                future_to_promise(async move {
+                    LEADING.set(true);
+                    stream::follow(session, live, Some(&relay)).await;
+                    LEADING.set(false);
+                    Ok(JsValue::UNDEFINED)
+                })
+            });
+            // Refused without a lock (site data blocked): a stream of its own.
+            if JsFuture::from(request(lead)).await.is_err() {
+                stream::follow(session, live, None).await;
+                break;
+            }
         }
+        let _ = document()
+            .remove_event_listener_with_callback("visibilitychange", seen.as_ref().unchecked_ref());
         channel.set_onmessage(None);
         channel.close();
     }
 
-    /// `navigator.locks.request(NAME, callback)`, if the browser has it
-    /// (web-sys has Web Locks only behind its unstable APIs).
-    fn request_lock(callback: &Function) -> Option<Promise> {
+    /// The stream being read while this tab leads: cut when it is hidden.
+    pub fn reading(reader: &web_sys::ReadableStreamDefaultReader) {
+        READING.set(Some(reader.clone()));
+    }
+
+    /// `navigator.locks.request(NAME, callback)`, if the browser has Web
+    /// Locks (web-sys has them only behind its unstable APIs).
+    fn lock_request() -> Option<impl FnOnce(JsValue) -> Promise> {
         let locks = Reflect::get(&window().navigator(), &JsValue::from_str("locks")).ok()?;
         let request: Function = Reflect::get(&locks, &JsValue::from_str("request"))
             .ok()?
             .dyn_into()
             .ok()?;
-        request
-            .call2(&locks, &JsValue::from_str(NAME), callback)
-            .ok()?
-            .dyn_into()
-            .ok()
+        Some(move |callback: JsValue| {
+            request
+                .call2(&locks, &JsValue::from_str(NAME), &callback)
+                .map_or_else(|error| Promise::reject(&error), JsCast::unchecked_into)
+        })
     }
 
     /// Relays `event` to the browser's other tabs (a channel never hears

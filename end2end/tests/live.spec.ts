@@ -485,3 +485,40 @@ test('a tab that takes the stream over resumes where it was, so a change made in
   await expect(second.getByRole('heading', { name: 'Hand-over, late show' })).toBeVisible();
   await second.close();
 });
+
+test('a tab that is hidden hands the stream to a tab that is shown, and still hears it', async ({ page, request }) => {
+  // A phone suspends a background tab: one that kept the stream would
+  // starve the tab in front.
+  const id = await createSetlist(request, 'Hidden leader', [{ title: 'Everlong', duration_secs: 250 }]);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByRole('heading', { name: 'Hidden leader' })).toBeVisible();
+  const front = await page.context().newPage();
+  let frontStreams = 0;
+  front.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/api/events') frontStreams++;
+  });
+  await front.goto(`/setlists/${id}`);
+  await expect(front.getByRole('heading', { name: 'Hidden leader' })).toBeVisible();
+  await front.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  expect(frontStreams, 'the first tab follows the stream for both').toBe(0);
+
+  // The first tab goes to the background, as when the drummer switches tabs.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await expect.poll(() => frontStreams, { message: 'the tab in front takes the stream over' }).toBe(1);
+
+  const { token } = await apiToken(request, 'manager');
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+  const saved = await request.put(`/api/setlists/${id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { ...setlist, name: 'Hidden leader, late show' },
+  });
+  expect(saved.status()).toBe(200);
+  await expect(front.getByRole('heading', { name: 'Hidden leader, late show' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Hidden leader, late show' })).toBeVisible();
+  await front.close();
+});
