@@ -47,7 +47,7 @@ pub enum CsvError {
 
 /// Reads the file: its header, then one `ParsedRow` per non-empty row.
 pub fn parse(text: &str, max_rows: usize) -> Result<Vec<ParsedRow>, CsvError> {
-    let mut records = records(text.strip_prefix('\u{feff}').unwrap_or(text))?.into_iter();
+    let mut records = records(text.strip_prefix('\u{feff}').unwrap_or(text), max_rows)?.into_iter();
     let (_, header) = records.next().ok_or(CsvError::NoTitleColumn)?;
     let column = |name: &str| {
         header
@@ -59,8 +59,7 @@ pub fn parse(text: &str, max_rows: usize) -> Result<Vec<ParsedRow>, CsvError> {
         .iter()
         .filter_map(|name| Some((*name, column(name)?)))
         .collect();
-    let rows: Vec<ParsedRow> = records
-        .filter(|(_, fields)| fields.iter().any(|f| !f.trim().is_empty()))
+    Ok(records
         .map(|(line, fields)| {
             let field = |name: &str| {
                 columns
@@ -71,11 +70,7 @@ pub fn parse(text: &str, max_rows: usize) -> Result<Vec<ParsedRow>, CsvError> {
             };
             row(line, fields.get(title).map_or("", |t| t.trim()), field)
         })
-        .collect();
-    if rows.len() > max_rows {
-        return Err(CsvError::TooManyRows(max_rows));
-    }
-    Ok(rows)
+        .collect())
 }
 
 fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow {
@@ -112,10 +107,22 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
     ParsedRow { line, song, errors }
 }
 
-/// Splits the text into records of fields, each with the line it starts on.
-/// Quoted fields may hold commas, doubled quotes and line breaks.
-fn records(text: &str) -> Result<Vec<(i64, Vec<String>)>, CsvError> {
+/// Splits the text into records of fields, each with the line it starts on,
+/// leaving out blank ones. Quoted fields may hold commas, doubled quotes and
+/// line breaks. Past the header and `max_rows` more it stops: a huge file is
+/// refused before any row of it is checked.
+fn records(text: &str, max_rows: usize) -> Result<Vec<(i64, Vec<String>)>, CsvError> {
     let mut records = Vec::new();
+    let mut keep = |line: i64, fields: Vec<String>| {
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            return Ok(());
+        }
+        if records.len() > max_rows {
+            return Err(CsvError::TooManyRows(max_rows));
+        }
+        records.push((line, fields));
+        Ok(())
+    };
     let (mut fields, mut field) = (Vec::new(), String::new());
     let (mut line, mut record_line) = (1i64, 1i64);
     let mut chars = text.chars().peekable();
@@ -136,7 +143,7 @@ fn records(text: &str) -> Result<Vec<(i64, Vec<String>)>, CsvError> {
             (false, '\r') if chars.peek() == Some(&'\n') => {}
             (false, '\n' | '\r') => {
                 fields.push(std::mem::take(&mut field));
-                records.push((record_line, std::mem::take(&mut fields)));
+                keep(record_line, std::mem::take(&mut fields))?;
                 line += 1;
                 record_line = line;
             }
@@ -148,7 +155,7 @@ fn records(text: &str) -> Result<Vec<(i64, Vec<String>)>, CsvError> {
     }
     if !field.is_empty() || !fields.is_empty() {
         fields.push(field);
-        records.push((record_line, fields));
+        keep(record_line, fields)?;
     }
     Ok(records)
 }
@@ -174,23 +181,29 @@ pub fn export(songs: &[LibrarySong]) -> String {
     out
 }
 
+/// Every field is quoted: a spreadsheet that splits on `;` or tab (its
+/// locale's separator) would otherwise read `x;=cmd|…` in one field as a
+/// second cell starting with a formula.
 fn quote(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
+    format!("\"{}\"", field.replace('"', "\"\""))
 }
 
 /// How a cell a spreadsheet would run as a formula starts (OWASP's list: a
 /// tab or carriage return first hides the `=` from a quick look).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
+/// Whether the export escapes `field`: it starts with a formula character,
+/// or with apostrophes before one (`'-Til Dawn` must come back as itself,
+/// not lose its `'` to the import's unescaping).
+fn needs_escape(field: &str) -> bool {
+    field.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
 /// Stops CSV formula injection: a spreadsheet runs a cell that starts with
 /// one of `FORMULA_STARTS` (a title like `=HYPERLINK(...)`), so the export
 /// starts such a cell with `'`, which spreadsheets show as text…
 fn escape_formula(field: &str) -> String {
-    if field.starts_with(FORMULA_STARTS) {
+    if needs_escape(field) {
         format!("'{field}")
     } else {
         field.to_string()
@@ -200,7 +213,7 @@ fn escape_formula(field: &str) -> String {
 /// …and the import takes that `'` off again, so a file round-trips.
 fn unescape_formula(field: &str) -> &str {
     match field.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        Some(rest) if needs_escape(rest) => rest,
         _ => field,
     }
 }
@@ -263,25 +276,39 @@ mod tests {
             parse("title\na\nb\nc\n", 2).err(),
             Some(CsvError::TooManyRows(2))
         );
+        // Blank rows are not songs, and do not count.
+        assert_eq!(songs("\ntitle\na\n\n , \nb\n").len(), 2);
+        assert_eq!(parse("title\na\n,\nb\n", 2).map(|rows| rows.len()), Ok(2));
     }
 
-    #[test]
-    fn an_export_imports_back_unchanged_formulas_included() {
-        let song = LibrarySong {
+    fn entry(title: &str, notes: &str) -> LibrarySong {
+        LibrarySong {
             id: "x".into(),
-            title: "=HYPERLINK(\"http://evil\")".into(),
-            artist: "Band, The".into(),
-            key: "Em".into(),
-            bpm: Some(92),
-            duration_secs: 255,
-            notes: "two\nlines".into(),
+            title: title.into(),
+            artist: String::new(),
+            key: String::new(),
+            bpm: None,
+            duration_secs: 0,
+            notes: notes.into(),
             drummer_notes: String::new(),
-            tags: vec!["ballad".into(), "encore".into()],
+            tags: Vec::new(),
             version: 1,
             times_played: 0,
             last_played: None,
             created_at: String::new(),
             updated_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_export_imports_back_unchanged_formulas_included() {
+        let song = LibrarySong {
+            artist: "Band, The".into(),
+            key: "Em".into(),
+            bpm: Some(92),
+            duration_secs: 255,
+            tags: vec!["ballad".into(), "encore".into()],
+            ..entry("=HYPERLINK(\"http://evil\")", "two\nlines")
         };
         let file = export(std::slice::from_ref(&song));
         assert!(
@@ -304,5 +331,27 @@ mod tests {
             assert_eq!(unescape_formula(&escape_formula(&cell)), cell);
         }
         assert_eq!(escape_formula("Everlong"), "Everlong");
+    }
+
+    #[test]
+    fn titles_that_start_with_an_apostrophe_come_back_as_they_were() {
+        for title in [
+            "'-Til Dawn",
+            "''=x",
+            "'Round Midnight",
+            "'",
+            "Rock 'n' Roll",
+        ] {
+            assert_eq!(unescape_formula(&escape_formula(title)), title);
+        }
+        assert_eq!(escape_formula("'Round Midnight"), "'Round Midnight");
+    }
+
+    #[test]
+    fn a_separator_in_a_field_cannot_start_a_cell_of_its_own() {
+        let file = export(&[entry("Everlong", "see tab;=cmd|' /C calc'!A0")]);
+        let row = file.lines().nth(1).unwrap();
+        assert!(row.ends_with(",\"see tab;=cmd|' /C calc'!A0\""), "{row}");
+        assert!(row.starts_with("\"Everlong\","), "{row}");
     }
 }

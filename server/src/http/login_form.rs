@@ -18,7 +18,7 @@ use app::{
 };
 use axum::{
     Form, Router,
-    extract::State,
+    extract::{DefaultBodyLimit, State},
     http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Redirect, Response},
     routing::post,
@@ -32,8 +32,14 @@ use super::{
 };
 use crate::{error::ApiError, state::AppState};
 
+/// Two short fields and a path: a bigger body is no login form (the form
+/// extractor's own default, 2 MiB, would read twice the API's limit).
+const FORM_LIMIT: usize = 16 * 1024;
+
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", post(submit))
+    Router::new()
+        .route("/login", post(submit))
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
 }
 
 #[derive(Deserialize)]

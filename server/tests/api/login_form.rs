@@ -189,3 +189,13 @@ async fn a_foreign_page_cannot_log_a_browser_in() {
         assert_eq!(response.status(), status, "{origin}, {site}");
     }
 }
+
+#[tokio::test]
+async fn a_body_no_login_form_would_send_is_refused_unread() {
+    let app = spawn_app().await;
+    let padding = "x".repeat(64 * 1024);
+    let body = format!("username=drummer&password={DEMO_PASSWORD}&next=/{padding}");
+    let response = post_form(&app, &app.address, &body).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(response.headers().get(header::SET_COOKIE).is_none());
+}
