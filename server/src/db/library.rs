@@ -69,8 +69,12 @@ const SELECT_SONGS: &str = "SELECT l.id, l.title, l.artist, l.song_key, l.bpm, l
      LEFT JOIN songs s ON s.library_id = l.id \
      LEFT JOIN setlists st ON st.id = s.setlist_id AND st.show_date < $1";
 
-/// Same title and artist as `$1`, `$2`, however capitalised.
-const SAME_SONG: &str = "match_title = lower(trim($1)) AND match_artist = lower(trim($2))";
+/// How a title or artist is compared, the same on both backends (SQLite's
+/// `lower` and `trim` know only ASCII letters and spaces): `ÉVERLONG`,
+/// `éverlong ` and a tab before `Everlong` are one song.
+fn match_key(text: &str) -> String {
+    text.trim().to_lowercase()
+}
 
 /// Every entry, by title then artist.
 pub async fn list(pool: &Pool, today: &str) -> DbResult<Vec<LibrarySong>> {
@@ -121,11 +125,11 @@ async fn insert<'e>(
     let inserted = sqlx::query(
         "INSERT INTO library_songs (id, match_title, match_artist, title, artist, song_key, bpm, \
          duration_secs, notes, tags, version, created_at, updated_at) \
-         VALUES ($3, lower(trim($1)), lower(trim($2)), trim($1), trim($2), $4, $5, $6, $7, $8, 1, $9, $9) \
+         VALUES ($3, $10, $11, $1, $2, $4, $5, $6, $7, $8, 1, $9, $9) \
          ON CONFLICT (match_title, match_artist) DO NOTHING",
     )
-    .bind(&song.title)
-    .bind(&song.artist)
+    .bind(song.title.trim())
+    .bind(song.artist.trim())
     .bind(id)
     .bind(&song.key)
     .bind(song.bpm)
@@ -133,6 +137,8 @@ async fn insert<'e>(
     .bind(&song.notes)
     .bind(song.tags.join(","))
     .bind(now)
+    .bind(match_key(&song.title))
+    .bind(match_key(&song.artist))
     .execute(executor)
     .await?
     .rows_affected();
@@ -165,15 +171,15 @@ pub async fn replace(
     origin: &Origin,
 ) -> Result<(), LibraryWriteError> {
     let mut tx = pool.begin().await?;
-    let updated = sqlx::query(&format!(
-        "UPDATE library_songs SET match_title = lower(trim($1)), match_artist = lower(trim($2)), \
-         title = trim($1), artist = trim($2), song_key = $3, bpm = $4, duration_secs = $5, \
+    let updated = sqlx::query(
+        "UPDATE library_songs SET match_title = $11, match_artist = $12, \
+         title = $1, artist = $2, song_key = $3, bpm = $4, duration_secs = $5, \
          notes = $6, tags = $7, updated_at = $8, version = version + 1 \
-         WHERE id = $9 AND version = $10 \
-         AND NOT EXISTS (SELECT 1 FROM library_songs other WHERE other.{SAME_SONG} AND other.id <> $9)"
-    ))
-    .bind(&song.title)
-    .bind(&song.artist)
+         WHERE id = $9 AND version = $10 AND NOT EXISTS (SELECT 1 FROM library_songs other \
+         WHERE other.match_title = $11 AND other.match_artist = $12 AND other.id <> $9)",
+    )
+    .bind(song.title.trim())
+    .bind(song.artist.trim())
     .bind(&song.key)
     .bind(song.bpm)
     .bind(song.duration_secs)
@@ -182,6 +188,8 @@ pub async fn replace(
     .bind(now)
     .bind(id)
     .bind(expected)
+    .bind(match_key(&song.title))
+    .bind(match_key(&song.artist))
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -330,6 +338,9 @@ pub(super) async fn entry_for(
     song: &SongInput,
     now: i64,
 ) -> DbResult<String> {
+    if let Some(id) = known_entry(tx, song).await? {
+        return Ok(id);
+    }
     let entry = LibrarySongInput {
         title: song.title.clone(),
         artist: song.artist.clone(),
@@ -338,13 +349,25 @@ pub(super) async fn entry_for(
         duration_secs: song.duration_secs,
         ..LibrarySongInput::default()
     };
-    let new_id = uuid::Uuid::new_v4().to_string();
-    insert(&mut **tx, &new_id, &entry, now).await?;
-    let id: String = sqlx::query_scalar(&format!("SELECT id FROM library_songs WHERE {SAME_SONG}"))
-        .bind(&song.title)
-        .bind(&song.artist)
-        .fetch_one(&mut **tx)
-        .await?;
+    insert(&mut **tx, &uuid::Uuid::new_v4().to_string(), &entry, now).await?;
+    // Inserted, or added by a save running alongside: either way it is there.
+    known_entry(tx, song)
+        .await?
+        .ok_or(DbError::Query(sqlx::Error::RowNotFound))
+}
+
+/// The entry with the song's title and artist; for a song typed without an
+/// artist, failing that, the first with its title, so that a blank copy
+/// does not shadow the entry that has the details.
+async fn known_entry(tx: &mut Transaction<'_, Any>, song: &SongInput) -> DbResult<Option<String>> {
+    let id = sqlx::query_scalar(
+        "SELECT id FROM library_songs WHERE match_title = $1 AND (match_artist = $2 OR $2 = '') \
+         ORDER BY CASE WHEN match_artist = $2 THEN 0 ELSE 1 END, created_at, id LIMIT 1",
+    )
+    .bind(match_key(&song.title))
+    .bind(match_key(&song.artist))
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(id)
 }
 

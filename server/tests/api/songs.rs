@@ -57,6 +57,19 @@ async fn library(app: &TestApp, session: &Session, query: &str) -> Vec<Value> {
     songs.as_array().unwrap().clone()
 }
 
+/// Adding `body` is refused: the library has that song already.
+async fn refused_as_already_there(app: &TestApp, manager: &Session, body: &Value) {
+    let response = send(app, Method::POST, "/api/songs", &manager.access_token, body).await;
+    let error = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let problem = error["error"]["fields"]["title"].as_str().unwrap();
+    assert!(problem.contains("already in the library"), "{problem}");
+}
+
 fn titles(songs: &[Value]) -> Vec<&str> {
     songs.iter().map(|s| s["title"].as_str().unwrap()).collect()
 }
@@ -227,26 +240,7 @@ async fn bad_songs_are_refused_field_by_field_and_each_song_is_there_once() {
 
     add(&app, &manager, &library_song("Everlong")).await;
     let same = json!({ "title": "  EVERLONG ", "artist": "the band" });
-    let response = send(
-        &app,
-        Method::POST,
-        "/api/songs",
-        &manager.access_token,
-        &same,
-    )
-    .await;
-    let error = expect_error(
-        response,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert!(
-        error["error"]["fields"]["title"]
-            .as_str()
-            .unwrap()
-            .contains("already in the library")
-    );
+    refused_as_already_there(&app, &manager, &same).await;
     let other_artist = json!({ "title": "Everlong", "artist": "Someone Else" });
     add(&app, &manager, &other_artist).await;
     assert_eq!(
@@ -254,6 +248,54 @@ async fn bad_songs_are_refused_field_by_field_and_each_song_is_there_once() {
         2,
         "nothing was written by the refusals"
     );
+}
+
+#[tokio::test]
+async fn a_song_typed_without_an_artist_is_linked_to_the_library_entry_of_its_title() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let entry = add(&app, &manager, &library_song("Everlong")).await;
+    // The editor's usual case: a title typed, nothing else.
+    let typed = json!({ "title": "everlong ", "artist": "", "duration_secs": 0 });
+    let other = json!({ "title": "Everlong", "artist": "Someone Else", "duration_secs": 0 });
+    let show = json!({ "name": "Friday", "show_date": "2099-12-31", "songs": [typed, other] });
+    let show = create(&app, &manager, &show).await;
+    assert_eq!(
+        show["songs"][0]["library_id"], entry["id"],
+        "no blank copy shadows the entry that has the details"
+    );
+    let songs = library(&app, &manager, "").await;
+    let artists: Vec<&str> = songs
+        .iter()
+        .map(|s| s["artist"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        artists,
+        ["Someone Else", "The Band"],
+        "another artist's song is its own"
+    );
+    assert_eq!(show["songs"][1]["library_id"], songs[0]["id"]);
+}
+
+#[tokio::test]
+async fn titles_match_whatever_their_case_or_white_space_in_any_alphabet() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    add(
+        &app,
+        &manager,
+        &json!({ "title": "Éclair", "artist": "Ωmega" }),
+    )
+    .await;
+    let same = json!({ "title": "\tÉCLAIR\u{a0}", "artist": "ωMEGA" });
+    refused_as_already_there(&app, &manager, &same).await;
+    // A show that plays it links to the entry, and the entry is stored trimmed.
+    let show = json!({ "name": "Friday", "show_date": "2099-12-31",
+                       "songs": [{ "title": " éclair\t", "artist": "ΩMEGA", "duration_secs": 0 }] });
+    let show = create(&app, &manager, &show).await;
+    let songs = library(&app, &manager, "").await;
+    assert_eq!(titles(&songs), ["Éclair"]);
+    assert_eq!(show["songs"][0]["library_id"], songs[0]["id"]);
 }
 
 #[tokio::test]

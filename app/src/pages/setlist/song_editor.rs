@@ -245,10 +245,15 @@ pub fn SongEditor(
         if !blank || title.trim().is_empty() {
             return None;
         }
+        let title = title.trim().to_lowercase();
+        // An entry with nothing to fill in (a copy saved without details) is
+        // passed over for one that has them.
         songs.with(|songs| {
             songs
                 .iter()
-                .find(|known| known.title.to_lowercase() == title.trim().to_lowercase())
+                .find(|known| {
+                    known.title.to_lowercase() == title && !library_details(known).is_empty()
+                })
                 .cloned()
         })
     });
