@@ -113,7 +113,7 @@ test('a reload mid-gig comes back to the song on stage, and Space on the Click b
   // The tab says which show is on stage.
   await expect(page).toHaveTitle('Stage: Reloaded at the Roxy · Backstage');
 
-  const click = page.getByRole('checkbox', { name: 'Click' });
+  const click = page.getByRole('checkbox', { name: 'Click track' });
   await click.focus();
   await page.keyboard.press(' ');
   await expect(click).toBeChecked();
@@ -157,7 +157,7 @@ test('stage mode follows a change made during the gig, keeps the Click on, tells
   const title = page.getByTestId('stage-title');
   await expect(title).toHaveText('Everlong');
   // Switched on from the keyboard, so the focus stays on the box (a tap lets it go).
-  const click = page.getByRole('checkbox', { name: 'Click' });
+  const click = page.getByRole('checkbox', { name: 'Click track' });
   await click.focus();
   await page.keyboard.press(' ');
   await expect(click).toBeChecked();
@@ -301,6 +301,22 @@ test('stage mode opened first by its address keeps all it needs for a reload wit
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
   await expect(page.getByTestId('as-of')).toContainText(/Offline, as of \d\d:\d\d/);
   await context.close();
+});
+
+test('the cues written for the gig are on stage and on the print sheet', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Cues', [{ title: 'Everlong', duration_secs: 250, notes: 'Count in 4\nLong fade' }]);
+  const headers = { Authorization: `Bearer ${(await apiToken(request, 'drummer')).token}` };
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  const patched = await request.patch(`/api/setlists/${id}/songs/${setlist.songs[0].id}`, { headers, data: { drummer_notes: 'Ride on the bridge' } });
+  expect(patched.status()).toBe(200);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}/stage`);
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await expect(page.getByText('Count in 4')).toBeVisible();
+  await expect(page.getByText('Drummer: Ride on the bridge')).toBeVisible();
+  await page.goto(`/setlists/${id}/print`);
+  await expect(page.getByTestId('sheet-song')).toContainText('Count in 4');
+  await expect(page.getByTestId('sheet-song')).toContainText('Drummer: Ride on the bridge');
 });
 
 test('the print sheet has every song and no navigation in print media', async ({ page, request }) => {

@@ -11,7 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::{
-    api::{ErrorCode, Setlist, client},
+    api::{ErrorCode, Setlist, Song, client},
     components::{NO_SUCH_SETLIST, keep_focus},
     live::{LiveMessage, use_live},
     offline,
@@ -28,6 +28,17 @@ const ON_STAGE: &str = "on-stage";
 /// server renders before the chunk is there (`pages::lazy::GigPage`).
 pub fn loading_show() -> impl IntoView {
     view! { <p class="muted" role="status">"Loading the show…"</p> }
+}
+
+/// A song's cues for the gig, where the band reads them: the manager's
+/// notes, then the drummer's own. Line breaks are kept (the stylesheet's
+/// `pre-line`).
+fn song_notes(song: &Song) -> impl IntoView + use<> {
+    [("", &song.notes), ("Drummer: ", &song.drummer_notes)]
+        .into_iter()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(who, text)| view! { <p class="gig-notes">{format!("{who}{text}")}</p> })
+        .collect_view()
 }
 
 /// Hides the app's chrome while stage mode is open. Called by the page's

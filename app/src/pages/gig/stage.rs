@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use super::{Show, use_show, with_show};
+use super::{Show, song_notes, use_show, with_show};
 use crate::{api::SetOfSongs, components::length_field};
 
 /// The set of each song in the running order ("Set 1", "Encore"); none for
@@ -128,7 +128,7 @@ fn Stage(
                 <a class="stage-exit" href=format!("/setlists/{id}")>"Exit stage mode"</a>
                 <label class="stage-click" on:click=let_go_after_a_tap>
                     <input type="checkbox" id="stage-click" bind:checked=click_on/>
-                    " Click"
+                    " Click track"
                 </label>
                 {as_of.map(|as_of| view! { <span class="stage-as-of" data-testid="as-of">{format!("Offline, {as_of}")}</span> })}
                 <span class="stage-as-of" role="status">{move || deleted_by.get()}</span>
@@ -171,6 +171,7 @@ fn Stage(
                                 <span class="stage-fact">{length_field(current.duration_secs)}</span>
                             })}
                         </p>
+                        {song_notes(&current)}
                     }.into_any(),
                 }}
                 <p class="stage-next" data-testid="stage-next">
@@ -287,13 +288,12 @@ fn title_size(title: &str) -> String {
 /// or its share of the title, with a fifth to spare for uneven wrapping; a
 /// character of this bold type is taken as 1/130 of the width per vw.
 fn title_size_choices(title: &str) -> impl Iterator<Item = (f64, f64)> {
-    let chars = title.chars().count().max(1) as f64;
+    let chars = widths(title).max(1.0);
     let longest_word = title
         .split_whitespace()
-        .map(|word| word.chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 16) as f64;
+        .map(widths)
+        .fold(0.0, f64::max)
+        .clamp(4.0, 16.0);
     (1..=8u8).map(move |lines| {
         let lines = f64::from(lines);
         let share = if lines == 1.0 {
@@ -303,6 +303,20 @@ fn title_size_choices(title: &str) -> impl Iterator<Item = (f64, f64)> {
         };
         (130.0 / longest_word.max(share), 40.0 / lines)
     })
+}
+
+/// A text's width in average characters: an `m` or a `w` is about one and a
+/// half of them (with a wide fallback font, "number" broke into "numbe/r").
+fn widths(text: &str) -> f64 {
+    text.chars()
+        .map(|c| {
+            if matches!(c, 'm' | 'w' | 'M' | 'W') {
+                1.4
+            } else {
+                1.0
+            }
+        })
+        .sum()
 }
 
 /// The screen wake lock, where the browser has one.
@@ -477,6 +491,9 @@ mod tests {
         assert!((58.0..60.0).contains(&pixels("Everlong", 360.0, 740.0)));
         // 33 characters: four lines of big type in portrait, not one of 9 px.
         assert!(pixels("Everybody Wants to Rule the World", 360.0, 740.0) > 45.0);
+        // "number" in a wide bold font (DejaVu Sans Bold: 4.35 em) stays whole
+        // on a phone, inside the stage's 3vw margins.
+        assert!(pixels("Song number 1", 390.0, 844.0) * 4.35 < 390.0 * 0.94);
         // A very long title is still readable from a drum stool.
         let long = "The Extraordinarily Long-Named Song That Goes On and On About \
                     Nothing In Particular At All Really, Yes Truly, Long Indeed";
