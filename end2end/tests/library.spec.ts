@@ -88,7 +88,11 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   const file = await download;
   expect(file.suggestedFilename()).toBe('songs.csv');
 
-  // A new setlist's song picked from the library brings its details.
+  // A new setlist's song picked from the library brings its details; a copy
+  // with none (the same title, no artist) does not hide the one that has them.
+  const { token } = await apiToken(page.request, 'manager');
+  const copy = await page.request.post('/api/songs', { headers: { Authorization: `Bearer ${token}` }, data: { title, artist: '' } });
+  expect(copy.status()).toBe(201);
   await page.goto('/setlists/new');
   await page.getByRole('button', { name: 'Add song' }).click();
   await page.getByTestId('song').getByLabel('Title').fill(title);
@@ -100,10 +104,27 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   const drummer = await (await browser.newContext()).newPage();
   await logIn(drummer, 'drummer');
   await drummer.goto('/songs');
-  await expect(drummer.getByTestId('library-row').filter({ hasText: title })).toHaveCount(1);
+  const row = drummer.getByTestId('library-row').filter({ hasText: title }).filter({ hasText: 'Foo Fighters' });
+  await expect(row).toHaveCount(1);
   await expect(drummer.getByRole('button', { name: 'Add a song' })).toHaveCount(0);
   await expect(drummer.getByRole('button', { name: `Delete “${title}”` })).toHaveCount(0);
   await expect(drummer.getByRole('heading', { name: 'Import from CSV' })).toHaveCount(0);
+  // The tempo is the drummer's call: they set it, and their own notes, nothing else.
+  await row.getByRole('button', { name: `Set the tempo and notes of “${title}”` }).click();
+  const tempo = drummer.getByRole('form', { name: `Tempo and notes: ${title}` });
+  await expect(tempo.getByLabel('BPM')).toBeFocused();
+  await expect(tempo.getByLabel('Title')).toHaveCount(0);
+  await tempo.getByLabel('BPM').fill('fast');
+  await tempo.getByRole('button', { name: 'Save' }).click();
+  await expect(tempo.getByRole('alert')).toContainText('The tempo must be a whole number');
+  await tempo.getByLabel('BPM').fill('160');
+  await tempo.getByLabel("Drummer's notes").fill('Ride on the bridge');
+  await tempo.getByRole('button', { name: 'Save' }).click();
+  await expect(drummer.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
+  await expect(row).toContainText('160');
+  const songs = await (await page.request.get('/api/songs', { headers: { Authorization: `Bearer ${token}` } })).json();
+  const saved = songs.find((song: { title: string; artist: string }) => song.title === title && song.artist === 'Foo Fighters');
+  expect([saved.bpm, saved.drummer_notes, saved.key]).toEqual([160, 'Ride on the bridge', 'D']);
   await drummer.context().close();
 });
 

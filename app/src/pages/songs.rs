@@ -1,14 +1,18 @@
 //! The song library (`/songs`): every song the band plays, searchable by
 //! title, artist or tag, with how often and when it was last played.
-//! Managers add, edit, delete, import from CSV and export.
+//! Managers add, edit, delete, import from CSV and export; a drummer sets a
+//! song's tempo and their own notes.
 
 use leptos::prelude::*;
 
 use crate::{
     api::{
-        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
+        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport, SongPatch,
         client::{self, Method},
-        validation::{field_label, normalized_tags, percent_encode, validate_library_song},
+        validation::{
+            field_label, normalized_tags, percent_encode, validate_library_song,
+            validate_song_patch,
+        },
     },
     components::{
         ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, length_field,
@@ -89,7 +93,11 @@ pub fn Songs() -> impl IntoView {
             </div>
             <ErrorNotice message=error/>
             <p role="status">{move || notice.get()}</p>
-            {move || editing.get().map(|song| view! { <SongForm song saved cancel=close_form/> })}
+            {move || editing.get().map(|song| match song {
+                // A drummer's Edit is the tempo and their notes: the rest is the manager's.
+                Some(song) if !session.is_manager() => view! { <TempoForm song saved cancel=close_form/> }.into_any(),
+                song => view! { <SongForm song saved cancel=close_form/> }.into_any(),
+            })}
             <div class="row">
                 <label>"Search"
                     <input type="search" placeholder="Title, artist or tag" prop:value=search
@@ -164,9 +172,7 @@ fn SongTable(
                     <th scope="col">"Length"</th>
                     <th scope="col" class="optional">"Tags"</th>
                     <th scope="col">"Played"</th>
-                    <Show when=move || session.is_manager()>
-                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                    </Show>
+                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                 </tr>
             </thead>
             <tbody>
@@ -178,6 +184,8 @@ fn SongTable(
                     let (for_edit, for_remove) = (song.clone(), song.clone());
                     let edit_label = format!("Edit “{}”", song.title);
                     let remove_label = format!("Delete “{}”", song.title);
+                    let tempo_label = format!("Set the tempo and notes of “{}”", song.title);
+                    let for_tempo = song.clone();
                     view! {
                         <tr data-testid="library-row">
                             <td>{song.title}</td>
@@ -187,14 +195,20 @@ fn SongTable(
                             <td data-label="Length">{length_field(song.duration_secs)}</td>
                             <td class="optional" data-label="Tags">{song.tags.join(", ")}</td>
                             <td data-label="Played">{played}</td>
-                            <Show when=move || session.is_manager()>
-                                <td class="actions">
+                            <td class="actions">
+                                <Show when=move || session.is_manager() fallback={
+                                    let (label, song) = (tempo_label.clone(), for_tempo.clone());
+                                    move || view! {
+                                        <button type="button" class="secondary" aria-label=label.clone()
+                                            on:click={let song = song.clone(); move |_| edit(song.clone())}>"Tempo and notes"</button>
+                                    }
+                                }>
                                     <button type="button" class="secondary" aria-label=edit_label.clone()
                                         on:click={let song = for_edit.clone(); move |_| edit(song.clone())}>"Edit"</button>
                                     <button type="button" class="danger" aria-label=remove_label.clone()
                                         on:click={let song = for_remove.clone(); move |_| remove(song.clone())}>"Delete"</button>
-                                </td>
-                            </Show>
+                                </Show>
+                            </td>
                         </tr>
                     }
                 }).collect_view()}
@@ -378,6 +392,93 @@ fn SongForm(
             <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes id=field_id(6) aria-invalid=marked(6)></textarea></label>
             <div class="row">
                 <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save song"</button>
+                <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+/// A drummer's part of a library song: its tempo (the drummer's call) and
+/// their own notes. Only what they changed is sent, so a manager's change
+/// made meanwhile to the other is not undone.
+#[component]
+fn TempoForm(
+    song: LibrarySong,
+    saved: Callback<String>,
+    cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = use_session();
+    let loaded = (
+        song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
+        song.drummer_notes.clone(),
+    );
+    let bpm = RwSignal::new(loaded.0.clone());
+    let notes = RwSignal::new(loaded.1.clone());
+    let error = RwSignal::new(None::<String>);
+    let bpm_refused = RwSignal::new(false);
+    let sending = InFlight::default();
+    let as_loaded = loaded.clone();
+    UnsavedWork::track(Memo::new(move |_| {
+        bpm.with(|typed| *typed != as_loaded.0) || notes.with(|typed| *typed != as_loaded.1)
+    }));
+    let bpm_field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(field) = bpm_field.get() {
+            let _ = field.focus();
+        }
+    });
+    let path = format!("/api/songs/{}", song.id);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let typed = (bpm.get_untracked(), notes.get_untracked());
+        let new_bpm = match typed.0.trim() {
+            "" => None,
+            text => match text.parse() {
+                Ok(bpm) => Some(bpm),
+                Err(_) => {
+                    bpm_refused.set(true);
+                    error.set(Some(
+                        "The tempo must be a whole number of beats per minute.".into(),
+                    ));
+                    return;
+                }
+            },
+        };
+        let patch = SongPatch {
+            bpm: (typed.0 != loaded.0).then_some(new_bpm),
+            drummer_notes: (typed.1 != loaded.1).then(|| typed.1.clone()),
+            ..SongPatch::default()
+        };
+        if patch.bpm.is_none() && patch.drummer_notes.is_none() {
+            cancel();
+            return;
+        }
+        if let Some((field, problem)) = validate_song_patch(&patch).into_iter().next() {
+            bpm_refused.set(field == "bpm");
+            error.set(Some(format!("The {} {problem}.", field_label(&field))));
+            return;
+        }
+        let path = path.clone();
+        sending.run(async move {
+            match client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch)).await
+            {
+                Ok(song) => saved.run(format!("Saved the tempo and notes of “{}”.", song.title)),
+                Err(failure) => {
+                    error.try_set(Some(failure.describe()));
+                }
+            }
+        });
+    };
+    let heading = format!("Tempo and notes: {}", song.title);
+    view! {
+        <form class="card inset" novalidate on:submit=submit aria-label=heading.clone()>
+            <h2>{heading.clone()}</h2>
+            <ErrorNotice message=error/>
+            <label>"BPM" <input inputmode="numeric" node_ref=bpm_field bind:value=bpm
+                aria-invalid=move || bpm_refused.get().then_some("true")/></label>
+            <label>"Drummer's notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
+            <div class="row">
+                <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save"</button>
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
             </div>
         </form>
