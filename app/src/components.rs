@@ -84,6 +84,17 @@ pub fn refocus(id: String) {
     refocus_and(id, |_| ());
 }
 
+/// `refocus`, with the field's text selected: typing replaces a name the
+/// app filled in ("Set 2") instead of adding to it.
+pub fn refocus_selected(id: String) {
+    refocus_and(id, |element| {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(input) = element.dyn_ref::<leptos::web_sys::HtmlInputElement>() {
+            input.select();
+        }
+    });
+}
+
 /// `refocus`, then `then` with the element that got the focus.
 fn refocus_and(id: String, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 'static) {
     // After the DOM update the change caused.

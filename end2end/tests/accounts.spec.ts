@@ -48,6 +48,9 @@ test('a manager disables, enables and resets a member, who then changes their pa
   await page.getByRole('button', { name: 'Set password' }).dblclick();
   await expect(page.getByText(`${name}'s password is set; they were signed out everywhere.`)).toBeVisible();
   expect(resets.count, 'requests to reset the password').toBe(1);
+  // Escape closes the panel, as Cancel does.
+  await newPassword.press('Escape');
+  await expect(page.getByRole('heading', { name: `New password for ${name}` })).toHaveCount(0);
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/login$/);

@@ -34,7 +34,10 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
   await expect(page.getByTestId('set-heading')).toHaveCount(2);
   await press('Start a new set with Five');
   await expect(page.getByTestId('set-heading')).toHaveCount(3);
-  await page.getByLabel('Set 3 name').fill('Encore');
+  // The new set's name has the focus, selected: typing replaces "Set 3".
+  await expect(page.getByLabel('Set 3 name')).toBeFocused();
+  await page.keyboard.type('Encore');
+  await expect(page.getByLabel('Set 3 name')).toHaveValue('Encore');
   await expect(page.getByTestId('unsaved')).toBeVisible();
   // Moving a song up across a break puts it in the set before.
   await press('Move Four up');

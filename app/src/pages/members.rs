@@ -273,22 +273,26 @@ pub fn Members() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-            {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name/> })}
-            {move || shown.get().map(|(id, name)| view! { <MemberSessions id name/> })}
+            {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name close=move || resetting.set(None)/> })}
+            {move || shown.get().map(|(id, name)| view! { <MemberSessions id name close=move || shown.set(None)/> })}
             <AddMember on_added=move || members.refetch()/>
         </Show>
     }
 }
 
 #[component]
-fn MemberSessions(id: String, name: String) -> impl IntoView {
+fn MemberSessions(
+    id: String,
+    name: String,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let session = use_session();
     let sessions = client::get_resource::<Vec<SessionInfo>>(
         session,
         Signal::from(format!("/api/users/{id}/sessions")),
     );
     view! {
-        <section class="card">
+        <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
             <h2>{format!("Sessions of {name}")}</h2>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
@@ -296,13 +300,25 @@ fn MemberSessions(id: String, name: String) -> impl IntoView {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                 })}
             </Suspense>
+            <p><button type="button" class="secondary" on:click=move |_| close()>"Close"</button></p>
         </section>
+    }
+}
+
+/// Escape closes a panel opened from a member's row, as its button does.
+fn closes_on_escape(ev: &leptos::ev::KeyboardEvent, close: impl Fn()) {
+    if ev.key() == "Escape" {
+        close();
     }
 }
 
 /// A manager sets a member's new password; all the member's sessions end.
 #[component]
-fn ResetPassword(id: String, name: String) -> impl IntoView {
+fn ResetPassword(
+    id: String,
+    name: String,
+    close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let session = use_session();
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -346,7 +362,7 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
         });
     };
     view! {
-        <section class="card">
+        <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
             <h2>{heading}</h2>
             <form method="post" novalidate on:submit=submit>
                 <label for=FIELD>"New password (10+ characters)"</label>
@@ -354,7 +370,11 @@ fn ResetPassword(id: String, name: String) -> impl IntoView {
                     aria-invalid=refused.mark(FIELD.into()) bind:value=password/>
                 <ErrorNotice message=error/>
                 <p role="status">{move || done.get()}</p>
-                <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Set password"</button></p>
+                <p>
+                    <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Set password"</button>
+                    " "
+                    <button type="button" class="secondary" on:click=move |_| close()>"Cancel"</button>
+                </p>
             </form>
         </section>
     }

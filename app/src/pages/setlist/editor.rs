@@ -20,8 +20,8 @@ use crate::{
         client::{self, ApiFailure, Method},
     },
     components::{
-        ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, running_time,
-        show_date_long, slot_verdict,
+        ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, refocus_selected,
+        running_time, show_date_long, slot_verdict,
     },
     kept::{self as browser, Work},
     live::{LiveMessage, use_live},
@@ -536,10 +536,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             opens_set=Signal::derive(move || state.set_opened_by(song.uid).is_some())
                             start_set=move |uid| {
                                 // The button goes (the song opens a set now): the
-                                // keyboard goes on to the new set's name.
+                                // keyboard goes on to the new set's name, selected.
                                 if let Some((place, head)) = state.start_set(uid) {
                                     live.announce(format!("New set “{}” starts here.", head.name));
-                                    refocus(format!("set-{place}-name"));
+                                    refocus_selected(format!("set-{place}-name"));
                                 }
                             }
                         />
