@@ -53,6 +53,7 @@ impl LiveMessage {
             "setlist_deleted" => LiveMessage::SetlistDeleted(setlist()?),
             "presence" => LiveMessage::Presence(serde_json::from_str(&event.data).ok()?),
             "reload" => LiveMessage::Reload,
+            "connected" => LiveMessage::Connected,
             _ => return None,
         })
     }
@@ -355,22 +356,17 @@ mod stream {
             LAST_EVENT_ID.with(|last| {
                 let mut last = last.borrow_mut();
                 // Relays from two tabs can cross: never step back.
-                let older = |last: &str| match (last.parse::<i64>(), id.parse::<i64>()) {
+                let superseded = |last: &str| match (last.parse::<i64>(), id.parse::<i64>()) {
                     (Ok(last), Ok(new)) => new > last,
                     _ => true,
                 };
-                if last.as_deref().is_none_or(older) {
+                if last.as_deref().is_none_or(superseded) {
                     *last = Some(id.clone());
                 }
             });
         }
-        match event.name.as_str() {
-            "connected" => live.dispatch(&LiveMessage::Connected),
-            _ => {
-                if let Some(message) = LiveMessage::of(event) {
-                    live.dispatch(&message);
-                }
-            }
+        if let Some(message) = LiveMessage::of(event) {
+            live.dispatch(&message);
         }
     }
 }

@@ -37,6 +37,14 @@ export async function createSetlist(request: APIRequestContext, name: string, so
   return (await created.json()).id;
 }
 
+/** Renames a setlist through the API as the manager, as another member's save would. */
+export async function renameSetlist(request: APIRequestContext, id: string, name: string) {
+  const headers = { Authorization: `Bearer ${(await apiToken(request, 'manager')).token}` };
+  const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  const saved = await request.put(`/api/setlists/${id}`, { headers, data: { ...setlist, name } });
+  expect(saved.status()).toBe(200);
+}
+
 /** The browser (and the chunk loader) log fetches that failed with no signal: expected where a test cuts it; any other error still fails the test. */
 export function allowFailedFetchErrors(consoleErrors: string[]) {
   const unexpected = consoleErrors.filter((error) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(error));

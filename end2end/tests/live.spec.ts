@@ -1,6 +1,6 @@
 import { type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, logIn, renameSetlist } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
 
 // Live band collaboration: two members in two browsers (the drummer on a
@@ -441,16 +441,9 @@ test('seven tabs of one browser share one live stream: every tab loads, saves an
   expect(streams.started - streams.ended, 'streams open').toBe(1);
 
   // The tab that follows the stream goes; another takes over, missing nothing.
-  const { token } = await apiToken(request, 'manager');
   const startedBefore = streams.started;
   await tabs[0].close();
-  const renamed = await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } });
-  const setlist = await renamed.json();
-  const saved = await request.put(`/api/setlists/${id}`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { ...setlist, name: 'Seven tabs, late show' },
-  });
-  expect(saved.status()).toBe(200);
+  await renameSetlist(request, id, 'Seven tabs, late show');
   for (const tab of tabs.slice(1)) await expect(tab.getByRole('heading', { name: 'Seven tabs, late show' })).toBeVisible();
   expect(streams.started - startedBefore, 'one tab took the stream over').toBe(1);
   for (const tab of tabs.slice(1)) await tab.close();
@@ -474,13 +467,7 @@ test('a tab that takes the stream over resumes where it was, so a change made in
 
   // The first tab goes; the change lands before the second tab's stream opens.
   await page.close();
-  const { token } = await apiToken(request, 'manager');
-  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
-  const saved = await request.put(`/api/setlists/${id}`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { ...setlist, name: 'Hand-over, late show' },
-  });
-  expect(saved.status()).toBe(200);
+  await renameSetlist(request, id, 'Hand-over, late show');
   changed();
   await expect(second.getByRole('heading', { name: 'Hand-over, late show' })).toBeVisible();
   await second.close();
@@ -511,13 +498,7 @@ test('a tab that is hidden hands the stream to a tab that is shown, and still he
   });
   await expect.poll(() => frontStreams, { message: 'the tab in front takes the stream over' }).toBe(1);
 
-  const { token } = await apiToken(request, 'manager');
-  const setlist = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
-  const saved = await request.put(`/api/setlists/${id}`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { ...setlist, name: 'Hidden leader, late show' },
-  });
-  expect(saved.status()).toBe(200);
+  await renameSetlist(request, id, 'Hidden leader, late show');
   await expect(front.getByRole('heading', { name: 'Hidden leader, late show' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Hidden leader, late show' })).toBeVisible();
   await front.close();
