@@ -3,6 +3,8 @@
 //! itself so that every query agrees). Setlist songs point at their entry
 //! (`songs.library_id`), which is how an entry knows when it was played.
 
+use std::cmp::Ordering;
+
 use app::api::{LibrarySong, LibrarySongInput, SongInput, SongPatch};
 use sqlx::{Any, Executor, FromRow, Transaction};
 
@@ -76,15 +78,69 @@ fn match_key(text: &str) -> String {
     text.trim().to_lowercase()
 }
 
-/// Every entry, by title then artist.
+/// Every entry, by title then artist as people read them ("Song 2" before
+/// "Song 10"). Sorted here, not by the database: SQLite and PostgreSQL
+/// collate text differently.
 pub async fn list(pool: &Pool, today: &str) -> DbResult<Vec<LibrarySong>> {
-    let rows: Vec<LibraryRow> = sqlx::query_as(&format!(
-        "{SELECT_SONGS} GROUP BY l.id ORDER BY l.match_title, l.match_artist, l.id"
-    ))
-    .bind(today)
-    .fetch_all(pool)
-    .await?;
-    Ok(rows.into_iter().map(LibrarySong::from).collect())
+    let rows: Vec<LibraryRow> = sqlx::query_as(&format!("{SELECT_SONGS} GROUP BY l.id"))
+        .bind(today)
+        .fetch_all(pool)
+        .await?;
+    let mut songs: Vec<_> = rows
+        .into_iter()
+        .map(|row| {
+            (
+                match_key(&row.title),
+                match_key(&row.artist),
+                LibrarySong::from(row),
+            )
+        })
+        .collect();
+    songs.sort_by(
+        |(title, artist, song), (other_title, other_artist, other)| {
+            natural_order(title, other_title)
+                .then_with(|| natural_order(artist, other_artist))
+                .then_with(|| song.id.cmp(&other.id))
+        },
+    );
+    Ok(songs.into_iter().map(|(_, _, song)| song).collect())
+}
+
+/// Compares as people read: a run of digits by its value ("2" before "10"),
+/// anything else character by character.
+fn natural_order(mut a: &str, mut b: &str) -> Ordering {
+    loop {
+        match (a.chars().next(), b.chars().next()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let ((number, rest), (other_number, other_rest)) = (digits(a), digits(b));
+                let (number, other_number) = (
+                    number.trim_start_matches('0'),
+                    other_number.trim_start_matches('0'),
+                );
+                let order = number
+                    .len()
+                    .cmp(&other_number.len())
+                    .then_with(|| number.cmp(other_number));
+                if order.is_ne() {
+                    return order;
+                }
+                (a, b) = (rest, other_rest);
+            }
+            (Some(x), Some(y)) if x != y => return x.cmp(&y),
+            (Some(x), Some(_)) => (a, b) = (&a[x.len_utf8()..], &b[x.len_utf8()..]),
+        }
+    }
+}
+
+/// The run of ASCII digits `text` starts with, and what follows it.
+fn digits(text: &str) -> (&str, &str) {
+    text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    )
 }
 
 pub async fn get(pool: &Pool, id: &str, today: &str) -> DbResult<Option<LibrarySong>> {
@@ -392,4 +448,28 @@ async fn current_version(pool: &Pool, id: &str) -> Result<Option<i64>, DbError> 
             .fetch_optional(pool)
             .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_titles_sort_by_their_value() {
+        let mut titles = [
+            "song 10", "song 2", "song 1", "song 02b", "song", "sóng 3", "10 years", "9 lives",
+        ];
+        titles.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            titles,
+            [
+                "9 lives", "10 years", "song", "song 1", "song 2", "song 02b", "song 10", "sóng 3"
+            ]
+        );
+        assert_eq!(natural_order("a 007", "a 7"), Ordering::Equal);
+        assert_eq!(
+            natural_order("x 99999999999999999999999999999999999999999", "x 100"),
+            Ordering::Greater
+        );
+    }
 }
