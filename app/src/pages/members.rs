@@ -286,6 +286,10 @@ fn MemberSessions(
     name: String,
     close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    // Opened from a row far above (out of sight on a phone): the keyboard,
+    // and the view, go to the panel.
+    const SESSIONS_HEADING: &str = "member-sessions";
+    focus_soon(SESSIONS_HEADING.into());
     let session = use_session();
     let sessions = client::get_resource::<Vec<SessionInfo>>(
         session,
@@ -293,7 +297,7 @@ fn MemberSessions(
     );
     view! {
         <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
-            <h2>{format!("Sessions of {name}")}</h2>
+            <h2 id=SESSIONS_HEADING tabindex="-1">{format!("Sessions of {name}")}</h2>
             <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
                 {move || sessions.get().map(|result| match result {
                     Ok(list) => view! { <SessionTable sessions=list/> }.into_any(),

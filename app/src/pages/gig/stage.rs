@@ -171,7 +171,7 @@ fn Stage(
                                 <span class="stage-fact">{length_field(current.duration_secs)}</span>
                             })}
                         </p>
-                        {song_notes(&current)}
+                        <div class="stage-notes">{song_notes(&current)}</div>
                     }.into_any(),
                 }}
                 <p class="stage-next" data-testid="stage-next">
