@@ -4,9 +4,10 @@
 // What it keeps: the built front end (/pkg/<version>/…, immutable) and the
 // HTML of the stage and print pages. The page adds them too
 // (app/src/offline.rs): one reached by an in-app link never came through here.
-// Any other page loaded with no signal (the browser says it is offline) gets
-// a page of its own instead of the browser's error page, leading to the
-// shows kept for the gig.
+// Any other page loaded with no signal gets a page of its own instead of the
+// browser's error page, leading to the shows kept for the gig: when the
+// browser says it is offline, and when the request fails although it says it
+// is online (a venue's Wi-Fi with no way out).
 //
 // What it never touches: /api/. Tokens live in the page's memory only, and
 // the setlist data a member opened is kept by the page itself (Cache Storage
@@ -36,12 +37,22 @@ self.addEventListener('fetch', (event) => {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === 'navigate' && GIG_PAGE.test(url.pathname)) {
     event.respondWith(networkFirst(request));
-  } else if (request.mode === 'navigate' && !self.navigator.onLine) {
-    // Only when the browser knows it has no signal: an online page load
-    // never waits on this worker, nor pays for starting it.
-    event.respondWith(offlinePage(url));
+  } else if (request.mode === 'navigate') {
+    event.respondWith(networkOrOfflinePage(request, url));
   }
 });
+
+// Any other page: the network's, as if this worker were not there; with no
+// signal, the page that leads to the shows kept for the gig. (The worker
+// starts for every page load anyway: it has a fetch handler.)
+async function networkOrOfflinePage(request, url) {
+  if (!self.navigator.onLine) return offlinePage(url);
+  try {
+    return await fetch(request);
+  } catch {
+    return offlinePage(url);
+  }
+}
 
 // A versioned file never changes: the kept copy is as good as the network's.
 async function cacheFirst(request) {

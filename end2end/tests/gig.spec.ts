@@ -263,6 +263,17 @@ test('any other page loaded with no signal leads to the shows kept on this devic
   await page.context().close();
 });
 
+test('a page the network cannot bring while the browser believes it is online leads to the kept shows too', async ({ browser, baseURL, request }) => {
+  // A venue's Wi-Fi with no way out: navigator.onLine stays true, every request fails.
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'Wi-Fi with no way out');
+  await readyForNoSignal(page);
+  await page.context().route('**/setlists', (route) => route.abort('internetdisconnected'));
+  await page.goto('/setlists');
+  await expect(page.getByRole('heading', { name: 'No connection' })).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: 'Wi-Fi with no way out' })).toBeVisible();
+  await page.context().close();
+});
+
 test('leaving stage mode with no signal leads back to the kept copy', async ({ browser, baseURL, request }) => {
   const page = await onStageFromTheSetlist(browser, baseURL, request, 'Exit at the Roxy');
   await page.context().setOffline(true);
