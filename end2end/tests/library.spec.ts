@@ -121,6 +121,7 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await tempo.getByLabel("Drummer's notes").fill('Ride on the bridge');
   await tempo.getByRole('button', { name: 'Save' }).click();
   await expect(drummer.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
+  await expect(drummer.getByRole('searchbox', { name: 'Search' })).toBeFocused();
   await expect(row).toContainText('160');
   const songs = await (await page.request.get('/api/songs', { headers: { Authorization: `Bearer ${token}` } })).json();
   const saved = songs.find((song: { title: string; artist: string }) => song.title === title && song.artist === 'Foo Fighters');

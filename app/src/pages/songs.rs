@@ -45,7 +45,15 @@ pub fn Songs() -> impl IntoView {
     // Where the keyboard goes when the form or a deleted row is gone.
     let close_form = move || {
         editing.set(None);
-        refocus(ADD_SONG.into());
+        // A drummer has no "Add a song": the search is their way on.
+        refocus(
+            if session.is_manager() {
+                ADD_SONG
+            } else {
+                SEARCH
+            }
+            .into(),
+        );
     };
 
     let remove = move |song: LibrarySong| {
@@ -100,7 +108,7 @@ pub fn Songs() -> impl IntoView {
             })}
             <div class="row">
                 <label>"Search"
-                    <input type="search" placeholder="Title, artist or tag" prop:value=search
+                    <input type="search" id=SEARCH placeholder="Title, artist or tag" prop:value=search
                         on:input=move |ev| search.set(event_target_value(&ev))/>
                 </label>
                 <label>"Tag"
@@ -141,6 +149,7 @@ pub fn Songs() -> impl IntoView {
 
 /// The "Add a song" button's id: the keyboard's way back after the form.
 const ADD_SONG: &str = "add-song";
+const SEARCH: &str = "library-search";
 
 #[component]
 fn SongTable(
