@@ -51,6 +51,7 @@ test('a manager disables, enables and resets a member, who then changes their pa
   // Escape closes the panel, as Cancel does.
   await newPassword.press('Escape');
   await expect(page.getByRole('heading', { name: `New password for ${name}` })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: `Reset the password of ${name}` })).toBeFocused();
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await expect(page).toHaveURL(/\/login$/);

@@ -273,8 +273,8 @@ pub fn Members() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-            {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name close=move || resetting.set(None)/> })}
-            {move || shown.get().map(|(id, name)| view! { <MemberSessions id name close=move || shown.set(None)/> })}
+            {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name close=move || close_panel(resetting, "reset")/> })}
+            {move || shown.get().map(|(id, name)| view! { <MemberSessions id name close=move || close_panel(shown, "sessions")/> })}
             <AddMember on_added=move || members.refetch()/>
         </Show>
     }
@@ -307,6 +307,15 @@ fn MemberSessions(
             <p><button type="button" class="secondary" on:click=move |_| close()>"Close"</button></p>
         </section>
     }
+}
+
+/// Closes the panel `open` (the member it is for: id, name), and the
+/// keyboard goes back to the row's button that opened it (`{control}-{id}`).
+fn close_panel(open: RwSignal<Option<(String, String)>>, control: &'static str) {
+    if let Some((id, _)) = open.get_untracked() {
+        refocus(format!("{control}-{id}"));
+    }
+    open.set(None);
 }
 
 /// Escape closes a panel opened from a member's row, as its button does.

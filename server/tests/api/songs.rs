@@ -426,6 +426,20 @@ async fn the_library_is_searched_by_title_artist_or_tag() {
 }
 
 #[tokio::test]
+async fn the_library_lists_titles_as_people_read_them() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for title in ["Song 10", "song 2", "Éclair", "Song 1", "eclair"] {
+        add(&app, &manager, &library_song(title)).await;
+    }
+    assert_eq!(
+        titles(&library(&app, &manager, "").await),
+        ["eclair", "Song 1", "song 2", "Song 10", "Éclair"],
+        "the same order on SQLite and PostgreSQL"
+    );
+}
+
+#[tokio::test]
 async fn setlists_fill_the_library_and_past_shows_count_as_played() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
