@@ -1,3 +1,4 @@
+import type { Route } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { apiToken, createSetlist, logIn } from './helpers';
 
@@ -114,9 +115,25 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   const tempo = drummer.getByRole('form', { name: `Tempo and notes: ${title}` });
   await expect(tempo.getByLabel('BPM')).toBeFocused();
   await expect(tempo.getByLabel('Title')).toHaveCount(0);
+  // The server's refusal of a tempo marks the field as the browser's own check does.
+  const refuseTempo = (route: Route) =>
+    route.request().method() === 'PATCH'
+      ? route.fulfill({
+          status: 422,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'validation_failed', message: 'Invalid input.', fields: { bpm: 'must be between 20 and 400' } } }),
+        })
+      : route.fallback();
+  await drummer.route('**/api/songs/*', refuseTempo);
+  await tempo.getByLabel('BPM').fill('150');
+  await tempo.getByRole('button', { name: 'Save' }).click();
+  await expect(tempo.getByRole('alert')).toContainText('BPM must be between 20 and 400');
+  await expect(tempo.getByLabel('BPM')).toHaveAttribute('aria-invalid', 'true');
+  await drummer.unroute('**/api/songs/*', refuseTempo);
   await tempo.getByLabel('BPM').fill('fast');
   await tempo.getByRole('button', { name: 'Save' }).click();
   await expect(tempo.getByRole('alert')).toContainText('The tempo must be a whole number');
+  await expect(tempo.getByLabel('BPM')).toHaveAttribute('aria-invalid', 'true');
   await tempo.getByLabel('BPM').fill('160');
   await tempo.getByLabel("Drummer's notes").fill('Ride on the bridge');
   await tempo.getByRole('button', { name: 'Save' }).click();

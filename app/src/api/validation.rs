@@ -279,6 +279,46 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
     c.0
 }
 
+/// Why the browser will not send a drummer's tempo and notes.
+#[derive(Debug, PartialEq)]
+pub struct PatchRefused {
+    /// The tempo is what is wrong (its field gets `aria-invalid`).
+    pub tempo: bool,
+    pub message: String,
+}
+
+/// A drummer's tempo and notes as typed, against what was last saved: the
+/// patch of what changed, `None` when nothing did, or why the server would
+/// refuse it. A field left alone is not sent back, so it cannot undo a
+/// change this page has not heard of yet.
+pub fn drummer_patch(
+    typed: (&str, &str),
+    saved: (&str, &str),
+) -> Result<Option<SongPatch>, PatchRefused> {
+    let bpm = match typed.0.trim() {
+        "" => None,
+        text => Some(text.parse::<i64>().map_err(|_| PatchRefused {
+            tempo: true,
+            message: "The tempo must be a whole number of beats per minute.".into(),
+        })?),
+    };
+    let patch = SongPatch {
+        bpm: (typed.0 != saved.0).then_some(bpm),
+        drummer_notes: (typed.1 != saved.1).then(|| typed.1.to_string()),
+        ..SongPatch::default()
+    };
+    if patch.bpm.is_none() && patch.drummer_notes.is_none() {
+        return Ok(None);
+    }
+    match validate_song_patch(&patch).into_iter().next() {
+        Some((field, problem)) => Err(PatchRefused {
+            tempo: field == "bpm",
+            message: format!("The {} {problem}.", field_label(&field)),
+        }),
+        None => Ok(Some(patch)),
+    }
+}
+
 pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
     let mut c = Checker::default();
     // Every applied patch bumps the version: an empty one would only make
@@ -651,6 +691,35 @@ mod tests {
             ..SongPatch::default()
         };
         assert!(validate_song_patch(&fast).contains_key("bpm"));
+    }
+
+    #[test]
+    fn a_drummer_patch_sends_only_what_changed() {
+        let patch = drummer_patch((" 120 ", "Rim shot"), ("", "Rim shot")).unwrap();
+        assert_eq!(patch.unwrap().bpm, Some(Some(120)));
+        let patch = drummer_patch(("90", "Brushes"), ("90", ""))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (patch.bpm, patch.drummer_notes.as_deref()),
+            (None, Some("Brushes"))
+        );
+        assert_eq!(drummer_patch(("", "x"), ("", "x")), Ok(None));
+        // Clearing the tempo is a change: sent as null.
+        assert_eq!(
+            drummer_patch(("", ""), ("90", "")).unwrap().unwrap().bpm,
+            Some(None)
+        );
+    }
+
+    #[test]
+    fn a_drummer_patch_names_a_refused_tempo() {
+        let typed = drummer_patch(("fast", ""), ("", "")).unwrap_err();
+        assert!(typed.tempo && typed.message.contains("whole number"));
+        let slow = drummer_patch(("5", ""), ("", "")).unwrap_err();
+        assert!(slow.tempo && slow.message.starts_with("The BPM must be between"));
+        let long = drummer_patch(("", &"x".repeat(NOTES_MAX + 1)), ("", "")).unwrap_err();
+        assert!(!long.tempo && long.message.starts_with("The drummer's notes"));
     }
 
     #[test]

@@ -7,11 +7,10 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport, SongPatch,
+        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, Method},
         validation::{
-            field_label, normalized_tags, percent_encode, validate_library_song,
-            validate_song_patch,
+            drummer_patch, field_label, normalized_tags, percent_encode, validate_library_song,
         },
     },
     components::{
@@ -440,39 +439,25 @@ fn TempoForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = (bpm.get_untracked(), notes.get_untracked());
-        let new_bpm = match typed.0.trim() {
-            "" => None,
-            text => match text.parse() {
-                Ok(bpm) => Some(bpm),
-                Err(_) => {
-                    bpm_refused.set(true);
-                    error.set(Some(
-                        "The tempo must be a whole number of beats per minute.".into(),
-                    ));
-                    return;
-                }
-            },
+        let patch = match drummer_patch((&typed.0, &typed.1), (&loaded.0, &loaded.1)) {
+            Ok(Some(patch)) => patch,
+            Ok(None) => {
+                cancel();
+                return;
+            }
+            Err(refused) => {
+                bpm_refused.set(refused.tempo);
+                error.set(Some(refused.message));
+                return;
+            }
         };
-        let patch = SongPatch {
-            bpm: (typed.0 != loaded.0).then_some(new_bpm),
-            drummer_notes: (typed.1 != loaded.1).then(|| typed.1.clone()),
-            ..SongPatch::default()
-        };
-        if patch.bpm.is_none() && patch.drummer_notes.is_none() {
-            cancel();
-            return;
-        }
-        if let Some((field, problem)) = validate_song_patch(&patch).into_iter().next() {
-            bpm_refused.set(field == "bpm");
-            error.set(Some(format!("The {} {problem}.", field_label(&field))));
-            return;
-        }
         let path = path.clone();
         sending.run(async move {
             match client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch)).await
             {
                 Ok(song) => saved.run(format!("Saved the tempo and notes of “{}”.", song.title)),
                 Err(failure) => {
+                    bpm_refused.try_set(failure.fields.contains_key("bpm"));
                     error.try_set(Some(failure.describe()));
                 }
             }

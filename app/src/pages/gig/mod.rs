@@ -36,9 +36,14 @@ pub fn loading_show() -> impl IntoView {
 fn song_notes(song: &Song) -> impl IntoView + use<> {
     [("", &song.notes), ("Drummer: ", &song.drummer_notes)]
         .into_iter()
-        .filter(|(_, text)| !text.trim().is_empty())
-        .map(|(who, text)| view! { <p class="gig-notes">{format!("{who}{text}")}</p> })
+        .filter_map(|(who, text)| notes(who, text))
         .collect_view()
+}
+
+/// One note as the gig pages show it, `who` wrote it; none when blank.
+fn notes(who: &str, text: &str) -> Option<impl IntoView + use<>> {
+    let line = format!("{who}{text}");
+    (!text.trim().is_empty()).then(|| view! { <p class="gig-notes">{line}</p> })
 }
 
 /// Hides the app's chrome while stage mode is open. Called by the page's

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{Show, song_notes, use_show, with_show};
+use super::{Show, notes, song_notes, use_show, with_show};
 use crate::{
     api::{SetOfSongs, Setlist, Song},
     components::{minutes_seconds, show_date_long, show_length},
@@ -46,7 +46,7 @@ fn Sheet(show: Show) -> impl IntoView {
                 {[setlist.venue.clone(), show_date_long(&setlist.show_date)].into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" · ")}
                 {as_of.map(|as_of| format!(" (offline, {as_of})"))}
             </p>
-            {(!setlist.notes.trim().is_empty()).then(|| view! { <p class="gig-notes">{setlist.notes.clone()}</p> })}
+            {notes("", &setlist.notes)}
             // Numbers run on through the sets; a show of one set has no set heading.
             {numbered_sets(&setlist).into_iter().map(|(first_number, set)| view! {
                 {(setlist.sets.len() > 1).then(|| view! { <h2 class="sheet-set">{set.name.clone()}</h2> })}

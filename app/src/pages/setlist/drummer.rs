@@ -16,9 +16,9 @@ use super::{
 };
 use crate::{
     api::{
-        Activity, ErrorCode, Setlist, Song, SongPatch,
+        Activity, ErrorCode, Setlist, Song,
         client::{self, Method},
-        validation::{field_label, validate_song_patch},
+        validation::drummer_patch,
     },
     components::{
         ErrorNotice, keep_focus, length_field, running_time, show_date_short, songs_count,
@@ -143,40 +143,21 @@ impl TempoRow {
         self.error.set(None);
         self.status.set(None);
         self.tempo_refused.set(false);
-        let bpm_value = match self.bpm.get_untracked().trim() {
-            "" => None,
-            text => match text.parse::<i64>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    self.tempo_refused.set(true);
-                    self.error.set(Some(
-                        "The tempo must be a whole number of beats per minute.".into(),
-                    ));
-                    return false;
-                }
-            },
-        };
         // What is sent becomes "saved": typing after Save stays unsaved.
         let sent = (self.bpm.get_untracked(), self.notes.get_untracked());
-        // Only what the drummer changed: a field they left alone is not sent
-        // back, so it cannot undo a change this page has not heard of yet.
         let (saved_bpm, saved_notes) = self.saved.get_untracked();
-        let patch = SongPatch {
-            bpm: (sent.0 != saved_bpm).then_some(bpm_value),
-            drummer_notes: (sent.1 != saved_notes).then(|| sent.1.clone()),
-            ..SongPatch::default()
+        let patch = match drummer_patch((&sent.0, &sent.1), (&saved_bpm, &saved_notes)) {
+            Ok(Some(patch)) => patch,
+            Ok(None) => {
+                self.status.set(Some("Saved.".into())); // as it was
+                return true;
+            }
+            Err(refused) => {
+                self.tempo_refused.set(refused.tempo);
+                self.error.set(Some(refused.message));
+                return false;
+            }
         };
-        if patch.bpm.is_none() && patch.drummer_notes.is_none() {
-            self.status.set(Some("Saved.".into())); // as it was
-            return true;
-        }
-        // The server's rules, said before sending.
-        if let Some((field, problem)) = validate_song_patch(&patch).into_iter().next() {
-            self.tempo_refused.set(field == "bpm");
-            self.error
-                .set(Some(format!("The {} {problem}.", field_label(&field))));
-            return false;
-        }
         let path = format!("/api/setlists/{setlist_id}/songs/{}", self.id());
         match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
             Ok(_) => {
@@ -185,6 +166,8 @@ impl TempoRow {
                 true
             }
             Err(failure) => {
+                self.tempo_refused
+                    .try_set(failure.fields.contains_key("bpm"));
                 self.error.try_set(Some(if failure.code == ErrorCode::NotFound {
                     "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into()
                 } else {
