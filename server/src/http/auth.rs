@@ -64,9 +64,12 @@ pub fn jwks_router() -> Router<AppState> {
 async fn login(
     State(state): State<AppState>,
     ClientOrigin(origin): ClientOrigin,
+    headers: HeaderMap,
     cookies: Cookies,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
+    // Login CSRF: another site must not sign a browser in as someone else.
+    refuse_cross_site(&state, &headers)?;
     log_in(&state, &origin, &cookies, request).await.map(Json)
 }
 
@@ -407,7 +410,7 @@ fn presented_refresh_tokens<'a>(
         })
 }
 
-/// Stops CSRF against the cookie-authenticated routes: a browser always sends
+/// Stops CSRF against the routes that read or set the session's cookies: a browser always sends
 /// `Origin` on a cross-site POST, and it must be ours (a `null` origin is not).
 fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let origin_ok = headers

@@ -9,7 +9,7 @@ use axum::{
     body::Bytes,
     extract::{
         ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
-        rejection::{JsonDataError, JsonRejection, PathRejection},
+        rejection::{JsonDataError, JsonRejection, JsonSyntaxError, PathRejection},
     },
     http::{StatusCode, header, request::Parts},
 };
@@ -94,9 +94,12 @@ impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {
-    if let JsonRejection::JsonDataError(error) = &rejection
-        && let Some(fields) = field_errors(error)
-    {
+    let fields = match &rejection {
+        JsonRejection::JsonDataError(error) => field_errors(error),
+        JsonRejection::JsonSyntaxError(error) => number_out_of_range(error),
+        _ => None,
+    };
+    if let Some(fields) = fields {
         return ApiError::Validation(fields);
     }
     match rejection.status() {
@@ -110,15 +113,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
 /// (`songs[0].bpm`). axum finds the path with serde_path_to_error and keeps
 /// that error in the rejection's source chain.
 fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
-    type PathError = serde_path_to_error::Error<serde_json::Error>;
-    let mut source = std::error::Error::source(rejection);
-    let error = loop {
-        let error = source?;
-        if let Some(error) = error.downcast_ref::<PathError>() {
-            break error;
-        }
-        source = error.source();
-    };
+    let error = path_error(rejection)?;
     let path = error.path().to_string();
     // serde_json appends " at line 1 column 9": no use to a client.
     let message = error.inner().to_string();
@@ -141,6 +136,31 @@ fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
         path => format!("{path}.{field}"),
     };
     Some(FieldErrors::from([(field, message)]))
+}
+
+type PathError = serde_path_to_error::Error<serde_json::Error>;
+
+/// The error as serde_path_to_error saw it, with the path to the value.
+fn path_error<'a>(rejection: &'a (dyn std::error::Error + 'static)) -> Option<&'a PathError> {
+    let mut source = rejection.source();
+    loop {
+        let error = source?;
+        if let Some(error) = error.downcast_ref::<PathError>() {
+            return Some(error);
+        }
+        source = error.source();
+    }
+}
+
+/// `1e400` is valid JSON that no field can hold. serde_json calls it a
+/// syntax error; to a client it is a field's value, as a whole number too
+/// large for the field is (422).
+fn number_out_of_range(rejection: &JsonSyntaxError) -> Option<FieldErrors> {
+    let error = path_error(rejection)?;
+    let path = error.path().to_string();
+    let out_of_range = error.inner().to_string().starts_with("number out of range");
+    (out_of_range && path != ".")
+        .then(|| FieldErrors::from([(path, "is a number out of range".to_string())]))
 }
 
 /// serde names what it expected in Rust's words; a client needs JSON's.

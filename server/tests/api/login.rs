@@ -42,6 +42,27 @@ async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
 }
 
 #[tokio::test]
+async fn a_login_from_another_site_is_forbidden_and_starts_no_session() {
+    let app = spawn_app().await;
+    let credentials = json!({ "username": "drummer", "password": DEMO_PASSWORD });
+    for (origin, status) in [
+        ("https://evil.example", StatusCode::FORBIDDEN),
+        ("null", StatusCode::FORBIDDEN),
+        (app.address.as_str(), StatusCode::OK),
+    ] {
+        let response = app
+            .request(Method::POST, "/api/auth/login")
+            .header(header::ORIGIN, origin)
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{origin}");
+        assert_eq!(set_cookie(&response).is_some(), status == StatusCode::OK);
+    }
+}
+
+#[tokio::test]
 async fn on_https_the_cookies_are_secure_and_prefixed_so_no_sibling_can_plant_one() {
     let app = spawn_app_with(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).await;
     let response = app.login_response("drummer", DEMO_PASSWORD).await;

@@ -177,6 +177,19 @@ async fn bad_input_gets_its_status_and_error_code() {
             "songs[0].bpm",
             "is given twice",
         ),
+        // Valid JSON whatever its size (serde_json calls it a syntax error).
+        (
+            r#"{"name":"N","show_date":"2026-01-01","songs":[{"title":"T","bpm":1e400}]}"#
+                .to_string(),
+            "songs[0].bpm",
+            "is a number out of range",
+        ),
+        (
+            r#"{"name":"N","show_date":"2026-01-01","songs":[{"title":"T","bpm":18446744073709551617}]}"#
+                .to_string(),
+            "songs[0].bpm",
+            "invalid type: floating point",
+        ),
     ] {
         let response = send(
             Method::POST,
