@@ -34,12 +34,13 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let signed_in = Memo::new(move |_| session.status() == Status::SignedIn);
     // The server always renders the "checking" line (it never has the token).
     // Hydration must find that line even when the silent refresh finished
-    // first, as it does while a lazily loaded page's chunk arrives.
+    // (or failed for want of a signal) first, as it does while a lazily
+    // loaded page's chunk arrives: any other line there stops the app.
     let hydrated = crate::use_hydrated();
     move || {
         if signed_in.get() && hydrated.get() {
             children().into_any()
-        } else if session.unreachable() {
+        } else if session.unreachable() && hydrated.get() {
             // A setlist's address (left stage mode offline after a reload):
             // the way back to its kept copy, not a dead end.
             let setlist = location

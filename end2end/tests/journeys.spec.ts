@@ -157,6 +157,25 @@ test.describe('with 6-second access tokens', () => {
     });
   });
 
+  test.describe('with the page there and no signal after it', () => {
+    test.use({ serviceWorkers: 'block' });
+
+    test("a setlist opened by its address, whose chunk arrives after the refresh failed, says so and keeps the way to the kept copy", async ({ page, request, consoleErrors }) => {
+      const id = await createSetlist(request, 'Flaky venue Wi-Fi', [{ title: 'Everlong', duration_secs: 250 }]);
+      await logIn(page, 'drummer');
+      const noSignal = (route: import('@playwright/test').Route) => route.abort('internetdisconnected');
+      await page.route('**/api/**', noSignal);
+      // The refresh fails at once; the page's chunk comes after, and hydration
+      // must still find the line the server drew.
+      await page.goto(`/setlists/${id}`);
+      await expect(page.getByRole('status').filter({ hasText: 'Cannot reach Backstage right now' })).toBeVisible();
+      await expect(page.getByRole('link', { name: 'Stage mode' })).toBeVisible();
+      await page.unroute('**/api/**', noSignal);
+      await expect(page.getByRole('heading', { name: 'Flaky venue Wi-Fi' })).toBeVisible({ timeout: 10_000 });
+      allowFailedFetchErrors(consoleErrors);
+    });
+  });
+
   test.describe('while the database is away', () => {
     test.use({ expectedHttpErrors: [503] });
 

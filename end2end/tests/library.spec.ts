@@ -146,6 +146,27 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await drummer.context().close();
 });
 
+test("a new setlist's form is there before the song library has arrived", async ({ page, request }) => {
+  const { token } = await apiToken(request, 'manager');
+  const title = `Offered later ${Date.now()}`;
+  const added = await request.post('/api/songs', { headers: { Authorization: `Bearer ${token}` }, data: { title, artist: '' } });
+  expect(added.status()).toBe(201);
+  await logIn(page, 'manager');
+  // A large library on a slow link: held until the form has been typed in.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/api/songs', async (route) => {
+    await held;
+    await route.fallback();
+  });
+  await page.goto('/setlists/new');
+  const name = page.getByLabel('Name', { exact: true });
+  await name.fill('Booked while the library loads');
+  release();
+  await expect(page.locator(`#library-songs option[value="${title}"]`)).toBeAttached();
+  await expect(name).toHaveValue('Booked while the library loads');
+});
+
 test('the audit log says who removed a song from a setlist, in words', async ({ page, request }) => {
   const title = `Doomed ${Date.now()}`;
   const id = await createSetlist(request, 'Audited night', [

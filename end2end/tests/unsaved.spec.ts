@@ -256,6 +256,7 @@ test.describe('a session that ends mid-edit', () => {
     await expect(name).toHaveValue('Second thoughts');
     await page.getByRole('button', { name: 'Discard the restored edits' }).click();
     await expect(name).toHaveValue('');
+    await expect(name, 'the button went with its notice: the keyboard goes on to the form').toBeFocused();
     await expect(page.getByTestId('restored')).toHaveCount(0);
     await page.reload();
     await expect(page.getByRole('heading', { name: 'New setlist' })).toBeVisible();

@@ -296,7 +296,8 @@ fn merge_songs(
         let b = b.unwrap_or(m);
         let mut song = m.clone();
         for which in SongField::ALL {
-            let label = format!("{} of {}", which.label(), m.label());
+            // By the title both sides started from, as `describe_change` names it.
+            let label = format!("{} of {}", which.label(), b.label());
             match merge_value(which.of(b), which.of(m), which.of(t), || Conflict {
                 field: Field::Song(id.to_string(), which),
                 label,
@@ -416,7 +417,9 @@ pub fn describe_change(by: &str, before: &Draft, after: &Draft, sets_changed: bo
                 s.key.clone(),
             )
         };
-        if details(old) != details(song) {
+        if old.title != song.title {
+            what.push(format!("edited {} (now {})", old.label(), song.label()));
+        } else if details(old) != details(song) {
             what.push(format!("edited {}", song.label()));
         }
     }

@@ -448,13 +448,18 @@ fn TempoEditor(
     view! {
         <li data-testid="song">
             <div>
-                <strong>{title}</strong>
+                // Each part isolated: a Hebrew or Arabic title or artist
+                // would otherwise pull the length beside it into its own
+                // right-to-left run ("3:05 · להקה").
+                <strong><bdi>{title}</bdi></strong>
                 <span class="muted">
                     {move || song.with(|song| {
                         let length = length_field(song.duration_secs);
-                        let details = [song.artist.as_str(), length.as_str(), song.key.as_str()];
-                        let details: Vec<&str> = details.into_iter().filter(|d| !d.is_empty()).collect();
-                        format!(" {}", details.join(" · "))
+                        let details = [song.artist.clone(), length, song.key.clone()];
+                        let details = details.into_iter().filter(|d| !d.is_empty());
+                        details.enumerate().map(|(at, detail)| view! {
+                            {if at == 0 { " " } else { " · " }}<bdi>{detail}</bdi>
+                        }).collect_view()
                     })}
                 </span>
                 {move || song.with(|song| (!song.notes.is_empty()).then(|| view! {

@@ -43,6 +43,7 @@ const UNDO_REMOVE: &str = "undo-remove";
 /// Where the focus goes once a conflict is settled: the next one, or Save.
 const FIRST_CONFLICT: &str = "first-conflict";
 const SAVE: &str = "save-setlist";
+const NAME: &str = "setlist-name";
 /// Said when Save meets a change both people made, open to a choice.
 const CHOOSE_FIRST: &str =
     "You and someone else both changed the same thing: choose yours or theirs for each, then save.";
@@ -316,6 +317,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             conflicts.set(Vec::new());
             restored.set(false);
             saved.set(Some("Your edits were discarded.".into()));
+            // The button went with its notice: the keyboard goes on to the form.
+            refocus(NAME.into());
             return;
         };
         leptos::task::spawn_local(async move {
@@ -327,6 +330,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     saved.set(Some(
                         "Loaded the latest version; your edits were discarded.".into(),
                     ));
+                    refocus(NAME.into());
                 }
                 Ok(_) => {} // the editor has gone meanwhile
                 Err(failure) => error.set(Some(failure.describe())),
@@ -476,9 +480,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             <form novalidate on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); submit_save(); }>
                 <div class="row top">
                     <div>
-                        <label for="setlist-name">"Name"</label>
-                        <input id="setlist-name" required maxlength="120" bind:value=name
-                            aria-invalid=refused.mark("setlist-name".into())/>
+                        <label for=NAME>"Name"</label>
+                        <input id=NAME required maxlength="120" bind:value=name
+                            aria-invalid=refused.mark(NAME.into())/>
                     </div>
                     <div>
                         <label for="setlist-venue">"Venue"</label>

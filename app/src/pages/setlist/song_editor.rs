@@ -18,17 +18,26 @@ struct Library(Signal<Vec<LibrarySong>>);
 /// library's titles, with their artists. Provides the songs to `SongEditor`.
 #[component]
 pub fn LibraryPicks() -> impl IntoView {
-    let songs = client::get_resource::<Vec<LibrarySong>>(
-        use_session(),
-        Signal::from("/api/songs".to_owned()),
-    );
-    let songs = Signal::derive(move || songs.get().and_then(Result::ok).unwrap_or_default());
-    provide_context(Library(songs));
+    // Read beside the page, not as a resource: a resource read under the
+    // page's `Suspense` held the whole editor until the library had arrived
+    // (2,000 songs on a slow link: no form for half a minute). The form is
+    // there at once; the suggestions follow (read in an effect: the browser's).
+    let songs = RwSignal::new(Vec::new());
+    let session = use_session();
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let on_screen = move || songs.try_with_untracked(|_| ()).is_some();
+            if let Some(library) = client::reread(session, "/api/songs", on_screen).await {
+                songs.try_set(library);
+            }
+        });
+    });
+    provide_context(Library(songs.into()));
     view! {
         <datalist id="library-songs">
-            {move || songs.get().into_iter().map(|song| view! {
-                <option value=song.title>{song.artist}</option>
-            }).collect_view()}
+            {move || songs.with(|songs| songs.iter().map(|song| view! {
+                <option value=song.title.clone()>{song.artist.clone()}</option>
+            }).collect_view())}
         </datalist>
     }
 }

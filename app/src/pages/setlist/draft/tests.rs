@@ -178,3 +178,17 @@ fn a_song_put_back_takes_the_tempo_set_meanwhile_and_keeps_its_own_edits() {
     assert_eq!(back.drummer_notes, "count in");
     assert_eq!(back.notes, "edited before removing");
 }
+
+#[test]
+fn a_retitled_song_is_named_as_both_sides_knew_it() {
+    let base = show(vec![song("a", "Everlong", "")]);
+    let (mut mine, mut theirs) = (base.clone(), base.clone());
+    mine.songs[0].title = "Everlong (acoustic)".into();
+    theirs.songs[0].title = "Everlong (live)".into();
+    assert_eq!(
+        describe_change("", &base, &theirs, false),
+        "Someone edited “Everlong” (now “Everlong (live)”)."
+    );
+    let merged = merge(&base, &mine, &theirs);
+    assert_eq!(merged.conflicts[0].label, "Title of “Everlong”");
+}
