@@ -22,7 +22,8 @@ pub struct Config {
     /// (two tabs refreshing at once) instead of counting as reuse.
     pub refresh_grace: Duration,
     /// The origin browsers use (`scheme://host:port`): checked against `Origin`
-    /// on cookie-authenticated routes, and it decides whether cookies are `Secure`.
+    /// on the routes that read or set the session's cookies
+    /// (`is_public_origin`), and it decides whether cookies are `Secure`.
     pub public_origin: String,
     /// A request that takes longer (a slow client trickling its body, say) is
     /// answered 408 and dropped, so it cannot hold a connection forever.
@@ -191,6 +192,23 @@ impl Config {
         Ok(config)
     }
 
+    /// Whether a request's `Origin` is this app's. On plain-http loopback,
+    /// `localhost` and `127.0.0.1` with our port are both this server on this
+    /// machine: a browser pointed at either spelling is ours, and no other
+    /// site can serve a page at either.
+    pub fn is_public_origin(&self, origin: &[u8]) -> bool {
+        fn port_on_loopback(origin: &[u8]) -> Option<&[u8]> {
+            origin
+                .strip_prefix(b"http://127.0.0.1:")
+                .or_else(|| origin.strip_prefix(b"http://localhost:"))
+        }
+        origin == self.public_origin.as_bytes()
+            || matches!(
+                (port_on_loopback(origin), port_on_loopback(self.public_origin.as_bytes())),
+                (Some(theirs), Some(ours)) if theirs == ours
+            )
+    }
+
     /// `Secure` is dropped only when the browser reaches us over plain http.
     pub fn secure_cookies(&self) -> bool {
         self.public_origin.starts_with("https://")
@@ -257,6 +275,27 @@ mod tests {
         assert_eq!(config.database_url, "sqlite:data/backstage.db");
         assert_eq!(config.access_ttl, Duration::from_secs(300));
         assert!(!config.secure_cookies());
+    }
+
+    #[test]
+    fn on_loopback_either_spelling_of_the_host_is_our_origin() {
+        let loopback = config(&[]).unwrap();
+        for ours in ["http://127.0.0.1:3000", "http://localhost:3000"] {
+            assert!(loopback.is_public_origin(ours.as_bytes()), "{ours}");
+        }
+        for theirs in [
+            "http://localhost:3001",
+            "http://localhost:30000",
+            "https://localhost:3000",
+            "http://127.0.0.1.evil.example:3000",
+            "http://localhost.evil.example:3000",
+            "null",
+        ] {
+            assert!(!loopback.is_public_origin(theirs.as_bytes()), "{theirs}");
+        }
+        let public = config(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).unwrap();
+        assert!(public.is_public_origin(b"https://backstage.example"));
+        assert!(!public.is_public_origin(b"http://localhost:3000"));
     }
 
     #[test]

@@ -415,7 +415,7 @@ fn presented_refresh_tokens<'a>(
 fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let origin_ok = headers
         .get(header::ORIGIN)
-        .is_none_or(|origin| origin.as_bytes() == state.config.public_origin.as_bytes());
+        .is_none_or(|origin| state.config.is_public_origin(origin.as_bytes()));
     let fetch_site_ok = headers
         .get("sec-fetch-site")
         .is_none_or(|site| site.as_bytes() != b"cross-site");

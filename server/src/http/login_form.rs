@@ -104,13 +104,13 @@ fn typed_username_cookie(state: &AppState, name: String, lasting: Duration) -> C
 /// site's `Origin` is refused whatever else the request says. A client that
 /// is not a browser sends neither, and is no CSRF vector.
 fn from_our_page(state: &AppState, headers: &HeaderMap) -> bool {
-    let ours = state.config.public_origin.as_bytes();
+    let ours = |origin: &[u8]| state.config.is_public_origin(origin);
     let origin = headers.get(header::ORIGIN).map(HeaderValue::as_bytes);
     match headers.get("sec-fetch-site") {
         Some(site) => {
-            site.as_bytes() == b"same-origin" && origin.is_none_or(|o| o == ours || o == b"null")
+            site.as_bytes() == b"same-origin" && origin.is_none_or(|o| ours(o) || o == b"null")
         }
-        None => origin.is_none_or(|o| o == ours),
+        None => origin.is_none_or(ours),
     }
 }
 
