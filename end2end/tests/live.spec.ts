@@ -503,3 +503,28 @@ test('a tab that is hidden hands the stream to a tab that is shown, and still he
   await expect(page.getByRole('heading', { name: 'Hidden leader, late show' })).toBeVisible();
   await front.close();
 });
+
+for (const role of ['drummer', 'manager'] as const) {
+  test(`told to reload (more was missed than the stream keeps), the ${role}'s setlist page reads the setlist again`, async ({ page, request }) => {
+    const id = await createSetlist(request, 'Missed it', [{ title: 'Everlong', duration_secs: 250 }]);
+    await logIn(page, role);
+    // The stream stays silent while the change is made, then says only "reload",
+    // as a server that lost touch with the database (or a restarted one) does.
+    let release!: () => void;
+    const changeMade = new Promise<void>((resolve) => (release = resolve));
+    let told = false;
+    await page.route('**/api/events', async (route) => {
+      if (told) return route.continue();
+      await changeMade;
+      told = true;
+      await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store' }, body: 'event: reload\ndata: {}\n\n' });
+    });
+    await page.goto(`/setlists/${id}`);
+    const shown = role === 'drummer' ? page.getByRole('heading', { name: 'Missed it' }) : page.getByLabel('Name', { exact: true });
+    await expect(shown).toBeVisible();
+    await renameSetlist(request, id, 'Missed it, late show');
+    release();
+    if (role === 'drummer') await expect(page.getByRole('heading', { name: 'Missed it, late show' })).toBeVisible();
+    else await expect(shown).toHaveValue('Missed it, late show');
+  });
+}

@@ -131,6 +131,22 @@ impl Live {
         let _ = self.sender.send(event);
     }
 
+    /// Announcements may have been lost (the listener was away from the
+    /// database): the backlog has a hole. It is dropped, so a browser that
+    /// resumes from before the hole is told to reload, and the streams open
+    /// here are told so now.
+    pub fn announcements_lost(&self) {
+        let mut recent = self.recent.lock().expect("live lock poisoned");
+        recent.events.clear();
+        let reload = LiveEvent {
+            seq: None,
+            name: "reload",
+            data: "{}".into(),
+        };
+        // Under the lock, as `publish` sends.
+        let _ = self.sender.send(Arc::new(reload));
+    }
+
     /// Records a member's presence and, when it is news, tells the streams here.
     pub fn tell_presence(&self, presence: &Presence, page: &str, at_ms: i64) {
         if let Some(news) = self.presence.record(presence, page, at_ms) {

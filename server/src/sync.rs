@@ -17,7 +17,7 @@
 
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 
 use crate::{
     clock::{now, now_ms},
@@ -179,21 +179,52 @@ async fn apply(state: &AppState, change: Change) {
 /// Listens for announcements for the life of the server, reconnecting after
 /// the database comes back (and re-reading everything when it does).
 async fn listen(state: AppState) {
+    // sqlx's own `PgListener::connect` retries a refused connection for 30 s
+    // before it says so; meanwhile the database may be back, and every
+    // announcement made then lost. Each try here gives up after
+    // `RECONNECT_AFTER`, so the listener is back within about a second.
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(RECONNECT_AFTER)
+        .connect_lazy(&state.config.database_url);
+    let pool = match pool {
+        Ok(pool) => pool,
+        Err(e) => return tracing::error!(error = %e, "change listener cannot start"),
+    };
+    // An outage fails every try: said once, not twice a second.
+    let mut failing = false;
     loop {
-        match listen_once(&state).await {
-            Ok(()) => tracing::warn!("change listener disconnected; reconnecting"),
-            Err(e) => tracing::warn!(error = %e, "change listener failed; reconnecting"),
+        match connect_listener(&pool).await {
+            Ok(listener) => {
+                failing = false;
+                match listen_on(&state, listener).await {
+                    Ok(()) => tracing::warn!("change listener disconnected; reconnecting"),
+                    Err(e) => tracing::warn!(error = %e, "change listener failed; reconnecting"),
+                }
+            }
+            Err(e) if !failing => {
+                tracing::warn!(error = %e, "change listener cannot connect; retrying");
+                failing = true;
+            }
+            Err(_) => {}
         }
         tokio::time::sleep(RECONNECT_AFTER).await;
     }
 }
 
-/// One connection's worth of listening; returns when it is lost.
-async fn listen_once(state: &AppState) -> DbResult<()> {
-    let mut listener = PgListener::connect(&state.config.database_url).await?;
+async fn connect_listener(pool: &PgPool) -> DbResult<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
     listener.listen(CHANNEL).await?;
-    // What was announced while nobody listened is lost: catch up first.
+    Ok(listener)
+}
+
+/// One connection's worth of listening; returns when it is lost.
+async fn listen_on(state: &AppState, mut listener: PgListener) -> DbResult<()> {
+    tracing::info!("change listener connected");
+    // What was announced while nobody listened is lost: catch up first, and
+    // have the pages that follow the band here read what they show again.
     resync(state).await;
+    state.live.announcements_lost();
     // `try_recv` says `None` when the connection drops (where `recv` would
     // reconnect quietly and hide the gap).
     while let Some(notification) = listener.try_recv().await? {

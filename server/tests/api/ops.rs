@@ -426,6 +426,13 @@ async fn a_database_outage_is_answered_fast_and_recovered_from_without_a_restart
     let app = std::sync::Arc::new(spawn_app_with(&[("DATABASE_URL", &postgres.url)]).await);
     let manager = app.login("manager").await;
     let token = manager.access_token.clone();
+    // Open across the outage: what was announced while the change listener
+    // was away is lost, so the stream is told to reload once it is back.
+    let mut stream = app
+        .authed(Method::GET, "/api/events", &token)
+        .send()
+        .await
+        .unwrap();
     let new_setlist = serde_json::json!({ "name": "Outage", "show_date": "2026-12-04" });
     let created = app
         .authed(Method::POST, "/api/setlists", &token)
@@ -507,6 +514,24 @@ async fn a_database_outage_is_answered_fast_and_recovered_from_without_a_restart
     println!(
         "recovered {:?} after the database came back",
         back.elapsed()
+    );
+    let told_to_reload = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut text = String::new();
+        while !text
+            .lines()
+            .any(|line| line.strip_prefix("event:").map(str::trim) == Some("reload"))
+        {
+            let chunk = stream
+                .chunk()
+                .await
+                .unwrap()
+                .expect("the stream stays open");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
+    assert!(
+        told_to_reload.await.is_ok(),
+        "a stream open across the outage is told to reload"
     );
     // The write made after the outage is visible: the cache did not stick.
     let list = app.get_json("/api/setlists", &token).await;

@@ -244,22 +244,16 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     };
     let this_setlist = id.clone();
     live.subscribe(move |message| {
-        if message.setlist_id() != Some(&this_setlist) {
-            return;
-        }
-        match message {
+        // A change to this setlist, by whom; or perhaps one: more was missed
+        // than the stream keeps, so it is read to find out.
+        let by = match message {
+            LiveMessage::Reload => String::new(),
+            _ if message.setlist_id() != Some(&this_setlist) => return,
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
                 if event.version <= shown.try_with_untracked(|s| s.version) {
                     return;
                 }
-                let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
-                let on_screen = move || shown.try_with_untracked(|_| ()).is_some();
-                leptos::task::spawn_local(async move {
-                    if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await
-                    {
-                        follow(theirs, by);
-                    }
-                });
+                event.by.clone()
             }
             LiveMessage::SetlistDeleted(event) => {
                 let who = if event.by.is_empty() {
@@ -272,9 +266,17 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 );
                 live.announce(text.clone());
                 deleted.set(Some(text));
+                return;
             }
-            _ => {}
-        }
+            _ => return,
+        };
+        let path = format!("/api/setlists/{this_setlist}");
+        let on_screen = move || shown.try_with_untracked(|_| ()).is_some();
+        leptos::task::spawn_local(async move {
+            if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
+                follow(theirs, by);
+            }
+        });
     });
 
     // Leaving asks first while a tempo or a note is typed and not saved.

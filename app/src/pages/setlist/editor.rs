@@ -142,29 +142,17 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let this_setlist = state.id.get_untracked();
     live.subscribe(move |message| {
-        if this_setlist.is_none() || message.setlist_id() != this_setlist.as_deref() {
+        let Some(this_setlist) = this_setlist.as_deref() else {
             return;
-        }
-        match message {
+        };
+        // A change to this setlist, by whom; or perhaps one: more was missed
+        // than the stream keeps (it reconnected after a long while, or the
+        // server lost touch with the database), so it is read to find out.
+        let by = match message {
+            LiveMessage::Reload => String::new(),
+            _ if message.setlist_id() != Some(this_setlist) => return,
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
-                if busy.get_untracked() {
-                    // Perhaps our own save's echo: its answer comes first.
-                    heard_while_saving.set_value(true);
-                    return;
-                }
-                let (path, by) = (format!("/api/setlists/{}", event.id), event.by.clone());
-                leptos::task::spawn_local(async move {
-                    if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
-                        // A save began while this was read (after a retry,
-                        // perhaps): merged now, our own new songs would come
-                        // back as theirs. The save reads again after it.
-                        if busy.try_get_untracked() == Some(true) {
-                            heard_while_saving.try_set_value(true);
-                        } else {
-                            merge_theirs(&theirs, &by);
-                        }
-                    }
-                });
+                event.by.clone()
             }
             LiveMessage::SetlistDeleted(event) => {
                 let who = if event.by.is_empty() { "Someone" } else { &event.by };
@@ -173,9 +161,28 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 );
                 live.announce(text.clone());
                 deleted.set(Some(text));
+                return;
             }
-            _ => {}
+            _ => return,
+        };
+        if busy.get_untracked() {
+            // Perhaps our own save's echo: its answer comes first.
+            heard_while_saving.set_value(true);
+            return;
         }
+        let path = format!("/api/setlists/{this_setlist}");
+        leptos::task::spawn_local(async move {
+            if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
+                // A save began while this was read (after a retry, perhaps):
+                // merged now, our own new songs would come back as theirs.
+                // The save reads again after it.
+                if busy.try_get_untracked() == Some(true) {
+                    heard_while_saving.try_set_value(true);
+                } else {
+                    merge_theirs(&theirs, &by);
+                }
+            }
+        });
     });
 
     // The fields a save was refused for are marked, the first focused.
