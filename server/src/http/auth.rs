@@ -410,8 +410,9 @@ fn presented_refresh_tokens<'a>(
         })
 }
 
-/// Stops CSRF against the routes that read or set the session's cookies: a browser always sends
-/// `Origin` on a cross-site POST, and it must be ours (a `null` origin is not).
+/// Stops CSRF against the routes that read or set the session's cookies: a
+/// browser always sends `Origin` on a cross-site POST, and it must be ours (a
+/// `null` origin is not).
 fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let origin_ok = headers
         .get(header::ORIGIN)

@@ -675,6 +675,45 @@ async fn a_csv_import_previews_then_adds_the_good_rows_and_names_the_bad_ones() 
 }
 
 #[tokio::test]
+async fn the_library_is_gzipped_for_a_client_that_asks() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for n in 0..12 {
+        add(&app, &manager, &library_song(&format!("Song {n}"))).await;
+    }
+    let read = |encoding: Option<&'static str>| {
+        let mut request = app.authed(Method::GET, "/api/songs", &manager.access_token);
+        if let Some(encoding) = encoding {
+            request = request.header(header::ACCEPT_ENCODING, encoding);
+        }
+        request.send()
+    };
+    let plain = read(None).await.unwrap();
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert_eq!(
+        serde_json::from_slice::<Value>(&plain)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+
+    let zipped = read(Some("gzip, br")).await.unwrap();
+    assert_eq!(zipped.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(zipped.headers()[header::CACHE_CONTROL], "no-store");
+    let zipped = zipped.bytes().await.unwrap();
+    assert_eq!(zipped[..2], [0x1f, 0x8b], "a gzip stream");
+    assert!(
+        zipped.len() * 4 < plain.len(),
+        "{} of {} bytes",
+        zipped.len(),
+        plain.len()
+    );
+}
+
+#[tokio::test]
 async fn the_export_opens_safely_in_a_spreadsheet_and_imports_back() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
