@@ -41,6 +41,24 @@ pub enum LiveMessage {
     Connected,
 }
 
+/// A live message, as a page showing one setlist takes it.
+pub enum ToSetlistPage<'a> {
+    /// It changed (by whom, to which version), or may have: after a
+    /// `Reload` nobody is named and no version is known, so it is read.
+    Changed {
+        by: &'a str,
+        version: Option<i64>,
+    },
+    Deleted {
+        by: &'a str,
+    },
+}
+
+/// Who made a change, for a sentence: `unnamed` when the event names nobody.
+pub fn who<'a>(by: &'a str, unnamed: &'a str) -> &'a str {
+    if by.is_empty() { unnamed } else { by }
+}
+
 impl LiveMessage {
     /// The message of one server-sent event; `None` for control events.
     #[cfg(any(feature = "hydrate", test))]
@@ -56,6 +74,26 @@ impl LiveMessage {
             "connected" => LiveMessage::Connected,
             _ => return None,
         })
+    }
+
+    /// What it says to a page that shows the setlist `id`, if anything.
+    pub fn to_setlist_page(&self, id: &str) -> Option<ToSetlistPage<'_>> {
+        match self {
+            // More was missed than the stream keeps: perhaps a change to it.
+            LiveMessage::Reload => Some(ToSetlistPage::Changed {
+                by: "",
+                version: None,
+            }),
+            _ if self.setlist_id() != Some(id) => None,
+            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
+                Some(ToSetlistPage::Changed {
+                    by: &event.by,
+                    version: event.version,
+                })
+            }
+            LiveMessage::SetlistDeleted(event) => Some(ToSetlistPage::Deleted { by: &event.by }),
+            _ => None,
+        }
     }
 
     /// The setlist it is about, if any.
@@ -536,6 +574,40 @@ mod shared {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setlist_page_hears_its_own_changes_and_reloads() {
+        let event = |id: &str, version| SetlistEvent {
+            id: id.into(),
+            version,
+            song_id: None,
+            by: "Max".into(),
+        };
+        let changed = LiveMessage::SetlistChanged(event("s", Some(3)));
+        assert!(matches!(
+            changed.to_setlist_page("s"),
+            Some(ToSetlistPage::Changed {
+                by: "Max",
+                version: Some(3)
+            })
+        ));
+        assert!(changed.to_setlist_page("other").is_none());
+        let deleted = LiveMessage::SetlistDeleted(event("s", None));
+        assert!(matches!(
+            deleted.to_setlist_page("s"),
+            Some(ToSetlistPage::Deleted { by: "Max" })
+        ));
+        // Perhaps a change to any setlist: read to find out, by nobody named.
+        assert!(matches!(
+            LiveMessage::Reload.to_setlist_page("s"),
+            Some(ToSetlistPage::Changed {
+                by: "",
+                version: None
+            })
+        ));
+        assert!(LiveMessage::Connected.to_setlist_page("s").is_none());
+        assert_eq!(who("", "Someone"), "Someone");
+    }
 
     #[test]
     fn events_are_cut_at_blank_lines_whatever_the_chunks() {

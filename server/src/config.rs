@@ -192,10 +192,11 @@ impl Config {
         Ok(config)
     }
 
-    /// Whether a request's `Origin` is this app's. On plain-http loopback,
-    /// `localhost` and `127.0.0.1` with our port are both this server on this
-    /// machine: a browser pointed at either spelling is ours, and no other
-    /// site can serve a page at either.
+    /// Whether a request's `Origin` is this app's (the CSRF check). On
+    /// plain-http loopback, `localhost` and `127.0.0.1` with our port are both
+    /// this server on this machine: a browser pointed at either spelling is
+    /// ours, and no other site can serve a page at either, so accepting both
+    /// opens nothing to a forging site.
     pub fn is_public_origin(&self, origin: &[u8]) -> bool {
         fn port_on_loopback(origin: &[u8]) -> Option<&[u8]> {
             origin

@@ -40,10 +40,9 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The whole library is the API's one answer that grows with the band
-/// unpaged (a review's 2,273 songs were 1.5 MB of JSON, 30 s at 400 kbit/s):
-/// gzip, for a client that asks for it. Never on answers that hold a token:
-/// compressing a secret beside text an attacker chose leaks it (BREACH);
-/// these hold the band's songs only.
+/// unpaged: gzip, for a client that asks for it. Never on answers that hold
+/// a token: compressing a secret beside text an attacker chose leaks it
+/// (BREACH); these hold the band's songs only.
 fn compressed() -> CompressionLayer<SizeAbove> {
     CompressionLayer::new().compress_when(SizeAbove::new(1024))
 }

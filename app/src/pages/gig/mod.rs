@@ -13,7 +13,7 @@ use leptos_router::hooks::use_params_map;
 use crate::{
     api::{ErrorCode, Setlist, Song, client},
     components::{NO_SUCH_SETLIST, keep_focus},
-    live::{LiveMessage, use_live},
+    live::{LiveMessage, ToSetlistPage, use_live, who},
     offline,
     session::{Session, Status, use_session},
 };
@@ -122,26 +122,19 @@ fn use_show() -> (
         }
     };
     use_live().subscribe(move |message| {
-        let changed = match message {
+        let changed = match message.to_setlist_page(&untrack(show_id)) {
             // It stays on stage (the band is playing it), saying so.
-            LiveMessage::SetlistDeleted(event) if event.id == untrack(show_id) => {
-                let who = if event.by.is_empty() {
-                    "Someone"
-                } else {
-                    &event.by
-                };
+            Some(ToSetlistPage::Deleted { by }) => {
+                let who = who(by, "Someone");
                 deleted_by.set(Some(format!("{who} deleted this show: this copy stays")));
                 false
             }
-            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
-                event.id == untrack(show_id)
-            }
-            LiveMessage::Reload => true,
+            Some(ToSetlistPage::Changed { .. }) => true,
             // A kept copy (or a failure) while the server answers again.
-            LiveMessage::Connected => show.with_untracked(|show| {
+            None if *message == LiveMessage::Connected => show.with_untracked(|show| {
                 matches!(show, Some(Err(_) | Ok(Show { as_of: Some(_), .. })))
             }),
-            _ => false,
+            None => false,
         };
         if changed {
             read_again();

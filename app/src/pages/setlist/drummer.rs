@@ -24,7 +24,7 @@ use crate::{
         ErrorNotice, keep_focus, length_field, running_time, show_date_short, songs_count,
     },
     kept::{self as browser, Work},
-    live::{LiveMessage, use_live},
+    live::{ToSetlistPage, use_live, who},
     session::{Session, use_session},
     unsaved::UnsavedWork,
 };
@@ -244,31 +244,23 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     };
     let this_setlist = id.clone();
     live.subscribe(move |message| {
-        // A change to this setlist, by whom; or perhaps one: more was missed
-        // than the stream keeps, so it is read to find out.
-        let by = match message {
-            LiveMessage::Reload => String::new(),
-            _ if message.setlist_id() != Some(&this_setlist) => return,
-            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
-                if event.version <= shown.try_with_untracked(|s| s.version) {
-                    return;
-                }
-                event.by.clone()
-            }
-            LiveMessage::SetlistDeleted(event) => {
-                let who = if event.by.is_empty() {
-                    "The manager"
-                } else {
-                    &event.by
-                };
+        let by = match message.to_setlist_page(&this_setlist) {
+            // Already shown (this version or a later one).
+            Some(ToSetlistPage::Changed {
+                version: Some(version),
+                ..
+            }) if Some(version) <= shown.try_with_untracked(|s| s.version) => return,
+            Some(ToSetlistPage::Changed { by, .. }) => by.to_string(),
+            Some(ToSetlistPage::Deleted { by }) => {
                 let text = format!(
-                    "{who} deleted this setlist. What you typed is still here: copy what you need."
+                    "{} deleted this setlist. What you typed is still here: copy what you need.",
+                    who(by, "The manager")
                 );
                 live.announce(text.clone());
                 deleted.set(Some(text));
                 return;
             }
-            _ => return,
+            None => return,
         };
         let path = format!("/api/setlists/{this_setlist}");
         let on_screen = move || shown.try_with_untracked(|_| ()).is_some();

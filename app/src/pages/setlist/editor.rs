@@ -24,7 +24,7 @@ use crate::{
         running_time, show_date_long, slot_verdict,
     },
     kept::{self as browser, Work},
-    live::{LiveMessage, use_live},
+    live::{ToSetlistPage, use_live, who},
     session::{Session, use_session},
     unsaved::UnsavedWork,
 };
@@ -145,25 +145,18 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let Some(this_setlist) = this_setlist.as_deref() else {
             return;
         };
-        // A change to this setlist, by whom; or perhaps one: more was missed
-        // than the stream keeps (it reconnected after a long while, or the
-        // server lost touch with the database), so it is read to find out.
-        let by = match message {
-            LiveMessage::Reload => String::new(),
-            _ if message.setlist_id() != Some(this_setlist) => return,
-            LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
-                event.by.clone()
-            }
-            LiveMessage::SetlistDeleted(event) => {
-                let who = if event.by.is_empty() { "Someone" } else { &event.by };
+        let by = match message.to_setlist_page(this_setlist) {
+            Some(ToSetlistPage::Changed { by, .. }) => by.to_string(),
+            Some(ToSetlistPage::Deleted { by }) => {
                 let text = format!(
-                    "{who} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them."
+                    "{} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them.",
+                    who(by, "Someone")
                 );
                 live.announce(text.clone());
                 deleted.set(Some(text));
                 return;
             }
-            _ => return,
+            None => return,
         };
         if busy.get_untracked() {
             // Perhaps our own save's echo: its answer comes first.

@@ -19,9 +19,10 @@ struct Library(Signal<Vec<LibrarySong>>);
 #[component]
 pub fn LibraryPicks() -> impl IntoView {
     // Read beside the page, not as a resource: a resource read under the
-    // page's `Suspense` held the whole editor until the library had arrived
-    // (2,000 songs on a slow link: no form for half a minute). The form is
-    // there at once; the suggestions follow (read in an effect: the browser's).
+    // page's `Suspense` held the whole editor until the library had arrived,
+    // which for a large library on a slow link is a long wait for no form.
+    // The form is there at once; the suggestions follow (read in an effect:
+    // the browser's).
     let songs = RwSignal::new(Vec::new());
     let session = use_session();
     Effect::new(move |_| {
