@@ -236,3 +236,59 @@ impl Drop for OpenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(seq: i64) -> Change {
+        Change::Setlist {
+            id: "s1".into(),
+            version: Some(2),
+            seq,
+            song_id: None,
+            by: "Manager".into(),
+        }
+    }
+
+    fn missed_seqs(missed: Missed) -> Option<Vec<i64>> {
+        match missed {
+            Missed::Events(events) => Some(events.iter().filter_map(|e| e.seq).collect()),
+            Missed::TooMuch => None,
+        }
+    }
+
+    #[test]
+    fn a_browser_resumes_from_the_backlog() {
+        let live = Live::default();
+        for seq in 1..=3 {
+            live.publish(&written(seq));
+        }
+        let (_, missed, latest) = live.subscribe(Some(1));
+        assert_eq!(missed_seqs(missed), Some(vec![2, 3]));
+        assert_eq!(latest, Some(3));
+    }
+
+    #[test]
+    fn after_lost_announcements_a_browser_from_before_them_is_told_to_reload() {
+        let live = Live::default();
+        live.publish(&written(1));
+        live.publish(&written(2));
+        let (mut open_stream, _, _) = live.subscribe(None);
+        live.announcements_lost();
+        // The stream open across the outage is told at once.
+        let told = open_stream
+            .try_recv()
+            .expect("an event for the open stream");
+        assert_eq!(told.name, "reload");
+        // A stream's start reads the counter, which moved on meanwhile (a
+        // write on another instance): resuming from before it is a reload.
+        live.learn_latest(5);
+        let (_, missed, latest) = live.subscribe(Some(2));
+        assert_eq!(missed_seqs(missed), None);
+        assert_eq!(latest, Some(5));
+        // One that already saw the newest change has nothing to re-read.
+        let (_, missed, _) = live.subscribe(Some(5));
+        assert_eq!(missed_seqs(missed), Some(vec![]));
+    }
+}
