@@ -206,16 +206,15 @@ impl SongDraft {
     }
 }
 
-/// "Foo Fighters · 4:10 · 158 BPM · D": what a library song would fill in.
-fn library_details(song: &LibrarySong) -> String {
+/// What a library song would fill in, the parts of "Foo Fighters · 4:10 · 158 BPM · D".
+fn library_details(song: &LibrarySong) -> Vec<String> {
     let parts = [
         song.artist.clone(),
         length_field(song.duration_secs),
         song.bpm.map(|bpm| format!("{bpm} BPM")).unwrap_or_default(),
         song.key.clone(),
     ];
-    let parts: Vec<String> = parts.into_iter().filter(|p| !p.is_empty()).collect();
-    parts.join(" · ")
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
 }
 
 /// The id of song `uid`'s field `name` (`title`, `bpm`…).
@@ -303,7 +302,12 @@ pub fn SongEditor(
                                     // The button goes once the details are in.
                                     refocus(field("title"));
                                 }>
-                                    {format!("Fill in from the library: {details}")}
+                                    "Fill in from the library: "
+                                    // Each part isolated, as in the drummer's view: a
+                                    // right-to-left artist would pull the length into its run.
+                                    {details.into_iter().enumerate().map(|(at, part)| view! {
+                                        {(at > 0).then_some(" · ")}<bdi>{part}</bdi>
+                                    }).collect_view()}
                                 </button>
                             }
                         })}
