@@ -120,8 +120,8 @@ impl Config {
         let head_timeout = seconds("BACKSTAGE_HEAD_TIMEOUT_SECS", "10", 300)?;
         let connections_per_client =
             number("BACKSTAGE_CONNECTIONS_PER_CLIENT", "256", 100_000)? as usize;
-        let retention_days = seconds("BACKSTAGE_AUDIT_RETENTION_DAYS", "90", 36_500)?;
-        let audit_retention = retention_days * 24 * 3600;
+        let retention_days = number("BACKSTAGE_AUDIT_RETENTION_DAYS", "90", 36_500)?;
+        let audit_retention = Duration::from_secs(retention_days * 24 * 3600);
         let public_origin = get("BACKSTAGE_PUBLIC_ORIGIN", &format!("http://{listen_addr}"));
         let public_origin = public_origin.trim_end_matches('/').to_string();
         let scheme_ok =

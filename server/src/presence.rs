@@ -2,21 +2,21 @@
 //!
 //! Presence is told, never stored: a page says `POST /api/presence`
 //! (`crate::http::presence`) when it
-//! opens, every `HEARTBEAT` while it stays open, when its activity changes
+//! opens, every `PRESENCE_HEARTBEAT_MS` while it stays open, when its activity changes
 //! (unsaved edits make "viewing" "editing") and when it closes. Every instance
 //! keeps the board in memory — on PostgreSQL the news travels through the same
 //! NOTIFY channel as the changes (`db::changes`) — and tells its open streams
 //! with a `presence` event. A page that stops saying so (a closed laptop sends
 //! no goodbye) lapses after `LAPSES_AFTER_MS`, and its viewers hear `left`.
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::{collections::HashMap, sync::Mutex};
 
-use app::api::{Activity, Presence};
+use app::api::{Activity, PRESENCE_HEARTBEAT_MS, Presence};
 
-/// How often an open page says it is still there (the browser's timer).
-pub const HEARTBEAT: Duration = Duration::from_secs(25);
 /// A page not heard of for this long has left.
 const LAPSES_AFTER_MS: i64 = 60_000;
+// One heartbeat lost on the way must not make a page look gone.
+const _: () = assert!(LAPSES_AFTER_MS > 2 * PRESENCE_HEARTBEAT_MS as i64);
 /// Pages (and goodbyes remembered) one member can have at once; one more
 /// replaces the oldest, so a member cannot grow the board without bound
 /// (memory exhaustion).

@@ -270,17 +270,8 @@ fn provide_page_context(hint_cookie: &'static str) {
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return;
     };
-    let cookie = |name: &str| {
-        let pairs = parts.headers.get_all(axum::http::header::COOKIE).iter();
-        let mut pairs = pairs.filter_map(|value| value.to_str().ok());
-        pairs.find_map(|value| {
-            value.split(';').find_map(|pair| {
-                let (key, value) = pair.trim().split_once('=')?;
-                (key == name).then(|| value.to_string())
-            })
-        })
-    };
-    provide_context(SessionHint(cookie(hint_cookie).as_deref() == Some("1")));
+    let cookie = |name| http::headers::cookie_values(&parts.headers, name).next();
+    provide_context(SessionHint(cookie(hint_cookie) == Some("1")));
     // Only what could be a username reaches the page (a planted cookie too).
     if let Some(typed) = cookie(TYPED_USERNAME_COOKIE).filter(|name| is_username_shaped(name)) {
         // A page with someone's username in it: no cache may keep it.
@@ -288,7 +279,7 @@ fn provide_page_context(hint_cookie: &'static str) {
             let no_store = axum::http::HeaderValue::from_static("no-store");
             response.insert_header(axum::http::header::CACHE_CONTROL, no_store);
         }
-        provide_context(TypedUsername(typed));
+        provide_context(TypedUsername(typed.to_string()));
     }
 }
 

@@ -39,8 +39,8 @@ pub struct User {
     /// A disabled member can neither log in nor refresh.
     #[serde(default)]
     pub disabled: bool,
-    /// What they play ("drums"), apart from their role. `/api/me` answers
-    /// from the token alone and leaves it out.
+    /// What they play ("drums"), apart from their role; left out when
+    /// empty (no token carries it: `/api/me` answers it from the stored row).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub instrument: String,
 }
@@ -700,6 +700,10 @@ pub enum Activity {
     Editing,
     Left,
 }
+
+/// How often an open setlist page says `POST /api/presence` while it stays
+/// open; the server lets a page go after a minute of silence.
+pub const PRESENCE_HEARTBEAT_MS: u64 = 25_000;
 
 /// `POST /api/presence`: "I am on this setlist page, doing this".
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

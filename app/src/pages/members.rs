@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::{
     api::{
         ErrorCode, MemberPatch, NewUser, PasswordReset, Role, SessionInfo, User,
-        client::{self, Method},
+        client::{self, ApiFailure, Method},
         validation::{
             FieldErrors, field_label, validate_instrument, validate_new_password, validate_new_user,
         },
@@ -17,7 +17,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, keep_focus, refocus,
     },
     pages::sessions::SessionTable,
-    session::use_session,
+    session::{Session, use_session},
     unsaved::UnsavedWork,
     unsaved::confirm,
 };
@@ -27,10 +27,9 @@ const SELF_DEMOTION: &str = "Make yourself a drummer? The manager's pages go at 
 const SELF_DISABLING: &str = "Disable your own account? You are signed out everywhere at once, \
      and only another manager can enable it again.";
 
-#[component]
-pub fn Members() -> impl IntoView {
-    let session = use_session();
-    // No path, no request, for a drummer (the page only says it is for managers).
+/// `GET /api/users`, for a manager. No path, no request, for a drummer: the
+/// pages that show it only say they are for managers.
+pub(super) fn band_members(session: Session) -> LocalResource<Result<Vec<User>, ApiFailure>> {
     let path = Signal::derive(move || {
         let path = if session.is_manager() {
             "/api/users"
@@ -39,7 +38,13 @@ pub fn Members() -> impl IntoView {
         };
         path.to_owned()
     });
-    let members = client::get_resource::<Vec<User>>(session, path);
+    client::get_resource(session, path)
+}
+
+#[component]
+pub fn Members() -> impl IntoView {
+    let session = use_session();
+    let members = band_members(session);
     let notice = RwSignal::new(None::<String>);
     // The member whose sessions are shown: (id, display name).
     let shown = RwSignal::new(None::<(String, String)>);

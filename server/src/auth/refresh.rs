@@ -28,7 +28,7 @@ use crate::{
     db::{
         self, DbError, DbResult, Pool,
         audit::{AuditKind, Event, Origin},
-        refresh::{FamilyRow, Rotation, TokenRow},
+        refresh::{FamilyRow, SpendOutcome, TokenRow},
         spend::{RotationRequest, SpendLive},
         users::UserRow,
     },
@@ -138,8 +138,8 @@ pub async fn rotate(
 
     // Live: spent now, and its successor goes into the cookie.
     let found = match spender.spend_if_live(request).await? {
-        Rotation::Done(found) => return Ok(rotated(Some(successor), found, false)),
-        Rotation::NotLive(found) => found,
+        SpendOutcome::Done(found) => return Ok(rotated(Some(successor), found, false)),
+        SpendOutcome::NotLive(found) => found,
     };
 
     // Unknown, expired, revoked, or its member disabled: refused. Anything

@@ -24,8 +24,9 @@ pub struct Claims {
     pub aud: String,
     /// The user's id.
     pub sub: String,
-    /// The username (OpenID Connect's name for it) and the display name:
-    /// `/api/me` answers from them without a database round trip.
+    /// The username (OpenID Connect's name for it) and the display name, as
+    /// they were at issue: `/api/me` answers from them only while the
+    /// database is away (`crate::profiles`).
     pub preferred_username: String,
     pub name: String,
     pub role: String,

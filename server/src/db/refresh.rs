@@ -132,8 +132,8 @@ pub async fn find_token(db: impl AnyExecutor<'_>, token_hash: &str) -> DbResult<
         .await?)
 }
 
-/// What a batched rotation (`group_commit`) did.
-pub enum Rotation {
+/// What spending a presented refresh token did (`db::spend`: one by one, or in a batch).
+pub enum SpendOutcome {
     /// The token was live: it is spent, its successor added, the event recorded.
     Done(TokenRow),
     /// Nothing changed: the token is unknown, spent, or its family dead.

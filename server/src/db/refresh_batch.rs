@@ -13,7 +13,7 @@ use super::{
     DbError, DbResult,
     audit::AuditKind,
     group_commit::{Batch, GroupCommit},
-    refresh::{Rotation, TOKEN_COLUMNS, TOKEN_JOINS, TokenRow},
+    refresh::{SpendOutcome, TOKEN_COLUMNS, TOKEN_JOINS, TokenRow},
     spend::{RotationRequest, SpendLive},
 };
 
@@ -23,20 +23,20 @@ pub struct RefreshBatch;
 pub type RefreshBatcher = GroupCommit<RefreshBatch>;
 
 impl SpendLive for RefreshBatcher {
-    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<Rotation> {
+    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<SpendOutcome> {
         self.submit(request).await
     }
 }
 
 impl Batch for RefreshBatch {
     type Job = RotationRequest;
-    type Answer = DbResult<Rotation>;
+    type Answer = DbResult<SpendOutcome>;
 
     /// Each refresh's answer, once the batch is committed.
     async fn run(
         conn: &mut AnyConnection,
         batch: &[RotationRequest],
-    ) -> Result<Vec<DbResult<Rotation>>, DbError> {
+    ) -> Result<Vec<DbResult<SpendOutcome>>, DbError> {
         // The batch travels as one JSON array, one row per refresh: one bound
         // value and one prepared statement whatever the batch's size.
         let jobs: Vec<_> = batch
@@ -62,7 +62,10 @@ impl Batch for RefreshBatch {
         let rows = query.fetch_all(&mut *conn).await?;
         // Committed by now: a row that cannot be read fails its own refresh only.
         // A token nobody issued has no row: it stays NotLive(None).
-        let mut rotations: Vec<_> = batch.iter().map(|_| Ok(Rotation::NotLive(None))).collect();
+        let mut rotations: Vec<_> = batch
+            .iter()
+            .map(|_| Ok(SpendOutcome::NotLive(None)))
+            .collect();
         for row in rows {
             let job: i64 = row.try_get("job")?;
             let slot = usize::try_from(job)
@@ -73,15 +76,15 @@ impl Batch for RefreshBatch {
                 })?;
             *slot = RotationRow::from_row(&row)
                 .map(|row| match row.rotated {
-                    1 => Rotation::Done(row.token),
-                    _ => Rotation::NotLive(Some(row.token)),
+                    1 => SpendOutcome::Done(row.token),
+                    _ => SpendOutcome::NotLive(Some(row.token)),
                 })
                 .map_err(DbError::from);
         }
         Ok(rotations)
     }
 
-    fn failed(cause: DbError) -> DbResult<Rotation> {
+    fn failed(cause: DbError) -> DbResult<SpendOutcome> {
         Err(cause)
     }
 }

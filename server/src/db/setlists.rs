@@ -408,7 +408,8 @@ pub async fn patch_song(
     Ok((setlist, change))
 }
 
-/// Deletes the setlist; `None` when there was none.
+/// Deletes the setlist: the change to announce, or why nothing was deleted
+/// (`why_not_written`: no such setlist, or not the version expected).
 pub async fn delete(
     pool: &Pool,
     id: &str,

@@ -20,7 +20,7 @@ use std::future::Future;
 use super::{
     DbResult, Pool,
     audit::{AuditKind, Event, Origin},
-    refresh::{self, Rotation},
+    refresh::{self, SpendOutcome},
 };
 
 /// One refresh, as the store needs it: storage keys, never tokens.
@@ -36,12 +36,12 @@ pub trait SpendLive {
     /// If `old_hash` is live (unspent, its family neither revoked nor
     /// expired, its member enabled): spends it, adds `new_hash` to its family,
     /// touches the family and records the refresh, all committed before this
-    /// returns (`Rotation::Done`). Otherwise changes nothing and returns the
-    /// token as it stands now (`Rotation::NotLive`).
+    /// returns (`SpendOutcome::Done`). Otherwise changes nothing and returns the
+    /// token as it stands now (`SpendOutcome::NotLive`).
     fn spend_if_live(
         &self,
         request: RotationRequest,
-    ) -> impl Future<Output = DbResult<Rotation>> + Send;
+    ) -> impl Future<Output = DbResult<SpendOutcome>> + Send;
 }
 
 /// One transaction per refresh.
@@ -56,14 +56,14 @@ impl OneByOne {
 }
 
 impl SpendLive for OneByOne {
-    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<Rotation> {
+    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<SpendOutcome> {
         // One connection for the whole exchange: each checkout is a hand-over.
         let mut conn = self.pool.acquire().await?;
         let Some(found) = refresh::find_token(&mut *conn, &request.old_hash).await? else {
-            return Ok(Rotation::NotLive(None));
+            return Ok(SpendOutcome::NotLive(None));
         };
         if !found.is_live(request.now) || found.spent_at.is_some() {
-            return Ok(Rotation::NotLive(Some(found)));
+            return Ok(SpendOutcome::NotLive(Some(found)));
         }
         let user_id = found.user.id.as_str();
         let origin = request.origin.by(user_id);
@@ -71,11 +71,11 @@ impl SpendLive for OneByOne {
         let family_id = found.family_id.clone();
         let (old, new) = (&request.old_hash, &request.new_hash);
         if refresh::rotate(&mut *conn, &family_id, old, new, request.now, &refreshed).await? {
-            return Ok(Rotation::Done(found));
+            return Ok(SpendOutcome::Done(found));
         }
         // Spent a moment ago by a concurrent refresh, or its family just
         // died: answer with the token as it is now.
         let again = refresh::find_token(&mut *conn, &request.old_hash).await?;
-        Ok(Rotation::NotLive(again))
+        Ok(SpendOutcome::NotLive(again))
     }
 }

@@ -3,7 +3,7 @@
 use super::{
     DbResult, Pool,
     group_commit::GroupCommit,
-    refresh::Rotation,
+    refresh::SpendOutcome,
     refresh_batch::RefreshBatcher,
     spend::{OneByOne, RotationRequest, SpendLive},
 };
@@ -27,7 +27,7 @@ impl Spender {
 }
 
 impl SpendLive for Spender {
-    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<Rotation> {
+    async fn spend_if_live(&self, request: RotationRequest) -> DbResult<SpendOutcome> {
         match self {
             Spender::OneByOne(one) => one.spend_if_live(request).await,
             Spender::Batched(batcher) => batcher.spend_if_live(request).await,

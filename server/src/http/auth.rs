@@ -9,8 +9,8 @@ use app::api::{
 };
 use axum::{
     Json, Router,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
+    extract::{FromRequestParts, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -21,6 +21,7 @@ use tower_cookies::{
 
 use super::{
     extract::{ApiJson, ClientOrigin},
+    headers::cookie_values,
     versions::json_body,
 };
 use crate::{
@@ -63,13 +64,12 @@ pub fn jwks_router() -> Router<AppState> {
     responses((status = 200, description = "Signed in; sets the refresh cookie", body = TokenResponse)))]
 async fn login(
     State(state): State<AppState>,
+    // Login CSRF: another site must not sign a browser in as someone else.
+    _: FromOurSite,
     ClientOrigin(origin): ClientOrigin,
-    headers: HeaderMap,
     cookies: Cookies,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    // Login CSRF: another site must not sign a browser in as someone else.
-    refuse_cross_site(&state, &headers)?;
     log_in(&state, &origin, &cookies, request).await.map(Json)
 }
 
@@ -237,11 +237,11 @@ pub(super) async fn checked_password(
     responses((status = 200, description = "A new access token; rotates the refresh cookie", body = TokenResponse)))]
 async fn refresh_session(
     State(state): State<AppState>,
+    _: FromOurSite,
     ClientOrigin(origin): ClientOrigin,
     headers: HeaderMap,
     cookies: Cookies,
 ) -> ApiResult<Json<TokenResponse>> {
-    refuse_cross_site(&state, &headers)?;
     let presented = presented_refresh_token(&state, &headers)?;
     let started_ms = now_ms();
     let grace = state.config.refresh_grace.as_secs() as i64;
@@ -255,7 +255,7 @@ async fn refresh_session(
         Err(RefreshError::Database(e)) => return Err(e.into()),
         Err(RefreshError::Invalid) => {
             state.metrics.refresh(RefreshOutcome::Invalid);
-            clear_refresh_cookie(&state, &cookies);
+            clear_session_cookies(&state, &cookies);
             return Err(ApiError::InvalidToken);
         }
         Err(RefreshError::Reused { family_id }) => {
@@ -263,7 +263,7 @@ async fn refresh_session(
             state.metrics.refresh(RefreshOutcome::ReuseDetected);
             // The thief's access tokens die with the family, not in five minutes.
             state.sessions_ended([family_id.as_str()]);
-            clear_refresh_cookie(&state, &cookies);
+            clear_session_cookies(&state, &cookies);
             return Err(ApiError::InvalidToken);
         }
     };
@@ -272,7 +272,7 @@ async fn refresh_session(
     // again at once, in a loop, until the session's very end.
     if tokens::session_left_secs(rotated.family_expires_at, started_ms) <= 0 {
         state.metrics.refresh(RefreshOutcome::Invalid);
-        clear_refresh_cookie(&state, &cookies);
+        clear_session_cookies(&state, &cookies);
         return Err(ApiError::InvalidToken);
     }
     state.metrics.refresh(if rotated.in_grace {
@@ -294,16 +294,16 @@ async fn refresh_session(
     responses((status = 204, description = "Session revoked and cookie cleared; also 204 without a cookie or with an unknown one (logging out twice is not an error)")))]
 async fn logout(
     State(state): State<AppState>,
+    _: FromOurSite,
     ClientOrigin(origin): ClientOrigin,
     headers: HeaderMap,
     cookies: Cookies,
 ) -> ApiResult<StatusCode> {
-    refuse_cross_site(&state, &headers)?;
     // Every session presented ends: with a planted second cookie (cookie
     // tossing), ending only one could leave ours alive, its cookie cleared.
     // A few at most: a header full of cookies is not a way to make work.
     let mut ended = Vec::new();
-    let presented = presented_refresh_tokens(state.config.refresh_cookie_name(), &headers);
+    let presented = cookie_values(&headers, state.config.refresh_cookie_name());
     for token in presented.take(4) {
         if let Some(family_id) = refresh::end(&state.db, token, &origin, now()).await? {
             ended.push(family_id);
@@ -311,7 +311,7 @@ async fn logout(
     }
     // The sessions' access tokens stop working now, not when they expire.
     state.sessions_ended(ended.iter().map(String::as_str));
-    clear_refresh_cookie(&state, &cookies);
+    clear_session_cookies(&state, &cookies);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -385,7 +385,7 @@ fn token_response(
 /// does not stop): which is ours cannot be told, so neither is used — nor
 /// cleared, which would leave the planted one alone.
 fn presented_refresh_token(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
-    let mut presented = presented_refresh_tokens(state.config.refresh_cookie_name(), headers);
+    let mut presented = cookie_values(headers, state.config.refresh_cookie_name());
     match (presented.next(), presented.next()) {
         (Some(token), None) => Ok(token.to_string()),
         (None, _) => Err(ApiError::MissingToken),
@@ -393,42 +393,34 @@ fn presented_refresh_token(state: &AppState, headers: &HeaderMap) -> ApiResult<S
     }
 }
 
-/// The values of every cookie called `name` (the refresh cookie) in the
-/// request, read from the headers: the cookie jar keeps only one of them.
-fn presented_refresh_tokens<'a>(
-    name: &'a str,
-    headers: &'a HeaderMap,
-) -> impl Iterator<Item = &'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(move |pair| {
-            let (cookie, value) = pair.split_once('=')?;
-            (cookie.trim() == name).then(|| value.trim())
-        })
-}
+/// A guard for the routes that read or set the session's cookies: it stops
+/// CSRF (and login CSRF). A browser always sends `Origin` on a cross-site
+/// POST, and it must be ours (a `null` origin is not). Listed before the
+/// body's extractor, a cross-site request is refused before its body is read.
+struct FromOurSite;
 
-/// Stops CSRF against the routes that read or set the session's cookies: a
-/// browser always sends `Origin` on a cross-site POST, and it must be ours (a
-/// `null` origin is not).
-fn refuse_cross_site(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let origin_ok = headers
-        .get(header::ORIGIN)
-        .is_none_or(|origin| state.config.is_public_origin(origin.as_bytes()));
-    let fetch_site_ok = headers
-        .get("sec-fetch-site")
-        .is_none_or(|site| site.as_bytes() != b"cross-site");
-    if origin_ok && fetch_site_ok {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
+impl FromRequestParts<AppState> for FromOurSite {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<FromOurSite> {
+        let origin_ok = parts
+            .headers
+            .get(header::ORIGIN)
+            .is_none_or(|origin| state.config.is_public_origin(origin.as_bytes()));
+        let fetch_site_ok = parts
+            .headers
+            .get("sec-fetch-site")
+            .is_none_or(|site| site.as_bytes() != b"cross-site");
+        if origin_ok && fetch_site_ok {
+            Ok(FromOurSite)
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 
 fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    session_cookie(state, state.config.refresh_cookie_name(), value)
+    hardened_cookie(state, state.config.refresh_cookie_name(), value)
         .path(REFRESH_COOKIE_PATH)
         .build()
 }
@@ -436,7 +428,7 @@ fn refresh_cookie(state: &AppState, value: String) -> Cookie<'static> {
 /// The hint cookie: "this browser has a session", no secret in it. Pages read
 /// it (server-side) to decide whether a silent refresh is worth trying.
 fn hint_cookie(state: &AppState, value: &'static str) -> Cookie<'static> {
-    session_cookie(
+    hardened_cookie(
         state,
         state.config.session_hint_cookie_name(),
         value.to_string(),
@@ -445,7 +437,7 @@ fn hint_cookie(state: &AppState, value: &'static str) -> Cookie<'static> {
     .build()
 }
 
-pub(super) fn session_cookie(
+pub(super) fn hardened_cookie(
     state: &AppState,
     name: &'static str,
     value: String,
@@ -473,7 +465,7 @@ fn with_lifetime(state: &AppState, mut cookie: Cookie<'static>) -> Cookie<'stati
     cookie
 }
 
-fn clear_refresh_cookie(state: &AppState, cookies: &Cookies) {
+fn clear_session_cookies(state: &AppState, cookies: &Cookies) {
     for mut cookie in [refresh_cookie(state, String::new()), hint_cookie(state, "")] {
         cookie.set_max_age(CookieDuration::ZERO);
         cookies.add(cookie);
@@ -491,7 +483,7 @@ fn login_event<'a>(
     // A name no member has is not kept: people type their password into the
     // username field, and the audit log must never hold a password.
     let detail = match subject_id {
-        Some(_) => serde_json::json!({ "username": username.chars().take(64).collect::<String>() }),
+        Some(_) => serde_json::json!({ "username": username }),
         None => serde_json::json!({ "unknown_username": true }),
     };
     Event {

@@ -13,7 +13,7 @@
 use axum::{
     Router,
     extract::{Request, State},
-    http::{HeaderName, HeaderValue, header},
+    http::{HeaderMap, HeaderName, HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -26,6 +26,10 @@ const LOCKED_DOWN_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-
 
 /// The policy of an HTML page whose inline script carries `nonce`.
 /// `wasm-unsafe-eval` lets the page compile our WebAssembly, nothing more.
+/// `object-src 'none'`: no plugin content to run script through;
+/// `base-uri 'none'`: an injected `<base>` cannot re-point our script URLs;
+/// `form-action 'self'`: an injected form cannot post a typed password elsewhere;
+/// `frame-ancestors 'none'`: no other site can frame the page (clickjacking).
 pub fn page_csp(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
@@ -111,4 +115,19 @@ where
         header::STRICT_TRANSPORT_SECURITY,
         HeaderValue::from_static("max-age=63072000; includeSubDomains"),
     ))
+}
+
+/// The values of every cookie called `name` in the request's headers, in
+/// order. A jar keeps one value per name; a planted second cookie of the same
+/// name (cookie tossing) must be seen too.
+pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(move |pair| {
+            let (cookie, value) = pair.split_once('=')?;
+            (cookie.trim() == name).then(|| value.trim())
+        })
 }

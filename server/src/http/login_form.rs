@@ -27,7 +27,7 @@ use serde::Deserialize;
 use tower_cookies::{Cookie, Cookies, cookie::time::Duration};
 
 use super::{
-    auth::{log_in, session_cookie},
+    auth::{hardened_cookie, log_in},
     extract::ClientOrigin,
 };
 use crate::{error::ApiError, state::AppState};
@@ -78,7 +78,9 @@ async fn submit(
             next
         }
         Err(error) => {
-            // The page it goes back to has the username filled in.
+            // The page it goes back to has the username filled in. Only
+            // what could be a username: hostile text must not reach a cookie
+            // (header injection) or the page it is drawn back into (XSS).
             if is_username_shaped(&typed) {
                 cookies.add(typed_username_cookie(&state, typed, Duration::minutes(1)));
             }
@@ -91,7 +93,7 @@ async fn submit(
 
 /// The username of a refused attempt, for the login page only, for `lasting`.
 fn typed_username_cookie(state: &AppState, name: String, lasting: Duration) -> Cookie<'static> {
-    session_cookie(state, TYPED_USERNAME_COOKIE, name)
+    hardened_cookie(state, TYPED_USERNAME_COOKIE, name)
         .path("/login")
         .max_age(lasting)
         .build()

@@ -14,7 +14,9 @@ use utoipa::{
     openapi::{
         self, Content, HeaderBuilder, PathItem, Ref, RefOr, ResponseBuilder,
         path::Operation,
-        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        },
     },
 };
 
@@ -80,7 +82,11 @@ impl Modify for SecurityAndErrors {
         );
         components.add_security_scheme(
             "refresh_cookie",
-            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("backstage_refresh"))),
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "__Secure-backstage_refresh",
+                "The refresh token. `backstage_refresh` on plain http (local development only), \
+                 where a `__Secure-` cookie cannot be set",
+            ))),
         );
         for (path, item) in doc.paths.paths.iter_mut() {
             for (method, operation) in operations(item) {
@@ -106,7 +112,8 @@ const ANSWER_HEADERS: &[(&str, &str, &str, &str, &str)] = &[
         "/api/auth/refresh",
         "200",
         "Set-Cookie",
-        "The rotated refresh cookie (none for a late request in the grace window)",
+        "The rotated refresh cookie: in the grace window, the successor the first request got, \
+         or none when the session has moved on past it",
     ),
     (
         "post",
@@ -194,7 +201,10 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = (&'static str, &mut O
 
 /// The contract's error answers, by what the operation does.
 fn add_error_responses(path: &str, operation: &mut Operation) {
-    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    let security = operation.security.as_deref().unwrap_or_default();
+    let secured = !security.is_empty();
+    // `security((), …)`: the credential is optional (logout answers 204 without one).
+    let optional = security.contains(&SecurityRequirement::default());
     let mut errors: Vec<(&str, &str)> = vec![("500", "internal: something went wrong on our side")];
     if path.starts_with("/api/") {
         errors.push(("405", "method_not_allowed"));
@@ -210,7 +220,7 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
         errors.push(("401", "invalid_credentials"));
         errors.push((
             "403",
-            "forbidden: the right password for a disabled account",
+            "forbidden: a cross-site request, or the right password for a disabled account",
         ));
         errors.push(("429", "rate_limited, with Retry-After"));
         errors.push((
@@ -223,11 +233,13 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
             "unavailable, with Retry-After: the database is away or the server is shutting down",
         ));
     }
-    if secured && path != "/api/auth/login" {
+    if secured && !optional && path != "/api/auth/login" {
         errors.push((
             "401",
             "missing_token or invalid_token, with WWW-Authenticate",
         ));
+    }
+    if secured && path != "/api/auth/login" {
         errors.push((
             "403",
             "forbidden: the role may not do this, or a cross-site request",

@@ -52,9 +52,7 @@ async fn member_sessions(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Vec<SessionInfo>>> {
     let id = parse_id(&id)?;
-    db::users::find_by_id(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    super::users::member(&state, &id).await?;
     list(&state, &id, &manager.session_id).await.map(Json)
 }
 

@@ -95,9 +95,7 @@ async fn revoke(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     let id = parse_id(&id)?;
-    let member = db::users::find_by_id(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let member = member(&state, &id).await?;
     let origin = origin.by(&manager.user_id);
     let event = Event {
         kind: AuditKind::MemberRevoked,
@@ -231,9 +229,7 @@ async fn reset_password(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let member = db::users::find_by_id(&state.db, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let member = member(&state, &id).await?;
     let hash = password::hash(reset.password).await?;
     let origin = origin.by(&manager.user_id);
     let event = Event {
@@ -292,4 +288,11 @@ async fn change_own_password(
     let changed = db::revoke::set_password(&state.db, &me.id, &hash, sessions, now, &event).await?;
     state.sessions_ended(changed.ended_sessions.iter().map(String::as_str));
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The member `id` names (an id already checked by `parse_id`), or 404.
+pub(super) async fn member(state: &AppState, id: &str) -> ApiResult<UserRow> {
+    db::users::find_by_id(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }

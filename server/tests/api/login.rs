@@ -63,6 +63,19 @@ async fn a_login_from_another_site_is_forbidden_and_starts_no_session() {
         assert_eq!(response.status(), status, "{origin}");
         assert_eq!(set_cookie(&response).is_some(), status == StatusCode::OK);
     }
+    // Refused before its body is read: what a cross-site form can send (no
+    // JSON, or no body at all) is a 403 too, not a 415 or a 400.
+    for body in ["username=drummer", ""] {
+        let response = app
+            .request(Method::POST, "/api/auth/login")
+            .header(header::ORIGIN, "https://evil.example")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{body:?}");
+    }
 }
 
 #[tokio::test]

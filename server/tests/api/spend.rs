@@ -11,7 +11,7 @@ use server::{
     db::{
         self, Pool,
         audit::{AuditKind, Event, Origin},
-        refresh::{Rotation, find_token},
+        refresh::{SpendOutcome, find_token},
         refresh_batch::RefreshBatcher,
         spend::{OneByOne, RotationRequest, SpendLive},
         spender::Spender,
@@ -103,7 +103,7 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
     let (user_id, issued) = logged_in(pool, now).await;
     let (second, third) = (new_token(2), new_token(3));
 
-    let Rotation::Done(found) = store
+    let SpendOutcome::Done(found) = store
         .spend_if_live(request(&issued.token, &second, now))
         .await
         .unwrap()
@@ -121,7 +121,7 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
             .spend_if_live(request(&issued.token, &second, now))
             .await
             .unwrap(),
-        Rotation::NotLive(Some(_))
+        SpendOutcome::NotLive(Some(_))
     ));
 
     match store
@@ -129,7 +129,7 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
         .await
         .unwrap()
     {
-        Rotation::NotLive(Some(spent)) => assert_eq!(spent.spent_at, Some(now)),
+        SpendOutcome::NotLive(Some(spent)) => assert_eq!(spent.spent_at, Some(now)),
         _ => panic!("a spent token is not spent twice"),
     }
     assert!(matches!(
@@ -137,7 +137,7 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
             .spend_if_live(request("never-issued", &third, now))
             .await
             .unwrap(),
-        Rotation::NotLive(None)
+        SpendOutcome::NotLive(None)
     ));
 
     // The successor is the family's live token; once the family is revoked,
@@ -157,7 +157,7 @@ async fn spends_live_tokens_only(store: &impl SpendLive, pool: &Pool) {
         .await
         .unwrap()
     {
-        Rotation::NotLive(Some(row)) => assert!(!row.is_live(now)),
+        SpendOutcome::NotLive(Some(row)) => assert!(!row.is_live(now)),
         _ => panic!("a revoked family's token is not spent"),
     }
 }
@@ -173,7 +173,7 @@ async fn spends_a_token_once_under_a_race(store: &impl SpendLive, pool: &Pool) {
     );
     let done = [first.unwrap(), second.unwrap()]
         .iter()
-        .filter(|rotation| matches!(rotation, Rotation::Done(_)))
+        .filter(|rotation| matches!(rotation, SpendOutcome::Done(_)))
         .count();
     assert_eq!(done, 1);
 }
@@ -237,7 +237,7 @@ async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
         release
     );
 
-    let Rotation::Done(first) = first.unwrap() else {
+    let SpendOutcome::Done(first) = first.unwrap() else {
         panic!("a live token was not rotated");
     };
     assert_eq!(
@@ -245,9 +245,9 @@ async fn on_sqlite_refreshes_that_queue_up_are_rotated_together() {
         ("drummer", Some(now))
     );
     // The same token twice: the first spends it, the second finds it spent.
-    assert!(matches!(twin.unwrap(), Rotation::NotLive(Some(t)) if t.spent_at == Some(now)));
-    assert!(matches!(unknown.unwrap(), Rotation::NotLive(None)));
-    let Rotation::Done(other) = other.unwrap() else {
+    assert!(matches!(twin.unwrap(), SpendOutcome::NotLive(Some(t)) if t.spent_at == Some(now)));
+    assert!(matches!(unknown.unwrap(), SpendOutcome::NotLive(None)));
+    let SpendOutcome::Done(other) = other.unwrap() else {
         panic!("another member's live token was not rotated");
     };
     assert_eq!(other.user.username, "manager");

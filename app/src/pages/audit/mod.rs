@@ -32,15 +32,7 @@ pub fn Audit() -> impl IntoView {
         path
     });
     let page = client::get_resource::<AuditPage>(session, path);
-    let members_path = Signal::derive(move || {
-        let path = if session.is_manager() {
-            "/api/users"
-        } else {
-            ""
-        };
-        path.to_owned()
-    });
-    let members = client::get_resource::<Vec<User>>(session, members_path);
+    let members = super::members::band_members(session);
     let renewals = RwSignal::new(false);
     view! {
         <Show

@@ -5,16 +5,12 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        Activity, Presence, PresenceInput,
+        Activity, PRESENCE_HEARTBEAT_MS, Presence, PresenceInput,
         client::{self, Method},
     },
     live::{LiveMessage, use_live},
     session::{Session, use_session},
 };
-
-/// How often an open page says it is still there (the server lets a page
-/// go after a minute of silence).
-const HEARTBEAT_MS: u64 = 25_000;
 
 #[component]
 pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>) -> impl IntoView {
@@ -64,7 +60,7 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
         let heartbeat = heartbeat.clone();
         let handle = set_interval_with_handle(
             move || heartbeat(activity.get_untracked()),
-            std::time::Duration::from_millis(HEARTBEAT_MS),
+            std::time::Duration::from_millis(PRESENCE_HEARTBEAT_MS),
         );
         on_cleanup(move || {
             if let Ok(handle) = handle {

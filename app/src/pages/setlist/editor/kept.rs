@@ -1,4 +1,4 @@
-//! What the editor keeps of its unsaved work (`setlist::kept`): the version
+//! What the editor keeps of its unsaved work (`crate::kept`): the version
 //! edited, the fields and the sets as typed. It comes back merged with
 //! whatever changed meanwhile.
 
