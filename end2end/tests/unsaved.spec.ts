@@ -338,6 +338,38 @@ test.describe('a session that ends mid-edit', () => {
     expect(saved.sets.map((set: { name: string }) => set.name), 'the encore stands').toEqual(['Set 1', 'Encore']);
   });
 
+  test('a question left open comes back after a reload, and Save does not go over their change', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Asked twice', [{ title: 'Everlong', duration_secs: 250, bpm: 150 }]);
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    const venue = page.getByLabel('Venue');
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Asked twice');
+    await venue.fill('Mine');
+    await expect(page.getByTestId('unsaved')).toBeVisible();
+
+    // Another manager saves the same field: the page asks.
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+    expect((await request.put(`/api/setlists/${id}`, { headers, data: { ...setlist, venue: 'Theirs' } })).status()).toBe(200);
+    const conflicts = page.getByTestId('conflicts');
+    await expect(conflicts).toContainText('Venue: yours “Mine”, theirs “Theirs”');
+
+    // Reloaded before answering: the question is asked again, not dropped.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.reload();
+    await expect(page.getByTestId('restored')).toBeVisible();
+    await expect(conflicts).toContainText('Venue: yours “Mine”, theirs “Theirs”');
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    const stored = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+    expect(stored.venue, 'nothing was saved over their change').toBe('Theirs');
+    // Answered, it saves; and a second reload asks nothing that was answered.
+    await page.getByRole('button', { name: 'Keep mine for Venue' }).click();
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+    expect((await (await request.get(`/api/setlists/${id}`, { headers })).json()).venue).toBe('Mine');
+  });
+
   test('a kept draft is forgotten when its member logs out on purpose, from any page', async ({ page, request }) => {
     const id = await createSetlist(request, 'Forgotten night', [{ title: 'Opener', duration_secs: 200 }]);
     await logIn(page, 'manager');

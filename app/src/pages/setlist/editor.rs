@@ -36,7 +36,7 @@ pub(super) mod state;
 
 use kept::KeptDraft;
 use running_order::{Reorder, ReorderHelp, SongRow, handle_id};
-use state::{EditorState, Removed};
+use state::{EditorState, Removed, SetHead};
 
 /// The id of the Undo that follows a Remove (where the focus goes).
 const UNDO_REMOVE: &str = "undo-remove";
@@ -94,6 +94,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
     let conflicts = RwSignal::new(Vec::<Conflict>::new());
+    // The base (and its sets) from before the version that opened the
+    // questions: kept with the draft while they are open, so that a reload
+    // asks them again instead of saving over the other person's change.
+    let asked_over = RwSignal::new(None::<BaseBefore>);
     let deleted = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
@@ -101,7 +105,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         confirm_delete.set(false);
         refocus("delete-setlist".into());
     };
-    let restored = keep_unsaved_work(session, state, work_to_lose, conflicts);
+    let restored = keep_unsaved_work(session, state, work_to_lose, conflicts, asked_over);
 
     // Someone else's version: merged into what is typed here, never over it.
     let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
@@ -116,6 +120,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         }
         let theirs_draft = Draft::of(theirs);
         let merged = merge(&base, &state.draft(), &theirs_draft);
+        let base_before = (base.clone(), state.base_sets.get_untracked());
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         let sets = owner.with_value(|owner| owner.with(|| state.take_merge(&merged.draft, theirs)));
@@ -130,6 +135,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             merged.conflicts.into_iter().chain(sets.conflict).collect();
         if !both_changed.is_empty() {
             said.push_str(" You both changed the same thing: choose below.");
+            if conflicts.with_untracked(Vec::is_empty) {
+                asked_over.set(Some(base_before));
+            }
         }
         conflicts.update(|open| {
             open.retain(|old| both_changed.iter().all(|new| new.field != old.field));
@@ -739,6 +747,9 @@ fn SetHeading(
     }
 }
 
+/// A saved version as a merge starts from: its fields, and its sets by size.
+type BaseBefore = (Draft, Vec<(SetHead, usize)>);
+
 /// Keeps the editor's unsaved work in this browser while it is unsaved
 /// (`kept`), and brings back what was kept for this setlist when the editor
 /// opens, merged with the version now saved. A setlist never saved is kept
@@ -749,6 +760,7 @@ fn keep_unsaved_work(
     state: EditorState,
     unsaved: Memo<bool>,
     conflicts: RwSignal<Vec<Conflict>>,
+    asked_over: RwSignal<Option<BaseBefore>>,
 ) -> RwSignal<bool> {
     let restored = RwSignal::new(false);
     let Some(member) = untrack(|| session.user()).map(|user| user.id) else {
@@ -774,7 +786,11 @@ fn keep_unsaved_work(
         let sets_back = state.restore_kept_sets(&kept.sets, &kept.base_sets);
         if fields_typed || sets_back.is_some() {
             let sets_conflict = sets_back.and_then(|back| back.conflict);
-            conflicts.set(merged.conflicts.into_iter().chain(sets_conflict).collect());
+            let open: Vec<Conflict> = merged.conflicts.into_iter().chain(sets_conflict).collect();
+            if !open.is_empty() {
+                asked_over.set(Some((kept.base, kept.base_sets)));
+            }
+            conflicts.set(open);
             restored.set(true);
         }
     }
@@ -783,8 +799,11 @@ fn keep_unsaved_work(
         let (member, setlist) = &to_keep;
         match saved_or_empty(state.base.get()) {
             Some(base) if unsaved.get() => {
-                let (mine, sets, base_sets) =
-                    (state.draft(), state.set_sizes(), state.base_sets.get());
+                let (base, base_sets) = match asked_over.get() {
+                    Some(before) if !conflicts.with(Vec::is_empty) => before,
+                    _ => (base, state.base_sets.get()),
+                };
+                let (mine, sets) = (state.draft(), state.set_sizes());
                 let draft = KeptDraft {
                     base,
                     mine,

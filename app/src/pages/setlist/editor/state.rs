@@ -259,20 +259,56 @@ impl EditorState {
             SetsById::of(theirs),
         );
         let mine_sizes = untrack(|| self.set_sizes());
+        let order_before = self.uids();
         self.show(merged);
         self.base.set(Some((Draft::of(theirs), theirs.version)));
         self.base_sets.set(sizes_of(theirs));
         let conflict = if mine == was || mine == now {
             self.sets.set(self.breaks_of(&now));
             None
-        } else if now == was {
-            None
         } else {
-            Some(sets_conflict(&mine_sizes, &sizes_of(theirs)))
+            // The sets typed here stay: those whose first song they removed
+            // go on from the song after it.
+            self.hand_over_breaks(&order_before);
+            (now != was).then(|| sets_conflict(&mine_sizes, &sizes_of(theirs)))
         };
         let changed = now != was;
         self.saved_sets.set(now);
         SetsMerged { changed, conflict }
+    }
+
+    /// The songs' uids, in order (untracked).
+    fn uids(&self) -> Vec<u64> {
+        self.songs
+            .with_untracked(|songs| songs.iter().map(|song| song.uid).collect())
+    }
+
+    /// Each set whose first song is no longer here (a merge took it out)
+    /// starts at the song that followed it in `order_before`, as when a song
+    /// is removed here (`remove_song`); a set left with no song goes.
+    fn hand_over_breaks(&self, order_before: &[u64]) {
+        let here = self.uids();
+        self.sets.update(|breaks| {
+            let openers: Vec<u64> = breaks.later.iter().map(|(uid, _)| *uid).collect();
+            for (opener, _) in breaks
+                .later
+                .iter_mut()
+                .filter(|(uid, _)| !here.contains(uid))
+            {
+                let Some(at) = order_before.iter().position(|uid| uid == opener) else {
+                    continue;
+                };
+                let mut rest = order_before[at + 1..].iter();
+                let heir = rest
+                    .by_ref()
+                    .take_while(|uid| !openers.contains(uid))
+                    .find(|uid| here.contains(uid));
+                if let Some(heir) = heir {
+                    *opener = *heir;
+                }
+            }
+            breaks.later.retain(|(uid, _)| here.contains(uid));
+        });
     }
 
     /// The sets typed here, by song id (untracked).
@@ -886,6 +922,31 @@ mod tests {
                 .find(|s| s.id.get_untracked().as_deref() == Some(id));
             song.unwrap().uid
         })
+    }
+
+    #[test]
+    fn a_set_whose_first_song_they_removed_goes_on_from_the_next_song() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(
+                1,
+                &[("Set 1", &["a", "b", "c"]), ("Encore", &["d"])],
+            ));
+            // Here, "b" is moved to open the encore: a, c | b, d.
+            let b = uid_of(&state, "b");
+            state.songs.update(|songs| {
+                let moved = songs.remove(1);
+                songs.insert(2, moved);
+            });
+            state
+                .sets
+                .update(|breaks| breaks.later = vec![(b, SetHead::named("Encore"))]);
+            // There, "b" is removed.
+            let theirs = saved(2, &[("Set 1", &["a", "c"]), ("Encore", &["d"])]);
+            let sets = merge_in(&state, &theirs);
+            assert!(sets.conflict.is_none());
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 1)]);
+        });
     }
 
     #[test]
