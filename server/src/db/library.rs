@@ -412,6 +412,11 @@ pub(super) async fn entry_for(
         .ok_or(DbError::Query(sqlx::Error::RowNotFound))
 }
 
+/// Whether `song` has the title and artist given, as the library compares them.
+pub(super) fn same_song(title: &str, artist: &str, song: &SongInput) -> bool {
+    match_key(title) == match_key(&song.title) && match_key(artist) == match_key(&song.artist)
+}
+
 /// The entry with the song's title and artist; for a song typed without an
 /// artist, failing that, the first with its title, so that a blank copy
 /// does not shadow the entry that has the details.

@@ -305,20 +305,16 @@ pub async fn replace(
     if updated == 0 {
         return Err(why_not_written(&mut tx, id).await);
     }
-    let stored: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT id, title, drummer_notes FROM songs WHERE setlist_id = $1 ORDER BY position",
+    let existing: Vec<StoredSong> = sqlx::query_as(
+        "SELECT id, title, artist, drummer_notes, library_id FROM songs \
+         WHERE setlist_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    let before: Vec<(String, String)> = stored
+    let before: Vec<(String, String)> = existing
         .iter()
-        .map(|(id, title, _)| (id.clone(), title.clone()))
-        .collect();
-    // The body is the manager's: the drummer's notes stay with their song.
-    let existing: Vec<(String, String)> = stored
-        .into_iter()
-        .map(|(id, _, drummer_notes)| (id, drummer_notes))
+        .map(|song| (song.id.clone(), song.title.clone()))
         .collect();
     sqlx::query("DELETE FROM songs WHERE setlist_id = $1")
         .bind(id)
@@ -551,16 +547,28 @@ fn stored_set_slots(slots: &[Option<i64>]) -> String {
     slots.join(",")
 }
 
+/// A song of the setlist as stored before a `PUT` replaces them.
+#[derive(FromRow)]
+struct StoredSong {
+    id: String,
+    title: String,
+    artist: String,
+    drummer_notes: String,
+    library_id: Option<String>,
+}
+
 /// Inserts `songs` in order. A song keeps the id it was sent with when that id
-/// was one of this setlist's (`existing`, with its drummer's notes, which it
-/// keeps too); any other id is replaced, so a client cannot move or overwrite
-/// another setlist's songs. Each song is linked to its library entry, which
-/// is created when there is none.
+/// was one of this setlist's (`existing`), and with it its drummer's notes
+/// (the body is the manager's) and, while its title and artist are as they
+/// were, its library entry (renamed in the library meanwhile, it is still
+/// that song). Any other id is replaced, so a client cannot move or overwrite
+/// another setlist's songs. Any other song is linked to the library entry
+/// of its title and artist, which is created when there is none.
 async fn insert_songs(
     tx: &mut Transaction<'_, Any>,
     setlist_id: &str,
     songs: &[(usize, &SongInput)],
-    existing: &[(String, String)],
+    existing: &[StoredSong],
     now: i64,
 ) -> DbResult<()> {
     let mut used: Vec<&str> = Vec::with_capacity(songs.len());
@@ -570,11 +578,17 @@ async fn insert_songs(
             .as_deref()
             .and_then(|id| uuid::Uuid::try_parse(id).ok())
             .map(|id| id.hyphenated().to_string())
-            .and_then(|id| existing.iter().find(|(e, _)| *e == id))
-            .filter(|(id, _)| !used.contains(&id.as_str()));
-        let id = kept.map_or_else(|| uuid::Uuid::new_v4().to_string(), |(id, _)| id.clone());
-        let drummer_notes = kept.map_or("", |(_, notes)| notes.as_str());
-        let library_id = library::entry_for(tx, song, now).await?;
+            .and_then(|id| existing.iter().find(|stored| stored.id == id))
+            .filter(|stored| !used.contains(&stored.id.as_str()));
+        let id = kept.map_or_else(|| uuid::Uuid::new_v4().to_string(), |kept| kept.id.clone());
+        let drummer_notes = kept.map_or("", |kept| kept.drummer_notes.as_str());
+        let linked = kept
+            .filter(|kept| library::same_song(kept.title.as_str(), kept.artist.as_str(), song))
+            .and_then(|kept| kept.library_id.clone());
+        let library_id = match linked {
+            Some(entry) => entry,
+            None => library::entry_for(tx, song, now).await?,
+        };
         sqlx::query(
             "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, \
              notes, library_id, set_index, drummer_notes) \
@@ -594,8 +608,8 @@ async fn insert_songs(
         .bind(drummer_notes)
         .execute(&mut **tx)
         .await?;
-        if let Some((slot, _)) = kept {
-            used.push(slot.as_str());
+        if let Some(kept) = kept {
+            used.push(kept.id.as_str());
         }
     }
     Ok(())

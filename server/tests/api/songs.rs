@@ -506,6 +506,47 @@ async fn setlists_fill_the_library_and_past_shows_count_as_played() {
 }
 
 #[tokio::test]
+async fn a_song_renamed_in_the_library_stays_linked_when_its_setlist_is_saved_again() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    let show =
+        json!({ "name": "Last year", "show_date": "2020-05-01", "songs": [song("Walk", 200)] });
+    let show = create(&app, &manager, &show).await;
+    let entry = library(&app, &manager, "").await[0].clone();
+    let path = format!("/api/songs/{}", entry["id"].as_str().unwrap());
+    let rename =
+        json!({ "title": "Walk (acoustic)", "artist": "The Band", "version": entry["version"] });
+    assert_eq!(
+        send(&app, Method::PUT, &path, token, &rename)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    // The show saved again as it was read (its song still called "Walk").
+    let setlist_path = format!("/api/setlists/{}", show["id"].as_str().unwrap());
+    let saved = send(&app, Method::PUT, &setlist_path, token, &show).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let songs = library(&app, &manager, "").await;
+    assert_eq!(titles(&songs), ["Walk (acoustic)"], "no second entry");
+    assert_eq!(songs[0]["times_played"], 1, "the show still counts");
+    assert_eq!(body_of(saved).await["songs"][0]["library_id"], entry["id"]);
+
+    // Retitled in the setlist, it is another song: linked by its new title.
+    let mut retitled = app.get_json(&setlist_path, token).await;
+    retitled["songs"][0]["title"] = json!("Rope");
+    let saved = send(&app, Method::PUT, &setlist_path, token, &retitled).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let songs = library(&app, &manager, "").await;
+    assert_eq!(titles(&songs), ["Rope", "Walk (acoustic)"]);
+    assert_eq!(
+        body_of(saved).await["songs"][0]["library_id"],
+        songs[0]["id"]
+    );
+}
+
+#[tokio::test]
 async fn a_delete_with_if_match_only_takes_the_version_it_was_decided_on() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
