@@ -148,16 +148,17 @@ impl Live {
     }
 
     /// Records a member's presence and, when it is news, tells the streams here.
-    pub fn tell_presence(&self, presence: &Presence, page: &str, at_ms: i64) {
-        if let Some(news) = self.presence.record(presence, page, at_ms) {
+    pub fn tell_presence(&self, presence: &Presence, page: &str, session_id: &str, at_ms: i64) {
+        if let Some(news) = self.presence.record(presence, page, session_id, at_ms) {
             self.send_presence(&news);
         }
     }
 
-    /// Tells the streams here what the pages that went quiet change.
-    pub fn lapse_presence(&self, now_ms: i64) {
-        for gone in self.presence.lapse(now_ms) {
-            self.send_presence(&gone);
+    /// Tells the streams here what pages that went (quiet, or with their
+    /// session: `presence::Board`) change.
+    pub fn tell_gone(&self, gone: Vec<Presence>) {
+        for presence in gone {
+            self.send_presence(&presence);
         }
     }
 

@@ -8,6 +8,8 @@
 //! NOTIFY channel as the changes (`db::changes`) — and tells its open streams
 //! with a `presence` event. A page that stops saying so (a closed laptop sends
 //! no goodbye) lapses after `LAPSES_AFTER_MS`, and its viewers hear `left`.
+//! A page whose session ends (a revoke, a disable, a logout elsewhere)
+//! cannot say goodbye, its token refused: it goes with its session.
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -27,6 +29,8 @@ struct Page {
     setlist_id: String,
     /// The id the page chose for itself ("" from a client that names none).
     page: String,
+    /// The session (refresh family) whose token announced it.
+    session_id: String,
     /// `Left` for a page that said goodbye: remembered until it lapses, so
     /// that its own hello, overtaken on the way by that goodbye, cannot
     /// bring it back for a minute.
@@ -45,7 +49,13 @@ impl Board {
     /// others when it is news: the member's presence on that setlist, over
     /// all their pages (editing on one tab, viewing on another: editing;
     /// one of two tabs closed: still viewing), not a heartbeat.
-    pub fn record(&self, presence: &Presence, page: &str, at_ms: i64) -> Option<Presence> {
+    pub fn record(
+        &self,
+        presence: &Presence,
+        page: &str,
+        session_id: &str,
+        at_ms: i64,
+    ) -> Option<Presence> {
         let mut members = self.members.lock().expect("presence lock poisoned");
         let (name, pages) = members
             .entry(presence.user_id.clone())
@@ -74,6 +84,7 @@ impl Board {
                 pages.push(Page {
                     setlist_id: setlist.to_owned(),
                     page: page.to_owned(),
+                    session_id: session_id.to_owned(),
                     activity,
                     heard_ms: at_ms,
                 });
@@ -110,19 +121,35 @@ impl Board {
     /// Forgets the pages not heard of since `LAPSES_AFTER_MS`; answers
     /// what that changes for the others (mostly goodbyes).
     pub fn lapse(&self, now_ms: i64) -> Vec<Presence> {
-        let lapsed = |page: &Page| now_ms - page.heard_ms >= LAPSES_AFTER_MS;
+        self.forget(|_, page| now_ms - page.heard_ms >= LAPSES_AFTER_MS)
+    }
+
+    /// Forgets the pages of sessions that ended; answers the goodbyes.
+    pub fn sessions_ended(&self, ids: &[&str]) -> Vec<Presence> {
+        self.forget(|_, page| ids.contains(&page.session_id.as_str()))
+    }
+
+    /// Forgets every page of a member who was cut off; answers the goodbyes.
+    pub fn member_cut_off(&self, user_id: &str) -> Vec<Presence> {
+        self.forget(|member, _| member == user_id)
+    }
+
+    /// Forgets the pages `gone` names (by member id and page); answers what
+    /// that changes for the others.
+    fn forget(&self, gone: impl Fn(&str, &Page) -> bool) -> Vec<Presence> {
         let mut members = self.members.lock().expect("presence lock poisoned");
         let mut told = Vec::new();
         members.retain(|user_id, (name, pages)| {
             // Each setlist a lapsed page was on, with the member's presence there before.
             let mut touched: Vec<(String, Option<Activity>)> = Vec::new();
-            for page in pages.iter().filter(|page| lapsed(page)) {
+            let is_gone = |page: &Page| gone(user_id, page);
+            for page in pages.iter().filter(|page| is_gone(page)) {
                 if !touched.iter().any(|(id, _)| *id == page.setlist_id) {
                     let before = activity_on(pages, &page.setlist_id);
                     touched.push((page.setlist_id.clone(), before));
                 }
             }
-            pages.retain(|page| !lapsed(page));
+            pages.retain(|page| !is_gone(page));
             for (setlist_id, before) in touched {
                 let after = activity_on(pages, &setlist_id);
                 if before != after {
@@ -172,7 +199,7 @@ mod tests {
         at_ms: i64,
     ) -> Option<Activity> {
         board
-            .record(&dee(setlist_id, activity), page, at_ms)
+            .record(&dee(setlist_id, activity), page, "session-1", at_ms)
             .map(|presence| presence.activity)
     }
 
@@ -260,6 +287,33 @@ mod tests {
             told(&board, "s1", "", Activity::Viewing, 2),
             Some(Activity::Viewing)
         );
+    }
+
+    #[test]
+    fn a_page_goes_with_its_session_and_every_page_with_a_member_cut_off() {
+        let board = Board::default();
+        let mut on = |page: &str, session: &str| {
+            board.record(&dee("s1", Activity::Viewing), page, session, 0);
+        };
+        on("phone", "session-1");
+        on("laptop", "session-2");
+        assert!(
+            board.sessions_ended(&["session-1", "other"]).is_empty(),
+            "still on the laptop"
+        );
+        assert_eq!(board.on("s1"), vec![dee("s1", Activity::Viewing)]);
+        assert_eq!(
+            board.sessions_ended(&["session-2"]),
+            vec![dee("s1", Activity::Left)]
+        );
+        assert!(board.on("s1").is_empty());
+        on("phone", "session-3");
+        assert!(board.member_cut_off("u-someone-else").is_empty());
+        assert_eq!(
+            board.member_cut_off("u-dee"),
+            vec![dee("s1", Activity::Left)]
+        );
+        assert!(board.on("s1").is_empty());
     }
 
     #[test]

@@ -61,13 +61,15 @@ impl AppState {
 }
 
 impl Inner {
-    /// Refuses the sessions' access tokens on this instance at once; the
-    /// others hear of it through `crate::sync`.
+    /// Refuses the sessions' access tokens on this instance at once, and
+    /// takes their pages off the presence board; the others hear of it
+    /// through `crate::sync`.
     pub fn sessions_ended<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
-        let mut count = 0;
-        let ids = ids.into_iter().inspect(|_| count += 1);
-        self.revocations.record_sessions(ids, now_ms());
-        self.metrics.revoked(Revoked::Session, count);
+        let ids: Vec<&str> = ids.into_iter().collect();
+        self.revocations
+            .record_sessions(ids.iter().copied(), now_ms());
+        self.live.tell_gone(self.live.presence.sessions_ended(&ids));
+        self.metrics.revoked(Revoked::Session, ids.len());
     }
 
     /// A setlist write made through this instance: its cached reads are
@@ -81,9 +83,13 @@ impl Inner {
         }
     }
 
-    /// Refuses the member's tokens issued up to `cutoff_ms` on this instance at once.
+    /// Refuses the member's tokens issued up to `cutoff_ms` on this instance
+    /// at once, and takes their pages off the presence board (a page whose
+    /// member is signed in again says hello with its next heartbeat).
     pub fn member_cut_off(&self, user_id: &str, cutoff_ms: i64) {
         self.revocations.record_member(user_id, cutoff_ms);
+        self.live
+            .tell_gone(self.live.presence.member_cut_off(user_id));
         self.metrics.revoked(Revoked::Member, 1);
     }
 }

@@ -84,7 +84,7 @@ pub fn spawn(state: &AppState) {
     let presence = state.clone();
     every(PRESENCE_LAPSES_EVERY, move || {
         let state = presence.clone();
-        async move { state.live.lapse_presence(now_ms()) }
+        async move { state.live.tell_gone(state.live.presence.lapse(now_ms())) }
     });
     let prune = state.clone();
     every(PRUNE_EVERY, move || {
@@ -152,11 +152,18 @@ async fn apply(state: &AppState, change: Change) {
     match change {
         Change::MemberCutOff { user_id, at_ms } => {
             state.revocations.record_member(&user_id, at_ms);
+            state
+                .live
+                .tell_gone(state.live.presence.member_cut_off(&user_id));
         }
         Change::SessionsEnded { ids, at_ms } => {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
             state
                 .revocations
-                .record_sessions(ids.iter().map(String::as_str), at_ms);
+                .record_sessions(ids.iter().copied(), at_ms);
+            state
+                .live
+                .tell_gone(state.live.presence.sessions_ended(&ids));
         }
         Change::KeysChanged => {
             if let Err(e) = state.keys.sync(&state.db).await {
@@ -170,8 +177,11 @@ async fn apply(state: &AppState, change: Change) {
         Change::Presence {
             presence,
             page,
+            session_id,
             at_ms,
-        } => state.live.tell_presence(&presence, &page, at_ms),
+        } => state
+            .live
+            .tell_presence(&presence, &page, &session_id, at_ms),
         Change::Resync => resync(state).await,
     }
 }

@@ -48,6 +48,9 @@ pub enum Change {
         presence: Presence,
         #[serde(default)]
         page: String,
+        /// The session whose token announced the page: it goes with it.
+        #[serde(default)]
+        session_id: String,
         at_ms: i64,
     },
     /// Too much to say in one payload: re-read everything.

@@ -60,11 +60,14 @@ async fn announce(
         let change = Change::Presence {
             presence: presence.clone(),
             page: input.page.clone(),
+            session_id: caller.session_id.clone(),
             at_ms,
         };
         changes::announce(&mut *state.db.acquire().await?, &change).await?;
     }
     // Told here at once; the database's echo is then no news.
-    state.live.tell_presence(&presence, &input.page, at_ms);
+    state
+        .live
+        .tell_presence(&presence, &input.page, &caller.session_id, at_ms);
     Ok(Json(state.live.presence.on(&presence.setlist_id)))
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, StatusCode, header};
 use serde_json::json;
 
 use crate::common::*;
@@ -298,6 +298,65 @@ async fn presence_counts_pages_not_members() {
         .await;
         assert!(error["error"]["fields"]["page"].is_string(), "{bad:?}");
     }
+}
+
+/// A page whose session ends cannot say goodbye (its token is refused): it
+/// goes with its session, and all of a member's with a revoke.
+#[tokio::test]
+async fn a_page_leaves_the_board_when_its_session_ends() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let phone = app.login("drummer").await;
+    let laptop = app.login("drummer").await;
+    let id = create_setlist(&app, &manager.access_token, "Revoked").await;
+    let tell = |token: &str, page: &str| {
+        app.authed(Method::POST, "/api/presence", token)
+            .json(&json!({ "setlist_id": id, "activity": "viewing", "page": page }))
+            .send()
+    };
+    let drummers_on_page = || async {
+        let answer = tell(&manager.access_token, "m").await.unwrap();
+        let present = body(answer).await;
+        let drummers = present.as_array().unwrap().iter();
+        drummers.filter(|p| p["name"] == "Dee the Drummer").count()
+    };
+    tell(&phone.access_token, "phone").await.unwrap();
+    tell(&laptop.access_token, "laptop").await.unwrap();
+    assert_eq!(drummers_on_page().await, 1);
+
+    let logout = app
+        .request(Method::POST, "/api/auth/logout")
+        .header(
+            header::COOKIE,
+            format!("backstage_refresh={}", phone.refresh_cookie),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(drummers_on_page().await, 1, "still on the laptop");
+    let left = |token: &str, page: &str| {
+        app.authed(Method::POST, "/api/presence", token)
+            .json(&json!({ "setlist_id": id, "activity": "left", "page": page }))
+            .send()
+    };
+    left(&laptop.access_token, "laptop").await.unwrap();
+    assert_eq!(
+        drummers_on_page().await,
+        0,
+        "the phone's page went with its session"
+    );
+
+    tell(&laptop.access_token, "laptop-again").await.unwrap();
+    assert_eq!(drummers_on_page().await, 1);
+    let path = format!("/api/users/{}/revoke", laptop.user_id);
+    let revoked = app
+        .authed(Method::POST, &path, &manager.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    assert_eq!(drummers_on_page().await, 0);
 }
 
 /// "Dee is viewing", "Max is editing": told by the pages, with names from
