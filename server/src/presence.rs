@@ -292,7 +292,7 @@ mod tests {
     #[test]
     fn a_page_goes_with_its_session_and_every_page_with_a_member_cut_off() {
         let board = Board::default();
-        let mut on = |page: &str, session: &str| {
+        let on = |page: &str, session: &str| {
             board.record(&dee("s1", Activity::Viewing), page, session, 0);
         };
         on("phone", "session-1");
