@@ -203,6 +203,17 @@ fn focus_main_once_drawn(used: Option<leptos::web_sys::Element>, tries: u32) {
     );
 }
 
+/// The id of the element that has the focus, if it has one (in the browser).
+pub fn focused_id() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let id = document().active_element()?.id();
+        (!id.is_empty()).then_some(id)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
 /// Called where a list is drawn anew or its rows move (a re-read after a
 /// change, someone else's reorder): the control that has the focus now gets
 /// it back afterwards, found by its id, with the caret where it was in a
@@ -263,6 +274,18 @@ impl InFlight {
 #[component]
 pub fn TopBar() -> impl IntoView {
     let session = use_session();
+    let location = use_location();
+    // The link to the page on screen says so (to screen readers, and in the
+    // accent colour); a section's link, for a page under it.
+    let current = move |to: &'static str| {
+        move || {
+            location.pathname.with(|path| match path.strip_prefix(to) {
+                Some("") => Some("page"),
+                Some(rest) if rest.starts_with('/') => Some("true"),
+                _ => None,
+            })
+        }
+    };
     let navigate = use_navigate();
     let unsaved = use_context::<UnsavedWork>();
     let logout = move |_| {
@@ -297,19 +320,19 @@ pub fn TopBar() -> impl IntoView {
                     when=move || session.status() == Status::SignedIn
                     fallback=move || view! {
                         <Show when=move || session.offers_login()>
-                            <a href="/login">"Log in"</a>
+                            <a href="/login" aria-current=current("/login")>"Log in"</a>
                         </Show>
                     }
                 >
-                    <a href="/setlists">"Setlists"</a>
-                    <a href="/songs">"Songs"</a>
+                    <a href="/setlists" aria-current=current("/setlists")>"Setlists"</a>
+                    <a href="/songs" aria-current=current("/songs")>"Songs"</a>
                     <Show when=move || session.is_manager()>
-                        <a href="/members">"Members"</a>
-                        <a href="/audit">"Audit"</a>
+                        <a href="/members" aria-current=current("/members")>"Members"</a>
+                        <a href="/audit" aria-current=current("/audit")>"Audit"</a>
                     </Show>
-                    <a href="/pass">"Your pass"</a>
-                    <a href="/sessions">"Sessions"</a>
-                    <a href="/password">"Password"</a>
+                    <a href="/pass" aria-current=current("/pass")>"Your pass"</a>
+                    <a href="/sessions" aria-current=current("/sessions")>"Sessions"</a>
+                    <a href="/password" aria-current=current("/password")>"Password"</a>
                     <span class="muted" data-testid="signed-in-as">
                         {move || session.user().map(|u| match u.instrument.as_str() {
                             "" => format!("{} · {}", u.display_name, u.role.as_str()),
@@ -327,10 +350,16 @@ pub fn TopBar() -> impl IntoView {
 
 /// A failure, announced to screen readers as it appears.
 #[component]
-pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+pub fn ErrorNotice(
+    #[prop(into)] message: Signal<Option<String>>,
+    /// For the fields it is about to name in `aria-describedby`: a screen
+    /// reader back on such a field hears why it is invalid, not only that.
+    #[prop(optional)]
+    id: Option<String>,
+) -> impl IntoView {
     view! {
         <Show when=move || message.with(Option::is_some)>
-            <p class="error multiline" role="alert">
+            <p class="error multiline" role="alert" id=id.clone()>
                 {move || message.get().unwrap_or_default()}
             </p>
         </Show>

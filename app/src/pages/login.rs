@@ -32,6 +32,12 @@ pub fn Login() -> impl IntoView {
         Some(explain(code, retry_after, None))
     }));
     let busy = RwSignal::new(false);
+    // Which fields the last attempt was refused for: (username, password).
+    let refused = RwSignal::new(match query.with_untracked(|q| q.get("error")).as_deref() {
+        Some("invalid_credentials") => (true, true),
+        _ => (false, false),
+    });
+    let invalid = |field: fn((bool, bool)) -> bool| move || field(refused.get()).then_some("true");
     // Set by the server only, when it renders the page after a refused form
     // login; the browser's hydration leaves the attribute it rendered alone.
     let typed_username = use_context::<TypedUsername>().map(|typed| typed.0);
@@ -53,11 +59,21 @@ pub fn Login() -> impl IntoView {
             value_of(password).unwrap_or_default(),
         );
         if name.is_empty() || secret.is_empty() {
+            refused.set((name.is_empty(), secret.is_empty()));
             error.set(Some("Enter your username and password.".into()));
+            refocus(
+                if name.is_empty() {
+                    "username"
+                } else {
+                    "password"
+                }
+                .into(),
+            );
             return;
         }
         busy.set(true);
         error.set(None);
+        refused.set((false, false));
         leptos::task::spawn_local(async move {
             let result = session.login(name, secret).await;
             busy.set(false);
@@ -67,6 +83,8 @@ pub fn Login() -> impl IntoView {
                 }
                 // The disabled button dropped the focus: back to the password.
                 refocus("password".into());
+                let wrong = failure.code == ErrorCode::InvalidCredentials;
+                refused.set((wrong, wrong));
                 let described = failure.describe();
                 error.set(Some(explain(
                     failure.code,
@@ -88,6 +106,7 @@ pub fn Login() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>
                 <input id="username" name="username" autocomplete="username" required
+                    aria-invalid=invalid(|(name, _)| name) aria-describedby=ERROR
                     value=typed_username node_ref=username/>
                 <label for="password">"Password"</label>
                 <input
@@ -96,10 +115,12 @@ pub fn Login() -> impl IntoView {
                     type="password"
                     autocomplete="current-password"
                     required
+                    aria-invalid=invalid(|(_, secret)| secret)
+                    aria-describedby=ERROR
                     autofocus=password_first
                     node_ref=password
                 />
-                <ErrorNotice message=error/>
+                <ErrorNotice message=error id=ERROR.to_string()/>
                 <p>
                     <button type="submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Logging in…" } else { "Log in" }}
@@ -109,6 +130,9 @@ pub fn Login() -> impl IntoView {
         </section>
     }
 }
+
+/// The id of what the page says about a refused attempt.
+const ERROR: &str = "login-error";
 
 /// A failed login in words; `message` is the API's own, when the app asked.
 fn explain(code: ErrorCode, retry_after_secs: Option<u64>, message: Option<String>) -> String {

@@ -149,6 +149,8 @@ pub fn Songs() -> impl IntoView {
 /// The "Add a song" button's id: the keyboard's way back after the form.
 const ADD_SONG: &str = "add-song";
 const SEARCH: &str = "library-search";
+/// What the drummer's tempo form says about a refused tempo.
+const TEMPO_ERROR: &str = "library-tempo-error";
 
 #[component]
 fn SongTable(
@@ -467,9 +469,9 @@ fn TempoForm(
     view! {
         <form class="card inset" novalidate on:submit=submit aria-label=heading.clone()>
             <h2>{heading.clone()}</h2>
-            <ErrorNotice message=error/>
+            <ErrorNotice message=error id=TEMPO_ERROR.to_string()/>
             <label>"BPM" <input inputmode="numeric" node_ref=bpm_field bind:value=bpm
-                aria-invalid=move || bpm_refused.get().then_some("true")/></label>
+                aria-invalid=move || bpm_refused.get().then_some("true") aria-describedby=TEMPO_ERROR/></label>
             <label>"Drummer's notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
             <div class="row">
                 <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save"</button>

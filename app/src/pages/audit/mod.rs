@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{AuditEvent, AuditKind, AuditPage, User, client},
-    components::LoadFailure,
+    components::{LoadFailure, focused_id, keep_focus, refocus},
     session::use_session,
 };
 
@@ -53,11 +53,30 @@ pub fn Audit() -> impl IntoView {
                     <input type="checkbox" prop:checked=renewals on:change:target=move |ev| renewals.set(ev.target().checked())/>
                     "Show pass renewals"
                 </label>
-                <Suspense fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
+                // Said when a page of events has come (paging redraws no live region).
+                <p class="visually-hidden" role="status">
+                    {move || page.get().is_some().then(|| format!("Page {} of the audit log.", cursors.with(Vec::len) + 1))}
+                </p>
+                // A Transition, not a Suspense: the page being left stays up
+                // while the next is read, so the button pressed keeps the focus
+                // and the page does not jump to its top.
+                <Transition fallback=|| view! { <p class="muted" role="status">"Loading events…"</p> }>
                     {move || page.get().map(|result| match result {
                         Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                         Ok(page) => {
                             let next = page.next_before.clone();
+                            let focused = focused_id();
+                            keep_focus();
+                            // A paging button now disabled (the last or the
+                            // first page) hands the focus to the other one.
+                            let handed = match focused.as_deref() {
+                                Some(OLDER) if next.is_none() => Some(NEWER),
+                                Some(NEWER) if cursors.with_untracked(Vec::is_empty) => Some(OLDER),
+                                _ => None,
+                            };
+                            if let Some(id) = handed {
+                                refocus(id.into());
+                            }
                             let names = members.get().and_then(Result::ok).unwrap_or_default();
                             let asked_for = kind.get() == AuditKind::Refreshed.as_str();
                             let (shown, folded): (Vec<AuditEvent>, Vec<AuditEvent>) = page.events.into_iter()
@@ -71,20 +90,24 @@ pub fn Audit() -> impl IntoView {
                                 })}
                                 <EventTable events=shown names/>
                                 <p>
-                                    <button type="button" class="secondary" disabled=move || cursors.with(Vec::is_empty)
+                                    <button type="button" class="secondary" id=NEWER disabled=move || cursors.with(Vec::is_empty)
                                         on:click=move |_| cursors.update(|c| { c.pop(); })>"Newer"</button>
                                     " "
-                                    <button type="button" class="secondary" disabled=next.is_none()
+                                    <button type="button" class="secondary" id=OLDER disabled=next.is_none()
                                         on:click=move |_| if let Some(next) = next.clone() { cursors.update(|c| c.push(next)) }>"Older"</button>
                                 </p>
                             }.into_any()
                         }
                     })}
-                </Suspense>
+                </Transition>
             </section>
         </Show>
     }
 }
+
+/// The paging buttons' ids, for the focus to find them again.
+const NEWER: &str = "audit-newer";
+const OLDER: &str = "audit-older";
 
 #[component]
 fn EventTable(events: Vec<AuditEvent>, names: Vec<User>) -> impl IntoView {

@@ -432,7 +432,11 @@ pub fn describe_change(by: &str, before: &Draft, after: &Draft, sets_changed: bo
             what.push(format!("removed {}", song.label()));
         }
     }
-    let who = if by.is_empty() { "Someone" } else { by };
+    let who = match by {
+        "" => "Someone",
+        "you" => "You",
+        by => by,
+    };
     match what.len() {
         0 => format!("{who} saved the setlist."),
         1 => format!("{who} {}.", what[0]),

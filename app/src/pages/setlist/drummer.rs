@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{
     GigLinks,
+    authors::Authors,
     draft::{Draft, describe_change},
     editor::state::SetsById,
     presence::PresenceLine,
@@ -198,6 +199,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     // Answers arrive in ownerless tasks: they check that the page is still
     // on screen, and make new rows under its owner (freed with it).
     let owner = StoredValue::new(Owner::current().expect("the drummer's view runs inside the app"));
+    let authors = Authors::new();
     // Someone changed the setlist: read it again and follow it.
     let follow = move |theirs: Setlist, by: String| {
         if shown
@@ -231,7 +233,11 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         rows.set(next);
-        if !by.is_empty() && session.user().is_none_or(|me| me.display_name != by) {
+        let me = session.user().map(|me| me.display_name);
+        let from = shown.with_untracked(|s| s.version);
+        let by = authors.between(from, theirs.version, me.as_deref(), &by);
+        // This member's own change is no news to them.
+        if !by.is_empty() && by != "you" && Some(&by) != me.as_ref() {
             let sets_changed = shown.with_untracked(SetsById::of) != SetsById::of(&theirs);
             live.announce(describe_change(
                 &by,
@@ -250,7 +256,12 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 version: Some(version),
                 ..
             }) if Some(version) <= shown.try_with_untracked(|s| s.version) => return,
-            Some(ToSetlistPage::Changed { by, .. }) => by.to_string(),
+            Some(ToSetlistPage::Changed { by, version }) => {
+                if let Some(version) = version {
+                    authors.heard(version, by);
+                }
+                by.to_string()
+            }
             Some(ToSetlistPage::Deleted { by }) => {
                 let text = format!(
                     "{} deleted this setlist. What you typed is still here: copy what you need.",
@@ -467,6 +478,7 @@ fn TempoEditor(
                         <label for=format!("bpm-{uid}")>"Tempo (BPM)"</label>
                         <input id=format!("bpm-{uid}") inputmode="numeric" bind:value=bpm
                             aria-invalid=move || row.tempo_refused.get().then_some("true")
+                            aria-describedby=format!("tempo-error-{uid}")
                             on:input=move |_| row.tempo_mended()/>
                     </div>
                     <div class="wide">
@@ -480,7 +492,7 @@ fn TempoEditor(
                         </Show>
                     </div>
                 </form>
-                <ErrorNotice message=row.error/>
+                <ErrorNotice message=row.error id=format!("tempo-error-{uid}")/>
                 <p role="status" class="muted">{move || row.status.get()}</p>
             </div>
         </li>

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::{
-    GigLinks, describe_fields,
+    GigLinks,
+    authors::Authors,
+    describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
     presence::PresenceLine,
     song_editor::{LibraryPicks, SongDraft, field_id},
@@ -107,6 +109,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
     let restored = keep_unsaved_work(session, state, work_to_lose, conflicts, asked_over);
 
+    let authors = Authors::new();
     // Someone else's version: merged into what is typed here, never over it.
     let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
         if !on_screen() {
@@ -124,7 +127,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         let sets = owner.with_value(|owner| owner.with(|| state.take_merge(&merged.draft, theirs)));
-        let mut said = describe_change(by, &base, &theirs_draft, sets.changed);
+        let me = untrack(|| session.user()).map(|me| me.display_name);
+        let by = authors.between(version, theirs.version, me.as_deref(), by);
+        let mut said = describe_change(&by, &base, &theirs_draft, sets.changed);
         if !merged.kept.is_empty() {
             said.push_str(&format!(
                 " They removed {}, which you had changed: your copy stays, as a new song.",
@@ -154,7 +159,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             return;
         };
         let by = match message.to_setlist_page(this_setlist) {
-            Some(ToSetlistPage::Changed { by, .. }) => by.to_string(),
+            Some(ToSetlistPage::Changed { by, version }) => {
+                if let Some(version) = version {
+                    authors.heard(version, by);
+                }
+                by.to_string()
+            }
             Some(ToSetlistPage::Deleted { by }) => {
                 let text = format!(
                     "{} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them.",
@@ -650,11 +660,13 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                 }
                             >
                                 // Escape answers "no", as it would in a dialog.
-                                <span on:keydown=move |ev| if ev.key() == "Escape" { cancel_delete() }>
-                                    <span>"Delete this setlist for good? "</span>
-                                    <button type="button" class="danger" on:click=move |_| delete.run(())>"Yes, delete"</button>
+                                // The question names the group and describes its buttons:
+                                // the focus lands on "Cancel", which alone says nothing.
+                                <span role="group" aria-labelledby="delete-question" on:keydown=move |ev| if ev.key() == "Escape" { cancel_delete() }>
+                                    <span id="delete-question">"Delete this setlist for good? "</span>
+                                    <button type="button" class="danger" aria-describedby="delete-question" on:click=move |_| delete.run(())>"Yes, delete"</button>
                                     " "
-                                    <button type="button" id="cancel-delete" class="secondary" on:click=move |_| cancel_delete()>"Cancel"</button>
+                                    <button type="button" id="cancel-delete" class="secondary" aria-describedby="delete-question" on:click=move |_| cancel_delete()>"Cancel"</button>
                                 </span>
                             </Show>
                         </p>

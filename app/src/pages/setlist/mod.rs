@@ -2,6 +2,7 @@
 //! tempo and notes editor. Both follow the band live (`crate::live`) and
 //! show who else has the setlist open.
 
+mod authors;
 mod draft;
 mod drummer;
 mod editor;
