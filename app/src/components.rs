@@ -348,18 +348,15 @@ pub fn TopBar() -> impl IntoView {
     }
 }
 
-/// A failure, announced to screen readers as it appears.
+/// A failure, announced to screen readers as it appears. A form's fields
+/// point at it (wrapped in an element with an id) with `aria-describedby`:
+/// a screen reader back on such a field hears why it is invalid, not only
+/// that.
 #[component]
-pub fn ErrorNotice(
-    #[prop(into)] message: Signal<Option<String>>,
-    /// For the fields it is about to name in `aria-describedby`: a screen
-    /// reader back on such a field hears why it is invalid, not only that.
-    #[prop(optional)]
-    id: Option<String>,
-) -> impl IntoView {
+pub fn ErrorNotice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
     view! {
         <Show when=move || message.with(Option::is_some)>
-            <p class="error multiline" role="alert" id=id.clone()>
+            <p class="error multiline" role="alert">
                 {move || message.get().unwrap_or_default()}
             </p>
         </Show>

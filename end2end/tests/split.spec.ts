@@ -47,9 +47,14 @@ test('a manager opens the editor, the library and the pass by link, and the audi
 
   await page.goto(`/setlists/${id}`);
   await expect(page.getByLabel('Name', { exact: true })).toHaveValue(/Split manager/);
+  // The top bar says where the page is: under Setlists, then on Songs.
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await expect(nav.getByRole('link', { name: 'Setlists' })).toHaveAttribute('aria-current', 'true');
   await page.getByRole('link', { name: 'Songs' }).click();
   await expect(page.getByRole('heading', { name: 'Song library' })).toBeVisible();
   await expect(page).toHaveTitle('Song library · Backstage');
+  await expect(nav.getByRole('link', { name: 'Songs' })).toHaveAttribute('aria-current', 'page');
+  await expect(nav.locator('[aria-current]')).toHaveCount(1);
 
   // A member's own pages are a chunk of their own, fetched when first opened.
   expect(chunks).not.toContain('split_account.wasm');

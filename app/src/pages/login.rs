@@ -32,12 +32,10 @@ pub fn Login() -> impl IntoView {
         Some(explain(code, retry_after, None))
     }));
     let busy = RwSignal::new(false);
-    // Which fields the last attempt was refused for: (username, password).
-    let refused = RwSignal::new(match query.with_untracked(|q| q.get("error")).as_deref() {
-        Some("invalid_credentials") => (true, true),
-        _ => (false, false),
-    });
-    let invalid = |field: fn((bool, bool)) -> bool| move || field(refused.get()).then_some("true");
+    // Whether the last attempt was refused for the username, the password.
+    let wrong = query.with_untracked(|q| q.get("error")).as_deref() == Some("invalid_credentials");
+    let (name_refused, secret_refused) = (RwSignal::new(wrong), RwSignal::new(wrong));
+    let invalid = |refused: RwSignal<bool>| move || refused.get().then_some("true");
     // Set by the server only, when it renders the page after a refused form
     // login; the browser's hydration leaves the attribute it rendered alone.
     let typed_username = use_context::<TypedUsername>().map(|typed| typed.0);
@@ -59,7 +57,8 @@ pub fn Login() -> impl IntoView {
             value_of(password).unwrap_or_default(),
         );
         if name.is_empty() || secret.is_empty() {
-            refused.set((name.is_empty(), secret.is_empty()));
+            name_refused.set(name.is_empty());
+            secret_refused.set(secret.is_empty());
             error.set(Some("Enter your username and password.".into()));
             refocus(
                 if name.is_empty() {
@@ -73,7 +72,8 @@ pub fn Login() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        refused.set((false, false));
+        name_refused.set(false);
+        secret_refused.set(false);
         leptos::task::spawn_local(async move {
             let result = session.login(name, secret).await;
             busy.set(false);
@@ -84,7 +84,8 @@ pub fn Login() -> impl IntoView {
                 // The disabled button dropped the focus: back to the password.
                 refocus("password".into());
                 let wrong = failure.code == ErrorCode::InvalidCredentials;
-                refused.set((wrong, wrong));
+                name_refused.set(wrong);
+                secret_refused.set(wrong);
                 let described = failure.describe();
                 error.set(Some(explain(
                     failure.code,
@@ -106,7 +107,7 @@ pub fn Login() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label for="username">"Username"</label>
                 <input id="username" name="username" autocomplete="username" required
-                    aria-invalid=invalid(|(name, _)| name) aria-describedby=ERROR
+                    aria-invalid=invalid(name_refused) aria-describedby=ERROR
                     value=typed_username node_ref=username/>
                 <label for="password">"Password"</label>
                 <input
@@ -115,12 +116,12 @@ pub fn Login() -> impl IntoView {
                     type="password"
                     autocomplete="current-password"
                     required
-                    aria-invalid=invalid(|(_, secret)| secret)
+                    aria-invalid=invalid(secret_refused)
                     aria-describedby=ERROR
                     autofocus=password_first
                     node_ref=password
                 />
-                <ErrorNotice message=error id=ERROR.to_string()/>
+                <div id=ERROR><ErrorNotice message=error/></div>
                 <p>
                     <button type="submit" disabled=move || busy.get()>
                         {move || if busy.get() { "Logging in…" } else { "Log in" }}

@@ -469,7 +469,7 @@ fn TempoForm(
     view! {
         <form class="card inset" novalidate on:submit=submit aria-label=heading.clone()>
             <h2>{heading.clone()}</h2>
-            <ErrorNotice message=error id=TEMPO_ERROR.to_string()/>
+            <div id=TEMPO_ERROR><ErrorNotice message=error/></div>
             <label>"BPM" <input inputmode="numeric" node_ref=bpm_field bind:value=bpm
                 aria-invalid=move || bpm_refused.get().then_some("true") aria-describedby=TEMPO_ERROR/></label>
             <label>"Drummer's notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>

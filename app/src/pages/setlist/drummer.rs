@@ -492,7 +492,7 @@ fn TempoEditor(
                         </Show>
                     </div>
                 </form>
-                <ErrorNotice message=row.error id=format!("tempo-error-{uid}")/>
+                <div id=format!("tempo-error-{uid}")><ErrorNotice message=row.error/></div>
                 <p role="status" class="muted">{move || row.status.get()}</p>
             </div>
         </li>
