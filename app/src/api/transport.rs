@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use leptos::prelude::{RwSignal, Set, WithUntracked};
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::ErrorCode;
@@ -19,6 +20,17 @@ pub struct ApiFailure {
     pub fields: BTreeMap<String, String>,
     pub current_version: Option<i64>,
     pub retry_after_secs: Option<u64>,
+}
+
+/// What a failure to reach the server says. A page that hears from the
+/// server again (a live change) takes it down: it is no longer true.
+pub const NO_CONNECTION: &str = "Could not reach the server. Check your connection and try again.";
+
+/// Takes `error` down if it only said the server could not be reached.
+pub fn clear_if_no_connection(error: RwSignal<Option<String>>) {
+    if error.with_untracked(|said| said.as_deref() == Some(NO_CONNECTION)) {
+        error.set(None);
+    }
 }
 
 impl ApiFailure {
@@ -39,7 +51,7 @@ impl ApiFailure {
         ApiFailure {
             status: 0,
             code: ErrorCode::Network,
-            message: "Could not reach the server. Check your connection and try again.".into(),
+            message: NO_CONNECTION.into(),
             fields: BTreeMap::new(),
             current_version: None,
             retry_after_secs: None,

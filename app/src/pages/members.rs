@@ -27,6 +27,10 @@ const SELF_DEMOTION: &str = "Make yourself a drummer? The manager's pages go at 
 const SELF_DISABLING: &str = "Disable your own account? You are signed out everywhere at once, \
      and only another manager can enable it again.";
 
+/// What the add and reset forms say about a refused submit: their fields point at it.
+const ADD_ERROR: &str = "add-member-error";
+const RESET_ERROR: &str = "reset-password-error";
+
 /// `GET /api/users`, for a manager. No path, no request, for a drummer: the
 /// pages that show it only say they are for managers.
 pub(super) fn band_members(session: Session) -> LocalResource<Result<Vec<User>, ApiFailure>> {
@@ -385,8 +389,8 @@ fn ResetPassword(
             <form method="post" novalidate on:submit=submit>
                 <label for=FIELD>"New password (10+ characters)"</label>
                 <input id=FIELD type="password" required minlength="10" autocomplete="new-password"
-                    aria-invalid=refused.mark(FIELD.into()) bind:value=password/>
-                <ErrorNotice message=error/>
+                    aria-describedby=RESET_ERROR aria-invalid=refused.mark(FIELD.into()) bind:value=password/>
+                <div id=RESET_ERROR><ErrorNotice message=error/></div>
                 <p role="status">{move || done.get()}</p>
                 <p>
                     <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Set password"</button>
@@ -477,32 +481,32 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <div class="row">
                     <div>
                         <label for="member-username">"Username"</label>
-                        <input id="member-username" aria-invalid=marked("username") required maxlength="64" autocomplete="off" bind:value=username/>
+                        <input id="member-username" aria-describedby=ADD_ERROR aria-invalid=marked("username") required maxlength="64" autocomplete="off" bind:value=username/>
                     </div>
                     <div>
                         <label for="member-display-name">"Display name"</label>
-                        <input id="member-display-name" aria-invalid=marked("display_name") required maxlength="120" bind:value=display_name/>
+                        <input id="member-display-name" aria-describedby=ADD_ERROR aria-invalid=marked("display_name") required maxlength="120" bind:value=display_name/>
                     </div>
                 </div>
                 <div class="row">
                     <div>
                         <label for="member-role">"Role"</label>
-                        <select id="member-role" aria-invalid=marked("role") bind:value=role>
+                        <select id="member-role" aria-describedby=ADD_ERROR aria-invalid=marked("role") bind:value=role>
                             <option value="drummer">"Drummer"</option>
                             <option value="manager">"Manager"</option>
                         </select>
                     </div>
                     <div>
                         <label for="member-instrument">"Instrument (optional)"</label>
-                        <input id="member-instrument" aria-invalid=marked("instrument") list="instruments" maxlength="40" bind:value=instrument/>
+                        <input id="member-instrument" aria-describedby=ADD_ERROR aria-invalid=marked("instrument") list="instruments" maxlength="40" bind:value=instrument/>
                     </div>
                     <div>
                         <label for="member-password">"Initial password (10+ characters)"</label>
-                        <input id="member-password" aria-invalid=marked("password") type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
+                        <input id="member-password" aria-describedby=ADD_ERROR aria-invalid=marked("password") type="password" required minlength="10" autocomplete="new-password" bind:value=password/>
                     </div>
                 </div>
                 <p class="muted">"The role is what they may do here: a manager plans the shows; a drummer-role member sets tempos and their own notes, whatever they play."</p>
-                <ErrorNotice message=error/>
+                <div id=ADD_ERROR><ErrorNotice message=error/></div>
                 <p role="status">{move || added.get()}</p>
                 <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Add member"</button></p>
             </form>

@@ -16,6 +16,8 @@ use crate::{
 const CURRENT: &str = "current-password";
 const NEW: &str = "new-password";
 const REPEATED: &str = "repeat-password";
+/// What the page says about a refused change: the fields point at it.
+const PASSWORD_ERROR: &str = "password-error";
 
 #[component]
 pub fn ChangePassword() -> impl IntoView {
@@ -88,14 +90,14 @@ pub fn ChangePassword() -> impl IntoView {
             <form method="post" novalidate on:submit=submit>
                 <label for=CURRENT>"Current password"</label>
                 <input id=CURRENT type="password" required autocomplete="current-password"
-                    aria-invalid=refused.mark(CURRENT.into()) bind:value=current/>
+                    aria-describedby=PASSWORD_ERROR aria-invalid=refused.mark(CURRENT.into()) bind:value=current/>
                 <label for=NEW>"New password (10+ characters)"</label>
                 <input id=NEW type="password" required minlength="10" autocomplete="new-password"
-                    aria-invalid=refused.mark(NEW.into()) bind:value=new/>
+                    aria-describedby=PASSWORD_ERROR aria-invalid=refused.mark(NEW.into()) bind:value=new/>
                 <label for=REPEATED>"New password again"</label>
                 <input id=REPEATED type="password" required minlength="10" autocomplete="new-password"
-                    aria-invalid=refused.mark(REPEATED.into()) bind:value=repeated/>
-                <ErrorNotice message=error/>
+                    aria-describedby=PASSWORD_ERROR aria-invalid=refused.mark(REPEATED.into()) bind:value=repeated/>
+                <div id=PASSWORD_ERROR><ErrorNotice message=error/></div>
                 <p role="status">{move || done.get()}</p>
                 <p><button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Change password"</button></p>
             </form>

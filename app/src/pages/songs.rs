@@ -149,6 +149,8 @@ pub fn Songs() -> impl IntoView {
 /// The "Add a song" button's id: the keyboard's way back after the form.
 const ADD_SONG: &str = "add-song";
 const SEARCH: &str = "library-search";
+/// What the song form says about a refused save: its fields point at it.
+const SONG_ERROR: &str = "library-song-error";
 /// What the drummer's tempo form says about a refused tempo.
 const TEMPO_ERROR: &str = "library-tempo-error";
 
@@ -386,20 +388,20 @@ fn SongForm(
         // novalidate: the app's own checks run, every field they refuse marked.
         <form class="card inset" novalidate on:submit=submit aria-label=heading>
             <h2>{heading}</h2>
-            <ErrorNotice message=error/>
+            <div id=SONG_ERROR><ErrorNotice message=error/></div>
             <div class="row">
                 <label>"Title" <input required maxlength="200" node_ref=title_field bind:value=title
-                    id=field_id(0) aria-invalid=marked(0)/></label>
-                <label>"Artist" <input maxlength="200" bind:value=artist id=field_id(1) aria-invalid=marked(1)/></label>
+                    id=field_id(0) aria-describedby=SONG_ERROR aria-invalid=marked(0)/></label>
+                <label>"Artist" <input maxlength="200" bind:value=artist id=field_id(1) aria-describedby=SONG_ERROR aria-invalid=marked(1)/></label>
             </div>
             <div class="row">
-                <label>"Key" <input maxlength="16" bind:value=key id=field_id(2) aria-invalid=marked(2)/></label>
-                <label>"BPM" <input inputmode="numeric" bind:value=bpm id=field_id(BPM) aria-invalid=marked(BPM)/></label>
-                <label>"Length" <input placeholder="m:ss" bind:value=length id=field_id(LENGTH) aria-invalid=marked(LENGTH)/></label>
+                <label>"Key" <input maxlength="16" bind:value=key id=field_id(2) aria-describedby=SONG_ERROR aria-invalid=marked(2)/></label>
+                <label>"BPM" <input inputmode="numeric" bind:value=bpm id=field_id(BPM) aria-describedby=SONG_ERROR aria-invalid=marked(BPM)/></label>
+                <label>"Length" <input placeholder="m:ss" bind:value=length id=field_id(LENGTH) aria-describedby=SONG_ERROR aria-invalid=marked(LENGTH)/></label>
             </div>
             <label>"Tags (comma-separated)" <input bind:value=tags placeholder="ballad, encore"
-                id=field_id(5) aria-invalid=marked(5)/></label>
-            <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes id=field_id(6) aria-invalid=marked(6)></textarea></label>
+                id=field_id(5) aria-describedby=SONG_ERROR aria-invalid=marked(5)/></label>
+            <label>"Notes" <textarea rows="3" maxlength="2000" bind:value=notes id=field_id(6) aria-describedby=SONG_ERROR aria-invalid=marked(6)></textarea></label>
             <div class="row">
                 <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save song"</button>
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>

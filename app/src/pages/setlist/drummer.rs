@@ -19,6 +19,7 @@ use crate::{
     api::{
         Activity, ErrorCode, Setlist, Song,
         client::{self, Method},
+        transport,
         validation::drummer_patch,
     },
     components::{
@@ -211,6 +212,10 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         let before = shown.with_untracked(Draft::of);
         let mut kept = Vec::new();
         let mut current = rows.get_untracked();
+        // The server answers again: "could not reach it" is no longer true.
+        for row in &current {
+            transport::clear_if_no_connection(row.error);
+        }
         let mut next = Vec::new();
         for song in &theirs.songs {
             match current.iter().position(|row| row.id() == song.id) {

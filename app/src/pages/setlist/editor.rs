@@ -20,6 +20,7 @@ use crate::{
     api::{
         Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
+        transport,
     },
     components::{
         ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, refocus_selected,
@@ -46,6 +47,8 @@ const UNDO_REMOVE: &str = "undo-remove";
 const FIRST_CONFLICT: &str = "first-conflict";
 const SAVE: &str = "save-setlist";
 const NAME: &str = "setlist-name";
+/// What the editor says about a refused save: the fields it names point at it.
+pub(super) const EDITOR_ERROR: &str = "editor-error";
 /// Said when Save meets a change both people made, open to a choice.
 const CHOOSE_FIRST: &str =
     "You and someone else both changed the same thing: choose yours or theirs for each, then save.";
@@ -121,6 +124,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         if theirs.version <= version {
             return false; // already here (our own save, or an overtaken answer)
         }
+        transport::clear_if_no_connection(error);
         let theirs_draft = Draft::of(theirs);
         let merged = merge(&base, &state.draft(), &theirs_draft);
         let base_before = (base.clone(), state.base_sets.get_untracked());
@@ -500,16 +504,16 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     <div>
                         <label for=NAME>"Name"</label>
                         <input id=NAME required maxlength="120" bind:value=name
-                            aria-invalid=refused.mark(NAME.into())/>
+                            aria-describedby=EDITOR_ERROR aria-invalid=refused.mark(NAME.into())/>
                     </div>
                     <div>
                         <label for="setlist-venue">"Venue"</label>
                         <input id="setlist-venue" maxlength="120" bind:value=venue
-                            aria-invalid=refused.mark("setlist-venue".into())/>
+                            aria-describedby=EDITOR_ERROR aria-invalid=refused.mark("setlist-venue".into())/>
                     </div>
                     <div>
                         <label for="setlist-date">"Show date"</label>
-                        <input id="setlist-date" type="date" required aria-describedby="setlist-date-words" bind:value=show_date
+                        <input id="setlist-date" type="date" required aria-describedby="setlist-date-words editor-error" bind:value=show_date
                             aria-invalid=refused.mark("setlist-date".into())/>
                         // The picker writes the date the browser's way; the app's way is said under it.
                         <p class="muted" id="setlist-date-words" data-testid="show-date-words">{move || show_date_long(&show_date.get())}</p>
@@ -517,7 +521,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 </div>
                 <label for="setlist-notes">"Notes"</label>
                 <textarea id="setlist-notes" maxlength="2000" bind:value=notes
-                    aria-invalid=refused.mark("setlist-notes".into())></textarea>
+                    aria-describedby=EDITOR_ERROR aria-invalid=refused.mark("setlist-notes".into())></textarea>
 
                 <h2>"Songs"</h2>
                 <p data-testid="total-duration">
@@ -588,7 +592,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </button>
                 </p>
 
-                <ErrorNotice message=error/>
+                <div id=EDITOR_ERROR><ErrorNotice message=error/></div>
                 {move || deleted.get().map(|text| view! {
                     <div class="notice" role="alert">
                         <p>{text}</p>
@@ -730,7 +734,7 @@ fn SetHeading(
             {(!alone).then(|| view! {
                 <div>
                     <label for=field.clone()>{format!("Set {} name", place + 1)}</label>
-                    <input id=field.clone() maxlength="40" prop:value=name aria-invalid=refused.mark(field.clone())
+                    <input id=field.clone() maxlength="40" prop:value=name aria-describedby=EDITOR_ERROR aria-invalid=refused.mark(field.clone())
                         on:input=move |ev| state.edit_set(opener, |head| head.name = event_target_value(&ev))/>
                 </div>
             })}
@@ -738,7 +742,7 @@ fn SetHeading(
                 <label for=slot_field.clone()>{slot_label}</label>
                 // Text, not numeric: a phone's number pad has no ":" for "45:30".
                 <input id=slot_field maxlength="6" placeholder="none" prop:value=slot
-                    aria-describedby=length_id.clone()
+                    aria-describedby=format!("{length_id} {EDITOR_ERROR}")
                     aria-invalid=move || (parse_slot(&slot()).is_err() || refused.is_refused(&slot_refused)).then_some("true")
                     on:input=move |ev| state.edit_set(opener, |head| head.slot = event_target_value(&ev))/>
             </div>

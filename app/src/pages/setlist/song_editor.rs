@@ -293,7 +293,7 @@ pub fn SongEditor(
                     <div>
                         <label for=field("title")>"Title"</label>
                         <input id=field("title") required maxlength="200" list="library-songs" autocomplete="off"
-                            bind:value=song.title aria-invalid=marked("title")/>
+                            bind:value=song.title aria-describedby=super::editor::EDITOR_ERROR aria-invalid=marked("title")/>
                         {move || known.get().map(|known| {
                             let details = library_details(&known);
                             view! {
@@ -314,7 +314,7 @@ pub fn SongEditor(
                     </div>
                     <div>
                         <label for=field("artist")>"Artist"</label>
-                        <input id=field("artist") maxlength="200" bind:value=song.artist aria-invalid=marked("artist")/>
+                        <input id=field("artist") maxlength="200" bind:value=song.artist aria-describedby=super::editor::EDITOR_ERROR aria-invalid=marked("artist")/>
                     </div>
                 </div>
                 <div class="row">
@@ -331,15 +331,15 @@ pub fn SongEditor(
                     </div>
                     <div>
                         <label for=field("bpm")>"BPM"</label>
-                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm aria-invalid=marked("bpm")/>
+                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm aria-describedby=super::editor::EDITOR_ERROR aria-invalid=marked("bpm")/>
                     </div>
                     <div>
                         <label for=field("key")>"Key"</label>
-                        <input id=field("key") maxlength="16" bind:value=song.key aria-invalid=marked("key")/>
+                        <input id=field("key") maxlength="16" bind:value=song.key aria-describedby=super::editor::EDITOR_ERROR aria-invalid=marked("key")/>
                     </div>
                 </div>
                 <label for=field("notes")>"Song notes"</label>
-                <textarea id=field("notes") maxlength="2000" bind:value=song.notes aria-invalid=marked("notes")></textarea>
+                <textarea id=field("notes") maxlength="2000" bind:value=song.notes aria-describedby=super::editor::EDITOR_ERROR aria-invalid=marked("notes")></textarea>
                 // The drummer's own notes: theirs to edit, shown here so that nobody repeats them.
                 {move || song.drummer_notes.with(|notes| (!notes.is_empty()).then(|| view! {
                     <p class="multiline drummer-notes"><span class="muted">"Drummer's notes: "</span>{notes.clone()}</p>
