@@ -12,7 +12,22 @@ test.describe('with a wrong password', () => {
     await fillLogin(page, 'drummer', 'definitely-wrong');
     await expect(page.getByRole('alert')).toHaveText('Wrong username or password.');
     await expect(page).toHaveURL(/\/login/);
+    // Both fields are marked, and say why to a screen reader back on them.
+    for (const field of ['Username', 'Password']) {
+      await expect(page.getByLabel(field)).toHaveAttribute('aria-invalid', 'true');
+      await expect(page.getByLabel(field)).toHaveAccessibleDescription('Wrong username or password.');
+    }
   });
+});
+
+test('an empty field is marked and gets the focus', async ({ page }) => {
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  await page.getByLabel('Password').fill('something');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Enter your username and password.');
+  await expect(page.getByLabel('Username')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Username')).toBeFocused();
+  await expect(page.getByLabel('Password')).not.toHaveAttribute('aria-invalid', 'true');
 });
 
 test('login works, and no token is readable by script', async ({ page, context }) => {

@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::{
     api::{ErrorCode, validation::safe_next},
-    components::{ErrorNotice, refocus},
+    components::{ErrorNotice, focus, refocus},
     session::{Status, TypedUsername, use_session},
 };
 
@@ -60,14 +60,12 @@ pub fn Login() -> impl IntoView {
             name_refused.set(name.is_empty());
             secret_refused.set(secret.is_empty());
             error.set(Some("Enter your username and password.".into()));
-            refocus(
-                if name.is_empty() {
-                    "username"
-                } else {
-                    "password"
-                }
-                .into(),
-            );
+            // The first field to fill in takes the focus from the button.
+            focus(if name.is_empty() {
+                "username"
+            } else {
+                "password"
+            });
             return;
         }
         busy.set(true);
