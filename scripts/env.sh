@@ -8,7 +8,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # Debian's rustc before rustup's, when setup.sh chose it.
 if [ -n "$DEBIAN_RUST" ]; then export PATH="/usr/bin:$PATH"; fi
 # setup.sh's own Node.js, when the system's is too old for Playwright.
-if [ -x "$ROOT/target/node/bin/node" ]; then export PATH="$ROOT/target/node/bin:$PATH"; fi
+if "$ROOT/target/node/bin/node" --version >/dev/null 2>&1; then export PATH="$ROOT/target/node/bin:$PATH"; fi
 # Ahead of everything: binaryen's wasm-opt, never Debian's (108 breaks hydration).
 export PATH="$ROOT/end2end/node_modules/.bin:$PATH"
 

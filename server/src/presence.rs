@@ -74,6 +74,8 @@ impl Board {
             (Some(known), activity) => {
                 known.activity = activity;
                 known.heard_ms = known.heard_ms.max(at_ms);
+                // Signed in again on the same page: it goes with the new session.
+                session_id.clone_into(&mut known.session_id);
             }
             // A goodbye from a page that names none has nothing to remember.
             (None, Activity::Left) if page.is_empty() => {}
@@ -129,8 +131,8 @@ impl Board {
         self.forget(|_, page| ids.contains(&page.session_id.as_str()))
     }
 
-    /// Forgets every page of a member who was cut off; answers the goodbyes.
-    pub fn member_cut_off(&self, user_id: &str) -> Vec<Presence> {
+    /// Forgets every page of a member whose sessions all ended; answers the goodbyes.
+    pub fn member_signed_out(&self, user_id: &str) -> Vec<Presence> {
         self.forget(|member, _| member == user_id)
     }
 
@@ -290,7 +292,7 @@ mod tests {
     }
 
     #[test]
-    fn a_page_goes_with_its_session_and_every_page_with_a_member_cut_off() {
+    fn a_page_goes_with_its_session_and_every_page_with_a_member_signed_out() {
         let board = Board::default();
         let on = |page: &str, session: &str| {
             board.record(&dee("s1", Activity::Viewing), page, session, 0);
@@ -308,9 +310,9 @@ mod tests {
         );
         assert!(board.on("s1").is_empty());
         on("phone", "session-3");
-        assert!(board.member_cut_off("u-someone-else").is_empty());
+        assert!(board.member_signed_out("u-someone-else").is_empty());
         assert_eq!(
-            board.member_cut_off("u-dee"),
+            board.member_signed_out("u-dee"),
             vec![dee("s1", Activity::Left)]
         );
         assert!(board.on("s1").is_empty());

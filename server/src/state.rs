@@ -83,13 +83,9 @@ impl Inner {
         }
     }
 
-    /// Refuses the member's tokens issued up to `cutoff_ms` on this instance
-    /// at once, and takes their pages off the presence board (a page whose
-    /// member is signed in again says hello with its next heartbeat).
+    /// Refuses the member's tokens issued up to `cutoff_ms` on this instance at once.
     pub fn member_cut_off(&self, user_id: &str, cutoff_ms: i64) {
         self.revocations.record_member(user_id, cutoff_ms);
-        self.live
-            .tell_gone(self.live.presence.member_cut_off(user_id));
         self.metrics.revoked(Revoked::Member, 1);
     }
 }

@@ -152,9 +152,6 @@ async fn apply(state: &AppState, change: Change) {
     match change {
         Change::MemberCutOff { user_id, at_ms } => {
             state.revocations.record_member(&user_id, at_ms);
-            state
-                .live
-                .tell_gone(state.live.presence.member_cut_off(&user_id));
         }
         Change::SessionsEnded { ids, at_ms } => {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();

@@ -104,14 +104,22 @@ async fn revoke(
         detail: serde_json::json!({ "username": member.username }),
     };
     let cutoff_ms = db::revoke::revoke_member(&state.db, &id, now(), &event).await?;
-    cut_off_member(&state, &id, cutoff_ms).await;
+    cut_off_member(&state, &id, cutoff_ms, true).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Applies a member's cut-off on this instance at once (the others hear of
-/// it through `crate::sync`).
-async fn cut_off_member(state: &AppState, id: &str, cutoff_ms: i64) {
+/// it through `crate::sync`). With `sessions_ended` (a revoke, a disable, a
+/// password reset: every session of theirs revoked) their pages leave the
+/// presence board too; the other instances drop them by session, from the
+/// sessions' end. After a role change they stay: the page goes on.
+async fn cut_off_member(state: &AppState, id: &str, cutoff_ms: i64, sessions_ended: bool) {
     state.member_cut_off(id, cutoff_ms);
+    if sessions_ended {
+        state
+            .live
+            .tell_gone(state.live.presence.member_signed_out(id));
+    }
     // Tokens of the cut-off's own millisecond are refused (they may come from
     // a check made just before the commit). Answering once it has passed
     // means a login made after this answer is never caught by it.
@@ -156,7 +164,8 @@ async fn change(
         ChangeOutcome::Changed { after, cutoff_ms } => {
             state.profiles.forget(&id);
             if let Some(cutoff_ms) = cutoff_ms {
-                cut_off_member(&state, &id, cutoff_ms).await;
+                let disabled = after.disabled_at.is_some();
+                cut_off_member(&state, &id, cutoff_ms, disabled).await;
             }
             Ok(Json(public_user(&after)?))
         }
@@ -241,7 +250,7 @@ async fn reset_password(
     let sessions = SessionsToEnd::All;
     let changed = db::revoke::set_password(&state.db, &id, &hash, sessions, now(), &event).await?;
     if let Some(cutoff_ms) = changed.cutoff_ms {
-        cut_off_member(&state, &id, cutoff_ms).await;
+        cut_off_member(&state, &id, cutoff_ms, true).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -357,6 +357,20 @@ async fn a_page_leaves_the_board_when_its_session_ends() {
         .unwrap();
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     assert_eq!(drummers_on_page().await, 0);
+
+    // A role change cuts the tokens off too, but ends no session: the page
+    // goes on (its next token carries the new role), and stays on the board.
+    let again = app.login("drummer").await;
+    tell(&again.access_token, "after-revoke").await.unwrap();
+    let path = format!("/api/users/{}", again.user_id);
+    let promoted = app
+        .authed(Method::PATCH, &path, &manager.access_token)
+        .json(&json!({ "role": "manager" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promoted.status(), StatusCode::OK);
+    assert_eq!(drummers_on_page().await, 1);
 }
 
 /// "Dee is viewing", "Max is editing": told by the pages, with names from

@@ -77,6 +77,34 @@ impl Draft {
         self.songs.iter().find(|s| s.id.as_deref() == Some(id))
     }
 
+    /// Takes `field`'s value from `from`: a question answered is no longer
+    /// one to ask again from this base. The sets are not in a draft.
+    pub fn adopt(&mut self, field: &Field, from: &Draft) {
+        match field {
+            Field::Name => self.name.clone_from(&from.name),
+            Field::Venue => self.venue.clone_from(&from.venue),
+            Field::ShowDate => self.show_date.clone_from(&from.show_date),
+            Field::Notes => self.notes.clone_from(&from.notes),
+            Field::Order => {
+                let place = |song: &DraftSong| {
+                    let id = song.id.as_deref();
+                    from.songs.iter().position(|s| s.id.as_deref() == id)
+                };
+                // Songs `from` does not have keep their place after the others.
+                self.songs
+                    .sort_by_key(|song| place(song).unwrap_or(usize::MAX));
+            }
+            Field::Sets => {}
+            Field::Song(id, which) => {
+                let value = from.song(id).map(|song| which.of(song).clone());
+                let song = self.songs.iter_mut().find(|s| s.id.as_deref() == Some(id));
+                if let (Some(song), Some(value)) = (song, value) {
+                    *which.of_mut(song) = value;
+                }
+            }
+        }
+    }
+
     fn order(&self, within: impl Fn(&str) -> bool) -> Vec<&str> {
         self.songs
             .iter()

@@ -609,6 +609,16 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                 // The list is drawn anew: the keyboard goes on to the next choice, or to Save.
                                 let forget = move |field: &Field| {
                                     conflicts.update(|open| open.retain(|c| c.field != *field));
+                                    // Answered: a reload must not ask it again.
+                                    asked_over.update(|before| {
+                                        let (Some((draft, sets)), Some((now, _))) = (before.as_mut(), state.base.get_untracked()) else {
+                                            return;
+                                        };
+                                        match field {
+                                            Field::Sets => *sets = state.base_sets.get_untracked(),
+                                            field => draft.adopt(field, &now),
+                                        }
+                                    });
                                     let settled = conflicts.with_untracked(Vec::is_empty);
                                     if settled && error.with_untracked(|said| said.as_deref() == Some(CHOOSE_FIRST)) {
                                         error.set(None);

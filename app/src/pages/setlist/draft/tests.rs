@@ -192,3 +192,32 @@ fn a_retitled_song_is_named_as_both_sides_knew_it() {
     let merged = merge(&base, &mine, &theirs);
     assert_eq!(merged.conflicts[0].label, "Title of “Everlong”");
 }
+
+#[test]
+fn a_question_answered_is_not_asked_again_from_the_old_base() {
+    let old_base = show(vec![
+        song("a", "A", "120"),
+        song("b", "B", ""),
+        song("x", "X", ""),
+    ]);
+    let mut theirs = old_base.clone();
+    theirs.venue = "Theirs".into();
+    theirs.songs[0].bpm = "150".into();
+    theirs.songs.swap(0, 1);
+    let mut mine = old_base.clone();
+    mine.venue = "Mine".into();
+    mine.songs[0].bpm = "130".into();
+    let last = mine.songs.pop().unwrap();
+    mine.songs.insert(0, last);
+    let asked = merge(&old_base, &mine, &theirs).conflicts;
+    assert_eq!(asked.len(), 3, "venue, tempo and order: {asked:?}");
+
+    // Each answered with "keep mine": the old base takes their value for it.
+    let mut before = old_base.clone();
+    for question in &asked {
+        before.adopt(&question.field, &theirs);
+    }
+    assert!(merge(&before, &mine, &theirs).conflicts.is_empty());
+    assert_eq!(before.venue, "Theirs");
+    assert_eq!(titles(&before), ["B", "A", "X"]);
+}

@@ -284,8 +284,10 @@ impl EditorState {
     }
 
     /// Each set whose first song is no longer here (a merge took it out)
-    /// starts at the song that followed it in `order_before`, as when a song
-    /// is removed here (`remove_song`); a set left with no song goes.
+    /// starts where that song was: at the song now after the last song
+    /// still here that came before it (a kept copy of the song, perhaps), as
+    /// when a song is removed here (`remove_song`); a set left with no song
+    /// goes.
     fn hand_over_breaks(&self, order_before: &[u64]) {
         let here = self.uids();
         self.sets.update(|breaks| {
@@ -298,11 +300,14 @@ impl EditorState {
                 let Some(at) = order_before.iter().position(|uid| uid == opener) else {
                     continue;
                 };
-                let mut rest = order_before[at + 1..].iter();
-                let heir = rest
-                    .by_ref()
-                    .take_while(|uid| !openers.contains(uid))
+                let before = order_before[..at]
+                    .iter()
+                    .rev()
                     .find(|uid| here.contains(uid));
+                let heir = before
+                    .and_then(|before| here.iter().position(|uid| uid == before))
+                    .and_then(|place| here.get(place + 1))
+                    .filter(|heir| !openers.contains(heir));
                 if let Some(heir) = heir {
                     *opener = *heir;
                 }
@@ -946,6 +951,34 @@ mod tests {
             let sets = merge_in(&state, &theirs);
             assert!(sets.conflict.is_none());
             assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 1)]);
+        });
+    }
+
+    #[test]
+    fn a_set_whose_first_song_they_removed_and_was_edited_here_starts_at_its_copy() {
+        in_owner(|| {
+            let state = EditorState::new(Some("show".into()));
+            state.load(&saved(
+                1,
+                &[("Set 1", &["a", "b", "c"]), ("Encore", &["d"])],
+            ));
+            // Here, "b" is edited and moved to open the encore: a, c | b, d.
+            let b = uid_of(&state, "b");
+            state.songs.update(|songs| {
+                let moved = songs.remove(1);
+                moved.set(
+                    crate::pages::setlist::draft::SongField::Title,
+                    "b, live".into(),
+                );
+                songs.insert(2, moved);
+            });
+            state
+                .sets
+                .update(|breaks| breaks.later = vec![(b, SetHead::named("Encore"))]);
+            // There, "b" is removed: the copy kept here still opens the encore.
+            let theirs = saved(2, &[("Set 1", &["a", "c"]), ("Encore", &["d"])]);
+            merge_in(&state, &theirs);
+            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 2)]);
         });
     }
 
