@@ -929,56 +929,47 @@ mod tests {
         })
     }
 
+    /// Sets a, b, c | d; here "b" is moved to open the encore (a, c | b, d),
+    /// and given a new title when `edited`; there, "b" is removed. The sets'
+    /// sizes after the merge.
+    fn encore_opener_removed_there(edited: bool) -> Vec<(String, usize)> {
+        let state = EditorState::new(Some("show".into()));
+        state.load(&saved(
+            1,
+            &[("Set 1", &["a", "b", "c"]), ("Encore", &["d"])],
+        ));
+        let b = uid_of(&state, "b");
+        state.songs.update(|songs| {
+            let moved = songs.remove(1);
+            if edited {
+                moved.set(
+                    crate::pages::setlist::draft::SongField::Title,
+                    "b, live".into(),
+                );
+            }
+            songs.insert(2, moved);
+        });
+        state
+            .sets
+            .update(|breaks| breaks.later = vec![(b, SetHead::named("Encore"))]);
+        let theirs = saved(2, &[("Set 1", &["a", "c"]), ("Encore", &["d"])]);
+        assert!(merge_in(&state, &theirs).conflict.is_none());
+        sizes(&state)
+    }
+
     #[test]
     fn a_set_whose_first_song_they_removed_goes_on_from_the_next_song() {
         in_owner(|| {
-            let state = EditorState::new(Some("show".into()));
-            state.load(&saved(
-                1,
-                &[("Set 1", &["a", "b", "c"]), ("Encore", &["d"])],
-            ));
-            // Here, "b" is moved to open the encore: a, c | b, d.
-            let b = uid_of(&state, "b");
-            state.songs.update(|songs| {
-                let moved = songs.remove(1);
-                songs.insert(2, moved);
-            });
-            state
-                .sets
-                .update(|breaks| breaks.later = vec![(b, SetHead::named("Encore"))]);
-            // There, "b" is removed.
-            let theirs = saved(2, &[("Set 1", &["a", "c"]), ("Encore", &["d"])]);
-            let sets = merge_in(&state, &theirs);
-            assert!(sets.conflict.is_none());
-            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 1)]);
+            let sizes = encore_opener_removed_there(false);
+            assert_eq!(sizes, [("Set 1".into(), 2), ("Encore".into(), 1)]);
         });
     }
 
     #[test]
     fn a_set_whose_first_song_they_removed_and_was_edited_here_starts_at_its_copy() {
         in_owner(|| {
-            let state = EditorState::new(Some("show".into()));
-            state.load(&saved(
-                1,
-                &[("Set 1", &["a", "b", "c"]), ("Encore", &["d"])],
-            ));
-            // Here, "b" is edited and moved to open the encore: a, c | b, d.
-            let b = uid_of(&state, "b");
-            state.songs.update(|songs| {
-                let moved = songs.remove(1);
-                moved.set(
-                    crate::pages::setlist::draft::SongField::Title,
-                    "b, live".into(),
-                );
-                songs.insert(2, moved);
-            });
-            state
-                .sets
-                .update(|breaks| breaks.later = vec![(b, SetHead::named("Encore"))]);
-            // There, "b" is removed: the copy kept here still opens the encore.
-            let theirs = saved(2, &[("Set 1", &["a", "c"]), ("Encore", &["d"])]);
-            merge_in(&state, &theirs);
-            assert_eq!(sizes(&state), [("Set 1".into(), 2), ("Encore".into(), 2)]);
+            let sizes = encore_opener_removed_there(true);
+            assert_eq!(sizes, [("Set 1".into(), 2), ("Encore".into(), 2)]);
         });
     }
 
