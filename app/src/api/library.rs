@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A song of the repertoire. `times_played` and `last_played` count the
 /// setlists of past shows (before today) that play it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LibrarySong {
     pub id: String,
@@ -140,4 +140,14 @@ pub struct ImportReport {
     /// Songs added (0 in a dry run).
     pub created: i64,
     pub rows: Vec<ImportRow>,
+}
+
+impl ImportReport {
+    /// How many rows came to `outcome`.
+    pub fn rows_that(&self, outcome: ImportOutcome) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| row.outcome == outcome)
+            .count()
+    }
 }

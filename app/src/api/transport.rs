@@ -245,6 +245,18 @@ pub(super) async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use leptos::prelude::GetUntracked;
+
+    #[test]
+    fn a_live_change_takes_down_only_the_no_connection_message() {
+        let error = RwSignal::new(Some(NO_CONNECTION.to_string()));
+        clear_if_no_connection(error);
+        assert_eq!(error.get_untracked(), None, "the server answered meanwhile");
+        let refusal = Some("Only a manager can do that.".to_string());
+        error.set(refusal.clone());
+        clear_if_no_connection(error);
+        assert_eq!(error.get_untracked(), refusal, "a refusal still stands");
+    }
 
     #[test]
     fn a_refusal_naming_fields_reads_like_a_forms_own_checks() {

@@ -17,6 +17,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, length_field,
         parse_minutes_seconds, refocus, show_date_short, songs_count,
     },
+    live::use_live,
     pages::setlist::three_way,
     session::use_session,
     unsaved::{UnsavedWork, confirm},
@@ -41,18 +42,25 @@ pub fn Songs() -> impl IntoView {
         }
         editing.set(Some(song));
     };
-    // Where the keyboard goes when the form or a deleted row is gone.
+    // Where the keyboard goes when the form or a deleted row is gone. A
+    // drummer has no "Add a song": the search is their way on.
+    let way_on = move || {
+        if session.is_manager() {
+            ADD_SONG
+        } else {
+            SEARCH
+        }
+        .to_string()
+    };
+    // Cancel: back to the row's button that opened the form (the table is
+    // as it was), not to the top of a long library.
     let close_form = move || {
+        let opener = editing
+            .get_untracked()
+            .flatten()
+            .map(|song| opener_id(&song.id));
         editing.set(None);
-        // A drummer has no "Add a song": the search is their way on.
-        refocus(
-            if session.is_manager() {
-                ADD_SONG
-            } else {
-                SEARCH
-            }
-            .into(),
-        );
+        refocus(opener.unwrap_or_else(way_on));
     };
 
     let remove = move |song: LibrarySong| {
@@ -83,9 +91,25 @@ pub fn Songs() -> impl IntoView {
         });
     };
     let saved = Callback::new(move |message: String| {
-        close_form();
+        editing.set(None);
+        // The table is drawn anew once the list is read again, a row's
+        // button with it: the keyboard waits above the table.
+        refocus(way_on());
         notice.set(Some(message));
         songs.refetch();
+    });
+    // A screen reader hears how many songs a search leaves, as the count shows it.
+    let live = use_live();
+    Effect::new(move |searched: Option<()>| {
+        let (needle, tag) = (search.get(), tag.get());
+        if searched.is_some() {
+            songs.with_untracked(|loaded| {
+                if let Some(Ok(list)) = loaded {
+                    let shown = shown_songs(list, &needle, &tag).count();
+                    live.announce(count_line(shown, list.len()));
+                }
+            });
+        }
     });
 
     view! {
@@ -124,15 +148,11 @@ pub fn Songs() -> impl IntoView {
                 {move || songs.get().map(|result| match result {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) => {
-                        let needle = search.get().trim().to_lowercase();
                         let tag = tag.get();
+                        let shown: Vec<LibrarySong> = shown_songs(&list, &search.get(), &tag).cloned().collect();
                         let total = list.len();
-                        let shown: Vec<LibrarySong> = list
-                            .into_iter()
-                            .filter(|song| song.matches(&needle, Some(tag.as_str()).filter(|t| !t.is_empty())))
-                            .collect();
                         view! {
-                            <p class="muted" data-testid="library-count">{format!("{} of {}", shown.len(), songs_count(total))}</p>
+                            <p class="muted" data-testid="library-count">{count_line(shown.len(), total)}</p>
                             <SongTable shown total edit=move |song| open_form(Some(song)) remove/>
                         }.into_any()
                     }
@@ -146,8 +166,29 @@ pub fn Songs() -> impl IntoView {
     }
 }
 
+/// The songs a search (any case) and a tag ("" for any) leave.
+fn shown_songs<'a>(
+    list: &'a [LibrarySong],
+    search: &str,
+    tag: &'a str,
+) -> impl Iterator<Item = &'a LibrarySong> + use<'a> {
+    let needle = search.trim().to_lowercase();
+    let tag = Some(tag).filter(|tag| !tag.is_empty());
+    list.iter().filter(move |song| song.matches(&needle, tag))
+}
+
+/// "3 of 120 songs".
+fn count_line(shown: usize, total: usize) -> String {
+    format!("{shown} of {}", songs_count(total))
+}
+
 /// The "Add a song" button's id: the keyboard's way back after the form.
 const ADD_SONG: &str = "add-song";
+
+/// The id of a row's button that opens the form for `song_id`.
+fn opener_id(song_id: &str) -> String {
+    format!("edit-song-{song_id}")
+}
 const SEARCH: &str = "library-search";
 /// What the song form says about a refused save: its fields point at it.
 const SONG_ERROR: &str = "library-song-error";
@@ -194,6 +235,7 @@ fn SongTable(
                         (None, _) => "Not yet".to_string(),
                     };
                     let (for_edit, for_remove) = (song.clone(), song.clone());
+                    let opener = opener_id(&song.id);
                     let edit_label = format!("Edit “{}”", song.title);
                     let remove_label = format!("Delete “{}”", song.title);
                     let tempo_label = format!("Set the tempo and notes of “{}”", song.title);
@@ -209,13 +251,13 @@ fn SongTable(
                             <td data-label="Played">{played}</td>
                             <td class="actions">
                                 <Show when=move || session.is_manager() fallback={
-                                    let (label, song) = (tempo_label.clone(), for_tempo.clone());
+                                    let (label, song, opener) = (tempo_label.clone(), for_tempo.clone(), opener.clone());
                                     move || view! {
-                                        <button type="button" class="secondary" aria-label=label.clone()
+                                        <button type="button" class="secondary" id=opener.clone() aria-label=label.clone()
                                             on:click={let song = song.clone(); move |_| edit(song.clone())}>"Tempo and notes"</button>
                                     }
                                 }>
-                                    <button type="button" class="secondary" aria-label=edit_label.clone()
+                                    <button type="button" class="secondary" id=opener.clone() aria-label=edit_label.clone()
                                         on:click={let song = for_edit.clone(); move |_| edit(song.clone())}>"Edit"</button>
                                     <button type="button" class="danger" aria-label=remove_label.clone()
                                         on:click={let song = for_remove.clone(); move |_| remove(song.clone())}>"Delete"</button>
@@ -547,6 +589,7 @@ fn merge_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::ImportRow;
 
     fn song(title: &str, key: &str, notes: &str) -> [String; 7] {
         form_fields(&LibrarySongInput {
@@ -565,6 +608,58 @@ mod tests {
         let (merged, both) = merge_fields(&typed, &loaded, &theirs);
         assert_eq!(merged, song("Creep (live)", "G", "mine"));
         assert_eq!(both, ["Notes (theirs: “theirs”)"]);
+    }
+
+    #[test]
+    fn a_preview_and_an_import_are_summed_up_in_one_sentence() {
+        let row = |outcome| ImportRow {
+            line: 2,
+            title: "Creep".into(),
+            artist: String::new(),
+            outcome,
+            errors: Default::default(),
+        };
+        let mut report = ImportReport {
+            dry_run: true,
+            created: 0,
+            rows: vec![
+                row(ImportOutcome::New),
+                row(ImportOutcome::Invalid),
+                row(ImportOutcome::New),
+            ],
+        };
+        assert_eq!(
+            import_summary(&report),
+            "Preview: 2 songs to add, 0 already in the library, 1 not imported."
+        );
+        report.dry_run = false;
+        report.created = 1;
+        assert_eq!(import_summary(&report), "Imported 1 song.");
+    }
+
+    #[test]
+    fn a_search_finds_any_case_within_a_tag() {
+        let song = |title: &str, tags: &[&str]| LibrarySong {
+            title: title.into(),
+            tags: tags.iter().map(|tag| tag.to_string()).collect(),
+            ..LibrarySong::default()
+        };
+        let list = [
+            song("Creep", &["ballad"]),
+            song("Crazy", &[]),
+            song("Karma Police", &["ballad"]),
+        ];
+        let titles = |search, tag| -> Vec<&str> {
+            shown_songs(&list, search, tag)
+                .map(|song| song.title.as_str())
+                .collect()
+        };
+        assert_eq!(titles(" CR ", ""), ["Creep", "Crazy"]);
+        assert_eq!(titles("cr", "ballad"), ["Creep"]);
+        assert_eq!(
+            count_line(titles("", "ballad").len(), list.len()),
+            "2 of 3 songs"
+        );
     }
 
     #[test]
@@ -604,6 +699,7 @@ mod tests {
 #[component]
 fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let session = use_session();
+    let live = use_live();
     let csv = RwSignal::new(String::new());
     let report = RwSignal::new(None::<ImportReport>);
     let error = RwSignal::new(None::<String>);
@@ -627,6 +723,8 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     if !dry_run {
                         imported();
                     }
+                    // The table is long and drawn below: said, not only shown.
+                    live.announce(import_summary(&answer));
                     report.set(Some(answer));
                 }
                 Err(failure) => error.set(Some(failure.describe())),
@@ -635,12 +733,9 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     };
     let new_rows = move || {
         report.with(|report| {
-            report.as_ref().map_or(0, |r| {
-                r.rows
-                    .iter()
-                    .filter(|row| row.outcome == ImportOutcome::New)
-                    .count()
-            })
+            report
+                .as_ref()
+                .map_or(0, |r| r.rows_that(ImportOutcome::New))
         })
     };
     view! {
@@ -672,11 +767,27 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                         </p>
                     }.into_any()
                 } else {
-                    view! { <p role="status">{format!("Imported {}.", songs_count(usize::try_from(report.created).unwrap_or_default()))}</p> }.into_any()
+                    view! { <p>{import_summary(&report)}</p> }.into_any()
                 }}
             })}
         </section>
     }
+}
+
+/// What a preview or an import came to, in one sentence.
+fn import_summary(report: &ImportReport) -> String {
+    if !report.dry_run {
+        return format!(
+            "Imported {}.",
+            songs_count(usize::try_from(report.created).unwrap_or_default())
+        );
+    }
+    format!(
+        "Preview: {} to add, {} already in the library, {} not imported.",
+        songs_count(report.rows_that(ImportOutcome::New)),
+        report.rows_that(ImportOutcome::Existing),
+        report.rows_that(ImportOutcome::Invalid),
+    )
 }
 
 #[component]

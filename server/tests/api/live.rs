@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode, header};
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::common::*;
@@ -324,15 +324,7 @@ async fn a_page_leaves_the_board_when_its_session_ends() {
     tell(&laptop.access_token, "laptop").await.unwrap();
     assert_eq!(drummers_on_page().await, 1);
 
-    let logout = app
-        .request(Method::POST, "/api/auth/logout")
-        .header(
-            header::COOKIE,
-            format!("backstage_refresh={}", phone.refresh_cookie),
-        )
-        .send()
-        .await
-        .unwrap();
+    let logout = app.logout_response(&phone.refresh_cookie).await;
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(drummers_on_page().await, 1, "still on the laptop");
     let left = |token: &str, page: &str| {

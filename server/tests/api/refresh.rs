@@ -221,15 +221,7 @@ async fn logout_revokes_the_session_and_clears_the_cookie() {
     let app = spawn_app().await;
     let session = app.login("drummer").await;
 
-    let response = app
-        .request(Method::POST, "/api/auth/logout")
-        .header(
-            header::COOKIE,
-            format!("backstage_refresh={}", session.refresh_cookie),
-        )
-        .send()
-        .await
-        .unwrap();
+    let response = app.logout_response(&session.refresh_cookie).await;
 
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let cleared = set_cookie(&response).unwrap();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use reqwest::{Method, StatusCode, header};
+use reqwest::{Method, StatusCode};
 use server::startup::DEMO_PASSWORD;
 
 async fn revoke_member(app: &TestApp, manager: &Session, member_id: &str) -> StatusCode {
@@ -118,15 +118,7 @@ async fn the_database_holds_only_hashes_of_refresh_tokens() {
 }
 
 async fn logout(app: &TestApp, refresh_cookie: &str) -> StatusCode {
-    app.request(Method::POST, "/api/auth/logout")
-        .header(
-            header::COOKIE,
-            format!("backstage_refresh={refresh_cookie}"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .status()
+    app.logout_response(refresh_cookie).await.status()
 }
 
 #[tokio::test]

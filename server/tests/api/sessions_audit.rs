@@ -10,13 +10,7 @@ async fn sessions(app: &TestApp, token: &str, path: &str) -> Vec<Value> {
 }
 
 async fn logout(app: &TestApp, refresh_cookie: &str) {
-    let cookie = format!("backstage_refresh={refresh_cookie}");
-    let response = app.request(Method::POST, "/api/auth/logout");
-    let response = response
-        .header(header::COOKIE, cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = app.logout_response(refresh_cookie).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
 

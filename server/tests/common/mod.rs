@@ -143,7 +143,18 @@ impl TestApp {
     }
 
     pub async fn refresh_response(&self, refresh_cookie: &str) -> Response {
-        self.request(Method::POST, "/api/auth/refresh")
+        self.post_with_refresh_cookie("/api/auth/refresh", refresh_cookie)
+            .await
+    }
+
+    pub async fn logout_response(&self, refresh_cookie: &str) -> Response {
+        self.post_with_refresh_cookie("/api/auth/logout", refresh_cookie)
+            .await
+    }
+
+    /// A POST carrying the refresh cookie, as the browser sends it.
+    async fn post_with_refresh_cookie(&self, path: &str, refresh_cookie: &str) -> Response {
+        self.request(Method::POST, path)
             .header(
                 header::COOKIE,
                 format!("backstage_refresh={refresh_cookie}"),

@@ -55,7 +55,7 @@ pub fn Audit() -> impl IntoView {
                 </label>
                 // Said when a page of events has come (paging redraws no live region).
                 <p class="visually-hidden" role="status">
-                    {move || page.get().is_some().then(|| format!("Page {} of the audit log.", cursors.with(Vec::len) + 1))}
+                    {move || page.with(Option::is_some).then(|| format!("Page {} of the audit log.", cursors.with(Vec::len) + 1))}
                 </p>
                 // A Transition, not a Suspense: the page being left stays up
                 // while the next is read, so the button pressed keeps the focus
