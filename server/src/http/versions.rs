@@ -25,9 +25,15 @@ pub fn validated(errors: FieldErrors) -> ApiResult<()> {
 /// with the body, is refused: ignoring it would turn a conditional write
 /// into an unconditional one.
 pub fn expected_version(body: Option<i64>, headers: &HeaderMap) -> ApiResult<Option<i64>> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
+    let mut lines = headers.get_all(header::IF_MATCH).iter();
+    let Some(value) = lines.next() else {
         return Ok(body);
     };
+    // Two lines are one list (RFC 9110), refused like `"3", "1"`: reading
+    // only the first would let a proxy and this server see different conditions.
+    if lines.next().is_some() {
+        return Err(bad_if_match());
+    }
     let header = match value.to_str().map(str::trim) {
         // RFC 9110: `*` matches whatever is current, so it asks for no
         // particular version; the body's, if any, still counts.
@@ -56,6 +62,8 @@ fn strong_version(tag: &str) -> ApiResult<i64> {
     tag.strip_prefix('"')
         .and_then(|rest| rest.strip_suffix('"'))
         .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        // Strong comparison is byte for byte: `"05"` is not the ETag `"5"`.
+        .filter(|digits| *digits == "0" || !digits.starts_with('0'))
         .and_then(|digits| digits.parse().ok())
         .ok_or_else(bad_if_match)
 }

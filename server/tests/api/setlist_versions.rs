@@ -51,10 +51,32 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     // An If-Match that is not one version, exactly as the ETag gave it, is
     // refused, not ignored nor read loosely: a weak tag never matches (RFC
     // 9110 compares If-Match strongly), though this one names the version.
-    for unreadable in ["\"abc\"", "\"1\", \"2\"", "W/\"2\"", "2", "\"2", "\"+2\""] {
+    for unreadable in [
+        "\"abc\"",
+        "\"1\", \"2\"",
+        "W/\"2\"",
+        "2",
+        "\"2",
+        "\"+2\"",
+        "\"02\"",
+    ] {
         let response = put_if_match(unreadable).await.unwrap();
         expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     }
+    // Two header lines are one list: the second is not ignored.
+    let two_lines = app
+        .authed(
+            Method::PUT,
+            &format!("/api/setlists/{id}"),
+            &manager.access_token,
+        )
+        .header(header::IF_MATCH, "\"2\"")
+        .header(header::IF_MATCH, "\"1\"")
+        .json(&by_header)
+        .send()
+        .await
+        .unwrap();
+    expect_error(two_lines, StatusCode::BAD_REQUEST, "bad_request").await;
     // `*` asks for no particular version, and a PUT must name one.
     let any = put_if_match("*").await.unwrap();
     let refused = expect_error(any, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
