@@ -182,16 +182,23 @@ pub fn FocusAfterNavigation() -> impl IntoView {
 }
 
 /// Waits (up to `tries` × 50 ms) while the control used to leave is still
-/// focused: a page that is loading still shows the old one.
+/// focused: a page that is loading still shows the old one. A link in the
+/// top bar stays on every page, so waiting for it to go would leave the
+/// keyboard there: `<main>` takes the focus at once, the new page drawn
+/// into it.
 #[cfg(feature = "hydrate")]
 fn focus_main_once_drawn(used: Option<leptos::web_sys::Element>, tries: u32) {
     set_timeout(
         move || {
             let now = document().active_element();
-            if now
+            let lost = now
                 .as_ref()
-                .is_none_or(|element| element.tag_name() == "BODY")
-            {
+                .is_none_or(|element| element.tag_name() == "BODY");
+            let in_top_bar = now == used
+                && now.as_ref().is_some_and(|element| {
+                    element.closest(".topbar").is_ok_and(|bar| bar.is_some())
+                });
+            if lost || in_top_bar {
                 if let Some(main) = html_element("content") {
                     let _ = main.focus();
                 }
@@ -345,6 +352,21 @@ pub fn TopBar() -> impl IntoView {
                 </Show>
             </nav>
         </header>
+    }
+}
+
+/// A manager's page opened by a drummer: its heading, and why it shows nothing.
+#[component]
+pub fn ManagersOnly(
+    /// The page's own heading, so that the page is named either way.
+    heading: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>{heading}</h1>
+            <p class="error" role="alert">{children()}</p>
+        </section>
     }
 }
 

@@ -292,11 +292,14 @@ pub fn forget(work: Work, member: &str, setlist: &str) {
 
 /// When the page goes: leaving on purpose (asked first) or logging out
 /// forgets the work; a session that ended by itself keeps it for the next
-/// login.
+/// login, and a role changed by a manager (the page swapped for the other
+/// role's view) keeps it for when the role comes back.
 pub fn forget_when_left(session: Session, work: Work, member: String, setlist: String) {
+    let was_manager = leptos::prelude::untrack(|| session.is_manager());
     leptos::prelude::on_cleanup(move || {
         let ended = session.status_untracked() == Status::SignedOut && !session.is_leaving();
-        if !ended {
+        let role_changed = leptos::prelude::untrack(|| session.is_manager()) != was_manager;
+        if !ended && !role_changed {
             forget(work, &member, &setlist);
         }
     });

@@ -223,3 +223,15 @@ test("the keyboard's first stop skips the top bar, straight to the page", async 
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
 });
+
+test('a page opened from the top bar takes the focus, as a new page load would', async ({ page }) => {
+  await logIn(page, 'drummer');
+  const songs = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Songs' });
+  await songs.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Song library' })).toBeVisible();
+  // The link stays in the top bar; the keyboard goes on from the new page.
+  await expect(page.locator('main')).toBeFocused();
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+});

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 /// A song of the repertoire. `times_played` and `last_played` count the
 /// setlists of past shows (before today) that play it.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(test, derive(Default))]
 pub struct LibrarySong {
     pub id: String,
     pub title: String,

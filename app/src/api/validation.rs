@@ -127,6 +127,17 @@ impl Checker {
         self.check(field, !blank && !nul && len >= min && len <= max, message);
     }
 
+    /// `text` on one line: a name or a title is typed into (and matched
+    /// against) a one-line field, which cannot hold a line break.
+    fn line(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
+        // A required field of only a line break is said to be empty.
+        if is_one_line(value) || (min > 0 && shows_nothing(value)) {
+            self.text(field, value, min, max);
+        } else {
+            self.check(field, false, "must be one line");
+        }
+    }
+
     fn password(&mut self, field: impl Into<String>, password: &str) {
         let len = password.chars().count();
         if len > 0 && password.trim().is_empty() {
@@ -142,9 +153,9 @@ impl Checker {
 
     /// A setlist's song, its fields named `{at}.title` and so on.
     fn song(&mut self, at: &str, song: &SongInput) {
-        self.text(format!("{at}.title"), &song.title, 1, TITLE_MAX);
-        self.text(format!("{at}.artist"), &song.artist, 0, ARTIST_MAX);
-        self.text(format!("{at}.key"), &song.key, 0, KEY_MAX);
+        self.line(format!("{at}.title"), &song.title, 1, TITLE_MAX);
+        self.line(format!("{at}.artist"), &song.artist, 0, ARTIST_MAX);
+        self.line(format!("{at}.key"), &song.key, 0, KEY_MAX);
         self.text(format!("{at}.notes"), &song.notes, 0, NOTES_MAX);
         self.check(
             format!("{at}.duration_secs"),
@@ -234,12 +245,7 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
         format!("a show has 1 to {SETS_MAX} sets"),
     );
     for (i, set) in sets.iter().enumerate() {
-        c.text(format!("sets[{i}].name"), &set.name, 1, SET_NAME_MAX);
-        c.check(
-            format!("sets[{i}].name"),
-            is_one_line(&set.name),
-            "must be one line",
-        );
+        c.line(format!("sets[{i}].name"), &set.name, 1, SET_NAME_MAX);
         c.check(
             format!("sets[{i}].slot_secs"),
             set.slot_secs.is_none_or(|slot| SLOT_SECS.contains(&slot)),
@@ -345,9 +351,9 @@ pub fn validate_song_patch(patch: &SongPatch) -> FieldErrors {
 /// A library song. Its tags are checked as `normalized_tags` leaves them.
 pub fn validate_library_song(song: &LibrarySongInput) -> FieldErrors {
     let mut c = Checker::default();
-    c.text("title", &song.title, 1, TITLE_MAX);
-    c.text("artist", &song.artist, 0, ARTIST_MAX);
-    c.text("key", &song.key, 0, KEY_MAX);
+    c.line("title", &song.title, 1, TITLE_MAX);
+    c.line("artist", &song.artist, 0, ARTIST_MAX);
+    c.line("key", &song.key, 0, KEY_MAX);
     c.text("notes", &song.notes, 0, NOTES_MAX);
     c.check(
         "duration_secs",
@@ -638,6 +644,30 @@ mod tests {
             assert!(!is_one_line(broken), "{broken:?}");
         }
         assert!(is_one_line("Encores \u{2013} the loud ones"));
+    }
+
+    #[test]
+    fn a_title_artist_or_key_with_a_line_break_is_refused_where_songs_come_in() {
+        let mut input = setlist("Show");
+        input.songs = vec![song("Multi\nline")];
+        input.songs[0].artist = "Band\u{2028}".into();
+        let errors = validate_setlist(&input);
+        assert_eq!(errors["songs[0].title"], "must be one line");
+        assert_eq!(errors["songs[0].artist"], "must be one line");
+        let library = LibrarySongInput {
+            title: "Multi\r\nline".into(),
+            key: "G\n".into(),
+            ..LibrarySongInput::default()
+        };
+        let errors = validate_library_song(&library);
+        assert_eq!(errors["title"], "must be one line");
+        assert_eq!(errors["key"], "must be one line");
+        // A title of only a line break shows nothing: said so, as before.
+        input.songs[0] = song("\n");
+        assert_eq!(
+            validate_setlist(&input)["songs[0].title"],
+            "must not be empty"
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, keep_focus, refocus,
+        ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, focus_soon, keep_focus,
+        refocus,
     },
     pages::sessions::SessionTable,
     session::{Session, use_session},
@@ -136,9 +137,9 @@ pub fn Members() -> impl IntoView {
         <Show
             when=move || session.is_manager()
             fallback=move || view! {
-                <p class="error" role="alert">"Only managers can manage band members."
+                <ManagersOnly heading="Band members">"Only managers can manage band members."
                     {move || session.user().is_some_and(|me| me.role == Role::Drummer).then_some(" You are signed in as a drummer.")}
-                </p>
+                </ManagersOnly>
             }
         >
             <section class="card">

@@ -11,6 +11,7 @@ use crate::{
     },
     components::{ErrorNotice, InFlight, RefusedFields},
     session::use_session,
+    unsaved::UnsavedWork,
 };
 
 const CURRENT: &str = "current-password";
@@ -32,6 +33,12 @@ pub fn ChangePassword() -> impl IntoView {
     // A second press on a slow network would send the old password again,
     // now wrong: a failed login in the audit log, and a false "not right".
     let sending = InFlight::default();
+    // Leaving with a new password half typed asks first, like every form here.
+    UnsavedWork::track(Memo::new(move |_| {
+        [current, new, repeated]
+            .iter()
+            .any(|field| field.with(|text| !text.is_empty()))
+    }));
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
+        ErrorCode, ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, Method},
         validation::{
             drummer_patch, field_label, normalized_tags, percent_encode, validate_library_song,
@@ -727,6 +727,10 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     live.announce(import_summary(&answer));
                     report.set(Some(answer));
                 }
+                Err(failure) if failure.code == ErrorCode::PayloadTooLarge => error.set(Some(
+                    "This file is too large to import at once (up to 1 MiB). Split it into smaller files and import each."
+                        .into(),
+                )),
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });
@@ -753,22 +757,21 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <button type="button" class="secondary" on:click=move |_| send(true)
                     disabled=move || csv.with(|text| text.trim().is_empty())>"Preview"</button>
             </p>
+            // The outcome and the Import button above the rows: a phone
+            // would scroll past thousands of them to reach it.
             {move || report.get().map(|report| view! {
-                <ImportTable report=report.clone()/>
-                {if report.dry_run {
-                    view! {
-                        <p>
-                            <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0 || sending.busy()>
-                                {move || match new_rows() {
-                                    1 => "Import 1 new song".to_string(),
-                                    n => format!("Import {n} new songs"),
-                                }}
-                            </button>
-                        </p>
-                    }.into_any()
-                } else {
-                    view! { <p>{import_summary(&report)}</p> }.into_any()
-                }}
+                <p>{import_summary(&report)}</p>
+                {report.dry_run.then(|| view! {
+                    <p>
+                        <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0 || sending.busy()>
+                            {move || match new_rows() {
+                                1 => "Import 1 new song".to_string(),
+                                n => format!("Import {n} new songs"),
+                            }}
+                        </button>
+                    </p>
+                })}
+                <ImportTable report/>
             })}
         </section>
     }

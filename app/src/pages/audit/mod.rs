@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{AuditEvent, AuditKind, AuditPage, User, client},
-    components::{LoadFailure, focused_id, keep_focus, refocus},
+    components::{LoadFailure, ManagersOnly, focused_id, keep_focus, refocus},
     session::use_session,
 };
 
@@ -37,7 +37,7 @@ pub fn Audit() -> impl IntoView {
     view! {
         <Show
             when=move || session.is_manager()
-            fallback=|| view! { <p class="error" role="alert">"Only managers can read the audit log."</p> }
+            fallback=|| view! { <ManagersOnly heading="Audit log">"Only managers can read the audit log."</ManagersOnly> }
         >
             <section class="card">
                 <h1>"Audit log"</h1>

@@ -95,6 +95,7 @@ fn plain_text(setlist: &Setlist) -> String {
         text.push_str(&format!(" — {}", when.join(", ")));
     }
     text.push('\n');
+    push_note(&mut text, "", "", &setlist.notes);
     for (first_number, set) in numbered_sets(setlist) {
         if setlist.sets.len() > 1 {
             text.push_str(&format!("\n{}\n", set.name));
@@ -106,11 +107,26 @@ fn plain_text(setlist: &Setlist) -> String {
                 "" => text.push_str(&format!("{number}. {}\n", song.title)),
                 details => text.push_str(&format!("{number}. {} ({details})\n", song.title)),
             }
+            // As on the sheet: the song's notes, then the drummer's.
+            push_note(&mut text, "   ", "", &song.notes);
+            push_note(&mut text, "   ", "Drummer: ", &song.drummer_notes);
         }
     }
     text.push_str(&sheet_total(&setlist.songs));
     text.push('\n');
     text
+}
+
+/// A note on lines of its own, each `indent`ed, `who` wrote it; nothing
+/// when blank.
+fn push_note(text: &mut String, indent: &str, who: &str, note: &str) {
+    if note.trim().is_empty() {
+        return;
+    }
+    for (i, line) in note.trim().lines().enumerate() {
+        let who = if i == 0 { who } else { "" };
+        text.push_str(&format!("{indent}{who}{line}\n"));
+    }
 }
 
 /// "Total 20:35 (21 min) + 1 untimed": a song without a length is said, not
@@ -241,6 +257,33 @@ mod tests {
                 .contains("\nSet 1\n1. Everlong (D · 158 BPM · 4:10)\n\nEncore\n2. My Hero"),
             "{}",
             plain_text(&two_sets)
+        );
+    }
+
+    #[test]
+    fn the_plain_text_carries_the_shows_and_the_songs_notes() {
+        let song = Song {
+            title: "Everlong".into(),
+            notes: "Long intro\nwatch Max".into(),
+            drummer_notes: "Count in 4".into(),
+            ..Song::default()
+        };
+        let setlist = Setlist {
+            name: "Friday".into(),
+            notes: "Load in 18:00".into(),
+            songs: vec![song.clone()],
+            sets: vec![SetOfSongs {
+                name: "Set 1".into(),
+                songs: vec![song],
+                slot_secs: None,
+            }],
+            ..Setlist::default()
+        };
+        assert_eq!(
+            plain_text(&setlist),
+            "Friday\nLoad in 18:00\n\
+             1. Everlong\n   Long intro\n   watch Max\n   Drummer: Count in 4\n\
+             Total 0:00 (0 min) + 1 untimed\n"
         );
     }
 

@@ -18,10 +18,11 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
-        ErrorCode, Setlist, client,
+        ErrorCode, Role, Setlist, client,
         validation::{FieldErrors, field_label},
     },
-    components::{KeptCopyLinks, LoadFailure, NO_SUCH_SETLIST},
+    components::{KeptCopyLinks, LoadFailure, ManagersOnly, NO_SUCH_SETLIST},
+    live::use_live,
     pages::lazy::{self, unreachable_page},
     session::use_session,
 };
@@ -68,8 +69,10 @@ pub fn SetlistPage() -> impl IntoView {
         Some(Ok(None)) => "New setlist".to_string(),
         _ => "Setlist".to_string(),
     };
+    let role_changed = role_change_notice();
     view! {
         <Title text=title/>
+        {move || role_changed.get().map(|said| view! { <p class="notice">{said}</p> })}
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the setlist…"</p> }>
             {move || setlist.get().map(|result| match result {
                 Err(failure) => {
@@ -89,11 +92,49 @@ pub fn SetlistPage() -> impl IntoView {
                     drummer_view(setlist).await.unwrap_or_else(unreachable_page)
                 }).into_any(),
                 Ok(None) => view! {
-                    <p class="error" role="alert">"Only managers can create setlists."</p>
+                    <ManagersOnly heading="New setlist">"Only managers can create setlists."</ManagersOnly>
                 }.into_any(),
             })}
         </Suspense>
     }
+}
+
+/// A manager changing this member's role swaps the view under them (the
+/// editor for the drummer's view, or back): what is said, and shown, when it
+/// does. Their typed work is kept (`kept::forget_when_left`).
+fn role_change_notice() -> RwSignal<Option<String>> {
+    let session = use_session();
+    let live = use_live();
+    let said = RwSignal::new(None);
+    // `None` while nobody is signed in: signing in is no change of role.
+    Effect::new(move |before: Option<Option<(String, Role)>>| {
+        let now = session.user().map(|user| (user.id, user.role));
+        if let (Some(Some((_, was))), Some((member, role))) = (&before, &now)
+            && was != role
+        {
+            let text = role_changed(*role, crate::kept::any_of(member));
+            live.announce(text.clone());
+            said.set(Some(text));
+        }
+        now
+    });
+    said
+}
+
+fn role_changed(role: Role, work_kept: bool) -> String {
+    let view = match role {
+        Role::Manager => "the editor",
+        Role::Drummer => "the drummer's view",
+    };
+    let kept = if work_kept {
+        " What you had typed and not saved is kept on this device, and comes back if your role changes back."
+    } else {
+        ""
+    };
+    format!(
+        "Your role is now {}: this page shows {view}.{kept}",
+        role.as_str()
+    )
 }
 
 /// Fetches the wasm chunk of a setlist's view for this member (the editor or
