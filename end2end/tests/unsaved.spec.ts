@@ -453,32 +453,37 @@ test.describe('a session that ends mid-edit', () => {
   });
 });
 
-test('a role changed mid-edit keeps what was typed, for when the role comes back', async ({ page, request }) => {
-  const { token } = await apiToken(request, 'manager');
-  const headers = { Authorization: `Bearer ${token}` };
-  const username = `swap${Date.now()}`;
-  const created = await request.post('/api/users', {
-    headers,
-    data: { username, display_name: 'Rory Swap', role: 'manager', password: PASSWORD },
+test.describe('a role changed by another manager', () => {
+  // The role change refuses the page's access token: a request meets its 401, then refreshes.
+  test.use({ expectedHttpErrors: [401] });
+
+  test('a role changed mid-edit keeps what was typed, for when the role comes back', async ({ page, request }) => {
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const username = `swap${Date.now()}`;
+    const created = await request.post('/api/users', {
+      headers,
+      data: { username, display_name: 'Rory Swap', role: 'manager', password: PASSWORD },
+    });
+    expect(created.status()).toBe(201);
+    const roryId = (await created.json()).id as string;
+    const id = await createSetlist(request, `Role swap ${username}`, [{ title: 'Opener', duration_secs: 200 }]);
+    await page.goto(`/login?next=/setlists/${id}`);
+    await fillLogin(page, username, PASSWORD);
+    const name = page.getByLabel('Name', { exact: true });
+    await expect(name).toHaveValue(`Role swap ${username}`);
+    await name.fill('Typed before the demotion');
+    await expect(page.getByTestId('unsaved')).toBeVisible();
+
+    const setRole = async (role: string) =>
+      expect((await request.patch(`/api/users/${roryId}`, { headers, data: { role } })).status()).toBe(200);
+    await setRole('drummer');
+    await expect(page.getByText('Your role is now drummer: this page shows the drummer\'s view.')).toBeVisible();
+    await expect(page.getByText('What you had typed and not saved is kept on this device')).toBeVisible();
+    await expect(name).toHaveCount(0);
+
+    await setRole('manager');
+    await expect(page.getByText('Your role is now manager: this page shows the editor.')).toBeVisible();
+    await expect(name, 'the draft came back with the editor').toHaveValue('Typed before the demotion');
   });
-  expect(created.status()).toBe(201);
-  const roryId = (await created.json()).id as string;
-  const id = await createSetlist(request, `Role swap ${username}`, [{ title: 'Opener', duration_secs: 200 }]);
-  await page.goto(`/login?next=/setlists/${id}`);
-  await fillLogin(page, username, PASSWORD);
-  const name = page.getByLabel('Name', { exact: true });
-  await expect(name).toHaveValue(`Role swap ${username}`);
-  await name.fill('Typed before the demotion');
-  await expect(page.getByTestId('unsaved')).toBeVisible();
-
-  const setRole = async (role: string) =>
-    expect((await request.patch(`/api/users/${roryId}`, { headers, data: { role } })).status()).toBe(200);
-  await setRole('drummer');
-  await expect(page.getByText('Your role is now drummer: this page shows the drummer\'s view.')).toBeVisible();
-  await expect(page.getByText('What you had typed and not saved is kept on this device')).toBeVisible();
-  await expect(name).toHaveCount(0);
-
-  await setRole('manager');
-  await expect(page.getByText('Your role is now manager: this page shows the editor.')).toBeVisible();
-  await expect(name, 'the draft came back with the editor').toHaveValue('Typed before the demotion');
 });

@@ -105,8 +105,9 @@ pub fn Songs() -> impl IntoView {
         if searched.is_some() {
             songs.with_untracked(|loaded| {
                 if let Some(Ok(list)) = loaded {
+                    // Not the count's own words: the page shows those once.
                     let shown = shown_songs(list, &needle, &tag).count();
-                    live.announce(count_line(shown, list.len()));
+                    live.announce(format!("Songs found: {shown} (of {}).", list.len()));
                 }
             });
         }
@@ -699,7 +700,6 @@ mod tests {
 #[component]
 fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let session = use_session();
-    let live = use_live();
     let csv = RwSignal::new(String::new());
     let report = RwSignal::new(None::<ImportReport>);
     let error = RwSignal::new(None::<String>);
@@ -723,8 +723,6 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     if !dry_run {
                         imported();
                     }
-                    // The table is long and drawn below: said, not only shown.
-                    live.announce(import_summary(&answer));
                     report.set(Some(answer));
                 }
                 Err(failure) if failure.code == ErrorCode::PayloadTooLarge => error.set(Some(
@@ -758,9 +756,12 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     disabled=move || csv.with(|text| text.trim().is_empty())>"Preview"</button>
             </p>
             // The outcome and the Import button above the rows: a phone
-            // would scroll past thousands of them to reach it.
+            // would scroll past thousands of them to reach it. The outcome's
+            // region is always there, so a screen reader hears each one.
+            <div role="status">
+                {move || report.with(|report| report.as_ref().map(|report| view! { <p>{import_summary(report)}</p> }))}
+            </div>
             {move || report.get().map(|report| view! {
-                <p>{import_summary(&report)}</p>
                 {report.dry_run.then(|| view! {
                     <p>
                         <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0 || sending.busy()>

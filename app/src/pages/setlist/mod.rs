@@ -22,7 +22,6 @@ use crate::{
         validation::{FieldErrors, field_label},
     },
     components::{KeptCopyLinks, LoadFailure, ManagersOnly, NO_SUCH_SETLIST},
-    live::use_live,
     pages::lazy::{self, unreachable_page},
     session::use_session,
 };
@@ -72,7 +71,10 @@ pub fn SetlistPage() -> impl IntoView {
     let role_changed = role_change_notice();
     view! {
         <Title text=title/>
-        {move || role_changed.get().map(|said| view! { <p class="notice">{said}</p> })}
+        // Always there, so that a screen reader hears what comes into it.
+        <div role="status">
+            {move || role_changed.get().map(|said| view! { <p class="notice">{said}</p> })}
+        </div>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the setlist…"</p> }>
             {move || setlist.get().map(|result| match result {
                 Err(failure) => {
@@ -104,7 +106,6 @@ pub fn SetlistPage() -> impl IntoView {
 /// does. Their typed work is kept (`kept::forget_when_left`).
 fn role_change_notice() -> RwSignal<Option<String>> {
     let session = use_session();
-    let live = use_live();
     let said = RwSignal::new(None);
     // `None` while nobody is signed in: signing in is no change of role.
     Effect::new(move |before: Option<Option<(String, Role)>>| {
@@ -112,9 +113,7 @@ fn role_change_notice() -> RwSignal<Option<String>> {
         if let (Some(Some((_, was))), Some((member, role))) = (&before, &now)
             && was != role
         {
-            let text = role_changed(*role, crate::kept::any_of(member));
-            live.announce(text.clone());
-            said.set(Some(text));
+            said.set(Some(role_changed(*role, crate::kept::any_of(member))));
         }
         now
     });
