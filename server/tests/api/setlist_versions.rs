@@ -36,16 +36,19 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     let mut by_header = stored.clone();
     by_header.as_object_mut().unwrap().remove("version");
     by_header["name"] = json!("Via If-Match");
-    let put_if_match = |version: &'static str| {
-        app.authed(
+    // A PUT of `body` with an If-Match line for each of `versions`.
+    let put_with = |versions: &[&'static str], body: &Value| {
+        let mut request = app.authed(
             Method::PUT,
             &format!("/api/setlists/{id}"),
             &manager.access_token,
-        )
-        .header(header::IF_MATCH, version)
-        .json(&by_header)
-        .send()
+        );
+        for version in versions {
+            request = request.header(header::IF_MATCH, *version);
+        }
+        request.json(body).send()
     };
+    let put_if_match = |version: &'static str| put_with(&[version], &by_header);
     let stale = put_if_match("\"1\"").await.unwrap();
     expect_error(stale, StatusCode::CONFLICT, "version_conflict").await;
     // An If-Match that is not one version, exactly as the ETag gave it, is
@@ -64,18 +67,7 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
         expect_error(response, StatusCode::BAD_REQUEST, "bad_request").await;
     }
     // Two header lines are one list: the second is not ignored.
-    let two_lines = app
-        .authed(
-            Method::PUT,
-            &format!("/api/setlists/{id}"),
-            &manager.access_token,
-        )
-        .header(header::IF_MATCH, "\"2\"")
-        .header(header::IF_MATCH, "\"1\"")
-        .json(&by_header)
-        .send()
-        .await
-        .unwrap();
+    let two_lines = put_with(&["\"2\"", "\"1\""], &by_header).await.unwrap();
     expect_error(two_lines, StatusCode::BAD_REQUEST, "bad_request").await;
     // `*` asks for no particular version, and a PUT must name one.
     let any = put_if_match("*").await.unwrap();
@@ -84,17 +76,7 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     // Two versions that disagree: refused, not settled silently either way.
     let mut both = by_header.clone();
     both["version"] = json!(2);
-    let disagreeing = app
-        .authed(
-            Method::PUT,
-            &format!("/api/setlists/{id}"),
-            &manager.access_token,
-        )
-        .header(header::IF_MATCH, "\"1\"")
-        .json(&both)
-        .send()
-        .await
-        .unwrap();
+    let disagreeing = put_with(&["\"1\""], &both).await.unwrap();
     expect_error(disagreeing, StatusCode::BAD_REQUEST, "bad_request").await;
     let response = put_if_match("\"2\"").await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
