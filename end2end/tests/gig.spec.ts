@@ -324,9 +324,19 @@ test('the cues written for the gig are on stage and on the print sheet', async (
   await page.goto(`/setlists/${id}/stage`);
   await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
   await expect(page.getByText('Count in 4')).toBeVisible();
-  await expect(page.getByText('Drummer: Ride on the bridge')).toBeVisible();
+  const cue = page.getByText('Drummer: Ride on the bridge');
+  await expect(cue).toBeVisible();
+  // A long note from the manager shares the lines: the drummer's cue is not cut off.
+  const note = 'Drums alone for eight bars, then the bass. Guitar at bar 17. Stop dead after the second chorus and wait for the singer; the bridge is half time; hold the last chord until the arm drops.';
+  const managers = { Authorization: `Bearer ${(await apiToken(request, 'manager')).token}` };
+  const { songs, ...show } = await (await request.get(`/api/setlists/${id}`, { headers: managers })).json();
+  const longer = await request.put(`/api/setlists/${id}`, { headers: managers, data: { ...show, songs: [{ ...songs[0], notes: note }] } });
+  expect(longer.status()).toBe(200);
+  await expect(page.getByText('Drums alone for eight bars')).toBeVisible();
+  const shown = await cue.evaluate((p) => p.getBoundingClientRect().bottom <= p.parentElement!.getBoundingClientRect().bottom + 1);
+  expect(shown, "the drummer's cue inside the notes' box").toBe(true);
   await page.goto(`/setlists/${id}/print`);
-  await expect(page.getByTestId('sheet-song')).toContainText('Count in 4');
+  await expect(page.getByTestId('sheet-song')).toContainText('hold the last chord until the arm drops');
   await expect(page.getByTestId('sheet-song')).toContainText('Drummer: Ride on the bridge');
 });
 
