@@ -82,13 +82,18 @@ pub fn KeptCopyLinks(id: String) -> impl IntoView {
 /// a row that moves) would send a keyboard or screen-reader user back to the
 /// top of the page.
 pub fn refocus(id: String) {
-    refocus_and(id, |_| ());
+    refocus_first(vec![id]);
+}
+
+/// `refocus` to the first of `ids` the page has then.
+pub fn refocus_first(ids: Vec<String>) {
+    refocus_and(ids, |_| ());
 }
 
 /// `refocus`, with the field's text selected: typing replaces a name the
 /// app filled in ("Set 2") instead of adding to it.
 pub fn refocus_selected(id: String) {
-    refocus_and(id, |element| {
+    refocus_and(vec![id], |element| {
         use leptos::wasm_bindgen::JsCast;
         if let Some(input) = element.dyn_ref::<leptos::web_sys::HtmlInputElement>() {
             input.select();
@@ -96,15 +101,16 @@ pub fn refocus_selected(id: String) {
     });
 }
 
-/// `refocus`, then `then` with the element that got the focus.
-fn refocus_and(id: String, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 'static) {
+/// `refocus_first`, then `then` with the element that got the focus.
+fn refocus_and(ids: Vec<String>, then: impl FnOnce(&leptos::web_sys::HtmlElement) + 'static) {
     // After the DOM update the change caused.
     set_timeout(
         move || {
             let focus_lost = document()
                 .active_element()
                 .is_none_or(|element| element.tag_name() == "BODY");
-            if let Some(element) = focus_lost.then(|| html_element(&id)).flatten() {
+            let first_there = || ids.iter().find_map(|id| html_element(id));
+            if let Some(element) = focus_lost.then(first_there).flatten() {
                 let _ = element.focus();
                 then(&element);
             }
@@ -239,7 +245,7 @@ pub fn keep_focus() {
         }
         let caret = ["selectionStart", "selectionEnd"]
             .map(|end| js_sys::Reflect::get(&element, &end.into()).ok()?.as_f64());
-        refocus_and(id, move |element| {
+        refocus_and(vec![id], move |element| {
             let [Some(start), Some(end)] = caret else {
                 return;
             };

@@ -15,7 +15,10 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::session::{Session, Status};
+use crate::{
+    api::Role,
+    session::{Session, Status},
+};
 
 /// Whose work, on which page.
 #[derive(Clone, Copy)]
@@ -298,7 +301,9 @@ pub fn forget_when_left(session: Session, work: Work, member: String, setlist: S
     let was_manager = leptos::prelude::untrack(|| session.is_manager());
     leptos::prelude::on_cleanup(move || {
         let ended = session.status_untracked() == Status::SignedOut && !session.is_leaving();
-        let role_changed = leptos::prelude::untrack(|| session.is_manager()) != was_manager;
+        // Only while someone is signed in: signing out is no change of role.
+        let role_changed = leptos::prelude::untrack(|| session.user())
+            .is_some_and(|user| (user.role == Role::Manager) != was_manager);
         if !ended && !role_changed {
             forget(work, &member, &setlist);
         }

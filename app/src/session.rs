@@ -227,9 +227,13 @@ impl Session {
     /// Ends the session on the server (revoking the refresh family) and here.
     pub async fn logout(&self) -> Result<(), ApiFailure> {
         self.leaving.set(true);
+        // Taken now: a request refused meanwhile may sign this page out first.
+        let member = self
+            .user
+            .with_untracked(|user| user.as_ref().map(|u| u.id.clone()));
         let result = transport::send::<(), ()>(Method::Post, "/api/auth/logout", None, None).await;
-        if let Some(user) = self.user.get_untracked() {
-            crate::kept::forget_all_of(&user.id);
+        if let Some(member) = member {
+            crate::kept::forget_all_of(&member);
         }
         self.forget();
         result

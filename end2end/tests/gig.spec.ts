@@ -327,14 +327,19 @@ test('the cues written for the gig are on stage and on the print sheet', async (
   const cue = page.getByText('Drummer: Ride on the bridge');
   await expect(cue).toBeVisible();
   // A long note from the manager shares the lines: the drummer's cue is not cut off.
-  const note = 'Drums alone for eight bars, then the bass. Guitar at bar 17. Stop dead after the second chorus and wait for the singer; the bridge is half time; hold the last chord until the arm drops.';
+  const note = 'Drums alone for eight bars, then the bass. Guitar at bar 17. Stop dead after the second chorus and wait for the singer; the bridge is half time, with the keys alone for its first four bars and the guitar back at the fifth; hold the last chord until the arm drops.';
   const managers = { Authorization: `Bearer ${(await apiToken(request, 'manager')).token}` };
   const { songs, ...show } = await (await request.get(`/api/setlists/${id}`, { headers: managers })).json();
   const longer = await request.put(`/api/setlists/${id}`, { headers: managers, data: { ...show, songs: [{ ...songs[0], notes: note }] } });
   expect(longer.status()).toBe(200);
-  await expect(page.getByText('Drums alone for eight bars')).toBeVisible();
-  const shown = await cue.evaluate((p) => p.getBoundingClientRect().bottom <= p.parentElement!.getBoundingClientRect().bottom + 1);
-  expect(shown, "the drummer's cue inside the notes' box").toBe(true);
+  const long = page.getByText('Drums alone for eight bars');
+  await expect(long).toBeVisible();
+  expect(await long.evaluate((p) => p.scrollHeight > p.clientHeight), 'the long note is cut short').toBe(true);
+  // The cue whole, above "Next" and on the screen.
+  const cueBox = (await cue.boundingBox())!;
+  const nextBox = (await page.getByTestId('stage-next').boundingBox())!;
+  expect(cueBox.y + cueBox.height).toBeLessThanOrEqual(nextBox.y + 1);
+  expect(nextBox.y + nextBox.height).toBeLessThanOrEqual(page.viewportSize()!.height);
   await page.goto(`/setlists/${id}/print`);
   await expect(page.getByTestId('sheet-song')).toContainText('hold the last chord until the arm drops');
   await expect(page.getByTestId('sheet-song')).toContainText('Drummer: Ride on the bridge');

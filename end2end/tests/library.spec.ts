@@ -78,7 +78,12 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await form.getByRole('button', { name: 'Save song' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();
 
-  await page.getByRole('button', { name: `Edit “${title}”` }).click();
+  // Cancel brings the keyboard back to the row's Edit, not to the top of the page.
+  const editButton = page.getByRole('button', { name: `Edit “${title}”` });
+  await editButton.click();
+  await page.getByRole('form', { name: 'Edit the song' }).getByRole('button', { name: 'Cancel' }).click();
+  await expect(editButton).toBeFocused();
+  await editButton.click();
   const edit = page.getByRole('form', { name: 'Edit the song' });
   await edit.getByLabel('Key').fill('D');
   await edit.getByRole('button', { name: 'Save song' }).click();

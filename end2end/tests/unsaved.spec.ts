@@ -479,7 +479,7 @@ test.describe('a role changed by another manager', () => {
       expect((await request.patch(`/api/users/${roryId}`, { headers, data: { role } })).status()).toBe(200);
     await setRole('drummer');
     await expect(page.getByText('Your role is now drummer: this page shows the drummer\'s view.')).toBeVisible();
-    await expect(page.getByText('What you had typed and not saved is kept on this device')).toBeVisible();
+    await expect(page.getByText('Edits you had not saved stay on this device')).toBeVisible();
     await expect(name).toHaveCount(0);
 
     await setRole('manager');

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use app::{
     api::{
         ImportOutcome, ImportRow, LibrarySong, LibrarySongInput,
-        validation::{FieldErrors, normalized_tags, validate_library_song},
+        validation::{FieldErrors, is_line_break, normalized_tags, validate_library_song},
     },
     components::{length_field, parse_minutes_seconds},
 };
@@ -87,9 +87,9 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
         0
     });
     let song = LibrarySongInput {
-        title: unescape_formula(title).to_string(),
-        artist: field("artist").to_string(),
-        key: field("key").to_string(),
+        title: one_line(unescape_formula(title)),
+        artist: one_line(field("artist")),
+        key: one_line(field("key")),
         bpm,
         duration_secs,
         notes: field("notes").to_string(),
@@ -105,6 +105,18 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
         errors.entry(column).or_insert(problem);
     }
     ParsedRow { line, song, errors }
+}
+
+/// A cell that a spreadsheet wrapped onto several lines (Alt+Enter), on
+/// one: a title is typed into, and matched from, a one-line field, which
+/// cannot hold the break, so an entry that kept it could never be picked
+/// from the setlist editor (and a save there would add a second entry).
+fn one_line(cell: &str) -> String {
+    cell.split(is_line_break)
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Splits the text into records of fields, each with the line it starts on,
@@ -236,6 +248,17 @@ mod tests {
             ("Everlong", "Foo Fighters")
         );
         assert_eq!((song.duration_secs, song.bpm), (250, Some(158)));
+        assert!(rows[0].errors.is_empty());
+    }
+
+    #[test]
+    fn a_title_artist_or_key_wrapped_onto_lines_comes_in_on_one() {
+        let rows = songs(
+            "title,artist,key,notes\n\"Multi\r\nline \n title\",\"The\u{2028}Band\",G,\"two\nlines\"\n",
+        );
+        assert_eq!(rows[0].song.title, "Multi line title");
+        assert_eq!(rows[0].song.artist, "The Band");
+        assert_eq!(rows[0].song.notes, "two\nlines", "notes keep their lines");
         assert!(rows[0].errors.is_empty());
     }
 

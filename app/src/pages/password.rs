@@ -33,9 +33,10 @@ pub fn ChangePassword() -> impl IntoView {
     // A second press on a slow network would send the old password again,
     // now wrong: a failed login in the audit log, and a false "not right".
     let sending = InFlight::default();
-    // Leaving with a new password half typed asks first, like every form here.
+    // Leaving with a new password half typed asks first, like every form here
+    // (the current password alone is no work, and a browser may fill it in).
     UnsavedWork::track(Memo::new(move |_| {
-        [current, new, repeated]
+        [new, repeated]
             .iter()
             .any(|field| field.with(|text| !text.is_empty()))
     }));

@@ -15,7 +15,7 @@ use crate::{
     },
     components::{
         ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, length_field,
-        parse_minutes_seconds, refocus, show_date_short, songs_count,
+        parse_minutes_seconds, refocus, refocus_first, show_date_short, songs_count,
     },
     live::use_live,
     pages::setlist::three_way,
@@ -60,7 +60,8 @@ pub fn Songs() -> impl IntoView {
             .flatten()
             .map(|song| opener_id(&song.id));
         editing.set(None);
-        refocus(opener.unwrap_or_else(way_on));
+        // The row may be gone (a search typed meanwhile, a delete elsewhere).
+        refocus_first([opener, Some(way_on())].into_iter().flatten().collect());
     };
 
     let remove = move |song: LibrarySong| {
@@ -98,11 +99,21 @@ pub fn Songs() -> impl IntoView {
         notice.set(Some(message));
         songs.refetch();
     });
-    // A screen reader hears how many songs a search leaves, as the count shows it.
+    // A screen reader hears how many songs a search leaves, once the typing
+    // pauses (not at every key, over the echo of what is typed).
     let live = use_live();
+    let searches = StoredValue::new(0_u32);
     Effect::new(move |searched: Option<()>| {
         let (needle, tag) = (search.get(), tag.get());
-        if searched.is_some() {
+        if searched.is_none() {
+            return;
+        }
+        let this_search = searches.get_value().wrapping_add(1);
+        searches.set_value(this_search);
+        let announce = move || {
+            if searches.try_get_value() != Some(this_search) {
+                return;
+            }
             songs.with_untracked(|loaded| {
                 if let Some(Ok(list)) = loaded {
                     // Not the count's own words: the page shows those once.
@@ -110,7 +121,8 @@ pub fn Songs() -> impl IntoView {
                     live.announce(format!("Songs found: {shown} (of {}).", list.len()));
                 }
             });
-        }
+        };
+        set_timeout(announce, std::time::Duration::from_millis(700));
     });
 
     view! {
@@ -725,10 +737,13 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     }
                     report.set(Some(answer));
                 }
-                Err(failure) if failure.code == ErrorCode::PayloadTooLarge => error.set(Some(
-                    "This file is too large to import at once (up to 1 MiB). Split it into smaller files and import each."
-                        .into(),
-                )),
+                // By status too: a proxy's 413 carries no code of ours.
+                Err(failure) if failure.status == 413 || failure.code == ErrorCode::PayloadTooLarge => {
+                    error.set(Some(
+                        "This file is too large to import at once (about 1 MB at most). Split it into smaller files and import each."
+                            .into(),
+                    ))
+                }
                 Err(failure) => error.set(Some(failure.describe())),
             }
         });

@@ -961,29 +961,3 @@ async fn a_library_song_keeps_the_drummers_notes_apart_from_its_own() {
     assert_eq!(replaced["notes"], "capo 2");
     assert_eq!(replaced["drummer_notes"], "ride on the chorus");
 }
-
-#[tokio::test]
-async fn a_title_on_two_lines_is_refused_by_the_library_and_its_import() {
-    // A browser's one-line field drops the break: such a title could never be
-    // matched from a setlist, and each save would add a second entry.
-    let app = spawn_app().await;
-    let manager = app.login("manager").await;
-    let token = &manager.access_token;
-    let two_lines = json!({ "title": "Multi\nline", "artist": "The Band" });
-    let refused = send(&app, Method::POST, "/api/songs", token, &two_lines).await;
-    let refused = expect_error(
-        refused,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-    )
-    .await;
-    assert_eq!(refused["error"]["fields"]["title"], "must be one line");
-
-    let csv = "title,artist\r\n\"Multi\nline\",The Band\r\nOne line,The Band\r\n";
-    let import = json!({ "csv": csv, "dry_run": true });
-    let preview =
-        body_of(send(&app, Method::POST, "/api/songs/import", token, &import).await).await;
-    assert_eq!(preview["rows"][0]["outcome"], "invalid");
-    assert_eq!(preview["rows"][0]["errors"]["title"], "must be one line");
-    assert_eq!(preview["rows"][1]["outcome"], "new");
-}

@@ -37,10 +37,13 @@ pub fn SetlistPage() -> impl IntoView {
     // whenever the router hands out new params (it does on every navigation
     // under the signed-in parent route, the way out of this page included).
     let id = Memo::new(move |_| params.with(|p| p.get("id")).unwrap_or_default());
+    // The role alone: a refresh that brings the member's new name must not
+    // rebuild the view (and lose what is typed in it).
+    let manager = Memo::new(move |_| session.is_manager());
     // Opened by its address: the view's chunk loads while the setlist does;
     // then the gig's, for the stage mode a band opens from here.
     Effect::new(move |_| {
-        let manager = session.is_manager();
+        let manager = manager.get();
         leptos::task::spawn_local(async move {
             preload_setlist_view(manager).await;
             lazy::preload_gig().await;
@@ -68,7 +71,7 @@ pub fn SetlistPage() -> impl IntoView {
         Some(Ok(None)) => "New setlist".to_string(),
         _ => "Setlist".to_string(),
     };
-    let role_changed = role_change_notice();
+    let role_changed = role_change_notice(id);
     view! {
         <Title text=title/>
         // Always there, so that a screen reader hears what comes into it.
@@ -87,7 +90,7 @@ pub fn SetlistPage() -> impl IntoView {
                         </section>
                     }.into_any()
                 }
-                Ok(existing) if session.is_manager() => Suspend::new(async move {
+                Ok(existing) if manager.get() => Suspend::new(async move {
                     manager_editor(existing).await.unwrap_or_else(unreachable_page)
                 }).into_any(),
                 Ok(Some(setlist)) => Suspend::new(async move {
@@ -104,18 +107,25 @@ pub fn SetlistPage() -> impl IntoView {
 /// A manager changing this member's role swaps the view under them (the
 /// editor for the drummer's view, or back): what is said, and shown, when it
 /// does. Their typed work is kept (`kept::forget_when_left`).
-fn role_change_notice() -> RwSignal<Option<String>> {
+fn role_change_notice(setlist: Memo<String>) -> RwSignal<Option<String>> {
     let session = use_session();
     let said = RwSignal::new(None);
-    // `None` while nobody is signed in: signing in is no change of role.
+    // `None` while nobody is signed in: signing in is no change of role, nor
+    // is another member signing in on this browser.
     Effect::new(move |before: Option<Option<(String, Role)>>| {
         let now = session.user().map(|user| (user.id, user.role));
-        if let (Some(Some((_, was))), Some((member, role))) = (&before, &now)
+        if let (Some(Some((was_member, was))), Some((member, role))) = (&before, &now)
+            && was_member == member
             && was != role
         {
             said.set(Some(role_changed(*role, crate::kept::any_of(member))));
         }
         now
+    });
+    // Said of the setlist it happened on, not of the next one opened.
+    Effect::new(move |_| {
+        setlist.track();
+        said.set(None);
     });
     said
 }
@@ -126,7 +136,7 @@ fn role_changed(role: Role, work_kept: bool) -> String {
         Role::Drummer => "the drummer's view",
     };
     let kept = if work_kept {
-        " What you had typed and not saved is kept on this device, and comes back if your role changes back."
+        " Edits you had not saved stay on this device, and come back in the view they were made in."
     } else {
         ""
     };
