@@ -645,7 +645,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 </Show>
                 <Show when=move || restored.get()>
                     <div class="notice" role="status" data-testid="restored">
-                        <p>"Your unsaved edits from before are back (your session had ended, or the page was closed). Save them, or drop them."</p>
+                        <p>"Your unsaved edits from before are back (your session had ended, the page was closed, or your role changed). Save them, or drop them."</p>
                         <button type="button" class="secondary" on:click=discard>"Discard the restored edits"</button>
                     </div>
                 </Show>
