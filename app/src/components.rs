@@ -361,6 +361,51 @@ pub fn TopBar() -> impl IntoView {
     }
 }
 
+/// A manager changing this member's role changes the pages under them (the
+/// setlist editor becomes the drummer's view, the top bar loses Members):
+/// said, and shown until the next page. Typed work is kept
+/// (`kept::forget_when_left`).
+#[component]
+pub fn RoleChangeNotice() -> impl IntoView {
+    let session = crate::session::use_session();
+    let said = RwSignal::new(None::<String>);
+    // `None` while nobody is signed in: signing in is no change of role, nor
+    // is another member signing in on this browser.
+    Effect::new(move |before: Option<Option<(String, crate::api::Role)>>| {
+        let now = session.user().map(|user| (user.id, user.role));
+        if let (Some(Some((was_member, was))), Some((member, role))) = (&before, &now)
+            && was_member == member
+            && was != role
+        {
+            let kept = if crate::kept::any_of(member) {
+                " Edits you had not saved stay on this device, and come back in the view they were made in."
+            } else {
+                ""
+            };
+            said.set(Some(format!(
+                "Your role is now {}: the app shows what a {} can do.{kept}",
+                role.as_str(),
+                role.as_str()
+            )));
+        }
+        now
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        let location = leptos_router::hooks::use_location();
+        Effect::new(move |_| {
+            location.pathname.track();
+            said.set(None);
+        });
+    }
+    // Always there, so that a screen reader hears what comes into it.
+    view! {
+        <div role="status">
+            {move || said.get().map(|text| view! { <p class="notice">{text}</p> })}
+        </div>
+    }
+}
+
 /// A manager's page opened by a drummer: its heading, and why it shows nothing.
 #[component]
 pub fn ManagersOnly(
@@ -368,10 +413,17 @@ pub fn ManagersOnly(
     heading: &'static str,
     children: Children,
 ) -> impl IntoView {
+    let session = crate::session::use_session();
+    let as_drummer = move || {
+        session
+            .user()
+            .is_some_and(|me| me.role == crate::api::Role::Drummer)
+            .then_some(" You are signed in as a drummer.")
+    };
     view! {
         <section class="card">
             <h1>{heading}</h1>
-            <p class="error" role="alert">{children()}</p>
+            <p class="error" role="alert">{children()}{as_drummer}</p>
         </section>
     }
 }

@@ -23,7 +23,7 @@ use leptos_router::{
 };
 
 use crate::{
-    components::{FocusAfterNavigation, RequireAuth, TopBar},
+    components::{FocusAfterNavigation, RequireAuth, RoleChangeNotice, TopBar},
     session::Session,
 };
 
@@ -131,6 +131,7 @@ pub fn App() -> impl IntoView {
 fn SignedIn() -> impl IntoView {
     view! {
         <RequireAuth>
+            <RoleChangeNotice/>
             <Outlet/>
         </RequireAuth>
     }

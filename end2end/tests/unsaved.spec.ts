@@ -478,12 +478,12 @@ test.describe('a role changed by another manager', () => {
     const setRole = async (role: string) =>
       expect((await request.patch(`/api/users/${roryId}`, { headers, data: { role } })).status()).toBe(200);
     await setRole('drummer');
-    await expect(page.getByText('Your role is now drummer: this page shows the drummer\'s view.')).toBeVisible();
+    await expect(page.getByText('Your role is now drummer: the app shows what a drummer can do.')).toBeVisible();
     await expect(page.getByText('Edits you had not saved stay on this device')).toBeVisible();
     await expect(name).toHaveCount(0);
 
     await setRole('manager');
-    await expect(page.getByText('Your role is now manager: this page shows the editor.')).toBeVisible();
+    await expect(page.getByText('Your role is now manager: the app shows what a manager can do.')).toBeVisible();
     await expect(name, 'the draft came back with the editor').toHaveValue('Typed before the demotion');
   });
 });

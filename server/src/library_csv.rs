@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use app::{
     api::{
         ImportOutcome, ImportRow, LibrarySong, LibrarySongInput,
-        validation::{FieldErrors, is_line_break, normalized_tags, validate_library_song},
+        validation::{FieldErrors, normalized_tags, on_one_line, validate_library_song},
     },
     components::{length_field, parse_minutes_seconds},
 };
@@ -87,9 +87,12 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
         0
     });
     let song = LibrarySongInput {
-        title: one_line(unescape_formula(title)),
-        artist: one_line(field("artist")),
-        key: one_line(field("key")),
+        // A title is typed into, and matched from, a one-line field, which
+        // cannot hold a break: an entry that kept one could never be picked
+        // in the setlist editor (and a save there would add a second entry).
+        title: on_one_line(unescape_formula(title)),
+        artist: on_one_line(field("artist")),
+        key: on_one_line(field("key")),
         bpm,
         duration_secs,
         notes: field("notes").to_string(),
@@ -105,18 +108,6 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
         errors.entry(column).or_insert(problem);
     }
     ParsedRow { line, song, errors }
-}
-
-/// A cell that a spreadsheet wrapped onto several lines (Alt+Enter), on
-/// one: a title is typed into, and matched from, a one-line field, which
-/// cannot hold the break, so an entry that kept it could never be picked
-/// from the setlist editor (and a save there would add a second entry).
-fn one_line(cell: &str) -> String {
-    cell.split(is_line_break)
-        .map(str::trim)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Splits the text into records of fields, each with the line it starts on,

@@ -245,17 +245,21 @@ pub(super) async fn exchange(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use leptos::prelude::GetUntracked;
+    use leptos::prelude::{GetUntracked, Owner};
 
     #[test]
     fn a_live_change_takes_down_only_the_no_connection_message() {
-        let error = RwSignal::new(Some(NO_CONNECTION.to_string()));
-        clear_if_no_connection(error);
-        assert_eq!(error.get_untracked(), None, "the server answered meanwhile");
-        let refusal = Some("Only a manager can do that.".to_string());
-        error.set(refusal.clone());
-        clear_if_no_connection(error);
-        assert_eq!(error.get_untracked(), refusal, "a refusal still stands");
+        // An owner of its own: with the server's features the signals live
+        // in per-request arenas.
+        Owner::new().with(|| {
+            let error = RwSignal::new(Some(NO_CONNECTION.to_string()));
+            clear_if_no_connection(error);
+            assert_eq!(error.get_untracked(), None, "the server answered meanwhile");
+            let refusal = Some("Only a manager can do that.".to_string());
+            error.set(refusal.clone());
+            clear_if_no_connection(error);
+            assert_eq!(error.get_untracked(), refusal, "a refusal still stands");
+        });
     }
 
     #[test]

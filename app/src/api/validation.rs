@@ -100,6 +100,16 @@ pub fn is_one_line(text: &str) -> bool {
     !text.contains(is_line_break)
 }
 
+/// `text` on one line, each break (and the spaces around it) as one space:
+/// a spreadsheet cell wrapped with Alt+Enter, a title stored on two lines.
+pub fn on_one_line(text: &str) -> String {
+    text.split(is_line_break)
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Field name → what is wrong with it. Empty means valid.
 pub type FieldErrors = BTreeMap<String, String>;
 

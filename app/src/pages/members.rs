@@ -137,9 +137,7 @@ pub fn Members() -> impl IntoView {
         <Show
             when=move || session.is_manager()
             fallback=move || view! {
-                <ManagersOnly heading="Band members">"Only managers can manage band members."
-                    {move || session.user().is_some_and(|me| me.role == Role::Drummer).then_some(" You are signed in as a drummer.")}
-                </ManagersOnly>
+                <ManagersOnly heading="Band members">"Only managers can manage band members."</ManagersOnly>
             }
         >
             <section class="card">

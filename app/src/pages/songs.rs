@@ -104,7 +104,7 @@ pub fn Songs() -> impl IntoView {
     let live = use_live();
     let searches = StoredValue::new(0_u32);
     Effect::new(move |searched: Option<()>| {
-        let (needle, tag) = (search.get(), tag.get());
+        let wanted = search_for(&search.get(), tag.get());
         if searched.is_none() {
             return;
         }
@@ -117,7 +117,7 @@ pub fn Songs() -> impl IntoView {
             songs.with_untracked(|loaded| {
                 if let Some(Ok(list)) = loaded {
                     // Not the count's own words: the page shows those once.
-                    let shown = shown_songs(list, &needle, &tag).count();
+                    let shown = list.iter().filter(|song| wanted(song)).count();
                     live.announce(format!("Songs found: {shown} (of {}).", list.len()));
                 }
             });
@@ -161,9 +161,9 @@ pub fn Songs() -> impl IntoView {
                 {move || songs.get().map(|result| match result {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) => {
-                        let tag = tag.get();
-                        let shown: Vec<LibrarySong> = shown_songs(&list, &search.get(), &tag).cloned().collect();
                         let total = list.len();
+                        let wanted = search_for(&search.get(), tag.get());
+                        let shown: Vec<LibrarySong> = list.into_iter().filter(|song| wanted(song)).collect();
                         view! {
                             <p class="muted" data-testid="library-count">{count_line(shown.len(), total)}</p>
                             <SongTable shown total edit=move |song| open_form(Some(song)) remove/>
@@ -180,14 +180,10 @@ pub fn Songs() -> impl IntoView {
 }
 
 /// The songs a search (any case) and a tag ("" for any) leave.
-fn shown_songs<'a>(
-    list: &'a [LibrarySong],
-    search: &str,
-    tag: &'a str,
-) -> impl Iterator<Item = &'a LibrarySong> + use<'a> {
+fn search_for(search: &str, tag: String) -> impl Fn(&LibrarySong) -> bool + use<> {
     let needle = search.trim().to_lowercase();
     let tag = Some(tag).filter(|tag| !tag.is_empty());
-    list.iter().filter(move |song| song.matches(&needle, tag))
+    move |song| song.matches(&needle, tag.as_deref())
 }
 
 /// "3 of 120 songs".
@@ -662,8 +658,10 @@ mod tests {
             song("Crazy", &[]),
             song("Karma Police", &["ballad"]),
         ];
-        let titles = |search, tag| -> Vec<&str> {
-            shown_songs(&list, search, tag)
+        let titles = |search, tag: &str| -> Vec<&str> {
+            let wanted = search_for(search, tag.to_string());
+            list.iter()
+                .filter(|song| wanted(song))
                 .map(|song| song.title.as_str())
                 .collect()
         };

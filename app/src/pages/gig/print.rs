@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::{Show, notes, song_notes, use_show, with_show};
 use crate::{
-    api::{SetOfSongs, Setlist, Song},
+    api::{SetOfSongs, Setlist, Song, validation::on_one_line},
     components::{minutes_seconds, show_date_long, show_length},
 };
 
@@ -102,10 +102,12 @@ fn plain_text(setlist: &Setlist) -> String {
         }
         for (number, song) in (first_number..).zip(&set.songs) {
             let details = song_details(&song.key, song.bpm, song.duration_secs);
+            // One line a song, whatever the API stored as its title.
+            let title = on_one_line(&song.title);
             // A song with no facts yet is its title alone, not "Title ()".
             match details.as_str() {
-                "" => text.push_str(&format!("{number}. {}\n", song.title)),
-                details => text.push_str(&format!("{number}. {} ({details})\n", song.title)),
+                "" => text.push_str(&format!("{number}. {title}\n")),
+                details => text.push_str(&format!("{number}. {title} ({details})\n")),
             }
             // As on the sheet: the song's notes, then the drummer's.
             push_note(&mut text, "   ", "", &song.notes);
@@ -263,7 +265,7 @@ mod tests {
     #[test]
     fn the_plain_text_carries_the_shows_and_the_songs_notes() {
         let song = Song {
-            title: "Everlong".into(),
+            title: "Ever\nlong".into(),
             notes: "Long intro\nwatch Max".into(),
             drummer_notes: "Count in 4".into(),
             ..Song::default()
@@ -282,7 +284,7 @@ mod tests {
         assert_eq!(
             plain_text(&setlist),
             "Friday\nLoad in 18:00\n\
-             1. Everlong\n   Long intro\n   watch Max\n   Drummer: Count in 4\n\
+             1. Ever long\n   Long intro\n   watch Max\n   Drummer: Count in 4\n\
              Total 0:00 (0 min) + 1 untimed\n"
         );
     }

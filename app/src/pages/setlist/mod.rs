@@ -18,7 +18,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
-        ErrorCode, Role, Setlist, client,
+        ErrorCode, Setlist, client,
         validation::{FieldErrors, field_label},
     },
     components::{KeptCopyLinks, LoadFailure, ManagersOnly, NO_SUCH_SETLIST},
@@ -71,13 +71,8 @@ pub fn SetlistPage() -> impl IntoView {
         Some(Ok(None)) => "New setlist".to_string(),
         _ => "Setlist".to_string(),
     };
-    let role_changed = role_change_notice(id);
     view! {
         <Title text=title/>
-        // Always there, so that a screen reader hears what comes into it.
-        <div role="status">
-            {move || role_changed.get().map(|said| view! { <p class="notice">{said}</p> })}
-        </div>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading the setlist…"</p> }>
             {move || setlist.get().map(|result| match result {
                 Err(failure) => {
@@ -102,48 +97,6 @@ pub fn SetlistPage() -> impl IntoView {
             })}
         </Suspense>
     }
-}
-
-/// A manager changing this member's role swaps the view under them (the
-/// editor for the drummer's view, or back): what is said, and shown, when it
-/// does. Their typed work is kept (`kept::forget_when_left`).
-fn role_change_notice(setlist: Memo<String>) -> RwSignal<Option<String>> {
-    let session = use_session();
-    let said = RwSignal::new(None);
-    // `None` while nobody is signed in: signing in is no change of role, nor
-    // is another member signing in on this browser.
-    Effect::new(move |before: Option<Option<(String, Role)>>| {
-        let now = session.user().map(|user| (user.id, user.role));
-        if let (Some(Some((was_member, was))), Some((member, role))) = (&before, &now)
-            && was_member == member
-            && was != role
-        {
-            said.set(Some(role_changed(*role, crate::kept::any_of(member))));
-        }
-        now
-    });
-    // Said of the setlist it happened on, not of the next one opened.
-    Effect::new(move |_| {
-        setlist.track();
-        said.set(None);
-    });
-    said
-}
-
-fn role_changed(role: Role, work_kept: bool) -> String {
-    let view = match role {
-        Role::Manager => "the editor",
-        Role::Drummer => "the drummer's view",
-    };
-    let kept = if work_kept {
-        " Edits you had not saved stay on this device, and come back in the view they were made in."
-    } else {
-        ""
-    };
-    format!(
-        "Your role is now {}: this page shows {view}.{kept}",
-        role.as_str()
-    )
 }
 
 /// Fetches the wasm chunk of a setlist's view for this member (the editor or
