@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
 use crate::{
-    api::{ErrorCode, client::ApiFailure, validation::percent_encode},
+    api::{ErrorCode, Role, client::ApiFailure, validation::percent_encode},
     session::{Status, use_session},
     unsaved::UnsavedWork,
 };
@@ -362,23 +362,23 @@ pub fn TopBar() -> impl IntoView {
 }
 
 /// A manager changing this member's role changes the pages under them (the
-/// setlist editor becomes the drummer's view, the top bar loses Members):
-/// said, and shown until the next page. Typed work is kept
+/// setlist editor becomes the drummer's view, the top bar loses Members and
+/// Audit): said, and shown until the next page. Typed setlist work is kept
 /// (`kept::forget_when_left`).
 #[component]
 pub fn RoleChangeNotice() -> impl IntoView {
-    let session = crate::session::use_session();
+    let session = use_session();
     let said = RwSignal::new(None::<String>);
     // `None` while nobody is signed in: signing in is no change of role, nor
     // is another member signing in on this browser.
-    Effect::new(move |before: Option<Option<(String, crate::api::Role)>>| {
+    Effect::new(move |before: Option<Option<(String, Role)>>| {
         let now = session.user().map(|user| (user.id, user.role));
         if let (Some(Some((was_member, was))), Some((member, role))) = (&before, &now)
             && was_member == member
             && was != role
         {
             let kept = if crate::kept::any_of(member) {
-                " Edits you had not saved stay on this device, and come back in the view they were made in."
+                " Setlist edits you had not saved stay on this device, and come back in the view they were made in."
             } else {
                 ""
             };
@@ -390,14 +390,15 @@ pub fn RoleChangeNotice() -> impl IntoView {
         }
         now
     });
-    #[cfg(feature = "hydrate")]
-    {
-        let location = leptos_router::hooks::use_location();
-        Effect::new(move |_| {
-            location.pathname.track();
+    // Said of the page it happened on: cleared on the next one (not on the
+    // first run, which a role change may already have beaten).
+    let location = use_location();
+    Effect::new(move |seen: Option<()>| {
+        location.pathname.track();
+        if seen.is_some() {
             said.set(None);
-        });
-    }
+        }
+    });
     // Always there, so that a screen reader hears what comes into it.
     view! {
         <div role="status">
@@ -413,11 +414,11 @@ pub fn ManagersOnly(
     heading: &'static str,
     children: Children,
 ) -> impl IntoView {
-    let session = crate::session::use_session();
+    let session = use_session();
     let as_drummer = move || {
         session
             .user()
-            .is_some_and(|me| me.role == crate::api::Role::Drummer)
+            .is_some_and(|me| me.role == Role::Drummer)
             .then_some(" You are signed in as a drummer.")
     };
     view! {

@@ -479,7 +479,7 @@ test.describe('a role changed by another manager', () => {
       expect((await request.patch(`/api/users/${roryId}`, { headers, data: { role } })).status()).toBe(200);
     await setRole('drummer');
     await expect(page.getByText('Your role is now drummer: the app shows what a drummer can do.')).toBeVisible();
-    await expect(page.getByText('Edits you had not saved stay on this device')).toBeVisible();
+    await expect(page.getByText('Setlist edits you had not saved stay on this device')).toBeVisible();
     await expect(name).toHaveCount(0);
 
     await setRole('manager');

@@ -87,9 +87,10 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
         0
     });
     let song = LibrarySongInput {
-        // A title is typed into, and matched from, a one-line field, which
-        // cannot hold a break: an entry that kept one could never be picked
-        // in the setlist editor (and a save there would add a second entry).
+        // A title (and its artist and key) is typed into, and matched from, a
+        // one-line field, which cannot hold a break: an entry that kept one
+        // could never be picked in the setlist editor (and a save there would
+        // add a second entry).
         title: on_one_line(unescape_formula(title)),
         artist: on_one_line(field("artist")),
         key: on_one_line(field("key")),
