@@ -38,8 +38,25 @@ for (const size of sizes) {
       await page.getByRole('button', { name: 'Import 2 new songs' }).click();
       await expect(page.getByText('Imported 2 songs.')).toBeVisible();
       await expect(page.getByTestId('library-row')).toHaveCount(2);
-      await page.getByLabel('Search').fill(`jude ${tag}`);
+      // A screen reader hears the count once typing pauses, not per key.
+      await page.evaluate(() => {
+        const said: string[] = [];
+        (window as unknown as { said: string[] }).said = said;
+        const announcer = document.querySelector('[data-testid="live-announcer"]')!;
+        new MutationObserver(() => said.push(announcer.textContent ?? '')).observe(announcer, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
+      await page.getByLabel('Search').clear();
+      await page.getByLabel('Search').pressSequentially(`jude ${tag}`, { delay: 20 });
       await expect(page.getByTestId('library-row')).toHaveCount(1);
+      await expect(page.getByTestId('live-announcer')).toHaveText(/^Songs found: 1 \(of \d+\)\.$/);
+      const counts = await page.evaluate(() =>
+        (window as unknown as { said: string[] }).said.filter((text) => text.startsWith('Songs found')),
+      );
+      expect(new Set(counts).size, counts.join(' | ')).toBe(1);
       await expect(page.getByTestId('library-row')).toContainText('7:11');
       await page.getByLabel('Search').fill('');
       await page.getByLabel('Tag').selectOption('ballad');
@@ -83,6 +100,13 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await editButton.click();
   await page.getByRole('form', { name: 'Edit the song' }).getByRole('button', { name: 'Cancel' }).click();
   await expect(editButton).toBeFocused();
+  // A search typed meanwhile hid the row: the keyboard goes to "Add a song".
+  await editButton.click();
+  await page.getByLabel('Search').fill(`not ${title}`);
+  await expect(editButton).toHaveCount(0);
+  await page.getByRole('form', { name: 'Edit the song' }).getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('button', { name: 'Add a song' })).toBeFocused();
+  await page.getByLabel('Search').fill('');
   await editButton.click();
   const edit = page.getByRole('form', { name: 'Edit the song' });
   await edit.getByLabel('Key').fill('D');

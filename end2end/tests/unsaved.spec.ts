@@ -485,5 +485,15 @@ test.describe('a role changed by another manager', () => {
     await setRole('manager');
     await expect(page.getByText('Your role is now manager: the app shows what a manager can do.')).toBeVisible();
     await expect(name, 'the draft came back with the editor').toHaveValue('Typed before the demotion');
+
+    // Said of the page it happened on: the next page does not repeat it.
+    page.once('dialog', (dialog) => dialog.accept());
+    await page.getByRole('link', { name: 'Setlists' }).click();
+    await expect(page.getByRole('heading', { name: 'Setlists', level: 1 })).toBeVisible();
+    await expect(page.getByText('Your role is now manager')).toHaveCount(0);
+    // Any signed-in page says it, not only a setlist's.
+    await setRole('drummer');
+    await expect(page.getByText('Your role is now drummer: the app shows what a drummer can do.')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Members' })).toHaveCount(0);
   });
 });

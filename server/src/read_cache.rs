@@ -54,9 +54,10 @@ const NEVER_READ: i64 = i64::MIN;
 struct Answers {
     /// The generation these answers were read under.
     generation: u64,
-    /// The overview's first page, and the UTC day number it was read for
-    /// (its upcoming shows change at midnight).
-    list: Option<(i64, OverviewJson)>,
+    /// The overview unpaged (`None`) or its first page with that many past
+    /// shows, by the UTC day number it was read for (which shows are
+    /// upcoming changes at midnight).
+    lists: HashMap<(i64, Option<i64>), OverviewJson>,
     setlists: HashMap<String, SetlistJson>,
 }
 
@@ -76,26 +77,30 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// The first page of `GET /api/setlists` on UTC day `day` (see
-    /// `clock::utc_day`), with `past` past shows.
-    pub async fn overview(&self, pool: &Pool, day: i64, past: i64) -> DbResult<OverviewJson> {
+    /// `GET /api/setlists` on UTC day `day` (see `clock::utc_day`): every
+    /// show, or with `past` the first page with that many past shows.
+    pub async fn overview(
+        &self,
+        pool: &Pool,
+        day: i64,
+        past: Option<i64>,
+    ) -> DbResult<OverviewJson> {
         let generation = self.generation.load(Ordering::Acquire);
-        let cached = |answers: &Answers| {
-            answers
-                .list
-                .as_ref()
-                .filter(|(read_on, _)| *read_on == day)
-                .map(|(_, page)| page.clone())
-        };
-        if let Some(page) = self.lookup(generation, cached) {
+        if let Some(page) = self.lookup(generation, |answers| {
+            answers.lists.get(&(day, past)).cloned()
+        }) {
             self.hits.inc();
             return Ok(page);
         }
         self.misses.inc();
         let today = &clock::date_of(day);
-        let page = db::setlists::overview(pool, &OverviewPage::First { today, past }).await?;
+        let page = match past {
+            None => OverviewPage::Everything,
+            Some(past) => OverviewPage::First { today, past },
+        };
+        let page = db::setlists::overview(pool, &page).await?;
         self.store(generation, |answers| {
-            answers.list = Some((day, page.clone()))
+            answers.lists.insert((day, past), page.clone());
         });
         Ok(page)
     }

@@ -26,6 +26,9 @@ pub struct ApiFailure {
 /// server again (a live change) takes it down: it is no longer true.
 pub const NO_CONNECTION: &str = "Could not reach the server. Check your connection and try again.";
 
+/// What a body over the server's limit (`BODY_LIMIT`, 1 MiB) says.
+pub const TOO_LARGE: &str = "That is more than the server takes at once (about 1 MB). Split it into smaller parts and send each.";
+
 /// Takes `error` down if it only said the server could not be reached.
 pub fn clear_if_no_connection(error: RwSignal<Option<String>>) {
     if error.with_untracked(|said| said.as_deref() == Some(NO_CONNECTION)) {
@@ -94,6 +97,10 @@ impl ApiFailure {
     /// The message with the field problems spelled out; a refusal that
     /// names fields reads like the checks a form makes before sending.
     pub fn describe(&self) -> String {
+        // By status, not code: a proxy's 413 carries no body of ours.
+        if self.status == 413 {
+            return TOO_LARGE.into();
+        }
         let mut text = if self.fields.is_empty() {
             self.message.clone()
         } else {
@@ -280,5 +287,24 @@ mod tests {
             "Please check:\n• title is already in the library (with this artist)"
         );
         assert_eq!(refusal(&[]).describe(), "some fields are not valid");
+    }
+
+    #[test]
+    fn a_body_over_the_limit_says_so_whoever_refused_it() {
+        let ours = ApiFailure {
+            status: 413,
+            code: ErrorCode::PayloadTooLarge,
+            message: "the request body is larger than 1 MiB".into(),
+            ..ApiFailure::network()
+        };
+        assert_eq!(ours.describe(), TOO_LARGE);
+        // A proxy in front of the server answers 413 with a page of its own.
+        let proxys = ApiFailure {
+            status: 413,
+            code: ErrorCode::Internal,
+            message: "The server answered 413.".into(),
+            ..ApiFailure::network()
+        };
+        assert_eq!(proxys.describe(), TOO_LARGE);
     }
 }

@@ -13,7 +13,7 @@ pub fn Setlists() -> impl IntoView {
     let session = use_session();
     let setlists = client::get_resource::<Vec<SetlistSummary>>(
         session,
-        Signal::from("/api/setlists".to_owned()),
+        Signal::from(format!("/api/setlists?limit={PAST_PER_PAGE}")),
     );
     // Once the list shows, the code of the page a member opens next loads
     // (`pages/lazy.rs`); before, it would compete with the list on a slow link.
@@ -97,7 +97,8 @@ pub fn Setlists() -> impl IntoView {
     }
 }
 
-/// Past shows on one page of the overview (the server's default).
+/// Past shows on one page of the overview (asked for: unasked, the server
+/// sends every show, however long the band's history).
 const PAST_PER_PAGE: usize = 25;
 
 /// What a read of older pages does with them.

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        ErrorCode, ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
+        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, Method},
         validation::{
             drummer_patch, field_label, normalized_tags, percent_encode, validate_library_song,
@@ -734,13 +734,6 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                         imported();
                     }
                     report.set(Some(answer));
-                }
-                // By status too: a proxy's 413 carries no code of ours.
-                Err(failure) if failure.status == 413 || failure.code == ErrorCode::PayloadTooLarge => {
-                    error.set(Some(
-                        "This file is too large to import at once (about 1 MB at most). Split it into smaller files and import each."
-                            .into(),
-                    ))
                 }
                 Err(failure) => error.set(Some(failure.describe())),
             }

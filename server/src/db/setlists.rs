@@ -92,12 +92,20 @@ struct SummaryRow {
     updated_at: i64,
 }
 
-/// A part of the overview. The overview stops growing with the band's
+/// A part of the overview. Paged, the overview stops growing with the band's
 /// history: its first page is every show from today on and the latest past
 /// ones; older shows are read a page at a time after a given show.
 pub enum OverviewPage<'a> {
-    First { today: &'a str, past: i64 },
-    After { show: &'a ShowKey, limit: i64 },
+    /// Every show, unpaged: API.md's list, for a client that did not ask for pages.
+    Everything,
+    First {
+        today: &'a str,
+        past: i64,
+    },
+    After {
+        show: &'a ShowKey,
+        limit: i64,
+    },
 }
 
 /// Where a show stands in the overview's order.
@@ -136,6 +144,11 @@ async fn list(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Vec<SetlistSumma
     // Untimed songs are counted here, not kept in a column: the first page is
     // read from the cache (`read_cache`), so this runs once per change.
     let rows: Vec<SummaryRow> = match *page {
+        OverviewPage::Everything => {
+            sqlx::query_as(&format!("{SUMMARY_QUERY}{SUMMARY_ORDER}"))
+                .fetch_all(pool)
+                .await?
+        }
         OverviewPage::First { today, past } => {
             sqlx::query_as(&format!(
                 "{SUMMARY_QUERY}{SUMMARY_ORDER} \
@@ -186,6 +199,12 @@ pub struct OverviewJson {
 pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<OverviewJson> {
     // One show more than asked for: whether it exists says if there is a next page.
     let (asked, one_more) = match *page {
+        OverviewPage::Everything => {
+            return Ok(OverviewJson {
+                body: super::to_json(&list(pool, page).await?),
+                next_after: None,
+            });
+        }
         OverviewPage::First { today, past } => (
             past,
             OverviewPage::First {
@@ -207,7 +226,7 @@ pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Overview
             .iter()
             .filter(|s| s.show_date.as_str() < today)
             .count(),
-        OverviewPage::After { .. } => shows.len(),
+        OverviewPage::After { .. } | OverviewPage::Everything => shows.len(),
     };
     let next_after = if paged as i64 > asked {
         shows.pop();

@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Past shows on a page of the overview, unless `limit` says otherwise.
+/// Without `limit` or `before` the overview is unpaged, as API.md has it.
 const PAST_PER_PAGE: i64 = 25;
 const MAX_PER_PAGE: i64 = 200;
 
@@ -48,18 +49,28 @@ struct OverviewQuery {
 
 #[utoipa::path(get, path = "/api/setlists", tag = "setlists", security(("bearer" = [])),
     params(("before" = Option<String>, Query, description = "The id of the previous page's last show: the shows after it"),
-           ("limit" = Option<i64>, Query, description = "1 to 200 shows; on the first page, the past shows after every upcoming one. Default 25")),
-    responses((status = 200, description = "Newest show first: every show from today (UTC) on and the latest past ones, \
-        or the page after `before`. `Link: <…>; rel=\"next\"` names the next page while there is one", body = [SetlistSummary])))]
+           ("limit" = Option<i64>, Query, description = "1 to 200 shows; on the first page, the past shows after every upcoming one. \
+        Default 25 with `before`; with neither, the list is not paged")),
+    responses((status = 200, description = "Newest show first: every show; with `limit`, every show from today (UTC) on and \
+        that many latest past ones, or with `before` the page after that show. `Link: <…>; rel=\"next\"` names the next \
+        page of a paged list while there is one", body = [SetlistSummary])))]
 async fn list(
     State(state): State<AppState>,
     _: AuthUser,
     ApiQuery(query): ApiQuery<OverviewQuery>,
 ) -> ApiResult<Response> {
+    let asked = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
+    let paged = asked(&query.before) || asked(&query.limit);
     let Page { before, limit } =
         Page::parse(query.before, query.limit, PAST_PER_PAGE, MAX_PER_PAGE)?;
     let page = match before {
-        None if limit == PAST_PER_PAGE => state.reads.overview(&state.db, utc_day(), limit).await?,
+        None if !paged => state.reads.overview(&state.db, utc_day(), None).await?,
+        None if limit == PAST_PER_PAGE => {
+            state
+                .reads
+                .overview(&state.db, utc_day(), Some(limit))
+                .await?
+        }
         None => {
             let first = OverviewPage::First {
                 today: &today(),

@@ -401,7 +401,12 @@ async fn the_overview_gives_every_upcoming_show_and_pages_the_past() {
         .await;
     }
 
-    let (first, next) = overview_page(&app, &drummer.access_token, "/api/setlists").await;
+    // Unasked, the list is API.md's: every show, newest first, no next page.
+    let (everything, next) = overview_page(&app, &drummer.access_token, "/api/setlists").await;
+    assert_eq!(everything.len(), 3 + 50 + 10);
+    assert_eq!(next, None);
+
+    let (first, next) = overview_page(&app, &drummer.access_token, "/api/setlists?limit=25").await;
     assert_eq!(first.len(), 3 + 25, "every upcoming show and 25 past ones");
     assert_eq!(
         first[..4],
@@ -425,6 +430,7 @@ async fn the_overview_gives_every_upcoming_show_and_pages_the_past() {
     ties.sort();
     let all_ties: Vec<String> = (0..10).map(|n| format!("Tie {n}")).collect();
     assert_eq!(ties, all_ties, "each show once");
+    assert_eq!(everything, seen, "the pages are the unpaged list, cut");
 
     let (few, next) = overview_page(&app, &drummer.access_token, "/api/setlists?limit=2").await;
     assert_eq!(
@@ -453,7 +459,7 @@ async fn the_first_overview_page_stays_small_however_long_the_history() {
         create(&app, &manager, &body).await;
     }
     let response = app
-        .authed(Method::GET, "/api/setlists", &manager.access_token)
+        .authed(Method::GET, "/api/setlists?limit=25", &manager.access_token)
         .send()
         .await
         .unwrap();
