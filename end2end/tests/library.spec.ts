@@ -299,3 +299,63 @@ test.describe('a library delete decided on an old list', () => {
     expect((await request.get(`/api/songs/${song.id}`, { headers })).status()).toBe(404);
   });
 });
+
+test.describe("a drummer's library tempo that meets a manager's change", () => {
+  // Each stale save is answered 409, and the deleted song's 404: Chromium logs them.
+  test.use({ expectedHttpErrors: [404, 409] });
+
+  test('takes their change to other fields, says theirs to the tempo, and a deleted song in words', async ({ page, request }) => {
+    const title = `Everlong ${Date.now()}`;
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 250 } });
+    expect(created.status()).toBe(201);
+    let song = await created.json();
+    const managerSaves = async (change: object) => {
+      const put = await request.put(`/api/songs/${song.id}`, {
+        headers,
+        data: { title, artist: 'Foo Fighters', duration_secs: 250, bpm: song.bpm, key: song.key, version: song.version, ...change },
+      });
+      expect(put.status()).toBe(200);
+      song = await put.json();
+    };
+    await logIn(page, 'drummer');
+    await page.goto('/songs');
+    const row = page.getByTestId('library-row').filter({ hasText: title });
+    const openTempo = () => row.getByRole('button', { name: `Set the tempo and notes of “${title}”` }).click();
+    const tempo = page.getByRole('form', { name: `Tempo and notes: ${title}` });
+
+    // A manager's key, saved meanwhile, is no conflict: the tempo goes in over it.
+    await openTempo();
+    await managerSaves({ key: 'D' });
+    await tempo.getByLabel('BPM').fill('158');
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
+    let stored = await (await request.get(`/api/songs/${song.id}`, { headers })).json();
+    expect([stored.bpm, stored.key]).toEqual([158, 'D']);
+    song = stored;
+
+    // A manager's tempo, saved meanwhile, is not overwritten unseen.
+    await openTempo();
+    await managerSaves({ bpm: 140 });
+    await tempo.getByLabel('BPM').fill('177');
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await expect(tempo.getByRole('alert')).toContainText('Someone else set the tempo to 140 meanwhile. What you typed is kept, not saved');
+    await expect(tempo.getByLabel('BPM')).toHaveValue('177');
+    stored = await (await request.get(`/api/songs/${song.id}`, { headers })).json();
+    expect(stored.bpm).toBe(140);
+    // Save again: the drummer has seen theirs, and puts theirs in its place.
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
+    stored = await (await request.get(`/api/songs/${song.id}`, { headers })).json();
+    expect(stored.bpm).toBe(177);
+
+    // Deleted meanwhile: said in words, what was typed kept.
+    await openTempo();
+    expect((await request.delete(`/api/songs/${song.id}`, { headers })).status()).toBe(204);
+    await tempo.getByLabel('BPM').fill('120');
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await expect(tempo.getByRole('alert')).toContainText('This song is no longer in the library: someone deleted it meanwhile.');
+    await expect(tempo.getByLabel('BPM')).toHaveValue('120');
+  });
+});

@@ -291,20 +291,21 @@ mod tests {
 
     #[test]
     fn a_body_over_the_limit_says_so_whoever_refused_it() {
-        let ours = ApiFailure {
-            status: 413,
-            code: ErrorCode::PayloadTooLarge,
-            message: "the request body is larger than 1 MiB".into(),
-            ..ApiFailure::network()
-        };
-        assert_eq!(ours.describe(), TOO_LARGE);
-        // A proxy in front of the server answers 413 with a page of its own.
-        let proxys = ApiFailure {
-            status: 413,
-            code: ErrorCode::Internal,
-            message: "The server answered 413.".into(),
-            ..ApiFailure::network()
-        };
-        assert_eq!(proxys.describe(), TOO_LARGE);
+        // Ours, and a proxy's in front of the server (a page of its own, no code).
+        for (code, message) in [
+            (
+                ErrorCode::PayloadTooLarge,
+                "the request body is larger than 1 MiB",
+            ),
+            (ErrorCode::Internal, "The server answered 413."),
+        ] {
+            let refusal = ApiFailure {
+                status: 413,
+                code,
+                message: message.into(),
+                ..ApiFailure::network()
+            };
+            assert_eq!(refusal.describe(), TOO_LARGE);
+        }
     }
 }

@@ -301,6 +301,50 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
     c.0
 }
 
+/// A drummer's tempo as a field shows it ("" for none).
+pub fn tempo_text(bpm: Option<i64>) -> String {
+    bpm.map(|bpm| bpm.to_string()).unwrap_or_default()
+}
+
+/// What someone else did to a drummer's tempo, in words.
+pub fn tempo_change_said(theirs: &str) -> String {
+    match theirs {
+        "" => "cleared the tempo".to_string(),
+        theirs => format!("set the tempo to {theirs}"),
+    }
+}
+
+/// What someone else did to the drummer's notes, in words.
+pub fn drummer_notes_change_said(theirs: &str) -> String {
+    format!("changed the drummer's notes to “{theirs}”")
+}
+
+/// The drummer's tempo and notes (as typed, as loaded, as someone else
+/// saved them since), and, if someone else changed a field the drummer is
+/// typing in, what to tell them: Save would replace that change.
+pub fn overtaken_said(
+    typed: (&str, &str),
+    loaded: (&str, &str),
+    theirs: (&str, &str),
+) -> Option<String> {
+    let overtaken = |typed: &str, loaded: &str, theirs: &str| {
+        typed != loaded && theirs != loaded && typed != theirs
+    };
+    let mut said = Vec::new();
+    if overtaken(typed.0, loaded.0, theirs.0) {
+        said.push(tempo_change_said(theirs.0));
+    }
+    if overtaken(typed.1, loaded.1, theirs.1) {
+        said.push(drummer_notes_change_said(theirs.1));
+    }
+    (!said.is_empty()).then(|| {
+        format!(
+            "Someone else {} meanwhile. What you typed is kept, not saved: Save puts yours in its place.",
+            said.join(" and ")
+        )
+    })
+}
+
 /// Why the browser will not send a drummer's tempo and notes.
 #[derive(Debug, PartialEq)]
 pub struct PatchRefused {
@@ -470,6 +514,19 @@ pub fn validate_member_patch(patch: &super::MemberPatch) -> FieldErrors {
 pub fn validate_new_password(field: &str, password: &str) -> FieldErrors {
     let mut c = Checker::default();
     c.password(field, password);
+    c.0
+}
+
+/// A member's own password change. The same password again would change
+/// nothing but still sign out every other device (the stage phone too).
+pub fn validate_password_change(change: &super::PasswordChange) -> FieldErrors {
+    let mut c = Checker::default();
+    c.password("new_password", &change.new_password);
+    c.check(
+        "new_password",
+        change.new_password != change.current_password,
+        "must differ from the current password",
+    );
     c.0
 }
 
@@ -751,6 +808,34 @@ mod tests {
             ..SongPatch::default()
         };
         assert!(validate_song_patch(&empty)["bpm"].contains("changes nothing"));
+    }
+
+    #[test]
+    fn only_a_field_both_changed_differently_is_overtaken() {
+        // (tempo, notes): typed, as loaded, as someone else saved them.
+        let said = |typed, loaded, theirs| overtaken_said(typed, loaded, theirs);
+        assert_eq!(
+            said(("177", ""), ("100", ""), ("100", "ride")),
+            None,
+            "theirs is another field"
+        );
+        assert_eq!(
+            said(("140", ""), ("100", ""), ("140", "")),
+            None,
+            "both typed the same"
+        );
+        assert_eq!(
+            said(("100", ""), ("100", ""), ("140", "")),
+            None,
+            "nothing typed here"
+        );
+        assert_eq!(
+            said(("177", "mine"), ("100", ""), ("", "theirs")).as_deref(),
+            Some(
+                "Someone else cleared the tempo and changed the drummer's notes to “theirs” meanwhile. \
+                 What you typed is kept, not saved: Save puts yours in its place."
+            )
+        );
     }
 
     #[test]

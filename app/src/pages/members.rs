@@ -23,6 +23,28 @@ use crate::{
     unsaved::confirm,
 };
 
+/// Scrolls the control the keyboard just reached out from under the pinned
+/// notices (WCAG 2.4.11: a focused control must not be hidden by sticky content).
+fn keep_clear_of(pinned: NodeRef<leptos::html::Div>, ev: &leptos::ev::FocusEvent) {
+    use leptos::wasm_bindgen::JsCast;
+    let focused = ev
+        .target()
+        .and_then(|target| target.dyn_into::<leptos::web_sys::Element>().ok());
+    let (Some(notices), Some(focused)) = (pinned.get_untracked(), focused) else {
+        return;
+    };
+    if notices.contains(Some(&focused)) {
+        return;
+    }
+    let (cover, control) = (
+        notices.get_bounding_client_rect(),
+        focused.get_bounding_client_rect(),
+    );
+    if control.bottom() > cover.top() && control.top() < cover.bottom() {
+        window().scroll_by_with_x_and_y(0.0, control.top() - cover.bottom() - 8.0);
+    }
+}
+
 const SELF_DEMOTION: &str = "Make yourself a drummer? The manager's pages go at once, \
      and only another manager can make you a manager again.";
 const SELF_DISABLING: &str = "Disable your own account? You are signed out everywhere at once, \
@@ -74,6 +96,7 @@ pub fn Members() -> impl IntoView {
     // changes on every arrow key, so a keyboard passing through the table can
     // change a role by mistake. (The member as changed, and their old role.)
     let undoable = RwSignal::new(None::<(User, Role)>);
+    let pinned = NodeRef::<leptos::html::Div>::new();
     // Every change answers with the member as changed; the list is read again.
     let change = move |member: User, patch: MemberPatch, done: String| {
         error.set(None);
@@ -140,11 +163,11 @@ pub fn Members() -> impl IntoView {
                 <ManagersOnly heading="Band members">"Only managers can manage band members."</ManagersOnly>
             }
         >
-            <section class="card">
+            <section class="card" on:focusin=move |ev| keep_clear_of(pinned, &ev)>
                 <h1>"Band members"</h1>
                 // The answer to a change made far down the list on a phone
                 // stays in view while the list scrolls under it.
-                <div class="pinned-notices">
+                <div class="pinned-notices" node_ref=pinned>
                     <ErrorNotice message=error/>
                     <p role="status">{move || notice.get()}</p>
                     {move || undoable.get().map(|(member, old_role)| view! {

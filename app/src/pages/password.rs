@@ -7,7 +7,7 @@ use crate::{
     api::{
         ErrorCode, PasswordChange,
         client::{self, Method},
-        validation::validate_new_password,
+        validation::validate_password_change,
     },
     components::{ErrorNotice, InFlight, RefusedFields},
     session::use_session,
@@ -54,9 +54,7 @@ pub fn ChangePassword() -> impl IntoView {
         if change.current_password.is_empty() {
             problems.push((CURRENT, "• Enter your current password".to_string()));
         }
-        if let Some((_, problem)) =
-            validate_new_password("new_password", &change.new_password).pop_first()
-        {
+        if let Some((_, problem)) = validate_password_change(&change).pop_first() {
             problems.push((NEW, format!("• The new password {problem}")));
         }
         if change.new_password != repeated.get_untracked() {

@@ -8,9 +8,10 @@ use leptos::prelude::*;
 use crate::{
     api::{
         ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
-        client::{self, Method},
+        client::{self, ApiFailure, Method},
         validation::{
-            drummer_patch, field_label, normalized_tags, percent_encode, validate_library_song,
+            drummer_patch, field_label, normalized_tags, overtaken_said, percent_encode,
+            tempo_text, validate_library_song,
         },
     },
     components::{
@@ -416,7 +417,7 @@ fn SongForm(
                                 ),
                             }
                         }
-                        Err(failure) => failure.describe(),
+                        Err(failure) => said_of(&failure),
                     };
                     error.try_set(Some(said));
                 }
@@ -428,7 +429,7 @@ fn SongForm(
                             .filter_map(|field| field_place(field))
                             .collect(),
                     );
-                    error.try_set(Some(failure.describe()));
+                    error.try_set(Some(said_of(&failure)));
                 }
             }
         });
@@ -462,8 +463,10 @@ fn SongForm(
 }
 
 /// A drummer's part of a library song: its tempo (the drummer's call) and
-/// their own notes. Only what they changed is sent, so a manager's change
-/// made meanwhile to the other is not undone.
+/// their own notes. Only what they changed is sent, with the version the
+/// form was opened on: a change made meanwhile to another field is merged
+/// in by sending again, and one to the field being typed in is said, not
+/// silently replaced (the library page has no live updates to show it).
 #[component]
 fn TempoForm(
     song: LibrarySong,
@@ -471,18 +474,17 @@ fn TempoForm(
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
-    let loaded = (
-        song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
-        song.drummer_notes.clone(),
-    );
-    let bpm = RwSignal::new(loaded.0.clone());
-    let notes = RwSignal::new(loaded.1.clone());
+    let loaded = RwSignal::new((tempo_text(song.bpm), song.drummer_notes.clone()));
+    let version = StoredValue::new(song.version);
+    let bpm = RwSignal::new(tempo_text(song.bpm));
+    let notes = RwSignal::new(song.drummer_notes.clone());
     let error = RwSignal::new(None::<String>);
     let bpm_refused = RwSignal::new(false);
     let sending = InFlight::default();
-    let as_loaded = loaded.clone();
     UnsavedWork::track(Memo::new(move |_| {
-        bpm.with(|typed| *typed != as_loaded.0) || notes.with(|typed| *typed != as_loaded.1)
+        loaded.with(|(was_bpm, was_notes)| {
+            bpm.with(|typed| typed != was_bpm) || notes.with(|typed| typed != was_notes)
+        })
     }));
     let bpm_field = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -494,7 +496,8 @@ fn TempoForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let typed = (bpm.get_untracked(), notes.get_untracked());
-        let patch = match drummer_patch((&typed.0, &typed.1), (&loaded.0, &loaded.1)) {
+        let was = loaded.get_untracked();
+        let patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
             Ok(Some(patch)) => patch,
             Ok(None) => {
                 cancel();
@@ -508,12 +511,46 @@ fn TempoForm(
         };
         let path = path.clone();
         sending.run(async move {
-            match client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch)).await
-            {
-                Ok(song) => saved.run(format!("Saved the tempo and notes of “{}”.", song.title)),
-                Err(failure) => {
-                    bpm_refused.try_set(failure.fields.contains_key("bpm"));
-                    error.try_set(Some(failure.describe()));
+            let mut patch = patch;
+            // Sent again at most twice: a band saving this song over and
+            // over is said, not chased for ever.
+            for tries_left in (0..3).rev() {
+                patch.version = Some(version.get_value());
+                let answer =
+                    client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch))
+                        .await;
+                match answer {
+                    Ok(song) => {
+                        saved.run(format!("Saved the tempo and notes of “{}”.", song.title));
+                        return;
+                    }
+                    // Changed meanwhile: read theirs, below.
+                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
+                    Err(failure) => {
+                        bpm_refused.try_set(failure.fields.contains_key("bpm"));
+                        error.try_set(Some(said_of(&failure)));
+                        return;
+                    }
+                }
+                let theirs = match client::get::<LibrarySong>(session, &path).await {
+                    Ok(theirs) => theirs,
+                    Err(failure) => {
+                        error.try_set(Some(said_of(&failure)));
+                        return;
+                    }
+                };
+                version.set_value(theirs.version);
+                let theirs = (tempo_text(theirs.bpm), theirs.drummer_notes);
+                let was = loaded.get_untracked();
+                loaded.try_set(theirs.clone());
+                let typed = (bpm.get_untracked(), notes.get_untracked());
+                if let Some(said) = overtaken_said(
+                    (&typed.0, &typed.1),
+                    (&was.0, &was.1),
+                    (&theirs.0, &theirs.1),
+                ) {
+                    error.try_set(Some(said));
+                    return;
                 }
             }
         });
@@ -531,6 +568,16 @@ fn TempoForm(
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
             </div>
         </form>
+    }
+}
+
+/// A failed save or read of one song, in words: a song deleted meanwhile
+/// (404) is said as such, not as the server's "no such resource".
+fn said_of(failure: &ApiFailure) -> String {
+    if failure.status == 404 {
+        "This song is no longer in the library: someone deleted it meanwhile. What you typed is still here, not saved.".into()
+    } else {
+        failure.describe()
     }
 }
 

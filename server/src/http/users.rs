@@ -7,7 +7,7 @@ use app::api::{
     MemberPatch, NewUser, PasswordChange, PasswordReset, User,
     validation::{
         FieldErrors, validate_instrument, validate_member_patch, validate_new_password,
-        validate_new_user,
+        validate_new_user, validate_password_change,
     },
 };
 use axum::{
@@ -267,7 +267,7 @@ async fn change_own_password(
     ClientOrigin(origin): ClientOrigin,
     ApiJson(change): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    let errors = validate_new_password("new_password", &change.new_password);
+    let errors = validate_password_change(&change);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }

@@ -315,6 +315,17 @@ async fn changing_your_own_password_ends_your_other_sessions_and_keeps_this_one(
     let weak = change(DEMO_PASSWORD, "short").await.unwrap();
     let body = expect_error(weak, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert!(body["error"]["fields"]["new_password"].is_string());
+    // The same password again would only sign out the other devices.
+    let same = change(DEMO_PASSWORD, DEMO_PASSWORD).await.unwrap();
+    let body = expect_error(same, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(
+        body["error"]["fields"]["new_password"],
+        "must differ from the current password"
+    );
+    assert_eq!(
+        status_of(&app, Method::GET, "/api/me", &elsewhere.access_token).await,
+        StatusCode::OK
+    );
     let done = change(DEMO_PASSWORD, "a-brand-new-password").await.unwrap();
 
     assert_eq!(done.status(), StatusCode::NO_CONTENT);

@@ -20,7 +20,9 @@ use crate::{
         Activity, ErrorCode, Setlist, Song,
         client::{self, Method},
         transport,
-        validation::drummer_patch,
+        validation::{
+            drummer_notes_change_said, drummer_patch, overtaken_said, tempo_change_said, tempo_text,
+        },
     },
     components::{
         ErrorNotice, keep_focus, length_field, running_time, show_date_short, songs_count,
@@ -49,13 +51,9 @@ struct TempoRow {
     tempo_refused: RwSignal<bool>,
 }
 
-fn bpm_text(song: &Song) -> String {
-    song.bpm.map(|b| b.to_string()).unwrap_or_default()
-}
-
 impl TempoRow {
     fn new(song: Song) -> TempoRow {
-        let (bpm, notes) = (bpm_text(&song), song.drummer_notes.clone());
+        let (bpm, notes) = (tempo_text(song.bpm), song.drummer_notes.clone());
         TempoRow {
             bpm: RwSignal::new(bpm.clone()),
             notes: RwSignal::new(notes.clone()),
@@ -86,42 +84,31 @@ impl TempoRow {
 
     /// Takes the server's values, except in a field being typed in.
     fn follow(&self, song: &Song) {
-        let (bpm, notes) = (bpm_text(song), song.drummer_notes.clone());
+        let (bpm, notes) = (tempo_text(song.bpm), song.drummer_notes.clone());
         let (saved_bpm, saved_notes) = self.saved.get_untracked();
+        let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
         // A field typed in and changed by someone else meanwhile keeps what
         // is typed, but the drummer is told: Save would replace their change.
-        let overtaken = |typed: String, saved: &str, theirs: &str| {
-            typed != saved && theirs != saved && typed != theirs
-        };
-        let tempo_said = match bpm.as_str() {
-            "" => "cleared the tempo".to_string(),
-            theirs => format!("set the tempo to {theirs}"),
-        };
-        let notes_said = format!("changed the drummer's notes to “{notes}”");
-        let (mut overtaken_fields, mut followed_fields) = (Vec::new(), Vec::new());
-        if overtaken(self.bpm.get_untracked(), &saved_bpm, &bpm) {
-            overtaken_fields.push(tempo_said);
-        } else if self.bpm.get_untracked() == saved_bpm && bpm != saved_bpm {
+        let overtaken = overtaken_said(
+            (&typed.0, &typed.1),
+            (&saved_bpm, &saved_notes),
+            (&bpm, &notes),
+        );
+        let mut followed = Vec::new();
+        if typed.0 == saved_bpm && bpm != saved_bpm {
             self.bpm.set(bpm.clone());
-            followed_fields.push(tempo_said);
+            followed.push(tempo_change_said(&bpm));
         }
-        if overtaken(self.notes.get_untracked(), &saved_notes, &notes) {
-            overtaken_fields.push(notes_said);
-        } else if self.notes.get_untracked() == saved_notes && notes != saved_notes {
+        if typed.1 == saved_notes && notes != saved_notes {
             self.notes.set(notes.clone());
-            followed_fields.push(notes_said);
+            followed.push(drummer_notes_change_said(&notes));
         }
-        if !overtaken_fields.is_empty() {
-            self.status.set(Some(format!(
-                "Someone else {} meanwhile. What you typed is kept, not saved: Save puts yours in its place.",
-                overtaken_fields.join(" and ")
-            )));
-        } else if !followed_fields.is_empty() {
+        if let Some(said) = overtaken {
+            self.status.set(Some(said));
+        } else if !followed.is_empty() {
             // An earlier "Saved." would now speak of a value that is gone.
-            self.status.set(Some(format!(
-                "Someone else {}.",
-                followed_fields.join(" and ")
-            )));
+            self.status
+                .set(Some(format!("Someone else {}.", followed.join(" and "))));
         }
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {

@@ -324,7 +324,12 @@ pub fn SongEditor(
                         // No numeric keypad: a phone's has no ":".
                         <input id=field("length") placeholder="untimed"
                             aria-invalid=move || (song.seconds().is_none() || refused.is_refused(&length_refused)).then_some("true")
-                            aria-describedby=field("length-hint") bind:value=song.length/>
+                            // Only an element that is there: the hint shows while the length is unreadable.
+                            aria-describedby=move || match song.seconds() {
+                                None => format!("{} {}", field("length-hint"), super::editor::EDITOR_ERROR),
+                                Some(_) => super::editor::EDITOR_ERROR.to_string(),
+                            }
+                            bind:value=song.length/>
                         <Show when=move || song.seconds().is_none()>
                             <p class="error" id=field("length-hint")>"Write it like 3:45"</p>
                         </Show>
