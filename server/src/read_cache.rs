@@ -54,10 +54,10 @@ const NEVER_READ: i64 = i64::MIN;
 struct Answers {
     /// The generation these answers were read under.
     generation: u64,
-    /// The overview unpaged (`None`) or its first page with that many past
-    /// shows, by the UTC day number it was read for (which shows are
-    /// upcoming changes at midnight).
-    lists: HashMap<(i64, Option<i64>), OverviewJson>,
+    /// The overview's first page by (UTC day number, past shows), since
+    /// which shows are upcoming changes at midnight; and unpaged by
+    /// `(None, None)`, the same on any day. Only today's pages are kept.
+    lists: HashMap<(Option<i64>, Option<i64>), OverviewJson>,
     setlists: HashMap<String, SetlistJson>,
 }
 
@@ -86,9 +86,8 @@ impl ReadCache {
         past: Option<i64>,
     ) -> DbResult<OverviewJson> {
         let generation = self.generation.load(Ordering::Acquire);
-        if let Some(page) = self.lookup(generation, |answers| {
-            answers.lists.get(&(day, past)).cloned()
-        }) {
+        let key = (past.map(|_| day), past);
+        if let Some(page) = self.lookup(generation, |answers| answers.lists.get(&key).cloned()) {
             self.hits.inc();
             return Ok(page);
         }
@@ -100,7 +99,10 @@ impl ReadCache {
         };
         let page = db::setlists::overview(pool, &page).await?;
         self.store(generation, |answers| {
-            answers.lists.insert((day, past), page.clone());
+            answers
+                .lists
+                .retain(|(read_on, _), _| read_on.is_none_or(|read_on| read_on == day));
+            answers.lists.insert(key, page.clone());
         });
         Ok(page)
     }

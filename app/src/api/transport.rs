@@ -27,7 +27,7 @@ pub struct ApiFailure {
 pub const NO_CONNECTION: &str = "Could not reach the server. Check your connection and try again.";
 
 /// What a body over the server's limit (`BODY_LIMIT`, 1 MiB) says.
-pub const TOO_LARGE: &str = "That is more than the server takes at once (about 1 MB). Split it into smaller parts and send each.";
+pub const TOO_LARGE: &str = "That is more than the server takes at once (about 1 MB). Make it smaller (a CSV file can be split into several) and send it again.";
 
 /// Takes `error` down if it only said the server could not be reached.
 pub fn clear_if_no_connection(error: RwSignal<Option<String>>) {

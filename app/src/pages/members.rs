@@ -36,13 +36,17 @@ fn keep_clear_of(pinned: NodeRef<leptos::html::Div>, ev: &leptos::ev::FocusEvent
     if notices.contains(Some(&focused)) {
         return;
     }
-    let (cover, control) = (
-        notices.get_bounding_client_rect(),
-        focused.get_bounding_client_rect(),
-    );
-    if control.bottom() > cover.top() && control.top() < cover.bottom() {
-        window().scroll_by_with_x_and_y(0.0, control.top() - cover.bottom() - 8.0);
-    }
+    // Measured after the browser has scrolled the control into view, which
+    // it does after `focusin` (Shift+Tab from below the screen).
+    request_animation_frame(move || {
+        let (cover, control) = (
+            notices.get_bounding_client_rect(),
+            focused.get_bounding_client_rect(),
+        );
+        if control.bottom() > cover.top() && control.top() < cover.bottom() {
+            window().scroll_by_with_x_and_y(0.0, control.top() - cover.bottom() - 8.0);
+        }
+    });
 }
 
 const SELF_DEMOTION: &str = "Make yourself a drummer? The manager's pages go at once, \

@@ -172,7 +172,7 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
             let mut answer = Ok(());
             for _ in 0..pages {
                 let Some(after) = next.take() else { break };
-                let path = format!("/api/setlists?before={after}");
+                let path = format!("/api/setlists?before={after}&limit={PAST_PER_PAGE}");
                 match client::get::<Vec<SetlistSummary>>(session, &path).await {
                     Ok(page) => {
                         next = last(&page).filter(|_| page.len() >= PAST_PER_PAGE);

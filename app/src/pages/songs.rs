@@ -41,6 +41,8 @@ pub fn Songs() -> impl IntoView {
         if unsaved.is_some_and(|work| !work.may_leave()) {
             return;
         }
+        // The last save's "Saved …" is not about the form opened now.
+        notice.set(None);
         editing.set(Some(song));
     };
     // Where the keyboard goes when the form or a deleted row is gone. A
@@ -493,39 +495,57 @@ fn TempoForm(
         }
     });
     let path = format!("/api/songs/{}", song.id);
+    let title = song.title.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The fields are read-only while this is sent: what is sent is what
+        // was typed, and Save's answer is about all of it.
         let typed = (bpm.get_untracked(), notes.get_untracked());
         let was = loaded.get_untracked();
-        let patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
-            Ok(Some(patch)) => patch,
-            Ok(None) => {
-                cancel();
-                return;
-            }
+        match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
+            Ok(Some(_)) => {}
+            Ok(None) => return cancel(),
             Err(refused) => {
                 bpm_refused.set(refused.tempo);
                 error.set(Some(refused.message));
                 return;
             }
-        };
-        let path = path.clone();
+        }
+        let (path, title) = (path.clone(), title.clone());
+        let mut typed = typed;
         sending.run(async move {
-            let mut patch = patch;
+            let saved_said = format!("Saved the tempo and notes of “{title}”.");
             // Sent again at most twice: a band saving this song over and
             // over is said, not chased for ever.
             for tries_left in (0..3).rev() {
-                patch.version = Some(version.get_value());
+                // Each time against the fields as last read: only what the
+                // drummer changed from them is sent. `None`: the form is gone.
+                let (Some(was), Some(version_now)) =
+                    (loaded.try_get_untracked(), version.try_get_value())
+                else {
+                    return;
+                };
+                let mut patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
+                    Ok(Some(patch)) => patch,
+                    // Someone saved just what was typed here, or nothing was typed.
+                    Ok(None) => return saved.run(saved_said),
+                    Err(refused) => {
+                        error.try_set(Some(refused.message));
+                        return;
+                    }
+                };
+                patch.version = Some(version_now);
                 let answer =
                     client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch))
                         .await;
                 match answer {
-                    Ok(song) => {
-                        saved.run(format!("Saved the tempo and notes of “{}”.", song.title));
-                        return;
-                    }
+                    Ok(_) => return saved.run(saved_said),
                     // Changed meanwhile: read theirs, below.
                     Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
+                    Err(failure) if failure.current_version.is_some() => {
+                        error.try_set(Some(KEEPS_CHANGING.into()));
+                        return;
+                    }
                     Err(failure) => {
                         bpm_refused.try_set(failure.fields.contains_key("bpm"));
                         error.try_set(Some(said_of(&failure)));
@@ -539,16 +559,25 @@ fn TempoForm(
                         return;
                     }
                 };
-                version.set_value(theirs.version);
+                version.try_set_value(theirs.version);
                 let theirs = (tempo_text(theirs.bpm), theirs.drummer_notes);
-                let was = loaded.get_untracked();
-                loaded.try_set(theirs.clone());
-                let typed = (bpm.get_untracked(), notes.get_untracked());
-                if let Some(said) = overtaken_said(
+                let overtaken = overtaken_said(
                     (&typed.0, &typed.1),
                     (&was.0, &was.1),
                     (&theirs.0, &theirs.1),
-                ) {
+                );
+                // A field nobody typed in takes theirs, on screen and in what
+                // is sent next, as the setlist view's fields do.
+                if typed.0 == was.0 {
+                    typed.0.clone_from(&theirs.0);
+                    bpm.try_set(theirs.0.clone());
+                }
+                if typed.1 == was.1 {
+                    typed.1.clone_from(&theirs.1);
+                    notes.try_set(theirs.1.clone());
+                }
+                loaded.try_set(theirs);
+                if let Some(said) = overtaken {
                     error.try_set(Some(said));
                     return;
                 }
@@ -561,8 +590,10 @@ fn TempoForm(
             <h2>{heading.clone()}</h2>
             <div id=TEMPO_ERROR><ErrorNotice message=error/></div>
             <label>"BPM" <input inputmode="numeric" node_ref=bpm_field bind:value=bpm
+                prop:readOnly=move || sending.busy()
                 aria-invalid=move || bpm_refused.get().then_some("true") aria-describedby=TEMPO_ERROR/></label>
-            <label>"Drummer's notes" <textarea rows="3" maxlength="2000" bind:value=notes></textarea></label>
+            <label>"Drummer's notes" <textarea rows="3" maxlength="2000" bind:value=notes
+                prop:readOnly=move || sending.busy()></textarea></label>
             <div class="row">
                 <button type="submit" aria-disabled=move || sending.busy().then_some("true")>"Save"</button>
                 <button type="button" class="secondary" on:click=move |_| cancel()>"Cancel"</button>
@@ -570,6 +601,9 @@ fn TempoForm(
         </form>
     }
 }
+
+/// A third 409 in a row: said, not chased further.
+const KEEPS_CHANGING: &str = "Someone else keeps saving this song. What you typed is kept, not saved: Save again in a moment.";
 
 /// A failed save or read of one song, in words: a song deleted meanwhile
 /// (404) is said as such, not as the server's "no such resource".

@@ -141,8 +141,9 @@ const SUMMARY_ORDER: &str = " ORDER BY s.show_date DESC, s.created_at DESC, s.id
 
 /// The shows of `page`, in overview order.
 async fn list(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Vec<SetlistSummary>> {
-    // Untimed songs are counted here, not kept in a column: the first page is
-    // read from the cache (`read_cache`), so this runs once per change.
+    // Untimed songs are counted here, not kept in a column: the unpaged list
+    // and the first page are read from the cache (`read_cache`), so this
+    // runs once per change.
     let rows: Vec<SummaryRow> = match *page {
         OverviewPage::Everything => {
             sqlx::query_as(&format!("{SUMMARY_QUERY}{SUMMARY_ORDER}"))
@@ -221,12 +222,13 @@ pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Overview
         ),
     };
     let mut shows = list(pool, &one_more).await?;
+    // Past shows count towards the page; a first page's upcoming ones do not.
     let paged = match *page {
         OverviewPage::First { today, .. } => shows
             .iter()
             .filter(|s| s.show_date.as_str() < today)
             .count(),
-        OverviewPage::After { .. } | OverviewPage::Everything => shows.len(),
+        _ => shows.len(),
     };
     let next_after = if paged as i64 > asked {
         shows.pop();

@@ -447,6 +447,37 @@ async fn the_overview_gives_every_upcoming_show_and_pages_the_past() {
 }
 
 #[tokio::test]
+async fn both_overviews_show_a_write_at_once() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    let show = |name: &str| json!({ "name": name, "show_date": "2099-05-01", "songs": [] });
+    create(&app, &manager, &show("Before")).await;
+    // Both answers are kept in memory once read (`read_cache`)...
+    for path in ["/api/setlists", "/api/setlists?limit=25"] {
+        let (names, _) = overview_page(&app, token, path).await;
+        assert_eq!(names, ["Before"], "{path}");
+    }
+    let after = create(&app, &manager, &show("After")).await;
+    // ...and neither outlives a write.
+    for path in ["/api/setlists", "/api/setlists?limit=25"] {
+        let (names, _) = overview_page(&app, token, path).await;
+        assert_eq!(names.len(), 2, "{path}: {names:?}");
+    }
+    let id = after["id"].as_str().unwrap();
+    let deleted = app
+        .authed(Method::DELETE, &format!("/api/setlists/{id}"), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    for path in ["/api/setlists", "/api/setlists?limit=25"] {
+        let (names, _) = overview_page(&app, token, path).await;
+        assert_eq!(names, ["Before"], "{path}");
+    }
+}
+
+#[tokio::test]
 async fn the_first_overview_page_stays_small_however_long_the_history() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;

@@ -10,7 +10,7 @@
 //! and a manager's save never erases a tempo the manager did not touch.
 
 use crate::{
-    api::{Setlist, Song},
+    api::{Setlist, Song, validation::tempo_text},
     components::length_field,
 };
 
@@ -46,7 +46,7 @@ impl DraftSong {
             title: song.title.clone(),
             artist: song.artist.clone(),
             length: length_field(song.duration_secs),
-            bpm: song.bpm.map(|b| b.to_string()).unwrap_or_default(),
+            bpm: tempo_text(song.bpm),
             key: song.key.clone(),
             notes: song.notes.clone(),
             drummer_notes: song.drummer_notes.clone(),

@@ -5,7 +5,10 @@ use leptos::prelude::*;
 
 use super::draft::{DraftSong, SongField};
 use crate::{
-    api::{LibrarySong, SongInput, client, validation::FieldErrors},
+    api::{
+        LibrarySong, SongInput, client,
+        validation::{FieldErrors, tempo_text},
+    },
     components::{RefusedFields, length_field, parse_minutes_seconds, refocus},
     session::use_session,
 };
@@ -126,10 +129,7 @@ impl SongDraft {
         let fields = [
             (self.artist, song.artist.clone()),
             (self.length, length_field(song.duration_secs)),
-            (
-                self.bpm,
-                song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
-            ),
+            (self.bpm, tempo_text(song.bpm)),
             (self.key, song.key.clone()),
         ];
         for (field, value) in fields {
