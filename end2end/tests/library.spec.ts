@@ -303,8 +303,8 @@ test.describe('a library delete decided on an old list', () => {
 });
 
 test.describe("a drummer's library tempo that meets a manager's change", () => {
-  // Each stale save is answered 409, and the deleted song's 404: Chromium logs them.
-  test.use({ expectedHttpErrors: [404, 409] });
+  // Each stale save is answered 409, a resend made to fail 500, the deleted song's 404: Chromium logs them.
+  test.use({ expectedHttpErrors: [404, 409, 500] });
 
   test('takes their change to other fields, says theirs to the tempo, and a deleted song in words', async ({ page, request }) => {
     const title = `Everlong ${Date.now()}`;
@@ -355,12 +355,24 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
     await saves();
     expect((await stored()).bpm).toBe(177);
 
-    // Notes typed while a manager set the tempo: the tempo field shows theirs
-    // (nothing was typed there), and the notes go in over it.
+    // Notes typed while a manager set the tempo: the tempo field takes theirs
+    // (nothing was typed there), so even when the notes' resend fails, the
+    // next Save cannot put the old tempo back.
     await openTempo();
     song = await stored();
     await managerSaves({ bpm: 90 });
+    let patches = 0;
+    const failSecondPatch = (route: Route) =>
+      route.request().method() === 'PATCH' && ++patches === 2
+        ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'internal', message: 'Something went wrong.' } }) })
+        : route.fallback();
+    await page.route(`**/api/songs/${song.id}`, failSecondPatch);
     await tempo.getByLabel("Drummer's notes").fill('count in on the hats');
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await expect(tempo.getByRole('alert')).toContainText('Something went wrong.');
+    await expect(tempo.getByLabel('BPM')).toHaveValue('90');
+    await expect(tempo.getByLabel("Drummer's notes")).toHaveValue('count in on the hats');
+    await page.unroute(`**/api/songs/${song.id}`, failSecondPatch);
     await saves();
     song = await stored();
     expect([song.bpm, song.drummer_notes]).toEqual([90, 'count in on the hats']);

@@ -39,6 +39,11 @@ fn keep_clear_of(pinned: NodeRef<leptos::html::Div>, ev: &leptos::ev::FocusEvent
     // Measured after the browser has scrolled the control into view, which
     // it does after `focusin` (Shift+Tab from below the screen).
     request_animation_frame(move || {
+        // The keyboard's focus only: a mouse press scrolled away would lose its click.
+        let still_focused = document().active_element().as_ref() == Some(&focused);
+        if !still_focused || !focused.matches(":focus-visible").unwrap_or(false) {
+            return;
+        }
         let (cover, control) = (
             notices.get_bounding_client_rect(),
             focused.get_bounding_client_rect(),

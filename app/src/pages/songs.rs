@@ -395,7 +395,11 @@ fn SongForm(
                 }
             };
             match answer {
-                Ok(song) => saved.run(format!("Saved “{}”.", song.title)),
+                // Only while this form is open (see `TempoForm`).
+                Ok(song) if version.try_get_untracked().is_some() => {
+                    saved.run(format!("Saved “{}”.", song.title))
+                }
+                Ok(_) => {}
                 // Their version comes into the form where nothing was typed;
                 // what is typed stays, and the next Save is made over theirs.
                 Err(failure) if failure.current_version.is_some() => {
@@ -511,6 +515,9 @@ fn TempoForm(
                 return;
             }
         }
+        // What an earlier Save was told is not about this one.
+        error.set(None);
+        bpm_refused.set(false);
         let (path, title) = (path.clone(), title.clone());
         let mut typed = typed;
         sending.run(async move {
@@ -539,7 +546,12 @@ fn TempoForm(
                     client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch))
                         .await;
                 match answer {
-                    Ok(_) => return saved.run(saved_said),
+                    // Said and closed only while this form is open: Cancel (or
+                    // another song's form) may have replaced it meanwhile.
+                    Ok(_) if loaded.try_get_untracked().is_some() => {
+                        return saved.run(saved_said);
+                    }
+                    Ok(_) => return,
                     // Changed meanwhile: read theirs, below.
                     Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
                     Err(failure) if failure.current_version.is_some() => {
@@ -621,7 +633,7 @@ fn form_fields(song: &LibrarySongInput) -> [String; 7] {
         song.title.clone(),
         song.artist.clone(),
         song.key.clone(),
-        song.bpm.map(|bpm| bpm.to_string()).unwrap_or_default(),
+        tempo_text(song.bpm),
         length_field(song.duration_secs),
         song.tags.join(", "),
         song.notes.clone(),

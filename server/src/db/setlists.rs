@@ -228,7 +228,8 @@ pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Overview
             .iter()
             .filter(|s| s.show_date.as_str() < today)
             .count(),
-        _ => shows.len(),
+        OverviewPage::After { .. } => shows.len(),
+        OverviewPage::Everything => unreachable!("answered unpaged above"),
     };
     let next_after = if paged as i64 > asked {
         shows.pop();
