@@ -377,6 +377,25 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
     song = await stored();
     expect([song.bpm, song.drummer_notes]).toEqual([90, 'count in on the hats']);
 
+    // Cancel while a Save is on its way: the save still lands, and is said,
+    // and the list shows it.
+    await openTempo();
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const holdPatch = async (route: Route) => {
+      if (route.request().method() === 'PATCH') await held;
+      await route.fallback();
+    };
+    await page.route(`**/api/songs/${song.id}`, holdPatch);
+    await tempo.getByLabel('BPM').fill('141');
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await tempo.getByRole('button', { name: 'Cancel' }).click();
+    await expect(tempo).toHaveCount(0);
+    release();
+    await expect(page.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
+    await expect(row).toContainText('141');
+    await page.unroute(`**/api/songs/${song.id}`, holdPatch);
+
     // Deleted meanwhile: said in words, what was typed kept.
     await openTempo();
     expect((await request.delete(`/api/songs/${song.id}`, { headers })).status()).toBe(204);

@@ -194,6 +194,8 @@ test.describe('the overview', () => {
     while (!(await oldest.count())) {
       await older.click();
       await expect(older.or(oldest)).toBeVisible();
+      // The keyboard goes on at the first show the button brought, not at the page's top.
+      await expect(past.locator('a:focus')).toHaveCount(1);
     }
     await expect(past.getByRole('link', { name: /^Archive gig \d+$/ })).toHaveCount(27);
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{ErrorNotice, LoadFailure, focus, show_date_short, show_length},
+    components::{ErrorNotice, LoadFailure, focus, focus_soon, show_date_short, show_length},
     live::{LiveMessage, use_live},
     pages::lazy::preload_setlist,
     session::use_session,
@@ -186,6 +186,13 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
             }
             match answer {
                 Ok(()) => {
+                    // Asked for with the button: the keyboard goes on at the
+                    // first show it brought (the button may be gone: no more).
+                    if matches!(what, Read::More)
+                        && let Some(first) = shows.first()
+                    {
+                        focus_soon(show_link(&first.id));
+                    }
                     older.update(|older| match what {
                         Read::Again => {
                             older.shows = shows;

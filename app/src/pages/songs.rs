@@ -94,11 +94,17 @@ pub fn Songs() -> impl IntoView {
             focus_soon(ADD_SONG.into());
         });
     };
-    let saved = Callback::new(move |message: String| {
-        editing.set(None);
-        // The table is drawn anew once the list is read again, a row's
-        // button with it: the keyboard waits above the table.
-        refocus(way_on());
+    // A save's answer: what to say, and whether the form that sent it is
+    // still open. Cancel (or another song's form) may have closed it while
+    // the save was on its way; the save still happened, so it is said and
+    // the list read again, but the form open now stays.
+    let saved = Callback::new(move |(message, form_open): (String, bool)| {
+        if form_open {
+            editing.set(None);
+            // The table is drawn anew once the list is read again, a row's
+            // button with it: the keyboard waits above the table.
+            refocus(way_on());
+        }
         notice.set(Some(message));
         songs.refetch();
     });
@@ -290,7 +296,7 @@ fn SongTable(
 #[component]
 fn SongForm(
     song: Option<LibrarySong>,
-    saved: Callback<String>,
+    saved: Callback<(String, bool)>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -395,11 +401,11 @@ fn SongForm(
                 }
             };
             match answer {
-                // Only while this form is open (see `TempoForm`).
-                Ok(song) if version.try_get_untracked().is_some() => {
-                    saved.run(format!("Saved “{}”.", song.title))
+                // `try_`: the page itself may be gone by now.
+                Ok(song) => {
+                    let form_open = version.try_get_untracked().is_some();
+                    saved.try_run((format!("Saved “{}”.", song.title), form_open));
                 }
-                Ok(_) => {}
                 // Their version comes into the form where nothing was typed;
                 // what is typed stays, and the next Save is made over theirs.
                 Err(failure) if failure.current_version.is_some() => {
@@ -476,7 +482,7 @@ fn SongForm(
 #[component]
 fn TempoForm(
     song: LibrarySong,
-    saved: Callback<String>,
+    saved: Callback<(String, bool)>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -522,6 +528,10 @@ fn TempoForm(
         let mut typed = typed;
         sending.run(async move {
             let saved_said = format!("Saved the tempo and notes of “{title}”.");
+            // `try_`: the page itself may be gone by now (see `saved`).
+            let said_saved = |said: String| {
+                saved.try_run((said, loaded.try_get_untracked().is_some()));
+            };
             // Sent again at most twice: a band saving this song over and
             // over is said, not chased for ever.
             for tries_left in (0..3).rev() {
@@ -535,7 +545,7 @@ fn TempoForm(
                 let mut patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
                     Ok(Some(patch)) => patch,
                     // Someone saved just what was typed here, or nothing was typed.
-                    Ok(None) => return saved.run(saved_said),
+                    Ok(None) => return said_saved(saved_said),
                     Err(refused) => {
                         error.try_set(Some(refused.message));
                         return;
@@ -546,12 +556,7 @@ fn TempoForm(
                     client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch))
                         .await;
                 match answer {
-                    // Said and closed only while this form is open: Cancel (or
-                    // another song's form) may have replaced it meanwhile.
-                    Ok(_) if loaded.try_get_untracked().is_some() => {
-                        return saved.run(saved_said);
-                    }
-                    Ok(_) => return,
+                    Ok(_) => return said_saved(saved_said),
                     // Changed meanwhile: read theirs, below.
                     Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
                     Err(failure) if failure.current_version.is_some() => {
