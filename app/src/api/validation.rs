@@ -322,7 +322,7 @@ pub fn drummer_notes_change_said(theirs: &str) -> String {
 /// The drummer's tempo and notes (as typed, as loaded, as someone else
 /// saved them since), and, if someone else changed a field the drummer is
 /// typing in, what to tell them: Save would replace that change.
-pub fn overtaken_said(
+fn overtaken_said(
     typed: (&str, &str),
     loaded: (&str, &str),
     theirs: (&str, &str),
@@ -343,6 +343,27 @@ pub fn overtaken_said(
             said.join(" and ")
         )
     })
+}
+
+/// The drummer's tempo and notes once someone else saved theirs (as typed,
+/// as loaded, as they saved them): a field nobody typed in takes theirs, a
+/// field typed in keeps what is typed; and, from `overtaken_said`, what to
+/// tell the drummer if Save would now replace a change of theirs.
+pub fn follow_theirs(
+    typed: (&str, &str),
+    loaded: (&str, &str),
+    theirs: (&str, &str),
+) -> ((String, String), Option<String>) {
+    let field = |typed: &str, loaded: &str, theirs: &str| {
+        if typed == loaded { theirs } else { typed }.to_string()
+    };
+    (
+        (
+            field(typed.0, loaded.0, theirs.0),
+            field(typed.1, loaded.1, theirs.1),
+        ),
+        overtaken_said(typed, loaded, theirs),
+    )
 }
 
 /// Why the browser will not send a drummer's tempo and notes.
@@ -813,29 +834,50 @@ mod tests {
     #[test]
     fn only_a_field_both_changed_differently_is_overtaken() {
         // (tempo, notes): typed, as loaded, as someone else saved them.
-        let said = |typed, loaded, theirs| overtaken_said(typed, loaded, theirs);
         assert_eq!(
-            said(("177", ""), ("100", ""), ("100", "ride")),
+            overtaken_said(("177", ""), ("100", ""), ("100", "ride")),
             None,
             "theirs is another field"
         );
         assert_eq!(
-            said(("140", ""), ("100", ""), ("140", "")),
+            overtaken_said(("140", ""), ("100", ""), ("140", "")),
             None,
             "both typed the same"
         );
         assert_eq!(
-            said(("100", ""), ("100", ""), ("140", "")),
+            overtaken_said(("100", ""), ("100", ""), ("140", "")),
             None,
             "nothing typed here"
         );
         assert_eq!(
-            said(("177", "mine"), ("100", ""), ("", "theirs")).as_deref(),
+            overtaken_said(("177", "mine"), ("100", ""), ("", "theirs")).as_deref(),
             Some(
                 "Someone else cleared the tempo and changed the drummer's notes to “theirs” meanwhile. \
                  What you typed is kept, not saved: Save puts yours in its place."
             )
         );
+    }
+
+    #[test]
+    fn a_field_nobody_typed_in_follows_theirs_and_one_typed_in_keeps_what_is_typed() {
+        // (tempo, notes): typed, as loaded, as someone else saved them.
+        assert_eq!(
+            follow_theirs(("140", ""), ("100", ""), ("100", "ride")),
+            (("140".into(), "ride".into()), None),
+            "their notes come in beside the typed tempo"
+        );
+        assert_eq!(
+            follow_theirs(("100", ""), ("100", ""), ("", "ride")),
+            ((String::new(), "ride".into()), None),
+            "nothing typed: theirs, a cleared tempo too"
+        );
+        let (fields, said) = follow_theirs(("140", ""), ("100", ""), ("120", ""));
+        assert_eq!(
+            fields,
+            ("140".into(), String::new()),
+            "the typed tempo stays"
+        );
+        assert!(said.is_some_and(|said| said.contains("set the tempo to 120")));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use crate::{
         ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, ApiFailure, Method},
         validation::{
-            drummer_patch, field_label, normalized_tags, overtaken_said, percent_encode,
-            tempo_text, validate_library_song,
+            drummer_patch, field_label, follow_theirs, normalized_tags, percent_encode, tempo_text,
+            validate_library_song,
         },
     },
     components::{
@@ -578,21 +578,16 @@ fn TempoForm(
                 };
                 version.try_set_value(theirs.version);
                 let theirs = (tempo_text(theirs.bpm), theirs.drummer_notes);
-                let overtaken = overtaken_said(
+                let (next, overtaken) = follow_theirs(
                     (&typed.0, &typed.1),
                     (&was.0, &was.1),
                     (&theirs.0, &theirs.1),
                 );
-                // A field nobody typed in takes theirs, on screen and in what
-                // is sent next, as the setlist view's fields do.
-                if typed.0 == was.0 {
-                    typed.0.clone_from(&theirs.0);
-                    bpm.try_set(theirs.0.clone());
-                }
-                if typed.1 == was.1 {
-                    typed.1.clone_from(&theirs.1);
-                    notes.try_set(theirs.1.clone());
-                }
+                // What is sent next is on screen too (the fields are
+                // read-only while sending), as in the setlist view.
+                bpm.try_set(next.0.clone());
+                notes.try_set(next.1.clone());
+                typed = next;
                 loaded.try_set(theirs);
                 if let Some(said) = overtaken {
                     error.try_set(Some(said));
@@ -812,6 +807,16 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let report = RwSignal::new(None::<ImportReport>);
     let error = RwSignal::new(None::<String>);
     let sending = InFlight::default();
+    // A preview or a refusal is about the text it was given: a new file or
+    // an edit puts both away.
+    Effect::watch(
+        move || csv.track(),
+        move |_, _, _| {
+            report.set(None);
+            error.set(None);
+        },
+        false,
+    );
     let send = move |dry_run: bool| {
         error.set(None);
         let body = SongImport {
@@ -850,10 +855,10 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             <p class="muted">"The first row names the columns: title (needed), artist, key, bpm, length (m:ss), tags, notes. Songs already in the library are left as they are."</p>
             <ErrorNotice message=error/>
             <label>"CSV file"
-                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv, report)/>
+                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv)/>
             </label>
             <label>"CSV text"
-                <textarea rows="5" bind:value=csv on:input=move |_| report.set(None)></textarea>
+                <textarea rows="5" bind:value=csv></textarea>
             </label>
             <p>
                 <button type="button" class="secondary" on:click=move |_| send(true)
@@ -974,7 +979,7 @@ fn all_tags(songs: &[LibrarySong]) -> Vec<String> {
 }
 
 /// Puts a chosen file's text in the import box.
-fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>, report: RwSignal<Option<ImportReport>>) {
+fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>) {
     #[cfg(feature = "hydrate")]
     {
         let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
@@ -984,11 +989,10 @@ fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>, report: RwSignal<Opti
         leptos::task::spawn_local(async move {
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
             if let Some(text) = text.ok().and_then(|text| text.as_string()) {
-                report.set(None);
                 csv.set(text);
             }
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, csv, report);
+    let _ = (ev, csv);
 }

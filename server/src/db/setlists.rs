@@ -198,8 +198,10 @@ pub struct OverviewJson {
 }
 
 pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<OverviewJson> {
-    // One show more than asked for: whether it exists says if there is a next page.
-    let (asked, one_more) = match *page {
+    // One show more than asked for: whether it exists says if there is a next
+    // page. Past shows count towards the page; a first page's upcoming ones,
+    // those from `today` on, do not.
+    let (asked, one_more, upcoming_from) = match *page {
         OverviewPage::Everything => {
             return Ok(OverviewJson {
                 body: super::to_json(&list(pool, page).await?),
@@ -212,6 +214,7 @@ pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Overview
                 today,
                 past: past + 1,
             },
+            Some(today),
         ),
         OverviewPage::After { show, limit } => (
             limit,
@@ -219,18 +222,14 @@ pub async fn overview(pool: &Pool, page: &OverviewPage<'_>) -> DbResult<Overview
                 show,
                 limit: limit + 1,
             },
+            None,
         ),
     };
     let mut shows = list(pool, &one_more).await?;
-    // Past shows count towards the page; a first page's upcoming ones do not.
-    let paged = match *page {
-        OverviewPage::First { today, .. } => shows
-            .iter()
-            .filter(|s| s.show_date.as_str() < today)
-            .count(),
-        OverviewPage::After { .. } => shows.len(),
-        OverviewPage::Everything => unreachable!("answered unpaged above"),
-    };
+    let paged = shows
+        .iter()
+        .filter(|s| upcoming_from.is_none_or(|today| s.show_date.as_str() < today))
+        .count();
     let next_after = if paged as i64 > asked {
         shows.pop();
         shows.last().map(|show| show.id.clone())

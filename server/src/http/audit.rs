@@ -48,7 +48,8 @@ async fn list(
     let kind = present(query.kind)
         .map(|kind| AuditKind::parse(&kind).ok_or_else(|| invalid_parameter("type")))
         .transpose()?;
-    let Page { before, limit } = Page::parse(query.before, query.limit, DEFAULT_LIMIT, MAX_LIMIT)?;
+    let Page { before, limit } = Page::parse(query.before, query.limit, MAX_LIMIT)?;
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
     let filter = db::audit::Filter {
         user_id: user.as_deref(),
         kind,

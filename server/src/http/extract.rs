@@ -118,6 +118,15 @@ fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
     // serde_json appends " at line 1 column 9": no use to a client.
     let message = error.inner().to_string();
     let message = message.split(" at line ").next().unwrap_or_default();
+    // An unknown field is refused, not ignored, where a typo would otherwise
+    // be a silent 200 (`MemberPatch`: `"disable": true`). Its path names it:
+    // the key was read before it was refused.
+    if message.starts_with("unknown field `") {
+        return Some(FieldErrors::from([(
+            path,
+            "is not one this request takes".to_string(),
+        )]));
+    }
     // serde names a missing or repeated field in its message, not its path.
     let named = |prefix: &str| {
         message
@@ -187,30 +196,31 @@ pub fn parse_id(text: &str) -> Result<String, ApiError> {
 pub struct Page {
     /// The id of the previous page's last item.
     pub before: Option<String>,
-    pub limit: i64,
+    /// How many items; `None` when the client did not say.
+    pub limit: Option<i64>,
 }
 
 impl Page {
-    /// Reads `before` (an id) and `limit` (1 to `max`, else `default`) from
-    /// a query; empty values count as absent.
+    /// Reads `before` (an id) and `limit` (1 to `max`) from a query; empty
+    /// values count as absent.
     pub fn parse(
         before: Option<String>,
         limit: Option<String>,
-        default: i64,
         max: i64,
     ) -> Result<Page, ApiError> {
         let before = before
             .filter(|id| !id.is_empty())
             .map(|id| parse_id(&id).map_err(|_| invalid_parameter("before")))
             .transpose()?;
-        let limit = match limit.filter(|n| !n.is_empty()) {
-            None => default,
-            Some(text) => text
-                .parse()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| invalid_parameter(&format!("limit (1 to {max})")))?,
-        };
+        let limit = limit
+            .filter(|n| !n.is_empty())
+            .map(|text| {
+                text.parse()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| invalid_parameter(&format!("limit (1 to {max})")))
+            })
+            .transpose()?;
         Ok(Page { before, limit })
     }
 }

@@ -59,22 +59,20 @@ async fn list(
     _: AuthUser,
     ApiQuery(query): ApiQuery<OverviewQuery>,
 ) -> ApiResult<Response> {
-    let asked = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.is_empty());
-    let paged = asked(&query.before) || asked(&query.limit);
-    let Page { before, limit } =
-        Page::parse(query.before, query.limit, PAST_PER_PAGE, MAX_PER_PAGE)?;
+    let Page { before, limit } = Page::parse(query.before, query.limit, MAX_PER_PAGE)?;
+    let per_page = limit.unwrap_or(PAST_PER_PAGE);
     let page = match before {
-        None if !paged => state.reads.overview(&state.db, utc_day(), None).await?,
-        None if limit == PAST_PER_PAGE => {
+        None if limit.is_none() => state.reads.overview(&state.db, utc_day(), None).await?,
+        None if per_page == PAST_PER_PAGE => {
             state
                 .reads
-                .overview(&state.db, utc_day(), Some(limit))
+                .overview(&state.db, utc_day(), Some(per_page))
                 .await?
         }
         None => {
             let first = OverviewPage::First {
                 today: &today(),
-                past: limit,
+                past: per_page,
             };
             db::setlists::overview(&state.db, &first).await?
         }
@@ -82,13 +80,16 @@ async fn list(
             let show = db::setlists::show_key(&state.db, &id)
                 .await?
                 .ok_or_else(|| invalid_parameter("before (no such setlist)"))?;
-            let after = OverviewPage::After { show: &show, limit };
+            let after = OverviewPage::After {
+                show: &show,
+                limit: per_page,
+            };
             db::setlists::overview(&state.db, &after).await?
         }
     };
     let mut response = json_body(page.body);
     if let Some(last) = page.next_after {
-        let next = format!("</api/setlists?before={last}&limit={limit}>; rel=\"next\"");
+        let next = format!("</api/setlists?before={last}&limit={per_page}>; rel=\"next\"");
         let next = HeaderValue::from_str(&next).expect("an id and a number make a valid header");
         response.headers_mut().insert(header::LINK, next);
     }

@@ -201,6 +201,19 @@ async fn member_changes_are_validated_and_for_managers_only() {
     .await;
     assert!(body["error"]["fields"]["role"].is_string());
     assert_eq!(body["error"]["fields"]["display_name"], "must not be empty");
+    // A misspelt field is refused by name: ignored, it would be a 200 that
+    // left the member enabled.
+    let response = patch_member(&app, &manager, &drummer.user_id, json!({ "disable": true })).await;
+    let body = expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        body["error"]["fields"]["disable"], "is not one this request takes",
+        "{body}"
+    );
     let response = patch_member(
         &app,
         &drummer,

@@ -331,14 +331,7 @@ async fn metrics_count_requests_by_route_template_logins_refreshes_and_cache_use
             .starts_with("text/plain; version=0.0.4")
     );
     let scrape = response.text().await.unwrap();
-    let value = |series: &str| -> f64 {
-        scrape
-            .lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-            .unwrap_or_else(|| panic!("{series} in the scrape:\n{scrape}"))
-            .parse()
-            .unwrap()
-    };
+    let value = |series: &str| metric(&scrape, series);
     let requests = |route: &str, method: &str, status: &str| {
         value(&format!(
             "backstage_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}}"

@@ -216,6 +216,17 @@ fn cookie_value(set_cookie: &str) -> Option<String> {
     (name == "backstage_refresh").then(|| value.to_string())
 }
 
+/// The value of one series, such as `backstage_logins_total{outcome="ok"}`,
+/// in a `/metrics` scrape.
+pub fn metric(scrape: &str, series: &str) -> f64 {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{series} in the scrape:\n{scrape}"))
+        .parse()
+        .unwrap()
+}
+
 pub async fn body(response: Response) -> Value {
     response.json().await.expect("a JSON body")
 }

@@ -21,7 +21,7 @@ use crate::{
         client::{self, Method},
         transport,
         validation::{
-            drummer_notes_change_said, drummer_patch, overtaken_said, tempo_change_said, tempo_text,
+            drummer_notes_change_said, drummer_patch, follow_theirs, tempo_change_said, tempo_text,
         },
     },
     components::{
@@ -89,19 +89,19 @@ impl TempoRow {
         let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
         // A field typed in and changed by someone else meanwhile keeps what
         // is typed, but the drummer is told: Save would replace their change.
-        let overtaken = overtaken_said(
+        let (next, overtaken) = follow_theirs(
             (&typed.0, &typed.1),
             (&saved_bpm, &saved_notes),
             (&bpm, &notes),
         );
         let mut followed = Vec::new();
-        if typed.0 == saved_bpm && bpm != saved_bpm {
-            self.bpm.set(bpm.clone());
-            followed.push(tempo_change_said(&bpm));
+        if next.0 != typed.0 {
+            followed.push(tempo_change_said(&next.0));
+            self.bpm.set(next.0);
         }
-        if typed.1 == saved_notes && notes != saved_notes {
-            self.notes.set(notes.clone());
-            followed.push(drummer_notes_change_said(&notes));
+        if next.1 != typed.1 {
+            followed.push(drummer_notes_change_said(&next.1));
+            self.notes.set(next.1);
         }
         if let Some(said) = overtaken {
             self.status.set(Some(said));
