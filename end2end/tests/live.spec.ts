@@ -382,6 +382,26 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('140');
   await expect(phone.getByRole('status').filter({ hasText: /^Someone else set the tempo to 140\.$/ })).toBeVisible();
   await expect(savedLine).toHaveCount(0);
+
+  // Both typed the same tempo: nothing is unsaved, and the line about 140,
+  // a value now gone, goes too.
+  await row.getByLabel('Tempo (BPM)').fill('150');
+  const same = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+  same.songs[0].bpm = 150;
+  expect((await request.put(`/api/setlists/${id}`, { headers, data: same })).status()).toBe(200);
+  await expect(phone.getByText('Someone else set the tempo to 140.')).toHaveCount(0);
+  await expect(phone.getByTestId('unsaved')).toHaveCount(0);
+
+  // One change to both fields while a tempo is typed: the notes it takes and
+  // the tempo it would overwrite are both said.
+  await row.getByLabel('Tempo (BPM)').fill('155');
+  const both = await request.patch(songPath, { headers, data: { bpm: 145, drummer_notes: 'ride' } });
+  expect(both.status()).toBe(200);
+  await expect(row.getByLabel("Drummer's notes")).toHaveValue('ride');
+  await expect(
+    phone.getByText("Someone else changed the drummer's notes to “ride”. Someone else set the tempo to 145 meanwhile."),
+  ).toBeVisible();
+  await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('155');
   await context.close();
 });
 

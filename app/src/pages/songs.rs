@@ -108,6 +108,9 @@ pub fn Songs() -> impl IntoView {
         notice.set(Some(message));
         songs.refetch();
     });
+    // A save refused because someone changed or deleted the song meanwhile:
+    // the list is read again, so that it shows the song as it is now.
+    let list_stale = Callback::new(move |()| songs.refetch());
     // A screen reader hears how many songs a search leaves, once the typing
     // pauses (not at every key, over the echo of what is typed).
     let live = use_live();
@@ -148,8 +151,8 @@ pub fn Songs() -> impl IntoView {
             <p role="status">{move || notice.get()}</p>
             {move || editing.get().map(|song| match song {
                 // A drummer's Edit is the tempo and their notes: the rest is the manager's.
-                Some(song) if !session.is_manager() => view! { <TempoForm song saved cancel=close_form/> }.into_any(),
-                song => view! { <SongForm song saved cancel=close_form/> }.into_any(),
+                Some(song) if !session.is_manager() => view! { <TempoForm song saved list_stale cancel=close_form/> }.into_any(),
+                song => view! { <SongForm song saved list_stale cancel=close_form/> }.into_any(),
             })}
             <div class="row">
                 <label>"Search"
@@ -297,6 +300,7 @@ fn SongTable(
 fn SongForm(
     song: Option<LibrarySong>,
     saved: Callback<(String, bool)>,
+    list_stale: Callback<()>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -409,6 +413,7 @@ fn SongForm(
                 // Their version comes into the form where nothing was typed;
                 // what is typed stays, and the next Save is made over theirs.
                 Err(failure) if failure.current_version.is_some() => {
+                    list_stale.try_run(());
                     let path = format!("/api/songs/{}", id.as_deref().unwrap_or_default());
                     let said = match client::get::<LibrarySong>(session, &path).await {
                         Ok(theirs) => {
@@ -441,6 +446,9 @@ fn SongForm(
                             .filter_map(|field| field_place(field))
                             .collect(),
                     );
+                    if failure.status == 404 {
+                        list_stale.try_run(());
+                    }
                     error.try_set(Some(said_of(&failure)));
                 }
             }
@@ -483,6 +491,7 @@ fn SongForm(
 fn TempoForm(
     song: LibrarySong,
     saved: Callback<(String, bool)>,
+    list_stale: Callback<()>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -558,12 +567,18 @@ fn TempoForm(
                 match answer {
                     Ok(_) => return said_saved(saved_said),
                     // Changed meanwhile: read theirs, below.
-                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
+                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {
+                        list_stale.try_run(());
+                    }
                     Err(failure) if failure.current_version.is_some() => {
+                        list_stale.try_run(());
                         error.try_set(Some(KEEPS_CHANGING.into()));
                         return;
                     }
                     Err(failure) => {
+                        if failure.status == 404 {
+                            list_stale.try_run(());
+                        }
                         bpm_refused.try_set(failure.fields.contains_key("bpm"));
                         error.try_set(Some(said_of(&failure)));
                         return;
@@ -854,11 +869,14 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             <h2 id="import-heading">"Import from CSV"</h2>
             <p class="muted">"The first row names the columns: title (needed), artist, key, bpm, length (m:ss), tags, notes. Songs already in the library are left as they are."</p>
             <ErrorNotice message=error/>
+            // The text stays as sent until its answer is in: an answer is
+            // about the text it was given, and Import sends what is here.
             <label>"CSV file"
-                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv)/>
+                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv)
+                    disabled=move || sending.busy()/>
             </label>
             <label>"CSV text"
-                <textarea rows="5" bind:value=csv></textarea>
+                <textarea rows="5" bind:value=csv prop:readOnly=move || sending.busy()></textarea>
             </label>
             <p>
                 <button type="button" class="secondary" on:click=move |_| send(true)

@@ -43,10 +43,12 @@ async fn list(
 ) -> ApiResult<Json<AuditPage>> {
     let present = |value: Option<String>| value.filter(|v| !v.is_empty());
     let user = present(query.user)
-        .map(|id| parse_id(&id).map_err(|_| invalid_parameter("user")))
+        .map(|id| parse_id(&id).map_err(|_| invalid_parameter("user", "a member's id")))
         .transpose()?;
     let kind = present(query.kind)
-        .map(|kind| AuditKind::parse(&kind).ok_or_else(|| invalid_parameter("type")))
+        .map(|kind| {
+            AuditKind::parse(&kind).ok_or_else(|| invalid_parameter("type", "an audit event type"))
+        })
         .transpose()?;
     let Page { before, limit } = Page::parse(query.before, query.limit, MAX_LIMIT)?;
     let limit = limit.unwrap_or(DEFAULT_LIMIT);

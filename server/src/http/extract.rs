@@ -210,7 +210,7 @@ impl Page {
     ) -> Result<Page, ApiError> {
         let before = before
             .filter(|id| !id.is_empty())
-            .map(|id| parse_id(&id).map_err(|_| invalid_parameter("before")))
+            .map(|id| parse_id(&id).map_err(|_| invalid_parameter("before", "an id from the list")))
             .transpose()?;
         let limit = limit
             .filter(|n| !n.is_empty())
@@ -218,15 +218,18 @@ impl Page {
                 text.parse()
                     .ok()
                     .filter(|n| (1..=max).contains(n))
-                    .ok_or_else(|| invalid_parameter(&format!("limit (1 to {max})")))
+                    .ok_or_else(|| {
+                        invalid_parameter("limit", &format!("a whole number from 1 to {max}"))
+                    })
             })
             .transpose()?;
         Ok(Page { before, limit })
     }
 }
 
-pub fn invalid_parameter(what: &str) -> ApiError {
-    ApiError::BadRequest(format!("invalid {what} parameter"))
+/// A query parameter that breaks its rule, named with the rule.
+pub fn invalid_parameter(name: &str, rule: &str) -> ApiError {
+    ApiError::BadRequest(format!("invalid {name} parameter: {rule}"))
 }
 
 /// `axum::Query`, with rejections mapped to 400 `bad_request`.

@@ -79,7 +79,7 @@ async fn list(
         Some(id) => {
             let show = db::setlists::show_key(&state.db, &id)
                 .await?
-                .ok_or_else(|| invalid_parameter("before (no such setlist)"))?;
+                .ok_or_else(|| invalid_parameter("before", "no such setlist"))?;
             let after = OverviewPage::After {
                 show: &show,
                 limit: per_page,

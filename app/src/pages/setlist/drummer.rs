@@ -103,12 +103,14 @@ impl TempoRow {
             followed.push(drummer_notes_change_said(&next.1));
             self.notes.set(next.1);
         }
-        if let Some(said) = overtaken {
-            self.status.set(Some(said));
-        } else if !followed.is_empty() {
-            // An earlier "Saved." would now speak of a value that is gone.
-            self.status
-                .set(Some(format!("Someone else {}.", followed.join(" and "))));
+        // Once the saved values change, an earlier line ("Saved.", an older
+        // change) would speak of values that are gone: this change's words
+        // replace it, both what was taken and what was overtaken.
+        if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
+            let followed =
+                (!followed.is_empty()).then(|| format!("Someone else {}.", followed.join(" and ")));
+            let said: Vec<String> = followed.into_iter().chain(overtaken).collect();
+            self.status.set((!said.is_empty()).then(|| said.join(" ")));
         }
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {
