@@ -567,9 +567,7 @@ fn TempoForm(
                 match answer {
                     Ok(_) => return said_saved(saved_said),
                     // Changed meanwhile: read theirs, below.
-                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {
-                        list_stale.try_run(());
-                    }
+                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
                     Err(failure) if failure.current_version.is_some() => {
                         list_stale.try_run(());
                         error.try_set(Some(KEEPS_CHANGING.into()));
@@ -587,6 +585,7 @@ fn TempoForm(
                 let theirs = match client::get::<LibrarySong>(session, &path).await {
                     Ok(theirs) => theirs,
                     Err(failure) => {
+                        list_stale.try_run(());
                         error.try_set(Some(said_of(&failure)));
                         return;
                     }
@@ -605,6 +604,7 @@ fn TempoForm(
                 typed = next;
                 loaded.try_set(theirs);
                 if let Some(said) = overtaken {
+                    list_stale.try_run(());
                     error.try_set(Some(said));
                     return;
                 }
@@ -846,6 +846,11 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 Some(&body),
             )
             .await;
+            // A file read that ended meanwhile put other text in the box: a
+            // preview of the text sent would be about nothing on screen.
+            if dry_run && csv.with_untracked(|now| *now != body.csv) {
+                return;
+            }
             match answer {
                 Ok(answer) => {
                     if !dry_run {

@@ -118,15 +118,6 @@ fn field_errors(rejection: &JsonDataError) -> Option<FieldErrors> {
     // serde_json appends " at line 1 column 9": no use to a client.
     let message = error.inner().to_string();
     let message = message.split(" at line ").next().unwrap_or_default();
-    // An unknown field is refused, not ignored, where a typo would otherwise
-    // be a silent 200 (`MemberPatch`: `"disable": true`). Its path names it:
-    // the key was read before it was refused.
-    if message.starts_with("unknown field `") {
-        return Some(FieldErrors::from([(
-            path,
-            "is not one this request takes".to_string(),
-        )]));
-    }
     // serde names a missing or repeated field in its message, not its path.
     let named = |prefix: &str| {
         message

@@ -103,14 +103,20 @@ impl TempoRow {
             followed.push(drummer_notes_change_said(&next.1));
             self.notes.set(next.1);
         }
-        // Once the saved values change, an earlier line ("Saved.", an older
-        // change) would speak of values that are gone: this change's words
-        // replace it, both what was taken and what was overtaken.
-        if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
-            let followed =
-                (!followed.is_empty()).then(|| format!("Someone else {}.", followed.join(" and ")));
-            let said: Vec<String> = followed.into_iter().chain(overtaken).collect();
-            self.status.set((!said.is_empty()).then(|| said.join(" ")));
+        // This change's words replace an earlier line ("Saved.", an older
+        // change), which would speak of values that are gone: what was taken
+        // and what was overtaken. A change with nothing to say clears a line
+        // only once nothing typed differs from what is saved.
+        let followed =
+            (!followed.is_empty()).then(|| format!("Someone else {}.", followed.join(" and ")));
+        let said: Vec<String> = followed.into_iter().chain(overtaken).collect();
+        if !said.is_empty() {
+            self.status.set(Some(said.join(" ")));
+        } else if (&bpm, &notes) != (&saved_bpm, &saved_notes)
+            && self.bpm.with_untracked(|typed| *typed == bpm)
+            && self.notes.with_untracked(|typed| *typed == notes)
+        {
+            self.status.set(None);
         }
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {
