@@ -367,7 +367,10 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   const songPath = `/api/setlists/${id}/songs/${setlist.songs[0].id}`;
   const patched = await request.patch(songPath, { headers: { Authorization: `Bearer ${other.token}` }, data: { drummer_notes: 'sticks all the way' } });
   expect(patched.status()).toBe(200);
-  await expect(phone.getByText("Someone else changed the drummer's notes to “sticks all the way” meanwhile.")).toBeVisible();
+  // The tempo's warning still holds (130 would replace 125): both are said.
+  await expect(
+    phone.getByText("Someone else set the tempo to 125 and changed the drummer's notes to “sticks all the way” meanwhile."),
+  ).toBeVisible();
   await expect(row.getByLabel("Drummer's notes")).toHaveValue('brushes in the verse');
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('130');
 
@@ -402,6 +405,13 @@ test("a tempo or notes someone else changes while the drummer is typing are said
     phone.getByText("Someone else changed the drummer's notes to “ride”. Someone else set the tempo to 145 meanwhile."),
   ).toBeVisible();
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('155');
+
+  // Someone saves exactly the tempo typed, while notes are typed too: Save
+  // would overwrite nothing of theirs now, and the warning goes.
+  await row.getByLabel("Drummer's notes").fill('ride out');
+  expect((await request.patch(songPath, { headers, data: { bpm: 155 } })).status()).toBe(200);
+  await expect(phone.getByText('Someone else set the tempo to 145 meanwhile.')).toHaveCount(0);
+  await expect(row.getByLabel("Drummer's notes")).toHaveValue('ride out');
   await context.close();
 });
 

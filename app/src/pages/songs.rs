@@ -10,8 +10,8 @@ use crate::{
         ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, ApiFailure, Method},
         validation::{
-            drummer_patch, field_label, follow_theirs, normalized_tags, percent_encode, tempo_text,
-            validate_library_song,
+            drummer_patch, field_label, follow_theirs, normalized_tags, overtaken_said,
+            percent_encode, tempo_text, validate_library_song,
         },
     },
     components::{
@@ -417,10 +417,14 @@ fn SongForm(
                     let path = format!("/api/songs/{}", id.as_deref().unwrap_or_default());
                     let said = match client::get::<LibrarySong>(session, &path).await {
                         Ok(theirs) => {
+                            // `None`: the form was closed meanwhile, its
+                            // fields with it (reading them would panic).
+                            let Some(loaded) = as_loaded.try_get_untracked() else {
+                                return;
+                            };
                             version.try_set(Some(theirs.version));
                             let theirs = form_fields(&LibrarySongInput::from(&theirs));
                             let typed = fields.map(|field| field.get_untracked());
-                            let loaded = as_loaded.get_untracked();
                             let (merged, both) = merge_fields(&typed, &loaded, &theirs);
                             for (field, value) in fields.iter().zip(merged) {
                                 field.try_set(value);
@@ -541,6 +545,14 @@ fn TempoForm(
             let said_saved = |said: String| {
                 saved.try_run((said, loaded.try_get_untracked().is_some()));
             };
+            // Stopped unsaved after a 409 (or a 404): the list is read again,
+            // once, to show the song as it is now. A save reads it anyway.
+            let mut conflicted = false;
+            let stopped = |conflicted: bool| {
+                if conflicted {
+                    list_stale.try_run(());
+                }
+            };
             // Sent again at most twice: a band saving this song over and
             // over is said, not chased for ever.
             for tries_left in (0..3).rev() {
@@ -549,7 +561,7 @@ fn TempoForm(
                 let (Some(was), Some(version_now)) =
                     (loaded.try_get_untracked(), version.try_get_value())
                 else {
-                    return;
+                    return stopped(conflicted);
                 };
                 let mut patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
                     Ok(Some(patch)) => patch,
@@ -557,7 +569,7 @@ fn TempoForm(
                     Ok(None) => return said_saved(saved_said),
                     Err(refused) => {
                         error.try_set(Some(refused.message));
-                        return;
+                        return stopped(conflicted);
                     }
                 };
                 patch.version = Some(version_now);
@@ -567,32 +579,29 @@ fn TempoForm(
                 match answer {
                     Ok(_) => return said_saved(saved_said),
                     // Changed meanwhile: read theirs, below.
-                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {}
+                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {
+                        conflicted = true;
+                    }
                     Err(failure) if failure.current_version.is_some() => {
-                        list_stale.try_run(());
                         error.try_set(Some(KEEPS_CHANGING.into()));
-                        return;
+                        return stopped(true);
                     }
                     Err(failure) => {
-                        if failure.status == 404 {
-                            list_stale.try_run(());
-                        }
                         bpm_refused.try_set(failure.fields.contains_key("bpm"));
                         error.try_set(Some(said_of(&failure)));
-                        return;
+                        return stopped(conflicted || failure.status == 404);
                     }
                 }
                 let theirs = match client::get::<LibrarySong>(session, &path).await {
                     Ok(theirs) => theirs,
                     Err(failure) => {
-                        list_stale.try_run(());
                         error.try_set(Some(said_of(&failure)));
-                        return;
+                        return stopped(true);
                     }
                 };
                 version.try_set_value(theirs.version);
                 let theirs = (tempo_text(theirs.bpm), theirs.drummer_notes);
-                let (next, overtaken) = follow_theirs(
+                let (next, (tempo_overtaken, notes_overtaken)) = follow_theirs(
                     (&typed.0, &typed.1),
                     (&was.0, &was.1),
                     (&theirs.0, &theirs.1),
@@ -602,11 +611,14 @@ fn TempoForm(
                 bpm.try_set(next.0.clone());
                 notes.try_set(next.1.clone());
                 typed = next;
+                let overtaken = overtaken_said(
+                    tempo_overtaken.then_some(theirs.0.as_str()),
+                    notes_overtaken.then_some(theirs.1.as_str()),
+                );
                 loaded.try_set(theirs);
                 if let Some(said) = overtaken {
-                    list_stale.try_run(());
                     error.try_set(Some(said));
-                    return;
+                    return stopped(true);
                 }
             }
         });
@@ -848,7 +860,9 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             .await;
             // A file read that ended meanwhile put other text in the box: a
             // preview of the text sent would be about nothing on screen.
-            if dry_run && csv.with_untracked(|now| *now != body.csv) {
+            // `try_`: the page itself may be gone by now.
+            let text_changed = csv.try_with_untracked(|now| *now != body.csv);
+            if dry_run && text_changed.unwrap_or(true) {
                 return;
             }
             match answer {

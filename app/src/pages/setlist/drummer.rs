@@ -21,7 +21,8 @@ use crate::{
         client::{self, Method},
         transport,
         validation::{
-            drummer_notes_change_said, drummer_patch, follow_theirs, tempo_change_said, tempo_text,
+            drummer_notes_change_said, drummer_patch, follow_theirs, overtaken_said,
+            tempo_change_said, tempo_text,
         },
     },
     components::{
@@ -44,8 +45,11 @@ struct TempoRow {
     saved: RwSignal<(String, String)>,
     /// The manager removed the song while something was typed in it.
     removed: RwSignal<bool>,
-    /// The last save's outcome, said in the row.
+    /// The last save's outcome, or someone else's change, said in the row.
     status: RwSignal<Option<String>>,
+    /// Which fields (tempo, notes) someone else changed while the drummer
+    /// had typed another value there: Save would replace their change.
+    overtaken: StoredValue<(bool, bool)>,
     error: RwSignal<Option<String>>,
     /// The tempo typed is what the error is about (for `aria-invalid`).
     tempo_refused: RwSignal<bool>,
@@ -61,6 +65,7 @@ impl TempoRow {
             song: RwSignal::new(song),
             removed: RwSignal::new(false),
             status: RwSignal::new(None),
+            overtaken: StoredValue::new((false, false)),
             error: RwSignal::new(None),
             tempo_refused: RwSignal::new(false),
         }
@@ -89,11 +94,19 @@ impl TempoRow {
         let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
         // A field typed in and changed by someone else meanwhile keeps what
         // is typed, but the drummer is told: Save would replace their change.
-        let (next, overtaken) = follow_theirs(
+        let (next, overtaken_now) = follow_theirs(
             (&typed.0, &typed.1),
             (&saved_bpm, &saved_notes),
             (&bpm, &notes),
         );
+        // A field said to be overtaken stays so while what is typed in it is
+        // not what is saved now (an earlier change's warning still holds).
+        let (was_tempo, was_notes) = self.overtaken.get_value();
+        let overtaken = (
+            (was_tempo || overtaken_now.0) && next.0 != bpm,
+            (was_notes || overtaken_now.1) && next.1 != notes,
+        );
+        self.overtaken.set_value(overtaken);
         let mut followed = Vec::new();
         if next.0 != typed.0 {
             followed.push(tempo_change_said(&next.0));
@@ -103,20 +116,18 @@ impl TempoRow {
             followed.push(drummer_notes_change_said(&next.1));
             self.notes.set(next.1);
         }
-        // This change's words replace an earlier line ("Saved.", an older
-        // change), which would speak of values that are gone: what was taken
-        // and what was overtaken. A change with nothing to say clears a line
-        // only once nothing typed differs from what is saved.
-        let followed =
-            (!followed.is_empty()).then(|| format!("Someone else {}.", followed.join(" and ")));
-        let said: Vec<String> = followed.into_iter().chain(overtaken).collect();
-        if !said.is_empty() {
-            self.status.set(Some(said.join(" ")));
-        } else if (&bpm, &notes) != (&saved_bpm, &saved_notes)
-            && self.bpm.with_untracked(|typed| *typed == bpm)
-            && self.notes.with_untracked(|typed| *typed == notes)
-        {
-            self.status.set(None);
+        // Once the saved values change, an earlier line ("Saved.", an older
+        // change) would speak of values that are gone: it gives way to what
+        // this change took and what Save would still overwrite, or to nothing.
+        if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
+            let followed =
+                (!followed.is_empty()).then(|| format!("Someone else {}.", followed.join(" and ")));
+            let warning = overtaken_said(
+                overtaken.0.then_some(bpm.as_str()),
+                overtaken.1.then_some(notes.as_str()),
+            );
+            let said: Vec<String> = followed.into_iter().chain(warning).collect();
+            self.status.set((!said.is_empty()).then(|| said.join(" ")));
         }
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {
@@ -159,6 +170,7 @@ impl TempoRow {
         match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
             Ok(_) => {
                 self.saved.try_set(sent);
+                self.overtaken.try_set_value((false, false));
                 self.status.try_set(Some("Saved.".into()));
                 true
             }
