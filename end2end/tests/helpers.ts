@@ -2,6 +2,16 @@ import { expect, type APIRequestContext, type Page, type Route } from '@playwrig
 
 export const PASSWORD = 'backstage-pass-1';
 
+/**
+ * A gate a routed request waits at until the test opens it: a slow network
+ * whose timing the test decides (not a delay that may be too short).
+ */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 /** Logs in through the form and waits for the setlists page. */
 export async function logIn(page: Page, username: string, next = '/login') {
   await page.goto(next);

@@ -1,6 +1,6 @@
 import type { Route } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, gate, logIn } from './helpers';
 
 const sizes = [
   { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
@@ -197,17 +197,16 @@ test.describe('a CSV over the size the server takes', () => {
     await expect(refusal).toHaveCount(0);
 
     // While a preview is on its way, the text it is about cannot change.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const importAnswer = gate();
     const holdImport = async (route: Route) => {
-      await held;
+      await importAnswer.opened;
       await route.fallback();
     };
     await page.route('**/api/songs/import', holdImport);
     await page.getByRole('button', { name: 'Preview' }).click();
     await expect(page.getByLabel('CSV text')).not.toBeEditable();
     await expect(file).toBeDisabled();
-    release();
+    importAnswer.open();
     await expect(page.getByText('Preview: 1 song to add')).toBeVisible();
     await expect(page.getByLabel('CSV text')).toBeEditable();
     await page.unroute('**/api/songs/import', holdImport);
@@ -221,16 +220,15 @@ test("a new setlist's form is there before the song library has arrived", async 
   expect(added.status()).toBe(201);
   await logIn(page, 'manager');
   // A large library on a slow link: held until the form has been typed in.
-  let release = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
+  const library = gate();
   await page.route('**/api/songs', async (route) => {
-    await held;
+    await library.opened;
     await route.fallback();
   });
   await page.goto('/setlists/new');
   const name = page.getByLabel('Name', { exact: true });
   await name.fill('Booked while the library loads');
-  release();
+  library.open();
   await expect(page.locator(`#library-songs option[value="${title}"]`)).toBeAttached();
   await expect(name).toHaveValue('Booked while the library loads');
 });
@@ -304,6 +302,48 @@ test.describe("a library edit that meets someone else's change", () => {
     const saved = await (await request.get(`/api/songs/${song.id}`, { headers })).json();
     expect(saved.key).toBe('G');
     expect(saved.notes, 'their change is not wiped by the second Save').toBe('their note');
+  });
+
+  test('closed while their version is read, the form stays closed and the page goes on working', async ({ page, request }) => {
+    const title = `Lucky ${Date.now()}`;
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 259 } });
+    const song = await created.json();
+    await logIn(page, 'manager');
+    await page.goto('/songs');
+    await page.getByRole('button', { name: `Edit “${title}”` }).click();
+    const edit = page.getByRole('form', { name: 'Edit the song' });
+    await edit.getByLabel('Key').fill('E');
+    const theirs = await request.put(`/api/songs/${song.id}`, {
+      headers,
+      data: { title, artist: 'Radiohead (live)', duration_secs: 259, version: song.version },
+    });
+    expect(theirs.status()).toBe(200);
+
+    // The 409's read of their version is held until the form is closed.
+    const theirVersion = gate();
+    let reads = 0;
+    await page.route(`**/api/songs/${song.id}`, async (route) => {
+      if (route.request().method() === 'GET') {
+        reads += 1;
+        await theirVersion.opened;
+      }
+      await route.fallback();
+    });
+    await edit.getByRole('button', { name: 'Save song' }).click();
+    await expect.poll(() => reads).toBe(1);
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+    await expect(edit).toHaveCount(0);
+    theirVersion.open();
+
+    // The list was read again on the 409; the form's answer has nowhere to go,
+    // and the page still answers (a read of the closed form's fields would stop the app).
+    const row = page.getByTestId('library-row').filter({ hasText: title });
+    await expect(row.locator('td[data-label="Artist"]')).toHaveText('Radiohead (live)');
+    await page.getByRole('button', { name: 'Add a song' }).click();
+    await expect(page.getByRole('form', { name: 'Add a song' }).getByLabel('Title')).toBeFocused();
+    expect((await (await request.get(`/api/songs/${song.id}`, { headers })).json()).key).toBe('');
   });
 });
 
@@ -419,10 +459,9 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
     // Cancel while a Save is on its way: the save still lands, and is said,
     // and the list shows it.
     await openTempo();
-    let release = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const patchAnswer = gate();
     const holdPatch = async (route: Route) => {
-      if (route.request().method() === 'PATCH') await held;
+      if (route.request().method() === 'PATCH') await patchAnswer.opened;
       await route.fallback();
     };
     await page.route(`**/api/songs/${song.id}`, holdPatch);
@@ -430,7 +469,7 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
     await tempo.getByRole('button', { name: 'Save' }).click();
     await tempo.getByRole('button', { name: 'Cancel' }).click();
     await expect(tempo).toHaveCount(0);
-    release();
+    patchAnswer.open();
     await expect(page.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
     await expect(row.locator('td[data-label="BPM"]')).toHaveText('141');
     await page.unroute(`**/api/songs/${song.id}`, holdPatch);
@@ -466,5 +505,44 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
     await tempo.getByRole('button', { name: 'Save' }).click();
     await expect(tempo.getByRole('alert')).toContainText('This song is no longer in the library: someone deleted it meanwhile.');
     await expect(tempo.getByLabel('BPM')).toHaveValue('120');
+  });
+
+  test('closed while their change is read, sends nothing more, and the list shows theirs', async ({ page, request }) => {
+    const title = `My Hero ${Date.now()}`;
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 260 } });
+    const song = await created.json();
+    await logIn(page, 'drummer');
+    await page.goto('/songs');
+    const row = page.getByTestId('library-row').filter({ hasText: title });
+    await row.getByRole('button', { name: `Set the tempo and notes of “${title}”` }).click();
+    const tempo = page.getByRole('form', { name: `Tempo and notes: ${title}` });
+    await tempo.getByLabel('BPM').fill('130');
+    // A manager's key, saved meanwhile: the drummer's Save meets a 409, and
+    // would send again over it once their version is read.
+    const theirs = await request.put(`/api/songs/${song.id}`, {
+      headers,
+      data: { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 260, key: 'F', version: song.version },
+    });
+    expect(theirs.status()).toBe(200);
+    const theirVersion = gate();
+    const sent: string[] = [];
+    await page.route(`**/api/songs/${song.id}`, async (route) => {
+      sent.push(route.request().method());
+      if (route.request().method() === 'GET') await theirVersion.opened;
+      await route.fallback();
+    });
+    await tempo.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => sent).toEqual(['PATCH', 'GET']);
+    await tempo.getByRole('button', { name: 'Cancel' }).click();
+    await expect(tempo).toHaveCount(0);
+    theirVersion.open();
+
+    // Cancelled: nothing is sent again, and the list is read again to show their key.
+    await expect(row.locator('td[data-label="Key"]')).toHaveText('F');
+    expect(sent).toEqual(['PATCH', 'GET']);
+    expect((await (await request.get(`/api/songs/${song.id}`, { headers })).json()).bpm).toBe(100);
+    await expect(page.getByRole('status').filter({ hasText: 'Saved the tempo' })).toHaveCount(0);
   });
 });

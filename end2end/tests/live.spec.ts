@@ -1,6 +1,6 @@
 import { type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, logIn, renameSetlist } from './helpers';
+import { apiToken, createSetlist, gate, logIn, renameSetlist } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
 
 // Live band collaboration: two members in two browsers (the drummer on a
@@ -486,10 +486,9 @@ test('a tab that takes the stream over resumes where it was, so a change made in
   await expect(page.getByRole('heading', { name: 'Hand-over' })).toBeVisible();
   // Opened after the stream began: it has heard no event yet.
   const second = await page.context().newPage();
-  let changed!: () => void;
-  const changeMade = new Promise<void>((resolve) => (changed = resolve));
+  const changeMade = gate();
   await second.route('**/api/events', async (route) => {
-    await changeMade;
+    await changeMade.opened;
     await route.continue();
   });
   await second.goto(`/setlists/${id}`);
@@ -498,7 +497,7 @@ test('a tab that takes the stream over resumes where it was, so a change made in
   // The first tab goes; the change lands before the second tab's stream opens.
   await page.close();
   await renameSetlist(request, id, 'Hand-over, late show');
-  changed();
+  changeMade.open();
   await expect(second.getByRole('heading', { name: 'Hand-over, late show' })).toBeVisible();
   await second.close();
 });
@@ -540,12 +539,11 @@ for (const role of ['drummer', 'manager'] as const) {
     await logIn(page, role);
     // The stream stays silent while the change is made, then says only "reload",
     // as a server that lost touch with the database (or a restarted one) does.
-    let release!: () => void;
-    const changeMade = new Promise<void>((resolve) => (release = resolve));
+    const changeMade = gate();
     let told = false;
     await page.route('**/api/events', async (route) => {
       if (told) return route.continue();
-      await changeMade;
+      await changeMade.opened;
       told = true;
       await route.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store' }, body: 'event: reload\ndata: {}\n\n' });
     });
@@ -553,7 +551,7 @@ for (const role of ['drummer', 'manager'] as const) {
     const shown = role === 'drummer' ? page.getByRole('heading', { name: 'Missed it' }) : page.getByLabel('Name', { exact: true });
     await expect(shown).toBeVisible();
     await renameSetlist(request, id, 'Missed it, late show');
-    release();
+    changeMade.open();
     if (role === 'drummer') await expect(page.getByRole('heading', { name: 'Missed it, late show' })).toBeVisible();
     else await expect(shown).toHaveValue('Missed it, late show');
   });

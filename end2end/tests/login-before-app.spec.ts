@@ -1,19 +1,18 @@
 import { test, expect } from './fixtures';
-import { PASSWORD } from './helpers';
+import { gate, PASSWORD } from './helpers';
 
 /**
  * Holds the wasm back until the returned function is called, as a slow venue
  * network would (a gate, not a delay: the test decides when it arrives).
  */
 async function holdWasm(page: import('@playwright/test').Page): Promise<() => void> {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
+  const wasm = gate();
   await page.route('**/*.wasm', async (route) => {
-    await gate;
+    await wasm.opened;
     // The page that asked may have gone meanwhile (the form posted).
     await route.continue().catch(() => {});
   });
-  return release;
+  return wasm.open;
 }
 
 test('typed before the app arrives, the login survives hydration and works', async ({ page }) => {

@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, fillLogin, logIn, PASSWORD } from './helpers';
+import { apiToken, createSetlist, fillLogin, gate, logIn, PASSWORD } from './helpers';
 
 test('leaving an edited setlist asks first: a link, Back, Reload and Log out', async ({ page, request }) => {
   const id = await createSetlist(request, 'Unsaved night', [{ title: 'Opener', duration_secs: 200 }]);
@@ -90,16 +90,15 @@ test('what is typed while Save is on its way stays, and is said to be unsaved', 
   const name = page.getByLabel('Name', { exact: true });
   await expect(name).toHaveValue('Slow save');
   // The save's answer takes its time, as on a venue's network.
-  let release = () => {};
-  const held = new Promise<void>((resolve) => (release = resolve));
+  const saveAnswer = gate();
   await page.route(`**/api/setlists/${id}`, async (route) => {
-    if (route.request().method() === 'PUT') await held;
+    if (route.request().method() === 'PUT') await saveAnswer.opened;
     await route.continue();
   });
   await name.fill('Slow save, late show');
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await page.getByLabel('Venue').fill('The Fillmore');
-  release();
+  saveAnswer.open();
 
   await expect(page.getByRole('status').filter({ hasText: 'Saved. What you typed meanwhile is not saved yet.' })).toBeVisible();
   await expect(page.getByLabel('Venue')).toHaveValue('The Fillmore');

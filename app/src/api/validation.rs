@@ -333,31 +333,38 @@ pub fn overtaken_said(tempo: Option<&str>, notes: Option<&str>) -> Option<String
     })
 }
 
+/// One value merged three ways: theirs where this side left it as it was
+/// (or made the same change), mine where they left it; `None` when both
+/// changed it, each differently. Setlist drafts, the library's song form and
+/// a drummer's tempo and notes all merge with it.
+pub fn three_way<'a>(base: &str, mine: &'a str, theirs: &'a str) -> Option<&'a str> {
+    if mine == base || mine == theirs {
+        Some(theirs)
+    } else if theirs == base {
+        Some(mine)
+    } else {
+        None
+    }
+}
+
 /// The drummer's tempo and notes once someone else saved theirs (as typed,
-/// as loaded, as they saved them): a field nobody typed in takes theirs, a
-/// field typed in keeps what is typed. And which fields (tempo, notes) are
-/// overtaken: typed in, and changed by someone else to another value, so
-/// that Save would replace their change.
+/// as loaded, as they saved them): each field merged by `three_way`, a
+/// field both changed keeping what is typed. And which fields (tempo,
+/// notes) are overtaken: those both changed, so that Save would replace
+/// their change.
 pub fn follow_theirs(
     typed: (&str, &str),
     loaded: (&str, &str),
     theirs: (&str, &str),
 ) -> ((String, String), (bool, bool)) {
-    let field = |typed: &str, loaded: &str, theirs: &str| {
-        if typed == loaded { theirs } else { typed }.to_string()
-    };
-    let overtaken = |typed: &str, loaded: &str, theirs: &str| {
-        typed != loaded && theirs != loaded && typed != theirs
-    };
+    let tempo = three_way(loaded.0, typed.0, theirs.0);
+    let notes = three_way(loaded.1, typed.1, theirs.1);
     (
         (
-            field(typed.0, loaded.0, theirs.0),
-            field(typed.1, loaded.1, theirs.1),
+            tempo.unwrap_or(typed.0).to_string(),
+            notes.unwrap_or(typed.1).to_string(),
         ),
-        (
-            overtaken(typed.0, loaded.0, theirs.0),
-            overtaken(typed.1, loaded.1, theirs.1),
-        ),
+        (tempo.is_none(), notes.is_none()),
     )
 }
 

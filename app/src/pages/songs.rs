@@ -11,7 +11,7 @@ use crate::{
         client::{self, ApiFailure, Method},
         validation::{
             drummer_patch, field_label, follow_theirs, normalized_tags, overtaken_said,
-            percent_encode, tempo_text, validate_library_song,
+            percent_encode, tempo_text, three_way, validate_library_song,
         },
     },
     components::{
@@ -19,8 +19,7 @@ use crate::{
         parse_minutes_seconds, refocus, refocus_first, show_date_short, songs_count,
     },
     live::use_live,
-    pages::setlist::three_way,
-    session::use_session,
+    session::{Session, use_session},
     unsaved::{UnsavedWork, confirm},
 };
 
@@ -94,23 +93,23 @@ pub fn Songs() -> impl IntoView {
             focus_soon(ADD_SONG.into());
         });
     };
-    // A save's answer: what to say, and whether the form that sent it is
-    // still open. Cancel (or another song's form) may have closed it while
-    // the save was on its way; the save still happened, so it is said and
-    // the list read again, but the form open now stays.
-    let saved = Callback::new(move |(message, form_open): (String, bool)| {
-        if form_open {
-            editing.set(None);
-            // The table is drawn anew once the list is read again, a row's
-            // button with it: the keyboard waits above the table.
-            refocus(way_on());
+    // A form's save is over: saved, or refused for a change made meanwhile.
+    // Either way the list is read again, to show the song as it is now.
+    let ended = Callback::new(move |end: SaveEnded| {
+        // Cancel (or another song's form) may have closed the form while
+        // the save was on its way; the save still happened, so it is said,
+        // but the form open now stays.
+        if let SaveEnded::Saved { message, form_open } = end {
+            if form_open {
+                editing.set(None);
+                // The table is drawn anew once the list is read again, a
+                // row's button with it: the keyboard waits above the table.
+                refocus(way_on());
+            }
+            notice.set(Some(message));
         }
-        notice.set(Some(message));
         songs.refetch();
     });
-    // A save refused because someone changed or deleted the song meanwhile:
-    // the list is read again, so that it shows the song as it is now.
-    let list_stale = Callback::new(move |()| songs.refetch());
     // A screen reader hears how many songs a search leaves, once the typing
     // pauses (not at every key, over the echo of what is typed).
     let live = use_live();
@@ -151,8 +150,8 @@ pub fn Songs() -> impl IntoView {
             <p role="status">{move || notice.get()}</p>
             {move || editing.get().map(|song| match song {
                 // A drummer's Edit is the tempo and their notes: the rest is the manager's.
-                Some(song) if !session.is_manager() => view! { <TempoForm song saved list_stale cancel=close_form/> }.into_any(),
-                song => view! { <SongForm song saved list_stale cancel=close_form/> }.into_any(),
+                Some(song) if !session.is_manager() => view! { <TempoForm song ended cancel=close_form/> }.into_any(),
+                song => view! { <SongForm song ended cancel=close_form/> }.into_any(),
             })}
             <div class="row">
                 <label>"Search"
@@ -299,8 +298,7 @@ fn SongTable(
 #[component]
 fn SongForm(
     song: Option<LibrarySong>,
-    saved: Callback<(String, bool)>,
-    list_stale: Callback<()>,
+    ended: Callback<SaveEnded>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -408,12 +406,13 @@ fn SongForm(
                 // `try_`: the page itself may be gone by now.
                 Ok(song) => {
                     let form_open = version.try_get_untracked().is_some();
-                    saved.try_run((format!("Saved “{}”.", song.title), form_open));
+                    let message = format!("Saved “{}”.", song.title);
+                    ended.try_run(SaveEnded::Saved { message, form_open });
                 }
                 // Their version comes into the form where nothing was typed;
                 // what is typed stays, and the next Save is made over theirs.
                 Err(failure) if failure.current_version.is_some() => {
-                    list_stale.try_run(());
+                    ended.try_run(SaveEnded::Stale);
                     let path = format!("/api/songs/{}", id.as_deref().unwrap_or_default());
                     let said = match client::get::<LibrarySong>(session, &path).await {
                         Ok(theirs) => {
@@ -450,8 +449,8 @@ fn SongForm(
                             .filter_map(|field| field_place(field))
                             .collect(),
                     );
-                    if failure.status == 404 {
-                        list_stale.try_run(());
+                    if changed_meanwhile(&failure) {
+                        ended.try_run(SaveEnded::Stale);
                     }
                     error.try_set(Some(said_of(&failure)));
                 }
@@ -494,15 +493,19 @@ fn SongForm(
 #[component]
 fn TempoForm(
     song: LibrarySong,
-    saved: Callback<(String, bool)>,
-    list_stale: Callback<()>,
+    ended: Callback<SaveEnded>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
-    let loaded = RwSignal::new((tempo_text(song.bpm), song.drummer_notes.clone()));
-    let version = StoredValue::new(song.version);
-    let bpm = RwSignal::new(tempo_text(song.bpm));
-    let notes = RwSignal::new(song.drummer_notes.clone());
+    let form = TempoFields {
+        loaded: RwSignal::new((tempo_text(song.bpm), song.drummer_notes.clone())),
+        version: StoredValue::new(song.version),
+        bpm: RwSignal::new(tempo_text(song.bpm)),
+        notes: RwSignal::new(song.drummer_notes.clone()),
+    };
+    let TempoFields {
+        loaded, bpm, notes, ..
+    } = form;
     let error = RwSignal::new(None::<String>);
     let bpm_refused = RwSignal::new(false);
     let sending = InFlight::default();
@@ -538,87 +541,20 @@ fn TempoForm(
         error.set(None);
         bpm_refused.set(false);
         let (path, title) = (path.clone(), title.clone());
-        let mut typed = typed;
         sending.run(async move {
-            let saved_said = format!("Saved the tempo and notes of “{title}”.");
-            // `try_`: the page itself may be gone by now (see `saved`).
-            let said_saved = |said: String| {
-                saved.try_run((said, loaded.try_get_untracked().is_some()));
-            };
-            // Stopped unsaved after a 409 (or a 404): the list is read again,
-            // once, to show the song as it is now. A save reads it anyway.
-            let mut conflicted = false;
-            let stopped = |conflicted: bool| {
-                if conflicted {
-                    list_stale.try_run(());
+            match save_tempo(form, session, &path, typed).await {
+                // `try_`: the page itself may be gone by now (see `ended`).
+                Ok(()) => {
+                    let form_open = loaded.try_get_untracked().is_some();
+                    let message = format!("Saved the tempo and notes of “{title}”.");
+                    ended.try_run(SaveEnded::Saved { message, form_open });
                 }
-            };
-            // Sent again at most twice: a band saving this song over and
-            // over is said, not chased for ever.
-            for tries_left in (0..3).rev() {
-                // Each time against the fields as last read: only what the
-                // drummer changed from them is sent. `None`: the form is gone.
-                let (Some(was), Some(version_now)) =
-                    (loaded.try_get_untracked(), version.try_get_value())
-                else {
-                    return stopped(conflicted);
-                };
-                let mut patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
-                    Ok(Some(patch)) => patch,
-                    // Someone saved just what was typed here, or nothing was typed.
-                    Ok(None) => return said_saved(saved_said),
-                    Err(refused) => {
-                        error.try_set(Some(refused.message));
-                        return stopped(conflicted);
+                Err(unsaved) => {
+                    bpm_refused.try_set(unsaved.bpm_refused);
+                    error.try_set(Some(unsaved.said));
+                    if unsaved.stale {
+                        ended.try_run(SaveEnded::Stale);
                     }
-                };
-                patch.version = Some(version_now);
-                let answer =
-                    client::call::<LibrarySong, _>(session, Method::Patch, &path, Some(&patch))
-                        .await;
-                match answer {
-                    Ok(_) => return said_saved(saved_said),
-                    // Changed meanwhile: read theirs, below.
-                    Err(failure) if failure.current_version.is_some() && tries_left > 0 => {
-                        conflicted = true;
-                    }
-                    Err(failure) if failure.current_version.is_some() => {
-                        error.try_set(Some(KEEPS_CHANGING.into()));
-                        return stopped(true);
-                    }
-                    Err(failure) => {
-                        bpm_refused.try_set(failure.fields.contains_key("bpm"));
-                        error.try_set(Some(said_of(&failure)));
-                        return stopped(conflicted || failure.status == 404);
-                    }
-                }
-                let theirs = match client::get::<LibrarySong>(session, &path).await {
-                    Ok(theirs) => theirs,
-                    Err(failure) => {
-                        error.try_set(Some(said_of(&failure)));
-                        return stopped(true);
-                    }
-                };
-                version.try_set_value(theirs.version);
-                let theirs = (tempo_text(theirs.bpm), theirs.drummer_notes);
-                let (next, (tempo_overtaken, notes_overtaken)) = follow_theirs(
-                    (&typed.0, &typed.1),
-                    (&was.0, &was.1),
-                    (&theirs.0, &theirs.1),
-                );
-                // What is sent next is on screen too (the fields are
-                // read-only while sending), as in the setlist view.
-                bpm.try_set(next.0.clone());
-                notes.try_set(next.1.clone());
-                typed = next;
-                let overtaken = overtaken_said(
-                    tempo_overtaken.then_some(theirs.0.as_str()),
-                    notes_overtaken.then_some(theirs.1.as_str()),
-                );
-                loaded.try_set(theirs);
-                if let Some(said) = overtaken {
-                    error.try_set(Some(said));
-                    return stopped(true);
                 }
             }
         });
@@ -641,6 +577,113 @@ fn TempoForm(
     }
 }
 
+/// How a form's save ended, for the page.
+enum SaveEnded {
+    /// What to say, and whether the form that sent it is still open.
+    Saved { message: String, form_open: bool },
+    /// Refused (or stopped) because the song changed or went meanwhile: the
+    /// list shows it as it was.
+    Stale,
+}
+
+/// The drummer's form, as `save_tempo` reads it and brings it up to date.
+#[derive(Clone, Copy)]
+struct TempoFields {
+    /// The tempo and notes as last read from the server, and their version.
+    loaded: RwSignal<(String, String)>,
+    version: StoredValue<i64>,
+    /// As typed (and as merged after a 409).
+    bpm: RwSignal<String>,
+    notes: RwSignal<String>,
+}
+
+/// Why a drummer's Save stopped unsaved.
+struct Unsaved {
+    said: String,
+    /// The tempo is what was refused (its field gets `aria-invalid`).
+    bpm_refused: bool,
+    /// The song changed or went meanwhile (see `SaveEnded::Stale`).
+    stale: bool,
+}
+
+/// Sends the drummer's `typed` tempo and notes: only what they changed from
+/// the song as last read, over its version. A 409 reads theirs, merges it
+/// in (`follow_theirs`) and sends again, at most twice: a band saving this
+/// song over and over is said, not chased for ever. A field both changed
+/// stops it, said, so that Save never silently replaces their change.
+async fn save_tempo(
+    form: TempoFields,
+    session: Session,
+    path: &str,
+    mut typed: (String, String),
+) -> Result<(), Unsaved> {
+    let mut conflicts = 0;
+    loop {
+        // After a 409, any stop leaves the list behind.
+        let retried = conflicts > 0;
+        let stop = |said: String, bpm_refused: bool, stale: bool| Unsaved {
+            said,
+            bpm_refused,
+            stale: stale || retried,
+        };
+        // Each time against the fields as last read: only what the drummer
+        // changed from them is sent. `None`: the form is gone (and with it
+        // anyone to tell).
+        let (Some(was), Some(version)) = (
+            form.loaded.try_get_untracked(),
+            form.version.try_get_value(),
+        ) else {
+            return Err(stop("The form was closed.".into(), false, false));
+        };
+        let mut patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
+            Ok(Some(patch)) => patch,
+            // Someone saved just what was typed here, or nothing was typed.
+            Ok(None) => return Ok(()),
+            Err(refused) => return Err(stop(refused.message, refused.tempo, false)),
+        };
+        patch.version = Some(version);
+        match client::call::<LibrarySong, _>(session, Method::Patch, path, Some(&patch)).await {
+            Ok(_) => return Ok(()),
+            Err(failure) if failure.current_version.is_some() && conflicts == 2 => {
+                return Err(stop(KEEPS_CHANGING.into(), false, true));
+            }
+            // Changed meanwhile: read theirs, below.
+            Err(failure) if failure.current_version.is_some() => conflicts += 1,
+            Err(failure) => {
+                let refused = failure.fields.contains_key("bpm");
+                return Err(stop(
+                    said_of(&failure),
+                    refused,
+                    changed_meanwhile(&failure),
+                ));
+            }
+        }
+        let theirs = client::get::<LibrarySong>(session, path)
+            .await
+            .map_err(|failure| stop(said_of(&failure), false, true))?;
+        form.version.try_set_value(theirs.version);
+        let theirs = (tempo_text(theirs.bpm), theirs.drummer_notes);
+        let (next, (tempo_overtaken, notes_overtaken)) = follow_theirs(
+            (&typed.0, &typed.1),
+            (&was.0, &was.1),
+            (&theirs.0, &theirs.1),
+        );
+        // What is sent next is on screen too (the fields are read-only
+        // while sending), as in the setlist view.
+        form.bpm.try_set(next.0.clone());
+        form.notes.try_set(next.1.clone());
+        typed = next;
+        let overtaken = overtaken_said(
+            tempo_overtaken.then_some(theirs.0.as_str()),
+            notes_overtaken.then_some(theirs.1.as_str()),
+        );
+        form.loaded.try_set(theirs);
+        if let Some(said) = overtaken {
+            return Err(stop(said, false, true));
+        }
+    }
+}
+
 /// A third 409 in a row: said, not chased further.
 const KEEPS_CHANGING: &str = "Someone else keeps saving this song. What you typed is kept, not saved: Save again in a moment.";
 
@@ -652,6 +695,12 @@ fn said_of(failure: &ApiFailure) -> String {
     } else {
         failure.describe()
     }
+}
+
+/// Whether a save was refused because someone changed (409) or deleted
+/// (404) the song meanwhile.
+fn changed_meanwhile(failure: &ApiFailure) -> bool {
+    matches!(failure.status, 404 | 409)
 }
 
 /// The form's fields as text, in `FIELD_NAMES` order.
@@ -710,7 +759,7 @@ fn merge_fields(
                 });
                 &typed[at]
             })
-            .clone()
+            .to_string()
     });
     (merged, both)
 }

@@ -10,7 +10,10 @@
 //! and a manager's save never erases a tempo the manager did not touch.
 
 use crate::{
-    api::{Setlist, Song, validation::tempo_text},
+    api::{
+        Setlist, Song,
+        validation::{tempo_text, three_way},
+    },
     components::length_field,
 };
 
@@ -258,24 +261,13 @@ pub fn merge(base: &Draft, mine: &Draft, theirs: &Draft) -> Merged {
 /// One value: `Ok` the merged value, `Err` a conflict (both changed it).
 fn merge_value(
     base: &str,
-    mine: &String,
-    theirs: &String,
+    mine: &str,
+    theirs: &str,
     conflict: impl FnOnce() -> Conflict,
 ) -> Result<String, Conflict> {
-    three_way(base, mine, theirs).cloned().ok_or_else(conflict)
-}
-
-/// One value merged: theirs where this side left it as it was (or made the
-/// same change), mine where they left it; `None` when both changed it, each
-/// differently. The library's song form merges with it too.
-pub fn three_way<'a>(base: &str, mine: &'a String, theirs: &'a String) -> Option<&'a String> {
-    if mine == base || mine == theirs {
-        Some(theirs)
-    } else if theirs == base {
-        Some(mine)
-    } else {
-        None
-    }
+    three_way(base, mine, theirs)
+        .map(str::to_string)
+        .ok_or_else(conflict)
 }
 
 /// A song taken out and now put back (Undo), brought up to date: each

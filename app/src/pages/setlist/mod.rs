@@ -25,7 +25,6 @@ use crate::{
     pages::lazy::{self, unreachable_page},
     session::use_session,
 };
-pub(crate) use draft::three_way;
 use drummer::DrummerView;
 use editor::Editor;
 
