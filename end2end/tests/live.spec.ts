@@ -402,7 +402,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   expect(both.status()).toBe(200);
   await expect(row.getByLabel("Drummer's notes")).toHaveValue('ride');
   await expect(
-    phone.getByText("Someone else changed the drummer's notes to “ride”. Someone else set the tempo to 145 meanwhile."),
+    phone.getByText("Someone else changed the drummer's notes to “ride”. They also set the tempo to 145 meanwhile."),
   ).toBeVisible();
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('155');
 
@@ -410,7 +410,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   // would overwrite nothing of theirs now, and the warning goes.
   await row.getByLabel("Drummer's notes").fill('ride out');
   expect((await request.patch(songPath, { headers, data: { bpm: 155 } })).status()).toBe(200);
-  await expect(phone.getByText('Someone else set the tempo to 145 meanwhile.')).toHaveCount(0);
+  await expect(phone.getByText('set the tempo to 145 meanwhile.')).toHaveCount(0);
   await expect(row.getByLabel("Drummer's notes")).toHaveValue('ride out');
   await context.close();
 });

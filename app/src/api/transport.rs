@@ -125,6 +125,19 @@ pub enum Method {
     Delete,
 }
 
+impl Method {
+    #[cfg(feature = "hydrate")]
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
 /// Sends one request, with `token` if given, and decodes the answer.
 pub async fn send<T, B>(
     method: Method,
@@ -165,29 +178,12 @@ pub(super) async fn exchange(
     body: Option<&str>,
     if_match: Option<i64>,
 ) -> Result<String, ApiFailure> {
-    use gloo_net::http::{Method as HttpMethod, RequestBuilder};
-
-    let http_method = match method {
-        Method::Get => HttpMethod::GET,
-        Method::Post => HttpMethod::POST,
-        Method::Put => HttpMethod::PUT,
-        Method::Patch => HttpMethod::PATCH,
-        Method::Delete => HttpMethod::DELETE,
-    };
-    let mut builder = RequestBuilder::new(path).method(http_method);
-    if let Some(token) = token {
-        builder = builder.header("Authorization", &format!("Bearer {token}"));
-    }
-    if let Some(version) = if_match {
-        builder = builder.header("If-Match", &format!("\"{version}\""));
-    }
-    let request = match body {
-        Some(body) => builder
-            .header("Content-Type", "application/json")
-            .body(body.to_string()),
-        None => builder.build(),
-    }
-    .map_err(ApiFailure::failed_to_reach)?;
+    // The path goes to fetch as it is: gloo-net's builder would append a
+    // stray `&` to a path that has a query.
+    let request = request_init(method, token, body, if_match)
+        .and_then(|init| web_sys::Request::new_with_str_and_init(path, &init))
+        .map_err(|error| ApiFailure::failed_to_reach(format!("{error:?}")))?;
+    let request = gloo_net::http::Request::from(request);
     let response = request.send().await.map_err(ApiFailure::failed_to_reach)?;
     let status = response.status();
     let text = response.text().await.map_err(ApiFailure::failed_to_reach)?;
@@ -202,6 +198,32 @@ pub(super) async fn exchange(
     Err(ApiFailure::from_body(status, body, retry_after))
 }
 
+/// The fetch options of one API request: its method, the bearer token, a
+/// JSON body, `If-Match`. `exchange` and `post_while_leaving` both send them.
+#[cfg(feature = "hydrate")]
+fn request_init(
+    method: Method,
+    token: Option<&str>,
+    body: Option<&str>,
+    if_match: Option<i64>,
+) -> Result<web_sys::RequestInit, wasm_bindgen::JsValue> {
+    let headers = web_sys::Headers::new()?;
+    if let Some(token) = token {
+        headers.set("Authorization", &format!("Bearer {token}"))?;
+    }
+    if let Some(version) = if_match {
+        headers.set("If-Match", &format!("\"{version}\""))?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(method.as_str());
+    if let Some(body) = body {
+        headers.set("Content-Type", "application/json")?;
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
+    init.set_headers_headers(&headers);
+    Ok(init)
+}
+
 /// Posts `body` with a request that outlives the page (`fetch` with
 /// `keepalive`): a goodbye from a page being closed, whose answer nobody
 /// waits for. gloo-net cannot ask for `keepalive`, nor can `sendBeacon` carry
@@ -209,17 +231,13 @@ pub(super) async fn exchange(
 #[cfg(feature = "hydrate")]
 pub fn post_while_leaving<B: Serialize>(path: &str, token: &str, body: &B) {
     use wasm_bindgen::JsValue;
-    use web_sys::{Headers, RequestInit};
 
-    let (Ok(Some(body)), Ok(headers)) = (encode(Some(body)), Headers::new()) else {
+    let Ok(Some(body)) = encode(Some(body)) else {
         return;
     };
-    let _ = headers.set("Authorization", &format!("Bearer {token}"));
-    let _ = headers.set("Content-Type", "application/json");
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers_headers(&headers);
-    init.set_body(&JsValue::from_str(&body));
+    let Ok(init) = request_init(Method::Post, Some(token), Some(&body), None) else {
+        return;
+    };
     let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
     let sent = leptos::prelude::window().fetch_with_str_and_init(path, &init);
     // Its failure (no signal) is handled here, not logged as uncaught: the

@@ -314,20 +314,25 @@ pub fn tempo_change_said(theirs: &str) -> String {
     }
 }
 
+/// Who changed a song meanwhile, as the drummer is told.
+pub const SOMEONE_ELSE: &str = "Someone else";
+
 /// What someone else did to the drummer's notes, in words.
 pub fn drummer_notes_change_said(theirs: &str) -> String {
     format!("changed the drummer's notes to “{theirs}”")
 }
 
 /// What to tell a drummer whose typed tempo or notes Save would put in
-/// place of someone else's change: their value, for each such field.
-pub fn overtaken_said(tempo: Option<&str>, notes: Option<&str>) -> Option<String> {
+/// place of someone else's change: their value, for each such field. `who`
+/// is "Someone else", or "They also" after a sentence about what else that
+/// someone changed.
+pub fn overtaken_said(who: &str, tempo: Option<&str>, notes: Option<&str>) -> Option<String> {
     let said: Vec<String> = (tempo.map(tempo_change_said).into_iter())
         .chain(notes.map(drummer_notes_change_said))
         .collect();
     (!said.is_empty()).then(|| {
         format!(
-            "Someone else {} meanwhile. What you typed is kept, not saved: Save puts yours in its place.",
+            "{who} {} meanwhile. What you typed is kept, not saved: Save puts yours in its place.",
             said.join(" and ")
         )
     })
@@ -857,13 +862,13 @@ mod tests {
             (true, true)
         );
         assert_eq!(
-            overtaken_said(Some(""), Some("theirs")).as_deref(),
+            overtaken_said(SOMEONE_ELSE, Some(""), Some("theirs")).as_deref(),
             Some(
                 "Someone else cleared the tempo and changed the drummer's notes to “theirs” meanwhile. \
                  What you typed is kept, not saved: Save puts yours in its place."
             )
         );
-        assert_eq!(overtaken_said(None, None), None);
+        assert_eq!(overtaken_said(SOMEONE_ELSE, None, None), None);
     }
 
     #[test]

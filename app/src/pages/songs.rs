@@ -10,8 +10,8 @@ use crate::{
         ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, ApiFailure, Method},
         validation::{
-            drummer_patch, field_label, follow_theirs, normalized_tags, overtaken_said,
-            percent_encode, tempo_text, three_way, validate_library_song,
+            SOMEONE_ELSE, drummer_patch, field_label, follow_theirs, normalized_tags,
+            overtaken_said, percent_encode, tempo_text, three_way, validate_library_song,
         },
     },
     components::{
@@ -93,13 +93,14 @@ pub fn Songs() -> impl IntoView {
             focus_soon(ADD_SONG.into());
         });
     };
-    // A form's save is over: saved, or refused for a change made meanwhile.
-    // Either way the list is read again, to show the song as it is now.
-    let ended = Callback::new(move |end: SaveEnded| {
+    // A form's save left the list behind: it saved, or it was refused for
+    // a change made meanwhile. Either way the list is read again, to show
+    // the song as it is now.
+    let list_behind = Callback::new(move |why: ListBehind| {
         // Cancel (or another song's form) may have closed the form while
         // the save was on its way; the save still happened, so it is said,
         // but the form open now stays.
-        if let SaveEnded::Saved { message, form_open } = end {
+        if let ListBehind::Saved { message, form_open } = why {
             if form_open {
                 editing.set(None);
                 // The table is drawn anew once the list is read again, a
@@ -150,8 +151,8 @@ pub fn Songs() -> impl IntoView {
             <p role="status">{move || notice.get()}</p>
             {move || editing.get().map(|song| match song {
                 // A drummer's Edit is the tempo and their notes: the rest is the manager's.
-                Some(song) if !session.is_manager() => view! { <TempoForm song ended cancel=close_form/> }.into_any(),
-                song => view! { <SongForm song ended cancel=close_form/> }.into_any(),
+                Some(song) if !session.is_manager() => view! { <TempoForm song list_behind cancel=close_form/> }.into_any(),
+                song => view! { <SongForm song list_behind cancel=close_form/> }.into_any(),
             })}
             <div class="row">
                 <label>"Search"
@@ -298,7 +299,7 @@ fn SongTable(
 #[component]
 fn SongForm(
     song: Option<LibrarySong>,
-    ended: Callback<SaveEnded>,
+    list_behind: Callback<ListBehind>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -407,12 +408,12 @@ fn SongForm(
                 Ok(song) => {
                     let form_open = version.try_get_untracked().is_some();
                     let message = format!("Saved “{}”.", song.title);
-                    ended.try_run(SaveEnded::Saved { message, form_open });
+                    list_behind.try_run(ListBehind::Saved { message, form_open });
                 }
                 // Their version comes into the form where nothing was typed;
                 // what is typed stays, and the next Save is made over theirs.
                 Err(failure) if failure.current_version.is_some() => {
-                    ended.try_run(SaveEnded::Stale);
+                    list_behind.try_run(ListBehind::ChangedMeanwhile);
                     let path = format!("/api/songs/{}", id.as_deref().unwrap_or_default());
                     let said = match client::get::<LibrarySong>(session, &path).await {
                         Ok(theirs) => {
@@ -449,8 +450,8 @@ fn SongForm(
                             .filter_map(|field| field_place(field))
                             .collect(),
                     );
-                    if changed_meanwhile(&failure) {
-                        ended.try_run(SaveEnded::Stale);
+                    if deleted_meanwhile(&failure) {
+                        list_behind.try_run(ListBehind::ChangedMeanwhile);
                     }
                     error.try_set(Some(said_of(&failure)));
                 }
@@ -493,7 +494,7 @@ fn SongForm(
 #[component]
 fn TempoForm(
     song: LibrarySong,
-    ended: Callback<SaveEnded>,
+    list_behind: Callback<ListBehind>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -543,17 +544,17 @@ fn TempoForm(
         let (path, title) = (path.clone(), title.clone());
         sending.run(async move {
             match save_tempo(form, session, &path, typed).await {
-                // `try_`: the page itself may be gone by now (see `ended`).
+                // `try_`: the page itself may be gone by now.
                 Ok(()) => {
                     let form_open = loaded.try_get_untracked().is_some();
                     let message = format!("Saved the tempo and notes of “{title}”.");
-                    ended.try_run(SaveEnded::Saved { message, form_open });
+                    list_behind.try_run(ListBehind::Saved { message, form_open });
                 }
                 Err(unsaved) => {
                     bpm_refused.try_set(unsaved.bpm_refused);
-                    error.try_set(Some(unsaved.said));
+                    error.try_set(unsaved.said);
                     if unsaved.stale {
-                        ended.try_run(SaveEnded::Stale);
+                        list_behind.try_run(ListBehind::ChangedMeanwhile);
                     }
                 }
             }
@@ -577,20 +578,21 @@ fn TempoForm(
     }
 }
 
-/// How a form's save ended, for the page.
-enum SaveEnded {
-    /// What to say, and whether the form that sent it is still open.
+/// Why the page's list no longer shows a song as it is.
+enum ListBehind {
+    /// A form saved it: what to say, and whether that form is still open.
     Saved { message: String, form_open: bool },
-    /// Refused (or stopped) because the song changed or went meanwhile: the
-    /// list shows it as it was.
-    Stale,
+    /// A form's save was refused (or stopped) because someone changed or
+    /// deleted the song meanwhile.
+    ChangedMeanwhile,
 }
 
 /// The drummer's form, as `save_tempo` reads it and brings it up to date.
 #[derive(Clone, Copy)]
 struct TempoFields {
-    /// The tempo and notes as last read from the server, and their version.
+    /// The tempo and notes as last read from the server.
     loaded: RwSignal<(String, String)>,
+    /// The version they were read at: the next send is made over it.
     version: StoredValue<i64>,
     /// As typed (and as merged after a 409).
     bpm: RwSignal<String>,
@@ -599,16 +601,17 @@ struct TempoFields {
 
 /// Why a drummer's Save stopped unsaved.
 struct Unsaved {
-    said: String,
+    /// What to tell the drummer; `None` when the form is gone.
+    said: Option<String>,
     /// The tempo is what was refused (its field gets `aria-invalid`).
     bpm_refused: bool,
-    /// The song changed or went meanwhile (see `SaveEnded::Stale`).
+    /// The song changed or went meanwhile (`ListBehind::ChangedMeanwhile`).
     stale: bool,
 }
 
 /// Sends the drummer's `typed` tempo and notes: only what they changed from
 /// the song as last read, over its version. A 409 reads theirs, merges it
-/// in (`follow_theirs`) and sends again, at most twice: a band saving this
+/// in (`follow_theirs`) and sends again, at most `RESENDS` times: a band saving this
 /// song over and over is said, not chased for ever. A field both changed
 /// stops it, said, so that Save never silently replaces their change.
 async fn save_tempo(
@@ -622,18 +625,22 @@ async fn save_tempo(
         // After a 409, any stop leaves the list behind.
         let retried = conflicts > 0;
         let stop = |said: String, bpm_refused: bool, stale: bool| Unsaved {
-            said,
+            said: Some(said),
             bpm_refused,
             stale: stale || retried,
         };
         // Each time against the fields as last read: only what the drummer
-        // changed from them is sent. `None`: the form is gone (and with it
-        // anyone to tell).
+        // changed from them is sent. `None`: the form is gone, and with it
+        // anyone to tell.
         let (Some(was), Some(version)) = (
             form.loaded.try_get_untracked(),
             form.version.try_get_value(),
         ) else {
-            return Err(stop("The form was closed.".into(), false, false));
+            return Err(Unsaved {
+                said: None,
+                bpm_refused: false,
+                stale: retried,
+            });
         };
         let mut patch = match drummer_patch((&typed.0, &typed.1), (&was.0, &was.1)) {
             Ok(Some(patch)) => patch,
@@ -644,7 +651,7 @@ async fn save_tempo(
         patch.version = Some(version);
         match client::call::<LibrarySong, _>(session, Method::Patch, path, Some(&patch)).await {
             Ok(_) => return Ok(()),
-            Err(failure) if failure.current_version.is_some() && conflicts == 2 => {
+            Err(failure) if failure.current_version.is_some() && conflicts == RESENDS => {
                 return Err(stop(KEEPS_CHANGING.into(), false, true));
             }
             // Changed meanwhile: read theirs, below.
@@ -654,7 +661,7 @@ async fn save_tempo(
                 return Err(stop(
                     said_of(&failure),
                     refused,
-                    changed_meanwhile(&failure),
+                    deleted_meanwhile(&failure),
                 ));
             }
         }
@@ -674,6 +681,7 @@ async fn save_tempo(
         form.notes.try_set(next.1.clone());
         typed = next;
         let overtaken = overtaken_said(
+            SOMEONE_ELSE,
             tempo_overtaken.then_some(theirs.0.as_str()),
             notes_overtaken.then_some(theirs.1.as_str()),
         );
@@ -683,6 +691,9 @@ async fn save_tempo(
         }
     }
 }
+
+/// How many times a drummer's Save is sent again after a 409.
+const RESENDS: u32 = 2;
 
 /// A third 409 in a row: said, not chased further.
 const KEEPS_CHANGING: &str = "Someone else keeps saving this song. What you typed is kept, not saved: Save again in a moment.";
@@ -697,10 +708,11 @@ fn said_of(failure: &ApiFailure) -> String {
     }
 }
 
-/// Whether a save was refused because someone changed (409) or deleted
-/// (404) the song meanwhile.
-fn changed_meanwhile(failure: &ApiFailure) -> bool {
-    matches!(failure.status, 404 | 409)
+/// Whether a save was refused because someone deleted the song meanwhile.
+/// (A change made meanwhile is a 409 with the song's `current_version`,
+/// merged before this is asked.)
+fn deleted_meanwhile(failure: &ApiFailure) -> bool {
+    failure.status == 404
 }
 
 /// The form's fields as text, in `FIELD_NAMES` order.
@@ -907,11 +919,14 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 Some(&body),
             )
             .await;
+            // `None`: the page itself is gone by now, and nobody to tell.
+            let Some(text_kept) = csv.try_with_untracked(|now| *now == body.csv) else {
+                return;
+            };
             // A file read that ended meanwhile put other text in the box: a
             // preview of the text sent would be about nothing on screen.
-            // `try_`: the page itself may be gone by now.
-            let text_changed = csv.try_with_untracked(|now| *now != body.csv);
-            if dry_run && text_changed.unwrap_or(true) {
+            if dry_run && !text_kept {
+                error.set(Some(PREVIEW_OVERTAKEN.into()));
                 return;
             }
             match answer {
@@ -972,6 +987,9 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         </section>
     }
 }
+
+/// A preview dropped because a file came into the box while it was on its way.
+const PREVIEW_OVERTAKEN: &str = "A file came in while the preview was on its way: that preview was of the text before it. Press Preview again for this one.";
 
 /// What a preview or an import came to, in one sentence.
 fn import_summary(report: &ImportReport) -> String {
@@ -1075,7 +1093,8 @@ fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>) {
         leptos::task::spawn_local(async move {
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
             if let Some(text) = text.ok().and_then(|text| text.as_string()) {
-                csv.set(text);
+                // `try_`: a large file may still be read when the page has gone.
+                csv.try_set(text);
             }
         });
     }

@@ -21,7 +21,7 @@ use crate::{
         client::{self, Method},
         transport,
         validation::{
-            drummer_notes_change_said, drummer_patch, follow_theirs, overtaken_said,
+            SOMEONE_ELSE, drummer_notes_change_said, drummer_patch, follow_theirs, overtaken_said,
             tempo_change_said, tempo_text,
         },
     },
@@ -120,9 +120,16 @@ impl TempoRow {
         // change) would speak of values that are gone: it gives way to what
         // this change took and what Save would still overwrite, or to nothing.
         if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
-            let followed =
-                (!followed.is_empty()).then(|| format!("Someone else {}.", followed.join(" and ")));
+            let followed = (!followed.is_empty())
+                .then(|| format!("{SOMEONE_ELSE} {}.", followed.join(" and ")));
+            // One someone, said once: the warning goes on from the sentence before.
+            let who = if followed.is_some() {
+                "They also"
+            } else {
+                SOMEONE_ELSE
+            };
             let warning = overtaken_said(
+                who,
                 overtaken.0.then_some(bpm.as_str()),
                 overtaken.1.then_some(notes.as_str()),
             );
