@@ -41,6 +41,8 @@ pub enum ApiError {
     RateLimited {
         retry_after_secs: u64,
     },
+    /// A member with `live::STREAMS_PER_MEMBER` live streams open asked for another.
+    TooManyStreams,
     Unavailable,
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -134,6 +136,11 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 ErrorCode::RateLimited,
                 "too many attempts; wait and try again",
+            ),
+            TooManyStreams => (
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                "too many live streams open for this member; close a tab and try again",
             ),
             Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -279,6 +286,10 @@ impl IntoResponse for ApiError {
                     header::RETRY_AFTER,
                     HeaderValue::from(retry_after_secs.max(1)),
                 );
+            }
+            // A closed tab's stream is let go at once: a few seconds is enough.
+            ApiError::TooManyStreams => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(5));
             }
             ApiError::Unavailable => {
                 headers.insert(

@@ -43,17 +43,24 @@ pub enum CsvError {
     UnclosedQuote(i64),
     #[error("has more than {0} songs")]
     TooManyRows(usize),
+    #[error("names the column {0} twice")]
+    ColumnTwice(&'static str),
 }
 
 /// Reads the file: its header, then one `ParsedRow` per non-empty row.
 pub fn parse(text: &str, max_rows: usize) -> Result<Vec<ParsedRow>, CsvError> {
     let mut records = records(text.strip_prefix('\u{feff}').unwrap_or(text), max_rows)?.into_iter();
     let (_, header) = records.next().ok_or(CsvError::NoTitleColumn)?;
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case(name))
-    };
+    let named = |name: &str, h: &String| h.trim().eq_ignore_ascii_case(name);
+    let column = |name: &str| header.iter().position(|h| named(name, h));
+    // Read from one and the other dropped unseen, a second `notes` column
+    // would lose what it holds.
+    if let Some(name) = COLUMNS
+        .into_iter()
+        .find(|name| header.iter().filter(|h| named(name, h)).count() > 1)
+    {
+        return Err(CsvError::ColumnTwice(name));
+    }
     let title = column("title").ok_or(CsvError::NoTitleColumn)?;
     let columns: BTreeMap<&str, usize> = COLUMNS
         .iter()
@@ -290,6 +297,10 @@ mod tests {
         assert_eq!(
             parse("title\na\nb\nc\n", 2).err(),
             Some(CsvError::TooManyRows(2))
+        );
+        assert_eq!(
+            parse("title,Notes,artist, notes\na,b,c,d\n", 10).err(),
+            Some(CsvError::ColumnTwice("notes"))
         );
         // Blank rows are not songs, and do not count.
         assert_eq!(songs("\ntitle\na\n\n , \nb\n").len(), 2);

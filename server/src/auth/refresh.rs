@@ -28,7 +28,7 @@ use crate::{
     db::{
         self, DbError, DbResult, Pool,
         audit::{AuditKind, Event, Origin},
-        refresh::{FamilyRow, SpendOutcome, TokenRow},
+        refresh::{FamilyRow, LostRace, SpendOutcome, Starting, TokenRow},
         spend::{RotationRequest, SpendLive},
         users::UserRow,
     },
@@ -39,8 +39,8 @@ pub struct Issued {
     pub token: String,
     pub family_id: String,
     pub family_expires_at: i64,
-    /// The member's role as the session started (see `db::refresh::create_family`).
-    pub role: String,
+    /// The member as the session started (see `db::refresh::create_family`).
+    pub member: Starting,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ impl From<sqlx::Error> for RefreshError {
     }
 }
 
-/// Starts a family for a fresh login from `origin`'s device; `None` if
+/// Starts a family for a fresh login from `origin`'s device; `LostRace` if
 /// `user` was disabled or given a new password since their password was
 /// checked (the login lost a race with that change).
 pub async fn start(
@@ -70,7 +70,7 @@ pub async fn start(
     lifetime_secs: i64,
     origin: &Origin,
     now: i64,
-) -> DbResult<Option<Issued>> {
+) -> DbResult<Result<Issued, LostRace>> {
     let (token, hash) = new_token();
     let family = FamilyRow {
         id: uuid::Uuid::new_v4().to_string(),
@@ -84,13 +84,13 @@ pub async fn start(
     };
     let origin = origin.by(&user.id);
     let event = Event::session(AuditKind::LoginSucceeded, &origin, &user.id, &family.id);
-    let role =
+    let started =
         db::refresh::create_family(pool, &family, &user.password_hash, &hash, &event).await?;
-    Ok(role.map(|role| Issued {
+    Ok(started.map(|member| Issued {
         token,
         family_id: family.id,
         family_expires_at: family.expires_at,
-        role,
+        member,
     }))
 }
 

@@ -84,7 +84,8 @@ pub struct NewToken<'a> {
     pub session_id: &'a str,
     /// When the request began, in unix milliseconds: before it checked that
     /// the member may have the token, so that a revoke committed after that
-    /// check dates every token the check let through before its cut-off.
+    /// check dates every token the check let through before its cut-off. Or
+    /// just after a cut-off the check read, if later (`http::auth::dated`).
     pub issued_at_ms: i64,
     pub ttl_secs: i64,
     /// When the session ends: no token outlives its session (`exp` is capped,

@@ -42,16 +42,30 @@ impl TokenRow {
     }
 }
 
-/// Writes a fresh login's family and first token; the member's role as the
-/// session starts, for its first access token (`None`: the login lost a race
-/// with a disable or a password change, and nothing is written).
+/// The member as a new session starts: the role its first access token
+/// carries, and the cut-off that dates it (`http::auth::dated`).
+pub struct Starting {
+    pub role: String,
+    pub tokens_valid_after_ms: i64,
+}
+
+/// Why a login checked a moment ago starts no session: while it was checked,
+/// the member was disabled, or given a new password (or removed).
+#[derive(Debug, PartialEq)]
+pub enum LostRace {
+    Disabled,
+    NewPassword,
+}
+
+/// Writes a fresh login's family and first token, and returns the member as
+/// the session starts; nothing is written if the login lost a race.
 pub async fn create_family(
     pool: &Pool,
     family: &FamilyRow,
     checked_password_hash: &str,
     token_hash: &str,
     event: &Event<'_>,
-) -> DbResult<Option<String>> {
+) -> DbResult<Result<Starting, LostRace>> {
     let mut tx = pool.begin().await?;
     // Stops a login that was checked just before a disable or a password
     // reset from keeping a session past it: the family is only written if the
@@ -61,22 +75,29 @@ pub async fn create_family(
     // row; a revoke that starts after this read waits for it and ends the new
     // family too. The role read here is the one the first token carries: the
     // one read before the password check may have been changed meanwhile, and
-    // a token issued after the change's cut-off would keep the old role.
+    // a token issued after the change's cut-off would keep the old role. The
+    // cut-off read with it dates that token (`http::auth::dated`).
     let lock = if tx.backend_name() == "PostgreSQL" {
         " FOR SHARE"
     } else {
         ""
     };
-    let role: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT role FROM users WHERE id = $1 AND disabled_at IS NULL AND password_hash = $2{lock}"
+    let member: Option<(String, i64, Option<i64>, String)> = sqlx::query_as(&format!(
+        "SELECT role, tokens_valid_after_ms, disabled_at, password_hash FROM users WHERE id = $1{lock}"
     ))
     .bind(&family.user_id)
-    .bind(checked_password_hash)
     .fetch_optional(&mut *tx)
     .await?;
-    if role.is_none() {
-        return Ok(None);
-    }
+    let starting = match member {
+        Some((_, _, Some(_), _)) => return Ok(Err(LostRace::Disabled)),
+        Some((role, tokens_valid_after_ms, None, hash)) if hash == checked_password_hash => {
+            Starting {
+                role,
+                tokens_valid_after_ms,
+            }
+        }
+        _ => return Ok(Err(LostRace::NewPassword)),
+    };
     sqlx::query(
         "INSERT INTO refresh_families (id, user_id, created_at, last_used_at, expires_at, user_agent, ip) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -93,7 +114,7 @@ pub async fn create_family(
     insert_token(&mut tx, &family.id, token_hash, family.created_at).await?;
     audit::record(&mut tx, event, family.created_at).await?;
     tx.commit().await?;
-    Ok(role)
+    Ok(Ok(starting))
 }
 
 async fn insert_token(

@@ -36,6 +36,7 @@ use crate::{
     db::{
         self,
         audit::{AuditKind, Event, Origin},
+        refresh::LostRace,
         users::UserRow,
     },
     error::{ApiError, ApiResult},
@@ -114,12 +115,16 @@ async fn start_session(
         return Err(ApiError::AccountDisabled);
     }
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
-    let Some(issued) = refresh::start(&state.db, &user, lifetime, origin, now).await? else {
-        // Disabled or given a new password while this login was checked.
-        return Err(ApiError::InvalidCredentials);
+    let issued = match refresh::start(&state.db, &user, lifetime, origin, now).await? {
+        Ok(issued) => issued,
+        // Disabled while this login was checked: said as a moment later.
+        Err(LostRace::Disabled) => return Err(ApiError::AccountDisabled),
+        // Given a new password meanwhile: the one checked is not it any more.
+        Err(LostRace::NewPassword) => return Err(ApiError::InvalidCredentials),
     };
     // The role as the session started, not as the password check read it.
-    user.role = issued.role;
+    user.role = issued.member.role;
+    user.tokens_valid_after_ms = issued.member.tokens_valid_after_ms;
     set_session_cookies(state, cookies, issued.token);
     token_response(
         state,
@@ -352,6 +357,18 @@ pub fn public_user(row: &UserRow) -> ApiResult<User> {
     })
 }
 
+/// When an access token built from `member`, as this request read it, is
+/// dated: when the request started, or just after the member's cut-off if
+/// that is later. A role change made while the request ran, and read by it,
+/// has its cut-off after the start: a token dated from the start would carry
+/// the new role and still be refused as one from before the change. (One
+/// built from the row as it was before the change keeps the start, before
+/// that cut-off, and is refused.) A cut-off stamped by an instance whose
+/// clock runs ahead is the same case.
+fn dated(started_ms: i64, member: &UserRow) -> i64 {
+    started_ms.max(member.tokens_valid_after_ms + 1)
+}
+
 fn token_response(
     state: &AppState,
     user: &UserRow,
@@ -367,7 +384,7 @@ fn token_response(
         name: &user.display_name,
         role: public.role,
         session_id,
-        issued_at_ms: started_ms,
+        issued_at_ms: dated(started_ms, user),
         ttl_secs: state.config.access_ttl.as_secs() as i64,
         session_expires_at,
     };

@@ -53,9 +53,7 @@ async fn events(
     let open = state
         .live
         .open(&caller.user_id)
-        .ok_or(ApiError::RateLimited {
-            retry_after_secs: 5,
-        })?;
+        .ok_or(ApiError::TooManyStreams)?;
     if let Ok(counter) = db::setlists::change_counter(&state.db).await {
         state.live.learn_latest(counter);
     }

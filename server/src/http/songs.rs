@@ -71,7 +71,9 @@ async fn list(
         .unwrap_or_default()
         .trim()
         .to_lowercase();
-    let tag = filter.tag.map(|tag| tag.trim().to_lowercase());
+    let tag = (filter.tag.as_deref().map(str::trim))
+        .filter(|tag| !tag.is_empty())
+        .map(str::to_lowercase);
     songs.retain(|song| song.matches(&needle, tag.as_deref()));
     Ok(Json(songs))
 }

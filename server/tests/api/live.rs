@@ -151,7 +151,12 @@ async fn a_revoke_ends_the_members_streams_and_a_ninth_stream_is_refused() {
         streams.push(stream);
     }
     let ninth = open_stream(&app, &drummer.access_token, None).await;
-    expect_error(ninth, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(ninth.headers()["retry-after"], "5");
+    let refused = expect_error(ninth, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(
+        refused["error"]["message"],
+        "too many live streams open for this member; close a tab and try again"
+    );
 
     let revoke = format!("/api/users/{}/revoke", drummer.user_id);
     let response = app

@@ -284,9 +284,50 @@ async fn a_login_racing_a_role_change_never_keeps_the_old_role() {
             .as_str()
             .unwrap()
             .to_string();
-        // Either the pass carries the new role, or the change's cut-off refuses it.
-        if claims_of(&access)["role"] != role {
+        // Either the pass carries the new role and works, or the change's
+        // cut-off refuses it.
+        if claims_of(&access)["role"] == role {
+            assert_eq!(
+                me_status(&app, &access).await,
+                StatusCode::OK,
+                "round {round}"
+            );
+        } else {
             assert_refused(&app, &access, "a pass with the role from before the change").await;
         }
     }
+}
+
+#[tokio::test]
+async fn a_cut_off_stamped_by_a_clock_running_ahead_refuses_no_later_pass() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let password = "skewed-pass-1";
+    let id = app
+        .create_member(&manager, "skewed", "drummer", password)
+        .await;
+    // Another instance changed this member's role, its clock two seconds
+    // ahead of this one's: the cut-off is in this instance's future.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let ahead_ms = now_ms + 2_000;
+    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
+        .bind(ahead_ms)
+        .bind(&id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    app.state.member_cut_off(&id, ahead_ms);
+
+    // A login and a refresh made after the change read it: their passes work.
+    let session = session_from(app.login_response("skewed", password).await).await;
+    assert_eq!(me_status(&app, &session.access_token).await, StatusCode::OK);
+    let refreshed = app.refresh_response(&session.refresh_cookie).await;
+    let access = body(refreshed).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(me_status(&app, &access).await, StatusCode::OK);
 }

@@ -412,6 +412,11 @@ async fn the_library_is_searched_by_title_artist_or_tag() {
         titles(&library(&app, &manager, "?tag=Ballad&q=oasis").await),
         ["Wonderwall"]
     );
+    // An empty filter is no filter, as a form with nothing chosen sends it.
+    assert_eq!(
+        titles(&library(&app, &manager, "?tag=&q=").await),
+        ["Black", "Everlong", "Wonderwall"]
+    );
     assert!(
         library(&app, &manager, "?q=%25").await.is_empty(),
         "no wildcard reaches SQL"

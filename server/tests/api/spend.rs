@@ -11,7 +11,7 @@ use server::{
     db::{
         self, Pool,
         audit::{AuditKind, Event, Origin},
-        refresh::{SpendOutcome, find_token},
+        refresh::{LostRace, SpendOutcome, find_token},
         refresh_batch::RefreshBatcher,
         spend::{OneByOne, RotationRequest, SpendLive},
         spender::Spender,
@@ -46,7 +46,8 @@ async fn logged_in(pool: &Pool, now: i64) -> (String, refresh::Issued) {
 }
 
 /// A login checks the password, then writes the session: a disable or a new
-/// password in between must leave it without one (it would outlive them).
+/// password in between must leave it without one (it would outlive them),
+/// and say which.
 #[tokio::test]
 async fn a_login_checked_before_a_disable_or_a_new_password_starts_no_session() {
     let (pool, _folder) = fresh_pool().await;
@@ -61,7 +62,7 @@ async fn a_login_checked_before_a_disable_or_a_new_password_starts_no_session() 
     let origin = Origin::system();
     let start = || refresh::start(&pool, &checked, 3600, &origin, 1_000);
     assert!(
-        start().await.unwrap().is_some(),
+        start().await.unwrap().is_ok(),
         "an unchanged member logs in"
     );
 
@@ -70,8 +71,9 @@ async fn a_login_checked_before_a_disable_or_a_new_password_starts_no_session() 
         .execute(&pool)
         .await
         .unwrap();
-    assert!(
-        start().await.unwrap().is_none(),
+    assert_eq!(
+        start().await.unwrap().err(),
+        Some(LostRace::NewPassword),
         "the password changed meanwhile"
     );
 
@@ -81,7 +83,12 @@ async fn a_login_checked_before_a_disable_or_a_new_password_starts_no_session() 
         .execute(&pool)
         .await
         .unwrap();
-    assert!(start().await.unwrap().is_none(), "disabled meanwhile");
+    // Said as a disable (403), not as a wrong password.
+    assert_eq!(
+        start().await.unwrap().err(),
+        Some(LostRace::Disabled),
+        "disabled meanwhile"
+    );
 }
 
 fn request(old: &str, new: &str, now: i64) -> RotationRequest {
