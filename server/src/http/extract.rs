@@ -167,8 +167,24 @@ fn number_out_of_range(rejection: &JsonSyntaxError) -> Option<FieldErrors> {
 fn without_rust_types(message: &str) -> String {
     match message.split_once(", expected struct ") {
         Some((found, _)) => format!("{found}, expected an object"),
+        None if too_large_for_a_whole_number(message) => "is a number out of range".to_string(),
         None => message.replace("expected i64", "expected a whole number"),
     }
+}
+
+/// A whole number past 64 bits where one is expected: serde_json reads one
+/// past `u64` as a float (`1e+23`), and one past `i64` fails as a value. A
+/// fraction (`1.5`) is of the wrong type, not too large.
+fn too_large_for_a_whole_number(message: &str) -> bool {
+    if !message.ends_with(", expected i64") {
+        return false;
+    }
+    let past_u64 = message
+        .strip_prefix("invalid type: floating point `")
+        .and_then(|rest| rest.split_once('`'))
+        .and_then(|(number, _)| number.parse::<f64>().ok())
+        .is_some_and(|number| number.fract() == 0.0 && number.abs() >= 2f64.powi(63));
+    past_u64 || message.starts_with("invalid value: integer `")
 }
 
 /// A path id that must be a UUID in the form the API hands out (lower-case,
