@@ -376,6 +376,20 @@ test.describe('a show that is gone', () => {
       await page.goto(`/setlists/00000000-0000-4000-8000-000000000000/${view}`);
       await expect(page.getByRole('alert')).toHaveText('There is no such setlist: it may have been deleted.');
       await expect(page.getByRole('link', { name: 'Back to the list' })).toBeVisible();
+      // The page still says where it is, for a screen reader's heading list.
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(view === 'stage' ? 'Stage' : 'Print');
     }
+  });
+});
+
+test.describe('a visitor who is not logged in', () => {
+  // The page's silent refresh finds no session: 401, which Chromium logs.
+  test.use({ expectedHttpErrors: [401] });
+
+  test('is asked by stage mode to log in, under its heading', async ({ page }) => {
+    await page.goto('/setlists/00000000-0000-4000-8000-000000000000/stage');
+    await expect(page.getByRole('alert')).toHaveText('Log in to see this show.');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Stage');
+    await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
   });
 });

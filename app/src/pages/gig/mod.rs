@@ -206,12 +206,14 @@ fn with_show(
                 }
                 Err(_) if session.status() == Status::SignedOut => view! {
                     <section class="card">
+                        <h1>{what}</h1>
                         <p role="alert">"Log in to see this show."</p>
                         <a href="/login">"Log in"</a>
                     </section>
                 }.into_any(),
                 Err(message) => view! {
                     <section class="card">
+                        <h1>{what}</h1>
                         <p class="error multiline" role="alert">{message}</p>
                         <a href="/setlists">"Back to the list"</a>
                     </section>
