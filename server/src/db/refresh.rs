@@ -72,8 +72,10 @@ pub async fn create_family(
     // member is still enabled with the password that was checked. On
     // PostgreSQL, FOR SHARE waits for a disable, reset or role change under
     // way (they change the member's row first) and then reads the changed
-    // row; a revoke that starts after this read waits for it and ends the new
-    // family too. The role read here is the one the first token carries: the
+    // row; a disable or reset that starts after this read waits for it and
+    // ends the new family too. A member revoke ends the sessions there are
+    // before it touches the row: a login racing it keeps its new session, as
+    // one made a moment after it would. The role read here is the one the first token carries: the
     // one read before the password check may have been changed meanwhile, and
     // a token issued after the change's cut-off would keep the old role. The
     // cut-off read with it dates that token (`http::auth::dated`).

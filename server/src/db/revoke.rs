@@ -84,13 +84,22 @@ pub async fn revoke_member(pool: &Pool, id: &str, now: i64, event: &Event<'_>) -
 /// Read after the sessions were revoked in the same transaction: a refresh or
 /// login that passed its check before began earlier still, and the tokens it
 /// issues are dated from its start (`NewToken::issued_at_ms`).
+///
+/// Each cut-off is later than the one before, even when this clock is behind
+/// the one that stamped it (another instance's, or one set back): a token is
+/// dated after the cut-off it was built under (`http::auth::dated`), and a
+/// later change with a lower stamp would leave such a token, with the role
+/// from before the change, still accepted.
 pub(super) async fn cut_off_tokens(tx: &mut AnyConnection, id: &str) -> DbResult<i64> {
-    let cutoff_ms = now_ms();
-    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
-        .bind(cutoff_ms)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let cutoff_ms: i64 = sqlx::query_scalar(
+        "UPDATE users SET tokens_valid_after_ms = CASE \
+           WHEN tokens_valid_after_ms >= $1 THEN tokens_valid_after_ms + 1 ELSE $1 END \
+         WHERE id = $2 RETURNING tokens_valid_after_ms",
+    )
+    .bind(now_ms())
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     let change = Change::MemberCutOff {
         user_id: id.to_string(),
         at_ms: cutoff_ms,

@@ -275,7 +275,7 @@ async fn refresh_session(
     // In its last seconds a session can give no token that would live: it
     // has ended. A token with `expires_in: 0` would have the client refresh
     // again at once, in a loop, until the session's very end.
-    if tokens::session_left_secs(rotated.family_expires_at, started_ms) <= 0 {
+    if tokens::session_left_secs(rotated.family_expires_at, dated(started_ms, &user)) <= 0 {
         state.metrics.refresh(RefreshOutcome::Invalid);
         clear_session_cookies(&state, &cookies);
         return Err(ApiError::InvalidToken);

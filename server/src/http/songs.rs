@@ -177,7 +177,7 @@ async fn remove(
 
 #[utoipa::path(post, path = "/api/songs/import", tag = "songs", security(("bearer" = [])), request_body = SongImport,
     responses((status = 200, description = "What became of each row (manager only): valid new songs are added, songs already in the library are left alone, invalid rows are skipped with their errors; a `dry_run` writes nothing", body = ImportReport),
-              (status = 422, description = "The file cannot be read (`csv`: no title column, an unclosed quote, too many rows)", body = app::api::ErrorBody)))]
+              (status = 422, description = "The file cannot be read (`csv`: no title column, a column named twice, an unclosed quote, too many rows)", body = app::api::ErrorBody)))]
 async fn import(
     State(state): State<AppState>,
     Manager(caller): Manager,

@@ -325,9 +325,31 @@ async fn a_cut_off_stamped_by_a_clock_running_ahead_refuses_no_later_pass() {
     let session = session_from(app.login_response("skewed", password).await).await;
     assert_eq!(me_status(&app, &session.access_token).await, StatusCode::OK);
     let refreshed = app.refresh_response(&session.refresh_cookie).await;
+    let refresh_cookie = new_refresh_cookie(&refreshed).unwrap();
     let access = body(refreshed).await["access_token"]
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(me_status(&app, &access).await, StatusCode::OK);
+
+    // The next change is stamped by this instance's clock, behind the last
+    // cut-off: the cut-off still moves later, and the drummer passes dated
+    // after the last one are refused.
+    let path = format!("/api/users/{id}");
+    let promoted = app
+        .authed(Method::PATCH, &path, &manager.access_token)
+        .json(&serde_json::json!({ "role": "manager" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(promoted.status(), StatusCode::OK);
+    assert_refused(&app, &session.access_token, "a drummer pass from before").await;
+    assert_refused(&app, &access, "a drummer pass from before").await;
+    let refreshed = app.refresh_response(&refresh_cookie).await;
+    let access = body(refreshed).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(claims_of(&access)["role"], "manager");
     assert_eq!(me_status(&app, &access).await, StatusCode::OK);
 }

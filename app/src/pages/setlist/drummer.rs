@@ -122,8 +122,12 @@ impl TempoRow {
         if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
             let followed = (!followed.is_empty())
                 .then(|| format!("{SOMEONE_ELSE} {}.", followed.join(" and ")));
-            // One someone, said once: the warning goes on from the sentence before.
-            let who = if followed.is_some() {
+            // One someone, said once, when the warning is only about this
+            // change; one still standing from an earlier change may be
+            // someone else's.
+            let this_change_only =
+                (!overtaken.0 || overtaken_now.0) && (!overtaken.1 || overtaken_now.1);
+            let who = if followed.is_some() && this_change_only {
                 "They also"
             } else {
                 SOMEONE_ELSE
