@@ -59,7 +59,7 @@ pub enum Change {
 
 /// Sends `change` with the transaction `conn` is in (PostgreSQL only).
 pub async fn announce(conn: &mut AnyConnection, change: &Change) -> DbResult<()> {
-    if conn.backend_name() != "PostgreSQL" {
+    if !super::is_postgres(conn) {
         return Ok(());
     }
     let mut payload = serde_json::to_string(change).expect("a change serialises");

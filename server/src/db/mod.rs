@@ -24,7 +24,7 @@ use std::{path::Path, time::Duration};
 
 use bytes::Bytes;
 use sqlx::{
-    AnyPool, Executor,
+    AnyConnection, AnyPool, Executor,
     any::{AnyPoolOptions, install_default_drivers},
 };
 
@@ -58,6 +58,12 @@ impl From<sqlx::migrate::MigrateError> for DbError {
 }
 
 pub type DbResult<T> = Result<T, DbError>;
+
+/// PostgreSQL, where several connections write at once and row locks order
+/// them; SQLite runs one writer at a time, so its queries need none.
+pub fn is_postgres(conn: &AnyConnection) -> bool {
+    conn.backend_name() == "PostgreSQL"
+}
 
 /// How long a request waits for a connection before it is answered 503. A
 /// database that is down or saturated fails requests fast instead of holding

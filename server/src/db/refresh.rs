@@ -2,11 +2,12 @@
 
 use std::sync::LazyLock;
 
-use sqlx::{Acquire, Any, AnyConnection, AnyExecutor, FromRow};
+use sqlx::{AnyConnection, AnyExecutor, FromRow};
 
 use super::{
     DbResult, Pool,
     audit::{self, Event},
+    is_postgres,
     users::UserRow,
 };
 
@@ -70,22 +71,16 @@ pub async fn create_family(
     // Stops a login that was checked just before a disable or a password
     // reset from keeping a session past it: the family is only written if the
     // member is still enabled with the password that was checked. On
-    // PostgreSQL, FOR SHARE waits for a disable, reset or role change under
-    // way (they change the member's row first) and then reads the changed
-    // row; a disable or reset that starts after this read waits for it and
-    // ends the new family too. A member revoke ends the sessions there are
-    // before it touches the row: a login racing it keeps its new session, as
-    // one made a moment after it would. The role read here is the one the first token carries: the
-    // one read before the password check may have been changed meanwhile, and
-    // a token issued after the change's cut-off would keep the old role. The
+    // PostgreSQL the row is read under `MEMBER_LOCK`: a disable, reset, role
+    // change or member revoke under way is waited for and then read; one that
+    // starts after this read waits for this commit, and ends the new family
+    // too. The role read here is the one the first token carries: the one
+    // read before the password check may have been changed meanwhile, and a
+    // token issued after the change's cut-off would keep the old role. The
     // cut-off read with it dates that token (`http::auth::dated`).
-    let lock = if tx.backend_name() == "PostgreSQL" {
-        " FOR SHARE"
-    } else {
-        ""
-    };
+    let lock = if is_postgres(&tx) { MEMBER_LOCK } else { "" };
     let member: Option<(String, i64, Option<i64>, String)> = sqlx::query_as(&format!(
-        "SELECT role, tokens_valid_after_ms, disabled_at, password_hash FROM users WHERE id = $1{lock}"
+        "SELECT role, tokens_valid_after_ms, disabled_at, password_hash FROM users u WHERE id = $1{lock}"
     ))
     .bind(&family.user_id)
     .fetch_optional(&mut *tx)
@@ -143,15 +138,38 @@ pub(super) const TOKEN_COLUMNS: &str = "t.family_id, t.spent_at, f.expires_at, f
 pub(super) const TOKEN_JOINS: &str =
     "JOIN refresh_families f ON f.id = t.family_id JOIN users u ON u.id = f.user_id";
 
+/// How a session's start or refresh reads the member's row `u` on
+/// PostgreSQL. Every change to a member (role, disable, password, revoke)
+/// takes that row before it stamps its cut-off (`revoke::cut_off_tokens`),
+/// so the read waits for a change under way and sees it, and a change that
+/// comes later waits for the token to be committed and stamps a cut-off
+/// after it. Without it, a refresh begun just after a demotion's stamp but
+/// read before its commit issued a token with the old role, dated after the
+/// cut-off: accepted until it expired.
+const MEMBER_LOCK: &str = " FOR SHARE OF u";
+
+static FIND: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {TOKEN_COLUMNS} FROM refresh_tokens t {TOKEN_JOINS} WHERE t.token_hash = $1")
+});
+
 pub async fn find_token(db: impl AnyExecutor<'_>, token_hash: &str) -> DbResult<Option<TokenRow>> {
-    static FIND: LazyLock<String> = LazyLock::new(|| {
-        format!(
-            "SELECT {TOKEN_COLUMNS} FROM refresh_tokens t {TOKEN_JOINS} WHERE t.token_hash = $1"
-        )
-    });
     Ok(sqlx::query_as(&FIND)
         .bind(token_hash)
         .fetch_optional(db)
+        .await?)
+}
+
+/// `find_token` inside the transaction that spends the token, reading the
+/// member under `MEMBER_LOCK`: the access token is built from this row.
+pub async fn find_token_to_spend(
+    tx: &mut AnyConnection,
+    token_hash: &str,
+) -> DbResult<Option<TokenRow>> {
+    static FIND_LOCKED: LazyLock<String> = LazyLock::new(|| format!("{}{MEMBER_LOCK}", *FIND));
+    let query = if is_postgres(tx) { &FIND_LOCKED } else { &FIND };
+    Ok(sqlx::query_as(query)
+        .bind(token_hash)
+        .fetch_optional(tx)
         .await?)
 }
 
@@ -163,23 +181,23 @@ pub enum SpendOutcome {
     NotLive(Option<TokenRow>),
 }
 
-/// Spends `old_hash` and adds `new_hash` to the family in one transaction.
-/// Returns false, changing nothing, when the token was already spent or the
-/// family is no longer live: exactly one concurrent refresh can win, because
-/// the conditional UPDATEs are the race's arbiters.
+/// Spends `old_hash` and adds `new_hash` to the family, in the caller's
+/// transaction `tx`, which commits on true. Returns false when the token was
+/// already spent or the family is no longer live, and the caller rolls back:
+/// exactly one concurrent refresh can win, because the conditional UPDATEs
+/// are the race's arbiters.
 ///
 /// The family is touched first: on PostgreSQL that UPDATE locks its row, and
 /// re-checks the condition if a revoke committed meanwhile, so a refresh
 /// racing a logout or a revoke never adds a token to a revoked family.
-pub async fn rotate<'c>(
-    db: impl Acquire<'c, Database = Any>,
+pub async fn rotate(
+    tx: &mut AnyConnection,
     family_id: &str,
     old_hash: &str,
     new_hash: &str,
     now: i64,
     event: &Event<'_>,
 ) -> DbResult<bool> {
-    let mut tx = db.begin().await?;
     let live = sqlx::query(
         "UPDATE refresh_families SET last_used_at = $1 \
          WHERE id = $2 AND revoked_at IS NULL AND expires_at > $1",
@@ -203,9 +221,8 @@ pub async fn rotate<'c>(
     if spent != 1 {
         return Ok(false);
     }
-    insert_token(&mut tx, family_id, new_hash, now).await?;
-    audit::record(&mut tx, event, now).await?;
-    tx.commit().await?;
+    insert_token(tx, family_id, new_hash, now).await?;
+    audit::record(tx, event, now).await?;
     Ok(true)
 }
 

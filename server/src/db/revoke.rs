@@ -8,6 +8,7 @@ use super::{
     DbResult, Pool,
     audit::{self, Event},
     changes::{Change, announce},
+    is_postgres,
 };
 use crate::clock::now_ms;
 
@@ -68,29 +69,44 @@ pub async fn revoke_families_of_user(
     Ok(ended)
 }
 
-/// A member revoke: every session of the member is revoked, their access
-/// tokens issued until now are cut off, and the revoke recorded, in one
+/// A member revoke: their access tokens issued until now are cut off, every
+/// session of theirs is revoked, and the revoke recorded, in one
 /// transaction. Returns the cut-off (unix milliseconds).
+///
+/// The member's row first, as every change to a member does: a login or
+/// refresh reads that row (`refresh::MEMBER_LOCK`) before its session's row,
+/// and taking them in the other order could deadlock with it.
 pub async fn revoke_member(pool: &Pool, id: &str, now: i64, event: &Event<'_>) -> DbResult<i64> {
     let mut tx = pool.begin().await?;
-    revoke_families_of_user(&mut tx, id, None, now).await?;
     let cutoff_ms = cut_off_tokens(&mut tx, id).await?;
+    revoke_families_of_user(&mut tx, id, None, now).await?;
     audit::record(&mut tx, event, now).await?;
     tx.commit().await?;
     Ok(cutoff_ms)
 }
 
 /// Refuses the member's access tokens issued until now; returns the cut-off.
-/// Read after the sessions were revoked in the same transaction: a refresh or
-/// login that passed its check before began earlier still, and the tokens it
-/// issues are dated from its start (`NewToken::issued_at_ms`).
+///
+/// The clock is read once the member's row is held (on PostgreSQL): a
+/// refresh or login that read the row first has committed by then, began
+/// earlier still, and is dated from its start (`http::auth::dated`), so the
+/// cut-off refuses what it issued; one that reads the row later sees the
+/// cut-off and the change that came with it.
 ///
 /// Each cut-off is later than the one before, even when this clock is behind
 /// the one that stamped it (another instance's, or one set back): a token is
-/// dated after the cut-off it was built under (`http::auth::dated`), and a
-/// later change with a lower stamp would leave such a token, with the role
-/// from before the change, still accepted.
+/// dated after the cut-off it was built under, and a later change with a
+/// lower stamp would leave such a token, with the role from before the
+/// change, still accepted.
 pub(super) async fn cut_off_tokens(tx: &mut AnyConnection, id: &str) -> DbResult<i64> {
+    if is_postgres(tx) {
+        // What an UPDATE of the row takes; a no-op when this transaction
+        // changed the row already.
+        sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
     let cutoff_ms: i64 = sqlx::query_scalar(
         "UPDATE users SET tokens_valid_after_ms = CASE \
            WHEN tokens_valid_after_ms >= $1 THEN tokens_valid_after_ms + 1 ELSE $1 END \

@@ -57,9 +57,12 @@ impl OneByOne {
 
 impl SpendLive for OneByOne {
     async fn spend_if_live(&self, request: RotationRequest) -> DbResult<SpendOutcome> {
-        // One connection for the whole exchange: each checkout is a hand-over.
-        let mut conn = self.pool.acquire().await?;
-        let Some(found) = refresh::find_token(&mut *conn, &request.old_hash).await? else {
+        // One transaction from the first read: the member read with the
+        // token is the one the access token is built from, and on PostgreSQL
+        // it stays locked until the successor is committed
+        // (`refresh::find_token_to_spend`). Dropped uncommitted, it rolls back.
+        let mut tx = self.pool.begin().await?;
+        let Some(found) = refresh::find_token_to_spend(&mut tx, &request.old_hash).await? else {
             return Ok(SpendOutcome::NotLive(None));
         };
         if !found.is_live(request.now) || found.spent_at.is_some() {
@@ -70,12 +73,13 @@ impl SpendLive for OneByOne {
         let refreshed = Event::session(AuditKind::Refreshed, &origin, user_id, &found.family_id);
         let family_id = found.family_id.clone();
         let (old, new) = (&request.old_hash, &request.new_hash);
-        if refresh::rotate(&mut *conn, &family_id, old, new, request.now, &refreshed).await? {
+        if refresh::rotate(&mut tx, &family_id, old, new, request.now, &refreshed).await? {
+            tx.commit().await?;
             return Ok(SpendOutcome::Done(found));
         }
         // Spent a moment ago by a concurrent refresh, or its family just
         // died: answer with the token as it is now.
-        let again = refresh::find_token(&mut *conn, &request.old_hash).await?;
+        let again = refresh::find_token_to_spend(&mut tx, &request.old_hash).await?;
         Ok(SpendOutcome::NotLive(again))
     }
 }

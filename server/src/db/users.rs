@@ -116,7 +116,7 @@ pub async fn change_member<'e>(
     // Two managers demoting each other at once must not both succeed: on
     // PostgreSQL the enabled managers' rows are locked first, so the second
     // change waits and then counts again. (SQLite runs one writer at a time.)
-    if tx.backend_name() == "PostgreSQL" {
+    if super::is_postgres(&tx) {
         sqlx::query("SELECT id FROM users WHERE role = 'manager' AND disabled_at IS NULL ORDER BY id FOR UPDATE")
             .fetch_all(&mut *tx)
             .await?;

@@ -299,6 +299,83 @@ async fn a_login_racing_a_role_change_never_keeps_the_old_role() {
 }
 
 #[tokio::test]
+async fn a_refresh_during_a_demotion_waits_for_it_and_carries_the_new_role() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let password = "demoted-pass-1";
+    let id = app
+        .create_member(&manager, "demoted", "manager", password)
+        .await;
+    let session = session_from(app.login_response("demoted", password).await).await;
+
+    // A demotion under way, as `db::users::change_member` makes it: the row
+    // changed, then the cut-off stamped, and the commit still to come.
+    let mut demotion = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE users SET role = 'drummer' WHERE id = $1")
+        .bind(&id)
+        .execute(&mut *demotion)
+        .await
+        .unwrap();
+    let cutoff_ms = server::clock::now_ms();
+    sqlx::query("UPDATE users SET tokens_valid_after_ms = $1 WHERE id = $2")
+        .bind(cutoff_ms)
+        .bind(&id)
+        .execute(&mut *demotion)
+        .await
+        .unwrap();
+    // The refresh begins after the stamp, and is dated after it.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (refreshed, ()) = tokio::join!(app.refresh_response(&session.refresh_cookie), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        demotion.commit().await.unwrap();
+        app.state.member_cut_off(&id, cutoff_ms);
+    });
+
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let access = body(refreshed).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        claims_of(&access)["role"],
+        "drummer",
+        "the refresh read the member after the demotion committed, not before"
+    );
+    assert_eq!(me_status(&app, &access).await, StatusCode::OK);
+    assert_refused(&app, &session.access_token, "the manager pass from before").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_racing_a_member_revoke_never_leaves_a_working_pass() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for round in 0..10u64 {
+        let session = app.login("drummer").await;
+        // Staggered, so that the refresh's reads fall at different points of
+        // the revoke (both take the member's row, then the session's).
+        let refresh = async {
+            tokio::time::sleep(Duration::from_millis(round % 4)).await;
+            app.refresh_response(&session.refresh_cookie).await
+        };
+        let (refreshed, revoked) =
+            tokio::join!(refresh, revoke_member(&app, &manager, &session.user_id));
+        assert_eq!(revoked, StatusCode::NO_CONTENT, "round {round}");
+        let status = refreshed.status();
+        assert!(
+            [StatusCode::OK, StatusCode::UNAUTHORIZED].contains(&status),
+            "round {round}: {status}"
+        );
+        if status == StatusCode::OK {
+            let access = body(refreshed).await["access_token"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_refused(&app, &access, "a pass from a revoked member's session").await;
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_cut_off_stamped_by_a_clock_running_ahead_refuses_no_later_pass() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
