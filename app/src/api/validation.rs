@@ -156,9 +156,14 @@ impl Checker {
 
     fn password(&mut self, field: impl Into<String>, password: &str) {
         let len = password.chars().count();
-        if len > 0 && password.trim().is_empty() {
-            // Ten spaces pass a length rule and fall to the first guess.
+        if len > 0 && shows_nothing(password) {
+            // Ten spaces (or zero-width spaces) pass a length rule and fall
+            // to the first guess.
             return self.check(field, false, "must not be only spaces");
+        }
+        if password.contains('\0') {
+            // As for any text: a form or a C-string reader cuts it there.
+            return self.check(field, false, "must not contain the character U+0000");
         }
         self.check(
             field,
@@ -897,6 +902,14 @@ mod tests {
         assert_eq!(
             validate_new_password("password", &" ".repeat(12))["password"],
             "must not be only spaces"
+        );
+        assert_eq!(
+            validate_new_password("password", &"\u{200B}".repeat(12))["password"],
+            "must not be only spaces"
+        );
+        assert_eq!(
+            validate_new_password("password", "twelve\0chars!")["password"],
+            "must not contain the character U+0000"
         );
         assert!(validate_new_password("password", " spaced out pass ").is_empty());
         assert!(validate_new_password("password", "").contains_key("password"));

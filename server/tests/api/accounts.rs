@@ -254,8 +254,15 @@ async fn a_password_reset_ends_every_session_of_the_member() {
     let drummer = app.login("drummer").await;
     let path = format!("/api/users/{}/password", drummer.user_id);
 
-    // Too short, or long enough but only spaces (the first guess).
-    for weak in ["short".to_string(), " ".repeat(12)] {
+    // Too short, long enough but only spaces or zero-width spaces (the
+    // first guess), or holding U+0000.
+    let weak = [
+        "short",
+        &" ".repeat(12),
+        &"\u{200B}".repeat(12),
+        "twelve\0chars!",
+    ];
+    for weak in weak {
         let response = app
             .authed(Method::POST, &path, &manager.access_token)
             .json(&json!({ "password": weak }))
