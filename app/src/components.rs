@@ -493,6 +493,18 @@ pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
     }
 }
 
+/// A length typed into a form: `4:10`, or nothing (untimed). A bare number
+/// is refused, not read as seconds: typed by a person, `4` meant four
+/// minutes, and became a song of four seconds. (A CSV, often written by a
+/// program, may give seconds: `parse_minutes_seconds`.)
+pub fn parse_length_field(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if !text.is_empty() && !text.contains(':') {
+        return None;
+    }
+    parse_minutes_seconds(text)
+}
+
 /// A length as a form shows it: `4:10`, or nothing for an untimed song (0).
 pub fn length_field(secs: i64) -> String {
     if secs == 0 {
@@ -659,6 +671,13 @@ mod tests {
         assert_eq!(parse_minutes_seconds("4:75"), None);
         assert_eq!(parse_minutes_seconds("4.15"), None);
         assert_eq!(parse_minutes_seconds(" "), Some(0), "empty is untimed");
+        assert_eq!(
+            parse_length_field("4"),
+            None,
+            "four minutes or four seconds?"
+        );
+        assert_eq!(parse_length_field(" 4:10 "), Some(250));
+        assert_eq!(parse_length_field(""), Some(0));
         assert_eq!(length_field(0), "");
         assert_eq!(slot_field(2700), "45");
         assert_eq!(slot_field(2730), "45:30");

@@ -93,6 +93,10 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await expect(form.getByLabel('Length')).toHaveAttribute('aria-invalid', 'true');
   await expect(form.getByLabel('Length')).toBeFocused();
   await expect(form.getByLabel('BPM')).not.toHaveAttribute('aria-invalid', /.*/);
+  // A bare number is not taken as seconds: "4" would be a song of 0:04.
+  await form.getByLabel('Length').fill('4');
+  await form.getByRole('button', { name: 'Save song' }).click();
+  await expect(form.getByRole('alert')).toContainText('length must be minutes:seconds');
   await form.getByLabel('Length').fill('4:10');
   await form.getByRole('button', { name: 'Save song' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();

@@ -16,7 +16,7 @@ use crate::{
     },
     components::{
         ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, length_field,
-        parse_minutes_seconds, refocus, refocus_first, show_date_short, songs_count,
+        parse_length_field, refocus, refocus_first, show_date_short, songs_count,
     },
     live::use_live,
     session::{Session, use_session},
@@ -359,7 +359,7 @@ fn SongForm(
                 None
             }),
         };
-        let duration_secs = parse_minutes_seconds(&length.get_untracked()).unwrap_or_else(|| {
+        let duration_secs = parse_length_field(&length.get_untracked()).unwrap_or_else(|| {
             problems.push("• length must be minutes:seconds, like 4:15".to_string());
             places.push(LENGTH);
             0

@@ -11,10 +11,16 @@
 //! elsewhere, and a band sharing one office address must not lock each other
 //! out with a few typos.
 //!
-//! An attempt is **reserved** atomically before its password is hashed, and
-//! the reservation is given back if the password was right. Checking first
-//! and counting after the hash would let a parallel burst through: forty
-//! guesses sent at once would all pass the check before the first one counted.
+//! An attempt is **reserved** atomically before its password is hashed: it
+//! counts against the limit while it is in flight, becomes a failure if the
+//! password was wrong and is given back if it was right. Checking first and
+//! counting after the hash would let a parallel burst through: forty guesses
+//! sent at once would all pass the check before the first one counted. When
+//! attempts in flight alone fill a limit, the next waits a second, not the
+//! window: six parallel logins with the right password have failed nothing,
+//! and a client that obeyed `Retry-After` would wait fifteen minutes for
+//! nothing. Only failures lock for the window. Either refusal is audited,
+//! once a window.
 //!
 //! Where the counts live: in this instance's memory on SQLite (one instance),
 //! in the `login_throttle` table on PostgreSQL, so that the limits hold for
@@ -39,10 +45,17 @@ pub enum LoginThrottle {
     Shared(Pool),
 }
 
+/// How long an attempt waits when attempts in flight fill a limit: about as
+/// long as they take to be checked.
+const BUSY_RETRY_SECS: i64 = 1;
+
 #[derive(Clone, Copy)]
 pub struct Window {
     started: i64,
-    count: u32,
+    /// Wrong passwords this window.
+    failures: u32,
+    /// Attempts reserved and not yet settled.
+    in_flight: u32,
     /// This window's refusal has been audited (once per window, not per attempt).
     reported: bool,
 }
@@ -138,9 +151,9 @@ pub enum Verdict<'a> {
     Wait { retry_after_secs: u64, first: bool },
 }
 
-/// A counted attempt. A wrong password keeps it (`failed`), a right one gives
-/// it back (`succeeded`); dropped unsettled (an error on the way), it is
-/// given back too.
+/// A counted attempt. A wrong password makes it a failure (`failed`), a
+/// right one gives it back (`succeeded`); dropped unsettled (an error on the
+/// way), it is given back too.
 pub struct Reservation<'a> {
     throttle: &'a LoginThrottle,
     keys: [SubjectKey; 3],
@@ -150,9 +163,22 @@ pub struct Reservation<'a> {
 }
 
 impl Reservation<'_> {
-    /// A wrong password: the attempt stays counted.
-    pub fn failed(mut self) {
+    /// A wrong password: the attempt counts as a failure.
+    pub async fn failed(mut self) -> DbResult<()> {
         self.settled = true;
+        match self.throttle {
+            LoginThrottle::Memory(counters) => {
+                let mut counters = counters.lock().expect("throttle lock poisoned");
+                for key in &self.keys {
+                    if let Some(window) = counters.get_mut(key) {
+                        window.in_flight = window.in_flight.saturating_sub(1);
+                        window.failures += 1;
+                    }
+                }
+                Ok(())
+            }
+            LoginThrottle::Shared(pool) => db::throttle::failed(pool, &self.keys).await,
+        }
     }
 
     /// A correct password clears the pair's and the account's counts (not
@@ -164,16 +190,17 @@ impl Reservation<'_> {
         match self.throttle {
             LoginThrottle::Memory(counters) => {
                 let mut counters = counters.lock().expect("throttle lock poisoned");
-                let (cleared, given_back) = self.keys.split_at(self.clears);
-                for key in cleared {
-                    counters.remove(key);
+                give_back(&mut counters, &self.keys);
+                // Other attempts in flight stay counted.
+                for key in &self.keys[..self.clears] {
+                    if let Some(window) = counters.get_mut(key) {
+                        window.failures = 0;
+                    }
                 }
-                give_back(&mut counters, given_back);
                 Ok(())
             }
             LoginThrottle::Shared(pool) => {
-                let (cleared, given_back) = self.keys.split_at(self.clears);
-                db::throttle::succeeded(pool, cleared, given_back).await
+                db::throttle::succeeded(pool, &self.keys, self.clears).await
             }
         }
     }
@@ -206,7 +233,7 @@ impl Drop for Reservation<'_> {
 fn give_back(counters: &mut HashMap<SubjectKey, Window>, keys: &[SubjectKey]) {
     for key in keys {
         if let Some(window) = counters.get_mut(key) {
-            window.count = window.count.saturating_sub(1);
+            window.in_flight = window.in_flight.saturating_sub(1);
         }
     }
 }
@@ -226,7 +253,7 @@ impl LoginThrottle {
             ),
             LoginThrottle::Shared(pool) => {
                 let limits = subjects.keys.iter().copied().zip(subjects.limits);
-                db::throttle::reserve(pool, limits, WINDOW_SECS, now).await?
+                db::throttle::reserve(pool, limits, WINDOW_SECS, BUSY_RETRY_SECS, now).await?
             }
         };
         Ok(match wait {
@@ -253,24 +280,32 @@ fn reserve_in_memory(
     let live = |window: &Window| now < window.started + WINDOW_SECS;
     let mut wait = None;
     let mut first = false;
+    let mut busy = false;
     for (key, limit) in subjects.keys.iter().zip(subjects.limits) {
-        if let Some(window) = counters
-            .get_mut(key)
-            .filter(|w| live(w) && w.count >= limit)
-        {
+        let Some(window) = counters.get_mut(key).filter(|w| live(w)) else {
+            continue;
+        };
+        if window.failures >= limit {
             wait = wait.max(Some(window.started + WINDOW_SECS - now));
-            first |= !window.reported;
-            window.reported = true;
+        } else if window.failures + window.in_flight >= limit {
+            busy = true;
+        } else {
+            continue;
         }
+        first |= !window.reported;
+        window.reported = true;
     }
     if let Some(wait) = wait {
         return Some((wait, first));
+    }
+    if busy {
+        return Some((BUSY_RETRY_SECS, first));
     }
     if counters.len() + subjects.keys.len() > MAX_ENTRIES {
         // Full: forget finished windows, then counts that throttle nobody.
         counters.retain(|_, window| live(window));
         if counters.len() + subjects.keys.len() > MAX_ENTRIES {
-            counters.retain(|_, window| window.count >= PAIR_LIMIT);
+            counters.retain(|_, window| window.failures >= PAIR_LIMIT);
         }
         if counters.len() + subjects.keys.len() > MAX_ENTRIES {
             // Every counter is throttling someone: refuse rather than grow.
@@ -278,19 +313,17 @@ fn reserve_in_memory(
         }
     }
     for key in subjects.keys {
-        let window = counters.entry(key).or_insert(Window {
+        let fresh = Window {
             started: now,
-            count: 0,
+            failures: 0,
+            in_flight: 0,
             reported: false,
-        });
+        };
+        let window = counters.entry(key).or_insert(fresh);
         if !live(window) {
-            *window = Window {
-                started: now,
-                count: 0,
-                reported: false,
-            };
+            *window = fresh;
         }
-        window.count += 1;
+        window.in_flight += 1;
     }
     None
 }

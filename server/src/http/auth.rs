@@ -225,7 +225,7 @@ pub(super) async fn checked_password(
     let user = db::users::find_by_username(&state.db, username).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify(password, stored_hash).await? {
-        reservation.failed();
+        reservation.failed().await?;
         let subject = user.as_ref().map(|u| u.id.as_str());
         let mut event = login_event(AuditKind::LoginFailed, origin, subject, username);
         if check == PasswordCheck::ChangeOwn {

@@ -321,6 +321,31 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() 
 }
 
 #[tokio::test]
+async fn parallel_logins_with_the_right_password_wait_a_second_not_the_window() {
+    let app = spawn_app().await;
+
+    let answers = futures::future::join_all(
+        (0..12).map(|_| app.login_response("drummer", server::startup::DEMO_PASSWORD)),
+    )
+    .await;
+
+    for answer in &answers {
+        match answer.status() {
+            StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE => {}
+            // Attempts in flight filled the limit; none had failed.
+            StatusCode::TOO_MANY_REQUESTS => assert_eq!(answer.headers()["retry-after"], "1"),
+            other => panic!("{other}"),
+        }
+    }
+    assert!(answers.iter().any(|a| a.status() == StatusCode::OK));
+    // Once they are answered, nothing is held against the member.
+    let again = app
+        .login_response("drummer", server::startup::DEMO_PASSWORD)
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn guesses_from_elsewhere_do_not_lock_a_member_out_where_they_signed_in() {
     // Behind a trusted proxy (the test client plays it), so that each
     // attempt can come from an address of its own.

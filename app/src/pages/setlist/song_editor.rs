@@ -9,7 +9,7 @@ use crate::{
         LibrarySong, SongInput, client,
         validation::{FieldErrors, tempo_text},
     },
-    components::{RefusedFields, length_field, parse_minutes_seconds, refocus},
+    components::{RefusedFields, length_field, parse_length_field, refocus},
     session::use_session,
 };
 
@@ -171,18 +171,17 @@ impl SongDraft {
     }
 
     pub fn seconds(&self) -> Option<i64> {
-        parse_minutes_seconds(&self.length.get())
+        parse_length_field(&self.length.get())
     }
 
     pub fn to_input(self, position: usize, errors: &mut FieldErrors) -> SongInput {
-        let duration_secs =
-            parse_minutes_seconds(&self.length.get_untracked()).unwrap_or_else(|| {
-                errors.insert(
-                    format!("songs[{position}].duration_secs"),
-                    "must look like 3:45".into(),
-                );
-                0
-            });
+        let duration_secs = parse_length_field(&self.length.get_untracked()).unwrap_or_else(|| {
+            errors.insert(
+                format!("songs[{position}].duration_secs"),
+                "must look like 3:45".into(),
+            );
+            0
+        });
         let bpm_text = self.bpm.get_untracked();
         let bpm = match bpm_text.trim() {
             "" => None,

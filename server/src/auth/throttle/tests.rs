@@ -4,7 +4,7 @@ use super::*;
 async fn fail(throttle: &LoginThrottle, subjects: &Subjects, now: i64, n: u32) -> bool {
     for _ in 0..n {
         match throttle.reserve(subjects, now).await.unwrap() {
-            Verdict::Go(reservation) => reservation.failed(),
+            Verdict::Go(reservation) => reservation.failed().await.unwrap(),
             Verdict::Wait { .. } => return false,
         }
     }
@@ -63,6 +63,60 @@ async fn reservations_in_flight_count_so_a_burst_cannot_outrun_the_limit() {
     // Given back unsettled (an error on the way): the budget returns.
     drop(held);
     assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
+}
+
+#[tokio::test]
+async fn attempts_in_flight_that_fill_a_limit_make_the_next_wait_a_second_not_the_window() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let mut held = Vec::new();
+    for _ in 0..PAIR_LIMIT {
+        match throttle.reserve(&subjects, 5).await.unwrap() {
+            Verdict::Go(reservation) => held.push(reservation),
+            Verdict::Wait { .. } => panic!("refused within the limit"),
+        }
+    }
+    // Nothing has failed yet: a second (the window's first refusal, audited).
+    match throttle.reserve(&subjects, 5).await.unwrap() {
+        Verdict::Wait {
+            retry_after_secs,
+            first,
+        } => assert_eq!((retry_after_secs, first), (1, true)),
+        Verdict::Go(_) => panic!("a sixth attempt in flight"),
+    }
+    // The right password, five times: the budget is whole again.
+    for reservation in held {
+        reservation.succeeded().await.unwrap();
+    }
+    assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
+    // Five failures: the window.
+    assert_eq!(
+        waits(&throttle, &subjects, 5).await,
+        Some(WINDOW_SECS as u64)
+    );
+}
+
+#[tokio::test]
+async fn a_right_password_keeps_the_other_attempts_in_flight_counted() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let mut held = Vec::new();
+    for _ in 0..PAIR_LIMIT {
+        if let Verdict::Go(reservation) = throttle.reserve(&subjects, 5).await.unwrap() {
+            held.push(reservation);
+        }
+    }
+    let right = held.pop().unwrap();
+    right.succeeded().await.unwrap();
+    // Four guesses still in flight, and one place free.
+    assert!(fail(&throttle, &subjects, 5, 1).await);
+    for guess in held {
+        guess.failed().await.unwrap();
+    }
+    assert_eq!(
+        waits(&throttle, &subjects, 5).await,
+        Some(WINDOW_SECS as u64)
+    );
 }
 
 #[tokio::test]
@@ -187,7 +241,7 @@ async fn a_correct_password_clears_the_accounts_counts_but_not_the_addresss() {
     let counters = counters.lock().unwrap();
     let failures_before_and_after_the_success = (PAIR_LIMIT - 1) + PAIR_LIMIT;
     assert_eq!(
-        counters[&subjects.keys[ADDRESS]].count,
+        counters[&subjects.keys[ADDRESS]].failures,
         failures_before_and_after_the_success
     );
 }
