@@ -79,7 +79,8 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   const form = page.getByRole('form', { name: 'Add a song' });
   await form.getByLabel('Artist').fill('Foo Fighters');
   await form.getByLabel('BPM').fill('158');
-  await form.getByLabel('Length').fill('4.10');
+  // A bare number is not taken as seconds: "4" would be a song of 0:04.
+  await form.getByLabel('Length').fill('4');
   await form.getByRole('button', { name: 'Save song' }).click();
   // The app's checks, not the browser's bubble for the first empty field:
   // every refused field is marked, the first in the form focused.
@@ -93,10 +94,6 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await expect(form.getByLabel('Length')).toHaveAttribute('aria-invalid', 'true');
   await expect(form.getByLabel('Length')).toBeFocused();
   await expect(form.getByLabel('BPM')).not.toHaveAttribute('aria-invalid', /.*/);
-  // A bare number is not taken as seconds: "4" would be a song of 0:04.
-  await form.getByLabel('Length').fill('4');
-  await form.getByRole('button', { name: 'Save song' }).click();
-  await expect(form.getByRole('alert')).toContainText('length must be minutes:seconds');
   await form.getByLabel('Length').fill('4:10');
   await form.getByRole('button', { name: 'Save song' }).click();
   await expect(page.getByRole('status').filter({ hasText: `Saved “${title}”.` })).toBeVisible();

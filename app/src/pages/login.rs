@@ -136,6 +136,10 @@ const ERROR: &str = "login-error";
 /// A failed login in words; `message` is the API's own, when the app asked.
 fn explain(code: ErrorCode, retry_after_secs: Option<u64>, message: Option<String>) -> String {
     match (code, retry_after_secs, message) {
+        // Attempts in flight filled the limit: nothing failed (`auth::throttle`).
+        (ErrorCode::RateLimited, Some(1), _) => {
+            "Too many attempts at once. Try again in a moment.".to_string()
+        }
         (ErrorCode::RateLimited, Some(secs), _) => match secs.div_ceil(60) {
             1 => "Too many failed attempts. Try again in a minute.".to_string(),
             minutes => format!("Too many failed attempts. Try again in {minutes} minutes."),

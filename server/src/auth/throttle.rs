@@ -16,11 +16,11 @@
 //! password was wrong and is given back if it was right. Checking first and
 //! counting after the hash would let a parallel burst through: forty guesses
 //! sent at once would all pass the check before the first one counted. When
-//! attempts in flight alone fill a limit, the next waits a second, not the
-//! window: six parallel logins with the right password have failed nothing,
+//! failures and attempts in flight together fill a limit that failures alone
+//! have not reached, the next waits a second, not the window: six parallel logins with the right password have failed nothing,
 //! and a client that obeyed `Retry-After` would wait fifteen minutes for
-//! nothing. Only failures lock for the window. Either refusal is audited,
-//! once a window.
+//! nothing. Only failures lock for the window, and only that lockout is
+//! audited, once a window.
 //!
 //! Where the counts live: in this instance's memory on SQLite (one instance),
 //! in the `login_throttle` table on PostgreSQL, so that the limits hold for
@@ -31,7 +31,10 @@ use std::{collections::HashMap, net::IpAddr, sync::Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::db::{self, DbResult, Pool, throttle::SubjectKey};
+use crate::db::{
+    self, DbResult, Pool,
+    throttle::{Settled, SubjectKey},
+};
 
 pub const PAIR_LIMIT: u32 = 5;
 pub const USERNAME_LIMIT: u32 = 50;
@@ -153,10 +156,14 @@ pub enum Verdict<'a> {
 
 /// A counted attempt. A wrong password makes it a failure (`failed`), a
 /// right one gives it back (`succeeded`); dropped unsettled (an error on the
-/// way), it is given back too.
+/// way, or a settling write that failed), it is given back too.
 pub struct Reservation<'a> {
     throttle: &'a LoginThrottle,
     keys: [SubjectKey; 3],
+    /// When each subject's window started: an attempt still in flight when
+    /// its window started again settles nothing in the new one, where it
+    /// was never counted (it would free a place that is not its own).
+    windows: [i64; 3],
     /// How many of `keys` a correct password clears (`Subjects::cleared_by_success`).
     clears: usize,
     settled: bool,
@@ -164,45 +171,33 @@ pub struct Reservation<'a> {
 
 impl Reservation<'_> {
     /// A wrong password: the attempt counts as a failure.
-    pub async fn failed(mut self) -> DbResult<()> {
-        self.settled = true;
-        match self.throttle {
-            LoginThrottle::Memory(counters) => {
-                let mut counters = counters.lock().expect("throttle lock poisoned");
-                for key in &self.keys {
-                    if let Some(window) = counters.get_mut(key) {
-                        window.in_flight = window.in_flight.saturating_sub(1);
-                        window.failures += 1;
-                    }
-                }
-                Ok(())
-            }
-            LoginThrottle::Shared(pool) => db::throttle::failed(pool, &self.keys).await,
-        }
+    pub async fn failed(self) -> DbResult<()> {
+        self.settle(Settled::Failed).await
     }
 
-    /// A correct password clears the pair's and the account's counts (not
+    /// A correct password clears the pair's and the account's failures (not
     /// the address's: an attacker who owns one account must not reset their
-    /// budget with it; nor the account's where its limit was lifted) and
-    /// gives back the other reservations.
-    pub async fn succeeded(mut self) -> DbResult<()> {
-        self.settled = true;
-        match self.throttle {
+    /// budget with it; nor the account's where its limit was lifted). Other
+    /// attempts still in flight stay counted.
+    pub async fn succeeded(self) -> DbResult<()> {
+        let cleared = self.clears;
+        self.settle(Settled::Succeeded { cleared }).await
+    }
+
+    async fn settle(mut self, how: Settled) -> DbResult<()> {
+        let settled = match self.throttle {
             LoginThrottle::Memory(counters) => {
                 let mut counters = counters.lock().expect("throttle lock poisoned");
-                give_back(&mut counters, &self.keys);
-                // Other attempts in flight stay counted.
-                for key in &self.keys[..self.clears] {
-                    if let Some(window) = counters.get_mut(key) {
-                        window.failures = 0;
-                    }
-                }
+                settle_in_memory(&mut counters, &self.keys, &self.windows, how);
                 Ok(())
             }
             LoginThrottle::Shared(pool) => {
-                db::throttle::succeeded(pool, &self.keys, self.clears).await
+                db::throttle::settle(pool, &self.keys, &self.windows, how).await
             }
-        }
+        };
+        // A write that failed, or never finished, leaves it to `drop`.
+        self.settled = settled.is_ok();
+        settled
     }
 }
 
@@ -211,17 +206,20 @@ impl Drop for Reservation<'_> {
         if self.settled {
             return;
         }
+        let (keys, windows) = (self.keys, self.windows);
         match self.throttle {
-            LoginThrottle::Memory(counters) => {
-                give_back(
-                    &mut counters.lock().expect("throttle lock poisoned"),
-                    &self.keys,
-                );
-            }
+            LoginThrottle::Memory(counters) => settle_in_memory(
+                &mut counters.lock().expect("throttle lock poisoned"),
+                &keys,
+                &windows,
+                Settled::GivenBack,
+            ),
             LoginThrottle::Shared(pool) => {
-                let (pool, keys) = (pool.clone(), self.keys);
+                let pool = pool.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = db::throttle::give_back(&pool, &keys).await {
+                    let given_back =
+                        db::throttle::settle(&pool, &keys, &windows, Settled::GivenBack);
+                    if let Err(e) = given_back.await {
                         tracing::warn!(error = %e, "could not give back a login reservation");
                     }
                 });
@@ -230,10 +228,25 @@ impl Drop for Reservation<'_> {
     }
 }
 
-fn give_back(counters: &mut HashMap<SubjectKey, Window>, keys: &[SubjectKey]) {
-    for key in keys {
-        if let Some(window) = counters.get_mut(key) {
-            window.in_flight = window.in_flight.saturating_sub(1);
+fn settle_in_memory(
+    counters: &mut HashMap<SubjectKey, Window>,
+    keys: &[SubjectKey; 3],
+    windows: &[i64; 3],
+    how: Settled,
+) {
+    for (at, (key, started)) in keys.iter().zip(windows).enumerate() {
+        let Some(window) = counters.get_mut(key).filter(|w| w.started == *started) else {
+            continue;
+        };
+        window.in_flight = window.in_flight.saturating_sub(1);
+        match how {
+            Settled::Failed => window.failures += 1,
+            Settled::Succeeded { cleared } if at < cleared => {
+                window.failures = 0;
+                // A later lockout in this window is a new one: audited.
+                window.reported = false;
+            }
+            Settled::Succeeded { .. } | Settled::GivenBack => {}
         }
     }
 }
@@ -245,25 +258,26 @@ impl LoginThrottle {
 
     /// Reserves an attempt against every subject, or says how long to wait.
     pub async fn reserve(&self, subjects: &Subjects, now: i64) -> DbResult<Verdict<'_>> {
-        let wait = match self {
+        let reserved = match self {
             LoginThrottle::Memory(counters) => reserve_in_memory(
                 &mut counters.lock().expect("throttle lock poisoned"),
                 subjects,
                 now,
             ),
             LoginThrottle::Shared(pool) => {
-                let limits = subjects.keys.iter().copied().zip(subjects.limits);
-                db::throttle::reserve(pool, limits, WINDOW_SECS, BUSY_RETRY_SECS, now).await?
+                let (keys, limits) = (&subjects.keys, &subjects.limits);
+                db::throttle::reserve(pool, keys, limits, WINDOW_SECS, BUSY_RETRY_SECS, now).await?
             }
         };
-        Ok(match wait {
-            None => Verdict::Go(Reservation {
+        Ok(match reserved {
+            Ok(windows) => Verdict::Go(Reservation {
                 throttle: self,
                 keys: subjects.keys,
+                windows,
                 clears: subjects.cleared_by_success(),
                 settled: false,
             }),
-            Some((retry_after_secs, first)) => Verdict::Wait {
+            Err((retry_after_secs, first)) => Verdict::Wait {
                 retry_after_secs: retry_after_secs.max(1) as u64,
                 first,
             },
@@ -271,12 +285,13 @@ impl LoginThrottle {
     }
 }
 
-/// `None` when reserved; `Some((seconds to wait, first refusal))` otherwise.
+/// When each subject's window started, once reserved; otherwise how long to
+/// wait, and whether this is the window's first lockout (`Verdict::Wait`).
 fn reserve_in_memory(
     counters: &mut HashMap<SubjectKey, Window>,
     subjects: &Subjects,
     now: i64,
-) -> Option<(i64, bool)> {
+) -> Result<[i64; 3], (i64, bool)> {
     let live = |window: &Window| now < window.started + WINDOW_SECS;
     let mut wait = None;
     let mut first = false;
@@ -287,45 +302,45 @@ fn reserve_in_memory(
         };
         if window.failures >= limit {
             wait = wait.max(Some(window.started + WINDOW_SECS - now));
+            first |= !window.reported;
+            window.reported = true;
         } else if window.failures + window.in_flight >= limit {
             busy = true;
-        } else {
-            continue;
         }
-        first |= !window.reported;
-        window.reported = true;
     }
     if let Some(wait) = wait {
-        return Some((wait, first));
+        return Err((wait, first));
     }
     if busy {
-        return Some((BUSY_RETRY_SECS, first));
+        return Err((BUSY_RETRY_SECS, false));
     }
     if counters.len() + subjects.keys.len() > MAX_ENTRIES {
         // Full: forget finished windows, then counts that throttle nobody.
         counters.retain(|_, window| live(window));
         if counters.len() + subjects.keys.len() > MAX_ENTRIES {
-            counters.retain(|_, window| window.failures >= PAIR_LIMIT);
+            counters.retain(|_, window| window.in_flight > 0 || window.failures >= PAIR_LIMIT);
         }
         if counters.len() + subjects.keys.len() > MAX_ENTRIES {
             // Every counter is throttling someone: refuse rather than grow.
-            return Some((WINDOW_SECS, false));
+            return Err((WINDOW_SECS, false));
         }
     }
-    for key in subjects.keys {
+    let mut windows = [now; 3];
+    for (key, started) in subjects.keys.iter().zip(&mut windows) {
         let fresh = Window {
             started: now,
             failures: 0,
             in_flight: 0,
             reported: false,
         };
-        let window = counters.entry(key).or_insert(fresh);
+        let window = counters.entry(*key).or_insert(fresh);
         if !live(window) {
             *window = fresh;
         }
         window.in_flight += 1;
+        *started = window.started;
     }
-    None
+    Ok(windows)
 }
 
 #[cfg(test)]

@@ -15,27 +15,43 @@ fn hex(key: &SubjectKey) -> String {
     })
 }
 
-/// Counts one attempt in flight against each `(subject, limit)`, atomically:
-/// all or none. `None` when counted; otherwise `Some((seconds to wait,
-/// first))`, where `first` marks the window's first refusal. Failures that
-/// reach a limit wait for the end of its window; attempts in flight that
-/// fill it, `busy_secs`.
+/// How an attempt in flight ends, for its subjects' counters.
+#[derive(Clone, Copy)]
+pub enum Settled {
+    /// A wrong password: a failure of every subject.
+    Failed,
+    /// A right password: the first `cleared` subjects start again at no
+    /// failures (and a later lockout in the window is audited again).
+    Succeeded { cleared: usize },
+    /// No answer (an error on the way): as if it had never been made.
+    GivenBack,
+}
+
+/// Counts one attempt in flight against each subject of `keys` (with its
+/// limit in `limits`), atomically: all or none. Once counted, when each
+/// subject's window started; otherwise `(seconds to wait, first)`:
+/// failures that reach a limit wait for the end of its window (`first`
+/// marks the window's first lockout, the one audited), failures and
+/// attempts in flight that together fill one wait `busy_secs`.
 ///
 /// Each upsert locks its subject's row until the transaction ends, so
 /// concurrent attempts on one subject are counted one after the other, and
 /// an attempt over a limit rolls back every count it made.
 pub async fn reserve(
     pool: &Pool,
-    limits: impl Iterator<Item = (SubjectKey, u32)>,
+    keys: &[SubjectKey; 3],
+    limits: &[u32; 3],
     window_secs: i64,
     busy_secs: i64,
     now: i64,
-) -> DbResult<Option<(i64, bool)>> {
+) -> DbResult<Result<[i64; 3], (i64, bool)>> {
     let mut tx = pool.begin().await?;
-    let mut refused = Vec::new();
+    let mut windows = [now; 3];
+    let mut locked_out = Vec::new();
     let mut wait = None;
-    for (key, limit) in limits {
-        let subject = hex(&key);
+    let mut busy = false;
+    for ((key, limit), window) in keys.iter().zip(limits).zip(&mut windows) {
+        let subject = hex(key);
         // A finished window starts again; the counts of the new one are this attempt.
         let (started, failures, in_flight): (i64, i64, i64) = sqlx::query_as(
             "INSERT INTO login_throttle (subject, window_started, failures, in_flight) \
@@ -56,21 +72,22 @@ pub async fn reserve(
         .bind(now - window_secs)
         .fetch_one(&mut *tx)
         .await?;
-        let limit = i64::from(limit);
+        *window = started;
+        let limit = i64::from(*limit);
         if failures >= limit {
             wait = wait.max(Some(started + window_secs - now));
-        } else if failures + in_flight <= limit {
-            continue;
+            locked_out.push((subject, started));
+        } else if failures + in_flight > limit {
+            busy = true;
         }
-        refused.push((subject, started));
     }
-    if refused.is_empty() {
+    if wait.is_none() && !busy {
         tx.commit().await?;
-        return Ok(None);
+        return Ok(Ok(windows));
     }
     tx.rollback().await?;
     let mut first = false;
-    for (subject, started) in refused {
+    for (subject, started) in locked_out {
         first |= sqlx::query(
             "UPDATE login_throttle SET reported = 1 \
              WHERE subject = $1 AND window_started = $2 AND reported = 0",
@@ -82,47 +99,40 @@ pub async fn reserve(
         .rows_affected()
             == 1;
     }
-    Ok(Some((wait.unwrap_or(busy_secs), first)))
+    Ok(Err((wait.unwrap_or(busy_secs), first)))
 }
 
-/// Settles one attempt in flight of each subject in `keys`: `failures`
-/// adds 1 (a wrong password) or 0 (given back); the first `cleared` of them
-/// start again at no failures (a right password).
-async fn settle(pool: &Pool, keys: &[SubjectKey], failures: i64, cleared: usize) -> DbResult<()> {
+/// Settles one attempt in flight: `windows` are when its subjects' windows
+/// started as it was counted, and a window that has started again since is
+/// left alone (the attempt was never counted there).
+pub async fn settle(
+    pool: &Pool,
+    keys: &[SubjectKey; 3],
+    windows: &[i64; 3],
+    how: Settled,
+) -> DbResult<()> {
+    let (failures, cleared) = match how {
+        Settled::Failed => (1_i64, 0),
+        Settled::Succeeded { cleared } => (0, cleared),
+        Settled::GivenBack => (0, 0),
+    };
     let mut tx = pool.begin().await?;
-    for (at, key) in keys.iter().enumerate() {
-        // An attempt from a window that has since started again may find
-        // nothing in flight: it takes nobody else's place.
+    for (at, (key, started)) in keys.iter().zip(windows).enumerate() {
         sqlx::query(
             "UPDATE login_throttle SET \
               in_flight = CASE WHEN in_flight > 0 THEN in_flight - 1 ELSE 0 END, \
-              failures = CASE WHEN $3 THEN 0 ELSE failures + $2 END \
-             WHERE subject = $1",
+              failures = CASE WHEN $3 THEN 0 ELSE failures + $2 END, \
+              reported = CASE WHEN $3 THEN 0 ELSE reported END \
+             WHERE subject = $1 AND window_started = $4",
         )
         .bind(hex(key))
         .bind(failures)
         .bind(at < cleared)
+        .bind(started)
         .execute(&mut *tx)
         .await?;
     }
     Ok(tx.commit().await?)
-}
-
-/// Undoes one reservation of each subject (the attempt never got an answer).
-pub async fn give_back(pool: &Pool, keys: &[SubjectKey]) -> DbResult<()> {
-    settle(pool, keys, 0, 0).await
-}
-
-/// A wrong password: the reservation becomes a failure of each subject.
-pub async fn failed(pool: &Pool, keys: &[SubjectKey]) -> DbResult<()> {
-    settle(pool, keys, 1, 0).await
-}
-
-/// A correct password: the first `cleared` subjects start again at no
-/// failures (the pair, and the account unless its limit was lifted); every
-/// subject gets its reservation back.
-pub async fn succeeded(pool: &Pool, keys: &[SubjectKey], cleared: usize) -> DbResult<()> {
-    settle(pool, keys, 0, cleared).await
 }
 
 /// Forgets finished windows; run with the audit pruning.

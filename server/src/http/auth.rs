@@ -193,11 +193,18 @@ pub(super) async fn checked_password(
     // Refused: perhaps by the account-wide limit, which does not hold where
     // the member's sessions started lately. Looked up only now, so that an
     // attempt let through costs no query.
-    if matches!(verdict, Verdict::Wait { .. }) {
+    if let Verdict::Wait {
+        first: was_first, ..
+    } = verdict
+    {
         let since = now - KNOWN_ADDRESS_SECS;
         let known = db::refresh::session_addresses(&state.db, username, since).await?;
         if let Some(lifted) = subjects.signed_in_from(&known) {
             verdict = state.throttle.reserve(&lifted, now).await?;
+            // The first answer marked its lockout as reported: it is audited here.
+            if let Verdict::Wait { first, .. } = &mut verdict {
+                *first |= was_first;
+            }
         }
     }
     let reservation = match verdict {

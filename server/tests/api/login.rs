@@ -311,7 +311,11 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() 
     assert!(checked <= 5, "{checked} password checks for a limit of 5");
     assert_eq!(checked + throttled + shed, 40, "{statuses:?}");
     assert!(throttled >= 30, "{statuses:?}");
-    // One audit event for the throttled window, not one per refused attempt.
+    // Once they have failed, the window is locked: one audit event for it,
+    // not one per refused attempt.
+    let late = app.login_response("manager", "a-wrong-guess").await;
+    assert_eq!(late.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_ne!(late.headers()["retry-after"], "1");
     let throttled_events: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'")
             .fetch_one(&app.state.db)
@@ -338,6 +342,12 @@ async fn parallel_logins_with_the_right_password_wait_a_second_not_the_window() 
         }
     }
     assert!(answers.iter().any(|a| a.status() == StatusCode::OK));
+    assert!(
+        answers
+            .iter()
+            .any(|a| a.status() == StatusCode::TOO_MANY_REQUESTS),
+        "more than five were in flight at once"
+    );
     // Once they are answered, nothing is held against the member.
     let again = app
         .login_response("drummer", server::startup::DEMO_PASSWORD)

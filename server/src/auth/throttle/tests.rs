@@ -76,12 +76,12 @@ async fn attempts_in_flight_that_fill_a_limit_make_the_next_wait_a_second_not_th
             Verdict::Wait { .. } => panic!("refused within the limit"),
         }
     }
-    // Nothing has failed yet: a second (the window's first refusal, audited).
+    // Nothing has failed yet: a second, and no lockout to audit.
     match throttle.reserve(&subjects, 5).await.unwrap() {
         Verdict::Wait {
             retry_after_secs,
             first,
-        } => assert_eq!((retry_after_secs, first), (1, true)),
+        } => assert_eq!((retry_after_secs, first), (1, false)),
         Verdict::Go(_) => panic!("a sixth attempt in flight"),
     }
     // The right password, five times: the budget is whole again.
@@ -89,11 +89,30 @@ async fn attempts_in_flight_that_fill_a_limit_make_the_next_wait_a_second_not_th
         reservation.succeeded().await.unwrap();
     }
     assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
-    // Five failures: the window.
-    assert_eq!(
-        waits(&throttle, &subjects, 5).await,
-        Some(WINDOW_SECS as u64)
-    );
+    // Five failures: the window, and its first lockout is audited.
+    let firsts: Vec<bool> = futures_first(&throttle, &subjects).await;
+    assert_eq!(firsts, [true, false, false]);
+}
+
+#[tokio::test]
+async fn an_attempt_whose_window_started_again_settles_nothing_in_the_new_one() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let Verdict::Go(old) = throttle.reserve(&subjects, 5).await.unwrap() else {
+        panic!("the first attempt");
+    };
+    // A new window, full of attempts in flight.
+    let later = 5 + WINDOW_SECS;
+    let mut held = Vec::new();
+    for _ in 0..PAIR_LIMIT {
+        if let Verdict::Go(reservation) = throttle.reserve(&subjects, later).await.unwrap() {
+            held.push(reservation);
+        }
+    }
+    assert_eq!(held.len(), PAIR_LIMIT as usize);
+    // Given back, the old attempt frees no place in the new window.
+    drop(old);
+    assert_eq!(waits(&throttle, &subjects, later).await, Some(1));
 }
 
 #[tokio::test]
