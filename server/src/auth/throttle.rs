@@ -17,10 +17,10 @@
 //! counting after the hash would let a parallel burst through: forty guesses
 //! sent at once would all pass the check before the first one counted. When
 //! failures and attempts in flight together fill a limit that failures alone
-//! have not reached, the next waits a second, not the window: six parallel logins with the right password have failed nothing,
-//! and a client that obeyed `Retry-After` would wait fifteen minutes for
-//! nothing. Only failures lock for the window, and only that lockout is
-//! audited, once a window.
+//! have not reached, the next waits a second, not the window: six parallel
+//! logins with the right password have failed nothing, and a client that
+//! obeyed `Retry-After` would wait fifteen minutes for nothing. Only failures
+//! lock for the window, and only that lockout is audited, once a window.
 //!
 //! Where the counts live: in this instance's memory on SQLite (one instance),
 //! in the `login_throttle` table on PostgreSQL, so that the limits hold for
@@ -149,8 +149,8 @@ fn address_block(address: &str) -> String {
 pub enum Verdict<'a> {
     /// Go ahead: the attempt is counted until it is settled.
     Go(Reservation<'a>),
-    /// Over a limit: wait this long. `first` is set for the first refusal of
-    /// the window, the only one worth an audit event.
+    /// Over a limit: wait this long. `first` is set for the window's first
+    /// lockout (failures at the limit), the only refusal worth an audit event.
     Wait { retry_after_secs: u64, first: bool },
 }
 
@@ -315,7 +315,8 @@ fn reserve_in_memory(
         return Err((BUSY_RETRY_SECS, false));
     }
     if counters.len() + subjects.keys.len() > MAX_ENTRIES {
-        // Full: forget finished windows, then counts that throttle nobody.
+        // Full: forget finished windows, then counts that lock nobody out
+        // yet (a flood this size can reset a budget short of its limit).
         counters.retain(|_, window| live(window));
         if counters.len() + subjects.keys.len() > MAX_ENTRIES {
             counters.retain(|_, window| window.in_flight > 0 || window.failures >= PAIR_LIMIT);

@@ -201,7 +201,8 @@ pub(super) async fn checked_password(
         let known = db::refresh::session_addresses(&state.db, username, since).await?;
         if let Some(lifted) = subjects.signed_in_from(&known) {
             verdict = state.throttle.reserve(&lifted, now).await?;
-            // The first answer marked its lockout as reported: it is audited here.
+            // The first answer marked its lockout as reported: a refusal here
+            // audits it (let through, that lockout goes unaudited).
             if let Verdict::Wait { first, .. } = &mut verdict {
                 *first |= was_first;
             }

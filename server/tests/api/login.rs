@@ -311,11 +311,19 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() 
     assert!(checked <= 5, "{checked} password checks for a limit of 5");
     assert_eq!(checked + throttled + shed, 40, "{statuses:?}");
     assert!(throttled >= 30, "{statuses:?}");
-    // Once they have failed, the window is locked: one audit event for it,
+    // Guessing on, one at a time, meets the lockout (at once, unless a
+    // shed attempt gave its place back): one audit event for the window,
     // not one per refused attempt.
-    let late = app.login_response("manager", "a-wrong-guess").await;
-    assert_eq!(late.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_ne!(late.headers()["retry-after"], "1");
+    let mut locked = false;
+    for _ in 0..6 {
+        let late = app.login_response("manager", "a-wrong-guess").await;
+        if late.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert_ne!(late.headers()["retry-after"], "1", "nothing is in flight");
+            locked = true;
+            break;
+        }
+    }
+    assert!(locked, "five failures lock the window");
     let throttled_events: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE kind = 'login_throttled'")
             .fetch_one(&app.state.db)
@@ -342,12 +350,6 @@ async fn parallel_logins_with_the_right_password_wait_a_second_not_the_window() 
         }
     }
     assert!(answers.iter().any(|a| a.status() == StatusCode::OK));
-    assert!(
-        answers
-            .iter()
-            .any(|a| a.status() == StatusCode::TOO_MANY_REQUESTS),
-        "more than five were in flight at once"
-    );
     // Once they are answered, nothing is held against the member.
     let again = app
         .login_response("drummer", server::startup::DEMO_PASSWORD)
@@ -418,6 +420,12 @@ async fn on_postgresql_the_throttle_holds_across_instances() {
         checked <= 5,
         "{checked} password checks on two instances for a limit of 5"
     );
+    assert!(checked >= 1, "some guesses were checked");
+    let refused = answers
+        .iter()
+        .filter(|a| a.status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(refused >= 20, "{refused} of 30 refused by the throttle");
 }
 
 #[tokio::test]
