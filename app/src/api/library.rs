@@ -102,6 +102,8 @@ impl From<&LibrarySong> for LibrarySongInput {
 /// written: the answer is the preview.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+// A misspelt `"dryrun": true`, ignored, would be a real import.
+#[serde(deny_unknown_fields)]
 pub struct SongImport {
     pub csv: String,
     #[serde(default)]

@@ -3,6 +3,7 @@
 
 pub mod client;
 mod library;
+mod objects;
 pub mod transport;
 mod types;
 pub mod validation;

@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::objects::{objects, optional_objects};
+
 /// What a band member may do. Unknown roles never deserialise: a token with
 /// `"role": "admin"` is refused, not treated as some default.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,6 +68,9 @@ pub struct TokenResponse {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+// A misspelt or unsupported field (`"disabled": true`) is a 422, not an
+// account made without it.
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     #[cfg_attr(
         feature = "ssr",
@@ -98,7 +103,11 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
     #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub role: Option<String>,
     #[cfg_attr(
         feature = "ssr",
@@ -108,13 +117,25 @@ pub struct MemberPatch {
             pattern = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]"
         )
     )]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
     /// What they play; `""` clears it.
     #[cfg_attr(feature = "ssr", schema(max_length = 40))]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "text_not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub instrument: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub disabled: Option<bool>,
 }
 
@@ -233,11 +254,15 @@ pub struct SetlistInput {
     pub version: Option<i64>,
     /// A show of one set: its songs in order. Or send `sets` instead.
     #[cfg_attr(feature = "ssr", schema(max_items = 200))]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     pub songs: Vec<SongInput>,
     /// A show of one or more sets, each with its songs (200 in all).
     #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 10))]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sets: Option<Vec<SetInput>>,
 }
 
@@ -253,7 +278,7 @@ pub struct SetInput {
         )
     )]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "objects")]
     pub songs: Vec<SongInput>,
     /// The time the set has on stage, in seconds (1 minute to 10 hours).
     #[cfg_attr(feature = "ssr", schema(minimum = 60, maximum = 36000))]
@@ -353,6 +378,7 @@ impl SetlistInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SongInput {
     /// Present for a song that already exists: it keeps its id.
+    #[cfg_attr(feature = "ssr", schema(format = "uuid"))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[cfg_attr(
@@ -439,6 +465,22 @@ fn text_not_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<St
         Some(text) => Ok(Some(text)),
         None => Err(serde::de::Error::custom(
             "must be text, not null (send \"\" to clear it)",
+        )),
+    }
+}
+
+/// A field that may be left out but is refused as `null`: read as "left
+/// out", `{"role": null}` would answer 200 and change nothing, and the
+/// client would believe its change was made.
+fn not_null<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    match Option::<T>::deserialize(deserializer)? {
+        Some(value) => Ok(Some(value)),
+        None => Err(serde::de::Error::custom(
+            "must not be null (leave the field out to keep it as it is)",
         )),
     }
 }

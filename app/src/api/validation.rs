@@ -174,6 +174,13 @@ impl Checker {
 
     /// A setlist's song, its fields named `{at}.title` and so on.
     fn song(&mut self, at: &str, song: &SongInput) {
+        if let Some(id) = &song.id {
+            self.check(
+                format!("{at}.id"),
+                is_uuid(id),
+                "must be the id of one of this setlist's songs, or left out for a new song",
+            );
+        }
         self.text(format!("{at}.title"), &song.title, 1, TITLE_MAX);
         self.text(format!("{at}.artist"), &song.artist, 0, ARTIST_MAX);
         self.text(format!("{at}.key"), &song.key, 0, KEY_MAX);
@@ -563,6 +570,17 @@ pub fn validate_password_change(change: &super::PasswordChange) -> FieldErrors {
     c.0
 }
 
+/// A UUID as the API writes ids (hyphenated; either case). A song sent with
+/// anything else was a client's mistake, refused rather than stored as a new
+/// song under an id the client never learns.
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 /// `YYYY-MM-DD` naming a real day of the Gregorian calendar.
 pub fn is_calendar_date(text: &str) -> bool {
     let bytes = text.as_bytes();
@@ -699,6 +717,37 @@ mod tests {
             version: None,
             songs: vec![],
             sets: None,
+        }
+    }
+
+    #[test]
+    fn a_song_sent_with_an_id_must_send_a_uuid() {
+        let mut input = setlist("Friday");
+        let with_id = |id: &str| SongInput {
+            id: Some(id.into()),
+            ..song("Everlong")
+        };
+        input.songs = vec![
+            with_id("0f8fad5b-d9cb-469f-a165-70867728950e"),
+            with_id("0F8FAD5B-D9CB-469F-A165-70867728950E"),
+            song("new"),
+        ];
+        assert!(validate_setlist(&input).is_empty());
+        for wrong in [
+            "",
+            "x",
+            "0f8fad5bd9cb469fa16570867728950e",
+            "0f8fad5b-d9cb-469f-a165-70867728950",
+            "0f8fad5b-d9cb-469f-a165-70867728950g",
+            "0f8fad5b_d9cb-469f-a165-70867728950e",
+        ] {
+            input.songs[1] = with_id(wrong);
+            let errors = validate_setlist(&input);
+            assert_eq!(errors.len(), 1, "{wrong:?}");
+            assert!(
+                errors["songs[1].id"].starts_with("must be the id"),
+                "{wrong:?}"
+            );
         }
     }
 

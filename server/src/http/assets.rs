@@ -55,7 +55,10 @@ pub fn version(pkg_dir: &Path) -> String {
 /// `/{site_pkg_dir}/…` (that is, `/pkg/{version}/…`) from the `pkg` folder.
 pub fn router(state: &AppState) -> Router<AppState> {
     let pkg_dir = Path::new(state.leptos.site_root.as_ref()).join("pkg");
+    // No directory answers: `/pkg/{version}/.` was a redirect to `/./`, off
+    // the prefix, and `//./` is an open redirect's shape.
     let files = ServeDir::new(pkg_dir)
+        .append_index_html_on_directories(false)
         .precompressed_br()
         .precompressed_gzip();
     Router::new()

@@ -217,6 +217,18 @@ async fn member_changes_are_validated_and_for_managers_only() {
         said.starts_with("unknown field `disable`, expected one of") && said.contains("`disabled`"),
         "{body}"
     );
+    // `null` is not "left out": read so, the 200 would say a change was made.
+    for field in ["role", "display_name", "instrument", "disabled"] {
+        let response = patch_member(&app, &manager, &drummer.user_id, json!({ field: null })).await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let said = body["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(said.contains(" null"), "{field}: {body}");
+    }
     let response = patch_member(
         &app,
         &drummer,
@@ -460,6 +472,28 @@ async fn managers_add_members_who_can_then_log_in() {
     assert!(
         error["error"]["fields"]["role"].is_string()
             && error["error"]["fields"]["password"].is_string()
+    );
+    // A field a new member does not take is refused, not dropped: this
+    // member would have been made able to log in.
+    let disabled = app
+        .authed(Method::POST, "/api/users", &manager.access_token)
+        .json(
+            &json!({ "username": "gone", "display_name": "G", "role": "drummer",
+                       "password": "long-enough-1", "disabled": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let error = expect_error(
+        disabled,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["disabled"].is_string(), "{error}");
+    assert_eq!(
+        app.login_response("gone", "long-enough-1").await.status(),
+        StatusCode::UNAUTHORIZED
     );
 }
 

@@ -321,6 +321,20 @@ async fn built_files_are_served_by_content_version_and_cached_forever() {
         "a 404 is never cached forever"
     );
 
+    // A directory is no file: `.` once answered with a redirect off the prefix
+    // (`/./`, `//./`). Sent raw, since a client library would drop the dot.
+    for dots in ["/.", "///.", ""] {
+        use tokio::io::AsyncWriteExt;
+        let address = app.address.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        let head = format!(
+            "GET {pkg_path}{dots} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let answer = until_closed(&mut stream).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 404"), "{dots}: {answer}");
+    }
+
     // A new build is a new URL.
     std::fs::write(pkg.join("backstage.css"), "body { color: red }").unwrap();
     let rebuilt = spawn_app_with(&[("LEPTOS_SITE_ROOT", site_root)]).await;

@@ -203,6 +203,27 @@ async fn bad_input_gets_its_status_and_error_code() {
             "songs[0].bpm",
             "invalid type: floating point `90.5`, expected a whole number",
         ),
+        // Ids are UUIDs: anything else was never one of this setlist's songs,
+        // and stored as a new song its client would not know it by.
+        (
+            json!({ "name": "N", "show_date": "2026-01-01",
+                    "songs": [{ "title": "T" }, { "id": "song-2", "title": "U" }] })
+            .to_string(),
+            "songs[1].id",
+            "must be the id of one of this setlist's songs",
+        ),
+        // serde fills a struct from an array by position, inside a body too.
+        (
+            json!({ "name": "N", "show_date": "2026-01-01", "songs": [[null, "Everlong"]] })
+                .to_string(),
+            "songs[0]",
+            "invalid type: sequence, expected an object",
+        ),
+        (
+            json!({ "name": "N", "show_date": "2026-01-01", "sets": [["Set 1", []]] }).to_string(),
+            "sets[0]",
+            "invalid type: sequence, expected an object",
+        ),
     ] {
         let response = send(
             Method::POST,

@@ -637,6 +637,23 @@ async fn a_csv_import_previews_then_adds_the_good_rows_and_names_the_bad_ones() 
         1,
         "a preview writes nothing"
     );
+    // A misspelt preview is refused by name, not run as an import.
+    let misspelt = send(
+        &app,
+        Method::POST,
+        "/api/songs/import",
+        &manager.access_token,
+        &json!({ "csv": csv, "dryrun": true }),
+    )
+    .await;
+    let error = expect_error(
+        misspelt,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(error["error"]["fields"]["dryrun"].is_string(), "{error}");
+    assert_eq!(library(&app, &manager, "").await.len(), 1);
 
     let imported = body_of(
         send(

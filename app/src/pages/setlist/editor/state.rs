@@ -887,11 +887,17 @@ mod tests {
         });
     }
 
-    /// Version `version` of a show whose songs' ids are their titles.
+    /// The id of the song titled `title` (a UUID, as the API's ids are).
+    fn id_of(title: &str) -> String {
+        let hex: String = title.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("00000000-0000-4000-8000-{hex:0>12}")
+    }
+
+    /// Version `version` of a show whose songs' ids are made of their titles.
     fn saved(version: i64, sets: &[(&str, &[&str])]) -> Setlist {
-        let song = |id: &&str| crate::api::Song {
-            id: id.to_string(),
-            title: id.to_string(),
+        let song = |title: &&str| crate::api::Song {
+            id: id_of(title),
+            title: title.to_string(),
             ..Default::default()
         };
         let sets: Vec<SetOfSongs> = sets
@@ -920,11 +926,11 @@ mod tests {
         state.take_merge(&merged.draft, theirs)
     }
 
-    fn uid_of(state: &EditorState, id: &str) -> u64 {
+    fn uid_of(state: &EditorState, title: &str) -> u64 {
         state.songs.with_untracked(|songs| {
             let song = songs
                 .iter()
-                .find(|s| s.id.get_untracked().as_deref() == Some(id));
+                .find(|s| s.id.get_untracked() == Some(id_of(title)));
             song.unwrap().uid
         })
     }
@@ -1069,7 +1075,11 @@ mod tests {
             assert_eq!(state.venue.get_untracked(), "The Fillmore");
             let songs = state.draft().songs;
             let ids: Vec<_> = songs.iter().map(|song| song.id.clone().unwrap()).collect();
-            assert_eq!(ids, ["a", "b", "n"], "the new song took its id, once");
+            assert_eq!(
+                ids,
+                ["a", "b", "n"].map(id_of),
+                "the new song took its id, once"
+            );
             assert_eq!(songs[2].notes, "slow");
             assert_eq!(state.base.get_untracked().unwrap().1, 2);
 
