@@ -463,9 +463,14 @@ pub fn LoadFailure(
 
 /// `1` → `1 song`, `3` → `3 songs`.
 pub fn songs_count(count: usize) -> String {
+    counted(count, "song")
+}
+
+/// `(1, "new song")` → `1 new song`, `(3, "new song")` → `3 new songs`.
+pub fn counted(count: usize, one: &str) -> String {
     match count {
-        1 => "1 song".to_string(),
-        n => format!("{n} songs"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {one}s"),
     }
 }
 

@@ -11,13 +11,27 @@
 //! - Log out, or revoking this device's own session (`may_sign_out`), which
 //!   also asks about work kept by another tab: signing out forgets it.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
 use leptos::prelude::*;
 
 use crate::session::Session;
 
-/// Where unsaved work is: the address of its page, `None` when all is saved.
+/// Unsaved work on the page on screen.
 #[derive(Clone, Copy)]
-pub struct UnsavedWork(RwSignal<Option<String>>);
+pub struct UnsavedWork(RwSignal<Parts>);
+
+/// How many parts of the page (a form, the CSV box) hold unsaved work, and
+/// the page's address. Counted, because one page may have several: a part
+/// that saves must not clear another's.
+#[derive(Default)]
+struct Parts {
+    unsaved: usize,
+    address: String,
+}
 
 const QUESTION: &str = "You have unsaved changes. Leave without saving them?";
 const KEPT_ELSEWHERE: &str = "Changes you have not saved are kept on this device (in another tab, or from an earlier visit). Log out and discard them?";
@@ -26,25 +40,43 @@ impl UnsavedWork {
     /// Made once, by the app, before the router: its Back handler must run
     /// before the router's.
     pub fn provide() -> UnsavedWork {
-        let work = UnsavedWork(RwSignal::new(None));
+        let work = UnsavedWork(RwSignal::new(Parts::default()));
         #[cfg(feature = "hydrate")]
         work.guard_the_exits();
         provide_context(work);
         work
     }
 
-    /// Follows a page's own "unsaved" flag until the page is gone.
+    /// Follows one part's own "unsaved" flag until the part is gone.
     pub fn track(unsaved: Memo<bool>) {
         let Some(UnsavedWork(work)) = use_context::<UnsavedWork>() else {
             return;
         };
-        Effect::new(move |_| work.set(unsaved.get().then(current_address)));
-        on_cleanup(move || work.set(None));
+        // Whether this part is counted now, so it is counted once at most.
+        let counted = Arc::new(AtomicBool::new(false));
+        let count = move |now: bool| {
+            if counted.swap(now, Ordering::Relaxed) != now {
+                work.update(|parts| match now {
+                    true => {
+                        parts.unsaved += 1;
+                        parts.address = current_address();
+                    }
+                    false => parts.unsaved -= 1,
+                });
+            }
+        };
+        let uncount = count.clone();
+        Effect::new(move |_| count(unsaved.get()));
+        on_cleanup(move || uncount(false));
+    }
+
+    fn any(self) -> bool {
+        self.0.with_untracked(|parts| parts.unsaved > 0)
     }
 
     /// True when nothing is unsaved, or the person chose to leave anyway.
     pub fn may_leave(self) -> bool {
-        self.0.with_untracked(Option::is_none) || confirm(QUESTION)
+        !self.any() || confirm(QUESTION)
     }
 
     /// Whether this device may be signed out: "Log out", or revoking its
@@ -53,7 +85,7 @@ impl UnsavedWork {
     /// there is any: on this page, or kept by another tab, whose editor
     /// would otherwise lose it without a word.
     pub fn may_sign_out(self, session: Session) -> bool {
-        if self.0.with_untracked(Option::is_some) {
+        if self.any() {
             return confirm(QUESTION);
         }
         let member = untrack(|| session.user())
@@ -65,8 +97,7 @@ impl UnsavedWork {
     #[cfg(feature = "hydrate")]
     fn guard_the_exits(self) {
         use wasm_bindgen::{JsCast, prelude::Closure};
-        let work = self.0;
-        let unsaved = move || work.with_untracked(Option::is_some);
+        let unsaved = move || self.any();
 
         // No text of ours: browsers show their own words for this one.
         let _ = window_event_listener(leptos::ev::beforeunload, move |event| {
@@ -80,14 +111,14 @@ impl UnsavedWork {
             if unsaved() && !confirm(QUESTION) {
                 // The router never hears of it, and the address is the page's again.
                 event.stop_immediate_propagation();
-                if let Some(address) = work.get_untracked() {
-                    let history = window().history().expect("the window has a history");
+                let history = window().history().expect("the window has a history");
+                self.0.with_untracked(|parts| {
                     let _ = history.push_state_with_url(
                         &wasm_bindgen::JsValue::NULL,
                         "",
-                        Some(&address),
+                        Some(&parts.address),
                     );
-                }
+                });
             }
         });
 

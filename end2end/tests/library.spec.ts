@@ -22,11 +22,13 @@ for (const size of sizes) {
         `Hey Jude ${tag},The Beatles,74,7:11,"ballad, ${tag}"`,
         `,Nobody,fast,4.15,${tag}`,
         `Black ${tag},Pearl Jam,,5:43,${tag}`,
+        // A title with no spaces must wrap, not widen the page past Edit and Delete.
+        `${'Supercalifragilistic'.repeat(4)}${tag},Nobody,,1:00,${tag}`,
       ].join('\n');
       await page.getByLabel('CSV text').fill(csv);
       await page.getByRole('button', { name: 'Preview' }).click();
       const preview = page.getByTestId('import-preview');
-      await expect(preview.getByRole('row')).toHaveCount(4);
+      await expect(preview.getByRole('row')).toHaveCount(5);
       await expect(preview.getByRole('row').nth(2)).toContainText('Not imported');
       await expect(preview.getByRole('row').nth(2)).toContainText('title must not be empty');
       await expect(preview.getByRole('row').nth(2)).toContainText('bpm must be a whole number');
@@ -34,10 +36,21 @@ for (const size of sizes) {
       // The preview wrote nothing.
       await page.getByLabel('Search').fill(tag);
       await expect(page.getByTestId('library-row')).toHaveCount(0);
+      // Text not imported yet is unsaved work: leaving asks, and staying keeps it.
+      let asked = '';
+      page.once('dialog', (dialog) => {
+        asked = dialog.message();
+        void dialog.dismiss();
+      });
+      await page.getByRole('link', { name: 'Setlists' }).click();
+      await expect(page.getByLabel('CSV text')).toHaveValue(csv);
+      expect(asked).toContain('unsaved changes');
 
-      await page.getByRole('button', { name: 'Import 2 new songs' }).click();
-      await expect(page.getByText('Imported 2 songs.')).toBeVisible();
-      await expect(page.getByTestId('library-row')).toHaveCount(2);
+      await page.getByRole('button', { name: 'Import 3 new songs' }).click();
+      await expect(page.getByText('Imported 3 songs.')).toBeVisible();
+      await expect(page.getByTestId('library-row')).toHaveCount(3);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(wide, 'a long title wraps').toBeLessThanOrEqual(page.viewportSize()!.width);
       // A screen reader hears the count once typing pauses, not per key.
       // The count for the earlier search is said first; only this one's is watched.
       await expect(page.getByTestId('live-announcer')).toHaveText(/^Songs found: /);
@@ -67,6 +80,11 @@ for (const size of sizes) {
 
       const width = await page.evaluate(() => document.documentElement.scrollWidth);
       expect(width).toBeLessThanOrEqual(page.viewportSize()!.width);
+
+      // Imported, the text is saved work: leaving asks nothing (an
+      // unanswered question would keep the page here).
+      await page.getByRole('link', { name: 'Setlists' }).click();
+      await expect(page).toHaveURL(/\/setlists$/);
     });
   });
 }

@@ -75,6 +75,19 @@ test("the drummer's typed tempo is marked unsaved, and leaving asks first", asyn
   await expect(fast.getByLabel('Tempo (BPM)')).toHaveValue('172');
   expect(asked).toBe(1);
 
+  // Notes typed while the save is on its way are said to be unsaved, not "Saved." alone.
+  const saveAnswer = gate();
+  await page.route('**/api/setlists/*/songs/*', async (route) => {
+    await saveAnswer.opened;
+    await route.continue();
+  });
+  await fast.getByRole('button', { name: 'Save tempo and notes for Fast one' }).click();
+  await fast.getByLabel("Drummer's notes").fill('count in 4');
+  saveAnswer.open();
+  await expect(fast.getByRole('status')).toHaveText('Saved. What you typed meanwhile is not saved yet.');
+  await expect(fast.getByTestId('unsaved')).toBeVisible();
+  await page.unroute('**/api/setlists/*/songs/*');
+
   await fast.getByRole('button', { name: 'Save tempo and notes for Fast one' }).click();
   await expect(fast.getByRole('status')).toHaveText('Saved.');
   await expect(fast.getByTestId('unsaved')).toHaveCount(0);

@@ -329,6 +329,9 @@ pub fn tempo_change_said(theirs: &str) -> String {
 /// Who changed a song meanwhile, as the drummer is told.
 pub const SOMEONE_ELSE: &str = "Someone else";
 
+/// Added to "Saved." when more was typed while the save was on its way.
+pub const TYPED_MEANWHILE: &str = " What you typed meanwhile is not saved yet.";
+
 /// What someone else did to the drummer's notes, in words.
 pub fn drummer_notes_change_said(theirs: &str) -> String {
     format!("changed the drummer's notes to “{theirs}”")

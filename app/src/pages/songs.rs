@@ -15,7 +15,7 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, RefusedFields, focus_soon, length_field,
+        ErrorNotice, InFlight, LoadFailure, RefusedFields, counted, focus_soon, length_field,
         parse_length_field, refocus, refocus_first, show_date_short, songs_count,
     },
     live::use_live,
@@ -895,6 +895,11 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
     let report = RwSignal::new(None::<ImportReport>);
     let error = RwSignal::new(None::<String>);
     let sending = InFlight::default();
+    // Text pasted or read in and not imported yet is work a Reload would lose.
+    let imported_text = RwSignal::new(String::new());
+    UnsavedWork::track(Memo::new(move |_| {
+        csv.with(|text| !text.trim().is_empty() && imported_text.with(|done| done != text))
+    }));
     // A preview or a refusal is about the text it was given: a new file or
     // an edit puts both away.
     Effect::watch(
@@ -932,6 +937,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             match answer {
                 Ok(answer) => {
                     if !dry_run {
+                        imported_text.set(body.csv);
                         imported();
                     }
                     report.set(Some(answer));
@@ -975,10 +981,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 {report.dry_run.then(|| view! {
                     <p>
                         <button type="button" on:click=move |_| send(false) disabled=move || new_rows() == 0 || sending.busy()>
-                            {move || match new_rows() {
-                                1 => "Import 1 new song".to_string(),
-                                n => format!("Import {n} new songs"),
-                            }}
+                            {move || format!("Import {}", counted(new_rows(), "new song"))}
                         </button>
                     </p>
                 })}

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use crate::api::{AuditEvent, AuditKind};
+use crate::components::counted;
 
 /// What the server's details may hold (`detail` is a small JSON object);
 /// any field an event lacks is empty.
@@ -16,13 +17,13 @@ struct Facts {
     emergency: bool,
     name: String,
     title: String,
-    songs: i64,
+    songs: usize,
     removed: Vec<String>,
     added: Vec<String>,
     reordered: bool,
     fields: Vec<String>,
-    new: i64,
-    already_there: i64,
+    new: usize,
+    already_there: usize,
     changing_password: bool,
     unknown_username: bool,
 }
@@ -105,7 +106,7 @@ pub fn sentence(event: &AuditEvent) -> String {
             )
         }
         AuditKind::PasswordReset => format!("A manager set a new password for {who}."),
-        AuditKind::SetlistCreated => format!("“{name}”, with {} songs.", facts.songs),
+        AuditKind::SetlistCreated => format!("“{name}”, with {}.", counted(facts.songs, "song")),
         AuditKind::SetlistChanged => {
             let mut parts = Vec::new();
             if !facts.removed.is_empty() {
@@ -131,8 +132,9 @@ pub fn sentence(event: &AuditEvent) -> String {
         AuditKind::SongChanged if facts.fields.is_empty() => format!("“{title}”."),
         AuditKind::SongChanged => format!("“{title}”: {}.", facts.fields.join(" and ")),
         AuditKind::SongsImported => format!(
-            "{} new songs ({} already in the library).",
-            facts.new, facts.already_there
+            "{} ({} already in the library).",
+            counted(facts.new, "new song"),
+            facts.already_there
         ),
         AuditKind::LoginSucceeded
         | AuditKind::Refreshed
@@ -171,6 +173,28 @@ mod tests {
                 r#"{"username":"dee","changing_password":true}"#
             )),
             "Wrong current password from dee, changing it."
+        );
+    }
+
+    #[test]
+    fn one_song_is_one_song() {
+        let event = |kind, detail: &str| AuditEvent {
+            kind,
+            detail: Detail::from_json(detail.into()),
+            ..failed_login("{}")
+        };
+        let created = |songs| {
+            event(
+                AuditKind::SetlistCreated,
+                &format!(r#"{{"name":"Fri","songs":{songs}}}"#),
+            )
+        };
+        assert_eq!(sentence(&created(1)), "“Fri”, with 1 song.");
+        assert_eq!(sentence(&created(2)), "“Fri”, with 2 songs.");
+        let imported = event(AuditKind::SongsImported, r#"{"new":1,"already_there":0}"#);
+        assert_eq!(
+            sentence(&imported),
+            "1 new song (0 already in the library)."
         );
     }
 

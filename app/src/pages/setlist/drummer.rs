@@ -21,8 +21,8 @@ use crate::{
         client::{self, Method},
         transport,
         validation::{
-            SOMEONE_ELSE, drummer_notes_change_said, drummer_patch, follow_theirs, overtaken_said,
-            tempo_change_said, tempo_text,
+            SOMEONE_ELSE, TYPED_MEANWHILE, drummer_notes_change_said, drummer_patch, follow_theirs,
+            overtaken_said, tempo_change_said, tempo_text,
         },
     },
     components::{
@@ -180,9 +180,13 @@ impl TempoRow {
         let path = format!("/api/setlists/{setlist_id}/songs/{}", self.id());
         match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
             Ok(_) => {
-                self.saved.try_set(sent);
-                self.overtaken.try_set_value((false, false));
-                self.status.try_set(Some("Saved.".into()));
+                if self.saved.try_set(sent).is_some() {
+                    return true; // saved, and the page is gone
+                }
+                self.overtaken.set_value((false, false));
+                let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
+                self.status
+                    .set(Some(format!("Saved.{}", typed_since.unwrap_or_default())));
                 true
             }
             Err(failure) => {
@@ -334,8 +338,16 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 }
             }
             let saved = typed.len() - failed;
+            let typed_since = rows
+                .try_with_untracked(|rows| rows.iter().any(TempoRow::is_typed_in))
+                .unwrap_or_default();
+            let typed_since = if failed == 0 && typed_since {
+                TYPED_MEANWHILE
+            } else {
+                ""
+            };
             page_status.try_set(Some(match failed {
-                0 => format!("Saved {}.", songs_count(saved)),
+                0 => format!("Saved {}.{typed_since}", songs_count(saved)),
                 _ => format!(
                     "Saved {}; {} not saved: see the messages below.",
                     songs_count(saved),

@@ -16,7 +16,7 @@ use super::{
     song_editor::{LibraryPicks, SongDraft, field_id},
 };
 use crate::{
-    api::validation::FieldErrors,
+    api::validation::{FieldErrors, TYPED_MEANWHILE},
     api::{
         Activity, ErrorCode, Setlist,
         client::{self, ApiFailure, Method},
@@ -295,7 +295,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             fields => format!("Saved, with yours for {}.", fields.join(", ")),
                         };
                         if typed_since {
-                            said.push_str(" What you typed meanwhile is not saved yet.");
+                            said.push_str(TYPED_MEANWHILE);
                         }
                         saved.set(Some(said));
                         if heard_while_saving.get_value() {
