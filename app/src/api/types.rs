@@ -735,12 +735,28 @@ pub struct SetlistEvent {
 /// What a member is doing on a setlist page, as others see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
+// Read as a string first: serde_json calls a `null` or a number where an
+// enum goes a syntax error, which was a 400 for well-formed JSON, not the
+// 422 naming the field that any other value of the wrong type gets.
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Activity {
     Viewing,
     /// Has unsaved changes in the editor.
     Editing,
     Left,
+}
+
+impl TryFrom<String> for Activity {
+    type Error = &'static str;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.as_str() {
+            "viewing" => Ok(Activity::Viewing),
+            "editing" => Ok(Activity::Editing),
+            "left" => Ok(Activity::Left),
+            _ => Err("must be viewing, editing or left"),
+        }
+    }
 }
 
 /// How often an open setlist page says `POST /api/presence` while it stays

@@ -112,13 +112,13 @@ async fn start_session(
     )
     .await?;
     if user.disabled_at.is_some() {
-        return Err(ApiError::AccountDisabled);
+        return refuse_disabled(state, origin, &user, now).await;
     }
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
     let issued = match refresh::start(&state.db, &user, lifetime, origin, now).await? {
         Ok(issued) => issued,
         // Disabled while this login was checked: said as a moment later.
-        Err(LostRace::Disabled) => return Err(ApiError::AccountDisabled),
+        Err(LostRace::Disabled) => return refuse_disabled(state, origin, &user, now).await,
         // Given a new password meanwhile: the one checked is not it any more.
         Err(LostRace::NewPassword) => return Err(ApiError::InvalidCredentials),
     };
@@ -499,6 +499,25 @@ fn clear_session_cookies(state: &AppState, cookies: &Cookies) {
 
 /// A login attempt for the audit trail: the member's username, never the
 /// password, nor a name no member has.
+/// A disabled member's right password is refused, and kept in the audit log:
+/// whoever still holds a removed member's password is a manager's business.
+async fn refuse_disabled(
+    state: &AppState,
+    origin: &Origin,
+    user: &UserRow,
+    now: i64,
+) -> ApiResult<TokenResponse> {
+    let mut event = login_event(
+        AuditKind::LoginFailed,
+        origin,
+        Some(&user.id),
+        &user.username,
+    );
+    event.detail["disabled"] = true.into();
+    db::audit::record_alone(&state.db, &event, now).await?;
+    Err(ApiError::AccountDisabled)
+}
+
 fn login_event<'a>(
     kind: AuditKind,
     origin: &'a Origin,

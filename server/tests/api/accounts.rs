@@ -67,6 +67,14 @@ async fn a_disabled_member_is_locked_out_everywhere_until_enabled_again() {
     expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_token").await;
     let login = app.login_response("drummer", DEMO_PASSWORD).await;
     expect_error(login, StatusCode::FORBIDDEN, "forbidden").await;
+    // Whoever holds a disabled member's password leaves a trace.
+    let trace = app
+        .get_json(
+            &format!("/api/audit?type=login_failed&user={}", drummer.user_id),
+            &manager.access_token,
+        )
+        .await;
+    assert_eq!(trace["events"][0]["detail"]["disabled"], true, "{trace}");
     // A wrong password still says only that: the account's state is not revealed.
     let guess = app.login_response("drummer", "not-the-password").await;
     expect_error(guess, StatusCode::UNAUTHORIZED, "invalid_credentials").await;

@@ -416,6 +416,25 @@ async fn presence_on_a_setlist_page_is_told_to_the_band() {
     assert_eq!(body(forged).await[0]["name"], "Dee the Drummer");
     let unknown_activity = tell(&drummer, "dancing").await.unwrap();
     assert_eq!(unknown_activity.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Well-formed JSON of the wrong type is a 422 naming the field, not a 400.
+    for activity in [json!(null), json!(5), json!({})] {
+        let wrong_type = app
+            .authed(Method::POST, "/api/presence", &drummer)
+            .json(&json!({ "setlist_id": id, "activity": activity }))
+            .send()
+            .await
+            .unwrap();
+        let refused = expect_error(
+            wrong_type,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            refused["error"]["fields"]["activity"].is_string(),
+            "{refused}"
+        );
+    }
     let bad_id = app
         .authed(Method::POST, "/api/presence", &drummer)
         .json(&json!({ "setlist_id": "../x", "activity": "viewing" }))

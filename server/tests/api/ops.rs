@@ -109,6 +109,26 @@ async fn openapi_states_every_rule_the_validation_enforces() {
             "{schema}.{name}"
         );
     }
+    // Every write that takes `If-Match` says so, for a generated client.
+    for (path, method) in [
+        ("/api/setlists/{id}", "put"),
+        ("/api/setlists/{id}", "delete"),
+        ("/api/setlists/{id}/songs/{song_id}", "patch"),
+        ("/api/songs/{id}", "put"),
+        ("/api/songs/{id}", "patch"),
+        ("/api/songs/{id}", "delete"),
+    ] {
+        let params = spec["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap();
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "If-Match" && p["in"] == "header"),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(field("SongInput", "id")["format"], "uuid");
     // The error codes are an enum a generated client can match.
     assert!(schemas["ErrorCode"]["enum"].as_array().unwrap().len() >= 17);
     // Logout needs no cookie: no credentials is one of its alternatives.

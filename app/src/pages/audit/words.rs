@@ -25,6 +25,7 @@ struct Facts {
     new: usize,
     already_there: usize,
     changing_password: bool,
+    disabled: bool,
     unknown_username: bool,
 }
 
@@ -73,6 +74,9 @@ pub fn sentence(event: &AuditEvent) -> String {
         AuditKind::LoginFailed if facts.unknown_username => {
             "Wrong username: no member has the name typed (not kept: it may have been a password)."
                 .into()
+        }
+        AuditKind::LoginFailed if facts.disabled => {
+            format!("The right password for “{who}”, whose account is disabled: refused.")
         }
         AuditKind::LoginFailed => format!("Wrong username or password for “{who}”."),
         AuditKind::LoginThrottled if facts.unknown_username => {
