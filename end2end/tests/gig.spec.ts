@@ -345,6 +345,32 @@ test('the cues written for the gig are on stage and on the print sheet', async (
   await expect(page.getByTestId('sheet-song')).toContainText('Drummer: Ride on the bridge');
 });
 
+test('on a short screen a two-line title, notes and a long next title all stay on it', async ({ browser, baseURL, request }) => {
+  const notes = 'Capo 2. Long intro with four bars of drums alone, then the whole band comes in; watch the singer for the cut at the end of the bridge. Second line of notes here.';
+  const id = await createSetlist(request, 'Sideways night', [
+    { title: 'Boulevard Velvet 9', duration_secs: 243, bpm: 107, key: 'E', notes },
+    { title: 'The Extraordinarily Long And Winding Song Title Number 10', duration_secs: 200, bpm: 120, key: 'A' },
+  ]);
+  // A phone held sideways, and a 1280 × 800 screen zoomed to 200 %.
+  for (const viewport of [{ width: 851, height: 393 }, { width: 640, height: 400 }]) {
+    const page = await drummerOn(browser, baseURL, { viewport, isMobile: true, hasTouch: true });
+    await page.goto(`/setlists/${id}/stage`);
+    await expect(page.getByTestId('stage-title')).toHaveText('Boulevard Velvet 9');
+    const next = page.getByTestId('stage-next');
+    await expect(next).toHaveText('Next: The Extraordinarily Long And Winding Song Title Number 10');
+    const box = (await next.boundingBox())!;
+    expect(box.y + box.height, `${viewport.width}×${viewport.height}`).toBeLessThanOrEqual(viewport.height);
+    await page.context().close();
+  }
+  // Asked for less motion, the beat shows by its light alone.
+  const calm = await drummerOn(browser, baseURL, { viewport: { width: 390, height: 844 }, reducedMotion: 'reduce' });
+  await calm.goto(`/setlists/${id}/stage`);
+  const beat = calm.getByTestId('beat');
+  await expect(beat).toBeVisible();
+  expect(await beat.evaluate((dot) => getComputedStyle(dot).animationName)).toBe('beat-light');
+  await calm.context().close();
+});
+
 test('the print sheet has every song and no navigation in print media', async ({ page, request }) => {
   const id = await createSetlist(request, 'Sheet for the floor', SONGS);
   await logIn(page, 'drummer');

@@ -314,3 +314,17 @@ test.describe('a Duplicate the server cannot take', () => {
     await expect(page.getByRole('heading', { name: `${name} (copy)` })).toBeVisible();
   });
 });
+
+test.describe('a setlist that does not exist', () => {
+  // The API's 404 for it: Chromium logs it.
+  test.use({ expectedHttpErrors: [404] });
+
+  test('says so in a heading, the tab title and an alert', async ({ page }) => {
+    await logIn(page, 'drummer');
+    await page.goto('/setlists/00000000-0000-4000-8000-000000000000');
+    await expect(page.getByRole('heading', { level: 1, name: 'No such setlist' })).toBeVisible();
+    await expect(page).toHaveTitle('No such setlist · Backstage');
+    await expect(page.getByRole('alert')).toHaveText('There is no such setlist: it may have been deleted.');
+    await expect(page.getByRole('link', { name: 'Back to the list' })).toBeVisible();
+  });
+});

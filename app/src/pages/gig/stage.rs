@@ -276,9 +276,11 @@ fn touch_x_of(ev: &leptos::ev::TouchEvent) -> Option<i32> {
 /// height the title may take, on as many lines (up to eight) as gives the
 /// biggest type. Only CSS knows the screen's shape, so each number of lines
 /// is one `min(width, height)` and CSS's `max()` picks the best of them.
+/// The height is counted in `--title-vh`, a `vh` the stylesheet shrinks on a
+/// short screen (a phone held sideways), where 40 % left no room for "Next".
 fn title_size(title: &str) -> String {
     let choices: Vec<String> = title_size_choices(title)
-        .map(|(vw, vh)| format!("min({vw:.1}vw, {vh:.1}vh)"))
+        .map(|(vw, vh)| format!("min({vw:.1}vw, calc({vh:.1} * var(--title-vh)))"))
         .collect();
     format!("max({})", choices.join(", "))
 }
@@ -483,7 +485,9 @@ mod tests {
 
     #[test]
     fn a_title_gets_the_biggest_type_that_fits_on_up_to_eight_lines() {
-        assert!(title_size("Everlong").starts_with("max(min(16.2vw, 40.0vh), "));
+        assert!(
+            title_size("Everlong").starts_with("max(min(16.2vw, calc(40.0 * var(--title-vh))), ")
+        );
         // Sideways on a phone a short title stops at the 40 % of the height
         // it may take, leaving room for the key, the tempo and what is next.
         assert_eq!(pixels("Short", 844.0, 390.0), 156.0);

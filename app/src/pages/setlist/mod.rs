@@ -18,7 +18,8 @@ use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{
-        ErrorCode, Setlist, client,
+        ErrorCode, Setlist,
+        client::{self, ApiFailure},
         validation::{FieldErrors, field_label},
     },
     components::{KeptCopyLinks, LoadFailure, ManagersOnly, NO_SUCH_SETLIST},
@@ -68,7 +69,8 @@ pub fn SetlistPage() -> impl IntoView {
     let title = move || match setlist.try_get().flatten() {
         Some(Ok(Some(setlist))) => setlist.name,
         Some(Ok(None)) => "New setlist".to_string(),
-        _ => "Setlist".to_string(),
+        Some(Err(failure)) => failed_heading(&failure).to_string(),
+        None => "Setlist".to_string(),
     };
     view! {
         <Title text=title/>
@@ -78,6 +80,7 @@ pub fn SetlistPage() -> impl IntoView {
                     let offline = failure.code == ErrorCode::Network;
                     view! {
                         <section class="card">
+                            <h1>{failed_heading(&failure)}</h1>
                             <LoadFailure failure missing=NO_SUCH_SETLIST/>
                             {offline.then(|| view! { <KeptCopyLinks id=id.get_untracked()/> })}
                             <a href="/setlists">"Back to the list"</a>
@@ -142,4 +145,12 @@ fn describe_fields(fields: &FieldErrors) -> String {
         text.push_str(&format!("\n• {} {problem}", field_label(field)));
     }
     text
+}
+
+/// A setlist that could not be shown, in a heading and the tab's title.
+fn failed_heading(failure: &ApiFailure) -> &'static str {
+    match failure.code {
+        ErrorCode::NotFound => "No such setlist",
+        _ => "The setlist could not be loaded",
+    }
 }
