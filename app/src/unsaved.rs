@@ -70,6 +70,23 @@ impl UnsavedWork {
         on_cleanup(move || uncount(false));
     }
 
+    /// `track` for a part that its page replaces with another while the rest
+    /// of the page stays (the song library's form, opened on another song):
+    /// `typed` mirrors the part's flag, for `may_replace`.
+    pub fn track_replaceable(unsaved: Memo<bool>, typed: RwSignal<bool>) {
+        Self::track(unsaved);
+        Effect::new(move |_| typed.set(unsaved.get()));
+        on_cleanup(move || {
+            typed.try_set(false);
+        });
+    }
+
+    /// Whether a part followed by `track_replaceable` may be replaced: asked
+    /// about that part alone, since nothing else on the page is lost.
+    pub fn may_replace(typed: RwSignal<bool>) -> bool {
+        !typed.get_untracked() || confirm(QUESTION)
+    }
+
     fn any(self) -> bool {
         self.0.with_untracked(|parts| parts.unsaved > 0)
     }

@@ -105,6 +105,8 @@ mod tests {
                 .sets
                 .is_none()
         );
+        let neither = read(r#"{"name":"N","show_date":"2026-01-01"}"#).unwrap();
+        assert!(neither.sets.is_none() && neither.songs.is_empty());
         for positional in [
             r#"{"name":"N","show_date":"2026-01-01","songs":[[null,"Everlong"]]}"#,
             r#"{"name":"N","show_date":"2026-01-01","sets":[["Set 1",[]]]}"#,

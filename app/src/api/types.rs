@@ -792,6 +792,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_activity_reads_back_what_it_writes() {
+        for activity in [Activity::Viewing, Activity::Editing, Activity::Left] {
+            let written = serde_json::to_string(&activity).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Activity>(&written).unwrap(),
+                activity
+            );
+        }
+    }
+
+    #[test]
     fn an_audit_detail_passes_through_as_written_and_never_as_invalid_json() {
         let detail = Detail::from_json(r#"{"session_id":"s-1"}"#.to_owned());
         assert_eq!(detail.as_str(), r#"{"session_id":"s-1"}"#);

@@ -178,7 +178,7 @@ impl Checker {
             self.check(
                 format!("{at}.id"),
                 is_uuid(id),
-                "must be the id of one of this setlist's songs, or left out for a new song",
+                "must be a song id as the API gave it (a UUID), or left out for a new song",
             );
         }
         self.text(format!("{at}.title"), &song.title, 1, TITLE_MAX);
@@ -748,7 +748,7 @@ mod tests {
             let errors = validate_setlist(&input);
             assert_eq!(errors.len(), 1, "{wrong:?}");
             assert!(
-                errors["songs[1].id"].starts_with("must be the id"),
+                errors["songs[1].id"].starts_with("must be a song id"),
                 "{wrong:?}"
             );
         }

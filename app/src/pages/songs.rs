@@ -34,10 +34,11 @@ pub fn Songs() -> impl IntoView {
     let editing = RwSignal::new(None::<Option<LibrarySong>>);
     let notice = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
-    // Another song in the form replaces what is typed: ask first.
-    let unsaved = use_context::<UnsavedWork>();
+    // Another song in the form replaces what is typed in it: ask first
+    // (about the form alone: CSV text pasted below stays).
+    let form_typed = RwSignal::new(false);
     let open_form = move |song: Option<LibrarySong>| {
-        if unsaved.is_some_and(|work| !work.may_leave()) {
+        if !UnsavedWork::may_replace(form_typed) {
             return;
         }
         // The last save's "Saved …" is not about the form opened now.
@@ -151,8 +152,8 @@ pub fn Songs() -> impl IntoView {
             <p role="status">{move || notice.get()}</p>
             {move || editing.get().map(|song| match song {
                 // A drummer's Edit is the tempo and their notes: the rest is the manager's.
-                Some(song) if !session.is_manager() => view! { <TempoForm song list_behind cancel=close_form/> }.into_any(),
-                song => view! { <SongForm song list_behind cancel=close_form/> }.into_any(),
+                Some(song) if !session.is_manager() => view! { <TempoForm song list_behind typed_here=form_typed cancel=close_form/> }.into_any(),
+                song => view! { <SongForm song list_behind typed_here=form_typed cancel=close_form/> }.into_any(),
             })}
             <div class="row">
                 <label>"Search"
@@ -300,6 +301,8 @@ fn SongTable(
 fn SongForm(
     song: Option<LibrarySong>,
     list_behind: Callback<ListBehind>,
+    /// Whether something is typed here, for the page (`may_replace`).
+    typed_here: RwSignal<bool>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -338,14 +341,15 @@ fn SongForm(
     let as_loaded = RwSignal::new(fields.map(|field| field.get_untracked()));
     let sending = InFlight::default();
     // Leaving with something typed asks first, like the setlist editor.
-    UnsavedWork::track(Memo::new(move |_| {
+    let unsaved = Memo::new(move |_| {
         as_loaded.with(|loaded| {
             fields
                 .iter()
                 .zip(loaded)
                 .any(|(field, loaded)| field.with(|typed| typed != loaded))
         })
-    }));
+    });
+    UnsavedWork::track_replaceable(unsaved, typed_here);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -495,6 +499,8 @@ fn SongForm(
 fn TempoForm(
     song: LibrarySong,
     list_behind: Callback<ListBehind>,
+    /// Whether something is typed here, for the page (`may_replace`).
+    typed_here: RwSignal<bool>,
     cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
@@ -510,11 +516,12 @@ fn TempoForm(
     let error = RwSignal::new(None::<String>);
     let bpm_refused = RwSignal::new(false);
     let sending = InFlight::default();
-    UnsavedWork::track(Memo::new(move |_| {
+    let unsaved = Memo::new(move |_| {
         loaded.with(|(was_bpm, was_notes)| {
             bpm.with(|typed| typed != was_bpm) || notes.with(|typed| typed != was_notes)
         })
-    }));
+    });
+    UnsavedWork::track_replaceable(unsaved, typed_here);
     let bpm_field = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
         if let Some(field) = bpm_field.get() {

@@ -582,8 +582,9 @@ struct StoredSong {
 /// was one of this setlist's (`existing`), and with it its drummer's notes
 /// (the body is the manager's) and, while its title and artist are as they
 /// were, its library entry (renamed in the library meanwhile, it is still
-/// that song). Any other id is replaced, so a client cannot move or overwrite
-/// another setlist's songs. Any other song is linked to the library entry
+/// that song). Any other id (another setlist's, a deleted song's; one that
+/// is not a UUID never gets here) is replaced, so a client cannot move or
+/// overwrite another setlist's songs. Any other song is linked to the library entry
 /// of its title and artist, which is created when there is none.
 async fn insert_songs(
     tx: &mut Transaction<'_, Any>,

@@ -111,14 +111,14 @@ async fn start_session(
         now,
     )
     .await?;
-    if user.disabled_at.is_some() {
-        return refuse_disabled(state, origin, &user, now).await;
-    }
     let lifetime = state.config.refresh_ttl.as_secs() as i64;
     let issued = match refresh::start(&state.db, &user, lifetime, origin, now).await? {
         Ok(issued) => issued,
         // Disabled while this login was checked: said as a moment later.
-        Err(LostRace::Disabled) => return refuse_disabled(state, origin, &user, now).await,
+        Err(LostRace::Disabled) => {
+            audit_disabled(state, origin, &user, now).await?;
+            return Err(ApiError::AccountDisabled);
+        }
         // Given a new password meanwhile: the one checked is not it any more.
         Err(LostRace::NewPassword) => return Err(ApiError::InvalidCredentials),
     };
@@ -156,7 +156,8 @@ impl PasswordCheck {
 /// Checks `username`'s `password` behind the failed-login throttle: the one
 /// path every password check takes (logging in, changing one's password).
 /// Unknown user or wrong password: the same work, the same answer (no
-/// enumeration).
+/// enumeration). A disabled member's right password is a 403, counted as a
+/// failure.
 pub(super) async fn checked_password(
     state: &AppState,
     origin: &Origin,
@@ -242,8 +243,16 @@ pub(super) async fn checked_password(
         db::audit::record_alone(&state.db, &event, now).await?;
         return Err(ApiError::InvalidCredentials);
     }
+    let user = user.ok_or(ApiError::InvalidCredentials)?;
+    // A disabled member's right password counts as a failed attempt:
+    // whoever still holds it is throttled like any guesser.
+    if user.disabled_at.is_some() {
+        reservation.failed().await?;
+        audit_disabled(state, origin, &user, now).await?;
+        return Err(ApiError::AccountDisabled);
+    }
     reservation.succeeded().await?;
-    user.ok_or(ApiError::InvalidCredentials)
+    Ok(user)
 }
 
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", security(("refresh_cookie" = [])),
@@ -497,16 +506,14 @@ fn clear_session_cookies(state: &AppState, cookies: &Cookies) {
     }
 }
 
-/// A login attempt for the audit trail: the member's username, never the
-/// password, nor a name no member has.
-/// A disabled member's right password is refused, and kept in the audit log:
-/// whoever still holds a removed member's password is a manager's business.
-async fn refuse_disabled(
+/// A disabled member's right password, kept in the audit log: whoever still
+/// holds a removed member's password is a manager's business.
+async fn audit_disabled(
     state: &AppState,
     origin: &Origin,
     user: &UserRow,
     now: i64,
-) -> ApiResult<TokenResponse> {
+) -> ApiResult<()> {
     let mut event = login_event(
         AuditKind::LoginFailed,
         origin,
@@ -515,9 +522,11 @@ async fn refuse_disabled(
     );
     event.detail["disabled"] = true.into();
     db::audit::record_alone(&state.db, &event, now).await?;
-    Err(ApiError::AccountDisabled)
+    Ok(())
 }
 
+/// A login attempt for the audit trail: the member's username, never the
+/// password, nor a name no member has.
 fn login_event<'a>(
     kind: AuditKind,
     origin: &'a Origin,

@@ -168,8 +168,9 @@ async fn replace(
 
 #[utoipa::path(patch, path = "/api/setlists/{id}/songs/{song_id}", tag = "setlists", security(("bearer" = [])), request_body = SongPatch,
     params(("id" = String, Path, description = "Setlist id"), ("song_id" = String, Path, description = "Song id"),
-           ("If-Match" = Option<String>, Header, description = "The setlist's version the change was made on, when not in the body; without either, the change applies to the current version")),
+           ("If-Match" = Option<String>, Header, description = "The setlist's version the change was made on, like `\"3\"`, when not in the body; without either, the change applies to the current version")),
     responses((status = 200, description = "Tempo and notes set; version bumped", body = Setlist),
+              (status = 400, description = "`If-Match` is not one version, or not the body's `version`", body = ErrorBody),
               (status = 409, description = "A `version` or `If-Match` was sent and is stale: nothing changed", body = ErrorBody),
               (status = 422, description = "A tempo or notes out of range, or none of `bpm`, `notes` and `drummer_notes` sent (a patch that changes nothing)", body = ErrorBody)))]
 async fn patch_song(

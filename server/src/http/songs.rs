@@ -133,8 +133,9 @@ async fn replace(
 
 #[utoipa::path(patch, path = "/api/songs/{id}", tag = "songs", security(("bearer" = [])), request_body = SongPatch,
     params(("id" = String, Path, description = "Library song id (UUID)"),
-           ("If-Match" = Option<String>, Header, description = "The song's version the change was made on, when not in the body; without either, the change applies to the current version")),
+           ("If-Match" = Option<String>, Header, description = "The song's version the change was made on, like `\"3\"`, when not in the body; without either, the change applies to the current version")),
     responses((status = 200, description = "Tempo and notes set (drummer or manager); version bumped", body = LibrarySong),
+              (status = 400, description = "`If-Match` is not one version, or not the body's `version`", body = app::api::ErrorBody),
               (status = 409, description = "A `version` or `If-Match` was sent and is stale: nothing changed", body = app::api::ErrorBody),
               (status = 422, description = "A tempo or notes out of range, or none of `bpm`, `notes` and `drummer_notes` sent (a patch that changes nothing)", body = app::api::ErrorBody)))]
 async fn patch_song(

@@ -96,6 +96,27 @@ async fn a_disabled_member_is_locked_out_everywhere_until_enabled_again() {
 }
 
 #[tokio::test]
+async fn a_disabled_members_right_password_is_throttled_like_a_guess() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let gone = app
+        .create_member(&manager, "gone", "drummer", "long-enough-1")
+        .await;
+    let response = patch_member(&app, &manager, &gone, json!({ "disabled": true })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    for _ in 0..5 {
+        let login = app.login_response("gone", "long-enough-1").await;
+        expect_error(login, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let held = app.login_response("gone", "long-enough-1").await;
+    expect_error(held, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    let kinds = audit_kinds(&app, &manager.access_token).await;
+    let refused = kinds.iter().filter(|kind| *kind == "login_failed").count();
+    assert_eq!(refused, 5);
+    assert!(kinds.contains(&"login_throttled".into()), "{kinds:?}");
+}
+
+#[tokio::test]
 async fn a_new_role_refuses_the_old_roles_tokens_and_the_next_refresh_carries_it() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;

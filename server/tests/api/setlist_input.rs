@@ -210,7 +210,7 @@ async fn bad_input_gets_its_status_and_error_code() {
                     "songs": [{ "title": "T" }, { "id": "song-2", "title": "U" }] })
             .to_string(),
             "songs[1].id",
-            "must be the id of one of this setlist's songs",
+            "must be a song id as the API gave it",
         ),
         // serde fills a struct from an array by position, inside a body too.
         (

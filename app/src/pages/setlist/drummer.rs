@@ -341,13 +341,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             let typed_since = rows
                 .try_with_untracked(|rows| rows.iter().any(TempoRow::is_typed_in))
                 .unwrap_or_default();
-            let typed_since = if failed == 0 && typed_since {
-                TYPED_MEANWHILE
-            } else {
-                ""
-            };
+            let meanwhile = if typed_since { TYPED_MEANWHILE } else { "" };
             page_status.try_set(Some(match failed {
-                0 => format!("Saved {}.{typed_since}", songs_count(saved)),
+                0 => format!("Saved {}.{meanwhile}", songs_count(saved)),
                 _ => format!(
                     "Saved {}; {} not saved: see the messages below.",
                     songs_count(saved),

@@ -889,6 +889,7 @@ mod tests {
 
     /// The id of the song titled `title` (a UUID, as the API's ids are).
     fn id_of(title: &str) -> String {
+        assert!(title.len() <= 6, "a UUID holds six bytes of title: {title}");
         let hex: String = title.bytes().map(|b| format!("{b:02x}")).collect();
         format!("00000000-0000-4000-8000-{hex:0>12}")
     }
