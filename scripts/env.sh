@@ -31,10 +31,26 @@ LEPTOS_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort --lib-cargo-args=-
 build_site() {
   cargo leptos build --release --split --precompress "${LEPTOS_LIB_ARGS[@]}"
   mend_chunk_loader "$ROOT"/target/site/pkg/__wasm_split.*.js
+  drop_dead_exports "$ROOT"/target/site/pkg/backstage.wasm
   local file
   for file in "$ROOT"/target/site/pkg/*.wasm "$ROOT"/target/site/pkg/*.js "$ROOT"/target/site/pkg/*.css; do
     zopfli -c "$file" >"$file.gz"
   done
+}
+
+# wasm-streams (which leptos's server functions use; this app has none) marks
+# three classes #[wasm_bindgen], and whatever a wasm exports stays in it: their
+# methods were 5 KB of the main wasm, reachable only from JavaScript that
+# nothing runs (no Rust code hands such an object to JS: the glue has no
+# `__wrap` for them). wasm-opt drops the exports, and with them the code; the
+# settings are cargo-leptos's (wasm-opt-features in Cargo.toml). Then the .br
+# again (.gz: zopfli, below).
+drop_dead_exports() {
+  local wasm=$1
+  grep -q 'IntoUnderlying[A-Za-z]*\.__wrap' "${wasm%.wasm}.js" && { echo "drop_dead_exports: the JS now creates wasm-streams objects: keep their exports" >&2; return 1; }
+  wasm-opt "$wasm" -o "$wasm" --remove-exports --pass-arg='remove-exports@*intounderlying*' \
+    -Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int
+  brotli -f -q 11 -o "$wasm.br" "$wasm"
 }
 
 # wasm-split's chunk loader (wasm_split_cli_support 0.2.3) starts a chunk's

@@ -57,8 +57,10 @@ if [ "$(node_major)" -lt 20 ] && [ "$(node_major target/node/bin/node)" != "$NOD
   (cd target && npm pack --silent "node-linux-$node_arch@$NODE_MAJOR" >/dev/null && tar xzf node-linux-*.tgz && mv package node && rm node-linux-*.tgz)
 fi
 if target/node/bin/node --version >/dev/null 2>&1; then export PATH="$PWD/target/node/bin:$PATH"; fi
-# zopfli writes the .gz of the site: about 6 % smaller than gzip -9.
+# zopfli writes the .gz of the site: about 6 % smaller than gzip -9; brotli
+# the main wasm's .br again once its dead exports are gone (scripts/env.sh).
 have zopfli || apt_install zopfli
+have brotli || apt_install brotli
 if [ -z "${CHROMIUM_PATH:-}" ] && ! [ -x /usr/bin/chromium ]; then apt_install chromium; fi
 if [ "$WITH_POSTGRES" = 1 ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   apt_install postgresql

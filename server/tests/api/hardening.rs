@@ -56,6 +56,37 @@ async fn a_page_allows_only_the_script_carrying_its_nonce() {
 }
 
 #[tokio::test]
+async fn a_page_names_its_wasm_and_script_in_a_link_header_as_its_head_does() {
+    let app = spawn_app().await;
+
+    let response = app.request(Method::GET, "/login").send().await.unwrap();
+
+    let link = response.headers()[header::LINK]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let html = response.text().await.unwrap();
+    let hints: Vec<_> = link.split(", ").collect();
+    assert_eq!(hints.len(), 2, "{link}");
+    for hint in hints {
+        let url = hint
+            .strip_prefix('<')
+            .and_then(|rest| rest.split_once('>'))
+            .map(|(url, _)| url)
+            .expect("<url>; params");
+        assert!(url.starts_with("/pkg/"), "{hint}");
+        // The same URL as the head's link, or the browser fetches it twice.
+        assert!(
+            html.contains(&format!("href=\"{url}\"")),
+            "{url} not in the head"
+        );
+        assert!(hint.ends_with("; crossorigin"), "{hint}");
+    }
+    assert!(link.contains(".wasm>; rel=preload; as=fetch;"), "{link}");
+    assert!(link.contains(".js>; rel=modulepreload;"), "{link}");
+}
+
+#[tokio::test]
 async fn hsts_is_sent_when_served_over_tls() {
     let app = spawn_app_with(&[("BACKSTAGE_PUBLIC_ORIGIN", "https://backstage.example")]).await;
     let response = app.request(Method::GET, "/healthz").send().await.unwrap();
