@@ -487,15 +487,21 @@ pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
     }
     match text.split_once(':') {
         Some((minutes, seconds)) if seconds.len() == 2 => {
-            let seconds: i64 = seconds.parse().ok().filter(|s| *s < 60)?;
-            let minutes: i64 = minutes.parse().ok().filter(|m| *m >= 0)?;
+            let seconds = digits(seconds).filter(|s| *s < 60)?;
             // Checked: a huge number of minutes is an error, not a wrapped
             // (and perhaps plausible) length.
-            minutes.checked_mul(60)?.checked_add(seconds)
+            digits(minutes)?.checked_mul(60)?.checked_add(seconds)
         }
         Some(_) => None,
-        None => text.parse().ok(),
+        None => digits(text),
     }
+}
+
+/// A number written with digits only: `-0:30` or `1:+5` (which `str::parse`
+/// takes) is a typo, not a length.
+fn digits(text: &str) -> Option<i64> {
+    let all_digits = !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
+    all_digits.then(|| text.parse().ok()).flatten()
 }
 
 /// A length typed into a form: `4:10`, or nothing (untimed). A bare number
@@ -568,13 +574,16 @@ pub fn parse_slot(text: &str) -> Result<Option<i64>, &'static str> {
 
 /// A set's length against its slot: "3 min over the 45 min slot", "5 min
 /// to spare in the 45 min slot", or "fills the 45 min slot" (under a minute
-/// either way is "fills").
+/// either way is "fills"). Rounded as `show_length` rounds the set's total
+/// beside it, so the line adds up: a total of 12:17 ("12 min") is 2 min over
+/// a 10 min slot, not 3.
 pub fn slot_verdict(total_secs: i64, slot_secs: i64) -> String {
     let slot = show_length(slot_secs);
     let over = total_secs - slot_secs;
+    let by = show_length(over.abs());
     match over {
-        60.. => format!("{} min over the {slot} slot", (over + 59) / 60),
-        ..=-60 => format!("{} min to spare in the {slot} slot", -over / 60),
+        60.. => format!("{by} over the {slot} slot"),
+        ..=-60 => format!("{by} to spare in the {slot} slot"),
         _ => format!("fills the {slot} slot"),
     }
 }
@@ -675,6 +684,9 @@ mod tests {
         assert_eq!(parse_minutes_seconds("4:7"), None);
         assert_eq!(parse_minutes_seconds("4:75"), None);
         assert_eq!(parse_minutes_seconds("4.15"), None);
+        for signed in ["-0:30", "1:+5", "+4:10", "-30", "+30", ":30", "4: 5"] {
+            assert_eq!(parse_minutes_seconds(signed), None, "{signed}");
+        }
         assert_eq!(parse_minutes_seconds(" "), Some(0), "empty is untimed");
         assert_eq!(
             parse_length_field("4"),
@@ -694,6 +706,19 @@ mod tests {
         assert!(parse_slot("307445734561825861").is_err());
         assert_eq!(parse_minutes_seconds("307445734561825861:00"), None);
         assert_eq!(slot_verdict(48 * 60, 45 * 60), "3 min over the 45 min slot");
+        // As the total beside it rounds: 12:17 is "12 min".
+        assert_eq!(
+            slot_verdict(12 * 60 + 17, 10 * 60),
+            "2 min over the 10 min slot"
+        );
+        assert_eq!(
+            slot_verdict(12 * 60 + 17, 11 * 60),
+            "1 min over the 11 min slot"
+        );
+        assert_eq!(
+            slot_verdict(12 * 60 + 40, 10 * 60),
+            "3 min over the 10 min slot"
+        );
         assert_eq!(slot_verdict(45 * 60 + 1, 45 * 60), "fills the 45 min slot");
         assert_eq!(
             slot_verdict(40 * 60 - 1, 45 * 60),
@@ -701,7 +726,7 @@ mod tests {
         );
         assert_eq!(
             slot_verdict(4 * 3600, 3 * 3600),
-            "60 min over the 3 h 00 min slot"
+            "1 h 00 min over the 3 h 00 min slot"
         );
         assert_eq!(
             running_time([250, 0, 200, 0]),

@@ -52,7 +52,7 @@ test('a three-set show is built in the editor by keyboard alone, saved, and prin
   await press('Save setlist');
   await expect(page.getByRole('alert')).toContainText('Set 3 slot must be minutes, like 45');
   await page.getByLabel('Set 3 slot (minutes)').fill('5');
-  await expect(lengths.nth(2)).toHaveText('1 song · total 3:20 (3 min) · 1 min to spare in the 5 min slot');
+  await expect(lengths.nth(2)).toHaveText('1 song · total 3:20 (3 min) · 2 min to spare in the 5 min slot');
   await press('Save setlist');
   await expect(page.getByText('Saved.')).toBeVisible();
 

@@ -97,7 +97,7 @@ mod tests {
             r#"{{"name":"N","show_date":"2026-01-01","songs":[{song}],"sets":[{{"name":"Set 1","songs":[{song}]}}]}}"#
         ))
         .unwrap();
-        assert_eq!(ok.songs[0].title, "Everlong");
+        assert_eq!(ok.flat_songs()[0].title, "Everlong");
         assert_eq!(ok.sets.unwrap()[0].songs[0].title, "Everlong");
         assert!(
             read(r#"{"name":"N","show_date":"2026-01-01","sets":null}"#)
@@ -106,7 +106,7 @@ mod tests {
                 .is_none()
         );
         let neither = read(r#"{"name":"N","show_date":"2026-01-01"}"#).unwrap();
-        assert!(neither.sets.is_none() && neither.songs.is_empty());
+        assert!(neither.sets.is_none() && neither.songs.is_none());
         for positional in [
             r#"{"name":"N","show_date":"2026-01-01","songs":[[null,"Everlong"]]}"#,
             r#"{"name":"N","show_date":"2026-01-01","sets":[["Set 1",[]]]}"#,

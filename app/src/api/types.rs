@@ -253,9 +253,14 @@ pub struct SetlistInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     /// A show of one set: its songs in order. Or send `sets` instead.
+    /// Absent and `[]` differ when `sets` is sent (`running_order`).
     #[cfg_attr(feature = "ssr", schema(max_items = 200))]
-    #[serde(default, deserialize_with = "objects")]
-    pub songs: Vec<SongInput>,
+    #[serde(
+        default,
+        deserialize_with = "optional_objects",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub songs: Option<Vec<SongInput>>,
     /// A show of one or more sets, each with its songs (200 in all).
     #[cfg_attr(feature = "ssr", schema(min_items = 1, max_items = 10))]
     #[serde(
@@ -294,16 +299,17 @@ impl SetlistInput {
     ///   that knows no sets): the songs and their order from `songs`, each
     ///   in the set `sets` has it in (by id), a new one in the set of the
     ///   song before it; the running order is then set by set. Sets are
-    ///   never lost to an older client.
+    ///   never lost to an older client, and `songs: []` empties the show
+    ///   (it was taken for "`sets` alone", and the save kept every song).
     pub fn running_order(&self) -> (Vec<&str>, Vec<(usize, &SongInput)>) {
         let Some(sets) = &self.sets else {
             return (
                 vec![FIRST_SET],
-                self.songs.iter().map(|song| (0, song)).collect(),
+                self.flat_songs().iter().map(|song| (0, song)).collect(),
             );
         };
         let names = sets.iter().map(|set| set.name.as_str()).collect();
-        if self.songs.is_empty() {
+        if !self.songs_from_flat_list() {
             let songs = sets.iter().enumerate();
             let songs = songs.flat_map(|(i, set)| set.songs.iter().map(move |song| (i, song)));
             return (names, songs.collect());
@@ -314,7 +320,7 @@ impl SetlistInput {
         };
         let mut current = 0;
         let mut songs: Vec<(usize, &SongInput)> = self
-            .songs
+            .flat_songs()
             .iter()
             .map(|song| {
                 if let Some(set) = song.id.as_deref().and_then(set_of) {
@@ -355,7 +361,7 @@ impl SetlistInput {
                 .take(crate::api::validation::NAME_MAX)
                 .collect(),
             version: None,
-            songs: fresh(&self.songs),
+            songs: self.songs.as_deref().map(fresh),
             sets: self.sets.as_ref().map(|sets| {
                 sets.iter()
                     .map(|set| SetInput {
@@ -370,7 +376,12 @@ impl SetlistInput {
 
     /// Whether the songs come from `songs` (see `running_order`).
     pub fn songs_from_flat_list(&self) -> bool {
-        self.sets.is_none() || !self.songs.is_empty()
+        self.sets.is_none() || self.songs.is_some()
+    }
+
+    /// The songs of `songs`, none when it is absent.
+    pub fn flat_songs(&self) -> &[SongInput] {
+        self.songs.as_deref().unwrap_or_default()
     }
 }
 

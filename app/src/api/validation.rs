@@ -257,10 +257,10 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
     if input.songs_from_flat_list() {
         c.check(
             "songs",
-            input.songs.len() <= SONGS_MAX,
+            input.flat_songs().len() <= SONGS_MAX,
             format!("at most {SONGS_MAX} songs"),
         );
-        for (i, song) in input.songs.iter().enumerate() {
+        for (i, song) in input.flat_songs().iter().enumerate() {
             c.song(&format!("songs[{i}]"), song);
         }
     }
@@ -718,7 +718,7 @@ mod tests {
             show_date: "2026-12-04".into(),
             notes: String::new(),
             version: None,
-            songs: vec![],
+            songs: None,
             sets: None,
         }
     }
@@ -730,11 +730,12 @@ mod tests {
             id: Some(id.into()),
             ..song("Everlong")
         };
-        input.songs = vec![
+        let mut songs = vec![
             with_id("0f8fad5b-d9cb-469f-a165-70867728950e"),
             with_id("0F8FAD5B-D9CB-469F-A165-70867728950E"),
             song("new"),
         ];
+        input.songs = Some(songs.clone());
         assert!(validate_setlist(&input).is_empty());
         for wrong in [
             "",
@@ -744,7 +745,8 @@ mod tests {
             "0f8fad5b-d9cb-469f-a165-70867728950g",
             "0f8fad5b_d9cb-469f-a165-70867728950e",
         ] {
-            input.songs[1] = with_id(wrong);
+            songs[1] = with_id(wrong);
+            input.songs = Some(songs.clone());
             let errors = validate_setlist(&input);
             assert_eq!(errors.len(), 1, "{wrong:?}");
             assert!(
@@ -818,7 +820,7 @@ mod tests {
         let mut bad = song("B");
         bad.duration_secs = DURATION_MAX + 1;
         bad.bpm = Some(BPM_MIN - 1);
-        input.songs = vec![ok, bad];
+        input.songs = Some(vec![ok, bad]);
         let errors = validate_setlist(&input);
         assert_eq!(
             errors.keys().collect::<Vec<_>>(),

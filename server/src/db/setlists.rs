@@ -304,6 +304,12 @@ pub async fn replace(
     let mut tx = pool.begin().await?;
     let (set_names, songs) = input.running_order();
     let (song_count, total) = totals(&songs);
+    // The sets as they were, for the audit ("who split off the encore?").
+    let sets_before: Option<(String, String)> =
+        sqlx::query_as("SELECT set_names, set_slots FROM setlists WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let updated = sqlx::query(
         "UPDATE setlists SET name = $1, venue = $2, show_date = $3, notes = $4, \
          song_count = $5, total_duration_secs = $6, updated_at = $7, version = version + 1, \
@@ -327,23 +333,21 @@ pub async fn replace(
         return Err(why_not_written(&mut tx, id).await);
     }
     let existing: Vec<StoredSong> = sqlx::query_as(
-        "SELECT id, title, artist, drummer_notes, library_id FROM songs \
+        "SELECT id, title, artist, drummer_notes, library_id, set_index FROM songs \
          WHERE setlist_id = $1 ORDER BY position",
     )
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    let before: Vec<(String, String)> = existing
-        .iter()
-        .map(|song| (song.id.clone(), song.title.clone()))
-        .collect();
     sqlx::query("DELETE FROM songs WHERE setlist_id = $1")
         .bind(id)
         .execute(&mut *tx)
         .await?;
     insert_songs(&mut tx, id, &songs, &existing, now).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    let detail = what_changed(&setlist, &before);
+    let sets_before =
+        sets_before.map_or_else(Vec::new, |(names, slots)| stored_sets(&names, &slots));
+    let detail = what_changed(&setlist, &existing, &sets_before);
     audit::record(
         &mut tx,
         &Event::new(AuditKind::SetlistChanged, origin, detail),
@@ -517,33 +521,79 @@ fn totals(songs: &[(usize, &SongInput)]) -> (i64, i64) {
 }
 
 /// The audit detail of a replace: the songs it removed and added (by
-/// title: "who deleted that song?"), and whether the others moved.
-fn what_changed(after: &Setlist, before: &[(String, String)]) -> serde_json::Value {
+/// title: "who deleted that song?"), whether the others moved, and the sets
+/// as they now are when their names, slots or songs changed ("who cut the
+/// encore's slot?"; without it such a save read as "no song added, removed
+/// or moved").
+fn what_changed(
+    after: &Setlist,
+    before: &[StoredSong],
+    sets_before: &[SetOfSongs],
+) -> serde_json::Value {
     let kept = |id: &str| after.songs.iter().any(|song| song.id == id);
     let removed: Vec<&str> = before
         .iter()
-        .filter(|(id, _)| !kept(id))
-        .map(|(_, title)| title.as_str())
+        .filter(|song| !kept(&song.id))
+        .map(|song| song.title.as_str())
         .collect();
     let added: Vec<&str> = after
         .songs
         .iter()
-        .filter(|song| before.iter().all(|(id, _)| *id != song.id))
+        .filter(|song| before.iter().all(|old| old.id != song.id))
         .map(|song| song.title.as_str())
         .collect();
     let order_before = before
         .iter()
-        .map(|(id, _)| id.as_str())
+        .map(|song| song.id.as_str())
         .filter(|id| kept(id));
     let order_after = after.songs.iter().map(|song| song.id.as_str());
-    let order_after = order_after.filter(|id| before.iter().any(|(b, _)| b == id));
-    json!({
+    let order_after = order_after.filter(|id| before.iter().any(|old| old.id == *id));
+    let mut detail = json!({
         "setlist_id": after.id,
         "name": after.name,
         "removed": removed,
         "added": added,
         "reordered": !order_before.eq(order_after),
-    })
+    });
+    let outline = |sets: &[SetOfSongs]| -> Vec<(String, Option<i64>)> {
+        sets.iter()
+            .map(|set| (set.name.clone(), set.slot_secs))
+            .collect()
+    };
+    let moved_between_sets = after.sets.iter().enumerate().any(|(index, set)| {
+        set.songs.iter().any(|song| {
+            before
+                .iter()
+                .any(|old| old.id == song.id && old.set_index != index as i64)
+        })
+    });
+    if outline(&after.sets) != outline(sets_before) || moved_between_sets {
+        let sets: Vec<_> = after
+            .sets
+            .iter()
+            .map(|set| json!({ "name": set.name, "slot_secs": set.slot_secs }))
+            .collect();
+        detail["sets"] = json!(sets);
+    }
+    detail
+}
+
+/// The sets as stored (`stored_set_names`, `stored_set_slots`), no songs yet.
+fn stored_sets(names: &str, slots: &str) -> Vec<SetOfSongs> {
+    let names = match names {
+        "" => vec![FIRST_SET],
+        names => names.split('\n').collect(),
+    };
+    let slots = slots.split(',').chain(std::iter::repeat(""));
+    names
+        .into_iter()
+        .zip(slots)
+        .map(|(name, slot)| SetOfSongs {
+            name: name.to_string(),
+            songs: Vec::new(),
+            slot_secs: slot.parse().ok(),
+        })
+        .collect()
 }
 
 /// The sets' names as stored: one per line, and '' for the usual one set.
@@ -576,6 +626,7 @@ struct StoredSong {
     artist: String,
     drummer_notes: String,
     library_id: Option<String>,
+    set_index: i64,
 }
 
 /// Inserts `songs` in order. A song keeps the id it was sent with when that id
@@ -653,18 +704,7 @@ pub(super) async fn read(conn: &mut AnyConnection, id: &str) -> DbResult<Option<
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut sets: Vec<SetOfSongs> = match row.set_names.as_str() {
-        "" => vec![FIRST_SET],
-        names => names.split('\n').collect(),
-    }
-    .into_iter()
-    .zip(row.set_slots.split(',').chain(std::iter::repeat("")))
-    .map(|(name, slot)| SetOfSongs {
-        name: name.to_string(),
-        songs: Vec::new(),
-        slot_secs: slot.parse().ok(),
-    })
-    .collect();
+    let mut sets = stored_sets(&row.set_names, &row.set_slots);
     let songs: Vec<(i64, Song)> = songs
         .into_iter()
         .map(|song| {

@@ -260,7 +260,7 @@ async fn reset_password(
 #[utoipa::path(post, path = "/api/me/password", tag = "auth", security(("bearer" = [])),
     request_body = PasswordChange,
     responses((status = 204, description = "Password changed; the caller's other sessions ended"),
-        (status = 401, description = "`invalid_credentials`: the current password is wrong")))]
+        (status = 401, description = "`invalid_credentials`: the current password is wrong (no `WWW-Authenticate`: the token was good); or `missing_token` / `invalid_token`, with `WWW-Authenticate`")))]
 async fn change_own_password(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,

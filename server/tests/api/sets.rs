@@ -230,6 +230,27 @@ async fn a_read_sent_back_with_its_songs_edited_keeps_the_sets() {
 }
 
 #[tokio::test]
+async fn a_read_sent_back_with_no_songs_left_empties_the_show_and_keeps_its_sets() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let created = create(&app, &manager, &three_sets()).await;
+    let id = created["id"].as_str().unwrap();
+    // A client that knows only `songs` removes every one of them.
+    let mut edited = created.clone();
+    edited["songs"] = json!([]);
+
+    let replaced = body(put(&app, &manager.access_token, id, &edited).await).await;
+
+    assert_eq!(titles(&replaced), Vec::<&str>::new());
+    let read = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
+    assert_eq!(titles(&read), Vec::<&str>::new(), "{read}");
+    let set_names: Vec<_> = names(&read).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(set_names, ["Set 1", "Set 2", "Encore"]);
+}
+
+#[tokio::test]
 async fn sets_break_no_rule_unnoticed() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
@@ -346,4 +367,57 @@ async fn the_overview_counts_untimed_songs_beside_the_total() {
     assert_eq!(row["total_duration_secs"], 200);
     assert_eq!(row["untimed_count"], 2);
     assert_eq!(row["song_count"], 3);
+}
+
+#[tokio::test]
+async fn a_save_that_changes_the_sets_says_so_in_the_audit_log() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    let mut show = three_sets();
+    show["sets"][2]["slot_secs"] = json!(600);
+    let created = create(&app, &manager, &show).await;
+    let id = created["id"].as_str().unwrap();
+
+    // A new name only: the sets are as they were.
+    let mut renamed = created.clone();
+    renamed["name"] = json!("Longer night");
+    renamed.as_object_mut().unwrap().remove("songs");
+    let renamed = body(put(&app, token, id, &renamed).await).await;
+    // "Second" moves to the encore, whose slot is cut.
+    let mut regrouped = renamed.clone();
+    let sets = regrouped["sets"].as_array_mut().unwrap();
+    let second = sets[0]["songs"].as_array_mut().unwrap().remove(1);
+    sets[2]["songs"].as_array_mut().unwrap().insert(0, second);
+    sets[2].as_object_mut().unwrap().remove("slot_secs");
+    regrouped.as_object_mut().unwrap().remove("songs");
+    let response = put(&app, token, id, &regrouped).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let page = app.get_json("/api/audit?type=setlist_changed", token).await;
+    let details: Vec<&Value> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|event| &event["detail"])
+        .collect();
+    assert_eq!(details.len(), 2, "{page}");
+    let with_sets: Vec<_> = details.iter().filter(|d| d.get("sets").is_some()).collect();
+    assert_eq!(
+        with_sets.len(),
+        1,
+        "only the regrouping names the sets: {page}"
+    );
+    assert_eq!(
+        with_sets[0]["sets"],
+        json!([
+            { "name": "Set 1", "slot_secs": null },
+            { "name": "Set 2", "slot_secs": null },
+            { "name": "Encore", "slot_secs": null },
+        ])
+    );
+    assert_eq!(
+        with_sets[0]["reordered"], true,
+        "Second now opens the encore"
+    );
 }

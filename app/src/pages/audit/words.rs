@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use crate::api::{AuditEvent, AuditKind};
-use crate::components::counted;
+use crate::components::{counted, show_length};
 
 /// What the server's details may hold (`detail` is a small JSON object);
 /// any field an event lacks is empty.
@@ -21,12 +21,22 @@ struct Facts {
     removed: Vec<String>,
     added: Vec<String>,
     reordered: bool,
+    /// A setlist's sets after a save that changed them.
+    sets: Vec<SetFacts>,
     fields: Vec<String>,
     new: usize,
     already_there: usize,
     changing_password: bool,
     disabled: bool,
     unknown_username: bool,
+}
+
+/// A set as a setlist's audit detail names it.
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct SetFacts {
+    name: String,
+    slot_secs: Option<i64>,
 }
 
 /// The event's name as a person says it.
@@ -122,6 +132,17 @@ pub fn sentence(event: &AuditEvent) -> String {
             if facts.reordered {
                 parts.push("changed the order".into());
             }
+            if !facts.sets.is_empty() {
+                let sets: Vec<String> = facts
+                    .sets
+                    .iter()
+                    .map(|set| match set.slot_secs {
+                        Some(slot) => format!("“{}” ({} slot)", set.name, show_length(slot)),
+                        None => format!("“{}”", set.name),
+                    })
+                    .collect();
+                parts.push(format!("changed the sets, now {}", sets.join(", ")));
+            }
             if parts.is_empty() {
                 format!(
                     "“{name}”: the show's details or the songs' own (no song added, removed or moved)."
@@ -199,6 +220,24 @@ mod tests {
         assert_eq!(
             sentence(&imported),
             "1 new song (0 already in the library)."
+        );
+    }
+
+    #[test]
+    fn a_change_of_the_sets_names_them_as_they_are_now() {
+        let changed = |detail: &str| AuditEvent {
+            kind: AuditKind::SetlistChanged,
+            detail: Detail::from_json(detail.into()),
+            ..failed_login("{}")
+        };
+        assert_eq!(
+            sentence(&changed(
+                r#"{"name":"Fri","removed":[],"added":[],"reordered":false,"sets":[{"name":"Set 1","slot_secs":2700},{"name":"Encore","slot_secs":null}]}"#
+            )),
+            "“Fri”: changed the sets, now “Set 1” (45 min slot), “Encore”."
+        );
+        assert!(
+            sentence(&changed(r#"{"name":"Fri","reordered":false}"#)).contains("no song added")
         );
     }
 

@@ -613,9 +613,11 @@ impl EditorState {
             .collect();
         // A show of one plain "Set 1" goes as the plain list of songs.
         let (songs, sets) = match <[SetInput; 1]>::try_from(sets) {
-            Ok([only]) if only.name == FIRST_SET && only.slot_secs.is_none() => (only.songs, None),
-            Ok(one) => (Vec::new(), Some(one.into())),
-            Err(sets) => (Vec::new(), Some(sets)),
+            Ok([only]) if only.name == FIRST_SET && only.slot_secs.is_none() => {
+                (Some(only.songs), None)
+            }
+            Ok(one) => (None, Some(one.into())),
+            Err(sets) => (None, Some(sets)),
         };
         let input = SetlistInput {
             name: self.name.get_untracked(),
