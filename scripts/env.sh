@@ -42,14 +42,16 @@ build_site() {
 # three classes #[wasm_bindgen], and whatever a wasm exports stays in it: their
 # methods were 5 KB of the main wasm, reachable only from JavaScript that
 # nothing runs (no Rust code hands such an object to JS: the glue has no
-# `__wrap` for them). wasm-opt drops the exports, and with them the code; the
-# settings are cargo-leptos's (wasm-opt-features in Cargo.toml). Then the .br
-# again (.gz: zopfli, below).
+# `__wrap` for them). wasm-opt drops the exports, and with them the code, with
+# the settings cargo-leptos used (wasm-opt-features in Cargo.toml). Then the
+# .br again (.gz: zopfli, below). The chunks import only what the main wasm
+# still exports: split.spec.ts loads every one of them.
 drop_dead_exports() {
-  local wasm=$1
+  local wasm=$1 settings
   grep -q 'IntoUnderlying[A-Za-z]*\.__wrap' "${wasm%.wasm}.js" && { echo "drop_dead_exports: the JS now creates wasm-streams objects: keep their exports" >&2; return 1; }
-  wasm-opt "$wasm" -o "$wasm" --remove-exports --pass-arg='remove-exports@*intounderlying*' \
-    -Oz --converge --low-memory-unused --enable-bulk-memory --enable-nontrapping-float-to-int
+  mapfile -t settings < <(sed -n 's/^wasm-opt-features = \[\(.*\)\]$/\1/p' "$ROOT/Cargo.toml" | grep -o '"[^"]*"' | tr -d '"')
+  [ ${#settings[@]} -gt 0 ] || { echo "drop_dead_exports: no wasm-opt-features in Cargo.toml" >&2; return 1; }
+  wasm-opt "$wasm" -o "$wasm" --remove-exports --pass-arg='remove-exports@*intounderlying*' "${settings[@]}"
   brotli -f -q 11 -o "$wasm.br" "$wasm"
 }
 

@@ -499,7 +499,7 @@ pub fn parse_minutes_seconds(text: &str) -> Option<i64> {
 
 /// A number written with digits only: `-0:30` or `1:+5` (which `str::parse`
 /// takes) is a typo, not a length.
-fn digits(text: &str) -> Option<i64> {
+pub fn digits(text: &str) -> Option<i64> {
     let all_digits = !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_digit());
     all_digits.then(|| text.parse().ok()).flatten()
 }
@@ -565,26 +565,25 @@ pub fn parse_slot(text: &str) -> Result<Option<i64>, &'static str> {
     let secs = if text.contains(':') {
         parse_minutes_seconds(text)
     } else {
-        text.parse::<i64>()
-            .ok()
-            .and_then(|minutes| minutes.checked_mul(60))
+        digits(text).and_then(|minutes| minutes.checked_mul(60))
     };
     secs.map(Some).ok_or("must be minutes, like 45")
 }
 
 /// A set's length against its slot: "3 min over the 45 min slot", "5 min
-/// to spare in the 45 min slot", or "fills the 45 min slot" (under a minute
-/// either way is "fills"). Rounded as `show_length` rounds the set's total
-/// beside it, so the line adds up: a total of 12:17 ("12 min") is 2 min over
-/// a 10 min slot, not 3.
+/// to spare in the 45 min slot", or "fills the 45 min slot". In whole
+/// minutes as `show_length` rounds the set's total beside it and the slot,
+/// so the line adds up: a total of 12:17 ("12 min") is 2 min over a 10 min
+/// slot, not 3; 10:29 fills it.
 pub fn slot_verdict(total_secs: i64, slot_secs: i64) -> String {
     let slot = show_length(slot_secs);
-    let over = total_secs - slot_secs;
-    let by = show_length(over.abs());
-    match over {
-        60.. => format!("{by} over the {slot} slot"),
-        ..=-60 => format!("{by} to spare in the {slot} slot"),
-        _ => format!("fills the {slot} slot"),
+    let rounded = |secs: i64| (secs + 30) / 60;
+    let over_minutes = rounded(total_secs) - rounded(slot_secs);
+    let by = show_length(over_minutes.abs() * 60);
+    match over_minutes {
+        1.. => format!("{by} over the {slot} slot"),
+        ..=-1 => format!("{by} to spare in the {slot} slot"),
+        0 => format!("fills the {slot} slot"),
     }
 }
 
@@ -720,6 +719,15 @@ mod tests {
             "3 min over the 10 min slot"
         );
         assert_eq!(slot_verdict(45 * 60 + 1, 45 * 60), "fills the 45 min slot");
+        assert_eq!(
+            slot_verdict(4 * 60 + 30, 10 * 60),
+            "5 min to spare in the 10 min slot"
+        );
+        assert_eq!(slot_verdict(10 * 60 + 29, 10 * 60), "fills the 10 min slot");
+        assert_eq!(
+            slot_verdict(10 * 60 + 30, 10 * 60),
+            "1 min over the 10 min slot"
+        );
         assert_eq!(
             slot_verdict(40 * 60 - 1, 45 * 60),
             "5 min to spare in the 45 min slot"

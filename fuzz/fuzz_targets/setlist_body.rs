@@ -96,7 +96,8 @@ fuzz_target!(|input: &[u8]| {
             assert_eq!(stored["venue"], sent.venue.as_str());
             assert_eq!(stored["notes"], sent.notes.as_str());
             assert_eq!(stored["show_date"], sent.show_date.as_str());
-            let titles: Vec<&str> = sent.songs.iter().map(|song| song.title.as_str()).collect();
+            let (_, order) = sent.running_order();
+            let titles: Vec<&str> = order.iter().map(|(_, song)| song.title.as_str()).collect();
             let stored_titles: Vec<&str> = stored["songs"].as_array().unwrap().iter().map(|song| song["title"].as_str().unwrap()).collect();
             assert_eq!(stored_titles, titles);
         } else {

@@ -9,7 +9,7 @@ use app::{
         ImportOutcome, ImportRow, LibrarySong, LibrarySongInput,
         validation::{FieldErrors, normalized_tags, on_one_line, validate_library_song},
     },
-    components::{length_field, parse_minutes_seconds},
+    components::{digits, length_field, parse_minutes_seconds},
 };
 
 /// The columns of an export, in order; an import reads them by name.
@@ -84,7 +84,7 @@ fn row<'a>(line: i64, title: &str, field: impl Fn(&str) -> &'a str) -> ParsedRow
     let mut errors = FieldErrors::new();
     let bpm = match field("bpm") {
         "" => None,
-        text => text.parse().ok().or_else(|| {
+        text => digits(text).or_else(|| {
             errors.insert("bpm".into(), "must be a whole number".into());
             None
         }),

@@ -19,6 +19,16 @@ where
     ObjectList::deserialize(deserializer).map(|list| list.0)
 }
 
+/// The same for a list that may be left out (with `#[serde(default)]`):
+/// absent is `None`, and `null` is refused like any other non-list.
+pub(super) fn some_objects<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    objects(deserializer).map(Some)
+}
+
 /// The same for an optional list (`null` or absent is `None`).
 pub(super) fn optional_objects<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
 where
@@ -107,6 +117,9 @@ mod tests {
         );
         let neither = read(r#"{"name":"N","show_date":"2026-01-01"}"#).unwrap();
         assert!(neither.sets.is_none() && neither.songs.is_none());
+        // Left out, `songs` means "from `sets`"; `null` is not a guess at that.
+        let null = read(r#"{"name":"N","show_date":"2026-01-01","songs":null}"#).unwrap_err();
+        assert!(null.starts_with("invalid type: null"), "{null}");
         for positional in [
             r#"{"name":"N","show_date":"2026-01-01","songs":[[null,"Everlong"]]}"#,
             r#"{"name":"N","show_date":"2026-01-01","sets":[["Set 1",[]]]}"#,

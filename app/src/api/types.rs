@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::objects::{objects, optional_objects};
+use super::objects::{objects, optional_objects, some_objects};
 
 /// What a band member may do. Unknown roles never deserialise: a token with
 /// `"role": "admin"` is refused, not treated as some default.
@@ -252,12 +252,13 @@ pub struct SetlistInput {
     /// Required by `PUT` (or `If-Match`), ignored by `POST`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
-    /// A show of one set: its songs in order. Or send `sets` instead.
-    /// Absent and `[]` differ when `sets` is sent (`running_order`).
-    #[cfg_attr(feature = "ssr", schema(max_items = 200))]
+    /// The running order. Alone: a show of one set. Beside `sets`: the
+    /// show's songs, each kept in its set by id (`[]` only when `sets` holds
+    /// no song either). Leave it out to take the songs from `sets`.
+    #[cfg_attr(feature = "ssr", schema(max_items = 200, nullable = false))]
     #[serde(
         default,
-        deserialize_with = "optional_objects",
+        deserialize_with = "some_objects",
         skip_serializing_if = "Option::is_none"
     )]
     pub songs: Option<Vec<SongInput>>,
@@ -299,8 +300,8 @@ impl SetlistInput {
     ///   that knows no sets): the songs and their order from `songs`, each
     ///   in the set `sets` has it in (by id), a new one in the set of the
     ///   song before it; the running order is then set by set. Sets are
-    ///   never lost to an older client, and `songs: []` empties the show
-    ///   (it was taken for "`sets` alone", and the save kept every song).
+    ///   never lost to an older client. (`songs: []` beside sets that hold
+    ///   songs is refused by validation: see `validate_setlist`.)
     pub fn running_order(&self) -> (Vec<&str>, Vec<(usize, &SongInput)>) {
         let Some(sets) = &self.sets else {
             return (

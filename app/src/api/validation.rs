@@ -297,6 +297,16 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
             }
         }
     } else {
+        // `songs: []` beside sets that hold songs: "remove every song", or
+        // "take them from `sets`"? The app's editor before 6 December sent
+        // it for the second, and a tab still running that build would empty
+        // the show; a client that knows no sets, for the first. Neither is
+        // guessed.
+        c.check(
+            "songs",
+            !input.flat_songs().is_empty() || sets.iter().all(|set| set.songs.is_empty()),
+            "is empty while `sets` holds songs: leave `songs` out to take the songs from `sets`, or send `sets` without songs to remove them all",
+        );
         // Both lists: the songs come from `songs` (`running_order`), and
         // `sets` only says which set each is in, by id. A new song in `sets`
         // would be dropped without a word.

@@ -304,12 +304,17 @@ pub async fn replace(
     let mut tx = pool.begin().await?;
     let (set_names, songs) = input.running_order();
     let (song_count, total) = totals(&songs);
-    // The sets as they were, for the audit ("who split off the encore?").
+    // The sets as they were, for the audit ("who cut the encore's slot?"):
+    // at the version the caller read, or nothing is written.
     let sets_before: Option<(String, String)> =
-        sqlx::query_as("SELECT set_names, set_slots FROM setlists WHERE id = $1")
+        sqlx::query_as("SELECT set_names, set_slots FROM setlists WHERE id = $1 AND version = $2")
             .bind(id)
+            .bind(expected)
             .fetch_optional(&mut *tx)
             .await?;
+    let Some((names_before, slots_before)) = sets_before else {
+        return Err(why_not_written(&mut tx, id).await);
+    };
     let updated = sqlx::query(
         "UPDATE setlists SET name = $1, venue = $2, show_date = $3, notes = $4, \
          song_count = $5, total_duration_secs = $6, updated_at = $7, version = version + 1, \
@@ -345,8 +350,7 @@ pub async fn replace(
         .await?;
     insert_songs(&mut tx, id, &songs, &existing, now).await?;
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    let sets_before =
-        sets_before.map_or_else(Vec::new, |(names, slots)| stored_sets(&names, &slots));
+    let sets_before = stored_sets(&names_before, &slots_before);
     let detail = what_changed(&setlist, &existing, &sets_before);
     audit::record(
         &mut tx,
@@ -521,10 +525,10 @@ fn totals(songs: &[(usize, &SongInput)]) -> (i64, i64) {
 }
 
 /// The audit detail of a replace: the songs it removed and added (by
-/// title: "who deleted that song?"), whether the others moved, and the sets
-/// as they now are when their names, slots or songs changed ("who cut the
-/// encore's slot?"; without it such a save read as "no song added, removed
-/// or moved").
+/// title: "who deleted that song?"), whether the others moved, and when the
+/// sets' names, slots or songs changed, the sets before and after ("who cut
+/// the encore's slot?"; without them such a save read as "no song added,
+/// removed or moved").
 fn what_changed(
     after: &Setlist,
     before: &[StoredSong],
@@ -555,9 +559,9 @@ fn what_changed(
         "added": added,
         "reordered": !order_before.eq(order_after),
     });
-    let outline = |sets: &[SetOfSongs]| -> Vec<(String, Option<i64>)> {
-        sets.iter()
-            .map(|set| (set.name.clone(), set.slot_secs))
+    let outline = |sets: &[SetOfSongs]| -> Vec<serde_json::Value> {
+        let sets = sets.iter();
+        sets.map(|set| json!({ "name": set.name, "slot_secs": set.slot_secs }))
             .collect()
     };
     let moved_between_sets = after.sets.iter().enumerate().any(|(index, set)| {
@@ -567,13 +571,10 @@ fn what_changed(
                 .any(|old| old.id == song.id && old.set_index != index as i64)
         })
     });
-    if outline(&after.sets) != outline(sets_before) || moved_between_sets {
-        let sets: Vec<_> = after
-            .sets
-            .iter()
-            .map(|set| json!({ "name": set.name, "slot_secs": set.slot_secs }))
-            .collect();
+    let (sets, sets_before) = (outline(&after.sets), outline(sets_before));
+    if sets != sets_before || moved_between_sets {
         detail["sets"] = json!(sets);
+        detail["sets_before"] = json!(sets_before);
     }
     detail
 }

@@ -230,23 +230,41 @@ async fn a_read_sent_back_with_its_songs_edited_keeps_the_sets() {
 }
 
 #[tokio::test]
-async fn a_read_sent_back_with_no_songs_left_empties_the_show_and_keeps_its_sets() {
+async fn no_songs_beside_sets_that_hold_songs_is_refused_and_sets_without_songs_empty_the_show() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
     let created = create(&app, &manager, &three_sets()).await;
     let id = created["id"].as_str().unwrap();
-    // A client that knows only `songs` removes every one of them.
-    let mut edited = created.clone();
-    edited["songs"] = json!([]);
+    // "Remove every song" or "take them from `sets`"? The app's editor of
+    // before sent this shape for the second: it must not empty the show.
+    let mut ambiguous = created.clone();
+    ambiguous["songs"] = json!([]);
 
-    let replaced = body(put(&app, &manager.access_token, id, &edited).await).await;
+    let refused = put(&app, &manager.access_token, id, &ambiguous).await;
 
-    assert_eq!(titles(&replaced), Vec::<&str>::new());
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = body(refused).await;
+    assert!(
+        refused["error"]["fields"]["songs"]
+            .as_str()
+            .unwrap()
+            .starts_with("is empty while `sets` holds songs"),
+        "{refused}"
+    );
     let read = app
         .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
         .await;
-    assert_eq!(titles(&read), Vec::<&str>::new(), "{read}");
-    let set_names: Vec<_> = names(&read).into_iter().map(|(name, _)| name).collect();
+    assert_eq!(titles(&read), ["Opener", "Second", "Third", "Closer"]);
+
+    // Every set sent without its songs: the show is emptied, its sets kept.
+    let mut emptied = read.clone();
+    emptied.as_object_mut().unwrap().remove("songs");
+    for set in emptied["sets"].as_array_mut().unwrap() {
+        set["songs"] = json!([]);
+    }
+    let emptied = body(put(&app, &manager.access_token, id, &emptied).await).await;
+    assert_eq!(titles(&emptied), Vec::<&str>::new(), "{emptied}");
+    let set_names: Vec<_> = names(&emptied).into_iter().map(|(name, _)| name).collect();
     assert_eq!(set_names, ["Set 1", "Set 2", "Encore"]);
 }
 
@@ -255,7 +273,14 @@ async fn sets_break_no_rule_unnoticed() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
     let token = &manager.access_token;
-    let base = |sets: Value, songs: Value| json!({ "name": "N", "show_date": "2026-12-04", "sets": sets, "songs": songs });
+    // `songs: []` stands for "left out": the sets alone.
+    let base = |sets: Value, songs: Value| {
+        let mut show = json!({ "name": "N", "show_date": "2026-12-04", "sets": sets });
+        if songs != json!([]) {
+            show["songs"] = songs;
+        }
+        show
+    };
     let too_many: Vec<Value> = (0..11)
         .map(|i| json!({ "name": format!("Set {i}") }))
         .collect();
@@ -378,46 +403,57 @@ async fn a_save_that_changes_the_sets_says_so_in_the_audit_log() {
     show["sets"][2]["slot_secs"] = json!(600);
     let created = create(&app, &manager, &show).await;
     let id = created["id"].as_str().unwrap();
+    let app = &app;
+    let save = |setlist: &Value, change: &dyn Fn(&mut Value)| {
+        let mut edited = setlist.clone();
+        edited.as_object_mut().unwrap().remove("songs");
+        change(&mut edited);
+        async move { body(put(app, token, id, &edited).await).await }
+    };
 
     // A new name only: the sets are as they were.
-    let mut renamed = created.clone();
-    renamed["name"] = json!("Longer night");
-    renamed.as_object_mut().unwrap().remove("songs");
-    let renamed = body(put(&app, token, id, &renamed).await).await;
-    // "Second" moves to the encore, whose slot is cut.
-    let mut regrouped = renamed.clone();
-    let sets = regrouped["sets"].as_array_mut().unwrap();
-    let second = sets[0]["songs"].as_array_mut().unwrap().remove(1);
-    sets[2]["songs"].as_array_mut().unwrap().insert(0, second);
-    sets[2].as_object_mut().unwrap().remove("slot_secs");
-    regrouped.as_object_mut().unwrap().remove("songs");
-    let response = put(&app, token, id, &regrouped).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    let saved = save(&created, &|show| show["name"] = json!("Longer night")).await;
+    // "Second" opens Set 2 instead of closing Set 1: the running order stays.
+    let saved = save(&saved, &|show| {
+        let sets = show["sets"].as_array_mut().unwrap();
+        let second = sets[0]["songs"].as_array_mut().unwrap().remove(1);
+        sets[1]["songs"].as_array_mut().unwrap().insert(0, second);
+    })
+    .await;
+    assert_eq!(titles(&saved), ["Opener", "Second", "Third", "Closer"]);
+    // The encore's slot is cut.
+    save(&saved, &|show| {
+        show["sets"][2].as_object_mut().unwrap().remove("slot_secs");
+    })
+    .await;
 
     let page = app.get_json("/api/audit?type=setlist_changed", token).await;
-    let details: Vec<&Value> = page["events"]
+    let mut details: Vec<&Value> = page["events"]
         .as_array()
         .unwrap()
         .iter()
         .map(|event| &event["detail"])
         .collect();
-    assert_eq!(details.len(), 2, "{page}");
-    let with_sets: Vec<_> = details.iter().filter(|d| d.get("sets").is_some()).collect();
-    assert_eq!(
-        with_sets.len(),
-        1,
-        "only the regrouping names the sets: {page}"
-    );
-    assert_eq!(
-        with_sets[0]["sets"],
+    details.sort_by_key(|detail| detail.get("sets").map(|sets| sets.to_string()));
+    let [renamed, moved, cut] = details[..] else {
+        panic!("three saves, three events: {page}")
+    };
+    assert!(renamed.get("sets").is_none(), "{renamed}");
+    let outline = |encore_slot: Value| {
         json!([
             { "name": "Set 1", "slot_secs": null },
             { "name": "Set 2", "slot_secs": null },
-            { "name": "Encore", "slot_secs": null },
+            { "name": "Encore", "slot_secs": encore_slot },
         ])
+    };
+    assert_eq!(
+        (&moved["sets_before"], &moved["sets"], &moved["reordered"]),
+        (&outline(json!(600)), &outline(json!(600)), &json!(false)),
+        "{moved}"
     );
     assert_eq!(
-        with_sets[0]["reordered"], true,
-        "Second now opens the encore"
+        (&cut["sets_before"], &cut["sets"]),
+        (&outline(json!(600)), &outline(Value::Null)),
+        "{cut}"
     );
 }

@@ -21,8 +21,9 @@ struct Facts {
     removed: Vec<String>,
     added: Vec<String>,
     reordered: bool,
-    /// A setlist's sets after a save that changed them.
+    /// A setlist's sets after and before a save that changed them.
     sets: Vec<SetFacts>,
+    sets_before: Vec<SetFacts>,
     fields: Vec<String>,
     new: usize,
     already_there: usize,
@@ -32,11 +33,36 @@ struct Facts {
 }
 
 /// A set as a setlist's audit detail names it.
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, PartialEq)]
 #[serde(default)]
 struct SetFacts {
     name: String,
     slot_secs: Option<i64>,
+}
+
+/// What a setlist's save did to its sets, if anything.
+fn sets_changed(facts: &Facts) -> Option<String> {
+    let outline = |sets: &[SetFacts]| {
+        let sets: Vec<String> = sets
+            .iter()
+            .map(|set| match set.slot_secs {
+                Some(slot) => format!("“{}” ({} slot)", set.name, show_length(slot)),
+                None => format!("“{}”", set.name),
+            })
+            .collect();
+        sets.join(", ")
+    };
+    if facts.sets.is_empty() {
+        None
+    } else if facts.sets == facts.sets_before {
+        Some("moved songs between the sets".into())
+    } else {
+        Some(format!(
+            "changed the sets from {} to {}",
+            outline(&facts.sets_before),
+            outline(&facts.sets)
+        ))
+    }
 }
 
 /// The event's name as a person says it.
@@ -132,17 +158,7 @@ pub fn sentence(event: &AuditEvent) -> String {
             if facts.reordered {
                 parts.push("changed the order".into());
             }
-            if !facts.sets.is_empty() {
-                let sets: Vec<String> = facts
-                    .sets
-                    .iter()
-                    .map(|set| match set.slot_secs {
-                        Some(slot) => format!("“{}” ({} slot)", set.name, show_length(slot)),
-                        None => format!("“{}”", set.name),
-                    })
-                    .collect();
-                parts.push(format!("changed the sets, now {}", sets.join(", ")));
-            }
+            parts.extend(sets_changed(&facts));
             if parts.is_empty() {
                 format!(
                     "“{name}”: the show's details or the songs' own (no song added, removed or moved)."
@@ -232,9 +248,16 @@ mod tests {
         };
         assert_eq!(
             sentence(&changed(
-                r#"{"name":"Fri","removed":[],"added":[],"reordered":false,"sets":[{"name":"Set 1","slot_secs":2700},{"name":"Encore","slot_secs":null}]}"#
+                r#"{"name":"Fri","removed":[],"added":[],"reordered":false,"sets":[{"name":"Set 1","slot_secs":2700},{"name":"Encore","slot_secs":null}],"sets_before":[{"name":"Set 1","slot_secs":null}]}"#
             )),
-            "“Fri”: changed the sets, now “Set 1” (45 min slot), “Encore”."
+            "“Fri”: changed the sets from “Set 1” to “Set 1” (45 min slot), “Encore”."
+        );
+        let two_sets = r#"[{"name":"Set 1","slot_secs":null},{"name":"Encore","slot_secs":null}]"#;
+        assert_eq!(
+            sentence(&changed(&format!(
+                r#"{{"name":"Fri","reordered":false,"sets":{two_sets},"sets_before":{two_sets}}}"#
+            ))),
+            "“Fri”: moved songs between the sets."
         );
         assert!(
             sentence(&changed(r#"{"name":"Fri","reordered":false}"#)).contains("no song added")
