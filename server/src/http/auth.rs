@@ -21,7 +21,7 @@ use tower_cookies::{
 
 use super::{
     extract::{ApiJson, ClientOrigin},
-    headers::cookie_values,
+    headers::{cookie_values, sent_once},
     versions::json_body,
 };
 use crate::{
@@ -437,14 +437,11 @@ impl FromRequestParts<AppState> for FromOurSite {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<FromOurSite> {
-        let origin_ok = parts
-            .headers
-            .get(header::ORIGIN)
-            .is_none_or(|origin| state.config.is_public_origin(origin.as_bytes()));
-        let fetch_site_ok = parts
-            .headers
-            .get("sec-fetch-site")
-            .is_none_or(|site| site.as_bytes() != b"cross-site");
+        let origin_ok = sent_once(&parts.headers, header::ORIGIN).is_ok_and(|origin| {
+            origin.is_none_or(|origin| state.config.is_public_origin(origin.as_bytes()))
+        });
+        let fetch_site_ok = sent_once(&parts.headers, "sec-fetch-site")
+            .is_ok_and(|site| site.is_none_or(|site| site.as_bytes() != b"cross-site"));
         if origin_ok && fetch_site_ok {
             Ok(FromOurSite)
         } else {

@@ -222,8 +222,8 @@ impl Page {
         let limit = limit
             .filter(|n| !n.is_empty())
             .map(|text| {
-                text.parse()
-                    .ok()
+                // Digits only: `+5` is a typo, not five.
+                app::components::digits(&text)
                     .filter(|n| (1..=max).contains(n))
                     .ok_or_else(|| {
                         invalid_parameter("limit", &format!("a whole number from 1 to {max}"))

@@ -117,6 +117,25 @@ where
     ))
 }
 
+/// A header a browser sends at most once (`Origin`, `Sec-Fetch-Site`).
+/// Sent twice, it is `Err`: a request is judged by none of its values rather
+/// than by the first, or a proxy that appends one would pair an attacker's
+/// value with ours (ours first passed a CSRF guard).
+pub fn sent_once(
+    headers: &HeaderMap,
+    name: impl header::AsHeaderName,
+) -> Result<Option<&HeaderValue>, SentTwice> {
+    let mut values = headers.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (value, None) => Ok(value),
+        (Some(_), Some(_)) | (None, Some(_)) => Err(SentTwice),
+    }
+}
+
+/// A header that `sent_once` found more than once.
+#[derive(Debug)]
+pub struct SentTwice;
+
 /// The values of every cookie called `name` in the request's headers, in
 /// order. A jar keeps one value per name; a planted second cookie of the same
 /// name (cookie tossing) must be seen too.

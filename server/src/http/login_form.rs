@@ -29,6 +29,7 @@ use tower_cookies::{Cookie, Cookies, cookie::time::Duration};
 use super::{
     auth::{hardened_cookie, log_in},
     extract::ClientOrigin,
+    headers::sent_once,
 };
 use crate::{error::ApiError, state::AppState};
 
@@ -107,8 +108,14 @@ fn typed_username_cookie(state: &AppState, name: String, lasting: Duration) -> C
 /// is not a browser sends neither, and is no CSRF vector.
 fn from_our_page(state: &AppState, headers: &HeaderMap) -> bool {
     let ours = |origin: &[u8]| state.config.is_public_origin(origin);
-    let origin = headers.get(header::ORIGIN).map(HeaderValue::as_bytes);
-    match headers.get("sec-fetch-site") {
+    let (Ok(origin), Ok(site)) = (
+        sent_once(headers, header::ORIGIN),
+        sent_once(headers, "sec-fetch-site"),
+    ) else {
+        return false;
+    };
+    let origin = origin.map(HeaderValue::as_bytes);
+    match site {
         Some(site) => {
             site.as_bytes() == b"same-origin" && origin.is_none_or(|o| ours(o) || o == b"null")
         }

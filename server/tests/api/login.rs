@@ -76,6 +76,23 @@ async fn a_login_from_another_site_is_forbidden_and_starts_no_session() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{body:?}");
     }
+    // Two `Origin`s (a proxy that appends one): judged by neither, in either order.
+    for pair in [
+        [app.address.as_str(), "https://evil.example"],
+        ["https://evil.example", app.address.as_str()],
+        [app.address.as_str(), app.address.as_str()],
+    ] {
+        let response = app
+            .request(Method::POST, "/api/auth/login")
+            .header(header::ORIGIN, pair[0])
+            .header(header::ORIGIN, pair[1])
+            .json(&credentials)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{pair:?}");
+        assert!(set_cookie(&response).is_none());
+    }
 }
 
 #[tokio::test]

@@ -188,6 +188,31 @@ async fn a_foreign_page_cannot_log_a_browser_in() {
             .unwrap();
         assert_eq!(response.status(), status, "{origin}, {site}");
     }
+    // A header sent twice is judged by neither value, whichever comes first.
+    let doubled: [(&[&str], &[&str]); 2] = [
+        (&["null", "https://evil.example"], &["same-origin"]),
+        (&["null"], &["same-origin", "cross-site"]),
+    ];
+    for (origins, sites) in doubled {
+        let mut request = app.request(Method::POST, "/login");
+        for origin in origins {
+            request = request.header(header::ORIGIN, *origin);
+        }
+        for site in sites {
+            request = request.header("sec-fetch-site", *site);
+        }
+        let response = request
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{origins:?}, {sites:?}"
+        );
+    }
 }
 
 #[tokio::test]

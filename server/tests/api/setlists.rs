@@ -525,6 +525,7 @@ async fn a_bad_overview_cursor_is_a_clear_400() {
             "invalid before parameter: no such setlist",
         ),
         ("limit=0", LIMIT),
+        ("limit=%2B5", LIMIT),
         ("limit=201", LIMIT),
         ("limit=ten", LIMIT),
     ] {
