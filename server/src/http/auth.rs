@@ -21,7 +21,7 @@ use tower_cookies::{
 
 use super::{
     extract::{ApiJson, ClientOrigin},
-    headers::{cookie_values, sent_once},
+    headers::{at_most_once, cookie_values},
     versions::json_body,
 };
 use crate::{
@@ -429,19 +429,26 @@ fn presented_refresh_token(state: &AppState, headers: &HeaderMap) -> ApiResult<S
 
 /// A guard for the routes that read or set the session's cookies: it stops
 /// CSRF (and login CSRF). A browser always sends `Origin` on a cross-site
-/// POST, and it must be ours (a `null` origin is not). Listed before the
-/// body's extractor, a cross-site request is refused before its body is read.
+/// POST, and it must be ours (a `null` origin is not); `Sec-Fetch-Site`, when
+/// sent, must be one of the browser's values other than `cross-site`. Either
+/// header sent twice is refused (`at_most_once`). Listed before the body's
+/// extractor, a cross-site request is refused before its body is read.
 struct FromOurSite;
 
 impl FromRequestParts<AppState> for FromOurSite {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<FromOurSite> {
-        let origin_ok = sent_once(&parts.headers, header::ORIGIN).is_ok_and(|origin| {
+        let origin_ok = at_most_once(&parts.headers, header::ORIGIN).is_ok_and(|origin| {
             origin.is_none_or(|origin| state.config.is_public_origin(origin.as_bytes()))
         });
-        let fetch_site_ok = sent_once(&parts.headers, "sec-fetch-site")
-            .is_ok_and(|site| site.is_none_or(|site| site.as_bytes() != b"cross-site"));
+        // The values a browser sends, but `cross-site`: a joined line such as
+        // "same-origin, cross-site" is none of them.
+        let fetch_site_ok = at_most_once(&parts.headers, "sec-fetch-site").is_ok_and(|site| {
+            site.is_none_or(|site| {
+                matches!(site.as_bytes(), b"same-origin" | b"same-site" | b"none")
+            })
+        });
         if origin_ok && fetch_site_ok {
             Ok(FromOurSite)
         } else {

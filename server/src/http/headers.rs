@@ -117,24 +117,25 @@ where
     ))
 }
 
-/// A header a browser sends at most once (`Origin`, `Sec-Fetch-Site`).
-/// Sent twice, it is `Err`: a request is judged by none of its values rather
-/// than by the first, or a proxy that appends one would pair an attacker's
-/// value with ours (ours first passed a CSRF guard).
-pub fn sent_once(
+/// A header a browser sends at most once (`Origin`, `Sec-Fetch-Site`), if
+/// it came at most once. Two lines of it are `Err`: what sits in front may
+/// read one and a guard the other, and which one the browser sent cannot be
+/// told, so neither is trusted (a guard that read the first let "ours, then a
+/// forged one" through).
+pub fn at_most_once(
     headers: &HeaderMap,
     name: impl header::AsHeaderName,
-) -> Result<Option<&HeaderValue>, SentTwice> {
+) -> Result<Option<&HeaderValue>, Repeated> {
     let mut values = headers.get_all(name).iter();
     match (values.next(), values.next()) {
         (value, None) => Ok(value),
-        (Some(_), Some(_)) | (None, Some(_)) => Err(SentTwice),
+        (_, Some(_)) => Err(Repeated),
     }
 }
 
-/// A header that `sent_once` found more than once.
+/// A header that `at_most_once` found more than once.
 #[derive(Debug)]
-pub struct SentTwice;
+pub struct Repeated;
 
 /// The values of every cookie called `name` in the request's headers, in
 /// order. A jar keeps one value per name; a planted second cookie of the same

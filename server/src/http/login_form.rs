@@ -29,7 +29,7 @@ use tower_cookies::{Cookie, Cookies, cookie::time::Duration};
 use super::{
     auth::{hardened_cookie, log_in},
     extract::ClientOrigin,
-    headers::sent_once,
+    headers::at_most_once,
 };
 use crate::{error::ApiError, state::AppState};
 
@@ -104,13 +104,14 @@ fn typed_username_cookie(state: &AppState, name: String, lasting: Duration) -> C
 /// CSRF). A form post from our page carries `Origin: null` (our pages'
 /// Referrer-Policy is `no-referrer`), so the browser's `Sec-Fetch-Site`
 /// decides; a browser too old to send that must send our `Origin`. Another
-/// site's `Origin` is refused whatever else the request says. A client that
-/// is not a browser sends neither, and is no CSRF vector.
+/// site's `Origin` is refused whatever else the request says, and so is
+/// either header sent twice (`at_most_once`). A client that is not a browser
+/// sends neither, and is no CSRF vector.
 fn from_our_page(state: &AppState, headers: &HeaderMap) -> bool {
     let ours = |origin: &[u8]| state.config.is_public_origin(origin);
     let (Ok(origin), Ok(site)) = (
-        sent_once(headers, header::ORIGIN),
-        sent_once(headers, "sec-fetch-site"),
+        at_most_once(headers, header::ORIGIN),
+        at_most_once(headers, "sec-fetch-site"),
     ) else {
         return false;
     };

@@ -93,6 +93,33 @@ async fn a_login_from_another_site_is_forbidden_and_starts_no_session() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{pair:?}");
         assert!(set_cookie(&response).is_none());
     }
+    // `Sec-Fetch-Site` alone decides here (no `Origin`): `cross-site`, twice
+    // in either order, or joined on one line, is refused; `same-origin` passes.
+    let sites: [(&[&str], StatusCode); 5] = [
+        (&["same-origin"], StatusCode::OK),
+        (&["cross-site"], StatusCode::FORBIDDEN),
+        (&["same-origin", "cross-site"], StatusCode::FORBIDDEN),
+        (&["cross-site", "same-origin"], StatusCode::FORBIDDEN),
+        (&["same-origin, cross-site"], StatusCode::FORBIDDEN),
+    ];
+    for (lines, status) in sites {
+        let mut request = app.request(Method::POST, "/api/auth/login");
+        for line in lines {
+            request = request.header("sec-fetch-site", *line);
+        }
+        let response = request.json(&credentials).send().await.unwrap();
+        assert_eq!(response.status(), status, "{lines:?}");
+    }
+    // Our `Origin` does not make a `cross-site` request ours.
+    let response = app
+        .request(Method::POST, "/api/auth/login")
+        .header(header::ORIGIN, app.address.as_str())
+        .header("sec-fetch-site", "cross-site")
+        .json(&credentials)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -189,9 +189,12 @@ async fn a_foreign_page_cannot_log_a_browser_in() {
         assert_eq!(response.status(), status, "{origin}, {site}");
     }
     // A header sent twice is judged by neither value, whichever comes first.
-    let doubled: [(&[&str], &[&str]); 2] = [
+    let doubled: [(&[&str], &[&str]); 5] = [
         (&["null", "https://evil.example"], &["same-origin"]),
+        (&["https://evil.example", "null"], &["same-origin"]),
+        (&["null", "null"], &["same-origin"]),
         (&["null"], &["same-origin", "cross-site"]),
+        (&["null"], &["cross-site", "same-origin"]),
     ];
     for (origins, sites) in doubled {
         let mut request = app.request(Method::POST, "/login");
