@@ -40,7 +40,7 @@ build_site() {
 
 # wasm-streams (which leptos's server functions use; this app has none) marks
 # three classes #[wasm_bindgen], and whatever a wasm exports stays in it: their
-# methods were 5 KB of the main wasm, reachable only from JavaScript that
+# methods (README, Performance, has the bytes) are reachable only from JavaScript that
 # nothing runs (no Rust code hands such an object to JS: the glue has no
 # `__wrap` for them). wasm-opt drops the exports, and with them the code, with
 # the settings cargo-leptos used (wasm-opt-features in Cargo.toml). Then the

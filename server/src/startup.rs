@@ -261,9 +261,8 @@ pub fn router(state: AppState) -> Router {
 
 /// The `Link` header of every page: the wasm and its JavaScript, which the
 /// page's head names too. From the header, the browser asks for them as soon
-/// as the response begins, before it has read the HTML: on a venue's network,
-/// where the wasm is the wait, its request leaves about 10 ms sooner (README,
-/// Performance). The names are the ones leptos's `HydrationScripts` writes
+/// as the response begins, before it has read the HTML: on a venue's network
+/// the wasm is the wait (README, Performance, has the figures). The names are the ones leptos's `HydrationScripts` writes
 /// into the head; with hashed file names (`hash_files`, off here) they would
 /// not be, so there are no hints then.
 fn first_load_hints(options: &LeptosOptions) -> Option<HeaderValue> {
