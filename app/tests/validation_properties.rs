@@ -14,7 +14,8 @@ use app::api::{
 use proptest::prelude::*;
 
 /// Text of 0 to `max + 2` characters, any of them possibly multi-byte, a
-/// few spaces, or a few letters with U+0000 or line breaks among them.
+/// few spaces, or a few letters with control characters or line breaks
+/// among them.
 fn text_near(max: usize) -> impl Strategy<Value = String> {
     prop_oneof![
         prop::collection::vec(any::<char>(), 0..=max + 2),
@@ -35,8 +36,18 @@ fn text_near(max: usize) -> impl Strategy<Value = String> {
             ],
             1..=3
         ),
-        // U+0000, which PostgreSQL cannot store, among ordinary letters.
-        prop::collection::vec(prop_oneof![Just('a'), Just('\0')], 1..=3),
+        // Control characters among ordinary letters: U+0000, which
+        // PostgreSQL cannot store, an escape, a C1 control, and a tab.
+        prop::collection::vec(
+            prop_oneof![
+                Just('a'),
+                Just('\0'),
+                Just('\u{1B}'),
+                Just('\u{9B}'),
+                Just('\t')
+            ],
+            1..=3
+        ),
         // Line breaks among letters: a song's title may hold one (API.md
         // sets no rule for it).
         prop::collection::vec(
@@ -96,16 +107,21 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Any text: at most `max` characters, none of them U+0000.
+/// Any text: at most `max` characters, and no control character but a tab
+/// or a line break (U+000A to U+000D, U+0085).
 fn optional(text: &str, max: usize) -> bool {
-    chars(text) <= max && !text.contains('\0')
+    let allowed = |c: char| !c.is_control() || matches!(c, '\t' | '\n'..='\r' | '\u{85}');
+    chars(text) <= max && text.chars().all(allowed)
 }
 
 /// A required text: something a reader can see, and otherwise as any text.
 fn required(text: &str, max: usize) -> bool {
     // Drawn as nothing: format and filler characters, combining marks with
-    // no letter to sit on, variation selectors, tags (see README).
+    // no letter to sit on, variation selectors, tags, control characters
+    // (see README).
     let invisible = [
+        '\u{0}'..='\u{1F}',
+        '\u{7F}'..='\u{9F}',
         '\u{00AD}'..='\u{00AD}',
         '\u{0300}'..='\u{036F}',
         '\u{061C}'..='\u{061C}',
@@ -125,6 +141,12 @@ fn required(text: &str, max: usize) -> bool {
         '\u{FE20}'..='\u{FE2F}',
         '\u{FEFF}'..='\u{FEFF}',
         '\u{FFA0}'..='\u{FFA0}',
+        '\u{FFF9}'..='\u{FFFB}',
+        '\u{110BD}'..='\u{110BD}',
+        '\u{110CD}'..='\u{110CD}',
+        '\u{13430}'..='\u{1343F}',
+        '\u{1BCA0}'..='\u{1BCA3}',
+        '\u{1D173}'..='\u{1D17A}',
         '\u{E0000}'..='\u{E03FF}',
     ];
     let visible = |c: char| !c.is_whitespace() && !invisible.iter().any(|range| range.contains(&c));

@@ -43,21 +43,28 @@ pub const PAGE_ID_MAX: usize = 64;
 /// The OpenAPI pattern of a required text, the JavaScript regular
 /// expression of `!shows_nothing` (JavaScript's `\s` has U+FEFF, not U+0085),
 /// written out in each schema attribute (utoipa takes a literal only; the
-/// OpenAPI test holds them to this). Without the `u` flag JavaScript sees
-/// UTF-16: plane 14 (tags, variation selectors) is the high surrogate
-/// U+DB40, and a low surrogate never stands alone, so the class leaves both
-/// out and an emoji still shows by its high surrogate.
-pub const SHOWS_SOMETHING: &str = r"[^\s\u0085\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uDB40\uDC00-\uDFFF]";
+/// OpenAPI test holds them to this). It must compile with and without the
+/// `u` flag (validators differ). Without it JavaScript sees UTF-16: plane 14
+/// (tags, variation selectors) is the high surrogate U+DB40, and a low
+/// surrogate never stands alone, so the class leaves both out and an emoji
+/// still shows by its high surrogate. With it, a lone surrogate matches
+/// nothing (U+DB40 comes last so that it is not read as the start of a
+/// pair), and a text of plane-14 characters only, or of the few format
+/// characters outside the first plane, is left to the server to refuse.
+pub const SHOWS_SOMETHING: &str = r"[^\s\u0000-\u001F\u007F-\u009F\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uFFF9-\uFFFB\uDC00-\uDFFF\uDB40]";
 
 /// True for text that is only spaces and characters drawn as nothing: the
 /// zero-width ones and the word joiner, direction marks and embeddings, a
 /// byte order mark, a soft hyphen, invisible operators, blank fillers (the
 /// Hangul fillers, the blank Braille pattern), combining marks with nothing
-/// to sit on, variation selectors and tags. Such a name would be a row that
-/// nobody can see or click.
+/// to sit on, variation selectors and tags, control characters and the other
+/// format characters that draw nothing (interlinear annotation marks, the
+/// musical beams', the shorthand and hieroglyph format controls). Such a
+/// name would be a row that nobody can see or click.
 pub fn shows_nothing(text: &str) -> bool {
     text.chars().all(|c| {
         c.is_whitespace()
+            || c.is_control()
             || matches!(
                 c,
                 '\u{00AD}'
@@ -81,6 +88,12 @@ pub fn shows_nothing(text: &str) -> bool {
                     | '\u{FE20}'..='\u{FE2F}'
                     | '\u{FEFF}'
                     | '\u{FFA0}'
+                    | '\u{FFF9}'..='\u{FFFB}'
+                    | '\u{110BD}'
+                    | '\u{110CD}'
+                    | '\u{13430}'..='\u{1343F}'
+                    | '\u{1BCA0}'..='\u{1BCA3}'
+                    | '\u{1D173}'..='\u{1D17A}'
                     | '\u{E0000}'..='\u{E03FF}'
             )
     })
@@ -126,21 +139,29 @@ impl Checker {
 
     /// A required field (`min` > 0) must show something: a setlist or a
     /// member called "   " (or a zero-width space) would show as nothing at
-    /// all. No text may hold
-    /// U+0000: PostgreSQL cannot store it (the query would fail), and a
-    /// C-string reader of an export would cut the text there.
+    /// all. No text may hold a control character but a tab or a line break:
+    /// U+0000 because PostgreSQL cannot store it (the query would fail) and a
+    /// C-string reader of an export would cut the text there; the others
+    /// because an escape sequence in a title would reach the terminal of
+    /// whoever reads an export or a log with `cat` (terminal injection).
     fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
         let blank = min > 0 && shows_nothing(value);
-        let nul = value.contains('\0');
+        let control = value
+            .chars()
+            .find(|&c| c.is_control() && c != '\t' && !is_line_break(c));
         let message = if blank {
             "must not be empty".to_string()
-        } else if nul {
-            "must not contain the character U+0000".to_string()
+        } else if let Some(control) = control {
+            format!(
+                "must not contain the character U+{:04X}",
+                u32::from(control)
+            )
         } else {
             format!("must be at most {max} characters")
         };
-        self.check(field, !blank && !nul && len >= min && len <= max, message);
+        let ok = !blank && control.is_none() && len >= min && len <= max;
+        self.check(field, ok, message);
     }
 
     /// `text` on one line: a set's name is typed into a one-line field,
@@ -481,17 +502,18 @@ pub fn validate_library_song(song: &LibrarySongInput) -> FieldErrors {
     );
     for tag in &song.tags {
         c.check("tags", !tag.contains(','), "a tag may not contain a comma");
-        c.text("tags", tag, 1, TAG_MAX);
+        c.line("tags", tag, 1, TAG_MAX);
     }
     c.0
 }
 
-/// Tags as the library keeps them: trimmed, lower-case, no empty ones, each once.
+/// Tags as the library keeps them: trimmed, lower-case, each once, and none
+/// that shows nothing (a zero-width space is dropped as a blank one is).
 pub fn normalized_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut kept: Vec<String> = Vec::new();
     for tag in tags {
         let tag = tag.trim().to_lowercase();
-        if !tag.is_empty() && !kept.contains(&tag) {
+        if !shows_nothing(&tag) && !kept.contains(&tag) {
             kept.push(tag);
         }
     }
@@ -594,7 +616,9 @@ fn is_uuid(text: &str) -> bool {
         })
 }
 
-/// `YYYY-MM-DD` naming a real day of the Gregorian calendar.
+/// `YYYY-MM-DD` naming a real day of the Gregorian calendar, from the year 1
+/// (a browser's date field cannot hold the year 0: the editor would show the
+/// date as not picked).
 pub fn is_calendar_date(text: &str) -> bool {
     let bytes = text.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
@@ -610,6 +634,9 @@ pub fn is_calendar_date(text: &str) -> bool {
     let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
         return false;
     };
+    if year == 0 {
+        return false;
+    }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     let days_in_month = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -788,6 +815,11 @@ mod tests {
             "\u{FE0F}",
             "\u{E0041}\u{E007F}",
             "\u{2066}\u{2069}",
+            "\u{1}",
+            "\u{7F}\u{90}\u{9F}",
+            "\u{200B}\u{1B}",
+            "\u{FFF9}\u{FFFB}",
+            "\u{1D173}\u{1BCA0}\u{13437}\u{110BD}",
         ] {
             assert_eq!(
                 validate_setlist(&setlist(nothing))["name"],
@@ -839,12 +871,45 @@ mod tests {
     }
 
     #[test]
+    fn control_characters_are_refused_but_tabs_and_line_breaks() {
+        for (name, code) in [
+            ("Fri\u{0}day", "U+0000"),
+            ("\u{1B}[31mRed", "U+001B"),
+            ("Bell\u{7}", "U+0007"),
+            ("Next\u{9B}2J", "U+009B"),
+        ] {
+            assert_eq!(
+                validate_setlist(&setlist(name))["name"],
+                format!("must not contain the character {code}"),
+                "{name:?}"
+            );
+        }
+        let mut input = setlist("Show");
+        input.notes = "Line one\r\n\tindented".into();
+        assert!(validate_setlist(&input).is_empty());
+    }
+
+    #[test]
+    fn tags_that_show_nothing_are_dropped_and_a_tag_is_one_line() {
+        let tags = normalized_tags([" Rock ", "", "\u{200B}", "\u{1}", "rock", "Ballad"]);
+        assert_eq!(tags, ["rock", "ballad"]);
+        let song = LibrarySongInput {
+            title: "Everlong".into(),
+            tags: vec!["slow\nburn".into()],
+            ..Default::default()
+        };
+        assert_eq!(validate_library_song(&song)["tags"], "must be one line");
+    }
+
+    #[test]
     fn dates_must_exist() {
         assert!(is_calendar_date("2028-02-29"));
         assert!(!is_calendar_date("2027-02-29"));
         assert!(!is_calendar_date("2026-13-01"));
         assert!(!is_calendar_date("2026-1-01x"));
         assert!(!is_calendar_date("+026-01-01"));
+        assert!(!is_calendar_date("0000-01-01"));
+        assert!(is_calendar_date("0001-01-01"));
         let mut input = setlist("Show");
         input.show_date = String::new();
         assert_eq!(validate_setlist(&input)["show_date"], "must be picked");

@@ -483,3 +483,57 @@ async fn a_nul_character_is_refused_before_it_reaches_the_database() {
         expect_error(login, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     }
 }
+
+/// An escape sequence in a title would reach the terminal of whoever reads an
+/// export or a log; a name of one control character would be a row nobody
+/// can see; the year 0 cannot be shown by a browser's date field. Each is a
+/// 422 naming the field. A tag that shows nothing is dropped, as a blank one is.
+#[tokio::test]
+async fn control_characters_and_the_year_0_are_refused_and_invisible_tags_dropped() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    for (body, field, message) in [
+        (
+            json!({ "name": "\u{1}", "show_date": "2026-01-01" }),
+            "name",
+            "must not be empty",
+        ),
+        (
+            json!({ "name": "Friday", "show_date": "2026-01-01", "songs": [{ "title": "\u{1B}[2JEverlong" }] }),
+            "songs[0].title",
+            "must not contain the character U+001B",
+        ),
+        (
+            json!({ "name": "Friday", "show_date": "0000-01-01" }),
+            "show_date",
+            "must be a date as YYYY-MM-DD",
+        ),
+    ] {
+        let refused = app
+            .authed(Method::POST, "/api/setlists", &manager.access_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(error["error"]["fields"][field], message, "{body}");
+    }
+    let tabbed =
+        json!({ "name": "Friday", "show_date": "2026-01-01", "notes": "Load in\r\n\tat six" });
+    let created = create(&app, &manager, &tabbed).await;
+    assert_eq!(created["notes"], "Load in\r\n\tat six");
+    let song = app
+        .authed(Method::POST, "/api/songs", &manager.access_token)
+        .json(&json!({ "title": "Everlong", "tags": ["\u{200B}", " ", "\u{7F}", "Rock"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(song.status(), StatusCode::CREATED);
+    let song: Value = song.json().await.unwrap();
+    assert_eq!(song["tags"], json!(["rock"]));
+}
