@@ -254,3 +254,32 @@ test.describe('a refused form', () => {
     await expect(page.getByLabel('New password again')).toBeFocused();
   });
 });
+
+test('a keyboard walking the role picker changes nothing until Enter or Save role', async ({ page }) => {
+  const username = `walk${Date.now()}`;
+  const name = `Wes ${username}`;
+  await addMember(page, username, name);
+  let patches = 0;
+  page.on('request', (request) => {
+    if (request.method() === 'PATCH') patches += 1;
+  });
+  const role = page.getByLabel(`Role of ${name}`);
+  const save = page.getByRole('button', { name: `Save ${name}'s new role` });
+  await role.focus();
+  // An arrow key on a closed picker moves its value: a step, not a decision.
+  await role.press('ArrowDown');
+  await expect(role).toHaveValue('manager');
+  await expect(save).toBeVisible();
+  await role.press('ArrowUp');
+  await expect(role).toHaveValue('drummer');
+  await expect(save).toHaveCount(0);
+  await role.press('ArrowDown');
+  await role.press('Enter');
+  await expect(page.getByText(`${name} is now a manager`)).toBeVisible();
+  expect(patches).toBe(1);
+  // The button is the other way to say it.
+  await page.getByLabel(`Role of ${name}`).press('ArrowUp');
+  await save.click();
+  await expect(page.getByText(`${name} is now a drummer`)).toBeVisible();
+  expect(patches).toBe(2);
+});

@@ -101,9 +101,9 @@ pub fn Members() -> impl IntoView {
         });
     };
 
-    // The last role change, to put back with one press: a role picker
-    // changes on every arrow key, so a keyboard passing through the table can
-    // change a role by mistake. (The member as changed, and their old role.)
+    // The last role change, to put back with one press: a role picked by
+    // mistake is one press away from what it was. (The member as changed,
+    // and their old role.)
     let undoable = RwSignal::new(None::<(User, Role)>);
     let pinned = NodeRef::<leptos::html::Div>::new();
     // Every change answers with the member as changed; the list is read again.
@@ -247,14 +247,53 @@ pub fn Members() -> impl IntoView {
                                             };
                                             change(instrument_member.clone(), MemberPatch { instrument: Some(instrument), ..Default::default() }, done);
                                         };
-                                        let on_role = move |ev: leptos::ev::Event| {
-                                            let role = event_target_value(&ev);
+                                        let stored_role = member.role.as_str();
+                                        let save_role = move |role: String| {
                                             if role == "drummer" && asked_first(own, SELF_DEMOTION) {
                                                 return;
                                             }
                                             let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
                                             change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
                                         };
+                                        // A closed picker changes its value, and says so, at every
+                                        // arrow key or letter: a keyboard walking through the roles
+                                        // would change the member's at each step (each a sign-out
+                                        // and an audit event). A role walked to waits for Enter or
+                                        // "Save role"; one picked from the open list (mouse, finger,
+                                        // Space then Enter) is saved at once.
+                                        let walked = StoredValue::new(false);
+                                        let picked = RwSignal::new(None::<String>);
+                                        let on_role_key = {
+                                            let save_role = save_role.clone();
+                                            move |ev: leptos::ev::KeyboardEvent| {
+                                                let key = ev.key();
+                                                if key == "Enter" {
+                                                    if let Some(role) = picked.get_untracked() {
+                                                        ev.prevent_default();
+                                                        save_role(role);
+                                                    }
+                                                } else if key.starts_with("Arrow")
+                                                    || matches!(key.as_str(), "Home" | "End" | "PageUp" | "PageDown")
+                                                    || (key.chars().count() == 1 && key != " ")
+                                                {
+                                                    walked.set_value(true);
+                                                }
+                                            }
+                                        };
+                                        let on_role = {
+                                            let save_role = save_role.clone();
+                                            move |ev: leptos::ev::Event| {
+                                                let role = event_target_value(&ev);
+                                                if walked.get_value() {
+                                                    walked.set_value(false);
+                                                    picked.set((role != stored_role).then_some(role));
+                                                } else {
+                                                    save_role(role);
+                                                }
+                                            }
+                                        };
+                                        // Not "… role of {name}": the picker's label must stay the only one that says so.
+                                        let save_picked_label = format!("Save {name}'s new role");
                                         let on_toggle = move |_| {
                                             let disabled = !toggle_member.disabled;
                                             if disabled && asked_first(own, SELF_DISABLING) {
@@ -281,10 +320,19 @@ pub fn Members() -> impl IntoView {
                                                         value=member.instrument.clone() on:change=on_instrument/>
                                                 </td>
                                                 <td data-label="Role">
-                                                    <select id=control_id("role") aria-label=role_label on:change=on_role>
+                                                    <select id=control_id("role") aria-label=role_label on:change=on_role
+                                                        on:keydown=on_role_key on:pointerdown=move |_| walked.set_value(false)>
                                                         <option value="drummer" selected=!is_manager>"Drummer"</option>
                                                         <option value="manager" selected=is_manager>"Manager"</option>
                                                     </select>
+                                                    {move || picked.get().map(|role| {
+                                                        let save_role = save_role.clone();
+                                                        view! {
+                                                            " "
+                                                            <button type="button" aria-label=save_picked_label.clone()
+                                                                on:click=move |_| save_role(role.clone())>"Save role"</button>
+                                                        }
+                                                    })}
                                                 </td>
                                                 <td data-label="Account">
                                                     {if member.disabled { "Disabled" } else { "Active" }}

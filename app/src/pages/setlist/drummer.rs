@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     api::{
-        Activity, ErrorCode, Setlist, Song,
+        Activity, ErrorCode, Setlist, Song, SongPatch,
         client::{self, Method},
         transport,
         validation::{
@@ -158,7 +158,7 @@ impl TempoRow {
     }
 
     /// Saves what is typed in this song; whether it was saved.
-    async fn save(self, session: Session, setlist_id: &str) -> bool {
+    async fn save(self, target: SaveTarget) -> bool {
         self.error.set(None);
         self.status.set(None);
         self.tempo_refused.set(false);
@@ -177,30 +177,76 @@ impl TempoRow {
                 return false;
             }
         };
+        let setlist_id = target.setlist_id.get_value();
         let path = format!("/api/setlists/{setlist_id}/songs/{}", self.id());
-        match client::call::<Setlist, _>(session, Method::Patch, &path, Some(&patch)).await {
-            Ok(_) => {
-                if self.saved.try_set(sent).is_some() {
-                    return true; // saved, and the page is gone
+        let mut reread = false;
+        loop {
+            // The patch is for the version on screen: someone else's change
+            // to this song that the live stream has not brought (a dropped
+            // connection) is a 409, not overwritten without a word (lost update).
+            let Some(version) = target.shown.try_with_untracked(|s| s.version) else {
+                return false; // the page is gone
+            };
+            let patch = SongPatch {
+                version: Some(version),
+                ..patch.clone()
+            };
+            match client::call::<Setlist, _>(target.session, Method::Patch, &path, Some(&patch))
+                .await
+            {
+                Ok(theirs) => {
+                    if self.saved.try_set(sent).is_some() {
+                        return true; // saved, and the page is gone
+                    }
+                    self.overtaken.set_value((false, false));
+                    // The next save is for the version this one made.
+                    target.follow.run((theirs, String::new()));
+                    let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
+                    self.status
+                        .set(Some(format!("Saved.{}", typed_since.unwrap_or_default())));
+                    return true;
                 }
-                self.overtaken.set_value((false, false));
-                let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
-                self.status
-                    .set(Some(format!("Saved.{}", typed_since.unwrap_or_default())));
-                true
-            }
-            Err(failure) => {
-                self.tempo_refused
-                    .try_set(failure.fields.contains_key("bpm"));
-                self.error.try_set(Some(if failure.code == ErrorCode::NotFound {
-                    "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into()
-                } else {
-                    failure.describe()
-                }));
-                false
+                // Read once what changed meanwhile: a change elsewhere in the
+                // setlist only moved the version, and the patch goes again.
+                Err(failure) if failure.code == ErrorCode::VersionConflict && !reread => {
+                    reread = true;
+                    let on_screen = move || target.shown.try_with_untracked(|_| ()).is_some();
+                    let setlist = format!("/api/setlists/{setlist_id}");
+                    let Some(theirs) = client::reread(target.session, &setlist, on_screen).await
+                    else {
+                        return false;
+                    };
+                    target.follow.run((theirs, String::new()));
+                    // Someone changed what is being saved: the row now says
+                    // so, and Save replaces their change only when pressed again.
+                    let (tempo, notes) = self.overtaken.get_value();
+                    if (tempo && patch.bpm.is_some()) || (notes && patch.drummer_notes.is_some()) {
+                        return false;
+                    }
+                }
+                Err(failure) => {
+                    self.tempo_refused
+                        .try_set(failure.fields.contains_key("bpm"));
+                    self.error.try_set(Some(if failure.code == ErrorCode::NotFound {
+                        "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into()
+                    } else {
+                        failure.describe()
+                    }));
+                    return false;
+                }
             }
         }
     }
+}
+
+/// Where a row's save goes: the setlist on screen, whose version the patch
+/// is for, and the page's way to follow the setlist a save reads back.
+#[derive(Clone, Copy)]
+struct SaveTarget {
+    session: Session,
+    setlist_id: StoredValue<String>,
+    shown: RwSignal<Setlist>,
+    follow: Callback<(Setlist, String)>,
 }
 
 #[component]
@@ -223,8 +269,8 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     // on screen, and make new rows under its owner (freed with it).
     let owner = StoredValue::new(Owner::current().expect("the drummer's view runs inside the app"));
     let authors = Authors::new();
-    // Someone changed the setlist: read it again and follow it.
-    let follow = move |theirs: Setlist, by: String| {
+    // Someone changed the setlist (`by`, when known): read it again and follow it.
+    let follow = Callback::new(move |(theirs, by): (Setlist, String)| {
         if shown
             .try_with_untracked(|s| s.version >= theirs.version)
             .unwrap_or(true)
@@ -274,7 +320,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             ));
         }
         shown.set(theirs);
-    };
+    });
     let this_setlist = id.clone();
     live.subscribe(move |message| {
         let by = match message.to_setlist_page(&this_setlist) {
@@ -304,7 +350,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         let on_screen = move || shown.try_with_untracked(|_| ()).is_some();
         leptos::task::spawn_local(async move {
             if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
-                follow(theirs, by);
+                follow.run((theirs, by));
             }
         });
     });
@@ -316,7 +362,12 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     let saving = RwSignal::new(false);
     let page_status = RwSignal::new(None::<String>);
     keep_typed_tempos(session, &id, rows, page_status);
-    let setlist_id = StoredValue::new(id.clone());
+    let target = SaveTarget {
+        session,
+        setlist_id: StoredValue::new(id.clone()),
+        shown,
+        follow,
+    };
     let save_all = move |_| {
         let typed: Vec<TempoRow> = rows.with_untracked(|rows| {
             rows.iter()
@@ -330,10 +381,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         saving.set(true);
         page_status.set(None);
         leptos::task::spawn_local(async move {
-            let id = setlist_id.get_value();
             let mut failed = 0;
             for row in &typed {
-                if !row.save(session, &id).await {
+                if !row.save(target).await {
                     failed += 1;
                 }
             }
@@ -342,8 +392,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 .try_with_untracked(|rows| rows.iter().any(TempoRow::is_typed_in))
                 .unwrap_or_default();
             let meanwhile = if typed_since { TYPED_MEANWHILE } else { "" };
-            page_status.try_set(Some(match failed {
-                0 => format!("Saved {}.{meanwhile}", songs_count(saved)),
+            page_status.try_set(Some(match (saved, failed) {
+                (_, 0) => format!("Saved {}.{meanwhile}", songs_count(saved)),
+                (0, _) => format!("{} not saved: see the messages below.", songs_count(failed)),
                 _ => format!(
                     "Saved {}; {} not saved: see the messages below.",
                     songs_count(saved),
@@ -402,7 +453,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                             <li class="set-break"><h2 class="set-name">{name}</h2></li>
                         })
                     }
-                    <TempoEditor session setlist_id=id.clone() row page_status/>
+                    <TempoEditor target row page_status/>
                 </For>
             </ol>
         </section>
@@ -462,8 +513,7 @@ fn keep_typed_tempos(
 
 #[component]
 fn TempoEditor(
-    session: Session,
-    setlist_id: String,
+    target: SaveTarget,
     row: TempoRow,
     page_status: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -476,9 +526,8 @@ fn TempoEditor(
         ev.prevent_default();
         // The page's line is about an earlier save: it would contradict this one.
         page_status.set(None);
-        let setlist_id = setlist_id.clone();
         leptos::task::spawn_local(async move {
-            row.save(session, &setlist_id).await;
+            row.save(target).await;
         });
     };
     view! {

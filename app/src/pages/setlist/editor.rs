@@ -5,7 +5,7 @@
 //! changed asks which value to keep.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos_router::{NavigateOptions, hooks::use_navigate};
 
 use super::{
     GigLinks,
@@ -285,7 +285,13 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         // The page is drawn anew at its address: the app's
                         // live region outlives it and says what happened.
                         live.announce(format!("Saved “{}”.", setlist.name));
-                        navigate(&format!("/setlists/{}", setlist.id), Default::default());
+                        // In place of the empty form: Back goes to where the
+                        // manager came from, not to a form that would make another.
+                        let in_place = NavigateOptions {
+                            replace: true,
+                            ..Default::default()
+                        };
+                        navigate(&format!("/setlists/{}", setlist.id), in_place);
                     } else {
                         let sent = sent.expect("a save that answered was sent");
                         let typed_since = owner
