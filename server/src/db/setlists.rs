@@ -249,6 +249,14 @@ pub async fn get(pool: &Pool, id: &str) -> DbResult<Option<Setlist>> {
     Ok(setlist)
 }
 
+/// What `insert` did.
+pub enum Inserted {
+    New(Setlist, Change),
+    /// A setlist with that id was there already (a create sent again with
+    /// its `Idempotency-Key`): nothing changed; the setlist as stored.
+    Before(Setlist),
+}
+
 pub async fn insert(
     pool: &Pool,
     id: &str,
@@ -256,14 +264,17 @@ pub async fn insert(
     now: i64,
     by: &str,
     origin: &Origin,
-) -> DbResult<(Setlist, Change)> {
+) -> DbResult<Inserted> {
     let mut tx = pool.begin().await?;
     let (set_names, songs) = input.running_order();
     let (song_count, total) = totals(&songs);
-    sqlx::query(
+    // A second try with the first one's id changes nothing; one that comes
+    // while the first is being written waits for it (the id's index), then
+    // finds its setlist.
+    let inserted = sqlx::query(
         "INSERT INTO setlists (id, name, venue, show_date, notes, version, song_count, \
          total_duration_secs, created_at, updated_at, set_names, set_slots) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10)",
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(&input.name)
@@ -277,6 +288,10 @@ pub async fn insert(
     .bind(stored_set_slots(&input.set_slots()))
     .execute(&mut *tx)
     .await?;
+    if inserted.rows_affected() == 0 {
+        let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
+        return Ok(Inserted::Before(setlist));
+    }
     insert_songs(&mut tx, id, &songs, &[], now).await?;
     let detail = json!({ "setlist_id": id, "name": input.name, "songs": songs.len() });
     audit::record(
@@ -288,7 +303,7 @@ pub async fn insert(
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
     let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
     tx.commit().await?;
-    Ok((setlist, change))
+    Ok(Inserted::New(setlist, change))
 }
 
 /// Replaces everything but the id, if the stored version is `expected`.

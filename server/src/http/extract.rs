@@ -16,6 +16,7 @@ use axum::{
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use super::headers::at_most_once;
 use crate::{db::audit::Origin, error::ApiError, state::AppState};
 
 /// `axum::Json`, with rejections mapped to 400 / 413 / 415, and well-formed
@@ -323,6 +324,39 @@ impl FromRequestParts<AppState> for ClientOrigin {
             // Bounded once, here: a header is attacker-controlled text we store.
             user_agent: user_agent.chars().take(256).collect(),
         }))
+    }
+}
+
+/// `Idempotency-Key` (the IETF httpapi draft): the client's name for one
+/// create, sent again unchanged when it cannot tell whether the first try
+/// arrived (a reload while the save was on its way, a dropped connection).
+/// Up to 64 letters, digits and `-._~:`, bare or as a quoted string.
+pub struct IdempotencyKey(pub Option<String>);
+
+const IDEMPOTENCY_KEY_MAX: usize = 64;
+
+impl FromRequestParts<AppState> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        let refused = |why: &str| ApiError::BadRequest(format!("Idempotency-Key {why}"));
+        let Some(value) = at_most_once(&parts.headers, "idempotency-key")
+            .map_err(|_| refused("must be sent once"))?
+        else {
+            return Ok(IdempotencyKey(None));
+        };
+        let value = value.to_str().unwrap_or_default();
+        let key = value
+            .strip_prefix('"')
+            .and_then(|quoted| quoted.strip_suffix('"'))
+            .unwrap_or(value);
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~:".contains(c);
+        if key.is_empty() || key.len() > IDEMPOTENCY_KEY_MAX || !key.chars().all(allowed) {
+            return Err(refused(
+                "must be 1 to 64 letters, digits or the characters - . _ ~ :",
+            ));
+        }
+        Ok(IdempotencyKey(Some(key.to_owned())))
     }
 }
 

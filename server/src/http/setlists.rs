@@ -13,9 +13,12 @@ use axum::{
     routing::{get, patch},
 };
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use super::{
-    extract::{ApiJson, ApiPath, ApiQuery, ClientOrigin, Page, invalid_parameter, parse_id},
+    extract::{
+        ApiJson, ApiPath, ApiQuery, ClientOrigin, IdempotencyKey, Page, invalid_parameter, parse_id,
+    },
     versions::{expected_version, json_body, validated, version_to_replace, with_version},
 };
 use crate::{
@@ -23,7 +26,7 @@ use crate::{
     clock::{now, today, utc_day},
     db::{
         self,
-        setlists::{OverviewPage, SongPatchRequest},
+        setlists::{Inserted, OverviewPage, SongPatchRequest},
     },
     error::{ApiError, ApiResult},
     state::AppState,
@@ -97,27 +100,54 @@ async fn list(
 }
 
 #[utoipa::path(post, path = "/api/setlists", tag = "setlists", security(("bearer" = [])), request_body = SetlistInput,
-    responses((status = 201, description = "Created (manager only); `Location` names it", body = Setlist)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "The client's name for this create (1 to 64 of `A-Za-z0-9-._~:`): \
+        sent again, it answers with the setlist the first try made instead of making another")),
+    responses((status = 201, description = "Created (manager only); `Location` names it", body = Setlist),
+              (status = 200, description = "Made before by a request with the same `Idempotency-Key`: nothing new; the setlist as stored", body = Setlist),
+              (status = 400, description = "An `Idempotency-Key` that is not 1 to 64 of `A-Za-z0-9-._~:`, or sent twice", body = ErrorBody)))]
 async fn create(
     State(state): State<AppState>,
     Manager(caller): Manager,
     ClientOrigin(origin): ClientOrigin,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(input): ApiJson<SetlistInput>,
 ) -> ApiResult<Response> {
     validated(validate_setlist(&input))?;
-    let id = uuid::Uuid::new_v4().to_string();
+    let id = match &key {
+        Some(key) => keyed_setlist_id(&caller.user_id, key),
+        None => uuid::Uuid::new_v4().to_string(),
+    };
     let origin = origin.by(&caller.user_id);
-    let (setlist, change) =
+    let inserted =
         db::setlists::insert(&state.db, &id, &input, now(), &caller.name, &origin).await?;
-    state.setlist_changed(&change);
+    let (status, setlist) = match inserted {
+        Inserted::New(setlist, change) => {
+            state.setlist_changed(&change);
+            (StatusCode::CREATED, setlist)
+        }
+        Inserted::Before(setlist) => (StatusCode::OK, setlist),
+    };
     let location =
         HeaderValue::try_from(format!("/api/setlists/{id}")).map_err(ApiError::internal)?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        with_etag(setlist),
-    )
-        .into_response())
+    Ok((status, [(header::LOCATION, location)], with_etag(setlist)).into_response())
+}
+
+/// The id of the setlist that `user`'s create named `key` makes: the same
+/// for the same two, so a create sent again finds the first one's setlist
+/// (a reload mid-save made the show twice), and no other member's key can
+/// name it (the member's id is in the hash).
+fn keyed_setlist_id(user: &str, key: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"backstage setlist create\0")
+        .chain_update(user.as_bytes())
+        .chain_update(b"\0")
+        .chain_update(key.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 #[utoipa::path(get, path = "/api/setlists/{id}", tag = "setlists", security(("bearer" = [])),

@@ -622,3 +622,71 @@ async fn the_drummers_notes_and_the_song_notes_never_overwrite_each_other() {
     .await;
     assert!(error["error"]["fields"]["drummer_notes"].is_string());
 }
+
+/// A create sent again with its `Idempotency-Key` (a reload while the save
+/// was on its way, a client's retry) makes nothing new: 200 with the first
+/// one's setlist. Sent at once five times, it makes one setlist.
+#[tokio::test]
+async fn a_create_sent_again_with_its_idempotency_key_makes_one_setlist() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let body =
+        json!({ "name": "Once only", "show_date": "2026-05-01", "songs": [song("Everlong", 250)] });
+    let post = |key: &str| {
+        app.authed(Method::POST, "/api/setlists", &manager.access_token)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let location = |response: &reqwest::Response| response.headers()[header::LOCATION].clone();
+    let tries = futures::future::join_all((0..5).map(|_| post("draft-7f3a"))).await;
+    let tries: Vec<_> = tries.into_iter().map(Result::unwrap).collect();
+    let mut statuses: Vec<_> = tries.iter().map(reqwest::Response::status).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK; 4]
+            .into_iter()
+            .chain([StatusCode::CREATED])
+            .collect::<Vec<_>>()
+    );
+    let made = location(&tries[0]);
+    assert!(tries.iter().all(|t| location(t) == made));
+    // Quoted, as a structured-field string: the same key.
+    let again = post("\"draft-7f3a\"").await.unwrap();
+    assert_eq!(
+        (again.status(), location(&again)),
+        (StatusCode::OK, made.clone())
+    );
+    let stored: Value = again.json().await.unwrap();
+    assert_eq!(
+        (stored["name"].as_str(), stored["version"].as_i64()),
+        (Some("Once only"), Some(1))
+    );
+    let list = app.get_json("/api/setlists", &manager.access_token).await;
+    let named = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == "Once only")
+        .count();
+    assert_eq!(named, 1);
+    // Another key, or none, is another setlist.
+    let other = post("draft-8c1d").await.unwrap();
+    assert_eq!(other.status(), StatusCode::CREATED);
+    assert_ne!(location(&other), made);
+
+    for bad in ["", "two words", "a/b", &"k".repeat(65)] {
+        let refused = post(bad).await.unwrap();
+        expect_error(refused, StatusCode::BAD_REQUEST, "bad_request").await;
+    }
+    let doubled = app
+        .authed(Method::POST, "/api/setlists", &manager.access_token)
+        .header("idempotency-key", "draft-7f3a")
+        .header("idempotency-key", "draft-9e2b")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_error(doubled, StatusCode::BAD_REQUEST, "bad_request").await;
+}
