@@ -255,6 +255,9 @@ test.describe('a session that ends mid-edit', () => {
     await page.getByRole('button', { name: 'Save setlist' }).click();
     await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
     await expect(name).toHaveValue('Late booking');
+    const fresh = await apiToken(request, 'manager');
+    const made = await request.get(`/api/setlists/${page.url().split('/').pop()}`, { headers: { Authorization: `Bearer ${fresh.token}` } });
+    expect((await made.json()).version, 'made by its POST alone: nothing saved over it').toBe(1);
     await page.goto('/setlists/new');
     await expect(page.getByRole('heading', { name: 'New setlist' })).toBeVisible();
     await expect(name, 'saved: the new setlist\'s draft is forgotten').toHaveValue('');
@@ -508,4 +511,37 @@ test.describe('a role changed by another manager', () => {
     await expect(page.getByText('Your role is now drummer: the app shows what a drummer can do.')).toBeVisible();
     await expect(page.getByRole('link', { name: 'Members' })).toHaveCount(0);
   });
+});
+
+test('a first save that reached the server but not the page, saved again after a reload, makes one setlist', async ({ page, request }) => {
+  const name = `Once only ${Date.now()}`;
+  await logIn(page, 'manager');
+  await page.goto('/setlists/new');
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Show date').fill('2037-07-01');
+  // The server makes the setlist; its answer never reaches the page, which
+  // is reloaded while the save is on its way.
+  let made = 0;
+  await page.route('**/api/setlists', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    expect((await route.fetch()).status()).toBe(201);
+    made += 1;
+  });
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect.poll(() => made).toBe(1);
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.reload();
+  // Not before the reload: a request left waiting would go on to the server.
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await expect(page.getByTestId('restored')).toBeVisible();
+  // Typed since the first try: it goes over what that try made.
+  await page.getByLabel('Venue').fill('The Roxy');
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page).toHaveURL(/\/setlists\/[0-9a-f-]{36}$/);
+  await expect(page.getByLabel('Venue')).toHaveValue('The Roxy');
+
+  const { token } = await apiToken(request, 'manager');
+  const list = await (await request.get('/api/setlists', { headers: { Authorization: `Bearer ${token}` } })).json();
+  const shows = list.filter((show: { name: string }) => show.name === name);
+  expect(shows.map((show: { venue: string }) => show.venue)).toEqual(['The Roxy']);
 });

@@ -13,7 +13,7 @@ use serde::{Serialize, de::DeserializeOwned};
 pub use super::transport::{ApiFailure, Method};
 use super::{
     ErrorCode,
-    transport::{decode, encode, exchange, pause},
+    transport::{Guard, decode, encode, exchange, pause},
 };
 use crate::session::Session;
 
@@ -29,15 +29,33 @@ where
     B: Serialize,
 {
     let body = encode(body)?;
-    decode(&call_json(session, method, path, body.as_deref(), None).await?)
+    decode(&call_json(session, method, path, body.as_deref(), Guard::None).await?)
 }
 
 /// `DELETE path`, only if the resource is still at `version` (`If-Match`):
 /// a delete decided on a stale page gets 409 instead of taking a newer edit.
 pub async fn delete_at(session: Session, path: &str, version: i64) -> Result<(), ApiFailure> {
-    call_json(session, Method::Delete, path, None, Some(version))
+    call_json(session, Method::Delete, path, None, Guard::IfMatch(version))
         .await
         .map(drop)
+}
+
+/// `POST path`, a create the client names `key` (`Idempotency-Key`): sent
+/// again (a reload while it was on its way), it answers with what the first
+/// one made instead of making another.
+pub async fn create<T, B>(
+    session: Session,
+    path: &str,
+    body: &B,
+    key: &str,
+) -> Result<T, ApiFailure>
+where
+    T: DeserializeOwned,
+    B: Serialize,
+{
+    let body = encode(Some(body))?;
+    let guard = Guard::IdempotencyKey(key);
+    decode(&call_json(session, Method::Post, path, body.as_deref(), guard).await?)
 }
 
 pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T, ApiFailure> {
@@ -46,7 +64,7 @@ pub async fn get<T: DeserializeOwned>(session: Session, path: &str) -> Result<T,
 
 /// `GET path`'s body as text (a CSV export, say).
 pub async fn get_text(session: Session, path: &str) -> Result<String, ApiFailure> {
-    call_json(session, Method::Get, path, None, None).await
+    call_json(session, Method::Get, path, None, Guard::None).await
 }
 
 /// `GET path` as a resource: fetched in the browser (where the access token
@@ -162,16 +180,16 @@ async fn call_json(
     method: Method,
     path: &str,
     body: Option<&str>,
-    if_match: Option<i64>,
+    guard: Guard<'_>,
 ) -> Result<String, ApiFailure> {
     let token = session.access_token().await?;
-    match exchange(method, path, Some(&token), body, if_match).await {
+    match exchange(method, path, Some(&token), body, guard).await {
         // Not for a wrong current password (`invalid_credentials`): sent
         // again, it would count twice against the login throttle.
         Err(failure) if failure.status == 401 && failure.code != ErrorCode::InvalidCredentials => {
             // The token expired or was revoked: refresh once, then retry once.
             let token = session.refresh_now().await?;
-            exchange(method, path, Some(&token), body, if_match).await
+            exchange(method, path, Some(&token), body, guard).await
         }
         other => other,
     }

@@ -150,7 +150,7 @@ where
     B: Serialize,
 {
     let body = encode(body)?;
-    decode(&exchange(method, path, token, body.as_deref(), None).await?)
+    decode(&exchange(method, path, token, body.as_deref(), Guard::None).await?)
 }
 
 // The generic functions only encode and decode; the requests are made by
@@ -168,19 +168,28 @@ pub(super) fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiFailure> {
     serde_json::from_str(text).map_err(ApiFailure::failed_to_reach)
 }
 
-/// Sends one request and gives the answer's body as text. `if_match` makes
-/// the write conditional on the version it was decided on.
+/// What makes a write safe to send: the version it was decided on
+/// (`If-Match`: refused once another change came first), or the client's
+/// name for a create (`Idempotency-Key`: sent again, it makes nothing new).
+#[derive(Clone, Copy)]
+pub enum Guard<'a> {
+    None,
+    IfMatch(i64),
+    IdempotencyKey(&'a str),
+}
+
+/// Sends one request and gives the answer's body as text.
 #[cfg(feature = "hydrate")]
 pub(super) async fn exchange(
     method: Method,
     path: &str,
     token: Option<&str>,
     body: Option<&str>,
-    if_match: Option<i64>,
+    guard: Guard<'_>,
 ) -> Result<String, ApiFailure> {
     // The path goes to fetch as it is: gloo-net's builder would append a
     // stray `&` to a path that has a query.
-    let request = request_init(method, token, body, if_match)
+    let request = request_init(method, token, body, guard)
         .and_then(|init| web_sys::Request::new_with_str_and_init(path, &init))
         .map_err(|error| ApiFailure::failed_to_reach(format!("{error:?}")))?;
     let request = gloo_net::http::Request::from(request);
@@ -199,20 +208,22 @@ pub(super) async fn exchange(
 }
 
 /// The fetch options of one API request: its method, the bearer token, a
-/// JSON body, `If-Match`. `exchange` and `post_while_leaving` both send them.
+/// JSON body, its `Guard`. `exchange` and `post_while_leaving` both send them.
 #[cfg(feature = "hydrate")]
 fn request_init(
     method: Method,
     token: Option<&str>,
     body: Option<&str>,
-    if_match: Option<i64>,
+    guard: Guard<'_>,
 ) -> Result<web_sys::RequestInit, wasm_bindgen::JsValue> {
     let headers = web_sys::Headers::new()?;
     if let Some(token) = token {
         headers.set("Authorization", &format!("Bearer {token}"))?;
     }
-    if let Some(version) = if_match {
-        headers.set("If-Match", &format!("\"{version}\""))?;
+    match guard {
+        Guard::None => {}
+        Guard::IfMatch(version) => headers.set("If-Match", &format!("\"{version}\""))?,
+        Guard::IdempotencyKey(key) => headers.set("Idempotency-Key", key)?,
     }
     let init = web_sys::RequestInit::new();
     init.set_method(method.as_str());
@@ -235,7 +246,7 @@ pub fn post_while_leaving<B: Serialize>(path: &str, token: &str, body: &B) {
     let Ok(Some(body)) = encode(Some(body)) else {
         return;
     };
-    let Ok(init) = request_init(Method::Post, Some(token), Some(&body), None) else {
+    let Ok(init) = request_init(Method::Post, Some(token), Some(&body), Guard::None) else {
         return;
     };
     let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
@@ -262,7 +273,7 @@ pub(super) async fn exchange(
     _: &str,
     _: Option<&str>,
     _: Option<&str>,
-    _: Option<i64>,
+    _: Guard<'_>,
 ) -> Result<String, ApiFailure> {
     Err(ApiFailure::network())
 }

@@ -18,7 +18,7 @@ use super::{
 use crate::{
     api::validation::{FieldErrors, TYPED_MEANWHILE},
     api::{
-        Activity, ErrorCode, Setlist,
+        Activity, ErrorCode, Setlist, SetlistInput, Song, SongInput,
         client::{self, ApiFailure, Method},
         transport,
     },
@@ -52,6 +52,23 @@ pub(super) const EDITOR_ERROR: &str = "editor-error";
 /// Said when Save meets a change both people made, open to a choice.
 const CHOOSE_FIRST: &str =
     "You and someone else both changed the same thing: choose yours or theirs for each, then save.";
+
+/// Whether `made`, the answer to a create, holds what `input` sent: not so
+/// when the create was sent again after more was typed, and the answer is
+/// the setlist its first try made.
+fn made_from(made: &Setlist, input: &SetlistInput) -> bool {
+    let (set_names, songs) = input.running_order();
+    let same_song = |(song, (_, sent)): (&Song, &(usize, &SongInput))| {
+        (&song.title, &song.artist, &song.key, &song.notes)
+            == (&sent.title, &sent.artist, &sent.key, &sent.notes)
+            && (song.duration_secs, song.bpm) == (sent.duration_secs, sent.bpm)
+    };
+    (&made.name, &made.venue, &made.show_date, &made.notes)
+        == (&input.name, &input.venue, &input.show_date, &input.notes)
+        && made.sets.iter().map(|set| set.name.as_str()).eq(set_names)
+        && made.songs.len() == songs.len()
+        && made.songs.iter().zip(&songs).all(same_song)
+}
 
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
@@ -231,12 +248,24 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network());
             let mut sent = None;
+            let is_new = state.id.get_untracked().is_none();
             for _ in 0..SAVE_ATTEMPTS {
                 let Ok(input) = state.input() else { break };
                 sent = Some(state.sent());
                 result = match state.id.get_untracked() {
                     None => {
-                        client::call(session, Method::Post, "/api/setlists", Some(&input)).await
+                        let key = state.create_key.get_value();
+                        match client::create(session, "/api/setlists", &input, &key).await {
+                            // The setlist a first try made, from what was
+                            // typed then (a reload while it was on its way):
+                            // what was typed since goes over it, next round.
+                            Ok(made) if !made_from(&made, &input) => {
+                                state.id.set(Some(made.id.clone()));
+                                state.base.set(Some((Draft::of(&made), made.version)));
+                                continue;
+                            }
+                            answer => answer,
+                        }
                     }
                     Some(id) => {
                         let path = format!("/api/setlists/{id}");
@@ -281,7 +310,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     conflicts.set(Vec::new());
                     // The restored edits are saved: nothing is left to discard.
                     restored.set(false);
-                    if state.id.get_untracked().is_none() {
+                    if is_new {
                         // The page is drawn anew at its address: the app's
                         // live region outlives it and says what happened.
                         live.announce(format!("Saved “{}”.", setlist.name));
@@ -808,6 +837,9 @@ fn keep_unsaved_work(
     let now_saved = saved_or_empty(state.base.get_untracked());
     let kept = browser::kept::<KeptDraft>(Work::Draft, &member, &setlist);
     if let (Some(kept), Some(saved)) = (kept, now_saved) {
+        if let Some(key) = &kept.create_key {
+            state.create_key.set_value(key.clone());
+        }
         // What changed since is merged in, as a live change would be; the
         // sets as typed come back when the songs still add up to them.
         let merged = merge(&kept.base, &kept.mine, &saved);
@@ -841,6 +873,7 @@ fn keep_unsaved_work(
                     mine,
                     sets,
                     base_sets,
+                    create_key: is_new.then(|| state.create_key.get_value()),
                 };
                 browser::keep(Work::Draft, member, setlist, &draft);
             }

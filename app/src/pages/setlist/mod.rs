@@ -139,6 +139,15 @@ fn GigLinks(id: String) -> impl IntoView {
     }
 }
 
+/// A random name, unique enough among one member's tabs and drafts: a
+/// page's presence, a new setlist's create (`Idempotency-Key`).
+fn random_name() -> String {
+    #[cfg(feature = "hydrate")]
+    return format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64);
+    #[cfg(not(feature = "hydrate"))]
+    String::new()
+}
+
 fn describe_fields(fields: &FieldErrors) -> String {
     let mut text = String::from("Please fix these before saving:");
     for (field, problem) in fields {

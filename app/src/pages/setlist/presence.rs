@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::random_name;
 use crate::{
     api::{
         Activity, PRESENCE_HEARTBEAT_MS, Presence, PresenceInput,
@@ -36,7 +37,7 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
     });
     // Who this page is to the server; a page back from the browser's page
     // cache is a new one (its goodbye was said).
-    let page = StoredValue::new(new_page_id());
+    let page = StoredValue::new(random_name());
     let said = move |activity: Activity| PresenceInput {
         setlist_id: setlist_id.clone(),
         activity,
@@ -82,7 +83,7 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
         let hello = tell.clone();
         let back = window_event_listener(leptos::ev::pageshow, move |event| {
             if event.persisted() {
-                page.set_value(new_page_id());
+                page.set_value(random_name());
                 hello(activity.get_untracked())
             }
         });
@@ -107,14 +108,6 @@ pub fn PresenceLine(setlist_id: String, #[prop(into)] activity: Signal<Activity>
             {move || others.with(|list| describe(list))}
         </p>
     }
-}
-
-/// A random name for a page: unique enough among one member's tabs.
-fn new_page_id() -> String {
-    #[cfg(feature = "hydrate")]
-    return format!("{:x}", (js_sys::Math::random() * 2f64.powi(52)) as u64);
-    #[cfg(not(feature = "hydrate"))]
-    String::new()
 }
 
 async fn tell_presence(session: Session, input: &PresenceInput) -> Option<Vec<Presence>> {

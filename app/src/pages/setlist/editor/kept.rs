@@ -21,6 +21,9 @@ pub struct KeptDraft {
     /// (none in a draft kept before they were).
     #[serde(default)]
     pub(super) base_sets: Vec<(SetHead, usize)>,
+    /// A new setlist's `create_key` (none for a saved one, or kept before).
+    #[serde(default)]
+    pub(super) create_key: Option<String>,
 }
 
 #[cfg(test)]
@@ -37,6 +40,7 @@ mod tests {
             },
             sets: vec![(SetHead::named("Set 1"), 0)],
             base_sets: vec![(SetHead::named("Set 1"), 0)],
+            create_key: None,
         };
         let mut old = serde_json::to_value(&draft).unwrap();
         old.as_object_mut().unwrap().remove("sets");

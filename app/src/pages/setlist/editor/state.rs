@@ -35,6 +35,9 @@ pub(super) struct EditorState {
     /// Where the sets of the version in `base` start, for merging a newer one.
     pub(super) saved_sets: RwSignal<SetsById>,
     pub(super) next_uid: StoredValue<u64>,
+    /// A new setlist's name for its create (`Idempotency-Key`), kept with
+    /// the draft: the save sent again after a reload finds the first one's.
+    pub(super) create_key: StoredValue<String>,
 }
 
 /// Where the show's sets start: the first set, and each later set with the
@@ -143,6 +146,7 @@ impl EditorState {
                 later: Vec::new(),
             }),
             next_uid: StoredValue::new(0),
+            create_key: StoredValue::new(crate::pages::setlist::random_name()),
         }
     }
 
