@@ -404,6 +404,23 @@ async fn text_round_trips_verbatim() {
     assert_eq!(stored["notes"], body["notes"]);
 }
 
+/// The `fields` of the 422 that `body`, posted to `path` by `manager`, gets.
+async fn refused_fields(app: &TestApp, manager: &Session, path: &str, body: &Value) -> Value {
+    let refused = app
+        .authed(Method::POST, path, &manager.access_token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let error = expect_error(
+        refused,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    error["error"]["fields"].clone()
+}
+
 /// PostgreSQL cannot store U+0000, in text or in JSON: text holding it is
 /// refused with the field named before any query, on both databases, and a
 /// login with it is just a wrong login, never a 500.
@@ -429,22 +446,8 @@ async fn a_nul_character_is_refused_before_it_reaches_the_database() {
             "display_name",
         ),
     ] {
-        let refused = app
-            .authed(Method::POST, path, &manager.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let error = expect_error(
-            refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
-        assert!(
-            error["error"]["fields"][field].is_string(),
-            "{body} → {error}"
-        );
+        let fields = refused_fields(&app, &manager, path, &body).await;
+        assert!(fields[field].is_string(), "{body} → {fields}");
     }
     // Where it is only looked for, it finds nothing.
     for path in [
@@ -509,19 +512,8 @@ async fn control_characters_and_the_year_0_are_refused_and_invisible_tags_droppe
             "must be a date as YYYY-MM-DD",
         ),
     ] {
-        let refused = app
-            .authed(Method::POST, "/api/setlists", &manager.access_token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let error = expect_error(
-            refused,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-        )
-        .await;
-        assert_eq!(error["error"]["fields"][field], message, "{body}");
+        let fields = refused_fields(&app, &manager, "/api/setlists", &body).await;
+        assert_eq!(fields[field], message, "{body}");
     }
     let tabbed =
         json!({ "name": "Friday", "show_date": "2026-01-01", "notes": "Load in\r\n\tat six" });
