@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { apiToken, createSetlist, fillLogin, gate, logIn, PASSWORD } from './helpers';
 
@@ -513,12 +514,17 @@ test.describe('a role changed by another manager', () => {
   });
 });
 
-test('a first save that reached the server but not the page, saved again after a reload, makes one setlist', async ({ page, request }) => {
-  const name = `Once only ${Date.now()}`;
+/** A manager's new setlist `name`, typed and not saved yet. */
+async function typeNewSetlist(page: Page, name: string) {
   await logIn(page, 'manager');
   await page.goto('/setlists/new');
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByLabel('Show date').fill('2037-07-01');
+}
+
+test('a first save that reached the server but not the page, saved again after a reload, makes one setlist', async ({ page, request }) => {
+  const name = `Once only ${Date.now()}`;
+  await typeNewSetlist(page, name);
   // The server makes the setlist; its answer never reaches the page, which
   // is reloaded while the save is on its way.
   let made = 0;
@@ -544,4 +550,35 @@ test('a first save that reached the server but not the page, saved again after a
   const list = await (await request.get('/api/setlists', { headers: { Authorization: `Bearer ${token}` } })).json();
   const shows = list.filter((show: { name: string }) => show.name === name);
   expect(shows.map((show: { venue: string }) => show.venue)).toEqual(['The Roxy']);
+});
+
+test('a first save found changed by someone else when saved again is opened as it is, and says what stayed out', async ({ page, request }) => {
+  await typeNewSetlist(page, `Changed since ${Date.now()}`);
+  await page.getByRole('button', { name: 'Add song' }).click();
+  await page.getByTestId('song').last().getByLabel('Title', { exact: true }).fill('Walk-on');
+  let made: { id: string; songs: { id: string }[] } | undefined;
+  await page.route('**/api/setlists', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    made = await (await route.fetch()).json();
+  });
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect.poll(() => made?.id).toBeTruthy();
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.reload();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  // The drummer sets the tempo of the setlist the first try made.
+  const drummer = await apiToken(request, 'drummer');
+  const tempo = await request.patch(`/api/setlists/${made!.id}/songs/${made!.songs[0].id}`, {
+    headers: { Authorization: `Bearer ${drummer.token}` },
+    data: { bpm: 128, drummer_notes: 'count in four' },
+  });
+  expect(tempo.status()).toBe(200);
+
+  await expect(page.getByTestId('restored')).toBeVisible();
+  await page.getByLabel('Venue').fill('The Roxy');
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page).toHaveURL(new RegExp(`/setlists/${made!.id}$`));
+  await expect(page.getByTestId('live-announcer')).toContainText('what you typed after the reload is not in it');
+  const stored = await (await request.get(`/api/setlists/${made!.id}`, { headers: { Authorization: `Bearer ${drummer.token}` } })).json();
+  expect([stored.venue, stored.songs[0].bpm, stored.songs[0].drummer_notes]).toEqual(['', 128, 'count in four']);
 });

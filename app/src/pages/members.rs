@@ -248,21 +248,24 @@ pub fn Members() -> impl IntoView {
                                             change(instrument_member.clone(), MemberPatch { instrument: Some(instrument), ..Default::default() }, done);
                                         };
                                         let stored_role = member.role.as_str();
-                                        let save_role = move |role: String| {
-                                            if role == "drummer" && asked_first(own, SELF_DEMOTION) {
-                                                return;
-                                            }
-                                            let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
-                                            change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
-                                        };
                                         // A closed picker changes its value, and says so, at every
                                         // arrow key or letter: a keyboard walking through the roles
                                         // would change the member's at each step (each a sign-out
                                         // and an audit event). A role walked to waits for Enter or
-                                        // "Save role"; one picked from the open list (mouse, finger,
-                                        // Space then Enter) is saved at once.
+                                        // "Save role"; one picked from the list opened with Space, a
+                                        // mouse or a finger is saved at once. (Where an arrow key
+                                        // opens the list, as on a Mac, its pick waits too: safe.)
                                         let walked = StoredValue::new(false);
                                         let picked = RwSignal::new(None::<String>);
+                                        let save_role = move |role: String| {
+                                            if role == "drummer" && asked_first(own, SELF_DEMOTION) {
+                                                return;
+                                            }
+                                            // Said once: a second Enter while it is on its way is not another change.
+                                            picked.set(None);
+                                            let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
+                                            change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
+                                        };
                                         let on_role_key = {
                                             let save_role = save_role.clone();
                                             move |ev: leptos::ev::KeyboardEvent| {
@@ -272,6 +275,8 @@ pub fn Members() -> impl IntoView {
                                                         ev.prevent_default();
                                                         save_role(role);
                                                     }
+                                                } else if key == " " {
+                                                    walked.set_value(false);
                                                 } else if key.starts_with("Arrow")
                                                     || matches!(key.as_str(), "Home" | "End" | "PageUp" | "PageDown")
                                                     || (key.chars().count() == 1 && key != " ")
@@ -321,7 +326,8 @@ pub fn Members() -> impl IntoView {
                                                 </td>
                                                 <td data-label="Role">
                                                     <select id=control_id("role") aria-label=role_label on:change=on_role
-                                                        on:keydown=on_role_key on:pointerdown=move |_| walked.set_value(false)>
+                                                        on:keydown=on_role_key on:pointerdown=move |_| walked.set_value(false)
+                                                        on:blur=move |_| walked.set_value(false)>
                                                         <option value="drummer" selected=!is_manager>"Drummer"</option>
                                                         <option value="manager" selected=is_manager>"Manager"</option>
                                                     </select>

@@ -200,7 +200,7 @@ impl TempoRow {
                     }
                     self.overtaken.set_value((false, false));
                     // The next save is for the version this one made.
-                    target.follow.run((theirs, String::new()));
+                    target.follow.try_run((theirs, String::new()));
                     let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
                     self.status
                         .set(Some(format!("Saved.{}", typed_since.unwrap_or_default())));
@@ -214,13 +214,25 @@ impl TempoRow {
                     let setlist = format!("/api/setlists/{setlist_id}");
                     let Some(theirs) = client::reread(target.session, &setlist, on_screen).await
                     else {
+                        self.error.try_set(Some(NOT_READ_AGAIN.into()));
                         return false;
                     };
-                    target.follow.run((theirs, String::new()));
+                    let Some(before) = self.saved.try_get_untracked() else {
+                        return false; // the page is gone
+                    };
+                    target.follow.try_run((theirs, String::new()));
                     // Someone changed what is being saved: the row now says
-                    // so, and Save replaces their change only when pressed again.
-                    let (tempo, notes) = self.overtaken.get_value();
-                    if (tempo && patch.bpm.is_some()) || (notes && patch.drummer_notes.is_some()) {
+                    // so (`follow`), and Save replaces their change only
+                    // when pressed again.
+                    let Some(after) = self.saved.try_get_untracked() else {
+                        return false;
+                    };
+                    if !self.is_typed_in() {
+                        return true; // they saved what is typed here
+                    }
+                    let theirs_tempo = before.0 != after.0 && patch.bpm.is_some();
+                    let theirs_notes = before.1 != after.1 && patch.drummer_notes.is_some();
+                    if theirs_tempo || theirs_notes {
                         return false;
                     }
                 }
@@ -238,6 +250,9 @@ impl TempoRow {
         }
     }
 }
+
+/// Said in a song whose save found the setlist changed and could not read it again.
+const NOT_READ_AGAIN: &str = "Not saved: the setlist changed meanwhile and could not be read again. What you typed is still here: save again.";
 
 /// Where a row's save goes: the setlist on screen, whose version the patch
 /// is for, and the page's way to follow the setlist a save reads back.
@@ -350,7 +365,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         let on_screen = move || shown.try_with_untracked(|_| ()).is_some();
         leptos::task::spawn_local(async move {
             if let Some(theirs) = client::reread::<Setlist>(session, &path, on_screen).await {
-                follow.run((theirs, by));
+                follow.try_run((theirs, by));
             }
         });
     });

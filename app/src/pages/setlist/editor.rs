@@ -63,9 +63,17 @@ fn made_from(made: &Setlist, input: &SetlistInput) -> bool {
             == (&sent.title, &sent.artist, &sent.key, &sent.notes)
             && (song.duration_secs, song.bpm) == (sent.duration_secs, sent.bpm)
     };
+    // Each set's name, slot and number of songs: a set break moved counts.
+    let sent_sets = set_names.iter().zip(input.set_slots()).enumerate();
+    let sent_sets = sent_sets.map(|(at, (name, slot))| {
+        let size = songs.iter().filter(|(set, _)| *set == at).count();
+        (*name, slot, size)
+    });
+    let made_sets = made.sets.iter();
+    let made_sets = made_sets.map(|set| (set.name.as_str(), set.slot_secs, set.songs.len()));
     (&made.name, &made.venue, &made.show_date, &made.notes)
         == (&input.name, &input.venue, &input.show_date, &input.notes)
-        && made.sets.iter().map(|set| set.name.as_str()).eq(set_names)
+        && made_sets.eq(sent_sets)
         && made.songs.len() == songs.len()
         && made.songs.iter().zip(&songs).all(same_song)
 }
@@ -249,6 +257,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             let mut result: Result<Setlist, ApiFailure> = Err(ApiFailure::network());
             let mut sent = None;
             let is_new = state.id.get_untracked().is_none();
+            // Set when a create sent again found its first try's setlist
+            // changed since by someone else: what was typed after stays out of it.
+            let mut made_before = false;
             for _ in 0..SAVE_ATTEMPTS {
                 let Ok(input) = state.input() else { break };
                 sent = Some(state.sent());
@@ -258,11 +269,21 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         match client::create(session, "/api/setlists", &input, &key).await {
                             // The setlist a first try made, from what was
                             // typed then (a reload while it was on its way):
-                            // what was typed since goes over it, next round.
+                            // what was typed since goes over it while nobody
+                            // else has changed it (a drummer's tempo would be
+                            // written back).
                             Ok(made) if !made_from(&made, &input) => {
-                                state.id.set(Some(made.id.clone()));
-                                state.base.set(Some((Draft::of(&made), made.version)));
-                                continue;
+                                if made.version == 1 {
+                                    let path = format!("/api/setlists/{}", made.id);
+                                    let over = SetlistInput {
+                                        version: Some(made.version),
+                                        ..input.clone()
+                                    };
+                                    client::call(session, Method::Put, &path, Some(&over)).await
+                                } else {
+                                    made_before = true;
+                                    Ok(made)
+                                }
                             }
                             answer => answer,
                         }
@@ -313,7 +334,15 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     if is_new {
                         // The page is drawn anew at its address: the app's
                         // live region outlives it and says what happened.
-                        live.announce(format!("Saved “{}”.", setlist.name));
+                        live.announce(if made_before {
+                            format!(
+                                "“{}” was saved before the page was reloaded, and someone has \
+                                 changed it since: what you typed after the reload is not in it.",
+                                setlist.name
+                            )
+                        } else {
+                            format!("Saved “{}”.", setlist.name)
+                        });
                         // In place of the empty form: Back goes to where the
                         // manager came from, not to a form that would make another.
                         let in_place = NavigateOptions {
@@ -369,8 +398,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let discard = move |_| {
         let Some(current_id) = state.id.get_untracked() else {
-            // A new setlist: back to empty, so its kept copy goes too.
+            // A new setlist: back to empty, so its kept copy goes too, and
+            // its create gets a new name: the next save is another setlist.
             state.show(&Draft::default());
+            state.create_key.set_value(super::random_name());
             conflicts.set(Vec::new());
             restored.set(false);
             saved.set(Some("Your edits were discarded.".into()));
