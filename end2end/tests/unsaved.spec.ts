@@ -578,7 +578,7 @@ test('a first save found changed by someone else when saved again is opened as i
   await page.getByLabel('Venue').fill('The Roxy');
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page).toHaveURL(new RegExp(`/setlists/${made!.id}$`));
-  await expect(page.getByTestId('live-announcer')).toContainText('what you typed after the reload is not in it');
+  await expect(page.getByTestId('live-announcer')).toContainText('anything typed after the reload was not saved');
   const stored = await (await request.get(`/api/setlists/${made!.id}`, { headers: { Authorization: `Bearer ${drummer.token}` } })).json();
   expect([stored.venue, stored.songs[0].bpm, stored.songs[0].drummer_notes]).toEqual(['', 128, 'count in four']);
 });

@@ -271,9 +271,16 @@ pub fn Members() -> impl IntoView {
                                             move |ev: leptos::ev::KeyboardEvent| {
                                                 let key = ev.key();
                                                 if key == "Enter" {
-                                                    if let Some(role) = picked.get_untracked() {
+                                                    // The picker's value as it is now: where keys reach an
+                                                    // open list, the last change may not have been heard.
+                                                    if picked.get_untracked().is_some() {
                                                         ev.prevent_default();
-                                                        save_role(role);
+                                                        let role = event_target_value(&ev);
+                                                        if role == stored_role {
+                                                            picked.set(None);
+                                                        } else {
+                                                            save_role(role);
+                                                        }
                                                     }
                                                 } else if key == " " {
                                                     walked.set_value(false);

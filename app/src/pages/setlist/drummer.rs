@@ -217,21 +217,19 @@ impl TempoRow {
                         self.error.try_set(Some(NOT_READ_AGAIN.into()));
                         return false;
                     };
-                    let Some(before) = self.saved.try_get_untracked() else {
-                        return false; // the page is gone
-                    };
                     target.follow.try_run((theirs, String::new()));
-                    // Someone changed what is being saved: the row now says
-                    // so (`follow`), and Save replaces their change only
-                    // when pressed again.
-                    let Some(after) = self.saved.try_get_untracked() else {
-                        return false;
+                    // Someone changed what is being saved since this patch
+                    // was made (heard now, or by the live stream meanwhile):
+                    // the row says so (`follow`), and Save replaces their
+                    // change only when pressed again.
+                    let Some(now_saved) = self.saved.try_get_untracked() else {
+                        return false; // the page is gone
                     };
                     if !self.is_typed_in() {
                         return true; // they saved what is typed here
                     }
-                    let theirs_tempo = before.0 != after.0 && patch.bpm.is_some();
-                    let theirs_notes = before.1 != after.1 && patch.drummer_notes.is_some();
+                    let theirs_tempo = now_saved.0 != saved_bpm && patch.bpm.is_some();
+                    let theirs_notes = now_saved.1 != saved_notes && patch.drummer_notes.is_some();
                     if theirs_tempo || theirs_notes {
                         return false;
                     }
@@ -398,6 +396,10 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let mut failed = 0;
             for row in &typed {
+                // Signed out or gone meanwhile: the rows left are no longer there to read.
+                if rows.try_with_untracked(|_| ()).is_none() {
+                    return;
+                }
                 if !row.save(target).await {
                     failed += 1;
                 }

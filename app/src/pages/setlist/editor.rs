@@ -273,16 +273,30 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             // else has changed it (a drummer's tempo would be
                             // written back).
                             Ok(made) if !made_from(&made, &input) => {
-                                if made.version == 1 {
-                                    let path = format!("/api/setlists/{}", made.id);
-                                    let over = SetlistInput {
-                                        version: Some(made.version),
-                                        ..input.clone()
-                                    };
-                                    client::call(session, Method::Put, &path, Some(&over)).await
-                                } else {
-                                    made_before = true;
-                                    Ok(made)
+                                let path = format!("/api/setlists/{}", made.id);
+                                let over = SetlistInput {
+                                    version: Some(1),
+                                    ..input.clone()
+                                };
+                                let saved_over = match made.version {
+                                    1 => Some(
+                                        client::call(session, Method::Put, &path, Some(&over))
+                                            .await,
+                                    ),
+                                    _ => None,
+                                };
+                                match saved_over {
+                                    Some(Ok(setlist)) => Ok(setlist),
+                                    Some(Err(failure))
+                                        if failure.code != ErrorCode::VersionConflict =>
+                                    {
+                                        Err(failure)
+                                    }
+                                    // Changed by someone else since: theirs, as it is.
+                                    _ => {
+                                        made_before = true;
+                                        Ok(made)
+                                    }
                                 }
                             }
                             answer => answer,
@@ -321,6 +335,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     break;
                 }
             }
+            // Gone while a read after a refusal was on its way: nothing to say it on.
+            if !on_screen() {
+                return;
+            }
             busy.set(false);
             match result {
                 Ok(setlist) => {
@@ -337,7 +355,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         live.announce(if made_before {
                             format!(
                                 "“{}” was saved before the page was reloaded, and someone has \
-                                 changed it since: what you typed after the reload is not in it.",
+                                 changed it since: here it is as it is now; anything typed \
+                                 after the reload was not saved.",
                                 setlist.name
                             )
                         } else {
