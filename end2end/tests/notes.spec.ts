@@ -19,7 +19,8 @@ test("the drummer's notes and the song notes are each their owner's, and one Sav
   const everlong = phone.getByRole('form', { name: 'Everlong' });
   const fly = phone.getByRole('form', { name: 'Learn to Fly' });
   await everlong.getByLabel('Tempo (BPM)').fill('158');
-  await everlong.getByLabel("Drummer's notes").fill('ride on the chorus');
+  // Two lines: what the drummer writes keeps its line breaks.
+  await everlong.getByLabel("Drummer's notes").fill('ride on the chorus\nbrushes in the verse');
   await fly.getByLabel('Tempo (BPM)').fill('136');
   const saveAll = phone.getByRole('button', { name: 'Save all (2 songs)' });
   await saveAll.click();
@@ -32,18 +33,18 @@ test("the drummer's notes and the song notes are each their owner's, and one Sav
   await page.goto(`/setlists/${id}`);
   await page.getByRole('button', { name: 'Edit Everlong' }).click();
   const song = page.getByRole('group', { name: 'Song 1: Everlong' });
-  await expect(song.getByText("Drummer's notes: ride on the chorus")).toBeVisible();
+  await expect(song.getByText("Drummer's notes: ride on the chorus brushes in the verse")).toBeVisible();
   await song.getByLabel('Song notes').fill('Key change after the solo');
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
 
   // The drummer's page follows: the manager's notes appear, the drummer's stay.
   await expect(phone.getByText("Song notes (the manager's): Key change after the solo")).toBeVisible();
-  await expect(everlong.getByLabel("Drummer's notes")).toHaveValue('ride on the chorus');
+  await expect(everlong.getByLabel("Drummer's notes")).toHaveValue('ride on the chorus\nbrushes in the verse');
 
   const { token } = await apiToken(request, 'drummer');
   const saved = await (await request.get(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
-  expect(saved.songs[0]).toMatchObject({ bpm: 158, notes: 'Key change after the solo', drummer_notes: 'ride on the chorus' });
+  expect(saved.songs[0]).toMatchObject({ bpm: 158, notes: 'Key change after the solo', drummer_notes: 'ride on the chorus\nbrushes in the verse' });
   expect(saved.songs[1].bpm).toBe(136);
   await context.close();
 });

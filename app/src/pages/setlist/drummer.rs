@@ -580,7 +580,9 @@ fn TempoEditor(
                     </div>
                     <div class="wide">
                         <label for=format!("notes-{uid}")>"Drummer's notes"</label>
-                        <input id=format!("notes-{uid}") maxlength="2000" bind:value=notes/>
+                        // A textarea: an input would drop the line breaks of notes
+                        // written in the song library when the drummer edits them.
+                        <textarea id=format!("notes-{uid}") maxlength="2000" bind:value=notes></textarea>
                     </div>
                     <div class="fit">
                         <button type="submit" class="secondary" aria-label=move || format!("Save tempo and notes for {}", title())>"Save"</button>

@@ -933,3 +933,114 @@ fn keep_unsaved_work(
     browser::forget_when_left(session, Work::Draft, member, setlist);
     restored
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{SetInput, SetOfSongs};
+
+    fn song(title: &str, bpm: Option<i64>) -> Song {
+        Song {
+            id: format!("id-{title}"),
+            title: title.into(),
+            artist: "Foo Fighters".into(),
+            duration_secs: 240,
+            bpm,
+            key: String::new(),
+            notes: String::new(),
+            drummer_notes: String::new(),
+            library_id: None,
+        }
+    }
+
+    /// What the first try made: two sets, "Everlong" then "My Hero" | "Times Like These".
+    fn made() -> Setlist {
+        let set = |name: &str, songs: Vec<Song>| SetOfSongs {
+            name: name.into(),
+            songs,
+            slot_secs: None,
+        };
+        let (one, two, three) = (
+            song("Everlong", Some(158)),
+            song("My Hero", None),
+            song("Times Like These", None),
+        );
+        Setlist {
+            id: "s-1".into(),
+            name: "Friday".into(),
+            venue: "The Roundhouse".into(),
+            show_date: "2027-03-05".into(),
+            notes: String::new(),
+            version: 1,
+            created_at: "2026-12-06T12:00:00Z".into(),
+            updated_at: "2026-12-06T12:00:00Z".into(),
+            songs: vec![one.clone(), two.clone(), three.clone()],
+            sets: vec![set("Set 1", vec![one, two]), set("Encore", vec![three])],
+        }
+    }
+
+    /// The input the page would send for `made`, as sets of new songs.
+    fn sent(made: &Setlist) -> SetlistInput {
+        let new_song = |song: &Song| SongInput {
+            id: None,
+            ..SongInput::from(song)
+        };
+        let sets = made.sets.iter().map(|set| SetInput {
+            name: set.name.clone(),
+            songs: set.songs.iter().map(new_song).collect(),
+            slot_secs: set.slot_secs,
+        });
+        SetlistInput {
+            name: made.name.clone(),
+            venue: made.venue.clone(),
+            show_date: made.show_date.clone(),
+            notes: made.notes.clone(),
+            version: None,
+            songs: None,
+            sets: Some(sets.collect()),
+        }
+    }
+
+    #[test]
+    fn a_create_is_made_from_the_input_that_holds_what_it_made() {
+        let made = made();
+        assert!(made_from(&made, &sent(&made)));
+    }
+
+    /// What changed, and the change.
+    type Change = (&'static str, fn(&mut SetlistInput));
+
+    #[test]
+    fn anything_typed_after_the_first_try_makes_a_different_input() {
+        let made = made();
+        let changes: [Change; 6] = [
+            ("the name", |input| input.name.push('!')),
+            ("a song's tempo", |input| {
+                input.sets.as_mut().unwrap()[0].songs[1].bpm = Some(140)
+            }),
+            ("a song's notes", |input| {
+                input.sets.as_mut().unwrap()[1].songs[0].notes = "slow".into()
+            }),
+            ("a set's slot", |input| {
+                input.sets.as_mut().unwrap()[1].slot_secs = Some(600)
+            }),
+            ("a set break moved", |input| {
+                let sets = input.sets.as_mut().unwrap();
+                let moved = sets[0].songs.pop().unwrap();
+                sets[1].songs.insert(0, moved);
+            }),
+            ("a song added", |input| {
+                let added = SongInput::from(&song("Learn to Fly", None));
+                input.sets.as_mut().unwrap()[1].songs.push(added);
+            }),
+        ];
+        for (what, change) in changes {
+            let mut input = sent(&made);
+            change(&mut input);
+            assert!(
+                !made_from(&made, &input),
+                "{what} changed, yet the input counts as made"
+            );
+        }
+    }
+}
