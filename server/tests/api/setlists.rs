@@ -675,6 +675,20 @@ async fn a_create_sent_again_with_its_idempotency_key_makes_one_setlist() {
     let other = post("draft-8c1d").await.unwrap();
     assert_eq!(other.status(), StatusCode::CREATED);
     assert_ne!(location(&other), made);
+    // The key is the member's own: another manager's same key cannot reach
+    // (or replay) the first member's setlist.
+    app.create_member(&manager, "deputy", "manager", "long-enough-3")
+        .await;
+    let deputy = session_from(app.login_response("deputy", "long-enough-3").await).await;
+    let theirs = app
+        .authed(Method::POST, "/api/setlists", &deputy.access_token)
+        .header("idempotency-key", "draft-7f3a")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::CREATED);
+    assert_ne!(location(&theirs), made);
 
     for bad in ["", "two words", "a/b", &"k".repeat(65)] {
         let refused = post(bad).await.unwrap();
