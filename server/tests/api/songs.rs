@@ -829,6 +829,39 @@ async fn the_export_opens_safely_in_a_spreadsheet_and_imports_back() {
 }
 
 #[tokio::test]
+async fn an_entry_stored_on_two_lines_is_found_by_its_exported_line() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let two_lines = json!({ "title": "Everlong\n(acoustic)", "artist": "Foo\r\nFighters" });
+    add(&app, &manager, &two_lines).await;
+    let file = app
+        .authed(Method::GET, "/api/songs/export", &manager.access_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let import = |dry_run: bool| json!({ "csv": file.clone(), "dry_run": dry_run });
+    let path = "/api/songs/import";
+    let token = &manager.access_token;
+    let preview = body_of(send(&app, Method::POST, path, token, &import(true)).await).await;
+    let outcomes: Vec<_> = preview["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["outcome"].clone())
+        .collect();
+    assert!(
+        outcomes.iter().all(|outcome| outcome == "existing"),
+        "{preview}"
+    );
+    let imported = body_of(send(&app, Method::POST, path, token, &import(false)).await).await;
+    assert_eq!(imported["created"], 0);
+    assert_eq!(library(&app, &manager, "").await.len(), outcomes.len());
+}
+
+#[tokio::test]
 async fn the_migration_moves_the_songs_of_earlier_setlists_into_the_library() {
     use sqlx::{Connection, Executor};
     let folder = tempfile::tempdir().unwrap();
