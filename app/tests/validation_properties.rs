@@ -37,14 +37,17 @@ fn text_near(max: usize) -> impl Strategy<Value = String> {
             1..=3
         ),
         // Control characters among ordinary letters: U+0000, which
-        // PostgreSQL cannot store, an escape, a C1 control, and a tab.
+        // PostgreSQL cannot store, an escape, a C1 control, a tab, and the
+        // right-to-left override and mark.
         prop::collection::vec(
             prop_oneof![
                 Just('a'),
                 Just('\0'),
                 Just('\u{1B}'),
                 Just('\u{9B}'),
-                Just('\t')
+                Just('\t'),
+                Just('\u{202E}'),
+                Just('\u{200F}')
             ],
             1..=3
         ),
@@ -107,10 +110,13 @@ fn chars(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Any text: at most `max` characters, and no control character but a tab
-/// or a line break (U+000A to U+000D, U+0085).
+/// Any text: at most `max` characters, no control character but a tab or a
+/// line break (U+000A to U+000D, U+0085), and no bidirectional embedding,
+/// override or isolate (U+202A to U+202E, U+2066 to U+2069).
 fn optional(text: &str, max: usize) -> bool {
-    let allowed = |c: char| !c.is_control() || matches!(c, '\t' | '\n'..='\r' | '\u{85}');
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n'..='\r' | '\u{85}');
+    let allowed = |c: char| !control(c) && !bidi(c);
     chars(text) <= max && text.chars().all(allowed)
 }
 

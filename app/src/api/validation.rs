@@ -108,6 +108,12 @@ pub fn is_line_break(c: char) -> bool {
     )
 }
 
+/// An explicit bidirectional embedding, override or isolate (and their
+/// ends): U+202A–U+202E, U+2066–U+2069. Not the marks (U+200E, U+200F).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// True for text on one line.
 pub fn is_one_line(text: &str) -> bool {
     !text.contains(is_line_break)
@@ -144,12 +150,16 @@ impl Checker {
     /// C-string reader of an export would cut the text there; the others
     /// because an escape sequence in a title would reach the terminal of
     /// whoever reads an export or a log with `cat` (terminal injection).
+    /// Nor a bidirectional override, embedding or isolate: a name holding
+    /// U+202E reverses the rest of every line it is quoted in ("… changed
+    /// the role of …" in the audit log), which spoofs what is said
+    /// (Trojan Source). Right-to-left text needs none of them.
     fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
         let blank = min > 0 && shows_nothing(value);
         let control = value
             .chars()
-            .find(|&c| c.is_control() && c != '\t' && !is_line_break(c));
+            .find(|&c| (c.is_control() && c != '\t' && !is_line_break(c)) || is_bidi_control(c));
         let message = if blank {
             "must not be empty".to_string()
         } else if let Some(control) = control {
@@ -568,6 +578,17 @@ pub fn validate_instrument(instrument: &str) -> FieldErrors {
 
 pub fn validate_member_patch(patch: &super::MemberPatch) -> FieldErrors {
     let mut c = Checker::default();
+    // As a song patch: a client's mistake (a misspelt field is refused, an
+    // empty body would pass) is said, not answered 200.
+    let changes_something = patch.role.is_some()
+        || patch.display_name.is_some()
+        || patch.instrument.is_some()
+        || patch.disabled.is_some();
+    c.check(
+        "role",
+        changes_something,
+        "send at least one of role, display_name, instrument and disabled: this patch changes nothing",
+    );
     if let Some(display_name) = &patch.display_name {
         c.text("display_name", display_name, 1, DISPLAY_NAME_MAX);
     }
@@ -877,6 +898,8 @@ mod tests {
             ("\u{1B}[31mRed", "U+001B"),
             ("Bell\u{7}", "U+0007"),
             ("Next\u{9B}2J", "U+009B"),
+            ("\u{202E}reggub", "U+202E"),
+            ("Isolated \u{2067}a", "U+2067"),
         ] {
             assert_eq!(
                 validate_setlist(&setlist(name))["name"],
@@ -885,7 +908,7 @@ mod tests {
             );
         }
         let mut input = setlist("Show");
-        input.notes = "Line one\r\n\tindented".into();
+        input.notes = "Line one\r\n\tindented, \u{200F}שלום".into();
         assert!(validate_setlist(&input).is_empty());
     }
 

@@ -258,6 +258,26 @@ async fn member_changes_are_validated_and_for_managers_only() {
         let said = body["error"]["fields"][field].as_str().unwrap_or_default();
         assert!(said.contains(" null"), "{field}: {body}");
     }
+    // Nothing to change, and a name that would turn every line quoting it
+    // around (U+202E, the right-to-left override).
+    for (patch, field, said) in [
+        (json!({}), "role", "changes nothing"),
+        (
+            json!({ "display_name": "\u{202E}reggub" }),
+            "display_name",
+            "U+202E",
+        ),
+    ] {
+        let response = patch_member(&app, &manager, &drummer.user_id, patch).await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let message = body["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(message.contains(said), "{body}");
+    }
     let response = patch_member(
         &app,
         &drummer,
