@@ -53,6 +53,8 @@ for (const size of sizes) {
 
       await page.getByRole('button', { name: 'Import 3 new songs' }).click();
       await expect(page.getByText('Imported 3 songs.')).toBeVisible();
+      // Import took itself away: the keyboard is on Preview, not the page's top.
+      await expect(page.getByRole('button', { name: 'Preview' })).toBeFocused();
       await expect(page.getByTestId('library-row')).toHaveCount(3);
       // A long title wraps: its row's Delete is on the screen, the table
       // not scrolled sideways inside its box.

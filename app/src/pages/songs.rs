@@ -216,6 +216,8 @@ const SEARCH: &str = "library-search";
 const SONG_ERROR: &str = "library-song-error";
 /// What the drummer's tempo form says about a refused tempo.
 const TEMPO_ERROR: &str = "library-tempo-error";
+/// The import's Preview button: the keyboard's place once Import is done.
+const IMPORT_PREVIEW: &str = "import-preview";
 
 #[component]
 fn SongTable(
@@ -946,6 +948,8 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                     if !dry_run {
                         imported_text.set(body.csv);
                         imported();
+                        // Import takes itself away with the preview.
+                        refocus(IMPORT_PREVIEW.into());
                     }
                     report.set(Some(answer));
                 }
@@ -975,7 +979,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
                 <textarea rows="5" bind:value=csv prop:readOnly=move || sending.busy()></textarea>
             </label>
             <p>
-                <button type="button" class="secondary" on:click=move |_| send(true)
+                <button type="button" class="secondary" id=IMPORT_PREVIEW on:click=move |_| send(true)
                     disabled=move || csv.with(|text| text.trim().is_empty())>"Preview"</button>
             </p>
             // The outcome and the Import button above the rows: a phone

@@ -53,7 +53,8 @@ fn Sheet(show: Show) -> impl IntoView {
                 <ol class="sheet-songs" start=first_number>
                     {set.songs.iter().map(|song| view! {
                         <li data-testid="sheet-song">
-                            <span class="sheet-title">{song.title.clone()}</span>
+                            // The space keeps a screen reader from reading the title into its key.
+                            <span class="sheet-title">{song.title.clone()}</span>" "
                             <span class="sheet-details">{song_details(song.key.as_str(), song.bpm, song.duration_secs)}</span>
                             {song_notes(song)}
                         </li>

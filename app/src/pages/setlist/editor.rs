@@ -168,7 +168,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let both_changed: Vec<Conflict> =
             merged.conflicts.into_iter().chain(sets.conflict).collect();
         if !both_changed.is_empty() {
-            said.push_str(" You both changed the same thing: choose below.");
+            said.push_str(" You both changed the same thing: choose yours or theirs for each.");
             if conflicts.with_untracked(Vec::is_empty) {
                 asked_over.set(Some(base_before));
             }
@@ -200,6 +200,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     who(by, "Someone")
                 );
                 live.announce(text.clone());
+                // Nothing is left to choose from or act on but the edits:
+                // their version, a duplicate or a delete of what is gone.
+                conflicts.set(Vec::new());
+                saved.set(None);
                 deleted.set(Some(text));
                 return;
             }
@@ -744,7 +748,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             <span class="muted unsaved" data-testid="unsaved">" Unsaved changes"</span>
                         </Show>
                     </p>
-                    <Show when=move || state.id.get().is_some()>
+                    <Show when=move || state.id.get().is_some() && deleted.with(Option::is_none)>
                         <p>
                             <button type="button" class="secondary" aria-disabled=move || busy.get().then_some("true") on:click=move |_| duplicate.run(())>"Duplicate"</button>
                         </p>
