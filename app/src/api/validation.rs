@@ -108,10 +108,9 @@ pub fn is_line_break(c: char) -> bool {
     )
 }
 
-/// An explicit bidirectional embedding, override or isolate (and their
-/// ends): U+202A–U+202E, U+2066–U+2069. Not the marks (U+200E, U+200F).
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+/// A bidirectional override: U+202D (left-to-right), U+202E (right-to-left).
+fn is_bidi_override(c: char) -> bool {
+    matches!(c, '\u{202D}' | '\u{202E}')
 }
 
 /// True for text on one line.
@@ -150,16 +149,17 @@ impl Checker {
     /// C-string reader of an export would cut the text there; the others
     /// because an escape sequence in a title would reach the terminal of
     /// whoever reads an export or a log with `cat` (terminal injection).
-    /// Nor a bidirectional override, embedding or isolate: a name holding
-    /// U+202E reverses the rest of every line it is quoted in ("… changed
-    /// the role of …" in the audit log), which spoofs what is said
-    /// (Trojan Source). Right-to-left text needs none of them.
+    /// Nor a bidirectional override: a name holding U+202E draws the rest of
+    /// every line it is quoted in backwards ("… changed the role of …" in
+    /// the audit log), which spoofs what is said (Trojan Source). Text
+    /// needs no override; the embeddings and isolates that a paste of
+    /// right-to-left text or of a phone's contact brings stay allowed.
     fn text(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
         let len = value.chars().count();
         let blank = min > 0 && shows_nothing(value);
         let control = value
             .chars()
-            .find(|&c| (c.is_control() && c != '\t' && !is_line_break(c)) || is_bidi_control(c));
+            .find(|&c| (c.is_control() && c != '\t' && !is_line_break(c)) || is_bidi_override(c));
         let message = if blank {
             "must not be empty".to_string()
         } else if let Some(control) = control {
@@ -899,7 +899,7 @@ mod tests {
             ("Bell\u{7}", "U+0007"),
             ("Next\u{9B}2J", "U+009B"),
             ("\u{202E}reggub", "U+202E"),
-            ("Isolated \u{2067}a", "U+2067"),
+            ("Forced \u{202D}abc", "U+202D"),
         ] {
             assert_eq!(
                 validate_setlist(&setlist(name))["name"],
@@ -908,7 +908,7 @@ mod tests {
             );
         }
         let mut input = setlist("Show");
-        input.notes = "Line one\r\n\tindented, \u{200F}שלום".into();
+        input.notes = "Line one\r\n\tindented, \u{200F}שלום, \u{202A}+44 20 7946 0000\u{202C} \u{2068}x\u{2069}".into();
         assert!(validate_setlist(&input).is_empty());
     }
 

@@ -46,6 +46,8 @@ const UNDO_REMOVE: &str = "undo-remove";
 /// Where the focus goes once a conflict is settled: the next one, or Save.
 const FIRST_CONFLICT: &str = "first-conflict";
 const SAVE: &str = "save-setlist";
+/// "Save as a new setlist", offered once someone else deleted this one.
+const RECREATE: &str = "save-as-new";
 const NAME: &str = "setlist-name";
 /// What the editor says about a refused save: the fields it names point at it.
 pub(super) const EDITOR_ERROR: &str = "editor-error";
@@ -140,7 +142,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let authors = Authors::new();
     // Someone else's version: merged into what is typed here, never over it.
     let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
-        if !on_screen() {
+        // A re-read that answers after the setlist was deleted would ask
+        // questions about a setlist that is gone.
+        if !on_screen() || deleted.with_untracked(Option::is_some) {
             return false;
         }
         let Some((base, version)) = state.base.get_untracked() else {
@@ -201,10 +205,16 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 );
                 live.announce(text.clone());
                 // Nothing is left to choose from or act on but the edits:
-                // their version, a duplicate or a delete of what is gone.
+                // their version, a duplicate or a delete of what is gone, a
+                // reread of the restored edits' base.
                 conflicts.set(Vec::new());
                 saved.set(None);
+                restored.set(false);
+                if error.with_untracked(|said| said.as_deref() == Some(CHOOSE_FIRST)) {
+                    error.set(None);
+                }
                 deleted.set(Some(text));
+                refocus(RECREATE.into());
                 return;
             }
             None => return,
@@ -685,7 +695,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 {move || deleted.get().map(|text| view! {
                     <div class="notice" role="alert">
                         <p>{text}</p>
-                        <button type="button" on:click=recreate.clone()>"Save as a new setlist"</button>
+                        <button type="button" id=RECREATE on:click=recreate.clone()>"Save as a new setlist"</button>
                     </div>
                 })}
                 <Show when=move || !conflicts.with(Vec::is_empty)>
