@@ -131,6 +131,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     // asks them again instead of saving over the other person's change.
     let asked_over = RwSignal::new(None::<BaseBefore>);
     let deleted = RwSignal::new(None::<String>);
+    // "Choose first" is about the open questions: once none is left, it goes.
+    let questions_gone = move || {
+        if error.with_untracked(|said| said.as_deref() == Some(CHOOSE_FIRST)) {
+            error.set(None);
+        }
+    };
     let busy = RwSignal::new(false);
     let confirm_delete = RwSignal::new(false);
     let cancel_delete = move || {
@@ -210,9 +216,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 conflicts.set(Vec::new());
                 saved.set(None);
                 restored.set(false);
-                if error.with_untracked(|said| said.as_deref() == Some(CHOOSE_FIRST)) {
-                    error.set(None);
-                }
+                questions_gone();
                 deleted.set(Some(text));
                 refocus(RECREATE.into());
                 return;
@@ -292,12 +296,13 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                     version: Some(1),
                                     ..input.clone()
                                 };
-                                let saved_over = match made.version {
-                                    1 => Some(
+                                let saved_over = if made.version == 1 {
+                                    Some(
                                         client::call(session, Method::Put, &path, Some(&over))
                                             .await,
-                                    ),
-                                    _ => None,
+                                    )
+                                } else {
+                                    None
                                 };
                                 match saved_over {
                                     Some(Ok(setlist)) => Ok(setlist),
@@ -719,8 +724,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                         }
                                     });
                                     let settled = conflicts.with_untracked(Vec::is_empty);
-                                    if settled && error.with_untracked(|said| said.as_deref() == Some(CHOOSE_FIRST)) {
-                                        error.set(None);
+                                    if settled {
+                                        questions_gone();
                                     }
                                     refocus(if settled { SAVE } else { FIRST_CONFLICT }.into());
                                 };
