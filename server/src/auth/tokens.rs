@@ -4,9 +4,9 @@
 //! and the RS/HS key-confusion attack), looks the `kid` up in our own key set
 //! only (header fields such as `jku`, `x5u` and `jwk` are never followed, so an
 //! attacker cannot supply the key that verifies their forgery), requires every
-//! claim, and checks `iss`, `aud`, `exp`, `nbf` and `iat` with a small leeway,
-//! and that the claims agree with each other (`jti`'s time is `iat`, and the
-//! lifetime is no longer than ours).
+//! claim, and checks `iss`, `aud`, `exp`, `nbf` and `iat` (the last two with
+//! a small leeway), and that the claims agree with each other (`jti`'s time
+//! is `iat`, and the lifetime is no longer than ours).
 
 use app::api::Role;
 use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header};
@@ -15,7 +15,12 @@ use serde::{Deserialize, Serialize};
 use super::error::{AuthError, AuthResult};
 use super::keys::KeySet;
 
-/// Clock skew we tolerate between instances, in seconds.
+/// Clock skew we tolerate between instances, in seconds. A token that an
+/// instance with its clock ahead of ours has just issued must verify at once,
+/// so `nbf` and `iat` may lie this far in our future. Expiry has none: a token
+/// is dead from its `exp` on. An instance whose clock is behind still takes it
+/// for up to this long, which is why no token may live into the last seconds
+/// of its session (`session_left_secs`).
 pub const LEEWAY_SECS: u64 = 5;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -64,9 +69,10 @@ impl Verification {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[issuer]);
         validation.set_audience(&[issuer]);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        // The times are checked in `verify`, against the caller's clock:
+        // jsonwebtoken reads its own, with one leeway for both directions.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.set_required_spec_claims(&["iss", "aud", "sub", "iat", "nbf", "exp"]);
         Verification {
             validation,
@@ -89,7 +95,7 @@ pub struct NewToken<'a> {
     pub issued_at_ms: i64,
     pub ttl_secs: i64,
     /// When the session ends: no token outlives its session (`exp` is capped,
-    /// less the verification leeway), so an expired session needs no revoke.
+    /// less the clock-skew leeway), so an expired session needs no revoke.
     pub session_expires_at: i64,
 }
 
@@ -129,7 +135,7 @@ impl NewToken<'_> {
 }
 
 /// How long a token issued at `now_ms` may live before its session ends,
-/// less the verification leeway. Zero or less: the session can issue no
+/// less the clock-skew leeway (an instance behind takes it that much longer). Zero or less: the session can issue no
 /// token that would live, so it has ended for every purpose.
 pub fn session_left_secs(session_expires_at: i64, now_ms: i64) -> i64 {
     session_expires_at - LEEWAY_SECS as i64 - now_ms.div_euclid(1000)
@@ -147,8 +153,11 @@ pub fn verify(keys: &KeySet, rules: &Verification, token: &str, now: i64) -> Aut
     let claims = decode::<Claims>(token, key, &rules.validation)
         .map_err(|_| AuthError::InvalidToken)?
         .claims;
-    // jsonwebtoken does not check iat; revocation compares it, so it must not lie ahead.
-    if claims.iat > now + LEEWAY_SECS as i64 {
+    // Expired from `exp` on (RFC 7519: used "before" it), with no grace: a
+    // stolen token's last seconds are not an attacker's. Revocation compares
+    // `iat`, so it must not lie ahead either.
+    let ahead = now + LEEWAY_SECS as i64;
+    if now >= claims.exp || claims.nbf > ahead || claims.iat > ahead {
         return Err(AuthError::InvalidToken);
     }
     // Claims that disagree are a forgery's, never ours: a jti dated later

@@ -117,6 +117,9 @@ async fn forged_and_tampered_tokens_are_refused() {
     );
     for (claim, value, why) in [
         ("exp", json!(now - 60), "expired"),
+        // No grace after `exp` (there was a 5 s leeway once).
+        ("exp", json!(now - 2), "expired two seconds ago"),
+        ("exp", json!(now), "expired this second"),
         ("nbf", json!(now + 600), "not yet valid"),
         ("iat", json!(now + 600), "issued in the future"),
         ("aud", json!("someone-else"), "wrong audience"),
@@ -140,6 +143,21 @@ async fn forged_and_tampered_tokens_are_refused() {
         bad[claim] = value;
         assert_refused(&app, &own_sign(&bad), why).await;
     }
+    // The leeway is for clocks ahead of ours: a token another instance has
+    // just issued, its clock three seconds ahead, verifies at once.
+    let mut from_ahead = claims.clone();
+    from_ahead["iat"] = json!(now + 3);
+    from_ahead["nbf"] = json!(now + 3);
+    from_ahead["jti"] = json!(uuidv7_at_secs(now + 3));
+    assert_eq!(
+        app.authed(Method::GET, "/api/setlists", &own_sign(&from_ahead))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK,
+        "a token issued by a clock a little ahead"
+    );
     for claim in [
         "exp",
         "nbf",
