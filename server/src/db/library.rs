@@ -5,7 +5,7 @@
 
 use std::cmp::Ordering;
 
-use app::api::{LibrarySong, LibrarySongInput, SongInput, SongPatch, validation::on_one_line};
+use app::api::{LibrarySong, LibrarySongInput, SongInput, SongPatch};
 use sqlx::{Any, Executor, FromRow, Transaction};
 
 use serde_json::json;
@@ -73,12 +73,16 @@ const SELECT_SONGS: &str = "SELECT l.id, l.title, l.artist, l.song_key, l.bpm, l
 
 /// How a title or artist is compared, the same on both backends (SQLite's
 /// `lower` and `trim` know only ASCII letters and spaces): `ÉVERLONG`,
-/// `éverlong ` and a tab before `Everlong` are one song. A line break counts
-/// as a space: the CSV export and import carry a title on one line, and an
-/// entry stored on two (through the API) must be found by its line again,
-/// not imported as a second entry.
+/// `éverlong ` and a tab before `Everlong` are one song. Any run of white
+/// space inside counts as one space: two spaces, a tab or a no-break space
+/// look alike on a page, and a line break is how the CSV export and import
+/// carry a title stored on two lines (through the API), which must be found
+/// by its line again, not imported as a second entry.
 fn match_key(text: &str) -> String {
-    on_one_line(text).to_lowercase()
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// Every entry, by title then artist as people read them ("Song 2" before

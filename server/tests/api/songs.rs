@@ -296,6 +296,24 @@ async fn titles_match_whatever_their_case_or_white_space_in_any_alphabet() {
     let songs = library(&app, &manager, "").await;
     assert_eq!(titles(&songs), ["Éclair"]);
     assert_eq!(show["songs"][0]["library_id"], songs[0]["id"]);
+    // White space inside counts as one space, whatever it is: these look
+    // alike on a page, and the band would find the song twice.
+    add(
+        &app,
+        &manager,
+        &json!({ "title": "Dup Song", "artist": "Same" }),
+    )
+    .await;
+    for title in [
+        "Dup  Song",
+        "Dup\tSong",
+        "Dup\u{a0}Song",
+        "Dup\u{2003}Song",
+        "dup \n song",
+    ] {
+        refused_as_already_there(&app, &manager, &json!({ "title": title, "artist": "Same" }))
+            .await;
+    }
 }
 
 #[tokio::test]
