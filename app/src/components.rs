@@ -151,9 +151,17 @@ impl RefusedFields {
 }
 
 /// Gives the focus to the element `id` once the page has drawn it: the
-/// first field of something just added.
+/// first field of something just added. The drawing is a task on leptos's
+/// executor, so this waits for the executor's next turn (`tick`), which
+/// comes after it and before the browser's next event, whether it is called
+/// before or after the change. A timer would come later than keys typed
+/// straight after a click (input events go first): they would land on the
+/// button clicked.
 pub fn focus_soon(id: String) {
-    set_timeout(move || focus(&id), std::time::Duration::ZERO);
+    leptos::task::spawn_local(async move {
+        leptos::task::tick().await;
+        focus(&id);
+    });
 }
 
 /// Gives the focus to the element `id`, if the page has one.
