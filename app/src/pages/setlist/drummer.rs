@@ -353,7 +353,8 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                     "{} deleted this setlist. What you typed is still here: copy what you need.",
                     who(by, "The manager")
                 );
-                live.announce(text.clone());
+                // Said by the alert that shows it (an alert is read as it
+                // appears): the app's live region too would say it twice.
                 deleted.set(Some(text));
                 return;
             }

@@ -122,6 +122,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let on_screen = move || state.name.try_get_untracked().is_some();
     // A change heard while our own save is in flight is read after it.
     let heard_while_saving = StoredValue::new(false);
+    // Our own delete in flight: its echo is not someone else's delete.
+    let deleting = StoredValue::new(false);
 
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
@@ -187,7 +189,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             open.retain(|old| both_changed.iter().all(|new| new.field != old.field));
             open.extend(both_changed);
         });
-        live.announce(said.clone());
+        // Said by the status line beside Save, a live region of its own: the
+        // app's would have a screen reader read it twice.
         saved.set(Some(said));
         true
     };
@@ -204,12 +207,13 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 }
                 by.to_string()
             }
+            Some(ToSetlistPage::Deleted { .. }) if deleting.get_value() => return,
             Some(ToSetlistPage::Deleted { by }) => {
                 let text = format!(
                     "{} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them.",
                     who(by, "Someone")
                 );
-                live.announce(text.clone());
+                // Said by the alert that shows it, once (see the drummer's page).
                 // Nothing is left to choose from or act on but the edits:
                 // their version, a duplicate or a delete of what is gone, a
                 // reread of the restored edits' base.
@@ -484,9 +488,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             return;
         };
         let navigate = delete_navigate.clone();
+        deleting.set_value(true);
         leptos::task::spawn_local(async move {
             let path = format!("/api/setlists/{current_id}");
-            match client::delete_at(session, &path, version).await {
+            let answer = client::delete_at(session, &path, version).await;
+            deleting.set_value(answer.is_ok());
+            match answer {
                 Ok(()) => navigate("/setlists", Default::default()),
                 Err(failure) if failure.current_version.is_some() => error.set(Some(
                     "Not deleted: someone changed this setlist meanwhile. Look at their change, then delete again if you still mean to.".into(),
