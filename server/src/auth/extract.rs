@@ -73,7 +73,7 @@ impl FromRequestParts<AppState> for Manager {
 /// second: not expired, its signing key still held (a revoked key is gone
 /// from the set), its member and session not revoked.
 pub fn still_valid(state: &AppState, verified: &Verified, kid: &str) -> bool {
-    now() < verified.expires_at
+    !verified.is_expired(now())
         && state.keys.current().verifiers.contains_key(kid)
         && !state.revocations.is_revoked(verified)
 }

@@ -233,7 +233,7 @@ async fn install(
 
 async fn read_key_set(pool: &Pool, kek: &Kek, access_ttl: Duration) -> Result<KeySet, KeyError> {
     let now = now();
-    // A small margin covers the verification leeway.
+    // A small margin covers clock skew between instances.
     let oldest_live = now - access_ttl.as_secs() as i64 - 60;
     let rows = db::keys::verifying(pool, oldest_live).await?;
     let can_sign = |row: &&KeyRow| !row.private_key.is_empty();

@@ -60,8 +60,7 @@ pub fn verify(
             .map(|entry| entry.verified.clone())
     });
     if let Some(verified) = remembered {
-        // `tokens::verify`'s rule: expired from `exp` on.
-        if now >= verified.expires_at {
+        if verified.is_expired(now) {
             return Err(AuthError::InvalidToken);
         }
         return Ok(verified);

@@ -57,6 +57,19 @@ pub struct Verified {
     pub expires_at: i64,
 }
 
+impl Verified {
+    pub fn is_expired(&self, now: i64) -> bool {
+        expired(self.expires_at, now)
+    }
+}
+
+/// A token is dead from its `exp` on (RFC 7519: used "before" it), with no
+/// grace: a stolen token's last seconds are not an attacker's. Every check of
+/// an access token's expiry is this one.
+pub fn expired(exp: i64, now: i64) -> bool {
+    now >= exp
+}
+
 /// The checks every token must pass, built once at start-up.
 pub struct Verification {
     validation: Validation,
@@ -71,8 +84,11 @@ impl Verification {
         validation.set_audience(&[issuer]);
         // The times are checked in `verify`, against the caller's clock:
         // jsonwebtoken reads its own, with one leeway for both directions.
+        // `exp` and `nbf` must still be there, as numbers (required below;
+        // `Claims` reads them as integers, so a string `exp` is refused).
         validation.validate_exp = false;
         validation.validate_nbf = false;
+        validation.leeway = 0;
         validation.set_required_spec_claims(&["iss", "aud", "sub", "iat", "nbf", "exp"]);
         Verification {
             validation,
@@ -135,8 +151,9 @@ impl NewToken<'_> {
 }
 
 /// How long a token issued at `now_ms` may live before its session ends,
-/// less the clock-skew leeway (an instance behind takes it that much longer). Zero or less: the session can issue no
-/// token that would live, so it has ended for every purpose.
+/// less the clock-skew leeway (an instance whose clock is behind takes it
+/// that much longer). Zero or less: the session can issue no token that
+/// would live, so it has ended for every purpose.
 pub fn session_left_secs(session_expires_at: i64, now_ms: i64) -> i64 {
     session_expires_at - LEEWAY_SECS as i64 - now_ms.div_euclid(1000)
 }
@@ -153,11 +170,9 @@ pub fn verify(keys: &KeySet, rules: &Verification, token: &str, now: i64) -> Aut
     let claims = decode::<Claims>(token, key, &rules.validation)
         .map_err(|_| AuthError::InvalidToken)?
         .claims;
-    // Expired from `exp` on (RFC 7519: used "before" it), with no grace: a
-    // stolen token's last seconds are not an attacker's. Revocation compares
-    // `iat`, so it must not lie ahead either.
+    // Revocation compares `iat`, so it must not lie ahead any more than `nbf`.
     let ahead = now + LEEWAY_SECS as i64;
-    if now >= claims.exp || claims.nbf > ahead || claims.iat > ahead {
+    if expired(claims.exp, now) || claims.nbf > ahead || claims.iat > ahead {
         return Err(AuthError::InvalidToken);
     }
     // Claims that disagree are a forgery's, never ours: a jti dated later

@@ -162,7 +162,7 @@ impl Stream {
     /// idle stream's future holds no database call's state (memory per
     /// stream: README, Performance).
     fn why_it_ends(&self) -> Option<&'static str> {
-        if crate::clock::now() >= self.caller.expires_at {
+        if self.caller.is_expired(crate::clock::now()) {
             return Some("token_expired");
         }
         if self.state.drain.is_draining() {

@@ -26,6 +26,15 @@ fn uuidv7_at_secs(seconds: i64) -> String {
     uuid::Uuid::new_v7(at).to_string()
 }
 
+/// What `/api/setlists` answers `token` with: the route `assert_refused` asks.
+async fn setlists_status(app: &TestApp, token: &str) -> StatusCode {
+    app.authed(Method::GET, "/api/setlists", token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 #[tokio::test]
 async fn forged_and_tampered_tokens_are_refused() {
     let app = spawn_app().await;
@@ -107,7 +116,7 @@ async fn forged_and_tampered_tokens_are_refused() {
     own.kid = Some(keys.signer.kid.clone());
     let own_sign = |claims: &Value| keys.signer.sign(&own, claims).unwrap();
     assert_eq!(
-        me_status(&app, &own_sign(&claims)).await,
+        setlists_status(&app, &own_sign(&claims)).await,
         StatusCode::OK,
         "the control: a re-signed copy of the genuine claims passes"
     );
@@ -146,7 +155,7 @@ async fn forged_and_tampered_tokens_are_refused() {
     from_ahead["nbf"] = json!(now + 3);
     from_ahead["jti"] = json!(uuidv7_at_secs(now + 3));
     assert_eq!(
-        me_status(&app, &own_sign(&from_ahead)).await,
+        setlists_status(&app, &own_sign(&from_ahead)).await,
         StatusCode::OK,
         "a token issued by a clock a little ahead"
     );
