@@ -114,6 +114,13 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         .map_err(|e| format!("cannot open the database: {e}"))?;
     let kek = std::sync::Arc::new(Kek::load(&config.kek)?);
     let keys = keys::KeyStore::load(&pool, config.access_ttl, kek.clone()).await?;
+    let twins = db::library::rekey(&pool).await?;
+    if !twins.is_empty() {
+        tracing::warn!(
+            ids = ?twins,
+            "library entries that now look like another entry keep their old key: rename or delete one of each pair"
+        );
+    }
     match config.environment {
         Environment::Development if config.demo_members => seed_demo_members(&pool).await?,
         Environment::Development => tracing::warn!(

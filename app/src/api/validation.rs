@@ -128,6 +128,22 @@ pub fn on_one_line(text: &str) -> String {
         .join(" ")
 }
 
+/// How the song library compares a title or an artist: the server, to keep
+/// every song once, and the editor, to offer a known song's details. Made in
+/// Rust, not by the database, to be the same on both backends (SQLite's
+/// `lower` and `trim` know only ASCII letters and spaces): `ÉVERLONG`,
+/// `éverlong ` and a tab before `Everlong` are one song. Any run of white
+/// space inside counts as one space: two spaces, a tab or a no-break space
+/// look alike on a page, and a line break is how the CSV export and import
+/// carry a title stored on two lines (through the API), which must be found
+/// by its line again, not imported as a second entry.
+pub fn library_match_key(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
 /// Field name → what is wrong with it. Empty means valid.
 pub type FieldErrors = BTreeMap<String, String>;
 

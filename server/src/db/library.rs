@@ -5,7 +5,9 @@
 
 use std::cmp::Ordering;
 
-use app::api::{LibrarySong, LibrarySongInput, SongInput, SongPatch};
+use app::api::{
+    LibrarySong, LibrarySongInput, SongInput, SongPatch, validation::library_match_key as match_key,
+};
 use sqlx::{Any, Executor, FromRow, Transaction};
 
 use serde_json::json;
@@ -71,18 +73,44 @@ const SELECT_SONGS: &str = "SELECT l.id, l.title, l.artist, l.song_key, l.bpm, l
      LEFT JOIN songs s ON s.library_id = l.id \
      LEFT JOIN setlists st ON st.id = s.setlist_id AND st.show_date < $1";
 
-/// How a title or artist is compared, the same on both backends (SQLite's
-/// `lower` and `trim` know only ASCII letters and spaces): `ÉVERLONG`,
-/// `éverlong ` and a tab before `Everlong` are one song. Any run of white
-/// space inside counts as one space: two spaces, a tab or a no-break space
-/// look alike on a page, and a line break is how the CSV export and import
-/// carry a title stored on two lines (through the API), which must be found
-/// by its line again, not imported as a second entry.
-fn match_key(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+/// Brings every entry's comparison key up to `library_match_key`: entries
+/// keyed by an older rule (lower-casing ASCII only, a line break or a run of
+/// white space kept inside) would not be found by a setlist's save or an
+/// import, which would add a look-alike twin. An entry whose new key another
+/// entry holds keeps its old one: which of the two to keep is the band's call
+/// (both are in the library; editing either is refused as the other's
+/// duplicate until one is renamed or deleted). Run at start-up; returns the
+/// ids of the entries left as they were.
+pub async fn rekey(pool: &Pool) -> DbResult<Vec<String>> {
+    let rows: Vec<(String, String, String, String, String)> =
+        sqlx::query_as("SELECT id, title, artist, match_title, match_artist FROM library_songs")
+            .fetch_all(pool)
+            .await?;
+    let mut left = Vec::new();
+    for (id, title, artist, old_title, old_artist) in rows {
+        let (key_title, key_artist) = (match_key(&title), match_key(&artist));
+        if (&key_title, &key_artist) == (&old_title, &old_artist) {
+            continue;
+        }
+        let moved = sqlx::query(
+            "UPDATE library_songs SET match_title = $1, match_artist = $2 WHERE id = $3 \
+             AND NOT EXISTS (SELECT 1 FROM library_songs other \
+             WHERE other.match_title = $1 AND other.match_artist = $2 AND other.id <> $3)",
+        )
+        .bind(&key_title)
+        .bind(&key_artist)
+        .bind(&id)
+        .execute(pool)
+        .await;
+        match moved {
+            Ok(done) if done.rows_affected() == 1 => {}
+            Ok(_) => left.push(id),
+            // Another instance starting at once re-keyed the twin first.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => left.push(id),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(left)
 }
 
 /// Every entry, by title then artist as people read them ("Song 2" before

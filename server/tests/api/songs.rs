@@ -1034,3 +1034,64 @@ async fn a_library_song_keeps_the_drummers_notes_apart_from_its_own() {
     assert_eq!(replaced["notes"], "capo 2");
     assert_eq!(replaced["drummer_notes"], "ride on the chorus");
 }
+
+#[tokio::test]
+async fn entries_keyed_by_an_older_rule_are_rekeyed_at_start_unless_that_makes_twins() {
+    let data = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(data.path()).await;
+    let settings = [("DATABASE_URL", url.as_str())];
+    let before = spawn_app_with(&settings).await;
+    let manager = before.login("manager").await;
+    // Stored under the rule before white space inside was folded: two spaces kept.
+    let spaced = add(
+        &before,
+        &manager,
+        &json!({ "title": "Dup  Song", "artist": "Same" }),
+    )
+    .await;
+    let kept_twin = add(
+        &before,
+        &manager,
+        &json!({ "title": "Twin Peaks", "artist": "Same" }),
+    )
+    .await;
+    let other_twin = add(
+        &before,
+        &manager,
+        &json!({ "title": "Twin Peaks, the other", "artist": "Same" }),
+    )
+    .await;
+    let set_key = |id: &Value, title: &str, key: &str| {
+        sqlx::query("UPDATE library_songs SET title = $1, match_title = $2 WHERE id = $3")
+            .bind(title.to_string())
+            .bind(key.to_string())
+            .bind(id.as_str().unwrap().to_string())
+            .execute(&before.state.db)
+    };
+    set_key(&spaced["id"], "Dup  Song", "dup  song")
+        .await
+        .unwrap();
+    set_key(&other_twin["id"], "Twin  Peaks", "twin  peaks")
+        .await
+        .unwrap();
+
+    // A restart on the same database.
+    let after = spawn_app_with(&settings).await;
+    let manager = after.login("manager").await;
+    refused_as_already_there(
+        &after,
+        &manager,
+        &json!({ "title": "Dup Song", "artist": "Same" }),
+    )
+    .await;
+    let key_of = |id: &Value| {
+        sqlx::query_scalar::<_, String>("SELECT match_title FROM library_songs WHERE id = $1")
+            .bind(id.as_str().unwrap().to_string())
+            .fetch_one(&after.state.db)
+    };
+    assert_eq!(key_of(&spaced["id"]).await.unwrap(), "dup song");
+    // Two entries that would share a key: the old one keeps its own, both stay.
+    assert_eq!(key_of(&other_twin["id"]).await.unwrap(), "twin  peaks");
+    assert_eq!(key_of(&kept_twin["id"]).await.unwrap(), "twin peaks");
+    assert_eq!(library(&after, &manager, "?q=twin").await.len(), 2);
+}

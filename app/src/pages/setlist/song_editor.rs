@@ -7,7 +7,7 @@ use super::draft::{DraftSong, SongField};
 use crate::{
     api::{
         LibrarySong, SongInput, client,
-        validation::{FieldErrors, tempo_text},
+        validation::{FieldErrors, library_match_key, tempo_text},
     },
     components::{RefusedFields, length_field, parse_length_field, refocus},
     session::use_session,
@@ -253,14 +253,14 @@ pub fn SongEditor(
         if !blank || title.trim().is_empty() {
             return None;
         }
-        let title = title.trim().to_lowercase();
+        let title = library_match_key(&title);
         // An entry with nothing to fill in (a copy saved without details) is
         // passed over for one that has them.
         songs.with(|songs| {
             songs
                 .iter()
                 .find(|known| {
-                    known.title.to_lowercase() == title && !library_details(known).is_empty()
+                    library_match_key(&known.title) == title && !library_details(known).is_empty()
                 })
                 .cloned()
         })
