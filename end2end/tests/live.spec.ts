@@ -72,6 +72,13 @@ test("a manager's create, rename, reorder and delete appear on the drummer's ope
   const overview = await context.newPage();
   await overview.goto('/setlists');
   await expect(overview.getByRole('link', { name: 'Live at the Roxy, late show' })).toBeVisible();
+  // Every alert the deleting page shows on its way out: its own delete's echo
+  // arrives before the answer, and must not be told as someone else's.
+  await page.evaluate(() => {
+    const seen: string[] = ((window as unknown as { alertsSeen: string[] }).alertsSeen = []);
+    const note = () => document.querySelectorAll('[role=alert]').forEach((alert) => seen.push(alert.textContent ?? ''));
+    new MutationObserver(note).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await timed(
     'delete',
     async () => {
@@ -86,6 +93,7 @@ test("a manager's create, rename, reorder and delete appear on the drummer's ope
   // The deleting page heard its own delete too: it is not told it as someone else's.
   await expect(page).toHaveURL(/\/setlists$/);
   await expect(page.getByTestId('live-announcer')).not.toContainText('deleted this setlist');
+  expect(await page.evaluate(() => (window as unknown as { alertsSeen: string[] }).alertsSeen.join(' | '))).not.toContain('deleted this setlist');
   // Focus was never taken from where opening the page put it (its main).
   expect(await phone.evaluate(() => document.activeElement?.id)).toBe('content');
   await context.close();
@@ -143,7 +151,7 @@ test("a drummer's tempo reaches the manager's editor without discarding the mana
   );
   // Said once, by the status line beside Save: the app's live region too
   // would have a screen reader read it twice.
-  await expect(page.getByRole('status').filter({ hasText: 'Dee the Drummer set the tempo of “Monkey Wrench” to 176' })).toBeVisible();
+  await expect(page.getByTestId('editor-status')).toContainText('Dee the Drummer set the tempo of “Monkey Wrench” to 176');
   await expect(page.getByTestId('live-announcer')).not.toContainText('set the tempo');
   // Nothing the manager typed was lost, and nothing asked.
   await expect(page.getByLabel('Venue')).toHaveValue('The Troubadour');
@@ -203,7 +211,7 @@ test("a set break someone else saves reaches the manager's editor, survives the 
     expect((await request.put(`/api/setlists/${id}`, { headers, data: { ...rest, sets } })).status()).toBe(200);
   };
   await putSets(['Set 1', 'Encore']);
-  await expect(page.getByRole('status').filter({ hasText: 'changed the sets' })).toBeVisible();
+  await expect(page.getByTestId('editor-status')).toContainText('changed the sets');
   await expect(page.getByLabel('Set 2 name')).toHaveValue('Encore');
   await expect(page.getByLabel('Venue')).toHaveValue('The Fillmore');
 
@@ -598,5 +606,33 @@ test.describe('a setlist deleted while its editor is open', () => {
     await page.getByRole('button', { name: 'Save as a new setlist' }).click();
     await expect(page).not.toHaveURL(new RegExp(id));
     await expect(page.getByLabel('Venue')).toHaveValue('Mine');
+  });
+
+  test('a delete by someone else heard while ours is on its way is told as theirs when ours finds nothing', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Deleted twice', [{ title: 'Everlong', duration_secs: 250 }]);
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Deleted twice');
+    // A second tab on the overview: the tabs share one stream, so once the
+    // show is gone there the editor has heard the delete too.
+    const overview = await page.context().newPage();
+    await overview.goto('/setlists');
+    await expect(overview.getByRole('link', { name: 'Deleted twice' })).toBeVisible();
+    // Our DELETE is held until theirs is made and heard.
+    const theirs = gate();
+    await page.route(`**/api/setlists/${id}`, async (route) => {
+      if (route.request().method() === 'DELETE') await theirs.opened;
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Delete setlist' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    const { token } = await apiToken(request, 'manager');
+    expect((await request.delete(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).status()).toBe(204);
+    await expect(overview.getByRole('link', { name: 'Deleted twice' })).toHaveCount(0);
+    theirs.open();
+
+    await expect(page.getByRole('alert')).toContainText('Max the Manager deleted this setlist');
+    await expect(page.getByRole('button', { name: 'Save as a new setlist' })).toBeVisible();
+    await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
   });
 });

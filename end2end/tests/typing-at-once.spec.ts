@@ -9,7 +9,8 @@ test('what is typed straight after "Add song" lands in the new title, not on the
   await logIn(page, 'manager');
   await page.getByRole('link', { name: 'New setlist' }).click();
   // A focus moved by a timer came too late for some of the keys (about half
-  // of these six songs lost letters before it moved at the next microtask).
+  // of these six songs lost letters before it moved at the executor's next
+  // turn, a few microtasks after the click).
   for (let place = 1; place <= 6; place++) {
     await page.getByRole('button', { name: 'Add song' }).click();
     await page.keyboard.type(`Song ${place}`);

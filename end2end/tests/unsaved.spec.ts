@@ -172,7 +172,7 @@ test('a song put back with Undo brings the tempo the drummer saved meanwhile, no
   const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
   const patched = await request.patch(`/api/setlists/${id}/songs/${setlist.songs[1].id}`, { headers, data: { bpm: 150 } });
   expect(patched.status()).toBe(200);
-  await expect(page.getByRole('status').filter({ hasText: 'set the tempo of “Two” to 150' })).toBeVisible();
+  await expect(page.getByTestId('editor-status')).toContainText('set the tempo of “Two” to 150');
 
   await page.getByTestId('removed').getByRole('button', { name: 'Undo' }).click();
   await expect(page.getByRole('group', { name: 'Song 2: Two' }).getByLabel('BPM')).toHaveValue('150');

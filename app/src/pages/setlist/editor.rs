@@ -122,8 +122,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let on_screen = move || state.name.try_get_untracked().is_some();
     // A change heard while our own save is in flight is read after it.
     let heard_while_saving = StoredValue::new(false);
-    // Our own delete in flight: its echo is not someone else's delete.
+    // Our own delete in flight: a delete heard meanwhile is kept (by whom)
+    // and told only if ours fails, as someone else's was first (or ours was
+    // made and its answer lost); otherwise it was our own delete's echo.
     let deleting = StoredValue::new(false);
+    let heard_delete = StoredValue::new(None::<String>);
 
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
@@ -195,6 +198,22 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         true
     };
 
+    // Someone deleted the setlist: nothing is left to choose from or act on
+    // but the edits (their version, a duplicate or a delete of what is gone,
+    // a reread of the restored edits' base). Said by the alert that shows it,
+    // once (see the drummer's page).
+    let gone = move |by: &str| {
+        conflicts.set(Vec::new());
+        saved.set(None);
+        restored.set(false);
+        questions_gone();
+        deleted.set(Some(format!(
+            "{} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them.",
+            who(by, "Someone")
+        )));
+        refocus(RECREATE.into());
+    };
+
     let this_setlist = state.id.get_untracked();
     live.subscribe(move |message| {
         let Some(this_setlist) = this_setlist.as_deref() else {
@@ -207,22 +226,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 }
                 by.to_string()
             }
-            Some(ToSetlistPage::Deleted { .. }) if deleting.get_value() => return,
             Some(ToSetlistPage::Deleted { by }) => {
-                let text = format!(
-                    "{} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them.",
-                    who(by, "Someone")
-                );
-                // Said by the alert that shows it, once (see the drummer's page).
-                // Nothing is left to choose from or act on but the edits:
-                // their version, a duplicate or a delete of what is gone, a
-                // reread of the restored edits' base.
-                conflicts.set(Vec::new());
-                saved.set(None);
-                restored.set(false);
-                questions_gone();
-                deleted.set(Some(text));
-                refocus(RECREATE.into());
+                if deleting.get_value() {
+                    heard_delete.set_value(Some(by.to_string()));
+                } else {
+                    gone(by);
+                }
                 return;
             }
             None => return,
@@ -492,13 +501,18 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let path = format!("/api/setlists/{current_id}");
             let answer = client::delete_at(session, &path, version).await;
+            // Deleted: an echo that comes after the answer is ours too.
             deleting.set_value(answer.is_ok());
-            match answer {
-                Ok(()) => navigate("/setlists", Default::default()),
-                Err(failure) if failure.current_version.is_some() => error.set(Some(
+            // `try_`: the page may be gone by now.
+            let heard = heard_delete.try_get_value().flatten();
+            heard_delete.set_value(None);
+            match (answer, heard) {
+                (Ok(()), _) => navigate("/setlists", Default::default()),
+                (Err(_), Some(by)) => gone(&by),
+                (Err(failure), None) if failure.current_version.is_some() => error.set(Some(
                     "Not deleted: someone changed this setlist meanwhile. Look at their change, then delete again if you still mean to.".into(),
                 )),
-                Err(failure) => error.set(Some(failure.describe())),
+                (Err(failure), None) => error.set(Some(failure.describe())),
             }
         });
     });
@@ -760,7 +774,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         <button type="button" class="secondary" on:click=discard>"Discard the restored edits"</button>
                     </div>
                 </Show>
-                <p role="status">{move || saved.get()}</p>
+                <p role="status" data-testid="editor-status">{move || saved.get()}</p>
                 <div class="row centered">
                     <p>
                         <button type="submit" id=SAVE aria-disabled=move || busy.get().then_some("true")>
