@@ -117,8 +117,8 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
     let twins = db::library::rekey(&pool).await?;
     if !twins.is_empty() {
         tracing::warn!(
-            ids = ?twins,
-            "library entries that now look like another entry keep their old key: rename or delete one of each pair"
+            entries = ?twins,
+            "library entries that look like another entry keep their old key: saving one is refused as a duplicate until it is renamed"
         );
     }
     match config.environment {

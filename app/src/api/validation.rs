@@ -131,7 +131,7 @@ pub fn on_one_line(text: &str) -> String {
 /// How the song library compares a title or an artist: the server, to keep
 /// every song once, and the editor, to offer a known song's details. Made in
 /// Rust, not by the database, to be the same on both backends (SQLite's
-/// `lower` and `trim` know only ASCII letters and spaces): `ÉVERLONG`,
+/// `lower` knows only ASCII letters, and `trim` takes only spaces): `ÉVERLONG`,
 /// `éverlong ` and a tab before `Everlong` are one song. Any run of white
 /// space inside counts as one space: two spaces, a tab or a no-break space
 /// look alike on a page, and a line break is how the CSV export and import

@@ -1,6 +1,6 @@
 //! The song library: every song of the band's repertoire, once per title and
-//! artist (compared without capitals or surrounding spaces, by the database
-//! itself so that every query agrees). Setlist songs point at their entry
+//! artist (compared by a key made in Rust, `validation::library_match_key`,
+//! and stored beside them, so that both backends and every query agree). Setlist songs point at their entry
 //! (`songs.library_id`), which is how an entry knows when it was played.
 
 use std::cmp::Ordering;
@@ -77,10 +77,10 @@ const SELECT_SONGS: &str = "SELECT l.id, l.title, l.artist, l.song_key, l.bpm, l
 /// keyed by an older rule (lower-casing ASCII only, a line break or a run of
 /// white space kept inside) would not be found by a setlist's save or an
 /// import, which would add a look-alike twin. An entry whose new key another
-/// entry holds keeps its old one: which of the two to keep is the band's call
-/// (both are in the library; editing either is refused as the other's
-/// duplicate until one is renamed or deleted). Run at start-up; returns the
-/// ids of the entries left as they were.
+/// entry holds already keeps its old one: which of the two to keep is the
+/// band's call (both are in the library; saving that entry is refused as the
+/// other's duplicate until it is renamed). Run at start-up; returns the
+/// entries left on their old key, as "“title” by artist (id)".
 pub async fn rekey(pool: &Pool) -> DbResult<Vec<String>> {
     let rows: Vec<(String, String, String, String, String)> =
         sqlx::query_as("SELECT id, title, artist, match_title, match_artist FROM library_songs")
@@ -92,25 +92,47 @@ pub async fn rekey(pool: &Pool) -> DbResult<Vec<String>> {
         if (&key_title, &key_artist) == (&old_title, &old_artist) {
             continue;
         }
+        // Only if the entry still has the title and artist read above: a
+        // rename by another instance meanwhile wrote its own key.
         let moved = sqlx::query(
-            "UPDATE library_songs SET match_title = $1, match_artist = $2 WHERE id = $3 \
+            "UPDATE library_songs SET match_title = $1, match_artist = $2 \
+             WHERE id = $3 AND title = $4 AND artist = $5 \
              AND NOT EXISTS (SELECT 1 FROM library_songs other \
              WHERE other.match_title = $1 AND other.match_artist = $2 AND other.id <> $3)",
         )
         .bind(&key_title)
         .bind(&key_artist)
         .bind(&id)
+        .bind(&title)
+        .bind(&artist)
         .execute(pool)
         .await;
-        match moved {
-            Ok(done) if done.rows_affected() == 1 => {}
-            Ok(_) => left.push(id),
+        let twin = match moved {
+            Ok(done) => {
+                done.rows_affected() == 0 && still_there(pool, &id, &title, &artist).await?
+            }
             // Another instance starting at once re-keyed the twin first.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => left.push(id),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => true,
             Err(e) => return Err(e.into()),
+        };
+        if twin {
+            left.push(format!("“{title}” by {artist} ({id})"));
         }
     }
     Ok(left)
+}
+
+/// Whether the entry `id` still has this title and artist.
+async fn still_there(pool: &Pool, id: &str, title: &str, artist: &str) -> DbResult<bool> {
+    let found: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM library_songs WHERE id = $1 AND title = $2 AND artist = $3",
+    )
+    .bind(id)
+    .bind(title)
+    .bind(artist)
+    .fetch_optional(pool)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Every entry, by title then artist as people read them ("Song 2" before
