@@ -66,7 +66,7 @@ impl Verified {
 /// A token is dead from its `exp` on (RFC 7519: used "before" it), with no
 /// grace: a stolen token's last seconds are not an attacker's. Every check of
 /// an access token's expiry is this one.
-pub fn expired(exp: i64, now: i64) -> bool {
+fn expired(exp: i64, now: i64) -> bool {
     now >= exp
 }
 
@@ -88,6 +88,7 @@ impl Verification {
         // `Claims` reads them as integers, so a string `exp` is refused).
         validation.validate_exp = false;
         validation.validate_nbf = false;
+        // Unused while both are off; 0 so that turning one on brings no grace.
         validation.leeway = 0;
         validation.set_required_spec_claims(&["iss", "aud", "sub", "iat", "nbf", "exp"]);
         Verification {

@@ -488,6 +488,11 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
     let delete_navigate = navigate.clone();
     let delete = Callback::new(move |()| {
+        // One at a time: a second click's 404 would be told as someone
+        // else's delete.
+        if deleting.get_value() {
+            return;
+        }
         // Sent with the version on screen: a change made meanwhile is
         // refused with 409 instead of deleted unseen.
         let version = state
@@ -501,18 +506,24 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let path = format!("/api/setlists/{current_id}");
             let answer = client::delete_at(session, &path, version).await;
-            // Deleted: an echo that comes after the answer is ours too.
-            deleting.set_value(answer.is_ok());
-            // `try_`: the page may be gone by now.
-            let heard = heard_delete.try_get_value().flatten();
+            // Left meanwhile: the answer takes nobody anywhere.
+            if !on_screen() {
+                return;
+            }
+            // Gone either way (ours, or someone else's first: 404): an echo
+            // that comes after the answer is not news.
+            let not_found = answer.as_ref().is_err_and(|failure| failure.status == 404);
+            deleting.set_value(answer.is_ok() || not_found);
+            let heard = heard_delete.get_value();
             heard_delete.set_value(None);
-            match (answer, heard) {
-                (Ok(()), _) => navigate("/setlists", Default::default()),
-                (Err(_), Some(by)) => gone(&by),
-                (Err(failure), None) if failure.current_version.is_some() => error.set(Some(
+            match answer {
+                Ok(()) => navigate("/setlists", Default::default()),
+                // Someone else's came first; named if their echo was heard.
+                Err(_) if heard.is_some() || not_found => gone(heard.as_deref().unwrap_or("")),
+                Err(failure) if failure.current_version.is_some() => error.set(Some(
                     "Not deleted: someone changed this setlist meanwhile. Look at their change, then delete again if you still mean to.".into(),
                 )),
-                (Err(failure), None) => error.set(Some(failure.describe())),
+                Err(failure) => error.set(Some(failure.describe())),
             }
         });
     });
