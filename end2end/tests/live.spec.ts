@@ -1,4 +1,4 @@
-import { type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { apiToken, createSetlist, gate, logIn, renameSetlist } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
@@ -577,11 +577,17 @@ test.describe('a setlist deleted while its editor is open', () => {
   // The presence heartbeat may name the deleted setlist before the page moves on.
   test.use({ expectedHttpErrors: [404] });
 
-  test('a setlist deleted while its editor has a question open keeps the edits and drops what no longer applies', async ({ page, request }) => {
-    const id = await createSetlist(request, 'Deleted night', [{ title: 'Everlong', duration_secs: 250 }]);
+  /** A new setlist `name`, open in the manager's editor. */
+  async function openInEditor(page: Page, request: APIRequestContext, name: string) {
+    const id = await createSetlist(request, name, [{ title: 'Everlong', duration_secs: 250 }]);
     await logIn(page, 'manager');
     await page.goto(`/setlists/${id}`);
-    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Deleted night');
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue(name);
+    return id;
+  }
+
+  test('a setlist deleted while its editor has a question open keeps the edits and drops what no longer applies', async ({ page, request }) => {
+    const id = await openInEditor(page, request, 'Deleted night');
     await page.getByLabel('Venue').fill('Mine');
     const { token } = await apiToken(request, 'manager');
     const headers = { Authorization: `Bearer ${token}` };
@@ -609,10 +615,7 @@ test.describe('a setlist deleted while its editor is open', () => {
   });
 
   test('a delete by someone else heard while ours is on its way is told as theirs when ours finds nothing', async ({ page, request }) => {
-    const id = await createSetlist(request, 'Deleted twice', [{ title: 'Everlong', duration_secs: 250 }]);
-    await logIn(page, 'manager');
-    await page.goto(`/setlists/${id}`);
-    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Deleted twice');
+    const id = await openInEditor(page, request, 'Deleted twice');
     // A second tab on the overview: the tabs share one stream, so once the
     // show is gone there the editor has heard the delete too.
     const overview = await page.context().newPage();
@@ -633,6 +636,26 @@ test.describe('a setlist deleted while its editor is open', () => {
 
     await expect(page.getByRole('alert')).toContainText('Max the Manager deleted this setlist');
     await expect(page.getByRole('button', { name: 'Save as a new setlist' })).toBeVisible();
+    await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
+  });
+
+  test('a delete that finds the setlist gone before anyone was heard deleting it says so once', async ({ page, request }) => {
+    const id = await openInEditor(page, request, 'Gone already');
+    // Someone else's delete came first and its echo is not here yet: ours is answered 404.
+    await page.route(`**/api/setlists/${id}`, (route) =>
+      route.request().method() === 'DELETE'
+        ? route.fulfill({
+            status: 404,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'not_found', message: 'No such setlist.' } }),
+          })
+        : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Delete setlist' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(page.getByRole('alert')).toContainText('Someone deleted this setlist');
+    await expect(page.getByRole('alert').filter({ hasText: 'No such setlist' })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Save as a new setlist' })).toBeFocused();
     await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
   });
 });

@@ -1,7 +1,8 @@
 //! The song library: every song of the band's repertoire, once per title and
 //! artist (compared by a key made in Rust, `validation::library_match_key`,
-//! and stored beside them, so that both backends and every query agree). Setlist songs point at their entry
-//! (`songs.library_id`), which is how an entry knows when it was played.
+//! and stored beside them, so that both backends and every query agree).
+//! Setlist songs point at their entry (`songs.library_id`), which is how an
+//! entry knows when it was played.
 
 use std::cmp::Ordering;
 
