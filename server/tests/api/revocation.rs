@@ -86,14 +86,16 @@ async fn a_member_who_logs_in_again_in_the_second_of_a_revoke_gets_a_working_tok
 
 #[tokio::test]
 async fn a_token_remembered_as_verified_is_still_refused_once_it_expires() {
-    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "1")]).await;
+    // `exp` is whole seconds from a whole-second `iat`, so a lifetime of 2 s
+    // leaves at least 1 s for the reads below (1 s could leave none).
+    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "2")]).await;
     let drummer = app.login("drummer").await;
     // Verified once, then answered from the thread's recent tokens.
     for _ in 0..2 {
         app.get_json("/api/setlists", &drummer.access_token).await;
     }
     // Past `exp`, which has no leeway.
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
     assert_refused(&app, &drummer.access_token, "expired").await;
 }
 
