@@ -208,6 +208,8 @@ async function readyForNoSignal(page: Page) {
 }
 
 test('stage mode works offline after a reload, and logout deletes the kept shows', async ({ browser, baseURL, request }) => {
+  // A 7 s watch and a 15 s step besides the set-up: more than the default 30 s on a busy machine.
+  test.setTimeout(60_000);
   const page = await onStageFromTheSetlist(browser, baseURL, request, 'No signal at the Roxy');
   await readyForNoSignal(page);
 

@@ -54,7 +54,12 @@ async fn every_acknowledged_write_survives_a_kill_9() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Killed mid-stream once some writes are acknowledged (a fixed wait gave
+    // a machine slow to fsync too few).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while acknowledged.lock().unwrap().len() < 10 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.child.kill().unwrap(); // SIGKILL: no chance to flush anything
     server.child.wait().unwrap();
     for writer in writers {

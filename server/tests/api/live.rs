@@ -180,9 +180,12 @@ async fn a_revoke_ends_the_members_streams_and_a_ninth_stream_is_refused() {
 
 #[tokio::test]
 async fn a_stream_ends_when_its_token_expires() {
-    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "2")]).await;
+    // Up to a second less than 3 s, counted from the login's start: time to
+    // open the stream on a loaded machine, and it ends before a 5 s silence.
+    let app = spawn_app_with(&[("BACKSTAGE_ACCESS_TTL_SECS", "3")]).await;
     let drummer = app.login("drummer").await;
     let mut stream = open_stream(&app, &drummer.access_token, None).await;
+    assert_eq!(stream.status(), StatusCode::OK);
     let ended = tokio::time::timeout(Duration::from_secs(8), next_events(&mut stream, 1))
         .await
         .expect("ends within the token's lifetime and a recheck");

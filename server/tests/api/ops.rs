@@ -457,6 +457,22 @@ async fn a_database_outage_is_answered_fast_and_recovered_from_without_a_restart
         "/api/setlists/{}",
         body(created).await["id"].as_str().unwrap()
     );
+    // Nothing may forget the cache after it is filled below: the create's
+    // announcement has come back (the stream hears it after the listener
+    // applied it), and the change counter has been read since the create.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        let mut text = String::new();
+        while !text
+            .lines()
+            .any(|line| line.strip_prefix("event:").map(str::trim) == Some("setlist_created"))
+        {
+            let chunk = stream.chunk().await.unwrap().expect("the stream is open");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await
+    .expect("the create is announced");
+    app.state.reads.follow_counter(&app.state.db).await.unwrap();
     app.get_json(&setlist, &token).await;
     app.get_json("/api/setlists", &token).await;
 
@@ -479,7 +495,8 @@ async fn a_database_outage_is_answered_fast_and_recovered_from_without_a_restart
         })
     };
 
-    postgres.stop();
+    // `pg_ctl -w` blocks: off the worker, so the server and the traffic run on.
+    tokio::task::block_in_place(|| postgres.stop());
     let started = Instant::now();
     let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -505,7 +522,7 @@ async fn a_database_outage_is_answered_fast_and_recovered_from_without_a_restart
     println!("a write was refused with 503 after {took:?}");
     tokio::time::sleep(Duration::from_secs(2)).await;
 
-    postgres.start_again();
+    tokio::task::block_in_place(|| postgres.start_again());
     let back = Instant::now();
     loop {
         let write = app

@@ -256,6 +256,19 @@ pub fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
+/// Sleeps until just past a token's `exp`. `iat` and `exp` are whole
+/// seconds, so a token lives up to a second less than its lifetime: a fixed
+/// sleep would wake up to a second early.
+pub async fn sleep_past_expiry(token: &str) {
+    let expires_ms = claims_of(token)["exp"].as_i64().unwrap() * 1000;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let wait = (expires_ms + 100 - now_ms).max(0) as u64;
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+}
+
 pub fn header_of(token: &str) -> Value {
     let header = token.split('.').next().unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
