@@ -604,6 +604,36 @@ pub fn show_length(total_secs: i64) -> String {
     }
 }
 
+/// "2026-12-03T12:27:27Z" as "Thu 3 Dec 2026, 13:27" in the browser's time
+/// zone (as stage mode's clock), with `:27` when `seconds`. The pages that
+/// show these render only in the browser (behind the sign-in guard); without
+/// one, or for a time the browser cannot read, it is UTC and says so.
+pub fn moment(rfc3339: &str, seconds: bool) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let date = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_str(rfc3339));
+        if !date.get_time().is_nan() {
+            let day = format!(
+                "{:04}-{:02}-{:02}",
+                date.get_full_year(),
+                date.get_month() + 1,
+                date.get_date()
+            );
+            let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+            let time = match seconds {
+                true => format!("{time}:{:02}", date.get_seconds()),
+                false => time,
+            };
+            return format!("{}, {time}", show_date_short(&day));
+        }
+    }
+    let time = rfc3339.get(11..if seconds { 19 } else { 16 });
+    match (rfc3339.get(..10), time) {
+        (Some(date), Some(time)) => format!("{}, {time} UTC", show_date_short(date)),
+        _ => rfc3339.to_string(),
+    }
+}
+
 /// "2026-12-04" as "Friday 4 December 2026" (a date that is not one stays as it is).
 pub fn show_date_long(date: &str) -> String {
     show_date(date, usize::MAX)
@@ -671,6 +701,19 @@ mod tests {
         for none in ["/setlists", "/setlists/", "/setlists/new", "/songs/abc"] {
             assert_eq!(setlist_in(none), None, "{none}");
         }
+    }
+
+    #[test]
+    fn a_moment_without_a_browser_is_a_day_and_a_utc_time() {
+        assert_eq!(
+            moment("2026-12-03T12:27:27Z", false),
+            "Thu 3 Dec 2026, 12:27 UTC"
+        );
+        assert_eq!(
+            moment("2026-12-03T12:27:27Z", true),
+            "Thu 3 Dec 2026, 12:27:27 UTC"
+        );
+        assert_eq!(moment("soon", false), "soon");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::{
         SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, LoadFailure, focus_soon, show_date_short},
+    components::{ErrorNotice, LoadFailure, focus_soon, moment},
     session::use_session,
     unsaved::UnsavedWork,
 };
@@ -105,7 +105,7 @@ pub fn SessionTable(
                             "Revoke the session on {} from {}, started {}",
                             device_name(&row.user_agent),
                             row.ip,
-                            moment(&row.created_at)
+                            moment(&row.created_at, false)
                         )
                     };
                     view! {
@@ -116,8 +116,8 @@ pub fn SessionTable(
                                 {row.current.then(|| view! { <strong>" (this device)"</strong> })}
                             </td>
                             <td class="optional">{row.ip.clone()}</td>
-                            <td>{moment(&row.last_used_at)}</td>
-                            <td class="optional">{moment(&row.expires_at)}</td>
+                            <td><time datetime=row.last_used_at.clone()>{moment(&row.last_used_at, false)}</time></td>
+                            <td class="optional"><time datetime=row.expires_at.clone()>{moment(&row.expires_at, false)}</time></td>
                             {on_revoke.map(|revoke| view! {
                                 <td>
                                     <button type="button" class="secondary" aria-label=label
@@ -170,17 +170,9 @@ fn device_name(user_agent: &str) -> String {
     }
 }
 
-/// "2026-12-03T12:27:27Z" as "Thu 3 Dec 2026, 12:27 UTC".
-fn moment(rfc3339: &str) -> String {
-    match (rfc3339.get(..10), rfc3339.get(11..16)) {
-        (Some(date), Some(time)) => format!("{}, {time} UTC", show_date_short(date)),
-        _ => rfc3339.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{device_name, moment};
+    use super::device_name;
 
     #[test]
     fn a_device_is_named_by_its_browser_and_system() {
@@ -195,11 +187,5 @@ mod tests {
         assert_eq!(device_name(mac_firefox), "Firefox on a Mac");
         assert_eq!(device_name("curl/8.5.0"), "curl/8.5.0");
         assert_eq!(device_name(""), "Unknown device");
-    }
-
-    #[test]
-    fn a_moment_is_a_day_and_a_time() {
-        assert_eq!(moment("2026-12-03T12:27:27Z"), "Thu 3 Dec 2026, 12:27 UTC");
-        assert_eq!(moment("soon"), "soon");
     }
 }
