@@ -606,9 +606,10 @@ pub fn show_length(total_secs: i64) -> String {
 
 /// "2026-12-03T12:27:27Z" as "Thu 3 Dec 2026, 13:27" in the browser's time
 /// zone (as stage mode's clock), with `:27` when `seconds`. The pages that
-/// show these render only in the browser (behind the sign-in guard); without
-/// one, or for a time the browser cannot read, it is UTC and says so.
-pub fn moment(rfc3339: &str, seconds: bool) -> String {
+/// show these render only in the browser (behind the sign-in guard): the
+/// server, with no time zone to go by, says UTC, which would not hydrate.
+/// Without a browser, or for a time it cannot read, it is UTC and says so.
+pub fn show_moment(rfc3339: &str, seconds: bool) -> String {
     #[cfg(feature = "hydrate")]
     {
         let date = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_str(rfc3339));
@@ -619,18 +620,23 @@ pub fn moment(rfc3339: &str, seconds: bool) -> String {
                 date.get_month() + 1,
                 date.get_date()
             );
-            let time = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
-            let time = match seconds {
-                true => format!("{time}:{:02}", date.get_seconds()),
-                false => time,
-            };
-            return format!("{}, {time}", show_date_short(&day));
+            return format!("{}, {}", show_date_short(&day), local_clock(&date, seconds));
         }
     }
     let time = rfc3339.get(11..if seconds { 19 } else { 16 });
     match (rfc3339.get(..10), time) {
         (Some(date), Some(time)) => format!("{}, {time} UTC", show_date_short(date)),
         _ => rfc3339.to_string(),
+    }
+}
+
+/// A browser `Date`'s "18:04" (with `:09` when `seconds`), in its time zone.
+#[cfg(feature = "hydrate")]
+pub fn local_clock(date: &js_sys::Date, seconds: bool) -> String {
+    let minutes = format!("{:02}:{:02}", date.get_hours(), date.get_minutes());
+    match seconds {
+        true => format!("{minutes}:{:02}", date.get_seconds()),
+        false => minutes,
     }
 }
 
@@ -705,15 +711,10 @@ mod tests {
 
     #[test]
     fn a_moment_without_a_browser_is_a_day_and_a_utc_time() {
-        assert_eq!(
-            moment("2026-12-03T12:27:27Z", false),
-            "Thu 3 Dec 2026, 12:27 UTC"
-        );
-        assert_eq!(
-            moment("2026-12-03T12:27:27Z", true),
-            "Thu 3 Dec 2026, 12:27:27 UTC"
-        );
-        assert_eq!(moment("soon", false), "soon");
+        let moment = "2026-12-03T12:27:27Z";
+        assert_eq!(show_moment(moment, false), "Thu 3 Dec 2026, 12:27 UTC");
+        assert_eq!(show_moment(moment, true), "Thu 3 Dec 2026, 12:27:27 UTC");
+        assert_eq!(show_moment("soon", false), "soon");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::{
         SessionInfo,
         client::{self, Method},
     },
-    components::{ErrorNotice, LoadFailure, focus_soon, moment},
+    components::{ErrorNotice, LoadFailure, focus_soon, show_moment},
     session::use_session,
     unsaved::UnsavedWork,
 };
@@ -105,7 +105,7 @@ pub fn SessionTable(
                             "Revoke the session on {} from {}, started {}",
                             device_name(&row.user_agent),
                             row.ip,
-                            moment(&row.created_at, false)
+                            show_moment(&row.created_at, false)
                         )
                     };
                     view! {
@@ -116,8 +116,8 @@ pub fn SessionTable(
                                 {row.current.then(|| view! { <strong>" (this device)"</strong> })}
                             </td>
                             <td class="optional">{row.ip.clone()}</td>
-                            <td><time datetime=row.last_used_at.clone()>{moment(&row.last_used_at, false)}</time></td>
-                            <td class="optional"><time datetime=row.expires_at.clone()>{moment(&row.expires_at, false)}</time></td>
+                            <td><time datetime=row.last_used_at.clone()>{show_moment(&row.last_used_at, false)}</time></td>
+                            <td class="optional"><time datetime=row.expires_at.clone()>{show_moment(&row.expires_at, false)}</time></td>
                             {on_revoke.map(|revoke| view! {
                                 <td>
                                     <button type="button" class="secondary" aria-label=label

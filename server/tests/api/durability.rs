@@ -56,8 +56,8 @@ async fn every_acknowledged_write_survives_a_kill_9() {
         .collect();
     // Killed mid-stream once some writes are acknowledged (a fixed wait gave
     // a machine slow to fsync too few).
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while acknowledged.lock().unwrap().len() < 10 && std::time::Instant::now() < deadline {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while acknowledged.lock().unwrap().len() < 10 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.child.kill().unwrap(); // SIGKILL: no chance to flush anything

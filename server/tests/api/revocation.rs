@@ -202,14 +202,19 @@ async fn no_access_token_outlives_its_session() {
     let access_token = answer["access_token"].as_str().unwrap();
     let claims = claims_of(access_token);
     let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
-    assert!(lifetime <= 9 - 5);
+    assert_eq!(lifetime, 9 - 5, "ends five seconds before its session");
     // A client plans its refresh from `expires_in`: it must be this token's.
     assert_eq!(answer["expires_in"].as_i64(), Some(lifetime));
     assert_eq!(me_status(&app, access_token).await, StatusCode::OK);
 
     sleep_past_expiry(access_token).await;
 
-    assert_refused(&app, access_token, "the session expired").await;
+    assert_refused(
+        &app,
+        access_token,
+        "dead at its exp, before its session ends",
+    )
+    .await;
 }
 
 #[tokio::test]

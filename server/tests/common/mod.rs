@@ -256,9 +256,9 @@ pub fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-/// Sleeps until just past a token's `exp`. `iat` and `exp` are whole
-/// seconds, so a token lives up to a second less than its lifetime: a fixed
-/// sleep would wake up to a second early.
+/// Sleeps until just past a token's own `exp`, however late in its second the
+/// login started (`iat` and `exp` are whole seconds, so a token lives up to a
+/// second less than its lifetime), and no longer.
 pub async fn sleep_past_expiry(token: &str) {
     let expires_ms = claims_of(token)["exp"].as_i64().unwrap() * 1000;
     let now_ms = std::time::SystemTime::now()

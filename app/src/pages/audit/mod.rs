@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{AuditEvent, AuditKind, AuditPage, User, client},
-    components::{LoadFailure, ManagersOnly, focused_id, keep_focus, moment, refocus},
+    components::{LoadFailure, ManagersOnly, focused_id, keep_focus, refocus, show_moment},
     session::use_session,
 };
 
@@ -139,7 +139,7 @@ fn EventTable(events: Vec<AuditEvent>, names: Vec<User>) -> impl IntoView {
                     let what = sentence(&event);
                     view! {
                         <tr data-testid="audit-row">
-                            <td><time datetime=event.at.clone()>{moment(&event.at, true)}</time></td>
+                            <td><time datetime=event.at.clone()>{show_moment(&event.at, true)}</time></td>
                             <td data-label="Event">{event_name(event.kind)}</td>
                             <td data-label="Who">{name_of(event.actor_id)}</td>
                             <td class="optional" data-label="About">{name_of(event.subject_id)}</td>

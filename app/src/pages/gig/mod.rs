@@ -228,7 +228,7 @@ fn clock_time(ms: f64) -> String {
     #[cfg(feature = "hydrate")]
     {
         let date = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_f64(ms));
-        format!("{:02}:{:02}", date.get_hours(), date.get_minutes())
+        crate::components::local_clock(&date, false)
     }
     #[cfg(not(feature = "hydrate"))]
     {
