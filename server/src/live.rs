@@ -14,8 +14,9 @@
 //! is `crate::http::events`.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use tokio::sync::broadcast;
@@ -28,6 +29,10 @@ use crate::{db::changes::Change, presence};
 const BACKLOG: usize = 512;
 /// Open streams per member (tabs, devices); one more is answered 429.
 pub const STREAMS_PER_MEMBER: usize = 8;
+/// How long a change waits for an earlier one to be published. Handlers
+/// publish microseconds apart; an earlier change still missing after this
+/// had its request dropped between its commit and its publication.
+const GAP_WAIT: Duration = Duration::from_secs(1);
 
 /// One change, as the stream sends it.
 #[derive(Debug)]
@@ -88,6 +93,35 @@ struct Recent {
     /// heard again. Kept apart from `latest`, which a stream's start may
     /// raise past a change that has committed but is not published yet.
     published: Option<i64>,
+    /// Changes that came before an earlier one (by counter), each with when
+    /// it came: they wait for it, since a stream's ids must only rise.
+    waiting: BTreeMap<i64, (Arc<LiveEvent>, Instant)>,
+}
+
+impl Recent {
+    fn send(&mut self, sender: &broadcast::Sender<Arc<LiveEvent>>, event: Arc<LiveEvent>) {
+        let seq = event.seq.expect("a setlist change has a seq");
+        self.published = Some(seq);
+        self.latest = self.latest.max(Some(seq));
+        if self.events.len() == BACKLOG {
+            self.events.pop_front();
+        }
+        self.events.push_back(event.clone());
+        // Sent under the lock, so a stream that subscribed while reading the
+        // backlog sees every event exactly once.
+        let _ = sender.send(event);
+    }
+
+    /// Sends the waiting changes that no longer wait for an earlier one.
+    fn send_next_waiting(&mut self, sender: &broadcast::Sender<Arc<LiveEvent>>) {
+        while let Some(entry) = self.waiting.first_entry() {
+            if Some(*entry.key()) != self.published.map(|published| published + 1) {
+                return;
+            }
+            let (event, _) = entry.remove();
+            self.send(sender, event);
+        }
+    }
 }
 
 impl Default for Live {
@@ -109,26 +143,64 @@ pub enum Missed {
 }
 
 impl Live {
-    /// Sends a change to every open stream here.
-    pub fn publish(&self, change: &Change) {
+    /// A hub whose next change is the one after `counter`, the setlists'
+    /// change counter read at start (SQLite: this instance publishes its own
+    /// writes, and the first two may reach it in either order).
+    pub fn counting_from(counter: i64) -> Live {
+        Live {
+            recent: Mutex::new(Recent {
+                published: Some(counter),
+                latest: Some(counter),
+                ..Recent::default()
+            }),
+            ..Live::default()
+        }
+    }
+
+    /// Sends a change to every open stream here, in the order of the
+    /// counter. Writes commit in that order, but their handlers publish in
+    /// whatever order they wake up (a batch of song patches commits
+    /// together); a browser that saw 7 and then reconnected from 7 would
+    /// never get a 6 published after it.
+    pub fn publish(self: &Arc<Self>, change: &Change) {
         let Some(event) = LiveEvent::from_change(change) else {
             return;
         };
-        let event = Arc::new(event);
         let seq = event.seq.expect("a setlist change has a seq");
         let mut recent = self.recent.lock().expect("live lock poisoned");
-        if recent.published.is_some_and(|published| seq <= published) {
-            return; // already published (our own write, heard again)
+        match recent.published {
+            Some(published) if seq <= published => return, // heard again
+            Some(published) if seq > published + 1 => {
+                if recent.waiting.is_empty() {
+                    let live = self.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(GAP_WAIT).await;
+                        live.give_up_waiting(Instant::now());
+                    });
+                }
+                recent
+                    .waiting
+                    .insert(seq, (Arc::new(event), Instant::now()));
+                return;
+            }
+            _ => {}
         }
-        recent.published = Some(seq);
-        recent.latest = recent.latest.max(Some(seq));
-        if recent.events.len() == BACKLOG {
-            recent.events.pop_front();
-        }
-        recent.events.push_back(event.clone());
-        // Sent under the lock, so a stream that subscribed while reading the
-        // backlog sees every event exactly once.
-        let _ = self.sender.send(event);
+        recent.send(&self.sender, Arc::new(event));
+        recent.send_next_waiting(&self.sender);
+    }
+
+    /// An earlier change that has not come after `GAP_WAIT` never will
+    /// (its request was dropped after its commit): the streams are told to
+    /// re-read, which covers it, and what waited for it goes out.
+    fn give_up_waiting(&self, now: Instant) {
+        let mut recent = self.recent.lock().expect("live lock poisoned");
+        let overdue = recent
+            .waiting
+            .first_key_value()
+            .is_some_and(|(_, (_, since))| now.duration_since(*since) >= GAP_WAIT);
+        if overdue {
+            Self::lost(&mut recent, &self.sender);
+        } // else the gap closed (a younger wait has its own timer)
     }
 
     /// Announcements may have been lost (the listener was away from the
@@ -137,6 +209,14 @@ impl Live {
     /// here are told so now.
     pub fn announcements_lost(&self) {
         let mut recent = self.recent.lock().expect("live lock poisoned");
+        Self::lost(&mut recent, &self.sender);
+        // The next announcement is taken as it comes: the ones between were lost.
+        recent.published = None;
+    }
+
+    /// The backlog has a hole: it is dropped and the open streams are told
+    /// to re-read, which covers the hole; what waited for it goes out.
+    fn lost(recent: &mut Recent, sender: &broadcast::Sender<Arc<LiveEvent>>) {
         recent.events.clear();
         let reload = LiveEvent {
             seq: None,
@@ -144,7 +224,10 @@ impl Live {
             data: "{}".into(),
         };
         // Under the lock, as `publish` sends.
-        let _ = self.sender.send(Arc::new(reload));
+        let _ = sender.send(Arc::new(reload));
+        for (event, _) in std::mem::take(&mut recent.waiting).into_values() {
+            recent.send(sender, event);
+        }
     }
 
     /// Records a member's presence and, when it is news, tells the streams here.
@@ -259,9 +342,58 @@ mod tests {
         }
     }
 
+    fn received(
+        stream: &mut broadcast::Receiver<Arc<LiveEvent>>,
+    ) -> Vec<(&'static str, Option<i64>)> {
+        std::iter::from_fn(|| stream.try_recv().ok())
+            .map(|event| (event.name, event.seq))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn changes_published_out_of_order_go_out_in_the_counters_order() {
+        let live = Arc::new(Live::counting_from(10));
+        let (mut stream, _, _) = live.subscribe(None);
+        live.publish(&written(12));
+        live.publish(&written(13));
+        assert_eq!(received(&mut stream), vec![]);
+        live.publish(&written(11));
+        assert_eq!(
+            received(&mut stream),
+            [11, 12, 13].map(|seq| ("setlist_changed", Some(seq)))
+        );
+        // Heard again: nothing more.
+        live.publish(&written(12));
+        assert_eq!(received(&mut stream), vec![]);
+        let (_, missed, _) = live.subscribe(Some(11));
+        assert_eq!(missed_seqs(missed), Some(vec![12, 13]));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_never_comes_is_given_up_and_the_streams_reread() {
+        let live = Arc::new(Live::counting_from(10));
+        let (mut stream, _, _) = live.subscribe(None);
+        live.publish(&written(12));
+        // Not yet: the gap may still close.
+        live.give_up_waiting(Instant::now());
+        assert_eq!(received(&mut stream), vec![]);
+        live.give_up_waiting(Instant::now() + GAP_WAIT);
+        assert_eq!(
+            received(&mut stream),
+            vec![("reload", None), ("setlist_changed", Some(12))]
+        );
+        // Too late to be sent: the reload covered it.
+        live.publish(&written(11));
+        live.publish(&written(13));
+        assert_eq!(received(&mut stream), vec![("setlist_changed", Some(13))]);
+        // Resuming from before the hole is a reload too.
+        let (_, missed, _) = live.subscribe(Some(10));
+        assert_eq!(missed_seqs(missed), None);
+    }
+
     #[test]
     fn a_browser_resumes_from_the_backlog() {
-        let live = Live::default();
+        let live = Arc::new(Live::default());
         for seq in 1..=3 {
             live.publish(&written(seq));
         }
@@ -272,7 +404,7 @@ mod tests {
 
     #[test]
     fn after_lost_announcements_a_browser_from_before_them_is_told_to_reload() {
-        let live = Live::default();
+        let live = Arc::new(Live::default());
         live.publish(&written(1));
         live.publish(&written(2));
         let (mut open_stream, _, _) = live.subscribe(None);

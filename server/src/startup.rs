@@ -1,7 +1,7 @@
 //! Building the application from a `Config`: state, background sync, router,
 //! listener. `main` and the integration tests both start the server this way.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use app::{
     App,
@@ -22,6 +22,7 @@ use crate::{
     config::{Config, Environment},
     db::{self, patch_batch::SongPatcher, spender::Spender},
     http, lifecycle, listener,
+    live::Live,
     metrics::Metrics,
     read_cache::ReadCache,
     state::{AppState, Inner},
@@ -82,7 +83,7 @@ impl Application {
             tracing::info!(%address, "serving /metrics");
             tokio::spawn(async move { axum::serve(listener, metrics).await });
         }
-        let drained = std::sync::Arc::new(tokio::sync::Notify::new());
+        let drained = Arc::new(tokio::sync::Notify::new());
         let state = self.state.clone();
         let signal_drained = drained.clone();
         let shutdown = async move {
@@ -112,7 +113,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
     let pool = db::connect(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
-    let kek = std::sync::Arc::new(Kek::load(&config.kek)?);
+    let kek = Arc::new(Kek::load(&config.kek)?);
     let keys = keys::KeyStore::load(&pool, config.access_ttl, kek.clone()).await?;
     let twins = db::library::rekey(&pool).await?;
     if !twins.is_empty() {
@@ -143,6 +144,13 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         metrics.read_cache_hits.clone(),
         metrics.read_cache_misses.clone(),
     );
+    // On SQLite this instance publishes its own writes, in the counter's
+    // order from where it stands (`Live::publish`).
+    let live = if sqlite {
+        Live::counting_from(db::setlists::change_counter(&pool).await?)
+    } else {
+        Live::default()
+    };
     let state = AppState::new(Inner {
         verification: tokens::Verification::new(&config.issuer, config.access_ttl),
         successor_secret: kek.successor_secret(),
@@ -163,7 +171,7 @@ pub async fn build_state(config: Config) -> Result<AppState, Box<dyn std::error:
         hashing: Semaphore::new(hashing_slots()),
         metrics,
         drain: Default::default(),
-        live: Default::default(),
+        live: Arc::new(live),
         changes_pushed_by_database: !sqlite,
         leptos,
         config,

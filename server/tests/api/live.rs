@@ -139,6 +139,55 @@ async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it
     );
 }
 
+// Two workers, as on the two cores of a small server: handlers that finish
+// together race to publish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tempos_patched_at_once_reach_the_stream_every_one_in_order() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await.access_token;
+    let drummer = app.login("drummer").await.access_token;
+    let mut songs = Vec::new();
+    for name in ["One", "Two", "Three", "Four", "Five", "Six"] {
+        let created = app
+            .authed(Method::POST, "/api/setlists", &manager)
+            .json(
+                &json!({ "name": name, "show_date": "2026-12-04", "songs": [{ "title": "Song" }] }),
+            )
+            .send()
+            .await
+            .unwrap();
+        let setlist = body(created).await;
+        songs.push(format!(
+            "/api/setlists/{}/songs/{}",
+            setlist["id"].as_str().unwrap(),
+            setlist["songs"][0]["id"].as_str().unwrap()
+        ));
+    }
+    let mut stream = open_stream(&app, &drummer, None).await;
+    // Song patches that arrive together commit together (one SQLite
+    // transaction), and their handlers then publish in any order.
+    for bpm in 100..110 {
+        let patched = futures::future::join_all(songs.iter().map(|song| {
+            app.authed(Method::PATCH, song, &drummer)
+                .json(&json!({ "bpm": bpm }))
+                .send()
+        }))
+        .await;
+        assert!(
+            patched
+                .iter()
+                .all(|p| p.as_ref().unwrap().status() == StatusCode::OK)
+        );
+    }
+    let events = next_events(&mut stream, 60).await;
+    assert!(events.iter().all(|(name, ..)| name == "song_patched"));
+    let ids: Vec<i64> = events
+        .iter()
+        .map(|(_, id, _)| id.parse().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|pair| pair[1] == pair[0] + 1), "{ids:?}");
+}
+
 #[tokio::test]
 async fn a_revoke_ends_the_members_streams_and_a_ninth_stream_is_refused() {
     let app = spawn_app().await;
