@@ -478,7 +478,10 @@ pub(super) fn same_song(title: &str, artist: &str, song: &SongInput) -> bool {
 /// The entry with the song's title and artist; for a song typed without an
 /// artist, failing that, the first with its title, so that a blank copy
 /// does not shadow the entry that has the details.
-async fn known_entry(tx: &mut Transaction<'_, Any>, song: &SongInput) -> DbResult<Option<String>> {
+pub(super) async fn known_entry(
+    tx: &mut Transaction<'_, Any>,
+    song: &SongInput,
+) -> DbResult<Option<String>> {
     let id = sqlx::query_scalar(
         "SELECT id FROM library_songs WHERE match_title = $1 AND (match_artist = $2 OR $2 = '') \
          ORDER BY CASE WHEN match_artist = $2 THEN 0 ELSE 1 END, created_at, id LIMIT 1",

@@ -649,7 +649,7 @@ struct StoredSong {
 /// was one of this setlist's (`existing`), and with it its drummer's notes
 /// (the body is the manager's) and, while its title and artist are as they
 /// were, its library entry (renamed in the library meanwhile, it is still
-/// that song). Any other id (another setlist's, a deleted song's; one that
+/// that song; unlinked, it stays so). Any other id (another setlist's, a deleted song's; one that
 /// is not a UUID never gets here) is replaced, so a client cannot move or
 /// overwrite another setlist's songs. Any other song is linked to the library entry
 /// of its title and artist, which is created when there is none.
@@ -671,12 +671,15 @@ async fn insert_songs(
             .filter(|stored| !used.contains(&stored.id.as_str()));
         let id = kept.map_or_else(|| uuid::Uuid::new_v4().to_string(), |kept| kept.id.clone());
         let drummer_notes = kept.map_or("", |kept| kept.drummer_notes.as_str());
-        let linked = kept
-            .filter(|kept| library::same_song(kept.title.as_str(), kept.artist.as_str(), song))
-            .and_then(|kept| kept.library_id.clone());
-        let library_id = match linked {
-            Some(entry) => entry,
-            None => library::entry_for(tx, song, now).await?,
+        let unchanged =
+            kept.filter(|kept| library::same_song(kept.title.as_str(), kept.artist.as_str(), song));
+        let library_id = match unchanged {
+            Some(kept) if kept.library_id.is_some() => kept.library_id.clone(),
+            // Unlinked when its entry was deleted: linked again only to an
+            // entry that is there now, so a save of the setlist for another
+            // reason does not bring a deleted song back into the library.
+            Some(_) => library::known_entry(tx, song).await?,
+            None => Some(library::entry_for(tx, song, now).await?),
         };
         sqlx::query(
             "INSERT INTO songs (id, setlist_id, position, title, artist, duration_secs, bpm, song_key, \

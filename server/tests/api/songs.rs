@@ -570,6 +570,45 @@ async fn a_song_renamed_in_the_library_stays_linked_when_its_setlist_is_saved_ag
 }
 
 #[tokio::test]
+async fn a_song_deleted_from_the_library_stays_deleted_when_its_setlist_is_saved_again() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    let show = json!({ "name": "Gig", "show_date": "2026-05-01", "songs": [song("Walk", 200)] });
+    let show = create(&app, &manager, &show).await;
+    let entry = library(&app, &manager, "").await[0].clone();
+    let entry_path = format!("/api/songs/{}", entry["id"].as_str().unwrap());
+    let deleted = app
+        .authed(Method::DELETE, &entry_path, token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    // Renamed, its song sent back as it was read: unlinked, and not added again.
+    let setlist_path = format!("/api/setlists/{}", show["id"].as_str().unwrap());
+    let mut renamed = app.get_json(&setlist_path, token).await;
+    assert_eq!(renamed["songs"][0]["library_id"], Value::Null);
+    renamed["name"] = json!("Gig (late show)");
+    let saved = send(&app, Method::PUT, &setlist_path, token, &renamed).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert_eq!(body_of(saved).await["songs"][0]["library_id"], Value::Null);
+    assert!(library(&app, &manager, "").await.is_empty());
+
+    // Added to the library again since: the next save links it.
+    let added = add(
+        &app,
+        &manager,
+        &json!({ "title": "Walk", "artist": "The Band" }),
+    )
+    .await;
+    let mut again = app.get_json(&setlist_path, token).await;
+    again["name"] = json!("Gig (encore)");
+    let saved = send(&app, Method::PUT, &setlist_path, token, &again).await;
+    assert_eq!(body_of(saved).await["songs"][0]["library_id"], added["id"]);
+}
+
+#[tokio::test]
 async fn a_delete_with_if_match_only_takes_the_version_it_was_decided_on() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
