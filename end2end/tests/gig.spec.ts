@@ -248,6 +248,20 @@ test('stage mode works offline after a reload, and logout deletes the kept shows
   await page.context().close();
 });
 
+test('when the signal goes mid-set, stage mode says so at once, and stops once the show is read again', async ({ browser, baseURL, request }) => {
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'Signal lost at the Roxy');
+  await expect(page.getByTestId('as-of')).toHaveCount(0);
+  await page.keyboard.press('ArrowRight');
+  await page.context().setOffline(true);
+  await expect(page.getByTestId('as-of')).toHaveText(/^Offline, as of \d\d:\d\d$/);
+  await expect(page.getByTestId('stage-title')).toHaveText('My Hero');
+  await page.context().setOffline(false);
+  await expect(page.getByTestId('as-of')).toHaveCount(0);
+  // Read again, the show keeps its place.
+  await expect(page.getByTestId('stage-title')).toHaveText('My Hero');
+  await page.context().close();
+});
+
 test('any other page loaded with no signal leads to the shows kept on this device', async ({ browser, baseURL, request }) => {
   const page = await onStageFromTheSetlist(browser, baseURL, request, 'Cellar <b>bar</b> & grill');
   await readyForNoSignal(page);

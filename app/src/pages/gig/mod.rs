@@ -15,7 +15,7 @@ use crate::{
     components::{NO_SUCH_SETLIST, keep_focus},
     live::{LiveMessage, ToSetlistPage, use_live, who},
     offline,
-    session::{Session, Status, use_session},
+    session::{Session, Status, now_ms, use_session},
 };
 pub use print::PrintPage;
 pub use stage::StagePage;
@@ -74,8 +74,17 @@ fn set_on_stage(on: bool) {
 #[derive(Clone, Debug, PartialEq)]
 struct Show {
     setlist: Setlist,
-    /// "as of 18:04" when read from the kept copy, offline.
-    as_of: Option<String>,
+    /// When this copy was read from the server.
+    read_at_ms: f64,
+    /// Read from the copy kept for the gig: the server could not be reached.
+    kept: bool,
+}
+
+impl Show {
+    /// "as of 18:04", said while the network is away.
+    fn as_of(&self) -> String {
+        format!("as of {}", clock_time(self.read_at_ms))
+    }
 }
 
 /// The show of the page's `{id}`, read again when it changes (a tempo set
@@ -99,7 +108,7 @@ fn use_show() -> (
         let id = show_id();
         async move {
             let show = load_show(session, id.clone()).await;
-            if matches!(show, Err(_) | Ok(Show { as_of: Some(_), .. })) {
+            if matches!(show, Err(_) | Ok(Show { kept: true, .. })) {
                 leptos::task::spawn_local(async move {
                     let path = format!("/api/setlists/{id}");
                     let on_screen = move || answered.try_get_untracked().is_some();
@@ -131,9 +140,8 @@ fn use_show() -> (
             }
             Some(ToSetlistPage::Changed { .. }) => true,
             // A kept copy (or a failure) while the server answers again.
-            None if *message == LiveMessage::Connected => show.with_untracked(|show| {
-                matches!(show, Some(Err(_) | Ok(Show { as_of: Some(_), .. })))
-            }),
+            None if *message == LiveMessage::Connected => show
+                .with_untracked(|show| matches!(show, Some(Err(_) | Ok(Show { kept: true, .. })))),
             None => false,
         };
         if changed {
@@ -159,14 +167,16 @@ async fn load_show(session: Session, id: String) -> Result<Show, String> {
             offline::keep_shell().await;
             Ok(Show {
                 setlist,
-                as_of: None,
+                read_at_ms: now_ms(),
+                kept: false,
             })
         }
         // No network (or a server that cannot answer now): the kept copy.
         Err(failure) if failure.worth_repeating() => match offline::kept(&id).await {
             Some(kept) => Ok(Show {
                 setlist: kept.setlist,
-                as_of: Some(format!("as of {}", clock_time(kept.saved_at_ms))),
+                read_at_ms: kept.saved_at_ms,
+                kept: true,
             }),
             None => Err(failure.describe()),
         },

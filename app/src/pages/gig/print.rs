@@ -18,7 +18,8 @@ pub fn PrintPage() -> impl IntoView {
 
 #[component]
 fn Sheet(show: Show) -> impl IntoView {
-    let Show { setlist, as_of } = show;
+    let as_of = show.kept.then(|| show.as_of());
+    let setlist = show.setlist;
     let text = plain_text(&setlist);
     let copied = RwSignal::new(None::<&'static str>);
     let copy_text = text.clone();

@@ -21,6 +21,26 @@ fn set_of_each_song(sets: &[SetOfSongs]) -> Vec<String> {
         .collect()
 }
 
+/// Sets `offline` when the browser loses the network (the signal went in the
+/// middle of the set: the band should know the copy may be out of date), and
+/// clears it when the network is back (the show is read again then).
+fn follow_the_signal(offline: RwSignal<bool>) {
+    #[cfg(feature = "hydrate")]
+    {
+        if !window().navigator().on_line() {
+            offline.set(true);
+        }
+        let gone = window_event_listener(leptos::ev::offline, move |_| offline.set(true));
+        let back = window_event_listener(leptos::ev::online, move |_| offline.set(false));
+        on_cleanup(move || {
+            gone.remove();
+            back.remove();
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = offline;
+}
+
 /// A horizontal move longer than this is a swipe, not a tap.
 const SWIPE_PX: i32 = 50;
 
@@ -43,7 +63,11 @@ fn Stage(
     click_on: RwSignal<bool>,
     deleted_by: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let Show { setlist, as_of } = show;
+    // A kept copy says so until a fresh one replaces it.
+    let (from_kept_copy, as_of) = (show.kept, format!("Offline, {}", show.as_of()));
+    let offline = RwSignal::new(false);
+    follow_the_signal(offline);
+    let setlist = show.setlist;
     let count = setlist.songs.len();
     // Back to the song that was on stage before a reload, wherever it now is.
     let kept =
@@ -130,7 +154,9 @@ fn Stage(
                     <input type="checkbox" id="stage-click" bind:checked=click_on/>
                     " Click track"
                 </label>
-                {as_of.map(|as_of| view! { <span class="stage-as-of" data-testid="as-of">{format!("Offline, {as_of}")}</span> })}
+                {move || (from_kept_copy || offline.get()).then(|| view! {
+                    <span class="stage-as-of" data-testid="as-of">{as_of.clone()}</span>
+                })}
                 <span class="stage-as-of" role="status">{move || deleted_by.get()}</span>
             </div>
             <div
