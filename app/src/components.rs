@@ -563,6 +563,19 @@ pub fn slot_field(secs: i64) -> String {
     }
 }
 
+/// A line about the last save ("Saved.") speaks of what is saved: it goes
+/// once something new is typed (`unsaved` turns true), not to stand beside
+/// "Unsaved changes".
+pub fn said_until_typing(unsaved: impl Fn() -> bool + 'static, line: RwSignal<Option<String>>) {
+    Effect::new(move |was_unsaved: Option<bool>| {
+        let now = unsaved();
+        if now && was_unsaved == Some(false) {
+            line.set(None);
+        }
+        now
+    });
+}
+
 /// A slot as typed: whole minutes (`45`) or `45:30`; nothing is no slot.
 /// Anything else is an error, saying what to type.
 pub fn parse_slot(text: &str) -> Result<Option<i64>, &'static str> {

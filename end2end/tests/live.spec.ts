@@ -606,6 +606,7 @@ test.describe('a setlist deleted while its editor is open', () => {
     await expect(page.getByText('You both changed the same thing')).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Duplicate' })).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Delete setlist' })).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Save setlist' })).toHaveCount(0);
     await expect(page.getByLabel('Venue')).toHaveValue('Mine');
     // The keyboard was on a choice that went: it lands on the way on.
     await expect(page.getByRole('button', { name: 'Save as a new setlist' })).toBeFocused();

@@ -26,6 +26,11 @@ test("the drummer's notes and the song notes are each their owner's, and one Sav
   await saveAll.click();
   await expect(phone.getByRole('status').filter({ hasText: 'Saved 2 songs.' })).toBeVisible();
   await expect(phone.getByTestId('unsaved')).toHaveCount(0);
+  // Typed again, the line about the last save goes: it would stand beside "Unsaved".
+  await everlong.getByLabel('Tempo (BPM)').fill('160');
+  await expect(phone.getByText('Saved 2 songs.')).toHaveCount(0);
+  await expect(everlong.getByText('Saved.')).toHaveCount(0);
+  await everlong.getByLabel('Tempo (BPM)').fill('158');
   await expect(phone.getByRole('button', { name: 'Save all', exact: true })).toBeDisabled();
 
   // The manager writes the song's notes and sees the drummer's, read-only.
@@ -37,6 +42,10 @@ test("the drummer's notes and the song notes are each their owner's, and one Sav
   await song.getByLabel('Song notes').fill('Key change after the solo');
   await page.getByRole('button', { name: 'Save setlist' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  await song.getByLabel('Song notes').fill('Key change after the bridge');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  await expect(page.getByTestId('editor-status')).toBeEmpty();
+  await song.getByLabel('Song notes').fill('Key change after the solo');
 
   // The drummer's page follows: the manager's notes appear, the drummer's stay.
   await expect(phone.getByText("Song notes (the manager's): Key change after the solo")).toBeVisible();

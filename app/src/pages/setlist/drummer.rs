@@ -26,7 +26,8 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, keep_focus, length_field, running_time, show_date_short, songs_count,
+        ErrorNotice, keep_focus, length_field, running_time, said_until_typing, show_date_short,
+        songs_count,
     },
     kept::{self as browser, Work},
     live::{ToSetlistPage, use_live, who},
@@ -375,6 +376,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     UnsavedWork::track(Memo::new(move |_| unsaved_count.get() > 0));
     let saving = RwSignal::new(false);
     let page_status = RwSignal::new(None::<String>);
+    said_until_typing(move || unsaved_count.get() > 0, page_status);
     keep_typed_tempos(session, &id, rows, page_status);
     let target = SaveTarget {
         session,
@@ -539,6 +541,7 @@ fn TempoEditor(
         song, bpm, notes, ..
     } = row;
     let uid = row.id();
+    said_until_typing(move || row.unsaved(), row.status);
     let title = move || song.with(|s| s.title.clone());
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -24,7 +24,7 @@ use crate::{
     },
     components::{
         ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, refocus_selected,
-        running_time, show_date_long, slot_verdict,
+        running_time, said_until_typing, show_date_long, slot_verdict,
     },
     kept::{self as browser, Work},
     live::{ToSetlistPage, use_live, who},
@@ -130,6 +130,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
+    said_until_typing(move || unsaved.get(), saved);
     let conflicts = RwSignal::new(Vec::<Conflict>::new());
     // The base (and its sets) from before the version that opened the
     // questions: kept with the draft while they are open, so that a reload
@@ -757,6 +758,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                     });
                                     let settled = conflicts.with_untracked(Vec::is_empty);
                                     if settled {
+                                        // The status asked to choose: nothing is left to.
+                                        saved.set(None);
                                         questions_gone();
                                     }
                                     refocus(if settled { SAVE } else { FIRST_CONFLICT }.into());
@@ -788,9 +791,12 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 <p role="status" data-testid="editor-status">{move || saved.get()}</p>
                 <div class="row centered">
                     <p>
-                        <button type="submit" id=SAVE aria-disabled=move || busy.get().then_some("true")>
-                            {move || if busy.get() { "Saving…" } else { "Save setlist" }}
-                        </button>
+                        // Gone with the setlist: "Save as a new setlist" above keeps the edits.
+                        <Show when=move || deleted.with(Option::is_none)>
+                            <button type="submit" id=SAVE aria-disabled=move || busy.get().then_some("true")>
+                                {move || if busy.get() { "Saving…" } else { "Save setlist" }}
+                            </button>
+                        </Show>
                         <Show when=move || unsaved.get() && state.id.get().is_some()>
                             <span class="muted unsaved" data-testid="unsaved">" Unsaved changes"</span>
                         </Show>
