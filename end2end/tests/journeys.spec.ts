@@ -33,6 +33,8 @@ test('two managers editing one name: the second is asked, sees both values and k
   await expect(second.getByLabel('Name', { exact: true })).toHaveValue('Second edit, typed with care');
   await second.getByRole('button', { name: 'Keep mine for Name' }).click();
   await expect(conflicts).toHaveCount(0);
+  // Nothing is left to choose: the line that asked goes with the question.
+  await expect(second.getByTestId('editor-status')).toBeEmpty();
   // The choice is gone with the list: the keyboard goes on to Save.
   await expect(second.getByRole('button', { name: 'Save setlist' })).toBeFocused();
   await second.getByRole('button', { name: 'Save setlist' }).click();
@@ -234,4 +236,22 @@ test('a page opened from the top bar takes the focus, as a new page load would',
   await expect(page.locator('main')).toBeFocused();
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.closest('main') !== null)).toBe(true);
+});
+
+test('paging the audit log by keyboard keeps the focus on the paging buttons', async ({ page, request }) => {
+  for (let i = 0; i < 26; i++) await createSetlist(request, `Paged ${i}`, []);
+  await logIn(page, 'manager');
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByLabel('Event type').selectOption('setlist_created');
+  const older = page.getByRole('button', { name: 'Older' });
+  const newer = page.getByRole('button', { name: 'Newer' });
+  await older.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Page 2 of the audit log.')).toBeAttached();
+  await newer.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByText('Page 1 of the audit log.')).toBeAttached();
+  // "Newer" has nothing newer to page to now: it hands the focus on, not to the page.
+  await expect(newer).toBeDisabled();
+  await expect(older).toBeFocused();
 });

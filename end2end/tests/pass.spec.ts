@@ -38,11 +38,15 @@ test.describe('with 6-second access tokens', () => {
     await logIn(page, 'manager');
     await page.getByRole('link', { name: 'Your pass' }).click();
     const firstJti = JSON.parse((await page.getByTestId('pass-claims').textContent()) ?? '{}').jti;
+    const lastRotated = page.locator('tr', { hasText: 'Last rotated' }).locator('time');
+    const loggedInAt = await lastRotated.getAttribute('datetime');
     await expect
       .poll(async () => JSON.parse((await page.getByTestId('pass-claims').textContent()) ?? '{}').jti, {
         timeout: 12_000,
       })
       .not.toBe(firstJti);
+    // The session rotated with it: the page says when, without a reload.
+    await expect(lastRotated).not.toHaveAttribute('datetime', loggedInAt ?? '');
     await expect(page.getByTestId('signed-in-as')).toContainText('manager');
   });
 });

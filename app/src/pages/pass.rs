@@ -9,7 +9,7 @@ use crate::{
         PublishedKeys, SessionInfo, client,
         transport::{self, Method},
     },
-    components::LoadFailure,
+    components::{LoadFailure, show_moment},
     session::{now_ms, use_session},
 };
 
@@ -30,6 +30,14 @@ pub fn Pass() -> impl IntoView {
         Signal::from("/api/me/sessions".to_owned()),
     );
     let pass = move || session.pass();
+    // Each silent refresh rotates the session: "Last rotated" is read again.
+    Effect::new(move |was: Option<Option<f64>>| {
+        let expires = pass().map(|pass| pass.expires_at_ms);
+        if was.is_some_and(|was| was != expires) {
+            sessions.refetch();
+        }
+        expires
+    });
     let seconds_until = move |at_ms: f64| ((at_ms - now.get()) / 1000.0).max(0.0).round() as i64;
     let kid = move || pass().map(|p| p.kid).unwrap_or_default();
 
@@ -82,9 +90,9 @@ pub fn Pass() -> impl IntoView {
                         Some(current) => view! {
                             <table>
                                 <tbody>
-                                    <tr><th scope="row">"Started"</th><td>{current.created_at}</td></tr>
-                                    <tr><th scope="row">"Last rotated"</th><td>{current.last_used_at}</td></tr>
-                                    <tr><th scope="row">"Session ends (family expiry)"</th><td>{current.expires_at}</td></tr>
+                                    <tr><th scope="row">"Started"</th><td>{moment(current.created_at)}</td></tr>
+                                    <tr><th scope="row">"Last rotated"</th><td>{moment(current.last_used_at)}</td></tr>
+                                    <tr><th scope="row">"Session ends (family expiry)"</th><td>{moment(current.expires_at)}</td></tr>
                                 </tbody>
                             </table>
                         }.into_any(),
@@ -95,4 +103,9 @@ pub fn Pass() -> impl IntoView {
             </Suspense>
         </section>
     }
+}
+
+/// A moment of the session in the member's own time, with its UTC value.
+fn moment(at: String) -> impl IntoView {
+    view! { <time datetime=at.clone()>{show_moment(&at, true)}</time> }
 }

@@ -69,6 +69,9 @@ pub fn Audit() -> impl IntoView {
                             keep_focus();
                             // A paging button now disabled (the last or the
                             // first page) hands the focus to the other one.
+                            // Both are disabled as the page they page to is
+                            // drawn, not as they are pressed: the focus would
+                            // fall to the page before it could be handed.
                             let handed = match focused.as_deref() {
                                 Some(OLDER) if next.is_none() => Some(NEWER),
                                 Some(NEWER) if cursors.with_untracked(Vec::is_empty) => Some(OLDER),
@@ -90,7 +93,7 @@ pub fn Audit() -> impl IntoView {
                                 })}
                                 <EventTable events=shown names/>
                                 <p>
-                                    <button type="button" class="secondary" id=NEWER disabled=move || cursors.with(Vec::is_empty)
+                                    <button type="button" class="secondary" id=NEWER disabled=cursors.with_untracked(Vec::is_empty)
                                         on:click=move |_| cursors.update(|c| { c.pop(); })>"Newer"</button>
                                     " "
                                     <button type="button" class="secondary" id=OLDER disabled=next.is_none()
