@@ -53,6 +53,7 @@ impl LiveEvent {
             seq,
             song_id,
             by,
+            created,
         } = change
         else {
             return None;
@@ -60,7 +61,7 @@ impl LiveEvent {
         let name = match (version, song_id) {
             (None, _) => "setlist_deleted",
             (Some(_), Some(_)) => "song_patched",
-            (Some(1), None) => "setlist_created",
+            (Some(_), None) if *created => "setlist_created",
             (Some(_), None) => "setlist_changed",
         };
         let data = SetlistEvent {
@@ -332,6 +333,7 @@ mod tests {
             seq,
             song_id: None,
             by: "Manager".into(),
+            created: false,
         }
     }
 

@@ -34,7 +34,8 @@ pub enum Change {
     /// A setlist was written; `version` is `None` when it was deleted,
     /// `song_id` names the song of a tempo or notes patch. `seq` is the
     /// setlists' change counter after the write: the live events' id. `by`
-    /// is the display name of the member who wrote it.
+    /// is the display name of the member who wrote it. `created`: the write
+    /// made it (its version is 1, or more when a deleted one's id came back).
     Setlist {
         id: String,
         version: Option<i64>,
@@ -42,6 +43,8 @@ pub enum Change {
         song_id: Option<String>,
         #[serde(default)]
         by: String,
+        #[serde(default)]
+        created: bool,
     },
     /// A member is on a setlist page (or left it): not stored, only told.
     Presence {

@@ -17,7 +17,7 @@ use super::{
     DbError, DbResult, Pool,
     audit::{self, AuditKind, Event, Origin},
     changes::Change,
-    setlists::{self, WriteError},
+    setlists::{self, WriteError, Written},
 };
 use crate::clock::rfc3339;
 
@@ -408,7 +408,10 @@ pub async fn delete(
     };
     let mut changes = Vec::with_capacity(unlinked.len());
     for (setlist_id, version) in &unlinked {
-        changes.push(setlists::record_change(&mut tx, setlist_id, Some(*version), None, by).await?);
+        changes.push(
+            setlists::record_change(&mut tx, setlist_id, Written::Changed(*version), None, by)
+                .await?,
+        );
     }
     let detail = song_detail(id, &title, &artist);
     audit::record_and_commit(tx, &Event::new(AuditKind::SongDeleted, origin, detail), now).await?;

@@ -153,6 +153,7 @@ fn answer(
         seq,
         song_id: Some(patch.song_id.clone()),
         by: patch.by.clone(),
+        created: false,
     };
     Ok((setlist.clone(), change))
 }

@@ -270,11 +270,15 @@ pub async fn insert(
     let (song_count, total) = totals(&songs);
     // A second try with the first one's id changes nothing; one that comes
     // while the first is being written waits for it (the id's index), then
-    // finds its setlist.
+    // finds its setlist. An id that was deleted (a keyed create sent again
+    // after its setlist went) continues from the deleted one's last version:
+    // a page still holding that version gets 409, not a write over this one.
     let inserted = sqlx::query(
         "INSERT INTO setlists (id, name, venue, show_date, notes, version, song_count, \
          total_duration_secs, created_at, updated_at, set_names, set_slots) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, \
+                 COALESCE((SELECT version FROM deleted_setlists WHERE id = $1), 0) + 1, \
+                 $6, $7, $8, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
     )
     .bind(id)
     .bind(&input.name)
@@ -301,7 +305,7 @@ pub async fn insert(
     )
     .await?;
     let setlist = read(&mut tx, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
+    let change = record_change(&mut tx, id, Written::Created(setlist.version), None, by).await?;
     tx.commit().await?;
     Ok(Inserted::New(setlist, change))
 }
@@ -373,7 +377,7 @@ pub async fn replace(
         now,
     )
     .await?;
-    let change = record_change(&mut tx, id, Some(setlist.version), None, by).await?;
+    let change = record_change(&mut tx, id, Written::Changed(setlist.version), None, by).await?;
     tx.commit().await?;
     Ok((setlist, change))
 }
@@ -443,7 +447,14 @@ pub async fn patch_song(
         return Err(WriteError::NotFound);
     }
     let setlist = read(&mut tx, id).await?.ok_or(WriteError::NotFound)?;
-    let change = record_change(&mut tx, id, Some(setlist.version), Some(song_id), by).await?;
+    let change = record_change(
+        &mut tx,
+        id,
+        Written::Changed(setlist.version),
+        Some(song_id),
+        by,
+    )
+    .await?;
     tx.commit().await?;
     Ok((setlist, change))
 }
@@ -461,16 +472,25 @@ pub async fn delete(
     let mut tx = pool.begin().await?;
     // With `If-Match`, only the version the manager saw: a delete decided on a
     // stale page must not take another manager's newer edit with it.
-    let deleted: Option<String> = sqlx::query_scalar(
-        "DELETE FROM setlists WHERE id = $1 AND ($2 IS NULL OR version = $2) RETURNING name",
+    let deleted: Option<(String, i64)> = sqlx::query_as(
+        "DELETE FROM setlists WHERE id = $1 AND ($2 IS NULL OR version = $2) RETURNING name, version",
     )
     .bind(id)
     .bind(expected)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(name) = deleted else {
+    let Some((name, version)) = deleted else {
         return Err(why_not_written(&mut tx, id).await);
     };
+    // Stops a stale write to a setlist made again with this id (see `insert`).
+    sqlx::query(
+        "INSERT INTO deleted_setlists (id, version) VALUES ($1, $2) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
     let detail = json!({ "setlist_id": id, "name": name });
     audit::record(
         &mut tx,
@@ -478,9 +498,16 @@ pub async fn delete(
         now,
     )
     .await?;
-    let change = record_change(&mut tx, id, None, None, by).await?;
+    let change = record_change(&mut tx, id, Written::Deleted, None, by).await?;
     tx.commit().await?;
     Ok(change)
+}
+
+/// What a write did to a setlist, with its version after it.
+pub(super) enum Written {
+    Created(i64),
+    Changed(i64),
+    Deleted,
 }
 
 /// Counts every committed change to setlists and announces it, so that each
@@ -491,10 +518,15 @@ pub async fn delete(
 pub(super) async fn record_change(
     tx: &mut Transaction<'_, Any>,
     id: &str,
-    version: Option<i64>,
+    written: Written,
     song_id: Option<&str>,
     by: &str,
 ) -> DbResult<Change> {
+    let (version, created) = match written {
+        Written::Created(version) => (Some(version), true),
+        Written::Changed(version) => (Some(version), false),
+        Written::Deleted => (None, false),
+    };
     let seq: i64 = sqlx::query_scalar(
         "UPDATE change_counters SET value = value + 1 WHERE name = 'setlists' RETURNING value",
     )
@@ -506,6 +538,7 @@ pub(super) async fn record_change(
         seq,
         song_id: song_id.map(str::to_string),
         by: by.to_string(),
+        created,
     };
     announce(tx, &change).await?;
     Ok(change)
@@ -649,10 +682,11 @@ struct StoredSong {
 /// was one of this setlist's (`existing`), and with it its drummer's notes
 /// (the body is the manager's) and, while its title and artist are as they
 /// were, its library entry (renamed in the library meanwhile, it is still
-/// that song; unlinked, it stays so). Any other id (another setlist's, a deleted song's; one that
-/// is not a UUID never gets here) is replaced, so a client cannot move or
-/// overwrite another setlist's songs. Any other song is linked to the library entry
-/// of its title and artist, which is created when there is none.
+/// that song; unlinked, it stays so). Any other id (another setlist's, a
+/// deleted song's; one that is not a UUID never gets here) is replaced, so a
+/// client cannot move or overwrite another setlist's songs. Any other song is
+/// linked to the library entry of its title and artist, which is created when
+/// there is none.
 async fn insert_songs(
     tx: &mut Transaction<'_, Any>,
     setlist_id: &str,

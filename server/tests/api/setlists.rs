@@ -704,3 +704,96 @@ async fn a_create_sent_again_with_its_idempotency_key_makes_one_setlist() {
         .unwrap();
     expect_error(doubled, StatusCode::BAD_REQUEST, "bad_request").await;
 }
+
+/// A keyed create sent again after its setlist was deleted makes it again,
+/// under the same id: it continues from the deleted one's version, so a page
+/// that still holds that version cannot write over the new setlist.
+#[tokio::test]
+async fn a_setlist_made_again_with_its_key_after_a_delete_refuses_the_old_ones_version() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    let mut events = app
+        .authed(Method::GET, "/api/events", token)
+        .send()
+        .await
+        .unwrap();
+    let post = |name: &str| {
+        app.authed(Method::POST, "/api/setlists", token)
+            .header("idempotency-key", "draft-5b0e")
+            .json(&json!({ "name": name, "show_date": "2026-05-01", "songs": [song("Everlong", 250)] }))
+            .send()
+    };
+    let first: Value = post("First").await.unwrap().json().await.unwrap();
+    let path = format!("/api/setlists/{}", first["id"].as_str().unwrap());
+    let renamed = json!({ "name": "First, renamed", "show_date": "2026-05-01", "version": 1 });
+    let renamed = app
+        .authed(Method::PUT, &path, token)
+        .json(&renamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let deleted = app
+        .authed(Method::DELETE, &path, token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+
+    let again = post("Second").await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(
+        (&again["id"], again["version"].as_i64()),
+        (&first["id"], Some(3))
+    );
+    // A page still on the deleted setlist (version 1 or 2) writes nothing.
+    for stale in [1, 2] {
+        let put = json!({ "name": "Stale tab", "show_date": "2026-05-01", "version": stale });
+        let refused = app
+            .authed(Method::PUT, &path, token)
+            .json(&put)
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(refused, StatusCode::CONFLICT, "version_conflict").await;
+        assert_eq!(error["current_version"], 3);
+        let delete = app
+            .authed(Method::DELETE, &path, token)
+            .header("if-match", format!("\"{stale}\""))
+            .send()
+            .await
+            .unwrap();
+        expect_error(delete, StatusCode::CONFLICT, "version_conflict").await;
+    }
+    let stored = app.get_json(&path, token).await;
+    assert_eq!(stored["name"], "Second");
+    assert_eq!(stored["songs"][0]["title"], "Everlong");
+    // Announced as made, not as changed.
+    let mut names = Vec::new();
+    let mut text = String::new();
+    while names.len() < 4 {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(5), events.chunk())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .expect("the stream is open");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        names = text
+            .lines()
+            .filter_map(|line| line.strip_prefix("event: "))
+            .filter(|name| *name != "ready")
+            .map(str::to_string)
+            .collect();
+    }
+    assert_eq!(
+        names,
+        [
+            "setlist_created",
+            "setlist_changed",
+            "setlist_deleted",
+            "setlist_created"
+        ]
+    );
+}
