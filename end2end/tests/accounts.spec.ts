@@ -70,6 +70,10 @@ test('a manager disables, enables and resets a member, who then changes their pa
   await expect(page.getByText('Password changed. Your other devices were signed out; this one stays signed in.')).toBeVisible();
   expect(changes.count, 'requests to change the password').toBe(1);
   await expect(page.getByRole('alert')).toHaveCount(0);
+  // Typing another, the line about the last change goes.
+  await page.getByLabel('New password (10+ characters)').fill('x');
+  await expect(page.getByText('Password changed.')).toHaveCount(0);
+  await page.getByLabel('New password (10+ characters)').fill('');
 
   await page.getByRole('button', { name: 'Log out' }).click();
   await fillLogin(page, username, 'changed-password-3');

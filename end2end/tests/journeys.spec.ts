@@ -255,3 +255,22 @@ test('paging the audit log by keyboard keeps the focus on the paging buttons', a
   await expect(newer).toBeDisabled();
   await expect(older).toBeFocused();
 });
+
+test('a save with no signal keeps the edits, and its message goes once the server answers again', async ({ page, request, consoleErrors }) => {
+  const id = await createSetlist(request, 'Saved from the cellar', [{ title: 'Opener', duration_secs: 200 }]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Saved from the cellar');
+  await page.getByLabel('Venue').fill('The Cellar');
+  await page.context().setOffline(true);
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  const noSignal = page.getByRole('alert').filter({ hasText: 'Could not reach the server' });
+  await expect(noSignal).toBeVisible();
+  await expect(page.getByLabel('Venue')).toHaveValue('The Cellar');
+  // Back online: the live stream connects again, and the message is no longer true.
+  await page.context().setOffline(false);
+  await expect(noSignal).toHaveCount(0, { timeout: 15_000 });
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+  allowFailedFetchErrors(consoleErrors);
+});

@@ -36,6 +36,18 @@ pub fn clear_if_no_connection(error: RwSignal<Option<String>>) {
     }
 }
 
+/// Runs `then` when the browser has a network again (its `online` event)
+/// while the page is on screen.
+pub fn on_back_online(then: impl Fn() + 'static) {
+    #[cfg(feature = "hydrate")]
+    {
+        let back = leptos::prelude::window_event_listener(leptos::ev::online, move |_| then());
+        leptos::prelude::on_cleanup(move || back.remove());
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = then;
+}
+
 impl ApiFailure {
     /// The server could not answer now and said so (408, 429, 5xx): the
     /// request may be repeated, and nothing about the session was decided.

@@ -9,7 +9,7 @@ use crate::{
         client::{self, Method},
         validation::validate_password_change,
     },
-    components::{ErrorNotice, InFlight, RefusedFields},
+    components::{ErrorNotice, InFlight, RefusedFields, said_until_typing},
     session::use_session,
     unsaved::UnsavedWork,
 };
@@ -35,11 +35,14 @@ pub fn ChangePassword() -> impl IntoView {
     let sending = InFlight::default();
     // Leaving with a new password half typed asks first, like every form here
     // (the current password alone is no work, and a browser may fill it in).
-    UnsavedWork::track(Memo::new(move |_| {
+    let typing_new = Memo::new(move |_| {
         [new, repeated]
             .iter()
             .any(|field| field.with(|text| !text.is_empty()))
-    }));
+    });
+    UnsavedWork::track(typing_new);
+    // "Password changed." is about the last change, not the next one typed.
+    said_until_typing(move || typing_new.get(), done);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -30,7 +30,7 @@ use crate::{
         songs_count,
     },
     kept::{self as browser, Work},
-    live::{ToSetlistPage, use_live, who},
+    live::{LiveMessage, ToSetlistPage, use_live, who},
     session::{Session, use_session},
     unsaved::UnsavedWork,
 };
@@ -335,8 +335,21 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         }
         shown.set(theirs);
     });
+    // The network, or the server, is back: "could not reach it" is no
+    // longer true (Save is still there, and so is what was typed).
+    let connection_back = move || {
+        rows.with_untracked(|rows| {
+            for row in rows {
+                transport::clear_if_no_connection(row.error);
+            }
+        })
+    };
+    transport::on_back_online(connection_back);
     let this_setlist = id.clone();
     live.subscribe(move |message| {
+        if *message == LiveMessage::Connected {
+            connection_back();
+        }
         let by = match message.to_setlist_page(&this_setlist) {
             // Already shown (this version or a later one).
             Some(ToSetlistPage::Changed {

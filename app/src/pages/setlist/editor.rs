@@ -27,7 +27,7 @@ use crate::{
         running_time, said_until_typing, show_date_long, slot_verdict,
     },
     kept::{self as browser, Work},
-    live::{ToSetlistPage, use_live, who},
+    live::{LiveMessage, ToSetlistPage, use_live, who},
     session::{Session, use_session},
     unsaved::UnsavedWork,
 };
@@ -216,7 +216,14 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     };
 
     let this_setlist = state.id.get_untracked();
+    // The network, or the server, is back: "could not reach it" is no
+    // longer true (Save is still there, and so is what was typed).
+    let connection_back = move || transport::clear_if_no_connection(error);
+    transport::on_back_online(connection_back);
     live.subscribe(move |message| {
+        if *message == LiveMessage::Connected {
+            connection_back();
+        }
         let Some(this_setlist) = this_setlist.as_deref() else {
             return;
         };
