@@ -274,3 +274,27 @@ test('a save with no signal keeps the edits, and its message goes once the serve
   await expect(page.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
   allowFailedFetchErrors(consoleErrors);
 });
+
+test.describe('a conflict found by a save (the live stream away)', () => {
+  test.use({ expectedHttpErrors: [409] });
+
+  test('asks, and once answered nothing is left asking', async ({ page, request, consoleErrors }) => {
+    const id = await createSetlist(request, 'Asked by a save', [{ title: 'Opener', duration_secs: 200 }]);
+    // No live stream: the page learns of the other save only from its own 409.
+    await page.route('**/api/events', (route) => route.abort('internetdisconnected'));
+    await logIn(page, 'manager');
+    await page.goto(`/setlists/${id}`);
+    await expect(page.getByLabel('Name', { exact: true })).toHaveValue('Asked by a save');
+    await page.getByLabel('Venue').fill('Mine');
+    const { token } = await apiToken(request, 'manager');
+    const headers = { Authorization: `Bearer ${token}` };
+    const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
+    expect((await request.put(`/api/setlists/${id}`, { headers, data: { ...setlist, venue: 'Theirs' } })).status()).toBe(200);
+    await page.getByRole('button', { name: 'Save setlist' }).click();
+    await expect(page.getByTestId('conflicts')).toContainText('Venue: yours “Mine”, theirs “Theirs”');
+    await expect(page.getByTestId('editor-status')).toContainText('choose yours or theirs');
+    await page.getByRole('button', { name: 'Keep mine for Venue' }).click();
+    await expect(page.getByTestId('editor-status')).toBeEmpty();
+    allowFailedFetchErrors(consoleErrors);
+  });
+});
