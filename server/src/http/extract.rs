@@ -307,7 +307,8 @@ impl FromRequestParts<AppState> for ClientOrigin {
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)
-            .and_then(|value| value.to_str().ok())
+            // A header is bytes: a phone that names itself in UTF-8 is kept, not blanked.
+            .map(|value| String::from_utf8_lossy(value.as_bytes()))
             .unwrap_or_default();
         let forwarded_for = parts
             .headers

@@ -393,3 +393,29 @@ async fn a_refresh_is_audited_with_its_session() {
         assert_eq!(event["detail"], json!({ "session_id": session_id }));
     }
 }
+
+#[tokio::test]
+async fn a_user_agent_outside_ascii_is_kept_on_the_sessions_page() {
+    // A header is bytes, not text: UTF-8 is kept as sent, and a stray Latin-1
+    // byte becomes U+FFFD instead of blanking the whole name.
+    let app = spawn_app().await;
+    for (sent, shown) in [
+        ("Björk’s phone".as_bytes(), "Björk’s phone"),
+        (b"Caf\xe9 tablet".as_slice(), "Caf\u{fffd} tablet"),
+    ] {
+        let response = app
+            .request(Method::POST, "/api/auth/login")
+            .header(
+                header::USER_AGENT,
+                header::HeaderValue::from_bytes(sent).unwrap(),
+            )
+            .json(&json!({ "username": "drummer", "password": DEMO_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        let session = session_from(response).await;
+        let list = sessions(&app, &session.access_token, "/api/me/sessions").await;
+        let current = list.iter().find(|s| s["current"] == true).unwrap();
+        assert_eq!(current["user_agent"], shown);
+    }
+}
