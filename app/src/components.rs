@@ -265,6 +265,52 @@ pub fn keep_focus() {
     }
 }
 
+/// A row's control that had the focus when a live change re-read a list,
+/// for the rows drawn again: by position (the overview) or all anew (the
+/// library), the element under the keyboard shows another row or is gone.
+#[derive(Clone, Copy)]
+pub struct RowFocus(StoredValue<Option<(String, leptos::web_sys::Element)>, LocalStorage>);
+
+impl Default for RowFocus {
+    fn default() -> RowFocus {
+        RowFocus(StoredValue::new_local(None))
+    }
+}
+
+impl RowFocus {
+    /// Remembers the focused control, if its id starts with `prefix` (a row's).
+    pub fn remember(self, prefix: &str) {
+        let focused = document().active_element().and_then(|element| {
+            let id = element.id();
+            id.starts_with(prefix).then_some((id, element))
+        });
+        self.0.set_value(focused);
+    }
+
+    /// Called as the rows are drawn: once they are, the control remembered
+    /// gets the focus back if the element that had it shows another row
+    /// now, or is gone and the focus fell to the page. A person who has
+    /// moved on to another control keeps their place.
+    pub fn give_back(self) {
+        let Some((id, element)) = self.0.get_value() else {
+            return;
+        };
+        set_timeout(
+            move || {
+                let moved = match document().active_element() {
+                    Some(active) if active == element => active.id() != id,
+                    Some(active) => active.tag_name() == "BODY" && !element.is_connected(),
+                    None => true,
+                };
+                if moved {
+                    focus(&id);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
 /// A form's request on its way: a second submit meanwhile is ignored (a
 /// double click added the member twice, or imported the songs twice).
 #[derive(Clone, Copy, Default)]
@@ -560,6 +606,13 @@ pub fn slot_field(secs: i64) -> String {
         (secs / 60).to_string()
     } else {
         minutes_seconds(secs)
+    }
+}
+
+/// Escape closes a panel or form, as its Close or Cancel button does.
+pub fn closes_on_escape(ev: &leptos::ev::KeyboardEvent, close: impl Fn()) {
+    if ev.key() == "Escape" {
+        close();
     }
 }
 

@@ -22,7 +22,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::{
-    api::{Presence, SetlistEvent},
+    api::{LibraryEvent, Presence, SetlistEvent},
     session::Session,
 };
 
@@ -34,6 +34,8 @@ pub enum LiveMessage {
     SongPatched(SetlistEvent),
     SetlistDeleted(SetlistEvent),
     Presence(Presence),
+    /// Library songs were added, changed, deleted or imported.
+    LibraryChanged(LibraryEvent),
     /// More was missed than the server keeps: re-read what is shown.
     Reload,
     /// The stream is open (again): a page showing a copy kept offline can
@@ -70,6 +72,9 @@ impl LiveMessage {
             "song_patched" => LiveMessage::SongPatched(setlist()?),
             "setlist_deleted" => LiveMessage::SetlistDeleted(setlist()?),
             "presence" => LiveMessage::Presence(serde_json::from_str(&event.data).ok()?),
+            "library_changed" => {
+                LiveMessage::LibraryChanged(serde_json::from_str(&event.data).ok()?)
+            }
             "reload" => LiveMessage::Reload,
             "connected" => LiveMessage::Connected,
             _ => return None,
@@ -104,7 +109,7 @@ impl LiveMessage {
             | LiveMessage::SongPatched(e)
             | LiveMessage::SetlistDeleted(e) => Some(&e.id),
             LiveMessage::Presence(p) => Some(&p.setlist_id),
-            LiveMessage::Reload | LiveMessage::Connected => None,
+            LiveMessage::LibraryChanged(_) | LiveMessage::Reload | LiveMessage::Connected => None,
         }
     }
 }

@@ -418,6 +418,9 @@ test.describe('a library delete decided on an old list', () => {
     const headers = { Authorization: `Bearer ${token}` };
     const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 264 } });
     const song = await created.json();
+    // No live updates: the list does not hear of the change below, as when
+    // the signal drops just then.
+    await page.route('**/api/events', () => {});
     await logIn(page, 'manager');
     await page.goto('/songs');
     await expect(page.getByRole('button', { name: `Delete “${title}”` })).toBeVisible();
@@ -606,4 +609,55 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
     expect((await (await request.get(`/api/songs/${song.id}`, { headers })).json()).bpm).toBe(100);
     await expect(page.getByRole('status').filter({ hasText: 'Saved the tempo' })).toHaveCount(0);
   });
+});
+
+test("another member's library change shows live; an open form and the keyboard's place stay", async ({ page, request }) => {
+  const title = `Paranoid Android ${Date.now()}`;
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 387 } });
+  expect(created.status()).toBe(201);
+  const song = await created.json();
+  const managerPatches = async (data: object) =>
+    expect((await request.patch(`/api/songs/${song.id}`, { headers, data })).status()).toBe(200);
+  await logIn(page, 'drummer');
+  await page.getByRole('link', { name: 'Songs' }).click();
+  const row = page.getByTestId('library-row').filter({ hasText: title });
+  const tempoButton = row.getByRole('button', { name: `Set the tempo and notes of “${title}”` });
+  await expect(row.locator('td[data-label="BPM"]')).toHaveText('');
+
+  // The manager sets the tempo: the row shows it, it is said, and the
+  // keyboard stays on the row's button although the table is drawn anew.
+  await tempoButton.focus();
+  await managerPatches({ bpm: 82 });
+  await expect(row.locator('td[data-label="BPM"]')).toHaveText('82');
+  await expect(page.getByTestId('live-announcer')).toHaveText('Max the Manager changed the song library.');
+  await expect(tempoButton).toBeFocused();
+
+  // A song added elsewhere comes in too.
+  const added = `Airbag ${Date.now()}`;
+  const addedAnswer = await request.post('/api/songs', { headers, data: { title: added, artist: 'Radiohead', duration_secs: 284 } });
+  expect(addedAnswer.status()).toBe(201);
+  await expect(page.getByTestId('library-row').filter({ hasText: added })).toHaveCount(1);
+
+  // An open form keeps what is typed while the list follows the manager.
+  await tempoButton.click();
+  const tempo = page.getByRole('form', { name: `Tempo and notes: ${title}` });
+  await tempo.getByLabel('BPM').fill('84');
+  const reread = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/songs' && r.request().method() === 'GET');
+  await managerPatches({ notes: 'the long one' });
+  await (await reread).finished();
+  await expect(tempo.getByLabel('BPM')).toHaveValue('84');
+  await expect(tempo.getByLabel('BPM')).toBeFocused();
+
+  // Escape closes the form, asking first since something is typed: no
+  // keeps it, yes closes it and the keyboard goes back to the row.
+  page.once('dialog', (dialog) => dialog.dismiss());
+  await tempo.getByLabel('BPM').press('Escape');
+  await expect(tempo.getByLabel('BPM')).toHaveValue('84');
+  page.once('dialog', (dialog) => dialog.accept());
+  await tempo.getByLabel('BPM').press('Escape');
+  await expect(tempo).toHaveCount(0);
+  await expect(tempoButton).toBeFocused();
+  expect((await (await request.get(`/api/songs/${song.id}`, { headers })).json()).bpm).toBe(82);
 });

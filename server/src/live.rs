@@ -21,7 +21,7 @@ use std::{
 
 use tokio::sync::broadcast;
 
-use app::api::{Presence, SetlistEvent};
+use app::api::{LibraryEvent, Presence, SetlistEvent};
 
 use crate::{db::changes::Change, presence};
 
@@ -247,10 +247,23 @@ impl Live {
     }
 
     fn send_presence(&self, presence: &Presence) {
+        self.send_unnumbered("presence", presence);
+    }
+
+    /// Tells the streams here that the song library changed. Like presence
+    /// it has no id and no replay: a page that reconnects reads it again.
+    pub fn tell_library_changed(&self, by: &str) {
+        let by = by.to_owned();
+        self.send_unnumbered("library_changed", &LibraryEvent { by });
+    }
+
+    /// Sends an event that is not a setlist change: no id, not kept.
+    fn send_unnumbered(&self, name: &'static str, data: &impl serde::Serialize) {
+        let data = serde_json::to_string(data).expect("an event serialises");
         let event = LiveEvent {
             seq: None,
-            name: "presence",
-            data: serde_json::to_string(presence).expect("presence serialises"),
+            name,
+            data,
         };
         let _ = self.sender.send(Arc::new(event));
     }

@@ -83,6 +83,15 @@ impl Inner {
         }
     }
 
+    /// A library write made through this instance: the live streams hear of
+    /// it here on SQLite, on PostgreSQL through the listener (the write's
+    /// transaction announced it, `db::library`).
+    pub fn library_changed(&self, by: &str) {
+        if !self.changes_pushed_by_database {
+            self.live.tell_library_changed(by);
+        }
+    }
+
     /// Refuses the member's tokens issued up to `cutoff_ms` on this instance at once.
     pub fn member_cut_off(&self, user_id: &str, cutoff_ms: i64) {
         self.revocations.record_member(user_id, cutoff_ms);

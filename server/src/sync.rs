@@ -179,6 +179,7 @@ async fn apply(state: &AppState, change: Change) {
         } => state
             .live
             .tell_presence(&presence, &page, &session_id, at_ms),
+        Change::Library { by } => state.live.tell_library_changed(&by),
         Change::Resync => resync(state).await,
     }
 }

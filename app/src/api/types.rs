@@ -744,6 +744,15 @@ pub struct SetlistEvent {
     pub by: String,
 }
 
+/// The data of the live stream's `library_changed` event: someone added,
+/// changed, deleted or imported library songs (`by`: their display name).
+/// It has no id and is not replayed: a page that reconnects reads the
+/// library again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LibraryEvent {
+    pub by: String,
+}
+
 /// What a member is doing on a setlist page, as others see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -14,8 +14,8 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, focus_soon, keep_focus,
-        refocus,
+        ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, closes_on_escape,
+        focus_soon, keep_focus, refocus,
     },
     pages::sessions::SessionTable,
     session::{Session, use_session},
@@ -417,13 +417,6 @@ fn close_panel(open: RwSignal<Option<(String, String)>>, control: &'static str) 
         refocus(format!("{control}-{id}"));
     }
     open.set(None);
-}
-
-/// Escape closes a panel opened from a member's row, as its button does.
-fn closes_on_escape(ev: &leptos::ev::KeyboardEvent, close: impl Fn()) {
-    if ev.key() == "Escape" {
-        close();
-    }
 }
 
 /// A manager sets a member's new password; all the member's sessions end.

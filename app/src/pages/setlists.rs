@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{ErrorNotice, LoadFailure, focus, focus_soon, show_date_short, show_length},
+    components::{ErrorNotice, LoadFailure, RowFocus, focus_soon, show_date_short, show_length},
     live::{LiveMessage, use_live},
     pages::lazy::preload_setlist,
     session::use_session,
@@ -33,16 +33,14 @@ pub fn Setlists() -> impl IntoView {
     // and that link. Rows are redrawn in place, by position (the first page,
     // then the older ones read again): the keyboard must stay on that show,
     // wherever its row went, not on whichever show took its place.
-    let focused_show = StoredValue::new_local(None::<(String, web_sys::Element)>);
+    let focused_show = RowFocus::default();
     Effect::new(move |_| {
         setlists.track();
         older.track();
-        if let Some((link, element)) = focused_show.get_value() {
-            refocus_show(link, element);
-        }
+        focused_show.give_back();
     });
     let reread = move || {
-        focused_show.set_value(focused_show_link());
+        focused_show.remember(SHOW_LINK);
         setlists.refetch();
     };
     // Live: another member's create, rename or delete re-reads the list
@@ -247,36 +245,12 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
     }
 }
 
+/// Where the id of a show's link in the overview starts.
+const SHOW_LINK: &str = "show-";
+
 /// The id of a show's link in the overview.
 fn show_link(id: &str) -> String {
-    format!("show-{id}")
-}
-
-/// The show link that has the focus, and its id, if one has.
-fn focused_show_link() -> Option<(String, web_sys::Element)> {
-    let element = document().active_element()?;
-    let id = element.id();
-    id.starts_with("show-").then_some((id, element))
-}
-
-/// Once the rows are drawn again, gives the focus back to the show link
-/// `link` if `element`, which had it, shows another show now, or is gone
-/// (fewer rows) and the focus fell to the page. A person who has moved on
-/// to another control keeps their place.
-fn refocus_show(link: String, element: web_sys::Element) {
-    set_timeout(
-        move || {
-            let moved = match document().active_element() {
-                Some(active) if active == element => active.id() != link,
-                Some(active) => active.tag_name() == "BODY" && !element.is_connected(),
-                None => true,
-            };
-            if moved {
-                focus(&link);
-            }
-        },
-        std::time::Duration::ZERO,
-    );
+    format!("{SHOW_LINK}{id}")
 }
 
 enum Zone {

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
+        ImportOutcome, ImportReport, LibraryEvent, LibrarySong, LibrarySongInput, SongImport,
         client::{self, ApiFailure, Method},
         validation::{
             SOMEONE_ELSE, drummer_patch, field_label, follow_theirs, normalized_tags,
@@ -15,10 +15,11 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, RefusedFields, counted, focus_soon, length_field,
-        parse_length_field, refocus, refocus_first, show_date_short, songs_count,
+        ErrorNotice, InFlight, LoadFailure, RefusedFields, RowFocus, closes_on_escape, counted,
+        focus_soon, length_field, parse_length_field, refocus, refocus_first, show_date_short,
+        songs_count,
     },
-    live::use_live,
+    live::{LiveMessage, use_live, who},
     session::{Session, use_session},
     unsaved::{UnsavedWork, confirm},
 };
@@ -66,6 +67,11 @@ pub fn Songs() -> impl IntoView {
         // The row may be gone (a search typed meanwhile, a delete elsewhere).
         refocus_first([opener, Some(way_on())].into_iter().flatten().collect());
     };
+    let escape_form = move || {
+        if UnsavedWork::may_replace(form_typed) {
+            close_form();
+        }
+    };
 
     let remove = move |song: LibrarySong| {
         let question = format!(
@@ -112,9 +118,40 @@ pub fn Songs() -> impl IntoView {
         }
         songs.refetch();
     });
+    // The row's button that had the focus when a live change re-read the
+    // list: the table is drawn anew, and the keyboard goes back to it.
+    let focused_row = RowFocus::default();
+    Effect::new(move |_| {
+        songs.track();
+        focused_row.give_back();
+    });
+    let live = use_live();
+    // Live: a library write, or a setlist's (which may add songs, and
+    // changes what was played when), re-reads the list; the keyboard stays
+    // on its row, and someone else's write is said. An open form keeps
+    // what is typed: a save over a changed song is a 409 the form merges.
+    live.subscribe(move |message| {
+        match message {
+            LiveMessage::LibraryChanged(LibraryEvent { by }) => {
+                let by_someone_else = session.user().is_none_or(|me| me.display_name != *by);
+                if by_someone_else {
+                    live.announce(format!("{} changed the song library.", who(by, "Someone")));
+                }
+            }
+            LiveMessage::SetlistCreated(_)
+            | LiveMessage::SetlistChanged(_)
+            | LiveMessage::SetlistDeleted(_)
+            | LiveMessage::Reload => {}
+            // Library events are not replayed: what a broken stream missed
+            // is read (a first connection finds the list being read anyway).
+            LiveMessage::Connected if songs.with_untracked(Option::is_some) => {}
+            _ => return,
+        }
+        focused_row.remember(ROW_CONTROL);
+        songs.refetch();
+    });
     // A screen reader hears how many songs a search leaves, once the typing
     // pauses (not at every key, over the echo of what is typed).
-    let live = use_live();
     let searches = StoredValue::new(0_u32);
     Effect::new(move |searched: Option<()>| {
         let wanted = search_for(&search.get(), tag.get());
@@ -150,11 +187,15 @@ pub fn Songs() -> impl IntoView {
             </div>
             <ErrorNotice message=error/>
             <p role="status">{move || notice.get()}</p>
-            {move || editing.get().map(|song| match song {
-                // A drummer's Edit is the tempo and their notes: the rest is the manager's.
-                Some(song) if !session.is_manager() => view! { <TempoForm song list_behind typed_here=form_typed cancel=close_form/> }.into_any(),
-                song => view! { <SongForm song list_behind typed_here=form_typed cancel=close_form/> }.into_any(),
-            })}
+            // Escape closes the form as Cancel does, but asks first when
+            // something is typed: a stray key must not throw work away.
+            <div on:keydown=move |ev| closes_on_escape(&ev, escape_form)>
+                {move || editing.get().map(|song| match song {
+                    // A drummer's Edit is the tempo and their notes: the rest is the manager's.
+                    Some(song) if !session.is_manager() => view! { <TempoForm song list_behind typed_here=form_typed cancel=close_form/> }.into_any(),
+                    song => view! { <SongForm song list_behind typed_here=form_typed cancel=close_form/> }.into_any(),
+                })}
+            </div>
             <div class="row">
                 <label>"Search"
                     <input type="search" id=SEARCH placeholder="Title, artist or tag" prop:value=search
@@ -207,9 +248,12 @@ fn count_line(shown: usize, total: usize) -> String {
 /// The "Add a song" button's id: the keyboard's way back after the form.
 const ADD_SONG: &str = "add-song";
 
+/// Where the ids of a row's buttons start.
+const ROW_CONTROL: &str = "song-";
+
 /// The id of a row's button that opens the form for `song_id`.
 fn opener_id(song_id: &str) -> String {
-    format!("edit-song-{song_id}")
+    format!("{ROW_CONTROL}edit-{song_id}")
 }
 const SEARCH: &str = "library-search";
 /// What the song form says about a refused save: its fields point at it.
@@ -260,6 +304,7 @@ fn SongTable(
                     };
                     let (for_edit, for_remove) = (song.clone(), song.clone());
                     let opener = opener_id(&song.id);
+                    let remover = format!("{ROW_CONTROL}delete-{}", song.id);
                     let edit_label = format!("Edit “{}”", song.title);
                     let remove_label = format!("Delete “{}”", song.title);
                     let tempo_label = format!("Set the tempo and notes of “{}”", song.title);
@@ -283,7 +328,7 @@ fn SongTable(
                                 }>
                                     <button type="button" class="secondary" id=opener.clone() aria-label=edit_label.clone()
                                         on:click={let song = for_edit.clone(); move |_| edit(song.clone())}>"Edit"</button>
-                                    <button type="button" class="danger" aria-label=remove_label.clone()
+                                    <button type="button" class="danger" id=remover.clone() aria-label=remove_label.clone()
                                         on:click={let song = for_remove.clone(); move |_| remove(song.clone())}>"Delete"</button>
                                 </Show>
                             </td>
@@ -496,7 +541,7 @@ fn SongForm(
 /// their own notes. Only what they changed is sent, with the version the
 /// form was opened on: a change made meanwhile to another field is merged
 /// in by sending again, and one to the field being typed in is said, not
-/// silently replaced (the library page has no live updates to show it).
+/// silently replaced (a live update re-reads the list, never the form).
 #[component]
 fn TempoForm(
     song: LibrarySong,

@@ -56,6 +56,8 @@ pub enum Change {
         session_id: String,
         at_ms: i64,
     },
+    /// The song library was written: its pages read it again.
+    Library { by: String },
     /// Too much to say in one payload: re-read everything.
     Resync,
 }

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::{
     DbError, DbResult, Pool,
     audit::{self, AuditKind, Event, Origin},
-    changes::Change,
+    changes::{self, Change},
     setlists::{self, WriteError, Written},
 };
 use crate::clock::rfc3339;
@@ -218,12 +218,14 @@ pub async fn add(
     id: &str,
     song: &LibrarySongInput,
     now: i64,
+    by: &str,
     origin: &Origin,
 ) -> DbResult<bool> {
     let mut tx = pool.begin().await?;
     if !insert(&mut *tx, id, song, now).await? {
         return Ok(false);
     }
+    announce_write(&mut tx, by).await?;
     let detail = song_detail(id, &song.title, &song.artist);
     audit::record_and_commit(tx, &Event::new(AuditKind::SongAdded, origin, detail), now).await?;
     Ok(true)
@@ -282,6 +284,7 @@ pub async fn replace(
     expected: i64,
     song: &LibrarySongInput,
     now: i64,
+    by: &str,
     origin: &Origin,
 ) -> Result<(), LibraryWriteError> {
     let mut tx = pool.begin().await?;
@@ -308,6 +311,9 @@ pub async fn replace(
     .await?
     .rows_affected();
     if updated == 1 {
+        announce_write(&mut tx, by)
+            .await
+            .map_err(WriteError::Database)?;
         let detail = song_detail(id, &song.title, &song.artist);
         audit::record_and_commit(tx, &Event::new(AuditKind::SongChanged, origin, detail), now)
             .await
@@ -335,6 +341,7 @@ pub async fn patch(
     expected: Option<i64>,
     edit: &SongPatch,
     now: i64,
+    by: &str,
     origin: &Origin,
 ) -> Result<(), WriteError> {
     let mut tx = pool.begin().await?;
@@ -363,6 +370,7 @@ pub async fn patch(
             .into_iter()
             .filter_map(|(sent, field)| sent.then_some(field))
             .collect();
+        announce_write(&mut tx, by).await?;
         let detail = json!({ "song_id": id, "title": title, "fields": fields });
         audit::record_and_commit(tx, &Event::new(AuditKind::SongChanged, origin, detail), now)
             .await?;
@@ -413,9 +421,17 @@ pub async fn delete(
                 .await?,
         );
     }
+    announce_write(&mut tx, by).await?;
     let detail = song_detail(id, &title, &artist);
     audit::record_and_commit(tx, &Event::new(AuditKind::SongDeleted, origin, detail), now).await?;
     Ok(changes)
+}
+
+/// Tells every instance that the library changed, with the transaction that
+/// changes it (PostgreSQL: heard when, and only if, it commits).
+async fn announce_write(tx: &mut Transaction<'_, Any>, by: &str) -> DbResult<()> {
+    let change = Change::Library { by: by.to_owned() };
+    changes::announce(tx, &change).await
 }
 
 /// Adds the songs in one transaction; for each, whether it was new. A dry
@@ -425,6 +441,7 @@ pub async fn insert_all(
     songs: &[LibrarySongInput],
     now: i64,
     dry_run: bool,
+    by: &str,
     origin: &Origin,
 ) -> DbResult<Vec<bool>> {
     let mut tx = pool.begin().await?;
@@ -438,6 +455,9 @@ pub async fn insert_all(
         return Ok(added);
     }
     let count = added.iter().filter(|new| **new).count();
+    if count > 0 {
+        announce_write(&mut tx, by).await?;
+    }
     let detail = json!({ "new": count, "already_there": added.len() - count });
     audit::record_and_commit(
         tx,

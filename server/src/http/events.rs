@@ -41,7 +41,7 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/events", tag = "live", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event seen: what came after it is sent first")),
-    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions and `by`, the name of who changed it), presence (no id: who is on a setlist page, see POST /api/presence), reload (more was missed than is kept), token_expired and session_ended (the stream ends), reconnect (this instance is shutting down: the stream ends, open it again)", content_type = "text/event-stream"),
+    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions and `by`, the name of who changed it), presence (no id: who is on a setlist page, see POST /api/presence), library_changed (no id, not replayed: `by` added, changed, deleted or imported library songs; read GET /api/songs again, and again after a reconnect), reload (more was missed than is kept), token_expired and session_ended (the stream ends), reconnect (this instance is shutting down: the stream ends, open it again)", content_type = "text/event-stream"),
               (status = 429, description = "rate_limited: this member has too many streams open", body = app::api::ErrorBody)))]
 async fn events(
     State(state): State<AppState>,

@@ -91,9 +91,10 @@ async fn create(
     validated(validate_library_song(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
     let origin = origin.by(&caller.user_id);
-    if !db::library::add(&state.db, &id, &input, now(), &origin).await? {
+    if !db::library::add(&state.db, &id, &input, now(), &caller.name, &origin).await? {
         return Err(LibraryWriteError::Duplicate.into());
     }
+    state.library_changed(&caller.name);
     let location = HeaderValue::try_from(format!("/api/songs/{id}")).map_err(ApiError::internal)?;
     let song = stored(&state, &id).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], song).into_response())
@@ -127,7 +128,17 @@ async fn replace(
     let input = with_normalized_tags(input);
     let expected = version_to_replace(input.version, &headers, validate_library_song(&input))?;
     let origin = origin.by(&caller.user_id);
-    db::library::replace(&state.db, &id, expected, &input, now(), &origin).await?;
+    db::library::replace(
+        &state.db,
+        &id,
+        expected,
+        &input,
+        now(),
+        &caller.name,
+        &origin,
+    )
+    .await?;
+    state.library_changed(&caller.name);
     stored(&state, &id).await
 }
 
@@ -150,7 +161,17 @@ async fn patch_song(
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
     let origin = origin.by(&caller.user_id);
-    db::library::patch(&state.db, &id, expected, &patch, now(), &origin).await?;
+    db::library::patch(
+        &state.db,
+        &id,
+        expected,
+        &patch,
+        now(),
+        &caller.name,
+        &origin,
+    )
+    .await?;
+    state.library_changed(&caller.name);
     stored(&state, &id).await
 }
 
@@ -174,6 +195,7 @@ async fn remove(
     for change in &unlinked {
         state.setlist_changed(change);
     }
+    state.library_changed(&caller.name);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -194,7 +216,12 @@ async fn import(
         .map(|row| row.song.clone())
         .collect();
     let origin = origin.by(&caller.user_id);
-    let added = db::library::insert_all(&state.db, &valid, now(), import.dry_run, &origin).await?;
+    let by = &caller.name;
+    let added =
+        db::library::insert_all(&state.db, &valid, now(), import.dry_run, by, &origin).await?;
+    if added.contains(&true) && !import.dry_run {
+        state.library_changed(by);
+    }
     let mut added = added.into_iter();
     let rows: Vec<_> = rows
         .iter()

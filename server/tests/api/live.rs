@@ -518,3 +518,52 @@ async fn presence_on_a_setlist_page_is_told_to_the_band() {
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// The library page follows other members' writes: each one is an event
+/// with its author and no id (not replayed), and a dry run writes nothing,
+/// so it says nothing.
+#[tokio::test]
+async fn library_writes_reach_the_stream_and_a_dry_run_does_not() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await.access_token;
+    let drummer = app.login("drummer").await.access_token;
+    let mut stream = open_stream(&app, &drummer, None).await;
+    let write = |token: &str, method: Method, path: &str, body: serde_json::Value| {
+        app.authed(method, path, token).json(&body).send()
+    };
+
+    let preview = json!({ "csv": "title\nCreep\n", "dry_run": true });
+    let previewed = write(&manager, Method::POST, "/api/songs/import", preview);
+    assert_eq!(previewed.await.unwrap().status(), StatusCode::OK);
+    let song = json!({ "title": "Creep", "artist": "Radiohead", "duration_secs": 238 });
+    let added = write(&manager, Method::POST, "/api/songs", song)
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let path = format!("/api/songs/{}", body(added).await["id"].as_str().unwrap());
+    let tempo = write(&drummer, Method::PATCH, &path, json!({ "bpm": 92 }));
+    assert_eq!(tempo.await.unwrap().status(), StatusCode::OK);
+    let deleted = app.authed(Method::DELETE, &path, &manager).send().await;
+    assert_eq!(deleted.unwrap().status(), StatusCode::NO_CONTENT);
+
+    let events = next_events(&mut stream, 3).await;
+    let heard: Vec<(&str, &str, serde_json::Value)> = events
+        .iter()
+        .map(|(name, id, data)| {
+            (
+                name.as_str(),
+                id.as_str(),
+                serde_json::from_str(data).unwrap(),
+            )
+        })
+        .collect();
+    let by = |name: &str| json!({ "by": name });
+    assert_eq!(
+        heard,
+        [
+            ("library_changed", "", by("Max the Manager")),
+            ("library_changed", "", by("Dee the Drummer")),
+            ("library_changed", "", by("Max the Manager")),
+        ]
+    );
+}
