@@ -22,7 +22,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::{
-    api::{LibraryEvent, Presence, SetlistEvent},
+    api::{Presence, SetlistEvent},
     session::Session,
 };
 
@@ -34,8 +34,10 @@ pub enum LiveMessage {
     SongPatched(SetlistEvent),
     SetlistDeleted(SetlistEvent),
     Presence(Presence),
-    /// Library songs were added, changed, deleted or imported.
-    LibraryChanged(LibraryEvent),
+    /// Library songs were added, changed, deleted or imported: the event's
+    /// data, a `LibraryEvent` read by the library page (its reader stays in
+    /// the page's chunk, out of the first load's wasm).
+    LibraryChanged(String),
     /// More was missed than the server keeps: re-read what is shown.
     Reload,
     /// The stream is open (again): a page showing a copy kept offline can
@@ -72,9 +74,7 @@ impl LiveMessage {
             "song_patched" => LiveMessage::SongPatched(setlist()?),
             "setlist_deleted" => LiveMessage::SetlistDeleted(setlist()?),
             "presence" => LiveMessage::Presence(serde_json::from_str(&event.data).ok()?),
-            "library_changed" => {
-                LiveMessage::LibraryChanged(serde_json::from_str(&event.data).ok()?)
-            }
+            "library_changed" => LiveMessage::LibraryChanged(event.data.clone()),
             "reload" => LiveMessage::Reload,
             "connected" => LiveMessage::Connected,
             _ => return None,

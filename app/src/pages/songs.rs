@@ -132,10 +132,12 @@ pub fn Songs() -> impl IntoView {
     // what is typed: a save over a changed song is a 409 the form merges.
     live.subscribe(move |message| {
         match message {
-            LiveMessage::LibraryChanged(LibraryEvent { by }) => {
-                let by_someone_else = session.user().is_none_or(|me| me.display_name != *by);
+            LiveMessage::LibraryChanged(data) => {
+                let by = serde_json::from_str::<LibraryEvent>(data).map(|event| event.by);
+                let by = by.unwrap_or_default();
+                let by_someone_else = session.user().is_none_or(|me| me.display_name != by);
                 if by_someone_else {
-                    live.announce(format!("{} changed the song library.", who(by, "Someone")));
+                    live.announce(format!("{} changed the song library.", who(&by, "Someone")));
                 }
             }
             LiveMessage::SetlistCreated(_)
