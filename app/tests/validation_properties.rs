@@ -237,10 +237,15 @@ proptest! {
         prop_assert_eq!(is_username_shaped(&username), ok);
     }
 
+    // The dates start at the year 1 (a browser's date field cannot hold the
+    // year 0). The generator drew the year 0, one time in ten thousand, until
+    // a run failed on it.
     #[test]
-    fn every_real_day_is_a_date(year in 0u32..=9999, month in 1u32..=12, day in 1u32..=28) {
+    fn every_real_day_is_a_date(year in 1u32..=9999, month in 1u32..=12, day in 1u32..=28) {
         let date = format!("{year:04}-{month:02}-{day:02}");
         prop_assert!(is_calendar_date(&date), "{}", date);
+        let year_zero = format!("0000-{month:02}-{day:02}");
+        prop_assert!(!is_calendar_date(&year_zero), "{}", year_zero);
     }
 
     #[test]
