@@ -268,7 +268,7 @@ test('a keyboard walking the role picker changes nothing until Enter or Save rol
     if (request.method() === 'PATCH') patches += 1;
   });
   const role = page.getByLabel(`Role of ${name}`);
-  const save = page.getByRole('button', { name: `Save ${name}'s new role` });
+  const save = page.getByRole('button', { name: `Save role for ${name}` });
   await role.focus();
   // An arrow key on a closed picker moves its value: a step, not a decision.
   await role.press('ArrowDown');

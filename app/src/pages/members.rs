@@ -304,8 +304,9 @@ pub fn Members() -> impl IntoView {
                                                 }
                                             }
                                         };
-                                        // Not "… role of {name}": the picker's label must stay the only one that says so.
-                                        let save_picked_label = format!("Save {name}'s new role");
+                                        // Its visible words first (a voice user says "Save role", WCAG 2.5.3),
+                                        // and not "… role of {name}": the picker's label must stay the only one that says so.
+                                        let save_picked_label = format!("Save role for {name}");
                                         let on_toggle = move |_| {
                                             let disabled = !toggle_member.disabled;
                                             if disabled && asked_first(own, SELF_DISABLING) {

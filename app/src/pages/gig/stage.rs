@@ -162,7 +162,7 @@ fn Stage(
             <div
                 class="stage-area"
                 role="region"
-                aria-label="Current song: tap or swipe to move"
+                aria-label="Current song: tap, swipe or use the arrow keys to move"
                 aria-live="polite"
                 on:click=on_tap
                 on:touchstart=on_touch_start

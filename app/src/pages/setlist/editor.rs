@@ -737,8 +737,10 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 </p>
 
                 <div id=EDITOR_ERROR><ErrorNotice message=error/></div>
+                // Pinned to the screen's foot: on a phone the manager may be
+                // far up the song list when someone else deletes the show.
                 {move || deleted.get().map(|text| view! {
-                    <div class="notice" role="alert">
+                    <div class="notice pinned-foot" role="alert">
                         <p>{text}</p>
                         <button type="button" id=RECREATE on:click=recreate.clone()>"Save as a new setlist"</button>
                     </div>
