@@ -15,7 +15,7 @@ use crate::{
     },
     components::{
         ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, closes_on_escape,
-        focus_soon, keep_focus, refocus,
+        focus_soon, keep_focus, refocus, said_until_typing,
     },
     pages::sessions::SessionTable,
     session::{Session, use_session},
@@ -508,11 +508,15 @@ fn AddMember(on_added: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
         said
     };
     // Leaving with a member half typed asks first, like every form here.
-    UnsavedWork::track(Memo::new(move |_| {
+    let typed = Memo::new(move |_| {
         [username, display_name, instrument, password]
             .iter()
             .any(|field| field.with(|text| !text.is_empty()))
-    }));
+    });
+    UnsavedWork::track(typed);
+    // "Added Dee as drummer." is about the last member: it goes once the
+    // next one is typed.
+    said_until_typing(move || typed.get(), added);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
