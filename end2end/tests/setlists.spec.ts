@@ -261,7 +261,11 @@ test('Delete asks with the focus on Cancel, Cancel or Escape gives it back, and 
 
   await page.getByRole('button', { name: 'Duplicate' }).dblclick();
   await expect(page.getByRole('heading', { name: `${name} (copy)` })).toBeVisible();
-  await expect(page.getByTestId('live-announcer')).toHaveText(`Copied: this is “${name} (copy)”; set its date.`);
+  // The copy opens asking for its date, in words on the page, with the date field focused.
+  await expect(page.getByTestId('copied')).toHaveText(`Copied: this is “${name} (copy)”. Set its date.`);
+  await expect(page.getByLabel('Show date')).toBeFocused();
+  await page.getByLabel('Show date').fill('2099-11-30');
+  await expect(page.getByTestId('copied')).toHaveCount(0);
   const { token } = await apiToken(request, 'manager');
   const list = await (await request.get('/api/setlists', { headers: { Authorization: `Bearer ${token}` } })).json();
   expect(list.filter((s: { name: string }) => s.name === `${name} (copy)`)).toHaveLength(1);

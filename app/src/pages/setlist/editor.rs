@@ -84,6 +84,15 @@ fn made_from(made: &Setlist, input: &SetlistInput) -> bool {
 const SAVE_ATTEMPTS: usize = 3;
 
 /// The manager's editor; `existing` is `None` for a new setlist.
+/// The show date field: a copy opens on it.
+const SHOW_DATE: &str = "setlist-date";
+
+thread_local! {
+    /// The setlist a Duplicate has just made: its editor opens asking for
+    /// the date, which a copy almost always needs changed.
+    static JUST_COPIED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 #[component]
 pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let session = use_session();
@@ -93,6 +102,18 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     if let Some(setlist) = &existing {
         state.load(setlist);
     }
+    let copy_prompt = RwSignal::new(existing.as_ref().and_then(|setlist| {
+        let copied = JUST_COPIED.with_borrow_mut(|id| id.take_if(|id| *id == setlist.id));
+        copied?;
+        focus_soon(SHOW_DATE.into());
+        Some(format!("Copied: this is “{}”. Set its date.", setlist.name))
+    }));
+    // Asked until answered: a date picked puts the prompt away.
+    let copied_date = state.show_date.get_untracked();
+    said_until_typing(
+        move || state.show_date.with(|date| *date != copied_date),
+        copy_prompt,
+    );
     // The heading shows the name as saved, not as being typed.
     let saved_name = Memo::new(move |_| {
         state
@@ -561,7 +582,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 .await
             {
                 Ok(setlist) => {
-                    live.announce(format!("Copied: this is “{}”; set its date.", setlist.name));
+                    JUST_COPIED.set(Some(setlist.id.clone()));
                     navigate(&format!("/setlists/{}", setlist.id), Default::default());
                 }
                 Err(failure) => {
@@ -638,6 +659,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         <section class="card">
             <p><a class="back" href="/setlists">"← Back to the list"</a></p>
             <h1>{move || saved_name.get()}</h1>
+            {move || copy_prompt.get().map(|text| view! { <p class="notice" role="status" data-testid="copied">{text}</p> })}
             {move || state.id.get().map(|id| view! {
                 <PresenceLine setlist_id=id.clone() activity/>
                 <GigLinks id/>
@@ -656,9 +678,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             aria-describedby=EDITOR_ERROR aria-invalid=refused.mark("setlist-venue".into())/>
                     </div>
                     <div>
-                        <label for="setlist-date">"Show date"</label>
-                        <input id="setlist-date" type="date" required aria-describedby="setlist-date-words editor-error" bind:value=show_date
-                            aria-invalid=refused.mark("setlist-date".into())/>
+                        <label for=SHOW_DATE>"Show date"</label>
+                        <input id=SHOW_DATE type="date" required aria-describedby="setlist-date-words editor-error" bind:value=show_date
+                            aria-invalid=refused.mark(SHOW_DATE.into())/>
                         // The picker writes the date the browser's way; the app's way is said under it.
                         <p class="muted" id="setlist-date-words" data-testid="show-date-words">{move || show_date_long(&show_date.get())}</p>
                     </div>
