@@ -289,9 +289,10 @@ impl RowFocus {
 
     /// Called as the rows are drawn: once they are, the control remembered
     /// gets the focus back if the element that had it shows another row
-    /// now, or is gone and the focus fell to the page. A person who has
-    /// moved on to another control keeps their place.
-    pub fn give_back(self) {
+    /// now, or is gone and the focus fell to the page; `fallback` gets it
+    /// when that row is gone too (deleted, or out of a search). A person
+    /// who has moved on to another control keeps their place.
+    pub fn give_back(self, fallback: Option<&'static str>) {
         let Some((id, element)) = self.0.get_value() else {
             return;
         };
@@ -303,7 +304,10 @@ impl RowFocus {
                     None => true,
                 };
                 if moved {
-                    focus(&id);
+                    let target = html_element(&id).or_else(|| fallback.and_then(html_element));
+                    if let Some(target) = target {
+                        let _ = target.focus();
+                    }
                 }
             },
             std::time::Duration::ZERO,
@@ -609,9 +613,10 @@ pub fn slot_field(secs: i64) -> String {
     }
 }
 
-/// Escape closes a panel or form, as its Close or Cancel button does.
+/// Escape closes a panel or form, as its Close or Cancel button does: not
+/// the Escape that cancels a composition (an IME's), nor a held key's repeats.
 pub fn closes_on_escape(ev: &leptos::ev::KeyboardEvent, close: impl Fn()) {
-    if ev.key() == "Escape" {
+    if ev.key() == "Escape" && !ev.is_composing() && !ev.repeat() {
         close();
     }
 }

@@ -179,7 +179,13 @@ impl Live {
 
     /// Says `text` through the polite live region (never moving focus).
     pub fn announce(&self, text: impl Into<String>) {
-        self.announcement.set(text.into());
+        let mut text = text.into();
+        // The same words again would change nothing on the page, and a
+        // screen reader speaks changes only: a no-break space tells them apart.
+        if self.announcement.with_untracked(|said| *said == text) {
+            text.push('\u{a0}');
+        }
+        self.announcement.set(text);
     }
 
     pub fn announcement(&self) -> Signal<String> {

@@ -37,7 +37,7 @@ pub fn Setlists() -> impl IntoView {
     Effect::new(move |_| {
         setlists.track();
         older.track();
-        focused_show.give_back();
+        focused_show.give_back(None);
     });
     let reread = move || {
         focused_show.remember(SHOW_LINK);

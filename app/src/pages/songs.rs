@@ -54,7 +54,6 @@ pub fn Songs() -> impl IntoView {
         } else {
             SEARCH
         }
-        .to_string()
     };
     // Cancel: back to the row's button that opened the form (the table is
     // as it was), not to the top of a long library.
@@ -65,7 +64,12 @@ pub fn Songs() -> impl IntoView {
             .map(|song| opener_id(&song.id));
         editing.set(None);
         // The row may be gone (a search typed meanwhile, a delete elsewhere).
-        refocus_first([opener, Some(way_on())].into_iter().flatten().collect());
+        refocus_first(
+            [opener, Some(way_on().into())]
+                .into_iter()
+                .flatten()
+                .collect(),
+        );
     };
     let escape_form = move || {
         if UnsavedWork::may_replace(form_typed) {
@@ -112,7 +116,7 @@ pub fn Songs() -> impl IntoView {
                 editing.set(None);
                 // The table is drawn anew once the list is read again, a
                 // row's button with it: the keyboard waits above the table.
-                refocus(way_on());
+                refocus(way_on().into());
             }
             notice.set(Some(message));
         }
@@ -121,9 +125,12 @@ pub fn Songs() -> impl IntoView {
     // The row's button that had the focus when a live change re-read the
     // list: the table is drawn anew, and the keyboard goes back to it.
     let focused_row = RowFocus::default();
+    // The list as last read: a re-read that fails (a live one, on a weak
+    // signal) leaves it on screen, and says so, rather than blanking it.
+    let last_read = StoredValue::new(None::<Vec<LibrarySong>>);
     Effect::new(move |_| {
         songs.track();
-        focused_row.give_back();
+        focused_row.give_back(Some(way_on()));
     });
     let live = use_live();
     // Live: a library write, or a setlist's (which may add songs, and
@@ -206,27 +213,49 @@ pub fn Songs() -> impl IntoView {
                 <label>"Tag"
                     <select on:change=move |ev| tag.set(event_target_value(&ev)) prop:value=tag>
                         <option value="">"Any tag"</option>
-                        {move || all_tags(&songs.get().and_then(Result::ok).unwrap_or_default())
-                            .into_iter()
-                            .map(|name| view! { <option value=name.clone()>{name.clone()}</option> })
-                            .collect_view()}
+                        // Drawn anew with each read: the chosen tag is marked
+                        // again, and stays while it filters, even once no song has it.
+                        {move || {
+                            let chosen = tag.get();
+                            let list = songs.get().and_then(Result::ok).or_else(|| last_read.get_value());
+                            let mut names = all_tags(&list.unwrap_or_default());
+                            if !chosen.is_empty() && !names.contains(&chosen) {
+                                names.push(chosen.clone());
+                            }
+                            names.into_iter()
+                                .map(|name| view! { <option selected=name == chosen value=name.clone()>{name.clone()}</option> })
+                                .collect_view()
+                        }}
                     </select>
                 </label>
             </div>
+            // The row's button last focused, also one moved to while a re-read is on its way.
+            <div on:focusin=move |_| focused_row.remember(ROW_CONTROL)>
             <Transition fallback=|| view! { <p class="muted" role="status">"Loading the library…"</p> }>
-                {move || songs.get().map(|result| match result {
-                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
-                    Ok(list) => {
-                        let total = list.len();
-                        let wanted = search_for(&search.get(), tag.get());
-                        let shown: Vec<LibrarySong> = list.into_iter().filter(|song| wanted(song)).collect();
-                        view! {
-                            <p class="muted" data-testid="library-count">{count_line(shown.len(), total)}</p>
-                            <SongTable shown total edit=move |song| open_form(Some(song)) remove/>
-                        }.into_any()
-                    }
+                {move || songs.get().map(|result| {
+                    let (list, behind) = match result {
+                        Ok(list) => {
+                            last_read.set_value(Some(list.clone()));
+                            (list, false)
+                        }
+                        Err(failure) => match last_read.get_value() {
+                            Some(list) => (list, true),
+                            None => return view! { <LoadFailure failure/> }.into_any(),
+                        },
+                    };
+                    let total = list.len();
+                    let wanted = search_for(&search.get(), tag.get());
+                    let shown: Vec<LibrarySong> = list.into_iter().filter(|song| wanted(song)).collect();
+                    view! {
+                        {behind.then(|| view! {
+                            <p class="notice" role="status">"Could not read the latest changes: this is the list as it was."</p>
+                        })}
+                        <p class="muted" data-testid="library-count">{count_line(shown.len(), total)}</p>
+                        <SongTable shown total edit=move |song| open_form(Some(song)) remove/>
+                    }.into_any()
                 })}
             </Transition>
+            </div>
         </section>
         <Show when=move || session.is_manager()>
             <CsvImport imported=move || songs.refetch()/>
