@@ -519,6 +519,58 @@ pub fn LoadFailure(
     view! { <p class="error multiline" role="alert">{text}</p> }
 }
 
+/// The list a page last read. A re-read that fails (a live change's, on a
+/// weak signal) shows it, marked as behind, instead of blanking the page for
+/// an error; `read_until_answered` tries the read again on its own.
+pub struct LastRead<T: Send + Sync + 'static>(StoredValue<Option<T>>);
+
+impl<T: Send + Sync + 'static> Clone for LastRead<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for LastRead<T> {}
+
+impl<T: Send + Sync + 'static> Default for LastRead<T> {
+    fn default() -> Self {
+        LastRead(StoredValue::new(None))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> LastRead<T> {
+    /// This read's answer, or the last one when it failed: the failure only
+    /// when nothing was read before.
+    pub fn or_last(self, read: Result<T, ApiFailure>) -> Result<T, ApiFailure> {
+        match read {
+            Ok(answer) => {
+                self.0.set_value(Some(answer.clone()));
+                Ok(answer)
+            }
+            Err(failure) => self.0.get_value().ok_or(failure),
+        }
+    }
+
+    /// Whether the page shows the last answer because `read` failed.
+    pub fn shown_for(self, read: Option<&Result<T, ApiFailure>>) -> bool {
+        matches!(read, Some(Err(_))) && self.0.with_value(Option::is_some)
+    }
+
+    pub fn get(self) -> Option<T> {
+        self.0.get_value()
+    }
+}
+
+/// Said above a list that `LastRead` shows as it was. (Beside the list, not
+/// in it: the list's own view stays one type, and the wasm smaller.)
+pub fn behind_notice(behind: bool) -> impl IntoView {
+    behind.then(|| {
+        view! {
+            <p class="notice" role="status">"Could not read the latest changes: this is the list as it was."</p>
+        }
+    })
+}
+
 /// `1` → `1 song`, `3` → `3 songs`.
 pub fn songs_count(count: usize) -> String {
     counted(count, "song")

@@ -1,6 +1,6 @@
 import { type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, gate, logIn, renameSetlist } from './helpers';
+import { apiToken, createSetlist, gate, logIn, renameSetlist, unavailable } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
 
 // Live band collaboration: two members in two browsers (the drummer on a
@@ -263,6 +263,29 @@ test.describe('a re-read that fails once', () => {
     await expect(tempo).toHaveValue('150');
     expect(failed, 'the first re-read failed').toBe(1);
     await context.close();
+  });
+
+  test("leaves the overview's shows on screen and says so, then reads the list again", async ({ page, request }) => {
+    const stamp = Date.now();
+    const kept = `Kept on screen ${stamp}`;
+    await createSetlist(request, kept, []);
+    await logIn(page, 'drummer');
+    await expect(page.getByRole('link', { name: kept })).toBeVisible();
+    // The re-read that the next live change starts meets a database away for a moment.
+    let failed = 0;
+    await page.route(
+      (url) => url.pathname === '/api/setlists',
+      (route) => (failed++ === 0 ? unavailable(route) : route.continue()),
+    );
+
+    const added = `Added meanwhile ${stamp}`;
+    await createSetlist(request, added, []);
+    const behind = page.getByText('Could not read the latest changes: this is the list as it was.');
+    await expect(behind).toBeVisible();
+    await expect(page.getByRole('link', { name: kept })).toBeVisible();
+    // Read again on its own: the new show comes in and the note goes.
+    await expect(page.getByRole('link', { name: added })).toBeVisible();
+    await expect(behind).toHaveCount(0);
   });
 });
 

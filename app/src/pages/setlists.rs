@@ -2,7 +2,10 @@ use leptos::prelude::*;
 
 use crate::{
     api::{SetlistSummary, client},
-    components::{ErrorNotice, LoadFailure, RowFocus, focus_soon, show_date_short, show_length},
+    components::{
+        ErrorNotice, LastRead, LoadFailure, RowFocus, behind_notice, focus_soon, show_date_short,
+        show_length,
+    },
     live::{LiveMessage, use_live},
     pages::lazy::preload_setlist,
     session::use_session,
@@ -34,6 +37,7 @@ pub fn Setlists() -> impl IntoView {
     // then the older ones read again): the keyboard must stay on that show,
     // wherever its row went, not on whichever show took its place.
     let focused_show = RowFocus::default();
+    let last_read = LastRead::<Vec<SetlistSummary>>::default();
     Effect::new(move |_| {
         setlists.track();
         older.track();
@@ -54,11 +58,9 @@ pub fn Setlists() -> impl IntoView {
             LiveMessage::Reload => return reread(),
             _ => return,
         };
-        let known = setlists.with_untracked(|list| {
-            list.as_ref()
-                .and_then(|list| list.as_ref().ok())
-                .and_then(|list| list.iter().find(|s| s.id == event.id))
-                .map(|s| format!("“{}”", s.name))
+        let known = last_read.get().and_then(|list| {
+            let show = list.into_iter().find(|show| show.id == event.id)?;
+            Some(format!("“{}”", show.name))
         });
         let by_someone_else = session.user().is_none_or(|me| me.display_name != event.by);
         if by_someone_else && !event.by.is_empty() {
@@ -79,9 +81,11 @@ pub fn Setlists() -> impl IntoView {
                     </p>
                 </Show>
             </div>
-            // A Transition keeps the rows on screen while a live change re-reads them.
+            // A Transition keeps the rows on screen while a live change re-reads
+            // them, and `last_read` if that re-read fails.
+            {move || behind_notice(setlists.with(|read| last_read.shown_for(read.as_ref())))}
             <Transition fallback=|| view! { <p class="muted" role="status">"Loading setlists…"</p> }>
-                {move || setlists.get().map(|result| match result {
+                {move || setlists.get().map(|result| match last_read.or_last(result) {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="notice">"No setlists yet. "

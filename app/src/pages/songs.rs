@@ -15,9 +15,9 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, InFlight, LoadFailure, RefusedFields, RowFocus, closes_on_escape, counted,
-        focus_soon, length_field, parse_length_field, refocus, refocus_first, show_date_short,
-        songs_count,
+        ErrorNotice, InFlight, LastRead, LoadFailure, RefusedFields, RowFocus, behind_notice,
+        closes_on_escape, counted, focus_soon, length_field, parse_length_field, refocus,
+        refocus_first, show_date_short, songs_count,
     },
     live::{LiveMessage, use_live, who},
     session::{Session, use_session},
@@ -125,9 +125,7 @@ pub fn Songs() -> impl IntoView {
     // The row's button that had the focus when a live change re-read the
     // list: the table is drawn anew, and the keyboard goes back to it.
     let focused_row = RowFocus::default();
-    // The list as last read: a re-read that fails (a live one, on a weak
-    // signal) leaves it on screen, and says so, rather than blanking it.
-    let last_read = StoredValue::new(None::<Vec<LibrarySong>>);
+    let last_read = LastRead::<Vec<LibrarySong>>::default();
     Effect::new(move |_| {
         songs.track();
         focused_row.give_back(Some(way_on()));
@@ -156,7 +154,6 @@ pub fn Songs() -> impl IntoView {
             LiveMessage::Connected if songs.with_untracked(Option::is_some) => {}
             _ => return,
         }
-        focused_row.remember(ROW_CONTROL);
         songs.refetch();
     });
     // A screen reader hears how many songs a search leaves, once the typing
@@ -217,7 +214,7 @@ pub fn Songs() -> impl IntoView {
                         // again, and stays while it filters, even once no song has it.
                         {move || {
                             let chosen = tag.get();
-                            let list = songs.get().and_then(Result::ok).or_else(|| last_read.get_value());
+                            let list = songs.get().and_then(Result::ok).or_else(|| last_read.get());
                             let mut names = all_tags(&list.unwrap_or_default());
                             if !chosen.is_empty() && !names.contains(&chosen) {
                                 names.push(chosen.clone());
@@ -231,25 +228,17 @@ pub fn Songs() -> impl IntoView {
             </div>
             // The row's button last focused, also one moved to while a re-read is on its way.
             <div on:focusin=move |_| focused_row.remember(ROW_CONTROL)>
+            {move || behind_notice(songs.with(|read| last_read.shown_for(read.as_ref())))}
             <Transition fallback=|| view! { <p class="muted" role="status">"Loading the library…"</p> }>
                 {move || songs.get().map(|result| {
-                    let (list, behind) = match result {
-                        Ok(list) => {
-                            last_read.set_value(Some(list.clone()));
-                            (list, false)
-                        }
-                        Err(failure) => match last_read.get_value() {
-                            Some(list) => (list, true),
-                            None => return view! { <LoadFailure failure/> }.into_any(),
-                        },
+                    let list = match last_read.or_last(result) {
+                        Ok(list) => list,
+                        Err(failure) => return view! { <LoadFailure failure/> }.into_any(),
                     };
                     let total = list.len();
                     let wanted = search_for(&search.get(), tag.get());
                     let shown: Vec<LibrarySong> = list.into_iter().filter(|song| wanted(song)).collect();
                     view! {
-                        {behind.then(|| view! {
-                            <p class="notice" role="status">"Could not read the latest changes: this is the list as it was."</p>
-                        })}
                         <p class="muted" data-testid="library-count">{count_line(shown.len(), total)}</p>
                         <SongTable shown total edit=move |song| open_form(Some(song)) remove/>
                     }.into_any()
