@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { createSetlist, logIn } from './helpers';
+import { apiToken, createSetlist, logIn } from './helpers';
 
 /** A small phone: whatever the band types, nothing scrolls sideways. */
 test.use({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
@@ -8,7 +8,8 @@ const unbroken = (length: number) => 'Supercalifragilistic'.repeat(Math.ceil(len
 
 async function expectNoSidewaysScroll(page: import('@playwright/test').Page, what: string) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(width, `${what}: page width at 360 px`).toBeLessThanOrEqual(360);
+  const viewport = page.viewportSize()!.width;
+  expect(width, `${what}: page width at ${viewport} px`).toBeLessThanOrEqual(viewport);
 }
 
 /** Every button, button-like link and field is at least 44 px tall (and a button as wide): a finger's target. */
@@ -65,4 +66,24 @@ test('no horizontal overflow at 360 px with 200-character unbroken words, and fi
   await expect(page.getByText('Short one').first()).toBeVisible();
   await expectNoSidewaysScroll(page, "drummer, the drummer's page");
   await expectFingerSizedTargets(page, "drummer, the drummer's page");
+});
+
+test.describe('a tablet held upright', () => {
+  test.use({ viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true });
+
+  test('the tables of many columns stack rather than run off the page', async ({ page, request }) => {
+    const { token } = await apiToken(request, 'manager');
+    const song = await request.post('/api/songs', {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { title: `Tablet ${Date.now()}`, artist: 'The Long-Named Band', key: 'D#m', bpm: 120, duration_secs: 250, tags: ['ballad', 'encore'] },
+    });
+    expect(song.status()).toBe(201);
+    await createSetlist(request, 'Tablet night', [{ title: 'Everlong', duration_secs: 250 }]);
+    await logIn(page, 'manager');
+    for (const path of ['/members', '/songs', '/audit', '/setlists']) {
+      await page.goto(path);
+      await expect(page.locator('table tbody tr').first()).toBeVisible();
+      await expectNoSidewaysScroll(page, `manager, ${path}`);
+    }
+  });
 });
