@@ -642,6 +642,9 @@ test.describe("another member's library change", () => {
     await page.route('**/api/songs', (route) => (route.request().method() === 'GET' ? unavailable(route) : route.fallback()));
     await managerPatches({ bpm: 83 });
     await expect(page.getByText('Could not read the latest changes: this is the list as it was.')).toBeVisible();
+    // Said again in the same words: a no-break space makes it a change, which a screen reader speaks.
+    const announced = () => page.getByTestId('live-announcer').evaluate((region) => region.textContent);
+    await expect.poll(announced).toBe('Max the Manager changed the song library.\u00a0');
     await expect(row.locator('td[data-label="BPM"]')).toHaveText('82');
     await expect(tempoButton).toBeFocused();
     await page.unroute('**/api/songs');
@@ -675,6 +678,30 @@ test.describe("another member's library change", () => {
     await expect(tempoButton).toBeFocused();
     expect((await (await request.get(`/api/songs/${song.id}`, { headers })).json()).bpm).toBe(83);
   });
+});
+
+test('Escape from a held key or an input method still composing leaves the song form alone', async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.getByRole('link', { name: 'Songs' }).click();
+  await page.getByRole('button', { name: 'Add a song' }).click();
+  const form = page.getByRole('form', { name: 'Add a song' });
+  const title = form.getByLabel('Title');
+  await title.fill('Karma Police');
+  let asked = 0;
+  page.on('dialog', (dialog) => {
+    asked += 1;
+    return dialog.dismiss();
+  });
+  // The key's repeats while it is held, and the Escape that ends an IME's composition.
+  for (const init of [{ repeat: true }, { isComposing: true }]) {
+    await title.dispatchEvent('keydown', { key: 'Escape', bubbles: true, ...init });
+  }
+  await expect(form).toBeVisible();
+  expect(asked).toBe(0);
+  // A plain press asks; no keeps what is typed.
+  await title.press('Escape');
+  await expect.poll(() => asked).toBe(1);
+  await expect(title).toHaveValue('Karma Police');
 });
 
 test("a chosen tag stays chosen while others' songs come and go, and a row deleted elsewhere hands the keyboard on", async ({ page, request }) => {
