@@ -17,23 +17,25 @@
 //! counting after the hash would let a parallel burst through: forty guesses
 //! sent at once would all pass the check before the first one counted. When
 //! failures and attempts in flight together fill a limit that failures alone
-//! have not reached, the next waits a second, not the window: six parallel
-//! logins with the right password have failed nothing, and a client that
-//! obeyed `Retry-After` would wait fifteen minutes for nothing. Only failures
-//! lock for the window, and only that lockout is audited, once a window.
+//! have not reached, the next attempt waits, on the server, for those to be
+//! settled (`reserve_waiting`): six parallel logins with the right password
+//! have failed nothing, and all six get in; six wrong ones are five checks,
+//! and the sixth, let go once those have failed, meets the lockout. Only
+//! failures lock for the window, and only that lockout is audited, once a
+//! window.
 //!
 //! Where the counts live: in this instance's memory on SQLite (one instance),
 //! in the `login_throttle` table on PostgreSQL, so that the limits hold for
 //! the whole deployment rather than per instance. Subjects are hashed to 16
 //! bytes each (three per attempt), whatever their length.
 
-use std::{collections::HashMap, net::IpAddr, sync::Mutex};
+use std::{collections::HashMap, net::IpAddr, sync::Mutex, time::Duration};
 
 use sha2::{Digest, Sha256};
 
 use crate::db::{
     self, DbResult, Pool,
-    throttle::{Settled, SubjectKey},
+    throttle::{Refused, Settled, SubjectKey},
 };
 
 pub const PAIR_LIMIT: u32 = 5;
@@ -48,9 +50,13 @@ pub enum LoginThrottle {
     Shared(Pool),
 }
 
-/// How long an attempt waits when attempts in flight fill a limit: about as
-/// long as they take to be checked.
-const BUSY_RETRY_SECS: i64 = 1;
+/// How long an attempt waits, at most, for attempts in flight that fill a
+/// limit to be settled (a password check takes a few tens of milliseconds,
+/// queued behind the others for the hashing threads), and how often it looks.
+pub const BUSY_PATIENCE: Duration = Duration::from_secs(5);
+const BUSY_LOOK_AGAIN: Duration = Duration::from_millis(25);
+/// What a client is told to wait when that was not long enough.
+pub const BUSY_RETRY_SECS: u64 = 1;
 
 #[derive(Clone, Copy)]
 pub struct Window {
@@ -152,6 +158,8 @@ pub enum Verdict<'a> {
     /// Over a limit: wait this long. `first` is set for the window's first
     /// lockout (failures at the limit), the only refusal worth an audit event.
     Wait { retry_after_secs: u64, first: bool },
+    /// Attempts in flight, none failed, fill a limit (`Refused::Busy`).
+    Busy,
 }
 
 /// A counted attempt. A wrong password makes it a failure (`failed`), a
@@ -256,7 +264,27 @@ impl LoginThrottle {
         LoginThrottle::Memory(Mutex::default())
     }
 
-    /// Reserves an attempt against every subject, or says how long to wait.
+    /// `reserve`, waiting up to `patience` while the attempts in flight
+    /// that fill a limit are settled: as they fail, the wait ends in a
+    /// lockout; as they succeed, in a place of its own.
+    pub async fn reserve_waiting(
+        &self,
+        subjects: &Subjects,
+        now: i64,
+        patience: Duration,
+    ) -> DbResult<Verdict<'_>> {
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            match self.reserve(subjects, now).await? {
+                Verdict::Busy if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(BUSY_LOOK_AGAIN).await;
+                }
+                verdict => return Ok(verdict),
+            }
+        }
+    }
+
+    /// Reserves an attempt against every subject, or says why not.
     pub async fn reserve(&self, subjects: &Subjects, now: i64) -> DbResult<Verdict<'_>> {
         let reserved = match self {
             LoginThrottle::Memory(counters) => reserve_in_memory(
@@ -266,7 +294,7 @@ impl LoginThrottle {
             ),
             LoginThrottle::Shared(pool) => {
                 let (keys, limits) = (&subjects.keys, &subjects.limits);
-                db::throttle::reserve(pool, keys, limits, WINDOW_SECS, BUSY_RETRY_SECS, now).await?
+                db::throttle::reserve(pool, keys, limits, WINDOW_SECS, now).await?
             }
         };
         Ok(match reserved {
@@ -277,21 +305,21 @@ impl LoginThrottle {
                 clears: subjects.cleared_by_success(),
                 settled: false,
             }),
-            Err((retry_after_secs, first)) => Verdict::Wait {
-                retry_after_secs: retry_after_secs.max(1) as u64,
+            Err(Refused::LockedOut { secs, first }) => Verdict::Wait {
+                retry_after_secs: secs.max(1) as u64,
                 first,
             },
+            Err(Refused::Busy) => Verdict::Busy,
         })
     }
 }
 
-/// When each subject's window started, once reserved; otherwise how long to
-/// wait, and whether this is the window's first lockout (`Verdict::Wait`).
+/// When each subject's window started, once reserved; otherwise why not.
 fn reserve_in_memory(
     counters: &mut HashMap<SubjectKey, Window>,
     subjects: &Subjects,
     now: i64,
-) -> Result<[i64; 3], (i64, bool)> {
+) -> Result<[i64; 3], Refused> {
     let live = |window: &Window| now < window.started + WINDOW_SECS;
     let mut wait = None;
     let mut first = false;
@@ -308,11 +336,11 @@ fn reserve_in_memory(
             busy = true;
         }
     }
-    if let Some(wait) = wait {
-        return Err((wait, first));
+    if let Some(secs) = wait {
+        return Err(Refused::LockedOut { secs, first });
     }
     if busy {
-        return Err((BUSY_RETRY_SECS, false));
+        return Err(Refused::Busy);
     }
     if counters.len() + subjects.keys.len() > MAX_ENTRIES {
         // Full: forget finished windows, then counts that lock nobody out
@@ -323,7 +351,10 @@ fn reserve_in_memory(
         }
         if counters.len() + subjects.keys.len() > MAX_ENTRIES {
             // Every counter is throttling someone: refuse rather than grow.
-            return Err((WINDOW_SECS, false));
+            return Err(Refused::LockedOut {
+                secs: WINDOW_SECS,
+                first: false,
+            });
         }
     }
     let mut windows = [now; 3];

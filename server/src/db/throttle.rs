@@ -27,12 +27,20 @@ pub enum Settled {
     GivenBack,
 }
 
+/// Why an attempt was not counted.
+#[derive(Debug, PartialEq)]
+pub enum Refused {
+    /// Failures reached a limit: wait `secs`, the rest of its window.
+    /// `first` marks the window's first lockout, the one audited.
+    LockedOut { secs: i64, first: bool },
+    /// Failures and attempts in flight together fill a limit: places come
+    /// free as those attempts are settled.
+    Busy,
+}
+
 /// Counts one attempt in flight against each subject of `keys` (with its
 /// limit in `limits`), atomically: all or none. Once counted, when each
-/// subject's window started; otherwise `(seconds to wait, first)`:
-/// failures that reach a limit wait for the end of its window (`first`
-/// marks the window's first lockout, the one audited), failures and
-/// attempts in flight that together fill one wait `busy_secs`.
+/// subject's window started; otherwise why not (`Refused`).
 ///
 /// Each upsert locks its subject's row until the transaction ends, so
 /// concurrent attempts on one subject are counted one after the other, and
@@ -42,9 +50,8 @@ pub async fn reserve(
     keys: &[SubjectKey; 3],
     limits: &[u32; 3],
     window_secs: i64,
-    busy_secs: i64,
     now: i64,
-) -> DbResult<Result<[i64; 3], (i64, bool)>> {
+) -> DbResult<Result<[i64; 3], Refused>> {
     let mut tx = pool.begin().await?;
     let mut windows = [now; 3];
     let mut locked_out = Vec::new();
@@ -99,7 +106,10 @@ pub async fn reserve(
         .rows_affected()
             == 1;
     }
-    Ok(Err((wait.unwrap_or(busy_secs), first)))
+    Ok(Err(match wait {
+        Some(secs) => Refused::LockedOut { secs, first },
+        None => Refused::Busy,
+    }))
 }
 
 /// Settles one attempt in flight: `windows` are when its subjects' windows

@@ -29,7 +29,7 @@ use crate::{
         extract::AuthUser,
         keys, password,
         refresh::{self, RefreshError},
-        throttle::{KNOWN_ADDRESS_SECS, Subjects, Verdict},
+        throttle::{BUSY_PATIENCE, BUSY_RETRY_SECS, KNOWN_ADDRESS_SECS, Subjects, Verdict},
         tokens::{self, NewToken},
     },
     clock::{now, now_ms},
@@ -190,7 +190,10 @@ pub(super) async fn checked_password(
     // audit (a 503 there): a name with one matches no member, as U+FFFD.
     let username = &username.trim().replace('\0', "\u{FFFD}");
     let subjects = Subjects::new(username, &origin.ip);
-    let mut verdict = state.throttle.reserve(&subjects, now).await?;
+    let throttle = &state.throttle;
+    let mut verdict = throttle
+        .reserve_waiting(&subjects, now, BUSY_PATIENCE)
+        .await?;
     // Refused: perhaps by the account-wide limit, which does not hold where
     // the member's sessions started lately. Looked up only now, so that an
     // attempt let through costs no query.
@@ -201,7 +204,9 @@ pub(super) async fn checked_password(
         let since = now - KNOWN_ADDRESS_SECS;
         let known = db::refresh::session_addresses(&state.db, username, since).await?;
         if let Some(lifted) = subjects.signed_in_from(&known) {
-            verdict = state.throttle.reserve(&lifted, now).await?;
+            verdict = throttle
+                .reserve_waiting(&lifted, now, BUSY_PATIENCE)
+                .await?;
             // The first answer marked its lockout as reported: a refusal here
             // audits it (let through, that lockout goes unaudited).
             if let Verdict::Wait { first, .. } = &mut verdict {
@@ -223,6 +228,12 @@ pub(super) async fn checked_password(
                 db::audit::record_alone(&state.db, &event, now).await?;
             }
             return Err(ApiError::RateLimited { retry_after_secs });
+        }
+        // Still in flight after all that time: the server is slow, not the client wrong.
+        Verdict::Busy => {
+            return Err(ApiError::RateLimited {
+                retry_after_secs: BUSY_RETRY_SECS,
+            });
         }
     };
     let queued = state.metrics.queued_for_hashing();

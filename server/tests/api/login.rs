@@ -377,7 +377,7 @@ async fn a_parallel_burst_of_wrong_passwords_gets_at_most_the_limit_of_checks() 
 }
 
 #[tokio::test]
-async fn parallel_logins_with_the_right_password_wait_a_second_not_the_window() {
+async fn parallel_logins_with_the_right_password_all_get_in() {
     let app = spawn_app().await;
 
     let answers = futures::future::join_all(
@@ -385,15 +385,16 @@ async fn parallel_logins_with_the_right_password_wait_a_second_not_the_window() 
     )
     .await;
 
-    for answer in &answers {
-        match answer.status() {
-            StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE => {}
-            // Attempts in flight filled the limit; none had failed.
-            StatusCode::TOO_MANY_REQUESTS => assert_eq!(answer.headers()["retry-after"], "1"),
-            other => panic!("{other}"),
-        }
-    }
-    assert!(answers.iter().any(|a| a.status() == StatusCode::OK));
+    // Past the fifth, each waited for a place as those in flight succeeded
+    // (or was shed, 503, if the hashing queue was too long): none was refused.
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status()).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::OK));
     // Once they are answered, nothing is held against the member.
     let again = app
         .login_response("drummer", server::startup::DEMO_PASSWORD)

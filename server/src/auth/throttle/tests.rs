@@ -5,18 +5,20 @@ async fn fail(throttle: &LoginThrottle, subjects: &Subjects, now: i64, n: u32) -
     for _ in 0..n {
         match throttle.reserve(subjects, now).await.unwrap() {
             Verdict::Go(reservation) => reservation.failed().await.unwrap(),
-            Verdict::Wait { .. } => return false,
+            Verdict::Wait { .. } | Verdict::Busy => return false,
         }
     }
     true
 }
 
+/// What a client would be told to wait (busy: once the server's patience ran out).
 async fn waits(throttle: &LoginThrottle, subjects: &Subjects, now: i64) -> Option<u64> {
     match throttle.reserve(subjects, now).await.unwrap() {
         Verdict::Go(_) => None, // dropped unsettled: given back
         Verdict::Wait {
             retry_after_secs, ..
         } => Some(retry_after_secs),
+        Verdict::Busy => Some(BUSY_RETRY_SECS),
     }
 }
 
@@ -65,25 +67,28 @@ async fn reservations_in_flight_count_so_a_burst_cannot_outrun_the_limit() {
     assert!(fail(&throttle, &subjects, 5, PAIR_LIMIT).await);
 }
 
-#[tokio::test]
-async fn attempts_in_flight_that_fill_a_limit_make_the_next_wait_a_second_not_the_window() {
-    let throttle = LoginThrottle::in_memory();
-    let subjects = Subjects::new("drummer", "10.0.0.1");
+/// `PAIR_LIMIT` attempts reserved and in flight.
+async fn fill<'a>(throttle: &'a LoginThrottle, subjects: &Subjects) -> Vec<Reservation<'a>> {
     let mut held = Vec::new();
     for _ in 0..PAIR_LIMIT {
-        match throttle.reserve(&subjects, 5).await.unwrap() {
+        match throttle.reserve(subjects, 5).await.unwrap() {
             Verdict::Go(reservation) => held.push(reservation),
-            Verdict::Wait { .. } => panic!("refused within the limit"),
+            Verdict::Wait { .. } | Verdict::Busy => panic!("refused within the limit"),
         }
     }
-    // Nothing has failed yet: a second, and no lockout to audit.
-    match throttle.reserve(&subjects, 5).await.unwrap() {
-        Verdict::Wait {
-            retry_after_secs,
-            first,
-        } => assert_eq!((retry_after_secs, first), (1, false)),
-        Verdict::Go(_) => panic!("a sixth attempt in flight"),
-    }
+    held
+}
+
+#[tokio::test]
+async fn attempts_in_flight_that_fill_a_limit_make_the_next_busy_not_locked_out() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let held = fill(&throttle, &subjects).await;
+    // Nothing has failed yet: busy, and no lockout to audit.
+    assert!(matches!(
+        throttle.reserve(&subjects, 5).await.unwrap(),
+        Verdict::Busy
+    ));
     // The right password, five times: the budget is whole again.
     for reservation in held {
         reservation.succeeded().await.unwrap();
@@ -92,6 +97,64 @@ async fn attempts_in_flight_that_fill_a_limit_make_the_next_wait_a_second_not_th
     // Five failures: the window, and its first lockout is audited.
     let firsts: Vec<bool> = futures_first(&throttle, &subjects).await;
     assert_eq!(firsts, [true, false, false]);
+}
+
+/// Settles every attempt of `held` after a moment, the right password or a wrong one.
+async fn settle_soon(held: Vec<Reservation<'_>>, right: bool) {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    for reservation in held {
+        if right {
+            reservation.succeeded().await.unwrap();
+        } else {
+            reservation.failed().await.unwrap();
+        }
+    }
+}
+
+/// What an attempt made while `PAIR_LIMIT` others are in flight gets once
+/// those are settled, with the right password or a wrong one: `None`, its
+/// turn; otherwise the wait it is told, and whether that lockout is audited.
+async fn after_the_attempts_in_flight(right: bool) -> Option<(u64, bool)> {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let held = fill(&throttle, &subjects).await;
+    let patience = Duration::from_secs(5);
+    let (verdict, ()) = tokio::join!(
+        throttle.reserve_waiting(&subjects, 5, patience),
+        settle_soon(held, right)
+    );
+    match verdict.unwrap() {
+        Verdict::Go(_) => None,
+        Verdict::Wait {
+            retry_after_secs,
+            first,
+        } => Some((retry_after_secs, first)),
+        Verdict::Busy => panic!("the attempts in flight were settled"),
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_attempt_gets_in_as_the_attempts_in_flight_succeed() {
+    assert_eq!(after_the_attempts_in_flight(true).await, None);
+}
+
+#[tokio::test]
+async fn a_waiting_attempt_meets_the_lockout_as_the_attempts_in_flight_fail() {
+    assert_eq!(
+        after_the_attempts_in_flight(false).await,
+        Some((WINDOW_SECS as u64, true))
+    );
+}
+
+#[tokio::test]
+async fn a_waiting_attempt_stays_busy_when_its_patience_runs_out() {
+    let throttle = LoginThrottle::in_memory();
+    let subjects = Subjects::new("drummer", "10.0.0.1");
+    let _held = fill(&throttle, &subjects).await;
+    let verdict = throttle
+        .reserve_waiting(&subjects, 5, Duration::from_millis(60))
+        .await;
+    assert!(matches!(verdict.unwrap(), Verdict::Busy));
 }
 
 #[tokio::test]
@@ -199,7 +262,7 @@ async fn an_address_the_member_signed_in_from_is_not_locked_out_by_guesses_from_
     // would give them a fresh budget each time).
     match throttle.reserve(&known, 6).await.unwrap() {
         Verdict::Go(reservation) => reservation.succeeded().await.unwrap(),
-        Verdict::Wait { .. } => panic!("refused where the member signs in"),
+        Verdict::Wait { .. } | Verdict::Busy => panic!("refused where the member signs in"),
     }
     assert!(
         waits(&throttle, &Subjects::new("manager", "10.3.0.1"), 6)
