@@ -102,7 +102,10 @@ pub struct NewUser {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MemberPatch {
-    #[cfg_attr(feature = "ssr", schema(pattern = "^(drummer|manager)$"))]
+    #[cfg_attr(
+        feature = "ssr",
+        schema(pattern = "^(drummer|manager)$", nullable = false)
+    )]
     #[serde(
         default,
         deserialize_with = "not_null",
@@ -112,6 +115,7 @@ pub struct MemberPatch {
     #[cfg_attr(
         feature = "ssr",
         schema(
+            nullable = false,
             min_length = 1,
             max_length = 120,
             pattern = r"[^\s\u0000-\u001F\u007F-\u009F\u00AD\u0300-\u036F\u061C\u115F\u1160\u17B4\u17B5\u180E\u1AB0-\u1AFF\u1DC0-\u1DFF\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u20D0-\u20FF\u2800\u3164\uFE00-\uFE0F\uFE20-\uFE2F\uFFA0\uFFF9-\uFFFB\uDC00-\uDFFF\uDB40]"
@@ -124,13 +128,14 @@ pub struct MemberPatch {
     )]
     pub display_name: Option<String>,
     /// What they play; `""` clears it.
-    #[cfg_attr(feature = "ssr", schema(max_length = 40))]
+    #[cfg_attr(feature = "ssr", schema(max_length = 40, nullable = false))]
     #[serde(
         default,
         deserialize_with = "text_not_null",
         skip_serializing_if = "Option::is_none"
     )]
     pub instrument: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(nullable = false))]
     #[serde(
         default,
         deserialize_with = "not_null",
@@ -451,14 +456,14 @@ pub struct SongPatch {
     )]
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>, minimum = 20, maximum = 400))]
     pub bpm: Option<Option<i64>>,
-    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000, nullable = false))]
     #[serde(
         default,
         deserialize_with = "text_not_null",
         skip_serializing_if = "Option::is_none"
     )]
     pub notes: Option<String>,
-    #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
+    #[cfg_attr(feature = "ssr", schema(max_length = 2000, nullable = false))]
     #[serde(
         default,
         deserialize_with = "text_not_null",

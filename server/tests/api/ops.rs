@@ -55,6 +55,19 @@ async fn openapi_states_every_rule_the_validation_enforces() {
         assert_eq!(field(schema, "bpm")["maximum"], BPM_MAX, "{schema}");
     }
     assert_eq!(max_length("SongPatch", "notes"), as_u64(NOTES_MAX));
+    // Fields whose null is refused (left out, they stay as they are) do not
+    // say null is allowed: a generated client would send it for "unset".
+    for (schema, name) in [
+        ("MemberPatch", "role"),
+        ("MemberPatch", "display_name"),
+        ("MemberPatch", "instrument"),
+        ("MemberPatch", "disabled"),
+        ("SongPatch", "notes"),
+        ("SongPatch", "drummer_notes"),
+    ] {
+        let kind = &field(schema, name)["type"];
+        assert!(kind.is_string(), "{schema}.{name} is {kind}");
+    }
     assert_eq!(field("SetlistInput", "sets")["maxItems"], SETS_MAX);
     // Required text must show something (validation's `text`).
     for (schema, name) in [
