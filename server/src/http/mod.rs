@@ -45,8 +45,8 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
         .merge(events::router())
         .merge(presence::router())
         // No HTML or plain-text answers under /api: unknown routes get the contract's body.
-        .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .fallback(|| async { ApiError::NotFound });
+    let api = errors_in_json(api)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(no_store_by_default));
     Router::new()
@@ -58,6 +58,13 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
 }
 
 pub use ops::metrics_router;
+
+/// A known route asked with the wrong method gets the contract's error body
+/// (and `Allow`), not an empty 405: under `/api` and on the operational
+/// routes at the root (the JWKS among them), which clients read as JSON.
+fn errors_in_json(router: Router<AppState>) -> Router<AppState> {
+    router.method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+}
 
 /// API answers carry tokens and personal data: no browser or proxy may keep
 /// a copy (a shared computer's cache, a CDN) unless a route says otherwise.

@@ -205,9 +205,12 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
     let secured = !security.is_empty();
     // `security((), …)`: the credential is optional (logout answers 204 without one).
     let optional = security.contains(&SecurityRequirement::default());
-    let mut errors: Vec<(&str, &str)> = vec![("500", "internal: something went wrong on our side")];
+    // Every route here answers a wrong method with the contract's body (`errors_in_json`).
+    let mut errors: Vec<(&str, &str)> = vec![
+        ("500", "internal: something went wrong on our side"),
+        ("405", "method_not_allowed"),
+    ];
     if path.starts_with("/api/") {
-        errors.push(("405", "method_not_allowed"));
         errors.push(("408", "request_timeout: the request took too long"));
         errors.push((
             "431",

@@ -10,16 +10,17 @@ pub fn router(metrics_on_own_address: bool) -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(super::auth::jwks_router());
-    if metrics_on_own_address {
+    let router = if metrics_on_own_address {
         router
     } else {
         router.merge(metrics_router())
-    }
+    };
+    super::errors_in_json(router)
 }
 
 /// `/metrics` alone: served on `BACKSTAGE_METRICS_ADDR` when that is set.
 pub fn metrics_router() -> Router<AppState> {
-    Router::new().route("/metrics", get(metrics))
+    super::errors_in_json(Router::new().route("/metrics", get(metrics)))
 }
 
 /// Up when the process answers.

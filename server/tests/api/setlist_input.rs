@@ -369,6 +369,17 @@ async fn bad_input_gets_its_status_and_error_code() {
         "method_not_allowed",
     )
     .await;
+    // The operational routes at the root answer the same way.
+    for path in ["/.well-known/jwks.json", "/healthz", "/readyz", "/metrics"] {
+        let wrong_method = app.request(Method::POST, path).send().await.unwrap();
+        assert_eq!(wrong_method.headers()["allow"], "GET,HEAD", "{path}");
+        expect_error(
+            wrong_method,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        )
+        .await;
+    }
     let no_version = put(
         &app,
         token,
