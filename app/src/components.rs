@@ -521,7 +521,9 @@ pub fn LoadFailure(
 
 /// The list a page last read. A re-read that fails (a live change's, on a
 /// weak signal) shows it, marked as behind, instead of blanking the page for
-/// an error; `read_until_answered` tries the read again on its own.
+/// an error; `read_until_answered` tries the read again on its own when it
+/// failed for want of signal or a 503 (another failure waits for the next
+/// change).
 pub struct LastRead<T: Send + Sync + 'static>(StoredValue<Option<T>>);
 
 impl<T: Send + Sync + 'static> Clone for LastRead<T> {

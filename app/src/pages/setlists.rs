@@ -85,15 +85,17 @@ pub fn Setlists() -> impl IntoView {
             // them, and `last_read` if that re-read fails.
             {move || behind_notice(setlists.with(|read| last_read.shown_for(read.as_ref())))}
             <Transition fallback=|| view! { <p class="muted" role="status">"Loading setlists…"</p> }>
-                {move || setlists.get().map(|result| match last_read.or_last(result) {
+                {move || setlists.get().map(|result| {
+                    let kept = result.is_err();
+                    match last_read.or_last(result) {
                     Err(failure) => view! { <LoadFailure failure/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="notice">"No setlists yet. "
                             {move || if session.is_manager() { "Start one with “New setlist”." } else { "Your manager hasn't planned a show yet." }}
                         </p>
                     }.into_any(),
-                    Ok(list) => view! { <Overview list older/> }.into_any(),
-                })}
+                    Ok(list) => view! { <Overview list older kept/> }.into_any(),
+                }})}
             </Transition>
         </section>
     }
@@ -122,8 +124,11 @@ struct OlderShows {
 /// time: the first answer holds every upcoming show and the latest past ones.
 /// Older pages the member asked for are read again with each new first page
 /// (a live change re-reads it), so they stay, and stay current.
+///
+/// `kept`: `list` is the one last read (its re-read failed), and so are the
+/// older pages shown: they are not read again with it.
 #[component]
-fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl IntoView {
+fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>, kept: bool) -> impl IntoView {
     let session = use_session();
     // The server's first page holds PAST_PER_PAGE shows before its own day
     // (UTC): only a full page of them means older ones are left. Counted by
@@ -162,7 +167,7 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
     // they are, the cursor is the first page's, and reading on from it would
     // show those pages twice.
     let pages = older.with_untracked(|older| older.pages);
-    let behind = RwSignal::new(pages > 0);
+    let behind = RwSignal::new(pages > 0 && !kept);
     let read = move |pages: usize, what: Read| {
         let Some(from) = cursor.get_untracked() else {
             return;
@@ -217,7 +222,7 @@ fn Overview(list: Vec<SetlistSummary>, older: RwSignal<OlderShows>) -> impl Into
     };
     // A new first page (a live change): the older pages shown are read again;
     // if that fails, the button tries it again before reading on.
-    if pages > 0 {
+    if behind.get_untracked() {
         read(pages, Read::Again);
     }
     let load_older = move |_| {

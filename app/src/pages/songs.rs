@@ -154,6 +154,9 @@ pub fn Songs() -> impl IntoView {
             LiveMessage::Connected if songs.with_untracked(Option::is_some) => {}
             _ => return,
         }
+        // Nothing, if the focus has left the table since (`give_back` then
+        // leaves it where it went).
+        focused_row.remember(ROW_CONTROL);
         songs.refetch();
     });
     // A screen reader hears how many songs a search leaves, once the typing

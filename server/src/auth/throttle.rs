@@ -52,9 +52,13 @@ pub enum LoginThrottle {
 
 /// How long an attempt waits, at most, for attempts in flight that fill a
 /// limit to be settled (a password check takes a few tens of milliseconds,
-/// queued behind the others for the hashing threads), and how often it looks.
+/// queued behind the others for the hashing threads), and how soon it first
+/// looks again: then half as often each time, down to twice a second, so
+/// that a crowd of waiting attempts (each look is a transaction on
+/// PostgreSQL) costs about a dozen looks each, not two hundred.
 pub const BUSY_PATIENCE: Duration = Duration::from_secs(5);
-const BUSY_LOOK_AGAIN: Duration = Duration::from_millis(25);
+const BUSY_FIRST_LOOK: Duration = Duration::from_millis(25);
+const BUSY_LAST_LOOK: Duration = Duration::from_millis(500);
 /// What a client is told to wait when that was not long enough.
 pub const BUSY_RETRY_SECS: u64 = 1;
 
@@ -274,10 +278,13 @@ impl LoginThrottle {
         patience: Duration,
     ) -> DbResult<Verdict<'_>> {
         let deadline = tokio::time::Instant::now() + patience;
+        let mut pause = BUSY_FIRST_LOOK;
         loop {
             match self.reserve(subjects, now).await? {
                 Verdict::Busy if tokio::time::Instant::now() < deadline => {
-                    tokio::time::sleep(BUSY_LOOK_AGAIN).await;
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    tokio::time::sleep(pause.min(left)).await;
+                    pause = (pause * 2).min(BUSY_LAST_LOOK);
                 }
                 verdict => return Ok(verdict),
             }

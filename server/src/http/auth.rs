@@ -29,7 +29,9 @@ use crate::{
         extract::AuthUser,
         keys, password,
         refresh::{self, RefreshError},
-        throttle::{BUSY_PATIENCE, BUSY_RETRY_SECS, KNOWN_ADDRESS_SECS, Subjects, Verdict},
+        throttle::{
+            BUSY_PATIENCE, BUSY_RETRY_SECS, KNOWN_ADDRESS_SECS, Reservation, Subjects, Verdict,
+        },
         tokens::{self, NewToken},
     },
     clock::{now, now_ms},
@@ -153,6 +155,61 @@ impl PasswordCheck {
     }
 }
 
+/// Reserves a password check in the failed-login throttle
+/// (`auth::throttle`), or refuses it: 429 with `Retry-After`.
+async fn reserve_attempt<'a>(
+    state: &'a AppState,
+    origin: &Origin,
+    username: &str,
+    now: i64,
+) -> ApiResult<Reservation<'a>> {
+    let throttle = &state.throttle;
+    let mut subjects = Subjects::new(username, &origin.ip);
+    let mut verdict = throttle.reserve(&subjects, now).await?;
+    // Refused, or busy: perhaps by the account-wide limit, which does not
+    // hold where the member's sessions started lately (else guesses from
+    // elsewhere, failed or kept in flight, would lock the member out there).
+    // Looked up only now, so that an attempt let through costs no query.
+    let mut lockout_to_audit = false;
+    if !matches!(verdict, Verdict::Go(_)) {
+        lockout_to_audit = matches!(verdict, Verdict::Wait { first: true, .. });
+        let since = now - KNOWN_ADDRESS_SECS;
+        let known = db::refresh::session_addresses(&state.db, username, since).await?;
+        if let Some(lifted) = subjects.signed_in_from(&known) {
+            subjects = lifted;
+            verdict = throttle.reserve(&subjects, now).await?;
+        }
+    }
+    // Attempts in flight, none failed, fill a limit: their outcome decides.
+    if matches!(verdict, Verdict::Busy) {
+        verdict = throttle
+            .reserve_waiting(&subjects, now, BUSY_PATIENCE)
+            .await?;
+    }
+    let retry_after_secs = match verdict {
+        // Let through where the member signs in: that lockout goes unaudited.
+        Verdict::Go(reservation) => return Ok(reservation),
+        Verdict::Wait {
+            retry_after_secs,
+            first,
+        } => {
+            lockout_to_audit |= first;
+            retry_after_secs
+        }
+        // Still in flight after all that time: the server is slow, not the client wrong.
+        Verdict::Busy => BUSY_RETRY_SECS,
+    };
+    // One event per window (the first lockout marks it reported): a flood
+    // cannot fill the disk or hog SQLite's writer.
+    if lockout_to_audit {
+        let member = db::users::find_by_username(&state.db, username).await?;
+        let subject = member.as_ref().map(|m| m.id.as_str());
+        let event = login_event(AuditKind::LoginThrottled, origin, subject, username);
+        db::audit::record_alone(&state.db, &event, now).await?;
+    }
+    Err(ApiError::RateLimited { retry_after_secs })
+}
+
 /// Checks `username`'s `password` behind the failed-login throttle: the one
 /// path every password check takes (logging in, changing one's password).
 /// Unknown user or wrong password: the same work, the same answer (no
@@ -189,53 +246,7 @@ pub(super) async fn checked_password(
     // PostgreSQL cannot hold U+0000, in the lookup, the throttle or the
     // audit (a 503 there): a name with one matches no member, as U+FFFD.
     let username = &username.trim().replace('\0', "\u{FFFD}");
-    let subjects = Subjects::new(username, &origin.ip);
-    let throttle = &state.throttle;
-    let mut verdict = throttle
-        .reserve_waiting(&subjects, now, BUSY_PATIENCE)
-        .await?;
-    // Refused: perhaps by the account-wide limit, which does not hold where
-    // the member's sessions started lately. Looked up only now, so that an
-    // attempt let through costs no query.
-    if let Verdict::Wait {
-        first: was_first, ..
-    } = verdict
-    {
-        let since = now - KNOWN_ADDRESS_SECS;
-        let known = db::refresh::session_addresses(&state.db, username, since).await?;
-        if let Some(lifted) = subjects.signed_in_from(&known) {
-            verdict = throttle
-                .reserve_waiting(&lifted, now, BUSY_PATIENCE)
-                .await?;
-            // The first answer marked its lockout as reported: a refusal here
-            // audits it (let through, that lockout goes unaudited).
-            if let Verdict::Wait { first, .. } = &mut verdict {
-                *first |= was_first;
-            }
-        }
-    }
-    let reservation = match verdict {
-        Verdict::Go(reservation) => reservation,
-        Verdict::Wait {
-            retry_after_secs,
-            first,
-        } => {
-            // One event per window: a flood cannot fill the disk or hog SQLite's writer.
-            if first {
-                let member = db::users::find_by_username(&state.db, username).await?;
-                let subject = member.as_ref().map(|m| m.id.as_str());
-                let event = login_event(AuditKind::LoginThrottled, origin, subject, username);
-                db::audit::record_alone(&state.db, &event, now).await?;
-            }
-            return Err(ApiError::RateLimited { retry_after_secs });
-        }
-        // Still in flight after all that time: the server is slow, not the client wrong.
-        Verdict::Busy => {
-            return Err(ApiError::RateLimited {
-                retry_after_secs: BUSY_RETRY_SECS,
-            });
-        }
-    };
+    let reservation = reserve_attempt(state, origin, username, now).await?;
     let queued = state.metrics.queued_for_hashing();
     let _permit = tokio::time::timeout(HASHING_WAIT, state.hashing.acquire())
         .await
