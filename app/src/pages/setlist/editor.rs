@@ -83,7 +83,6 @@ fn made_from(made: &Setlist, input: &SetlistInput) -> bool {
 /// How many times a save merges and retries before asking.
 const SAVE_ATTEMPTS: usize = 3;
 
-/// The manager's editor; `existing` is `None` for a new setlist.
 /// The show date field: a copy opens on it.
 const SHOW_DATE: &str = "setlist-date";
 
@@ -93,6 +92,7 @@ thread_local! {
     static JUST_COPIED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
+/// The manager's editor; `existing` is `None` for a new setlist.
 #[component]
 pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     let session = use_session();
@@ -103,8 +103,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         state.load(setlist);
     }
     let copy_prompt = RwSignal::new(existing.as_ref().and_then(|setlist| {
-        let copied = JUST_COPIED.with_borrow_mut(|id| id.take_if(|id| *id == setlist.id));
-        copied?;
+        JUST_COPIED.with_borrow_mut(|id| id.take_if(|id| *id == setlist.id))?;
         focus_soon(SHOW_DATE.into());
         Some(format!("Copied: this is “{}”. Set its date.", setlist.name))
     }));
