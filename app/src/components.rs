@@ -164,6 +164,21 @@ pub fn focus_soon(id: String) {
     });
 }
 
+/// `focus_soon`, with the notice `reason` (what the field is asked for)
+/// kept in view: a phone scrolls a focused field to the middle of its
+/// screen, which can take a notice above it off the top.
+pub fn focus_soon_below(id: &'static str, reason: &'static str) {
+    leptos::task::spawn_local(async move {
+        leptos::task::tick().await;
+        focus(id);
+        if let Some(notice) = html_element(reason) {
+            let nearest = leptos::web_sys::ScrollIntoViewOptions::new();
+            nearest.set_block(leptos::web_sys::ScrollLogicalPosition::Nearest);
+            notice.scroll_into_view_with_scroll_into_view_options(&nearest);
+        }
+    });
+}
+
 /// Gives the focus to the element `id`, if the page has one.
 pub fn focus(id: &str) {
     if let Some(element) = html_element(id) {

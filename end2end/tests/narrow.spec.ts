@@ -68,6 +68,22 @@ test('no horizontal overflow at 360 px with 200-character unbroken words, and fi
   await expectFingerSizedTargets(page, "drummer, the drummer's page");
 });
 
+test('a copy asks for its date with the question on screen, above the focused field', async ({ page, request }) => {
+  const name = `Copied on a phone ${Date.now()}`;
+  const id = await createSetlist(request, name, [{ title: 'Only', duration_secs: 200 }]);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  await page.getByRole('button', { name: 'Duplicate' }).click();
+  const question = page.getByTestId('copied');
+  await expect(question).toHaveText(`Copied: this is “${name} (copy)”. Set its date.`);
+  await expect(page.getByLabel('Show date')).toBeFocused();
+  // The phone scrolls the focused field up; the question must not go off the top.
+  await expect(question).toBeInViewport({ ratio: 0.95 });
+  await expect(page.getByLabel('Show date')).toBeInViewport({ ratio: 0.95 });
+  // A screen reader hears it with the field.
+  await expect(page.getByLabel('Show date')).toHaveAccessibleDescription(/^Copied: this is .* Set its date\./);
+});
+
 test.describe('a tablet held upright', () => {
   test.use({ viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true });
 

@@ -125,6 +125,21 @@ test('what is typed while Save is on its way stays, and is said to be unsaved', 
   expect([saved.name, saved.venue]).toEqual(['Slow save, late show', 'The Fillmore']);
 });
 
+test('a new setlist is marked unsaved once anything is typed in it, as leaving then asks', async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.goto('/setlists/new');
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  await expect(page.getByRole('button', { name: 'Save setlist' })).toBeVisible();
+  await expect(page.getByTestId('unsaved'), 'nothing typed: nothing to lose').toHaveCount(0);
+  await page.getByLabel('Venue').fill('The Roxy');
+  await expect(page.getByTestId('unsaved')).toBeVisible();
+  page.once('dialog', (dialog) => void dialog.dismiss());
+  await page.getByRole('link', { name: '← Back to the list' }).click();
+  await expect(page).toHaveURL(/\/setlists\/new$/);
+  await page.getByLabel('Venue').fill('');
+  await expect(page.getByTestId('unsaved'), 'emptied again').toHaveCount(0);
+});
+
 test('removing a song can be undone, as it was and where it was', async ({ page, request }) => {
   await createSetlist(request, 'Undo night', [
     { title: 'First', duration_secs: 200 },

@@ -23,8 +23,8 @@ use crate::{
         transport,
     },
     components::{
-        ErrorNotice, RefusedFields, focus_soon, keep_focus, parse_slot, refocus, refocus_selected,
-        running_time, said_until_typing, show_date_long, slot_verdict,
+        ErrorNotice, RefusedFields, focus_soon, focus_soon_below, keep_focus, parse_slot, refocus,
+        refocus_selected, running_time, said_until_typing, show_date_long, slot_verdict,
     },
     kept::{self as browser, Work},
     live::{LiveMessage, ToSetlistPage, use_live, who},
@@ -85,6 +85,8 @@ const SAVE_ATTEMPTS: usize = 3;
 
 /// The show date field: a copy opens on it.
 const SHOW_DATE: &str = "setlist-date";
+/// A copy's "Set its date": the date field's first description while it shows.
+const COPY_PROMPT: &str = "copy-prompt";
 
 thread_local! {
     /// The setlist a Duplicate has just made: its editor opens asking for
@@ -104,7 +106,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     }
     let copy_prompt = RwSignal::new(existing.as_ref().and_then(|setlist| {
         JUST_COPIED.with_borrow_mut(|id| id.take_if(|id| *id == setlist.id))?;
-        focus_soon(SHOW_DATE.into());
+        focus_soon_below(SHOW_DATE, COPY_PROMPT);
         Some(format!("Copied: this is “{}”. Set its date.", setlist.name))
     }));
     // Asked until answered: a date picked puts the prompt away.
@@ -658,7 +660,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         <section class="card">
             <p><a class="back" href="/setlists">"← Back to the list"</a></p>
             <h1>{move || saved_name.get()}</h1>
-            {move || copy_prompt.get().map(|text| view! { <p class="notice" role="status" data-testid="copied">{text}</p> })}
+            {move || copy_prompt.get().map(|text| view! { <p class="notice" role="status" id=COPY_PROMPT data-testid="copied">{text}</p> })}
             {move || state.id.get().map(|id| view! {
                 <PresenceLine setlist_id=id.clone() activity/>
                 <GigLinks id/>
@@ -678,7 +680,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </div>
                     <div>
                         <label for=SHOW_DATE>"Show date"</label>
-                        <input id=SHOW_DATE type="date" required aria-describedby="setlist-date-words editor-error" bind:value=show_date
+                        <input id=SHOW_DATE type="date" required aria-describedby="copy-prompt setlist-date-words editor-error" bind:value=show_date
                             aria-invalid=refused.mark(SHOW_DATE.into())/>
                         // The picker writes the date the browser's way; the app's way is said under it.
                         <p class="muted" id="setlist-date-words" data-testid="show-date-words">{move || show_date_long(&show_date.get())}</p>
@@ -827,7 +829,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                                 {move || if busy.get() { "Saving…" } else { "Save setlist" }}
                             </button>
                         </Show>
-                        <Show when=move || unsaved.get() && state.id.get().is_some()>
+                        // Said exactly while leaving would ask: a new setlist once anything is typed.
+                        <Show when=move || work_to_lose.get()>
                             <span class="muted unsaved" data-testid="unsaved">" Unsaved changes"</span>
                         </Show>
                     </p>
