@@ -47,6 +47,16 @@ export async function createSetlist(request: APIRequestContext, name: string, so
   return (await created.json()).id;
 }
 
+/** A library song added through the API as the manager, and the headers
+ * to change it with, as another member would. */
+export async function librarySong(request: APIRequestContext, data: object): Promise<{ song: any; headers: { Authorization: string } }> {
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const created = await request.post('/api/songs', { headers, data });
+  expect(created.status()).toBe(201);
+  return { song: await created.json(), headers };
+}
+
 /** Renames a setlist through the API as the manager, as another member's save would. */
 export async function renameSetlist(request: APIRequestContext, id: string, name: string) {
   const headers = { Authorization: `Bearer ${(await apiToken(request, 'manager')).token}` };

@@ -1,6 +1,6 @@
 import type { Route } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, gate, logIn, unavailable } from './helpers';
+import { createSetlist, gate, librarySong, logIn, unavailable } from './helpers';
 
 const sizes = [
   { name: 'desktop', use: { viewport: { width: 1280, height: 800 } } },
@@ -153,9 +153,7 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
 
   // A new setlist's song picked from the library brings its details; a copy
   // with none (the same title, no artist) does not hide the one that has them.
-  const { token } = await apiToken(page.request, 'manager');
-  const copy = await page.request.post('/api/songs', { headers: { Authorization: `Bearer ${token}` }, data: { title, artist: '' } });
-  expect(copy.status()).toBe(201);
+  const { headers } = await librarySong(page.request, { title, artist: '' });
   await page.goto('/setlists/new');
   await page.getByRole('button', { name: 'Add song' }).click();
   await page.getByTestId('song').getByLabel('Title').fill(title);
@@ -202,7 +200,7 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await expect(drummer.getByRole('status').filter({ hasText: `Saved the tempo and notes of “${title}”.` })).toBeVisible();
   await expect(drummer.getByRole('searchbox', { name: 'Search' })).toBeFocused();
   await expect(row.locator('td[data-label="BPM"]')).toHaveText('160');
-  const songs = await (await page.request.get('/api/songs', { headers: { Authorization: `Bearer ${token}` } })).json();
+  const songs = await (await page.request.get('/api/songs', { headers })).json();
   const saved = songs.find((song: { title: string; artist: string }) => song.title === title && song.artist === 'Foo Fighters');
   expect([saved.bpm, saved.drummer_notes, saved.key]).toEqual([160, 'Ride on the bridge', 'D']);
   await drummer.context().close();
@@ -270,10 +268,8 @@ test.describe('a CSV over the size the server takes', () => {
 });
 
 test("a new setlist's form is there before the song library has arrived", async ({ page, request }) => {
-  const { token } = await apiToken(request, 'manager');
   const title = `Offered later ${Date.now()}`;
-  const added = await request.post('/api/songs', { headers: { Authorization: `Bearer ${token}` }, data: { title, artist: '' } });
-  expect(added.status()).toBe(201);
+  await librarySong(request, { title, artist: '' });
   await logIn(page, 'manager');
   // A large library on a slow link: held until the form has been typed in.
   const library = gate();
@@ -320,11 +316,7 @@ test.describe("a library edit that meets someone else's change", () => {
 
   test('keeps what was typed, takes their change where nothing was typed, and leaving with it asks first', async ({ page, request }) => {
     const title = `Creep ${Date.now()}`;
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
-    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 239 } });
-    expect(created.status()).toBe(201);
-    const song = await created.json();
+    const { song, headers } = await librarySong(request, { title, artist: 'Radiohead', duration_secs: 239 });
     await logIn(page, 'manager');
     await page.goto('/songs');
     await page.getByRole('button', { name: `Edit “${title}”` }).click();
@@ -362,10 +354,7 @@ test.describe("a library edit that meets someone else's change", () => {
 
   test('closed while their version is read, the form stays closed and the page goes on working', async ({ page, request }) => {
     const title = `Lucky ${Date.now()}`;
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
-    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 259 } });
-    const song = await created.json();
+    const { song, headers } = await librarySong(request, { title, artist: 'Radiohead', duration_secs: 259 });
     await logIn(page, 'manager');
     await page.goto('/songs');
     await page.getByRole('button', { name: `Edit “${title}”` }).click();
@@ -414,10 +403,7 @@ test.describe('a library delete decided on an old list', () => {
 
   test('deletes nothing, says why, and the next Delete takes the song', async ({ page, request }) => {
     const title = `Karma Police ${Date.now()}`;
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
-    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 264 } });
-    const song = await created.json();
+    const { song, headers } = await librarySong(request, { title, artist: 'Radiohead', duration_secs: 264 });
     // No live updates: the list does not hear of the change below, as when
     // the signal drops just then.
     await page.route('**/api/events', () => {});
@@ -449,11 +435,9 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
 
   test('takes their change to other fields, says theirs to the tempo, and a deleted song in words', async ({ page, request }) => {
     const title = `Everlong ${Date.now()}`;
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
-    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 250 } });
-    expect(created.status()).toBe(201);
-    let song = await created.json();
+    const added = await librarySong(request, { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 250 });
+    const headers = added.headers;
+    let song = added.song;
     const managerSaves = async (change: object) => {
       const put = await request.put(`/api/songs/${song.id}`, {
         headers,
@@ -573,10 +557,7 @@ test.describe("a drummer's library tempo that meets a manager's change", () => {
 
   test('closed while their change is read, sends nothing more, and the list shows theirs', async ({ page, request }) => {
     const title = `My Hero ${Date.now()}`;
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
-    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 260 } });
-    const song = await created.json();
+    const { song, headers } = await librarySong(request, { title, artist: 'Foo Fighters', bpm: 100, duration_secs: 260 });
     await logIn(page, 'drummer');
     await page.goto('/songs');
     const row = page.getByTestId('library-row').filter({ hasText: title });
@@ -617,11 +598,7 @@ test.describe("another member's library change", () => {
 
   test("shows live; a failed re-read, an open form and the keyboard's place stay", async ({ page, request }) => {
     const title = `Paranoid Android ${Date.now()}`;
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
-    const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 387 } });
-    expect(created.status()).toBe(201);
-    const song = await created.json();
+    const { song, headers } = await librarySong(request, { title, artist: 'Radiohead', duration_secs: 387 });
     const managerPatches = async (data: object) =>
       expect((await request.patch(`/api/songs/${song.id}`, { headers, data })).status()).toBe(200);
     await logIn(page, 'drummer');
@@ -708,10 +685,7 @@ test("a chosen tag stays chosen while others' songs come and go, and a row delet
   const stamp = Date.now();
   const tag = `zz${stamp}`;
   const title = `Exit Music ${stamp}`;
-  const { token } = await apiToken(request, 'manager');
-  const headers = { Authorization: `Bearer ${token}` };
-  const created = await request.post('/api/songs', { headers, data: { title, artist: 'Radiohead', duration_secs: 264, tags: [tag] } });
-  const song = await created.json();
+  const { song, headers } = await librarySong(request, { title, artist: 'Radiohead', duration_secs: 264, tags: [tag] });
   await logIn(page, 'drummer');
   await page.getByRole('link', { name: 'Songs' }).click();
   await page.getByLabel('Tag').selectOption(tag);
