@@ -74,8 +74,8 @@ pub struct Window {
 }
 
 /// How long an address a member's session started from stays theirs: the
-/// account-wide limit does not hold it (`Subjects::signed_in_from`). The
-/// default lifetime of a session.
+/// account-wide and address-wide limits do not hold it for that member
+/// (`Subjects::signed_in_from`). The default lifetime of a session.
 pub const KNOWN_ADDRESS_SECS: i64 = 30 * 24 * 60 * 60;
 
 /// What a login attempt is counted against: pair, username, address, each
@@ -92,23 +92,33 @@ const LIMITS: [u32; 3] = [PAIR_LIMIT, USERNAME_LIMIT, ADDRESS_LIMIT];
 const USERNAME: usize = 1;
 const ADDRESS: usize = 2;
 
+/// The counter key of a subject named by `parts`.
+fn subject_key(parts: &[&str]) -> SubjectKey {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize()[..16].try_into().expect("16 of 32 bytes")
+}
+
+fn pair_key(address_block: &str, username: &str) -> SubjectKey {
+    subject_key(&["pair", address_block, username])
+}
+
+fn username_key(username: &str) -> SubjectKey {
+    subject_key(&["user", username])
+}
+
 impl Subjects {
     pub fn new(username: &str, address: &str) -> Subjects {
         let username = username.to_lowercase();
         let address = address_block(address);
-        let key = |parts: &[&str]| -> SubjectKey {
-            let mut hash = Sha256::new();
-            for part in parts {
-                hash.update(part.as_bytes());
-                hash.update([0]);
-            }
-            hash.finalize()[..16].try_into().expect("16 of 32 bytes")
-        };
         Subjects {
             keys: [
-                key(&["pair", &address, &username]),
-                key(&["user", &username]),
-                key(&["addr", &address]),
+                pair_key(&address, &username),
+                username_key(&username),
+                subject_key(&["addr", &address]),
             ],
             limits: LIMITS,
             address,
@@ -116,10 +126,13 @@ impl Subjects {
     }
 
     /// `addresses`: where the account's sessions started lately. From one of
-    /// them (its IPv6 block) the account-wide limit does not hold: wrong
-    /// guesses sent from elsewhere, from as many addresses as an attacker
-    /// has, must not lock the member out where they sign in. The pair limit
-    /// (five a window) still holds there, and the attempts still count.
+    /// them (its IPv6 block) neither the account-wide limit nor the
+    /// address-wide one holds for this member: wrong guesses at their name
+    /// from elsewhere, from as many addresses as an attacker has, must not
+    /// lock them out where they sign in, nor guesses at made-up names from
+    /// the venue's or the carrier's shared address lock the whole band out
+    /// there. The pair limit (five a window) still holds, and the attempts
+    /// still count: other names from that address stay under its limit.
     /// `None` when this address is not one of them.
     pub fn signed_in_from(&self, addresses: &[String]) -> Option<Subjects> {
         let known = addresses
@@ -127,6 +140,7 @@ impl Subjects {
             .any(|known| address_block(known) == self.address);
         let mut lifted = self.clone();
         lifted.limits[USERNAME] = u32::MAX;
+        lifted.limits[ADDRESS] = u32::MAX;
         known.then_some(lifted)
     }
 
@@ -288,6 +302,33 @@ impl LoginThrottle {
                 }
                 verdict => return Ok(verdict),
             }
+        }
+    }
+
+    /// A manager has set `username` a new password: the failures counted
+    /// against the name, and against the name from each of `addresses`
+    /// (where wrong passwords for it came from), start again. Guesses at the
+    /// old password say nothing about the new one, and the member who asked
+    /// for the reset must not stay locked out for the rest of the window.
+    /// An address's own count (other names tried from it) stands.
+    pub async fn forgive(&self, username: &str, addresses: &[String]) -> DbResult<()> {
+        let username = username.to_lowercase();
+        let pairs = addresses
+            .iter()
+            .map(|address| pair_key(&address_block(address), &username));
+        let keys: Vec<SubjectKey> = pairs.chain([username_key(&username)]).collect();
+        match self {
+            LoginThrottle::Memory(counters) => {
+                let mut counters = counters.lock().expect("throttle lock poisoned");
+                for key in &keys {
+                    if let Some(window) = counters.get_mut(key) {
+                        window.failures = 0;
+                        window.reported = false;
+                    }
+                }
+                Ok(())
+            }
+            LoginThrottle::Shared(pool) => db::throttle::forgive(pool, &keys).await,
         }
     }
 

@@ -135,6 +135,23 @@ pub async fn list(pool: &Pool, filter: &Filter<'_>) -> DbResult<Vec<EventRow>> {
     .await?)
 }
 
+/// The addresses wrong passwords for member `member_id` came from since
+/// `since`: where a login lockout of theirs may stand.
+pub async fn failed_login_addresses(
+    pool: &Pool,
+    member_id: &str,
+    since: i64,
+) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT ip FROM audit_events WHERE subject_id = $1 AND kind = $2 AND at >= $3",
+    )
+    .bind(member_id)
+    .bind(AuditKind::LoginFailed.as_str())
+    .bind(since)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Deletes events older than `cutoff` (retention).
 pub async fn prune(pool: &Pool, cutoff: i64) -> DbResult<u64> {
     Ok(sqlx::query("DELETE FROM audit_events WHERE at < $1")

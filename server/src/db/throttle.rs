@@ -145,6 +145,19 @@ pub async fn settle(
     Ok(tx.commit().await?)
 }
 
+/// Clears the failures counted against `keys`; their windows run on
+/// (`LoginThrottle::forgive`).
+pub async fn forgive(pool: &Pool, keys: &[SubjectKey]) -> DbResult<()> {
+    let mut tx = pool.begin().await?;
+    for key in keys {
+        sqlx::query("UPDATE login_throttle SET failures = 0, reported = 0 WHERE subject = $1")
+            .bind(hex(key))
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx.commit().await?)
+}
+
 /// Forgets finished windows; run with the audit pruning.
 pub async fn prune(pool: &Pool, window_secs: i64, now: i64) -> DbResult<u64> {
     Ok(

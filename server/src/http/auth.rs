@@ -166,10 +166,11 @@ async fn reserve_attempt<'a>(
     let throttle = &state.throttle;
     let mut subjects = Subjects::new(username, &origin.ip);
     let mut verdict = throttle.reserve(&subjects, now).await?;
-    // Refused, or busy: perhaps by the account-wide limit, which does not
-    // hold where the member's sessions started lately (else guesses from
-    // elsewhere, failed or kept in flight, would lock the member out there).
-    // Looked up only now, so that an attempt let through costs no query.
+    // Refused, or busy: perhaps by the account-wide or address-wide limit,
+    // which do not hold where the member's sessions started lately (else
+    // guesses from elsewhere, or at made-up names from a shared address,
+    // failed or kept in flight, would lock the member out there). Looked up
+    // only now, so that an attempt let through costs no query.
     let mut lockout_to_audit = false;
     if !matches!(verdict, Verdict::Go(_)) {
         lockout_to_audit = matches!(verdict, Verdict::Wait { first: true, .. });

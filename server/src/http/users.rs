@@ -25,7 +25,7 @@ use crate::{
     accounts::{self, CreateUserError},
     auth::{
         extract::{AuthUser, Manager},
-        password,
+        password, throttle,
     },
     clock::now,
     db::{
@@ -249,10 +249,15 @@ async fn reset_password(
         detail: serde_json::json!({ "username": member.username }),
     };
     let sessions = SessionsToEnd::All;
-    let changed = db::revoke::set_password(&state.db, &id, &hash, sessions, now(), &event).await?;
+    let now = now();
+    let changed = db::revoke::set_password(&state.db, &id, &hash, sessions, now, &event).await?;
     if let Some(cutoff_ms) = changed.cutoff_ms {
         cut_off_member(&state, &id, cutoff_ms, true).await;
     }
+    // The member asked because they were locked out: the new password works at once.
+    let since = now - throttle::WINDOW_SECS;
+    let addresses = db::audit::failed_login_addresses(&state.db, &id, since).await?;
+    state.throttle.forgive(&member.username, &addresses).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,7 +6,7 @@
 use crate::common::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use server::startup::DEMO_PASSWORD;
+use server::{auth::throttle::USERNAME_LIMIT, startup::DEMO_PASSWORD};
 
 async fn patch_member(
     app: &TestApp,
@@ -306,6 +306,54 @@ async fn member_changes_are_validated_and_for_managers_only() {
 
 async fn body_of(response: reqwest::Response) -> Value {
     body(response).await
+}
+
+#[tokio::test]
+async fn a_password_reset_lifts_the_members_login_lockout() {
+    // Behind a trusted proxy (the test client plays it), so that each
+    // attempt can come from an address of its own.
+    let app = spawn_app_with(&[("BACKSTAGE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let drummer_id = app.login("drummer").await.user_id;
+    let log_in = |from: &str, password: &str| {
+        app.request(Method::POST, "/api/auth/login")
+            .header("x-forwarded-for", from)
+            .json(&json!({ "username": "drummer", "password": password }))
+            .send()
+    };
+    // Locked out at home (five wrong), and everywhere (the account-wide
+    // limit, reached from nine more addresses).
+    let home = "198.51.100.30";
+    for i in 0..USERNAME_LIMIT {
+        let from = if i < 5 {
+            home.to_string()
+        } else {
+            format!("203.0.113.{}", i / 5)
+        };
+        let answer = log_in(&from, "a-wrong-guess").await.unwrap();
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    for from in [home, "192.0.2.40"] {
+        let locked = log_in(from, DEMO_PASSWORD).await.unwrap();
+        assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS, "{from}");
+    }
+
+    let manager = app.login("manager").await;
+    let reset = app
+        .authed(
+            Method::POST,
+            &format!("/api/users/{drummer_id}/password"),
+            &manager.access_token,
+        )
+        .json(&json!({ "password": "a-brand-new-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+
+    for from in [home, "192.0.2.41"] {
+        let answer = log_in(from, "a-brand-new-password").await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{from}");
+    }
 }
 
 #[tokio::test]

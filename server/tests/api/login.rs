@@ -4,7 +4,10 @@
 use crate::common::*;
 use reqwest::{Method, StatusCode, header};
 use serde_json::json;
-use server::{auth::throttle::USERNAME_LIMIT, startup::DEMO_PASSWORD};
+use server::{
+    auth::throttle::{ADDRESS_LIMIT, USERNAME_LIMIT},
+    startup::DEMO_PASSWORD,
+};
 
 #[tokio::test]
 async fn login_returns_a_bearer_token_and_a_hardened_refresh_cookie() {
@@ -435,6 +438,43 @@ async fn guesses_from_elsewhere_do_not_lock_a_member_out_where_they_signed_in() 
     );
     let stranger = log_in("192.0.2.2".into(), DEMO_PASSWORD).await.unwrap();
     assert_eq!(stranger.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn guesses_at_made_up_names_from_the_bands_address_do_not_lock_the_band_out() {
+    // A venue's Wi-Fi or a carrier's NAT: one address for the band and for
+    // whoever else is there.
+    let app = spawn_app_with(&[("BACKSTAGE_TRUSTED_PROXIES", "127.0.0.1")]).await;
+    let venue = "198.51.100.20";
+    let log_in = |username: String, password: &'static str| {
+        app.request(Method::POST, "/api/auth/login")
+            .header("x-forwarded-for", venue)
+            .json(&serde_json::json!({ "username": username, "password": password }))
+            .send()
+    };
+    assert_eq!(
+        log_in("drummer".into(), DEMO_PASSWORD)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    for i in 0..ADDRESS_LIMIT {
+        let answer = log_in(format!("ghost{i}"), "a-wrong-guess").await.unwrap();
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+    let next_guess = log_in("ghost-next".into(), "a-wrong-guess").await.unwrap();
+    assert_eq!(next_guess.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The drummer signed in here before: still in. The manager never did.
+    assert_eq!(
+        log_in("drummer".into(), DEMO_PASSWORD)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let manager = log_in("manager".into(), DEMO_PASSWORD).await.unwrap();
+    assert_eq!(manager.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]

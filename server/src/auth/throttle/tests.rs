@@ -282,6 +282,26 @@ async fn an_address_the_member_signed_in_from_is_not_locked_out_by_guesses_from_
 }
 
 #[tokio::test]
+async fn guesses_at_made_up_names_from_a_shared_address_do_not_lock_out_a_member_who_signs_in_there()
+ {
+    let throttle = LoginThrottle::in_memory();
+    for i in 0..ADDRESS_LIMIT {
+        let guess = Subjects::new(&format!("ghost{i}"), "10.4.0.1");
+        assert!(fail(&throttle, &guess, 5, 1).await);
+    }
+    let member = Subjects::new("drummer", "10.4.0.1");
+    assert!(waits(&throttle, &member, 6).await.is_some());
+    let known = member.signed_in_from(&["10.4.0.1".into()]).unwrap();
+    assert!(waits(&throttle, &known, 6).await.is_none());
+    // A name never signed in from there stays under the address's limit.
+    assert!(
+        waits(&throttle, &Subjects::new("ghost-next", "10.4.0.1"), 6)
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test]
 async fn one_address_guessing_many_usernames_is_throttled() {
     let throttle = LoginThrottle::in_memory();
     for i in 0..ADDRESS_LIMIT {
