@@ -115,10 +115,14 @@ pub struct ShowKey {
     created_at: i64,
 }
 
-/// The overview position of setlist `id`, if there is one.
+/// The overview position of setlist `id`, if there is one: where it stands,
+/// or stood when it was deleted (a cursor naming it must not break the next
+/// page of a list read before the delete).
 pub async fn show_key(pool: &Pool, id: &str) -> DbResult<Option<ShowKey>> {
     let key = sqlx::query_as::<_, (String, i64)>(
-        "SELECT show_date, created_at FROM setlists WHERE id = $1",
+        "SELECT show_date, created_at FROM setlists WHERE id = $1 \
+         UNION ALL SELECT show_date, created_at FROM deleted_setlists \
+         WHERE id = $1 AND show_date IS NOT NULL AND NOT EXISTS (SELECT 1 FROM setlists WHERE id = $1)",
     )
     .bind(id)
     .fetch_optional(pool)
@@ -472,23 +476,28 @@ pub async fn delete(
     let mut tx = pool.begin().await?;
     // With `If-Match`, only the version the manager saw: a delete decided on a
     // stale page must not take another manager's newer edit with it.
-    let deleted: Option<(String, i64)> = sqlx::query_as(
-        "DELETE FROM setlists WHERE id = $1 AND ($2 IS NULL OR version = $2) RETURNING name, version",
+    let deleted: Option<(String, i64, String, i64)> = sqlx::query_as(
+        "DELETE FROM setlists WHERE id = $1 AND ($2 IS NULL OR version = $2) \
+         RETURNING name, version, show_date, created_at",
     )
     .bind(id)
     .bind(expected)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((name, version)) = deleted else {
+    let Some((name, version, show_date, created_at)) = deleted else {
         return Err(why_not_written(&mut tx, id).await);
     };
-    // Stops a stale write to a setlist made again with this id (see `insert`).
+    // The version stops a stale write to a setlist made again with this id
+    // (see `insert`); the place keeps a cursor naming it working (`show_key`).
     sqlx::query(
-        "INSERT INTO deleted_setlists (id, version) VALUES ($1, $2) \
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        "INSERT INTO deleted_setlists (id, version, show_date, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version, \
+         show_date = excluded.show_date, created_at = excluded.created_at",
     )
     .bind(id)
     .bind(version)
+    .bind(show_date)
+    .bind(created_at)
     .execute(&mut *tx)
     .await?;
     let detail = json!({ "setlist_id": id, "name": name });

@@ -137,6 +137,15 @@ const ANSWER_HEADERS: &[(&str, &str, &str, &str, &str)] = &[
         "The new setlist's path",
     ),
     ("post", "/api/setlists", "201", "ETag", VERSION_TAG),
+    // A create sent again with its Idempotency-Key: the one the first made.
+    (
+        "post",
+        "/api/setlists",
+        "200",
+        "Location",
+        "The setlist's path",
+    ),
+    ("post", "/api/setlists", "200", "ETag", VERSION_TAG),
     ("get", "/api/setlists/{id}", "200", "ETag", VERSION_TAG),
     ("put", "/api/setlists/{id}", "200", "ETag", VERSION_TAG),
     (

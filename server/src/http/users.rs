@@ -133,7 +133,7 @@ async fn cut_off_member(state: &AppState, id: &str, cutoff_ms: i64, sessions_end
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "members", security(("bearer" = [])),
     params(("id" = String, Path, description = "Member id")), request_body = MemberPatch,
     responses((status = 200, description = "The member as changed (manager only)", body = User),
-        (status = 409, description = "`last_manager`: the band would have no enabled manager"),
+        (status = 409, description = "`last_manager`: the band would have no enabled manager", body = app::api::ErrorBody),
         (status = 422, description = "A field out of its rules, or none of `role`, `display_name`, `instrument` and `disabled` sent (a patch that changes nothing)", body = app::api::ErrorBody)))]
 async fn change(
     State(state): State<AppState>,

@@ -269,12 +269,21 @@ async fn openapi_describes_every_route_with_its_security_and_errors() {
     }
     let conflict = &spec["paths"]["/api/setlists/{id}"]["put"]["responses"]["409"];
     assert!(conflict.is_object());
+    let last_manager = &spec["paths"]["/api/users/{id}"]["patch"]["responses"]["409"];
+    assert!(
+        last_manager["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .is_some_and(|schema| schema.ends_with("/ErrorBody")),
+        "{last_manager}"
+    );
     // The headers the contract's answers carry are declared with them.
     for (method, path, status, header) in [
         ("post", "/api/auth/login", "200", "Set-Cookie"),
         ("post", "/api/auth/refresh", "200", "Set-Cookie"),
         ("get", "/api/setlists", "200", "Link"),
         ("post", "/api/setlists", "201", "Location"),
+        ("post", "/api/setlists", "200", "Location"),
+        ("post", "/api/setlists", "200", "ETag"),
         ("put", "/api/setlists/{id}", "200", "ETag"),
         ("patch", "/api/songs/{id}", "200", "ETag"),
         ("get", "/api/me", "401", "WWW-Authenticate"),

@@ -447,6 +447,36 @@ async fn the_overview_gives_every_upcoming_show_and_pages_the_past() {
 }
 
 #[tokio::test]
+async fn a_next_page_named_by_a_show_deleted_since_still_follows_it() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let token = &manager.access_token;
+    for n in 1..=5 {
+        let show = json!({ "name": format!("Past {n}"), "show_date": format!("2001-01-0{n}"), "songs": [] });
+        create(&app, &manager, &show).await;
+    }
+    let (first, next) = overview_page(&app, token, "/api/setlists?limit=2").await;
+    assert_eq!(first, ["Past 5", "Past 4"]);
+    let next = next.unwrap();
+    // Another manager deletes the show the cursor names.
+    let cursor = next
+        .split("before=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let deleted = app
+        .authed(Method::DELETE, &format!("/api/setlists/{cursor}"), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let (older, _) = overview_page(&app, token, &next).await;
+    assert_eq!(older, ["Past 3", "Past 2"]);
+}
+
+#[tokio::test]
 async fn both_overviews_show_a_write_at_once() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
@@ -658,6 +688,7 @@ async fn a_create_sent_again_with_its_idempotency_key_makes_one_setlist() {
         (again.status(), location(&again)),
         (StatusCode::OK, made.clone())
     );
+    assert_eq!(again.headers()[header::ETAG], "\"1\"");
     let stored: Value = again.json().await.unwrap();
     assert_eq!(
         (stored["name"].as_str(), stored["version"].as_i64()),
