@@ -409,6 +409,38 @@ test('the print sheet has every song and no navigation in print media', async ({
   );
 });
 
+test("\"Copy as text\" says Copied only once the browser has taken it", async ({ page, context, request }) => {
+  const id = await createSetlist(request, 'Sheet for the chat', SONGS);
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}/print`);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  await page.getByRole('button', { name: 'Copy as text' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Copied.' })).toBeVisible();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/^Sheet for the chat — The Roxy/);
+});
+
+test('a copy the browser refuses says so, and opens the text selected to copy by hand', async ({ page, request }) => {
+  const id = await createSetlist(request, 'Sheet refused', SONGS);
+  // As a browser answers without the permission, or with the page not focused.
+  await page.addInitScript(() => {
+    const refuse = () => Promise.reject(new DOMException('Write permission denied.', 'NotAllowedError'));
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: refuse } });
+  });
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}/print`);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  const text = page.getByLabel('The setlist as text, for the group chat');
+  await expect(text).toBeHidden();
+  await page.getByRole('button', { name: 'Copy as text' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'The browser did not take it' })).toBeVisible();
+  await expect(page.getByText('Copied.')).toHaveCount(0);
+  await expect(text).toBeVisible();
+  await expect(text).toBeFocused();
+  const selected = await text.evaluate((box: HTMLTextAreaElement) => box.value.slice(box.selectionStart, box.selectionEnd));
+  expect(selected).toMatch(/^Sheet refused — The Roxy[\s\S]*Times Like These/);
+});
+
 test.describe('a show that is gone', () => {
   test.use({ expectedHttpErrors: [404] });
 

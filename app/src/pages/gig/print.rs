@@ -22,13 +22,28 @@ fn Sheet(show: Show) -> impl IntoView {
     let setlist = show.setlist;
     let text = plain_text(&setlist);
     let copied = RwSignal::new(None::<&'static str>);
-    let copy_text = text.clone();
+    let text_details = NodeRef::<leptos::html::Details>::new();
+    let text_box = NodeRef::<leptos::html::Textarea>::new();
+    let copy_text = StoredValue::new(text.clone());
     let copy = move |_| {
-        copied.set(Some(if copy_to_clipboard(&copy_text) {
-            "Copied."
-        } else {
-            "Select the text below and copy it."
-        }))
+        leptos::task::spawn_local(async move {
+            if copy_to_clipboard(&copy_text.get_value()).await {
+                copied.set(Some("Copied."));
+                return;
+            }
+            // Refused (no permission, the page not focused, no clipboard on
+            // plain http): the text itself, open and selected, to copy by hand.
+            copied.set(Some(
+                "The browser did not take it: the text is below, selected. Copy it from there.",
+            ));
+            if let (Some(details), Some(text_box)) =
+                (text_details.get_untracked(), text_box.get_untracked())
+            {
+                details.set_open(true);
+                let _ = text_box.focus();
+                text_box.select();
+            }
+        });
     };
     let total = sheet_total(&setlist.songs);
     view! {
@@ -63,10 +78,10 @@ fn Sheet(show: Show) -> impl IntoView {
                 </ol>
             }).collect_view()}
             <p class="sheet-total">{total}</p>
-            <details class="no-print">
+            <details class="no-print" node_ref=text_details>
                 <summary>"Plain text"</summary>
                 <label for="sheet-text">"The setlist as text, for the group chat"</label>
-                <textarea id="sheet-text" readonly rows="12">{text}</textarea>
+                <textarea id="sheet-text" readonly rows="12" node_ref=text_box>{text}</textarea>
             </details>
         </section>
     }
@@ -163,8 +178,10 @@ fn print_page() {
     let _ = window().print();
 }
 
-/// True when the browser took the text (`navigator.clipboard`).
-fn copy_to_clipboard(text: &str) -> bool {
+/// True when the browser took the text (`navigator.clipboard`): its promise
+/// fulfilled. It is refused without the permission, or with the page not
+/// focused; on plain http there is no clipboard at all.
+async fn copy_to_clipboard(text: &str) -> bool {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::{JsCast, JsValue};
@@ -178,11 +195,15 @@ fn copy_to_clipboard(text: &str) -> bool {
                 .dyn_into::<js_sys::Function>()
                 .ok()
         });
-        match (clipboard, write) {
+        let written = match (clipboard, write) {
             (Some(clipboard), Some(write)) => {
-                write.call1(&clipboard, &JsValue::from_str(text)).is_ok()
+                write.call1(&clipboard, &JsValue::from_str(text)).ok()
             }
-            _ => false,
+            _ => None,
+        };
+        match written.and_then(|promise| promise.dyn_into::<js_sys::Promise>().ok()) {
+            Some(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.is_ok(),
+            None => false,
         }
     }
     #[cfg(not(feature = "hydrate"))]
