@@ -1,18 +1,21 @@
 import { test, expect } from './fixtures';
+import { PASSWORD } from './helpers';
 
-test('the first page hydrates and reacts to a click', async ({ page }) => {
+test('the landing page leads a visitor through the login to the setlists, and a member straight there', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByRole('heading', { name: 'Backstage' })).toBeVisible();
-  const countIn = page.getByTestId('count-in');
-  await expect(countIn).toHaveText('Ready when you are.');
+  // A plain link: it works before the app has arrived, and the app takes it over.
+  await page.getByRole('link', { name: 'Open the setlists' }).click();
+  await expect(page).toHaveURL(/\/login\?next=(%2F|\/)setlists$/);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  await page.getByLabel('Username').fill('drummer');
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect(page.getByRole('heading', { name: 'Setlists', level: 1 })).toBeVisible();
 
-  // Before hydration the button does nothing; keep clicking until the wasm answers.
-  const button = page.getByRole('button', { name: 'Count in' });
-  await expect(async () => {
-    await button.click();
-    await expect(countIn).not.toHaveText('Ready when you are.', { timeout: 500 });
-  }).toPass();
-  const taps = Number((await countIn.textContent())?.split('…')[0]);
-  await button.click();
-  await expect(countIn).toHaveText(new RegExp(`^${taps + 1}…`));
+  await page.getByRole('link', { name: 'Backstage' }).first().click();
+  await expect(page).toHaveURL(/\/$/);
+  await page.getByRole('link', { name: 'Open the setlists' }).click();
+  await expect(page.getByRole('heading', { name: 'Setlists', level: 1 })).toBeVisible();
+  await expect(page.getByTestId('signed-in-as')).toContainText('drummer');
 });

@@ -1,23 +1,15 @@
 use leptos::prelude::*;
 
-/// The landing page. Its tap-tempo button only reacts once the wasm has
-/// hydrated the page, which makes it the end-to-end proof that hydration works.
+/// The landing page, where the logo leads. Its one link is to the setlists:
+/// a member is there at once, a visitor is asked to log in first and then
+/// brought there. A plain link, so it works before the app has loaded.
 #[component]
 pub fn Home() -> impl IntoView {
-    let taps = RwSignal::new(0u32);
     view! {
         <section class="card">
             <h1>"Backstage"</h1>
             <p>"Setlists for the whole band, from the first rehearsal to the encore."</p>
-            <button type="button" on:click=move |_| taps.update(|n| *n += 1)>
-                "Count in"
-            </button>
-            <p aria-live="polite" data-testid="count-in">
-                {move || match taps.get() {
-                    0 => "Ready when you are.".to_string(),
-                    n => format!("{n}… ({})", if n >= 4 { "go!" } else { "counting" }),
-                }}
-            </p>
+            <p><a class="button" href="/setlists">"Open the setlists"</a></p>
         </section>
     }
 }
