@@ -84,6 +84,21 @@ test('a copy asks for its date with the question on screen, above the focused fi
   await expect(page.getByLabel('Show date')).toHaveAccessibleDescription(/^Copied: this is .* Set its date\./);
 });
 
+test("a refused save says why on screen, though the focus went to a field far above Save", async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.goto('/setlists/new');
+  for (const title of ['Opener', 'Middle', 'Closer']) {
+    await page.getByRole('button', { name: 'Add song' }).click();
+    await page.getByTestId('song').last().getByLabel('Title', { exact: true }).fill(title);
+  }
+  await page.getByRole('button', { name: 'Save setlist' }).click();
+  await expect(page.getByLabel('Name', { exact: true })).toBeFocused();
+  const why = page.locator('#editor-error [role=alert]');
+  await expect(why).toContainText('name');
+  await expect(why).toBeInViewport();
+  await expect(page.getByLabel('Name', { exact: true })).toBeInViewport();
+});
+
 test.describe('a tablet held upright', () => {
   test.use({ viewport: { width: 768, height: 1024 }, isMobile: true, hasTouch: true });
 

@@ -759,7 +759,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     </button>
                 </p>
 
-                <div id=EDITOR_ERROR><ErrorNotice message=error/></div>
+                // Pinned to the screen's foot while it says something: the
+                // focus goes to the first field refused, far above it on a phone.
+                <div id=EDITOR_ERROR class:pinned-foot=move || error.with(Option::is_some)><ErrorNotice message=error/></div>
                 // Pinned to the screen's foot: on a phone the manager may be
                 // far up the song list when someone else deletes the show.
                 {move || deleted.get().map(|text| view! {
