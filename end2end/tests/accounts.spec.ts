@@ -174,6 +174,31 @@ test('a member plays an instrument apart from their role, shown next to their na
   await expect(page.getByTestId('signed-in-as')).toContainText(`${name} (keys) · drummer`);
 });
 
+test('an instrument typed and not sent yet asks before a reload, and is sent when the field is left', async ({ page }) => {
+  const username = `horns${Date.now()}`;
+  const name = `Hal ${username}`;
+  await addMember(page, username, name);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  const instrument = page.getByLabel(`Instrument of ${name}`);
+  // Real key presses: the browser asks on Reload only for a page the person used.
+  await instrument.click();
+  await instrument.pressSequentially('trumpet');
+  const asked: string[] = [];
+  page.once('dialog', (dialog) => {
+    asked.push(dialog.type());
+    void dialog.dismiss();
+  });
+  // A reload the person declined never finishes.
+  await page.reload({ timeout: 2_000 }).catch(() => {});
+  expect(asked).toEqual(['beforeunload']);
+  await expect(instrument).toHaveValue('trumpet');
+  await instrument.press('Tab');
+  await expect(page.getByText(`${name} plays trumpet.`)).toBeVisible();
+  // Sent: nothing is left to ask about.
+  await page.reload();
+  await expect(page.getByLabel(`Instrument of ${name}`)).toHaveValue('trumpet');
+});
+
 test.describe('an Add member the server cannot take', () => {
   test.use({ expectedHttpErrors: [503] });
 

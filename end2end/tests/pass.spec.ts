@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { logIn } from './helpers';
+import { apiToken, logIn } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
 
 test('the pass page shows claims that agree with /api/me and a moving countdown', async ({ page }) => {
@@ -107,4 +107,30 @@ test("revoking this device's own session signs it out at once", async ({ page })
   await page.getByRole('button', { name: 'Revoke this session (you will be signed out)' }).click();
   await expect(page).toHaveURL(/\/login$/);
   await expect(page.getByRole('button', { name: 'Log out' })).toHaveCount(0);
+});
+
+test("a manager signs out one of a member's devices (a lost phone), and the others stay signed in", async ({ page, browser, request }) => {
+  const username = `lost${Date.now()}`;
+  const name = `Lou ${username}`;
+  const { token } = await apiToken(request, 'manager');
+  const made = await request.post('/api/users', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { username, display_name: name, role: 'drummer', password: 'first-password-1' },
+  });
+  expect(made.status()).toBe(201);
+  const devices = [await browser.newContext(), await browser.newContext()];
+  for (const device of devices) {
+    const login = await device.request.post('/api/auth/login', { data: { username, password: 'first-password-1' } });
+    expect(login.status()).toBe(200);
+  }
+
+  await logIn(page, 'manager', '/login?next=/members');
+  await page.getByRole('button', { name: `Show sessions of ${name}` }).click();
+  await expect(page.getByTestId('session-row')).toHaveCount(2);
+  await page.getByRole('button', { name: /^Revoke the session on / }).first().click();
+  await expect(page.getByRole('status').filter({ hasText: 'That device is signed out.' })).toBeVisible();
+  await expect(page.getByTestId('session-row')).toHaveCount(1);
+  const refreshed = await Promise.all(devices.map(async (device) => (await device.request.post('/api/auth/refresh')).status()));
+  expect(refreshed.sort()).toEqual([200, 401]);
+  for (const device of devices) await device.close();
 });

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        ErrorCode, MemberPatch, NewUser, PasswordReset, Role, SessionInfo, User,
+        ErrorCode, MemberPatch, NewUser, PasswordReset, Role, User,
         client::{self, ApiFailure, Method},
         validation::{
             FieldErrors, field_label, validate_instrument, validate_new_password, validate_new_user,
@@ -17,7 +17,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, closes_on_escape,
         focus_soon, keep_focus, refocus, said_until_typing,
     },
-    pages::sessions::SessionTable,
+    pages::sessions::{RevocableSessions, sessions_to_revoke},
     session::{Session, use_session},
     unsaved::UnsavedWork,
     unsaved::confirm,
@@ -236,8 +236,14 @@ pub fn Members() -> impl IntoView {
                                         let (role_member, toggle_member) = (member.clone(), member.clone());
                                         let instrument_member = member.clone();
                                         let instrument_label = format!("Instrument of {name}");
+                                        // Typed and not sent yet (it is sent when the field is
+                                        // left): a reload or Back asks first.
+                                        let typed = RwSignal::new(member.instrument.clone());
+                                        let sent = RwSignal::new(member.instrument.clone());
+                                        UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
                                         let on_instrument = move |ev: leptos::ev::Event| {
                                             let instrument = event_target_value(&ev).trim().to_string();
+                                            sent.set(instrument.clone());
                                             if instrument == instrument_member.instrument {
                                                 return;
                                             }
@@ -263,7 +269,11 @@ pub fn Members() -> impl IntoView {
                                             }
                                             // Said once: a second Enter while it is on its way is not another change.
                                             picked.set(None);
-                                            let done = format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name);
+                                            let done = if role_member.disabled {
+                                                format!("{} is now a {role}; the account stays disabled.", role_member.display_name)
+                                            } else {
+                                                format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name)
+                                            };
                                             change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
                                         };
                                         let on_role_key = {
@@ -330,7 +340,8 @@ pub fn Members() -> impl IntoView {
                                                 <td data-label="Plays">
                                                     // Saved when the field is left (`change`), like the role.
                                                     <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
-                                                        value=member.instrument.clone() on:change=on_instrument/>
+                                                        value=member.instrument.clone() on:input=move |ev| typed.set(event_target_value(&ev))
+                                                        on:change=on_instrument/>
                                                 </td>
                                                 <td data-label="Role">
                                                     <select id=control_id("role") aria-label=role_label on:change=on_role
@@ -392,20 +403,18 @@ fn MemberSessions(
     // and the view, go to the panel.
     const SESSIONS_HEADING: &str = "member-sessions";
     focus_soon(SESSIONS_HEADING.into());
-    let session = use_session();
-    let sessions = client::get_resource::<Vec<SessionInfo>>(
-        session,
-        Signal::from(format!("/api/users/{id}/sessions")),
+    // One device at a time: a lost phone, reported to the manager.
+    let (error, done) = (
+        RwSignal::new(None::<String>),
+        RwSignal::new(None::<&'static str>),
     );
+    let (sessions, revoke) = sessions_to_revoke(format!("/api/users/{id}/sessions"), error, done);
     view! {
         <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
             <h2 id=SESSIONS_HEADING tabindex="-1">{format!("Sessions of {name}")}</h2>
-            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
-                {move || sessions.get().map(|result| match result {
-                    Ok(list) => view! { <SessionTable sessions=list/> }.into_any(),
-                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
-                })}
-            </Suspense>
+            <ErrorNotice message=error/>
+            <p role="status">{move || done.get()}</p>
+            <RevocableSessions sessions revoke/>
             <p><button type="button" class="secondary" on:click=move |_| close()>"Close"</button></p>
         </section>
     }

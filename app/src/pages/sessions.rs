@@ -1,5 +1,6 @@
 //! Where you are signed in: one row per device (refresh family), with the
-//! current one marked and a revoke button for each.
+//! current one marked and a revoke button for each. A manager's view of a
+//! member's sessions (the members page) is the same table.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -7,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api::{
         SessionInfo,
-        client::{self, Method},
+        client::{self, ApiFailure, Method},
     },
     components::{ErrorNotice, LoadFailure, focus_soon, show_moment},
     session::use_session,
@@ -16,14 +17,37 @@ use crate::{
 
 #[component]
 pub fn Sessions() -> impl IntoView {
-    let session = use_session();
-    let sessions = client::get_resource::<Vec<SessionInfo>>(
-        session,
-        Signal::from("/api/me/sessions".to_owned()),
+    let (error, done) = (
+        RwSignal::new(None::<String>),
+        RwSignal::new(None::<&'static str>),
     );
-    let error = RwSignal::new(None::<String>);
+    let (sessions, revoke) = sessions_to_revoke("/api/me/sessions".to_owned(), error, done);
+    view! {
+        <section class="card">
+            <h1>"Sessions"</h1>
+            <p class="muted">"Every device where you are logged in. Revoking one signs that device out at once."</p>
+            <ErrorNotice message=error/>
+            <p role="status">{move || done.get()}</p>
+            <RevocableSessions sessions revoke/>
+        </section>
+    }
+}
+
+pub type SessionsRead = LocalResource<Result<Vec<SessionInfo>, ApiFailure>>;
+
+/// The sessions listed at `list_path`, each revoked at `{list_path}/{id}`:
+/// the member's own (`/api/me/sessions`), or, for a manager, a member's. A
+/// revoke says how it went in `error` or `done`; this device's session
+/// signs out here too, and goes to the login page.
+pub fn sessions_to_revoke(
+    list_path: String,
+    error: RwSignal<Option<String>>,
+    done: RwSignal<Option<&'static str>>,
+) -> (SessionsRead, Callback<(String, bool)>) {
+    let session = use_session();
+    let sessions =
+        client::get_resource::<Vec<SessionInfo>>(session, Signal::from(list_path.clone()));
     let navigate = use_navigate();
-    let done = RwSignal::new(None::<&'static str>);
     let unsaved = use_context::<UnsavedWork>();
     let revoke = Callback::new(move |(id, current): (String, bool)| {
         // Signed out here too: asked first, as "Log out" asks.
@@ -33,8 +57,8 @@ pub fn Sessions() -> impl IntoView {
         error.set(None);
         done.set(None);
         let navigate = navigate.clone();
+        let path = format!("{list_path}/{id}");
         leptos::task::spawn_local(async move {
-            let path = format!("/api/me/sessions/{id}");
             let revoking = client::call::<(), ()>(session, Method::Delete, &path, None);
             let revoked = if current {
                 // This device's session is over: signed out here too, at once.
@@ -54,29 +78,31 @@ pub fn Sessions() -> impl IntoView {
             }
         });
     });
+    (sessions, revoke)
+}
+
+/// The sessions as read, each with its Revoke button.
+#[component]
+pub fn RevocableSessions(
+    sessions: SessionsRead,
+    revoke: Callback<(String, bool)>,
+) -> impl IntoView {
     view! {
-        <section class="card">
-            <h1>"Sessions"</h1>
-            <p class="muted">"Every device where you are logged in. Revoking one signs that device out at once."</p>
-            <ErrorNotice message=error/>
-            <p role="status">{move || done.get()}</p>
-            <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
-                {move || sessions.get().map(|result| match result {
-                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
-                    Ok(list) => view! { <SessionTable sessions=list on_revoke=revoke/> }.into_any(),
-                })}
-            </Suspense>
-        </section>
+        <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
+            {move || sessions.get().map(|result| match result {
+                Err(failure) => view! { <LoadFailure failure/> }.into_any(),
+                Ok(list) => view! { <SessionTable sessions=list revoke/> }.into_any(),
+            })}
+        </Suspense>
     }
 }
 
-/// Sessions as a table; with `on_revoke`, each row gets a revoke button.
+/// Sessions as a table, each row with a revoke button.
 #[component]
-pub fn SessionTable(
+fn SessionTable(
     sessions: Vec<SessionInfo>,
     /// Called with the session's id and whether it is this device's.
-    #[prop(optional)]
-    on_revoke: Option<Callback<(String, bool)>>,
+    revoke: Callback<(String, bool)>,
 ) -> impl IntoView {
     if sessions.is_empty() {
         return view! { <p class="notice">"No live sessions."</p> }.into_any();
@@ -89,7 +115,7 @@ pub fn SessionTable(
                     <th scope="col" class="optional">"Address"</th>
                     <th scope="col">"Last used"</th>
                     <th scope="col" class="optional">"Ends"</th>
-                    {on_revoke.is_some().then(|| view! { <th scope="col"><span class="muted">"Action"</span></th> })}
+                    <th scope="col"><span class="muted">"Action"</span></th>
                 </tr>
             </thead>
             <tbody>
@@ -118,12 +144,10 @@ pub fn SessionTable(
                             <td class="optional">{row.ip.clone()}</td>
                             <td><time datetime=row.last_used_at.clone()>{show_moment(&row.last_used_at, false)}</time></td>
                             <td class="optional"><time datetime=row.expires_at.clone()>{show_moment(&row.expires_at, false)}</time></td>
-                            {on_revoke.map(|revoke| view! {
-                                <td>
-                                    <button type="button" class="secondary" aria-label=label
-                                        on:click=move |_| revoke.run((id.clone(), current))>"Revoke"</button>
-                                </td>
-                            })}
+                            <td>
+                                <button type="button" class="secondary" aria-label=label
+                                    on:click=move |_| revoke.run((id.clone(), current))>"Revoke"</button>
+                            </td>
                         </tr>
                     }
                 }).collect_view()}
