@@ -206,6 +206,23 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await drummer.context().close();
 });
 
+test("a CSV saved by Excel as plain \"CSV\" (Windows-1252) is refused with the way out, and nothing garbled is read in", async ({ page }) => {
+  await logIn(page, 'manager');
+  await page.goto('/songs');
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  const file = page.getByLabel('CSV file');
+  // "Soñando en Málaga" in Latin-1: ñ and á are single bytes, no UTF-8.
+  const latin1 = Buffer.from('title,artist\nSo\xf1ando en M\xe1laga,Ni\xf1o\n', 'latin1');
+  await file.setInputFiles({ name: 'repertoire.csv', mimeType: 'text/csv', buffer: latin1 });
+  await expect(page.getByRole('alert')).toContainText('“repertoire.csv” is not UTF-8 text');
+  await expect(page.getByRole('alert')).toContainText('CSV UTF-8');
+  await expect(page.getByLabel('CSV text')).toHaveValue('');
+  // Saved again as UTF-8: read in, and the refusal goes.
+  await file.setInputFiles({ name: 'repertoire.csv', mimeType: 'text/csv', buffer: Buffer.from('title,artist\nSoñando en Málaga,Niño\n') });
+  await expect(page.getByLabel('CSV text')).toHaveValue('title,artist\nSoñando en Málaga,Niño\n');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
 test.describe('a CSV over the size the server takes', () => {
   test.use({ expectedHttpErrors: [413] });
 

@@ -1040,7 +1040,7 @@ fn CsvImport(imported: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVie
             // The text stays as sent until its answer is in: an answer is
             // about the text it was given, and Import sends what is here.
             <label>"CSV file"
-                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv)
+                <input type="file" accept=".csv,text/csv" on:change=move |ev| read_file(ev, csv, error)
                     disabled=move || sending.busy()/>
             </label>
             <label>"CSV text"
@@ -1164,8 +1164,8 @@ fn all_tags(songs: &[LibrarySong]) -> Vec<String> {
     tags
 }
 
-/// Puts a chosen file's text in the import box.
-fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>) {
+/// Puts a chosen file's text in the import box, or says why not in `error`.
+fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>, error: RwSignal<Option<String>>) {
     #[cfg(feature = "hydrate")]
     {
         let input: leptos::web_sys::HtmlInputElement = event_target(&ev);
@@ -1174,12 +1174,28 @@ fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>) {
         };
         leptos::task::spawn_local(async move {
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-            if let Some(text) = text.ok().and_then(|text| text.as_string()) {
-                // `try_`: a large file may still be read when the page has gone.
+            let Some(text) = text.ok().and_then(|text| text.as_string()) else {
+                return;
+            };
+            // `try_`: a large file may still be read when the page has gone.
+            let refused = not_utf8(&text);
+            error.try_set(refused.then(|| format!("“{}”{NOT_UTF8}", file.name())));
+            if !refused {
                 csv.try_set(text);
             }
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (ev, csv);
+    let _ = (ev, csv, error);
 }
+
+/// A file read as UTF-8 that was not (Excel's plain "CSV" is Windows-1252,
+/// or it was no text at all) has U+FFFD where its bytes made no sense:
+/// imported, "Soñando" would be stored as "So�ando".
+#[cfg(feature = "hydrate")]
+fn not_utf8(text: &str) -> bool {
+    text.contains(char::REPLACEMENT_CHARACTER)
+}
+
+#[cfg(feature = "hydrate")]
+const NOT_UTF8: &str = " is not UTF-8 text: its accented letters would come out as �. In Excel, save it as “CSV UTF-8 (comma delimited)”, then choose it again.";
