@@ -316,7 +316,9 @@ impl LoginThrottle {
         let pairs = addresses
             .iter()
             .map(|address| pair_key(&address_block(address), &username));
-        let keys: Vec<SubjectKey> = pairs.chain([username_key(&username)]).collect();
+        let mut keys: Vec<SubjectKey> = pairs.chain([username_key(&username)]).collect();
+        // One order for every reset: two at once lock PostgreSQL's rows alike.
+        keys.sort_unstable();
         match self {
             LoginThrottle::Memory(counters) => {
                 let mut counters = counters.lock().expect("throttle lock poisoned");

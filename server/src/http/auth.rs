@@ -187,28 +187,31 @@ async fn reserve_attempt<'a>(
             .reserve_waiting(&subjects, now, BUSY_PATIENCE)
             .await?;
     }
-    let retry_after_secs = match verdict {
-        // Let through where the member signs in: that lockout goes unaudited.
-        Verdict::Go(reservation) => return Ok(reservation),
+    let answer = match verdict {
+        Verdict::Go(reservation) => Ok(reservation),
         Verdict::Wait {
             retry_after_secs,
             first,
         } => {
             lockout_to_audit |= first;
-            retry_after_secs
+            Err(ApiError::RateLimited { retry_after_secs })
         }
         // Still in flight after all that time: the server is slow, not the client wrong.
-        Verdict::Busy => BUSY_RETRY_SECS,
+        Verdict::Busy => Err(ApiError::RateLimited {
+            retry_after_secs: BUSY_RETRY_SECS,
+        }),
     };
     // One event per window (the first lockout marks it reported): a flood
-    // cannot fill the disk or hog SQLite's writer.
+    // cannot fill the disk or hog SQLite's writer. Recorded also when the
+    // member is then let through where they sign in: the lockout this attempt
+    // marked reported (a spray of names from their address) is not told again.
     if lockout_to_audit {
         let member = db::users::find_by_username(&state.db, username).await?;
         let subject = member.as_ref().map(|m| m.id.as_str());
         let event = login_event(AuditKind::LoginThrottled, origin, subject, username);
         db::audit::record_alone(&state.db, &event, now).await?;
     }
-    Err(ApiError::RateLimited { retry_after_secs })
+    answer
 }
 
 /// Checks `username`'s `password` behind the failed-login throttle: the one

@@ -302,6 +302,31 @@ async fn guesses_at_made_up_names_from_a_shared_address_do_not_lock_out_a_member
 }
 
 #[tokio::test]
+async fn a_reset_forgives_the_members_failures_and_leaves_the_addresss_count() {
+    let throttle = LoginThrottle::in_memory();
+    let home = Subjects::new("Drummer", "10.5.0.1");
+    assert!(fail(&throttle, &home, 5, PAIR_LIMIT).await);
+    for i in 0..ADDRESS_LIMIT - PAIR_LIMIT {
+        let guess = Subjects::new(&format!("ghost{i}"), "10.5.0.1");
+        assert!(fail(&throttle, &guess, 5, 1).await);
+    }
+    assert!(waits(&throttle, &home, 6).await.is_some());
+    // Names are matched without case, addresses by their block.
+    throttle
+        .forgive("drummer", &["10.5.0.1".into()])
+        .await
+        .unwrap();
+    let known = home.signed_in_from(&["10.5.0.1".into()]).unwrap();
+    assert!(waits(&throttle, &known, 6).await.is_none());
+    // The address's own count stands: a fresh name there is still refused.
+    assert!(
+        waits(&throttle, &Subjects::new("ghost-next", "10.5.0.1"), 6)
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test]
 async fn one_address_guessing_many_usernames_is_throttled() {
     let throttle = LoginThrottle::in_memory();
     for i in 0..ADDRESS_LIMIT {
