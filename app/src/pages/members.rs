@@ -17,7 +17,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, closes_on_escape,
         focus_soon, keep_focus, refocus, said_until_typing,
     },
-    pages::sessions::{RevocableSessions, sessions_to_revoke},
+    pages::sessions::RevocableSessions,
     session::{Session, use_session},
     unsaved::UnsavedWork,
     unsaved::confirm,
@@ -403,18 +403,11 @@ fn MemberSessions(
     // and the view, go to the panel.
     const SESSIONS_HEADING: &str = "member-sessions";
     focus_soon(SESSIONS_HEADING.into());
-    // One device at a time: a lost phone, reported to the manager.
-    let (error, done) = (
-        RwSignal::new(None::<String>),
-        RwSignal::new(None::<&'static str>),
-    );
-    let (sessions, revoke) = sessions_to_revoke(format!("/api/users/{id}/sessions"), error, done);
     view! {
         <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
             <h2 id=SESSIONS_HEADING tabindex="-1">{format!("Sessions of {name}")}</h2>
-            <ErrorNotice message=error/>
-            <p role="status">{move || done.get()}</p>
-            <RevocableSessions sessions revoke/>
+            // One device at a time: a lost phone, reported to the manager.
+            <RevocableSessions list_path=format!("/api/users/{id}/sessions") focus_after=SESSIONS_HEADING/>
             <p><button type="button" class="secondary" on:click=move |_| close()>"Close"</button></p>
         </section>
     }

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use crate::{
     api::{
         SessionInfo,
-        client::{self, ApiFailure, Method},
+        client::{self, Method},
     },
     components::{ErrorNotice, LoadFailure, focus_soon, show_moment},
     session::use_session,
@@ -17,36 +17,29 @@ use crate::{
 
 #[component]
 pub fn Sessions() -> impl IntoView {
-    let (error, done) = (
-        RwSignal::new(None::<String>),
-        RwSignal::new(None::<&'static str>),
-    );
-    let (sessions, revoke) = sessions_to_revoke("/api/me/sessions".to_owned(), error, done);
     view! {
         <section class="card">
             <h1>"Sessions"</h1>
             <p class="muted">"Every device where you are logged in. Revoking one signs that device out at once."</p>
-            <ErrorNotice message=error/>
-            <p role="status">{move || done.get()}</p>
-            <RevocableSessions sessions revoke/>
+            <RevocableSessions list_path="/api/me/sessions".to_owned() focus_after="content"/>
         </section>
     }
 }
 
-pub type SessionsRead = LocalResource<Result<Vec<SessionInfo>, ApiFailure>>;
-
 /// The sessions listed at `list_path`, each revoked at `{list_path}/{id}`:
-/// the member's own (`/api/me/sessions`), or, for a manager, a member's. A
-/// revoke says how it went in `error` or `done`; this device's session
-/// signs out here too, and goes to the login page.
-pub fn sessions_to_revoke(
-    list_path: String,
-    error: RwSignal<Option<String>>,
-    done: RwSignal<Option<&'static str>>,
-) -> (SessionsRead, Callback<(String, bool)>) {
+/// the member's own (`/api/me/sessions`), or, for a manager, a member's (the
+/// members page). A revoked row goes, and the keyboard waits at
+/// `focus_after` (the row and the button pressed are gone); this device's
+/// session signs out here too, and goes to the login page.
+#[component]
+pub fn RevocableSessions(list_path: String, focus_after: &'static str) -> impl IntoView {
     let session = use_session();
     let sessions =
         client::get_resource::<Vec<SessionInfo>>(session, Signal::from(list_path.clone()));
+    let (error, done) = (
+        RwSignal::new(None::<String>),
+        RwSignal::new(None::<&'static str>),
+    );
     let navigate = use_navigate();
     let unsaved = use_context::<UnsavedWork>();
     let revoke = Callback::new(move |(id, current): (String, bool)| {
@@ -58,6 +51,7 @@ pub fn sessions_to_revoke(
         done.set(None);
         let navigate = navigate.clone();
         let path = format!("{list_path}/{id}");
+        // `try_`: the panel may be closed while the revoke is on its way.
         leptos::task::spawn_local(async move {
             let revoking = client::call::<(), ()>(session, Method::Delete, &path, None);
             let revoked = if current {
@@ -66,28 +60,19 @@ pub fn sessions_to_revoke(
                 revoked.map(|()| navigate("/login", Default::default()))
             } else {
                 revoking.await.map(|()| {
-                    done.set(Some("That device is signed out."));
+                    done.try_set(Some("That device is signed out."));
                     sessions.refetch();
-                    // Its row, and the button pressed, are about to go: the
-                    // keyboard waits at the top of the page, not at its end.
-                    focus_soon("content".into());
+                    focus_soon(focus_after.into());
                 })
             };
             if let Err(failure) = revoked {
-                error.set(Some(failure.describe()));
+                error.try_set(Some(failure.describe()));
             }
         });
     });
-    (sessions, revoke)
-}
-
-/// The sessions as read, each with its Revoke button.
-#[component]
-pub fn RevocableSessions(
-    sessions: SessionsRead,
-    revoke: Callback<(String, bool)>,
-) -> impl IntoView {
     view! {
+        <ErrorNotice message=error/>
+        <p role="status">{move || done.get()}</p>
         <Suspense fallback=|| view! { <p class="muted" role="status">"Loading sessions…"</p> }>
             {move || sessions.get().map(|result| match result {
                 Err(failure) => view! { <LoadFailure failure/> }.into_any(),

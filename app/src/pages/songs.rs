@@ -1172,6 +1172,8 @@ fn read_file(ev: leptos::ev::Event, csv: RwSignal<String>, error: RwSignal<Optio
         let Some(file) = input.files().and_then(|files| files.get(0)) else {
             return;
         };
+        // Emptied, so that the same file chosen again (saved anew) is read again.
+        input.set_value("");
         leptos::task::spawn_local(async move {
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
             let Some(text) = text.ok().and_then(|text| text.as_string()) else {

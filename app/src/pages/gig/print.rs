@@ -26,19 +26,22 @@ fn Sheet(show: Show) -> impl IntoView {
     let text_box = NodeRef::<leptos::html::Textarea>::new();
     let copy_text = StoredValue::new(text.clone());
     let copy = move |_| {
+        let copying = copy_text.with_value(|text| copy_to_clipboard(text));
+        // `try_`: the page may have gone while the browser answered.
         leptos::task::spawn_local(async move {
-            if copy_to_clipboard(&copy_text.get_value()).await {
-                copied.set(Some("Copied."));
+            if copying.await {
+                copied.try_set(Some("Copied."));
                 return;
             }
             // Refused (no permission, the page not focused, no clipboard on
             // plain http): the text itself, open and selected, to copy by hand.
-            copied.set(Some(
+            copied.try_set(Some(
                 "The browser did not take it: the text is below, selected. Copy it from there.",
             ));
-            if let (Some(details), Some(text_box)) =
-                (text_details.get_untracked(), text_box.get_untracked())
-            {
+            if let (Some(details), Some(text_box)) = (
+                text_details.try_get_untracked().flatten(),
+                text_box.try_get_untracked().flatten(),
+            ) {
                 details.set_open(true);
                 let _ = text_box.focus();
                 text_box.select();
@@ -178,10 +181,12 @@ fn print_page() {
     let _ = window().print();
 }
 
-/// True when the browser took the text (`navigator.clipboard`): its promise
-/// fulfilled. It is refused without the permission, or with the page not
-/// focused; on plain http there is no clipboard at all.
-async fn copy_to_clipboard(text: &str) -> bool {
+/// Starts copying `text` (`navigator.clipboard.writeText`) in the click's
+/// own turn: a browser may refuse a write started later, outside the
+/// gesture. The future says whether the browser took it (its promise
+/// fulfilled): it is refused without the permission or with the page not
+/// focused, and on plain http there is no clipboard at all.
+fn copy_to_clipboard(text: &str) -> impl Future<Output = bool> + use<> {
     #[cfg(feature = "hydrate")]
     {
         use leptos::wasm_bindgen::{JsCast, JsValue};
@@ -201,15 +206,18 @@ async fn copy_to_clipboard(text: &str) -> bool {
             }
             _ => None,
         };
-        match written.and_then(|promise| promise.dyn_into::<js_sys::Promise>().ok()) {
-            Some(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.is_ok(),
-            None => false,
+        let promise = written.and_then(|promise| promise.dyn_into::<js_sys::Promise>().ok());
+        async move {
+            match promise {
+                Some(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.is_ok(),
+                None => false,
+            }
         }
     }
     #[cfg(not(feature = "hydrate"))]
     {
         let _ = text;
-        false
+        std::future::ready(false)
     }
 }
 
