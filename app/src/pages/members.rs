@@ -269,11 +269,12 @@ pub fn Members() -> impl IntoView {
                                             }
                                             // Said once: a second Enter while it is on its way is not another change.
                                             picked.set(None);
-                                            let done = if role_member.disabled {
-                                                format!("{} is now a {role}; the account stays disabled.", role_member.display_name)
+                                            let after = if role_member.disabled {
+                                                "the account stays disabled"
                                             } else {
-                                                format!("{} is now a {role}; their next request signs them in again with it.", role_member.display_name)
+                                                "their next request signs them in again with it"
                                             };
+                                            let done = format!("{} is now a {role}; {after}.", role_member.display_name);
                                             change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
                                         };
                                         let on_role_key = {

@@ -73,6 +73,14 @@ pub struct Window {
     reported: bool,
 }
 
+impl Window {
+    /// No failures this window; a later lockout in it is a new one, audited.
+    fn clear_failures(&mut self) {
+        self.failures = 0;
+        self.reported = false;
+    }
+}
+
 /// How long an address a member's session started from stays theirs: the
 /// account-wide and address-wide limits do not hold it for that member
 /// (`Subjects::signed_in_from`). The default lifetime of a session.
@@ -267,11 +275,7 @@ fn settle_in_memory(
         window.in_flight = window.in_flight.saturating_sub(1);
         match how {
             Settled::Failed => window.failures += 1,
-            Settled::Succeeded { cleared } if at < cleared => {
-                window.failures = 0;
-                // A later lockout in this window is a new one: audited.
-                window.reported = false;
-            }
+            Settled::Succeeded { cleared } if at < cleared => window.clear_failures(),
             Settled::Succeeded { .. } | Settled::GivenBack => {}
         }
     }
@@ -324,8 +328,7 @@ impl LoginThrottle {
                 let mut counters = counters.lock().expect("throttle lock poisoned");
                 for key in &keys {
                     if let Some(window) = counters.get_mut(key) {
-                        window.failures = 0;
-                        window.reported = false;
+                        window.clear_failures();
                     }
                 }
                 Ok(())

@@ -254,17 +254,20 @@ async fn reset_password(
     if let Some(cutoff_ms) = changed.cutoff_ms {
         cut_off_member(&state, &id, cutoff_ms, true).await;
     }
-    // The member asked because they were locked out: the new password works
-    // at once. The reset is done either way: a failure here is only logged.
-    let since = now - throttle::WINDOW_SECS;
-    let forgiven = match db::audit::failed_login_addresses(&state.db, &id, since).await {
-        Ok(addresses) => state.throttle.forgive(&member.username, &addresses).await,
-        Err(error) => Err(error),
-    };
-    if let Err(error) = forgiven {
+    // The reset is done either way: a failure here is only logged.
+    if let Err(error) = lift_lockout(&state, &id, &member.username, now).await {
         tracing::warn!(%error, "the reset member's login failures could not be cleared");
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The member asked for a reset because they were locked out: their failures
+/// of the window, by name and from each address they came from, are cleared,
+/// so that the new password works at once.
+async fn lift_lockout(state: &AppState, id: &str, username: &str, now: i64) -> db::DbResult<()> {
+    let since = now - throttle::WINDOW_SECS;
+    let addresses = db::audit::failed_login_addresses(&state.db, id, since).await?;
+    state.throttle.forgive(username, &addresses).await
 }
 
 /// A member changes their own password, proving the current one (throttled

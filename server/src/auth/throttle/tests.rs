@@ -285,20 +285,26 @@ async fn an_address_the_member_signed_in_from_is_not_locked_out_by_guesses_from_
 async fn guesses_at_made_up_names_from_a_shared_address_do_not_lock_out_a_member_who_signs_in_there()
  {
     let throttle = LoginThrottle::in_memory();
-    for i in 0..ADDRESS_LIMIT {
-        let guess = Subjects::new(&format!("ghost{i}"), "10.4.0.1");
-        assert!(fail(&throttle, &guess, 5, 1).await);
-    }
+    spray_made_up_names(&throttle, "10.4.0.1", ADDRESS_LIMIT).await;
     let member = Subjects::new("drummer", "10.4.0.1");
     assert!(waits(&throttle, &member, 6).await.is_some());
     let known = member.signed_in_from(&["10.4.0.1".into()]).unwrap();
     assert!(waits(&throttle, &known, 6).await.is_none());
-    // A name never signed in from there stays under the address's limit.
-    assert!(
-        waits(&throttle, &Subjects::new("ghost-next", "10.4.0.1"), 6)
-            .await
-            .is_some()
-    );
+    assert!(a_fresh_name_waits(&throttle, "10.4.0.1").await);
+}
+
+/// `count` wrong guesses from `address`, each at a name of its own.
+async fn spray_made_up_names(throttle: &LoginThrottle, address: &str, count: u32) {
+    for i in 0..count {
+        let guess = Subjects::new(&format!("ghost{i}"), address);
+        assert!(fail(throttle, &guess, 5, 1).await);
+    }
+}
+
+/// Whether a name never tried from `address` is held by its limit there.
+async fn a_fresh_name_waits(throttle: &LoginThrottle, address: &str) -> bool {
+    let fresh = Subjects::new("ghost-next", address);
+    waits(throttle, &fresh, 6).await.is_some()
 }
 
 #[tokio::test]
@@ -306,10 +312,7 @@ async fn a_reset_forgives_the_members_failures_and_leaves_the_addresss_count() {
     let throttle = LoginThrottle::in_memory();
     let home = Subjects::new("Drummer", "10.5.0.1");
     assert!(fail(&throttle, &home, 5, PAIR_LIMIT).await);
-    for i in 0..ADDRESS_LIMIT - PAIR_LIMIT {
-        let guess = Subjects::new(&format!("ghost{i}"), "10.5.0.1");
-        assert!(fail(&throttle, &guess, 5, 1).await);
-    }
+    spray_made_up_names(&throttle, "10.5.0.1", ADDRESS_LIMIT - PAIR_LIMIT).await;
     assert!(waits(&throttle, &home, 6).await.is_some());
     // Names are matched without case, addresses by their block.
     throttle
@@ -319,11 +322,7 @@ async fn a_reset_forgives_the_members_failures_and_leaves_the_addresss_count() {
     let known = home.signed_in_from(&["10.5.0.1".into()]).unwrap();
     assert!(waits(&throttle, &known, 6).await.is_none());
     // The address's own count stands: a fresh name there is still refused.
-    assert!(
-        waits(&throttle, &Subjects::new("ghost-next", "10.5.0.1"), 6)
-            .await
-            .is_some()
-    );
+    assert!(a_fresh_name_waits(&throttle, "10.5.0.1").await);
 }
 
 #[tokio::test]
