@@ -247,6 +247,30 @@ test.describe('an Undo the server cannot take', () => {
   });
 });
 
+test.describe('an instrument the server cannot take', () => {
+  test.use({ expectedHttpErrors: [503] });
+
+  test('stays typed in the field when the list is read again, and can be sent again', async ({ page }) => {
+    const username = `keys${Date.now()}`;
+    const name = `Kit ${username}`;
+    await addMember(page, username, name);
+    const patchUnavailable = unavailableOn('PATCH');
+    await page.route('**/api/users/*', patchUnavailable);
+    await page.getByLabel(`Instrument of ${name}`).fill('theremin');
+    await page.getByLabel(`Instrument of ${name}`).press('Tab');
+    await expect(page.getByRole('alert')).toContainText('The database is not answering');
+    // The list was read again (the stored instrument is none), and what was typed stays.
+    await expect(page.getByLabel(`Instrument of ${name}`)).toHaveValue('theremin');
+
+    await page.unroute('**/api/users/*', patchUnavailable);
+    await page.getByLabel(`Instrument of ${name}`).fill('theremin, keys');
+    await page.getByLabel(`Instrument of ${name}`).press('Tab');
+    await expect(page.getByText(`${name} plays theremin, keys.`)).toBeVisible();
+    await page.reload();
+    await expect(page.getByLabel(`Instrument of ${name}`)).toHaveValue('theremin, keys');
+  });
+});
+
 test.describe('a refused form', () => {
   // The taken username is the server's 422.
   test.use({ expectedHttpErrors: [422] });

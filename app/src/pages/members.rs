@@ -105,6 +105,9 @@ pub fn Members() -> impl IntoView {
     // mistake is one press away from what it was. (The member as changed,
     // and their old role.)
     let undoable = RwSignal::new(None::<(User, Role)>);
+    // An instrument that did not save: (member id, the text typed). The list
+    // read again keeps it in that member's field, to send again.
+    let unsaved_instrument = RwSignal::new(None::<(String, String)>);
     let pinned = NodeRef::<leptos::html::Div>::new();
     // Every change answers with the member as changed; the list is read again.
     let change = move |member: User, patch: MemberPatch, done: String| {
@@ -119,6 +122,9 @@ pub fn Members() -> impl IntoView {
             let old_role = member.role;
             match client::call::<User, _>(session, Method::Patch, &path, Some(&patch)).await {
                 Ok(changed) => {
+                    if patch.instrument.is_some() {
+                        unsaved_instrument.set(None);
+                    }
                     notice.set(Some(done));
                     // Not one's own demotion: a drummer cannot change roles back.
                     let own = untrack(|| session.user()).is_some_and(|me| me.id == changed.id);
@@ -140,6 +146,9 @@ pub fn Members() -> impl IntoView {
                     };
                     error.set(Some(why));
                     undoable.set(last_undoable);
+                    if let Some(typed) = patch.instrument {
+                        unsaved_instrument.set(Some((member.id, typed)));
+                    }
                 }
             }
             members.refetch();
@@ -238,7 +247,11 @@ pub fn Members() -> impl IntoView {
                                         let instrument_label = format!("Instrument of {name}");
                                         // Typed and not sent yet (it is sent when the field is
                                         // left): a reload or Back asks first.
-                                        let typed = RwSignal::new(member.instrument.clone());
+                                        let shown_instrument = unsaved_instrument.with_untracked(|unsaved| match unsaved {
+                                            Some((id, typed)) if *id == member.id => typed.clone(),
+                                            _ => member.instrument.clone(),
+                                        });
+                                        let typed = RwSignal::new(shown_instrument.clone());
                                         let sent = RwSignal::new(member.instrument.clone());
                                         UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
                                         let on_instrument = move |ev: leptos::ev::Event| {
@@ -341,7 +354,7 @@ pub fn Members() -> impl IntoView {
                                                 <td data-label="Plays">
                                                     // Saved when the field is left (`change`), like the role.
                                                     <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
-                                                        value=member.instrument.clone() on:input=move |ev| typed.set(event_target_value(&ev))
+                                                        value=shown_instrument on:input=move |ev| typed.set(event_target_value(&ev))
                                                         on:change=on_instrument/>
                                                 </td>
                                                 <td data-label="Role">
