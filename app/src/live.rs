@@ -47,8 +47,9 @@ pub enum LiveMessage {
 
 /// A live message, as a page showing one setlist takes it.
 pub enum ToSetlistPage<'a> {
-    /// It changed (by whom, to which version), or may have: after a
-    /// `Reload` nobody is named and no version is known, so it is read.
+    /// It changed (by whom: "you" for the page's own member, on any of their
+    /// devices; to which version), or may have: after a `Reload` nobody is
+    /// named and no version is known, so it is read.
     Changed {
         by: &'a str,
         version: Option<i64>,
@@ -81,8 +82,9 @@ impl LiveMessage {
         })
     }
 
-    /// What it says to a page that shows the setlist `id`, if anything.
-    pub fn to_setlist_page(&self, id: &str) -> Option<ToSetlistPage<'_>> {
+    /// What it says to a page that shows the setlist `id` to the member
+    /// whose id is `me`, if anything.
+    pub fn to_setlist_page(&self, id: &str, me: Option<&str>) -> Option<ToSetlistPage<'_>> {
         match self {
             // More was missed than the stream keeps: perhaps a change to it.
             LiveMessage::Reload => Some(ToSetlistPage::Changed {
@@ -91,8 +93,10 @@ impl LiveMessage {
             }),
             _ if self.setlist_id() != Some(id) => None,
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
+                // Known by id: two members may share a display name.
+                let own = me == Some(event.by_id.as_str());
                 Some(ToSetlistPage::Changed {
-                    by: &event.by,
+                    by: if own { "you" } else { &event.by },
                     version: event.version,
                 })
             }
@@ -593,30 +597,36 @@ mod tests {
             version,
             song_id: None,
             by: "Max".into(),
+            by_id: "u-max".into(),
         };
         let changed = LiveMessage::SetlistChanged(event("s", Some(3)));
         assert!(matches!(
-            changed.to_setlist_page("s"),
+            changed.to_setlist_page("s", Some("u-other-max")),
             Some(ToSetlistPage::Changed {
                 by: "Max",
                 version: Some(3)
             })
         ));
-        assert!(changed.to_setlist_page("other").is_none());
+        // Max's own change, made on another of his devices, is his by id.
+        assert!(matches!(
+            changed.to_setlist_page("s", Some("u-max")),
+            Some(ToSetlistPage::Changed { by: "you", .. })
+        ));
+        assert!(changed.to_setlist_page("other", None).is_none());
         let deleted = LiveMessage::SetlistDeleted(event("s", None));
         assert!(matches!(
-            deleted.to_setlist_page("s"),
+            deleted.to_setlist_page("s", None),
             Some(ToSetlistPage::Deleted { by: "Max" })
         ));
         // Perhaps a change to any setlist: read to find out, by nobody named.
         assert!(matches!(
-            LiveMessage::Reload.to_setlist_page("s"),
+            LiveMessage::Reload.to_setlist_page("s", None),
             Some(ToSetlistPage::Changed {
                 by: "",
                 version: None
             })
         ));
-        assert!(LiveMessage::Connected.to_setlist_page("s").is_none());
+        assert!(LiveMessage::Connected.to_setlist_page("s", None).is_none());
         assert_eq!(who("", "Someone"), "Someone");
     }
 
@@ -640,6 +650,7 @@ mod tests {
                 version: Some(2),
                 song_id: None,
                 by: "Max".into(),
+                by_id: String::new(),
             }))
         );
         assert_eq!(events[1].id, None, "presence carries no id");

@@ -57,9 +57,9 @@ export async function librarySong(request: APIRequestContext, data: object): Pro
   return { song: await created.json(), headers };
 }
 
-/** Renames a setlist through the API as the manager, as another member's save would. */
-export async function renameSetlist(request: APIRequestContext, id: string, name: string) {
-  const headers = { Authorization: `Bearer ${(await apiToken(request, 'manager')).token}` };
+/** Renames a setlist through the API (as the manager unless `by` is named), as another member's save would. */
+export async function renameSetlist(request: APIRequestContext, id: string, name: string, by = 'manager') {
+  const headers = { Authorization: `Bearer ${(await apiToken(request, by)).token}` };
   const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
   const saved = await request.put(`/api/setlists/${id}`, { headers, data: { ...setlist, name } });
   expect(saved.status()).toBe(200);

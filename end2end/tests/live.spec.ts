@@ -99,6 +99,40 @@ test("a manager's create, rename, reorder and delete appear on the drummer's ope
   await context.close();
 });
 
+test('a change by another member who shares your display name is still said, as theirs', async ({ page, request }) => {
+  // Two members named alike: a page knows its own member's changes by id, not by name.
+  const suffix = Date.now().toString(36);
+  const name = `Sam Twin ${suffix}`;
+  const { token } = await apiToken(request, 'manager');
+  for (const [username, role] of [[`twina${suffix}`, 'drummer'], [`twinb${suffix}`, 'manager']]) {
+    const made = await request.post('/api/users', {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { username, display_name: name, role, password: 'backstage-pass-1' },
+    });
+    expect(made.status()).toBe(201);
+  }
+  const show = `Twins ${suffix}`;
+  const id = await createSetlist(request, show, []);
+  await logIn(page, `twina${suffix}`);
+  await page.goto('/setlists');
+  await expect(page.getByRole('link', { name: show })).toBeVisible();
+
+  await renameSetlist(request, id, `${show}!`, `twinb${suffix}`);
+  await expect(page.getByRole('link', { name: `${show}!` })).toBeVisible();
+  await expect(page.getByTestId('live-announcer')).toHaveText(`${name} changed “${show}”.`);
+
+  await page.getByRole('link', { name: 'Songs' }).click();
+  await expect(page.getByRole('heading', { name: 'Song library' })).toBeVisible();
+  const twinB = await apiToken(request, `twinb${suffix}`);
+  const added = await request.post('/api/songs', {
+    headers: { Authorization: `Bearer ${twinB.token}` },
+    data: { title: `Twin song ${suffix}` },
+  });
+  expect(added.status()).toBe(201);
+  await expect(page.getByText(`Twin song ${suffix}`)).toBeVisible();
+  await expect(page.getByTestId('live-announcer')).toHaveText(`${name} changed the song library.`);
+});
+
 test('a show added live above the row the keyboard is on leaves the focus on that show', async ({ page, request }) => {
   const { token } = await apiToken(request, 'manager');
   const create = async (name: string, show_date: string) => {

@@ -23,7 +23,10 @@ use tokio::sync::broadcast;
 
 use app::api::{LibraryEvent, Presence, SetlistEvent};
 
-use crate::{db::changes::Change, presence};
+use crate::{
+    db::changes::{Author, Change},
+    presence,
+};
 
 /// Events kept for reconnecting browsers; one further back gets `reload`.
 const BACKLOG: usize = 512;
@@ -68,7 +71,8 @@ impl LiveEvent {
             id: id.clone(),
             version: *version,
             song_id: song_id.clone(),
-            by: by.clone(),
+            by: by.name.clone(),
+            by_id: by.id.clone(),
         };
         Some(LiveEvent {
             seq: Some(*seq),
@@ -252,9 +256,12 @@ impl Live {
 
     /// Tells the streams here that the song library changed. Like presence
     /// it has no id and no replay: a page that reconnects reads it again.
-    pub fn tell_library_changed(&self, by: &str) {
-        let by = by.to_owned();
-        self.send_unnumbered("library_changed", &LibraryEvent { by });
+    pub fn tell_library_changed(&self, by: &Author) {
+        let event = LibraryEvent {
+            by: by.name.clone(),
+            by_id: by.id.clone(),
+        };
+        self.send_unnumbered("library_changed", &event);
     }
 
     /// Sends an event that is not a setlist change: no id, not kept.
@@ -345,7 +352,10 @@ mod tests {
             version: Some(2),
             seq,
             song_id: None,
-            by: "Manager".into(),
+            by: Author {
+                id: "u1".into(),
+                name: "Manager".into(),
+            },
             created: false,
         }
     }

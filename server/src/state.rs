@@ -13,7 +13,12 @@ use crate::{
     },
     clock::now_ms,
     config::Config,
-    db::{Pool, changes::Change, patch_batch::SongPatcher, spender::Spender},
+    db::{
+        Pool,
+        changes::{Author, Change},
+        patch_batch::SongPatcher,
+        spender::Spender,
+    },
     lifecycle::Drain,
     live::Live,
     metrics::{Metrics, Revoked},
@@ -86,7 +91,7 @@ impl Inner {
     /// A library write made through this instance: the live streams hear of
     /// it here on SQLite, on PostgreSQL through the listener (the write's
     /// transaction announced it, `db::library`).
-    pub fn library_changed(&self, by: &str) {
+    pub fn library_changed(&self, by: &Author) {
         if !self.changes_pushed_by_database {
             self.live.tell_library_changed(by);
         }

@@ -736,7 +736,9 @@ pub struct AuditPage {
 /// The data of the live stream's setlist events (`GET /api/events`):
 /// `setlist_created`, `setlist_changed` and `setlist_deleted` (no version),
 /// and `song_patched` (with the song). `by` is the display name of the member
-/// who made the change, so a page can say "Max reordered the set".
+/// who made the change, so a page can say "Max reordered the set"; `by_id`
+/// their id, by which a page knows its own member's changes (two members may
+/// share a display name).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SetlistEvent {
     #[serde(alias = "setlist_id")]
@@ -747,15 +749,20 @@ pub struct SetlistEvent {
     pub song_id: Option<String>,
     #[serde(default)]
     pub by: String,
+    #[serde(default)]
+    pub by_id: String,
 }
 
 /// The data of the live stream's `library_changed` event: someone added,
-/// changed, deleted or imported library songs (`by`: their display name).
+/// changed, deleted or imported library songs (`by`: their display name,
+/// `by_id`: their id).
 /// It has no id and is not replayed: a page that reconnects reads the
 /// library again.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LibraryEvent {
     pub by: String,
+    #[serde(default)]
+    pub by_id: String,
 }
 
 /// What a member is doing on a setlist page, as others see it.

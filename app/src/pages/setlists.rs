@@ -62,7 +62,8 @@ pub fn Setlists() -> impl IntoView {
             let show = list.into_iter().find(|show| show.id == event.id)?;
             Some(format!("“{}”", show.name))
         });
-        let by_someone_else = session.user().is_none_or(|me| me.display_name != event.by);
+        // Known by id: two members may share a display name.
+        let by_someone_else = session.user().is_none_or(|me| me.id != event.by_id);
         if by_someone_else && !event.by.is_empty() {
             live.announce(match known {
                 Some(name) if what != "added a setlist" => format!("{} {what} {name}.", event.by),

@@ -138,9 +138,10 @@ pub fn Songs() -> impl IntoView {
     live.subscribe(move |message| {
         match message {
             LiveMessage::LibraryChanged(data) => {
-                let by = serde_json::from_str::<LibraryEvent>(data).map(|event| event.by);
-                let by = by.unwrap_or_default();
-                let by_someone_else = session.user().is_none_or(|me| me.display_name != by);
+                let event = serde_json::from_str::<LibraryEvent>(data);
+                let LibraryEvent { by, by_id } = event.unwrap_or_default();
+                // Known by id: two members may share a display name.
+                let by_someone_else = session.user().is_none_or(|me| me.id != by_id);
                 if by_someone_else {
                     live.announce(format!("{} changed the song library.", who(&by, "Someone")));
                 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{AuthError, AuthResult};
 use super::keys::KeySet;
+use crate::db::changes::Author;
 
 /// Clock skew we tolerate between instances, in seconds. A token that an
 /// instance with its clock ahead of ours has just issued must verify at once,
@@ -60,6 +61,14 @@ pub struct Verified {
 impl Verified {
     pub fn is_expired(&self, now: i64) -> bool {
         expired(self.expires_at, now)
+    }
+
+    /// The member, as the live events name who made a change.
+    pub fn author(&self) -> Author {
+        Author {
+            id: self.user_id.clone(),
+            name: self.name.clone(),
+        }
     }
 }
 

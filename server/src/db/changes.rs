@@ -33,16 +33,16 @@ pub enum Change {
     KeysChanged,
     /// A setlist was written; `version` is `None` when it was deleted,
     /// `song_id` names the song of a tempo or notes patch. `seq` is the
-    /// setlists' change counter after the write: the live events' id. `by`
-    /// is the display name of the member who wrote it. `created`: the write
-    /// made it (its version is 1, or more when a deleted one's id came back).
+    /// setlists' change counter after the write: the live events' id. `by`:
+    /// the member who wrote it. `created`: the write made it (its version is
+    /// 1, or more when a deleted one's id came back).
     Setlist {
         id: String,
         version: Option<i64>,
         seq: i64,
         song_id: Option<String>,
         #[serde(default)]
-        by: String,
+        by: Author,
         #[serde(default)]
         created: bool,
     },
@@ -57,9 +57,17 @@ pub enum Change {
         at_ms: i64,
     },
     /// The song library was written: its pages read it again.
-    Library { by: String },
+    Library { by: Author },
     /// Too much to say in one payload: re-read everything.
     Resync,
+}
+
+/// Who made a change, as the live events name them. A page knows its own
+/// member's changes by the id: two members may share a display name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: String,
+    pub name: String,
 }
 
 /// Sends `change` with the transaction `conn` is in (PostgreSQL only).

@@ -16,7 +16,7 @@ use serde_json::json;
 use super::{
     DbError, DbResult, Pool,
     audit::{self, AuditKind, Event, Origin},
-    changes::{self, Change},
+    changes::{self, Author, Change},
     setlists::{self, WriteError, Written},
 };
 use crate::clock::rfc3339;
@@ -218,7 +218,7 @@ pub async fn add(
     id: &str,
     song: &LibrarySongInput,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> DbResult<bool> {
     let mut tx = pool.begin().await?;
@@ -284,7 +284,7 @@ pub async fn replace(
     expected: i64,
     song: &LibrarySongInput,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> Result<(), LibraryWriteError> {
     let mut tx = pool.begin().await?;
@@ -341,7 +341,7 @@ pub async fn patch(
     expected: Option<i64>,
     edit: &SongPatch,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> Result<(), WriteError> {
     let mut tx = pool.begin().await?;
@@ -389,7 +389,7 @@ pub async fn delete(
     id: &str,
     expected: Option<i64>,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> Result<Vec<Change>, WriteError> {
     let mut tx = pool.begin().await?;
@@ -429,8 +429,8 @@ pub async fn delete(
 
 /// Tells every instance that the library changed, with the transaction that
 /// changes it (PostgreSQL: heard when, and only if, it commits).
-async fn announce_write(tx: &mut Transaction<'_, Any>, by: &str) -> DbResult<()> {
-    let change = Change::Library { by: by.to_owned() };
+async fn announce_write(tx: &mut Transaction<'_, Any>, by: &Author) -> DbResult<()> {
+    let change = Change::Library { by: by.clone() };
     changes::announce(tx, &change).await
 }
 
@@ -441,7 +441,7 @@ pub async fn insert_all(
     songs: &[LibrarySongInput],
     now: i64,
     dry_run: bool,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> DbResult<Vec<bool>> {
     let mut tx = pool.begin().await?;

@@ -11,7 +11,7 @@ use sqlx::{Any, AnyConnection, FromRow, Transaction};
 use super::{
     DbError, DbResult, Pool,
     audit::{self, AuditKind, Event, Origin},
-    changes::{Change, announce},
+    changes::{Author, Change, announce},
     library,
 };
 use crate::clock::rfc3339;
@@ -266,7 +266,7 @@ pub async fn insert(
     id: &str,
     input: &SetlistInput,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> DbResult<Inserted> {
     let mut tx = pool.begin().await?;
@@ -321,7 +321,7 @@ pub async fn replace(
     expected: i64,
     input: &SetlistInput,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> Result<(Setlist, Change), WriteError> {
     let mut tx = pool.begin().await?;
@@ -397,8 +397,8 @@ pub struct SongPatchRequest {
     pub notes: Option<String>,
     pub drummer_notes: Option<String>,
     pub now: i64,
-    /// The display name of who made it, for the live event.
-    pub by: String,
+    /// Who made it, for the live event.
+    pub by: Author,
 }
 
 /// Applies a song patch and bumps the version, in a transaction of its own.
@@ -470,7 +470,7 @@ pub async fn delete(
     id: &str,
     expected: Option<i64>,
     now: i64,
-    by: &str,
+    by: &Author,
     origin: &Origin,
 ) -> Result<Change, WriteError> {
     let mut tx = pool.begin().await?;
@@ -529,7 +529,7 @@ pub(super) async fn record_change(
     id: &str,
     written: Written,
     song_id: Option<&str>,
-    by: &str,
+    by: &Author,
 ) -> DbResult<Change> {
     let (version, created) = match written {
         Written::Created(version) => (Some(version), true),
@@ -546,7 +546,7 @@ pub(super) async fn record_change(
         version,
         seq,
         song_id: song_id.map(str::to_string),
-        by: by.to_string(),
+        by: by.clone(),
         created,
     };
     announce(tx, &change).await?;

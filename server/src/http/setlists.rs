@@ -119,7 +119,7 @@ async fn create(
     };
     let origin = origin.by(&caller.user_id);
     let inserted =
-        db::setlists::insert(&state.db, &id, &input, now(), &caller.name, &origin).await?;
+        db::setlists::insert(&state.db, &id, &input, now(), &caller.author(), &origin).await?;
     let (status, setlist) = match inserted {
         Inserted::New(setlist, change) => {
             state.setlist_changed(&change);
@@ -188,7 +188,7 @@ async fn replace(
         expected,
         &input,
         now(),
-        &caller.name,
+        &caller.author(),
         &origin,
     )
     .await?;
@@ -221,7 +221,7 @@ async fn patch_song(
         notes: patch.notes,
         drummer_notes: patch.drummer_notes,
         now: now(),
-        by: caller.name.clone(),
+        by: caller.author(),
     };
     let (setlist, change) = state.song_patcher.patch(request).await?;
     state.setlist_changed(&change);
@@ -244,7 +244,7 @@ async fn remove(
     let (id, expected) = (parse_id(&id)?, expected_version(None, &headers)?);
     let origin = origin.by(&caller.user_id);
     let change =
-        db::setlists::delete(&state.db, &id, expected, now(), &caller.name, &origin).await?;
+        db::setlists::delete(&state.db, &id, expected, now(), &caller.author(), &origin).await?;
     state.setlist_changed(&change);
     Ok(StatusCode::NO_CONTENT)
 }

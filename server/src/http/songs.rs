@@ -91,10 +91,11 @@ async fn create(
     validated(validate_library_song(&input))?;
     let id = uuid::Uuid::new_v4().to_string();
     let origin = origin.by(&caller.user_id);
-    if !db::library::add(&state.db, &id, &input, now(), &caller.name, &origin).await? {
+    let by = caller.author();
+    if !db::library::add(&state.db, &id, &input, now(), &by, &origin).await? {
         return Err(LibraryWriteError::Duplicate.into());
     }
-    state.library_changed(&caller.name);
+    state.library_changed(&by);
     let location = HeaderValue::try_from(format!("/api/songs/{id}")).map_err(ApiError::internal)?;
     let song = stored(&state, &id).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], song).into_response())
@@ -128,17 +129,9 @@ async fn replace(
     let input = with_normalized_tags(input);
     let expected = version_to_replace(input.version, &headers, validate_library_song(&input))?;
     let origin = origin.by(&caller.user_id);
-    db::library::replace(
-        &state.db,
-        &id,
-        expected,
-        &input,
-        now(),
-        &caller.name,
-        &origin,
-    )
-    .await?;
-    state.library_changed(&caller.name);
+    let by = caller.author();
+    db::library::replace(&state.db, &id, expected, &input, now(), &by, &origin).await?;
+    state.library_changed(&by);
     stored(&state, &id).await
 }
 
@@ -161,17 +154,9 @@ async fn patch_song(
     validated(validate_song_patch(&patch))?;
     let expected = expected_version(patch.version, &headers)?;
     let origin = origin.by(&caller.user_id);
-    db::library::patch(
-        &state.db,
-        &id,
-        expected,
-        &patch,
-        now(),
-        &caller.name,
-        &origin,
-    )
-    .await?;
-    state.library_changed(&caller.name);
+    let by = caller.author();
+    db::library::patch(&state.db, &id, expected, &patch, now(), &by, &origin).await?;
+    state.library_changed(&by);
     stored(&state, &id).await
 }
 
@@ -190,12 +175,12 @@ async fn remove(
 ) -> ApiResult<StatusCode> {
     let (id, expected) = (parse_id(&id)?, expected_version(None, &headers)?);
     let origin = origin.by(&caller.user_id);
-    let unlinked =
-        db::library::delete(&state.db, &id, expected, now(), &caller.name, &origin).await?;
+    let by = caller.author();
+    let unlinked = db::library::delete(&state.db, &id, expected, now(), &by, &origin).await?;
     for change in &unlinked {
         state.setlist_changed(change);
     }
-    state.library_changed(&caller.name);
+    state.library_changed(&by);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -216,7 +201,7 @@ async fn import(
         .map(|row| row.song.clone())
         .collect();
     let origin = origin.by(&caller.user_id);
-    let by = &caller.name;
+    let by = &caller.author();
     let added =
         db::library::insert_all(&state.db, &valid, now(), import.dry_run, by, &origin).await?;
     if added.contains(&true) && !import.dry_run {

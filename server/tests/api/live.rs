@@ -63,7 +63,8 @@ async fn create_setlist(app: &TestApp, token: &str, name: &str) -> String {
 #[tokio::test]
 async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it_stopped() {
     let app = spawn_app().await;
-    let manager = app.login("manager").await.access_token;
+    let manager_session = app.login("manager").await;
+    let manager = manager_session.access_token;
     let drummer = app.login("drummer").await.access_token;
     let unauthenticated = app
         .request(Method::GET, "/api/events")
@@ -95,9 +96,10 @@ async fn a_member_sees_setlists_created_changed_and_deleted_and_resumes_where_it
     assert_eq!(events[0].0, "setlist_created");
     assert_eq!(events[1].0, "setlist_changed");
     assert!(events[1].2.contains(&id) && events[1].2.contains("\"version\":2"));
+    let by_id = format!("\"by_id\":\"{}\"", manager_session.user_id);
     assert!(
-        events[1].2.contains("\"by\":\"Max the Manager\""),
-        "says who: {}",
+        events[1].2.contains("\"by\":\"Max the Manager\"") && events[1].2.contains(&by_id),
+        "says who, by name and by id: {}",
         events[1].2
     );
     let last_seen = events[1].1.clone();
@@ -525,10 +527,10 @@ async fn presence_on_a_setlist_page_is_told_to_the_band() {
 #[tokio::test]
 async fn library_writes_reach_the_stream_and_a_dry_run_does_not() {
     let app = spawn_app().await;
-    let manager = app.login("manager").await.access_token;
-    let drummer = app.login("drummer").await.access_token;
-    let mut stream = open_stream(&app, &drummer, None).await;
-    let write = |token: &str, method: Method, path: &str, body: serde_json::Value| {
+    let (manager, drummer) = (app.login("manager").await, app.login("drummer").await);
+    let mut stream = open_stream(&app, &drummer.access_token, None).await;
+    let write = |member: &Session, method: Method, path: &str, body: serde_json::Value| {
+        let token = &member.access_token;
         app.authed(method, path, token).json(&body).send()
     };
 
@@ -543,7 +545,10 @@ async fn library_writes_reach_the_stream_and_a_dry_run_does_not() {
     let path = format!("/api/songs/{}", body(added).await["id"].as_str().unwrap());
     let tempo = write(&drummer, Method::PATCH, &path, json!({ "bpm": 92 }));
     assert_eq!(tempo.await.unwrap().status(), StatusCode::OK);
-    let deleted = app.authed(Method::DELETE, &path, &manager).send().await;
+    let deleted = app
+        .authed(Method::DELETE, &path, &manager.access_token)
+        .send()
+        .await;
     assert_eq!(deleted.unwrap().status(), StatusCode::NO_CONTENT);
 
     let events = next_events(&mut stream, 3).await;
@@ -557,13 +562,14 @@ async fn library_writes_reach_the_stream_and_a_dry_run_does_not() {
             )
         })
         .collect();
-    let by = |name: &str| json!({ "by": name });
+    // The id tells a page its own member's writes: two may share a name.
+    let by = |member: &Session, name: &str| json!({ "by": name, "by_id": member.user_id });
     assert_eq!(
         heard,
         [
-            ("library_changed", "", by("Max the Manager")),
-            ("library_changed", "", by("Dee the Drummer")),
-            ("library_changed", "", by("Max the Manager")),
+            ("library_changed", "", by(&manager, "Max the Manager")),
+            ("library_changed", "", by(&drummer, "Dee the Drummer")),
+            ("library_changed", "", by(&manager, "Max the Manager")),
         ]
     );
 }

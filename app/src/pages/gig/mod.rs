@@ -131,7 +131,7 @@ fn use_show() -> (
         }
     };
     use_live().subscribe(move |message| {
-        let changed = match message.to_setlist_page(&untrack(show_id)) {
+        let changed = match message.to_setlist_page(&untrack(show_id), None) {
             // It stays on stage (the band is playing it), saying so.
             Some(ToSetlistPage::Deleted { by }) => {
                 let who = who(by, "Someone");

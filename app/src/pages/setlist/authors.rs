@@ -14,26 +14,22 @@ impl Authors {
         Authors(StoredValue::new(Vec::new()))
     }
 
-    /// A change to `version` made by `by` (a display name) was heard of.
+    /// A change to `version` made by `by` (a display name, or "you": the
+    /// live stream knows this member's own changes by id) was heard of.
     pub(super) fn heard(&self, version: i64, by: &str) {
         self.0
             .update_value(|heard| heard.push((version, by.to_owned())));
     }
 
-    /// Who made the changes after version `from` up to `to`, in words, with
-    /// `me` (this member's name) as "you"; `fallback` when none was heard of
-    /// (a reload after missed events). Forgets those changes.
-    pub(super) fn between(&self, from: i64, to: i64, me: Option<&str>, fallback: &str) -> String {
+    /// Who made the changes after version `from` up to `to`, in words;
+    /// `fallback` when none was heard of (a reload after missed events).
+    /// Forgets those changes.
+    pub(super) fn between(&self, from: i64, to: i64, fallback: &str) -> String {
         let mut names: Vec<String> = Vec::new();
         self.0.update_value(|heard| {
-            for (version, by) in heard.iter() {
-                let name = if Some(by.as_str()) == me {
-                    "you"
-                } else {
-                    by.as_str()
-                };
-                if *version > from && *version <= to && !names.iter().any(|n| n == name) {
-                    names.push(name.to_owned());
+            for (version, name) in heard.iter() {
+                if *version > from && *version <= to && !names.contains(name) {
+                    names.push(name.clone());
                 }
             }
             heard.retain(|(version, _)| *version > to);
@@ -62,25 +58,16 @@ mod tests {
             let authors = Authors::new();
             authors.heard(5, "Dan the drummer");
             authors.heard(6, "Mia the manager");
-            authors.heard(7, "Dee the drummer");
-            let me = Some("Dee the drummer");
-            assert_eq!(authors.between(4, 5, me, ""), "Dan the drummer");
-            assert_eq!(authors.between(5, 7, me, ""), "Mia the manager and you");
-            authors.heard(8, "Dee the drummer");
+            authors.heard(7, "you");
+            assert_eq!(authors.between(4, 5, ""), "Dan the drummer");
+            assert_eq!(authors.between(5, 7, ""), "Mia the manager and you");
+            authors.heard(8, "you");
             authors.heard(9, "Max the manager");
-            assert_eq!(authors.between(7, 9, me, ""), "Max the manager and you");
-            assert_eq!(
-                authors.between(9, 10, me, "Someone"),
-                "Someone",
-                "none heard"
-            );
+            assert_eq!(authors.between(7, 9, ""), "Max the manager and you");
+            assert_eq!(authors.between(9, 10, "Someone"), "Someone", "none heard");
             authors.heard(11, "Dan the drummer");
             authors.heard(12, "Dan the drummer");
-            assert_eq!(
-                authors.between(10, 12, me, ""),
-                "Dan the drummer",
-                "once each"
-            );
+            assert_eq!(authors.between(10, 12, ""), "Dan the drummer", "once each");
         });
     }
 }

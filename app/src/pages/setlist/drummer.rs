@@ -320,11 +320,10 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         rows.set(next);
-        let me = session.user().map(|me| me.display_name);
         let from = shown.with_untracked(|s| s.version);
-        let by = authors.between(from, theirs.version, me.as_deref(), &by);
+        let by = authors.between(from, theirs.version, &by);
         // This member's own change is no news to them.
-        if !by.is_empty() && by != "you" && Some(&by) != me.as_ref() {
+        if !by.is_empty() && by != "you" {
             let sets_changed = shown.with_untracked(SetsById::of) != SetsById::of(&theirs);
             live.announce(describe_change(
                 &by,
@@ -350,7 +349,8 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         if *message == LiveMessage::Connected {
             connection_back();
         }
-        let by = match message.to_setlist_page(&this_setlist) {
+        let me = untrack(|| session.user()).map(|me| me.id);
+        let by = match message.to_setlist_page(&this_setlist, me.as_deref()) {
             // Already shown (this version or a later one).
             Some(ToSetlistPage::Changed {
                 version: Some(version),

@@ -194,8 +194,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         let sets = owner.with_value(|owner| owner.with(|| state.take_merge(&merged.draft, theirs)));
-        let me = untrack(|| session.user()).map(|me| me.display_name);
-        let by = authors.between(version, theirs.version, me.as_deref(), by);
+        let by = authors.between(version, theirs.version, by);
         let mut said = describe_change(&by, &base, &theirs_draft, sets.changed);
         if !merged.kept.is_empty() {
             said.push_str(&format!(
@@ -249,7 +248,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let Some(this_setlist) = this_setlist.as_deref() else {
             return;
         };
-        let by = match message.to_setlist_page(this_setlist) {
+        let me = untrack(|| session.user()).map(|me| me.id);
+        let by = match message.to_setlist_page(this_setlist, me.as_deref()) {
             Some(ToSetlistPage::Changed { by, version }) => {
                 if let Some(version) = version {
                     authors.heard(version, by);
