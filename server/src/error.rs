@@ -38,6 +38,8 @@ pub enum ApiError {
     RequestTimeout,
     HeadersTooLarge,
     UnsupportedMediaType,
+    /// A body with a `Content-Encoding` (gzip, br…): none is decoded here.
+    EncodedBody,
     RateLimited {
         retry_after_secs: u64,
     },
@@ -131,6 +133,11 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorCode::UnsupportedMediaType,
                 "the body must be application/json",
+            ),
+            EncodedBody => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "the body must be sent uncompressed (no Content-Encoding)",
             ),
             RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -280,6 +287,13 @@ impl IntoResponse for ApiError {
             }
             ApiError::MissingToken => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // RFC 9110 §15.5.16: which codings a request may use instead.
+            ApiError::EncodedBody => {
+                headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_static("identity"),
+                );
             }
             ApiError::RateLimited { retry_after_secs } => {
                 headers.insert(

@@ -187,11 +187,12 @@ pub fn verify(keys: &KeySet, rules: &Verification, token: &str, now: i64) -> Aut
     }
     // Claims that disagree are a forgery's, never ours: a jti dated later
     // than iat would dodge a member's cut-off, and a lifetime longer than
-    // ours would outlive the revocation lists (they keep one lifetime).
+    // ours would outlive the revocation lists (they keep one lifetime). No
+    // leeway here: both ends are the issuer's, and ours are never longer.
     let issued_at_ms = issued_at_ms(&claims.jti)
         .filter(|ms| ms.div_euclid(1000) == claims.iat)
         .ok_or(AuthError::InvalidToken)?;
-    if claims.exp - claims.iat > rules.max_lifetime_secs + LEEWAY_SECS as i64 {
+    if claims.exp - claims.iat > rules.max_lifetime_secs {
         return Err(AuthError::InvalidToken);
     }
     let role = Role::parse(&claims.role).ok_or(AuthError::Forbidden)?;

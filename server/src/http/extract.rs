@@ -31,6 +31,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         if !is_json_in_utf8(&request) {
             return Err(ApiError::UnsupportedMediaType);
         }
+        // A gzip body read as JSON is garbage at best; at worst a proxy that
+        // decodes it and this server that does not see two different bodies.
+        let encoded = request.headers().get_all(header::CONTENT_ENCODING).iter();
+        let identity = |coding: &&header::HeaderValue| {
+            coding
+                .to_str()
+                .is_ok_and(|coding| coding.trim().eq_ignore_ascii_case("identity"))
+        };
+        if !encoded.into_iter().all(|coding| identity(&coding)) {
+            return Err(ApiError::EncodedBody);
+        }
         // axum's checks next: the size, the JSON syntax. Not its
         // `Json` extractor: its own Content-Type check refuses what RFC 9110
         // allows (`application/json ; charset=utf-8`).

@@ -262,7 +262,7 @@ fn add_error_responses(path: &str, operation: &mut Operation) {
             "400",
             "bad_request: malformed JSON, or JSON that is not an object",
         ));
-        errors.push(("415", "unsupported_media_type: not application/json"));
+        errors.push(("415", "unsupported_media_type: not application/json, or a Content-Encoding other than identity"));
         errors.push((
             "422",
             "validation_failed, with a `fields` map: a rule broken, a field missing or of the wrong type",

@@ -143,6 +143,12 @@ async fn forged_and_tampered_tokens_are_refused() {
             "jti earlier than iat",
         ),
         ("exp", json!(now + 300 + 60), "a lifetime longer than ours"),
+        // No leeway on the lifetime: our own tokens are never a second longer.
+        (
+            "exp",
+            json!(claims["iat"].as_i64().unwrap() + 301),
+            "a lifetime a second longer than ours",
+        ),
     ] {
         let mut bad = claims.clone();
         bad[claim] = value;

@@ -283,6 +283,25 @@ async fn bad_input_gets_its_status_and_error_code() {
         "unsupported_media_type",
     )
     .await;
+    // A body in a coding the server does not decode: refused, not read as
+    // plain bytes (this one is plain JSON that only claims to be gzip).
+    for coding in ["gzip", "br", "identity, gzip"] {
+        let encoded = app
+            .authed(Method::POST, "/api/setlists", token)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_ENCODING, coding)
+            .body(serde_json::to_vec(&created).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(encoded.headers()[header::ACCEPT_ENCODING], "identity");
+        expect_error(
+            encoded,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        )
+        .await;
+    }
     assert_eq!(app.get_json("/api/setlists", token).await, json!([]));
     // RFC 9110 allows blanks around the `;`.
     for content_type in [
