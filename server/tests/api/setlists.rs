@@ -638,6 +638,26 @@ async fn the_drummers_notes_and_the_song_notes_never_overwrite_each_other() {
     assert_eq!(song["drummer_notes"], "sticks throughout");
     assert_eq!(song["bpm"], 96, "an absent bpm is left alone");
 
+    // One song sent twice: the first keeps its id and the drummer's notes,
+    // the second is a new song.
+    let read = app
+        .get_json(&format!("/api/setlists/{id}"), &manager.access_token)
+        .await;
+    let twice = json!({
+        "name": "Gig", "show_date": "2026-12-04", "version": read["version"],
+        "songs": [read["songs"][0].clone(), read["songs"][0].clone()],
+    });
+    let response = put(&app, &manager.access_token, id, &twice).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let stored = body(response).await;
+    assert_eq!(
+        stored["songs"][0]["id"].as_str(),
+        Some(song_ids[1].as_str())
+    );
+    assert_eq!(stored["songs"][0]["drummer_notes"], "sticks throughout");
+    assert_ne!(stored["songs"][1]["id"], stored["songs"][0]["id"]);
+    assert_eq!(stored["songs"][1]["drummer_notes"], "");
+
     let response = app
         .authed(Method::PATCH, &patch_path, &drummer.access_token)
         .json(&json!({ "drummer_notes": "x".repeat(2001) }))
