@@ -28,7 +28,7 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ed25519_dalek::{Signer as _, SigningKey};
-use jsonwebtoken::{DecodingKey, Header};
+use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -68,8 +68,13 @@ pub struct Signer {
 
 impl Signer {
     /// A compact JWS (RFC 7515): base64url(header).base64url(claims).base64url(signature).
-    /// `header.alg` must be EdDSA; the verifier pins it anyway.
-    pub fn sign(&self, header: &Header, claims: &impl Serialize) -> serde_json::Result<String> {
+    /// `header.alg` must be EdDSA; the verifier pins it anyway. (Any header
+    /// that serialises, so that tests can forge the ones `Header` cannot.)
+    pub fn sign(
+        &self,
+        header: &impl Serialize,
+        claims: &impl Serialize,
+    ) -> serde_json::Result<String> {
         let mut token = URL_SAFE_NO_PAD.encode(serde_json::to_vec(header)?);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(serde_json::to_vec(claims)?, &mut token);

@@ -9,6 +9,7 @@
 //! is `iat`, and the lifetime is no longer than ours).
 
 use app::api::Role;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, Header, Validation, decode, decode_header};
 use serde::{Deserialize, Serialize};
 
@@ -172,6 +173,9 @@ pub fn session_left_secs(session_expires_at: i64, now_ms: i64) -> i64 {
 /// with a role we do not know is `forbidden` (never a default role).
 pub fn verify(keys: &KeySet, rules: &Verification, token: &str, now: i64) -> AuthResult<Verified> {
     let header = decode_header(token).map_err(|_| AuthError::InvalidToken)?;
+    if names_critical_extensions(token) {
+        return Err(AuthError::InvalidToken);
+    }
     let key = header
         .kid
         .as_deref()
@@ -205,6 +209,22 @@ pub fn verify(keys: &KeySet, rules: &Verification, token: &str, now: i64) -> Aut
         issued_at_ms,
         expires_at: claims.exp,
     })
+}
+
+/// Whether the header has a `crit` (RFC 7515 §4.1.11): extensions the
+/// verifier must understand or refuse the token, and we understand none. One
+/// such, `b64: false` (RFC 7797), signs other bytes than the token shows.
+/// (`Header` drops fields it does not know, so the header is read again.)
+fn names_critical_extensions(token: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Critical {
+        crit: Option<serde::de::IgnoredAny>,
+    }
+    let encoded = token.split('.').next().unwrap_or_default();
+    let Ok(json) = URL_SAFE_NO_PAD.decode(encoded) else {
+        return true;
+    };
+    serde_json::from_slice::<Critical>(&json).map_or(true, |header| header.crit.is_some())
 }
 
 fn uuidv7_at(unix_ms: i64) -> uuid::Uuid {

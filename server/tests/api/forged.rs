@@ -76,6 +76,29 @@ async fn forged_and_tampered_tokens_are_refused() {
     with_jwk.jku = Some("http://attacker.example/jwks.json".into());
     assert_refused(&app, &sign(&with_jwk, &claims), "jku header").await;
 
+    // Our own key, and a header that names a critical extension: RFC 7515
+    // says a verifier that does not know it must refuse the token.
+    let current = app.state.keys.current();
+    let (signer, own_kid) = (&current.signer, &current.signer.kid);
+    for (header, why) in [
+        (
+            json!({ "alg": "EdDSA", "kid": own_kid, "crit": ["exp"] }),
+            "crit header",
+        ),
+        (
+            json!({ "alg": "EdDSA", "kid": own_kid, "b64": false, "crit": ["b64"] }),
+            "unencoded payload (RFC 7797)",
+        ),
+    ] {
+        assert_refused(&app, &signer.sign(&header, &claims).unwrap(), why).await;
+    }
+    let plain = json!({ "alg": "EdDSA", "kid": own_kid });
+    assert_eq!(
+        setlists_status(&app, &signer.sign(&plain, &claims).unwrap()).await,
+        StatusCode::OK,
+        "the control: the same header without crit passes"
+    );
+
     let hs = jsonwebtoken::encode(
         &Header {
             kid: same_kid.kid.clone(),
