@@ -9,6 +9,11 @@ use crate::{
     unsaved::UnsavedWork,
 };
 
+/// The login page's address that comes back to `wanted` once signed in.
+pub fn login_then(wanted: &str) -> String {
+    format!("/login?next={}", percent_encode(wanted))
+}
+
 /// Shows `children` to a signed-in member; sends anyone else to the login
 /// page, remembering where they wanted to go.
 #[component]
@@ -24,10 +29,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
                 location.pathname.get_untracked(),
                 location.search.get_untracked()
             );
-            navigate(
-                &format!("/login?next={}", percent_encode(&wanted)),
-                Default::default(),
-            );
+            navigate(&login_then(&wanted), Default::default());
         }
     });
     // A memo notifies only on change, so the page is not rebuilt on every refresh.

@@ -1,6 +1,6 @@
 import { type APIRequestContext, type Browser, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { PASSWORD, apiToken, createSetlist, logIn } from './helpers';
+import { PASSWORD, apiToken, createSetlist, fillLogin, logIn } from './helpers';
 
 // The gig: stage mode on a phone (both ways round) and a tablet, with no
 // signal too, and the print sheet.
@@ -302,6 +302,21 @@ test('leaving stage mode with no signal leads back to the kept copy', async ({ b
   await page.context().close();
 });
 
+test('the overview reached with no signal leads to the shows kept on this device', async ({ browser, baseURL, request }) => {
+  const page = await onStageFromTheSetlist(browser, baseURL, request, 'Back to the list at the Roxy');
+  await readyForNoSignal(page);
+  await page.context().setOffline(true);
+  await page.getByRole('link', { name: 'Exit stage mode' }).click();
+  await page.getByRole('link', { name: 'Back to the list' }).click();
+  await expect(page.getByRole('alert')).toContainText('Could not reach the server');
+  await page.getByRole('link', { name: 'Reload to list them' }).click();
+  await expect(page.getByRole('heading', { name: 'No connection' })).toBeVisible();
+  const show = page.getByRole('listitem').filter({ hasText: 'Back to the list at the Roxy' });
+  await show.getByRole('link', { name: 'Stage mode' }).click();
+  await expect(page.getByTestId('stage-title')).toHaveText('Everlong');
+  await page.context().close();
+});
+
 test('stage mode opened first by its address keeps all it needs for a reload with no signal', async ({ browser, baseURL, request }) => {
   const id = await createSetlist(request, 'Bookmarked at the Roxy', SONGS);
   const context = await browser.newContext({ ...SIZES['phone, landscape'], baseURL });
@@ -465,5 +480,15 @@ test.describe('a visitor who is not logged in', () => {
     await expect(page.getByRole('alert')).toHaveText('Log in to see this show.');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Stage');
     await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+  });
+
+  test('comes back to the print sheet shared with them once logged in', async ({ page, request }) => {
+    const id = await createSetlist(request, 'Shared in the band chat', SONGS);
+    await page.goto(`/setlists/${id}/print`);
+    await expect(page.getByRole('alert')).toHaveText('Log in to see this show.');
+    await page.getByRole('link', { name: 'Log in' }).click();
+    await fillLogin(page, 'drummer', PASSWORD);
+    await expect(page).toHaveURL(`/setlists/${id}/print`);
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('Shared in the band chat');
   });
 });

@@ -192,7 +192,7 @@ test('a manager adds and edits a song; the editor offers it by title; a drummer 
   await drummer.unroute('**/api/songs/*', refuseTempo);
   await tempo.getByLabel('BPM').fill('fast');
   await tempo.getByRole('button', { name: 'Save' }).click();
-  await expect(tempo.getByRole('alert')).toContainText('The tempo must be a whole number');
+  await expect(tempo.getByRole('alert')).toContainText('The BPM must be a whole number');
   await expect(tempo.getByLabel('BPM')).toHaveAttribute('aria-invalid', 'true');
   await tempo.getByLabel('BPM').fill('160');
   await tempo.getByLabel("Drummer's notes").fill('Ride on the bridge');
@@ -282,6 +282,25 @@ test.describe('a CSV over the size the server takes', () => {
     await page.getByRole('button', { name: 'Preview' }).click();
     await expect(page.getByText('Preview: 2 songs to add')).toBeVisible();
   });
+});
+
+test('the search typed is still there after Back, and in the address', async ({ page, request }) => {
+  const suffix = Date.now().toString(36);
+  await librarySong(request, { title: `Bright lights ${suffix}` });
+  await librarySong(request, { title: `Dark night ${suffix}` });
+  await logIn(page, 'drummer');
+  await page.getByRole('link', { name: 'Songs' }).click();
+  const rows = page.getByTestId('library-row');
+  await expect(rows.filter({ hasText: `Dark night ${suffix}` })).toBeVisible();
+  await page.getByLabel('Search').fill(`bright lights ${suffix}`);
+  await expect(rows).toHaveCount(1);
+  await expect(page).toHaveURL(`/songs?q=bright%20lights%20${suffix}`);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Setlists' }).click();
+  await expect(page.getByRole('heading', { name: 'Setlists' })).toBeVisible();
+  await page.goBack();
+  await expect(page.getByLabel('Search')).toHaveValue(`bright lights ${suffix}`);
+  await expect(rows).toHaveCount(1);
+  await expect(rows).toContainText(`Bright lights ${suffix}`);
 });
 
 test("a new setlist's form is there before the song library has arrived", async ({ page, request }) => {

@@ -71,6 +71,23 @@ test('a drummer sees no manager controls but can set a tempo', async ({ page, re
   await expect(page).toHaveTitle('Setlists · Backstage');
 });
 
+test("a drummer's Save all with tempos it cannot take says why in one voice, and the keyboard goes to the first", async ({ page, request }) => {
+  const id = await createSetlist(request, 'Tempo check', [
+    { title: 'First song', duration_secs: 200 },
+    { title: 'Second song', duration_secs: 200 },
+  ]);
+  await logIn(page, 'drummer');
+  await page.goto(`/setlists/${id}`);
+  const tempo = page.getByLabel('Tempo (BPM)');
+  await tempo.nth(0).fill('fast');
+  await tempo.nth(1).fill('500');
+  await page.getByRole('button', { name: 'Save all (2 songs)' }).click();
+  await expect(page.getByText('2 songs not saved: see the messages below.')).toBeVisible();
+  await expect(page.getByText('The BPM must be a whole number between 20 and 400.')).toBeVisible();
+  await expect(page.getByText('The BPM must be between 20 and 400.')).toBeVisible();
+  await expect(tempo.nth(0)).toBeFocused();
+});
+
 test('songs are told apart by their place, moved from the keyboard, and bad input is announced', async ({ page }) => {
   await logIn(page, 'manager');
   await page.getByRole('link', { name: 'New setlist' }).click();

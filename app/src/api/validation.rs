@@ -232,12 +232,21 @@ impl Checker {
         self.text(format!("{at}.artist"), &song.artist, 0, ARTIST_MAX);
         self.text(format!("{at}.key"), &song.key, 0, KEY_MAX);
         self.text(format!("{at}.notes"), &song.notes, 0, NOTES_MAX);
-        self.check(
-            format!("{at}.duration_secs"),
-            (0..=DURATION_MAX).contains(&song.duration_secs),
-            format!("must be between 0 and {DURATION_MAX} seconds"),
-        );
+        self.duration(format!("{at}.duration_secs"), song.duration_secs);
         self.bpm(format!("{at}.bpm"), song.bpm);
+    }
+
+    /// A song's length. The API counts seconds and the forms m:ss: the
+    /// message speaks both.
+    fn duration(&mut self, field: impl Into<String>, secs: i64) {
+        self.check(
+            field,
+            (0..=DURATION_MAX).contains(&secs),
+            format!(
+                "must be between 0 and {DURATION_MAX} seconds (0:00 to {}:00)",
+                DURATION_MAX / 60
+            ),
+        );
     }
 
     fn bpm(&mut self, field: impl Into<String>, bpm: Option<i64>) {
@@ -465,7 +474,7 @@ pub fn drummer_patch(
         "" => None,
         text => Some(text.parse::<i64>().map_err(|_| PatchRefused {
             tempo: true,
-            message: "The tempo must be a whole number of beats per minute.".into(),
+            message: format!("The BPM must be a whole number between {BPM_MIN} and {BPM_MAX}."),
         })?),
     };
     let patch = SongPatch {
@@ -515,11 +524,7 @@ pub fn validate_library_song(song: &LibrarySongInput) -> FieldErrors {
     c.text("artist", &song.artist, 0, ARTIST_MAX);
     c.text("key", &song.key, 0, KEY_MAX);
     c.text("notes", &song.notes, 0, NOTES_MAX);
-    c.check(
-        "duration_secs",
-        (0..=DURATION_MAX).contains(&song.duration_secs),
-        format!("must be between 0 and {DURATION_MAX} seconds"),
-    );
+    c.duration("duration_secs", song.duration_secs);
     c.bpm("bpm", song.bpm);
     c.check(
         "tags",

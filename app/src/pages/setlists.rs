@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    api::{SetlistSummary, client},
+    api::{ErrorCode, SetlistSummary, client},
     components::{
         ErrorNotice, LastRead, LoadFailure, RowFocus, behind_notice, focus_soon, show_date_short,
         show_length,
@@ -89,7 +89,19 @@ pub fn Setlists() -> impl IntoView {
                 {move || setlists.get().map(|result| {
                     let kept = result.is_err();
                     match last_read.or_last(result) {
-                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
+                    Err(failure) => {
+                        let offline = failure.code == ErrorCode::Network;
+                        view! {
+                            <LoadFailure failure/>
+                            // A full load: with no signal the service worker
+                            // answers it with the shows kept for the gig.
+                            {offline.then(|| view! {
+                                <p class="notice">"With no signal, stage mode still opens the shows kept on this device. "
+                                    <a href="/setlists" rel="external">"Reload to list them"</a>
+                                </p>
+                            })}
+                        }.into_any()
+                    }
                     Ok(list) if list.is_empty() => view! {
                         <p class="notice">"No setlists yet. "
                             {move || if session.is_manager() { "Start one with “New setlist”." } else { "Your manager hasn't planned a show yet." }}

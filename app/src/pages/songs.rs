@@ -4,6 +4,7 @@
 //! song's tempo and their own notes.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
@@ -29,8 +30,18 @@ pub fn Songs() -> impl IntoView {
     let session = use_session();
     let songs =
         client::get_resource::<Vec<LibrarySong>>(session, Signal::from("/api/songs".to_owned()));
-    let search = RwSignal::new(String::new());
-    let tag = RwSignal::new(String::new());
+    // The search lives in the page's address too (`?q=&tag=`): Back to the
+    // library finds it as it was left.
+    let query = use_query_map();
+    let asked = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
+    let search = RwSignal::new(asked("q"));
+    let tag = RwSignal::new(asked("tag"));
+    Effect::new(move |first: Option<()>| {
+        let address = search_address(&search.get(), &tag.get());
+        if first.is_some() {
+            remember_address(&address);
+        }
+    });
     // The song in the form: `Some(None)` a new one, `Some(Some(song))` an edit.
     let editing = RwSignal::new(None::<Option<LibrarySong>>);
     let notice = RwSignal::new(None::<String>);
@@ -254,6 +265,31 @@ pub fn Songs() -> impl IntoView {
             <CsvImport imported=move || songs.refetch()/>
         </Show>
         <ExportCsv/>
+    }
+}
+
+/// The library's address with its search and tag, those that are set.
+fn search_address(search: &str, tag: &str) -> String {
+    let asked: Vec<String> = [("q", search), ("tag", tag)]
+        .into_iter()
+        .filter(|(_, value)| !value.is_empty())
+        .map(|(name, value)| format!("{name}={}", percent_encode(value)))
+        .collect();
+    match asked.as_slice() {
+        [] => "/songs".to_string(),
+        _ => format!("/songs?{}", asked.join("&")),
+    }
+}
+
+/// Puts `address` in place of the page's own in the browser's history, its
+/// state kept (the router's): a letter typed is no page to go back to.
+fn remember_address(address: &str) {
+    let history = window().history();
+    if let Ok(history) = history {
+        let state = history
+            .state()
+            .unwrap_or(leptos::wasm_bindgen::JsValue::NULL);
+        let _ = history.replace_state_with_url(&state, "", Some(address));
     }
 }
 
@@ -903,6 +939,14 @@ mod tests {
         report.dry_run = false;
         report.created = 1;
         assert_eq!(import_summary(&report), "Imported 1 song.");
+    }
+
+    #[test]
+    fn the_address_holds_the_search_and_tag_that_are_set() {
+        assert_eq!(search_address("", ""), "/songs");
+        assert_eq!(search_address("r&b ballad", ""), "/songs?q=r%26b%20ballad");
+        assert_eq!(search_address("", "encore"), "/songs?tag=encore");
+        assert_eq!(search_address("x", "slow=1"), "/songs?q=x&tag=slow%3D1");
     }
 
     #[test]

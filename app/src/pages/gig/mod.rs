@@ -8,11 +8,11 @@ mod stage;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::{
     api::{ErrorCode, Setlist, Song, client},
-    components::{NO_SUCH_SETLIST, keep_focus},
+    components::{NO_SUCH_SETLIST, keep_focus, login_then},
     live::{LiveMessage, ToSetlistPage, use_live, who},
     offline,
     session::{Session, Status, now_ms, use_session},
@@ -193,6 +193,7 @@ fn with_show(
     page: impl Fn(Show) -> AnyView + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
+    let location = use_location();
     // `try_with`: the title is read once more as the page goes.
     let title = move || {
         let name = show.try_with(|show| match show {
@@ -218,7 +219,9 @@ fn with_show(
                     <section class="card">
                         <h1>{what}</h1>
                         <p role="alert">"Log in to see this show."</p>
-                        <a href="/login">"Log in"</a>
+                        // Back to this show once signed in: a print link shared
+                        // in the band's chat is opened signed out.
+                        <a href=login_then(&location.pathname.get_untracked())>"Log in"</a>
                     </section>
                 }.into_any(),
                 Err(message) => view! {

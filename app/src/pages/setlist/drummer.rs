@@ -26,8 +26,8 @@ use crate::{
         },
     },
     components::{
-        ErrorNotice, keep_focus, length_field, running_time, said_until_typing, show_date_short,
-        songs_count,
+        ErrorNotice, focus, keep_focus, length_field, running_time, said_until_typing,
+        show_date_short, songs_count,
     },
     kept::{self as browser, Work},
     live::{LiveMessage, ToSetlistPage, use_live, who},
@@ -238,10 +238,16 @@ impl TempoRow {
                 Err(failure) => {
                     self.tempo_refused
                         .try_set(failure.fields.contains_key("bpm"));
-                    self.error.try_set(Some(if failure.code == ErrorCode::NotFound {
-                        "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into()
-                    } else {
-                        failure.describe()
+                    // The whole setlist, when its deletion was heard: not this song alone.
+                    let setlist_gone = target.deleted.try_with_untracked(Option::is_some);
+                    self.error.try_set(Some(match failure.code {
+                        ErrorCode::NotFound if setlist_gone == Some(true) => {
+                            "The setlist was deleted, so the tempo and notes were not saved. What you typed is still here.".into()
+                        }
+                        ErrorCode::NotFound => {
+                            "This song is no longer in the setlist, so the tempo and notes were not saved. What you typed is still here.".into()
+                        }
+                        _ => failure.describe(),
                     }));
                     return false;
                 }
@@ -251,6 +257,9 @@ impl TempoRow {
 }
 
 /// Said in a song whose save found the setlist changed and could not read it again.
+/// The "Save all" button.
+const SAVE_ALL: &str = "save-all";
+
 const NOT_READ_AGAIN: &str = "Not saved: the setlist changed meanwhile and could not be read again. What you typed is still here: save again.";
 
 /// Where a row's save goes: the setlist on screen, whose version the patch
@@ -261,6 +270,8 @@ struct SaveTarget {
     setlist_id: StoredValue<String>,
     shown: RwSignal<Setlist>,
     follow: Callback<(Setlist, String)>,
+    /// Who deleted the setlist, in words, once heard of.
+    deleted: RwSignal<Option<String>>,
 }
 
 #[component]
@@ -396,6 +407,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         setlist_id: StoredValue::new(id.clone()),
         shown,
         follow,
+        deleted,
     };
     let save_all = move |_| {
         let typed: Vec<TempoRow> = rows.with_untracked(|rows| {
@@ -419,6 +431,18 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 if !row.save(target).await {
                     failed += 1;
                 }
+            }
+            // The keyboard goes to the first tempo refused, as the editor's
+            // Save does, unless it has moved on meanwhile.
+            let first_refused = typed
+                .iter()
+                .find(|row| row.tempo_refused.try_get_untracked() == Some(true))
+                .and_then(|row| row.song.try_with_untracked(|s| format!("bpm-{}", s.id)));
+            let still_on_save = document()
+                .active_element()
+                .is_none_or(|element| element.id() == SAVE_ALL || element.tag_name() == "BODY");
+            if let Some(field) = first_refused.filter(|_| still_on_save) {
+                focus(&field);
             }
             let saved = typed.len() - failed;
             let typed_since = rows
@@ -468,7 +492,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
                 {total}
             </p>
             <div class="save-all row centered">
-                <button type="button" on:click=save_all
+                <button type="button" id=SAVE_ALL on:click=save_all
                     aria-disabled=move || (saving.get() || unsaved_count.get() == 0).then_some("true")>
                     {move || match unsaved_count.get() {
                         _ if saving.get() => "Saving…".to_string(),
