@@ -486,7 +486,8 @@ test.describe('a visitor who is not logged in', () => {
     const id = await createSetlist(request, 'Shared in the band chat', SONGS);
     await page.goto(`/setlists/${id}/print`);
     await expect(page.getByRole('alert')).toHaveText('Log in to see this show.');
-    await page.getByRole('link', { name: 'Log in' }).click();
+    // The page's own link, not the top bar's.
+    await page.getByRole('main').getByRole('link', { name: 'Log in' }).click();
     await fillLogin(page, 'drummer', PASSWORD);
     await expect(page).toHaveURL(`/setlists/${id}/print`);
     await expect(page.getByRole('heading', { level: 1 })).toContainText('Shared in the band chat');
