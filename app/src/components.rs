@@ -9,9 +9,15 @@ use crate::{
     unsaved::UnsavedWork,
 };
 
-/// The login page's address that comes back to `wanted` once signed in.
-pub fn login_then(wanted: &str) -> String {
-    format!("/login?next={}", percent_encode(wanted))
+/// The login page's address that comes back to the page on screen (its
+/// `pathname` and `search`, from `use_location`) once signed in; on the
+/// login page, the login page itself. (Tracked.)
+pub fn login_here(pathname: Memo<String>, search: Memo<String>) -> String {
+    pathname.with(|path| match path.as_str() {
+        "/login" => path.clone(),
+        _ => search
+            .with(|search| format!("/login?next={}", percent_encode(&format!("{path}{search}")))),
+    })
 }
 
 /// Shows `children` to a signed-in member; sends anyone else to the login
@@ -24,12 +30,10 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     Effect::new(move |_| {
         // Already on the login page (after "Log out"): nothing to come back to.
         if session.status() == Status::SignedOut && location.pathname.get_untracked() != "/login" {
-            let wanted = format!(
-                "{}{}",
-                location.pathname.get_untracked(),
-                location.search.get_untracked()
+            navigate(
+                &untrack(|| login_here(location.pathname, location.search)),
+                Default::default(),
             );
-            navigate(&login_then(&wanted), Default::default());
         }
     });
     // A memo notifies only on change, so the page is not rebuilt on every refresh.
@@ -408,7 +412,8 @@ pub fn TopBar() -> impl IntoView {
                     when=move || session.status() == Status::SignedIn
                     fallback=move || view! {
                         <Show when=move || session.offers_login()>
-                            <a href="/login" aria-current=current("/login")>"Log in"</a>
+                            // Back to this page once signed in.
+                            <a href=move || login_here(location.pathname, location.search) aria-current=current("/login")>"Log in"</a>
                         </Show>
                     }
                 >

@@ -82,9 +82,13 @@ impl LiveMessage {
         })
     }
 
-    /// What it says to a page that shows the setlist `id` to the member
-    /// whose id is `me`, if anything.
-    pub fn to_setlist_page(&self, id: &str, me: Option<&str>) -> Option<ToSetlistPage<'_>> {
+    /// What it says to a page that shows the setlist `id`, if anything;
+    /// `is_me` tells the page's member by id.
+    pub fn to_setlist_page(
+        &self,
+        id: &str,
+        is_me: impl Fn(&str) -> bool,
+    ) -> Option<ToSetlistPage<'_>> {
         match self {
             // More was missed than the stream keeps: perhaps a change to it.
             LiveMessage::Reload => Some(ToSetlistPage::Changed {
@@ -93,10 +97,12 @@ impl LiveMessage {
             }),
             _ if self.setlist_id() != Some(id) => None,
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
-                // Known by id: two members may share a display name.
-                let own = me == Some(event.by_id.as_str());
                 Some(ToSetlistPage::Changed {
-                    by: if own { "you" } else { &event.by },
+                    by: if is_me(&event.by_id) {
+                        "you"
+                    } else {
+                        &event.by
+                    },
                     version: event.version,
                 })
             }
@@ -601,7 +607,7 @@ mod tests {
         };
         let changed = LiveMessage::SetlistChanged(event("s", Some(3)));
         assert!(matches!(
-            changed.to_setlist_page("s", Some("u-other-max")),
+            changed.to_setlist_page("s", |id| id == "u-other-max"),
             Some(ToSetlistPage::Changed {
                 by: "Max",
                 version: Some(3)
@@ -609,24 +615,28 @@ mod tests {
         ));
         // Max's own change, made on another of his devices, is his by id.
         assert!(matches!(
-            changed.to_setlist_page("s", Some("u-max")),
+            changed.to_setlist_page("s", |id| id == "u-max"),
             Some(ToSetlistPage::Changed { by: "you", .. })
         ));
-        assert!(changed.to_setlist_page("other", None).is_none());
+        assert!(changed.to_setlist_page("other", |_| false).is_none());
         let deleted = LiveMessage::SetlistDeleted(event("s", None));
         assert!(matches!(
-            deleted.to_setlist_page("s", None),
+            deleted.to_setlist_page("s", |_| false),
             Some(ToSetlistPage::Deleted { by: "Max" })
         ));
         // Perhaps a change to any setlist: read to find out, by nobody named.
         assert!(matches!(
-            LiveMessage::Reload.to_setlist_page("s", None),
+            LiveMessage::Reload.to_setlist_page("s", |_| false),
             Some(ToSetlistPage::Changed {
                 by: "",
                 version: None
             })
         ));
-        assert!(LiveMessage::Connected.to_setlist_page("s", None).is_none());
+        assert!(
+            LiveMessage::Connected
+                .to_setlist_page("s", |_| false)
+                .is_none()
+        );
         assert_eq!(who("", "Someone"), "Someone");
     }
 

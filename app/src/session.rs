@@ -172,6 +172,13 @@ impl Session {
         self.user.get()
     }
 
+    /// Whether `user_id` is the signed-in member's (untracked). Changes are
+    /// known to be one's own by id: two members may share a display name.
+    pub fn is_me(&self, user_id: &str) -> bool {
+        self.user
+            .with_untracked(|user| user.as_ref().is_some_and(|me| me.id == user_id))
+    }
+
     /// The current token, decoded for display (tracked: changes on refresh).
     pub fn pass(&self) -> Option<PassView> {
         self.token.with(|token| {

@@ -3,6 +3,8 @@
 //! member's sessions. The role says what a member may do in the app (plan
 //! shows, or set tempos and their own notes); the instrument, what they play.
 
+use std::collections::HashMap;
+
 use leptos::prelude::*;
 
 use crate::{
@@ -105,9 +107,9 @@ pub fn Members() -> impl IntoView {
     // mistake is one press away from what it was. (The member as changed,
     // and their old role.)
     let undoable = RwSignal::new(None::<(User, Role)>);
-    // An instrument that did not save: (member id, the text typed). The list
-    // read again keeps it in that member's field, to send again.
-    let unsaved_instrument = RwSignal::new(None::<(String, String)>);
+    // The instruments that did not save, by member id: the list read again
+    // keeps each in its member's field, to send again.
+    let unsaved_instruments = StoredValue::new(HashMap::<String, String>::new());
     let pinned = NodeRef::<leptos::html::Div>::new();
     // Every change answers with the member as changed; the list is read again.
     let change = move |member: User, patch: MemberPatch, done: String| {
@@ -123,7 +125,9 @@ pub fn Members() -> impl IntoView {
             match client::call::<User, _>(session, Method::Patch, &path, Some(&patch)).await {
                 Ok(changed) => {
                     if patch.instrument.is_some() {
-                        unsaved_instrument.set(None);
+                        unsaved_instruments.update_value(|unsaved| {
+                            unsaved.remove(&changed.id);
+                        });
                     }
                     notice.set(Some(done));
                     // Not one's own demotion: a drummer cannot change roles back.
@@ -147,7 +151,9 @@ pub fn Members() -> impl IntoView {
                     error.set(Some(why));
                     undoable.set(last_undoable);
                     if let Some(typed) = patch.instrument {
-                        unsaved_instrument.set(Some((member.id, typed)));
+                        unsaved_instruments.update_value(|unsaved| {
+                            unsaved.insert(member.id, typed);
+                        });
                     }
                 }
             }
@@ -247,10 +253,8 @@ pub fn Members() -> impl IntoView {
                                         let instrument_label = format!("Instrument of {name}");
                                         // Typed and not sent yet (it is sent when the field is
                                         // left): a reload or Back asks first.
-                                        let shown_instrument = unsaved_instrument.with_untracked(|unsaved| match unsaved {
-                                            Some((id, typed)) if *id == member.id => typed.clone(),
-                                            _ => member.instrument.clone(),
-                                        });
+                                        let shown_instrument = unsaved_instruments.with_value(|unsaved| unsaved.get(&member.id).cloned())
+                                            .unwrap_or_else(|| member.instrument.clone());
                                         let typed = RwSignal::new(shown_instrument.clone());
                                         let sent = RwSignal::new(member.instrument.clone());
                                         UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
@@ -258,6 +262,8 @@ pub fn Members() -> impl IntoView {
                                             let instrument = event_target_value(&ev).trim().to_string();
                                             sent.set(instrument.clone());
                                             if instrument == instrument_member.instrument {
+                                                // Put back as stored: nothing is left unsaved.
+                                                unsaved_instruments.update_value(|unsaved| { unsaved.remove(&instrument_member.id); });
                                                 return;
                                             }
                                             let done = match instrument.as_str() {

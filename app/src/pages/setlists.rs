@@ -62,9 +62,7 @@ pub fn Setlists() -> impl IntoView {
             let show = list.into_iter().find(|show| show.id == event.id)?;
             Some(format!("“{}”", show.name))
         });
-        // Known by id: two members may share a display name.
-        let by_someone_else = session.user().is_none_or(|me| me.id != event.by_id);
-        if by_someone_else && !event.by.is_empty() {
+        if !session.is_me(&event.by_id) && !event.by.is_empty() {
             live.announce(match known {
                 Some(name) if what != "added a setlist" => format!("{} {what} {name}.", event.by),
                 _ => format!("{} {what}.", event.by),

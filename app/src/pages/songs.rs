@@ -31,17 +31,18 @@ pub fn Songs() -> impl IntoView {
     let songs =
         client::get_resource::<Vec<LibrarySong>>(session, Signal::from("/api/songs".to_owned()));
     // The search lives in the page's address too (`?q=&tag=`): Back to the
-    // library finds it as it was left.
+    // library finds it as it was left. Written when a search is done with
+    // (`change`: the field left, Enter, a tag picked), not at every letter.
     let query = use_query_map();
     let asked = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
     let search = RwSignal::new(asked("q"));
     let tag = RwSignal::new(asked("tag"));
-    Effect::new(move |first: Option<()>| {
-        let address = search_address(&search.get(), &tag.get());
-        if first.is_some() {
-            remember_address(&address);
-        }
-    });
+    let remember_search = move || {
+        remember_address(&search_address(
+            &search.get_untracked(),
+            &tag.get_untracked(),
+        ))
+    };
     // The song in the form: `Some(None)` a new one, `Some(Some(song))` an edit.
     let editing = RwSignal::new(None::<Option<LibrarySong>>);
     let notice = RwSignal::new(None::<String>);
@@ -151,9 +152,7 @@ pub fn Songs() -> impl IntoView {
             LiveMessage::LibraryChanged(data) => {
                 let event = serde_json::from_str::<LibraryEvent>(data);
                 let LibraryEvent { by, by_id } = event.unwrap_or_default();
-                // Known by id: two members may share a display name.
-                let by_someone_else = session.user().is_none_or(|me| me.id != by_id);
-                if by_someone_else {
+                if !session.is_me(&by_id) {
                     live.announce(format!("{} changed the song library.", who(&by, "Someone")));
                 }
             }
@@ -220,10 +219,11 @@ pub fn Songs() -> impl IntoView {
             <div class="row">
                 <label>"Search"
                     <input type="search" id=SEARCH placeholder="Title, artist or tag" prop:value=search
-                        on:input=move |ev| search.set(event_target_value(&ev))/>
+                        on:input=move |ev| search.set(event_target_value(&ev))
+                        on:change=move |_| remember_search()/>
                 </label>
                 <label>"Tag"
-                    <select on:change=move |ev| tag.set(event_target_value(&ev)) prop:value=tag>
+                    <select on:change=move |ev| { tag.set(event_target_value(&ev)); remember_search(); } prop:value=tag>
                         <option value="">"Any tag"</option>
                         // Drawn anew with each read: the chosen tag is marked
                         // again, and stays while it filters, even once no song has it.

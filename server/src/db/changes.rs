@@ -7,8 +7,10 @@
 //! On SQLite there is one instance, which applies its own changes in memory
 //! as it makes them; announcing is a no-op.
 //!
-//! Payloads carry ids and times only: PostgreSQL caps them at 8000 bytes, and
-//! a notification is visible to every role that can `LISTEN`.
+//! Payloads carry ids, times and the display name of a change's author, never
+//! the band's data: PostgreSQL caps them at 8000 bytes, and a notification is
+//! visible to every role that can `LISTEN`. Fields are only ever added (with a
+//! default), so instances of two versions, mid-upgrade, still read each other.
 
 use app::api::Presence;
 use serde::{Deserialize, Serialize};
@@ -41,7 +43,7 @@ pub enum Change {
         version: Option<i64>,
         seq: i64,
         song_id: Option<String>,
-        #[serde(default)]
+        #[serde(flatten)]
         by: Author,
         #[serde(default)]
         created: bool,
@@ -57,16 +59,22 @@ pub enum Change {
         at_ms: i64,
     },
     /// The song library was written: its pages read it again.
-    Library { by: Author },
+    Library {
+        #[serde(flatten)]
+        by: Author,
+    },
     /// Too much to say in one payload: re-read everything.
     Resync,
 }
 
 /// Who made a change, as the live events name them. A page knows its own
-/// member's changes by the id: two members may share a display name.
+/// member's changes by the id: two members may share a display name. In a
+/// payload, `by` (the name, as before the id was added) and `by_id`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Author {
+    #[serde(rename = "by_id", default)]
     pub id: String,
+    #[serde(rename = "by", default)]
     pub name: String,
 }
 
@@ -111,5 +119,37 @@ mod tests {
             Change::parse(r#"{"kind":"from_the_future"}"#),
             Change::Resync
         );
+    }
+
+    #[test]
+    fn the_author_is_two_fields_an_older_version_reads_and_writes() {
+        let by = Author {
+            id: "u1".into(),
+            name: "Max".into(),
+        };
+        let change = Change::Library { by: by.clone() };
+        let payload: serde_json::Value = serde_json::to_value(&change).unwrap();
+        assert_eq!(
+            payload,
+            serde_json::json!({ "kind": "library", "by": "Max", "by_id": "u1" })
+        );
+        let written = Change::Setlist {
+            id: "s".into(),
+            version: Some(2),
+            seq: 5,
+            song_id: None,
+            by,
+            created: false,
+        };
+        assert_eq!(
+            Change::parse(&serde_json::to_string(&written).unwrap()),
+            written
+        );
+        // From an instance that names the author only.
+        let older = r#"{"kind":"setlist","id":"s","version":2,"seq":5,"song_id":null,"by":"Max"}"#;
+        let Change::Setlist { by, .. } = Change::parse(older) else {
+            panic!("an older version's change is read, not a resync");
+        };
+        assert_eq!((by.id.as_str(), by.name.as_str()), ("", "Max"));
     }
 }

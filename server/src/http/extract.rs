@@ -11,7 +11,7 @@ use axum::{
         ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
         rejection::{JsonDataError, JsonRejection, JsonSyntaxError, PathRejection},
     },
-    http::{StatusCode, header, request::Parts},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
@@ -31,17 +31,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         if !is_json_in_utf8(&request) {
             return Err(ApiError::UnsupportedMediaType);
         }
-        // A gzip body read as JSON is garbage at best; at worst a proxy that
-        // decodes it and this server that does not see two different bodies.
-        let encoded = request.headers().get_all(header::CONTENT_ENCODING).iter();
-        let identity = |coding: &&header::HeaderValue| {
-            coding
-                .to_str()
-                .is_ok_and(|coding| coding.trim().eq_ignore_ascii_case("identity"))
-        };
-        if !encoded.into_iter().all(|coding| identity(&coding)) {
-            return Err(ApiError::EncodedBody);
-        }
+        refuse_encoded(request.headers())?;
         // axum's checks next: the size, the JSON syntax. Not its
         // `Json` extractor: its own Content-Type check refuses what RFC 9110
         // allows (`application/json ; charset=utf-8`).
@@ -61,6 +51,22 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// Refuses a body sent with a `Content-Encoding` (gzip, br…): none is
+/// decoded here. Read as it came it is garbage at best; at worst a proxy that
+/// decodes it and this server that does not see two different bodies.
+pub(super) fn refuse_encoded(headers: &HeaderMap) -> Result<(), ApiError> {
+    let identity = |coding: &HeaderValue| {
+        coding
+            .to_str()
+            .is_ok_and(|coding| coding.trim().eq_ignore_ascii_case("identity"))
+    };
+    let codings = headers.get_all(header::CONTENT_ENCODING);
+    match codings.iter().all(identity) {
+        true => Ok(()),
+        false => Err(ApiError::EncodedBody),
     }
 }
 

@@ -28,7 +28,7 @@ use tower_cookies::{Cookie, Cookies, cookie::time::Duration};
 
 use super::{
     auth::{hardened_cookie, log_in},
-    extract::ClientOrigin,
+    extract::{ClientOrigin, refuse_encoded},
     headers::at_most_once,
 };
 use crate::{error::ApiError, state::AppState};
@@ -65,6 +65,9 @@ async fn submit(
     // Login CSRF: a foreign page posting the form is refused.
     if !from_our_page(&state, &headers) {
         return ApiError::Forbidden.into_response();
+    }
+    if let Err(encoded) = refuse_encoded(&headers) {
+        return encoded.into_response();
     }
     // Never an open redirect: anything but a local path goes to the setlists.
     let next = safe_next(Some(form.next));

@@ -174,6 +174,13 @@ const ANSWER_HEADERS: &[(&str, &str, &str, &str, &str)] = &[
         "`Bearer`, or `Bearer error=\"invalid_token\"` (RFC 6750)",
     ),
     ("*", "*", "405", "Allow", "The methods the path answers"),
+    (
+        "*",
+        "*",
+        "415",
+        "Accept-Encoding",
+        "`identity`, when the body came with a Content-Encoding (RFC 9110 §15.5.16)",
+    ),
     ("*", "*", "429", "Retry-After", "Seconds to wait"),
     ("*", "*", "503", "Retry-After", "Seconds to wait"),
 ];

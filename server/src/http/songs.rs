@@ -201,11 +201,11 @@ async fn import(
         .map(|row| row.song.clone())
         .collect();
     let origin = origin.by(&caller.user_id);
-    let by = &caller.author();
+    let by = caller.author();
     let added =
-        db::library::insert_all(&state.db, &valid, now(), import.dry_run, by, &origin).await?;
+        db::library::insert_all(&state.db, &valid, now(), import.dry_run, &by, &origin).await?;
     if added.contains(&true) && !import.dry_run {
-        state.library_changed(by);
+        state.library_changed(&by);
     }
     let mut added = added.into_iter();
     let rows: Vec<_> = rows

@@ -319,6 +319,18 @@ async fn bad_input_gets_its_status_and_error_code() {
         .unwrap();
         assert_eq!(taken.status(), StatusCode::CREATED, "{content_type}");
     }
+    // `identity` is no coding at all: taken, whatever its case.
+    for coding in ["identity", " IDENTITY "] {
+        let plain = app
+            .authed(Method::POST, "/api/setlists", token)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_ENCODING, coding)
+            .body(serde_json::to_vec(&created).unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(plain.status(), StatusCode::CREATED, "{coding}");
+    }
     let huge = serde_json::to_vec(
         &json!({ "name": "x".repeat(1024 * 1024 + 1), "show_date": "2026-01-01" }),
     )

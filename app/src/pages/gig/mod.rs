@@ -12,7 +12,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 
 use crate::{
     api::{ErrorCode, Setlist, Song, client},
-    components::{NO_SUCH_SETLIST, keep_focus, login_then},
+    components::{NO_SUCH_SETLIST, keep_focus, login_here},
     live::{LiveMessage, ToSetlistPage, use_live, who},
     offline,
     session::{Session, Status, now_ms, use_session},
@@ -131,7 +131,7 @@ fn use_show() -> (
         }
     };
     use_live().subscribe(move |message| {
-        let changed = match message.to_setlist_page(&untrack(show_id), None) {
+        let changed = match message.to_setlist_page(&untrack(show_id), |_| false) {
             // It stays on stage (the band is playing it), saying so.
             Some(ToSetlistPage::Deleted { by }) => {
                 let who = who(by, "Someone");
@@ -221,7 +221,7 @@ fn with_show(
                         <p role="alert">"Log in to see this show."</p>
                         // Back to this show once signed in: a print link shared
                         // in the band's chat is opened signed out.
-                        <a href=login_then(&location.pathname.get_untracked())>"Log in"</a>
+                        <a href=login_here(location.pathname, location.search)>"Log in"</a>
                     </section>
                 }.into_any(),
                 Err(message) => view! {

@@ -256,10 +256,10 @@ impl TempoRow {
     }
 }
 
-/// Said in a song whose save found the setlist changed and could not read it again.
 /// The "Save all" button.
 const SAVE_ALL: &str = "save-all";
 
+/// Said in a song whose save found the setlist changed and could not read it again.
 const NOT_READ_AGAIN: &str = "Not saved: the setlist changed meanwhile and could not be read again. What you typed is still here: save again.";
 
 /// Where a row's save goes: the setlist on screen, whose version the patch
@@ -360,8 +360,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         if *message == LiveMessage::Connected {
             connection_back();
         }
-        let me = untrack(|| session.user()).map(|me| me.id);
-        let by = match message.to_setlist_page(&this_setlist, me.as_deref()) {
+        let by = match message.to_setlist_page(&this_setlist, |id| session.is_me(id)) {
             // Already shown (this version or a later one).
             Some(ToSetlistPage::Changed {
                 version: Some(version),

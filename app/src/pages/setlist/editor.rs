@@ -248,8 +248,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let Some(this_setlist) = this_setlist.as_deref() else {
             return;
         };
-        let me = untrack(|| session.user()).map(|me| me.id);
-        let by = match message.to_setlist_page(this_setlist, me.as_deref()) {
+        let by = match message.to_setlist_page(this_setlist, |id| session.is_me(id)) {
             Some(ToSetlistPage::Changed { by, version }) => {
                 if let Some(version) = version {
                     authors.heard(version, by);
