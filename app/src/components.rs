@@ -10,11 +10,12 @@ use crate::{
 };
 
 /// The login page's address that comes back to the page on screen (its
-/// `pathname` and `search`, from `use_location`) once signed in; on the
-/// login page, the login page itself. (Tracked.)
+/// `pathname` and `search`, from `use_location`) once signed in; from the
+/// home page or the login page, the login page itself (which goes on to the
+/// setlists). (Tracked.)
 pub fn login_here(pathname: Memo<String>, search: Memo<String>) -> String {
     pathname.with(|path| match path.as_str() {
-        "/login" => path.clone(),
+        "/" | "/login" => "/login".to_string(),
         _ => search
             .with(|search| format!("/login?next={}", percent_encode(&format!("{path}{search}")))),
     })

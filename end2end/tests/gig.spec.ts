@@ -479,7 +479,11 @@ test.describe('a visitor who is not logged in', () => {
     await page.goto('/setlists/00000000-0000-4000-8000-000000000000/stage');
     await expect(page.getByRole('alert')).toHaveText('Log in to see this show.');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Stage');
-    await expect(page.getByRole('link', { name: 'Log in' })).toBeVisible();
+    // Back to this show once logged in.
+    await expect(page.getByRole('link', { name: 'Log in' })).toHaveAttribute(
+      'href',
+      '/login?next=/setlists/00000000-0000-4000-8000-000000000000/stage',
+    );
   });
 
   test('comes back to the print sheet shared with them once logged in', async ({ page, request }) => {
