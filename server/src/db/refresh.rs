@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use app::api::validation::is_username_shaped;
 use sqlx::{AnyConnection, AnyExecutor, FromRow};
 
 use super::{
@@ -275,6 +276,10 @@ pub async fn find_family(pool: &Pool, id: &str) -> DbResult<Option<FamilyRow>> {
 /// The addresses `username`'s sessions started from since `since`, for the
 /// login throttle (`auth::throttle::Subjects::signed_in_from`).
 pub async fn session_addresses(pool: &Pool, username: &str, since: i64) -> DbResult<Vec<String>> {
+    // As in `users::find_by_username`: no other spelling of a member's name.
+    if !is_username_shaped(username) {
+        return Ok(Vec::new());
+    }
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT f.ip FROM refresh_families f JOIN users u ON u.id = f.user_id \
          WHERE lower(u.username) = lower($1) AND f.created_at > $2",
