@@ -33,6 +33,8 @@ use hyper_util::{
 use tokio::{net::TcpListener, sync::watch};
 use tower::ServiceExt;
 
+use crate::proxies::client_block;
+
 use crate::config::Config;
 
 /// The most hyper buffers of a request head (line and headers). Past the
@@ -65,11 +67,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let client = peer.ip().to_canonical();
-        // Stops one address from holding every file descriptor (slowloris);
+        // Stops one client from holding every file descriptor (slowloris);
         // a trusted proxy speaks for many clients, so it is not counted.
         let counted = if config.trusted_proxies.trusts(client) {
             None
-        } else if let Some(counted) = open_per_client.count(client, config.connections_per_client) {
+        } else if let Some(counted) =
+            open_per_client.count(client_block(client), config.connections_per_client)
+        {
             Some(counted)
         } else {
             tracing::debug!(%client, "too many connections from one address; closed");
@@ -113,7 +117,7 @@ async fn serve_connection(
     let _ = connection.await;
 }
 
-/// How many connections each client address has open.
+/// How many connections each client (`client_block`) has open.
 #[derive(Clone, Default)]
 struct OpenPerClient(Arc<Mutex<HashMap<IpAddr, usize>>>);
 
@@ -174,5 +178,14 @@ mod tests {
             open.0.lock().unwrap().is_empty(),
             "nothing is kept for gone clients"
         );
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_host_share_its_connections() {
+        let open = OpenPerClient::default();
+        let address = |text: &str| client_block(text.parse().unwrap());
+        let _first = open.count(address("2001:db8:1:2::1"), 1).unwrap();
+        assert!(open.count(address("2001:db8:1:2::ffff"), 1).is_none());
+        assert!(open.count(address("2001:db8:1:3::1"), 1).is_some());
     }
 }

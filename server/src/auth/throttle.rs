@@ -33,9 +33,12 @@ use std::{collections::HashMap, net::IpAddr, sync::Mutex, time::Duration};
 
 use sha2::{Digest, Sha256};
 
-use crate::db::{
-    self, DbResult, Pool,
-    throttle::{Refused, Settled, SubjectKey},
+use crate::{
+    db::{
+        self, DbResult, Pool,
+        throttle::{Refused, Settled, SubjectKey},
+    },
+    proxies::client_block,
 };
 
 pub const PAIR_LIMIT: u32 = 5;
@@ -165,14 +168,11 @@ impl Subjects {
     }
 }
 
-/// An IPv6 client usually holds a whole /64, so its addresses count as one:
-/// otherwise every guess could come from a fresh address.
+/// An IPv6 client's addresses count as one (`client_block`): otherwise
+/// every guess could come from a fresh address.
 fn address_block(address: &str) -> String {
-    match address.parse::<IpAddr>() {
-        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-            let [a, b, c, d, ..] = v6.segments();
-            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
-        }
+    match address.parse::<IpAddr>().map(client_block) {
+        Ok(IpAddr::V6(block)) => format!("{block}/64"),
         _ => address.to_string(),
     }
 }

@@ -63,10 +63,14 @@ pub(super) fn refuse_encoded(headers: &HeaderMap) -> Result<(), ApiError> {
             .to_str()
             .is_ok_and(|coding| coding.trim().eq_ignore_ascii_case("identity"))
     };
-    let codings = headers.get_all(header::CONTENT_ENCODING);
-    match codings.iter().all(identity) {
-        true => Ok(()),
-        false => Err(ApiError::EncodedBody),
+    if headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .all(identity)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::EncodedBody)
     }
 }
 
@@ -331,7 +335,7 @@ impl FromRequestParts<AppState> for ClientOrigin {
             .headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|value| value.to_str().ok());
+            .map(HeaderValue::as_bytes);
         let ip = state
             .config
             .trusted_proxies
