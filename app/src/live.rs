@@ -46,22 +46,55 @@ pub enum LiveMessage {
 }
 
 /// A live message, as a page showing one setlist takes it.
-pub enum ToSetlistPage<'a> {
-    /// It changed (by whom: "you" for the page's own member, on any of their
-    /// devices; to which version), or may have: after a `Reload` nobody is
-    /// named and no version is known, so it is read.
+pub enum ToSetlistPage {
+    /// It changed (by whom; to which version), or may have: after a
+    /// `Reload` nobody is named and no version is known, so it is read.
     Changed {
-        by: &'a str,
+        by: Author,
         version: Option<i64>,
     },
     Deleted {
-        by: &'a str,
+        by: Author,
     },
 }
 
-/// Who made a change, for a sentence: `unnamed` when the event names nobody.
-pub fn who<'a>(by: &'a str, unnamed: &'a str) -> &'a str {
-    if by.is_empty() { unnamed } else { by }
+/// Who made a change, as the page's member hears of it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Author {
+    /// Nobody is named: a re-read after missed events, or an event from a
+    /// server that did not name authors yet.
+    Unknown,
+    /// The page's own member, on any of their devices. Known by id, never
+    /// by name: a display name may be anything, "you" included.
+    You,
+    /// Another member: two may share a display name, so the id goes along.
+    Member { id: String, name: String },
+}
+
+impl Author {
+    /// The author an event names by `id` and display `name`; `is_me` tells
+    /// the page's own member by id.
+    pub fn new(id: &str, name: &str, is_me: impl Fn(&str) -> bool) -> Author {
+        if is_me(id) {
+            Author::You
+        } else if name.is_empty() {
+            Author::Unknown
+        } else {
+            Author::Member {
+                id: id.to_owned(),
+                name: name.to_owned(),
+            }
+        }
+    }
+
+    /// How a sentence starts with them: "You", "Mia", or `unnamed`.
+    pub fn subject<'a>(&'a self, unnamed: &'a str) -> &'a str {
+        match self {
+            Author::Unknown => unnamed,
+            Author::You => "You",
+            Author::Member { name, .. } => name,
+        }
+    }
 }
 
 impl LiveMessage {
@@ -84,29 +117,22 @@ impl LiveMessage {
 
     /// What it says to a page that shows the setlist `id`, if anything;
     /// `is_me` tells the page's member by id.
-    pub fn to_setlist_page(
-        &self,
-        id: &str,
-        is_me: impl Fn(&str) -> bool,
-    ) -> Option<ToSetlistPage<'_>> {
+    pub fn to_setlist_page(&self, id: &str, is_me: impl Fn(&str) -> bool) -> Option<ToSetlistPage> {
+        let by = |event: &SetlistEvent| Author::new(&event.by_id, &event.by, &is_me);
         match self {
             // More was missed than the stream keeps: perhaps a change to it.
             LiveMessage::Reload => Some(ToSetlistPage::Changed {
-                by: "",
+                by: Author::Unknown,
                 version: None,
             }),
             _ if self.setlist_id() != Some(id) => None,
             LiveMessage::SetlistChanged(event) | LiveMessage::SongPatched(event) => {
                 Some(ToSetlistPage::Changed {
-                    by: if is_me(&event.by_id) {
-                        "you"
-                    } else {
-                        &event.by
-                    },
+                    by: by(event),
                     version: event.version,
                 })
             }
-            LiveMessage::SetlistDeleted(event) => Some(ToSetlistPage::Deleted { by: &event.by }),
+            LiveMessage::SetlistDeleted(event) => Some(ToSetlistPage::Deleted { by: by(event) }),
             _ => None,
         }
     }
@@ -605,30 +631,37 @@ mod tests {
             by: "Max".into(),
             by_id: "u-max".into(),
         };
+        let max = Author::Member {
+            id: "u-max".into(),
+            name: "Max".into(),
+        };
         let changed = LiveMessage::SetlistChanged(event("s", Some(3)));
         assert!(matches!(
             changed.to_setlist_page("s", |id| id == "u-other-max"),
             Some(ToSetlistPage::Changed {
-                by: "Max",
+                by,
                 version: Some(3)
-            })
+            }) if by == max
         ));
         // Max's own change, made on another of his devices, is his by id.
         assert!(matches!(
             changed.to_setlist_page("s", |id| id == "u-max"),
-            Some(ToSetlistPage::Changed { by: "you", .. })
+            Some(ToSetlistPage::Changed {
+                by: Author::You,
+                ..
+            })
         ));
         assert!(changed.to_setlist_page("other", |_| false).is_none());
         let deleted = LiveMessage::SetlistDeleted(event("s", None));
         assert!(matches!(
             deleted.to_setlist_page("s", |_| false),
-            Some(ToSetlistPage::Deleted { by: "Max" })
+            Some(ToSetlistPage::Deleted { by }) if by == max
         ));
         // Perhaps a change to any setlist: read to find out, by nobody named.
         assert!(matches!(
             LiveMessage::Reload.to_setlist_page("s", |_| false),
             Some(ToSetlistPage::Changed {
-                by: "",
+                by: Author::Unknown,
                 version: None
             })
         ));
@@ -637,7 +670,15 @@ mod tests {
                 .to_setlist_page("s", |_| false)
                 .is_none()
         );
-        assert_eq!(who("", "Someone"), "Someone");
+    }
+
+    #[test]
+    fn a_member_named_you_is_not_the_page_s_member() {
+        let named_you = Author::new("u-2", "you", |id| id == "u-1");
+        assert_eq!(named_you.subject("Someone"), "you");
+        assert_ne!(named_you, Author::You);
+        assert_eq!(Author::new("u-1", "you", |id| id == "u-1"), Author::You);
+        assert_eq!(Author::new("", "", |_| false).subject("Someone"), "Someone");
     }
 
     #[test]

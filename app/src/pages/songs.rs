@@ -20,7 +20,7 @@ use crate::{
         closes_on_escape, counted, focus_soon, length_field, parse_length_field, refocus,
         refocus_first, show_date_short, songs_count,
     },
-    live::{LiveMessage, use_live, who},
+    live::{Author, LiveMessage, use_live},
     session::{Session, use_session},
     unsaved::{UnsavedWork, confirm},
 };
@@ -152,8 +152,12 @@ pub fn Songs() -> impl IntoView {
             LiveMessage::LibraryChanged(data) => {
                 let event = serde_json::from_str::<LibraryEvent>(data);
                 let LibraryEvent { by, by_id } = event.unwrap_or_default();
-                if !session.is_me(&by_id) {
-                    live.announce(format!("{} changed the song library.", who(&by, "Someone")));
+                let by = Author::new(&by_id, &by, |id| session.is_me(id));
+                if by != Author::You {
+                    live.announce(format!(
+                        "{} changed the song library.",
+                        by.subject("Someone")
+                    ));
                 }
             }
             LiveMessage::SetlistCreated(_)

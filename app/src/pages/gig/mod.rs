@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_location, use_params_map};
 use crate::{
     api::{ErrorCode, Setlist, Song, client},
     components::{NO_SUCH_SETLIST, keep_focus, login_here},
-    live::{LiveMessage, ToSetlistPage, use_live, who},
+    live::{LiveMessage, ToSetlistPage, use_live},
     offline,
     session::{Session, Status, now_ms, use_session},
 };
@@ -134,7 +134,7 @@ fn use_show() -> (
         let changed = match message.to_setlist_page(&untrack(show_id), |_| false) {
             // It stays on stage (the band is playing it), saying so.
             Some(ToSetlistPage::Deleted { by }) => {
-                let who = who(by, "Someone");
+                let who = by.subject("Someone");
                 deleted_by.set(Some(format!("{who} deleted this show: this copy stays")));
                 false
             }

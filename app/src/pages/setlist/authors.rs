@@ -5,45 +5,63 @@
 
 use leptos::prelude::*;
 
+use crate::live::Author;
+
 /// The authors of the changes heard of and not shown yet, by version.
 #[derive(Clone, Copy)]
-pub(super) struct Authors(StoredValue<Vec<(i64, String)>>);
+pub(super) struct Authors(StoredValue<Vec<(i64, Author)>>);
 
 impl Authors {
     pub(super) fn new() -> Authors {
         Authors(StoredValue::new(Vec::new()))
     }
 
-    /// A change to `version` made by `by` (a display name, or "you": the
-    /// live stream knows this member's own changes by id) was heard of.
-    pub(super) fn heard(&self, version: i64, by: &str) {
+    /// A change to `version` made by `by` was heard of.
+    pub(super) fn heard(&self, version: i64, by: &Author) {
         self.0
-            .update_value(|heard| heard.push((version, by.to_owned())));
+            .update_value(|heard| heard.push((version, by.clone())));
     }
 
-    /// Who made the changes after version `from` up to `to`, in words;
-    /// `fallback` when none was heard of (a reload after missed events).
-    /// Forgets those changes.
-    pub(super) fn between(&self, from: i64, to: i64, fallback: &str) -> String {
-        let mut names: Vec<String> = Vec::new();
+    /// Who made the changes after version `from` up to `to`, each once, with
+    /// the page's own member last ("Mia and you", as people say it);
+    /// `fallback` alone when none was heard of (a re-read after missed
+    /// events). Forgets those changes.
+    pub(super) fn between(&self, from: i64, to: i64, fallback: Author) -> Vec<Author> {
+        let mut authors: Vec<Author> = Vec::new();
         self.0.update_value(|heard| {
-            for (version, name) in heard.iter() {
-                if *version > from && *version <= to && !names.contains(name) {
-                    names.push(name.clone());
+            for (version, author) in heard.iter() {
+                if *version > from && *version <= to && !authors.contains(author) {
+                    authors.push(author.clone());
                 }
             }
             heard.retain(|(version, _)| *version > to);
         });
-        // "Mia and you", as people say it.
-        if let Some(at) = names.iter().position(|name| name == "you") {
-            let you = names.remove(at);
-            names.push(you);
+        if let Some(at) = authors.iter().position(|author| *author == Author::You) {
+            let you = authors.remove(at);
+            authors.push(you);
         }
-        match names.as_slice() {
-            [] => fallback.to_owned(),
-            [one] => one.clone(),
-            [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        if authors.is_empty() {
+            authors.push(fallback);
         }
+        authors
+    }
+}
+
+/// `authors` as the start of a sentence: "Someone", "You", "Mia, Dan and you".
+pub(super) fn subject(authors: &[Author]) -> String {
+    let names: Vec<&str> = authors
+        .iter()
+        .enumerate()
+        .map(|(at, author)| match author {
+            Author::You if at > 0 => "you",
+            Author::Unknown if at > 0 => "someone",
+            author => author.subject("Someone"),
+        })
+        .collect();
+    match names.as_slice() {
+        [] => "Someone".to_owned(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -51,23 +69,55 @@ impl Authors {
 mod tests {
     use super::*;
 
+    fn member(name: &str) -> Author {
+        Author::Member {
+            id: format!("u-{name}"),
+            name: name.to_owned(),
+        }
+    }
+
     #[test]
     fn changes_read_together_name_everyone_who_made_them() {
         let owner = Owner::new();
         owner.with(|| {
             let authors = Authors::new();
-            authors.heard(5, "Dan the drummer");
-            authors.heard(6, "Mia the manager");
-            authors.heard(7, "you");
-            assert_eq!(authors.between(4, 5, ""), "Dan the drummer");
-            assert_eq!(authors.between(5, 7, ""), "Mia the manager and you");
-            authors.heard(8, "you");
-            authors.heard(9, "Max the manager");
-            assert_eq!(authors.between(7, 9, ""), "Max the manager and you");
-            assert_eq!(authors.between(9, 10, "Someone"), "Someone", "none heard");
-            authors.heard(11, "Dan the drummer");
-            authors.heard(12, "Dan the drummer");
-            assert_eq!(authors.between(10, 12, ""), "Dan the drummer", "once each");
+            let said = |from, to, fallback| subject(&authors.between(from, to, fallback));
+            authors.heard(5, &member("Dan the drummer"));
+            authors.heard(6, &member("Mia the manager"));
+            authors.heard(7, &Author::You);
+            assert_eq!(said(4, 5, Author::Unknown), "Dan the drummer");
+            assert_eq!(said(5, 7, Author::Unknown), "Mia the manager and you");
+            authors.heard(8, &Author::You);
+            authors.heard(9, &member("Max the manager"));
+            assert_eq!(said(7, 9, Author::Unknown), "Max the manager and you");
+            assert_eq!(said(9, 10, Author::Unknown), "Someone", "none heard");
+            authors.heard(11, &member("Dan the drummer"));
+            authors.heard(12, &member("Dan the drummer"));
+            assert_eq!(
+                said(10, 12, Author::Unknown),
+                "Dan the drummer",
+                "once each"
+            );
+            authors.heard(13, &Author::You);
+            assert_eq!(said(12, 13, Author::Unknown), "You");
+        });
+    }
+
+    #[test]
+    fn members_who_share_a_name_are_two_authors() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let authors = Authors::new();
+            let dan = |id: &str| Author::Member {
+                id: id.to_owned(),
+                name: "Dan".to_owned(),
+            };
+            authors.heard(2, &dan("u-1"));
+            authors.heard(3, &dan("u-2"));
+            assert_eq!(
+                subject(&authors.between(1, 3, Author::Unknown)),
+                "Dan and Dan"
+            );
         });
     }
 }

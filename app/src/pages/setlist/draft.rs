@@ -391,10 +391,11 @@ fn merge_songs(
     (songs, kept)
 }
 
-/// What `by` changed from `before` to `after`, in words: "Max reordered
-/// the set and set the tempo of “Everlong” to 160". The sets are not in a
-/// draft: `sets_changed` says whether they changed.
-pub fn describe_change(by: &str, before: &Draft, after: &Draft, sets_changed: bool) -> String {
+/// What `who` (a sentence's subject: "Max", "You", "Mia and you") changed
+/// from `before` to `after`, in words: "Max reordered the set and set the
+/// tempo of “Everlong” to 160". The sets are not in a draft: `sets_changed`
+/// says whether they changed.
+pub fn describe_change(who: &str, before: &Draft, after: &Draft, sets_changed: bool) -> String {
     let mut what = Vec::new();
     if before.name != after.name {
         what.push(format!("renamed the show to “{}”", after.name));
@@ -452,11 +453,6 @@ pub fn describe_change(by: &str, before: &Draft, after: &Draft, sets_changed: bo
             what.push(format!("removed {}", song.label()));
         }
     }
-    let who = match by {
-        "" => "Someone",
-        "you" => "You",
-        by => by,
-    };
     match what.len() {
         0 => format!("{who} saved the setlist."),
         1 => format!("{who} {}.", what[0]),

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{
     GigLinks,
-    authors::Authors,
+    authors::{Authors, subject},
     draft::{Draft, describe_change},
     editor::state::SetsById,
     presence::PresenceLine,
@@ -30,7 +30,7 @@ use crate::{
         show_date_short, songs_count,
     },
     kept::{self as browser, Work},
-    live::{LiveMessage, ToSetlistPage, use_live, who},
+    live::{Author, LiveMessage, ToSetlistPage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,
 };
@@ -201,7 +201,7 @@ impl TempoRow {
                     }
                     self.overtaken.set_value((false, false));
                     // The next save is for the version this one made.
-                    target.follow.try_run((theirs, String::new()));
+                    target.follow.try_run((theirs, Author::Unknown));
                     let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
                     self.status
                         .set(Some(format!("Saved.{}", typed_since.unwrap_or_default())));
@@ -218,7 +218,7 @@ impl TempoRow {
                         self.error.try_set(Some(NOT_READ_AGAIN.into()));
                         return false;
                     };
-                    target.follow.try_run((theirs, String::new()));
+                    target.follow.try_run((theirs, Author::Unknown));
                     // Someone changed what is being saved since this patch
                     // was made (heard now, or by the live stream meanwhile):
                     // the row says so (`follow`), and Save replaces their
@@ -269,7 +269,7 @@ struct SaveTarget {
     session: Session,
     setlist_id: StoredValue<String>,
     shown: RwSignal<Setlist>,
-    follow: Callback<(Setlist, String)>,
+    follow: Callback<(Setlist, Author)>,
     /// Who deleted the setlist, in words, once heard of.
     deleted: RwSignal<Option<String>>,
 }
@@ -295,7 +295,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
     let owner = StoredValue::new(Owner::current().expect("the drummer's view runs inside the app"));
     let authors = Authors::new();
     // Someone changed the setlist (`by`, when known): read it again and follow it.
-    let follow = Callback::new(move |(theirs, by): (Setlist, String)| {
+    let follow = Callback::new(move |(theirs, by): (Setlist, Author)| {
         if shown
             .try_with_untracked(|s| s.version >= theirs.version)
             .unwrap_or(true)
@@ -332,12 +332,12 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         keep_focus();
         rows.set(next);
         let from = shown.with_untracked(|s| s.version);
-        let by = authors.between(from, theirs.version, &by);
+        let by = authors.between(from, theirs.version, by);
         // This member's own change is no news to them.
-        if !by.is_empty() && by != "you" {
+        if !matches!(by.as_slice(), [Author::You] | [Author::Unknown]) {
             let sets_changed = shown.with_untracked(SetsById::of) != SetsById::of(&theirs);
             live.announce(describe_change(
-                &by,
+                &subject(&by),
                 &before,
                 &Draft::of(&theirs),
                 sets_changed,
@@ -368,14 +368,14 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             }) if Some(version) <= shown.try_with_untracked(|s| s.version) => return,
             Some(ToSetlistPage::Changed { by, version }) => {
                 if let Some(version) = version {
-                    authors.heard(version, by);
+                    authors.heard(version, &by);
                 }
-                by.to_string()
+                by
             }
             Some(ToSetlistPage::Deleted { by }) => {
                 let text = format!(
                     "{} deleted this setlist. What you typed is still here: copy what you need.",
-                    who(by, "The manager")
+                    by.subject("The manager")
                 );
                 // Said by the alert that shows it (an alert is read as it
                 // appears): the app's live region too would say it twice.

@@ -9,7 +9,7 @@ use leptos_router::{NavigateOptions, hooks::use_navigate};
 
 use super::{
     GigLinks,
-    authors::Authors,
+    authors::{Authors, subject},
     describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
     presence::PresenceLine,
@@ -27,7 +27,7 @@ use crate::{
         refocus_selected, running_time, said_until_typing, show_date_long, slot_verdict,
     },
     kept::{self as browser, Work},
-    live::{LiveMessage, ToSetlistPage, use_live, who},
+    live::{Author, LiveMessage, ToSetlistPage, use_live},
     session::{Session, use_session},
     unsaved::UnsavedWork,
 };
@@ -148,7 +148,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     // and told only if ours fails, as someone else's was first (or ours was
     // made and its answer lost); otherwise it was our own delete's echo.
     let deleting = StoredValue::new(false);
-    let heard_delete = StoredValue::new(None::<String>);
+    let heard_delete = StoredValue::new(None::<Author>);
 
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(None::<String>);
@@ -175,7 +175,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
 
     let authors = Authors::new();
     // Someone else's version: merged into what is typed here, never over it.
-    let merge_theirs = move |theirs: &Setlist, by: &str| -> bool {
+    let merge_theirs = move |theirs: &Setlist, by: Author| -> bool {
         // A re-read that answers after the setlist was deleted would ask
         // questions about a setlist that is gone.
         if !on_screen() || deleted.with_untracked(Option::is_some) {
@@ -194,7 +194,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         let sets = owner.with_value(|owner| owner.with(|| state.take_merge(&merged.draft, theirs)));
-        let by = authors.between(version, theirs.version, by);
+        let by = subject(&authors.between(version, theirs.version, by));
         let mut said = describe_change(&by, &base, &theirs_draft, sets.changed);
         if !merged.kept.is_empty() {
             said.push_str(&format!(
@@ -224,14 +224,14 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     // but the edits (their version, a duplicate or a delete of what is gone,
     // a reread of the restored edits' base). Said by the alert that shows it,
     // once (see the drummer's page).
-    let gone = move |by: &str| {
+    let gone = move |by: &Author| {
         conflicts.set(Vec::new());
         saved.set(None);
         restored.set(false);
         questions_gone();
         deleted.set(Some(format!(
             "{} deleted this setlist. Your edits are still here: “Save as a new setlist” keeps them.",
-            who(by, "Someone")
+            by.subject("Someone")
         )));
         refocus(RECREATE.into());
     };
@@ -251,15 +251,15 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         let by = match message.to_setlist_page(this_setlist, |id| session.is_me(id)) {
             Some(ToSetlistPage::Changed { by, version }) => {
                 if let Some(version) = version {
-                    authors.heard(version, by);
+                    authors.heard(version, &by);
                 }
-                by.to_string()
+                by
             }
             Some(ToSetlistPage::Deleted { by }) => {
                 if deleting.get_value() {
-                    heard_delete.set_value(Some(by.to_string()));
+                    heard_delete.set_value(Some(by));
                 } else {
-                    gone(by);
+                    gone(&by);
                 }
                 return;
             }
@@ -279,7 +279,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                 if busy.try_get_untracked() == Some(true) {
                     heard_while_saving.try_set_value(true);
                 } else {
-                    merge_theirs(&theirs, &by);
+                    merge_theirs(&theirs, by);
                 }
             }
         });
@@ -385,7 +385,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                         if !on_screen() {
                             return;
                         }
-                        merge_theirs(&theirs, "");
+                        merge_theirs(&theirs, Author::Unknown);
                     }
                     Err(failure) => {
                         result = Err(failure);
@@ -446,7 +446,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                             // Someone else's change may have come meanwhile.
                             let path = format!("/api/setlists/{}", setlist.id);
                             if let Ok(theirs) = client::get::<Setlist>(session, &path).await {
-                                merge_theirs(&theirs, "");
+                                merge_theirs(&theirs, Author::Unknown);
                             }
                         }
                     }
@@ -548,7 +548,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
             match answer {
                 Ok(()) => navigate("/setlists", Default::default()),
                 // Someone else's came first; named if their echo was heard.
-                Err(_) if heard.is_some() || not_found => gone(heard.as_deref().unwrap_or("")),
+                Err(_) if heard.is_some() || not_found => gone(heard.as_ref().unwrap_or(&Author::Unknown)),
                 Err(failure) if failure.current_version.is_some() => error.set(Some(
                     "Not deleted: someone changed this setlist meanwhile. Look at their change, then delete again if you still mean to.".into(),
                 )),

@@ -186,7 +186,7 @@ fn a_retitled_song_is_named_as_both_sides_knew_it() {
     mine.songs[0].title = "Everlong (acoustic)".into();
     theirs.songs[0].title = "Everlong (live)".into();
     assert_eq!(
-        describe_change("", &base, &theirs, false),
+        describe_change("Someone", &base, &theirs, false),
         "Someone edited “Everlong” (now “Everlong (live)”)."
     );
     let merged = merge(&base, &mine, &theirs);
