@@ -36,6 +36,20 @@ export async function apiToken(request: APIRequestContext, username: string): Pr
   return { token: body.access_token, id: body.user.id };
 }
 
+/** A new manager, `displayName`, for a change someone other than the demo
+ * manager makes (the demo manager's own, from another device, is "You");
+ * returns the headers to make it with. */
+export async function anotherManager(request: APIRequestContext, displayName: string): Promise<{ Authorization: string }> {
+  const { token } = await apiToken(request, 'manager');
+  const username = `other${Date.now().toString(36)}${Math.floor(Math.random() * 1e6)}`;
+  const made = await request.post('/api/users', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { username, display_name: displayName, role: 'manager', password: PASSWORD },
+  });
+  expect(made.status()).toBe(201);
+  return { Authorization: `Bearer ${(await apiToken(request, username)).token}` };
+}
+
 /** A setlist made through the API as the manager; returns its id. */
 export async function createSetlist(request: APIRequestContext, name: string, songs: object[]): Promise<string> {
   const { token } = await apiToken(request, 'manager');

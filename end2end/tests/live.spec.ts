@@ -1,6 +1,6 @@
 import { type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { test, expect } from './fixtures';
-import { apiToken, createSetlist, gate, logIn, renameSetlist, unavailable } from './helpers';
+import { anotherManager, apiToken, createSetlist, gate, logIn, renameSetlist, unavailable } from './helpers';
 import { shortLivedOrigin } from '../playwright.config';
 
 // Live band collaboration: two members in two browsers (the drummer on a
@@ -646,8 +646,7 @@ test.describe('a setlist deleted while its editor is open', () => {
   test('a setlist deleted while its editor has a question open keeps the edits and drops what no longer applies', async ({ page, request }) => {
     const id = await openInEditor(page, request, 'Deleted night');
     await page.getByLabel('Venue').fill('Mine');
-    const { token } = await apiToken(request, 'manager');
-    const headers = { Authorization: `Bearer ${token}` };
+    const headers = await anotherManager(request, 'Mia the Manager');
     const setlist = await (await request.get(`/api/setlists/${id}`, { headers })).json();
     expect((await request.put(`/api/setlists/${id}`, { headers, data: { ...setlist, venue: 'Theirs' } })).status()).toBe(200);
     await expect(page.getByTestId('conflicts')).toContainText('Venue: yours “Mine”, theirs “Theirs”');
@@ -656,7 +655,7 @@ test.describe('a setlist deleted while its editor is open', () => {
     await expect(page.getByRole('button', { name: 'Keep mine for Venue' })).toBeFocused();
 
     expect((await request.delete(`/api/setlists/${id}`, { headers })).status()).toBe(204);
-    await expect(page.getByRole('alert')).toContainText('Max the Manager deleted this setlist');
+    await expect(page.getByRole('alert')).toContainText('Mia the Manager deleted this setlist');
     await expect(page.getByRole('alert')).not.toContainText('choose yours or theirs');
     // No choice left to make, nothing left to duplicate or delete: the edits stay.
     await expect(page.getByTestId('conflicts')).toHaveCount(0);
@@ -687,14 +686,21 @@ test.describe('a setlist deleted while its editor is open', () => {
     });
     await page.getByRole('button', { name: 'Delete setlist' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
-    const { token } = await apiToken(request, 'manager');
-    expect((await request.delete(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).status()).toBe(204);
+    const headers = await anotherManager(request, 'Mia the Manager');
+    expect((await request.delete(`/api/setlists/${id}`, { headers })).status()).toBe(204);
     await expect(overview.getByRole('link', { name: 'Deleted twice' })).toHaveCount(0);
     theirs.open();
 
-    await expect(page.getByRole('alert')).toContainText('Max the Manager deleted this setlist');
+    await expect(page.getByRole('alert')).toContainText('Mia the Manager deleted this setlist');
     await expect(page.getByRole('button', { name: 'Save as a new setlist' })).toBeVisible();
     await expect(page).toHaveURL(new RegExp(`/setlists/${id}$`));
+  });
+
+  test('a delete made by the same member on another device is told as theirs', async ({ page, request }) => {
+    const id = await openInEditor(page, request, 'Deleted on the phone');
+    const { token } = await apiToken(request, 'manager');
+    expect((await request.delete(`/api/setlists/${id}`, { headers: { Authorization: `Bearer ${token}` } })).status()).toBe(204);
+    await expect(page.getByRole('alert')).toContainText('You deleted this setlist. Your edits are still here');
   });
 
   test('a delete that finds the setlist gone before anyone was heard deleting it says so once', async ({ page, request }) => {
