@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::validation::folded;
+
 /// A song of the repertoire. `times_played` and `last_played` count the
 /// setlists of past shows (before today) that play it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,11 +35,11 @@ pub struct LibrarySong {
 
 impl LibrarySong {
     /// The search of `GET /api/songs?q=&tag=` (and of the library page):
-    /// `needle`, lower-case, in the title, the artist or a tag; and `tag`.
+    /// `needle`, `folded`, in the title, the artist or a tag; and `tag`.
     pub fn matches(&self, needle: &str, tag: Option<&str>) -> bool {
         let found = needle.is_empty()
-            || self.title.to_lowercase().contains(needle)
-            || self.artist.to_lowercase().contains(needle)
+            || folded(&self.title).contains(needle)
+            || folded(&self.artist).contains(needle)
             || self.tags.iter().any(|t| t.contains(needle));
         found && tag.is_none_or(|tag| self.tags.iter().any(|t| t == tag))
     }

@@ -138,10 +138,27 @@ pub fn on_one_line(text: &str) -> String {
 /// carry a title stored on two lines (through the API), which must be found
 /// by its line again, not imported as a second entry.
 pub fn library_match_key(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    folded(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// `text` as the song library searches and compares it: lower-case, and in
+/// Unicode's composed form (NFC), so that "é" sent as one character or as
+/// "e" and a combining accent (two devices may send either) is one text.
+/// Text is stored as it was sent; only comparisons fold it.
+pub fn folded(text: &str) -> String {
+    composed(text).to_lowercase()
+}
+
+/// The browser's own NFC: no normalisation tables in the wasm.
+#[cfg(all(feature = "hydrate", target_arch = "wasm32"))]
+fn composed(text: &str) -> String {
+    js_sys::JsString::from(text).normalize("NFC").into()
+}
+
+#[cfg(not(all(feature = "hydrate", target_arch = "wasm32")))]
+fn composed(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfc().collect()
 }
 
 /// Field name → what is wrong with it. Empty means valid.

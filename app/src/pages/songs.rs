@@ -11,7 +11,7 @@ use crate::{
         ImportOutcome, ImportReport, LibraryEvent, LibrarySong, LibrarySongInput, SongImport,
         client::{self, ApiFailure, Method},
         validation::{
-            SOMEONE_ELSE, drummer_patch, field_label, follow_theirs, normalized_tags,
+            SOMEONE_ELSE, drummer_patch, field_label, folded, follow_theirs, normalized_tags,
             overtaken_said, percent_encode, tempo_text, three_way, validate_library_song,
         },
     },
@@ -299,7 +299,7 @@ fn remember_address(address: &str) {
 
 /// The songs a search (any case) and a tag ("" for any) leave.
 fn search_for(search: &str, tag: String) -> impl Fn(&LibrarySong) -> bool + use<> {
-    let needle = search.trim().to_lowercase();
+    let needle = folded(search.trim());
     let tag = Some(tag).filter(|tag| !tag.is_empty());
     move |song| song.matches(&needle, tag.as_deref())
 }

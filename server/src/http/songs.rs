@@ -3,7 +3,9 @@
 
 use app::api::{
     ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport, SongPatch,
-    validation::{IMPORT_ROWS_MAX, normalized_tags, validate_library_song, validate_song_patch},
+    validation::{
+        IMPORT_ROWS_MAX, folded, normalized_tags, validate_library_song, validate_song_patch,
+    },
 };
 use axum::{
     Json, Router,
@@ -65,12 +67,7 @@ async fn list(
     ApiQuery(filter): ApiQuery<SongFilter>,
 ) -> ApiResult<Json<Vec<LibrarySong>>> {
     let mut songs = db::library::list(&state.db, &today()).await?;
-    let needle = filter
-        .q
-        .as_deref()
-        .unwrap_or_default()
-        .trim()
-        .to_lowercase();
+    let needle = folded(filter.q.as_deref().unwrap_or_default().trim());
     let tag = (filter.tag.as_deref().map(str::trim))
         .filter(|tag| !tag.is_empty())
         .map(str::to_lowercase);

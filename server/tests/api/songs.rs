@@ -314,6 +314,15 @@ async fn titles_match_whatever_their_case_or_white_space_in_any_alphabet() {
         refused_as_already_there(&app, &manager, &json!({ "title": title, "artist": "Same" }))
             .await;
     }
+    // "é" as one character and as "e" with a combining accent: one song,
+    // found by either, and stored as it was sent.
+    let composed = add(&app, &manager, &json!({ "title": "Caf\u{e9} Blue" })).await;
+    let decomposed = json!({ "title": "Cafe\u{301} Blue" });
+    refused_as_already_there(&app, &manager, &decomposed).await;
+    assert_eq!(composed["title"], "Caf\u{e9} Blue");
+    let found = library(&app, &manager, "?q=cafe%CC%81").await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["id"], composed["id"]);
 }
 
 #[tokio::test]
