@@ -207,6 +207,18 @@ impl Checker {
         self.check(field, ok, message);
     }
 
+    /// A member's display name. The pages call each member's own changes
+    /// "You" ("You set the tempo…"): a member named so would read as the
+    /// reader themself, in words and to a screen reader alike.
+    fn display_name(&mut self, value: &str) {
+        self.text("display_name", value, 1, DISPLAY_NAME_MAX);
+        self.check(
+            "display_name",
+            !value.trim().eq_ignore_ascii_case("you"),
+            "cannot be “You”: the app says “You” to each member about their own changes",
+        );
+    }
+
     /// `text` on one line: a set's name is typed into a one-line field,
     /// which cannot hold a line break.
     fn line(&mut self, field: impl Into<String>, value: &str, min: usize, max: usize) {
@@ -581,7 +593,7 @@ pub fn validate_new_user(
         username.chars().all(username_char),
         "may only contain letters, digits, '-', '_' and '.'",
     );
-    c.text("display_name", display_name, 1, DISPLAY_NAME_MAX);
+    c.display_name(display_name);
     c.check(
         "role",
         super::Role::parse(role).is_some(),
@@ -628,7 +640,7 @@ pub fn validate_member_patch(patch: &super::MemberPatch) -> FieldErrors {
         "send at least one of role, display_name, instrument and disabled: this patch changes nothing",
     );
     if let Some(display_name) = &patch.display_name {
-        c.text("display_name", display_name, 1, DISPLAY_NAME_MAX);
+        c.display_name(display_name);
     }
     if let Some(role) = &patch.role {
         c.check(

@@ -230,6 +230,32 @@ async fn member_changes_are_validated_and_for_managers_only() {
     .await;
     assert!(body["error"]["fields"]["role"].is_string());
     assert_eq!(body["error"]["fields"]["display_name"], "must not be empty");
+    // "You" is what the pages call each member's own changes.
+    for name in ["You", " you "] {
+        let response = patch_member(
+            &app,
+            &manager,
+            &drummer.user_id,
+            json!({ "display_name": name }),
+        )
+        .await;
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let said = body["error"]["fields"]["display_name"].as_str().unwrap();
+        assert!(said.starts_with("cannot be “You”"), "{said}");
+    }
+    let response = patch_member(
+        &app,
+        &manager,
+        &drummer.user_id,
+        json!({ "display_name": "Youssef" }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
     // A misspelt field is refused by name, with the fields there are:
     // ignored, it would be a 200 that left the member enabled.
     let response = patch_member(&app, &manager, &drummer.user_id, json!({ "disable": true })).await;
