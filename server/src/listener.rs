@@ -71,12 +71,10 @@ pub async fn serve(
         // a trusted proxy speaks for many clients, so it is not counted.
         let counted = if config.trusted_proxies.trusts(client) {
             None
-        } else if let Some(counted) =
-            open_per_client.count(client_block(client), config.connections_per_client)
-        {
+        } else if let Some(counted) = open_per_client.count(client, config.connections_per_client) {
             Some(counted)
         } else {
-            tracing::debug!(%client, "too many connections from one address; closed");
+            tracing::debug!(%client, "too many connections from one client; closed");
             continue;
         };
         let (router, open, head_timeout) = (router.clone(), open.clone(), config.head_timeout);
@@ -128,8 +126,10 @@ struct Counted {
 }
 
 impl OpenPerClient {
-    /// Counts a new connection from `client`; `None` if it has `limit` open.
-    fn count(&self, client: IpAddr, limit: usize) -> Option<Counted> {
+    /// Counts a new connection from `address`'s client; `None` if it has
+    /// `limit` open.
+    fn count(&self, address: IpAddr, limit: usize) -> Option<Counted> {
+        let client = client_block(address);
         let mut open = self.0.lock().expect("only counting happens under the lock");
         let count = open.entry(client).or_default();
         if *count >= limit {
@@ -181,9 +181,9 @@ mod tests {
     }
 
     #[test]
-    fn the_addresses_of_one_ipv6_host_share_its_connections() {
+    fn the_addresses_of_one_ipv6_client_share_its_connections() {
         let open = OpenPerClient::default();
-        let address = |text: &str| client_block(text.parse().unwrap());
+        let address = |text: &str| text.parse().unwrap();
         let _first = open.count(address("2001:db8:1:2::1"), 1).unwrap();
         assert!(open.count(address("2001:db8:1:2::ffff"), 1).is_none());
         assert!(open.count(address("2001:db8:1:3::1"), 1).is_some());

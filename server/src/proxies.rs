@@ -72,8 +72,8 @@ impl TrustedProxies {
 }
 
 /// The block one client usually holds: its address, or for IPv6 the /64
-/// around it. A host gets a whole /64, so counted address by address it
-/// would be 2^64 clients, each with fresh guesses or connections.
+/// around it. A home or a phone gets a whole /64, so counted address by
+/// address it would be 2^64 clients, each with fresh guesses or connections.
 pub fn client_block(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {

@@ -146,7 +146,8 @@ pub fn library_match_key(text: &str) -> String {
 /// "e" and a combining accent (two devices may send either) is one text.
 /// Text is stored as it was sent; only comparisons fold it.
 pub fn folded(text: &str) -> String {
-    composed(text).to_lowercase()
+    // Composed last: lower-casing can leave a letter and its accent apart.
+    composed(&text.to_lowercase())
 }
 
 /// The browser's own NFC: no normalisation tables in the wasm.

@@ -172,7 +172,12 @@ impl Subjects {
 /// every guess could come from a fresh address.
 fn address_block(address: &str) -> String {
     match address.parse::<IpAddr>().map(client_block) {
-        Ok(IpAddr::V6(block)) => format!("{block}/64"),
+        // Written out, not `Display`: the keys stored in the shared table stay
+        // the ones older instances make ("2001:db8:1:0::/64").
+        Ok(IpAddr::V6(block)) => {
+            let [a, b, c, d, ..] = block.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
         _ => address.to_string(),
     }
 }

@@ -131,7 +131,7 @@ fn use_show() -> (
         }
     };
     use_live().subscribe(move |message| {
-        let changed = match message.to_setlist_page(&untrack(show_id), |_| false) {
+        let changed = match message.to_setlist_page(&untrack(show_id), |id| session.is_me(id)) {
             // It stays on stage (the band is playing it), saying so.
             Some(ToSetlistPage::Deleted { by }) => {
                 let who = by.subject("Someone");

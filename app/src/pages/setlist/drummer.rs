@@ -201,7 +201,7 @@ impl TempoRow {
                     }
                     self.overtaken.set_value((false, false));
                     // The next save is for the version this one made.
-                    target.follow.try_run((theirs, Author::Unknown));
+                    target.follow.try_run((theirs, Author::You));
                     let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
                     self.status
                         .set(Some(format!("Saved.{}", typed_since.unwrap_or_default())));
@@ -333,7 +333,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         rows.set(next);
         let from = shown.with_untracked(|s| s.version);
         let by = authors.between(from, theirs.version, by);
-        // This member's own change is no news to them.
+        // This member's own change is no news to them; one nobody is named
+        // for (a re-read after missed events, or after a 409) is said by the
+        // rows it changed.
         if !matches!(by.as_slice(), [Author::You] | [Author::Unknown]) {
             let sets_changed = shown.with_untracked(SetsById::of) != SetsById::of(&theirs);
             live.announce(describe_change(
