@@ -430,7 +430,8 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   setlist.songs[0].bpm = 125;
   expect((await request.put(`/api/setlists/${id}`, { headers, data: setlist })).status()).toBe(200);
 
-  await expect(phone.getByText('Someone else set the tempo to 125 meanwhile.')).toBeVisible();
+  // The live stream named the manager.
+  await expect(phone.getByText('Max the Manager set the tempo to 125 meanwhile.')).toBeVisible();
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('130');
   await expect(phone.getByTestId('unsaved')).toBeVisible();
 
@@ -440,7 +441,8 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   const songPath = `/api/setlists/${id}/songs/${setlist.songs[0].id}`;
   const patched = await request.patch(songPath, { headers: { Authorization: `Bearer ${other.token}` }, data: { drummer_notes: 'sticks all the way' } });
   expect(patched.status()).toBe(200);
-  // The tempo's warning still holds (130 would replace 125): both are said.
+  // The tempo's warning still holds (130 would replace 125): both are said,
+  // and two changes by two authors have no one name.
   await expect(
     phone.getByText("Someone else set the tempo to 125 and changed the drummer's notes to “sticks all the way” meanwhile."),
   ).toBeVisible();
@@ -456,7 +458,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   after.songs[0].bpm = 140;
   expect((await request.put(`/api/setlists/${id}`, { headers, data: after })).status()).toBe(200);
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('140');
-  await expect(phone.getByRole('status').filter({ hasText: /^Someone else set the tempo to 140\.$/ })).toBeVisible();
+  await expect(phone.getByRole('status').filter({ hasText: /^Max the Manager set the tempo to 140\.$/ })).toBeVisible();
   await expect(savedLine).toHaveCount(0);
 
   // Both typed the same tempo: nothing is unsaved, and the line about 140,
@@ -465,7 +467,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   const same = await (await request.get(`/api/setlists/${id}`, { headers })).json();
   same.songs[0].bpm = 150;
   expect((await request.put(`/api/setlists/${id}`, { headers, data: same })).status()).toBe(200);
-  await expect(phone.getByText('Someone else set the tempo to 140.')).toHaveCount(0);
+  await expect(phone.getByText('Max the Manager set the tempo to 140.')).toHaveCount(0);
   await expect(phone.getByTestId('unsaved')).toHaveCount(0);
 
   // One change to both fields while a tempo is typed: the notes it takes and
@@ -475,7 +477,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   expect(both.status()).toBe(200);
   await expect(row.getByLabel("Drummer's notes")).toHaveValue('ride');
   await expect(
-    phone.getByText("Someone else changed the drummer's notes to “ride”. They also set the tempo to 145 meanwhile."),
+    phone.getByText("Max the Manager changed the drummer's notes to “ride”. They also set the tempo to 145 meanwhile."),
   ).toBeVisible();
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('155');
 
@@ -485,6 +487,13 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   expect((await request.patch(songPath, { headers, data: { bpm: 155 } })).status()).toBe(200);
   await expect(phone.getByText('set the tempo to 145 meanwhile.')).toHaveCount(0);
   await expect(row.getByLabel("Drummer's notes")).toHaveValue('ride out');
+
+  // The drummer's own save from another device is theirs, not someone else's.
+  await row.getByRole('button', { name: 'Save tempo and notes for My Hero' }).click();
+  await expect(phone.getByRole('status').filter({ hasText: /^Saved\.$/ })).toBeVisible();
+  expect((await request.patch(songPath, { headers: { Authorization: `Bearer ${other.token}` }, data: { bpm: 160 } })).status()).toBe(200);
+  await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('160');
+  await expect(phone.getByRole('status').filter({ hasText: /^On another device, you set the tempo to 160\.$/ })).toBeVisible();
   await context.close();
 });
 

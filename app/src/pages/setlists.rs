@@ -6,7 +6,7 @@ use crate::{
         ErrorNotice, LastRead, LoadFailure, RowFocus, behind_notice, focus_soon, show_date_short,
         show_length,
     },
-    live::{LiveMessage, use_live},
+    live::{Author, LiveMessage, use_live},
     pages::lazy::preload_setlist,
     session::use_session,
 };
@@ -62,10 +62,12 @@ pub fn Setlists() -> impl IntoView {
             let show = list.into_iter().find(|show| show.id == event.id)?;
             Some(format!("“{}”", show.name))
         });
-        if !session.is_me(&event.by_id) && !event.by.is_empty() {
+        // This member's own changes are no news; nobody's name, nothing to say.
+        let by = Author::new(&event.by_id, &event.by, |id| session.is_me(id));
+        if let Author::Member { name: by, .. } = by {
             live.announce(match known {
-                Some(name) if what != "added a setlist" => format!("{} {what} {name}.", event.by),
-                _ => format!("{} {what}.", event.by),
+                Some(name) if what != "added a setlist" => format!("{by} {what} {name}."),
+                _ => format!("{by} {what}."),
             });
         }
         reread();

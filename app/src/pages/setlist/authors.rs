@@ -48,7 +48,7 @@ impl Authors {
 }
 
 /// `authors` as the start of a sentence: "Someone", "You", "Mia, Dan and you".
-pub(super) fn subject(authors: &[Author]) -> String {
+pub(super) fn joint_subject(authors: &[Author]) -> String {
     let names: Vec<&str> = authors
         .iter()
         .enumerate()
@@ -81,7 +81,7 @@ mod tests {
         let owner = Owner::new();
         owner.with(|| {
             let authors = Authors::new();
-            let said = |from, to, fallback| subject(&authors.between(from, to, fallback));
+            let said = |from, to, fallback| joint_subject(&authors.between(from, to, fallback));
             authors.heard(5, &member("Dan the drummer"));
             authors.heard(6, &member("Mia the manager"));
             authors.heard(7, &Author::You);
@@ -115,7 +115,7 @@ mod tests {
             authors.heard(2, &dan("u-1"));
             authors.heard(3, &dan("u-2"));
             assert_eq!(
-                subject(&authors.between(1, 3, Author::Unknown)),
+                joint_subject(&authors.between(1, 3, Author::Unknown)),
                 "Dan and Dan"
             );
         });

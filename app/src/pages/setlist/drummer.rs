@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::{
     GigLinks,
-    authors::{Authors, subject},
+    authors::{Authors, joint_subject},
     draft::{Draft, describe_change},
     editor::state::SetsById,
     presence::PresenceLine,
@@ -88,8 +88,9 @@ impl TempoRow {
         })
     }
 
-    /// Takes the server's values, except in a field being typed in.
-    fn follow(&self, song: &Song) {
+    /// Takes the server's values, except in a field being typed in; `by`
+    /// made the change, as far as the page knows.
+    fn follow(&self, song: &Song, by: &Author) {
         let (bpm, notes) = (tempo_text(song.bpm), song.drummer_notes.clone());
         let (saved_bpm, saved_notes) = self.saved.get_untracked();
         let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
@@ -121,17 +122,23 @@ impl TempoRow {
         // change) would speak of values that are gone: it gives way to what
         // this change took and what Save would still overwrite, or to nothing.
         if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
-            let followed = (!followed.is_empty())
-                .then(|| format!("{SOMEONE_ELSE} {}.", followed.join(" and ")));
+            // This member's own change reached this page from another of
+            // their devices (a save made here says "Saved." instead).
+            let (subject, also) = match by {
+                Author::You => ("On another device, you", "You also"),
+                author => (author.subject(SOMEONE_ELSE), "They also"),
+            };
+            let followed =
+                (!followed.is_empty()).then(|| format!("{subject} {}.", followed.join(" and ")));
             // One someone, said once, when the warning is only about this
             // change; one still standing from an earlier change may be
             // someone else's.
             let this_change_only =
                 (!overtaken.0 || overtaken_now.0) && (!overtaken.1 || overtaken_now.1);
-            let who = if followed.is_some() && this_change_only {
-                "They also"
-            } else {
-                SOMEONE_ELSE
+            let who = match (followed.is_some(), this_change_only) {
+                (true, true) => also,
+                (false, true) => subject,
+                (_, false) => SOMEONE_ELSE,
             };
             let warning = overtaken_said(
                 who,
@@ -303,6 +310,17 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             return; // an older answer overtaken by a newer one
         }
         let before = shown.with_untracked(Draft::of);
+        let from = shown.with_untracked(|s| s.version);
+        let by = authors.between(from, theirs.version, by);
+        // A row's line names the one member whose change it shows. This
+        // member's own change, one version on, came from another of their
+        // devices: a save made here follows its answer, and its own row
+        // has nothing to say.
+        let row_author = match by.as_slice() {
+            [Author::You] if theirs.version == from + 1 => Author::You,
+            [member @ Author::Member { .. }] => member.clone(),
+            _ => Author::Unknown,
+        };
         let mut kept = Vec::new();
         let mut current = rows.get_untracked();
         // The server answers again: "could not reach it" is no longer true.
@@ -314,7 +332,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             match current.iter().position(|row| row.id() == song.id) {
                 Some(at) => {
                     let row = current.remove(at);
-                    row.follow(song);
+                    row.follow(song, &row_author);
                     next.push(row);
                 }
                 None => {
@@ -331,15 +349,13 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         rows.set(next);
-        let from = shown.with_untracked(|s| s.version);
-        let by = authors.between(from, theirs.version, by);
         // This member's own change is no news to them; one nobody is named
         // for (a re-read after missed events, or after a 409) is said by the
         // rows it changed.
         if !matches!(by.as_slice(), [Author::You] | [Author::Unknown]) {
             let sets_changed = shown.with_untracked(SetsById::of) != SetsById::of(&theirs);
             live.announce(describe_change(
-                &subject(&by),
+                &joint_subject(&by),
                 &before,
                 &Draft::of(&theirs),
                 sets_changed,

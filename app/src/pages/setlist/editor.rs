@@ -9,7 +9,7 @@ use leptos_router::{NavigateOptions, hooks::use_navigate};
 
 use super::{
     GigLinks,
-    authors::{Authors, subject},
+    authors::{Authors, joint_subject},
     describe_fields,
     draft::{Conflict, Draft, DraftSong, Field, catch_up, describe_change, merge},
     presence::PresenceLine,
@@ -194,7 +194,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
         // Their reorder moves rows, and a moved field loses the focus.
         keep_focus();
         let sets = owner.with_value(|owner| owner.with(|| state.take_merge(&merged.draft, theirs)));
-        let by = subject(&authors.between(version, theirs.version, by));
+        let by = joint_subject(&authors.between(version, theirs.version, by));
         let mut said = describe_change(&by, &base, &theirs_draft, sets.changed);
         if !merged.kept.is_empty() {
             said.push_str(&format!(
