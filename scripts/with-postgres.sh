@@ -22,7 +22,10 @@ stop() {
 }
 trap stop EXIT
 
-"${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U backstage --auth=trust --no-sync >/dev/null
+# UTF-8 with the C library's full case mapping, whatever the caller's LANG:
+# the tests check that lower('İ') = 'i' there gives no second login name.
+"${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U backstage --auth=trust --no-sync \
+  --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
   -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start >/dev/null
 

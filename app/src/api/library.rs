@@ -74,7 +74,7 @@ pub struct LibrarySongInput {
     #[cfg_attr(feature = "ssr", schema(max_length = 2000))]
     #[serde(default)]
     pub notes: String,
-    /// Stored trimmed and lower-case; no commas.
+    /// Stored trimmed, lower-case and composed (NFC), each once; no commas.
     #[cfg_attr(feature = "ssr", schema(max_items = 16))]
     #[serde(default)]
     pub tags: Vec<String>,

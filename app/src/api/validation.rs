@@ -568,12 +568,13 @@ pub fn validate_library_song(song: &LibrarySongInput) -> FieldErrors {
     c.0
 }
 
-/// Tags as the library keeps them: trimmed, lower-case, each once, and none
-/// that shows nothing (a zero-width space is dropped as a blank one is).
+/// Tags as the library keeps them: trimmed, `folded` (so "café" typed on two
+/// devices is one tag), each once, and none that shows nothing (a zero-width
+/// space is dropped as a blank one is).
 pub fn normalized_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut kept: Vec<String> = Vec::new();
     for tag in tags {
-        let tag = tag.trim().to_lowercase();
+        let tag = folded(tag.trim());
         if !shows_nothing(&tag) && !kept.contains(&tag) {
             kept.push(tag);
         }
@@ -967,6 +968,8 @@ mod tests {
     fn tags_that_show_nothing_are_dropped_and_a_tag_is_one_line() {
         let tags = normalized_tags([" Rock ", "", "\u{200B}", "\u{1}", "rock", "Ballad"]);
         assert_eq!(tags, ["rock", "ballad"]);
+        let accents = normalized_tags(["Caf\u{e9}", "cafe\u{301}", "CAFE\u{301}"]);
+        assert_eq!(accents, ["caf\u{e9}"]);
         let song = LibrarySongInput {
             title: "Everlong".into(),
             tags: vec!["slow\nburn".into()],

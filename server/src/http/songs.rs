@@ -70,7 +70,7 @@ async fn list(
     let needle = folded(filter.q.as_deref().unwrap_or_default().trim());
     let tag = (filter.tag.as_deref().map(str::trim))
         .filter(|tag| !tag.is_empty())
-        .map(str::to_lowercase);
+        .map(folded);
     songs.retain(|song| song.matches(&needle, tag.as_deref()));
     Ok(Json(songs))
 }

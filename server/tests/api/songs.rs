@@ -323,6 +323,13 @@ async fn titles_match_whatever_their_case_or_white_space_in_any_alphabet() {
     let found = library(&app, &manager, "?q=cafe%CC%81").await;
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["id"], composed["id"]);
+    // Tags too: kept composed and lower-case, and found in either form.
+    let tagged = json!({ "title": "Tagged", "tags": ["Caf\u{e9}", "CAFE\u{301}"] });
+    let tagged = add(&app, &manager, &tagged).await;
+    assert_eq!(tagged["tags"], json!(["caf\u{e9}"]));
+    for filter in ["?tag=CAFE%CC%81", "?tag=caf%C3%A9"] {
+        assert_eq!(titles(&library(&app, &manager, filter).await), ["Tagged"], "{filter}");
+    }
 }
 
 #[tokio::test]
