@@ -328,7 +328,11 @@ async fn titles_match_whatever_their_case_or_white_space_in_any_alphabet() {
     let tagged = add(&app, &manager, &tagged).await;
     assert_eq!(tagged["tags"], json!(["caf\u{e9}"]));
     for filter in ["?tag=CAFE%CC%81", "?tag=caf%C3%A9"] {
-        assert_eq!(titles(&library(&app, &manager, filter).await), ["Tagged"], "{filter}");
+        assert_eq!(
+            titles(&library(&app, &manager, filter).await),
+            ["Tagged"],
+            "{filter}"
+        );
     }
 }
 
