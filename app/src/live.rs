@@ -35,9 +35,12 @@ pub enum LiveMessage {
     SetlistDeleted(SetlistEvent),
     Presence(Presence),
     /// Library songs were added, changed, deleted or imported: the event's
-    /// data, a `LibraryEvent` read by the library page (its reader stays in
+    /// data, a `ChangedBy` read by the library page (its reader stays in
     /// the page's chunk, out of the first load's wasm).
     LibraryChanged(String),
+    /// A manager added or changed a member (managers hear it): a `ChangedBy`,
+    /// read by the members page.
+    MembersChanged(String),
     /// More was missed than the server keeps: re-read what is shown.
     Reload,
     /// The stream is open (again): a page showing a copy kept offline can
@@ -109,6 +112,7 @@ impl LiveMessage {
             "setlist_deleted" => LiveMessage::SetlistDeleted(setlist()?),
             "presence" => LiveMessage::Presence(serde_json::from_str(&event.data).ok()?),
             "library_changed" => LiveMessage::LibraryChanged(event.data.clone()),
+            "members_changed" => LiveMessage::MembersChanged(event.data.clone()),
             "reload" => LiveMessage::Reload,
             "connected" => LiveMessage::Connected,
             _ => return None,
@@ -145,7 +149,10 @@ impl LiveMessage {
             | LiveMessage::SongPatched(e)
             | LiveMessage::SetlistDeleted(e) => Some(&e.id),
             LiveMessage::Presence(p) => Some(&p.setlist_id),
-            LiveMessage::LibraryChanged(_) | LiveMessage::Reload | LiveMessage::Connected => None,
+            LiveMessage::LibraryChanged(_)
+            | LiveMessage::MembersChanged(_)
+            | LiveMessage::Reload
+            | LiveMessage::Connected => None,
         }
     }
 }

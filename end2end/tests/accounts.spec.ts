@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures';
 import { type Page } from '@playwright/test';
-import { PASSWORD, apiToken, fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
+import { PASSWORD, anotherManager, apiToken, fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
 
 /** Opens the members page as the manager and adds a drummer named `name`. */
 async function addMember(page: Page, username: string, name: string) {
@@ -197,6 +197,34 @@ test('an instrument typed and not sent yet asks before a reload, and is sent whe
   // Sent: nothing is left to ask about.
   await page.reload();
   await expect(page.getByLabel(`Instrument of ${name}`)).toHaveValue('trumpet');
+});
+
+test("another manager's change shows on the members page at once, said by name, and an instrument being typed stays", async ({ page, request }) => {
+  const username = `keys${Date.now()}`;
+  const name = `Kit ${username}`;
+  await addMember(page, username, name);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  const instrument = page.getByLabel(`Instrument of ${name}`);
+  await instrument.click();
+  await instrument.pressSequentially('organ');
+
+  // Another manager adds a member: the list is read again and drawn anew.
+  const headers = await anotherManager(request, 'Rita the Roadie');
+  const newcomer = `Nell ${username}`;
+  const added = await request.post('/api/users', {
+    headers,
+    data: { username: `nell${username}`, display_name: newcomer, role: 'drummer', password: PASSWORD },
+  });
+  expect(added.status()).toBe(201);
+  await expect(page.getByRole('cell', { name: newcomer, exact: true })).toBeVisible();
+  await expect(page.getByTestId('live-announcer')).toHaveText("Rita the Roadie changed the band's members.");
+  // What was being typed is still there, and still being typed.
+  await expect(instrument).toHaveValue('organ');
+  await expect(instrument).toBeFocused();
+  await instrument.press('End');
+  await instrument.pressSequentially(' and synth');
+  await instrument.press('Tab');
+  await expect(page.getByText(`${name} plays organ and synth.`)).toBeVisible();
 });
 
 test.describe('an Add member the server cannot take', () => {

@@ -11,6 +11,7 @@ use crate::{
     db::{
         self, DbError,
         audit::{AuditKind, Event, Origin},
+        changes::Author,
         users::UserRow,
     },
 };
@@ -25,11 +26,13 @@ pub enum CreateUserError {
     Database(#[from] DbError),
 }
 
-/// Creates a member whose fields were already validated; the password is
+/// Creates a member whose fields were already validated, added `by` a
+/// manager (nobody, for the command line and the demo seed); the password is
 /// stored as an argon2id hash only, and the creation is audited.
 pub async fn create_user(
     pool: &db::Pool,
     new: NewUser,
+    by: &Author,
     origin: &Origin,
 ) -> Result<UserRow, CreateUserError> {
     let row = UserRow {
@@ -48,7 +51,7 @@ pub async fn create_user(
         subject_id: Some(&row.id),
         detail: serde_json::json!({ "username": row.username, "role": row.role }),
     };
-    if db::users::insert(pool, &row, now(), &event).await? {
+    if db::users::insert(pool, &row, by, now(), &event).await? {
         Ok(row)
     } else {
         Err(CreateUserError::UsernameTaken)

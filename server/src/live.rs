@@ -21,7 +21,7 @@ use std::{
 
 use tokio::sync::broadcast;
 
-use app::api::{LibraryEvent, Presence, SetlistEvent};
+use app::api::{ChangedBy, Presence, SetlistEvent};
 
 use crate::{
     db::changes::{Author, Change},
@@ -36,6 +36,17 @@ pub const STREAMS_PER_MEMBER: usize = 8;
 /// publish microseconds apart; an earlier change still missing after this
 /// had its request dropped between its commit and its publication.
 const GAP_WAIT: Duration = Duration::from_secs(1);
+/// The event that says a member was added or changed: for managers only.
+pub const MEMBERS_CHANGED: &str = "members_changed";
+
+impl From<&Author> for ChangedBy {
+    fn from(by: &Author) -> ChangedBy {
+        ChangedBy {
+            by: by.name.clone(),
+            by_id: by.id.clone(),
+        }
+    }
+}
 
 /// One change, as the stream sends it.
 #[derive(Debug)]
@@ -257,11 +268,13 @@ impl Live {
     /// Tells the streams here that the song library changed. Like presence
     /// it has no id and no replay: a page that reconnects reads it again.
     pub fn tell_library_changed(&self, by: &Author) {
-        let event = LibraryEvent {
-            by: by.name.clone(),
-            by_id: by.id.clone(),
-        };
-        self.send_unnumbered("library_changed", &event);
+        self.send_unnumbered("library_changed", &ChangedBy::from(by));
+    }
+
+    /// Tells the streams here that a member was added or changed; only
+    /// managers' streams pass it on (`http::events`), as only they list members.
+    pub fn tell_members_changed(&self, by: &Author) {
+        self.send_unnumbered(MEMBERS_CHANGED, &ChangedBy::from(by));
     }
 
     /// Sends an event that is not a setlist change: no id, not kept.

@@ -160,7 +160,8 @@ async fn create_user_command(
         password,
         instrument: String::new(),
     };
-    let user = create_user(&pool, new, &db::audit::Origin::system()).await?;
+    let nobody = db::changes::Author::default();
+    let user = create_user(&pool, new, &nobody, &db::audit::Origin::system()).await?;
     println!(
         "created {} ({}) with id {}",
         user.username, user.role, user.id

@@ -197,6 +197,7 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
     if db::users::count(pool).await? > 0 {
         return Ok(());
     }
+    let nobody = db::changes::Author::default();
     for (username, display_name, instrument) in DEMO_MEMBERS {
         let member = NewUser {
             username: username.into(),
@@ -205,7 +206,7 @@ async fn seed_demo_members(pool: &db::Pool) -> Result<(), Box<dyn std::error::Er
             password: DEMO_PASSWORD.into(),
             instrument: instrument.into(),
         };
-        match create_user(pool, member, &db::audit::Origin::system()).await {
+        match create_user(pool, member, &nobody, &db::audit::Origin::system()).await {
             // Another instance starting at the same moment created it first.
             Ok(_) | Err(CreateUserError::UsernameTaken) => {}
             Err(e) => return Err(format!("cannot create demo member {username}: {e:?}").into()),

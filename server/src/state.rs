@@ -97,6 +97,15 @@ impl Inner {
         }
     }
 
+    /// A member added or changed through this instance: the managers'
+    /// streams hear of it here on SQLite, on PostgreSQL through the listener
+    /// (the write's transaction announced it, `db::users`).
+    pub fn members_changed(&self, by: &Author) {
+        if !self.changes_pushed_by_database {
+            self.live.tell_members_changed(by);
+        }
+    }
+
     /// Refuses the member's tokens issued up to `cutoff_ms` on this instance at once.
     pub fn member_cut_off(&self, user_id: &str, cutoff_ms: i64) {
         self.revocations.record_member(user_id, cutoff_ms);

@@ -180,6 +180,7 @@ async fn apply(state: &AppState, change: Change) {
             .live
             .tell_presence(&presence, &page, &session_id, at_ms),
         Change::Library { by } => state.live.tell_library_changed(&by),
+        Change::Members { by } => state.live.tell_members_changed(&by),
         Change::Resync => resync(state).await,
     }
 }

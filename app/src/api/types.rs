@@ -753,13 +753,13 @@ pub struct SetlistEvent {
     pub by_id: String,
 }
 
-/// The data of the live stream's `library_changed` event: someone added,
-/// changed, deleted or imported library songs (`by`: their display name,
-/// `by_id`: their id).
-/// It has no id and is not replayed: a page that reconnects reads the
-/// library again.
+/// The data of the live stream's `library_changed` event (someone added,
+/// changed, deleted or imported library songs) and `members_changed` (a
+/// manager added or changed a member): `by` is their display name, `by_id`
+/// their id. Neither has an id or is replayed: a page that reconnects reads
+/// its list again.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct LibraryEvent {
+pub struct ChangedBy {
     pub by: String,
     #[serde(default)]
     pub by_id: String,

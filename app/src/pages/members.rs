@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::{
     api::{
-        ErrorCode, MemberPatch, NewUser, PasswordReset, Role, User,
+        ChangedBy, ErrorCode, MemberPatch, NewUser, PasswordReset, Role, User,
         client::{self, ApiFailure, Method},
         validation::{
             FieldErrors, field_label, validate_instrument, validate_new_password, validate_new_user,
@@ -19,6 +19,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, closes_on_escape,
         focus_soon, keep_focus, refocus, said_until_typing,
     },
+    live::{Author, LiveMessage, use_live},
     pages::sessions::RevocableSessions,
     session::{Session, use_session},
     unsaved::UnsavedWork,
@@ -107,8 +108,8 @@ pub fn Members() -> impl IntoView {
     // mistake is one press away from what it was. (The member as changed,
     // and their old role.)
     let undoable = RwSignal::new(None::<(User, Role)>);
-    // The instruments that did not save, by member id: the list read again
-    // keeps each in its member's field, to send again.
+    // The instruments typed and not saved (not sent yet, or refused), by
+    // member id: the list read again keeps each in its member's field.
     let unsaved_instruments = StoredValue::new(HashMap::<String, String>::new());
     let pinned = NodeRef::<leptos::html::Div>::new();
     // Every change answers with the member as changed; the list is read again.
@@ -179,6 +180,31 @@ pub fn Members() -> impl IntoView {
     };
     // The member whose password is being reset: (id, display name).
     let resetting = RwSignal::new(None::<(String, String)>);
+    // Live: another manager's change re-reads the list, and is said in
+    // words; an instrument being typed stays in its field (`typing_in`).
+    // This manager's own changes are not followed: the page that made one
+    // reads the list itself, unless it was their own demotion or disabling,
+    // after which a read is refused.
+    let live = use_live();
+    live.subscribe(move |message| {
+        match message {
+            LiveMessage::MembersChanged(data) => {
+                let ChangedBy { by, by_id } = serde_json::from_str(data).unwrap_or_default();
+                match Author::new(&by_id, &by, |id| session.is_me(id)) {
+                    Author::You => return,
+                    Author::Member { name, .. } => {
+                        live.announce(format!("{name} changed the band's members."))
+                    }
+                    Author::Unknown => {}
+                }
+            }
+            LiveMessage::Reload => {}
+            // Not replayed: what a broken stream missed is read again.
+            LiveMessage::Connected if members.with_untracked(Option::is_some) => {}
+            _ => return,
+        }
+        members.refetch();
+    });
 
     view! {
         <Show
@@ -250,6 +276,7 @@ pub fn Members() -> impl IntoView {
                                         let reset_label = format!("Reset the password of {name}");
                                         let (role_member, toggle_member) = (member.clone(), member.clone());
                                         let instrument_member = member.clone();
+                                        let typing_in = member.id.clone();
                                         let instrument_label = format!("Instrument of {name}");
                                         // Typed and not sent yet (it is sent when the field is
                                         // left): a reload or Back asks first.
@@ -360,7 +387,12 @@ pub fn Members() -> impl IntoView {
                                                 <td data-label="Plays">
                                                     // Saved when the field is left (`change`), like the role.
                                                     <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
-                                                        value=shown_instrument on:input=move |ev| typed.set(event_target_value(&ev))
+                                                        value=shown_instrument on:input=move |ev| {
+                                                            // Kept for the row drawn anew by a live re-read.
+                                                            let text = event_target_value(&ev);
+                                                            unsaved_instruments.update_value(|unsaved| { unsaved.insert(typing_in.clone(), text.clone()); });
+                                                            typed.set(text);
+                                                        }
                                                         on:change=on_instrument/>
                                                 </td>
                                                 <td data-label="Role">

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     api::{
-        ImportOutcome, ImportReport, LibraryEvent, LibrarySong, LibrarySongInput, SongImport,
+        ChangedBy, ImportOutcome, ImportReport, LibrarySong, LibrarySongInput, SongImport,
         client::{self, ApiFailure, Method},
         validation::{
             SOMEONE_ELSE, drummer_patch, field_label, folded, follow_theirs, normalized_tags,
@@ -150,8 +150,8 @@ pub fn Songs() -> impl IntoView {
     live.subscribe(move |message| {
         match message {
             LiveMessage::LibraryChanged(data) => {
-                let event = serde_json::from_str::<LibraryEvent>(data);
-                let LibraryEvent { by, by_id } = event.unwrap_or_default();
+                let event = serde_json::from_str::<ChangedBy>(data);
+                let ChangedBy { by, by_id } = event.unwrap_or_default();
                 let by = Author::new(&by_id, &by, |id| session.is_me(id));
                 if by != Author::You {
                     live.announce(format!(

@@ -63,6 +63,11 @@ pub enum Change {
         #[serde(flatten)]
         by: Author,
     },
+    /// A member was added or changed: the managers' members pages read again.
+    Members {
+        #[serde(flatten)]
+        by: Author,
+    },
     /// Too much to say in one payload: re-read everything.
     Resync,
 }

@@ -1,11 +1,12 @@
 //! Band members.
 
 use app::api::validation::is_username_shaped;
-use sqlx::FromRow;
+use sqlx::{Any, FromRow, Transaction};
 
 use super::{
     DbResult, Pool,
     audit::{self, Event},
+    changes::{self, Author, Change},
 };
 
 #[derive(Clone, Debug, FromRow)]
@@ -31,8 +32,15 @@ pub async fn count(pool: &Pool) -> DbResult<i64> {
         .await?)
 }
 
-/// Inserts a member; `Ok(false)` when the username is taken (case-insensitively).
-pub async fn insert(pool: &Pool, user: &UserRow, now: i64, event: &Event<'_>) -> DbResult<bool> {
+/// Inserts a member, added `by` someone; `Ok(false)` when the username is
+/// taken (case-insensitively).
+pub async fn insert(
+    pool: &Pool,
+    user: &UserRow,
+    by: &Author,
+    now: i64,
+    event: &Event<'_>,
+) -> DbResult<bool> {
     let mut tx = pool.begin().await?;
     let result = sqlx::query(
         "INSERT INTO users (id, username, display_name, role, password_hash, created_at, instrument) \
@@ -50,6 +58,7 @@ pub async fn insert(pool: &Pool, user: &UserRow, now: i64, event: &Event<'_>) ->
     match result {
         Ok(_) => {
             audit::record(&mut tx, event, now).await?;
+            announce_write(&mut tx, by).await?;
             tx.commit().await?;
             Ok(true)
         }
@@ -110,13 +119,14 @@ pub enum ChangeOutcome {
     LastManager,
 }
 
-/// Applies `change` in one transaction, with what it implies: a new role or
-/// a disable cuts the member's tokens off; a disable also ends every
-/// session. `events` describes the change for the audit trail.
+/// Applies `change`, made `by` a manager, in one transaction, with what it
+/// implies: a new role or a disable cuts the member's tokens off; a disable
+/// also ends every session. `events` describes the change for the audit trail.
 pub async fn change_member<'e>(
     pool: &Pool,
     id: &str,
     change: &MemberChange<'_>,
+    by: &Author,
     now: i64,
     events: impl FnOnce(&UserRow, &UserRow) -> Vec<Event<'e>>,
 ) -> DbResult<ChangeOutcome> {
@@ -189,8 +199,15 @@ pub async fn change_member<'e>(
     for event in events(&before, &after) {
         audit::record(&mut tx, &event, now).await?;
     }
+    announce_write(&mut tx, by).await?;
     tx.commit().await?;
     Ok(ChangeOutcome::Changed { after, cutoff_ms })
+}
+
+/// Tells every instance that the members changed, with the transaction that
+/// changes them (PostgreSQL: heard when, and only if, it commits).
+async fn announce_write(tx: &mut Transaction<'_, Any>, by: &Author) -> DbResult<()> {
+    changes::announce(tx, &Change::Members { by: by.clone() }).await
 }
 
 /// Cut-offs that can still refuse a live token (newer than `since_ms`).

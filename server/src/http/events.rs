@@ -9,6 +9,7 @@
 
 use std::{collections::VecDeque, convert::Infallible, sync::Arc, time::Duration};
 
+use app::api::Role;
 use axum::{
     Router,
     extract::State,
@@ -28,7 +29,7 @@ use crate::{
     },
     db,
     error::{ApiError, ApiResult},
-    live::{LiveEvent, Missed, OpenStream},
+    live::{LiveEvent, MEMBERS_CHANGED, Missed, OpenStream},
     state::AppState,
 };
 
@@ -41,7 +42,7 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/events", tag = "live", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event seen: what came after it is sent first")),
-    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions, `by`, the name of who changed it, and `by_id`, their id: a page knows its own member's changes by it), presence (no id: who is on a setlist page, see POST /api/presence), library_changed (no id, not replayed: `by` (and `by_id`) added, changed, deleted or imported library songs; read GET /api/songs again, and again after a reconnect), reload (more was missed than is kept), token_expired and session_ended (the stream ends), reconnect (this instance is shutting down: the stream ends, open it again)", content_type = "text/event-stream"),
+    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions, `by`, the name of who changed it, and `by_id`, their id: a page knows its own member's changes by it), presence (no id: who is on a setlist page, see POST /api/presence), library_changed (no id, not replayed: `by` (and `by_id`) added, changed, deleted or imported library songs; read GET /api/songs again, and again after a reconnect), members_changed (managers' streams only; no id, not replayed: `by` (and `by_id`) added or changed a member; read GET /api/users again), reload (more was missed than is kept), token_expired and session_ended (the stream ends), reconnect (this instance is shutting down: the stream ends, open it again)", content_type = "text/event-stream"),
               (status = 429, description = "rate_limited: this member has too many streams open", body = app::api::ErrorBody)))]
 async fn events(
     State(state): State<AppState>,
@@ -142,6 +143,10 @@ impl Stream {
         loop {
             tokio::select! {
                 received = self.receiver.recv() => match received {
+                    // Who joined the band, or was renamed, disabled or
+                    // promoted, is the managers' business: a drummer's
+                    // stream would tell when accounts change.
+                    Ok(event) if event.name == MEMBERS_CHANGED && self.caller.role != Role::Manager => {}
                     Ok(event) => return Some((Ok(event_of(&event)), self)),
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         return Some((Ok(marked("reload", None)), self));

@@ -72,7 +72,9 @@ async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let row = match accounts::create_user(&state.db, new, &origin.by(&manager.user_id)).await {
+    let by = manager.author();
+    let origin = origin.by(&manager.user_id);
+    let row = match accounts::create_user(&state.db, new, &by, &origin).await {
         Err(CreateUserError::UsernameTaken) => {
             let mut fields = FieldErrors::new();
             fields.insert("username".into(), "is already taken".into());
@@ -80,6 +82,7 @@ async fn create(
         }
         created => created?,
     };
+    state.members_changed(&by);
     Ok((StatusCode::CREATED, Json(public_user(&row)?)))
 }
 
@@ -160,10 +163,12 @@ async fn change(
     let origin = origin.by(&manager.user_id);
     let subject = id.as_str();
     let events = |before: &UserRow, after: &UserRow| change_events(&origin, subject, before, after);
-    let outcome = db::users::change_member(&state.db, &id, &change, now(), events).await?;
+    let by = manager.author();
+    let outcome = db::users::change_member(&state.db, &id, &change, &by, now(), events).await?;
     match outcome {
         ChangeOutcome::Changed { after, cutoff_ms } => {
             state.profiles.forget(&id);
+            state.members_changed(&by);
             if let Some(cutoff_ms) = cutoff_ms {
                 let disabled = after.disabled_at.is_some();
                 cut_off_member(&state, &id, cutoff_ms, disabled).await;

@@ -573,3 +573,55 @@ async fn library_writes_reach_the_stream_and_a_dry_run_does_not() {
         ]
     );
 }
+
+/// The members page follows other managers' changes: an added or changed
+/// member is an event for managers' streams only (a drummer's would tell
+/// when accounts change), and a refused change says nothing.
+#[tokio::test]
+async fn member_changes_reach_managers_streams_only() {
+    let app = spawn_app().await;
+    let (manager, drummer) = (app.login("manager").await, app.login("drummer").await);
+    let mut managers = open_stream(&app, &manager.access_token, None).await;
+    let mut drummers = open_stream(&app, &drummer.access_token, None).await;
+    let write = |method: Method, path: &str, body: serde_json::Value| {
+        app.authed(method, path, &manager.access_token)
+            .json(&body)
+            .send()
+    };
+
+    let member = json!({ "username": "newbie", "display_name": "New Bie", "role": "drummer",
+                         "password": "a long enough password" });
+    let added = write(Method::POST, "/api/users", member).await.unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let path = format!("/api/users/{}", body(added).await["id"].as_str().unwrap());
+    let refused = write(Method::PATCH, &path, json!({ "role": "singer" }));
+    assert_eq!(
+        refused.await.unwrap().status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let renamed = write(Method::PATCH, &path, json!({ "display_name": "Bea" }));
+    assert_eq!(renamed.await.unwrap().status(), StatusCode::OK);
+    // Then a write every member hears: the drummer's stream has it next.
+    let song = json!({ "title": "Creep" });
+    let added_song = write(Method::POST, "/api/songs", song).await.unwrap();
+    assert_eq!(added_song.status(), StatusCode::CREATED);
+
+    let names = |events: Vec<(String, String, String)>| {
+        let names: Vec<String> = events.into_iter().map(|(name, ..)| name).collect();
+        names
+    };
+    let by_manager = json!({ "by": "Max the Manager", "by_id": manager.user_id });
+    let heard = next_events(&mut managers, 3).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&heard[0].2).unwrap(),
+        by_manager
+    );
+    assert_eq!(
+        names(heard),
+        ["members_changed", "members_changed", "library_changed"]
+    );
+    assert_eq!(
+        names(next_events(&mut drummers, 1).await),
+        ["library_changed"]
+    );
+}

@@ -11,6 +11,7 @@ use server::{
     db::{
         self, Pool,
         audit::{AuditKind, Event, Origin},
+        changes::Author,
         refresh::{LostRace, SpendOutcome, find_token},
         refresh_batch::RefreshBatcher,
         spend::{OneByOne, RotationRequest, SpendLive},
@@ -37,7 +38,9 @@ async fn logged_in(pool: &Pool, now: i64) -> (String, refresh::Issued) {
         password: "correct horse battery".into(),
         instrument: String::new(),
     };
-    let user = create_user(pool, member, &Origin::system()).await.unwrap();
+    let user = create_user(pool, member, &Author::default(), &Origin::system())
+        .await
+        .unwrap();
     let issued = refresh::start(pool, &user, 3600, &Origin::system(), now)
         .await
         .unwrap()
@@ -58,7 +61,9 @@ async fn a_login_checked_before_a_disable_or_a_new_password_starts_no_session() 
         password: "correct horse battery".into(),
         instrument: String::new(),
     };
-    let checked = create_user(&pool, member, &Origin::system()).await.unwrap();
+    let checked = create_user(&pool, member, &Author::default(), &Origin::system())
+        .await
+        .unwrap();
     let origin = Origin::system();
     let start = || refresh::start(&pool, &checked, 3600, &origin, 1_000);
     assert!(
