@@ -22,8 +22,9 @@ stop() {
 }
 trap stop EXIT
 
-# UTF-8 with the C library's full case mapping, whatever the caller's LANG:
-# the tests check that lower('İ') = 'i' there gives no second login name.
+# UTF-8 with the C library's Unicode case mapping, whatever the caller's LANG:
+# there lower('İ') = 'i' (Rust's full mapping gives "i̇"), and the tests check
+# that this gives no second spelling of a login name.
 "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -U backstage --auth=trust --no-sync \
   --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \

@@ -218,13 +218,24 @@ test("another manager's change shows on the members page at once, said by name, 
   expect(added.status()).toBe(201);
   await expect(page.getByRole('cell', { name: newcomer, exact: true })).toBeVisible();
   await expect(page.getByTestId('live-announcer')).toHaveText("Rita the Roadie changed the band's members.");
-  // What was being typed is still there, and still being typed.
+  // What was being typed is still there, and still being typed, caret and all.
   await expect(instrument).toHaveValue('organ');
   await expect(instrument).toBeFocused();
-  await instrument.press('End');
-  await instrument.pressSequentially(' and synth');
+  expect(await instrument.evaluate((field: HTMLInputElement) => [field.selectionStart, field.selectionEnd])).toEqual([5, 5]);
+  // Left as it is, the field drawn anew sends it.
   await instrument.press('Tab');
-  await expect(page.getByText(`${name} plays organ and synth.`)).toBeVisible();
+  await expect(page.getByText(`${name} plays organ.`)).toBeVisible();
+
+  // The same manager's change from another device shows too, unsaid.
+  const { token } = await apiToken(request, 'manager');
+  const mine = `Moe ${username}`;
+  const again = await request.post('/api/users', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { username: `moe${username}`, display_name: mine, role: 'drummer', password: PASSWORD },
+  });
+  expect(again.status()).toBe(201);
+  await expect(page.getByRole('cell', { name: mine, exact: true })).toBeVisible();
+  await expect(page.getByTestId('live-announcer')).not.toContainText('Max the Manager');
 });
 
 test.describe('an Add member the server cannot take', () => {

@@ -493,7 +493,7 @@ test("a tempo or notes someone else changes while the drummer is typing are said
   await expect(phone.getByRole('status').filter({ hasText: /^Saved\.$/ })).toBeVisible();
   expect((await request.patch(songPath, { headers: { Authorization: `Bearer ${other.token}` }, data: { bpm: 160 } })).status()).toBe(200);
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('160');
-  await expect(phone.getByRole('status').filter({ hasText: /^On another device, you set the tempo to 160\.$/ })).toBeVisible();
+  await expect(phone.getByRole('status').filter({ hasText: /^On another device or tab, you set the tempo to 160\.$/ })).toBeVisible();
   await context.close();
 });
 

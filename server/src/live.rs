@@ -36,7 +36,10 @@ pub const STREAMS_PER_MEMBER: usize = 8;
 /// publish microseconds apart; an earlier change still missing after this
 /// had its request dropped between its commit and its publication.
 const GAP_WAIT: Duration = Duration::from_secs(1);
-/// The event that says a member was added or changed: for managers only.
+/// The events of library and members writes. Like presence they have no id
+/// and no replay: a page that reconnects reads its list again. Members
+/// changes reach managers' streams only (`http::events`).
+pub const LIBRARY_CHANGED: &str = "library_changed";
 pub const MEMBERS_CHANGED: &str = "members_changed";
 
 impl From<&Author> for ChangedBy {
@@ -265,16 +268,10 @@ impl Live {
         self.send_unnumbered("presence", presence);
     }
 
-    /// Tells the streams here that the song library changed. Like presence
-    /// it has no id and no replay: a page that reconnects reads it again.
-    pub fn tell_library_changed(&self, by: &Author) {
-        self.send_unnumbered("library_changed", &ChangedBy::from(by));
-    }
-
-    /// Tells the streams here that a member was added or changed; only
-    /// managers' streams pass it on (`http::events`), as only they list members.
-    pub fn tell_members_changed(&self, by: &Author) {
-        self.send_unnumbered(MEMBERS_CHANGED, &ChangedBy::from(by));
+    /// Tells the streams here that `by` wrote the library or the members
+    /// (`event`: `LIBRARY_CHANGED` or `MEMBERS_CHANGED`).
+    pub fn tell_written(&self, event: &'static str, by: &Author) {
+        self.send_unnumbered(event, &ChangedBy::from(by));
     }
 
     /// Sends an event that is not a setlist change: no id, not kept.

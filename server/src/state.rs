@@ -88,21 +88,13 @@ impl Inner {
         }
     }
 
-    /// A library write made through this instance: the live streams hear of
-    /// it here on SQLite, on PostgreSQL through the listener (the write's
-    /// transaction announced it, `db::library`).
-    pub fn library_changed(&self, by: &Author) {
+    /// A library or members write made through this instance (`event`:
+    /// `live::LIBRARY_CHANGED` or `live::MEMBERS_CHANGED`): the live streams
+    /// hear of it here on SQLite, on PostgreSQL through the listener (the
+    /// write's transaction announced it: `db::library`, `db::users`).
+    pub fn written(&self, event: &'static str, by: &Author) {
         if !self.changes_pushed_by_database {
-            self.live.tell_library_changed(by);
-        }
-    }
-
-    /// A member added or changed through this instance: the managers'
-    /// streams hear of it here on SQLite, on PostgreSQL through the listener
-    /// (the write's transaction announced it, `db::users`).
-    pub fn members_changed(&self, by: &Author) {
-        if !self.changes_pushed_by_database {
-            self.live.tell_members_changed(by);
+            self.live.tell_written(event, by);
         }
     }
 

@@ -25,6 +25,7 @@ use crate::{
         self, DbResult,
         changes::{CHANNEL, Change},
     },
+    live::{LIBRARY_CHANGED, MEMBERS_CHANGED},
     state::AppState,
 };
 
@@ -179,8 +180,8 @@ async fn apply(state: &AppState, change: Change) {
         } => state
             .live
             .tell_presence(&presence, &page, &session_id, at_ms),
-        Change::Library { by } => state.live.tell_library_changed(&by),
-        Change::Members { by } => state.live.tell_members_changed(&by),
+        Change::Library { by } => state.live.tell_written(LIBRARY_CHANGED, &by),
+        Change::Members { by } => state.live.tell_written(MEMBERS_CHANGED, &by),
         Change::Resync => resync(state).await,
     }
 }

@@ -144,7 +144,8 @@ pub fn library_match_key(text: &str) -> String {
 /// `text` as the song library searches and compares it: lower-case, and in
 /// Unicode's composed form (NFC), so that "é" sent as one character or as
 /// "e" and a combining accent (two devices may send either) is one text.
-/// Text is stored as it was sent; only comparisons fold it.
+/// Titles and artists are stored as sent, and only compared folded; tags
+/// are stored folded (`normalized_tags`).
 pub fn folded(text: &str) -> String {
     // Composed last: lower-casing can leave a letter and its accent apart.
     composed(&text.to_lowercase())

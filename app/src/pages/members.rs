@@ -125,9 +125,15 @@ pub fn Members() -> impl IntoView {
             let old_role = member.role;
             match client::call::<User, _>(session, Method::Patch, &path, Some(&patch)).await {
                 Ok(changed) => {
-                    if patch.instrument.is_some() {
+                    // Saved, unless more was typed while it was on its way.
+                    if let Some(sent) = &patch.instrument {
                         unsaved_instruments.update_value(|unsaved| {
-                            unsaved.remove(&changed.id);
+                            if unsaved
+                                .get(&changed.id)
+                                .is_some_and(|typed| typed.trim() == sent)
+                            {
+                                unsaved.remove(&changed.id);
+                            }
                         });
                     }
                     notice.set(Some(done));
@@ -151,9 +157,10 @@ pub fn Members() -> impl IntoView {
                     };
                     error.set(Some(why));
                     undoable.set(last_undoable);
+                    // Kept to send again, unless more was typed meanwhile.
                     if let Some(typed) = patch.instrument {
                         unsaved_instruments.update_value(|unsaved| {
-                            unsaved.insert(member.id, typed);
+                            unsaved.entry(member.id).or_insert(typed);
                         });
                     }
                 }
@@ -182,20 +189,18 @@ pub fn Members() -> impl IntoView {
     let resetting = RwSignal::new(None::<(String, String)>);
     // Live: another manager's change re-reads the list, and is said in
     // words; an instrument being typed stays in its field (`typing_in`).
-    // This manager's own changes are not followed: the page that made one
-    // reads the list itself, unless it was their own demotion or disabling,
-    // after which a read is refused.
+    // A manager demoted or disabled is not told (the server cuts them off
+    // first), so no read is made that would be refused.
     let live = use_live();
     live.subscribe(move |message| {
         match message {
             LiveMessage::MembersChanged(data) => {
                 let ChangedBy { by, by_id } = serde_json::from_str(data).unwrap_or_default();
-                match Author::new(&by_id, &by, |id| session.is_me(id)) {
-                    Author::You => return,
-                    Author::Member { name, .. } => {
-                        live.announce(format!("{name} changed the band's members."))
-                    }
-                    Author::Unknown => {}
+                // This manager's own, from another tab or device, is no news.
+                if let Author::Member { name, .. } =
+                    Author::new(&by_id, &by, |id| session.is_me(id))
+                {
+                    live.announce(format!("{name} changed the band's members."));
                 }
             }
             LiveMessage::Reload => {}
@@ -276,7 +281,7 @@ pub fn Members() -> impl IntoView {
                                         let reset_label = format!("Reset the password of {name}");
                                         let (role_member, toggle_member) = (member.clone(), member.clone());
                                         let instrument_member = member.clone();
-                                        let typing_in = member.id.clone();
+                                        let (typing_in, stored_instrument) = (member.id.clone(), member.instrument.clone());
                                         let instrument_label = format!("Instrument of {name}");
                                         // Typed and not sent yet (it is sent when the field is
                                         // left): a reload or Back asks first.
@@ -285,8 +290,12 @@ pub fn Members() -> impl IntoView {
                                         let typed = RwSignal::new(shown_instrument.clone());
                                         let sent = RwSignal::new(member.instrument.clone());
                                         UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
-                                        let on_instrument = move |ev: leptos::ev::Event| {
-                                            let instrument = event_target_value(&ev).trim().to_string();
+                                        let leave_instrument = move |instrument: String| {
+                                            let instrument = instrument.trim().to_string();
+                                            // Sent already (`change`, then `blur`): once is enough.
+                                            if instrument == sent.get_untracked() {
+                                                return;
+                                            }
                                             sent.set(instrument.clone());
                                             if instrument == instrument_member.instrument {
                                                 // Put back as stored: nothing is left unsaved.
@@ -390,10 +399,18 @@ pub fn Members() -> impl IntoView {
                                                         value=shown_instrument on:input=move |ev| {
                                                             // Kept for the row drawn anew by a live re-read.
                                                             let text = event_target_value(&ev);
-                                                            unsaved_instruments.update_value(|unsaved| { unsaved.insert(typing_in.clone(), text.clone()); });
+                                                            unsaved_instruments.update_value(|unsaved| {
+                                                                if text.trim() == stored_instrument { unsaved.remove(&typing_in); } else { unsaved.insert(typing_in.clone(), text.clone()); }
+                                                            });
                                                             typed.set(text);
                                                         }
-                                                        on:change=on_instrument/>
+                                                        on:change={
+                                                            let leave_instrument = leave_instrument.clone();
+                                                            move |ev| leave_instrument(event_target_value(&ev))
+                                                        }
+                                                        // A field drawn anew by a live re-read, with what was
+                                                        // typed, fires no `change` when left unchanged.
+                                                        on:blur=move |ev| leave_instrument(event_target_value(&ev))/>
                                                 </td>
                                                 <td data-label="Role">
                                                     <select id=control_id("role") aria-label=role_label on:change=on_role

@@ -36,7 +36,9 @@ pub fn Songs() -> impl IntoView {
     let query = use_query_map();
     let asked = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
     let search = RwSignal::new(asked("q"));
-    let tag = RwSignal::new(asked("tag"));
+    // As the server reads `?tag=`, and tags are kept: `/songs?tag=Rock`, a
+    // link someone typed, is the tag "rock".
+    let tag = RwSignal::new(folded(asked("tag").trim()));
     let remember_search = move || {
         remember_address(&search_address(
             &search.get_untracked(),

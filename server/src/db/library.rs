@@ -7,7 +7,8 @@
 use std::cmp::Ordering;
 
 use app::api::{
-    LibrarySong, LibrarySongInput, SongInput, SongPatch, validation::library_match_key as match_key,
+    LibrarySong, LibrarySongInput, SongInput, SongPatch,
+    validation::{library_match_key as match_key, normalized_tags},
 };
 use sqlx::{Any, Executor, FromRow, Transaction};
 
@@ -50,12 +51,9 @@ impl From<LibraryRow> for LibrarySong {
             duration_secs: row.duration_secs,
             notes: row.notes,
             drummer_notes: row.drummer_notes,
-            tags: row
-                .tags
-                .split(',')
-                .filter(|tag| !tag.is_empty())
-                .map(str::to_string)
-                .collect(),
+            // As kept now: a tag stored before tags were composed (NFC)
+            // is found, and listed, as one typed today.
+            tags: normalized_tags(row.tags.split(',')),
             version: row.version,
             times_played: row.times_played,
             last_played: row.last_played,

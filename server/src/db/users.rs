@@ -113,6 +113,9 @@ pub enum ChangeOutcome {
         after: UserRow,
         /// Set when the member's live tokens were cut off (a new role or a disable).
         cutoff_ms: Option<i64>,
+        /// Whether anything changed (and was announced): a patch may set
+        /// what is already there.
+        news: bool,
     },
     NotFound,
     /// It would leave the band without an enabled manager.
@@ -121,7 +124,8 @@ pub enum ChangeOutcome {
 
 /// Applies `change`, made `by` a manager, in one transaction, with what it
 /// implies: a new role or a disable cuts the member's tokens off; a disable
-/// also ends every session. `events` describes the change for the audit trail.
+/// also ends every session. `events` describes the change for the audit
+/// trail; none, and the change is not announced (nothing changed).
 pub async fn change_member<'e>(
     pool: &Pool,
     id: &str,
@@ -196,12 +200,21 @@ pub async fn change_member<'e>(
     } else {
         None
     };
-    for event in events(&before, &after) {
-        audit::record(&mut tx, &event, now).await?;
+    let events = events(&before, &after);
+    for event in &events {
+        audit::record(&mut tx, event, now).await?;
     }
-    announce_write(&mut tx, by).await?;
+    // A patch that changed nothing is no news (each change is one event).
+    let news = !events.is_empty();
+    if news {
+        announce_write(&mut tx, by).await?;
+    }
     tx.commit().await?;
-    Ok(ChangeOutcome::Changed { after, cutoff_ms })
+    Ok(ChangeOutcome::Changed {
+        after,
+        cutoff_ms,
+        news,
+    })
 }
 
 /// Tells every instance that the members changed, with the transaction that

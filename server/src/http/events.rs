@@ -42,7 +42,7 @@ pub fn router() -> Router<AppState> {
 
 #[utoipa::path(get, path = "/api/events", tag = "live", security(("bearer" = [])),
     params(("Last-Event-ID" = Option<i64>, Header, description = "The id of the last event seen: what came after it is sent first")),
-    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions, `by`, the name of who changed it, and `by_id`, their id: a page knows its own member's changes by it), presence (no id: who is on a setlist page, see POST /api/presence), library_changed (no id, not replayed: `by` (and `by_id`) added, changed, deleted or imported library songs; read GET /api/songs again, and again after a reconnect), members_changed (managers' streams only; no id, not replayed: `by` (and `by_id`) added or changed a member; read GET /api/users again), reload (more was missed than is kept), token_expired and session_ended (the stream ends), reconnect (this instance is shutting down: the stream ends, open it again)", content_type = "text/event-stream"),
+    responses((status = 200, description = "A text/event-stream: what was missed since Last-Event-ID, then ready (its id: the newest change), then setlist_created, setlist_changed, setlist_deleted and song_patched (data: ids, versions, `by`, the name of who changed it, and `by_id`, their id: a page knows its own member's changes by it), presence (no id: who is on a setlist page, see POST /api/presence), library_changed (no id, not replayed: `by` (and `by_id`) added, changed, deleted or imported library songs; read GET /api/songs again, and again after a reconnect), members_changed (managers' streams only; no id, not replayed: `by` (and `by_id`; both empty for the command line's create-user) added or changed a member; read GET /api/users again, and again after a reconnect), reload (more was missed than is kept), token_expired and session_ended (the stream ends), reconnect (this instance is shutting down: the stream ends, open it again)", content_type = "text/event-stream"),
               (status = 429, description = "rate_limited: this member has too many streams open", body = app::api::ErrorBody)))]
 async fn events(
     State(state): State<AppState>,
@@ -145,8 +145,9 @@ impl Stream {
                 received = self.receiver.recv() => match received {
                     // Who joined the band, or was renamed, disabled or
                     // promoted, is the managers' business: a drummer's
-                    // stream would tell when accounts change.
-                    Ok(event) if event.name == MEMBERS_CHANGED && self.caller.role != Role::Manager => {}
+                    // stream would tell when accounts change. The role is
+                    // the token's: a manager demoted since is cut off.
+                    Ok(event) if event.name == MEMBERS_CHANGED && !self.hears_members() => {}
                     Ok(event) => return Some((Ok(event_of(&event)), self)),
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         return Some((Ok(marked("reload", None)), self));
@@ -161,6 +162,12 @@ impl Stream {
                 }
             }
         }
+    }
+
+    /// Whether this stream's member may hear of member changes: a manager
+    /// whose token is still good (checked now, not at the last re-check).
+    fn hears_members(&self) -> bool {
+        self.caller.role == Role::Manager && still_valid(&self.state, &self.caller, &self.kid)
     }
 
     /// Why this stream must end now, if it must. Synchronous, so that an

@@ -27,6 +27,7 @@ use crate::{
     db::{self, library::LibraryWriteError},
     error::{ApiError, ApiResult},
     library_csv,
+    live::LIBRARY_CHANGED,
     state::AppState,
 };
 
@@ -92,7 +93,7 @@ async fn create(
     if !db::library::add(&state.db, &id, &input, now(), &by, &origin).await? {
         return Err(LibraryWriteError::Duplicate.into());
     }
-    state.library_changed(&by);
+    state.written(LIBRARY_CHANGED, &by);
     let location = HeaderValue::try_from(format!("/api/songs/{id}")).map_err(ApiError::internal)?;
     let song = stored(&state, &id).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], song).into_response())
@@ -128,7 +129,7 @@ async fn replace(
     let origin = origin.by(&caller.user_id);
     let by = caller.author();
     db::library::replace(&state.db, &id, expected, &input, now(), &by, &origin).await?;
-    state.library_changed(&by);
+    state.written(LIBRARY_CHANGED, &by);
     stored(&state, &id).await
 }
 
@@ -153,7 +154,7 @@ async fn patch_song(
     let origin = origin.by(&caller.user_id);
     let by = caller.author();
     db::library::patch(&state.db, &id, expected, &patch, now(), &by, &origin).await?;
-    state.library_changed(&by);
+    state.written(LIBRARY_CHANGED, &by);
     stored(&state, &id).await
 }
 
@@ -177,7 +178,7 @@ async fn remove(
     for change in &unlinked {
         state.setlist_changed(change);
     }
-    state.library_changed(&by);
+    state.written(LIBRARY_CHANGED, &by);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -202,7 +203,7 @@ async fn import(
     let added =
         db::library::insert_all(&state.db, &valid, now(), import.dry_run, &by, &origin).await?;
     if added.contains(&true) && !import.dry_run {
-        state.library_changed(&by);
+        state.written(LIBRARY_CHANGED, &by);
     }
     let mut added = added.into_iter();
     let rows: Vec<_> = rows

@@ -35,6 +35,7 @@ use crate::{
         users::{ChangeOutcome, MemberChange, UserRow},
     },
     error::{ApiError, ApiResult},
+    live::MEMBERS_CHANGED,
     state::AppState,
 };
 
@@ -82,7 +83,7 @@ async fn create(
         }
         created => created?,
     };
-    state.members_changed(&by);
+    state.written(MEMBERS_CHANGED, &by);
     Ok((StatusCode::CREATED, Json(public_user(&row)?)))
 }
 
@@ -166,12 +167,20 @@ async fn change(
     let by = manager.author();
     let outcome = db::users::change_member(&state.db, &id, &change, &by, now(), events).await?;
     match outcome {
-        ChangeOutcome::Changed { after, cutoff_ms } => {
+        ChangeOutcome::Changed {
+            after,
+            cutoff_ms,
+            news,
+        } => {
             state.profiles.forget(&id);
-            state.members_changed(&by);
+            // The cut-off first: a demoted or disabled manager's streams
+            // no longer pass `members_changed` on by the time it is told.
             if let Some(cutoff_ms) = cutoff_ms {
                 let disabled = after.disabled_at.is_some();
                 cut_off_member(&state, &id, cutoff_ms, disabled).await;
+            }
+            if news {
+                state.written(MEMBERS_CHANGED, &by);
             }
             Ok(Json(public_user(&after)?))
         }

@@ -576,7 +576,8 @@ async fn library_writes_reach_the_stream_and_a_dry_run_does_not() {
 
 /// The members page follows other managers' changes: an added or changed
 /// member is an event for managers' streams only (a drummer's would tell
-/// when accounts change), and a refused change says nothing.
+/// when accounts change); a refused change, or one that changes nothing,
+/// says nothing.
 #[tokio::test]
 async fn member_changes_reach_managers_streams_only() {
     let app = spawn_app().await;
@@ -594,11 +595,12 @@ async fn member_changes_reach_managers_streams_only() {
     let added = write(Method::POST, "/api/users", member).await.unwrap();
     assert_eq!(added.status(), StatusCode::CREATED);
     let path = format!("/api/users/{}", body(added).await["id"].as_str().unwrap());
-    let refused = write(Method::PATCH, &path, json!({ "role": "singer" }));
-    assert_eq!(
-        refused.await.unwrap().status(),
-        StatusCode::UNPROCESSABLE_ENTITY
-    );
+    // The band's one manager cannot be demoted: rolled back, and untold.
+    let last_manager = format!("/api/users/{}", manager.user_id);
+    let refused = write(Method::PATCH, &last_manager, json!({ "role": "drummer" }));
+    assert_eq!(refused.await.unwrap().status(), StatusCode::CONFLICT);
+    let unchanged = write(Method::PATCH, &path, json!({ "display_name": "New Bie" }));
+    assert_eq!(unchanged.await.unwrap().status(), StatusCode::OK);
     let renamed = write(Method::PATCH, &path, json!({ "display_name": "Bea" }));
     assert_eq!(renamed.await.unwrap().status(), StatusCode::OK);
     // Then a write every member hears: the drummer's stream has it next.
@@ -624,4 +626,34 @@ async fn member_changes_reach_managers_streams_only() {
         names(next_events(&mut drummers, 1).await),
         ["library_changed"]
     );
+}
+
+/// A manager demoted while their stream is open hears nothing more of the
+/// members: they are cut off before the change is told, and the stream
+/// checks their token before it passes a members event on.
+#[tokio::test]
+async fn a_demoted_manager_hears_no_more_member_changes() {
+    let app = spawn_app().await;
+    let manager = app.login("manager").await;
+    let second = json!({ "username": "second", "display_name": "Sam the Second", "role": "manager",
+                         "password": server::startup::DEMO_PASSWORD });
+    let added = app
+        .authed(Method::POST, "/api/users", &manager.access_token)
+        .json(&second)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let path = format!("/api/users/{}", body(added).await["id"].as_str().unwrap());
+    let second = app.login("second").await;
+    let mut stream = open_stream(&app, &second.access_token, None).await;
+
+    let demoted = app
+        .authed(Method::PATCH, &path, &manager.access_token)
+        .json(&json!({ "role": "drummer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demoted.status(), StatusCode::OK);
+    assert_eq!(next_events(&mut stream, 1).await[0].0, "session_ended");
 }

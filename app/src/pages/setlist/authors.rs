@@ -45,6 +45,26 @@ impl Authors {
         }
         authors
     }
+
+    /// The author of every change after `from` up to `to`, when each was
+    /// heard of and all are theirs: a change not heard of (its event still
+    /// on its way, or missed) may be anyone's.
+    pub(super) fn sole(&self, from: i64, to: i64) -> Option<Author> {
+        self.0.with_value(|heard| {
+            let mut versions = Vec::new();
+            let mut sole: Option<&Author> = None;
+            for (version, author) in heard.iter().filter(|(v, _)| *v > from && *v <= to) {
+                if sole.is_some_and(|sole| sole != author) {
+                    return None;
+                }
+                sole = Some(author);
+                versions.push(*version);
+            }
+            versions.sort_unstable();
+            versions.dedup();
+            (versions.len() as i64 == to - from).then(|| sole.cloned())?
+        })
+    }
 }
 
 /// `authors` as the start of a sentence: "Someone", "You", "Mia, Dan and you".
@@ -100,6 +120,21 @@ mod tests {
             );
             authors.heard(13, &Author::You);
             assert_eq!(said(12, 13, Author::Unknown), "You");
+        });
+    }
+
+    #[test]
+    fn one_author_is_named_only_when_every_change_was_theirs_and_heard() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let authors = Authors::new();
+            authors.heard(2, &member("Max"));
+            authors.heard(3, &member("Max"));
+            assert_eq!(authors.sole(1, 3), Some(member("Max")));
+            assert_eq!(authors.sole(1, 4), None, "version 4 not heard of yet");
+            authors.heard(4, &Author::You);
+            assert_eq!(authors.sole(1, 4), None, "two authors");
+            assert_eq!(authors.sole(3, 4), Some(Author::You));
         });
     }
 

@@ -88,9 +88,10 @@ impl TempoRow {
         })
     }
 
-    /// Takes the server's values, except in a field being typed in; `by`
-    /// made the change, as far as the page knows.
-    fn follow(&self, song: &Song, by: &Author) {
+    /// Takes the server's values, except in a field being typed in; the
+    /// line says it with `subject` ("Max") and goes on about them with
+    /// `also` ("They also"): `row_subject`.
+    fn follow(&self, song: &Song, (subject, also): (&str, &str)) {
         let (bpm, notes) = (tempo_text(song.bpm), song.drummer_notes.clone());
         let (saved_bpm, saved_notes) = self.saved.get_untracked();
         let typed = (self.bpm.get_untracked(), self.notes.get_untracked());
@@ -122,12 +123,6 @@ impl TempoRow {
         // change) would speak of values that are gone: it gives way to what
         // this change took and what Save would still overwrite, or to nothing.
         if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
-            // This member's own change reached this page from another of
-            // their devices (a save made here says "Saved." instead).
-            let (subject, also) = match by {
-                Author::You => ("On another device, you", "You also"),
-                author => (author.subject(SOMEONE_ELSE), "They also"),
-            };
             let followed =
                 (!followed.is_empty()).then(|| format!("{subject} {}.", followed.join(" and ")));
             // One someone, said once, when the warning is only about this
@@ -263,6 +258,20 @@ impl TempoRow {
     }
 }
 
+/// How a row's line names who changed it, and goes on about them: the one
+/// author of every change read (`Authors::sole`); else "Someone else", or
+/// just "Someone" where this member made some of them.
+fn row_subject<'a>(sole: Option<&'a Author>, by: &[Author]) -> (&'a str, &'static str) {
+    match sole {
+        // Their own change, from another tab or device: a save made here
+        // says "Saved." instead.
+        Some(Author::You) => ("On another device or tab, you", "You also"),
+        Some(author) => (author.subject(SOMEONE_ELSE), "They also"),
+        None if by.contains(&Author::You) => ("Someone", "They also"),
+        None => (SOMEONE_ELSE, "They also"),
+    }
+}
+
 /// The "Save all" button.
 const SAVE_ALL: &str = "save-all";
 
@@ -311,16 +320,9 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
         }
         let before = shown.with_untracked(Draft::of);
         let from = shown.with_untracked(|s| s.version);
+        let sole = authors.sole(from, theirs.version);
         let by = authors.between(from, theirs.version, by);
-        // A row's line names the one member whose change it shows. This
-        // member's own change, one version on, came from another of their
-        // devices: a save made here follows its answer, and its own row
-        // has nothing to say.
-        let row_author = match by.as_slice() {
-            [Author::You] if theirs.version == from + 1 => Author::You,
-            [member @ Author::Member { .. }] => member.clone(),
-            _ => Author::Unknown,
-        };
+        let row_author = row_subject(sole.as_ref(), &by);
         let mut kept = Vec::new();
         let mut current = rows.get_untracked();
         // The server answers again: "could not reach it" is no longer true.
@@ -332,7 +334,7 @@ pub fn DrummerView(setlist: Setlist) -> impl IntoView {
             match current.iter().position(|row| row.id() == song.id) {
                 Some(at) => {
                     let row = current.remove(at);
-                    row.follow(song, &row_author);
+                    row.follow(song, row_author);
                     next.push(row);
                 }
                 None => {
