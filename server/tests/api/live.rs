@@ -635,16 +635,11 @@ async fn member_changes_reach_managers_streams_only() {
 async fn a_demoted_manager_hears_no_more_member_changes() {
     let app = spawn_app().await;
     let manager = app.login("manager").await;
-    let second = json!({ "username": "second", "display_name": "Sam the Second", "role": "manager",
-                         "password": server::startup::DEMO_PASSWORD });
-    let added = app
-        .authed(Method::POST, "/api/users", &manager.access_token)
-        .json(&second)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(added.status(), StatusCode::CREATED);
-    let path = format!("/api/users/{}", body(added).await["id"].as_str().unwrap());
+    let password = server::startup::DEMO_PASSWORD;
+    let second_id = app
+        .create_member(&manager, "second", "manager", password)
+        .await;
+    let path = format!("/api/users/{second_id}");
     let second = app.login("second").await;
     let mut stream = open_stream(&app, &second.access_token, None).await;
 
