@@ -238,6 +238,65 @@ test("another manager's change shows on the members page at once, said by name, 
   await expect(page.getByTestId('live-announcer')).not.toContainText('Max the Manager');
 });
 
+test("another manager's change to the same member takes the Undo away, and an open panel shows the new name", async ({ page, request }) => {
+  const username = `twice${Date.now()}`;
+  const name = `Tam ${username}`;
+  await addMember(page, username, name);
+  await page.getByLabel(`Role of ${name}`).selectOption('manager');
+  await expect(page.getByText(`${name} is now a manager`)).toBeVisible();
+  const undo = page.getByRole('button', { name: `Undo: make ${name} a drummer again` });
+  await expect(undo).toBeVisible();
+  await page.getByRole('button', { name: `Show sessions of ${name}` }).click();
+  await expect(page.getByRole('heading', { name: `Sessions of ${name}` })).toBeVisible();
+
+  const headers = await anotherManager(request, 'Rita the Roadie');
+  const list = await request.get('/api/users', { headers });
+  const { id } = (await list.json()).find((member: { username: string }) => member.username === username);
+  // Another manager renames the member: the Undo still puts back this page's change.
+  const renamed = `Tamsin ${username}`;
+  expect((await request.patch(`/api/users/${id}`, { headers, data: { display_name: renamed } })).status()).toBe(200);
+  await expect(page.getByRole('heading', { name: `Sessions of ${renamed}` })).toBeVisible();
+  await expect(undo).toBeVisible();
+  // And makes them a drummer again: there is nothing left here to undo.
+  expect((await request.patch(`/api/users/${id}`, { headers, data: { role: 'drummer' } })).status()).toBe(200);
+  await expect(page.getByLabel(`Role of ${renamed}`)).toHaveValue('drummer');
+  await expect(page.getByRole('button', { name: /^Undo/ })).toHaveCount(0);
+});
+
+test('a drummer made a manager while on the members page and the audit log sees them at once', async ({ browser, request }) => {
+  const { token } = await apiToken(request, 'manager');
+  const headers = { Authorization: `Bearer ${token}` };
+  const username = `promoted${Date.now()}`;
+  const name = `Pat ${username}`;
+  const made = await request.post('/api/users', {
+    headers,
+    data: { username, display_name: name, role: 'drummer', password: PASSWORD },
+  });
+  expect(made.status()).toBe(201);
+  const { id } = await made.json();
+
+  // Two devices of the drummer's (each with its own stream): each page says
+  // only that it is for managers.
+  const opened = async (path: string, words: string) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`/login?next=${path}`);
+    await fillLogin(page, username, PASSWORD);
+    await expect(page.getByText(words)).toBeVisible();
+    return page;
+  };
+  const members = await opened('/members', 'Only managers can manage band members.');
+  const audit = await opened('/audit', 'Only managers can read the audit log.');
+
+  const promoted = await request.patch(`/api/users/${id}`, { headers, data: { role: 'manager' } });
+  expect(promoted.status()).toBe(200);
+  // The pages learn it from their streams, and read their lists then.
+  await expect(members.getByLabel(`Role of ${name}`)).toHaveValue('manager');
+  await expect(audit.getByRole('button', { name: 'Older' })).toBeVisible();
+  await members.context().close();
+  await audit.context().close();
+});
+
 test.describe('an Add member the server cannot take', () => {
   test.use({ expectedHttpErrors: [503] });
 

@@ -68,9 +68,11 @@ pub async fn get_text(session: Session, path: &str) -> Result<String, ApiFailure
 }
 
 /// `GET path` as a resource: fetched in the browser (where the access token
-/// lives), again whenever `path` changes; an empty path fetches nothing and
-/// stays loading. Every page's list goes through here, so the wasm holds one
-/// copy of the resource code per answer type, not one per page.
+/// lives), again whenever `path` changes. Every page's list goes through
+/// here, so the wasm holds one copy of the resource code per answer type, not
+/// one per page. (A page a member may not read yet makes its resource only
+/// when they may: a future that never ends would hold the resource's loop,
+/// and a new path would never be read.)
 pub fn get_resource<T>(
     session: Session,
     path: Signal<String>,
@@ -80,12 +82,7 @@ where
 {
     let read = move || {
         let path = path.get();
-        async move {
-            if path.is_empty() {
-                std::future::pending::<()>().await;
-            }
-            get::<T>(session, &path).await
-        }
+        async move { get::<T>(session, &path).await }
     };
     let resource = read_until_answered(read, worth_reading_again);
     read_again_when_online(resource);

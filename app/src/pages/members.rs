@@ -66,22 +66,34 @@ const SELF_DISABLING: &str = "Disable your own account? You are signed out every
 const ADD_ERROR: &str = "add-member-error";
 const RESET_ERROR: &str = "reset-password-error";
 
-/// `GET /api/users`, for a manager. No path, no request, for a drummer: the
-/// pages that show it only say they are for managers.
-pub(super) fn band_members(session: Session) -> LocalResource<Result<Vec<User>, ApiFailure>> {
-    let path = Signal::derive(move || {
-        let path = if session.is_manager() {
-            "/api/users"
-        } else {
-            ""
-        };
-        path.to_owned()
-    });
-    client::get_resource(session, path)
+/// The band's members as last read.
+type MembersRead = LocalResource<Result<Vec<User>, ApiFailure>>;
+
+/// `GET /api/users`: read by the manager's views only, which are made once
+/// the member is a manager (a drummer's would be refused).
+pub(super) fn band_members(session: Session) -> MembersRead {
+    client::get_resource(session, Signal::from("/api/users".to_owned()))
+}
+
+/// The manager's view is made when the member is a manager, and its reads
+/// start then: a drummer promoted while on this page reads the list at once.
+#[component]
+pub fn Members() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <Show
+            when=move || session.is_manager()
+            fallback=move || view! {
+                <ManagersOnly heading="Band members">"Only managers can manage band members."</ManagersOnly>
+            }
+        >
+            <BandMembers/>
+        </Show>
+    }
 }
 
 #[component]
-pub fn Members() -> impl IntoView {
+fn BandMembers() -> impl IntoView {
     let session = use_session();
     let members = band_members(session);
     let notice = RwSignal::new(None::<String>);
@@ -212,260 +224,279 @@ pub fn Members() -> impl IntoView {
     });
 
     view! {
-        <Show
-            when=move || session.is_manager()
-            fallback=move || view! {
-                <ManagersOnly heading="Band members">"Only managers can manage band members."</ManagersOnly>
-            }
-        >
-            <section class="card" on:focusin=move |ev| keep_clear_of(pinned, &ev)>
-                <h1>"Band members"</h1>
-                // The answer to a change made far down the list on a phone
-                // stays in view while the list scrolls under it.
-                <div class="pinned-notices" node_ref=pinned>
-                    <ErrorNotice message=error/>
-                    <p role="status">{move || notice.get()}</p>
-                    {move || undoable.get().map(|(member, old_role)| view! {
-                        <p><button type="button" class="secondary" on:click=undo
-                            aria-label=format!("Undo: make {} a {} again", member.display_name, old_role.as_str())>"Undo"</button></p>
-                    })}
-                </div>
-                <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
-                    {move || members.get().map(|result| match result {
-                        Err(failure) => view! { <LoadFailure failure/> }.into_any(),
-                        Ok(list) => {
-                            // The table is drawn anew after every change. (A
-                            // Transition keeps the old one up while it is read
-                            // again, so the focused control is still there.)
-                            keep_focus();
-                            // One's own demotion or disabling cannot be undone
-                            // from here: it is asked first, when it can happen
-                            // at all (else the server refuses it and says why).
-                            let me = untrack(|| session.user()).map(|me| me.id);
-                            let others_manage = list.iter().any(|m| {
-                                m.role == Role::Manager && !m.disabled && Some(&m.id) != me.as_ref()
-                            });
-                            let asked_first = move |own: bool, question: &str| {
-                                let declined = own && others_manage && !confirm(question);
-                                if declined {
-                                    members.refetch(); // the controls show what is stored
-                                }
-                                declined
-                            };
-                            view! {
-                            <table class="stacked">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Username"</th>
-                                        <th scope="col">"Plays"</th>
-                                        <th scope="col">"Role"</th>
-                                        <th scope="col">"Account"</th>
-                                        <th scope="col"><span class="muted">"Sessions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {list.into_iter().map(|member| {
-                                        let label = format!("Revoke sessions of {}", member.display_name);
-                                        let show_label = format!("Show sessions of {}", member.display_name);
-                                        let shown_member = (member.id.clone(), member.display_name.clone());
-                                        let reset_member = shown_member.clone();
-                                        let name = member.display_name.clone();
-                                        let own = me.as_ref() == Some(&member.id);
-                                        let role_label = format!("Role of {name}");
-                                        let (toggle_text, toggle_label) = if member.disabled {
-                                            ("Enable", format!("Enable {name}"))
-                                        } else {
-                                            ("Disable", format!("Disable {name}"))
-                                        };
-                                        let reset_label = format!("Reset the password of {name}");
-                                        let (role_member, toggle_member) = (member.clone(), member.clone());
-                                        let instrument_member = member.clone();
-                                        let (typing_in, stored_instrument) = (member.id.clone(), member.instrument.clone());
-                                        let instrument_label = format!("Instrument of {name}");
-                                        // Typed and not sent yet (it is sent when the field is
-                                        // left): a reload or Back asks first.
-                                        let shown_instrument = unsaved_instruments.with_value(|unsaved| unsaved.get(&member.id).cloned())
-                                            .unwrap_or_else(|| member.instrument.clone());
-                                        let typed = RwSignal::new(shown_instrument.clone());
-                                        let sent = RwSignal::new(member.instrument.clone());
-                                        UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
-                                        let leave_instrument = move |instrument: String| {
-                                            let instrument = instrument.trim().to_string();
-                                            // Sent already (`change`, then `blur`): once is enough.
-                                            if instrument == sent.get_untracked() {
-                                                return;
-                                            }
-                                            sent.set(instrument.clone());
-                                            if instrument == instrument_member.instrument {
-                                                // Put back as stored: nothing is left unsaved.
-                                                unsaved_instruments.update_value(|unsaved| { unsaved.remove(&instrument_member.id); });
-                                                return;
-                                            }
-                                            let done = match instrument.as_str() {
-                                                "" => format!("{} plays nothing listed now.", instrument_member.display_name),
-                                                plays => format!("{} plays {plays}.", instrument_member.display_name),
-                                            };
-                                            change(instrument_member.clone(), MemberPatch { instrument: Some(instrument), ..Default::default() }, done);
-                                        };
-                                        let stored_role = member.role.as_str();
-                                        // A closed picker changes its value, and says so, at every
-                                        // arrow key or letter: a keyboard walking through the roles
-                                        // would change the member's at each step (each a sign-out
-                                        // and an audit event). A role walked to waits for Enter or
-                                        // "Save role"; one picked from the list opened with Space, a
-                                        // mouse or a finger is saved at once. (Where an arrow key
-                                        // opens the list, as on a Mac, its pick waits too: safe.)
-                                        let walked = StoredValue::new(false);
-                                        let picked = RwSignal::new(None::<String>);
-                                        let save_role = move |role: String| {
-                                            if role == "drummer" && asked_first(own, SELF_DEMOTION) {
-                                                return;
-                                            }
-                                            // Said once: a second Enter while it is on its way is not another change.
-                                            picked.set(None);
-                                            let after = if role_member.disabled {
-                                                "the account stays disabled"
-                                            } else {
-                                                "their next request signs them in again with it"
-                                            };
-                                            let done = format!("{} is now a {role}; {after}.", role_member.display_name);
-                                            change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
-                                        };
-                                        let on_role_key = {
-                                            let save_role = save_role.clone();
-                                            move |ev: leptos::ev::KeyboardEvent| {
-                                                let key = ev.key();
-                                                if key == "Enter" {
-                                                    // The picker's value as it is now: where keys reach an
-                                                    // open list, the last change may not have been heard.
-                                                    if picked.get_untracked().is_some() {
-                                                        ev.prevent_default();
-                                                        let role = event_target_value(&ev);
-                                                        if role == stored_role {
-                                                            picked.set(None);
-                                                        } else {
-                                                            save_role(role);
-                                                        }
-                                                    }
-                                                } else if key == " " {
-                                                    walked.set_value(false);
-                                                } else if key.starts_with("Arrow")
-                                                    || matches!(key.as_str(), "Home" | "End" | "PageUp" | "PageDown")
-                                                    || (key.chars().count() == 1 && key != " ")
-                                                {
-                                                    walked.set_value(true);
-                                                }
-                                            }
-                                        };
-                                        let on_role = {
-                                            let save_role = save_role.clone();
-                                            move |ev: leptos::ev::Event| {
-                                                let role = event_target_value(&ev);
-                                                if walked.get_value() {
-                                                    walked.set_value(false);
-                                                    picked.set((role != stored_role).then_some(role));
-                                                } else {
-                                                    save_role(role);
-                                                }
-                                            }
-                                        };
-                                        // Its visible words first (a voice user says "Save role", WCAG 2.5.3),
-                                        // and not "… role of {name}": the picker's label must stay the only one that says so.
-                                        let save_picked_label = format!("Save role for {name}");
-                                        let on_toggle = move |_| {
-                                            let disabled = !toggle_member.disabled;
-                                            if disabled && asked_first(own, SELF_DISABLING) {
-                                                return;
-                                            }
-                                            let done = if disabled {
-                                                format!("{} is disabled and signed out everywhere.", toggle_member.display_name)
-                                            } else {
-                                                format!("{} can sign in again.", toggle_member.display_name)
-                                            };
-                                            change(toggle_member.clone(), MemberPatch { disabled: Some(disabled), ..Default::default() }, done);
-                                        };
-                                        let is_manager = member.role == Role::Manager;
-                                        // Ids that survive the redrawing, for `keep_focus`.
-                                        let member_id = member.id.clone();
-                                        let control_id = move |control: &str| format!("{control}-{member_id}");
-                                        view! {
-                                            <tr>
-                                                <td>{member.display_name.clone()}</td>
-                                                <td data-label="Username">{member.username.clone()}</td>
-                                                <td data-label="Plays">
-                                                    // Saved when the field is left (`change`), like the role.
-                                                    <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
-                                                        value=shown_instrument on:input=move |ev| {
-                                                            // Kept for the row drawn anew by a live re-read.
-                                                            let text = event_target_value(&ev);
-                                                            unsaved_instruments.update_value(|unsaved| {
-                                                                if text.trim() == stored_instrument { unsaved.remove(&typing_in); } else { unsaved.insert(typing_in.clone(), text.clone()); }
-                                                            });
-                                                            typed.set(text);
-                                                        }
-                                                        on:change={
-                                                            let leave_instrument = leave_instrument.clone();
-                                                            move |ev| leave_instrument(event_target_value(&ev))
-                                                        }
-                                                        // A field drawn anew by a live re-read, with what was
-                                                        // typed, fires no `change` when left unchanged.
-                                                        on:blur=move |ev| leave_instrument(event_target_value(&ev))/>
-                                                </td>
-                                                <td data-label="Role">
-                                                    <select id=control_id("role") aria-label=role_label on:change=on_role
-                                                        on:keydown=on_role_key on:pointerdown=move |_| walked.set_value(false)
-                                                        on:blur=move |_| walked.set_value(false)>
-                                                        <option value="drummer" selected=!is_manager>"Drummer"</option>
-                                                        <option value="manager" selected=is_manager>"Manager"</option>
-                                                    </select>
-                                                    {move || picked.get().map(|role| {
-                                                        let save_role = save_role.clone();
-                                                        view! {
-                                                            " "
-                                                            <button type="button" aria-label=save_picked_label.clone()
-                                                                on:click=move |_| save_role(role.clone())>"Save role"</button>
-                                                        }
-                                                    })}
-                                                </td>
-                                                <td data-label="Account">
-                                                    {if member.disabled { "Disabled" } else { "Active" }}
-                                                    " "
-                                                    <button type="button" class="secondary" id=control_id("toggle") aria-label=toggle_label
-                                                        on:click=on_toggle>{toggle_text}</button>
-                                                    " "
-                                                    <button type="button" class="secondary" id=control_id("reset") aria-label=reset_label
-                                                        on:click=move |_| resetting.set(Some(reset_member.clone()))>"Reset the password"</button>
-                                                </td>
-                                                <td>
-                                                    <button type="button" class="secondary" id=control_id("sessions") aria-label=show_label
-                                                        on:click=move |_| shown.set(Some(shown_member.clone()))>"Sessions"</button>
-                                                    " "
-                                                    <button type="button" class="secondary" id=control_id("revoke") aria-label=label
-                                                        on:click=move |_| revoke(member.clone())>"Revoke sessions"</button>
-                                                </td>
-                                            </tr>
+        <section class="card" on:focusin=move |ev| keep_clear_of(pinned, &ev)>
+            <h1>"Band members"</h1>
+            // The answer to a change made far down the list on a phone
+            // stays in view while the list scrolls under it.
+            <div class="pinned-notices" node_ref=pinned>
+                <ErrorNotice message=error/>
+                <p role="status">{move || notice.get()}</p>
+                // Offered while the member still has the role given here:
+                // after another manager's change it would undo what nobody here saw.
+                {move || undoable.get().filter(|(member, _)| holds(members, member)).map(|(member, old_role)| view! {
+                    <p><button type="button" class="secondary" on:click=undo
+                        aria-label=format!("Undo: make {} a {} again", member.display_name, old_role.as_str())>"Undo"</button></p>
+                })}
+            </div>
+            <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
+                {move || members.get().map(|result| match result {
+                    Err(failure) => view! { <LoadFailure failure/> }.into_any(),
+                    Ok(list) => {
+                        // The table is drawn anew after every change. (A
+                        // Transition keeps the old one up while it is read
+                        // again, so the focused control is still there.)
+                        keep_focus();
+                        // One's own demotion or disabling cannot be undone
+                        // from here: it is asked first, when it can happen
+                        // at all (else the server refuses it and says why).
+                        let me = untrack(|| session.user()).map(|me| me.id);
+                        let others_manage = list.iter().any(|m| {
+                            m.role == Role::Manager && !m.disabled && Some(&m.id) != me.as_ref()
+                        });
+                        let asked_first = move |own: bool, question: &str| {
+                            let declined = own && others_manage && !confirm(question);
+                            if declined {
+                                members.refetch(); // the controls show what is stored
+                            }
+                            declined
+                        };
+                        view! {
+                        <table class="stacked">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Name"</th>
+                                    <th scope="col">"Username"</th>
+                                    <th scope="col">"Plays"</th>
+                                    <th scope="col">"Role"</th>
+                                    <th scope="col">"Account"</th>
+                                    <th scope="col"><span class="muted">"Sessions"</span></th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|member| {
+                                    let label = format!("Revoke sessions of {}", member.display_name);
+                                    let show_label = format!("Show sessions of {}", member.display_name);
+                                    let shown_member = (member.id.clone(), member.display_name.clone());
+                                    let reset_member = shown_member.clone();
+                                    let name = member.display_name.clone();
+                                    let own = me.as_ref() == Some(&member.id);
+                                    let role_label = format!("Role of {name}");
+                                    let (toggle_text, toggle_label) = if member.disabled {
+                                        ("Enable", format!("Enable {name}"))
+                                    } else {
+                                        ("Disable", format!("Disable {name}"))
+                                    };
+                                    let reset_label = format!("Reset the password of {name}");
+                                    let (role_member, toggle_member) = (member.clone(), member.clone());
+                                    let instrument_member = member.clone();
+                                    let (typing_in, stored_instrument) = (member.id.clone(), member.instrument.clone());
+                                    let instrument_label = format!("Instrument of {name}");
+                                    // Typed and not sent yet (it is sent when the field is
+                                    // left): a reload or Back asks first.
+                                    let shown_instrument = unsaved_instruments.with_value(|unsaved| unsaved.get(&member.id).cloned())
+                                        .unwrap_or_else(|| member.instrument.clone());
+                                    let typed = RwSignal::new(shown_instrument.clone());
+                                    let sent = RwSignal::new(member.instrument.clone());
+                                    UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
+                                    let leave_instrument = move |instrument: String| {
+                                        let instrument = instrument.trim().to_string();
+                                        // Sent already (`change`, then `blur`): once is enough.
+                                        if instrument == sent.get_untracked() {
+                                            return;
                                         }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <InstrumentChoices/>
-                        }.into_any()
-                        }
-                    })}
-                </Transition>
-            </section>
-            {move || resetting.get().map(|(id, name)| view! { <ResetPassword id name close=move || close_panel(resetting, "reset")/> })}
-            {move || shown.get().map(|(id, name)| view! { <MemberSessions id name close=move || close_panel(shown, "sessions")/> })}
-            <AddMember on_added=move || members.refetch()/>
-        </Show>
+                                        sent.set(instrument.clone());
+                                        if instrument == instrument_member.instrument {
+                                            // Put back as stored: nothing is left unsaved.
+                                            unsaved_instruments.update_value(|unsaved| { unsaved.remove(&instrument_member.id); });
+                                            return;
+                                        }
+                                        let done = match instrument.as_str() {
+                                            "" => format!("{} plays nothing listed now.", instrument_member.display_name),
+                                            plays => format!("{} plays {plays}.", instrument_member.display_name),
+                                        };
+                                        change(instrument_member.clone(), MemberPatch { instrument: Some(instrument), ..Default::default() }, done);
+                                    };
+                                    let stored_role = member.role.as_str();
+                                    // A closed picker changes its value, and says so, at every
+                                    // arrow key or letter: a keyboard walking through the roles
+                                    // would change the member's at each step (each a sign-out
+                                    // and an audit event). A role walked to waits for Enter or
+                                    // "Save role"; one picked from the list opened with Space, a
+                                    // mouse or a finger is saved at once. (Where an arrow key
+                                    // opens the list, as on a Mac, its pick waits too: safe.)
+                                    let walked = StoredValue::new(false);
+                                    let picked = RwSignal::new(None::<String>);
+                                    let save_role = move |role: String| {
+                                        if role == "drummer" && asked_first(own, SELF_DEMOTION) {
+                                            return;
+                                        }
+                                        // Said once: a second Enter while it is on its way is not another change.
+                                        picked.set(None);
+                                        let after = if role_member.disabled {
+                                            "the account stays disabled"
+                                        } else {
+                                            "their next request signs them in again with it"
+                                        };
+                                        let done = format!("{} is now a {role}; {after}.", role_member.display_name);
+                                        change(role_member.clone(), MemberPatch { role: Some(role), ..Default::default() }, done);
+                                    };
+                                    let on_role_key = {
+                                        let save_role = save_role.clone();
+                                        move |ev: leptos::ev::KeyboardEvent| {
+                                            let key = ev.key();
+                                            if key == "Enter" {
+                                                // The picker's value as it is now: where keys reach an
+                                                // open list, the last change may not have been heard.
+                                                if picked.get_untracked().is_some() {
+                                                    ev.prevent_default();
+                                                    let role = event_target_value(&ev);
+                                                    if role == stored_role {
+                                                        picked.set(None);
+                                                    } else {
+                                                        save_role(role);
+                                                    }
+                                                }
+                                            } else if key == " " {
+                                                walked.set_value(false);
+                                            } else if key.starts_with("Arrow")
+                                                || matches!(key.as_str(), "Home" | "End" | "PageUp" | "PageDown")
+                                                || (key.chars().count() == 1 && key != " ")
+                                            {
+                                                walked.set_value(true);
+                                            }
+                                        }
+                                    };
+                                    let on_role = {
+                                        let save_role = save_role.clone();
+                                        move |ev: leptos::ev::Event| {
+                                            let role = event_target_value(&ev);
+                                            if walked.get_value() {
+                                                walked.set_value(false);
+                                                picked.set((role != stored_role).then_some(role));
+                                            } else {
+                                                save_role(role);
+                                            }
+                                        }
+                                    };
+                                    // Its visible words first (a voice user says "Save role", WCAG 2.5.3),
+                                    // and not "… role of {name}": the picker's label must stay the only one that says so.
+                                    let save_picked_label = format!("Save role for {name}");
+                                    let on_toggle = move |_| {
+                                        let disabled = !toggle_member.disabled;
+                                        if disabled && asked_first(own, SELF_DISABLING) {
+                                            return;
+                                        }
+                                        let done = if disabled {
+                                            format!("{} is disabled and signed out everywhere.", toggle_member.display_name)
+                                        } else {
+                                            format!("{} can sign in again.", toggle_member.display_name)
+                                        };
+                                        change(toggle_member.clone(), MemberPatch { disabled: Some(disabled), ..Default::default() }, done);
+                                    };
+                                    let is_manager = member.role == Role::Manager;
+                                    // Ids that survive the redrawing, for `keep_focus`.
+                                    let member_id = member.id.clone();
+                                    let control_id = move |control: &str| format!("{control}-{member_id}");
+                                    view! {
+                                        <tr>
+                                            <td>{member.display_name.clone()}</td>
+                                            <td data-label="Username">{member.username.clone()}</td>
+                                            <td data-label="Plays">
+                                                // Saved when the field is left (`change`), like the role.
+                                                <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
+                                                    value=shown_instrument on:input=move |ev| {
+                                                        // Kept for the row drawn anew by a live re-read.
+                                                        let text = event_target_value(&ev);
+                                                        unsaved_instruments.update_value(|unsaved| {
+                                                            if text.trim() == stored_instrument { unsaved.remove(&typing_in); } else { unsaved.insert(typing_in.clone(), text.clone()); }
+                                                        });
+                                                        typed.set(text);
+                                                    }
+                                                    on:change={
+                                                        let leave_instrument = leave_instrument.clone();
+                                                        move |ev| leave_instrument(event_target_value(&ev))
+                                                    }
+                                                    // A field drawn anew by a live re-read, with what was
+                                                    // typed, fires no `change` when left unchanged.
+                                                    on:blur=move |ev| leave_instrument(event_target_value(&ev))/>
+                                            </td>
+                                            <td data-label="Role">
+                                                <select id=control_id("role") aria-label=role_label on:change=on_role
+                                                    on:keydown=on_role_key on:pointerdown=move |_| walked.set_value(false)
+                                                    on:blur=move |_| walked.set_value(false)>
+                                                    <option value="drummer" selected=!is_manager>"Drummer"</option>
+                                                    <option value="manager" selected=is_manager>"Manager"</option>
+                                                </select>
+                                                {move || picked.get().map(|role| {
+                                                    let save_role = save_role.clone();
+                                                    view! {
+                                                        " "
+                                                        <button type="button" aria-label=save_picked_label.clone()
+                                                            on:click=move |_| save_role(role.clone())>"Save role"</button>
+                                                    }
+                                                })}
+                                            </td>
+                                            <td data-label="Account">
+                                                {if member.disabled { "Disabled" } else { "Active" }}
+                                                " "
+                                                <button type="button" class="secondary" id=control_id("toggle") aria-label=toggle_label
+                                                    on:click=on_toggle>{toggle_text}</button>
+                                                " "
+                                                <button type="button" class="secondary" id=control_id("reset") aria-label=reset_label
+                                                    on:click=move |_| resetting.set(Some(reset_member.clone()))>"Reset the password"</button>
+                                            </td>
+                                            <td>
+                                                <button type="button" class="secondary" id=control_id("sessions") aria-label=show_label
+                                                    on:click=move |_| shown.set(Some(shown_member.clone()))>"Sessions"</button>
+                                                " "
+                                                <button type="button" class="secondary" id=control_id("revoke") aria-label=label
+                                                    on:click=move |_| revoke(member.clone())>"Revoke sessions"</button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <InstrumentChoices/>
+                    }.into_any()
+                    }
+                })}
+            </Transition>
+        </section>
+        {move || resetting.get().map(|(id, name)| view! { <ResetPassword name=name_now(members, &id, name) id close=move || close_panel(resetting, "reset")/> })}
+        {move || shown.get().map(|(id, name)| view! { <MemberSessions name=name_now(members, &id, name) id close=move || close_panel(shown, "sessions")/> })}
+        <AddMember on_added=move || members.refetch()/>
     }
+}
+
+/// Whether the list read last shows `member` with the role they have here.
+fn holds(members: MembersRead, member: &User) -> bool {
+    members.with(|read| {
+        matches!(read, Some(Ok(list)) if list.iter().any(|m| m.id == member.id && m.role == member.role))
+    })
+}
+
+/// The member's name as the list has it now, for a panel opened as
+/// `opened_as`: another manager may rename them while it is open.
+fn name_now(members: MembersRead, id: &str, opened_as: String) -> Signal<String> {
+    let id = id.to_owned();
+    Signal::derive(move || {
+        members
+            .with(|read| match read {
+                Some(Ok(list)) => list
+                    .iter()
+                    .find(|m| m.id == id)
+                    .map(|m| m.display_name.clone()),
+                _ => None,
+            })
+            .unwrap_or_else(|| opened_as.clone())
+    })
 }
 
 #[component]
 fn MemberSessions(
     id: String,
-    name: String,
+    name: Signal<String>,
     close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     // Opened from a row far above (out of sight on a phone): the keyboard,
@@ -474,7 +505,7 @@ fn MemberSessions(
     focus_soon(SESSIONS_HEADING.into());
     view! {
         <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
-            <h2 id=SESSIONS_HEADING tabindex="-1">{format!("Sessions of {name}")}</h2>
+            <h2 id=SESSIONS_HEADING tabindex="-1">{move || format!("Sessions of {}", name.get())}</h2>
             // One device at a time: a lost phone, reported to the manager.
             <RevocableSessions list_path=format!("/api/users/{id}/sessions") focus_after=SESSIONS_HEADING/>
             <p><button type="button" class="secondary" on:click=move |_| close()>"Close"</button></p>
@@ -495,14 +526,13 @@ fn close_panel(open: RwSignal<Option<(String, String)>>, control: &'static str) 
 #[component]
 fn ResetPassword(
     id: String,
-    name: String,
+    name: Signal<String>,
     close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = use_session();
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let heading = format!("New password for {name}");
     let sending = InFlight::default();
     // Opened from a row far above: the keyboard goes where the typing is.
     const FIELD: &str = "reset-password";
@@ -521,14 +551,15 @@ fn ResetPassword(
             return;
         }
         refused.clear();
-        let (path, name) = (format!("/api/users/{id}/password"), name.clone());
+        let path = format!("/api/users/{id}/password");
         sending.run(async move {
             let answer = client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await;
             match answer {
                 Ok(()) => {
                     password.set(String::new());
                     done.set(Some(format!(
-                        "{name}'s password is set; they were signed out everywhere."
+                        "{}'s password is set; they were signed out everywhere.",
+                        name.get_untracked()
                     )));
                 }
                 Err(failure) => {
@@ -542,7 +573,7 @@ fn ResetPassword(
     };
     view! {
         <section class="card" on:keydown=move |ev| closes_on_escape(&ev, close)>
-            <h2>{heading}</h2>
+            <h2>{move || format!("New password for {}", name.get())}</h2>
             <form method="post" novalidate on:submit=submit>
                 <label for=FIELD>"New password (10+ characters)"</label>
                 <input id=FIELD type="password" required minlength="10" autocomplete="new-password"
