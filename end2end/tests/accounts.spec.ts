@@ -238,6 +238,32 @@ test("another manager's change shows on the members page at once, said by name, 
   await expect(page.getByTestId('live-announcer')).not.toContainText('Max the Manager');
 });
 
+test('an instrument being typed that another manager changes meanwhile says so, and leaving the field saves it', async ({ page, request }) => {
+  const username = `both${Date.now()}`;
+  const name = `Bo ${username}`;
+  await addMember(page, username, name);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  const instrument = page.getByLabel(`Instrument of ${name}`);
+  await instrument.click();
+  await instrument.pressSequentially('organ');
+
+  const headers = await anotherManager(request, 'Rita the Roadie');
+  const list = await request.get('/api/users', { headers });
+  const { id } = (await list.json()).find((member: { username: string }) => member.username === username);
+  expect((await request.patch(`/api/users/${id}`, { headers, data: { instrument: 'bass' } })).status()).toBe(200);
+  const said = 'Changed to “bass” meanwhile: leaving the field saves what you typed instead.';
+  await expect(page.getByText(said)).toBeVisible();
+  await expect(instrument).toHaveAccessibleDescription(said);
+  await expect(instrument).toHaveValue('organ');
+  await expect(instrument).toBeFocused();
+
+  await instrument.press('Tab');
+  await expect(page.getByText(`${name} plays organ.`)).toBeVisible();
+  await expect(page.getByText(said)).toHaveCount(0);
+  const stored = (await (await request.get('/api/users', { headers })).json()).find((member: { id: string }) => member.id === id);
+  expect(stored.instrument).toBe('organ');
+});
+
 test("another manager's change to the same member takes the Undo away, and an open panel shows the new name", async ({ page, request }) => {
   const username = `twice${Date.now()}`;
   const name = `Tam ${username}`;

@@ -66,6 +66,79 @@ const SELF_DISABLING: &str = "Disable your own account? You are signed out every
 const ADD_ERROR: &str = "add-member-error";
 const RESET_ERROR: &str = "reset-password-error";
 
+/// An instrument typed and not saved (not sent yet, or refused), and what
+/// was stored when it was typed over.
+struct Unsent {
+    typed: String,
+    over: String,
+}
+
+/// The instruments typed and not saved, by member id: the list read again
+/// keeps each in its member's field.
+#[derive(Clone, Copy, Default)]
+struct UnsavedInstruments(StoredValue<HashMap<String, Unsent>>);
+
+impl UnsavedInstruments {
+    /// `text` typed over `stored`; typed back to it, nothing is left unsaved.
+    fn typed(&self, id: &str, text: &str, stored: &str) {
+        self.0.update_value(|unsaved| {
+            if text.trim() == stored {
+                unsaved.remove(id);
+            } else if let Some(unsent) = unsaved.get_mut(id) {
+                text.clone_into(&mut unsent.typed);
+            } else {
+                let (typed, over) = (text.to_owned(), stored.to_owned());
+                unsaved.insert(id.to_owned(), Unsent { typed, over });
+            }
+        });
+    }
+
+    /// Saved as `sent`, unless more was typed while it was on its way.
+    fn saved(&self, id: &str, sent: &str) {
+        self.0.update_value(|unsaved| {
+            if unsaved
+                .get(id)
+                .is_some_and(|unsent| unsent.typed.trim() == sent)
+            {
+                unsaved.remove(id);
+            }
+        });
+    }
+
+    /// Refused: kept to send again, unless more was typed meanwhile.
+    fn refused(&self, id: String, typed: String, over: String) {
+        self.0.update_value(|unsaved| {
+            unsaved.entry(id).or_insert(Unsent { typed, over });
+        });
+    }
+
+    fn forget(&self, id: &str) {
+        self.0.update_value(|unsaved| {
+            unsaved.remove(id);
+        });
+    }
+
+    /// What `member`'s field shows: what was typed, else what is stored;
+    /// and, when someone else changed the stored instrument since it was
+    /// typed over, a line that says so (leaving the field replaces theirs).
+    fn shown(&self, member: &User) -> (String, Option<String>) {
+        self.0.with_value(|unsaved| match unsaved.get(&member.id) {
+            None => (member.instrument.clone(), None),
+            Some(unsent) => {
+                let theirs = unsent.over != member.instrument;
+                let overtaken = (theirs && unsent.typed.trim() != member.instrument).then(|| {
+                    let now = match member.instrument.as_str() {
+                        "" => "Cleared meanwhile".to_owned(),
+                        plays => format!("Changed to “{plays}” meanwhile"),
+                    };
+                    format!("{now}: leaving the field saves what you typed instead.")
+                });
+                (unsent.typed.clone(), overtaken)
+            }
+        })
+    }
+}
+
 /// The band's members as last read.
 type MembersRead = LocalResource<Result<Vec<User>, ApiFailure>>;
 
@@ -120,9 +193,7 @@ fn BandMembers() -> impl IntoView {
     // mistake is one press away from what it was. (The member as changed,
     // and their old role.)
     let undoable = RwSignal::new(None::<(User, Role)>);
-    // The instruments typed and not saved (not sent yet, or refused), by
-    // member id: the list read again keeps each in its member's field.
-    let unsaved_instruments = StoredValue::new(HashMap::<String, String>::new());
+    let unsaved_instruments = UnsavedInstruments::default();
     let pinned = NodeRef::<leptos::html::Div>::new();
     // Every change answers with the member as changed; the list is read again.
     let change = move |member: User, patch: MemberPatch, done: String| {
@@ -139,14 +210,7 @@ fn BandMembers() -> impl IntoView {
                 Ok(changed) => {
                     // Saved, unless more was typed while it was on its way.
                     if let Some(sent) = &patch.instrument {
-                        unsaved_instruments.update_value(|unsaved| {
-                            if unsaved
-                                .get(&changed.id)
-                                .is_some_and(|typed| typed.trim() == sent)
-                            {
-                                unsaved.remove(&changed.id);
-                            }
-                        });
+                        unsaved_instruments.saved(&changed.id, sent);
                     }
                     notice.set(Some(done));
                     // Not one's own demotion: a drummer cannot change roles back.
@@ -171,9 +235,7 @@ fn BandMembers() -> impl IntoView {
                     undoable.set(last_undoable);
                     // Kept to send again, unless more was typed meanwhile.
                     if let Some(typed) = patch.instrument {
-                        unsaved_instruments.update_value(|unsaved| {
-                            unsaved.entry(member.id).or_insert(typed);
-                        });
+                        unsaved_instruments.refused(member.id, typed, member.instrument);
                     }
                 }
             }
@@ -293,8 +355,8 @@ fn BandMembers() -> impl IntoView {
                                     let instrument_label = format!("Instrument of {name}");
                                     // Typed and not sent yet (it is sent when the field is
                                     // left): a reload or Back asks first.
-                                    let shown_instrument = unsaved_instruments.with_value(|unsaved| unsaved.get(&member.id).cloned())
-                                        .unwrap_or_else(|| member.instrument.clone());
+                                    let (shown_instrument, overtaken) = unsaved_instruments.shown(&member);
+                                    let overtaken_id = overtaken.is_some().then(|| format!("plays-overtaken-{}", member.id));
                                     let typed = RwSignal::new(shown_instrument.clone());
                                     let sent = RwSignal::new(member.instrument.clone());
                                     UnsavedWork::track(Memo::new(move |_| typed.with(|t| sent.with(|s| t.trim() != s))));
@@ -307,7 +369,7 @@ fn BandMembers() -> impl IntoView {
                                         sent.set(instrument.clone());
                                         if instrument == instrument_member.instrument {
                                             // Put back as stored: nothing is left unsaved.
-                                            unsaved_instruments.update_value(|unsaved| { unsaved.remove(&instrument_member.id); });
+                                            unsaved_instruments.forget(&instrument_member.id);
                                             return;
                                         }
                                         let done = match instrument.as_str() {
@@ -404,12 +466,11 @@ fn BandMembers() -> impl IntoView {
                                             <td data-label="Plays">
                                                 // Saved when the field is left (`change`), like the role.
                                                 <input class="instrument" id=control_id("plays") aria-label=instrument_label list="instruments" maxlength="40"
+                                                    aria-describedby=overtaken_id.clone()
                                                     value=shown_instrument on:input=move |ev| {
                                                         // Kept for the row drawn anew by a live re-read.
                                                         let text = event_target_value(&ev);
-                                                        unsaved_instruments.update_value(|unsaved| {
-                                                            if text.trim() == stored_instrument { unsaved.remove(&typing_in); } else { unsaved.insert(typing_in.clone(), text.clone()); }
-                                                        });
+                                                        unsaved_instruments.typed(&typing_in, &text, &stored_instrument);
                                                         typed.set(text);
                                                     }
                                                     on:change={
@@ -419,6 +480,7 @@ fn BandMembers() -> impl IntoView {
                                                     // A field drawn anew by a live re-read, with what was
                                                     // typed, fires no `change` when left unchanged.
                                                     on:blur=move |ev| leave_instrument(event_target_value(&ev))/>
+                                                {overtaken.map(|said| view! { <p class="notice" id=overtaken_id>{said}</p> })}
                                             </td>
                                             <td data-label="Role">
                                                 <select id=control_id("role") aria-label=role_label on:change=on_role
