@@ -1,5 +1,5 @@
 import { test, expect } from './fixtures';
-import { type Page } from '@playwright/test';
+import { type APIRequestContext, type Page } from '@playwright/test';
 import { PASSWORD, anotherManager, apiToken, fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
 
 /** Opens the members page as the manager and adds a drummer named `name`. */
@@ -11,6 +11,22 @@ async function addMember(page: Page, username: string, name: string) {
   await page.getByLabel('Initial password (10+ characters)').fill('first-password-1');
   await page.getByRole('button', { name: 'Add member' }).click();
   await expect(page.getByText(`Added ${name} as drummer.`)).toBeVisible();
+}
+
+/** Adds a drummer named `name` and types "organ" as what they play, not leaving the field. */
+async function typingOrgan(page: Page, username: string, name: string) {
+  await addMember(page, username, name);
+  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
+  const instrument = page.getByLabel(`Instrument of ${name}`);
+  await instrument.click();
+  await instrument.pressSequentially('organ');
+  return instrument;
+}
+
+/** The id of the member `username`, from the member list. */
+async function idOf(request: APIRequestContext, headers: { Authorization: string }, username: string): Promise<string> {
+  const list = await request.get('/api/users', { headers });
+  return (await list.json()).find((member: { username: string }) => member.username === username).id;
 }
 
 /** Counts the requests to `url`, each answered half a second late (a slow network). */
@@ -202,11 +218,7 @@ test('an instrument typed and not sent yet asks before a reload, and is sent whe
 test("another manager's change shows on the members page at once, said by name, and an instrument being typed stays", async ({ page, request }) => {
   const username = `keys${Date.now()}`;
   const name = `Kit ${username}`;
-  await addMember(page, username, name);
-  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
-  const instrument = page.getByLabel(`Instrument of ${name}`);
-  await instrument.click();
-  await instrument.pressSequentially('organ');
+  const instrument = await typingOrgan(page, username, name);
 
   // Another manager adds a member: the list is read again and drawn anew.
   const headers = await anotherManager(request, 'Rita the Roadie');
@@ -241,15 +253,10 @@ test("another manager's change shows on the members page at once, said by name, 
 test('an instrument being typed that another manager changes meanwhile says so, and leaving the field saves it', async ({ page, request }) => {
   const username = `both${Date.now()}`;
   const name = `Bo ${username}`;
-  await addMember(page, username, name);
-  await page.waitForFunction(() => (window as any).__backstage_hydrated === true);
-  const instrument = page.getByLabel(`Instrument of ${name}`);
-  await instrument.click();
-  await instrument.pressSequentially('organ');
+  const instrument = await typingOrgan(page, username, name);
 
   const headers = await anotherManager(request, 'Rita the Roadie');
-  const list = await request.get('/api/users', { headers });
-  const { id } = (await list.json()).find((member: { username: string }) => member.username === username);
+  const id = await idOf(request, headers, username);
   expect((await request.patch(`/api/users/${id}`, { headers, data: { instrument: 'bass' } })).status()).toBe(200);
   const said = 'Changed to “bass” meanwhile: leaving the field saves what you typed instead.';
   await expect(page.getByText(said)).toBeVisible();
@@ -276,8 +283,7 @@ test("another manager's change to the same member takes the Undo away, and an op
   await expect(page.getByRole('heading', { name: `Sessions of ${name}` })).toBeVisible();
 
   const headers = await anotherManager(request, 'Rita the Roadie');
-  const list = await request.get('/api/users', { headers });
-  const { id } = (await list.json()).find((member: { username: string }) => member.username === username);
+  const id = await idOf(request, headers, username);
   // Another manager renames the member: the Undo still puts back this page's change.
   const renamed = `Tamsin ${username}`;
   expect((await request.patch(`/api/users/${id}`, { headers, data: { display_name: renamed } })).status()).toBe(200);
