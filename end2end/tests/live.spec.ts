@@ -480,6 +480,13 @@ test("a tempo or notes someone else changes while the drummer is typing are said
     phone.getByText("Max the Manager changed the drummer's notes to “ride”. They also set the tempo to 145 meanwhile."),
   ).toBeVisible();
   await expect(row.getByLabel('Tempo (BPM)')).toHaveValue('155');
+  // Then another member changes the notes: Max's warning still stands, and
+  // still names Max.
+  const dan = await anotherManager(request, 'Dan the Dep');
+  expect((await request.patch(songPath, { headers: dan, data: { drummer_notes: 'ride, then crash' } })).status()).toBe(200);
+  await expect(
+    phone.getByText("Dan the Dep changed the drummer's notes to “ride, then crash”. Max the Manager set the tempo to 145 meanwhile."),
+  ).toBeVisible();
 
   // Someone saves exactly the tempo typed, while notes are typed too: Save
   // would overwrite nothing of theirs now, and the warning goes.

@@ -48,9 +48,10 @@ struct TempoRow {
     removed: RwSignal<bool>,
     /// The last save's outcome, or someone else's change, said in the row.
     status: RwSignal<Option<String>>,
-    /// Which fields (tempo, notes) someone else changed while the drummer
-    /// had typed another value there: Save would replace their change.
-    overtaken: StoredValue<(bool, bool)>,
+    /// Who changed each field (tempo, notes) while the drummer had typed
+    /// another value there, as the row names them: Save would replace
+    /// their change.
+    overtaken: StoredValue<(Option<String>, Option<String>)>,
     error: RwSignal<Option<String>>,
     /// The tempo typed is what the error is about (for `aria-invalid`).
     tempo_refused: RwSignal<bool>,
@@ -66,7 +67,7 @@ impl TempoRow {
             song: RwSignal::new(song),
             removed: RwSignal::new(false),
             status: RwSignal::new(None),
-            overtaken: StoredValue::new((false, false)),
+            overtaken: StoredValue::new((None, None)),
             error: RwSignal::new(None),
             tempo_refused: RwSignal::new(false),
         }
@@ -102,14 +103,20 @@ impl TempoRow {
             (&saved_bpm, &saved_notes),
             (&bpm, &notes),
         );
-        // A field said to be overtaken stays so while what is typed in it is
-        // not what is saved now (an earlier change's warning still holds).
+        // A field said to be overtaken stays so, by whoever did it, while
+        // what is typed in it is not what is saved now (an earlier change's
+        // warning still holds).
         let (was_tempo, was_notes) = self.overtaken.get_value();
+        let by = |was: Option<String>, now: bool, stands: bool| {
+            stands
+                .then(|| if now { Some(subject.to_owned()) } else { was })
+                .flatten()
+        };
         let overtaken = (
-            (was_tempo || overtaken_now.0) && next.0 != bpm,
-            (was_notes || overtaken_now.1) && next.1 != notes,
+            by(was_tempo, overtaken_now.0, next.0 != bpm),
+            by(was_notes, overtaken_now.1, next.1 != notes),
         );
-        self.overtaken.set_value(overtaken);
+        self.overtaken.set_value(overtaken.clone());
         let mut followed = Vec::new();
         if next.0 != typed.0 {
             followed.push(tempo_change_said(&next.0));
@@ -125,20 +132,15 @@ impl TempoRow {
         if (&bpm, &notes) != (&saved_bpm, &saved_notes) {
             let followed =
                 (!followed.is_empty()).then(|| format!("{subject} {}.", followed.join(" and ")));
-            // One someone, said once, when the warning is only about this
-            // change; one still standing from an earlier change may be
-            // someone else's.
-            let this_change_only =
-                (!overtaken.0 || overtaken_now.0) && (!overtaken.1 || overtaken_now.1);
-            let who = match (followed.is_some(), this_change_only) {
-                (true, true) => also,
-                (false, true) => subject,
-                (_, false) => SOMEONE_ELSE,
-            };
+            let overtakers = [
+                overtaken.0.as_deref().map(|name| (name, overtaken_now.0)),
+                overtaken.1.as_deref().map(|name| (name, overtaken_now.1)),
+            ];
+            let who = warning_subject(overtakers, (subject, also), followed.is_some());
             let warning = overtaken_said(
                 who,
-                overtaken.0.then_some(bpm.as_str()),
-                overtaken.1.then_some(notes.as_str()),
+                overtaken.0.is_some().then_some(bpm.as_str()),
+                overtaken.1.is_some().then_some(notes.as_str()),
             );
             let said: Vec<String> = followed.into_iter().chain(warning).collect();
             self.status.set((!said.is_empty()).then(|| said.join(" ")));
@@ -201,7 +203,7 @@ impl TempoRow {
                     if self.saved.try_set(sent).is_some() {
                         return true; // saved, and the page is gone
                     }
-                    self.overtaken.set_value((false, false));
+                    self.overtaken.set_value((None, None));
                     // The next save is for the version this one made.
                     target.follow.try_run((theirs, Author::You));
                     let typed_since = self.is_typed_in().then_some(TYPED_MEANWHILE);
@@ -258,6 +260,9 @@ impl TempoRow {
     }
 }
 
+/// Who changed a row, when this member made some of the changes read.
+const SOMEONE: &str = "Someone";
+
 /// How a row's line names who changed it, and goes on about them: the one
 /// author of every change read (`Authors::sole`); else "Someone else", or
 /// just "Someone" where this member made some of them.
@@ -267,8 +272,31 @@ fn row_subject<'a>(sole: Option<&'a Author>, by: &[Author]) -> (&'a str, &'stati
         // says "Saved." instead.
         Some(Author::You) => ("On another device or tab, you", "You also"),
         Some(author) => (author.subject(SOMEONE_ELSE), "They also"),
-        None if by.contains(&Author::You) => ("Someone", "They also"),
+        None if by.contains(&Author::You) => (SOMEONE, "They also"),
         None => (SOMEONE_ELSE, "They also"),
+    }
+}
+
+/// Who the warning about overtaken fields names, from who overtook each
+/// field (tempo, notes) and whether that was this change: this change's
+/// author (`subject`, or `also` after the sentence about what else they
+/// changed) when it is all theirs; one named author when every field is
+/// theirs, this change or an earlier one; else "Someone else" (two unnamed
+/// someones may be two people).
+fn warning_subject<'a>(
+    overtakers: [Option<(&'a str, bool)>; 2],
+    (subject, also): (&'a str, &'a str),
+    followed: bool,
+) -> &'a str {
+    let this_change_only = overtakers.iter().flatten().all(|&(_, now)| now);
+    let mut names = overtakers.iter().flatten().map(|&(name, _)| name);
+    let first = names.next().unwrap_or(subject);
+    let one_named = ![SOMEONE_ELSE, SOMEONE].contains(&first) && names.all(|name| name == first);
+    match (this_change_only || one_named, first == subject) {
+        (true, true) if followed => also,
+        (true, true) => subject,
+        (true, false) => first,
+        (false, _) => SOMEONE_ELSE,
     }
 }
 
@@ -655,5 +683,48 @@ fn TempoEditor(
                 <p role="status" class="muted">{move || row.status.get()}</p>
             </div>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warning_names_whoever_overtook_every_field_it_is_about() {
+        let max = ("Max", "They also");
+        let now = |name| Some((name, true));
+        let earlier = |name| Some((name, false));
+        // This change only: its author, or "They also" after what else they did.
+        assert_eq!(warning_subject([now("Max"), None], max, false), "Max");
+        assert_eq!(warning_subject([None, now("Max")], max, true), "They also");
+        let someone = (SOMEONE_ELSE, "They also");
+        assert_eq!(
+            warning_subject([now(SOMEONE_ELSE), now(SOMEONE_ELSE)], someone, false),
+            SOMEONE_ELSE
+        );
+        // Standing from Max's earlier change while Dan's is said first.
+        assert_eq!(
+            warning_subject([earlier("Max"), None], ("Dan", "They also"), true),
+            "Max"
+        );
+        // Max's earlier change and this one of Max's.
+        assert_eq!(
+            warning_subject([earlier("Max"), now("Max")], max, true),
+            "They also"
+        );
+        // Two people's, or two someones who may be two people.
+        assert_eq!(
+            warning_subject([earlier("Max"), now("Dan")], ("Dan", "They also"), false),
+            SOMEONE_ELSE
+        );
+        assert_eq!(
+            warning_subject(
+                [earlier(SOMEONE), now(SOMEONE)],
+                (SOMEONE, "They also"),
+                true
+            ),
+            SOMEONE_ELSE
+        );
     }
 }
