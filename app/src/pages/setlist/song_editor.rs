@@ -174,6 +174,11 @@ impl SongDraft {
         parse_length_field(&self.length.get())
     }
 
+    /// Whether the tempo typed reads as one, or is left out (tracked).
+    fn tempo_readable(&self) -> bool {
+        self.bpm.with(|bpm| typed_bpm(bpm).is_ok())
+    }
+
     pub fn to_input(self, position: usize, errors: &mut FieldErrors) -> SongInput {
         let duration_secs = parse_length_field(&self.length.get_untracked()).unwrap_or_else(|| {
             errors.insert(
@@ -182,17 +187,13 @@ impl SongDraft {
             );
             0
         });
-        let bpm_text = self.bpm.get_untracked();
-        let bpm = match bpm_text.trim() {
-            "" => None,
-            text => text.parse().map(Some).unwrap_or_else(|_| {
-                errors.insert(
-                    format!("songs[{position}].bpm"),
-                    "must be a whole number".into(),
-                );
-                None
-            }),
-        };
+        let bpm = typed_bpm(&self.bpm.get_untracked()).unwrap_or_else(|_| {
+            errors.insert(
+                format!("songs[{position}].bpm"),
+                "must be a whole number".into(),
+            );
+            None
+        });
         SongInput {
             id: self.id.get_untracked(),
             title: self.title.get_untracked(),
@@ -202,6 +203,23 @@ impl SongDraft {
             key: self.key.get_untracked(),
             notes: self.notes.get_untracked(),
         }
+    }
+}
+
+/// A tempo as typed: none when left out, else a whole number.
+fn typed_bpm(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some),
+    }
+}
+
+/// A field's `aria-describedby`: its hint while the hint shows (only an
+/// element that is there), then the editor's list of problems.
+fn described_by(hint: Option<String>) -> String {
+    match hint {
+        Some(hint) => format!("{hint} {}", super::editor::EDITOR_ERROR),
+        None => super::editor::EDITOR_ERROR.to_string(),
     }
 }
 
@@ -238,7 +256,7 @@ pub fn SongEditor(
     let field = move |name: &str| field_id(song.uid, name);
     let refused = use_context::<RefusedFields>().unwrap_or_default();
     let marked = move |name: &str| refused.mark(field(name));
-    let length_refused = field("length");
+    let (length_refused, bpm_refused) = (field("length"), field("bpm"));
     let title = move || song.named(number.get());
     let may_start_set = move || number.get() != 1 && !opens_set.get();
     // A title the library knows, on a song with no details yet: offer them
@@ -323,11 +341,7 @@ pub fn SongEditor(
                         // No numeric keypad: a phone's has no ":".
                         <input id=field("length") placeholder="untimed"
                             aria-invalid=move || (song.seconds().is_none() || refused.is_refused(&length_refused)).then_some("true")
-                            // Only an element that is there: the hint shows while the length is unreadable.
-                            aria-describedby=move || match song.seconds() {
-                                None => format!("{} {}", field("length-hint"), super::editor::EDITOR_ERROR),
-                                Some(_) => super::editor::EDITOR_ERROR.to_string(),
-                            }
+                            aria-describedby=move || described_by(song.seconds().is_none().then(|| field("length-hint")))
                             bind:value=song.length/>
                         <Show when=move || song.seconds().is_none()>
                             <p class="error" id=field("length-hint")>"Write it like 3:45"</p>
@@ -335,7 +349,13 @@ pub fn SongEditor(
                     </div>
                     <div>
                         <label for=field("bpm")>"BPM"</label>
-                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm aria-describedby=super::editor::EDITOR_ERROR aria-invalid=marked("bpm")/>
+                        // Flagged as typed, like the length.
+                        <input id=field("bpm") inputmode="numeric" bind:value=song.bpm
+                            aria-describedby=move || described_by((!song.tempo_readable()).then(|| field("bpm-hint")))
+                            aria-invalid=move || (!song.tempo_readable() || refused.is_refused(&bpm_refused)).then_some("true")/>
+                        <Show when=move || !song.tempo_readable()>
+                            <p class="error" id=field("bpm-hint")>"A whole number, like 120"</p>
+                        </Show>
                     </div>
                     <div>
                         <label for=field("key")>"Key"</label>
