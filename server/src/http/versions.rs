@@ -97,7 +97,8 @@ pub fn version_to_replace(
     if expected.is_none() {
         errors.insert(
             "version".into(),
-            "is required: send the version you edited (or If-Match)".into(),
+            // `If-Match: *` names no version: a replace needs the one it replaces.
+            "is required: send the version you edited, in the body or as If-Match: \"3\" (If-Match: * names none)".into(),
         );
     }
     validated(errors)?;

@@ -72,7 +72,8 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     // `*` asks for no particular version, and a PUT must name one.
     let any = put_if_match("*").await.unwrap();
     let refused = expect_error(any, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    assert!(refused["error"]["fields"]["version"].is_string());
+    let said = refused["error"]["fields"]["version"].as_str().unwrap();
+    assert!(said.contains("If-Match: * names none"), "{said}");
     // Two versions that disagree: refused, not settled silently either way.
     let mut both = by_header.clone();
     both["version"] = json!(2);
