@@ -26,6 +26,16 @@ use crate::{
     session::Session,
 };
 
+/// `text` to put where `said` is: the same words again would change nothing
+/// on the page, and a screen reader speaks changes only, so a no-break
+/// space tells them apart.
+pub fn said_anew(said: Option<&str>, mut text: String) -> String {
+    if said == Some(text.as_str()) {
+        text.push('\u{a0}');
+    }
+    text
+}
+
 /// What a page hears.
 #[derive(Clone, Debug, PartialEq)]
 pub enum LiveMessage {
@@ -222,13 +232,9 @@ impl Live {
 
     /// Says `text` through the polite live region (never moving focus).
     pub fn announce(&self, text: impl Into<String>) {
-        let mut text = text.into();
-        // The same words again would change nothing on the page, and a
-        // screen reader speaks changes only: a no-break space tells them apart.
-        if self.announcement.with_untracked(|said| *said == text) {
-            text.push('\u{a0}');
-        }
-        self.announcement.set(text);
+        let text = text.into();
+        self.announcement
+            .update(|said| *said = said_anew(Some(said.as_str()), text));
     }
 
     pub fn announcement(&self) -> Signal<String> {

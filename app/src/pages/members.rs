@@ -19,7 +19,7 @@ use crate::{
         ErrorNotice, InFlight, LoadFailure, ManagersOnly, RefusedFields, closes_on_escape,
         focus_soon, keep_focus, refocus, said_until_typing,
     },
-    live::{Author, LiveMessage, use_live},
+    live::{Author, LiveMessage, said_anew, use_live},
     pages::sessions::RevocableSessions,
     session::{Session, use_session},
     unsaved::UnsavedWork,
@@ -93,15 +93,15 @@ impl UnsavedInstruments {
         });
     }
 
-    /// Saved as `sent`, unless more was typed while it was on its way.
+    /// Saved as `sent`; what was typed while it was on its way is now
+    /// typed over `sent` (this manager's own, not someone else's change).
     fn saved(&self, id: &str, sent: &str) {
-        self.0.update_value(|unsaved| {
-            if unsaved
-                .get(id)
-                .is_some_and(|unsent| unsent.typed.trim() == sent)
-            {
+        self.0.update_value(|unsaved| match unsaved.get_mut(id) {
+            Some(unsent) if unsent.typed.trim() == sent => {
                 unsaved.remove(id);
             }
+            Some(unsent) => sent.clone_into(&mut unsent.over),
+            None => {}
         });
     }
 
@@ -220,6 +220,19 @@ fn BandMembers() -> impl IntoView {
                     if own && (changed.role != Role::Manager || changed.disabled) {
                         return;
                     }
+                    // Shown at once as the answer has it (Undo with it); the
+                    // list read again below follows.
+                    members.update(|read| {
+                        let row =
+                            read.as_mut()
+                                .and_then(|read| read.as_mut().ok())
+                                .and_then(|list| {
+                                    list.iter_mut().find(|member| member.id == changed.id)
+                                });
+                        if let Some(row) = row {
+                            row.clone_from(&changed);
+                        }
+                    });
                     if changed.role != old_role && !own {
                         undoable.set(Some((changed, old_role)));
                     }
@@ -262,9 +275,11 @@ fn BandMembers() -> impl IntoView {
     // The member whose password is being reset: (id, display name).
     let resetting = RwSignal::new(None::<(String, String)>);
     // Live: another manager's change re-reads the list, and is said in
-    // words; an instrument being typed stays in its field (`typing_in`).
-    // A manager demoted or disabled is not told (the server cuts them off
-    // first), so no read is made that would be refused.
+    // words in the pinned notices (seen, not only heard: a list that
+    // changes under a manager's eyes says who changed it); an instrument
+    // being typed stays in its field (`typing_in`). A manager demoted or
+    // disabled is not told (the server cuts them off first), so no read is
+    // made that would be refused.
     let live = use_live();
     live.subscribe(move |message| {
         match message {
@@ -274,7 +289,8 @@ fn BandMembers() -> impl IntoView {
                 if let Author::Member { name, .. } =
                     Author::new(&by_id, &by, |id| session.is_me(id))
                 {
-                    live.announce(format!("{name} changed the band's members."));
+                    let said = format!("{name} changed the band's members.");
+                    notice.update(|notice| *notice = Some(said_anew(notice.as_deref(), said)));
                 }
             }
             LiveMessage::Reload => {}
@@ -531,10 +547,14 @@ fn BandMembers() -> impl IntoView {
     }
 }
 
-/// Whether the list read last shows `member` with the role they have here.
+/// Whether `member` still has the role they have here: not when the list
+/// read last shows otherwise (a read that failed shows nothing).
 fn holds(members: MembersRead, member: &User) -> bool {
-    members.with(|read| {
-        matches!(read, Some(Ok(list)) if list.iter().any(|m| m.id == member.id && m.role == member.role))
+    members.with(|read| match read {
+        Some(Ok(list)) => list
+            .iter()
+            .any(|m| m.id == member.id && m.role == member.role),
+        _ => true,
     })
 }
 
@@ -614,14 +634,15 @@ fn ResetPassword(
         }
         refused.clear();
         let path = format!("/api/users/{id}/password");
+        // Read now: the panel may be closed before the answer comes.
+        let name = name.get_untracked();
         sending.run(async move {
             let answer = client::call::<(), _>(session, Method::Post, &path, Some(&reset)).await;
             match answer {
                 Ok(()) => {
                     password.set(String::new());
                     done.set(Some(format!(
-                        "{}'s password is set; they were signed out everywhere.",
-                        name.get_untracked()
+                        "{name}'s password is set; they were signed out everywhere."
                     )));
                 }
                 Err(failure) => {
@@ -835,5 +856,42 @@ mod tests {
             said,
             "Please check:\n• username is taken\n• password must be 10 to 128 characters\n• team is full"
         );
+    }
+
+    fn plays(instrument: &str) -> User {
+        User {
+            id: "m1".into(),
+            username: "kit".into(),
+            display_name: "Kit".into(),
+            role: Role::Drummer,
+            disabled: false,
+            instrument: instrument.into(),
+        }
+    }
+
+    #[test]
+    fn only_someone_elses_change_to_an_instrument_being_typed_is_said() {
+        Owner::new().with(|| {
+            let unsaved = UnsavedInstruments::default();
+            unsaved.typed("m1", "organ", "");
+            assert_eq!(unsaved.shown(&plays("")), ("organ".into(), None));
+            // Another manager's "bass" meanwhile.
+            let (shown, said) = unsaved.shown(&plays("bass"));
+            assert_eq!(shown, "organ");
+            assert!(said.unwrap().starts_with("Changed to “bass” meanwhile"));
+
+            // This manager's own save, with more typed while it was on its way.
+            let unsaved = UnsavedInstruments::default();
+            unsaved.typed("m1", "organ", "");
+            unsaved.typed("m1", "organ2", "");
+            unsaved.saved("m1", "organ");
+            assert_eq!(unsaved.shown(&plays("organ")), ("organ2".into(), None));
+            // Saved as typed: nothing is left unsaved.
+            unsaved.saved("m1", "organ2");
+            assert_eq!(unsaved.shown(&plays("organ2")), ("organ2".into(), None));
+            unsaved.typed("m1", "bass", "organ2");
+            unsaved.typed("m1", "organ2", "organ2");
+            assert_eq!(unsaved.shown(&plays("keys")), ("keys".into(), None));
+        });
     }
 }
