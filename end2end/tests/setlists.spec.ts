@@ -117,6 +117,7 @@ test('songs are told apart by their place, moved from the keyboard, and bad inpu
   await page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM').fill('12e');
   // Said under the field as it is typed, as an unreadable length is.
   await expect(page.getByRole('group', { name: 'Song 1' }).getByLabel('BPM')).toHaveAccessibleDescription(/A whole number, like 120/);
+  await expect(page.getByTestId('song').filter({ has: page.getByRole('group', { name: 'Song 1' }) })).toContainText('tempo unreadable');
 
   // Nothing typed for the name or the date: the app says so (the browser does not block it).
   await page.getByRole('button', { name: 'Save setlist' }).click();

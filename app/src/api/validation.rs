@@ -493,6 +493,14 @@ pub struct PatchRefused {
     pub message: String,
 }
 
+/// A tempo as typed in a form: none when left out, else a whole number.
+pub fn parse_tempo_field(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some),
+    }
+}
+
 /// A drummer's tempo and notes as typed, against what was last saved: the
 /// patch of what changed, `None` when nothing did, or why the server would
 /// refuse it. A field left alone is not sent back, so it cannot undo a
@@ -501,13 +509,10 @@ pub fn drummer_patch(
     typed: (&str, &str),
     saved: (&str, &str),
 ) -> Result<Option<SongPatch>, PatchRefused> {
-    let bpm = match typed.0.trim() {
-        "" => None,
-        text => Some(text.parse::<i64>().map_err(|_| PatchRefused {
-            tempo: true,
-            message: format!("The BPM must be a whole number between {BPM_MIN} and {BPM_MAX}."),
-        })?),
-    };
+    let bpm = parse_tempo_field(typed.0).map_err(|_| PatchRefused {
+        tempo: true,
+        message: format!("The BPM must be a whole number between {BPM_MIN} and {BPM_MAX}."),
+    })?;
     let patch = SongPatch {
         bpm: (typed.0 != saved.0).then_some(bpm),
         drummer_notes: (typed.1 != saved.1).then(|| typed.1.to_string()),

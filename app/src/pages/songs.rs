@@ -12,7 +12,8 @@ use crate::{
         client::{self, ApiFailure, Method},
         validation::{
             SOMEONE_ELSE, drummer_patch, field_label, folded, follow_theirs, normalized_tags,
-            overtaken_said, percent_encode, tempo_text, three_way, validate_library_song,
+            overtaken_said, parse_tempo_field, percent_encode, tempo_text, three_way,
+            validate_library_song,
         },
     },
     components::{
@@ -468,14 +469,11 @@ fn SongForm(
         ev.prevent_default();
         let mut problems = Vec::new();
         let mut places = Vec::new();
-        let bpm = match bpm.get_untracked().trim() {
-            "" => None,
-            text => text.parse().ok().or_else(|| {
-                problems.push("• BPM must be a whole number".to_string());
-                places.push(BPM);
-                None
-            }),
-        };
+        let bpm = parse_tempo_field(&bpm.get_untracked()).unwrap_or_else(|_| {
+            problems.push("• BPM must be a whole number".to_string());
+            places.push(BPM);
+            None
+        });
         let duration_secs = parse_length_field(&length.get_untracked()).unwrap_or_else(|| {
             problems.push("• length must be minutes:seconds, like 4:15".to_string());
             places.push(LENGTH);

@@ -7,7 +7,7 @@ use super::draft::{DraftSong, SongField};
 use crate::{
     api::{
         LibrarySong, SongInput, client,
-        validation::{FieldErrors, library_match_key, tempo_text},
+        validation::{FieldErrors, library_match_key, parse_tempo_field, tempo_text},
     },
     components::{RefusedFields, length_field, parse_length_field, refocus},
     session::use_session,
@@ -160,8 +160,10 @@ impl SongDraft {
             Some(seconds) => length_field(seconds),
             None => "length unreadable".to_string(),
         };
-        let bpm = self.bpm.get();
-        let bpm = (!bpm.trim().is_empty()).then(|| format!("{} BPM", bpm.trim()));
+        let bpm = match self.bpm.with(|bpm| parse_tempo_field(bpm)) {
+            Ok(bpm) => bpm.map(|bpm| format!("{bpm} BPM")),
+            Err(_) => Some("tempo unreadable".to_string()),
+        };
         [Some(self.key.get()), bpm, Some(length)]
             .into_iter()
             .flatten()
@@ -176,7 +178,7 @@ impl SongDraft {
 
     /// Whether the tempo typed reads as one, or is left out (tracked).
     fn tempo_readable(&self) -> bool {
-        self.bpm.with(|bpm| typed_bpm(bpm).is_ok())
+        self.bpm.with(|bpm| parse_tempo_field(bpm).is_ok())
     }
 
     pub fn to_input(self, position: usize, errors: &mut FieldErrors) -> SongInput {
@@ -187,7 +189,7 @@ impl SongDraft {
             );
             0
         });
-        let bpm = typed_bpm(&self.bpm.get_untracked()).unwrap_or_else(|_| {
+        let bpm = parse_tempo_field(&self.bpm.get_untracked()).unwrap_or_else(|_| {
             errors.insert(
                 format!("songs[{position}].bpm"),
                 "must be a whole number".into(),
@@ -203,14 +205,6 @@ impl SongDraft {
             key: self.key.get_untracked(),
             notes: self.notes.get_untracked(),
         }
-    }
-}
-
-/// A tempo as typed: none when left out, else a whole number.
-fn typed_bpm(text: &str) -> Result<Option<i64>, std::num::ParseIntError> {
-    match text.trim() {
-        "" => Ok(None),
-        text => text.parse().map(Some),
     }
 }
 
