@@ -95,11 +95,13 @@ pub fn version_to_replace(
 ) -> ApiResult<i64> {
     let expected = expected_version(body, headers)?;
     if expected.is_none() {
-        errors.insert(
-            "version".into(),
-            // `If-Match: *` names no version: a replace needs the one it replaces.
-            "is required: send the version you edited, in the body or as If-Match: \"3\" (If-Match: * names none)".into(),
-        );
+        // `If-Match: *` names no version: a replace needs the one it replaces.
+        let said = if headers.contains_key(header::IF_MATCH) {
+            "is required: If-Match: * names no version; send the one you edited, like \"3\""
+        } else {
+            "is required: send the version you edited (or If-Match)"
+        };
+        errors.insert("version".into(), said.into());
     }
     validated(errors)?;
     Ok(expected.unwrap_or_default())

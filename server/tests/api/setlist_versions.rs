@@ -73,7 +73,7 @@ async fn a_stale_version_is_a_conflict_and_changes_nothing() {
     let any = put_if_match("*").await.unwrap();
     let refused = expect_error(any, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     let said = refused["error"]["fields"]["version"].as_str().unwrap();
-    assert!(said.contains("If-Match: * names none"), "{said}");
+    assert!(said.contains("If-Match: * names no version"), "{said}");
     // Two versions that disagree: refused, not settled silently either way.
     let mut both = by_header.clone();
     both["version"] = json!(2);
