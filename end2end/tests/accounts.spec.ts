@@ -1,6 +1,6 @@
 import { test, expect } from './fixtures';
 import { type APIRequestContext, type Page } from '@playwright/test';
-import { PASSWORD, anotherManager, apiToken, fillLogin, logIn, unavailableOn, unavailableOnPost } from './helpers';
+import { PASSWORD, anotherManager, apiToken, fillLogin, gate, logIn, unavailableOn, unavailableOnPost } from './helpers';
 
 /** Opens the members page as the manager and adds a drummer named `name`. */
 async function addMember(page: Page, username: string, name: string) {
@@ -94,6 +94,30 @@ test('a manager disables, enables and resets a member, who then changes their pa
   await page.getByRole('button', { name: 'Log out' }).click();
   await fillLogin(page, username, 'changed-password-3');
   await expect(page.getByTestId('signed-in-as')).toContainText(name);
+});
+
+test('a reset panel closed while its password is on its way leaves the page working', async ({ page }) => {
+  const username = `closed${Date.now()}`;
+  const name = `Cy ${username}`;
+  await addMember(page, username, name);
+  const { opened, open } = gate();
+  await page.route('**/api/users/*/password', async (route) => {
+    await opened;
+    await route.continue();
+  });
+  await page.getByRole('button', { name: `Reset the password of ${name}` }).click();
+  await page.getByLabel('New password (10+ characters)').fill('reset-password-3');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.keyboard.press('Escape');
+  await expect(page.getByRole('heading', { name: `New password for ${name}` })).toHaveCount(0);
+
+  // The answer comes to a panel that is gone: nothing breaks (a panic is a
+  // console error, and the app would stop answering).
+  const answered = page.waitForResponse('**/api/users/*/password');
+  open();
+  expect((await answered).status()).toBe(204);
+  await page.getByRole('button', { name: `Show sessions of ${name}` }).click();
+  await expect(page.getByRole('heading', { name: `Sessions of ${name}` })).toBeVisible();
 });
 
 test.describe('the last manager', () => {

@@ -223,13 +223,9 @@ fn BandMembers() -> impl IntoView {
                     // Shown at once as the answer has it (Undo with it); the
                     // list read again below follows.
                     members.update(|read| {
-                        let row =
-                            read.as_mut()
-                                .and_then(|read| read.as_mut().ok())
-                                .and_then(|list| {
-                                    list.iter_mut().find(|member| member.id == changed.id)
-                                });
-                        if let Some(row) = row {
+                        if let Some(Ok(list)) = read
+                            && let Some(row) = list.iter_mut().find(|m| m.id == changed.id)
+                        {
                             row.clone_from(&changed);
                         }
                     });

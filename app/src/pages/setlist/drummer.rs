@@ -116,7 +116,6 @@ impl TempoRow {
             by(was_tempo, overtaken_now.0, next.0 != bpm),
             by(was_notes, overtaken_now.1, next.1 != notes),
         );
-        self.overtaken.set_value(overtaken.clone());
         let mut followed = Vec::new();
         if next.0 != typed.0 {
             followed.push(tempo_change_said(&next.0));
@@ -145,6 +144,7 @@ impl TempoRow {
             let said: Vec<String> = followed.into_iter().chain(warning).collect();
             self.status.set((!said.is_empty()).then(|| said.join(" ")));
         }
+        self.overtaken.set_value(overtaken);
         self.saved.set((bpm, notes));
         if self.song.with_untracked(|s| s != song) {
             self.song.set(song.clone());
