@@ -318,7 +318,9 @@ async fn refresh_session(
     // In its last seconds a session can give no token that would live: it
     // has ended. A token with `expires_in: 0` would have the client refresh
     // again at once, in a loop, until the session's very end.
-    if tokens::session_left_secs(rotated.family_expires_at, dated(started_ms, &user)) <= 0 {
+    let session_left =
+        tokens::session_left_secs(rotated.family_expires_at, dated(started_ms, &user));
+    if session_left <= 0 {
         state.metrics.refresh(RefreshOutcome::Invalid);
         clear_session_cookies(&state, &cookies);
         return Err(ApiError::InvalidToken);
@@ -332,7 +334,9 @@ async fn refresh_session(
     // session. A late request in the grace window may get no token: the
     // cookie the first request set is the family's one live token.
     if let Some(token) = rotated.token {
-        cookies.add(with_lifetime(&state, refresh_cookie(&state, token)));
+        // The session's time left, not a fresh lifetime: rotation never
+        // extends a session, and its cookie ends with it.
+        cookies.add(with_lifetime(refresh_cookie(&state, token), session_left));
     }
     let session = (&rotated.family_id, rotated.family_expires_at);
     token_response(&state, &user, session.0, session.1, started_ms).map(Json)
@@ -517,15 +521,14 @@ pub(super) fn hardened_cookie(
 
 /// A login's cookies: the refresh token and the hint that a session exists.
 fn set_session_cookies(state: &AppState, cookies: &Cookies, token: String) {
+    let lifetime = state.config.refresh_ttl.as_secs() as i64;
     for cookie in [refresh_cookie(state, token), hint_cookie(state, "1")] {
-        cookies.add(with_lifetime(state, cookie));
+        cookies.add(with_lifetime(cookie, lifetime));
     }
 }
 
-fn with_lifetime(state: &AppState, mut cookie: Cookie<'static>) -> Cookie<'static> {
-    cookie.set_max_age(CookieDuration::seconds(
-        state.config.refresh_ttl.as_secs() as i64
-    ));
+fn with_lifetime(mut cookie: Cookie<'static>, seconds: i64) -> Cookie<'static> {
+    cookie.set_max_age(CookieDuration::seconds(seconds));
     cookie
 }
 

@@ -184,7 +184,7 @@ const ANSWER_HEADERS: &[(&str, &str, &str, &str, &str)] = &[
     ("*", "*", "429", "Retry-After", "Seconds to wait"),
     ("*", "*", "503", "Retry-After", "Seconds to wait"),
 ];
-const REFRESH_COOKIE: &str = "The refresh cookie (HttpOnly; SameSite=Strict; Path=/api/auth; Secure on https; Max-Age the refresh lifetime), and the session hint the page reads";
+const REFRESH_COOKIE: &str = "The refresh cookie (HttpOnly; SameSite=Strict; Path=/api/auth; Secure on https; Max-Age the refresh lifetime at login, and the time the session has left once rotated), and the session hint the page reads";
 const VERSION_TAG: &str = "The version, like `\"3\"`: send it back as `If-Match`";
 
 fn add_answer_headers(method: &str, path: &str, operation: &mut Operation) {

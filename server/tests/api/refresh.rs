@@ -39,6 +39,35 @@ async fn refresh_rotates_the_cookie_and_spends_the_old_one() {
 }
 
 #[tokio::test]
+async fn a_rotated_cookie_lives_as_long_as_its_session_not_longer() {
+    let app = spawn_app().await;
+    let first = app.login("drummer").await;
+    let session_id = claims_of(&first.access_token)["sid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The session, logged in long ago, has an hour left.
+    let hour_from_now = server::clock::now() + 3600;
+    sqlx::query("UPDATE refresh_families SET expires_at = $1 WHERE id = $2")
+        .bind(hour_from_now)
+        .bind(&session_id)
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+
+    let response = app.refresh_response(&first.refresh_cookie).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = set_cookie(&response).unwrap();
+    let max_age: i64 = cookie
+        .split("; ")
+        .find_map(|attribute| attribute.strip_prefix("Max-Age="))
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("no Max-Age in {cookie}"));
+    assert!((3500..=3600).contains(&max_age), "{cookie}");
+}
+
+#[tokio::test]
 async fn reusing_a_spent_refresh_token_revokes_the_whole_family() {
     let app = spawn_app_with(&[("BACKSTAGE_REFRESH_GRACE_SECS", "0")]).await;
     let stolen = app.login("drummer").await;
