@@ -1,4 +1,4 @@
-import type { Route } from '@playwright/test';
+import type { APIRequestContext, Page, Route } from '@playwright/test';
 import { test, expect } from './fixtures';
 import { createSetlist, gate, librarySong, logIn, unavailable } from './helpers';
 
@@ -284,7 +284,8 @@ test.describe('a CSV over the size the server takes', () => {
   });
 });
 
-test('the search typed is still there after Back, and in the address', async ({ page, request }) => {
+/** Two songs of this test's own in the library, and the drummer on its page. */
+async function drummerWithTwoSongs(page: Page, request: APIRequestContext) {
   const suffix = Date.now().toString(36);
   await librarySong(request, { title: `Bright lights ${suffix}` });
   await librarySong(request, { title: `Dark night ${suffix}` });
@@ -292,6 +293,11 @@ test('the search typed is still there after Back, and in the address', async ({ 
   await page.getByRole('link', { name: 'Songs' }).click();
   const rows = page.getByTestId('library-row');
   await expect(rows.filter({ hasText: `Dark night ${suffix}` })).toBeVisible();
+  return { suffix, rows };
+}
+
+test('the search typed is still there after Back, and in the address', async ({ page, request }) => {
+  const { suffix, rows } = await drummerWithTwoSongs(page, request);
   await page.getByLabel('Search').fill(`bright lights ${suffix}`);
   await expect(rows).toHaveCount(1);
   // Straight from the field to another page: leaving the field writes the address.
@@ -302,6 +308,24 @@ test('the search typed is still there after Back, and in the address', async ({ 
   await expect(page.getByLabel('Search')).toHaveValue(`bright lights ${suffix}`);
   await expect(rows).toHaveCount(1);
   await expect(rows).toContainText(`Bright lights ${suffix}`);
+});
+
+test('a search takes rows out and puts them back, and leaves the rows it keeps as they are', async ({ page, request }) => {
+  const { suffix, rows } = await drummerWithTwoSongs(page, request);
+  const bright = rows.filter({ hasText: `Bright lights ${suffix}` });
+  // With a big library, drawing every row again at each key froze the page.
+  await bright.evaluate((row) => ((row as any).keptSince = 'before the search'));
+  await page.getByLabel('Search').pressSequentially(`lights ${suffix}`);
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId('library-count')).toHaveText(/^1 of /);
+  expect(await bright.evaluate((row) => (row as any).keptSince)).toBe('before the search');
+  await page.getByLabel('Search').fill(`nothing like it ${suffix}`);
+  await expect(page.getByText('No songs match.')).toBeVisible();
+  await expect(page.getByRole('table')).toBeHidden();
+  await page.getByLabel('Search').fill(suffix);
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByText('No songs match.')).toHaveCount(0);
+  await expect(page.getByRole('row').filter({ hasText: `Dark night ${suffix}` })).toBeVisible();
 });
 
 test("a new setlist's form is there before the song library has arrived", async ({ page, request }) => {

@@ -37,9 +37,26 @@ impl LibrarySong {
     /// The search of `GET /api/songs?q=&tag=` (and of the library page):
     /// `needle`, `folded`, in the title, the artist or a tag; and `tag`.
     pub fn matches(&self, needle: &str, tag: Option<&str>) -> bool {
+        let (title, artist) = self.folded_text();
+        self.matches_folded((&title, &artist), needle, tag)
+    }
+
+    /// The title and artist as the search compares them.
+    pub fn folded_text(&self) -> (String, String) {
+        (folded(&self.title), folded(&self.artist))
+    }
+
+    /// `matches`, with `folded_text` already at hand: a page that searches
+    /// at every key folds each song once, not at every key.
+    pub fn matches_folded(
+        &self,
+        (title, artist): (&str, &str),
+        needle: &str,
+        tag: Option<&str>,
+    ) -> bool {
         let found = needle.is_empty()
-            || folded(&self.title).contains(needle)
-            || folded(&self.artist).contains(needle)
+            || title.contains(needle)
+            || artist.contains(needle)
             || self.tags.iter().any(|t| t.contains(needle));
         found && tag.is_none_or(|tag| self.tags.iter().any(|t| t == tag))
     }
