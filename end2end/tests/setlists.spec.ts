@@ -71,6 +71,20 @@ test('a drummer sees no manager controls but can set a tempo', async ({ page, re
   await expect(page).toHaveTitle('Setlists · Backstage');
 });
 
+test('a setlist with all the songs it may hold says so at "Add song", and a song removed makes room', async ({ page, request }) => {
+  const songs = Array.from({ length: 200 }, (_, i) => ({ title: `Song ${i + 1}` }));
+  const id = await createSetlist(request, 'The long night', songs);
+  await logIn(page, 'manager');
+  await page.goto(`/setlists/${id}`);
+  const add = page.getByRole('button', { name: 'Add song', exact: true });
+  await expect(add).toBeDisabled();
+  await expect(add).toHaveAccessibleDescription('A setlist holds at most 200 songs.');
+  await page.getByRole('button', { name: 'Edit Song 200', exact: true }).click();
+  await page.getByRole('button', { name: 'Remove Song 200', exact: true }).click();
+  await expect(add).toBeEnabled();
+  await expect(page.getByText('A setlist holds at most 200 songs.')).toHaveCount(0);
+});
+
 test("a drummer's Save all with tempos it cannot take says why in one voice, and the keyboard goes to the first", async ({ page, request }) => {
   const id = await createSetlist(request, 'Tempo check', [
     { title: 'First song', duration_secs: 200 },

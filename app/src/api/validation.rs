@@ -345,7 +345,7 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
         c.check(
             "songs",
             input.flat_songs().len() <= SONGS_MAX,
-            format!("at most {SONGS_MAX} songs"),
+            format!("must be at most {SONGS_MAX} in a setlist"),
         );
         for (i, song) in input.flat_songs().iter().enumerate() {
             c.song(&format!("songs[{i}]"), song);
@@ -357,7 +357,7 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
     c.check(
         "sets",
         (1..=SETS_MAX).contains(&sets.len()),
-        format!("a show has 1 to {SETS_MAX} sets"),
+        format!("must be 1 to {SETS_MAX} in a show"),
     );
     for (i, set) in sets.iter().enumerate() {
         c.line(format!("sets[{i}].name"), &set.name, 1, SET_NAME_MAX);
@@ -376,7 +376,7 @@ pub fn validate_setlist(input: &SetlistInput) -> FieldErrors {
         c.check(
             "sets",
             songs <= SONGS_MAX,
-            format!("at most {SONGS_MAX} songs in all"),
+            format!("must hold at most {SONGS_MAX} songs in all"),
         );
         for (i, set) in sets.iter().enumerate() {
             for (j, song) in set.songs.iter().enumerate() {
@@ -565,7 +565,7 @@ pub fn validate_library_song(song: &LibrarySongInput) -> FieldErrors {
     c.check(
         "tags",
         song.tags.len() <= TAGS_MAX,
-        format!("at most {TAGS_MAX} tags"),
+        format!("must be at most {TAGS_MAX}"),
     );
     for tag in &song.tags {
         c.check("tags", !tag.contains(','), "a tag may not contain a comma");
@@ -837,6 +837,25 @@ mod tests {
             songs: None,
             sets: None,
         }
+    }
+
+    #[test]
+    fn a_limit_reads_as_a_sentence_after_its_field() {
+        let mut input = setlist("Friday");
+        input.songs = Some(vec![song("Everlong"); SONGS_MAX + 1]);
+        let said =
+            |errors: FieldErrors, field: &str| format!("{} {}", field_label(field), errors[field]);
+        let errors = validate_setlist(&input);
+        assert_eq!(
+            said(errors, "songs"),
+            "songs must be at most 200 in a setlist"
+        );
+        input.songs = None;
+        input.sets = Some(Vec::new());
+        assert_eq!(
+            said(validate_setlist(&input), "sets"),
+            "sets must be 1 to 10 in a show"
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::{
     song_editor::{LibraryPicks, SongDraft, field_id},
 };
 use crate::{
-    api::validation::{FieldErrors, TYPED_MEANWHILE},
+    api::validation::{FieldErrors, SONGS_MAX, TYPED_MEANWHILE},
     api::{
         Activity, ErrorCode, Setlist, SetlistInput, Song, SongInput,
         client::{self, ApiFailure, Method},
@@ -43,6 +43,8 @@ use state::{EditorState, Removed, SetHead};
 
 /// The id of the Undo that follows a Remove (where the focus goes).
 const UNDO_REMOVE: &str = "undo-remove";
+/// Said beside "Add song" when the setlist has all the songs it may hold.
+const FULL: &str = "setlist-full";
 /// Where the focus goes once a conflict is settled: the next one, or Save.
 const FIRST_CONFLICT: &str = "first-conflict";
 const SAVE: &str = "save-setlist";
@@ -601,6 +603,8 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
     // The song removed last, and its place: "Undo" puts it back as it was,
     // with what others saved in it meanwhile (a tempo heard live).
     let removed = RwSignal::new(None::<Removed>);
+    // All the songs a setlist may hold: "Add song" says so instead of a refused save.
+    let full = move || songs.with(Vec::len) >= SONGS_MAX;
     // The saved version of a song, as the editor's base has it now.
     let saved_song = move |song: &SongDraft| {
         let id = song.id.get_untracked()?;
@@ -748,7 +752,7 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     }
                 })}
                 <p>
-                    <button type="button" class="secondary" on:click=move |_| {
+                    <button type="button" class="secondary" disabled=full aria-describedby=move || full().then_some(FULL) on:click=move |_| {
                         let song = state.new_song(DraftSong::default());
                         song.open.set(true);
                         songs.update(|list| list.push(song));
@@ -756,6 +760,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     }>
                         "Add song"
                     </button>
+                    {move || full().then(|| view! {
+                        <span class="muted" id=FULL>{format!(" A setlist holds at most {SONGS_MAX} songs.")}</span>
+                    })}
                 </p>
 
                 // Pinned to the screen's foot while it says something: the
