@@ -308,11 +308,12 @@ test("another manager's change to the same member takes the Undo away, and an op
 
   const headers = await anotherManager(request, 'Rita the Roadie');
   const id = await idOf(request, headers, username);
-  // Another manager renames the member: the Undo still puts back this page's change.
+  // Another manager renames the member: the Undo still puts back this page's
+  // change, and names them as they are called now.
   const renamed = `Tamsin ${username}`;
   expect((await request.patch(`/api/users/${id}`, { headers, data: { display_name: renamed } })).status()).toBe(200);
   await expect(page.getByRole('heading', { name: `Sessions of ${renamed}` })).toBeVisible();
-  await expect(undo).toBeVisible();
+  await expect(page.getByRole('button', { name: `Undo: make ${renamed} a drummer again` })).toBeVisible();
   // And makes them a drummer again: there is nothing left here to undo.
   expect((await request.patch(`/api/users/${id}`, { headers, data: { role: 'drummer' } })).status()).toBe(200);
   await expect(page.getByLabel(`Role of ${renamed}`)).toHaveValue('drummer');

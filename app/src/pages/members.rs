@@ -257,9 +257,10 @@ fn BandMembers() -> impl IntoView {
         };
         // The Undo button goes away: the keyboard goes back to the role picker.
         refocus(format!("role-{}", member.id));
+        let name = name_now(members, &member.id, member.display_name.clone());
         let done = format!(
             "Undone: {} is a {} again.",
-            member.display_name,
+            name.get_untracked(),
             old_role.as_str()
         );
         let patch = MemberPatch {
@@ -307,9 +308,13 @@ fn BandMembers() -> impl IntoView {
                 <p role="status">{move || notice.get()}</p>
                 // Offered while the member still has the role given here:
                 // after another manager's change it would undo what nobody here saw.
-                {move || undoable.get().filter(|(member, _)| holds(members, member)).map(|(member, old_role)| view! {
-                    <p><button type="button" class="secondary" on:click=undo
-                        aria-label=format!("Undo: make {} a {} again", member.display_name, old_role.as_str())>"Undo"</button></p>
+                // By the name the list has now: another manager may rename them.
+                {move || undoable.get().filter(|(member, _)| holds(members, member)).map(|(member, old_role)| {
+                    let name = name_now(members, &member.id, member.display_name);
+                    view! {
+                        <p><button type="button" class="secondary" on:click=undo
+                            aria-label=move || format!("Undo: make {} a {} again", name.get(), old_role.as_str())>"Undo"</button></p>
+                    }
                 })}
             </div>
             <Transition fallback=|| view! { <p class="muted" role="status">"Loading members…"</p> }>
