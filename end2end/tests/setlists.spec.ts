@@ -83,6 +83,12 @@ test('a setlist with all the songs it may hold says so at "Add song", and a song
   await page.getByRole('button', { name: 'Remove Song 200', exact: true }).click();
   await expect(add).toBeEnabled();
   await expect(page.getByText('A setlist holds at most 200 songs.')).toHaveCount(0);
+  // A new song takes the place: the removed one cannot come back past the limit.
+  await add.click();
+  await expect(add).toBeDisabled();
+  const undo = page.getByTestId('removed').getByRole('button', { name: 'Undo' });
+  await expect(undo).toBeDisabled();
+  await expect(undo).toHaveAccessibleDescription('A setlist holds at most 200 songs.');
 });
 
 test("a drummer's Save all with tempos it cannot take says why in one voice, and the keyboard goes to the first", async ({ page, request }) => {

@@ -1,7 +1,7 @@
 //! The song library's part of the contract (`API.md`, "Song library and
 //! sets"): every song the band plays, once.
 
-use std::collections::BTreeMap;
+use std::{borrow::Borrow, collections::BTreeMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -37,8 +37,7 @@ impl LibrarySong {
     /// The search of `GET /api/songs?q=&tag=` (and of the library page):
     /// `needle`, `folded`, in the title, the artist or a tag; and `tag`.
     pub fn matches(&self, needle: &str, tag: Option<&str>) -> bool {
-        let (title, artist) = self.folded_text();
-        self.matches_folded((&title, &artist), needle, tag)
+        self.matches_folded(needle, tag, || self.folded_text())
     }
 
     /// The title and artist as the search compares them.
@@ -46,19 +45,24 @@ impl LibrarySong {
         (folded(&self.title), folded(&self.artist))
     }
 
-    /// `matches`, with `folded_text` already at hand: a page that searches
-    /// at every key folds each song once, not at every key.
-    pub fn matches_folded(
+    /// `matches`, with the song's `folded_text` from `text`, asked for only
+    /// when there is text to find: a page that searches at every key keeps
+    /// it, and folds each song once, not at every key.
+    pub fn matches_folded<T: Borrow<(String, String)>>(
         &self,
-        (title, artist): (&str, &str),
         needle: &str,
         tag: Option<&str>,
+        text: impl FnOnce() -> T,
     ) -> bool {
-        let found = needle.is_empty()
-            || title.contains(needle)
+        let tagged = tag.is_none_or(|tag| self.tags.iter().any(|t| t == tag));
+        if needle.is_empty() || !tagged {
+            return tagged;
+        }
+        let text = text();
+        let (title, artist) = text.borrow();
+        title.contains(needle)
             || artist.contains(needle)
-            || self.tags.iter().any(|t| t.contains(needle));
-        found && tag.is_none_or(|tag| self.tags.iter().any(|t| t == tag))
+            || self.tags.iter().any(|t| t.contains(needle))
     }
 }
 

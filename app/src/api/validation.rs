@@ -780,7 +780,7 @@ mod tests {
     }
 
     use super::*;
-    use crate::api::SongInput;
+    use crate::api::{SetInput, SongInput};
 
     #[test]
     fn a_page_id_is_short_and_plain() {
@@ -856,6 +856,26 @@ mod tests {
             said(validate_setlist(&input), "sets"),
             "sets must be 1 to 10 in a show"
         );
+        let set = |songs| SetInput {
+            name: "Main".into(),
+            slot_secs: None,
+            songs,
+        };
+        input.sets = Some(vec![
+            set(vec![song("Everlong"); SONGS_MAX]),
+            set(vec![song("Creep")]),
+        ]);
+        assert_eq!(
+            said(validate_setlist(&input), "sets"),
+            "sets must hold at most 200 songs in all"
+        );
+        let song = LibrarySongInput {
+            title: "Everlong".into(),
+            tags: (0..=TAGS_MAX).map(|tag| tag.to_string()).collect(),
+            ..Default::default()
+        };
+        let tags = said(validate_library_song(&song), "tags");
+        assert_eq!(tags, "tags must be at most 16");
     }
 
     #[test]

@@ -747,7 +747,9 @@ pub fn Editor(existing: Option<Setlist>) -> impl IntoView {
                     view! {
                         <p class="notice" role="status" data-testid="removed">
                             {format!("Removed {what}. ")}
-                            <button type="button" id=UNDO_REMOVE class="secondary" on:click=undo_remove>"Undo"</button>
+                            // Not past the songs a setlist may hold (a song added since).
+                            <button type="button" id=UNDO_REMOVE class="secondary" disabled=full
+                                aria-describedby=move || full().then_some(FULL) on:click=undo_remove>"Undo"</button>
                         </p>
                     }
                 })}
