@@ -334,8 +334,8 @@ async fn refresh_session(
     // session. A late request in the grace window may get no token: the
     // cookie the first request set is the family's one live token.
     if let Some(token) = rotated.token {
-        // The session's time left, not a fresh lifetime: rotation never
-        // extends a session, and its cookie ends with it.
+        // The session's time left, not a fresh lifetime: a dead session's
+        // token is not kept for weeks in the jar of a shared or lost device.
         cookies.add(with_lifetime(refresh_cookie(&state, token), session_left));
     }
     let session = (&rotated.family_id, rotated.family_expires_at);
